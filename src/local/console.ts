@@ -77,6 +77,8 @@ export interface ClickResult {
   toast?: { type: string; content: string };
   card?: unknown;
   error?: string;
+  /** the callback's answer could not be stored: the page is answered 500 with `error` */
+  notStored?: true;
   version: number;
 }
 
@@ -105,6 +107,8 @@ export class LocalConsole {
   readonly restored: Promise<void>;
   /** Entries waiting to be written to console_entries, in the order shown, each with who waits for it. */
   private queued: { entry: ConsoleEntry; done: (stored: boolean) => void }[] = [];
+  /** The outcome of the last entry asked to be stored: it settles once every write asked for before it has. */
+  private lastStored: Promise<boolean> = Promise.resolve(true);
   /** The write of console_entries under way (`writeQueued`), if any. */
   private writing: Promise<void> | undefined;
   /** The people's messages still on their way to the bot, one after another (`inTurn`). */
@@ -233,9 +237,18 @@ export class LocalConsole {
     const answered = this.deps.platform.answerCallback(input.messageId, body);
     if (!answered.ok) return { status: 200, toast: body.toast, error: `飞书不接受回调返回的卡片（${answered.code}）：${answered.msg}`, version: this.version };
     // the callback's answer replaces the card in place, as Feishu does; stored before the click is answered, so a bot
-    // killed right after it shows the answer at its next start, not the form again
-    if (card && typeof card === 'object') await this.replaceCard(input.messageId, card, { keepShown: true });
-    await this.flushed();
+    // killed right after it shows the answer at its next start, not the form again. Writes go in the order asked for,
+    // so once the answer is stored so is everything shown before it (what the bot sent or updated while it handled the
+    // click); what is shown after it, a burst of the bot's cards, is not waited for
+    const stored = card && typeof card === 'object' ? await this.replaceCard(input.messageId, card, { keepShown: true }) : await this.storedSoFar();
+    if (!stored) {
+      return {
+        status: 500,
+        notStored: true,
+        error: '机器人已处理这次点击，但它回复的卡片未能保存，重启后会显示点击前的卡片：请查看机器人的日志（数据目录所在的磁盘可能已满），处理后刷新页面',
+        version: this.version,
+      };
+    }
     return { status: 200, toast: body.toast, card, version: this.version };
   }
 
@@ -326,10 +339,17 @@ export class LocalConsole {
    * one, all of it in one statement: a burst of the bot's cards costs a few writes, not one each.
    */
   private store(e: ConsoleEntry): Promise<boolean> {
-    return new Promise((done) => {
+    const stored = new Promise<boolean>((done) => {
       this.queued.push({ entry: e, done });
       this.writing ??= this.writeQueued();
     });
+    this.lastStored = stored;
+    return stored;
+  }
+
+  /** Resolves once every write asked for so far has been tried (whatever its outcome), and not later ones: true. */
+  private storedSoFar(): Promise<boolean> {
+    return this.lastStored.then(() => true);
   }
 
   /** Writes what is queued, in statements of up to STORE_BATCH entries, until nothing is left. */
@@ -337,16 +357,20 @@ export class LocalConsole {
     try {
       while (this.queued.length) {
         const batch = this.queued.splice(0, STORE_BATCH);
-        const stored = await this.write(batch.map((b) => b.entry));
-        for (const b of batch) b.done(stored);
+        const failed = await this.write(batch.map((b) => b.entry));
+        for (const b of batch) b.done(!failed.has(b.entry.id));
       }
     } finally {
       this.writing = undefined;
     }
   }
 
-  /** One statement: each message once, at the place it first had in the batch and as it was shown last. */
-  private async write(entries: ConsoleEntry[]): Promise<boolean> {
+  /**
+   * One statement: each message once, at the place it first had in the batch and as it was shown last. When it fails,
+   * each row alone, in the same order: one row the database refuses fails only its own callers, not a message typed
+   * beside it. Returns the ids not stored (logged).
+   */
+  private async write(entries: ConsoleEntry[]): Promise<Set<string>> {
     const latest = new Map<string, ConsoleEntry>();
     for (const e of entries) latest.set(e.id, e);
     const rows = [...latest.values()].map((e) => ({
@@ -359,16 +383,32 @@ export class LocalConsole {
       content: e.content ?? null,
       replyTo: e.replyTo ?? null,
     }));
-    try {
-      await this.deps.database.db
+    const insert = (some: typeof rows) =>
+      this.deps.database.db
         .insert(consoleEntries)
-        .values(rows)
+        .values(some)
         .onConflictDoUpdate({ target: consoleEntries.messageId, set: { msgType: sql`excluded.msg_type`, content: sql`excluded.content`, updatedAt: sql`now()` } });
-      return true;
+    let error: unknown;
+    try {
+      await insert(rows);
+      return new Set();
     } catch (err) {
-      this.deps.log.warn({ err, messageIds: rows.map((r) => r.messageId) }, 'local console could not store a message');
-      return false;
+      error = err;
     }
+    const failed = new Set<string>();
+    if (rows.length === 1) failed.add(rows[0].messageId);
+    else {
+      for (const row of rows) {
+        try {
+          await insert([row]);
+        } catch (err) {
+          error = err;
+          failed.add(row.messageId);
+        }
+      }
+    }
+    if (failed.size) this.deps.log.warn({ err: error, messageIds: [...failed] }, 'local console could not store a message');
+    return failed;
   }
 
   /** The chat a bot message lands in: the fake knows it for sends; for a reply to the user's message, that message's chat. */
@@ -591,7 +631,14 @@ export function mountConsole(router: Router, deps: ConsoleDeps): LocalConsole {
   router.post('/dev/api/click', async (ctx) => {
     const input = bodyOf(ctx, clickSchema);
     if (!allowedChat(input.openId, input.chatId)) ctx.throw(400, 'this person is not in that chat');
-    ctx.body = await local.click(input);
+    const clicked = await local.click(input);
+    // an answer that could not be stored is an error the page shows (its `msg`), as a typed message's
+    if (clicked.notStored) {
+      ctx.status = 500;
+      ctx.body = { code: 500, msg: clicked.error, version: clicked.version };
+      return;
+    }
+    ctx.body = clicked;
   });
   /**
    * The bytes of a file or image message the bot sent: those the simulated platform received (this process), else

@@ -4,10 +4,10 @@ import type { Database } from '../../db/index.js';
 import { consoleEntries, outbox } from '../../db/schema.js';
 import { LocalConsole } from '../../src/local/console.js';
 import { type FakeOpenPlatform, p2pChatIdFor } from '../../src/local/fakeOpenPlatform.js';
-import { seedLocal } from '../../src/local/seed.js';
+import { addLocalPerson, seedLocal } from '../../src/local/seed.js';
 import { createLogger } from '../../src/log.js';
 import { enqueueMany } from '../../src/outbox.js';
-import { cardText } from '../support/cards.js';
+import { cardActions, cardText } from '../support/cards.js';
 import { startHarness, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN, type Harness } from '../support/harness.js';
 
 /**
@@ -229,5 +229,113 @@ describe('a card the bot sends in local mode', () => {
     expect(shown()).toContain('更新后');
     const [entry] = await h.db.db.select().from(consoleEntries).where(eq(consoleEntries.messageId, row.messageId!));
     expect(cardText(entry.content)).toContain('更新后');
+  });
+
+  it('stored in one write with a row that cannot be stored, is stored: only that row is refused, and a message typed then goes to the bot', async () => {
+    const create = (to: string, text: string) =>
+      h.app.larkClient.im.message
+        .create({ params: { receive_id_type: 'open_id' }, data: { receive_id: to, msg_type: 'interactive', content: JSON.stringify(card(text)) } })
+        .then((r) => r, (e) => e.response?.data);
+    delayMs = 1500;
+    writes = 0;
+    try {
+      // a write under way: what comes while it is goes in the next one, in one statement
+      const first = create(LEADER, '先写的卡片');
+      await expect.poll(() => writes).toBe(1);
+      // a card PostgreSQL refuses to keep (jsonb holds no NUL character), and a message typed beside it
+      const bad = create('ou_badrow', '坏\u0000行');
+      await expect.poll(() => h.fake.messages.some((m) => JSON.stringify(m.content).includes('坏'))).toBe(true);
+      const said = await local.say({ openId: LEADER, text: '帮助' });
+      expect(said).toMatchObject({ status: 200 });
+      expect(said.error).toBeUndefined();
+      expect(await first).toMatchObject({ code: 0 });
+      // the bad card alone is refused, as a Feishu internal error: Feishu did not keep it
+      expect(await bad).toMatchObject({ code: 1 });
+      expect(h.fake.messages.some((m) => JSON.stringify(m.content).includes('坏'))).toBe(false);
+      expect(await storedIds([said.messageId])).toEqual(new Set([said.messageId]));
+    } finally {
+      delayMs = 0;
+      await h.drain();
+      await local.flushed();
+    }
+  });
+
+  /** A new person's registration form, as the bot sent it in answer to 注册, and the values that submit it. */
+  async function registrationForm(name: string) {
+    const person = await addLocalPerson(h.db.db, { name, roles: [] });
+    await local.say({ openId: person.openId, text: '注册' });
+    await h.drain();
+    await local.flushed();
+    const form = local.changes(p2pChatIdFor(person.openId), 0).entries.find((e) => e.from === 'bot')!;
+    const click = {
+      openId: person.openId,
+      chatId: p2pChatIdFor(person.openId),
+      messageId: form.id,
+      value: cardActions(form.content).find((v) => v.action === 'team.register')!,
+      name: 'submit',
+      formValue: {
+        teamName: `${name}的班组`,
+        organization: '广州市市政工程维修有限公司',
+        department: '养护部',
+        teamType: 'administrative',
+        leader: person.openId,
+        phone: '020-12345678',
+        memberCount: '12',
+        functions: '道路养护',
+        goals: '完好率 98%',
+        plan: '每月例会',
+        contact: 'ou_local_contact',
+      },
+    };
+    return { form, click };
+  }
+
+  it("clicked during a burst of the bot's cards, is answered once its answer is stored, not once the burst is", async () => {
+    const { form, click } = await registrationForm('连发班长');
+    const MAX = 80;
+    let sent = 0;
+    let answered = false;
+    const stream: Promise<unknown>[] = [];
+    delayMs = 300;
+    try {
+      // the bot sends a card every 50 ms, to people of its own, until the click is answered (or MAX are sent)
+      const timer = setInterval(() => {
+        if (answered || sent >= MAX) return clearInterval(timer);
+        const to = `ou_stream${String(sent++).padStart(3, '0')}`;
+        stream.push(h.app.larkClient.im.message.create({ params: { receive_id_type: 'open_id' }, data: { receive_id: to, msg_type: 'interactive', content: JSON.stringify(card(`连发 ${sent}`)) } }).catch((e) => e));
+      }, 50);
+      await expect.poll(() => sent).toBeGreaterThan(3);
+      const res = await local.click(click);
+      answered = true;
+      const sentWhenAnswered = sent;
+      expect(res).toMatchObject({ status: 200 });
+      expect(res.toast?.type).toBe('success');
+      // stored before it was answered, as a kill -9 then would find it
+      const [row] = await h.db.db.select().from(consoleEntries).where(eq(consoleEntries.messageId, form.id));
+      expect(cardText(row.content)).toContain('注册成功');
+      // the burst was still going: the click did not wait for the cards sent after its answer
+      expect(sentWhenAnswered).toBeLessThan(MAX);
+      clearInterval(timer);
+    } finally {
+      answered = true;
+      await Promise.all(stream);
+      delayMs = 0;
+      await h.drain();
+      await local.flushed();
+    }
+  });
+
+  it('clicked when its answer cannot be stored, is refused with a Chinese line the console shows', async () => {
+    const { click } = await registrationForm('磁盘满班长');
+    failing = true;
+    try {
+      const res = await local.click(click);
+      expect(res.status).toBe(500);
+      expect(res.error).toMatch(/未能保存/);
+    } finally {
+      failing = false;
+      await h.drain();
+      await local.flushed();
+    }
   });
 });
