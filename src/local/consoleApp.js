@@ -203,7 +203,9 @@ function entryElement(e) {
   li.dataset.id = e.id;
   const who = e.from === 'bot' ? '助手' : nameOf(e.openId);
   const time = new Date(e.at).toLocaleTimeString('zh-CN', { hour: '2-digit', minute: '2-digit' });
-  const body = e.from === 'user' ? `<div class="text">${escapeHtml(e.content?.text ?? '')}</div>` : renderMessage(e.msgType, e.content, renderContext(e));
+  // a file the person sent shows its name (the bytes are the bot's to read)
+  const said = e.msgType === 'file' ? `文件：${e.content?.file_name ?? ''}` : (e.content?.text ?? '');
+  const body = e.from === 'user' ? `<div class="text">${escapeHtml(said)}</div>` : renderMessage(e.msgType, e.content, renderContext(e));
   li.innerHTML = `<div class="meta">${escapeHtml(who)}${e.at ? ` · ${time}` : ''}</div><div class="bubble" tabindex="-1">${body}</div>`;
   return li;
 }
@@ -377,18 +379,27 @@ $('#attach').addEventListener('change', async (ev) => {
     return;
   }
   state.saidAt = Date.now();
-  try {
-    const bytes = new Uint8Array(await file.arrayBuffer());
-    let binary = '';
-    for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-    const message = { openId: state.me, chatId: state.chatId, fileName: file.name, base64: btoa(binary) };
-    await inTurn(async () => {
-      const res = await api('/dev/api/send-file', message);
+  // who sends it where is taken when it is picked, and so is its turn: a message typed while the file is read goes after it
+  const to = { openId: state.me, chatId: state.chatId, fileName: file.name };
+  const read = file.arrayBuffer().then(
+    (buffer) => {
+      const bytes = new Uint8Array(buffer);
+      let binary = '';
+      for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+      return btoa(binary);
+    },
+    () => {
+      throw new Error(`文件 ${file.name} 未能读取，没有发送：请重新选择这个文件`);
+    },
+  );
+  await inTurn(async () => {
+    try {
+      const res = await api('/dev/api/send-file', { ...to, base64: await read });
       if (res.status !== 200) toast('error', `机器人回调返回 HTTP ${res.status}`);
-    });
-  } catch (err) {
-    toast('error', err.message);
-  }
+    } catch (err) {
+      toast('error', err.message);
+    }
+  });
 });
 
 $('.quick').innerHTML = QUICK.map((q) => `<button type="button" data-say="${escapeHtml(q)}">${escapeHtml(q)}</button>`).join('');

@@ -214,4 +214,33 @@ describe('local console', () => {
       await page.unroute('**/dev/api/say');
     }
   }, 120_000);
+
+  it('a file picked, then a message typed while the file is still being read, go out in that order', async () => {
+    await page.goto(`${url}/dev`);
+    await page.selectOption('#person', { label: '王管理员（协会管理员）' });
+    await page.locator('#chats button').first().click();
+    await expect.poll(() => page.locator('#composer .attach').isHidden()).toBe(false);
+    // a large file on a slow disk: reading it takes a while
+    await page.evaluate(() => {
+      const read = File.prototype.arrayBuffer;
+      File.prototype.arrayBuffer = function (this: File) {
+        return new Promise((r) => setTimeout(r, 1500)).then(() => read.call(this));
+      };
+    });
+    const sent: string[] = [];
+    const counted = (r: { url(): string }) => /\/dev\/api\/(say|send-file)$/.test(r.url());
+    const onRequest = (r: { url(): string }) => void (counted(r) && sent.push(r.url().replace(/.*\/dev\/api\//, '')));
+    page.on('request', onRequest);
+    try {
+      await page.setInputFiles('#attach', { name: '慢慢读的名单.xlsx', mimeType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', buffer: await importTemplate() });
+      await page.locator('.quick button[data-say="帮助"]').click();
+      await expect.poll(() => sent.length, { timeout: 30_000 }).toBe(2);
+      expect(sent).toEqual(['send-file', 'say']);
+      // and the chat shows them in that order
+      const lastTwo = async () => (await page.locator('#messages li.from-user').allTextContents()).slice(-2).map((t) => (t.includes('慢慢读的名单.xlsx') ? 'file' : t.includes('帮助') ? '帮助' : t));
+      await expect.poll(lastTwo, { timeout: 30_000 }).toEqual(['file', '帮助']);
+    } finally {
+      page.off('request', onRequest);
+    }
+  }, 120_000);
 });
