@@ -214,15 +214,41 @@ const FIELD_MAX = 120;
 /** Control characters (an escape sequence typed by a user among them): never written to a terminal as they are. */
 const CONTROL = /\p{Cc}/u;
 
-/** A field's value on a terminal line: text as it is (quoted when it holds a space or a control character), anything else as JSON, cut long. */
-function fieldValue(v: unknown): string {
+/** A field's value on a terminal line: text as it is (quoted when it holds a space or a control character), anything else as JSON, cut long unless `whole`. */
+function fieldValue(v: unknown, whole = false): string {
   const text = typeof v === 'string' ? (/[\s="]/.test(v) || CONTROL.test(v) || v === '' ? JSON.stringify(v) : v) : JSON.stringify(v);
-  return text.length > FIELD_MAX ? `${text.slice(0, FIELD_MAX - 1)}…` : text;
+  return !whole && text.length > FIELD_MAX ? `${text.slice(0, FIELD_MAX - 1)}…` : text;
+}
+
+/**
+ * A logged error's fields on a terminal line, whole (a failed query's cause comes after the query, past any cut): its
+ * message (err=), then each cause, a few levels down (cause=, cause.cause=), as its code and whatever of its message
+ * the lines before do not already say (pino's serializer appends a cause's message to its error's).
+ */
+function errorFields(e: unknown): string[] {
+  if (typeof e !== 'object' || !e) return [`err=${fieldValue(e, true)}`];
+  const top = e as { type?: string; message?: string };
+  const message = top.message ?? top.type ?? JSON.stringify(e);
+  const fields = [`err=${fieldValue(message, true)}`];
+  let said = String(message);
+  let label = 'cause';
+  for (let c = (e as { cause?: unknown }).cause, depth = 0; c !== undefined && c !== null && depth < 5; c = (c as { cause?: unknown }).cause, depth++) {
+    const cause = typeof c === 'object' ? (c as { message?: unknown; code?: unknown }) : { message: c };
+    const text = typeof cause.message === 'string' && !said.includes(cause.message) ? cause.message : '';
+    const code = typeof cause.code === 'string' || typeof cause.code === 'number' ? String(cause.code) : '';
+    const value = [code, text].filter(Boolean).join(' ');
+    if (value) fields.push(`${label}=${fieldValue(value, true)}`);
+    if (typeof cause.message === 'string') said += `\n${cause.message}`;
+    label += '.cause';
+    if (typeof c !== 'object') break;
+  }
+  return fields;
 }
 
 /**
  * One of pino's JSON lines as a person reads it on a terminal: the local time, the level in Chinese, the message, then
- * the other fields as key=value; an error's message with them, and at level error and above its stack below, indented.
+ * the other fields as key=value (cut long); an error's whole message and its causes with them (errorFields), and at
+ * level error and above its stack below, indented.
  * A line that is not pino's JSON passes as it is.
  */
 export function terminalLine(json: string, colour = false): string {
@@ -241,7 +267,7 @@ export function terminalLine(json: string, colour = false): string {
   const paint = (code: string, s: string) => (colour ? `\x1b[${code}m${s}\x1b[0m` : s);
   const fields = Object.entries(rest).map(([k, v]) => `${k}=${fieldValue(v)}`);
   const e = err as { type?: string; message?: string; stack?: string } | string | undefined;
-  if (e !== undefined) fields.unshift(`err=${fieldValue(typeof e === 'object' && e ? (e.message ?? e.type ?? JSON.stringify(e)) : e)}`);
+  if (e !== undefined) fields.unshift(...errorFields(e));
   // a message is the bot's own words, but may carry what someone typed: control characters escaped, as JSON has them
   const said = typeof msg === 'string' ? (CONTROL.test(msg) ? JSON.stringify(msg).slice(1, -1) : msg) : '';
   let line = `${paint('2', clock)} ${paint(LEVEL_COLOURS[n] ?? '0', name)} ${said}${fields.length ? `  ${paint('2', fields.join(' '))}` : ''}`;

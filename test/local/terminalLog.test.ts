@@ -2,6 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DrizzleQueryError } from 'drizzle-orm/errors';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger, terminalLine, terminalStream } from '../../src/log.js';
 import { START_MS } from '../support/timing.js';
@@ -53,6 +54,26 @@ describe('a log line on a terminal', () => {
     expect(line).toContain('收到 \\u001b]0;pwned\\u0007\\u001b[2J投诉');
     expect(line).toContain('text="\\u001b]0;pwned\\u0007\\u001b[2J投诉"');
     expect(line).toContain('plain=ok');
+  });
+
+  it("shows an error's whole message and its causes, escaped, on one line: a failed query's cause is not cut off", () => {
+    const out: string[] = [];
+    const log = createLogger('info', terminalStream({ write: (s: string) => out.push(s) } as unknown as NodeJS.WritableStream, false) as unknown as NodeJS.WritableStream);
+    const query = `insert into "console_entries" (${Array.from({ length: 12 }, (_, i) => `"column_${i}"`).join(', ')}) values ($1, $2) on conflict do update`;
+    const refused = Object.assign(new Error('unsupported Unicode escape sequence'), { code: '22P05', cause: Object.assign(new Error('\x1b[2Jdeeper reason'), { code: 'EIO' }) });
+    log.warn({ err: new DrizzleQueryError(query, ['secret value'], refused), messageIds: ['om_1'] }, 'local console could not store a message');
+    expect(out).toHaveLength(1);
+    const line = out[0];
+    // one entry, no control character as it is
+    expect(line.slice(0, -1)).not.toMatch(/\p{Cc}/u);
+    expect(line).toMatch(/^\d\d:\d\d:\d\d 警告 local console could not store a message {2}err="Failed query: insert into/);
+    expect(line).toContain(query.replaceAll('"', '\\"'));
+    expect(line).toContain('unsupported Unicode escape sequence');
+    expect(line).toContain('22P05');
+    expect(line).toContain('\\u001b[2Jdeeper reason');
+    expect(line).toContain('EIO');
+    expect(line).not.toContain('secret value');
+    expect(line).toContain('messageIds=["om_1"]');
   });
 });
 
