@@ -205,12 +205,31 @@ export function fullDiskRoom(dir: string): number | undefined {
 /** "0 KB", "1.5 MB" */
 export const roomLeft = (bytes: number) => (bytes >= 1 << 20 ? `${(bytes / (1 << 20)).toFixed(1)} MB` : `${Math.floor(bytes / 1024)} KB`);
 
+/** What a person does once the data folder's disk is dealt with: start the bot again, or run a command (`npm run import`) again. */
+export type Again = { start: true } | { run: string };
+
+/** `again` said in Chinese and in English, ending a line's advice: "然后重新启动" / "start again". */
+export function againSaid(again: Again): { zh: string; en: string } {
+  return 'start' in again ? { zh: '然后重新启动', en: 'start again' } : { zh: `然后重新运行 ${again.run}`, en: `run ${again.run} again` };
+}
+
+/**
+ * The one line for a data folder on a full disk, Chinese first and English in brackets, as npm start's other lines:
+ * how much room is left when known (`room`), what to do, then `again`; `outcome` (a script's "nothing was imported")
+ * in the English. PGlite's failure to open (fullDiskError) and src/local/dataDirFailure.ts both say it so.
+ */
+export function fullDiskLine(dataDir: string, room: number | undefined, again: Again, outcome?: string): string {
+  const left = room === undefined ? '' : `，剩余 ${roomLeft(room)}`;
+  const then = outcome ? `; ${outcome}` : '';
+  const said = againSaid(again);
+  return `数据目录 ${dataDir} 所在的磁盘已满（ENOSPC${left}）：请在该磁盘上腾出空间，${said.zh}（DATA_DIR ${dataDir} cannot hold the database: the disk it is on is full (${room === undefined ? 'ENOSPC' : `${roomLeft(room)} left`})${then}; free space on it, then ${said.en}）`;
+}
+
 /** PGlite's failure to open DATA_DIR said as the full disk it is, when DATA_DIR's disk is (nearly) full. */
 function fullDiskError(dataDir: string, err: unknown): Error | undefined {
   const room = fullDiskRoom(dataDir);
   if (room === undefined) return undefined;
-  // Chinese first, English in brackets, as src/local/dataDirFailure.ts says it for npm start
-  const line = `数据目录 ${dataDir} 所在的磁盘已满（ENOSPC，剩余 ${roomLeft(room)}）：请在该磁盘上腾出空间，然后重新启动（DATA_DIR ${dataDir} cannot hold the database: the disk it is on is full (${roomLeft(room)} left); free space on it, then start again）`;
+  const line = fullDiskLine(dataDir, room, { start: true });
   return Object.assign(new Error(line), {
     code: 'ENOSPC',
     path: dataDir,

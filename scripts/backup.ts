@@ -14,6 +14,8 @@ try {
   process.exit(await backupLocalData({ dataDir: config.DATA_DIR, databaseUrl: config.DATABASE_URL, file, now: new Date(), timezone: config.BOT_TIMEZONE }));
 } catch (err) {
   // a full disk, a read-only folder: one line naming the file and the cause, not a stack
-  process.stderr.write(`backup failed, nothing was written as a backup: ${scriptFileFailure(err, config.DATA_DIR, 'run npm run backup again', 'free space or make the folder writable')}.\n`);
+  process.stderr.write(
+    `${scriptFileFailure(err, config.DATA_DIR, { failed: { zh: '备份失败，没有写出备份', en: 'backup failed, nothing was written as a backup' }, again: { run: 'npm run backup' }, otherwise: 'free space or make the folder writable' })}\n`,
+  );
   process.exit(1);
 }

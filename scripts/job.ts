@@ -53,7 +53,7 @@ const config = configOrExit();
 // short lines on a terminal, JSON elsewhere (src/log.ts)
 const log = createCliLogger(config.LOG_LEVEL);
 // a full disk or a read-only DATA_DIR ends the job with one line; what its transactions had not committed was not written
-const opened = await openScriptDatabase(config, { again: `run npm run job -- ${name} again` });
+const opened = await openScriptDatabase(config, { again: { run: `npm run job -- ${name}` } });
 const { database } = opened;
 const day = todayIn(config.BOT_TIMEZONE, now);
 const today = todayIn(config.BOT_TIMEZONE, new Date());

@@ -22,6 +22,6 @@ try {
 } catch (err) {
   // a read-only DATA_DIR: one line, not a stack. A wipe cut short removed PG_VERSION first and the marker last, so the
   // next reset finishes it (wipeDataDir)
-  process.stderr.write(`reset failed: ${scriptFileFailure(err, dataDir, 'run npm run reset again', 'make DATA_DIR writable')}.\n`);
+  process.stderr.write(`${scriptFileFailure(err, dataDir, { failed: { zh: '重置失败', en: 'reset failed' }, again: { run: 'npm run reset' }, otherwise: 'make DATA_DIR writable' })}\n`);
   process.exit(1);
 }

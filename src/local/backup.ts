@@ -234,7 +234,11 @@ export async function restoreLocalData(opts: RestoreOptions): Promise<number> {
       const stored = storageFailure(err);
       rmSync(staging, { recursive: true, force: true });
       if (room !== undefined || stored) {
-        say(`restore stopped: the disk holding ${dir} ${room !== undefined ? `is full (${roomLeft(room)} left)` : `refused a write (${stored})`}; ${file} was not read to its end. Free space there, then run the restore again; nothing was restored.`);
+        // Chinese first, English in brackets, as npm start's lines
+        const zh = room !== undefined ? `所在的磁盘已满（剩余 ${roomLeft(room)}）` : `所在的磁盘拒绝写入（${stored}）`;
+        say(
+          `恢复中止：数据目录 ${dir} ${zh}，${file} 没有读完，没有恢复任何数据。请在该磁盘上腾出空间，然后重新运行恢复（restore stopped: the disk holding ${dir} ${room !== undefined ? `is full (${roomLeft(room)} left)` : `refused a write (${stored})`}; ${file} was not read to its end. Free space there, then run the restore again; nothing was restored.）`,
+        );
         return 1;
       }
       // a backup unpacked by hand (gunzip) and cut short: a tar entry runs past the file's end

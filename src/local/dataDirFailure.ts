@@ -1,22 +1,22 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
-import { type Database, DatabaseAhead, fullDiskRoom, openDatabase, roomLeft, storageFailure } from '../../db/index.js';
+import { type Again, againSaid, type Database, DatabaseAhead, fullDiskLine, fullDiskRoom, openDatabase, storageFailure } from '../../db/index.js';
 import { claimDataDir, type DataDirLock, DataDirRefused, TemplateCopyFailed } from './dataDir.js';
 import { databaseUrlProblem } from '../log.js';
 
 /**
  * The one line for a file error DATA_DIR is to blame for, undefined for any other: a path that is no folder (ENOTDIR,
- * EEXIST), a folder no one may write (EACCES, EROFS), a full disk, a mount gone from under it. `again` ends the advice
- * for a full disk: npm start's "start again", a script's "run npm run import again"; `outcome` follows the cause (a
- * script's "nothing was imported").
+ * EEXIST), a folder no one may write (EACCES, EROFS), a full disk, a mount gone from under it. `again` ends the advice:
+ * npm start's { start }, a script's { run: 'npm run import' }; `outcome` follows the cause (a script's "nothing was
+ * imported").
  */
-export function dataDirProblem(err: unknown, dataDir: string, again = 'start again', outcome?: string): string | undefined {
+export function dataDirProblem(err: unknown, dataDir: string, again: Again = { start: true }, outcome?: string): string | undefined {
   const e = err as { code?: string; cause?: { code?: string } } | null | undefined;
   const code = e?.code ?? e?.cause?.code;
   const then = outcome ? `; ${outcome}` : '';
   const at = (e as { path?: string })?.path ?? (e?.cause as { path?: string } | undefined)?.path;
   const why = code === undefined ? undefined : folderProblem(code, at ?? dataDir);
-  if (why) return `DATA_DIR ${dataDir} cannot hold the database: ${why.meaning} (${code})${then}; ${why.todo}, then ${again}`;
+  if (why) return `DATA_DIR ${dataDir} cannot hold the database: ${why.meaning} (${code})${then}; ${why.todo}, then ${againSaid(again).en}`;
   // a folder on a mount that is gone (a dangling link), a parent that is missing, a place no one may write (EPERM): the
   // data folder's when the path is in it or on the way to it
   const path = (e as { path?: string })?.path ?? (e?.cause as { path?: string } | undefined)?.path;
@@ -25,11 +25,7 @@ export function dataDirProblem(err: unknown, dataDir: string, again = 'start aga
   if (code === 'ENOSPC') {
     const dest = (e as { dest?: string })?.dest ?? (e?.cause as { dest?: string } | undefined)?.dest;
     const room = fullDiskRoom(dataDir);
-    if ([path, dest].some((p) => p !== undefined && onTheWay(p, dataDir)) || (path === undefined && room !== undefined)) {
-      // Chinese first, English in brackets, as npm start's other lines (src/main.ts)
-      const left = room === undefined ? '' : `，剩余 ${roomLeft(room)}`;
-      return `数据目录 ${dataDir} 所在的磁盘已满（ENOSPC${left}）：请在该磁盘上腾出空间，${againZh(again)}（DATA_DIR ${dataDir} cannot hold the database: the disk it is on is full (${room === undefined ? 'ENOSPC' : `${roomLeft(room)} left`})${then}; free space on it, then ${again}）`;
-    }
+    if ([path, dest].some((p) => p !== undefined && onTheWay(p, dataDir)) || (path === undefined && room !== undefined)) return fullDiskLine(dataDir, room, again, outcome);
   }
   if ((code === 'ENOENT' || code === 'EPERM' || code === 'ELOOP') && path !== undefined && onTheWay(path, dataDir)) {
     return `DATA_DIR ${dataDir} cannot hold the database (${code} at ${path})${then}`;
@@ -43,16 +39,13 @@ export function dataDirProblem(err: unknown, dataDir: string, again = 'start aga
  * full disk), or a write its disk refused while the script ran; `outcome` says what that left undone, by default that
  * what was answered before is safe. Undefined for any other error.
  */
-export function dataDirFailure(err: unknown, dataDir: string, again: string, outcome?: string): string | undefined {
+export function dataDirFailure(err: unknown, dataDir: string, again: Again, outcome?: string): string | undefined {
   const problem = dataDirProblem(err, dataDir, again, outcome);
   if (problem !== undefined) return problem;
   const stored = storageFailure(err);
   if (stored === undefined) return undefined;
-  return `DATA_DIR ${dataDir} can no longer be written (${stored}); ${outcome ?? 'the data up to the last change answered is safe'}; free space on its disk, or make it writable again (remount), then ${again}`;
+  return `DATA_DIR ${dataDir} can no longer be written (${stored}); ${outcome ?? 'the data up to the last change answered is safe'}; free space on its disk, or make it writable again (remount), then ${againSaid(again).en}`;
 }
-
-/** `again` in Chinese: npm start's "start again", any script's "run … again". */
-const againZh = (again: string) => (again === 'start again' ? '然后重新启动' : '然后重新运行这条命令');
 
 /** Whether `path` is the data folder, inside it, or one of the folders above it. */
 function onTheWay(path: string, dataDir: string): boolean {
@@ -78,7 +71,7 @@ export interface ScriptDatabase {
  */
 export async function openScriptDatabase(
   config: { DATABASE_URL?: string; DATA_DIR: string },
-  script: { again: string; outcome?: () => string | undefined },
+  script: { again: Again; outcome?: () => string | undefined },
 ): Promise<ScriptDatabase> {
   const failed = (err: unknown): never => {
     let line: string | undefined;
@@ -107,7 +100,7 @@ export async function openScriptDatabase(
     // password, as npm start says it (src/startup.ts), not a stack (getaddrinfo ENOTFOUND could name a piece of a
     // password with an @ in it)
     if (config.DATABASE_URL && !(err instanceof DataDirRefused || err instanceof DatabaseAhead)) {
-      process.stderr.write(`${databaseUrlProblem(err, config.DATABASE_URL)}; ${script.again}\n`);
+      process.stderr.write(`${databaseUrlProblem(err, config.DATABASE_URL)}; ${againSaid(script.again).en}\n`);
       process.exit(1);
     }
     return failed(err);
@@ -122,15 +115,32 @@ export function fileErrorLine(err: unknown): string {
 }
 
 /**
- * What a file error on the way to a folder means and what to do about it, for one line: a read-only file system, a user
- * who may not write there, a file where a folder should be. Undefined for any other code.
+ * What a file error on the way to a folder means and what to do about it, for one line, in English and in Chinese
+ * (`zh`): a read-only file system, a user who may not write there, a file where a folder should be. Undefined for any
+ * other code.
  */
-function folderProblem(code: string, path: string): { meaning: string; todo: string } | undefined {
-  if (code === 'EROFS') return { meaning: 'the file system it is on is read-only', todo: 'choose a DATA_DIR on a writable disk, or remount it writable' };
-  if (code === 'EACCES') return { meaning: 'this user may not write there', todo: "choose a DATA_DIR this user can write, or run the bot as the folder's owner" };
+function folderProblem(code: string, path: string): { meaning: string; todo: string; zh: { meaning: string; todo: string } } | undefined {
+  if (code === 'EROFS') {
+    return {
+      meaning: 'the file system it is on is read-only',
+      todo: 'choose a DATA_DIR on a writable disk, or remount it writable',
+      zh: { meaning: '所在的文件系统是只读的', todo: '请把 DATA_DIR 设到可写的磁盘，或把它重新挂载为可写' },
+    };
+  }
+  if (code === 'EACCES') {
+    return {
+      meaning: 'this user may not write there',
+      todo: "choose a DATA_DIR this user can write, or run the bot as the folder's owner",
+      zh: { meaning: '当前用户无权写入', todo: '请把 DATA_DIR 设到当前用户可写的文件夹，或以该文件夹的所有者运行' },
+    };
+  }
   if (code === 'ENOTDIR' || code === 'EEXIST') {
     const file = fileInTheWay(path);
-    return { meaning: file ? `a file named ${file} is in the way (a folder is needed there)` : 'a file is in the way where a folder is needed', todo: 'move that file, or choose another DATA_DIR' };
+    return {
+      meaning: file ? `a file named ${file} is in the way (a folder is needed there)` : 'a file is in the way where a folder is needed',
+      todo: 'move that file, or choose another DATA_DIR',
+      zh: { meaning: file ? `文件 ${file} 挡在了需要文件夹的位置` : '需要文件夹的位置有一个文件', todo: '请移走这个文件，或换一个 DATA_DIR' },
+    };
   }
   return undefined;
 }
@@ -148,15 +158,29 @@ function fileInTheWay(path: string): string | undefined {
 }
 
 /**
- * For npm run backup, reset and restore: a file error as one line saying what it means and what to do (a read-only
- * DATA_DIR: "DATA_DIR … cannot be written: the file system it is on is read-only (EROFS at …/.gdsz-bot.lock…); choose
- * a DATA_DIR on a writable disk, or remount it writable, then run npm run reset again"); other errors as fileErrorLine
- * says them, then `otherwise`.
+ * For npm run backup, reset and restore: the one line of a script that failed on a file error, `failed` ("reset failed")
+ * first. A folder on the way to DATA_DIR that cannot be written (read-only, not this user's, a file in the way) and a
+ * full disk are said Chinese first, English in brackets, as npm start's lines: "重置失败：数据目录 … 无法写入：所在的
+ * 文件系统是只读的（EROFS，位于 …/.gdsz-bot.lock…）。请把 DATA_DIR 设到可写的磁盘，或把它重新挂载为可写，然后重新运行
+ * npm run reset（reset failed: DATA_DIR … cannot be written: the file system it is on is read-only (EROFS at …); choose
+ * a DATA_DIR on a writable disk, or remount it writable, then run npm run reset again.）". Other errors as fileErrorLine
+ * says them, then `otherwise`, in English.
  */
-export function scriptFileFailure(err: unknown, dataDir: string, again: string, otherwise: string): string {
+export function scriptFileFailure(err: unknown, dataDir: string, script: { failed: { zh: string; en: string }; again: Again; otherwise: string }): string {
   const e = err as NodeJS.ErrnoException | null | undefined;
   const path = e?.path;
-  const why = e?.code && (path === undefined || onTheWay(path, dataDir)) ? folderProblem(e.code, path ?? dataDir) : undefined;
-  if (!why) return `${fileErrorLine(err)}; ${otherwise}, then ${again}`;
-  return `DATA_DIR ${dataDir} cannot be written: ${why.meaning} (${e!.code}${path ? ` at ${path}` : ''}); ${why.todo}, then ${again}`;
+  const code = e?.code;
+  const again = againSaid(script.again);
+  const inDataDir = path === undefined || onTheWay(path, dataDir);
+  const why = code && inDataDir ? folderProblem(code, path ?? dataDir) : undefined;
+  if (why) {
+    return `${script.failed.zh}：数据目录 ${dataDir} 无法写入：${why.zh.meaning}（${code}${path ? `，位于 ${path}` : ''}）。${why.zh.todo}，${again.zh}（${script.failed.en}: DATA_DIR ${dataDir} cannot be written: ${why.meaning} (${code}${path ? ` at ${path}` : ''}); ${why.todo}, then ${again.en}.）`;
+  }
+  const english = `${script.failed.en}: ${fileErrorLine(err)}; ${script.otherwise}, then ${again.en}.`;
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    // the data folder's disk, or the disk of the file written (a backup's archive); a write to an open file names none
+    const where = path === undefined ? '' : inDataDir ? `数据目录 ${dataDir} ` : `${path} `;
+    return `${script.failed.zh}：${where}所在的磁盘已满（${code}）。请在该磁盘上腾出空间，${again.zh}（${english}）`;
+  }
+  return english;
 }

@@ -115,7 +115,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   const dataDir = resolve(config.DATA_DIR);
   const startUrl = `http://${opts.env.HOST || '127.0.0.1'}:${opts.env.PORT || '3000'}`;
   // a read-only folder, one under a file, a full disk: one line, as npm start says it
-  const again = 'run npm run demo again';
+  const again = { run: 'npm run demo' };
   let lock: DataDirLock;
   try {
     lock = claimDataDir(dataDir);

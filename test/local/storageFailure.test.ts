@@ -10,7 +10,7 @@ import { openDatabase, stopOnStorageFailure, storageFailure } from '../../db/ind
 import { people, teams } from '../../db/schema.js';
 import { backupLocalData, restoreLocalData } from '../../src/local/backup.js';
 import { claimDataDir, LOCK_FILE, lockDataDir } from '../../src/local/dataDir.js';
-import { dataDirFailure } from '../../src/local/dataDirFailure.js';
+import { dataDirFailure, scriptFileFailure } from '../../src/local/dataDirFailure.js';
 import { reapedAfterTest } from '../support/children.js';
 
 /**
@@ -95,18 +95,45 @@ describe('a write the disk refuses', () => {
   });
 
   it('is said by a command-line script in one line naming DATA_DIR, as is a folder that cannot hold the database; any other error is not', () => {
-    expect(dataDirFailure(tableFull(), '/srv/gdsz/data', 'run npm run import again', 'nothing was imported')).toBe(
+    expect(dataDirFailure(tableFull(), '/srv/gdsz/data', { run: 'npm run import' }, 'nothing was imported')).toBe(
       'DATA_DIR /srv/gdsz/data can no longer be written (No space left on device); nothing was imported; free space on its disk, or make it writable again (remount), then run npm run import again',
     );
-    expect(dataDirFailure(walReadOnly(), '/srv/gdsz/data', 'run npm run job -- digest again')).toBe(
+    expect(dataDirFailure(walReadOnly(), '/srv/gdsz/data', { run: 'npm run job -- digest' })).toBe(
       'DATA_DIR /srv/gdsz/data can no longer be written (Read-only file system); the data up to the last change answered is safe; free space on its disk, or make it writable again (remount), then run npm run job -- digest again',
     );
     const erofs = Object.assign(new Error("EROFS: read-only file system, open '/srv/gdsz/data/.gdsz-bot.lock.7.ab'"), { code: 'EROFS', syscall: 'open', path: '/srv/gdsz/data/.gdsz-bot.lock.7.ab' });
-    expect(dataDirFailure(erofs, '/srv/gdsz/data', 'run npm run import again', 'nothing was imported')).toBe(
+    expect(dataDirFailure(erofs, '/srv/gdsz/data', { run: 'npm run import' }, 'nothing was imported')).toBe(
       'DATA_DIR /srv/gdsz/data cannot hold the database: the file system it is on is read-only (EROFS); nothing was imported; choose a DATA_DIR on a writable disk, or remount it writable, then run npm run import again',
     );
-    expect(dataDirFailure(pgliteError('ERROR', '23505', 'duplicate key value violates unique constraint "people_pkey"', '_bt_check_unique'), '/srv/gdsz/data', 'run npm run import again')).toBeUndefined();
-    expect(dataDirFailure(new TypeError("Cannot read properties of undefined (reading 'id')"), '/srv/gdsz/data', 'run npm run import again')).toBeUndefined();
+    expect(dataDirFailure(pgliteError('ERROR', '23505', 'duplicate key value violates unique constraint "people_pkey"', '_bt_check_unique'), '/srv/gdsz/data', { run: 'npm run import' })).toBeUndefined();
+    expect(dataDirFailure(new TypeError("Cannot read properties of undefined (reading 'id')"), '/srv/gdsz/data', { run: 'npm run import' })).toBeUndefined();
+  });
+
+  it('is said by npm run backup, reset and restore Chinese first, English in brackets, for a read-only folder, one not this user\'s and a full disk', () => {
+    const fsError = (code: string, message: string, path?: string) => Object.assign(new Error(`${code}: ${message}${path ? `, open '${path}'` : ''}`), { code, syscall: 'open', ...(path ? { path } : {}) });
+    const reset = { failed: { zh: '重置失败', en: 'reset failed' }, again: { run: 'npm run reset' }, otherwise: 'make DATA_DIR writable' };
+    expect(scriptFileFailure(fsError('EROFS', 'read-only file system', '/srv/gdsz/data/.gdsz-bot.lock.7.ab'), '/srv/gdsz/data', reset)).toBe(
+      '重置失败：数据目录 /srv/gdsz/data 无法写入：所在的文件系统是只读的（EROFS，位于 /srv/gdsz/data/.gdsz-bot.lock.7.ab）。请把 DATA_DIR 设到可写的磁盘，或把它重新挂载为可写，然后重新运行 npm run reset（reset failed: DATA_DIR /srv/gdsz/data cannot be written: the file system it is on is read-only (EROFS at /srv/gdsz/data/.gdsz-bot.lock.7.ab); choose a DATA_DIR on a writable disk, or remount it writable, then run npm run reset again.）',
+    );
+    const restore = { failed: { zh: '恢复失败，备份没有恢复', en: 'restore failed, the backup was not restored' }, again: { run: 'npm run restore -- b.tar.gz' }, otherwise: 'make DATA_DIR writable' };
+    expect(scriptFileFailure(fsError('EACCES', 'permission denied', '/srv/gdsz'), '/srv/gdsz/data', restore)).toBe(
+      "恢复失败，备份没有恢复：数据目录 /srv/gdsz/data 无法写入：当前用户无权写入（EACCES，位于 /srv/gdsz）。请把 DATA_DIR 设到当前用户可写的文件夹，或以该文件夹的所有者运行，然后重新运行 npm run restore -- b.tar.gz（restore failed, the backup was not restored: DATA_DIR /srv/gdsz/data cannot be written: this user may not write there (EACCES at /srv/gdsz); choose a DATA_DIR this user can write, or run the bot as the folder's owner, then run npm run restore -- b.tar.gz again.）",
+    );
+    const backup = { failed: { zh: '备份失败，没有写出备份', en: 'backup failed, nothing was written as a backup' }, again: { run: 'npm run backup' }, otherwise: 'free space or make the folder writable' };
+    // the archive's disk full: the archive is named, not DATA_DIR
+    expect(scriptFileFailure(fsError('ENOSPC', 'no space left on device', '/mnt/usb/b.tar.gz'), '/srv/gdsz/data', backup)).toBe(
+      "备份失败，没有写出备份：/mnt/usb/b.tar.gz 所在的磁盘已满（ENOSPC）。请在该磁盘上腾出空间，然后重新运行 npm run backup（backup failed, nothing was written as a backup: ENOSPC: no space left on device, open '/mnt/usb/b.tar.gz'; free space or make the folder writable, then run npm run backup again.）",
+    );
+    expect(scriptFileFailure(fsError('ENOSPC', 'no space left on device, write'), '/srv/gdsz/data', backup)).toMatch(/^备份失败，没有写出备份：所在的磁盘已满（ENOSPC）。请在该磁盘上腾出空间，然后重新运行 npm run backup（backup failed, nothing was written as a backup: ENOSPC: no space left on device, write; /);
+    // anything else as it is said, in English
+    expect(scriptFileFailure(fsError('EIO', 'i/o error', '/mnt/usb/b.tar.gz'), '/srv/gdsz/data', backup)).toBe(
+      "backup failed, nothing was written as a backup: EIO: i/o error, open '/mnt/usb/b.tar.gz'; free space or make the folder writable, then run npm run backup again.",
+    );
+    // a script's full disk names the command to run again, in Chinese too
+    const full = Object.assign(new Error("ENOSPC: no space left on device, open '/srv/gdsz/data/PG_VERSION'"), { code: 'ENOSPC', path: '/srv/gdsz/data/PG_VERSION' });
+    expect(dataDirFailure(full, '/srv/gdsz/data', { run: 'npm run import' }, 'nothing was imported')).toMatch(
+      /^数据目录 \/srv\/gdsz\/data 所在的磁盘已满（ENOSPC(，剩余 [\d.]+ [KM]B)?）：请在该磁盘上腾出空间，然后重新运行 npm run import（DATA_DIR \/srv\/gdsz\/data cannot hold the database: the disk it is on is full \((ENOSPC|[\d.]+ [KM]B left)\); nothing was imported; free space on it, then run npm run import again）$/,
+    );
   });
 });
 
@@ -162,7 +189,9 @@ describe('the command-line scripts on a DATA_DIR that cannot hold the database',
     expect(demo.stdout.concat(demo.stderr)).toEqual([cannotHold('演示没有运行：', '', 'run npm run demo again')]);
     expect(restore.stderr).toEqual([
       expect.stringMatching(
-        new RegExp(`^restore failed, the backup was not restored: DATA_DIR ${escaped(dataDir)} cannot be written: ${inTheWay} \\((ENOTDIR|EEXIST) at .*\\); move that file, or choose another DATA_DIR, then run npm run restore -- ${escaped(archive)} again\\.$`),
+        new RegExp(
+          `^恢复失败，备份没有恢复：数据目录 ${escaped(dataDir)} 无法写入：文件 ${escaped(join(parent, 'file'))} 挡在了需要文件夹的位置（(ENOTDIR|EEXIST)，位于 .*）。请移走这个文件，或换一个 DATA_DIR，然后重新运行 npm run restore -- ${escaped(archive)}（restore failed, the backup was not restored: DATA_DIR ${escaped(dataDir)} cannot be written: ${inTheWay} \\((ENOTDIR|EEXIST) at .*\\); move that file, or choose another DATA_DIR, then run npm run restore -- ${escaped(archive)} again\\.）$`,
+        ),
       ),
     ]);
   }, 120_000);
@@ -290,7 +319,10 @@ describe('a restore on a full disk', () => {
     const target = join(disk, 'data');
     lines.length = 0;
     expect(await restoreLocalData({ dataDir: target, file: archive, output: say })).toBe(1);
-    expect(lines).toEqual([expect.stringMatching(new RegExp(`^restore stopped: the disk holding ${target.replace(/[./]/g, '\\$&')} (is full|refused a write)`))]);
+    expect(lines).toEqual([
+      expect.stringMatching(new RegExp(`^恢复中止：数据目录 ${escaped(target)} 所在的磁盘(已满|拒绝写入).*（restore stopped: the disk holding ${escaped(target)} (is full|refused a write)`)),
+    ]);
+    expect(lines[0]).toContain('没有恢复任何数据');
     expect(lines[0]).toContain('run the restore again');
     expect(lines[0]).not.toContain('not a backup');
     // the same file, where there is room: restored
@@ -303,7 +335,9 @@ describe('a restore on a full disk', () => {
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LARK_') && k !== 'DATABASE_URL'));
     const run = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/backup.ts', join(tiny, 'b.tar.gz')], { env: { ...env, DATA_DIR: dataDir }, encoding: 'utf8' });
     expect(run.status, run.stderr).toBe(1);
-    expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^backup failed, nothing was written as a backup: ENOSPC: no space left on device.*; free space or make the folder writable, then run npm run backup again\.$/)]);
+    expect(run.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^备份失败，没有写出备份：.*所在的磁盘已满（ENOSPC）。请在该磁盘上腾出空间，然后重新运行 npm run backup（backup failed, nothing was written as a backup: ENOSPC: no space left on device.*; free space or make the folder writable, then run npm run backup again\.）$/),
+    ]);
     expect(readdirSync(tiny)).toEqual([]);
   }, 120_000);
 });
@@ -361,14 +395,19 @@ describe('the command-line scripts on a disk that is read-only or full', () => {
       expect(imported.stderr).toEqual([`DATA_DIR ${dataDir} cannot hold the database: ${readOnly} (EROFS); nothing was imported; ${todo}, then run npm run import again`]);
       expect(demo.stdout.concat(demo.stderr)).toEqual([`演示没有运行：DATA_DIR ${fresh} cannot hold the database: ${readOnly} (EROFS); ${todo}, then run npm run demo again`]);
       // not a raw "EROFS: read-only file system, open '…/.gdsz-bot.lock…'"
-      const cannotWrite = (dir: string, at: string, again: string) =>
-        expect.stringMatching(new RegExp(`DATA_DIR ${escaped(dir)} cannot be written: ${readOnly} \\(EROFS at ${at}\\); ${todo}, then ${escaped(again)}\\.$`));
-      expect(reset.stderr).toEqual([cannotWrite(dataDir, `${escaped(dataDir)}/\\.gdsz-bot\\.lock.*`, 'run npm run reset again')]);
-      expect(reset.stderr[0]).toMatch(/^reset failed: /);
-      expect(restore.stderr).toEqual([cannotWrite(fresh, escaped(fresh), `run npm run restore -- ${archive} again`)]);
-      expect(restore.stderr[0]).toMatch(/^restore failed, the backup was not restored: /);
-      expect(backup.stderr).toEqual([cannotWrite(dataDir, `${escaped(dataDir)}/\\.gdsz-bot\\.lock.*`, 'run npm run backup again')]);
-      expect(backup.stderr[0]).toMatch(/^backup failed, nothing was written as a backup: /);
+      // Chinese first, English in brackets
+      const cannotWrite = (failed: string, dir: string, at: string, run: string) =>
+        expect.stringMatching(
+          new RegExp(
+            `^${failed}：数据目录 ${escaped(dir)} 无法写入：所在的文件系统是只读的（EROFS，位于 ${at}）。请把 DATA_DIR 设到可写的磁盘，或把它重新挂载为可写，然后重新运行 ${escaped(run)}（.*: DATA_DIR ${escaped(dir)} cannot be written: ${readOnly} \\(EROFS at ${at}\\); ${todo}, then run ${escaped(run)} again\\.）$`,
+          ),
+        );
+      expect(reset.stderr).toEqual([cannotWrite('重置失败', dataDir, `${escaped(dataDir)}/\\.gdsz-bot\\.lock.*`, 'npm run reset')]);
+      expect(reset.stderr[0]).toContain('（reset failed: ');
+      expect(restore.stderr).toEqual([cannotWrite('恢复失败，备份没有恢复', fresh, escaped(fresh), `npm run restore -- ${archive}`)]);
+      expect(restore.stderr[0]).toContain('（restore failed, the backup was not restored: ');
+      expect(backup.stderr).toEqual([cannotWrite('备份失败，没有写出备份', dataDir, `${escaped(dataDir)}/\\.gdsz-bot\\.lock.*`, 'npm run backup')]);
+      expect(backup.stderr[0]).toContain('（backup failed, nothing was written as a backup: ');
     } finally {
       spawnSync('mount', ['-o', 'remount,rw', disk]);
     }
@@ -395,7 +434,7 @@ describe('the command-line scripts on a disk that is read-only or full', () => {
     const full = (again: string, then = '') =>
       expect.stringMatching(
         new RegExp(
-          `^数据目录 ${escaped(dataDir)} 所在的磁盘已满（ENOSPC(，剩余 [\\d.]+ [KM]B)?）：请在该磁盘上腾出空间，然后重新运行这条命令（DATA_DIR ${escaped(dataDir)} cannot hold the database: the disk it is on is full \\((ENOSPC|[\\d.]+ [KM]B left)\\)${then}; free space on it, then ${escaped(again)}）$`,
+          `^数据目录 ${escaped(dataDir)} 所在的磁盘已满（ENOSPC(，剩余 [\\d.]+ [KM]B)?）：请在该磁盘上腾出空间，然后重新${escaped(again.replace(/^run (.*) again$/, '运行 $1'))}（DATA_DIR ${escaped(dataDir)} cannot hold the database: the disk it is on is full \\((ENOSPC|[\\d.]+ [KM]B left)\\)${then}; free space on it, then ${escaped(again)}）$`,
         ),
       );
     // one after another: each holds the folder while it runs
