@@ -215,14 +215,14 @@ export function againSaid(again: Again): { zh: string; en: string } {
 
 /**
  * The one line for a data folder on a full disk, Chinese first and English in brackets, as npm start's other lines:
- * how much room is left when known (`room`), what to do, then `again`; `outcome` (a script's "nothing was imported")
- * in the English. PGlite's failure to open (fullDiskError) and src/local/dataDirFailure.ts both say it so.
+ * how much room is left when known (`room`), what to do, then `again`; `outcome` (a script's "nothing was imported"),
+ * in both. PGlite's failure to open (fullDiskError) and src/local/dataDirFailure.ts both say it so.
  */
-export function fullDiskLine(dataDir: string, room: number | undefined, again: Again, outcome?: string): string {
+export function fullDiskLine(dataDir: string, room: number | undefined, again: Again, outcome?: { zh: string; en: string }): string {
   const left = room === undefined ? '' : `，剩余 ${roomLeft(room)}`;
-  const then = outcome ? `; ${outcome}` : '';
+  const then = outcome ? `; ${outcome.en}` : '';
   const said = againSaid(again);
-  return `数据目录 ${dataDir} 所在的磁盘已满（ENOSPC${left}）：请在该磁盘上腾出空间，${said.zh}（DATA_DIR ${dataDir} cannot hold the database: the disk it is on is full (${room === undefined ? 'ENOSPC' : `${roomLeft(room)} left`})${then}; free space on it, then ${said.en}）`;
+  return `数据目录 ${dataDir} 所在的磁盘已满（ENOSPC${left}）${outcome ? `，${outcome.zh}` : ''}：请在该磁盘上腾出空间，${said.zh}（DATA_DIR ${dataDir} cannot hold the database: the disk it is on is full (${room === undefined ? 'ENOSPC' : `${roomLeft(room)} left`})${then}; free space on it, then ${said.en}）`;
 }
 
 /** PGlite's failure to open DATA_DIR said as the full disk it is, when DATA_DIR's disk is (nearly) full. */

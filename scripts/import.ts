@@ -81,7 +81,7 @@ const actor = { openId: config.ADMIN_OPEN_IDS[0] ?? 'system:import', name: null,
 const client = config.localMode ? undefined : createLarkClient({ appId: config.LARK_APP_ID!, appSecret: config.LARK_APP_SECRET!, domain: config.LARK_DOMAIN, log });
 let applied = false;
 // a full disk or a read-only DATA_DIR ends the import with one line; until the import's transaction commits, nothing of it was written
-const opened = await openScriptDatabase(config, { again: { run: 'npm run import' }, outcome: () => (applied ? undefined : 'nothing was imported') });
+const opened = await openScriptDatabase(config, { again: { run: 'npm run import' }, outcome: () => (applied ? undefined : { zh: '没有导入任何数据', en: 'nothing was imported' }) });
 const { database } = opened;
 try {
   const now = new Date();

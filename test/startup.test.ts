@@ -24,8 +24,12 @@ describe('a failed start', () => {
     expect(startupProblem(listen, local)).toBe(
       '没有权限监听端口 80（1024 以下的端口需要管理员权限）：请设 PORT=3000 或 1024 以上的其他端口（PORT 80 on HOST 127.0.0.1 cannot be used: this user may not listen there (EACCES; ports below 1024 need administrator rights); set PORT=3000 or another port from 1024 up）',
     );
-    expect(startupProblem(fsError('EACCES', 'open'), local)).toBe("DATA_DIR /srv/gdsz/data cannot hold the database: this user may not write there (EACCES); choose a DATA_DIR this user can write, or run the bot as the folder's owner, then start again");
-    expect(startupProblem(fsError('EROFS', 'mkdir'), local)).toBe('DATA_DIR /srv/gdsz/data cannot hold the database: the file system it is on is read-only (EROFS); choose a DATA_DIR on a writable disk, or remount it writable, then start again');
+    expect(startupProblem(fsError('EACCES', 'open'), local)).toBe(
+      "数据目录 /srv/gdsz/data 无法存放数据库：当前用户无权写入（EACCES）。请把 DATA_DIR 设到当前用户可写的文件夹，或以该文件夹的所有者运行，然后重新启动（DATA_DIR /srv/gdsz/data cannot hold the database: this user may not write there (EACCES); choose a DATA_DIR this user can write, or run the bot as the folder's owner, then start again）",
+    );
+    expect(startupProblem(fsError('EROFS', 'mkdir'), local)).toBe(
+      '数据目录 /srv/gdsz/data 无法存放数据库：所在的文件系统是只读的（EROFS）。请把 DATA_DIR 设到可写的磁盘，或把它重新挂载为可写，然后重新启动（DATA_DIR /srv/gdsz/data cannot hold the database: the file system it is on is read-only (EROFS); choose a DATA_DIR on a writable disk, or remount it writable, then start again）',
+    );
     expect(startupProblem(Object.assign(new Error('listen EADDRINUSE'), { code: 'EADDRINUSE', syscall: 'listen' }), local)).toBe(
       '端口 80 已被另一个程序占用（也许是已经在运行的机器人）：请先停止它，或换一个端口，如 PORT=3001（PORT 80 on HOST 127.0.0.1 cannot be used: another program listens there (EADDRINUSE); stop it, or set another port (PORT=3001)）',
     );
@@ -39,7 +43,7 @@ describe('a failed start', () => {
       for (const code of ['ENOTDIR', 'EEXIST']) {
         const err = Object.assign(new Error(`${code}: not a directory, mkdir '${join(parent, 'notes', 'data')}'`), { code, syscall: 'mkdir', path: join(parent, 'notes', 'data') });
         expect(startupProblem(err, under)).toBe(
-          `DATA_DIR ${join(parent, 'notes', 'data')} cannot hold the database: a file named ${join(parent, 'notes')} is in the way (a folder is needed there) (${code}); move that file, or choose another DATA_DIR, then start again`,
+          `数据目录 ${join(parent, 'notes', 'data')} 无法存放数据库：文件 ${join(parent, 'notes')} 挡在了需要文件夹的位置（${code}）。请移走这个文件，或换一个 DATA_DIR，然后重新启动（DATA_DIR ${join(parent, 'notes', 'data')} cannot hold the database: a file named ${join(parent, 'notes')} is in the way (a folder is needed there) (${code}); move that file, or choose another DATA_DIR, then start again）`,
         );
       }
     } finally {
@@ -50,10 +54,10 @@ describe('a failed start', () => {
   it('blames DATA_DIR for a missing mount, a missing parent or a place nobody may write, naming the path; not for a file elsewhere', () => {
     const at = (code: string, syscall: string, path: string) => Object.assign(new Error(`${code}: no such file or directory, ${syscall} '${path}'`), { code, syscall, path });
     // a link to a mount that is gone: the lock file in it cannot be opened
-    expect(startupProblem(at('ENOENT', 'open', '/srv/gdsz/data/.gdsz-bot.lock'), local)).toBe('DATA_DIR /srv/gdsz/data cannot hold the database (ENOENT at /srv/gdsz/data/.gdsz-bot.lock)');
+    expect(startupProblem(at('ENOENT', 'open', '/srv/gdsz/data/.gdsz-bot.lock'), local)).toBe('数据目录 /srv/gdsz/data 无法存放数据库：找不到 /srv/gdsz/data/.gdsz-bot.lock（ENOENT）（DATA_DIR /srv/gdsz/data cannot hold the database (ENOENT at /srv/gdsz/data/.gdsz-bot.lock)）');
     // a parent that cannot be made
-    expect(startupProblem(at('ENOENT', 'mkdir', '/srv/gdsz'), local)).toBe('DATA_DIR /srv/gdsz/data cannot hold the database (ENOENT at /srv/gdsz)');
-    expect(startupProblem(at('EPERM', 'mkdir', '/srv'), local)).toBe('DATA_DIR /srv/gdsz/data cannot hold the database (EPERM at /srv)');
+    expect(startupProblem(at('ENOENT', 'mkdir', '/srv/gdsz'), local)).toBe('数据目录 /srv/gdsz/data 无法存放数据库：找不到 /srv/gdsz（ENOENT）（DATA_DIR /srv/gdsz/data cannot hold the database (ENOENT at /srv/gdsz)）');
+    expect(startupProblem(at('EPERM', 'mkdir', '/srv'), local)).toBe('数据目录 /srv/gdsz/data 无法存放数据库：无权访问 /srv（EPERM）（DATA_DIR /srv/gdsz/data cannot hold the database (EPERM at /srv)）');
     // a file the bot's own install misses is not the data folder's
     expect(startupProblem(at('ENOENT', 'open', '/opt/bot/node_modules/x.wasm'), local)).toBe("ENOENT: no such file or directory, open '/opt/bot/node_modules/x.wasm'");
     expect(startupProblem(at('ENOENT', 'open', '/srv/gdsz/database'), local)).toBe("ENOENT: no such file or directory, open '/srv/gdsz/database'");

@@ -4,19 +4,32 @@ import { type Again, againSaid, type Database, DatabaseAhead, fullDiskLine, full
 import { claimDataDir, type DataDirLock, DataDirRefused, TemplateCopyFailed } from './dataDir.js';
 import { databaseUrlProblem } from '../log.js';
 
+/** What a script's failure left undone, said in both languages ("nothing was imported"), for the end of its line. */
+export interface Outcome {
+  zh: string;
+  en: string;
+}
+
+/** A script's outcome when it names none: what was answered before is safe. */
+const SAFE: Outcome = { zh: '已答复的改动都已保存', en: 'the data up to the last change answered is safe' };
+
 /**
  * The one line for a file error DATA_DIR is to blame for, undefined for any other: a path that is no folder (ENOTDIR,
- * EEXIST), a folder no one may write (EACCES, EROFS), a full disk, a mount gone from under it. `again` ends the advice:
- * npm start's { start }, a script's { run: 'npm run import' }; `outcome` follows the cause (a script's "nothing was
- * imported").
+ * EEXIST), a folder no one may write (EACCES, EROFS), a full disk, a mount gone from under it. Chinese first, English
+ * in brackets, as npm start's other lines. `again` ends the advice: npm start's { start }, a script's
+ * { run: 'npm run import' }; `outcome` follows the cause (a script's "nothing was imported").
  */
-export function dataDirProblem(err: unknown, dataDir: string, again: Again = { start: true }, outcome?: string): string | undefined {
+export function dataDirProblem(err: unknown, dataDir: string, again: Again = { start: true }, outcome?: Outcome): string | undefined {
   const e = err as { code?: string; cause?: { code?: string } } | null | undefined;
   const code = e?.code ?? e?.cause?.code;
-  const then = outcome ? `; ${outcome}` : '';
+  const then = outcome ? `; ${outcome.en}` : '';
+  const thenZh = outcome ? `；${outcome.zh}` : '';
   const at = (e as { path?: string })?.path ?? (e?.cause as { path?: string } | undefined)?.path;
   const why = code === undefined ? undefined : folderProblem(code, at ?? dataDir);
-  if (why) return `DATA_DIR ${dataDir} cannot hold the database: ${why.meaning} (${code})${then}; ${why.todo}, then ${againSaid(again).en}`;
+  const said = againSaid(again);
+  if (why) {
+    return `数据目录 ${dataDir} 无法存放数据库：${why.zh.meaning}（${code}）${thenZh}。${why.zh.todo}，${said.zh}（DATA_DIR ${dataDir} cannot hold the database: ${why.meaning} (${code})${then}; ${why.todo}, then ${said.en}）`;
+  }
   // a folder on a mount that is gone (a dangling link), a parent that is missing, a place no one may write (EPERM): the
   // data folder's when the path is in it or on the way to it
   const path = (e as { path?: string })?.path ?? (e?.cause as { path?: string } | undefined)?.path;
@@ -28,7 +41,7 @@ export function dataDirProblem(err: unknown, dataDir: string, again: Again = { s
     if ([path, dest].some((p) => p !== undefined && onTheWay(p, dataDir)) || (path === undefined && room !== undefined)) return fullDiskLine(dataDir, room, again, outcome);
   }
   if ((code === 'ENOENT' || code === 'EPERM' || code === 'ELOOP') && path !== undefined && onTheWay(path, dataDir)) {
-    return `DATA_DIR ${dataDir} cannot hold the database (${code} at ${path})${then}`;
+    return `数据目录 ${dataDir} 无法存放数据库：${code === 'EPERM' ? '无权访问' : '找不到'} ${path}（${code}）${thenZh}（DATA_DIR ${dataDir} cannot hold the database (${code} at ${path})${then}）`;
   }
   return undefined;
 }
@@ -39,12 +52,14 @@ export function dataDirProblem(err: unknown, dataDir: string, again: Again = { s
  * full disk), or a write its disk refused while the script ran; `outcome` says what that left undone, by default that
  * what was answered before is safe. Undefined for any other error.
  */
-export function dataDirFailure(err: unknown, dataDir: string, again: Again, outcome?: string): string | undefined {
+export function dataDirFailure(err: unknown, dataDir: string, again: Again, outcome?: Outcome): string | undefined {
   const problem = dataDirProblem(err, dataDir, again, outcome);
   if (problem !== undefined) return problem;
   const stored = storageFailure(err);
   if (stored === undefined) return undefined;
-  return `DATA_DIR ${dataDir} can no longer be written (${stored}); ${outcome ?? 'the data up to the last change answered is safe'}; free space on its disk, or make it writable again (remount), then ${againSaid(again).en}`;
+  const left = outcome ?? SAFE;
+  const said = againSaid(again);
+  return `数据目录 ${dataDir} 已无法写入（${stored}）；${left.zh}。请在磁盘上腾出空间，或把它重新挂载为可写，${said.zh}（DATA_DIR ${dataDir} can no longer be written (${stored}); ${left.en}; free space on its disk, or make it writable again (remount), then ${said.en}）`;
 }
 
 /** Whether `path` is the data folder, inside it, or one of the folders above it. */
@@ -71,7 +86,7 @@ export interface ScriptDatabase {
  */
 export async function openScriptDatabase(
   config: { DATABASE_URL?: string; DATA_DIR: string },
-  script: { again: Again; outcome?: () => string | undefined },
+  script: { again: Again; outcome?: () => Outcome | undefined },
 ): Promise<ScriptDatabase> {
   const failed = (err: unknown): never => {
     let line: string | undefined;

@@ -95,15 +95,15 @@ describe('a write the disk refuses', () => {
   });
 
   it('is said by a command-line script in one line naming DATA_DIR, as is a folder that cannot hold the database; any other error is not', () => {
-    expect(dataDirFailure(tableFull(), '/srv/gdsz/data', { run: 'npm run import' }, 'nothing was imported')).toBe(
-      'DATA_DIR /srv/gdsz/data can no longer be written (No space left on device); nothing was imported; free space on its disk, or make it writable again (remount), then run npm run import again',
+    expect(dataDirFailure(tableFull(), '/srv/gdsz/data', { run: 'npm run import' }, NOTHING_IMPORTED)).toBe(
+      '数据目录 /srv/gdsz/data 已无法写入（No space left on device）；没有导入任何数据。请在磁盘上腾出空间，或把它重新挂载为可写，然后重新运行 npm run import（DATA_DIR /srv/gdsz/data can no longer be written (No space left on device); nothing was imported; free space on its disk, or make it writable again (remount), then run npm run import again）',
     );
     expect(dataDirFailure(walReadOnly(), '/srv/gdsz/data', { run: 'npm run job -- digest' })).toBe(
-      'DATA_DIR /srv/gdsz/data can no longer be written (Read-only file system); the data up to the last change answered is safe; free space on its disk, or make it writable again (remount), then run npm run job -- digest again',
+      '数据目录 /srv/gdsz/data 已无法写入（Read-only file system）；已答复的改动都已保存。请在磁盘上腾出空间，或把它重新挂载为可写，然后重新运行 npm run job -- digest（DATA_DIR /srv/gdsz/data can no longer be written (Read-only file system); the data up to the last change answered is safe; free space on its disk, or make it writable again (remount), then run npm run job -- digest again）',
     );
     const erofs = Object.assign(new Error("EROFS: read-only file system, open '/srv/gdsz/data/.gdsz-bot.lock.7.ab'"), { code: 'EROFS', syscall: 'open', path: '/srv/gdsz/data/.gdsz-bot.lock.7.ab' });
-    expect(dataDirFailure(erofs, '/srv/gdsz/data', { run: 'npm run import' }, 'nothing was imported')).toBe(
-      'DATA_DIR /srv/gdsz/data cannot hold the database: the file system it is on is read-only (EROFS); nothing was imported; choose a DATA_DIR on a writable disk, or remount it writable, then run npm run import again',
+    expect(dataDirFailure(erofs, '/srv/gdsz/data', { run: 'npm run import' }, NOTHING_IMPORTED)).toBe(
+      '数据目录 /srv/gdsz/data 无法存放数据库：所在的文件系统是只读的（EROFS）；没有导入任何数据。请把 DATA_DIR 设到可写的磁盘，或把它重新挂载为可写，然后重新运行 npm run import（DATA_DIR /srv/gdsz/data cannot hold the database: the file system it is on is read-only (EROFS); nothing was imported; choose a DATA_DIR on a writable disk, or remount it writable, then run npm run import again）',
     );
     expect(dataDirFailure(pgliteError('ERROR', '23505', 'duplicate key value violates unique constraint "people_pkey"', '_bt_check_unique'), '/srv/gdsz/data', { run: 'npm run import' })).toBeUndefined();
     expect(dataDirFailure(new TypeError("Cannot read properties of undefined (reading 'id')"), '/srv/gdsz/data', { run: 'npm run import' })).toBeUndefined();
@@ -131,12 +131,13 @@ describe('a write the disk refuses', () => {
     );
     // a script's full disk names the command to run again, in Chinese too
     const full = Object.assign(new Error("ENOSPC: no space left on device, open '/srv/gdsz/data/PG_VERSION'"), { code: 'ENOSPC', path: '/srv/gdsz/data/PG_VERSION' });
-    expect(dataDirFailure(full, '/srv/gdsz/data', { run: 'npm run import' }, 'nothing was imported')).toMatch(
-      /^数据目录 \/srv\/gdsz\/data 所在的磁盘已满（ENOSPC(，剩余 [\d.]+ [KM]B)?）：请在该磁盘上腾出空间，然后重新运行 npm run import（DATA_DIR \/srv\/gdsz\/data cannot hold the database: the disk it is on is full \((ENOSPC|[\d.]+ [KM]B left)\); nothing was imported; free space on it, then run npm run import again）$/,
+    expect(dataDirFailure(full, '/srv/gdsz/data', { run: 'npm run import' }, NOTHING_IMPORTED)).toMatch(
+      /^数据目录 \/srv\/gdsz\/data 所在的磁盘已满（ENOSPC(，剩余 [\d.]+ [KM]B)?），没有导入任何数据：请在该磁盘上腾出空间，然后重新运行 npm run import（DATA_DIR \/srv\/gdsz\/data cannot hold the database: the disk it is on is full \((ENOSPC|[\d.]+ [KM]B left)\); nothing was imported; free space on it, then run npm run import again）$/,
     );
   });
 });
 
+const NOTHING_IMPORTED = { zh: '没有导入任何数据', en: 'nothing was imported' };
 const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 const scriptEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LARK_') && k !== 'DATABASE_URL' && k !== 'ADMIN_OPEN_IDS'));
@@ -182,11 +183,16 @@ describe('the command-line scripts on a DATA_DIR that cannot hold the database',
     expect([job, imported, demo, restore].map((r) => r.code)).toEqual([1, 1, 1, 1]);
     // Node's mkdir says EEXIST for a folder under a file (recursive), open says ENOTDIR
     const inTheWay = `a file named ${escaped(join(parent, 'file'))} is in the way \\(a folder is needed there\\)`;
-    const cannotHold = (before: string, after: string, again: string) =>
-      expect.stringMatching(new RegExp(`^${before}DATA_DIR ${escaped(dataDir)} cannot hold the database: ${inTheWay} \\((ENOTDIR|EEXIST)\\)${after}; move that file, or choose another DATA_DIR, then ${again}$`));
-    expect(job.stderr).toEqual([cannotHold('', '', 'run npm run job -- digest again')]);
-    expect(imported.stderr).toEqual([cannotHold('', '; nothing was imported', 'run npm run import again')]);
-    expect(demo.stdout.concat(demo.stderr)).toEqual([cannotHold('演示没有运行：', '', 'run npm run demo again')]);
+    const inTheWayZh = `文件 ${escaped(join(parent, 'file'))} 挡在了需要文件夹的位置`;
+    const cannotHold = (before: string, [afterZh, after]: [string, string], again: string) =>
+      expect.stringMatching(
+        new RegExp(
+          `^${before}数据目录 ${escaped(dataDir)} 无法存放数据库：${inTheWayZh}（(ENOTDIR|EEXIST)）${afterZh}。请移走这个文件，或换一个 DATA_DIR，然后重新${escaped(again.replace(/^run (.*) again$/, '运行 $1'))}（DATA_DIR ${escaped(dataDir)} cannot hold the database: ${inTheWay} \\((ENOTDIR|EEXIST)\\)${after}; move that file, or choose another DATA_DIR, then ${escaped(again)}）$`,
+        ),
+      );
+    expect(job.stderr).toEqual([cannotHold('', ['', ''], 'run npm run job -- digest again')]);
+    expect(imported.stderr).toEqual([cannotHold('', ['；没有导入任何数据', '; nothing was imported'], 'run npm run import again')]);
+    expect(demo.stdout.concat(demo.stderr)).toEqual([cannotHold('演示没有运行：', ['', ''], 'run npm run demo again')]);
     expect(restore.stderr).toEqual([
       expect.stringMatching(
         new RegExp(
@@ -391,9 +397,13 @@ describe('the command-line scripts on a disk that is read-only or full', () => {
       expect([job, imported, demo, reset, restore, backup].map((r) => r.code)).toEqual([1, 1, 1, 1, 1, 1]);
       const readOnly = 'the file system it is on is read-only';
       const todo = 'choose a DATA_DIR on a writable disk, or remount it writable';
-      expect(job.stderr).toEqual([`DATA_DIR ${dataDir} cannot hold the database: ${readOnly} (EROFS); ${todo}, then run npm run job -- digest again`]);
-      expect(imported.stderr).toEqual([`DATA_DIR ${dataDir} cannot hold the database: ${readOnly} (EROFS); nothing was imported; ${todo}, then run npm run import again`]);
-      expect(demo.stdout.concat(demo.stderr)).toEqual([`演示没有运行：DATA_DIR ${fresh} cannot hold the database: ${readOnly} (EROFS); ${todo}, then run npm run demo again`]);
+      const readOnlyZh = '所在的文件系统是只读的';
+      const todoZh = '请把 DATA_DIR 设到可写的磁盘，或把它重新挂载为可写';
+      expect(job.stderr).toEqual([`数据目录 ${dataDir} 无法存放数据库：${readOnlyZh}（EROFS）。${todoZh}，然后重新运行 npm run job -- digest（DATA_DIR ${dataDir} cannot hold the database: ${readOnly} (EROFS); ${todo}, then run npm run job -- digest again）`]);
+      expect(imported.stderr).toEqual([
+        `数据目录 ${dataDir} 无法存放数据库：${readOnlyZh}（EROFS）；没有导入任何数据。${todoZh}，然后重新运行 npm run import（DATA_DIR ${dataDir} cannot hold the database: ${readOnly} (EROFS); nothing was imported; ${todo}, then run npm run import again）`,
+      ]);
+      expect(demo.stdout.concat(demo.stderr)).toEqual([`演示没有运行：数据目录 ${fresh} 无法存放数据库：${readOnlyZh}（EROFS）。${todoZh}，然后重新运行 npm run demo（DATA_DIR ${fresh} cannot hold the database: ${readOnly} (EROFS); ${todo}, then run npm run demo again）`]);
       // not a raw "EROFS: read-only file system, open '…/.gdsz-bot.lock…'"
       // Chinese first, English in brackets
       const cannotWrite = (failed: string, dir: string, at: string, run: string) =>
@@ -426,15 +436,15 @@ describe('the command-line scripts on a disk that is read-only or full', () => {
     const imported = await runScript(['scripts/import.ts', workbook, '--yes'], { DATA_DIR: dataDir });
     expect(imported.code, imported.stderr.join('\n')).toBe(1);
     expect(imported.stderr).toEqual([
-      `DATA_DIR ${dataDir} can no longer be written (No space left on device); nothing was imported; free space on its disk, or make it writable again (remount), then run npm run import again`,
+      `数据目录 ${dataDir} 已无法写入（No space left on device）；没有导入任何数据。请在磁盘上腾出空间，或把它重新挂载为可写，然后重新运行 npm run import（DATA_DIR ${dataDir} can no longer be written (No space left on device); nothing was imported; free space on its disk, or make it writable again (remount), then run npm run import again）`,
     ]);
 
     // no room at all: refused at the start, one line each
     spawnSync('dd', ['if=/dev/zero', `of=${join(disk, 'filler-2')}`, 'bs=4k']);
-    const full = (again: string, then = '') =>
+    const full = (again: string, then = '', thenZh = '') =>
       expect.stringMatching(
         new RegExp(
-          `^数据目录 ${escaped(dataDir)} 所在的磁盘已满（ENOSPC(，剩余 [\\d.]+ [KM]B)?）：请在该磁盘上腾出空间，然后重新${escaped(again.replace(/^run (.*) again$/, '运行 $1'))}（DATA_DIR ${escaped(dataDir)} cannot hold the database: the disk it is on is full \\((ENOSPC|[\\d.]+ [KM]B left)\\)${then}; free space on it, then ${escaped(again)}）$`,
+          `^数据目录 ${escaped(dataDir)} 所在的磁盘已满（ENOSPC(，剩余 [\\d.]+ [KM]B)?）${thenZh}：请在该磁盘上腾出空间，然后重新${escaped(again.replace(/^run (.*) again$/, '运行 $1'))}（DATA_DIR ${escaped(dataDir)} cannot hold the database: the disk it is on is full \\((ENOSPC|[\\d.]+ [KM]B left)\\)${then}; free space on it, then ${escaped(again)}）$`,
         ),
       );
     // one after another: each holds the folder while it runs
@@ -443,7 +453,7 @@ describe('the command-line scripts on a disk that is read-only or full', () => {
     const demo = await runScript(['scripts/demo.ts'], { DATA_DIR: dataDir });
     expect([job.code, again.code, demo.code]).toEqual([1, 1, 1]);
     expect(job.stderr).toEqual([full('run npm run job -- digest again')]);
-    expect(again.stderr).toEqual([full('run npm run import again', '; nothing was imported')]);
+    expect(again.stderr).toEqual([full('run npm run import again', '; nothing was imported', '，没有导入任何数据')]);
     expect(demo.stdout.concat(demo.stderr)).toEqual([expect.stringMatching(/^演示没有运行：数据目录 /)]);
     expect(demo.stdout[0].slice('演示没有运行：'.length)).toEqual(full('run npm run demo again'));
 
