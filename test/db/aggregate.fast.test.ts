@@ -12,7 +12,7 @@ import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../supp
 import { ADMIN, type Harness } from '../support/harness.js';
 import { randomEventId } from '../support/larkEvents.js';
 import { heldTransaction, lockWaits, until } from '../support/waiting.js';
-import { expectAnswer, expectSameWorlds, leavesToOrdinary, outboxRows, twoWorlds, writtenCounts } from '../support/worlds.js';
+import { expectAnswer, expectSameWorlds, inEachWorld, leavesToOrdinary, MODES_HERE, outboxRows, twoWorlds, writtenCounts } from '../support/worlds.js';
 import { applicationForm, countedFixtureBot, type Fixture, NOW, OTHER_EXPERT, personas, startSecurityHarness, YEAR } from './securityFixture.js';
 
 /**
@@ -485,10 +485,10 @@ describe('结束评分并汇总 through signed callbacks: the one statement answ
     const { h, f } = await startSecurityHarness();
     await seedExperts(h.db.db);
     return { h, f, answers: [] as Body[], after: [] as Awaited<ReturnType<typeof snapshot>>[] };
-  });
+  }, { oneOnPglite: true });
 
   it.each(steps.map((s, i) => [s.name, s, i] as const))('%s', async (_name, step, i) => {
-    for (const mode of ['fast', 'ordinary'] as const) {
+    for (const mode of MODES_HERE) {
       const { h, f } = worlds[mode];
       const db = h.db.db;
       await step.before?.(db, f);
@@ -521,8 +521,7 @@ describe('结束评分并汇总 through signed callbacks: the one statement answ
       { code: 'GDSZ-2025-0003', rank: 2, decision: 'awarded' },
       { code: 'GDSZ-2025-0004', rank: 2, decision: 'awarded' },
     ]);
-    const sent: Record<string, string[]> = {};
-    for (const mode of ['fast', 'ordinary'] as const) sent[mode] = worlds[mode].h.fake.messages.map((m) => JSON.stringify([m.receiveId, m.msgType, m.content])).sort();
+    const sent = await inEachWorld(worlds, async (w) => w.h.fake.messages.map((m) => JSON.stringify([m.receiveId, m.msgType, m.content])).sort());
     expect(sent.fast).toEqual(sent.ordinary);
   });
 });

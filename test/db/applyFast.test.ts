@@ -99,7 +99,7 @@ interface Case<V> {
 }
 
 describe('申报 保存 and 提交 with the fast paths on and off: the same answers, the same rows', () => {
-  const worlds = twoWorlds(startSecurityHarness);
+  const worlds = twoWorlds(startSecurityHarness, { oneOnPglite: true });
   let fast: Harness;
   let ordinary: Harness;
   let f: Fixture;
@@ -110,12 +110,12 @@ describe('申报 保存 and 提交 with the fast paths on and off: the same answ
     expect(worlds.ordinary.f).toEqual(f);
   });
 
-  /** The case on both bots; what each answered and changed must be the same. Returns the fast bot's. */
+  /** The case on both bots (on PGlite the one bot standing for both); what each answered and changed must be the same. Returns the fast bot's. */
   async function onBoth<V>(c: Case<V>) {
     const runs = [];
     // the same clicks, with the same event ids, on both bots (the rows are the same: v is)
     let steps: Step[] | undefined;
-    for (const h of [fast, ordinary]) {
+    for (const h of new Set([fast, ordinary])) {
       const v = await c.setup(h, f);
       steps ??= c.steps(v);
       const before = await snapshot(h.db.db);
@@ -130,7 +130,7 @@ describe('申报 保存 and 提交 with the fast paths on and off: the same answ
       const sent = h.fake.messages.slice(sentBefore).map((m) => ({ to: m.receiveId, type: m.msgType, content: m.content }));
       runs.push({ v, answers, changed: changes(before, after), sent, h });
     }
-    const [onFast, onOrdinary] = runs;
+    const [onFast, onOrdinary] = [runs[0], runs.at(-1)!];
     expect(onFast.v).toEqual(onOrdinary.v);
     expect(answerText(onFast.answers)).toEqual(answerText(onOrdinary.answers));
     expect(onFast.changed).toEqual(onOrdinary.changed);

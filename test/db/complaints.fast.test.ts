@@ -14,15 +14,15 @@ import { ADMIN, type Harness, startHarness, TEST_VERIFICATION_TOKEN } from '../s
 import { cardActionEvent, randomEventId } from '../support/larkEvents.js';
 import { lockWaits, until } from '../support/waiting.js';
 import { countedBot } from '../support/wire.js';
-import { twoWorlds } from '../support/worlds.js';
+import { inEachWorld, twoWorlds } from '../support/worlds.js';
 import { snapshot } from './securityFixture.js';
 
 /**
  * 投诉 (complaint.submit) in one statement (src/fast/complaint.ts) against the ordinary path it stands for: the
  * same clicks, with the same event ids, on two bots over equal fresh databases, one with fast paths and one
  * without, answer the same and leave the same rows and the same messages; the alerts are the cards the ordinary
- * path drew before they were drawn at send time. On PostgreSQL a complaint taken costs one round trip; on PGlite
- * both bots take the ordinary path, and the comparison still holds.
+ * path drew before they were drawn at send time. On PostgreSQL a complaint taken costs one round trip; PGlite has only
+ * the ordinary path, so there one bot stands for both (twoWorlds' oneOnPglite) and the comparison holds trivially.
  */
 
 const TZ = 'Asia/Shanghai';
@@ -109,7 +109,9 @@ describe('投诉 with and without its one-statement path: the same answers, rows
     nextTeam = 0;
     const h = await startHarness({ clock: new ManualClock(NOW) });
     return { h, teams: await seed(h.db.db) };
-  });
+  }, { oneOnPglite: true });
+  /** The bots to change alike: on PGlite the one bot standing for both. */
+  const twins = [...new Set([fast, ordinary])];
   beforeAll(() => expect(fast.teams).toEqual(ordinary.teams));
 
   /**
@@ -117,7 +119,7 @@ describe('投诉 with and without its one-statement path: the same answers, rows
    * Two quiet minutes go by first (the complainant's next alert is its own, not a batch's), unless it comes `soon` after the last.
    */
   async function both(openId: string, value: Record<string, unknown>, form: Record<string, unknown>, eventId = randomEventId(), soon = false) {
-    if (!soon) for (const t of [fast, ordinary]) t.h.clock.advance(batchWindowMs);
+    if (!soon) for (const t of twins) t.h.clock.advance(batchWindowMs);
     const post = async (t: Twin) => {
       const sentBefore = t.h.fake.messages.length;
       const res = await t.h.post('/lark/cards', cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId, value, formValue: form, eventId }));
@@ -128,8 +130,7 @@ describe('投诉 with and without its one-statement path: the same answers, rows
       sent.sort((a, b) => a.to.localeCompare(b.to));
       return { body: res.body as Body, queued, sent, after: await rows(t.h.db.db) };
     };
-    const f = await post(fast);
-    const o = await post(ordinary);
+    const { fast: f, ordinary: o } = await inEachWorld({ fast, ordinary }, post);
     expect(f.body, 'the answer').toEqual(o.body);
     expect(f.queued, 'the rows as the callback left them').toEqual(o.queued);
     expect(f.sent, 'the messages sent').toEqual(o.sent);
@@ -223,8 +224,7 @@ describe('投诉 with and without its one-statement path: the same answers, rows
     const value = { action: 'complaint.submit', teamId: fast.teams.lighting, formKey: 'fk-twice' };
     const first = await both(OTHER_CUSTOMER, value, text('路灯杆倾斜'));
     const complaint = await expectTaken(first, fast.teams.lighting, p2pAdmins);
-    fast.h.clock.advance(60_000);
-    ordinary.h.clock.advance(60_000);
+    for (const t of twins) t.h.clock.advance(60_000);
     const second = await both(OTHER_CUSTOMER, value, text('路灯杆倾斜'));
     expect(second.body.toast).toEqual({ type: 'info', content: `已于 ${formatDateTimeZh(complaint.createdAt, TZ)} 提交该投诉（编号 ${complaint.reference}），无需重复提交。` });
     expect(second.body.card).toEqual(first.body.card);
@@ -241,12 +241,12 @@ describe('投诉 with and without its one-statement path: the same answers, rows
   });
 
   it('with an admin group bound, the alert goes to the group only', async () => {
-    for (const t of [fast, ordinary]) await t.h.db.db.insert(chatBindings).values({ chatId: ADMIN_CHAT, purpose: 'admin', boundBy: ADMIN });
+    for (const t of twins) await t.h.db.db.insert(chatBindings).values({ chatId: ADMIN_CHAT, purpose: 'admin', boundBy: ADMIN });
     await expectTaken(await both(CUSTOMER, { action: 'complaint.submit', teamId: fast.teams.greenTwo, formKey: 'fk-group' }, text(HOSTILE)), fast.teams.greenTwo, [`chat_id:${ADMIN_CHAT}`]);
   });
 
   it('a serial past 9999 keeps all its digits, as String.padStart does', async () => {
-    for (const t of [fast, ordinary]) await t.h.db.db.update(codeSequences).set({ last: 9999 }).where(eq(codeSequences.scope, 'complaint:2027'));
+    for (const t of twins) await t.h.db.db.update(codeSequences).set({ last: 9999 }).where(eq(codeSequences.scope, 'complaint:2027'));
     const r = await both(CUSTOMER, { action: 'complaint.submit', teamId: fast.teams.greenTwo, formKey: 'fk-serial' }, text('绿篱缺株'));
     expect((await expectTaken(r, fast.teams.greenTwo, [`chat_id:${ADMIN_CHAT}`])).reference).toBe('TS-2027-10000');
   });
@@ -257,7 +257,7 @@ describe('投诉 with and without its one-statement path: the same answers, rows
     const first = await both(PERSON, { action: 'complaint.submit', teamId: fast.teams.lighting, formKey: 'fk-burst-0' }, text('路灯闪烁 0'));
     await expectTaken(first, fast.teams.lighting, [`chat_id:${ADMIN_CHAT}`]);
     for (let i = 1; i <= 3; i++) {
-      for (const t of [fast, ordinary]) t.h.clock.advance(5_000);
+      for (const t of twins) t.h.clock.advance(5_000);
       const r = await both(PERSON, { action: 'complaint.submit', teamId: fast.teams.lighting, formKey: `fk-burst-${i}` }, text(`路灯闪烁 ${i}`), randomEventId(), true);
       expect(r.body.toast?.type).toBe('success');
       expect(toGroup(r.sent)).toEqual([]);
@@ -268,7 +268,7 @@ describe('投诉 with and without its one-statement path: the same answers, rows
       await t.h.drain();
       return t.h.fake.messages.slice(before).map((m) => ({ to: `${m.receiveIdType}:${m.receiveId}`, content: m.content }));
     };
-    const [f, o] = [await minuteEnds(fast), await minuteEnds(ordinary)];
+    const { fast: f, ordinary: o } = await inEachWorld({ fast, ordinary }, minuteEnds);
     expect(f).toEqual(o);
     expect(toGroup(f)).toHaveLength(1);
     expect(cardText(f[0].content)).toContain('同一人 1 分钟内在飞书又提交 3 件投诉');

@@ -14,7 +14,7 @@ import { testDatabaseKind } from '../support/db.js';
 import { ADMIN, type Harness, startHarness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
 import { cardActionEvent, randomEventId } from '../support/larkEvents.js';
 import { countedBot } from '../support/wire.js';
-import { twoWorlds } from '../support/worlds.js';
+import { inEachWorld, twoWorlds } from '../support/worlds.js';
 import { snapshot } from './securityFixture.js';
 import { upheldRun } from '../support/upheldRun.js';
 
@@ -22,8 +22,8 @@ import { upheldRun } from '../support/upheldRun.js';
  * 投诉成立 / 不成立, 保留称号 and 撤销称号 in one statement (src/fast/decisions.ts) against the ordinary path they stand
  * for: the same clicks, with the same event ids, on two bots over equal fresh databases, one with fast paths and one
  * without, answer the same and leave the same rows and the same messages; the notices are the cards the ordinary path
- * drew before they were drawn at send time. On PostgreSQL each decision costs one round trip; on PGlite both bots take
- * the ordinary path, and the comparison still holds.
+ * drew before they were drawn at send time. On PostgreSQL each decision costs one round trip; PGlite has only the
+ * ordinary path, so there one bot stands for both (twoWorlds' oneOnPglite) and the comparison holds trivially.
  */
 
 const TZ = 'Asia/Shanghai';
@@ -135,7 +135,9 @@ describe('complaint and title decisions with and without their one-statement pat
     nextTeam = 0;
     const h = await startHarness({ clock: new ManualClock(NOW) });
     return { h, s: await seed(h.db.db) };
-  });
+  }, { oneOnPglite: true });
+  /** The bots to change alike: on PGlite the one bot standing for both. */
+  const twins = [...new Set([fast, ordinary])];
   beforeAll(() => expect(fast.s).toEqual(ordinary.s));
 
   /** One signed, encrypted callback to each bot with the same event id; the answers, then the rows and the messages, compared. */
@@ -150,8 +152,7 @@ describe('complaint and title decisions with and without their one-statement pat
       sent.sort((a, b) => a.to.localeCompare(b.to));
       return { body: res.body as Body, queued, sent, after: await rows(t.h.db.db) };
     };
-    const f = await post(fast);
-    const o = await post(ordinary);
+    const { fast: f, ordinary: o } = await inEachWorld({ fast, ordinary }, post);
     expect(f.body, 'the answer').toEqual(o.body);
     expect(f.queued, 'the rows as the callback left them').toEqual(o.queued);
     expect(f.sent, 'the messages sent').toEqual(o.sent);
@@ -250,7 +251,7 @@ describe('complaint and title decisions with and without their one-statement pat
     expect(early.body.toast).toEqual({ type: 'info', content: '第二十二条：珠海路灯维护班 目前连续成立的投诉为 1 次（连续 2 次才提醒撤销），没有待决定的撤销提醒。' });
     expect({ ...(await rows(fast.h.db.db)), processed: [] }).toEqual({ ...before, processed: [] });
     // two upheld complaints in a row: the alert it answers
-    for (const t of [fast, ordinary]) await upheldRun(t.h.db.db, t.s.titled.team);
+    for (const t of twins) await upheldRun(t.h.db.db, t.s.titled.team);
     await both(ADMIN, { action: 'revocation.revoke', honourId: honour }, { reason: '连续投诉' });
     const [audit] = await fast.h.db.db.select().from(auditLog).where(eq(auditLog.entityId, String(honour)));
     expect(audit.details).toEqual({ teamId: fast.s.titled.team, year: 2026, reason: '连续投诉' });
@@ -261,7 +262,7 @@ describe('complaint and title decisions with and without their one-statement pat
   it('撤销称号 of a team whose leader an import named by mobile and who never wrote to the bot: the contact told, the leader named as not told', async () => {
     const PENDING = 'pending:m:13900000088';
     let made = { team: 0, honour: 0, contact: '' };
-    for (const t of [fast, ordinary]) {
+    for (const t of twins) {
       const db = t.h.db.db;
       const [org] = await db.select().from(organizations).limit(1);
       const contact = 'ou_deccontactunlinkedleader0000000001';
@@ -318,7 +319,7 @@ describe('complaint and title decisions with and without their one-statement pat
 
   it('a decision whose notice would go to the actor themself is the ordinary path\'s, and answers as it does', async () => {
     // the leader of the team is the administrator revoking: their own notice is interactive there (the alert it answers: two upheld complaints)
-    for (const t of [fast, ordinary]) await upheldRun(t.h.db.db, t.s.adminLed.team);
+    for (const t of twins) await upheldRun(t.h.db.db, t.s.adminLed.team);
     const r = await both(SECOND_ADMIN, { action: 'revocation.revoke', honourId: fast.s.adminLed.honour }, { reason: '连续投诉' });
     expect(r.body.toast).toEqual({ type: 'success', content: '已撤销称号，已通知班组长和单位联系人' });
     expect(r.queued.outbox.find((o) => o.dedupeKey.endsWith(`:user:${SECOND_ADMIN}`))?.priority).toBe(0);
@@ -327,7 +328,7 @@ describe('complaint and title decisions with and without their one-statement pat
   it('成立 that completes the run is the ordinary path\'s: the revocation alert raised once, as before', async () => {
     const db = (t: Twin) => t.h.db.db;
     // a fresh run on the certified team: revoked now, so a new title to complain about
-    for (const t of [fast, ordinary]) {
+    for (const t of twins) {
       const [h] = await db(t).insert(honours).values({ teamId: t.s.plain.team, year: 2027, awardedAt: new Date('2027-03-01T10:00:00+08:00') }).returning();
       for (const n of [1, 2]) {
         await db(t).insert(complaints).values({ reference: `TS-2027-09${n}`, teamId: t.s.plain.team, content: '路面沉降', channel: 'web', status: 'open', createdAt: new Date(`2027-03-0${n + 1}T10:00:00+08:00`) });

@@ -9,7 +9,7 @@ import { testDatabaseKind } from '../support/db.js';
 import { registrationForm } from '../support/forms.js';
 import { ADMIN, startHarness, TEST_VERIFICATION_TOKEN, type Harness } from '../support/harness.js';
 import { fileMessageEvent } from '../support/larkEvents.js';
-import { MODES, twoWorlds } from '../support/worlds.js';
+import { inEachWorld, type Mode, MODES_HERE, twoWorlds } from '../support/worlds.js';
 
 /**
  * One organisation however its name is typed (src/organizations.ts), through signed callbacks: registration, 添加专家,
@@ -58,23 +58,29 @@ describe(`one organisation however its name is typed, through the bot on ${testD
     h.fake.addUser({ openId: CONTACT, name: '质量负责人', mobile: mobile(9) });
     h.fake.addUser({ openId: E5, name: '专家五', mobile: mobile(15) });
     return { h };
-  });
+  }, { oneOnPglite: true });
   let orgId: Record<string, number>;
   let cycleId: Record<string, number>;
   let event = 0;
 
-  /** The same callback on both bots, the fast one first; both answers, which must match, as must the rows after. */
+  /**
+   * The same callback on both bots, the fast one first (on PGlite the one bot standing for both); both answers, which
+   * must match, as must the rows after.
+   */
   async function both(openId: string, value: Record<string, unknown>, formValue?: Record<string, unknown>): Promise<Body> {
     const eventId = `ev_orgkey_${++event}`;
-    const a: Body = await worlds.fast.h.click(openId, value, formValue, { eventId });
-    const b: Body = await worlds.ordinary.h.click(openId, value, formValue, { eventId });
-    for (const { h } of Object.values(worlds)) await h.drain();
-    expect(withoutTime(a)).toEqual(withoutTime(b));
-    expect(await state(worlds.fast.h.db.db)).toEqual(await state(worlds.ordinary.h.db.db));
-    return a;
+    const seen = await inEachWorld(worlds, async ({ h }) => {
+      const answer: Body = await h.click(openId, value, formValue, { eventId });
+      await h.drain();
+      return { answer, state: await state(h.db.db) };
+    });
+    expect(withoutTime(seen.fast.answer)).toEqual(withoutTime(seen.ordinary.answer));
+    expect(seen.fast.state).toEqual(seen.ordinary.state);
+    return seen.fast.answer;
   }
-  const each = async (f: (h: Harness, mode: (typeof MODES)[number]) => Promise<void>) => {
-    for (const mode of MODES) await f(worlds[mode].h, mode);
+  /** `f` on each bot (on PGlite the one). */
+  const each = async (f: (h: Harness, mode: Mode) => Promise<void>) => {
+    for (const mode of MODES_HERE) await f(worlds[mode].h, mode);
   };
 
   it('two teams registering under the two bracket widths end in one organisation, under the name first seen', async () => {
@@ -102,10 +108,7 @@ describe(`one organisation however its name is typed, through the bot on ${testD
       expect(toContact).toHaveLength(2);
       for (const text of toContact) expect(text).toContain(`**${ORG}** 的单位联系人`);
     });
-    orgId = {};
-    await each(async (h, mode) => {
-      orgId[mode] = (await h.db.db.select().from(organizations))[0].id;
-    });
+    orgId = await inEachWorld(worlds, async ({ h }) => (await h.db.db.select().from(organizations))[0].id);
   });
 
   it('an expert added under “X(集团)” is that organisation, and 分配专家 keeps them off the panels of the teams of “X（集团）”', async () => {
@@ -113,16 +116,16 @@ describe(`one organisation however its name is typed, through the bot on ${testD
       year: '2026', applicationDeadline: '2026-05-31', scoringDeadline: '2026-06-30', reviewMeetingDate: '2026-07-15', expertsPerApplication: '2',
     });
     expect(opened.toast?.type).toBe('success');
-    cycleId = {};
-    await each(async (h, mode) => {
-      [{ id: cycleId[mode] }] = await h.db.db.select({ id: cycles.id }).from(cycles).where(eq(cycles.year, 2026));
+    cycleId = await inEachWorld(worlds, async ({ h }) => {
+      const [{ id }] = await h.db.db.select({ id: cycles.id }).from(cycles).where(eq(cycles.year, 2026));
       // both teams' applications accepted (the steps before are other tests' subject)
       for (const team of await h.db.db.select().from(teams).orderBy(asc(teams.id))) {
         await h.db.db.insert(applications).values({
-          teamId: team.id, cycleId: cycleId[mode], status: 'accepted', submittedAt: new Date('2026-04-01T00:00:00Z'),
+          teamId: team.id, cycleId: id, status: 'accepted', submittedAt: new Date('2026-04-01T00:00:00Z'),
           form: { title: `${team.name}成果`, category: 'maintenance', summary: '成果简介', materialsUrl: 'https://example.feishu.cn/docx/x' },
         });
       }
+      return id;
     });
     expect(cycleId.fast).toBe(cycleId.ordinary);
     const added = await both(ADMIN, { action: 'experts.add' }, { experts: [E1], organization: ORG_HALF });
@@ -174,8 +177,7 @@ describe(`one organisation however its name is typed, through the bot on ${testD
       ['专家五', mobile(15), '广州市政建设（集团）有限公司 ', '道路', 5],
     ]);
     const bytes = Buffer.from(await wb.xlsx.writeBuffer());
-    const importIds: Record<string, number> = {};
-    await each(async (h, mode) => {
+    const importIds = await inEachWorld(worlds, async ({ h }, mode) => {
       h.fake.addMessageFile('om_orgkey_import', 'file_v2_orgkey', bytes);
       expect((await h.post('/lark/events', fileMessageEvent({ token: TEST_VERIFICATION_TOKEN, openId: ADMIN, messageId: 'om_orgkey_import', fileKey: 'file_v2_orgkey', fileName: '班组.xlsx' }))).status).toBe(200);
       await h.drain();
@@ -185,7 +187,7 @@ describe(`one organisation however its name is typed, through the bot on ${testD
       expect(text, mode).toContain('| 班组 | 1 | 0 | 1 | 0 |');
       expect(text, mode).toContain('| 专家 | 1 | 0 | 0 | 0 |');
       expect(text, mode).not.toContain('所属单位');
-      importIds[mode] = cardActions(preview.content).find((a) => a.action === 'import.apply')!.importId as number;
+      return cardActions(preview.content).find((a) => a.action === 'import.apply')!.importId as number;
     });
     expect(importIds.fast).toBe(importIds.ordinary);
     expect((await both(ADMIN, { action: 'import.apply', importId: importIds.fast })).toast?.type).toBe('success');

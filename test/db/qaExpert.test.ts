@@ -10,13 +10,13 @@ import { scoreFields } from '../../src/review/scoring.js';
 import { defaultScoreSheet, sheetFingerprint } from '../../src/scoreSheet.js';
 import { cardActions, cardText, expectValidCard, inputValues } from '../support/cards.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
-import { clickInBoth, MODES, type Mode, twoWorlds } from '../support/worlds.js';
+import { clickInBoth, inEachWorld, MODES_HERE, type Mode, twoWorlds } from '../support/worlds.js';
 
 /**
  * An expert with twenty applications to score, on a phone, as the bot meets them: the twenty task cards, 评分, what
  * a person types into the score inputs, 提交评分 twice and on old copies, 评下一份 to the end, 谢绝 and a task given to
  * someone else, a reopened sheet, the scoring reminder. Each step on both paths (the one statement and the ordinary
- * transaction; PGlite has only the ordinary one), which must answer alike.
+ * transaction; PGlite has only the ordinary one, and there one world stands for both), which must answer alike.
  */
 
 const EXPERT = 'ou_qaexpert00000000000000000000001';
@@ -58,11 +58,11 @@ const both = (worlds: Record<Mode, World>, openId: string, value: (w: World) => 
   clickInBoth(worlds, openId, value, formValue);
 
 describe('an expert with twenty applications to score', () => {
-  const worlds = twoWorlds(start);
+  const worlds = twoWorlds(start, { oneOnPglite: true });
   const task = (i: number) => (w: World) => ({ action: 'review.submit', assignmentId: w.tasks[i].assignmentId });
 
   it('gets twenty score sheets Feishu accepts, and 评分 lists the twenty, pending first, on one page', async () => {
-    for (const mode of MODES) {
+    for (const mode of MODES_HERE) {
       const { h, tasks } = worlds[mode];
       expect(tasks).toHaveLength(TASKS);
       const sheets = h.fake.messages.filter((m) => m.receiveId === EXPERT && m.msgType === 'interactive');
@@ -106,7 +106,7 @@ describe('an expert with twenty applications to score', () => {
     expect(long.toast.content).toContain('评审意见不能超过 1000 字');
     // the input holds what it can take (Feishu refuses a default longer than its max_length)
     expect(inputValues(long.card.data).comment).toBe('评'.repeat(1000));
-    for (const mode of MODES) expect((await worlds[mode].h.db.db.select().from(assignments).where(eq(assignments.id, worlds[mode].tasks[0].assignmentId)))[0].status).toBe('assigned');
+    for (const mode of MODES_HERE) expect((await worlds[mode].h.db.db.select().from(assignments).where(eq(assignments.id, worlds[mode].tasks[0].assignmentId)))[0].status).toBe('assigned');
   });
 
   it('a sheet typed as on a phone is stored with the sheet’s total; 评下一份 on the answer opens the next pending task', async () => {
@@ -133,7 +133,7 @@ describe('an expert with twenty applications to score', () => {
   });
 
   it('an old copy of a task declined, or given to another expert, says so on 提交评分 and stops being a live sheet', async () => {
-    for (const mode of MODES) await worlds[mode].h.db.db.insert(people).values({ openId: SPARE, name: NAMES[SPARE], roles: ['expert'] });
+    for (const mode of MODES_HERE) await worlds[mode].h.db.db.insert(people).values({ openId: SPARE, name: NAMES[SPARE], roles: ['expert'] });
     const declined = await both(worlds, EXPERT, (w) => ({ action: 'review.decline', assignmentId: w.tasks[19].assignmentId }), { kind: 'unavailable', reason: '六月出差' });
     expect(declined.toast.content).toContain('已谢绝');
     const late = await both(worlds, EXPERT, task(19), fullMarks());
@@ -147,7 +147,7 @@ describe('an expert with twenty applications to score', () => {
     expect(gone.toast).toEqual({ type: 'info', content: '协会已将这项评分任务改派给其他专家，无需再评分。' });
     expect(gone.card.data.header.title.content).toBe(`已改派：${worlds.fast.tasks[18].team}`);
     expect(cardActions(gone.card.data)).toEqual([{ action: 'review.list' }]);
-    for (const mode of MODES) {
+    for (const mode of MODES_HERE) {
       const { h, tasks } = worlds[mode];
       const status = async (i: number) => (await h.db.db.select().from(assignments).where(eq(assignments.id, tasks[i].assignmentId)))[0].status;
       expect([await status(18), await status(19)]).toEqual(['replaced', 'declined']);
@@ -155,10 +155,10 @@ describe('an expert with twenty applications to score', () => {
   });
 
   it('a reopened sheet arrives filled in; 评下一份 goes through the rest, and the last answer says all are done', async () => {
-    for (const mode of MODES) worlds[mode].h.fake.reset();
+    for (const mode of MODES_HERE) worlds[mode].h.fake.reset();
     const reopened = await both(worlds, ADMIN, (w) => ({ action: 'review.reopen', assignmentId: w.tasks[0].assignmentId }));
     expect(reopened.toast.type).toBe('success');
-    for (const mode of MODES) {
+    for (const mode of MODES_HERE) {
       const [sheet] = worlds[mode].h.fake.messages.filter((m) => m.receiveId === EXPERT);
       expect(cardText(sheet.content)).toContain('协会管理员已重开这份评分，原分数已填入');
       expect(inputValues(sheet.content)[field('1.2')]).toBe('4.5');
@@ -182,7 +182,7 @@ describe('an expert with twenty applications to score', () => {
   });
 
   it('第十七条: nothing the expert was sent or answered names a colleague or shows another’s score', async () => {
-    for (const mode of MODES) {
+    for (const mode of MODES_HERE) {
       const seen = JSON.stringify(worlds[mode].h.fake.messages.filter((m) => m.receiveId === EXPERT).map((m) => m.content));
       for (const other of [...COLLEAGUES, SPARE]) {
         expect(seen).not.toContain(other);
@@ -193,7 +193,7 @@ describe('an expert with twenty applications to score', () => {
 
   it('the scoring reminder is one card per expert, with the count, whose button opens the next task', async () => {
     const quiet = createLogger('error', new Writable({ write: (_c, _e, cb) => cb() }));
-    for (const mode of MODES) {
+    for (const mode of MODES_HERE) {
       const { h } = worlds[mode];
       h.clock.set('2030-06-27T09:00:00+08:00');
       h.fake.reset();
@@ -218,15 +218,15 @@ describe('an expert with twenty applications to score', () => {
       const submitted = new Set(rows.filter((r) => r.status === 'submitted').map((r) => r.id));
       return w.tasks.find((t) => submitted.has(t.assignmentId))!;
     };
-    const targets = {} as Record<Mode, { assignmentId: number; code: string; team: string }>;
-    for (const mode of MODES) {
-      targets[mode] = await scored(worlds[mode]);
-      worlds[mode].h.fake.reset();
-    }
+    const targets = await inEachWorld(worlds, async (w) => {
+      const target = await scored(w);
+      w.h.fake.reset();
+      return target;
+    });
     expect(targets.fast.code).toBe(targets.ordinary.code);
     const answer = await both(worlds, EXPERT, () => ({ action: 'experts.conflictAdd' }), { kind: 'team', target: targets.fast.code.toLowerCase(), reason: '评分后得知班组长是亲属' });
     expect(answer.toast).toEqual({ type: 'success', content: `已声明与“${targets.fast.code} ${targets.fast.team}”存在利益冲突。你此前已提交的 1 份相关评分已报协会管理员处理。` });
-    for (const mode of MODES) {
+    for (const mode of MODES_HERE) {
       const { h } = worlds[mode];
       // the sheet still counts until the association decides
       const [sheet] = await h.db.db.select().from(assignments).where(eq(assignments.id, targets[mode].assignmentId));
@@ -248,7 +248,7 @@ describe('an expert with twenty applications to score', () => {
 
   it('a live sheet once the year’s scoring has ended: 提交评分 says so, and the card stops being a sheet', async () => {
     const pendingOf = {} as Record<Mode, number>;
-    for (const mode of MODES) {
+    for (const mode of MODES_HERE) {
       const { h } = worlds[mode];
       const [pending] = await h.db.db.select({ id: assignments.id }).from(assignments).where(eq(assignments.expertOpenId, COLLEAGUES[0])).orderBy(asc(assignments.id)).limit(1);
       pendingOf[mode] = pending.id;
@@ -259,7 +259,7 @@ describe('an expert with twenty applications to score', () => {
     expect(answer.toast).toEqual({ type: 'info', content: '2030年度专家评分已结束，不能再提交或谢绝；如需更改，请联系协会管理员。' });
     expect(cardText(answer.card.data)).toContain('2030年度专家评分已结束，这份评分表不再提交。');
     expect(cardActions(answer.card.data)).toEqual([{ action: 'review.list' }]);
-    for (const mode of MODES) {
+    for (const mode of MODES_HERE) {
       const [sheet] = await worlds[mode].h.db.db.select().from(assignments).where(eq(assignments.id, pendingOf[mode]));
       expect(sheet.status).toBe('assigned');
     }

@@ -7,13 +7,14 @@ import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import { cardActions, cardText, expectValidCard, inputValues } from '../support/cards.js';
 import { applicationForm, registrationForm } from '../support/forms.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
-import { clickInBoth, MODES, type Mode, twoWorlds } from '../support/worlds.js';
+import { clickInBoth, inEachWorld, type Mode, MODES_HERE, twoWorlds } from '../support/worlds.js';
 
 /**
  * A team leader's year on a phone, and their organisation's contact's, as the bot meets them: the first message,
  * 注册 typed as people type, 申报 over two sittings and its refusals, 进度 at every stage, the contact's confirmation
  * card (推荐, 退回修改, old copies clicked later), the results. Every card action runs in both worlds (the one
- * statement and the ordinary transaction; PGlite has only the ordinary one), which must answer alike.
+ * statement and the ordinary transaction; PGlite has only the ordinary one, and there one world stands for both),
+ * which must answer alike.
  */
 
 const LEADERS = ['ou_qaleader0000000000000000000001', 'ou_qaleader0000000000000000000002', 'ou_qaleader0000000000000000000003'];
@@ -61,14 +62,13 @@ const both = (worlds: Record<Mode, World>, openId: string, value: (w: World) => 
 
 /** What one message brought to its sender in each world (the same in both), each card checked against Feishu's limits. */
 async function say(worlds: Record<Mode, World>, openId: string, text: string) {
-  const seen = {} as Record<Mode, { msgType: string; content: any }[]>;
-  for (const mode of MODES) {
-    const { h } = worlds[mode];
+  const seen = await inEachWorld(worlds, async ({ h }) => {
     h.fake.reset();
     await h.say(openId, text);
-    seen[mode] = h.fake.messages.filter((m) => m.receiveId === openId).map((m) => ({ msgType: m.msgType, content: m.content }));
-    for (const m of seen[mode]) if (m.msgType === 'interactive') expectValidCard(m.content);
-  }
+    const to = h.fake.messages.filter((m) => m.receiveId === openId).map((m) => ({ msgType: m.msgType, content: m.content }));
+    for (const m of to) if (m.msgType === 'interactive') expectValidCard(m.content);
+    return to;
+  });
   expect(seen.fast.map((m) => cardText(m.content))).toEqual(seen.ordinary.map((m) => cardText(m.content)));
   return seen.fast;
 }
@@ -96,11 +96,11 @@ function marks(off: number): Record<string, string> {
 }
 
 describe('a team leader and their organisation’s contact through the year, on a phone', () => {
-  const worlds = twoWorlds(start);
+  const worlds = twoWorlds(start, { oneOnPglite: true });
   const submit = (leader: string) => (w: World) => ({ action: 'application.submit', teamId: w.team[leader], year: 2027 });
   const save = (leader: string) => (w: World) => ({ action: 'application.save', teamId: w.team[leader], year: 2027 });
   // the application ids are read before the clicks: `both` takes a value built synchronously
-  const appIds = async (leader: string) => Object.fromEntries(await Promise.all(MODES.map(async (m) => [m, (await applicationOf(worlds[m], leader)).id]))) as Record<Mode, number>;
+  const appIds = (leader: string) => inEachWorld(worlds, async (w) => (await applicationOf(w, leader)).id);
   const byWorld = (ids: Record<Mode, number>, action: string) => (w: World) => ({ action, applicationId: ids[w === worlds.fast ? 'fast' : 'ordinary'] });
 
   it('a first message — 你好, hello, 在吗？ — is answered with the menu, which leads to 注册班组: what to do next in one reply', async () => {
@@ -119,7 +119,7 @@ describe('a team leader and their organisation’s contact through the year, on 
   });
 
   it('注册 typed as on a phone is stored as meant; a blank or over-long field is refused naming it, with everything typed kept', async () => {
-    for (const mode of MODES) {
+    for (const mode of MODES_HERE) {
       const stored = await worlds[mode].h.db.db.select({ phone: teams.phone, memberCount: teams.memberCount }).from(teams).orderBy(asc(teams.id));
       expect(stored.slice(0, 3)).toEqual([1, 2, 3].map((i) => ({ phone: `138 0000 000${i}`, memberCount: 12 })));
     }
@@ -171,7 +171,7 @@ describe('a team leader and their organisation’s contact through the year, on 
     const edited = await both(worlds, LEADER, submit(LEADER), applicationForm({ title: '提交后改的标题' }));
     expect(edited.toast).toEqual({ type: 'info', content: '这张申报表上的内容与已提交的不同，没有保存。申报已提交，等待单位联系人确认；如需修改，班组长可发送“撤回申报”撤回后修改，或请单位联系人点“退回修改”。' });
     expect(cardText(edited.card.data)).toContain('提高沥青路面修补一次合格率');
-    for (const mode of MODES) expect(((await applicationOf(worlds[mode], LEADER)).form as { title: string }).title).toBe('提高沥青路面修补一次合格率');
+    for (const mode of MODES_HERE) expect(((await applicationOf(worlds[mode], LEADER)).form as { title: string }).title).toBe('提高沥青路面修补一次合格率');
 
     const old = await both(worlds, LEADER, save(LEADER), applicationForm({ title: '在旧卡片上改的标题' }));
     expect(old.toast.type).toBe('info');
@@ -179,7 +179,7 @@ describe('a team leader and their organisation’s contact through the year, on 
     // no live form on the card any more: its buttons take the application back to edit (撤回申报) or lead to 进度
     expect(cardActions(old.card.data)).toEqual([{ action: 'application.recall', teamId: submit(LEADER)(worlds.fast).teamId, year: 2027 }, { action: 'team.status' }]);
     expect(cardText(old.card.data)).toContain('提高沥青路面修补一次合格率');
-    for (const mode of MODES) expect(((await applicationOf(worlds[mode], LEADER)).form as { title: string }).title).toBe('提高沥青路面修补一次合格率');
+    for (const mode of MODES_HERE) expect(((await applicationOf(worlds[mode], LEADER)).form as { title: string }).title).toBe('提高沥青路面修补一次合格率');
   });
 
   it('进度 while the contact has it: the leader learns who acts, the contact that it is theirs, with a button to confirm', async () => {
@@ -202,7 +202,7 @@ describe('a team leader and their organisation’s contact through the year, on 
     const reason = '请补充 **QC** 成果 [附件](https://example.com) <at id=all></at>';
     const returned = await both(worlds, CONTACT, byWorld(ids, 'endorse.return'), { opinion: reason });
     expect(returned.toast).toEqual({ type: 'success', content: '已退回，班组长会收到你的意见' });
-    for (const mode of MODES) {
+    for (const mode of MODES_HERE) {
       const notice = worlds[mode].h.fake.messages.filter((m) => m.receiveId === LEADER && m.msgType === 'interactive').at(-1)!;
       expectValidCard(notice.content);
       const raw = JSON.stringify(notice.content);
@@ -263,12 +263,12 @@ describe('a team leader and their organisation’s contact through the year, on 
     await both(worlds, CONTACT, byWorld(c, 'endorse.recommend'), { truthful: true, opinion: '同意' });
     const a = await appIds(LEADER);
     for (const ids of [a, b]) expect((await both(worlds, ADMIN, byWorld(ids, 'check.accept'))).toast.type).toBe('success');
-    for (const mode of MODES) worlds[mode].h.fake.reset();
+    for (const mode of MODES_HERE) worlds[mode].h.fake.reset();
     const returned = await both(worlds, ADMIN, byWorld(c, 'check.return'), { [`reason_${c.fast}`]: '材料链接打不开' });
     expect(returned.toast.type).toBe('success');
     // the leader and the contact each get the notice with what is theirs to do: 修改申报 for the leader, for the
     // contact that the application comes back to them once resubmitted
-    for (const mode of MODES) {
+    for (const mode of MODES_HERE) {
       for (const openId of [LEADER3, CONTACT]) {
         const [notice] = worlds[mode].h.fake.messages.filter((m) => m.receiveId === openId && m.msgType === 'interactive');
         expectValidCard(notice.content);
@@ -285,7 +285,7 @@ describe('a team leader and their organisation’s contact through the year, on 
     }
     expect((await progress(worlds, LEADER)).text).toContain('**下一步**：协会已受理；申报截止后由协会分配专家评审（第十八条）。');
 
-    for (const mode of MODES) worlds[mode].h.clock.set('2027-05-01T09:00:00+08:00');
+    for (const mode of MODES_HERE) worlds[mode].h.clock.set('2027-05-01T09:00:00+08:00');
     const closed = await both(worlds, ADMIN, () => ({ action: 'cycle.closeApplications', cycleId: 1 }));
     expect(closed.toast.type).toBe('success');
     const late = await progress(worlds, LEADER3);
@@ -295,16 +295,14 @@ describe('a team leader and their organisation’s contact through the year, on 
   });
 
   it('no score in 进度 until results are published; then the result card, the certificate, and 进度 with the decision', async () => {
-    const panels = {} as Record<Mode, { id: number; expert: string; leader: string }[]>;
-    for (const mode of MODES) {
-      const { h, team } = worlds[mode];
+    const panels = await inEachWorld(worlds, async ({ h, team }) => {
       const rows = await h.db.db
         .select({ id: assignments.id, expert: assignments.expertOpenId, teamId: applications.teamId })
         .from(assignments)
         .innerJoin(applications, eq(applications.id, assignments.applicationId))
         .orderBy(asc(assignments.id));
-      panels[mode] = rows.map((r) => ({ id: r.id, expert: r.expert, leader: LEADERS.find((l) => team[l] === r.teamId)! }));
-    }
+      return rows.map((r) => ({ id: r.id, expert: r.expert, leader: LEADERS.find((l) => team[l] === r.teamId)! }));
+    });
     expect(panels.fast.map((p) => [p.expert, p.leader])).toEqual(panels.ordinary.map((p) => [p.expert, p.leader]));
     expect(panels.fast).toHaveLength(6);
     for (const [i, p] of panels.fast.entries()) {
@@ -322,10 +320,10 @@ describe('a team leader and their organisation’s contact through the year, on 
     expect(before.text).toContain('**下一步**：专家评分已完成，已汇总，等待协会公布结果。');
     expect(before.text).not.toContain('等待协会汇总');
 
-    for (const mode of MODES) worlds[mode].h.fake.reset();
+    for (const mode of MODES_HERE) worlds[mode].h.fake.reset();
     const published = await both(worlds, ADMIN, () => ({ action: 'results.publish', cycleId: 1 }));
     expect(published.toast.type).toBe('success');
-    for (const mode of MODES) {
+    for (const mode of MODES_HERE) {
       const { h } = worlds[mode];
       await h.drain();
       const to = (openId: string) => h.fake.messages.filter((m) => m.receiveId === openId);
@@ -353,10 +351,10 @@ describe('a team leader and their organisation’s contact through the year, on 
       const upheld = await both(worlds, ADMIN, () => ({ action: 'complaint.uphold', complaintId: i + 1 }), { note: '现场核实属实' });
       expect(upheld.toast.type).toBe('success');
     }
-    for (const mode of MODES) worlds[mode].h.fake.reset();
+    for (const mode of MODES_HERE) worlds[mode].h.fake.reset();
     const revoked = await both(worlds, ADMIN, () => ({ action: 'revocation.revoke', honourId: 1 }), { reason: '连续两次顾客投诉经核实成立' });
     expect(revoked.toast.type).toBe('success');
-    for (const mode of MODES) {
+    for (const mode of MODES_HERE) {
       const { h } = worlds[mode];
       await h.drain();
       for (const openId of [LEADER, CONTACT]) {
@@ -454,19 +452,17 @@ describe('an application its contact never confirmed, after its year’s results
     await h.drain();
     h.clock.set('2027-05-10T09:00:00+08:00');
     return { h, card };
-  });
+  }, { oneOnPglite: true });
 
   it('进度 no longer says it waits for the contact: 单位未确认，未参加本年度评审, with no button to confirm', async () => {
     for (const who of [ONE, ONE_CONTACT]) {
-      const seen = {} as Record<Mode, { text: string; actions: string[] }>;
-      for (const mode of MODES) {
-        const { h } = worlds[mode];
+      const seen = await inEachWorld(worlds, async ({ h }) => {
         h.fake.reset();
         await h.say(who, '进度');
         const m = h.fake.messages.filter((x) => x.receiveId === who).at(-1)!;
         expectValidCard(m.content);
-        seen[mode] = { text: cardText(m.content), actions: cardActions(m.content).map((a) => String(a.action)) };
-      }
+        return { text: cardText(m.content), actions: cardActions(m.content).map((a) => String(a.action)) };
+      });
       expect(seen.fast).toEqual(seen.ordinary);
       expect(seen.fast.text).toContain('2027 年度：单位未确认，未参加本年度评审');
       expect(seen.fast.text).not.toContain('待单位确认');
@@ -476,7 +472,7 @@ describe('an application its contact never confirmed, after its year’s results
   });
 
   it('待确认申报 no longer lists it, and opening it from an old list shows the materials without the form', async () => {
-    for (const mode of MODES) {
+    for (const mode of MODES_HERE) {
       const { h } = worlds[mode];
       const list = await h.click(ONE_CONTACT, { action: 'endorse.list' });
       expectValidCard(list.card.data);
@@ -491,13 +487,11 @@ describe('an application its contact never confirmed, after its year’s results
 
   it('推荐 or 退回 on the old confirmation card is refused, and the card is redrawn without the form, the refusal a plain note', async () => {
     for (const [verb, what] of [['endorse.recommend', '推荐'], ['endorse.return', '退回']] as const) {
-      const seen = {} as Record<Mode, { toast: unknown; text: string; actions: string[] }>;
-      for (const mode of MODES) {
-        const { h, card } = worlds[mode];
+      const seen = await inEachWorld(worlds, async ({ h, card }) => {
         const late = await h.click(ONE_CONTACT, cardActions(card.content).find((a) => a.action === verb)!, { truthful: true, opinion: '同意推荐' }, { messageId: card.messageId });
         expectValidCard(late.card.data);
-        seen[mode] = { toast: late.toast, text: cardText(late.card.data), actions: cardActions(late.card.data).map((a) => String(a.action)) };
-      }
+        return { toast: late.toast, text: cardText(late.card.data), actions: cardActions(late.card.data).map((a) => String(a.action)) };
+      });
       expect(seen.fast).toEqual(seen.ordinary);
       expect(seen.fast.toast).toEqual({ type: 'info', content: `2027年度评审结果已公布，不能再${what}这份申报。如有疑问，请联系协会。` });
       expect(seen.fast.actions).toEqual([]);

@@ -15,13 +15,14 @@ import { ADMIN, type Harness, startHarness } from '../support/harness.js';
 import { lockWaits, until } from '../support/waiting.js';
 import { randomEventId } from '../support/larkEvents.js';
 import { countedBot } from '../support/wire.js';
-import { twoWorlds } from '../support/worlds.js';
+import { inEachWorld, twoWorlds } from '../support/worlds.js';
 
 /**
  * 注册's one-statement path (src/fast/register.ts) against the ordinary one: the same script of registrations runs on
  * two bots, each on a database of its own, one with the fast paths on and one with them off, with the same event ids
  * and people, and after every step the answers, the rows (teams, organisations, people, members, the code serial, the
- * events recorded, the audit rows, the outbox) and the messages sent are the same. On PGlite both run the ordinary path.
+ * events recorded, the audit rows, the outbox) and the messages sent are the same. PGlite has only the ordinary path:
+ * there one bot stands for both (twoWorlds' oneOnPglite).
  * The refusals and the cases left to the ordinary path are in the script too: with the fast path on they answer as
  * before and leave nothing of the fast attempt (no claim, audit or outbox row, no code drawn, no team id taken).
  * Organisation ids are not compared: the ordinary path's upsert takes one from the sequence even when it is refused,
@@ -102,7 +103,7 @@ describe('注册: the one-statement path answers, writes and sends what the ordi
     const orgId = await seed(h.db.db);
     h.fake.addUser({ openId: CONTACT_FOUND, name: '通讯录联系人', mobile: '13912345678' });
     return { h, orgId };
-  });
+  }, { oneOnPglite: true });
   let fast: Harness;
   let ordinary: Harness;
   let orgId: number;
@@ -113,16 +114,21 @@ describe('注册: the one-statement path answers, writes and sends what the ordi
     orgId = worlds.fast.orgId;
   });
 
-  /** The same callback on both bots (the fast one first), the outbox drained; both answers, which must match, and both states. */
+  /**
+   * The same callback on both bots (the fast one first; on PGlite the one bot standing for both), the outbox drained;
+   * both answers, which must match, and both states.
+   */
   async function both(openId: string, formValue: Record<string, unknown>, eventId: string): Promise<Body> {
-    const sentBefore = [fast.fake.messages.length, ordinary.fake.messages.length];
-    const a: Body = await fast.click(openId, { action: 'team.register' }, formValue, { eventId });
-    const b: Body = await ordinary.click(openId, { action: 'team.register' }, formValue, { eventId });
-    expect(withoutTime(a)).toEqual(withoutTime(b));
-    expect(await state(fast.db.db)).toEqual(await state(ordinary.db.db));
-    const sent = (h: Harness, from: number) => h.fake.messages.slice(from).map((m) => ({ to: m.receiveId, type: m.receiveIdType, msgType: m.msgType, content: m.content }));
-    expect(sent(fast, sentBefore[0])).toEqual(sent(ordinary, sentBefore[1]));
-    return a;
+    const seen = await inEachWorld(worlds, async ({ h }) => {
+      const from = h.fake.messages.length;
+      const answer: Body = await h.click(openId, { action: 'team.register' }, formValue, { eventId });
+      const sent = h.fake.messages.slice(from).map((m) => ({ to: m.receiveId, type: m.receiveIdType, msgType: m.msgType, content: m.content }));
+      return { answer, state: await state(h.db.db), sent };
+    });
+    expect(withoutTime(seen.fast.answer)).toEqual(withoutTime(seen.ordinary.answer));
+    expect(seen.fast.state).toEqual(seen.ordinary.state);
+    expect(seen.fast.sent).toEqual(seen.ordinary.sent);
+    return seen.fast.answer;
   }
 
   const teamNamed = async (db: Db, name: string) => {
@@ -152,7 +158,7 @@ describe('注册: the one-statement path answers, writes and sends what the ordi
     const form = registrationForm('新单位一组', CONTACT_NEW, { organization: '深圳市政新单位' });
     const answer = await both(LEADER_NEW, form, 'ev_fastreg_01');
     expect(answer.toast).toEqual({ type: 'success', content: '注册成功，班组编号 GDSZ-2026-0001' });
-    for (const h of [fast, ordinary]) {
+    for (const h of new Set([fast, ordinary])) {
       const t = (await teamNamed(h.db.db, '新单位一组'))!;
       expect(answer.card?.data).toEqual(oldRegistered(t));
       expect(await drawn(h, t.id)).toEqual({ [`team:contact-named:${t.id}:${CONTACT_NEW}`]: { card: oldContactNamed(t) } });
@@ -173,7 +179,7 @@ describe('注册: the one-statement path answers, writes and sends what the ordi
   it('an administrator (the stored role) registering another leader: the leader is sent the registered card as well', async () => {
     const answer = await both(STORED_ADMIN, registrationForm('代注册三组', CONTACT_NEW, { leader: LEADER_NAMED }), 'ev_fastreg_03');
     expect(answer.toast?.type).toBe('success');
-    for (const h of [fast, ordinary]) {
+    for (const h of new Set([fast, ordinary])) {
       const t = (await teamNamed(h.db.db, '代注册三组'))!;
       expect(t.leaderOpenId).toBe(LEADER_NAMED);
       expect(await drawn(h, t.id)).toEqual({

@@ -6,7 +6,7 @@ import { ManualClock } from '../../src/clock.js';
 import { titleStatus } from '../../src/complaints.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
 import { randomEventId } from '../support/larkEvents.js';
-import { outboxRows, twoWorlds } from '../support/worlds.js';
+import { inEachWorld, outboxRows, twoWorlds } from '../support/worlds.js';
 
 /**
  * 第二十二条's run (连续出现顾客对质量不满意的投诉) counted in the order the complaints came in, on the ordinary path and
@@ -85,15 +85,16 @@ describe('第二十二条: consecutive upheld complaints in the order they came 
     nextTeam = 0;
     const h = await startHarness({ clock: new ManualClock(NOW) });
     return { h, s: await seed(h.db.db) } as { h: Harness; s: Seeded };
-  });
+  }, { oneOnPglite: true });
+  /** The bots to change alike: on PGlite the one bot standing for both. */
+  const twins = [...new Set([fast, ordinary])];
   beforeAll(() => expect(fast.s).toEqual(ordinary.s));
   const s = () => fast.s;
 
-  /** The same click, with the same event id, on both bots: the same answer and the same rows after. */
+  /** The same click, with the same event id, on both bots (on PGlite the one): the same answer and the same rows after. */
   async function both(value: Record<string, unknown>, form: Record<string, unknown>): Promise<Body> {
     const eventId = randomEventId();
-    const f = (await fast.h.click(ADMIN, value, form, { eventId })) as Body;
-    const o = (await ordinary.h.click(ADMIN, value, form, { eventId })) as Body;
+    const { fast: f, ordinary: o } = await inEachWorld({ fast, ordinary }, async ({ h }) => (await h.click(ADMIN, value, form, { eventId })) as Body);
     expect(f, 'the answer').toEqual(o);
     expect(await rows(fast.h.db.db), 'the rows').toEqual(await rows(ordinary.h.db.db));
     return f;
@@ -135,7 +136,7 @@ describe('第二十二条: consecutive upheld complaints in the order they came 
     expect(await run(team)).toEqual({ run: 3, required: 2, runStart: c[0] });
     const r = await revoke(honour);
     expect(r.toast).toEqual({ type: 'success', content: '已撤销称号，已通知班组长和单位联系人' });
-    for (const w of [fast, ordinary]) expect((await w.h.db.db.select().from(honours).where(eq(honours.id, honour)))[0].revokedAt).not.toBeNull();
+    for (const w of twins) expect((await w.h.db.db.select().from(honours).where(eq(honours.id, honour)))[0].revokedAt).not.toBeNull();
   });
 
   it('complaints 4 and 5 upheld, 6 dismissed before 5 was decided: 4 and 5 came in one after the other, the alert raised once', async () => {
@@ -158,13 +159,12 @@ describe('第二十二条: consecutive upheld complaints in the order they came 
   it('after 保留称号, a complaint dismissed before it still ends a run: the open one before it and a later one upheld are not consecutive', async () => {
     const { honour, team, c } = s().kept;
     expect((await keep(honour)).toast).toEqual({ type: 'success', content: '已保留称号' });
-    for (const w of [fast, ordinary]) w.h.clock.advance(60_000);
+    for (const w of twins) w.h.clock.advance(60_000);
     // the one open at the keep, upheld now: it came in before the dismissed one
     await uphold(c[2]);
     // one more, after the dismissed one, upheld: the dismissal between them ends the run (it counted 2 and alerted)
     const later = { teamId: team, content: '井盖又松动', channel: 'web', status: 'open', createdAt: new Date('2027-03-09T10:00:00+08:00') } as const;
-    const [f] = await fast.h.db.db.insert(complaints).values({ ...later, reference: 'TS-2027-0999' }).returning();
-    const [o] = await ordinary.h.db.db.insert(complaints).values({ ...later, reference: 'TS-2027-0999' }).returning();
+    const { fast: [f], ordinary: [o] } = await inEachWorld({ fast, ordinary }, ({ h }) => h.db.db.insert(complaints).values({ ...later, reference: 'TS-2027-0999' }).returning());
     expect(o.id).toBe(f.id);
     expect((await uphold(f.id)).toast?.type).toBe('success');
     expect(await run(team)).toEqual({ run: 1, required: 2, runStart: f.id });
@@ -176,6 +176,6 @@ describe('第二十二条: consecutive upheld complaints in the order they came 
     // an upheld complaint, then a dismissed one: the run ended
     expect(await run(s().ended.team)).toEqual({ run: 0, required: 2, runStart: undefined });
     await refused(() => revoke(s().ended.honour), /^第二十二条：珠海桥梁班 目前连续成立的投诉为 0 次（连续 2 次才提醒撤销），没有待决定的撤销提醒。$/);
-    for (const w of [fast, ordinary]) expect((await w.h.db.db.select().from(honours).where(eq(honours.id, w.s.quiet.honour)))[0].revokedAt).toBeNull();
+    for (const w of twins) expect((await w.h.db.db.select().from(honours).where(eq(honours.id, w.s.quiet.honour)))[0].revokedAt).toBeNull();
   });
 });

@@ -16,8 +16,8 @@ export const MODES = ['fast', 'ordinary'] as const;
  * on PGlite `fast` alone. PGlite has no one-statement path (each declines at once: postgresClient), so there the
  * `ordinary` block repeated the `fast` one step for step, a second database and bot for nothing. `fast` is the one
  * kept: the bot's default, every declared path tried and declining, as a PGlite bot runs. In a twoWorlds block it
- * drives the worlds only with `oneOnPglite` (one world standing for both there); a loop that compares what it
- * gathered in each world keeps MODES.
+ * drives the worlds only with `oneOnPglite` (one world standing for both there); what a test gathers in each world
+ * to compare `fast` with `ordinary` it gathers with inEachWorld.
  */
 export const MODES_HERE: readonly Mode[] = testDatabaseKind() === 'pglite' ? ['fast'] : MODES;
 
@@ -28,7 +28,8 @@ export const MODES_HERE: readonly Mode[] = testDatabaseKind() === 'pglite' ? ['f
  * `const { fast, ordinary } = twoWorlds(…)` is fine at the top of the block; their fields are read in hooks and tests).
  *
  * `oneOnPglite`: a block whose tests change the worlds only through MODES_HERE (`it.each(MODES_HERE)`, a step loop
- * filling each world's `answers`/`after` for expectSameWorlds) and clickInBoth, and otherwise only read them, gets on
+ * filling each world's `answers`/`after` for expectSameWorlds), clickInBoth and inEachWorld (or a loop over the
+ * distinct worlds, `new Set([fast, ordinary])`), and otherwise only read them, gets on
  * PGlite one world, started once as `fast` and handed as both. PGlite has no one-statement path, so there the second
  * world ran the first's clicks again on the ordinary path the first had taken already, a database and a bot for
  * nothing; the comparisons then hold trivially, which is what they mean on PGlite. PostgreSQL keeps two worlds and
@@ -53,6 +54,17 @@ export function twoWorlds<W extends { h: Harness }>(start: (mode: Mode) => Promi
 /** The modes of distinct worlds: both, or `fast` alone when one world stands for both (twoWorlds' `oneOnPglite`). */
 function distinctModes(worlds: Record<Mode, unknown>): readonly Mode[] {
   return worlds.fast === worlds.ordinary ? ['fast'] : MODES;
+}
+
+/**
+ * What `gather` finds in each world (the fast one first), by mode, for a test to compare `fast` with `ordinary`: with
+ * one world standing for both (twoWorlds' `oneOnPglite`, on PGlite) `gather` runs once and its result is both, as
+ * clickInBoth's answer is; running it again there would repeat whatever it sends in the same world.
+ */
+export async function inEachWorld<W, T>(worlds: Record<Mode, W>, gather: (w: W, mode: Mode) => Promise<T>): Promise<Record<Mode, T>> {
+  const found: Partial<Record<Mode, T>> = {};
+  for (const mode of distinctModes(worlds)) found[mode] = await gather(worlds[mode], mode);
+  return { fast: found.fast as T, ordinary: (distinctModes(worlds).length === 1 ? found.fast : found.ordinary) as T };
 }
 
 /** A step's answer as the step says it: the toast's type, and its text matching `says`. */
