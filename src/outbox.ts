@@ -264,10 +264,22 @@ export function messageOf(row: Pick<OutboxRow, 'msgType' | 'card' | 'priority'>)
  * What the transport reports for one attempt; `drop`: nothing was sent, the message no longer matters (see `RenderedAttachment`).
  * `chatGone`: the receiving chat is gone for the bot (disbanded, not found, the bot removed), so nothing will reach it again.
  * `mayPassInChat`: undeliverable to a person, but to a chat perhaps only for a while (a muted group): tried again later.
+ * `cardLocked`: the card updated is being interacted with (a click not answered yet): tried again `cardLockedRetryMs` later.
  */
 export type SendOutcome =
   | { ok: true; messageId?: string }
-  | { ok: false; retryable: boolean; undeliverable: boolean; error: string; retryAfterMs?: number; chatGone?: boolean; appWide?: boolean; mayPassInChat?: boolean; outage?: Outage }
+  | {
+      ok: false;
+      retryable: boolean;
+      undeliverable: boolean;
+      error: string;
+      retryAfterMs?: number;
+      chatGone?: boolean;
+      appWide?: boolean;
+      mayPassInChat?: boolean;
+      outage?: Outage;
+      cardLocked?: boolean;
+    }
   | { ok: false; drop: string };
 
 /**
@@ -302,6 +314,11 @@ export interface OutboxLimits {
   outagePauseMaxMs: number;
   /** A row still unsent this long after it was queued, because of an outage, is dead-lettered at its next probe. */
   outageMaxAgeMs: number;
+  /**
+   * How long a card update refused because its card was being interacted with (`cardLocked`) waits before the next try:
+   * Feishu locks the card until the click's callback is answered, at most the 3 s it waits for the answer.
+   */
+  cardLockedRetryMs: number;
 }
 
 export const defaultOutboxLimits: OutboxLimits = {
@@ -321,6 +338,7 @@ export const defaultOutboxLimits: OutboxLimits = {
   outagePauseMs: 1000,
   outagePauseMaxMs: 60_000,
   outageMaxAgeMs: 24 * 3_600_000,
+  cardLockedRetryMs: 3_000,
 };
 
 /**
@@ -624,8 +642,9 @@ export class OutboxDispatcher {
       return;
     }
     if (outcome.retryable && row.attempts < this.limits.maxAttempts) {
-      // Feishu says when its rate-limit window reopens (x-ogw-ratelimit-reset); earlier tries only fail again
-      const delay = Math.max(backoffMs(row.attempts, this.limits), outcome.retryAfterMs ?? 0);
+      // Feishu says when its rate-limit window reopens (x-ogw-ratelimit-reset), and a card being clicked takes updates
+      // once the click is answered; earlier tries only fail again
+      const delay = Math.max(backoffMs(row.attempts, this.limits), outcome.retryAfterMs ?? 0, outcome.cardLocked ? this.limits.cardLockedRetryMs : 0);
       await db
         .update(outbox)
         .set({ status: 'pending', nextAttemptAt: dbClockIn(delay), lastError: outcome.error })

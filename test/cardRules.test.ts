@@ -387,6 +387,47 @@ describe('the simulated Open Platform refuses what Feishu refuses', () => {
     expect((await patch(sharedSent.data.message_id, next)).code).toBe(0);
     expect(fake.currentCard(sharedSent.data.message_id)).toEqual(next);
   });
+
+  // 230099 / 11310 "card action is lock", "JSON 2.0 结构的卡片正在交互中，无法进行更新" (message/create's 230099 子错误码)
+  const LOCKED = { code: 230099, msg: expect.stringContaining('ErrCode: 11310; ErrMsg: card action is lock') };
+
+  it('refuses to update a JSON 2.0 card being clicked until the click is answered (230099, card action is lock); sends go on', async () => {
+    const sent = await sendCard(good);
+    const messageId = sent.data.message_id as string;
+    expect(fake.cardAction({ messageId, openId: 'ou_someone', formValue: { reason: 'x' } })).toMatchObject({ ok: true });
+    const next = card({ title: '处理中', elements: [] });
+    expect(await patch(messageId, next)).toMatchObject(LOCKED);
+    expect(fake.lockedUpdates.filter((u) => u.messageId === messageId)).toEqual([expect.objectContaining({ messageId, card: next })]);
+    expect(fake.updates.filter((u) => u.messageId === messageId)).toEqual([]);
+    expect(fake.currentCard(messageId)).toEqual(good);
+    // a new message is no update of the card
+    expect((await sendCard(good)).code).toBe(0);
+    // answered (here with a toast alone): the card takes updates again
+    expect(fake.answerCallback(messageId, { toast: { type: 'success', content: '已提交' } })).toEqual({ ok: true });
+    expect((await patch(messageId, next)).code).toBe(0);
+    expect(fake.currentCard(messageId)).toEqual(next);
+  });
+
+  it('a click Feishu gave up waiting for (3 s, here shortened) locks its card no longer', async () => {
+    const brief = await startFakeOpenPlatform({ appId: 'cli_rules', appSecret: 's', now: () => at, callbackTimeoutMs: 200 });
+    try {
+      const briefClient = createLarkClient({ appId: 'cli_rules', appSecret: 's', domain: brief.url, log: quiet });
+      const sent = await briefClient.im.v1.message.create({ params: { receive_id_type: 'open_id' }, data: { receive_id: 'ou_someone', msg_type: 'interactive', content: JSON.stringify(good) } });
+      const messageId = sent.data!.message_id!;
+      const briefPatch = (c: object) => briefClient.im.v1.message.patch({ path: { message_id: messageId }, data: { content: JSON.stringify(c) } }).catch((e) => e.response?.data);
+      expect(brief.cardAction({ messageId, openId: 'ou_someone', formValue: { reason: 'x' } })).toMatchObject({ ok: true });
+      const clickedAt = Date.now();
+      const first = await briefPatch(card({ title: '处理中', elements: [] }));
+      // the PATCH may come after the window on a starved machine: then it passed, and the rest holds alike
+      if (Date.now() - clickedAt < 200) expect(first).toMatchObject(LOCKED);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      const done = card({ title: '已完成', elements: [] });
+      expect((await briefPatch(done)).code).toBe(0);
+      expect(brief.currentCard(messageId)).toEqual(done);
+    } finally {
+      await brief.close();
+    }
+  });
 });
 
 describe('a refusal that quotes what was typed', () => {

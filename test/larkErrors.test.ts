@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { botIdentity, CARD_LOCKED_RETRY_MS, classifyFailure, createLarkClient, inertText, LarkTransport, SDK_HTTP_TIMEOUT_MS } from '../src/lark/client.js';
+import { botIdentity, classifyFailure, createLarkClient, inertText, LarkTransport, SDK_HTTP_TIMEOUT_MS } from '../src/lark/client.js';
 import { createLogger } from '../src/log.js';
 import { FAKE_BOT_OPEN_ID, type FakeOpenPlatform, startFakeOpenPlatform } from '../src/local/fakeOpenPlatform.js';
 import { defaultOutboxLimits, type OutboxRow } from '../src/outbox.js';
@@ -86,10 +86,11 @@ describe('Feishu error codes, as the SDK reports them from the simulated Open Pl
     expect(fake.requests.filter((r) => r.path.startsWith('/open-apis/im/'))).toHaveLength(1);
   });
 
-  it('code 230099 "card action is lock" (a 2.0 card being clicked) is tried again a few seconds later; any other 230099 is permanent', async () => {
+  it('code 230099 "card action is lock" (a 2.0 card being clicked) is tried again once the click is answered (the outbox\'s cardLockedRetryMs, 3 s); any other 230099 is permanent', async () => {
     fake.injectFaults([{ status: 400, code: 230099, msg: 'Failed to create card content, ext=ErrCode: 11310; ErrMsg: card action is lock; ErrorValue: ; ' }], (req) => req.method === 'PATCH');
     const locked = await transport.deliver(row('update'));
-    expect(locked).toMatchObject({ ok: false, retryable: true, undeliverable: false, retryAfterMs: CARD_LOCKED_RETRY_MS });
+    expect(locked).toMatchObject({ ok: false, retryable: true, undeliverable: false, cardLocked: true });
+    expect(defaultOutboxLimits.cardLockedRetryMs).toBe(3_000);
     fake.injectFaults([{ status: 400, code: 230099, msg: 'Failed to create card content, ext=ErrCode: 200621; ErrMsg: parse card json err' }], (req) => req.method === 'PATCH');
     expect(outcomeOf(await transport.deliver(row('update')))).toBe('permanent');
   });

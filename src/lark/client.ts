@@ -191,10 +191,10 @@ const CHAT_GONE_CODES = new Set([230002, 230034, 232009, 230054]);
  * 230099 is a card Feishu could not take, which sending again does not change, but for one case: "card action is lock"
  * (sub-code 11310), a JSON 2.0 card being interacted with, "表示 JSON 2.0 结构的卡片正在交互中，无法进行更新"
  * (https://open.feishu.cn/document/server-docs/im-v1/message/create, 230099 子错误码). An update right after a click
- * (a late answer, a bulk job's progress) can meet it; it is tried again a few seconds later.
+ * (a late answer, a bulk job's progress) can meet it; it is tried again once the click is answered (`cardLocked`: the
+ * outbox's cardLockedRetryMs later).
  */
 const CARD_LOCKED = /card action is lock/i;
-export const CARD_LOCKED_RETRY_MS = 3_000;
 /** 99991401: the server's IP is not in the app's allow-list; every retry fails the same way until an admin fixes it. */
 const PERMANENT_CODES = new Set([99991401]);
 /**
@@ -226,7 +226,7 @@ export function classifyFailure(status: number | undefined, code: number | undef
     return { ok: false, retryable: true, undeliverable: false, error, appWide: true, ...(retryAfterMs ? { retryAfterMs } : {}) };
   }
   if (code !== undefined && (RETRYABLE_CODES.has(code) || TOKEN_INVALID_CODES.has(code))) return retry();
-  if (code === 230099 && CARD_LOCKED.test(msg)) return retry(CARD_LOCKED_RETRY_MS);
+  if (code === 230099 && CARD_LOCKED.test(msg)) return { ok: false, retryable: true, undeliverable: false, error, cardLocked: true };
   if (status !== undefined && status >= 500) return retry();
   if (status === undefined && code === undefined) return retry(); // network or timeout
   return permanent;

@@ -158,6 +158,12 @@ export interface FakeOpenPlatform {
   messages: SentMessage[];
   /** PATCH /im/v1/messages/:id and POST /interactive/v1/card/update */
   updates: FakeUpdate[];
+  /**
+   * The PATCHes refused because their card was being interacted with (230099, "card action is lock"): a click judged
+   * by `cardAction` and not yet answered (`answerCallback`), nor past Feishu's time for the answer. The card is what
+   * the PATCH carried.
+   */
+  lockedUpdates: FakeUpdate[];
   /** every accepted image and file upload, in order */
   uploads: FakeUpload[];
   /** the upload behind an image_key or file_key */
@@ -225,10 +231,15 @@ export interface FakeOpenPlatform {
   /**
    * A click on (or form submit in) a card message, judged as Feishu does before any callback is sent: the
    * card must be under 14 days old, and a person picker's value must be one it could offer (its options, or
-   * with none, the chat's members). `{ ok: true, chatId }` means Feishu would deliver the callback.
+   * with none, the chat's members). `{ ok: true, chatId }` means Feishu would deliver the callback; from then on a
+   * JSON 2.0 card is being interacted with and a PATCH of it is refused (`lockedUpdates`) until `answerCallback` for
+   * it, or until `callbackTimeoutMs` has passed without one.
    */
   cardAction(a: { messageId: string; openId: string; value?: Record<string, unknown>; formValue?: Record<string, unknown> }): { ok: true; chatId?: string } | CardActionRefusal;
-  /** The card a callback answered with replaces the message's card, if Feishu accepts it (230099 otherwise). */
+  /**
+   * The card a callback answered with replaces the message's card, if Feishu accepts it (230099 otherwise). Any answer,
+   * with a card or without, ends the interaction the click began: the card takes updates again.
+   */
   answerCallback(messageId: string, body: unknown): { ok: true } | CardActionRefusal;
   /** the card a message shows now (after updates and callback answers) */
   currentCard(messageId: string): unknown;
@@ -279,6 +290,11 @@ export interface FakeOpenPlatformOptions {
    * that checks a window's edges holds it still and moves it, so a slow machine cannot spread a burst over two windows.
    */
   rateNow?: () => number;
+  /**
+   * How long Feishu waits for a callback's answer, 3 s by default (see CALLBACK_TIMEOUT_MS): a card clicked and not
+   * answered is locked this long at most (real time)
+   */
+  callbackTimeoutMs?: number;
 }
 
 /** Feishu takes files up to 30 MB (im/v1/files) and images up to 10 MB (im/v1/images); a little room for the multipart framing */
@@ -307,6 +323,16 @@ const bodyTooLong = (msgType: unknown, bodyBytes: number) =>
  * (https://open.feishu.cn/document/uAjLw4CM/ugTN1YjL4UTN24CO1UjN/trouble-shooting/how-to-resolve-error-230001).
  */
 const NOT_A_CARD = { code: 230054, msg: 'This operation is not supported for this message type.' };
+/**
+ * A JSON 2.0 card being interacted with (a click whose callback is not answered yet) cannot be updated: 230099 with the
+ * sub-code 11310, "Failed to create card content, ext=ErrCode: 11310; ErrMsg: %v; code:230099" where ErrMsg "card action
+ * is lock" means "JSON 2.0 结构的卡片正在交互中，无法进行更新" (https://open.feishu.cn/document/server-docs/im-v1/message/create,
+ * 230099 子错误码). Feishu asks for an update only after the callback is answered: "延时更新卡片必须在响应回调之后进行，
+ * 并行执行或提前执行会出现更新失败或更新后立即复原的情况" (https://open.feishu.cn/document/ukTMukTMukTM/uMDO1YjLzgTN24yM4UjN).
+ */
+const CARD_ACTION_LOCKED = { code: 230099, msg: 'Failed to create card content, ext=ErrCode: 11310; ErrMsg: card action is lock; code:230099' };
+/** Feishu wants a card callback answered within 3 s (https://open.feishu.cn/document/ukTMukTMukTM/uMDO1YjLzgTN24yM4UjN), as CARD_ANSWER_MS in src/events.ts. */
+const CALLBACK_TIMEOUT_MS = 3_000;
 const NO_SUCH_MESSAGE = (messageId: string) => ({ code: 230001, msg: `Your request contains an invalid request parameter, ext=invalid message_id: ${messageId}.` });
 const PERSON_PICKERS = new Set(['select_person', 'multi_select_person']);
 const UUID_TTL_MS = 60 * 60 * 1000;
@@ -442,6 +468,7 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
   const requests: RecordedRequest[] = [];
   const messages: SentMessage[] = [];
   const updates: FakeUpdate[] = [];
+  const lockedUpdates: FakeUpdate[] = [];
   const uploads: FakeUpload[] = [];
   const uploadsByKey = new Map<string, FakeUpload>();
   const faultQueue: { fault: Fault; match?: (req: RecordedRequest) => boolean }[] = [];
@@ -476,6 +503,21 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
   const earlierCards = new Map<string, { card: unknown; sentAt?: number }>();
   /** message_id → the card it shows now */
   const cards = new Map<string, unknown>();
+  /** message_id → until when (real time) each click on it not yet answered keeps it locked, oldest first */
+  const interactions = new Map<string, number[]>();
+  const callbackTimeoutMs = opts.callbackTimeoutMs ?? CALLBACK_TIMEOUT_MS;
+  /** Whether a click on this message waits for its answer now; the clicks whose time ran out are forgotten. */
+  const beingInteracted = (messageId: string): boolean => {
+    const open = (interactions.get(messageId) ?? []).filter((until) => until > Date.now());
+    if (open.length) interactions.set(messageId, open);
+    else interactions.delete(messageId);
+    return open.length > 0;
+  };
+  /** A click let through on a JSON 2.0 card: the card is locked until the callback is answered, or its time runs out. */
+  const interactionBegins = (messageId: string, card: unknown) => {
+    if ((card as { schema?: unknown } | null | undefined)?.schema !== '2.0') return;
+    interactions.set(messageId, [...(interactions.get(messageId) ?? []), Date.now() + callbackTimeoutMs]);
+  };
   const now = opts.now ?? Date.now;
   const perReceiver = opts.perReceiverPerSecond ?? PER_RECEIVER_PER_SECOND;
   const perAppSecond = opts.perAppPerSecond ?? 50;
@@ -850,8 +892,12 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       if (earlier?.sentAt !== undefined && now() - earlier.sentAt > CARD_ACTIVE_MS) return send(res, 400, CARD_EXPIRED);
       if (sent && sent.msgType !== 'interactive') return send(res, 400, NOT_A_CARD);
       if (sent && now() - sent.createTime > CARD_ACTIVE_MS) return send(res, 400, CARD_EXPIRED);
-      if (bodyTooLong('interactive', raw.length)) return send(res, 400, CONTENT_TOO_LONG);
       const card = parsed.ok ? parsed.value : null;
+      if (beingInteracted(messageId)) {
+        lockedUpdates.push({ at: Date.now(), messageId, card });
+        return send(res, 400, CARD_ACTION_LOCKED);
+      }
+      if (bodyTooLong('interactive', raw.length)) return send(res, 400, CONTENT_TOO_LONG);
       const problems = cardRuleViolations(card, { bodyBytes: raw.length });
       // 你需在更新前后卡片的 config 属性中，均显式声明 "update_multi":true (the same page). The page names no code of
       // its own for this; it is refused here as a card Feishu cannot take, 230099 of the page's table.
@@ -1034,6 +1080,7 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
     requests,
     messages,
     updates,
+    lockedUpdates,
     uploads,
     upload(key) {
       return uploadsByKey.get(key);
@@ -1106,6 +1153,7 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
         const earlier = earlierCards.get(messageId);
         if (!earlier) return { ok: false, code: 230001, msg: `invalid param: message ${messageId} was not sent by this app` };
         if (earlier.sentAt !== undefined && now() - earlier.sentAt > CARD_ACTIVE_MS) return { ok: false, ...CARD_EXPIRED };
+        interactionBegins(messageId, cards.get(messageId) ?? earlier.card);
         return { ok: true };
       }
       if (now() - m.createTime > CARD_ACTIVE_MS) return { ok: false, ...CARD_EXPIRED };
@@ -1128,9 +1176,13 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
         const outside = picked.filter((v) => !offered.has(v as string));
         if (outside.length) return { ok: false, code: 230001, msg: `invalid param: ${name} cannot offer ${outside.join(', ')}` };
       }
+      interactionBegins(messageId, card);
       return { ok: true, chatId: m.chatId };
     },
     answerCallback(messageId, body) {
+      // the oldest click on it waiting is answered, whatever the answer: the card takes updates again (unless another waits)
+      interactions.get(messageId)?.shift();
+      beingInteracted(messageId);
       const answer = body as { card?: { type?: string; data?: unknown } } | undefined;
       if (!answer?.card) return { ok: true };
       // a JSON 2.0 card cannot be answered with a JSON 1.0 one: 200830
@@ -1158,6 +1210,8 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       requests.length = 0;
       messages.length = 0;
       updates.length = 0;
+      lockedUpdates.length = 0;
+      interactions.clear();
       uploads.length = 0;
       uploadsByKey.clear();
       faultQueue.length = 0;

@@ -34,7 +34,8 @@ export interface Harness {
   /**
    * A click on a card message the fake sent, as a Feishu client makes it: the fake first judges it (14-day window,
    * what a person picker could offer); a refused click never reaches the bot. The answer's card replaces the
-   * message's card only if Feishu would accept it.
+   * message's card only if Feishu would accept it; then, as at Feishu, the updates the click queued (a job's progress)
+   * go out and land on the answer: the card being clicked takes none until it is answered.
    */
   clickCard(openId: string, messageId: string, value: Record<string, unknown>, formValue?: Record<string, unknown>): Promise<{ refused?: { code: number; msg: string }; body?: any }>;
   drain(): Promise<void>;
@@ -67,7 +68,9 @@ export async function startTestBot(opts: {
     log: createLogger('info', sink),
     clock: opts.clock,
     database: opts.db,
-    outboxLimits: { baseDelayMs: 20, maxDelayMs: 200, ...opts.outboxLimits },
+    // a card update refused while its card is being clicked is tried again once the click is answered: the harness
+    // answers at once, so a tenth of a second, not production's 3 s (Feishu's longest wait for the answer)
+    outboxLimits: { baseDelayMs: 20, maxDelayMs: 200, cardLockedRetryMs: 100, ...opts.outboxLimits },
     outboxPollMs: 20,
     runDispatcher: opts.runDispatcher ?? false,
     schedules: false,
@@ -95,10 +98,25 @@ export function fakePerReceiver(limits?: Partial<OutboxLimits>): { perReceiverPe
 
 /** The whole bot on a fresh database, with the real SDK talking to a fake Open Platform on 127.0.0.1. */
 export async function startHarness(
-  opts: { clock?: ManualClock; outboxLimits?: Partial<OutboxLimits>; runDispatcher?: boolean; admins?: string[]; env?: Record<string, string>; cardAnswerMs?: number } = {},
+  opts: {
+    clock?: ManualClock;
+    outboxLimits?: Partial<OutboxLimits>;
+    runDispatcher?: boolean;
+    admins?: string[];
+    env?: Record<string, string>;
+    cardAnswerMs?: number;
+    /** the fake's wait for a callback's answer, Feishu's 3 s unless a test that holds a click open longer lifts it */
+    callbackTimeoutMs?: number;
+  } = {},
 ): Promise<Harness> {
   const clock = opts.clock ?? new ManualClock('2026-03-01T09:00:00+08:00');
-  const fake = await startFakeOpenPlatform({ appId: 'cli_test', appSecret: 'test-secret', now: () => clock.now().getTime(), ...fakePerReceiver(opts.outboxLimits) });
+  const fake = await startFakeOpenPlatform({
+    appId: 'cli_test',
+    appSecret: 'test-secret',
+    now: () => clock.now().getTime(),
+    callbackTimeoutMs: opts.callbackTimeoutMs,
+    ...fakePerReceiver(opts.outboxLimits),
+  });
   const db = await createTestDatabase();
   const { app, logs } = await startTestBot({
     env: {
@@ -133,6 +151,13 @@ export async function startHarness(
     return { status: res.status, body: text ? JSON.parse(text) : undefined };
   }
 
+  /** Posts a card callback as Feishu does, without waiting for what it queued. */
+  function callback(openId: string, value: Record<string, unknown>, formValue: Record<string, unknown> | undefined, o: { messageId?: string; chatId?: string; eventId?: string }) {
+    // an event id given names the card too: the same callback sent to two bots comes from the same card (注册 keeps it)
+    const messageId = o.messageId ?? (o.eventId === undefined ? undefined : `om_${o.eventId}`);
+    return post('/lark/cards', cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId, value, formValue, messageId, chatId: o.chatId, eventId: o.eventId }));
+  }
+
   const h: Harness = {
     app,
     fake,
@@ -146,12 +171,7 @@ export async function startHarness(
       return res;
     },
     async click(openId, value, formValue, o = {}) {
-      // an event id given names the card too: the same callback sent to two bots comes from the same card (注册 keeps it)
-      const messageId = o.messageId ?? (o.eventId === undefined ? undefined : `om_${o.eventId}`);
-      const res = await post(
-        '/lark/cards',
-        cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId, value, formValue, messageId, chatId: o.chatId, eventId: o.eventId }),
-      );
+      const res = await callback(openId, value, formValue, o);
       await h.drain();
       if (res.status !== 200) throw new Error(`card callback answered ${res.status}: ${JSON.stringify(res.body)}`);
       return res.body;
@@ -159,10 +179,14 @@ export async function startHarness(
     async clickCard(openId, messageId, value, formValue) {
       const judged = fake.cardAction({ messageId, openId, value, formValue });
       if (!judged.ok) return { refused: { code: judged.code, msg: judged.msg } };
-      const body = await h.click(openId, value, formValue, { messageId, chatId: judged.chatId });
-      const answered = fake.answerCallback(messageId, body);
+      const res = await callback(openId, value, formValue, { messageId, chatId: judged.chatId });
+      // Feishu shows the answer, and only then takes the card's updates ("延时更新卡片必须在响应回调之后进行",
+      // https://open.feishu.cn/document/ukTMukTMukTM/uMDO1YjLzgTN24yM4UjN): what the click queued is sent after it
+      const answered = fake.answerCallback(messageId, res.status === 200 ? res.body : undefined);
+      await h.drain();
+      if (res.status !== 200) throw new Error(`card callback answered ${res.status}: ${JSON.stringify(res.body)}`);
       if (!answered.ok) throw new Error(`Feishu would refuse the callback's answer: ${answered.code} ${answered.msg}`);
-      return { body };
+      return { body: res.body };
     },
     // generous: publishing results draws certificates (PNG and PDF) while the outbox drains
     async drain() {
