@@ -69,8 +69,9 @@ describe('导入 of 3 000 teams, a thousand refused with their whole description
       expect(told.length).toBe(1);
       expect(cardText(judged('班组已转入 (a contact of 200 teams)', told[0].content))).toContain('等 200 个班组');
     }
-    // the job's last update of the card (the harness drains the job before it records the click's answer)
-    const last = [...h.fake.updates].reverse().find((u) => u.messageId === preview.messageId)?.card;
+    // the card shown at the end: the job's last update, sent after the click's answer as Feishu takes it
+    const last = h.fake.currentCard(preview.messageId);
+    expect(last).toEqual([...h.fake.updates].reverse().find((u) => u.messageId === preview.messageId)?.card);
     expect(cardText(last)).toContain(`${TEAMS / REFUSED_EVERY} 行未导入`);
     expect(cardText(last)).toContain('已导入 2 010 / 2 010 行');
     judged('导入 job (final card)', last);
