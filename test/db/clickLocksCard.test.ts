@@ -1,11 +1,16 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { and, eq, like } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bulkJobs, outbox, people } from '../../db/schema.js';
 import { seedLargeCycle } from '../../scripts/benchLargeCycle.js';
 import { jobCard } from '../../src/bulkJobs.js';
 import { ManualClock } from '../../src/clock.js';
+import { LocalConsole } from '../../src/local/console.js';
+import { p2pChatIdFor } from '../../src/local/fakeOpenPlatform.js';
+import { createLogger } from '../../src/log.js';
 import { cardActions, cardText } from '../support/cards.js';
-import { ADMIN, type Harness, startHarness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
+import { ADMIN, type Harness, startHarness, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
 import { cardActionEvent } from '../support/larkEvents.js';
 
 /**
@@ -18,16 +23,20 @@ import { cardActionEvent } from '../support/larkEvents.js';
 const EXPERTS = ['ou_lockexpert00000000000000000001', 'ou_lockexpert00000000000000000002', 'ou_lockexpert00000000000000000003'];
 
 let h: Harness | undefined;
+const closing: (() => Promise<void>)[] = [];
 afterEach(async () => {
+  for (const close of closing.splice(0).reverse()) await close();
   await h?.close();
   h = undefined;
 });
 
 /** A cycle of two applications open, three experts to assign; the administrator's card (管理) and its 截止申报. */
-async function world(opts: { callbackTimeoutMs?: number } = {}) {
-  h = await startHarness({ clock: new ManualClock('2030-06-01T09:00:00+08:00'), outboxLimits: { perApp: 1000, perReceiver: 1000 }, ...opts });
+async function world(opts: { callbackTimeoutMs?: number; before?: (h: Harness) => Promise<void> } = {}) {
+  const { before, ...harness } = opts;
+  h = await startHarness({ clock: new ManualClock('2030-06-01T09:00:00+08:00'), outboxLimits: { perApp: 1000, perReceiver: 1000 }, ...harness });
   await seedLargeCycle(h.db.db, { applications: 2, experts: 0, organizations: 2, year: 2030 });
   await h.db.db.insert(people).values(EXPERTS.map((openId, i) => ({ openId, name: `专家${i}`, roles: ['expert'] })));
+  await before?.(h);
   await h.say(ADMIN, '管理');
   const admin = [...h.fake.messages].reverse().find((m) => m.receiveId === ADMIN && m.msgType === 'interactive')!;
   const close = cardActions(h.fake.currentCard(admin.messageId)).find((a) => a.action === 'cycle.closeApplications')!;
@@ -35,6 +44,26 @@ async function world(opts: { callbackTimeoutMs?: number } = {}) {
 }
 
 const assignJob = async (h: Harness) => (await h.db.db.select().from(bulkJobs).where(eq(bulkJobs.kind, 'assign')))[0];
+
+/**
+ * The bot's address as local mode's console posts to it, with each click's answer held back until `meanwhile` has run:
+ * what the bot set going as it committed (a job, its card's update) happens before Feishu has the answer.
+ */
+async function answersAfter(h: Harness, meanwhile: () => Promise<void>): Promise<string> {
+  const server = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const headers = Object.fromEntries(['content-type', 'x-lark-request-timestamp', 'x-lark-request-nonce', 'x-lark-signature'].map((k) => [k, String(req.headers[k] ?? '')]));
+    const answer = await fetch(h.app.url + req.url, { method: req.method, headers, body: Buffer.concat(chunks) });
+    const text = await answer.text();
+    if (req.url === '/lark/cards') await meanwhile();
+    res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' });
+    res.end(text);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  closing.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
 
 describe('a card being clicked takes no update until the click is answered', () => {
   it('截止申报: the card shows the assignment done once the job is done, not the queued card the click answered', async () => {
@@ -76,5 +105,34 @@ describe('a card being clicked takes no update until the click is answered', () 
     expect(await jobRows()).toEqual([expect.objectContaining({ status: 'sent', attempts: 2 })]);
     expect(h.fake.currentCard(messageId)).toEqual(jobCard(await assignJob(h)));
     expect(h.fake.lockedUpdates.filter((u) => u.messageId === messageId)).toHaveLength(locked.length);
+  });
+
+  it('local mode’s console: a job whose update goes out before the click is answered still leaves its final card shown', async () => {
+    let local: LocalConsole | undefined;
+    let proxy = '';
+    const { h, messageId, close } = await world({
+      callbackTimeoutMs: 60_000,
+      before: async (h) => {
+        // the job runs, and its updates go out, while the console waits for the click's answer
+        proxy = await answersAfter(h, async () => {
+          await h.app.bulkJobs.drain();
+          // the job's is the only card update in this world
+          while ((await h.app.dispatcher.runOnce()) > 0 && !h.fake.requests.some((r) => r.method === 'PATCH'));
+        });
+        local = new LocalConsole({ database: h.db, platform: h.fake, secrets: { encryptKey: TEST_ENCRYPT_KEY, verificationToken: TEST_VERIFICATION_TOKEN }, baseUrl: () => proxy, log: createLogger('silent') });
+        await local.restored;
+      },
+    });
+    const clicked = await local!.click({ openId: ADMIN, chatId: p2pChatIdFor(ADMIN), messageId, value: close });
+    expect(clicked.status).toBe(200);
+    expect(cardText(clicked.card)).toContain('正在分配专家：已分配 0 / 6');
+    await h.drain();
+    await local!.flushed();
+    const final = jobCard(await assignJob(h));
+    expect(h.fake.currentCard(messageId)).toEqual(final);
+    const shown = local!.changes(p2pChatIdFor(ADMIN), 0).entries.find((e) => e.id === messageId);
+    expect(shown?.content).toEqual(final);
+    // it came by the update tried again after the answer: the first was refused
+    expect(h.fake.lockedUpdates.filter((u) => u.messageId === messageId).length).toBeGreaterThan(0);
   });
 });
