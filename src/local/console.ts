@@ -231,7 +231,11 @@ export class LocalConsole {
       cardToken,
     });
     const res = await this.post('/lark/cards', payload);
-    if (res.status !== 200) return { status: res.status, error: typeof res.body?.msg === 'string' ? res.body.msg : `回调返回 ${res.status}`, version: this.version };
+    if (res.status !== 200) {
+      // Feishu takes a failed callback as answered too (it shows its own error): the card takes updates again at once
+      this.deps.platform.answerCallback(input.messageId, {});
+      return { status: res.status, error: typeof res.body?.msg === 'string' ? res.body.msg : `回调返回 ${res.status}`, version: this.version };
+    }
     const body = (res.body ?? {}) as { toast?: { type: string; content: string }; card?: { type?: string; data?: unknown } };
     const card = body.card?.data;
     const answered = this.deps.platform.answerCallback(input.messageId, body);

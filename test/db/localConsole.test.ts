@@ -4,6 +4,7 @@ import { chatBindings, consoleEntries, people } from '../../db/schema.js';
 import { LocalConsole } from '../../src/local/console.js';
 import { p2pChatIdFor } from '../../src/local/fakeOpenPlatform.js';
 import { addLocalPerson, LOCAL_ADMIN_GROUP, LOCAL_PEOPLE, seedLocal } from '../../src/local/seed.js';
+import { createLarkClient } from '../../src/lark/client.js';
 import { createLogger } from '../../src/log.js';
 import { cardActions, cardText } from '../support/cards.js';
 import { startHarness, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN, type Harness } from '../support/harness.js';
@@ -218,5 +219,29 @@ describe('local console chats', () => {
     const [row] = await h.db.db.select().from(consoleEntries).where(eq(consoleEntries.messageId, form.id));
     expect(cardText(row.content)).toContain('注册成功');
     await slow.flushed();
+  });
+
+  it('a click the bot refuses (not 200) ends the card’s click window at once, as Feishu takes a failed callback as answered', async () => {
+    const person = await addLocalPerson(h.db.db, { name: '窗口班长', roles: [] });
+    await local.say({ openId: person.openId, text: '注册' });
+    await h.drain();
+    const form = local.changes(p2pChatIdFor(person.openId), 0).entries.find((e) => e.from === 'bot')!;
+    // a console whose callbacks the bot cannot verify: every click answered 401
+    const unsigned = new LocalConsole({
+      database: h.db,
+      platform: h.fake,
+      secrets: { encryptKey: 'not-the-bot-key', verificationToken: TEST_VERIFICATION_TOKEN },
+      baseUrl: () => h.app.url,
+      log: createLogger('silent'),
+    });
+    await unsigned.restored;
+    const res = await unsigned.click({ openId: person.openId, chatId: p2pChatIdFor(person.openId), messageId: form.id, value: cardActions(form.content).find((v) => v.action === 'team.register')!, name: 'submit', formValue: {} });
+    expect(res.status).toBe(401);
+    // the bot's card is updated right after: not refused as a card being clicked (230099, card action is lock)
+    const client = createLarkClient({ appId: 'cli_test', appSecret: 'test-secret', domain: h.fake.url, log: createLogger('silent') });
+    const patched = await client.im.v1.message.patch({ path: { message_id: form.id }, data: { content: JSON.stringify(form.content) } }).catch((e: { response?: { data?: unknown } }) => e.response?.data);
+    expect(patched).toMatchObject({ code: 0 });
+    expect(h.fake.lockedUpdates.filter((u) => u.messageId === form.id)).toEqual([]);
+    await unsigned.flushed();
   });
 });
