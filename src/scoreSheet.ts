@@ -202,7 +202,9 @@ export function parseScoreSheetText(input: string): ScoreSheet {
   let total: number | undefined;
   const areas: { code: string; name: string; article?: string; items: { code: string; name: string; max: number }[] }[] = [];
   for (const [index, raw] of t.split(/\r?\n/).entries()) {
-    const line = raw.trim();
+    // digits, points and spaces typed full width (a sheet copied from a Word document) read as the other forms read them;
+    // the rest (an item's （） and ：) is the item's own name and stays as typed
+    const line = raw.replace(/[０-９．]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0)).replace(/\u3000/g, ' ').trim();
     if (!line) continue;
     const lineNo = index + 1;
     // a line is a heading, an area or an item, each a few dozen characters; the patterns below take time growing faster

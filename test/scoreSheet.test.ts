@@ -81,6 +81,15 @@ describe('score sheet', () => {
     expect(refusal(() => parseScoreSheetText('1 基础\n1.1 甲 50')).message).toContain('总分');
   });
 
+  it('reads digits, points and spaces typed full width (a sheet copied from a Word document) as the other forms do', () => {
+    // 总分：１００ and 1.1　目标分解 ５ were refused as "不是数字" and "无法识别"; names keep their own punctuation
+    const typed = ['评分表：质量信得过班组建设评分表', '总分：１００分', '１　班组基础建设（组织） ｜ 第七条第１款', '1.1　目标分解 ５０', '１．２ 职能明确（含岗位） ４９．５', '1.3 记录 ０.5'].join('\n');
+    expect(parseScoreSheetText(typed)).toEqual(
+      parseScoreSheetText(['评分表：质量信得过班组建设评分表', '总分：100', '1 班组基础建设（组织） ｜ 第七条第1款', '1.1 目标分解 50', '1.2 职能明确（含岗位） 49.5', '1.3 记录 0.5'].join('\n')),
+    );
+    expect(parseScoreSheetText(typed).areas[0]).toMatchObject({ name: '班组基础建设（组织）', article: '第七条第1款', items: [{ code: '1.1', max: 50 }, { code: '1.2', name: '职能明确（含岗位）', max: 49.5 }, { code: '1.3', max: 0.5 }] });
+  });
+
   it('refuses a line of thousands of characters at once, naming it, instead of reading it for seconds', () => {
     const pasted = `总分：100\n1 基础\n1.1 甲${' '.repeat(40_000)}乙`;
     const started = performance.now();
