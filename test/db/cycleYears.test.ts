@@ -10,7 +10,7 @@ import { cardText } from '../support/cards.js';
 import { ADMIN, startHarness } from '../support/harness.js';
 import { randomEventId } from '../support/larkEvents.js';
 import { seedScoredTeam } from '../support/scoredTeams.js';
-import { expectAnswer, type Mode, MODES, twoWorlds, writtenCounts } from '../support/worlds.js';
+import { expectAnswer, inEachWorld, MODES_HERE, twoWorlds, writtenCounts } from '../support/worlds.js';
 
 /**
  * 第十九条 (评审每年一次) across the years, on both paths of 开启年度评审 and 修改设置 (the one statement of
@@ -117,31 +117,31 @@ async function fastLeaves(h: { db: Parameters<typeof fastOpenCycle>[0]; clock: M
 }
 
 describe('第十九条: one review a year, the years in order, on both paths', () => {
-  const worlds = twoWorlds(async () => ({ h: await startHarness({ clock: new ManualClock(steps[0].at) }) }));
+  const worlds = twoWorlds(async () => ({ h: await startHarness({ clock: new ManualClock(steps[0].at) }) }), { oneOnPglite: true });
 
   it.each(steps.map((s) => [s.name, s] as const))('%s', async (_name, step) => {
-    const answers = {} as Record<Mode, Body>;
-    for (const mode of MODES) {
-      const { h } = worlds[mode];
+    const answers = await inEachWorld(worlds, async ({ h }, mode) => {
       const db = h.db.db;
       h.clock.set(new Date(step.at));
       await step.before?.(db);
+      let answer: Body;
       if (step.open) {
         if (mode === 'fast' && step.toast !== 'success') await fastLeaves(h, step.open);
-        answers[mode] = await h.click(ADMIN, { action: 'cycle.open' }, step.open);
+        answer = await h.click(ADMIN, { action: 'cycle.open' }, step.open);
       } else {
         const [cycle] = await db.select().from(cycles).where(eq(cycles.year, step.settings!.year));
-        answers[mode] = await h.click(ADMIN, { action: 'cycle.settingsSave', cycleId: cycle.id }, step.settings!.form);
+        answer = await h.click(ADMIN, { action: 'cycle.settingsSave', cycleId: cycle.id }, step.settings!.form);
       }
-      expectAnswer(answers[mode], step, mode);
+      expectAnswer(answer, step, mode);
       expect(await cycleRows(db), mode).toEqual(step.cycles);
-    }
+      return answer;
+    });
     expect(answers.fast.toast).toEqual(answers.ordinary.toast);
     expect(cardText(answers.fast.card?.data)).toEqual(cardText(answers.ordinary.card?.data));
   });
 
   it('the refused settings left the 2028 deadline as it was', async () => {
-    for (const mode of MODES) {
+    for (const mode of MODES_HERE) {
       const [c] = await worlds[mode].h.db.db.select().from(cycles).where(eq(cycles.year, 2028));
       expect(c.applicationDeadline, mode).toBe('2028-05-31');
     }
@@ -165,25 +165,24 @@ describe('第十九条: a year whose titles were imported is not reviewed again,
     await db.update(applications).set({ status: 'decided' });
     await db.insert(honours).values({ teamId: team.id, year: 2027, title: '2027年度广东省市政工程质量信得过班组', awardedAt: new Date('2027-03-10T01:00:00Z') });
     return { h };
-  });
+  }, { oneOnPglite: true });
 
   it('refuses 2027 with what to fill in instead; nothing written', async () => {
-    const answers = {} as Record<Mode, Body>;
-    for (const mode of MODES) {
-      const { h } = worlds[mode];
+    const answers = await inEachWorld(worlds, async ({ h }, mode) => {
       const db = h.db.db;
       const audits = (await db.select().from(auditLog)).length;
       if (mode === 'fast') await fastLeaves(h, form(2027));
-      answers[mode] = await h.click(ADMIN, { action: 'cycle.open' }, form(2027));
-      expectAnswer(answers[mode], { toast: 'error', says: /^第十九条：评审每年一次：2027年度的称号已从往年名单导入，该年度的评审已经举行过，不能再开启，请填写2028年度或之后的年度。$/ }, mode);
+      const answer: Body = await h.click(ADMIN, { action: 'cycle.open' }, form(2027));
+      expectAnswer(answer, { toast: 'error', says: /^第十九条：评审每年一次：2027年度的称号已从往年名单导入，该年度的评审已经举行过，不能再开启，请填写2028年度或之后的年度。$/ }, mode);
       expect(await cycleRows(db), mode).toEqual(['2026:published']);
       expect((await db.select().from(auditLog)).length, mode).toBe(audits);
-    }
+      return answer;
+    });
     expect(answers.fast.toast).toEqual(answers.ordinary.toast);
   });
 
   it('the form of a new review suggests the year after the imported one, and that year opens', async () => {
-    for (const mode of MODES) {
+    for (const mode of MODES_HERE) {
       const { h } = worlds[mode];
       const shown = await h.click(ADMIN, { action: 'cycle.form' });
       expect(JSON.stringify(shown.card?.data), mode).toContain('"2028"');

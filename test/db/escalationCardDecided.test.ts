@@ -5,7 +5,7 @@ import { ManualClock } from '../../src/clock.js';
 import { runJob } from '../../src/jobs/index.js';
 import { cardActions, cardText } from '../support/cards.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
-import { MODES, twoWorlds } from '../support/worlds.js';
+import { MODES_HERE, twoWorlds } from '../support/worlds.js';
 
 /**
  * A lone complaint open 8 days comes back to the admin group as its own card with 成立 / 不成立 (the escalation job).
@@ -44,7 +44,7 @@ describe('the escalation card of a lone complaint, decided elsewhere', () => {
   const worlds = twoWorlds(async () => {
     const h = await startHarness({ clock: new ManualClock('2027-03-18T09:00:00+08:00'), admins: [ADMIN] });
     return { h, ids: await seed(h) };
-  });
+  }, { oneOnPglite: true });
 
   /** The day's escalation job, its card sent; the message it went out as. */
   async function escalate(h: Harness, date: string) {
@@ -59,7 +59,7 @@ describe('the escalation card of a lone complaint, decided elsewhere', () => {
 
   const decisions = (card: unknown) => cardActions(card).filter((a) => String(a.action).startsWith('complaint.'));
 
-  for (const mode of MODES) {
+  for (const mode of MODES_HERE) {
     it(`is redrawn as decided, the other complaint's stays live (${mode})`, async () => {
       const { h, ids } = worlds[mode];
       const [a, b] = ids;

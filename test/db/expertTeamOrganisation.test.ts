@@ -6,7 +6,7 @@ import { ManualClock } from '../../src/clock.js';
 import { cardText } from '../support/cards.js';
 import { scoreForm } from '../support/forms.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
-import { MODES, type Mode, twoWorlds } from '../support/worlds.js';
+import { inEachWorld, type Mode, MODES_HERE, twoWorlds } from '../support/worlds.js';
 import { type Fixture, OTHER_EXPERT, personas, startSecurityHarness } from './securityFixture.js';
 
 /**
@@ -63,10 +63,10 @@ const panel = async (h: Harness, applicationId: number) =>
     .sort();
 
 describe('分配专家 and a replacement leave an expert off the panels of the organisation of a team they lead or are the contact of', () => {
-  const worlds = twoWorlds(startPanels);
+  const worlds = twoWorlds(startPanels, { oneOnPglite: true });
 
   it('分配专家 gives organisation B’s applications neither, and says why the panel misses one', async () => {
-    for (const mode of MODES) {
+    for (const mode of MODES_HERE) {
       const { h, f } = worlds[mode];
       expect((await h.click(ADMIN, { action: 'review.assign', cycleId: f.cycleId })).toast.type, mode).toBe('success');
       await h.drain();
@@ -79,7 +79,7 @@ describe('分配专家 and a replacement leave an expert off the panels of the o
   });
 
   it('a 谢绝 on organisation B’s application brings neither as the replacement', async () => {
-    for (const mode of MODES) {
+    for (const mode of MODES_HERE) {
       const { h, f } = worlds[mode];
       const declined = await h.click(personas.expert, { action: 'review.decline', assignmentId: f.ownTask }, { kind: 'unavailable', reason: '评审期间出差' });
       expect(declined.toast.type, mode).toBe('success');
@@ -140,7 +140,7 @@ async function startTasks(_mode: Mode): Promise<TaskWorld> {
 const progressLine = (card: unknown) => cardText(card).match(/你(已完成|可评的|的 \d+ 项).*/)?.[0];
 
 describe('a task given before its expert led, joined or became the contact of a team of the applicant’s organisation', () => {
-  const worlds = twoWorlds(startTasks);
+  const worlds = twoWorlds(startTasks, { oneOnPglite: true });
   const asideTasks = (tasks: TaskWorld['tasks']) =>
     [
       [EXPERT, tasks[EXPERT][0]],
@@ -149,7 +149,7 @@ describe('a task given before its expert led, joined or became the contact of a 
     ] as const;
 
   it('opening it says 须回避 for their organisation', async () => {
-    for (const mode of MODES) {
+    for (const mode of MODES_HERE) {
       const { h, tasks } = worlds[mode];
       for (const [openId, task] of asideTasks(tasks)) {
         const opened = await h.click(openId, { action: 'review.open', assignmentId: task.id });
@@ -159,7 +159,7 @@ describe('a task given before its expert led, joined or became the contact of a 
   });
 
   it('提交评分 of it is refused on both paths, and nothing is stored', async () => {
-    for (const mode of MODES) {
+    for (const mode of MODES_HERE) {
       const { h, tasks } = worlds[mode];
       for (const [openId, task] of asideTasks(tasks)) {
         const refused = await h.click(openId, { action: 'review.submit', assignmentId: task.id }, scoreForm(90));
@@ -174,26 +174,26 @@ describe('a task given before its expert led, joined or became the contact of a 
   });
 
   it('the sheet of a task left to score is stored, and the answer counts the ones to step aside from apart', async () => {
-    const lines: Record<Mode, unknown[]> = { fast: [], ordinary: [] };
-    for (const mode of MODES) {
-      const { h, tasks } = worlds[mode];
+    const lines = await inEachWorld(worlds, async ({ h, tasks }, mode) => {
+      const seen: unknown[] = [];
       for (const [openId, task] of [[EXPERT, tasks[EXPERT][2]], [MEMBER_EXPERT, tasks[MEMBER_EXPERT][1]]] as const) {
         const scored = await h.click(openId, { action: 'review.submit', assignmentId: task.id }, scoreForm(90));
         expect(scored.toast.type, `${mode} ${openId}`).toBe('success');
-        lines[mode].push(progressLine(scored.card.data));
+        seen.push(progressLine(scored.card.data));
       }
       const sent = h.fake.messages.length;
       await h.say(EXPERT, '评分');
       const list = h.fake.messages.slice(sent).find((m) => m.receiveId === EXPERT)!.content as { config: { summary?: { content: string } } };
-      lines[mode].push(list.config.summary?.content);
-    }
+      seen.push(list.config.summary?.content);
+      return seen;
+    });
     const expected = [`你可评的 1 项评分任务已全部完成，谢谢！${ASIDE(2)}`, `你已完成 1 / 2 项，还有 1 项待评。${ASIDE(1)}`, '评分任务：已完成 1 / 1（另 2 项须回避）'];
     expect(lines.fast).toEqual(expected);
     expect(lines.ordinary).toEqual(expected);
   });
 
   it('a colleague of none of these organisations scores as before', async () => {
-    for (const mode of MODES) {
+    for (const mode of MODES_HERE) {
       const { h, tasks } = worlds[mode];
       const scored = await h.click(COLLEAGUE, { action: 'review.submit', assignmentId: tasks[COLLEAGUE][0].id }, scoreForm(90));
       expect(progressLine(scored.card.data), mode).toBe('你已完成 1 / 3 项，还有 2 项待评。');
@@ -201,7 +201,7 @@ describe('a task given before its expert led, joined or became the contact of a 
   });
 
   it('重开评分 of a sheet whose expert has since joined a team of the applicant’s organisation sends them nothing and says 更换专家', async () => {
-    for (const mode of MODES) {
+    for (const mode of MODES_HERE) {
       const { h, tasks } = worlds[mode];
       const task = tasks[COLLEAGUE][0];
       const [team] = await h.db.db.select().from(teams).where(eq(teams.id, task.teamId));

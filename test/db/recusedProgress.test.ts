@@ -6,7 +6,7 @@ import { ManualClock } from '../../src/clock.js';
 import { cardText } from '../support/cards.js';
 import { scoreForm } from '../support/forms.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
-import { MODES, type Mode, twoWorlds } from '../support/worlds.js';
+import { inEachWorld, type Mode, MODES_HERE, twoWorlds } from '../support/worlds.js';
 
 /**
  * The progress an expert is shown after 提交评分 (and on a second tap) counts the pending tasks they must step aside
@@ -43,12 +43,10 @@ async function start(_mode: Mode): Promise<World> {
 const progressLine = (card: unknown) => cardText(card).match(/你(已完成|可评的|的 \d+ 项).*/)?.[0];
 
 describe('the progress after 提交评分 with pending tasks the expert must step aside from, for every reason', () => {
-  const worlds = twoWorlds(start);
+  const worlds = twoWorlds(start, { oneOnPglite: true });
 
   it('the scored card, a second tap and the 评分 list count them apart, on both paths', async () => {
-    const lines: Record<Mode, unknown[]> = { fast: [], ordinary: [] };
-    for (const mode of MODES) {
-      const { h, tasks } = worlds[mode];
+    const lines = await inEachWorld(worlds, async ({ h, tasks }) => {
       const db = h.db.db;
       // team 1: scored, then a conflict declared with it and the sheet reopened (重开评分)
       expect((await h.click(EXPERT, { action: 'review.submit', assignmentId: tasks[0].id }, scoreForm(90))).toast.type).toBe('success');
@@ -72,15 +70,16 @@ describe('the progress after 提交评分 with pending tasks the expert must ste
 
       const scored = await h.click(EXPERT, { action: 'review.submit', assignmentId: tasks[19].id }, scoreForm(86));
       expect(scored.toast.type).toBe('success');
-      lines[mode].push(progressLine(scored.card.data));
+      const seen: unknown[] = [progressLine(scored.card.data)];
       const again = await h.click(EXPERT, { action: 'review.submit', assignmentId: tasks[19].id }, scoreForm(86));
       expect(again.toast.content).toContain('无需重复提交');
-      lines[mode].push(progressLine(again.card.data));
+      seen.push(progressLine(again.card.data));
       const sent = h.fake.messages.length;
       await h.say(EXPERT, '评分');
       const list = h.fake.messages.slice(sent).find((m) => m.receiveId === EXPERT)!.content as { config: { summary?: { content: string } } };
-      lines[mode].push(cardText(list).split('\n').find((l) => l.includes('年度评审')), list.config.summary?.content);
-    }
+      seen.push(cardText(list).split('\n').find((l) => l.includes('年度评审')), list.config.summary?.content);
+      return seen;
+    });
     const expected = [
       `你已完成 3 / 14 项，还有 11 项待评。${ASIDE}`,
       `你已完成 3 / 14 项，还有 11 项待评。${ASIDE}`,
@@ -92,7 +91,7 @@ describe('the progress after 提交评分 with pending tasks the expert must ste
   });
 
   it('a colleague with no reason to step aside is told the plain count', async () => {
-    for (const mode of MODES) {
+    for (const mode of MODES_HERE) {
       const { h, tasks } = worlds[mode];
       const [task] = await h.db.db
         .select()
@@ -104,17 +103,15 @@ describe('the progress after 提交评分 with pending tasks the expert must ste
   });
 
   it('the last sheet of a panel is audited before the panel’s completion, on both paths', async () => {
-    const trails: Record<Mode, string[]> = { fast: [], ordinary: [] };
-    for (const mode of MODES) {
-      const { h, tasks } = worlds[mode];
+    const trails = await inEachWorld(worlds, async ({ h, tasks }, mode) => {
       const panel = await h.db.db.select().from(assignments).where(eq(assignments.applicationId, tasks[19].applicationId)).orderBy(asc(assignments.id));
       const since = (await h.db.db.select({ id: auditLog.id }).from(auditLog).orderBy(asc(auditLog.id))).at(-1)!.id;
       for (const a of panel.filter((p) => p.status === 'assigned')) {
         expect((await h.click(a.expertOpenId, { action: 'review.submit', assignmentId: a.id }, scoreForm(87))).toast.type, mode).toBe('success');
       }
       const rows = await h.db.db.select().from(auditLog).where(inArray(auditLog.action, ['review.submit', 'application.completePanel'])).orderBy(asc(auditLog.id));
-      trails[mode] = rows.filter((r) => r.id > since).map((r) => `${r.action} ${r.actor}`);
-    }
+      return rows.filter((r) => r.id > since).map((r) => `${r.action} ${r.actor}`);
+    });
     const expected = [`review.submit ${COLLEAGUES[0]}`, `review.submit ${COLLEAGUES[1]}`, `application.completePanel ${COLLEAGUES[1]}`];
     expect(trails.fast).toEqual(expected);
     expect(trails.ordinary).toEqual(expected);

@@ -12,7 +12,7 @@ import { loadActor, type Role } from '../../src/people.js';
 import { testDatabaseKind } from '../support/db.js';
 import { ADMIN, type Harness } from '../support/harness.js';
 import { randomEventId } from '../support/larkEvents.js';
-import { expectAnswer, expectSameWorlds, leavesToOrdinary, MODES_HERE, twoWorlds } from '../support/worlds.js';
+import { expectAnswer, expectSameWorlds, inEachWorld, leavesToOrdinary, MODES_HERE, twoWorlds } from '../support/worlds.js';
 import { countedFixtureBot, type Fixture, personas, startSecurityHarness } from './securityFixture.js';
 
 /**
@@ -316,13 +316,11 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('私信菜单 and 下载导�
 });
 
 describe('查看申报表全文 tapped twice on one task card, the fast paths on and off: one message, the second tap told to look above', () => {
-  const worlds = twoWorlds(async () => startSecurityHarness());
+  const worlds = twoWorlds(async () => startSecurityHarness(), { oneOnPglite: true });
   const sentAlready = '申报表全文已发送，请查看上一条消息；评分表中已填的分数保留，可继续打分。';
 
   it('a second tap right after, and a third 5 s later, send nothing new; a tap a minute later sends it again; each world alike', async () => {
-    const seen: unknown[] = [];
-    for (const mode of ['fast', 'ordinary'] as const) {
-      const { h, f } = worlds[mode];
+    const seen = await inEachWorld(worlds, async ({ h, f }, mode) => {
       const value = { action: 'review.application', assignmentId: f.ownTask };
       const start = h.clock.now();
       const tap = async (i: number) => (await h.click(personas.expert, value, {}, { eventId: `evt_req_app_${i}` })).toast;
@@ -338,13 +336,13 @@ describe('查看申报表全文 tapped twice on one task card, the fast paths on
       expect(rows.map((o) => [o.receiver, o.priority, o.msgType]), mode).toEqual([0, 1].map(() => [personas.expert, 0, 'interactive']));
       // every tap answered, and claimed as an event of its own
       expect(await h.db.db.select().from(processedEvents).where(like(processedEvents.eventId, 'evt_req_app_%'))).toHaveLength(4);
-      seen.push({ toasts, rows: rows.map((o) => [o.dedupeKey, o.card]) });
-    }
-    expect(seen[0]).toEqual(seen[1]);
+      return { toasts, rows: rows.map((o) => [o.dedupeKey, o.card]) };
+    });
+    expect(seen.fast).toEqual(seen.ordinary);
   });
 
   it('two taps at once: one message, one told to look above', async () => {
-    for (const mode of ['fast', 'ordinary'] as const) {
+    for (const mode of MODES_HERE) {
       const { h, f } = worlds[mode];
       h.clock.advance(10 * 60_000);
       const value = { action: 'review.application', assignmentId: f.ownTask };
@@ -358,16 +356,14 @@ describe('查看申报表全文 tapped twice on one task card, the fast paths on
 });
 
 describe('私信菜单 and 下载导入模板 tapped twice, the fast paths on and off: one message, the second tap told to look above', () => {
-  const worlds = twoWorlds(async () => startSecurityHarness());
+  const worlds = twoWorlds(async () => startSecurityHarness(), { oneOnPglite: true });
   const cases = [
     { action: 'help.private', who: personas.leader, sent: ['info', '菜单已通过私聊发给你'], already: ['info', '菜单已通过私聊发给你，请查看上一条消息'], msgType: 'interactive' },
     { action: 'import.template', who: ADMIN, sent: ['success', '导入模板已发到与你的单聊'], already: ['info', '导入模板已发到与你的单聊，请查看上一条消息'], msgType: 'file' },
   ] as const;
 
   it.each(cases)('$action: a second tap right after, and a third 5 s later, send nothing new; a tap a minute later sends it again; each world alike', async (c) => {
-    const seen: unknown[] = [];
-    for (const mode of ['fast', 'ordinary'] as const) {
-      const { h } = worlds[mode];
+    const seen = await inEachWorld(worlds, async ({ h }, mode) => {
       const start = h.clock.now();
       const tap = async (i: number) => {
         const t = (await h.click(c.who, { action: c.action }, {}, { eventId: `evt_req_tap_${c.action}_${i}` })).toast;
@@ -385,8 +381,8 @@ describe('私信菜单 and 下载导入模板 tapped twice, the fast paths on an
       expect(h.fake.messages.filter((m) => m.receiveId === c.who && m.msgType === c.msgType), mode).toHaveLength(2);
       // every tap answered, and claimed as an event of its own
       expect(await h.db.db.select().from(processedEvents).where(like(processedEvents.eventId, `evt_req_tap_${c.action}_%`)), mode).toHaveLength(4);
-      seen.push({ toasts, keys: rows.map((o) => o.dedupeKey) });
-    }
-    expect(seen[0]).toEqual(seen[1]);
+      return { toasts, keys: rows.map((o) => o.dedupeKey) };
+    });
+    expect(seen.fast).toEqual(seen.ordinary);
   });
 });

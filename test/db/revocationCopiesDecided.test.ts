@@ -9,7 +9,7 @@ import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import { cardActions, cardText } from '../support/cards.js';
 import { testDatabaseKind } from '../support/db.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
-import { MODES, type Mode, twoWorlds } from '../support/worlds.js';
+import { type Mode, MODES_HERE, twoWorlds } from '../support/worlds.js';
 
 
 /**
@@ -141,7 +141,7 @@ describe('the revocation alert’s other copies, once one administrator decides'
   const worlds = twoWorlds(async () => {
     const h = await startHarness({ clock: new ManualClock('2027-03-02T09:00:00+08:00'), admins: [ADMIN] });
     return { h, ...(await seed(h)) };
-  });
+  }, { oneOnPglite: true });
   let unwatch = () => {};
   beforeAll(() => {
     unwatch = watchFast(worlds.fast.h);
@@ -149,7 +149,7 @@ describe('the revocation alert’s other copies, once one administrator decides'
   afterAll(() => unwatch());
   const outcome: Partial<Record<Mode, Record<string, unknown>>> = {};
 
-  for (const mode of MODES) {
+  for (const mode of MODES_HERE) {
     it(`撤销称号 from one group's alert redraws the other group's and both escalation cards, as the answer shows it (${mode})`, async () => {
       const w = worlds[mode];
       const { h } = w;
@@ -263,7 +263,8 @@ describe('the revocation alert’s other copies, once one administrator decides'
 
   it('both paths queue the same rows', () => {
     expect(Object.keys(outcome.fast ?? {})).toEqual(['revoke', 'keep', 'again']);
-    expect(outcome.fast).toEqual(outcome.ordinary);
+    // (on PGlite the one world stands for both, its one run of the tests the outcome of both)
+    expect(outcome.fast).toEqual(outcome[MODES_HERE.at(-1)!]);
   });
 });
 
