@@ -137,6 +137,9 @@ interface NextStep {
 export interface Asker {
   admin: boolean;
   leader: boolean;
+  /** An organisation contact or an expert: not told to register a team (怎么办理), which is no step of theirs. */
+  contact?: boolean;
+  expert?: boolean;
   /** The running applications of the teams the asker leads, each with what its state allows now (our own fixed line). */
   applications?: readonly OwnApplication[];
 }
@@ -533,8 +536,9 @@ export function answerCard(query: string, ranked: readonly AnswerItem[], opts: {
   );
   // a question about taking part (第五章 申报) is answered with what to send next, not only with the articles
   // but not to an expert, a contact or a team that applied, whose question a line more to the point answers (进度, 评分截止)
-  // and not to a team's leader, who has registered
-  if (shown.some((r) => TAKING_PART.has(r.article.number)) && !steps.some((s) => s.notTakingPart) && !opts.asker?.leader) {
+  // and not to a team's leader, who has registered, nor to a contact or an expert, who confirm and score rather than apply
+  const takesNoPart = opts.asker?.leader || opts.asker?.contact || opts.asker?.expert;
+  if (shown.some((r) => TAKING_PART.has(r.article.number)) && !steps.some((s) => s.notTakingPart) && !takesNoPart) {
     elements.push(markdown(raw(english ? TAKING_PART_EN : TAKING_PART_ZH)));
   }
   // our own fixed lines, each naming the command that does what was asked

@@ -48,6 +48,19 @@ export async function endorsementListCommand(ctx: HandlerContext, msg: IncomingT
   await sendPrivately(ctx, msg, `endorse:list:${ctx.eventId}`, { card: await endorsementList(ctx) }, '待确认的申报');
 }
 
+/**
+ * 推荐, 同意推荐, 确认 typed by an organisation contact with applications waiting for them: that list, whose buttons
+ * open each to recommend or return (typed, the words decide nothing). From anyone else, or a contact with none waiting,
+ * they are questions for the measures (第十五条), as before.
+ */
+export async function endorsementWordCommand(ctx: HandlerContext, msg: IncomingText): Promise<void | false> {
+  if (!hasRole(ctx.actor, 'org_contact')) return false;
+  const rows = await awaitingEndorsementBy(ctx.tx, ctx.actor.openId);
+  if (!rows.length) return false;
+  const card = endorsementListCard(rows.map((r) => summaryOf(r.application, r.team, r.organization, r.cycle.year)));
+  await sendPrivately(ctx, msg, `endorse:list:${ctx.eventId}`, { card }, '待确认的申报');
+}
+
 /** What someone who is nobody's contact is told for 待确认的申报: whose it is, and what to send instead. */
 function notAContact(ctx: HandlerContext): string {
   const said = cite(15, '只有班组登记的单位联系人可以查看待确认的申报：班组提交申报后，由单位联系人确认申报材料并填写推荐意见。');

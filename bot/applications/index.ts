@@ -3,7 +3,7 @@ import { applicantTeam, applicationForContact, endorseApplication, recallApplica
 import { type BotRegistry, contactOfApplication, leaderOfTeam } from '../../src/handlers.js';
 import { cycleYear, id, millis, noValue, values } from '../respond.js';
 import { applicationFormAgain, openApplication, saveApplicationDraft, saveApplicationDraftFast, sendApplyEntry, startApplication, submitApplicationForm, submitApplicationFormFast, submittedFormAgain } from './apply.js';
-import { endorsementAgain, endorsementListCommand, listEndorsements, openEndorsement, recommendApplication, recommendApplicationFast, returnApplication, returnApplicationFast } from './endorse.js';
+import { endorsementAgain, endorsementListCommand, endorsementWordCommand, listEndorsements, openEndorsement, recommendApplication, recommendApplicationFast, returnApplication, returnApplicationFast } from './endorse.js';
 import { recallCommand, recallRefused, recallSubmittedApplication } from './recall.js';
 import { sendReturnedNotes } from './returned.js';
 import { acceptApplication, acceptApplicationFast, checkListAgain, listFormalChecks, returnToTeam, returnToTeamFast } from './formalCheck.js';
@@ -56,6 +56,8 @@ export function register(bot: BotRegistry): void {
     roles: ['org_contact'],
     run: endorsementListCommand,
   });
+  // 推荐, 同意推荐, 确认 as a contact types them for the applications waiting: that list; from anyone else a question
+  bot.command({ names: ['推荐', 'recommend', '同意推荐', '确认', 'confirm'], roles: ['org_contact'], run: endorsementWordCommand });
   // the list is the caller's own: whoever is nobody's contact sees it empty
   bot.cardAction({ action: 'endorse.list', roles: ['public'], value: noValue, run: listEndorsements });
   bot.cardAction({ action: 'endorse.open', roles: contact, value: onApplication, run: openEndorsement });

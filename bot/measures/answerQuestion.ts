@@ -23,13 +23,13 @@ function restAsked(rest: string) {
 const QUESTION_CHARS = 500;
 
 /**
- * Who asks, as the answer differs by it: the administrators' line (管理) only to them, no 注册 line to a leader, and to a
- * leader asking how to change an application, their own applications' states (read only then, and only in the p2p
- * chat: a team's details never land in a group, as sendPrivately keeps them out).
+ * Who asks, as the answer differs by it: the administrators' line (管理) only to them, no 注册 line to a leader, a
+ * contact or an expert, and to a leader asking how to change an application, their own applications' states (read only
+ * then, and only in the p2p chat: a team's details never land in a group, as sendPrivately keeps them out).
  */
 async function askerOf(ctx: HandlerContext, msg: IncomingText, matchText: string): Promise<Asker> {
   const { roles, openId } = ctx.actor;
-  const asker: Asker = { admin: roles.includes('admin'), leader: roles.includes('leader') };
+  const asker: Asker = { admin: roles.includes('admin'), leader: roles.includes('leader'), contact: roles.includes('org_contact'), expert: roles.includes('expert') };
   if (!asker.leader || msg.chatType !== 'p2p' || !asksAboutOwnApplications(matchText)) return asker;
   const own = await runningApplicationsLedBy(ctx.tx, openId);
   const day = today(ctx);

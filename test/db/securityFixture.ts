@@ -436,6 +436,8 @@ export const commandTable: Record<string, { allowed: Persona[] | 'all'; chat: 'p
   退回原因: { allowed: 'all', chat: 'p2p' },
   // a contact's list of applications to confirm; anyone else is told it is the contacts' (第十五条)
   待确认的申报: { allowed: ['contact'], chat: 'p2p' },
+  // 推荐 / 确认: a contact's list of applications waiting for them; anyone else a question for the measures, as before
+  推荐: { allowed: 'all', chat: 'p2p' },
 };
 
 export const allows = (c: { allowed: Persona[] | 'all' }, p: Persona) => c.allowed === 'all' || c.allowed.includes(p);

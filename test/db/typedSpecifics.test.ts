@@ -1,0 +1,54 @@
+import { eq } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { applications, cycles, people } from '../../db/schema.js';
+import { cardText } from '../support/cards.js';
+import type { Harness } from '../support/harness.js';
+import { applicationForm, type Fixture, personas, securityBotForBlock, YEAR } from './securityFixture.js';
+
+/**
+ * What a leader, an organisation contact, an expert and an administrator type through a year, answered with what is
+ * theirs rather than with the generic line: a contact's 推荐 or 确认 opens the applications waiting for them, an expert's
+ * or an administrator's 进度 says where their own work is, a second 注册 names the team already led, 查进度 is 进度,
+ * 申报 2027 is 申报, 申請 reads as 申请. The fixture's team A (广州养护一班) is led by the leader persona, its 2027
+ * application submitted and waiting for the contact persona; the expert persona has one sheet to score.
+ */
+describe('typed words answered for who types them', () => {
+  let h: Harness;
+  let f: Fixture;
+  securityBotForBlock((b) => ({ h, f } = b));
+
+  /** Every message `openId` got for `text`: a text's text, or a card's title then its text. */
+  async function answersTo(openId: string, text: string): Promise<string[]> {
+    h.fake.reset();
+    await h.say(openId, text);
+    return h.fake.messages.filter((m) => m.receiveId === openId).map((m) => (m.msgType === 'text' ? String(m.content.text) : `[${m.content.header?.title?.content ?? ''}] ${cardText(m.content)}`));
+  }
+  async function answerTo(openId: string, text: string): Promise<string> {
+    const answers = await answersTo(openId, text);
+    expect(answers, text).toHaveLength(1);
+    return answers[0];
+  }
+
+  it.each(['推荐', '同意推荐', '确认', '确认。'])('%s from a contact with an application waiting opens the applications to confirm, not the articles', async (text) => {
+    const answer = await answerTo(personas.contact, text);
+    expect(answer).toMatch(/^\[待确认的申报\]/);
+    expect(answer).toContain('广州养护一班');
+    expect(answer).not.toContain('发送“注册”登记班组');
+  });
+
+  it.each(['推荐', '确认'])('%s from anyone else is still a question for the measures', async (text) => {
+    for (const who of [personas.public, personas.leader, personas.expert]) {
+      const answer = await answerTo(who, text);
+      expect(answer, who).toMatch(/^\[办法中的相关条款\]/);
+    }
+  });
+
+  it('a question on taking part tells no contact and no expert to register a team; a visitor still is', async () => {
+    for (const who of [personas.contact, personas.expert]) {
+      const answer = await answerTo(who, '申报需要什么材料');
+      expect(answer, who).toMatch(/第十五条/);
+      expect(answer, who).not.toContain('发送“注册”登记班组');
+    }
+    expect(await answerTo(personas.public, '申报需要什么材料')).toContain('发送“注册”登记班组');
+  });
+});
