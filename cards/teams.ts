@@ -1,4 +1,4 @@
-import { type ActionValue, button, buttonRow, card, type Card, namedButtonText, type Element, fields, hr, markdown, note, md, mention, pageOf, pager, clipText, mdJoin, type Md } from './kit.js';
+import { type ActionValue, button, buttonRow, card, type Card, namedButtonText, type Element, fields, hr, markdown, note, md, mention, pageOf, pager, clipText, mdJoin, type Md, raw } from './kit.js';
 import { formatDateZh } from '../src/dates.js';
 import { afterRevocation, andJoin, toldSplit } from './strings.js';
 import type { ApplyVerdict } from '../src/applications.js';
@@ -194,8 +194,43 @@ export interface StatusSummary {
   awaitingMe: number;
 }
 
-/** 进度: the caller's teams, five a page (a contact may have hundreds), the running year summed up above them when they take several pages. */
-export function statusCard(entries: StatusEntry[], page = 1, summary?: StatusSummary): Card {
+/**
+ * The work of a caller in no team, for their 进度: an expert's sheets of the running year (done of those theirs to
+ * score, `recused` apart: 第十七条), an administrator's 评审进度 on the 协会管理 card. Neither is told to register a team.
+ */
+export interface NoTeamWork {
+  expert?: { done: number; total: number; recused?: number };
+  admin?: boolean;
+}
+
+/** An expert's line for 进度: how their sheets stand, and 评分 to go on. */
+function expertWorkLine(p: NonNullable<NoTeamWork['expert']>): string {
+  const theirs = p.total - Math.min(p.recused ?? 0, p.total - p.done);
+  if (!theirs) return '目前没有需要你评分的任务；协会分配后会把评分任务发给你，也可发送“评分”查看。';
+  if (p.done >= theirs) return `评分任务已完成 ${p.done} / ${theirs}，谢谢！发送“评分”查看已提交的评分。`;
+  return `评分任务已完成 ${p.done} / ${theirs}，发送“评分”继续。`;
+}
+
+/** 进度 of an expert or an administrator in no team: where their own work is, with its button; no 注册. */
+function noTeamWorkCard(work: NoTeamWork): Card {
+  const lines = [
+    ...(work.expert ? [expertWorkLine(work.expert)] : []),
+    ...(work.admin ? ['评审进度请发送“管理”，在协会管理卡片上点“评审进度”查看。'] : []),
+  ];
+  const buttons = [
+    ...(work.expert ? [button({ text: '我的评分任务', type: 'primary', value: { action: 'review.list' } })] : []),
+    ...(work.admin ? [button({ text: '协会管理', type: work.expert ? 'default' : 'primary', value: { action: 'admin.menu' } })] : []),
+  ];
+  // our own fixed lines and counts only
+  return card({ title: '我的班组', template: 'grey', elements: [markdown(raw([...lines, '你没有加入任何班组。'].join('\n'))), buttonRow(buttons)] });
+}
+
+/**
+ * 进度: the caller's teams, five a page (a contact may have hundreds), the running year summed up above them when they
+ * take several pages. In no team, an expert or an administrator (`work`) is told where their own work is instead.
+ */
+export function statusCard(entries: StatusEntry[], page = 1, summary?: StatusSummary, work?: NoTeamWork): Card {
+  if (!entries.length && (work?.expert || work?.admin)) return noTeamWorkCard(work);
   if (!entries.length) {
     return card({
       title: '我的班组',

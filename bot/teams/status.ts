@@ -6,16 +6,23 @@ import { revocationBarDays } from '../../src/policy.js';
 import type { CardActionInput, HandlerContext, IncomingText } from '../../src/handlers.js';
 import { teamStatusesOf, teamsOf } from '../../src/teams.js';
 import { aggregatedBefore, getRunningCycle } from '../../src/cycles.js';
+import { hasRole } from '../../src/people.js';
+import { expertProgress } from '../../src/review/scoring.js';
 import { pageFrom, raw, sendPrivately, today } from '../respond.js';
 import { teamData } from './view.js';
 
-/** Everything the 进度 card needs for the caller. */
+/** Everything the 进度 card needs for the caller; in no team, an expert's or an administrator's own work instead. */
 export function statusCardFor(ctx: HandlerContext, page = 1) {
-  return statusCardOf(ctx.tx, ctx.actor.openId, today(ctx), page, ctx.config.BOT_TIMEZONE, ctx.clock.now());
+  const work = { expert: hasRole(ctx.actor, 'expert'), admin: hasRole(ctx.actor, 'admin') };
+  return statusCardOf(ctx.tx, ctx.actor.openId, today(ctx), page, ctx.config.BOT_TIMEZONE, ctx.clock.now(), work);
 }
 
-/** The 进度 card of `openId` on `now` (the bot's today): the teams, the running cycle and every team's rows read together, one round trip. */
-export async function statusCardOf(db: Db, openId: string, now: string, page = 1, timezone = 'Asia/Shanghai', at = new Date()) {
+/**
+ * The 进度 card of `openId` on `now` (the bot's today): the teams, the running cycle and every team's rows read together,
+ * one round trip. `work`: the caller is an expert or an administrator, told where their own work is when in no team
+ * (an expert's sheets read only then).
+ */
+export async function statusCardOf(db: Db, openId: string, now: string, page = 1, timezone = 'Asia/Shanghai', at = new Date(), work: { expert?: boolean; admin?: boolean } = {}) {
   const [views, cycle, statuses] = await Promise.all([teamsOf(db, openId), getRunningCycle(db), teamStatusesOf(db, openId)]);
   const cycleTakesApplications = cycle?.status === 'open' && now <= cycle.applicationDeadline;
   // a year back to scoring for a sheet reopened after 汇总 takes no application in either (reviewStillTakes)
@@ -86,6 +93,9 @@ export async function statusCardOf(db: Db, openId: string, now: string, page = 1
     if (n) c.returned = { by: n.by, name: n.name, opinion: n.opinion, ...(n.at ? { at: formatDateZh(todayIn(timezone, n.at)) } : {}) };
   }
   const summary = cycle && entries.length > STATUS_PAGE ? { year: cycle.year, counts: [...byStatus], awaitingMe } : undefined;
+  if (!entries.length && (work.expert || work.admin)) {
+    return statusCard(entries, page, summary, { admin: work.admin, ...(work.expert ? { expert: await expertProgress(db, openId) } : {}) });
+  }
   return statusCard(entries, page, summary);
 }
 

@@ -51,4 +51,28 @@ describe('typed words answered for who types them', () => {
     }
     expect(await answerTo(personas.public, '申报需要什么材料')).toContain('发送“注册”登记班组');
   });
+
+  it.each(['进度', '進度'])('%s from an expert of no team says how their scoring stands and points to 评分, with no 注册', async (text) => {
+    const answer = await answerTo(personas.expert, text);
+    expect(answer).toContain('评分任务已完成 0 / 1，发送“评分”继续');
+    expect(answer).not.toContain('注册');
+    expect(answer).toContain('我的评分任务');
+  });
+
+  it('进度 from an administrator of no team points to 管理 → 评审进度, with no 注册', async () => {
+    const answer = await answerTo(personas.admin, '进度');
+    expect(answer).toContain('发送“管理”，在协会管理卡片上点“评审进度”');
+    expect(answer).not.toContain('注册');
+  });
+
+  it('进度 from an expert who leads a team keeps the team’s card', async () => {
+    await h.db.db.update(people).set({ roles: ['expert'] }).where(eq(people.openId, personas.leader));
+    try {
+      const answer = await answerTo(personas.leader, '进度');
+      expect(answer).toMatch(/^\[我的班组\]/);
+      expect(answer).toContain('广州养护一班');
+    } finally {
+      await h.db.db.update(people).set({ roles: [] }).where(eq(people.openId, personas.leader));
+    }
+  });
 });

@@ -835,6 +835,10 @@ export const cardSamples: Record<string, Sample> = {
   ],
   'teams.statusCard': () => [
     teams.statusCard([]),
+    // in no team: an expert's sheets, an administrator's 评审进度, both
+    teams.statusCard([], 1, undefined, { expert: { done: 1, total: 19 } }),
+    teams.statusCard([], 1, undefined, { admin: true }),
+    teams.statusCard([], 1, undefined, { expert: { done: 2, total: 3, recused: 1 }, admin: true }),
     teams.statusCard([
       {
         team,
