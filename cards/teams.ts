@@ -38,14 +38,27 @@ const v = (values: Record<string, unknown>, key: string) => {
 /** What was typed, without the empty fields, to lay over the stored or default values. */
 const typed = (values: Record<string, unknown> = {}) => Object.fromEntries(Object.entries(values).filter(([, x]) => x !== '' && x !== null && x !== undefined));
 
-/** 注册 (第十二条): every field of the registration form (src/teams.ts `registrationForm`); `form` names this drawing of it (`registrationCardKey`). */
-export function registrationFormCard(opts: { descriptor: FormDescriptor; leaderOpenId: string; candidates: string[]; form?: string; values?: Record<string, unknown>; error?: FormError }): Card {
+/**
+ * 注册 (第十二条): every field of the registration form (src/teams.ts `registrationForm`); `form` names this drawing of it
+ * (`registrationCardKey`). `led`: the teams the caller already leads, named above it with how to change one's details
+ * (修改资料, 进度), so a second 注册 is no new copy of the same team; a leader may still register another team with it.
+ */
+export function registrationFormCard(opts: { descriptor: FormDescriptor; leaderOpenId: string; candidates: string[]; form?: string; values?: Record<string, unknown>; error?: FormError; led?: readonly { name: string; code: string }[] }): Card {
+  const led = opts.led ?? [];
+  const leads = led.length
+    ? [
+        markdown(
+          md`<font color='orange'>**你已是${led.map((t) => `「${t.name}」（${t.code}）`).join('、')}的班组长。**</font>修改班组名称、单位联系人等资料，请发送“修改资料”（或发送“进度”，在班组下点“修改资料”），不必重新注册；发送“进度”查看班组到了哪一步。如确需为另一个班组注册（一人可担任多个班组的班组长），请填写下表。`,
+        ),
+      ]
+    : [];
   return card({
     title: '注册质量信得过班组',
     subtitle: '第十二条：组织的各类班组可自愿申请创建',
     template: 'blue',
     elements: [
       ...errorBanner(opts.error),
+      ...leads,
       markdown('填写班组的基本情况和创建计划（第四条）。带 * 的为必填项；提交后生成班组编号，注册满一年可参加评选（第十六条）。'),
       form('registration', [
         ...formInputs(opts.descriptor, { leader: opts.leaderOpenId, ...typed(opts.values) }, { people: { leader: opts.candidates, contact: opts.candidates }, clientRequired: true }),

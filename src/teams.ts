@@ -286,6 +286,11 @@ export async function teamsOf(tx: Db, openId: string): Promise<TeamView[]> {
   }));
 }
 
+/** The names and codes of the teams `openId` leads, oldest first (a leader may lead several). */
+export async function teamsLedBy(tx: Db, openId: string): Promise<{ name: string; code: string }[]> {
+  return tx.select({ name: teams.name, code: teams.code }).from(teams).where(eq(teams.leaderOpenId, openId)).orderBy(asc(teams.id));
+}
+
 /** A team with its organisation's name; `lock` takes the team row's lock in the same read. */
 export async function getTeam(tx: Db, teamId: number, opts: { lock?: boolean } = {}): Promise<(Team & { organization: string }) | undefined> {
   const query = tx

@@ -4,9 +4,9 @@ import { AlreadyDone, formErrorOf, UserError } from '../../src/errors.js';
 import { todayIn } from '../../src/dates.js';
 import { fastRegister } from '../../src/fast/register.js';
 import type { CardActionInput, CardResponse, FastContext, FastOutcome, HandlerContext, IncomingText, OnRefused } from '../../src/handlers.js';
-import { pickerCandidates } from '../../src/people.js';
+import { hasRole, pickerCandidates } from '../../src/people.js';
 import { eligibleFromOf, registrationNotices } from '../../src/registrationCards.js';
-import { differsFromRegistered, getTeam, registeredAlready, registeredFromCard, registerTeam, registrationCardKey, registrationForm as registrationDescriptor } from '../../src/teams.js';
+import { differsFromRegistered, getTeam, registeredAlready, registeredFromCard, registerTeam, registrationCardKey, registrationForm as registrationDescriptor, teamsLedBy } from '../../src/teams.js';
 import { personFromLookup } from '../lookup.js';
 import { raw, sendPrivately, today } from '../respond.js';
 import { teamData, type TeamRow } from './view.js';
@@ -21,13 +21,18 @@ export async function openRegistrationForm(ctx: HandlerContext) {
 }
 
 /**
- * The form, its pickers offering the people the bot knows, organisation contacts first. Its 提交注册 carries the click
+ * The form, its pickers offering the people the bot knows, organisation contacts first; to a leader, the teams they
+ * lead above it (修改资料 changes one; the form registers another). Its 提交注册 carries the click
  * that drew it (`form`, kept when it is drawn again with an error), which with the card's message names the card.
  */
 async function registrationForm(ctx: HandlerContext, again?: { form?: unknown; values: Record<string, unknown>; error: { field?: string; message: string } }) {
-  const candidates = await pickerCandidates(ctx.tx, { preferRole: 'org_contact', include: [ctx.actor.openId] });
+  // a leader is told the teams they lead (read only for a leader, beside the pickers' people)
+  const [candidates, led] = await Promise.all([
+    pickerCandidates(ctx.tx, { preferRole: 'org_contact', include: [ctx.actor.openId] }),
+    hasRole(ctx.actor, 'leader') ? teamsLedBy(ctx.tx, ctx.actor.openId) : [],
+  ]);
   const form = typeof again?.form === 'string' && again.form ? again.form : ctx.eventId;
-  return registrationFormCard({ descriptor: registrationDescriptor, leaderOpenId: ctx.actor.openId, candidates, form, values: again?.values, error: again?.error });
+  return registrationFormCard({ descriptor: registrationDescriptor, leaderOpenId: ctx.actor.openId, candidates, form, values: again?.values, error: again?.error, led });
 }
 
 /** Submit of the registration form: one card registers one team; its second submit says which, and changes nothing. */

@@ -75,4 +75,13 @@ describe('typed words answered for who types them', () => {
       await h.db.db.update(people).set({ roles: [] }).where(eq(people.openId, personas.leader));
     }
   });
+
+  it('注册 from a leader names the team they lead and how to change it, above the form for a second team', async () => {
+    const answer = await answerTo(personas.leader, '注册');
+    expect(answer).toMatch(/^\[注册质量信得过班组\]/);
+    expect(answer).toContain(`你已是「广州养护一班」（${f.teamA.code}）的班组长`);
+    expect(answer).toContain('修改资料');
+    expect(answer).toContain('另一个班组');
+    expect(await answerTo(personas.public, '注册')).not.toContain('你已是');
+  });
 });

@@ -793,6 +793,8 @@ export const cardSamples: Record<string, Sample> = {
 
   'teams.registrationFormCard': () => [
     teams.registrationFormCard({ descriptor: registrationForm, leaderOpenId: LEADER, candidates: [LEADER, CONTACT] }),
+    // a leader registering again: the teams they lead named above the form
+    teams.registrationFormCard({ descriptor: registrationForm, leaderOpenId: LEADER, candidates: [LEADER, CONTACT], led: [{ name: '市政养护一班 *东区*', code: 'GDSZ-2026-0001' }, { name: '道路养护二班', code: 'GDSZ-2026-0002' }] }),
     teams.registrationFormCard({ descriptor: registrationForm, leaderOpenId: LEADER, candidates: [LEADER], values: { teamName: '道路养护一班', teamType: 'project', contact: CONTACT, memberCount: '12' }, error: { field: 'phone', message: '请填写联系电话' } }),
   ],
   'teams.registeredCard': () => [teams.registeredCard(team, '2026-03-01')],
