@@ -618,7 +618,8 @@ export class BotRegistry {
       const distance = Math.min(...shown.map((n) => slipDistance(head, n.toLowerCase()) ?? Infinity));
       if (distance === Infinity) continue;
       if (!best || distance < best.distance) [best, tied] = [{ def, distance }, false];
-      else if (distance === best.distance) tied = true;
+      // one command registered twice (申报 and 申报 2027, 导出 and its sheets) is the same command, no tie
+      else if (distance === best.distance && def.names[0] !== best.def.names[0]) tied = true;
     }
     if (best && !tied) {
       const [zhName] = best.def.names;

@@ -265,3 +265,30 @@ describe('a long run of stops at a text’s end', () => {
     expect(bot.matchCommand('帮助' + '。'.repeat(20_000))?.def.names[0]).toBe('帮助');
   });
 });
+
+describe('what people type for a command’s work, read as that command', () => {
+  it.each([
+    ['查进度', '进度', ''],
+    ['我的进度', '进度', ''],
+    ['my progress', '进度', ''],
+    ['申请', '申报', ''],
+    ['申請', '申报', ''],
+    ['申报 2027', '申报', '2027'],
+    ['申报2027', '申报', '2027'],
+    ['apply 2027', '申报', '2027'],
+    ['推荐', '推荐', ''],
+    ['同意推荐', '推荐', ''],
+    ['确认', '推荐', ''],
+    ['评分表', '评分表', ''],
+    ['下载工作簿', '下载结果工作簿', ''],
+  ])('%j is %s', (t, name, argument) => {
+    const m = bot.matchCommand(t);
+    expect(m?.def.names).toContain(name);
+    expect(m?.argument).toBe(argument);
+  });
+
+  it('申报 followed by what is no year is 申报 with it, left to the command to hand to the measures', () => {
+    expect(bot.matchCommand('申报需要什么条件')).toBeUndefined();
+    expect(bot.matchCommand('申报 需要什么条件')?.argument).toBe('需要什么条件');
+  });
+});

@@ -15,6 +15,8 @@ const admin = ['admin'] as const;
 const ADMIN_BUTTONS_TYPED = [
   '管理菜单', '开启年度评审', '开启评审', '年度评审', '评审设置', '修改设置', '载入评分表', '截止申报', '专家库', '分配专家',
   '评审进度', '汇总进度', '结束评分并汇总', '下载结果工作簿', '结果工作簿', '公布结果', '管理员', '添加管理员', '移除管理员',
+  // 下载结果工作簿 as said for short
+  '下载工作簿',
 ] as const;
 const onCycle = values({ cycleId: id });
 
@@ -24,6 +26,9 @@ export function register(bot: BotRegistry): void {
   // a button of the 协会管理 card (or of a card it opens) typed by an administrator: that card, where the button is; a
   // typed word never does what the button does. For anyone else these are questions for the measures.
   bot.command({ names: [...ADMIN_BUTTONS_TYPED], roles: admin, run: showAdmin });
+  // 评分表 (the year's sheet, 载入评分表 on the card) typed by an administrator: that card; from anyone else a question for
+  // the measures (第十八条 names the sheet), as before
+  bot.command({ names: ['评分表', 'score sheet'], roles: admin, run: async (ctx, msg) => (hasRole(ctx.actor, 'admin') ? showAdmin(ctx, msg) : false) });
   // 评审结果 (results) alone, one of 管理's buttons: the card for an administrator (`past results` is 历年评审结果, results 2026
   // that year's card: bot/results); someone of a team is told where their own result is (进度); anyone else (a visitor,
   // an expert of no team) asks the measures when results come

@@ -2,7 +2,7 @@ import { applicationClosedCard, applicationFormCard, notALeaderCard, submittedCa
 import type { Card } from '../../cards/kit.js';
 import { teamPickerCard } from '../../cards/teams.js';
 import { type Application, applicantTeam, type Cycle, cycleOpenForApplications, editNotSavedText, EligibilityError, findApplication, getApplication, lockTeamOfApplication, recentRevocation, revocationBarMessage, ReviewYearOver, requireRegisteredAYear, mayApply, applyRefusal, sameAsSubmitted, saveDraft, submitApplication, summaryOf, titleRevokedAt, applicationForm } from '../../src/applications.js';
-import { getCycleByYear, getRunningCycle } from '../../src/cycles.js';
+import { getCycleByYear, getLatestCycle, getRunningCycle } from '../../src/cycles.js';
 import { AlreadyDone, formErrorOf, UserError } from '../../src/errors.js';
 import { endorsementRequestMessage } from '../../src/endorsementCards.js';
 import { fastSaveDraft, fastSubmitApplication } from '../../src/fast/apply.js';
@@ -135,6 +135,30 @@ export async function sendApplyEntry(ctx: HandlerContext, msg: IncomingText): Pr
     return;
   }
   await sendPrivately(ctx, msg, `apply:${ctx.eventId}`, { card: cardJson }, shown.what);
+}
+
+/** 申报 2027, 申报 2027年度: a year typed after 申报. */
+const YEAR_TYPED = /^(\d{4})\s*(?:年度?)?$/;
+
+/**
+ * 申报 followed by a year: the running year's is 申报 itself; another year is told it is over or not yet open, and which
+ * year takes applications now. Anything else after 申报 (申报 需要什么条件) is a question for the measures.
+ */
+export async function sendApplyForYear(ctx: HandlerContext, msg: IncomingText, argument: string): Promise<void | false> {
+  const typed = YEAR_TYPED.exec(argument.trim());
+  if (!typed) return false;
+  const year = Number(typed[1]);
+  const running = await getRunningCycle(ctx.tx);
+  const current = running ?? (await getLatestCycle(ctx.tx));
+  if (!current || current.year === year) return sendApplyEntry(ctx, msg);
+  const why = year < current.year ? `${year} 年度评审已结束，不能再申报。` : `${year} 年度评审尚未开启，不能申报。`;
+  const now =
+    running?.status === 'open' && today(ctx) <= running.applicationDeadline
+      ? `现在受理的是 ${running.year} 年度申报（${formatDateZh(running.applicationDeadline)} 截止），发送“申报”打开申报表。`
+      : running
+        ? `${running.year} 年度申报已截止，发送“进度”查看本班组的情况。`
+        : '协会开启下一年度评审后我会提醒你。';
+  await sendPrivately(ctx, msg, `apply:${ctx.eventId}`, { text: `${why}${now}` }, '申报说明');
 }
 
 export const startApplication: CardRun = async (ctx, input) => raw(await applyEntry(ctx, input ? pageFrom(input.value) : 1));

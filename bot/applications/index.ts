@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { applicantTeam, applicationForContact, endorseApplication, recallApplication, submitApplication } from '../../src/applications.js';
 import { type BotRegistry, contactOfApplication, leaderOfTeam } from '../../src/handlers.js';
 import { cycleYear, id, millis, noValue, values } from '../respond.js';
-import { applicationFormAgain, openApplication, saveApplicationDraft, saveApplicationDraftFast, sendApplyEntry, startApplication, submitApplicationForm, submitApplicationFormFast, submittedFormAgain } from './apply.js';
+import { applicationFormAgain, openApplication, saveApplicationDraft, saveApplicationDraftFast, sendApplyEntry, sendApplyForYear, startApplication, submitApplicationForm, submitApplicationFormFast, submittedFormAgain } from './apply.js';
 import { endorsementAgain, endorsementListCommand, endorsementWordCommand, listEndorsements, openEndorsement, recommendApplication, recommendApplicationFast, returnApplication, returnApplicationFast } from './endorse.js';
 import { recallCommand, recallRefused, recallSubmittedApplication } from './recall.js';
 import { sendReturnedNotes } from './returned.js';
@@ -24,12 +24,15 @@ const admin = ['admin'] as const;
 
 export function register(bot: BotRegistry): void {
   // apply for my team is 申报: what it applies for is the team's title; the form's and the notices' button labels
-  // (提交申报, 修改申报, 继续填写) and what a leader types for the form are 申报 too, where they got 第十五条 or 没有听懂
+  // (提交申报, 修改申报, 继续填写) and what a leader types for the form are 申报 too, where they got 第十五条 or 没有听懂;
+  // so is 申请 (申請 as typed in traditional characters), where it got 第十二条
   bot.command({
-    names: ['申报', 'apply', '申报表', '我的申报', '填写申报表', '修改申报', '提交申报', '继续填写', '继续申报', '重新提交', '重新申报', 'my application', 'edit application', 'resubmit'],
+    names: ['申报', 'apply', '申报表', '我的申报', '填写申报表', '修改申报', '提交申报', '继续填写', '继续申报', '重新提交', '重新申报', 'my application', 'edit application', 'resubmit', '申请'],
     objects: /^(?:for\s+)?(?:(?:my|our|the|this)\s+)?team$/,
     run: sendApplyEntry,
   });
+  // 申报 2027: the running year's form, or why another year takes none; anything else after 申报 is a question
+  bot.command({ names: ['申报', 'apply'], takesArgument: true, argument: 'keyword', run: sendApplyForYear });
   // 退回原因 as a leader asks it on a phone: the returned application's opinion, who returned it and when, and 修改申报
   bot.command({
     names: ['退回原因', '退回意见', '退回理由', '为什么被退回', '为什么退回', '申报为什么被退回', '为啥被退回', '被退回', '申报被退回', 'why was it returned', 'why was my application returned', 'why returned', 'return reason', 'returned'],

@@ -84,4 +84,37 @@ describe('typed words answered for who types them', () => {
     expect(answer).toContain('另一个班组');
     expect(await answerTo(personas.public, '注册')).not.toContain('你已是');
   });
+
+  it.each(['查进度', '我的进度'])('%s from a leader is the 进度 card, not a line telling them to send 进度', async (text) => {
+    const answer = await answerTo(personas.leader, text);
+    expect(answer).toMatch(/^\[我的班组\]/);
+    expect(answer).toContain('广州养护一班');
+  });
+
+  it.each(['申报 2027', '申报2027', '申报 2027年度', '申請', '申请'])('%s from a leader answers as 申报 does', async (text) => {
+    const applied = await answerTo(personas.leader, '申报');
+    expect(await answerTo(personas.leader, text)).toBe(applied);
+  });
+
+  it.each([
+    ['申报 2028', '2028 年度评审尚未开启'],
+    ['申报 2026', '2026 年度评审已结束'],
+  ])('%s from a leader says why that year cannot be applied for, and which year can', async (text, why) => {
+    const answer = await answerTo(personas.leader, text);
+    expect(answer).toContain(why);
+    expect(answer).toContain(`现在受理的是 ${YEAR} 年度申报`);
+    expect(answer).not.toContain('第十五条');
+  });
+
+  it('申报 followed by a question is still a question for the measures', async () => {
+    expect(await answerTo(personas.leader, '申报 需要什么条件')).toMatch(/^\[办法中的相关条款\].*第十三条/s);
+  });
+
+  it.each(['评分表', '下载工作簿'])('%s from an administrator opens the 协会管理 card, where its button is', async (text) => {
+    expect(await answerTo(personas.admin, text)).toMatch(/^\[协会管理\]/);
+  });
+
+  it('评分表 from anyone else is still a question for the measures (第十八条)', async () => {
+    expect(await answerTo(personas.leader, '评分表')).toContain('第十八条');
+  });
 });
