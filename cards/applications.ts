@@ -1,6 +1,6 @@
 import { button, buttonRow, card, type Card, namedButtonText, clipText, fittedCard, type Element, fields, hr, markdown, note, md, mdJoin, pager } from './kit.js';
 import { mention } from './markdown.js';
-import { toldLine } from './strings.js';
+import { sentence, toldLine } from './strings.js';
 import { formatDateZh } from '../src/dates.js';
 import type { DisplayRow, FormDescriptor } from '../src/forms.js';
 import { form, type FormError, formDisplayElements, formInputs, refusalBanner, submitButton, textInput } from './forms.js';
@@ -281,7 +281,7 @@ function endorsementRequestDrawn(
         : refusalBanner(error);
   // submitted again after a return: said so, with the return it answers (what changed is not kept: the whole is to be read again)
   const again = opts.returned
-    ? [markdown(md`<font color='orange'>**重新提交**</font>：这份申报曾被${returnedByText(opts.returned)}退回${opts.returned.at ? `（${opts.returned.at}）` : ''}，${opts.returned.by === 'association' ? '退回原因' : '退回意见'}：${clipText(opts.returned.opinion, STATUS_OPINION_SHOWN) || '（未填写）'}。${changedText(opts.returned.changed)}`)]
+    ? [markdown(md`<font color='orange'>**重新提交**</font>：这份申报曾被${returnedByText(opts.returned)}退回${opts.returned.at ? `（${opts.returned.at}）` : ''}，${opts.returned.by === 'association' ? '退回原因' : '退回意见'}：${sentence(clipText(opts.returned.opinion, STATUS_OPINION_SHOWN) || '（未填写）')}${changedText(opts.returned.changed)}`)]
     : [];
   return card({
     title: opts.returned ? `请确认申报材料（重新提交）：${a.team.name}` : `请确认申报材料：${a.team.name}`,

@@ -43,6 +43,9 @@ export const afterRevocation = (days: number | null) => `撤销称号后${days =
 export const revocationBarText = (days: number | null) => `${afterRevocation(days)}内不受理该班组的申报`;
 
 /** 甲、乙和丙. */
+/** A sentence as typed (an opinion, a reason), ended with 。 unless it ends with its own stop (。！？.!?), before more text. */
+export const sentence = (s: string) => (/[。！？.!?]$/.test(s) ? s : `${s}。`);
+
 export const andJoin = (xs: readonly string[]) => xs.join('、').replace(/、(?=[^、]+$)/, '和');
 
 /**

@@ -117,4 +117,17 @@ describe('typed words answered for who types them', () => {
   it('评分表 from anyone else is still a question for the measures (第十八条)', async () => {
     expect(await answerTo(personas.leader, '评分表')).toContain('第十八条');
   });
+
+  it('a resubmitted application’s card ends the contact’s opinion once, when it was typed with its own stop', async () => {
+    const returned = await h.click(personas.contact, { action: 'endorse.return', applicationId: f.appA }, { opinion: '请补充QC成果附件；材料链接打不开。' });
+    expect(returned.toast?.type, JSON.stringify(returned.toast)).toBe('success');
+    const again = await h.click(personas.leader, { action: 'application.submit', teamId: f.teamA.id, year: YEAR }, applicationForm({ title: '改过的课题' }));
+    expect(again.toast?.type, JSON.stringify(again.toast)).toBe('success');
+    const card = h.fake.messages.filter((m) => m.receiveId === personas.contact && m.msgType === 'interactive').at(-1)!;
+    const text = cardText(card.content);
+    expect(text).toContain('退回意见：请补充QC成果附件；材料链接打不开。班组长修改了：');
+    expect(text).not.toContain('。。');
+    const [row] = await h.db.db.select().from(applications).where(eq(applications.id, f.appA));
+    expect(row.status).toBe('submitted');
+  });
 });
