@@ -118,7 +118,7 @@ export function applicationNextStep(
   // a draft or a returned application once the year's applications are closed can no longer be submitted
   if (status === 'draft' && opts.takesApplications === false) return '本年度申报已截止，这份申报未提交，不参加本年度评审；可参加下一年度评选（第十九条）。';
   // submitted but never confirmed by the contact, and the year's review takes no more: nothing left to do for that year
-  if (status === 'submitted' && opts.lapsed) return '单位联系人未确认，这份申报未参加本年度评审；可参加下一年度评选（第十九条）。';
+  if (status === 'submitted' && opts.lapsed) return `${role === 'contact' ? '你' : '单位联系人'}未确认，这份申报未参加本年度评审；可参加下一年度评选（第十九条）。`;
   // submitted in time, its contact yet to confirm once the applications are closed: a late 推荐 is taken until 汇总, not after
   if (status === 'submitted' && opts.takesApplications === false) {
     return role === 'contact'

@@ -118,6 +118,19 @@ describe('typed words answered for who types them', () => {
     expect(await answerTo(personas.leader, '评分表')).toContain('第十八条');
   });
 
+  it('a contact’s 进度 after the year is summed says they did not confirm, in the second person; the leader’s names the contact', async () => {
+    const [cycle] = await h.db.db.select().from(cycles).where(eq(cycles.id, f.cycleId));
+    try {
+      await h.db.db.update(cycles).set({ status: 'closed' }).where(eq(cycles.id, f.cycleId));
+      const contact = await answerTo(personas.contact, '进度');
+      expect(contact).toContain('你未确认，这份申报未参加本年度评审');
+      expect(contact).not.toContain('单位联系人未确认');
+      expect(await answerTo(personas.leader, '进度')).toContain('单位联系人未确认，这份申报未参加本年度评审');
+    } finally {
+      await h.db.db.update(cycles).set({ status: cycle.status }).where(eq(cycles.id, f.cycleId));
+    }
+  });
+
   it('a resubmitted application’s card ends the contact’s opinion once, when it was typed with its own stop', async () => {
     const returned = await h.click(personas.contact, { action: 'endorse.return', applicationId: f.appA }, { opinion: '请补充QC成果附件；材料链接打不开。' });
     expect(returned.toast?.type, JSON.stringify(returned.toast)).toBe('success');
