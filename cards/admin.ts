@@ -27,6 +27,11 @@ export interface AdminCycleView {
   reopenedForSheets?: boolean;
   /** Applications not submitted (drafts, and returned ones not submitted again): 截止申报 cuts them off. */
   notSubmitted?: number;
+  /**
+   * Applications that may still come to be scored or are being scored (待单位确认, 待协会形式审查, 已受理, 专家评审中):
+   * with none while the experts score, there is nothing to assign, and 结束评分并汇总 ends the year.
+   */
+  inReview?: number;
 }
 
 export interface AdminCardData {
@@ -43,6 +48,8 @@ export interface AdminCardData {
   olderPublished?: boolean;
   /** Applications of the running cycle, one entry per status in the order they move through (0s included). */
   applicationCounts: { label: string; count: number }[];
+  /** What the click the card answers did, in full (截止申报: who was cut off, who still waits, why no expert was assigned); its toast is short. */
+  lead?: string;
 }
 
 const percent = (share: number) => `${Math.round(share * 1000) / 10}%`;
@@ -78,6 +85,7 @@ const pastYearsButton = () => button({ text: '历年评审结果', value: { acti
 export function adminCard(data: AdminCardData): Card {
   const elements: Element[] = [];
   const c = data.cycle;
+  if (data.lead) elements.push(markdown(md`${data.lead}`), hr());
   if (c) {
     elements.push(
       markdown(md`**${c.year}年度评审** · ${c.statusLabel}`),
@@ -111,12 +119,29 @@ export function adminCard(data: AdminCardData): Card {
       );
     }
     if (c.reopenedForSheets) elements.push(note(md`第十七条：评分已汇总过一次，现为重开的单份评分重新提交，不再分配专家。`));
-    if (c.status === 'open' || (c.status === 'scoring' && !c.reopenedForSheets)) {
+    // nothing in the year to score, nor to come: no expert to assign, and 结束评分并汇总 then 公布结果 end it (第十九条)
+    const nothingToScore = c.status === 'scoring' && c.inReview === 0;
+    if (nothingToScore) elements.push(note(md`本年度没有进入评审的申报，无需分配专家：点“结束评分并汇总”，再点“公布结果”，本年度评审即结束（不授予称号），之后可开启下一年度的评审。`));
+    if (c.status === 'open' || (c.status === 'scoring' && !c.reopenedForSheets && !nothingToScore)) {
       buttons.push(
         button({
           text: '分配专家',
           value: { action: 'review.assign', cycleId: c.id },
           confirm: { title: '为已受理的申报分配专家？', text: `每份申报 ${c.expertsPerApplication} 位专家；已分配的保留，只补足缺额。分配后专家即收到评分任务。` },
+        }),
+      );
+    }
+    // what ends the year is on the card that a refused 开启年度评审 answers with (第十九条); 评审进度 says what it still waits for
+    if (c.status === 'scoring') {
+      buttons.push(
+        button({
+          text: '结束评分并汇总',
+          type: nothingToScore ? 'primary' : 'default',
+          value: { action: 'results.close', cycleId: c.id },
+          confirm: {
+            title: `结束${c.year}年度专家评分？`,
+            text: nothingToScore ? '本年度没有参评的申报：汇总后评审结束，不授予称号；再点“公布结果”即可开启下一年度。' : '所有申报完成评分后才能汇总；汇总后按评分规则计算最终得分、排名和结论，供预览；公布前如需更改，可重开单份评分。',
+          },
         }),
       );
     }

@@ -288,11 +288,24 @@ export async function lockCycle(tx: Db, cycleId: number): Promise<Cycle> {
 
 // --- changes -----------------------------------------------------------------------------------
 
+/**
+ * What ends a running year, named by the buttons of the 协会管理 card that answers a refused 开启年度评审: 截止申报,
+ * 结束评分并汇总 (on that card while the experts score), 评审进度/结果 once summed, where 公布结果 is.
+ */
+export function stepsToEnd(status: string): string {
+  if (status === 'open') return '下一步：点“截止申报”，专家评分完成后点“结束评分并汇总”，再“公布结果”。';
+  if (status === 'scoring') return '下一步：点“结束评分并汇总”，核对评审结果后“公布结果”。';
+  if (status === 'closed') return '评分已汇总，下一步：点“评审进度/结果”核对评审结果，再“公布结果”。';
+  return '';
+}
+
+/** A new year asked for while one runs (第十九条): the year, its stage and what ends it. */
+export function runningYearText(cycle: Pick<Cycle, 'year' | 'status'>): string {
+  return `评审每年一次。${cycle.year}年度评审仍在进行（${cycleStatusLabel(cycle.status)}），结果公布后才能开启新的年度评审。${stepsToEnd(cycle.status)}`;
+}
+
 function alreadyRunning(cycle: Cycle): UserError {
-  return new UserError(
-    cite(19, `评审每年一次。${cycle.year}年度评审仍在进行（${cycleStatusLabel(cycle.status)}），结果公布后才能开启新的年度评审。`),
-    { article: 19, kind: 'warning' },
-  );
+  return new UserError(cite(19, runningYearText(cycle)), { article: 19, kind: 'warning' });
 }
 
 function yearTaken(cycle: Cycle): UserError {

@@ -1,4 +1,5 @@
-import { activeBulkJob, jobCard } from '../../src/bulkJobs.js';
+import { bulkJobCard } from '../../cards/bulk.js';
+import { activeBulkJob, jobCard, jobView } from '../../src/bulkJobs.js';
 import { closeApplications, lockCycle } from '../../src/cycles.js';
 import { UserError } from '../../src/errors.js';
 import { fastCloseApplications } from '../../src/fast/cycleSteps.js';
@@ -15,14 +16,19 @@ const closedLine = (year: number) => `${year}${CLOSED_AFTER_YEAR}`;
 /** What the toast adds when applications still wait for their contact: the card (the job's lead) names them. */
 const waitingLine = (unconfirmed: number) => (unconfirmed ? `另有 ${unconfirmed} 份申报仍待单位确认，见卡片。` : '');
 
+/** What the toast adds when drafts and returned applications were cut off by an early close: the card names them. */
+const cutOffLine = (count: number) => (count ? `${count} 份未提交的申报随之截止，见卡片。` : '');
+
 /** The answer when the close started the experts' assignment: the job's progress card, its lead naming the applications still unconfirmed. */
-function assigning(year: number, job: Parameters<typeof jobCard>[0], unconfirmed: number, cutOffNote = ''): CardResponse {
-  return { toast: { type: 'success', content: `${closedLine(year)}${cutOffNote}${waitingLine(unconfirmed)}正在分配专家，完成后卡片会更新` }, card: { type: 'raw', data: jobCard(job) } };
+function assigning(year: number, job: Parameters<typeof jobCard>[0], unconfirmed: number, cutOff = 0): CardResponse {
+  return { toast: { type: 'success', content: `${closedLine(year)}${cutOffLine(cutOff)}${waitingLine(unconfirmed)}正在分配专家，完成后卡片会更新` }, card: { type: 'raw', data: jobCard(job) } };
 }
 
 /**
  * `cycle.closeApplications` (截止申报, after the confirm dialog): open → scoring, and the experts' assignment
- * recorded as a job; the answer is its progress card, the task cards are queued by the job's batches.
+ * recorded as a job; the answer is its progress card, the task cards are queued by the job's batches. The toast says
+ * what happened in a line a phone shows whole; the card it answers with says it in full (who was cut off, who still
+ * waits, why no expert was assigned).
  */
 export async function closeApplicationsNow(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
   const cycleId = idFrom(input.value, 'cycleId');
@@ -37,18 +43,26 @@ export async function closeApplicationsNow(ctx: HandlerContext, input: CardActio
   // an application submitted in time and still unconfirmed is named: unconfirmed by 结束评分并汇总, it takes no part
   // closed early, the drafts and returned applications cut off are counted, their leaders told
   const closed = `${closedLine(cycle.year)}${cycle.cutOff.note}${cycle.unconfirmed.note}`;
+  // the toast's own words: the notes' counts, the card names them
+  const short = `${closedLine(cycle.year)}${cutOffLine(cycle.cutOff.count)}${waitingLine(cycle.unconfirmed.waiting)}`;
   // 分配专家 pressed while applications were open is still running: it goes on, the card shows it
-  if (running) return { toast: { type: 'success', content: `${closed}专家分配正在进行` }, card: { type: 'raw', data: jobCard(running) } };
+  if (running) return { toast: { type: 'success', content: `${short}专家分配正在进行` }, card: { type: 'raw', data: bulkJobCard({ ...jobView(running), lead: closed }) } };
   // closing the application phase is when the accepted applications get their experts; if that cannot
   // happen yet (no expert in the pool), the close stands and the administrator is told why
   try {
     const started = await startAssignmentJob(ctx.tx, ctx.actor, cycle, { messageId: input.messageId, lead: closed, now: ctx.clock.now(), known: { running, counts } });
-    if (started.state === 'nothing') return { toast: { type: 'success', content: `${closed}所有申报已配齐专家，无需再分配` }, card: { type: 'raw', data: await adminCardFor(ctx) } };
-    if (started.state === 'started') return assigning(cycle.year, started.job, cycle.unconfirmed.waiting, cycle.cutOff.note);
-    return { toast: { type: 'info', content: `${closed}专家分配正在进行` }, card: { type: 'raw', data: jobCard(started.job) } };
+    if (started.state === 'nothing') return { toast: { type: 'success', content: `${short}所有申报已配齐专家，无需再分配` }, card: { type: 'raw', data: await adminCardFor(ctx, closed) } };
+    if (started.state === 'started') return assigning(cycle.year, started.job, cycle.unconfirmed.waiting, cycle.cutOff.count);
+    return { toast: { type: 'info', content: `${short}专家分配正在进行` }, card: { type: 'raw', data: jobCard(started.job) } };
   } catch (err) {
     if (!(err instanceof UserError)) throw err;
-    return { toast: { type: 'success', content: `${closed}专家尚未分配：${err.message}` }, card: { type: 'raw', data: await adminCardFor(ctx) } };
+    // nothing came to the review, nor may come: no expert to assign, and the year ends with 结束评分并汇总 then 公布结果 (the card says so)
+    if (!counts.apps && !counts.unchecked && !cycle.unconfirmed.waiting) {
+      return { toast: { type: 'success', content: `${cycle.year}年度申报已截止：本年度没有申报进入评审，无需分配专家，见卡片` }, card: { type: 'raw', data: await adminCardFor(ctx, closed) } };
+    }
+    // none accepted yet: those waiting for their contact or the formal check get experts once accepted
+    const why = counts.apps ? `专家尚未分配：${err.message}` : '目前没有已受理的申报，专家尚未分配：待单位确认、待协会形式审查的申报经“形式审查”受理后，再点“分配专家”。';
+    return { toast: { type: 'success', content: `${short}专家尚未分配，见卡片。` }, card: { type: 'raw', data: await adminCardFor(ctx, `${closed}${why}`) } };
   }
 }
 

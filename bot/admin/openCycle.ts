@@ -1,8 +1,8 @@
 import { adminCard, cycleFormCard, cycleOpenedCard } from '../../cards/admin.js';
 import { adminOverview } from '../../src/adminOverview.js';
-import { type CycleInput, cycleForm, getRunningCycle, openCycle } from '../../src/cycles.js';
+import { type CycleInput, cycleForm, getRunningCycle, openCycle, runningYearText } from '../../src/cycles.js';
 import { formatDateZh, todayIn } from '../../src/dates.js';
-import { formErrorOf, UserError } from '../../src/errors.js';
+import { cite, formErrorOf, UserError } from '../../src/errors.js';
 import { fastOpenCycle, openCycleInput } from '../../src/fast/cycleSteps.js';
 import type { CardActionDecl, CardActionInput, CardAnswer, CardResponse, HandlerContext } from '../../src/handlers.js';
 import { formText } from '../respond.js';
@@ -12,7 +12,7 @@ import { adminCardFor, newCycleDefaults, typedValues } from './view.js';
 export async function showCycleForm(ctx: HandlerContext): Promise<CardResponse> {
   const running = await getRunningCycle(ctx.tx);
   if (running) {
-    throw new UserError(`${running.year}年度评审仍在进行，结果公布后才能开启新的年度评审（第十九条：评审每年一次）。`, { kind: 'info' });
+    throw new UserError(cite(19, runningYearText(running)), { article: 19, kind: 'info' });
   }
   return { card: { type: 'raw', data: cycleFormCard({ descriptor: cycleForm, mode: 'open', values: await newCycleDefaults(ctx) }) } };
 }

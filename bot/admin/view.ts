@@ -12,8 +12,8 @@ import { formText, today } from '../respond.js';
 
 
 /** The admin card as the database has it now. */
-export async function adminCardFor(ctx: HandlerContext): Promise<Card> {
-  return adminCardOn(ctx.tx, today(ctx));
+export async function adminCardFor(ctx: HandlerContext, lead?: string): Promise<Card> {
+  return adminCard({ ...(await adminOverview(ctx.tx, today(ctx))), ...(lead ? { lead } : {}) });
 }
 
 /** The admin card as `tx` reads it on `now` (YYYY-MM-DD): a fast path's connection after its COMMIT. */

@@ -632,20 +632,23 @@ export interface AssignmentCounts {
   experts: number;
   /** Experts imported and not yet linked (a `pending:` id): in the pool, never active until they message the bot. */
   unlinked?: number;
+  /** Applications waiting for the formal check (待协会形式审查): experts come once it accepts them. */
+  unchecked?: number;
 }
 
 /** The applications to fill, the tasks they miss (by the cycle's own panel size), the active experts and those still to be linked: one read. */
 export async function assignmentCounts(tx: Db, cycleId: number): Promise<AssignmentCounts> {
-  const [row] = await tx.execute<{ apps: number; missing: number; experts: number; unlinked: number }>(sql`
+  const [row] = await tx.execute<{ apps: number; missing: number; experts: number; unlinked: number; unchecked: number }>(sql`
     select
+      (select count(*)::int from ${applications} a where a.cycle_id = ${cycleId} and a.status = 'recommended') as unchecked,
       (select count(*)::int from ${applications} a where a.cycle_id = ${cycleId} and a.status in ('accepted', 'scoring', 'scored')) as apps,
       (select coalesce(sum(greatest(0, (select c.experts_per_application from ${cycles} c where c.id = ${cycleId}) - (
          select count(*) from ${assignments} s where s.application_id = a.id and s.status in ('assigned', 'submitted')))), 0)::int
        from ${applications} a where a.cycle_id = ${cycleId} and a.status in ('accepted', 'scoring', 'scored')) as missing,
       (select count(*)::int from ${people} p where 'expert' = any(p.roles) and p.expert_active) as experts,
       (select count(*)::int from ${people} p where 'expert' = any(p.roles) and starts_with(p.open_id, ${PENDING_PREFIX})) as unlinked`).then(rowsOf);
-  const r = row as { apps: number; missing: number; experts: number; unlinked: number };
-  return { apps: Number(r.apps), missing: Number(r.missing), experts: Number(r.experts), unlinked: Number(r.unlinked) };
+  const r = row as { apps: number; missing: number; experts: number; unlinked: number; unchecked: number };
+  return { apps: Number(r.apps), missing: Number(r.missing), experts: Number(r.experts), unlinked: Number(r.unlinked), unchecked: Number(r.unchecked) };
 }
 
 /** How many tasks 分配专家 would add, from `assignmentCounts`; refuses when there is nothing to fill or nobody to fill it. */

@@ -79,8 +79,10 @@ describe('截止申报 before the announced deadline', () => {
     const before = h.fake.messages.length;
     const res = await h.click(ADMIN, { action: 'cycle.closeApplications', cycleId });
     expect(res.toast.type).toBe('success');
-    expect(res.toast.content).toContain('2 份尚未提交的申报（草稿或退回修改）随之截止，不参加本年度评审，已通知其班组长。');
+    // the toast counts them in a line a phone shows whole; the job card's lead says it in full
+    expect(res.toast.content).toContain('2 份未提交的申报随之截止，见卡片。');
     expect(res.toast.content).toContain('正在分配专家');
+    expect(cardText(res.card.data)).toContain('2 份尚未提交的申报（草稿或退回修改）随之截止，不参加本年度评审，已通知其班组长。');
     const [after] = await db().select().from(cycles).where(eq(cycles.id, cycleId));
     expect(after).toMatchObject({ status: 'scoring', applicationDeadline: '2027-04-10' });
     await h.drain();

@@ -81,7 +81,7 @@ const steps: Step[] = [
     who: ADMIN,
     cycle: (db) => byYear(db, 2028),
     toast: 'success',
-    says: /^2028年度申报已截止，进入专家评分阶段。专家尚未分配：没有已受理的申报/,
+    says: /^2028年度申报已截止：本年度没有申报进入评审，无需分配专家，见卡片$/,
     leftToOrdinary: true,
     before: async (db, f) => void (await nextCycle(db, f, 2028, 0)),
   },
@@ -116,7 +116,7 @@ const steps: Step[] = [
     who: ADMIN,
     cycle: (db) => byYear(db, 2032),
     toast: 'success',
-    says: /^2032年度申报已截止，进入专家评分阶段。专家尚未分配：专家库中没有可用的专家/,
+    says: /^2032年度申报已截止，进入专家评分阶段。专家尚未分配，见卡片。$/,
     leftToOrdinary: true,
     before: async (db, f) => {
       await nextCycle(db, f, 2032, 1);
@@ -141,7 +141,7 @@ const steps: Step[] = [
     who: ADMIN,
     cycle: (db) => byYear(db, 2033),
     toast: 'success',
-    says: /^2033年度申报已截止，进入专家评分阶段。1 份尚未提交的申报（草稿或退回修改）随之截止，不参加本年度评审，已通知其班组长。正在分配专家，完成后卡片会更新$/,
+    says: /^2033年度申报已截止，进入专家评分阶段。1 份未提交的申报随之截止，见卡片。正在分配专家，完成后卡片会更新$/,
     leftToOrdinary: true,
     before: async (db, f) => {
       const id = await nextCycle(db, f, 2033, 1);
