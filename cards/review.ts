@@ -379,8 +379,11 @@ export interface ProgressView {
   status: string;
   statusLabel: string;
   applications: { label: string; count: number }[];
+  /** Applications waiting for the formal check (待协会形式审查): 结束评分并汇总 waits for them. */
+  unchecked?: number;
   tasks: { assigned: number; submitted: number; declined: number; replaced: number };
-  pending: { applicationId: number; code: string; team: string; submitted: number; pending: number }[];
+  /** `short`: places of the panel no expert holds (declined or stepped aside, nobody in their place), as its 专家组 card says. */
+  pending: { applicationId: number; code: string; team: string; submitted: number; pending: number; short?: number }[];
   pendingTotal: number;
   error?: string;
   /** 结束评分并汇总 of a large cycle, queued or running: its job and its size. */
@@ -403,10 +406,13 @@ export function progressCard(d: ProgressView): Card {
   const elements: Element[] = [
     ...(d.error ? [markdown(md`<font color='red'>${d.error}</font>`)] : []),
     markdown(md`**${d.year}年度评审** · ${d.statusLabel}`),
-    markdown(md`**申报**：${d.applications.map((a) => `${a.label} ${a.count}`).join(' · ')}`),
+    markdown(md`**申报**：${[...(d.unchecked ? [{ label: '待协会形式审查', count: d.unchecked }] : []), ...d.applications].map((a) => `${a.label} ${a.count}`).join(' · ')}`),
     markdown(md`**评分任务**：已提交 ${t.submitted} / ${all}${t.declined ? ` · 谢绝 ${t.declined}` : ''}${t.replaced ? ` · 改派 ${t.replaced}` : ''}`),
   ];
   if (d.reopenedForSheets) elements.push(note(md`第十七条：评分已汇总过一次，现为重开的单份评分重新提交，不再分配专家；提交后再点“结束评分并汇总”。`));
+  if (d.unchecked && (d.status === 'open' || d.status === 'scoring')) {
+    elements.push(markdown(md`<font color='orange'>${d.unchecked} 份申报待协会形式审查：请在“形式审查”中受理（再分配专家评分）或退回，之后才能结束评分并汇总。</font>`));
+  }
   if (d.unconfirmed) elements.push(markdown(md`<font color='orange'>${unconfirmedLine(d.unconfirmed)}：已通知其单位联系人和班组长${unconfirmedUntold(d.unconfirmed.untold?.contacts ?? 0, d.unconfirmed.untold?.leaders ?? 0)}，结束评分并汇总前仍未确认的，不参加本年度评审。</font>`));
   if (d.aggregating) {
     elements.push(markdown(md`**正在后台汇总评分**（${groupDigits(d.aggregating.total)} 份申报），完成后即可点“评审结果”核对并公布。`));
@@ -418,7 +424,7 @@ export function progressCard(d: ProgressView): Card {
         tag: 'column_set',
         flex_mode: 'none',
         columns: [
-          { tag: 'column', width: 'weighted', weight: 3, elements: [markdown(md`${p.code} ${p.team}：已交 ${p.submitted}，待评 ${p.pending}`)] },
+          { tag: 'column', width: 'weighted', weight: 3, elements: [markdown(md`${p.code} ${p.team}：已交 ${p.submitted}，待评 ${p.pending}${p.short ? md`<font color='red'>，缺 ${p.short} 位</font>` : ''}`)] },
           { tag: 'column', width: 'auto', elements: [button({ text: '专家组', value: { action: 'review.panel', applicationId: p.applicationId } })] },
         ],
       });
@@ -433,6 +439,7 @@ export function progressCard(d: ProgressView): Card {
     ]),
   );
   const buttons: Element[] = [];
+  if (d.unchecked && (d.status === 'open' || d.status === 'scoring')) buttons.push(button({ text: '形式审查', value: { action: 'check.list' } }));
   if (d.status === 'open' || (d.status === 'scoring' && !d.reopenedForSheets)) buttons.push(button({ text: '分配专家', value: { action: 'review.assign', cycleId: d.cycleId } }));
   if (d.status === 'scoring' && d.aggregating) {
     buttons.push(button({ text: '汇总进度', type: 'primary', value: { action: 'bulk.show', jobId: d.aggregating.jobId } }));
@@ -444,7 +451,7 @@ export function progressCard(d: ProgressView): Card {
         value: { action: 'results.close', cycleId: d.cycleId },
         confirm: {
           title: `结束${d.year}年度专家评分？`,
-          text: `汇总后按评分规则计算最终得分、排名和结论，供预览；公布前如需更改，可重开单份评分。${d.unconfirmed ? `另有${unconfirmedLine(d.unconfirmed)}，汇总后不参加本年度评审。` : ''}`,
+          text: `汇总后按评分规则计算最终得分、排名和结论，供预览；公布前如需更改，可重开单份评分。${d.unconfirmed ? `另有 ${unconfirmedLine(d.unconfirmed)}，汇总后不参加本年度评审。` : ''}`,
         },
       }),
     );
@@ -591,7 +598,7 @@ export function reopenedSheetsBackCard(d: { year: number; cycleId: number; code:
  * To administrators: a task was declined or swapped and nobody may take it; or, with `placed`, that many experts came
  * but the panel still misses some (it was short before).
  */
-export function replacementFailedCard(d: { year: number; applicationId: number; code: string; team: string; cause: string; reason: string; placed?: number }): Card {
+export function replacementFailedCard(d: { year: number; cycleId: number; applicationId: number; code: string; team: string; cause: string; reason: string; placed?: number }): Card {
   const placed = d.placed ?? 0;
   return card({
     title: placed ? '专家组仍未配齐' : '无法自动改派专家',
@@ -608,6 +615,7 @@ export function replacementFailedCard(d: { year: number; applicationId: number; 
       buttonRow([
         button({ text: '查看专家组', type: 'primary', value: { action: 'review.panel', applicationId: d.applicationId } }),
         button({ text: '专家库', value: { action: 'experts.list' } }),
+        button({ text: '分配专家', value: { action: 'review.assign', cycleId: d.cycleId } }),
       ]),
     ],
   });

@@ -16,6 +16,7 @@ import { formText, idFrom, idOrZero, pageFrom, replyDestination, sendPrivately }
 import { announceReplacement, progressOf, submittedCard, taskApplication, taskCard, taskListFor } from './view.js';
 import { cutText } from '../../cards/kit.js';
 import { cycleScoreSheet } from '../../src/cycles.js';
+import { typedText } from '../../src/forms.js';
 import { withoutContacts } from '../../src/log.js';
 
 /** 查看评分, 我的评分, my review: asking to see one's own (a team's) score, not for scoring tasks. */
@@ -256,7 +257,7 @@ export async function showDeclineForm(ctx: HandlerContext, input: CardActionInpu
 /** `review.decline`: declined with a reason; a replacement is picked and told, or the administrators are. */
 export async function declineTaskAction(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
   const result = await declineTask(ctx.tx, ctx.actor, idFrom(input.value, 'assignmentId'), input.formValue, ctx.clock.now(), ctx.config.BOT_TIMEZONE);
-  await announceReplacement(ctx, result.task, result.replacement, `专家谢绝了评分任务（${cutText(String(input.formValue.reason ?? ''), 100)}）`);
+  await announceReplacement(ctx, result.task, result.replacement, `专家谢绝了评分任务（${cutText(typedText(String(input.formValue.reason ?? '')), 100)}）`);
   await alertOutliers(ctx, result.task, result);
   await announceReopeningDone(ctx, result.task, result);
   return declinedAnswer(result.task, result.declineReason);

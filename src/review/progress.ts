@@ -34,6 +34,8 @@ export async function progressView(tx: Db, cycleId: number, error?: string): Pro
     status: p.cycle.status,
     statusLabel: cycleStatusLabel(p.cycle.status),
     applications: reviewStatuses.map((s) => ({ label: applicationStatusNames[s], count: p.statusCounts[s] ?? 0 })),
+    // 结束评分并汇总 waits for them: counted, with 形式审查, while there are any
+    unchecked: p.statusCounts.recommended ?? 0,
     tasks: {
       assigned: p.taskCounts.assigned ?? 0,
       submitted: p.taskCounts.submitted ?? 0,

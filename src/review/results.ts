@@ -708,8 +708,8 @@ export interface ProgressData {
   cycle: Cycle;
   statusCounts: Record<string, number>;
   taskCounts: Record<string, number>;
-  /** Applications with pending tasks, by team code. */
-  pending: { applicationId: number; code: string; team: string; submitted: number; pending: number }[];
+  /** Applications with pending tasks, by team code; `short`: places of the panel no expert holds (the cycle's panel size less those assigned or submitted). */
+  pending: { applicationId: number; code: string; team: string; submitted: number; pending: number; short: number }[];
   pendingTotal: number;
 }
 
@@ -720,7 +720,8 @@ export async function reviewProgress(tx: Db, cycleId: number, limit = 12): Promi
   const statuses = await tx
     .select({ status: applications.status, n: sql<number>`count(*)::int` })
     .from(applications)
-    .where(and(eq(applications.cycleId, cycleId), inArray(applications.status, reviewedStatuses)))
+    // with those waiting for the formal check (待协会形式审查), which 结束评分并汇总 waits for
+    .where(and(eq(applications.cycleId, cycleId), inArray(applications.status, ['recommended', ...reviewedStatuses])))
     .groupBy(applications.status);
   const tasks = await tx
     .select({ status: assignments.status, n: sql<number>`count(*)::int` })
@@ -746,7 +747,8 @@ export async function reviewProgress(tx: Db, cycleId: number, limit = 12): Promi
     cycle,
     statusCounts: Object.fromEntries(statuses.map((s) => [s.status, Number(s.n)])),
     taskCounts: Object.fromEntries(tasks.map((t) => [t.status, Number(t.n)])),
-    pending: pendingRows.slice(0, limit).map((r) => ({ ...r, submitted: Number(r.submitted), pending: Number(r.pending) })),
+    // short as its panel card counts it (bot/review/panels.ts): declined or stepped aside, and nobody in their place
+    pending: pendingRows.slice(0, limit).map((r) => ({ ...r, submitted: Number(r.submitted), pending: Number(r.pending), short: Math.max(0, cycle.expertsPerApplication - Number(r.submitted) - Number(r.pending)) })),
     pendingTotal: pendingRows.length,
   };
 }

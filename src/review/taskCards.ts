@@ -172,6 +172,7 @@ export async function announceReplacement(ctx: Pick<HandlerContext, 'tx' | 'send
   if (!replacement.unfilled) return;
   const alert = replacementFailedCard({
     year: task.cycle.year,
+    cycleId: task.cycle.id,
     applicationId: task.application.id,
     code: task.team.code,
     team: task.team.name,

@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applications, cycles, organizations, people, teams } from '../../db/schema.js';
+import { applications, assignments, cycles, organizations, people, teams } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
 import { cardActions, cardText, expectValidCard } from '../support/cards.js';
 import { ADMIN, startHarness, type Harness } from '../support/harness.js';
@@ -64,6 +64,71 @@ describe('a year nobody applied to', () => {
     expect(refused.toast.content).toContain('公布结果');
     expect(refused.toast.content).toContain('评审进度/结果');
     expect(cardText(refused.card.data)).toContain('评审进度/结果');
+  });
+});
+
+describe('评审进度 while the experts score', () => {
+  let h: Harness;
+  const clock = new ManualClock('2027-06-01T09:00:00+08:00');
+  const EXPERTS = ['ou_flowexpert00000000000000000000001', 'ou_flowexpert00000000000000000000002', 'ou_flowexpert00000000000000000000003'];
+  beforeAll(async () => {
+    h = await startHarness({ clock, outboxLimits: { perApp: 1000, perReceiver: 1000 } });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+  const db = () => h.db.db;
+
+  async function seed(cycleId: number, n: number, status: 'accepted' | 'recommended') {
+    const [org] = await db().insert(organizations).values({ name: `进度单位${n}` }).returning();
+    const leader = `ou_flowleader00000000000000000000${n}`;
+    const contact = `ou_flowcontact0000000000000000000${n}`;
+    await db().insert(people).values([{ openId: leader }, { openId: contact, roles: ['org_contact'] }]);
+    const [team] = await db()
+      .insert(teams)
+      .values({
+        code: `GDSZ-2025-040${n}`, name: `进度班组${n}`, organizationId: org.id, department: '工程部', type: 'project', leaderOpenId: leader, phone: '020-1234567',
+        memberCount: 10, functions: '道路养护', goals: '合格率 98%', plan: 'QC 活动', contactOpenId: contact, registeredAt: '2025-01-10',
+      })
+      .returning();
+    const [app] = await db().insert(applications).values({ teamId: team.id, cycleId, status, form: { title: `成果${n}` } }).returning();
+    return app.id;
+  }
+
+  let cycleId: number;
+  let first: number;
+
+  it('an expert declines and nobody can take the task: the alert carries 分配专家 and the reason as typed, trimmed', async () => {
+    await h.click(ADMIN, { action: 'experts.add' }, { experts: EXPERTS, organization: '专家委员会', specialities: '道路', maxLoad: '10' });
+    await h.click(ADMIN, { action: 'cycle.open' }, { year: '2027', applicationDeadline: '2027-06-01', scoringDeadline: '2027-06-30', reviewMeetingDate: '2027-07-15' });
+    [{ id: cycleId }] = await db().select({ id: cycles.id }).from(cycles);
+    first = await seed(cycleId, 1, 'accepted');
+    await seed(cycleId, 2, 'recommended');
+    expect((await h.click(ADMIN, { action: 'cycle.closeApplications', cycleId })).toast.type).toBe('success');
+    const [task] = await db().select().from(assignments).where(eq(assignments.applicationId, first));
+    const declined = await h.click(task.expertOpenId, { action: 'review.decline', assignmentId: task.id }, { kind: 'unavailable', reason: '我曾在该单位任职 ' });
+    expect(declined.toast.type).toBe('success');
+    const alert = [...h.fake.messages].reverse().find((m) => m.receiveId === ADMIN && m.msgType === 'interactive' && cardText(m.content).includes('无法自动改派专家'))!;
+    expect(alert).toBeDefined();
+    expectValidCard(alert.content);
+    expect(cardText(alert.content)).toContain('专家谢绝了评分任务（我曾在该单位任职）');
+    expect(cardText(alert.content)).toContain('分配专家');
+    expect(cardActions(alert.content)).toContainEqual({ action: 'review.assign', cycleId });
+  });
+
+  it('shows the panel an expert short, and the applications waiting for the formal check with 形式审查', async () => {
+    const progress = await h.click(ADMIN, { action: 'review.progress', cycleId });
+    expectValidCard(progress.card.data);
+    const text = cardText(progress.card.data);
+    expect(text).toMatch(/GDSZ-2025-0401 进度班组1：已交 0，待评 2.*缺 1 位/);
+    expect(text).toContain('待协会形式审查 1');
+    expect(actionsOf(progress.card.data)).toContain('check.list');
+  });
+
+  it('结束评分并汇总 refused for the formal check answers with a card that has 形式审查', async () => {
+    const refused = await h.click(ADMIN, { action: 'results.close', cycleId });
+    expect(refused.toast.content).toContain('待形式审查');
+    expect(actionsOf(refused.card.data)).toContain('check.list');
   });
 });
 

@@ -76,7 +76,7 @@ for (const mode of MODES_HERE) {
       const body: Body = await h.click(ADMIN, { action: 'review.progress', cycleId: f.cycleId });
       const card = JSON.stringify(body.card!.data);
       expect(cardText(body.card!.data)).toContain(`2 份申报仍待单位联系人确认（广州养护一班 ${f.teamA.code}、深圳建设三班 ${f.teamC.code}）`);
-      expect(card).toContain(`另有2 份申报仍待单位联系人确认（广州养护一班 ${f.teamA.code}、深圳建设三班 ${f.teamC.code}），汇总后不参加本年度评审。`);
+      expect(card).toContain(`另有 2 份申报仍待单位联系人确认（广州养护一班 ${f.teamA.code}、深圳建设三班 ${f.teamC.code}），汇总后不参加本年度评审。`);
     });
 
     it('a leader’s card drawn later leaves out a team confirmed meanwhile, and none left sends nothing', async () => {

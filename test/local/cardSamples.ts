@@ -787,8 +787,8 @@ export const cardSamples: Record<string, Sample> = {
   ],
   'review.reopenedSheetsBackCard': () => [review.reopenedSheetsBackCard({ year: 2026, cycleId: 2, code: team.code, team: team.name })],
   'review.replacementFailedCard': () => [
-    review.replacementFailedCard({ year: 2026, applicationId: 7, code: team.code, team: team.name, cause: '陈专家谢绝了任务', reason: '专家库中其余专家均已达评审上限' }),
-    review.replacementFailedCard({ year: 2026, applicationId: 7, code: team.code, team: team.name, cause: '陈专家谢绝了任务', reason: '需要 3 位，缺 1 位。只有 1 位专家可用：其余 4 位已达评审上限。', placed: 1 }),
+    review.replacementFailedCard({ year: 2026, cycleId: 2, applicationId: 7, code: team.code, team: team.name, cause: '陈专家谢绝了任务', reason: '专家库中其余专家均已达评审上限' }),
+    review.replacementFailedCard({ year: 2026, cycleId: 2, applicationId: 7, code: team.code, team: team.name, cause: '陈专家谢绝了任务', reason: '需要 3 位，缺 1 位。只有 1 位专家可用：其余 4 位已达评审上限。', placed: 1 }),
   ],
 
   'teams.registrationFormCard': () => [
