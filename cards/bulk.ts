@@ -49,6 +49,8 @@ export const bulkJobTitles: Readonly<Record<BulkJobKindName, string>> = Object.f
 /** "正在分配专家：已分配 0 / 3 000", "正在导入：已导入 1 200 / 3 000 行" */
 export function bulkProgressLine(v: Pick<BulkJobView, 'kind' | 'status' | 'done' | 'total' | 'seconds'>): string {
   const w = words[v.kind];
+  // 公布结果 of a year with no application: nobody to tell, said so rather than 已通知 0 / 0
+  if (v.kind === 'publish' && !v.total && !v.done && v.status !== 'failed') return `${v.status === 'done' ? '结果已公布' : w.doing}：本年度没有申报，无需通知班组`;
   const counts = `${w.verb} ${groupDigits(v.done)} / ${groupDigits(v.total)}${w.unit}`;
   if (v.status === 'done') return `${counts}，用时 ${groupDigits(v.seconds ?? 0)} 秒`;
   if (v.status === 'failed') return `${w.title}未完成：${counts}`;

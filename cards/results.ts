@@ -270,7 +270,12 @@ export function resultsPublishedCard(d: ResultsSummary & { fileName: string; box
         ...listed(titles, 40, undefined, d),
         // a leader or contact not yet linked to Feishu was sent nothing: named, not counted among those who received theirs
         ...(d.unlinked ? unlinkedLines(d.unlinked.people, d.unlinked.lateResultDays) : []),
-        note(md`${d.unlinked?.people.length ? '其余' : '每个申报班组的'}班组长和单位联系人已收到各自的结果。完整名单、专家评分见工作簿“${d.fileName}”。`),
+        // a year nobody's application reached the review had no result to send anyone
+        note(
+          d.lines.length
+            ? md`${d.unlinked?.people.length ? '其余' : '每个申报班组的'}班组长和单位联系人已收到各自的结果。完整名单、专家评分见工作簿“${d.fileName}”。`
+            : md`本年度没有参评的申报，不授予称号，没有评审结果需要通知。详情见工作簿“${d.fileName}”。`,
+        ),
         ...boxedLines(boxed, boxedShown),
         buttonRow([button({ text: '评审结果', value: { action: 'results.preview', cycleId: d.cycleId } })]),
       ],
