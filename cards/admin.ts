@@ -28,10 +28,11 @@ export interface AdminCycleView {
   /** Applications not submitted (drafts, and returned ones not submitted again): 截止申报 cuts them off. */
   notSubmitted?: number;
   /**
-   * Applications that may still come to be scored or are being scored (待单位确认, 待协会形式审查, 已受理, 专家评审中):
-   * with none while the experts score, there is nothing to assign, and 结束评分并汇总 ends the year.
+   * Applications that may still come to be scored or are being scored (待单位确认, 待协会形式审查, 已受理, 专家评审中), and
+   * those scored (评审完成, 已公布结果): with none of either while the experts score, the year had no application to
+   * review, there is nothing to assign, and 结束评分并汇总 ends it.
    */
-  inReview?: number;
+  inReview?: { toScore: number; scored: number };
 }
 
 export interface AdminCardData {
@@ -120,7 +121,9 @@ export function adminCard(data: AdminCardData): Card {
     }
     if (c.reopenedForSheets) elements.push(note(md`第十七条：评分已汇总过一次，现为重开的单份评分重新提交，不再分配专家。`));
     // nothing in the year to score, nor to come: no expert to assign, and 结束评分并汇总 then 公布结果 end it (第十九条)
-    const nothingToScore = c.status === 'scoring' && c.inReview === 0;
+    const nothingToScore = c.status === 'scoring' && c.inReview?.toScore === 0 && c.inReview.scored === 0;
+    // every application scored: summing is what comes next
+    const allScored = c.status === 'scoring' && c.inReview?.toScore === 0 && c.inReview.scored > 0;
     if (nothingToScore) elements.push(note(md`本年度没有进入评审的申报，无需分配专家：点“结束评分并汇总”，再点“公布结果”，本年度评审即结束（不授予称号），之后可开启下一年度的评审。`));
     if (c.status === 'open' || (c.status === 'scoring' && !c.reopenedForSheets && !nothingToScore)) {
       buttons.push(
@@ -136,7 +139,7 @@ export function adminCard(data: AdminCardData): Card {
       buttons.push(
         button({
           text: '结束评分并汇总',
-          type: nothingToScore ? 'primary' : 'default',
+          type: nothingToScore || allScored ? 'primary' : 'default',
           value: { action: 'results.close', cycleId: c.id },
           confirm: {
             title: `结束${c.year}年度专家评分？`,

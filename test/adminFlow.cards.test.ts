@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { type AdminCycleView, adminCard } from '../cards/admin.js';
 import { bulkJobCard } from '../cards/bulk.js';
 import { resultsPublishedCard } from '../cards/results.js';
 import { progressCard } from '../cards/review.js';
-import { cardText, expectValidCard } from './support/cards.js';
+import { cardActions, cardText, expectValidCard } from './support/cards.js';
 
 /**
  * The administrator's cards at the ends of a year nobody applied to, and the spacing of a count. Publishing such a
@@ -40,5 +41,31 @@ describe('结束评分并汇总’s dialog', () => {
     });
     expect(JSON.stringify(card)).toContain('另有 1 份申报仍待单位联系人确认');
     expect(JSON.stringify(card)).not.toContain('另有1 份');
+  });
+});
+
+describe('协会管理 while the experts score', () => {
+  const shown = (text: string) => ({ text, daysLeft: -1 });
+  const cycle = (inReview: AdminCycleView['inReview']): AdminCycleView => ({
+    id: 3, year: 2026, status: 'scoring', statusLabel: '专家评分中', applicationDeadline: shown('2026年5月1日'), scoringDeadline: shown('2026年6月30日'), reviewMeetingDate: shown('2026年7月15日'),
+    awardThreshold: 85, expertsPerApplication: 3, recommendShare: 0.1, sheet: { title: '评分表', total: 100, items: 20 }, inReview,
+  });
+  const drawn = (inReview: AdminCycleView['inReview']) => adminCard({ today: '2027年3月10日', cycle: cycle(inReview), applicationCounts: [] });
+
+  it('with no application at all: 结束评分并汇总 then 公布结果 end the year, and no 分配专家', () => {
+    const card = drawn({ toScore: 0, scored: 0 });
+    expectValidCard(card);
+    expect(cardText(card)).toContain('本年度没有进入评审的申报');
+    expect(cardActions(card).map((a) => a.action)).toContain('results.close');
+    expect(cardActions(card).map((a) => a.action)).not.toContain('review.assign');
+  });
+
+  it('with every application scored, or some still scoring: 结束评分并汇总 beside 分配专家, and no word of an empty year', () => {
+    for (const inReview of [{ toScore: 0, scored: 3 }, { toScore: 2, scored: 1 }]) {
+      const card = drawn(inReview);
+      expectValidCard(card);
+      expect(cardText(card)).not.toContain('本年度没有进入评审的申报');
+      expect(cardActions(card).map((a) => a.action)).toEqual(expect.arrayContaining(['results.close', 'review.assign']));
+    }
   });
 });
