@@ -736,6 +736,7 @@ export async function reviewProgress(tx: Db, cycleId: number, limit = 12): Promi
       team: teams.name,
       submitted: sql<number>`count(*) filter (where ${assignments.status} = 'submitted')::int`,
       pending: sql<number>`count(*) filter (where ${assignments.status} = 'assigned')::int`,
+      tasks: sql<number>`count(${assignments.id})::int`,
     })
     .from(applications)
     .innerJoin(teams, eq(teams.id, applications.teamId))
@@ -747,8 +748,14 @@ export async function reviewProgress(tx: Db, cycleId: number, limit = 12): Promi
     cycle,
     statusCounts: Object.fromEntries(statuses.map((s) => [s.status, Number(s.n)])),
     taskCounts: Object.fromEntries(tasks.map((t) => [t.status, Number(t.n)])),
-    // short as its panel card counts it (bot/review/panels.ts): declined or stepped aside, and nobody in their place
-    pending: pendingRows.slice(0, limit).map((r) => ({ ...r, submitted: Number(r.submitted), pending: Number(r.pending), short: Math.max(0, cycle.expertsPerApplication - Number(r.submitted) - Number(r.pending)) })),
+    // short as its panel card counts it (bot/review/panels.ts): declined or stepped aside, and nobody in their place; an
+    // application given no expert yet while applications are still taken (分配专家 comes with 截止申报) is not short
+    pending: pendingRows.slice(0, limit).map(({ tasks, ...r }) => ({
+      ...r,
+      submitted: Number(r.submitted),
+      pending: Number(r.pending),
+      short: cycle.status === 'open' && Number(tasks) === 0 ? 0 : Math.max(0, cycle.expertsPerApplication - Number(r.submitted) - Number(r.pending)),
+    })),
     pendingTotal: pendingRows.length,
   };
 }

@@ -104,6 +104,10 @@ describe('评审进度 while the experts score', () => {
     [{ id: cycleId }] = await db().select({ id: cycles.id }).from(cycles);
     first = await seed(cycleId, 1, 'accepted');
     await seed(cycleId, 2, 'recommended');
+    // before 截止申报 no panel is drawn yet: an accepted application waits for its experts, it is not an expert short
+    const early = cardText((await h.click(ADMIN, { action: 'review.progress', cycleId })).card.data);
+    expect(early).toMatch(/GDSZ-2025-0401 进度班组1：已交 0，待评 0/);
+    expect(early).not.toContain('缺');
     expect((await h.click(ADMIN, { action: 'cycle.closeApplications', cycleId })).toast.type).toBe('success');
     const [task] = await db().select().from(assignments).where(eq(assignments.applicationId, first));
     const declined = await h.click(task.expertOpenId, { action: 'review.decline', assignmentId: task.id }, { kind: 'unavailable', reason: '我曾在该单位任职 ' });
