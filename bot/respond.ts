@@ -1,3 +1,5 @@
+import { associationContactCard } from '../cards/contact.js';
+import { getAssociationContact } from '../src/associationContact.js';
 import { z } from 'zod';
 import type { Card } from '../cards/kit.js';
 import { commandSuggestionCard } from '../cards/help.js';
@@ -53,6 +55,15 @@ export async function offerNearestCommand(registry: BotRegistry, ctx: HandlerCon
 /** A callback answer that replaces the card, with an optional toast. */
 export function raw(data: Card, toast?: CardResponse['toast']): CardResponse {
   return { ...(toast ? { toast } : {}), card: { type: 'raw', data } };
+}
+
+/**
+ * `联系协会` / `contact`, and a question for it (协会电话是多少, how do I contact the association): 协会联系方式 as an
+ * administrator set it, or that none is set (an administrator is told where to set it). Read here: no hot path.
+ */
+export async function answerAssociationContact(ctx: HandlerContext, msg: IncomingText): Promise<void> {
+  const contact = await getAssociationContact(ctx.tx);
+  await ctx.send({ dedupeKey: `contact:${ctx.eventId}`, to: replyDestination(ctx, msg), card: associationContactCard(contact, { admin: hasRole(ctx.actor, 'admin') }) });
 }
 
 /** What the group note adds for a person the private message cannot reach. */

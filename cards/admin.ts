@@ -175,6 +175,7 @@ export function adminCard(data: AdminCardData): Card {
       button({ text: '专家库', value: { action: 'experts.list' } }),
       button({ text: '导入', value: { action: 'import.guide' } }),
       button({ text: '管理员', value: { action: 'admins.list' } }),
+      button({ text: '协会联系方式', value: { action: 'association.contactForm' } }),
       button({ text: '返回菜单', type: 'text', value: { action: 'help.menu' } }),
     ]),
     note(md`今天：${data.today}`),

@@ -252,6 +252,12 @@ const CONTACT: NextStep = {
   alone: true,
 };
 
+/** Whether a question asks how to reach the association (协会电话是多少, 怎么联系协会): answered with 协会联系方式 as set. */
+export const asksAssociationContact = (query: string): boolean => CONTACT.asked.test(query);
+
+/** The line of `asksAssociationContact`, in either language: the contact as set answers it instead. */
+export const associationContactLines: readonly string[] = [CONTACT.zh, CONTACT.en];
+
 /** A team withdrawing (注销, 退出): the measures say nothing of it; taking part is voluntary (第十二条), closing a record is the association's. */
 const WITHDRAW: NextStep = {
   asked: /(?:注销|退出|解散)(?:本|我们的?|我的|这个)?班组|班组(?:要|想|能|可以|怎么|如何|怎样|申请)?(?:注销|退出|解散)|\b(?:withdraw|deregister|close|delete)\s+(?:our|my|the|a)\s+team\b|\b(?:leave|quit)\s+the\s+(?:programme|program|scheme)\b/i,

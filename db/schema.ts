@@ -427,3 +427,14 @@ export const bulkJobs = pgTable(
     index('bulk_jobs_claim_idx').on(t.status, t.leaseUntil),
   ],
 );
+
+/**
+ * How the association is reached (协会联系方式), set by an administrator: one row (id 1), appended wherever a text says
+ * 请联系协会. `contact` holds name (联系人或部门), phone, email and hours as typed.
+ */
+export const associationSettings = pgTable('association_settings', {
+  id: smallint('id').primaryKey().default(1),
+  contact: jsonb('contact').$type<{ name: string; phone?: string; email?: string; hours?: string }>(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedBy: text('updated_by'),
+});

@@ -1,3 +1,4 @@
+import { ContactSeen } from './associationContact.js';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server, ServerResponse } from 'node:http';
@@ -132,6 +133,8 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
   // the outbox draws certificates with it; local mode's console draws them again after a restart
   const attachments = withRegisterWorkbook(withResultsWorkbook(certificateAttachments(database.db, certificates, config.BOT_TIMEZONE), database.db, config.BOT_TIMEZONE), database.db, config.BOT_TIMEZONE);
   const registry = createBot();
+  // 协会联系方式 as this process last read it: every event's claim and every outbox claim read it anew
+  const contact = new ContactSeen();
   const dispatcher = new OutboxDispatcher({
     db: database.db,
     transport: opts.transport ?? new LarkTransport(larkClient, attachments),
@@ -142,6 +145,7 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
     pollMs: opts.outboxPollMs,
     clock,
     cards: cardRenderers(database.db, config.BOT_TIMEZONE, clock),
+    contact,
   });
   const feishu = larkReader(larkClient);
   const bulkJobs = new BulkJobWorker({ db: database.db, kinds: bulkJobKinds, clock, config, log: log.child({ component: 'bulk-jobs' }), feishu, onBatch: () => dispatcher.nudge() });
@@ -160,6 +164,7 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
     findUsers: (query) => resolveUserIds(larkClient, query),
     linkSender: pendingPersonLinker({ database, feishu, clock, timezone: config.BOT_TIMEZONE, log, bootstrapAdmins: config.ADMIN_OPEN_IDS }),
     cardAnswerMs: opts.cardAnswerMs,
+    contact,
   });
   const eventDispatcher = processor.createDispatcher();
 

@@ -11,6 +11,8 @@ import { errorText, type Logger } from './log.js';
 import { metrics } from './metrics.js';
 import { databaseUnreachable } from './reachability.js';
 import { type Destination, dropWaiting, enqueue, enqueueQuietly, type OutgoingMessage } from './outbox.js';
+import { ContactSeen } from './associationContact.js';
+import { withContact, withContactInCard } from '../cards/contact.js';
 import { type Actor, actorFromClaim, claimEventAndLoadActor, claimEventSql, KnownActors, sameActor } from './people.js';
 import { adminOutboxQuery } from './fast/sql.js';
 import { answerOf, postgresClient, ReadAfterCommit, rolledBackWhole, transactionOnGuess, transactionWith } from './pipeline.js';
@@ -78,6 +80,8 @@ export interface ProcessorDeps {
    * that click through HTTP and check the answer's card give it far longer: a starved machine took past 2.5 s.
    */
   cardAnswerMs?: number;
+  /** The 协会联系方式 this process read last (each claim reads it): appended to 请联系协会 in card answers. */
+  contact?: ContactSeen;
 }
 
 /**
@@ -136,7 +140,12 @@ export class EventProcessor {
   /** The actor of each recent sender, as their last event found them (a guess, checked by every claim). */
   private readonly actors = new KnownActors();
 
-  constructor(private readonly deps: ProcessorDeps) {}
+  /** 协会联系方式 as the latest claim read it (src/associationContact.ts). */
+  private readonly contact: ContactSeen;
+
+  constructor(private readonly deps: ProcessorDeps) {
+    this.contact = deps.contact ?? new ContactSeen();
+  }
 
   /** Card actions in the order they arrived: the later click is the newer card. */
   private clicks = 0;
@@ -244,11 +253,12 @@ export class EventProcessor {
     const { database, config } = this.deps;
     const client = postgresClient(database);
     if (!client) {
-      const result = await database.db.transaction(async (tx) => body(tx, await claimEventAndLoadActor(tx, eventId, eventType, openId, config.ADMIN_OPEN_IDS)));
+      const result = await database.db.transaction(async (tx) => body(tx, await claimEventAndLoadActor(tx, eventId, eventType, openId, config.ADMIN_OPEN_IDS, (c) => this.contact.seen(c))));
       return answerOf(result, database.db);
     }
     const claim = (conn: ReservedSql) => conn.unsafe(claimEventSql, [eventId, eventType, openId], { prepare: true }).execute();
     const actorOf = (rows: readonly unknown[]) => {
+      this.contact.seen((rows[0] as { association_contact?: unknown } | undefined)?.association_contact);
       const actor = actorFromClaim(openId, rows[0] as never, config.ADMIN_OPEN_IDS);
       if (actor) this.actors.remember(actor);
       return actor;
@@ -433,6 +443,11 @@ export class EventProcessor {
 
   /** A card action's work: its fast path where it has one, else its transaction. */
   private async cardWork(claim: { eventId: string; eventType: string; openId: string }, def: NonNullable<ReturnType<BotRegistry['action']>>, input: CardActionInput): Promise<CardResponse> {
+    // 请联系协会 in the toast or the card says how (协会联系方式, as the event's claim read it; a fast path's, as this process last did)
+    return withContactInAnswer(await this.cardWorkAsDrawn(claim, def, input), this.contact.current);
+  }
+
+  private async cardWorkAsDrawn(claim: { eventId: string; eventType: string; openId: string }, def: NonNullable<ReturnType<BotRegistry['action']>>, input: CardActionInput): Promise<CardResponse> {
     const { database, clock, config, log } = this.deps;
     const { eventId, openId } = claim;
     if (def.fast && this.fastPaths) {
@@ -682,4 +697,11 @@ export function quietUnhandledTypes(sdkLog: lark.Logger, log: Logger, handled: R
       log.info({ component: 'lark-sdk', eventType: type }, 'event type with no handler, acknowledged and ignored (said once per type until the bot restarts)');
     },
   };
+}
+
+/** A card answer with 协会联系方式 after each 请联系协会 of its toast (as typed) and card (escaped in markdown). */
+function withContactInAnswer(answer: CardResponse, contact: ContactSeen['current']): CardResponse {
+  if (!contact) return answer;
+  const toast = answer.toast && { ...answer.toast, content: withContact(answer.toast.content, contact) };
+  return { ...answer, ...(toast ? { toast } : {}), ...(answer.card ? { card: withContactInCard(answer.card, contact) } : {}) };
 }

@@ -7,6 +7,9 @@ import { errorText, type Logger } from './log.js';
 import { metrics } from './metrics.js';
 import { OutageLog } from './reachability.js';
 import { storable } from './storable.js';
+import { type AssociationContact, withContact, withContactInCard } from '../cards/contact.js';
+import { type ContactSeen, contactOf } from './associationContact.js';
+import { associationContactColumn } from './people.js';
 
 /**
  * Where a message goes: a user, a chat, a reply to a message, or an in-place update of a sent card. A reply in someone's
@@ -393,6 +396,8 @@ export class OutboxDispatcher {
    * network blip that the first probe gets through (a reset keep-alive socket) only at debug.
    */
   private outage?: { kind: Outage; since: number; pauseMs: number; pausedAt: number; probes: number; error: string; logged: boolean };
+  /** 协会联系方式 as the claim of a row read it. */
+  private readonly contactOfRow = new WeakMap<OutboxRow, AssociationContact | undefined>();
   /** When this process began the claim of a row, by its own clock (the one `pausedAt` is in; claimed_at is the database's). */
   private readonly claimedLocally = new WeakMap<OutboxRow, number>();
 
@@ -414,6 +419,8 @@ export class OutboxDispatcher {
       clock?: Clock;
       /** Draw the cards of rows that carry a `CardSpec`, by its kind, just before they are sent. */
       cards?: CardRenderers;
+      /** Told the 协会联系方式 each claim reads (shared with the event processor). */
+      contact?: ContactSeen;
     },
   ) {
     this.limits = { ...defaultOutboxLimits, ...deps.limits };
@@ -484,8 +491,15 @@ export class OutboxDispatcher {
         returning id`);
       const ids = (rowsOf(rows) as { id: number | string }[]).map((r) => Number(r.id));
       if (!ids.length) return [];
-      const claimed = await tx.select().from(outbox).where(inArray(outbox.id, ids)).orderBy(asc(outbox.id));
-      for (const row of claimed) this.claimedLocally.set(row, claimStarted);
+      // 协会联系方式 read with the rows (no round trip of its own): appended to 请联系协会 as they are sent
+      const read = await tx.select({ row: outbox, contact: sql<unknown>`${sql.raw(associationContactColumn.replace(/ as \w+$/, ''))}` }).from(outbox).where(inArray(outbox.id, ids)).orderBy(asc(outbox.id));
+      const contact = read.length ? contactOf(read[0].contact) : undefined;
+      if (read.length) this.deps.contact?.seen(read[0].contact);
+      const claimed = read.map((r) => r.row);
+      for (const row of claimed) {
+        this.claimedLocally.set(row, claimStarted);
+        this.contactOfRow.set(row, contact);
+      }
       return claimed;
     });
   }
@@ -571,7 +585,7 @@ export class OutboxDispatcher {
       else if (rendered && 'error' in rendered) outcome = { ok: false, retryable: true, undeliverable: false, error: rendered.error };
       // the same dedupe key, so the same uuid: a resend after a crash draws the card again and Feishu keeps the first
       else {
-        outcome = await transport.deliver(rendered ? { ...row, card: rendered.card } : row);
+        outcome = await transport.deliver(withContactInRow(rendered ? { ...row, card: rendered.card } : row, this.contactOfRow.get(row)));
         // any answer of the platform, even a refusal of this row, ends an outage
         if (outcome.ok || ('retryable' in outcome && !outcome.outage)) this.platformAnswered();
       }
@@ -891,3 +905,15 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The longest the dispatcher holds every send after one app-wide 429 (x-ogw-ratelimit-reset is seconds in practice). */
 const APP_PAUSE_MAX_MS = 60_000;
+
+/**
+ * A row as sent: 协会联系方式 after each 请联系协会 of its text (as typed: the transport makes a text message inert) or of
+ * its card (escaped in markdown). Files and images are as they are.
+ */
+function withContactInRow(row: OutboxRow, contact: AssociationContact | undefined): OutboxRow {
+  if (!contact || (row.msgType !== 'text' && row.msgType !== 'interactive')) return row;
+  const card = row.card as { text?: unknown };
+  if (row.msgType === 'text') return typeof card.text === 'string' ? { ...row, card: { ...card, text: withContact(card.text, contact) } } : row;
+  const shown = withContactInCard(row.card, contact);
+  return shown === row.card ? row : { ...row, card: shown };
+}

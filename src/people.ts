@@ -37,6 +37,8 @@ export async function claimEventAndLoadActor(
   eventType: string,
   openId: string,
   bootstrapAdmins: readonly string[],
+  /** Told the 协会联系方式 the claim read with the actor (src/associationContact.ts). */
+  seenContact?: (stored: unknown) => void,
 ): Promise<Actor | undefined> {
   const result = await tx.execute(sql`
     with fresh as (
@@ -45,12 +47,20 @@ export async function claimEventAndLoadActor(
     )
     select exists(select 1 from fresh) as fresh, p.name, coalesce(p.roles, '{}'::text[]) as roles,
       exists(select 1 from team_members m where m.open_id = ${openId} and m.role = 'leader') as leader,
-      exists(select 1 from team_members m where m.open_id = ${openId}) as member
+      exists(select 1 from team_members m where m.open_id = ${openId}) as member,
+      ${sql.raw(associationContactColumn)}
     from (select 1) one left join people p on p.open_id = ${openId}`);
-  const row = rowsOf(result)[0] as { fresh: boolean; name: string | null; roles: string[] | string; leader: boolean; member: boolean };
+  const row = rowsOf(result)[0] as { fresh: boolean; name: string | null; roles: string[] | string; leader: boolean; member: boolean; association_contact: unknown };
+  seenContact?.(row.association_contact);
   if (!row.fresh) return undefined;
   return actorFrom(openId, row, bootstrapAdmins);
 }
+
+/**
+ * 协会联系方式 (src/associationContact.ts), read by every claim with the actor: what the event's texts append to 请联系协会,
+ * at no round trip of its own. Here, not there, as the claim below is built when this module loads.
+ */
+export const associationContactColumn = `(select contact from association_settings where id = 1) as association_contact`;
 
 /** The same claim as raw SQL for postgres.js ($1 event id, $2 event type, $3 open_id), to be pipelined with BEGIN and prepared. */
 export const claimEventSql = `
@@ -60,7 +70,8 @@ export const claimEventSql = `
     )
     select exists(select 1 from fresh) as fresh, p.name, coalesce(p.roles, '{}'::text[]) as roles,
       exists(select 1 from team_members m where m.open_id = $3 and m.role = 'leader') as leader,
-      exists(select 1 from team_members m where m.open_id = $3) as member
+      exists(select 1 from team_members m where m.open_id = $3) as member,
+      ${associationContactColumn}
     from (select 1) one left join people p on p.open_id = $3`;
 
 /** The actor from a row of `claimEventSql`; undefined when the event was seen before. */

@@ -3,6 +3,7 @@ import { hasRole } from '../../src/people.js';
 import { id, noValue, tellOwnResults, values } from '../respond.js';
 import { addAdministratorsAction, administratorsAgain, removeAdministratorAction, showAdministrators } from './administrators.js';
 import { retryBulkJobAction, retryBulkJobFast, showBulkJob } from './bulkJob.js';
+import { contactFormAgain, saveContact, showContactForm } from './contact.js';
 import { adminCardAgain, closeApplicationsFast, closeApplicationsNow } from './closeApplications.js';
 import { saveSettings, saveSettingsFast, settingsFormAgain, showSettingsForm } from './cycleSettings.js';
 import { cycleFormAgain, showCycleForm, submitCycleForm, submitCycleFormFast } from './openCycle.js';
@@ -46,6 +47,9 @@ export function register(bot: BotRegistry): void {
   bot.cardAction({ action: 'admins.list', roles: admin, value: noValue, run: showAdministrators, privateInGroup: '管理员名单' });
   bot.cardAction({ action: 'admins.add', roles: admin, value: noValue, run: addAdministratorsAction, onRefused: administratorsAgain });
   bot.cardAction({ action: 'admins.remove', roles: admin, value: noValue, run: removeAdministratorAction, onRefused: administratorsAgain });
+  // 协会联系方式: said once here, appended wherever a text says 请联系协会
+  bot.cardAction({ action: 'association.contactForm', roles: admin, value: noValue, run: showContactForm, onRefused: adminCardAgain });
+  bot.cardAction({ action: 'association.contactSave', roles: admin, value: noValue, run: saveContact, onRefused: contactFormAgain });
   bot.cardAction({ action: 'bulk.show', roles: admin, value: values({ jobId: id }), run: showBulkJob, onRefused: adminCardAgain });
   bot.cardAction({ action: 'bulk.retry', roles: admin, value: values({ jobId: id }), run: retryBulkJobAction, onRefused: adminCardAgain, fast: retryBulkJobFast });
 }

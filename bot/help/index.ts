@@ -1,6 +1,7 @@
 import type { BotRegistry } from '../../src/handlers.js';
-import { notUnderstood, noValue } from '../respond.js';
+import { answerAssociationContact, notUnderstood, noValue } from '../respond.js';
 import { runBotMenu } from './botMenu.js';
+import { showAssociationContact } from './contact.js';
 import { greetOnChatEntered, openMenuPrivately, openMenuPrivatelyFast, refreshMenu, showHelp } from './showHelp.js';
 
 const greetings = [
@@ -17,6 +18,10 @@ const askingForHelp = [
 export function register(bot: BotRegistry): void {
   // a first message is often a greeting: the menu answers it, so it says in one reply what to do next
   bot.command({ names: ['帮助', 'help', '菜单', 'menu', '?', '？', ...greetings, ...askingForHelp], run: showHelp(bot) });
+  // 协会联系方式, as an administrator set it (管理 → 协会联系方式): for anyone sent to the association
+  bot.command({ names: ['联系协会', 'contact', '协会联系方式', 'contact association'], run: answerAssociationContact });
+  bot.cardAction({ action: 'association.contact', roles: ['public'], value: noValue, run: showAssociationContact });
+  bot.menuEntry({ action: 'association.contact', label: '联系协会', roles: [], order: 95, command: ['联系协会', 'contact'] });
   bot.cardAction({ action: 'help.menu', roles: ['public'], value: noValue, run: refreshMenu(bot) });
   bot.cardAction({ action: 'help.private', roles: ['public'], value: noValue, run: openMenuPrivately(bot), fast: openMenuPrivatelyFast(bot) });
   bot.event({ eventType: 'im.chat.access_event.bot_p2p_chat_entered_v1', run: greetOnChatEntered(bot) });

@@ -1,10 +1,10 @@
 import { cutText } from '../../cards/kit.js';
-import { answerCard, answersOutsideMeasures, type Asker, asksAboutOwnApplications, nextSteps, outsideMeasuresLeftOut } from '../../cards/measures.js';
+import { answerCard, answersOutsideMeasures, asksAssociationContact, associationContactLines, type Asker, asksAboutOwnApplications, nextSteps, outsideMeasuresLeftOut } from '../../cards/measures.js';
 import { applicationChangeLine, runningApplicationsLedBy } from '../../src/applications.js';
 import type { BotRegistry, CommandDef, HandlerContext, IncomingText } from '../../src/handlers.js';
 import { articleReferences, questionLanguage, rankArticles } from '../../src/measures/index.js';
 import { simplified } from '../../src/traditional.js';
-import { offerNearestCommand, replyDestination, today } from '../respond.js';
+import { answerAssociationContact, offerNearestCommand, replyDestination, today } from '../respond.js';
 import { sendArticles } from './showArticle.js';
 import { smallTalkReply } from './smallTalk.js';
 
@@ -72,7 +72,13 @@ export function answerQuestion(notUnderstood: CommandDef['run'], registry: BotRe
     // the rest of a question with a fee or the association's phone in it (申报需要什么条件和费用) still asks the articles;
     // their card then carries the line (nextSteps)
     const ranked = outside.length ? restAsked(outsideMeasuresLeftOut(matchText)) : rankArticles(text);
-    if (outside.length && !ranked.length) return ctx.send({ dedupeKey, to, text: asText(outside) });
+    if (outside.length && !ranked.length) {
+      // 协会电话是多少, how do I contact the association: what `联系协会` answers, the contact as an administrator set it
+      if (!asksAssociationContact(matchText)) return ctx.send({ dedupeKey, to, text: asText(outside) });
+      const others = outside.filter((line) => !associationContactLines.includes(line));
+      if (others.length) await ctx.send({ dedupeKey, to, text: asText(others) });
+      return answerAssociationContact(ctx, msg);
+    }
     if (ranked.length) return ctx.send({ dedupeKey, to, card: answerCard(text, ranked, { language, matchText, asker }) });
     const steps = nextSteps(matchText, language, asker);
     if (steps.length) await ctx.send({ dedupeKey, to, text: asText(steps) });

@@ -1,3 +1,5 @@
+import { type AssociationContact, contactPhrase } from '../../cards/contact.js';
+import { getAssociationContact } from '../associationContact.js';
 import { randomBytes } from 'node:crypto';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
@@ -173,7 +175,8 @@ function jsonOrPage(ctx: Context, formType: boolean, status: number, msg: string
 /** GET /complaints/new (a link may name the team: ?team=GDSZ-2026-0001) and POST /api/complaints. */
 export function mountComplaintRoutes(router: Router, deps: RouteDeps): void {
   // only the team: a link that filled in the complaint or a phone number would put words in a stranger's mouth
-  router.get('/complaints/new', (ctx) => page(ctx, 200, typedFields({ team: ctx.query.team })));
+  // 协会联系方式 read for the page: a complainant outside the tenant sees how to reach the association
+  router.get('/complaints/new', async (ctx) => page(ctx, 200, typedFields({ team: ctx.query.team }), undefined, undefined, await getAssociationContact(deps.database.db)));
   // the address bar after a post without JavaScript shows /api/complaints: asked again, it leads back to the form
   router.get('/api/complaints', (ctx) => {
     ctx.status = 303;
@@ -211,7 +214,7 @@ export function mountComplaintRoutes(router: Router, deps: RouteDeps): void {
     // answered with the page unless the sender asks for JSON (curl --data-urlencode -H 'accept: application/json')
     const fromPage = formBody && ctx.accepts('html', 'json') !== 'json';
     const typed = new URLSearchParams(formBody ? raw : '');
-    const answer = fromPage ? pageAnswer(typed) : jsonAnswer;
+    const answer = fromPage ? pageAnswer(typed, await getAssociationContact(deps.database.db)) : jsonAnswer;
     // percent-escapes are read as UTF-8 (the page is UTF-8, so a browser sends that): bytes of another encoding come out
     // as U+FFFD, and a complaint stored so is lost while its sender is told it was taken
     if (formBody && [...typed.values()].some((v) => v.includes('\uFFFD')) && !/%EF%BF%BD/i.test(raw)) {
@@ -405,13 +408,13 @@ const jsonAnswer: Answer = (ctx, status, body) => {
 };
 
 /** The answer to the page's form posted without JavaScript: the page again, with the reference, or with what was typed and what to fix. */
-function pageAnswer(typed: URLSearchParams): Answer {
+function pageAnswer(typed: URLSearchParams, contact?: AssociationContact): Answer {
   return (ctx, status, body) => {
     if (status === 201 && body.reference && body.team) {
-      return page(ctx, status, {}, { kind: 'ok', text: `投诉已受理（被投诉班组：${body.team.name}）。投诉编号：`, reference: body.reference, outcome: body.outcome });
+      return page(ctx, status, {}, { kind: 'ok', text: `投诉已受理（被投诉班组：${body.team.name}）。投诉编号：`, reference: body.reference, outcome: body.outcome }, undefined, contact);
     }
     if (status === 429 || status === 400) {
-      return page(ctx, status, typedFields(Object.fromEntries(typed)), { kind: 'error', text: body.msg ?? '提交失败，请稍后再试。', field: body.field }, formToken(typed.get(FORM_TOKEN_FIELD)));
+      return page(ctx, status, typedFields(Object.fromEntries(typed)), { kind: 'error', text: body.msg ?? '提交失败，请稍后再试。', field: body.field }, formToken(typed.get(FORM_TOKEN_FIELD)), contact);
     }
     jsonAnswer(ctx, status, body);
   };
@@ -439,21 +442,21 @@ function markedInvalid(inputs: string, field: string, text: string): string {
 }
 
 /** The complaint page with its headers: a script allowed by its nonce alone, the form posting only here. */
-function page(ctx: Context, status: number, values: Record<string, unknown>, notice?: PageNotice, token = newFormToken()): void {
+function page(ctx: Context, status: number, values: Record<string, unknown>, notice?: PageNotice, token = newFormToken(), contact?: AssociationContact): void {
   const nonce = randomBytes(16).toString('base64');
   ctx.status = status;
   ctx.set('Content-Security-Policy', `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`);
   ctx.set('X-Content-Type-Options', 'nosniff');
   ctx.set('Cache-Control', 'no-store');
   ctx.type = 'text/html; charset=utf-8';
-  ctx.body = complaintPage(nonce, values, notice, token);
+  ctx.body = complaintPage(nonce, values, notice, token, contact);
 }
 
 /**
  * A plain form in Chinese, its inputs from `complaintForm`: no framework, the page's own script posts JSON and shows the
  * answer; without JavaScript the form posts itself to the same address and the server draws the answer (`notice`).
  */
-function complaintPage(nonce: string, values: Record<string, unknown>, notice: PageNotice | undefined, token: string): string {
+function complaintPage(nonce: string, values: Record<string, unknown>, notice: PageNotice | undefined, token: string, contact?: AssociationContact): string {
   const invalid = notice?.field && fieldNames.includes(notice.field) ? notice.field : undefined;
   const inputs = htmlInputs(webComplaintForm, values, { autocomplete: { contact: 'tel' } });
   return `<!doctype html>
@@ -508,7 +511,7 @@ function complaintPage(nonce: string, values: Record<string, unknown>, notice: P
         : '<div id="message" class="message" role="alert" aria-live="polite" tabindex="-1" hidden></div>'
     }
   </form>
-  <footer>广东省市政行业协会 · 处理结果由协会通过你留下的联系方式告知；未留联系方式的无法告知，可凭投诉编号联系协会询问。投诉编号请妥善保存。</footer>
+  <footer>广东省市政行业协会 · 处理结果由协会通过你留下的联系方式告知；未留联系方式的无法告知，可凭投诉编号联系协会询问。投诉编号请妥善保存。${contact ? `<p id="association-contact">协会联系方式：${escapeHtml(contactPhrase(contact))}</p>` : ''}</footer>
 </main>
 <script nonce="${nonce}">
 (function () {

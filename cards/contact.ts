@@ -1,0 +1,95 @@
+import type { FormDescriptor } from '../src/forms.js';
+import { type FormError, form, formInputs, refusalBanner, submitButton } from './forms.js';
+import { button, buttonRow, type Card, card, escapeText, markdown, md, note } from './kit.js';
+
+/** 协会联系方式 as an administrator set it (src/associationContact.ts): how a team leader on a phone reaches the association. */
+export interface AssociationContact {
+  /** 联系人或部门: 协会秘书处 张三. */
+  name: string;
+  phone?: string;
+  email?: string;
+  /** 办公时间: 工作日 9:00–17:00. */
+  hours?: string;
+}
+
+/** The one wording of the contact: 协会秘书处 张三，电话 020-12345678，邮箱 office@example.org，办公时间 工作日 9:00–17:00. */
+export function contactPhrase(c: AssociationContact): string {
+  return [c.name, c.phone && `电话 ${c.phone}`, c.email && `邮箱 ${c.email}`, c.hours && `办公时间 ${c.hours}`].filter(Boolean).join('，');
+}
+
+/**
+ * Where a text sends someone to the association (请联系协会, 联系协会管理员, 联系协会办理, 可凭投诉编号联系协会询问): the words after
+ * which the contact goes, in brackets. One already followed by its bracket is left as it is.
+ */
+const SENT_TO_ASSOCIATION = /联系协会(?:管理员)?(?!（)/g;
+
+/** `text` with the contact after each 联系协会; as it was when none is set. `escape` for card markdown (the contact was typed by a person). */
+export function withContact(text: string, contact: AssociationContact | undefined, escape = false): string {
+  if (!contact || !text.includes('联系协会')) return text;
+  const phrase = `（${contactPhrase(contact)}）`;
+  const shown = escape ? escapeText(phrase, false) : phrase;
+  return text.replace(SENT_TO_ASSOCIATION, (m) => `${m}${shown}`);
+}
+
+/**
+ * A card (or any value holding one) with the contact after each 联系协会 of its texts: escaped in markdown, as typed in
+ * plain text. The same object when nothing changes; nothing else of the card (button values, names) is touched.
+ */
+export function withContactInCard<T>(value: T, contact: AssociationContact | undefined): T {
+  if (!contact) return value;
+  const walk = (v: unknown): unknown => {
+    if (Array.isArray(v)) {
+      const out = v.map(walk);
+      return out.some((x, i) => x !== v[i]) ? out : v;
+    }
+    if (!v || typeof v !== 'object') return v;
+    const o = v as Record<string, unknown>;
+    let changed: Record<string, unknown> | undefined;
+    for (const [k, x] of Object.entries(o)) {
+      let y: unknown;
+      // a button's value is what comes back on a click: never rewritten
+      if (k === 'behaviors' || k === 'value') y = x;
+      else if (k === 'content' && typeof x === 'string' && (o.tag === 'markdown' || o.tag === 'lark_md' || o.tag === 'plain_text')) y = withContact(x, contact, o.tag !== 'plain_text');
+      else y = walk(x);
+      if (y !== x) (changed ??= { ...o })[k] = y;
+    }
+    return changed ?? o;
+  };
+  return walk(value) as T;
+}
+
+/** `联系协会` / `contact`: how to reach the association, or that it has not said yet (and, to an administrator, where to say it). */
+export function associationContactCard(contact: AssociationContact | undefined, opts: { admin: boolean }): Card {
+  const elements = contact
+    ? [
+        markdown(md`**联系人或部门**：${contact.name}`),
+        ...(contact.phone ? [markdown(md`**电话**：${contact.phone}`)] : []),
+        ...(contact.email ? [markdown(md`**邮箱**：${contact.email}`)] : []),
+        ...(contact.hours ? [markdown(md`**办公时间**：${contact.hours}`)] : []),
+      ]
+    : [markdown('协会尚未设置联系方式。')];
+  if (opts.admin) {
+    elements.push(
+      note(contact ? '你是协会管理员：可在“管理 → 协会联系方式”中修改。' : '你是协会管理员：请发送“管理”，点“协会联系方式”设置；设置后各处“请联系协会”的提示都会附上它。'),
+      buttonRow([button({ text: contact ? '修改联系方式' : '设置联系方式', type: 'primary', value: { action: 'association.contactForm' } })]),
+    );
+  }
+  return card({ title: '协会联系方式', subtitle: '广东省市政行业协会', template: 'blue', summary: '协会联系方式', elements });
+}
+
+/** 协会联系方式's form (管理 → 协会联系方式), filled with the current values or with what was typed after a refusal. */
+export function associationContactFormCard(d: { descriptor: FormDescriptor; values: Record<string, unknown>; current?: AssociationContact; error?: FormError | string }): Card {
+  return card({
+    title: '协会联系方式',
+    subtitle: '广东省市政行业协会',
+    template: d.error ? 'red' : 'indigo',
+    summary: '协会联系方式',
+    elements: [
+      ...refusalBanner(d.error, '未保存'),
+      markdown(d.current ? md`**当前**：${contactPhrase(d.current)}` : md`**当前**：尚未设置`),
+      note('保存后，机器人在“请联系协会”“请联系协会管理员”等提示后附上这里的联系方式。电话和邮箱至少填一项。'),
+      form(d.descriptor.name, [...formInputs(d.descriptor, d.values), submitButton({ text: '保存联系方式', name: 'contact_save', value: { action: 'association.contactSave' } })]),
+      buttonRow([button({ text: '返回管理', type: 'text', value: { action: 'admin.menu' } })]),
+    ],
+  });
+}

@@ -1,0 +1,131 @@
+import { eq, sql } from 'drizzle-orm';
+import type { AssociationContact } from '../cards/contact.js';
+import type { Db } from '../db/index.js';
+import { associationSettings } from '../db/schema.js';
+import { audit } from './audit.js';
+import { AlreadyDone } from './errors.js';
+import { defineForm, formLabels, formSchema, onceValid, parseForm } from './forms.js';
+import type { Actor } from './people.js';
+import { requireAdmin } from './permissions.js';
+
+/**
+ * 协会联系方式: how the association is reached, said once by an administrator (管理 → 协会联系方式) and then appended to
+ * every text that sends someone to the association (请联系协会, cards/contact.ts `withContact`). One row, id 1.
+ *
+ * Read without a round trip of its own: the claim of every event selects it with the actor (src/people.ts
+ * `claimEventSql`), and the outbox dispatcher with the rows it claims, so each replica uses the value of the database
+ * at that event or send; `ContactSeen` keeps the latest a process has read, for answers drawn outside an event's claim
+ * (a fast path's answer, the web complaint form).
+ */
+
+export const contactForm = defineForm({
+  name: 'association_contact_form',
+  title: '协会联系方式',
+  fields: {
+    contactName: { kind: 'text', label: '联系人或部门', maxLength: 40, example: '协会秘书处 张三' },
+    contactPhone: {
+      kind: 'text',
+      label: '电话',
+      maxLength: 40,
+      required: false,
+      example: '020-12345678',
+      // at least 7 digits; an extension (转 801) and a second number (、13800000000) as people write them
+      pattern: { regex: /^(?=(?:\D*\d){7})[0-9+\-\s()（）转,，、/]{7,40}$/, message: '电话须为电话号码（至少 7 位数字，可含 - + 空格、括号和“转”分机；两个号码用顿号隔开），如 020-12345678' },
+    },
+    contactEmail: {
+      kind: 'text',
+      label: '邮箱',
+      maxLength: 100,
+      required: false,
+      example: 'office@example.org',
+      pattern: { regex: /^[^\s@，。、]+@[^\s@，。、]+\.[^\s@，。、]+$/, message: '邮箱须为电子邮箱地址，如 office@example.org' },
+    },
+    contactHours: { kind: 'text', label: '办公时间', maxLength: 60, required: false, example: '工作日 9:00–17:00' },
+  },
+});
+
+const labels = formLabels(contactForm);
+const contactSchema = formSchema(contactForm).refine((v) => !!(v.contactPhone || v.contactEmail), {
+  message: '电话和邮箱至少填一项，让收到“请联系协会”的人有处可找',
+  path: ['contactPhone'],
+  ...onceValid(['contactPhone', 'contactEmail']),
+});
+
+/** What a submitted form sets, or its problems (all at once) as a UserError naming the fields. */
+export function readContactForm(formValue: Record<string, unknown>): AssociationContact {
+  const v = parseForm(contactSchema, formValue, labels);
+  return {
+    name: v.contactName,
+    ...(v.contactPhone ? { phone: v.contactPhone } : {}),
+    ...(v.contactEmail ? { email: v.contactEmail } : {}),
+    ...(v.contactHours ? { hours: v.contactHours } : {}),
+  };
+}
+
+/** The form's values for a contact (its inputs filled with it). */
+export function contactFormValues(c: AssociationContact | undefined): Record<string, string> {
+  return c ? { contactName: c.name, contactPhone: c.phone ?? '', contactEmail: c.email ?? '', contactHours: c.hours ?? '' } : {};
+}
+
+/** A stored contact as read from a row (jsonb, or its text where a driver leaves it so); undefined when none is set. */
+export function contactOf(stored: unknown): AssociationContact | undefined {
+  const value = typeof stored === 'string' ? (JSON.parse(stored) as unknown) : stored;
+  if (!value || typeof value !== 'object') return undefined;
+  const c = value as Record<string, unknown>;
+  if (typeof c.name !== 'string' || !c.name) return undefined;
+  const text = (k: string) => (typeof c[k] === 'string' && c[k] ? { [k]: c[k] as string } : {});
+  return { name: c.name, ...text('phone'), ...text('email'), ...text('hours') };
+}
+
+export async function getAssociationContact(tx: Db): Promise<AssociationContact | undefined> {
+  const [row] = await tx.select({ contact: associationSettings.contact }).from(associationSettings).where(eq(associationSettings.id, 1));
+  return contactOf(row?.contact);
+}
+
+const doneRecord = { action: 'association.contact', entity: 'association', entityId: 'contact' } as const;
+
+/**
+ * 管理 → 协会联系方式 → 保存: one statement sets it (two administrators saving at once: the later one wins, each
+ * audited), and a save of what is already set changes nothing and says so.
+ */
+export async function setAssociationContact(tx: Db, actor: Actor, formValue: Record<string, unknown>, now: Date): Promise<AssociationContact> {
+  requireAdmin(actor);
+  const contact = readContactForm(formValue);
+  const saved = await tx
+    .insert(associationSettings)
+    .values({ id: 1, contact, updatedAt: now, updatedBy: actor.openId })
+    .onConflictDoUpdate({
+      target: associationSettings.id,
+      set: { contact: sql`excluded.contact`, updatedAt: now, updatedBy: actor.openId },
+      where: sql`${associationSettings.contact} is distinct from excluded.contact`,
+    })
+    .returning({ id: associationSettings.id });
+  if (!saved.length) throw new AlreadyDone('保存', doneRecord, '这份联系方式');
+  await audit(tx, { actor: actor.openId, ...doneRecord, details: { contact }, at: now });
+  return contact;
+}
+
+/**
+ * The contact a process read last (from an event's claim or the dispatcher's): for what is drawn outside those reads.
+ * Another replica's change reaches it with this process's next event or send.
+ */
+export class ContactSeen {
+  #current: AssociationContact | undefined;
+  #read = false;
+
+  get current(): AssociationContact | undefined {
+    return this.#current;
+  }
+
+  /** Whether a read has come in since start (before the first, the web form reads the database itself). */
+  get known(): boolean {
+    return this.#read;
+  }
+
+  /** The column of a claim, as read. */
+  seen(stored: unknown): AssociationContact | undefined {
+    this.#current = contactOf(stored);
+    this.#read = true;
+    return this.#current;
+  }
+}
