@@ -200,11 +200,11 @@ describe('帮助 names the commands of the caller’s buttons', () => {
   });
 
   it.each([
-    [[], ['注册', '进度', '投诉', '条款 16']],
-    [['leader', 'member'], ['注册', '申报', '进度', '更换班组长', '投诉', '条款 16']],
-    [['org_contact'], ['注册', '进度', '投诉', '条款 16']],
-    [['expert'], ['注册', '进度', '评分', '投诉', '条款 16']],
-    [['admin'], ['注册', '进度', '管理', '投诉', '条款 16']],
+    [[], ['注册', '进度', '投诉', '条款 16', '联系协会']],
+    [['leader', 'member'], ['注册', '申报', '进度', '更换班组长', '投诉', '条款 16', '联系协会']],
+    [['org_contact'], ['注册', '进度', '投诉', '条款 16', '联系协会']],
+    [['expert'], ['注册', '进度', '评分', '投诉', '条款 16', '联系协会']],
+    [['admin'], ['注册', '进度', '管理', '投诉', '条款 16', '联系协会']],
   ] as [Role[], string[]][])('roles %j: %j', (roles, commands) => {
     const text = markdownOf(helpCard({ roles, buttons: menuButtons(bot.menuFor(roles)) }));
     const listed = [...text.matchAll(/`([^`]+)` \/ `([^`]+)`/g)].map((m) => m[1]);

@@ -40,6 +40,8 @@ const BOUNDS: Record<string, number> = {
   'complaint.duplicate': 5, 'complaint.withdraw': 4,
   // a change of the administrators' roster, a few a year: the ordinary path, pipelined (the claim and the actor, then the rest)
   'admins.add': 2, 'admins.remove': 2,
+  // 协会联系方式, once or twice a year: the claim and the actor, then the upsert (its RETURNING says whether anything changed)
+  'association.contactSave': 2,
   // 更换班组长, a few a year: the ordinary path (the team locked and checked, then its rows, the audit and three notices)
   'team.leaderChange': 4,
   // 撤回申报, a few a year: the ordinary path (the claim and the year; the team's lock with the team and its application;
@@ -351,6 +353,14 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('database round trips of ever
     expect((await db.select().from(people).where(eq(people.openId, THIRD_EXPERT)))[0].roles).toContain('admin');
     await warmThenMeasure('admins.remove', { openId: ADMIN, value: { openId: SECOND_EXPERT } }, () => ({ openId: ADMIN, value: { openId: THIRD_EXPERT } }));
     expect((await db.select().from(people).where(eq(people.openId, THIRD_EXPERT)))[0].roles).not.toContain('admin');
+  });
+
+  it('association.contactSave', async () => {
+    await warmThenMeasure(
+      'association.contactSave',
+      { openId: ADMIN, value: {}, form: { contactName: '协会秘书处 张三', contactPhone: '020-12345678' } },
+      () => ({ openId: ADMIN, value: {}, form: { contactName: '协会秘书处 李四', contactPhone: '020-87654321' } }),
+    );
   });
 
   it('experts.deactivate', async () => {

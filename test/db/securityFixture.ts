@@ -350,6 +350,9 @@ export function actionRows(f: Fixture): Record<string, ActionRows> {
     'admins.list': tried(),
     'admins.add': tried({}, { admins: [NEWCOMER] }, true),
     'admins.remove': tried({ openId: NEWCOMER }, undefined, true),
+    'association.contactForm': tried(),
+    'association.contactSave': tried({}, { contactName: '协会秘书处 张三', contactPhone: '020-12345678' }, true),
+    'association.contact': tried(),
     'experts.list': tried(),
     'experts.add': tried({}, { experts: [NEWCOMER], organization: ORG_POOL, specialities: '桥梁检测', maxLoad: '10' }, true),
     'experts.edit': tried({ openId: personas.expert }),
@@ -392,6 +395,8 @@ const admins: Persona[] = ['admin'];
 /** Who may use each command (by its first name), and where it is sent. */
 export const commandTable: Record<string, { allowed: Persona[] | 'all'; chat: 'p2p' | 'group' }> = {
   帮助: { allowed: 'all', chat: 'p2p' },
+  // 协会联系方式 as set, or that none is: for anyone
+  联系协会: { allowed: 'all', chat: 'p2p' },
   管理: { allowed: admins, chat: 'p2p' },
   条款: { allowed: 'all', chat: 'p2p' },
   注册: { allowed: 'all', chat: 'p2p' },
