@@ -67,7 +67,7 @@ export function associationContactCard(contact: AssociationContact | undefined, 
         ...(contact.email ? [markdown(md`**邮箱**：${contact.email}`)] : []),
         ...(contact.hours ? [markdown(md`**办公时间**：${contact.hours}`)] : []),
       ]
-    : [markdown('协会尚未设置联系方式。')];
+    : [markdown('协会尚未设置联系方式。'), note('办法中没有协会的电话、地址或办公地点，请向广东省市政行业协会秘书处咨询。')];
   if (opts.admin) {
     elements.push(
       note(contact ? '你是协会管理员：可在“管理 → 协会联系方式”中修改。' : '你是协会管理员：请发送“管理”，点“协会联系方式”设置；设置后各处“请联系协会”的提示都会附上它。'),

@@ -166,8 +166,12 @@ describe('answers by who asks', () => {
     expect(await answerTo(personas.leader, text)).toMatch(text.startsWith('帮') ? /^\[质量信得过班组助手\]/ : /^\[我的班组\]/);
   });
 
-  it('联系方式 alone is the association’s contact line, not 第七条', async () => {
-    expect(await answerTo(personas.public, '联系方式')).toBe('协会的联系方式：办法中没有协会的电话、地址或办公地点，请向广东省市政行业协会秘书处咨询。');
+  it('联系方式 alone is 协会联系方式 (none set: the secretariat), not 第七条', async () => {
+    const answer = await answerTo(personas.public, '联系方式');
+    expect(answer).toMatch(/^\[协会联系方式\] /);
+    expect(answer).toContain('协会尚未设置联系方式');
+    expect(answer).toContain('请向广东省市政行业协会秘书处咨询');
+    expect(answer).not.toContain('第七条');
   });
 
   it.each(['条款 15 16', '条款 15、16'])('%s shows both articles', async (text) => {

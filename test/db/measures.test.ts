@@ -234,15 +234,21 @@ describe('questions about the measures', () => {
     ['需要交多少钱', '办法没有规定申报或评审要交费'],
     ['申报要交费吗', '办法没有规定申报或评审要交费'],
     ['How much does it cost to apply?', 'say nothing about any fee'],
-    ['协会电话多少', '广东省市政行业协会秘书处'],
-    ['协会地址在哪里', '广东省市政行业协会秘书处'],
-    ["Where is the association's office?", 'ask the secretariat'],
     ['办法一共有多少条', '办法共二十二条'],
   ])('answers %s, which the measures say nothing on, with that and no article', async (text, line) => {
     const m = await answerTo(text);
     expect(m.msgType).toBe('text');
     expect(m.content.text).toContain(line);
     expect(m.content.text).not.toMatch(/第[一二三四五六七八九十]+条（|Article \d+ \(/);
+  });
+
+  it.each(['协会电话多少', '协会地址在哪里', "Where is the association's office?"])('answers %s as 联系协会 does: none is set, so the secretariat, and no article', async (text) => {
+    const m = await answerTo(text);
+    expect(m.msgType).toBe('interactive');
+    expectValidCard(m.content);
+    expect(cardText(m.content)).toContain('协会尚未设置联系方式');
+    expect(cardText(m.content)).toContain('广东省市政行业协会秘书处');
+    expect(cardText(m.content)).not.toMatch(/第[一二三四五六七八九十]+条（|Article \d+ \(/);
   });
 
   it('a question asking the conditions and the fee keeps the articles on the conditions, with the fee line on their card', async () => {
