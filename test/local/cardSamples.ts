@@ -7,6 +7,8 @@ import * as admin from '../../cards/admin.js';
 import * as applications from '../../cards/applications.js';
 import * as bulk from '../../cards/bulk.js';
 import * as complaints from '../../cards/complaints.js';
+import * as contact from '../../cards/contact.js';
+import * as kit from '../../cards/kit.js';
 import { complaintForm, complaintTextForm, complaintViewOf, revocationDecisionForm } from '../../src/complaints.js';
 import * as experts from '../../cards/experts.js';
 import * as groups from '../../cards/groups.js';
@@ -25,6 +27,7 @@ import { formDisplay } from '../../src/forms.js';
 import { declineForm, scoreSheetDisplay, scoreSheetForm } from '../../src/review/scoring.js';
 import { expertAddForm } from '../../src/review/experts.js';
 import { adminAddForm } from '../../src/admins.js';
+import { contactForm } from '../../src/associationContact.js';
 import { type ScoreSheet, sheetFingerprint } from '../../src/scoreSheet.js';
 import { chapters, getArticle, rankArticles } from '../../src/measures/index.js';
 
@@ -63,7 +66,12 @@ export const notCardBuilders: Record<string, string> = {
   'markdown.safeUrl': 'checks a URL',
   'markdown.link': 'one link inside markdown',
   'markdown.mention': 'one mention inside markdown',
+  'contact.contactPhrase': 'the contact in words',
+  'contact.withContact': 'a text with the contact after its 请联系协会',
+  'measures.asksAssociationContact': 'whether a question asks how to reach the association',
 };
+
+const sampleContact: contact.AssociationContact = { name: '协会秘书处 张三', phone: '020-12345678', email: 'office@example.org', hours: '工作日 9:00–17:00' };
 
 const LEADER = 'ou_local_leader';
 const CONTACT = 'ou_local_contact';
@@ -228,6 +236,20 @@ export const cardSamples: Record<string, Sample> = {
     }),
   ],
   'admin.selfRemovedCard': () => [admin.selfRemovedCard()],
+  'contact.associationContactCard': () => [
+    contact.associationContactCard(sampleContact, { admin: false }),
+    contact.associationContactCard(sampleContact, { admin: true }),
+    contact.associationContactCard(undefined, { admin: true }),
+  ],
+  'contact.associationContactFormCard': () => [
+    contact.associationContactFormCard({ descriptor: contactForm, values: {} }),
+    contact.associationContactFormCard({ descriptor: contactForm, values: { contactName: '协会秘书处 张三', contactPhone: '打电话' }, current: sampleContact, error: '电话须为电话号码（至少 7 位数字，可含 - + 空格、括号和“转”分机；两个号码用顿号隔开），如 020-12345678' }),
+  ],
+  // a card as sent once the contact is set: each 请联系协会 followed by it
+  'contact.withContactInCard': () => [
+    contact.withContactInCard(kit.card({ title: '请联系协会', elements: [kit.markdown('如有疑问，请联系协会。'), kit.note('如需修改，请联系协会管理员重开。')] }), sampleContact),
+    contact.withContactInCard(kit.card({ title: '示例', elements: [kit.markdown('如有疑问，请联系协会。')] }), undefined),
+  ],
   'admin.cycleFormCard': () => [
     admin.cycleFormCard({ descriptor: cycleForm, mode: 'open', values: { year: '2026', applicationDeadline: '2026-05-31', awardThreshold: '85' } }),
     admin.cycleFormCard({ descriptor: cycleForm, mode: 'settings', cycleId: 2, year: 2026, values: {}, error: '评审会日期不能早于评分截止日期', applicationDeadlineFixed: '2026年5月31日' }),
