@@ -965,7 +965,7 @@ describe('answers a review of everyday wording found wrong, by what is asked and
     ['你是谁', /^我是质量信得过班组助手/],
     ['Who are you?', /^I am 质量信得过班组助手/],
     ['how are you', /^Fine, thank you/],
-    ['人工客服', /没有人工客服.*广东省市政行业协会秘书处（我这里没有协会的电话）/],
+    ['人工客服', /没有人工客服.*广东省市政行业协会秘书处（发送“联系协会”查看协会的联系方式）/],
     ['转人工', /没有人工客服/],
     ['talk to a human', /no person answers here/],
     ['不懂', /^发送“帮助”打开菜单/],

@@ -55,8 +55,8 @@ const ABOUT_BOT_REPLIES = {
   },
   howAreYou: { zh: '我很好，谢谢。需要办理或查询时，发送“帮助”查看可用的命令。', en: 'Fine, thank you. Send “help” (帮助) for the menu any time.' },
   human: {
-    zh: '这里是自动回复的机器人，没有人工客服。需要人工咨询的，请联系广东省市政行业协会秘书处（我这里没有协会的电话）；注册、申报、投诉等可以在这里办理，发送“帮助”查看可用的命令。',
-    en: 'This is an automatic bot: no person answers here. For a person, contact the secretariat of the Guangdong Municipal Engineering Association (广东省市政行业协会秘书处; I have no phone number for it). Registering, applying and complaining are done here: send “help” (帮助) for the menu.',
+    zh: '这里是自动回复的机器人，没有人工客服。需要人工咨询的，请联系广东省市政行业协会秘书处（发送“联系协会”查看协会的联系方式）；注册、申报、投诉等可以在这里办理，发送“帮助”查看可用的命令。',
+    en: 'This is an automatic bot: no person answers here. For a person, contact the secretariat of the Guangdong Municipal Engineering Association (广东省市政行业协会秘书处; send “contact” for how to reach it). Registering, applying and complaining are done here: send “help” (帮助) for the menu.',
   },
   lost: {
     zh: '发送“帮助”打开菜单，点按钮即可办理（注册班组、查看进度、申报等）；也可以直接用一句话提问，例如“注册多久才能参加评选”。',
