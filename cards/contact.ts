@@ -1,6 +1,6 @@
 import type { FormDescriptor } from '../src/forms.js';
 import { type FormError, form, formInputs, refusalBanner, submitButton } from './forms.js';
-import { button, buttonRow, type Card, card, escapeText, markdown, md, note } from './kit.js';
+import { button, buttonRow, CARD_BYTES_BUDGET, type Card, card, cardBodyBytes, escapeText, markdown, md, note } from './kit.js';
 
 /** 协会联系方式 as an administrator set it (src/associationContact.ts): how a team leader on a phone reaches the association. */
 export interface AssociationContact {
@@ -21,7 +21,7 @@ export function contactPhrase(c: AssociationContact): string {
  * Where a text sends someone to the association (请联系协会, 联系协会管理员, 联系协会办理, 可凭投诉编号联系协会询问): the words after
  * which the contact goes, in brackets. One already followed by its bracket is left as it is.
  */
-const SENT_TO_ASSOCIATION = /联系协会(?:管理员)?(?!（)/g;
+const SENT_TO_ASSOCIATION = /联系协会(?:管理员(?!（)|(?!管理员|（))/g;
 
 /** `text` with the contact after each 联系协会; as it was when none is set. `escape` for card markdown (the contact was typed by a person). */
 export function withContact(text: string, contact: AssociationContact | undefined, escape = false): string {
@@ -33,7 +33,8 @@ export function withContact(text: string, contact: AssociationContact | undefine
 
 /**
  * A card (or any value holding one) with the contact after each 联系协会 of its texts: escaped in markdown, as typed in
- * plain text. The same object when nothing changes; nothing else of the card (button values, names) is touched.
+ * plain text. The same object when nothing changes, or when the contact would take it over the card budget; nothing
+ * else of the card (button values, names) is touched.
  */
 export function withContactInCard<T>(value: T, contact: AssociationContact | undefined): T {
   if (!contact) return value;
@@ -55,7 +56,9 @@ export function withContactInCard<T>(value: T, contact: AssociationContact | und
     }
     return changed ?? o;
   };
-  return walk(value) as T;
+  const shown = walk(value);
+  // a card already near Feishu's size limit goes without the contact rather than be refused and reach no one
+  return shown !== value && cardBodyBytes(shown) > CARD_BYTES_BUDGET ? value : (shown as T);
 }
 
 /** `联系协会` / `contact`: how to reach the association, or that it has not said yet (and, to an administrator, where to say it). */

@@ -14,8 +14,8 @@ import { requireAdmin } from './permissions.js';
  *
  * Read without a round trip of its own: the claim of every event selects it with the actor (src/people.ts
  * `claimEventSql`), and the outbox dispatcher with the rows it claims, so each replica uses the value of the database
- * at that event or send; `ContactSeen` keeps the latest a process has read, for answers drawn outside an event's claim
- * (a fast path's answer, the web complaint form).
+ * at that event or send; `ContactSeen` keeps the latest a process has read, for an answer drawn outside an event's
+ * claim (a fast path's). The web complaint page reads it when drawn.
  */
 
 export const contactForm = defineForm({
@@ -111,21 +111,14 @@ export async function setAssociationContact(tx: Db, actor: Actor, formValue: Rec
  */
 export class ContactSeen {
   #current: AssociationContact | undefined;
-  #read = false;
 
   get current(): AssociationContact | undefined {
     return this.#current;
   }
 
-  /** Whether a read has come in since start (before the first, the web form reads the database itself). */
-  get known(): boolean {
-    return this.#read;
-  }
-
   /** The column of a claim, as read. */
   seen(stored: unknown): AssociationContact | undefined {
     this.#current = contactOf(stored);
-    this.#read = true;
     return this.#current;
   }
 }
