@@ -1,5 +1,3 @@
-import { associationContactCard } from '../cards/contact.js';
-import { getAssociationContact } from '../src/associationContact.js';
 import { z } from 'zod';
 import type { Card } from '../cards/kit.js';
 import { commandSuggestionCard } from '../cards/help.js';
@@ -10,6 +8,8 @@ import { type BotRegistry, type CardResponse, type HandlerContext, type Incoming
 import { menuButtons } from '../src/helpMenuCards.js';
 import { hasRole } from '../src/people.js';
 import { questionLanguage } from '../src/measures/index.js';
+import { associationContactCard } from '../cards/contact.js';
+import { getAssociationContact } from '../src/associationContact.js';
 
 export { replyDestination };
 

@@ -1,4 +1,3 @@
-import { ContactSeen } from './associationContact.js';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server, ServerResponse } from 'node:http';
@@ -32,6 +31,7 @@ import { type MessageTransport, OutboxDispatcher, type OutboxLimits } from './ou
 import { chatGoneReroute, deadLetterAlert } from './notifications.js';
 import { mountRoutes, routeErrorPage } from './routes.js';
 import { createServer } from './server.js';
+import { ContactSeen } from './associationContact.js';
 
 /** How long requests in flight may take to finish on stop before their sockets are closed. */
 const STOP_GRACE_MS = 1500;

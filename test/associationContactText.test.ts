@@ -43,7 +43,7 @@ describe('协会联系方式 after 请联系协会', () => {
 
   it('leaves out of a card near the size limit rather than push it over', () => {
     // the longest filler that keeps the card within the budget: a few bytes under it
-    const drawn = (n: number) => card({ title: '长卡片', elements: [markdown('如有疑问，请联系协会。'), ...Array.from({ length: 10 }, () => markdown('很'.repeat(900))), markdown('很'.repeat(n))] });
+    const drawn = (n: number) => card({ title: '长卡片', elements: [markdown('如有疑问，请联系协会。'), ...Array.from({ length: 10 }, () => markdown(md`${'很'.repeat(900)}`)), markdown(md`${'很'.repeat(n)}`)] });
     let [low, high] = [0, 900];
     while (low < high) {
       const mid = Math.ceil((low + high) / 2);

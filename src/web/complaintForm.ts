@@ -1,5 +1,3 @@
-import { type AssociationContact, contactPhrase } from '../../cards/contact.js';
-import { getAssociationContact } from '../associationContact.js';
 import { randomBytes } from 'node:crypto';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
@@ -17,6 +15,9 @@ import { fromAnotherSite, ownOrigins } from './crossSite.js';
 import { escapeHtml, htmlInputs } from './formHtml.js';
 import type { FormFields } from '../forms.js';
 import { clipText, cutText } from '../../cards/kit.js';
+import { errorText } from '../log.js';
+import { type AssociationContact, contactPhrase } from '../../cards/contact.js';
+import { getAssociationContact } from '../associationContact.js';
 
 /** Public complaint intake (第二十一条) for customers outside the Feishu tenant. */
 
@@ -172,11 +173,19 @@ function jsonOrPage(ctx: Context, formType: boolean, status: number, msg: string
   return formType && ctx.accepts('html', 'json') !== 'json' ? pageAnswer(new URLSearchParams())(ctx, status, { code: status, msg }) : jsonAnswer(ctx, status, { code: status, msg });
 }
 
+/** 协会联系方式 for the page's footer; the page is still drawn without it when the database cannot say (the form was never a read). */
+async function contactForPage(deps: RouteDeps): Promise<AssociationContact | undefined> {
+  return getAssociationContact(deps.database.db).catch((err: unknown) => {
+    deps.log.warn({ err: errorText(err) }, 'complaint page drawn without the association contact: it could not be read');
+    return undefined;
+  });
+}
+
 /** GET /complaints/new (a link may name the team: ?team=GDSZ-2026-0001) and POST /api/complaints. */
 export function mountComplaintRoutes(router: Router, deps: RouteDeps): void {
   // only the team: a link that filled in the complaint or a phone number would put words in a stranger's mouth
   // 协会联系方式 read for the page: a complainant outside the tenant sees how to reach the association
-  router.get('/complaints/new', async (ctx) => page(ctx, 200, typedFields({ team: ctx.query.team }), undefined, undefined, await getAssociationContact(deps.database.db)));
+  router.get('/complaints/new', async (ctx) => page(ctx, 200, typedFields({ team: ctx.query.team }), undefined, undefined, await contactForPage(deps)));
   // the address bar after a post without JavaScript shows /api/complaints: asked again, it leads back to the form
   router.get('/api/complaints', (ctx) => {
     ctx.status = 303;
@@ -214,7 +223,7 @@ export function mountComplaintRoutes(router: Router, deps: RouteDeps): void {
     // answered with the page unless the sender asks for JSON (curl --data-urlencode -H 'accept: application/json')
     const fromPage = formBody && ctx.accepts('html', 'json') !== 'json';
     const typed = new URLSearchParams(formBody ? raw : '');
-    const answer = fromPage ? pageAnswer(typed, await getAssociationContact(deps.database.db)) : jsonAnswer;
+    const answer = fromPage ? pageAnswer(typed, await contactForPage(deps)) : jsonAnswer;
     // percent-escapes are read as UTF-8 (the page is UTF-8, so a browser sends that): bytes of another encoding come out
     // as U+FFFD, and a complaint stored so is lost while its sender is told it was taken
     if (formBody && [...typed.values()].some((v) => v.includes('\uFFFD')) && !/%EF%BF%BD/i.test(raw)) {
