@@ -4,7 +4,10 @@ import { associationSettings, auditLog } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
 import { cardActions, cardText, expectValidCard } from '../support/cards.js';
 import { applicationForm, registrationForm } from '../support/forms.js';
-import { ADMIN, type Harness, startHarness } from '../support/harness.js';
+import { testDatabaseKind } from '../support/db.js';
+import { ADMIN, type Harness, startHarness, startTestBot, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
+import { messageEvent, signedRequest } from '../support/larkEvents.js';
+import type { BotApp } from '../../src/app.js';
 
 /**
  * 协会联系方式: an administrator says once how the association is reached (管理 → 协会联系方式); anyone asks for it
@@ -156,5 +159,40 @@ describe('协会联系方式', () => {
     const page = await (await fetch(`${h.app.url}/complaints/new`)).text();
     expect(page).toContain('协会联系方式：**秘书处** &lt;b&gt;李四&lt;/b&gt; [链接](https://e.x)');
     expect(page).not.toContain('<b>李四</b>');
+  });
+});
+
+describe.skipIf(testDatabaseKind() !== 'postgres')('协会联系方式 across replicas (PostgreSQL)', () => {
+  let h: Harness;
+  let other: BotApp;
+  beforeAll(async () => {
+    h = await startHarness({ clock: new ManualClock('2027-03-10T09:00:00+08:00'), admins: [ADMIN] });
+    // a second replica on the same database and the same Open Platform
+    ({ app: other } = await startTestBot({
+      env: { LARK_APP_ID: 'cli_test', LARK_APP_SECRET: 'test-secret', LARK_DOMAIN: h.fake.url, LARK_EVENT_MODE: 'http', LARK_ENCRYPT_KEY: TEST_ENCRYPT_KEY, LARK_VERIFICATION_TOKEN: TEST_VERIFICATION_TOKEN },
+      db: h.db,
+      clock: h.clock,
+      admins: [ADMIN],
+    }));
+  });
+  afterAll(async () => {
+    await other?.stop();
+    await h?.close();
+  });
+
+  /** `text` said to the second replica, its answer sent by that replica's outbox. */
+  async function sayToOther(openId: string, text: string) {
+    const req = signedRequest(messageEvent({ token: TEST_VERIFICATION_TOKEN, appId: 'cli_test', openId, text }), { encryptKey: TEST_ENCRYPT_KEY, encrypt: true });
+    expect((await fetch(`${other.url}/lark/events`, { method: 'POST', headers: req.headers, body: req.body })).status).toBe(200);
+    await other.dispatcher.drain(60_000);
+    return lastTo(h, openId).content;
+  }
+
+  it('set on one replica, the other’s next message and click carry it: each reads it with the event’s claim', async () => {
+    // the other replica has answered before the contact was set
+    expect(String((await sayToOther(VISITOR, '评分')).text)).toContain('如需加入，请联系协会管理员。');
+    expect((await h.click(ADMIN, { action: 'association.contactSave' }, CONTACT)).toast.type).toBe('success');
+    expect(String((await sayToOther(VISITOR, '评分')).text)).toContain(`如需加入，请联系协会管理员${PHRASE}。`);
+    expect(cardText(await sayToOther(VISITOR, '联系协会'))).toContain('020-12345678');
   });
 });
