@@ -9,6 +9,8 @@ import { profileFormCard, registrationFormCard, type TeamData } from '../cards/t
 import { applicationForm, endorsementForm } from '../src/applications.js';
 import { complaintDecisionForm, complaintForm, complaintTextForm, complaintViewOf, revocationDecisionForm } from '../src/complaints.js';
 import { cycleForm } from '../src/cycles.js';
+import { contactForm } from '../src/associationContact.js';
+import { associationContactFormCard } from '../cards/contact.js';
 import { defineForm, fieldName, type FormDescriptor, formDisplay, formSchema, readForm } from '../src/forms.js';
 import type { Cycle } from '../src/cycles.js';
 import { conflictDisplay, conflictForm } from '../src/review/conflicts.js';
@@ -127,6 +129,7 @@ describe('every field of every real descriptor reaches each output', () => {
     ['年度评审设置', cycleForm, (d: FormDescriptor, values: Record<string, unknown>) => cycleFormCard({ descriptor: d, mode: 'open', values: values as Record<string, string> })],
     ['单位确认推荐', endorsementForm, (d: FormDescriptor, values: Record<string, unknown>) => endorsementRequestCard({ id: 7, year: 2027, statusLabel: '已提交', team, display: formDisplay(applicationForm, validFormValue(applicationForm)) }, { descriptor: d, values })],
     ['利益冲突声明', conflictForm, (d: FormDescriptor, values: Record<string, unknown>) => conflictFormCard({ descriptor: d, declared: [], values })],
+    ['协会联系方式', contactForm, (d: FormDescriptor, values: Record<string, unknown>) => associationContactFormCard({ descriptor: d, values })],
   ] as [string, FormDescriptor, (d: FormDescriptor, values: Record<string, unknown>) => unknown][])('the %s: card inputs, stored form and display', (_name, descriptor, draw) => {
     const typed = validFormValue(descriptor, {}, 'ou_contact0000000000000000000000001');
     const formCard = draw(descriptor, typed);
