@@ -18,10 +18,11 @@ export function contactPhrase(c: AssociationContact): string {
 }
 
 /**
- * Where a text sends someone to the association (请联系协会, 联系协会管理员, 联系协会办理, 可凭投诉编号联系协会询问): the words after
- * which the contact goes, in brackets. One already followed by its bracket is left as it is.
+ * Where a text sends someone to the association (请联系协会, 请联系协会管理员, 请直接联系协会, 或联系协会, 可凭投诉编号联系协会询问):
+ * the words after which the contact goes, in brackets. Only after 请, 直接, 或 or 编号: the command's name (the 帮助 card's
+ * 联系协会 button, 发送“联系协会”) is no such text. One already followed by its bracket is left as it is.
  */
-const SENT_TO_ASSOCIATION = /联系协会(?:管理员(?!（)|(?!管理员|（))/g;
+const SENT_TO_ASSOCIATION = /(?<=请|直接|或|编号)联系协会(?:管理员(?!（)|(?!管理员|（))/g;
 
 /** `text` with the contact after each 联系协会; as it was when none is set. `escape` for card markdown (the contact was typed by a person). */
 export function withContact(text: string, contact: AssociationContact | undefined, escape = false): string {

@@ -247,8 +247,9 @@ const FEES: NextStep = {
 const CONTACT: NextStep = {
   asked:
     /协会[^，,。？?]{0,8}(?:电话|地址|邮箱|联系方式|办公地点|办公室|官网|网站|公众号)|^(?:请问)?(?:你们|协会|秘书处)?(?:的)?(?:联系方式|联系电话|电话号码|咨询电话|客服电话)(?:是)?(?:多少|什么|有吗|呢)?[?？。!！]*$|协会(?:的)?(?:办公室)?(?:在哪里?|在哪儿|在什么地方)[?？。!！]*$|(?:怎么|如何|怎样)联系(?:上)?协会|秘书处|\b(?:phone|telephone|address|office|e-?mail|website|contact details?|how (?:do|can|should) (?:i|we) contact)\b.{0,40}\bassociat|\bassociat\w*.{0,40}\b(?:phone|telephone|address|office|e-?mail|website|contact details?|located)\b/i,
-  zh: '**协会的联系方式**：办法中没有协会的电话、地址或办公地点，请向广东省市政行业协会秘书处咨询。',
-  en: '**Contacting the association**: the measures give no phone number, address or office of the association; ask the secretariat of the Guangdong Municipal Engineering Association (广东省市政行业协会秘书处).',
+  // shown on the card of a question that asks the articles too: alone, the question gets what 联系协会 answers
+  zh: '**协会的联系方式**：办法中没有协会的电话、地址或办公地点，请向广东省市政行业协会秘书处咨询；发送“联系协会”查看协会留下的联系方式。',
+  en: '**Contacting the association**: the measures give no phone number, address or office of the association; ask the secretariat of the Guangdong Municipal Engineering Association (广东省市政行业协会秘书处), or send “contact” (联系协会) for how the association says to reach it.',
   alone: true,
 };
 

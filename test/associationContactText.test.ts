@@ -19,6 +19,9 @@ describe('协会联系方式 after 请联系协会', () => {
     expect(withContact(once, { name: '秘书处', phone: '020-12345678' })).toBe(once);
     expect(withContact(text, undefined)).toBe(text);
     expect(withContact('请告诉协会管理员', contact)).toBe('请告诉协会管理员');
+    expect(withContact('请本班组的班组长办理，或联系协会。', { name: '秘书处', phone: '020-12345678' })).toBe('请本班组的班组长办理，或联系协会（秘书处，电话 020-12345678）。');
+    // the command's name is no such text
+    expect(withContact('发送“联系协会”查看协会的联系方式', contact)).toBe('发送“联系协会”查看协会的联系方式');
   });
 
   it('is escaped in a card’s markdown, as typed in its plain text, and never put into a button’s value', () => {
@@ -33,7 +36,8 @@ describe('协会联系方式 after 请联系协会', () => {
     expect(text.content).toBe('如有疑问，请联系协会（&#42;&#42;秘书处&#42;&#42; &#60;at id=all&#62;&#60;/at&#62;，电话 020-12345678）。');
     expect(small.content).toContain('请联系协会（&#42;&#42;秘书处');
     expect((shown.header as any).title).toEqual(plain('请联系协会（**秘书处** <at id=all></at>，电话 020-12345678）'));
-    expect(pressed.text).toEqual(plain('联系协会（**秘书处** <at id=all></at>，电话 020-12345678）'));
+    // a button's label is the command's name: not a text sending anyone to the association
+    expect(pressed.text).toEqual(plain('联系协会'));
     expect(pressed.behaviors).toEqual([{ type: 'callback', value: { action: 'x', said: '请联系协会' } }]);
     // the card drawn is not changed, and one without the words is the same object
     expect((drawn.body.elements[0] as any).content).toBe('如有疑问，请联系协会。');

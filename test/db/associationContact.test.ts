@@ -121,6 +121,13 @@ describe('协会联系方式', () => {
     }
     await h.say(ADMIN, '联系协会');
     expect(cardActions(lastTo(h, ADMIN).content)).toContainEqual({ action: 'association.contactForm' });
+    // the 帮助 card names the command and has its button, as they are: no contact in a command's name
+    await h.say(VISITOR, '帮助');
+    const menu = lastTo(h, VISITOR).content;
+    expect(cardActions(menu)).toContainEqual({ action: 'association.contact' });
+    expect(cardText(menu)).toContain('联系协会');
+    expect(cardText(menu)).not.toContain('020-12345678');
+    expect((await h.click(VISITOR, { action: 'association.contact' })).card.data.header.title.content).toBe('协会联系方式');
   });
 
   it('set: a refusal in a toast, a card sent through the outbox and the web complaint page carry it', async () => {
