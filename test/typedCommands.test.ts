@@ -44,6 +44,11 @@ describe('a command with what a phone adds after it', () => {
     ['条款——16', '条款', '16'],
     ['条款【16】', '条款', '16'],
     ['article-16', '条款', '16'],
+    // 协会联系方式, asked as people ask it
+    ['联系协会。', '联系协会', ''],
+    ['协会联系方式？', '联系协会', ''],
+    ['Contact association', '联系协会', ''],
+    ['我要联系协会', '联系协会', ''],
   ])('%j is %s', (t, name, argument) => {
     const m = bot.matchCommand(t);
     expect(m?.def.names).toContain(name);
