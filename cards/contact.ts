@@ -29,6 +29,8 @@ export function withContact(text: string, contact: AssociationContact | undefine
   if (!contact || !text.includes('联系协会')) return text;
   const phrase = `（${contactPhrase(contact)}）`;
   const shown = escape ? escapeText(phrase, false) : phrase;
+  // rewritten once already (a late answer's card, then as the outbox sends it): a contact naming 请联系协会 is not put inside itself
+  if (text.includes(shown)) return text;
   return text.replace(SENT_TO_ASSOCIATION, (m) => `${m}${shown}`);
 }
 

@@ -17,6 +17,8 @@ describe('协会联系方式 after 请联系协会', () => {
     const once = withContact(text, { name: '秘书处', phone: '020-12345678' });
     expect(once).toBe('如需修改，请联系协会管理员（秘书处，电话 020-12345678）重开；如有疑问，请联系协会（秘书处，电话 020-12345678）。');
     expect(withContact(once, { name: '秘书处', phone: '020-12345678' })).toBe(once);
+    const odd = { name: '有事请联系协会秘书处', phone: '020-12345678' };
+    expect(withContact(withContact(text, odd), odd)).toBe(withContact(text, odd));
     expect(withContact(text, undefined)).toBe(text);
     expect(withContact('请告诉协会管理员', contact)).toBe('请告诉协会管理员');
     expect(withContact('请本班组的班组长办理，或联系协会。', { name: '秘书处', phone: '020-12345678' })).toBe('请本班组的班组长办理，或联系协会（秘书处，电话 020-12345678）。');
