@@ -54,11 +54,13 @@ const contactSchema = formSchema(contactForm).refine((v) => !!(v.contactPhone ||
 /** What a submitted form sets, or its problems (all at once) as a UserError naming the fields. */
 export function readContactForm(formValue: Record<string, unknown>): AssociationContact {
   const v = parseForm(contactSchema, formValue, labels);
+  // each is one line where it is shown (after 请联系协会, in a toast): line breaks and runs of spaces typed are one space
+  const line = (s: string) => s.replace(/\s+/g, ' ');
   return {
-    name: v.contactName,
-    ...(v.contactPhone ? { phone: v.contactPhone } : {}),
+    name: line(v.contactName),
+    ...(v.contactPhone ? { phone: line(v.contactPhone) } : {}),
     ...(v.contactEmail ? { email: v.contactEmail } : {}),
-    ...(v.contactHours ? { hours: v.contactHours } : {}),
+    ...(v.contactHours ? { hours: line(v.contactHours) } : {}),
   };
 }
 

@@ -9,7 +9,7 @@ import { OutageLog } from './reachability.js';
 import { storable } from './storable.js';
 import { type AssociationContact, withContact, withContactInCard } from '../cards/contact.js';
 import { type ContactSeen, contactOf } from './associationContact.js';
-import { associationContactColumn } from './people.js';
+import { associationContactRead } from './people.js';
 
 /**
  * Where a message goes: a user, a chat, a reply to a message, or an in-place update of a sent card. A reply in someone's
@@ -492,7 +492,7 @@ export class OutboxDispatcher {
       const ids = (rowsOf(rows) as { id: number | string }[]).map((r) => Number(r.id));
       if (!ids.length) return [];
       // 协会联系方式 read with the rows (no round trip of its own): appended to 请联系协会 as they are sent
-      const read = await tx.select({ row: outbox, contact: sql<unknown>`${sql.raw(associationContactColumn.replace(/ as \w+$/, ''))}` }).from(outbox).where(inArray(outbox.id, ids)).orderBy(asc(outbox.id));
+      const read = await tx.select({ row: outbox, contact: sql<unknown>`${sql.raw(associationContactRead)}` }).from(outbox).where(inArray(outbox.id, ids)).orderBy(asc(outbox.id));
       const contact = read.length ? contactOf(read[0].contact) : undefined;
       if (read.length) this.deps.contact?.seen(read[0].contact);
       const claimed = read.map((r) => r.row);

@@ -60,7 +60,8 @@ export async function claimEventAndLoadActor(
  * 协会联系方式 (src/associationContact.ts), read by every claim with the actor: what the event's texts append to 请联系协会,
  * at no round trip of its own. Here, not there, as the claim below is built when this module loads.
  */
-export const associationContactColumn = `(select contact from association_settings where id = 1) as association_contact`;
+export const associationContactRead = `(select contact from association_settings where id = 1)`;
+export const associationContactColumn = `${associationContactRead} as association_contact`;
 
 /** The same claim as raw SQL for postgres.js ($1 event id, $2 event type, $3 open_id), to be pipelined with BEGIN and prepared. */
 export const claimEventSql = `

@@ -105,6 +105,9 @@ describe('协会联系方式', () => {
     const again = await h.click(ADMIN, { action: 'association.contactSave' }, CONTACT);
     expect(again.toast.type).toBe('info');
     expect(again.toast.content).toMatch(/^已于 .+ 保存这份联系方式，无需重复保存。$/);
+    // a line break or a run of spaces typed in it is one space, as it is shown: the same contact
+    const folded = await h.click(ADMIN, { action: 'association.contactSave' }, { ...CONTACT, contactName: ' 协会秘书处\n  张三 ' });
+    expect(folded.toast.content).toMatch(/无需重复保存/);
     expect(await audits(h)).toHaveLength(1);
     // the form opens filled with it
     const reopened = await h.click(ADMIN, { action: 'association.contactForm' });
