@@ -12,7 +12,7 @@ import { type Actor, pickerCandidates } from '../../src/people.js';
 import { addMembers, getTeam, ledBy, parseProfile, profileForm, removeMember, teamLedBy, teamMembersOf, teamsOf, updateTeamProfile } from '../../src/teams.js';
 import { needsLookup, personFromLookup } from '../lookup.js';
 import { idFrom, idOrZero, pageFrom, raw, sendPrivately, today } from '../respond.js';
-import { statusCardFor, statusCardOf } from './status.js';
+import { statusCardFor, statusCardOf, workOf } from './status.js';
 import { teamData } from './view.js';
 
 /** Who the contact picker offers: the people the bot knows, organisation contacts first. */
@@ -74,7 +74,9 @@ export async function saveProfileFast(fx: FastContext, input: CardActionInput): 
   }
   const event = { eventId: fx.eventId, eventType: fx.eventType, openId: fx.openId, teamId, bootstrapAdmins: fx.config.ADMIN_OPEN_IDS };
   const now = fx.clock.now();
-  const done = await fastSaveProfile(fx.database, event, patch, now, (db) => statusCardOf(db, fx.openId, todayIn(fx.config.BOT_TIMEZONE, now), 1, fx.config.BOT_TIMEZONE, now));
+  const done = await fastSaveProfile(fx.database, event, patch, now, (db) =>
+    statusCardOf(db, fx.openId, todayIn(fx.config.BOT_TIMEZONE, now), 1, fx.config.BOT_TIMEZONE, now, workOf(db, fx.openId, fx.config.ADMIN_OPEN_IDS)),
+  );
   return done && { outcome: 'ok', answer: raw(done.read, savedToast) };
 }
 

@@ -1,5 +1,7 @@
 import { STATUS_PAGE, type StatusEntry, statusCard } from '../../cards/teams.js';
+import { eq } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
+import { people } from '../../db/schema.js';
 import { applicationStatusNames, type ApplicationStatus, barEnds, mayApply, oneYearAfter, returnNotes } from '../../src/applications.js';
 import { daysBetween, formatDateTimeZh, formatDateZh, todayIn } from '../../src/dates.js';
 import { revocationBarDays } from '../../src/policy.js';
@@ -17,12 +19,35 @@ export function statusCardFor(ctx: HandlerContext, page = 1) {
   return statusCardOf(ctx.tx, ctx.actor.openId, today(ctx), page, ctx.config.BOT_TIMEZONE, ctx.clock.now(), work);
 }
 
+/** Whether the caller of a 进度 card is an expert or an administrator, whose own work it shows when they are in no team. */
+type Work = { expert?: boolean; admin?: boolean };
+
+/**
+ * The roles of `openId` as the database and ADMIN_OPEN_IDS hold them, for a 进度 card drawn where no actor was read (the
+ * one-statement 保存 of 班组资料, by an administrator in no team): read only when the card has no team to show.
+ */
+export function workOf(db: Db, openId: string, bootstrapAdmins: readonly string[]): () => Promise<Work> {
+  return async () => {
+    const [row] = await db.select({ roles: people.roles }).from(people).where(eq(people.openId, openId));
+    const roles = row?.roles ?? [];
+    return { expert: roles.includes('expert'), admin: roles.includes('admin') || bootstrapAdmins.includes(openId) };
+  };
+}
+
 /**
  * The 进度 card of `openId` on `now` (the bot's today): the teams, the running cycle and every team's rows read together,
  * one round trip. `work`: the caller is an expert or an administrator, told where their own work is when in no team
  * (an expert's sheets read only then).
  */
-export async function statusCardOf(db: Db, openId: string, now: string, page = 1, timezone = 'Asia/Shanghai', at = new Date(), work: { expert?: boolean; admin?: boolean } = {}) {
+export async function statusCardOf(
+  db: Db,
+  openId: string,
+  now: string,
+  page = 1,
+  timezone = 'Asia/Shanghai',
+  at = new Date(),
+  work: Work | (() => Promise<Work>) = {},
+) {
   const [views, cycle, statuses] = await Promise.all([teamsOf(db, openId), getRunningCycle(db), teamStatusesOf(db, openId)]);
   const cycleTakesApplications = cycle?.status === 'open' && now <= cycle.applicationDeadline;
   // a year back to scoring for a sheet reopened after 汇总 takes no application in either (reviewStillTakes)
@@ -93,8 +118,9 @@ export async function statusCardOf(db: Db, openId: string, now: string, page = 1
     if (n) c.returned = { by: n.by, name: n.name, opinion: n.opinion, ...(n.at ? { at: formatDateZh(todayIn(timezone, n.at)) } : {}) };
   }
   const summary = cycle && entries.length > STATUS_PAGE ? { year: cycle.year, counts: [...byStatus], awaitingMe } : undefined;
-  if (!entries.length && (work.expert || work.admin)) {
-    return statusCard(entries, page, summary, { admin: work.admin, ...(work.expert ? { expert: await expertProgress(db, openId) } : {}) });
+  const theirs = !entries.length ? (typeof work === 'function' ? await work() : work) : {};
+  if (theirs.expert || theirs.admin) {
+    return statusCard(entries, page, summary, { admin: theirs.admin, ...(theirs.expert ? { expert: await expertProgress(db, openId) } : {}) });
   }
   return statusCard(entries, page, summary);
 }
