@@ -1,14 +1,12 @@
 import { STATUS_PAGE, type StatusEntry, statusCard } from '../../cards/teams.js';
-import { eq } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
-import { people } from '../../db/schema.js';
 import { applicationStatusNames, type ApplicationStatus, barEnds, mayApply, oneYearAfter, returnNotes } from '../../src/applications.js';
 import { daysBetween, formatDateTimeZh, formatDateZh, todayIn } from '../../src/dates.js';
 import { revocationBarDays } from '../../src/policy.js';
 import type { CardActionInput, HandlerContext, IncomingText } from '../../src/handlers.js';
 import { teamStatusesOf, teamsOf } from '../../src/teams.js';
 import { aggregatedBefore, getRunningCycle } from '../../src/cycles.js';
-import { hasRole } from '../../src/people.js';
+import { hasRole, loadActor } from '../../src/people.js';
 import { expertProgress } from '../../src/review/scoring.js';
 import { pageFrom, raw, sendPrivately, today } from '../respond.js';
 import { teamData } from './view.js';
@@ -28,9 +26,8 @@ type Work = { expert?: boolean; admin?: boolean };
  */
 export function workOf(db: Db, openId: string, bootstrapAdmins: readonly string[]): () => Promise<Work> {
   return async () => {
-    const [row] = await db.select({ roles: people.roles }).from(people).where(eq(people.openId, openId));
-    const roles = row?.roles ?? [];
-    return { expert: roles.includes('expert'), admin: roles.includes('admin') || bootstrapAdmins.includes(openId) };
+    const actor = await loadActor(db, openId, bootstrapAdmins);
+    return { expert: hasRole(actor, 'expert'), admin: hasRole(actor, 'admin') };
   };
 }
 
