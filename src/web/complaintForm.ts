@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { complaintForm, createComplaint } from '../complaints.js';
@@ -97,6 +97,14 @@ async function capReached(deps: RouteDeps, now: Date): Promise<void> {
 
 /** The audit row's form key of a complaint sent from the page with `token` (createComplaint writes it). */
 const webFormKey = (token: string) => `web:${token}`;
+
+/**
+ * The page's token with what it brought: the same complaint posted again (a retry, a reload, a second click) is one
+ * complaint; a different one sent from a page already used (the browser's Back, a second tab) is a complaint of its own,
+ * not answered with the first one's number and dropped.
+ */
+const sentWithToken = (token: string, fields: Record<string, unknown>) =>
+  `${token}:${createHash('sha256').update(JSON.stringify(Object.entries(fields).map(([k, v]) => [k, typeof v === 'string' ? v.trim() : v]))).digest('base64url').slice(0, 22)}`;
 
 /** The complaint a page's token brought, with its team, from its audit row. */
 async function complaintOfWebForm(db: Db, formKey: string): Promise<{ reference: string; contact: string | null; team: { name: string; code: string } } | undefined> {
@@ -256,7 +264,8 @@ export function mountComplaintRoutes(router: Router, deps: RouteDeps): void {
     let token: string | undefined;
     try {
       // the page's token, posted by the form or by its script (a retry after an answer lost on the way is the same complaint)
-      token = formToken(formBody ? typed.get(FORM_TOKEN_FIELD) : typeof body[FORM_TOKEN_FIELD] === 'string' ? (body[FORM_TOKEN_FIELD] as string) : null);
+      const pageToken = formToken(formBody ? typed.get(FORM_TOKEN_FIELD) : typeof body[FORM_TOKEN_FIELD] === 'string' ? (body[FORM_TOKEN_FIELD] as string) : null);
+      token = pageToken && sentWithToken(pageToken, sentFields(body));
       const { complaint, team } = await deps.database.db.transaction(async (tx) => {
         // the page posted again (a reload after the answer, a second click): its token was spent with the complaint it
         // brought; a refused post rolls back with it, so the form can be corrected and sent with the same token

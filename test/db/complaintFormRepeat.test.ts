@@ -66,6 +66,28 @@ describe('the page posted by its script', () => {
     expect(await stored()).toBe(before + 2);
   });
 
+  it('a different complaint sent from a page already used (Back, a second tab) is a complaint of its own, not the first one again', async () => {
+    const before = await stored();
+    const token = await drawnToken();
+    const first = await postJson({ team: 'GDSZ-2025-0051', content: '人行道砖松动。', contact: '13800000001', form_token: token });
+    expect(first.status).toBe(201);
+    // the same page's token, another complaint: it was answered with the first's number and dropped
+    const other = { team: 'GDSZ-2025-0051', content: '另一处：人行道砖松动，老人绊倒', contact: '13800000002', form_token: token };
+    const second = await postJson(other);
+    expect(second.status).toBe(201);
+    expect(second.body.reference).toMatch(/^TS-2027-\d{4}$/);
+    expect(second.body.reference).not.toBe(first.body.reference);
+    expect(await stored()).toBe(before + 2);
+    // and that one posted again is still one complaint, answered with its own number
+    const again = await postJson(other);
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ msg: '这份投诉已经提交过，无需重复提交。', reference: second.body.reference });
+    // spaces around what was typed make no other complaint
+    const spaced = await postJson({ ...other, content: ` ${other.content} ` });
+    expect(spaced.body.reference).toBe(second.body.reference);
+    expect(await stored()).toBe(before + 2);
+  });
+
   it('without a token (another program calling the API) answers as it always did', async () => {
     const r = await postJson({ team: 'GDSZ-2025-0051', content: '路灯不亮。' }, '203.0.113.10');
     expect(r.status).toBe(201);
