@@ -20,9 +20,9 @@ export function contactPhrase(c: AssociationContact): string {
 /**
  * Where a text sends someone to the association (请联系协会, 请联系协会管理员, 请直接联系协会, 或联系协会, 可凭投诉编号联系协会询问):
  * the words after which the contact goes, in brackets. Only after 请, 直接, 或 or 编号: the command's name (the 帮助 card's
- * 联系协会 button, 发送“联系协会”) is no such text. One already followed by its bracket is left as it is.
+ * 联系协会 button, 发送“联系协会”) is no such text. A text carrying the contact already is left as it is (withContact).
  */
-const SENT_TO_ASSOCIATION = /(?<=请|直接|或|编号)联系协会(?:管理员(?!（)|(?!管理员|（))/g;
+const SENT_TO_ASSOCIATION = /(?<=请|直接|或|编号)联系协会(?:管理员)?/g;
 
 /** `text` with the contact after each 联系协会; as it was when none is set. `escape` for card markdown (the contact was typed by a person). */
 export function withContact(text: string, contact: AssociationContact | undefined, escape = false): string {
@@ -31,6 +31,7 @@ export function withContact(text: string, contact: AssociationContact | undefine
   const shown = escape ? escapeText(phrase, false) : phrase;
   // rewritten once already (a late answer's card, then as the outbox sends it): a contact naming 请联系协会 is not put inside itself
   if (text.includes(shown)) return text;
+  // a bracket of the text's own after it (请联系协会（第二十一条…）) is no contact: the contact goes before it
   return text.replace(SENT_TO_ASSOCIATION, (m) => `${m}${shown}`);
 }
 

@@ -22,6 +22,10 @@ describe('协会联系方式 after 请联系协会', () => {
     expect(withContact(text, undefined)).toBe(text);
     expect(withContact('请告诉协会管理员', contact)).toBe('请告诉协会管理员');
     expect(withContact('请本班组的班组长办理，或联系协会。', { name: '秘书处', phone: '020-12345678' })).toBe('请本班组的班组长办理，或联系协会（秘书处，电话 020-12345678）。');
+    // a bracket of the text's own after it is no contact: the contact goes before it
+    expect(withContact('请核实情况并整改；如有异议，请联系协会（第二十一条：接受社会各界的监督）。', { name: '秘书处', phone: '020-12345678' })).toBe(
+      '请核实情况并整改；如有异议，请联系协会（秘书处，电话 020-12345678）（第二十一条：接受社会各界的监督）。',
+    );
     // the command's name is no such text
     expect(withContact('发送“联系协会”查看协会的联系方式', contact)).toBe('发送“联系协会”查看协会的联系方式');
   });
