@@ -123,11 +123,13 @@ async function complaintOfWebForm(db: Db, formKey: string): Promise<{ reference:
  * contact they left; with none left nobody can, and they may ask the association, quoting the reference. The bot holds
  * no telephone number of the association, so the association is named.
  */
-export function outcomeTold(contact: string | null | undefined): string {
+export function outcomeTold(contact: string | null | undefined, association?: AssociationContact): string {
   const left = contact?.trim();
+  // 协会联系方式 once an administrator set it (管理 → 协会联系方式): how to ask
+  const reach = association ? `广东省市政行业协会（${contactPhrase(association)}）` : '广东省市政行业协会';
   return left
-    ? `协会核查后，将通过你留下的联系方式（${clipText(left, 40)}）告知处理结果；如需询问，请联系广东省市政行业协会并提供投诉编号。`
-    : '你没有留下联系方式，协会核查后无法告知你处理结果；如想了解结果，请联系广东省市政行业协会并提供投诉编号。';
+    ? `协会核查后，将通过你留下的联系方式（${clipText(left, 40)}）告知处理结果；如需询问，请联系${reach}并提供投诉编号。`
+    : `你没有留下联系方式，协会核查后无法告知你处理结果；如想了解结果，请联系${reach}并提供投诉编号。`;
 }
 
 /** The contact field's hint on the public page: what the contact is for there, where no Feishu notice follows. */
@@ -231,7 +233,9 @@ export function mountComplaintRoutes(router: Router, deps: RouteDeps): void {
     // answered with the page unless the sender asks for JSON (curl --data-urlencode -H 'accept: application/json')
     const fromPage = formBody && ctx.accepts('html', 'json') !== 'json';
     const typed = new URLSearchParams(formBody ? raw : '');
-    const answer = fromPage ? pageAnswer(typed, await contactForPage(deps)) : jsonAnswer;
+    // 协会联系方式 for the page and for the outcome's line the page's script shows
+    const association = await contactForPage(deps);
+    const answer = fromPage ? pageAnswer(typed, association) : jsonAnswer;
     // percent-escapes are read as UTF-8 (the page is UTF-8, so a browser sends that): bytes of another encoding come out
     // as U+FFFD, and a complaint stored so is lost while its sender is told it was taken
     if (formBody && [...typed.values()].some((v) => v.includes('\uFFFD')) && !/%EF%BF%BD/i.test(raw)) {
@@ -286,16 +290,19 @@ export function mountComplaintRoutes(router: Router, deps: RouteDeps): void {
       // a post that brought a token gets a fresh one for the page's next complaint (its script puts it in the form)
       // the page (its script, or the form without it) says how the outcome will be told; another program calling the API
       // without the page's token gets the answer it always got
-      return answer(ctx, 201, { reference: complaint.reference, team: { name: team.name, code: team.code }, ...(token ? { outcome: outcomeTold(complaint.contact), [FORM_TOKEN_FIELD]: newFormToken() } : {}) });
+      return answer(ctx, 201, { reference: complaint.reference, team: { name: team.name, code: team.code }, ...(token ? { outcome: outcomeTold(complaint.contact, association), [FORM_TOKEN_FIELD]: newFormToken() } : {}) });
     } catch (err) {
       if (err instanceof FormSentBefore) {
         // the same page's complaint again: its reference, which the first answer may never have brought
         const first = token ? await complaintOfWebForm(deps.database.db, webFormKey(token)) : undefined;
         const msg = '这份投诉已经提交过，无需重复提交。';
         if (fromPage) {
-          return page(ctx, 200, {}, first ? { kind: 'ok', text: `${msg}被投诉班组：${first.team.name}。投诉编号：`, reference: first.reference, outcome: outcomeTold(first.contact) } : { kind: 'ok', text: `${msg}投诉编号见提交后显示的页面。` });
+          const notice: PageNotice = first
+            ? { kind: 'ok', text: `${msg}被投诉班组：${first.team.name}。投诉编号：`, reference: first.reference, outcome: outcomeTold(first.contact, association) }
+            : { kind: 'ok', text: `${msg}投诉编号见提交后显示的页面。` };
+          return page(ctx, 200, {}, notice, undefined, association);
         }
-        return answer(ctx, 200, { msg, ...(first ? { reference: first.reference, team: first.team, outcome: outcomeTold(first.contact) } : {}), [FORM_TOKEN_FIELD]: newFormToken() });
+        return answer(ctx, 200, { msg, ...(first ? { reference: first.reference, team: first.team, outcome: outcomeTold(first.contact, association) } : {}), [FORM_TOKEN_FIELD]: newFormToken() });
       }
       if (err instanceof RateLimited) {
         const minutes = Math.max(1, Math.ceil(err.retryAfterMs / 60_000));

@@ -147,6 +147,16 @@ describe('协会联系方式', () => {
     expect(String(lastTo(h, VISITOR).content.text ?? JSON.stringify(lastTo(h, VISITOR).content))).toContain(`请联系协会管理员${PHRASE}`);
     const page = await (await fetch(`${h.app.url}/complaints/new`)).text();
     expect(page).toContain('<p id="association-contact">协会联系方式：协会秘书处 张三，电话 020-12345678</p>');
+    // a complaint from the page: how to ask about its outcome names the contact; the page answering a repeat shows it too
+    const token = /name="form_token" value="([^"]+)"/.exec(page)![1];
+    const sent = new URLSearchParams({ team: '联系测试班', content: '路面坑洼，雨天积水。', contact: '', form_token: token }).toString();
+    const post = () => fetch(`${h.app.url}/api/complaints`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: sent }).then((r) => r.text());
+    const taken = await post();
+    expect(taken).toContain(`如想了解结果，请联系广东省市政行业协会${PHRASE}并提供投诉编号。`);
+    const repeat = await post();
+    expect(repeat).toContain('这份投诉已经提交过');
+    expect(repeat).toContain(`请联系广东省市政行业协会${PHRASE}并提供投诉编号`);
+    expect(repeat).toContain('<p id="association-contact">协会联系方式：协会秘书处 张三，电话 020-12345678</p>');
   });
 
   it('markdown and HTML typed into it are shown literally, in cards and on the page', async () => {
