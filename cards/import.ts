@@ -252,7 +252,7 @@ export function teamsImportedCard(list: ImportedTeam[]): Card {
     template: noContact.length ? 'orange' : 'green',
     elements: [
       markdown(
-        md`${list.length > 1 ? `以下 ${list.length} 个班组` : '你的班组'}已由协会导入，编号和注册日期沿用原来的；今后的注册信息、申报、评审和通知都在这里办理。\n${mdJoin(list.slice(0, TEAMS_SHOWN).map(line), '\n')}${list.length > TEAMS_SHOWN ? `\n等 ${list.length} 个班组。` : ''}`,
+        md`${list.length > 1 ? `以下 ${list.length} 个班组` : '你的班组'}已由协会导入，编号和注册日期如下（名册中已有编号的沿用原编号，没有编号的由协会新分配）；今后的注册信息、申报、评审和通知都在这里办理。\n${mdJoin(list.slice(0, TEAMS_SHOWN).map(line), '\n')}${list.length > TEAMS_SHOWN ? `\n等 ${list.length} 个班组。` : ''}`,
       ),
       ...(noContact.length
         ? [

@@ -265,6 +265,8 @@ describe('importing an association’s teams, experts and honours from a workboo
     expect(await h.db.db.select().from(people).where(eq(people.openId, `pending:m:${leaderMobile(195)}`))).toEqual([]);
     const texts = h.fake.messages.filter((m) => m.receiveId === newcomer.openId).map((m) => cardText(m.content));
     expect(texts.some((t) => t.includes('班组已转入本机器人管理') && t.includes('养护195班'))).toBe(true);
+    // a code the association gave at the import is not said to be the team's old one
+    expect(texts.filter((t) => t.includes('转入')).every((t) => !t.includes('编号和注册日期沿用原来的') && t.includes('没有编号的由协会新分配'))).toBe(true);
     expect(texts.some((t) => t.includes('养护195班') && !t.includes('转入'))).toBe(true);
     // the same workbook still changes nothing: the link is remembered
     const msg = await sendWorkbook(ADMIN, workbook);
