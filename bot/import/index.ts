@@ -6,7 +6,7 @@ const admin = ['admin'] as const;
 const onImport = values({ importId: id });
 
 /** The labels of 导入's buttons and card, and how an administrator asks for it (下载导入模板, 批量导入, 怎么导入). */
-const IMPORT_TYPED = ['下载导入模板', '导入模板', '批量导入', '怎么导入', '如何导入', '导入班组、专家和荣誉', 'import template', 'download import template', 'download template'];
+const IMPORT_TYPED = ['下载导入模板', '导入模板', '下载导入模版', '导入模版', '下载模板', '下载模版', '批量导入', '怎么导入', '如何导入', '导入班组、专家和荣誉', 'import template', 'download import template', 'download template'];
 /** What 导入 may name as what is imported (导入班组名单, 导入 专家, import teams): the guide all the same. */
 const IMPORT_OBJECTS =
   /^(?:(?:班组|专家|荣誉|单位)(?:[、，,和及与]?(?:班组|专家|荣誉|单位))*)?(?:的)?(?:名单|数据|信息|资料|工作簿|表格?|excel|文件)?$|^(?:the\s+)?(?:template|teams?|experts?|honou?rs?|workbook|list|data)$/;
@@ -31,7 +31,7 @@ export function register(bot: BotRegistry): void {
   bot.cardAction({ action: 'import.guide', roles: admin, value: noValue, run: showImportGuide });
   bot.cardAction({ action: 'import.template', roles: admin, value: noValue, run: sendTemplate, fast: sendTemplateFast });
   // 导出当前名册: the register in the template's form, to edit and send back (a double tap sends one file)
-  bot.command({ names: ['导出名册', 'export register'], objects: EXPORT_OBJECTS, roles: admin, run: sendRegisterCommand });
+  bot.command({ names: ['导出名册', '名册导出', 'export register'], objects: EXPORT_OBJECTS, roles: admin, run: sendRegisterCommand });
   bot.command({ names: ['导出', 'export'], objects: EXPORT_OBJECTS, roles: admin, run: sendRegisterCommand });
   bot.command({ names: ['导出', 'export'], objects: EXPORT_SHEETS, roles: admin, run: sendRegisterTyped });
   bot.cardAction({ action: 'import.export', roles: admin, value: noValue, run: sendRegister });

@@ -31,7 +31,7 @@ async function answerOf(who: string, text: string): Promise<string> {
   return m.msgType === 'text' ? String(m.content.text) : `[${m.content.header?.title?.content ?? ''}] ${cardText(m.content)}`;
 }
 
-const IMPORT_ASKED = ['下载导入模板', '导入模板', '导入班组', '批量导入', '怎么导入', '导入 班组名单', '我要导入班组名单', '导入专家名单', 'import template', '导入班组、专家和荣誉'];
+const IMPORT_ASKED = ['下载导入模板', '导入模板', '导入模版', '下载模板', '下载模版', '导入班组', '批量导入', '怎么导入', '导入 班组名单', '我要导入班组名单', '导入专家名单', 'import template', '导入班组、专家和荣誉'];
 
 describe('导入 typed in other words', () => {
   it.each(IMPORT_ASKED)('%j typed by an administrator opens 导入’s card, where 下载导入模板 is, and sends no template', async (text) => {

@@ -34,7 +34,7 @@ const REFUSED = '只有协会管理员可以使用此功能';
 
 describe('导出 naming the register’s sheets', () => {
   it('typed by an administrator: the register, each time', async () => {
-    const asked = ['导出专家名单', '导出班组和专家', '导出所有班组', '导出全部数据', '导出单位、班组、专家表', 'export experts', 'export all teams'];
+    const asked = ['导出专家名单', '导出班组和专家', '导出所有班组', '导出全部数据', '导出单位、班组、专家表', '名册导出', 'export experts', 'export all teams'];
     for (const [i, text] of asked.entries()) {
       clock.advance(20_000);
       await h.say(ADMIN, text);
