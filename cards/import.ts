@@ -211,7 +211,7 @@ export function importPreviewCard(d: ImportCardData, page = 0): Card {
           type: 'primary',
           name: 'import_confirm',
           value: { action: 'import.apply', importId: d.importId, ...(d.version ? { version: d.version } : {}) },
-          confirm: { title: '确认导入', text: `新增 ${d.add.length} 行、更新 ${d.update.length} 行，拒绝的 ${d.refused.length} 行不导入。` },
+          confirm: { title: '确认导入', text: `新增 ${d.add.length} 行、更新 ${d.update.length} 行${d.refused.length ? `，拒绝的 ${d.refused.length} 行不导入` : ''}。` },
         }),
       ]),
     );

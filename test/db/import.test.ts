@@ -301,4 +301,13 @@ describe('the preview card within Feishu’s limits', () => {
     }
     expect(seen.size).toBe(40);
   });
+
+  it('asks to confirm with the counts, naming refused rows only when there are some', () => {
+    const add = [{ sheet: 'teams' as const, row: 2, label: '新班组（某单位）' }];
+    const update = [{ sheet: 'teams' as const, row: 3, label: 'GDSZ-2024-0001 养护一班（某单位）（成员人数）' }];
+    const base = { importId: 9, fileName: 'a.xlsx', status: 'planned' as const, add, update, unchanged: { organizations: 0, teams: 0, experts: 0, honours: 0 }, pending: [] };
+    const confirmText = (c: unknown) => /"title":\{"tag":"plain_text","content":"确认导入"\},"text":\{"tag":"plain_text","content":"([^"]+)"/.exec(JSON.stringify(c))?.[1];
+    expect(confirmText(importPreviewCard({ ...base, refused: [] }, 0))).toBe('新增 1 行、更新 1 行。');
+    expect(confirmText(importPreviewCard({ ...base, refused: [{ sheet: 'teams' as const, row: 4, label: '班组', reason: '缺少注册日期' }] }, 0))).toBe('新增 1 行、更新 1 行，拒绝的 1 行不导入。');
+  });
 });
