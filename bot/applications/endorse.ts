@@ -29,8 +29,8 @@ import { hasRole } from '../../src/people.js';
 import { idFrom, idOrZero, millisOrAbsent, raw, sendPrivately, today } from '../respond.js';
 
 /** The applications waiting for the caller's confirmation, drawn as a list. */
-async function endorsementList(ctx: HandlerContext) {
-  const rows = await awaitingEndorsementBy(ctx.tx, ctx.actor.openId);
+async function endorsementList(ctx: HandlerContext, waiting?: Awaited<ReturnType<typeof awaitingEndorsementBy>>) {
+  const rows = waiting ?? (await awaitingEndorsementBy(ctx.tx, ctx.actor.openId));
   return endorsementListCard(rows.map((r) => summaryOf(r.application, r.team, r.organization, r.cycle.year)));
 }
 
@@ -57,8 +57,7 @@ export async function endorsementWordCommand(ctx: HandlerContext, msg: IncomingT
   if (!hasRole(ctx.actor, 'org_contact')) return false;
   const rows = await awaitingEndorsementBy(ctx.tx, ctx.actor.openId);
   if (!rows.length) return false;
-  const card = endorsementListCard(rows.map((r) => summaryOf(r.application, r.team, r.organization, r.cycle.year)));
-  await sendPrivately(ctx, msg, `endorse:list:${ctx.eventId}`, { card }, '待确认的申报');
+  await sendPrivately(ctx, msg, `endorse:list:${ctx.eventId}`, { card: await endorsementList(ctx, rows) }, '待确认的申报');
 }
 
 /** What someone who is nobody's contact is told for 待确认的申报: whose it is, and what to send instead. */
