@@ -233,9 +233,10 @@ export function mountComplaintRoutes(router: Router, deps: RouteDeps): void {
     // answered with the page unless the sender asks for JSON (curl --data-urlencode -H 'accept: application/json')
     const fromPage = formBody && ctx.accepts('html', 'json') !== 'json';
     const typed = new URLSearchParams(formBody ? raw : '');
-    // 协会联系方式 for the page and for the outcome's line the page's script shows
-    const association = await contactForPage(deps);
-    const answer = fromPage ? pageAnswer(typed, association) : jsonAnswer;
+    // 协会联系方式 for the page; for the outcome's line the page's script shows, read only once a complaint is answered
+    const shown = fromPage ? await contactForPage(deps) : undefined;
+    const association = async () => (fromPage ? shown : contactForPage(deps));
+    const answer = fromPage ? pageAnswer(typed, shown) : jsonAnswer;
     // percent-escapes are read as UTF-8 (the page is UTF-8, so a browser sends that): bytes of another encoding come out
     // as U+FFFD, and a complaint stored so is lost while its sender is told it was taken
     if (formBody && [...typed.values()].some((v) => v.includes('\uFFFD')) && !/%EF%BF%BD/i.test(raw)) {
@@ -290,7 +291,7 @@ export function mountComplaintRoutes(router: Router, deps: RouteDeps): void {
       // a post that brought a token gets a fresh one for the page's next complaint (its script puts it in the form)
       // the page (its script, or the form without it) says how the outcome will be told; another program calling the API
       // without the page's token gets the answer it always got
-      return answer(ctx, 201, { reference: complaint.reference, team: { name: team.name, code: team.code }, ...(token ? { outcome: outcomeTold(complaint.contact, association), [FORM_TOKEN_FIELD]: newFormToken() } : {}) });
+      return answer(ctx, 201, { reference: complaint.reference, team: { name: team.name, code: team.code }, ...(token ? { outcome: outcomeTold(complaint.contact, await association()), [FORM_TOKEN_FIELD]: newFormToken() } : {}) });
     } catch (err) {
       if (err instanceof FormSentBefore) {
         // the same page's complaint again: its reference, which the first answer may never have brought
@@ -298,11 +299,11 @@ export function mountComplaintRoutes(router: Router, deps: RouteDeps): void {
         const msg = '这份投诉已经提交过，无需重复提交。';
         if (fromPage) {
           const notice: PageNotice = first
-            ? { kind: 'ok', text: `${msg}被投诉班组：${first.team.name}。投诉编号：`, reference: first.reference, outcome: outcomeTold(first.contact, association) }
+            ? { kind: 'ok', text: `${msg}被投诉班组：${first.team.name}。投诉编号：`, reference: first.reference, outcome: outcomeTold(first.contact, shown) }
             : { kind: 'ok', text: `${msg}投诉编号见提交后显示的页面。` };
-          return page(ctx, 200, {}, notice, undefined, association);
+          return page(ctx, 200, {}, notice, undefined, shown);
         }
-        return answer(ctx, 200, { msg, ...(first ? { reference: first.reference, team: first.team, outcome: outcomeTold(first.contact, association) } : {}), [FORM_TOKEN_FIELD]: newFormToken() });
+        return answer(ctx, 200, { msg, ...(first ? { reference: first.reference, team: first.team, outcome: outcomeTold(first.contact, await association()) } : {}), [FORM_TOKEN_FIELD]: newFormToken() });
       }
       if (err instanceof RateLimited) {
         const minutes = Math.max(1, Math.ceil(err.retryAfterMs / 60_000));

@@ -157,6 +157,10 @@ describe('协会联系方式', () => {
     expect(repeat).toContain('这份投诉已经提交过');
     expect(repeat).toContain(`请联系广东省市政行业协会${PHRASE}并提供投诉编号`);
     expect(repeat).toContain('<p id="association-contact">协会联系方式：协会秘书处 张三，电话 020-12345678</p>');
+    // the page's script posts JSON with the token: the outcome line it shows names the contact too
+    const token2 = /name="form_token" value="([^"]+)"/.exec(await (await fetch(`${h.app.url}/complaints/new`)).text())![1];
+    const json = await fetch(`${h.app.url}/api/complaints`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ team: '联系测试班', content: '井盖松动。', form_token: token2 }) });
+    expect(((await json.json()) as { outcome: string }).outcome).toContain(`请联系广东省市政行业协会${PHRASE}并提供投诉编号`);
   });
 
   it('markdown and HTML typed into it are shown literally, in cards and on the page', async () => {
