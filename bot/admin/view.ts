@@ -11,14 +11,14 @@ import type { HandlerContext } from '../../src/handlers.js';
 import { formText, today } from '../respond.js';
 
 
-/** The admin card as the database has it now. */
-export async function adminCardFor(ctx: HandlerContext, lead?: string): Promise<Card> {
-  return adminCard({ ...(await adminOverview(ctx.tx, today(ctx))), ...(lead ? { lead } : {}) });
+/** The admin card as the database has it now; `lead`: what the click it answers did, above it. */
+export function adminCardFor(ctx: HandlerContext, lead?: string): Promise<Card> {
+  return adminCardOn(ctx.tx, today(ctx), lead);
 }
 
-/** The admin card as `tx` reads it on `now` (YYYY-MM-DD): a fast path's connection after its COMMIT. */
-export async function adminCardOn(tx: Db, now: string): Promise<Card> {
-  return adminCard(await adminOverview(tx, now));
+/** The admin card as `tx` reads it on `now` (YYYY-MM-DD): a fast path's connection after its COMMIT; `lead` above it. */
+export async function adminCardOn(tx: Db, now: string, lead?: string): Promise<Card> {
+  return adminCard({ ...(await adminOverview(tx, now)), ...(lead ? { lead } : {}) });
 }
 
 type FormValues = CycleFormData['values'];
