@@ -116,7 +116,7 @@ export const slowToast: CardResponse = { toast: { type: 'info', content: '正在
  * 秒内先以 HTTP 200 状态码响应该回调", https://open.feishu.cn/document/ukTMukTMukTM/uMDO1YjLzgTN24yM4UjN); a 500 shows the user
  * Feishu's own error code and nothing of what to do.
  */
-export const failedToast: CardResponse = { toast: { type: 'error', content: '出了点问题，这次操作可能没有完成：请稍后再试一次；若一再出现，请告诉协会管理员' } };
+export const failedToast: CardResponse = { toast: { type: 'error', content: '出了点问题，这次操作可能没有完成：请稍后再试一次；若一再出现，请联系协会管理员' } };
 
 /**
  * How long a card action may take before it is answered with `slowToast`: Feishu wants the callback's answer within
@@ -431,7 +431,8 @@ export class EventProcessor {
       if (!databaseUnreachable(err)) {
         log.error({ eventId: event_id, verb, err }, 'card action failed; answered with an error toast');
         metrics.eventsProcessed.inc({ type: 'card.action.trigger', outcome: 'failed' });
-        return failedToast;
+        // 请联系协会管理员 with how (协会联系方式 as this process last read it: the failed event's claim may not have)
+        return withContactInAnswer(failedToast, this.contact.current);
       }
       log.warn({ eventId: event_id, verb, err: errorText(err) }, 'card action: database unreachable; answered as unavailable');
       return unavailableToast;
@@ -498,7 +499,7 @@ export class EventProcessor {
     if (answer === duplicateToast) return;
     const toast = answer.toast?.content;
     const said = failed
-      ? '你刚才在卡片上的操作出了问题，可能没有完成。请稍后再试一次；若一再出现，请告诉协会管理员。'
+      ? '你刚才在卡片上的操作出了问题，可能没有完成。请稍后再试一次；若一再出现，请联系协会管理员。'
       : toast && (!answer.card || answer.toast?.type === 'error')
         ? answer.toast?.type === 'error'
           ? `你刚才在卡片上的操作没有完成：${toast}`

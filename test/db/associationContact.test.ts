@@ -8,6 +8,7 @@ import { testDatabaseKind } from '../support/db.js';
 import { ADMIN, type Harness, startHarness, startTestBot, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
 import { messageEvent, signedRequest } from '../support/larkEvents.js';
 import type { BotApp } from '../../src/app.js';
+import { noValue } from '../../bot/respond.js';
 
 /**
  * 协会联系方式: an administrator says once how the association is reached (管理 → 协会联系方式); anyone asks for it
@@ -163,6 +164,19 @@ describe('协会联系方式', () => {
     expect(((await json.json()) as { outcome: string }).outcome).toContain(`请联系广东省市政行业协会${PHRASE}并提供投诉编号`);
   });
 
+
+  it('set: a click that fails unexpectedly says whom to tell, with the contact', async () => {
+    h.app.registry.cardAction({
+      action: 'probe.fails',
+      roles: ['public'],
+      value: noValue,
+      run: async () => {
+        throw new Error('probe');
+      },
+    });
+    const failed = await h.click(VISITOR, { action: 'probe.fails' });
+    expect(failed.toast).toEqual({ type: 'error', content: `出了点问题，这次操作可能没有完成：请稍后再试一次；若一再出现，请联系协会管理员${PHRASE}` });
+  });
   it('markdown and HTML typed into it are shown literally, in cards and on the page', async () => {
     const typed = { contactName: '**秘书处** <b>李四</b> [链接](https://e.x)', contactPhone: '020-87654321', contactEmail: 'a_b*c@example.org', contactHours: '' };
     expect((await h.click(ADMIN, { action: 'association.contactSave' }, typed)).toast.type).toBe('success');
