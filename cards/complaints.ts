@@ -46,10 +46,14 @@ export interface TitleView {
   required: number;
   /** The years of every title a pending run is against (titlesOfRun), which 撤销 revokes and 保留 keeps together. */
   runYears?: number[];
+  /** The years of every title held (heldTitles), when more than one: a team awarded again holds them all. */
+  heldYears?: number[];
 }
 
 /** “2026、2027”: the titles a revocation alert's decision takes. */
 const runYearsText = (title: TitleView) => (title.runYears?.length ? title.runYears : [title.year]).join('、');
+/** Every title held (2025、2026), not only the oldest the run counts from: the newest is at stake too. */
+const heldYearsText = (title: TitleView) => (title.heldYears?.length ? title.heldYears : [title.year]).join('、');
 
 export type { FormError } from './forms.js';
 
@@ -79,7 +83,7 @@ function titleLine(title: TitleView | undefined): Element[] {
   if (!title) return [];
   return [
     note(
-      md`第二十二条：获得称号的班组连续出现顾客对质量不满意的投诉时，授予部门酌情考虑撤销称号。该班组持有 ${title.year} 年度称号，目前连续成立的投诉 ${title.run} 次；协会规定：连续 ${title.required} 次成立时提醒管理员决定。`,
+      md`第二十二条：获得称号的班组连续出现顾客对质量不满意的投诉时，授予部门酌情考虑撤销称号。该班组持有 ${heldYearsText(title)} 年度称号，目前连续成立的投诉 ${title.run} 次；协会规定：连续 ${title.required} 次成立时提醒管理员决定。`,
     ),
   ];
 }
@@ -436,7 +440,7 @@ export function complaintUpheldNoticeCard(c: ComplaintSummary, title?: TitleView
       ...(title
         ? [
             note(
-              md`第二十二条：获得称号的班组连续出现顾客对质量不满意的投诉时，授予部门酌情考虑撤销称号。本班组持有 ${title.year} 年度称号，目前连续成立的投诉 ${title.run} 次；协会规定：连续 ${title.required} 次成立时由协会决定是否撤销。`,
+              md`第二十二条：获得称号的班组连续出现顾客对质量不满意的投诉时，授予部门酌情考虑撤销称号。本班组持有 ${heldYearsText(title)} 年度称号，目前连续成立的投诉 ${title.run} 次；协会规定：连续 ${title.required} 次成立时由协会决定是否撤销。`,
             ),
           ]
         : []),

@@ -1129,7 +1129,7 @@ export async function titleStatus(tx: Db, teamId: number): Promise<TitleStatus |
   return {
     honour,
     held,
-    view: { honourId: honour.id, year: honour.year, run: run.run, required, ...(runYears && runYears.length > 1 ? { runYears } : {}) },
+    view: { honourId: honour.id, year: honour.year, run: run.run, required, ...(runYears && runYears.length > 1 ? { runYears } : {}), ...(held.length > 1 ? { heldYears: held.map((h) => h.year) } : {}) },
     runStart: run.run ? run.start?.id : undefined,
     runStartAt: run.run ? run.start?.createdAt : undefined,
     history: since.slice(-10),

@@ -121,7 +121,7 @@ export interface FastComplaintDecision extends Who {
 /** What the answer card is drawn from: the complaint as committed, with its team, and the title's run after it. */
 export interface ComplaintDecisionDone {
   found: NonNullable<Awaited<ReturnType<typeof getComplaint>>>;
-  title?: { honourId: number; year: number; run: number; required: number };
+  title?: { honourId: number; year: number; run: number; required: number; heldYears?: number[] };
   queued: number;
 }
 
@@ -206,11 +206,12 @@ select coalesce((select ok from verdict), false) as ok,
   (select count(*) from audited)::int as audited,
   (select id from title) as honour_id,
   (select year from title) as year,
+  (select array_agg(year order by year) from held) as held_years,
   (select n from run) as run,
   (select n from required) as required,
   ${racedSql('changed')}`;
 
-type DecisionOutcome = { ok: boolean; changed: boolean; queued: number; honour_id: number | null; year: number | null; run: number; required: number | null };
+type DecisionOutcome = { ok: boolean; changed: boolean; queued: number; honour_id: number | null; year: number | null; held_years: number[] | null; run: number; required: number | null };
 
 /** The decision made and answered from what was committed; undefined (nothing written) for the ordinary path to run, always so on PGlite. */
 export async function fastDecideComplaint(database: Database, event: FastComplaintDecision): Promise<ComplaintDecisionDone | undefined> {
@@ -256,7 +257,8 @@ export async function fastDecideComplaint(database: Database, event: FastComplai
   }
   const row = outcome[0];
   if (!row?.changed || !found) return undefined;
-  const title = row.honour_id !== null && row.year !== null && row.required !== null ? { honourId: row.honour_id, year: row.year, run: row.run, required: row.required } : undefined;
+  const heldYears = row.held_years && row.held_years.length > 1 ? { heldYears: row.held_years } : {};
+  const title = row.honour_id !== null && row.year !== null && row.required !== null ? { honourId: row.honour_id, year: row.year, run: row.run, required: row.required, ...heldYears } : undefined;
   return { found, title, queued: row.queued };
 }
 

@@ -101,6 +101,20 @@ describe('第二十二条 across years', () => {
     expect(again.toast.content).toContain('决定保留');
   });
 
+  it('a complaint against a team holding two titles names both, on the administrator’s card and in the leader’s notice', async () => {
+    const { team, c28 } = await titleHolder();
+    await awardAgain(team.id, c28.id);
+    h.clock.set(new Date('2028-09-10T09:00:00+08:00'));
+    const [c] = await h.db.db.insert(complaints).values({ reference: 'TS-2028-9001', teamId: team.id, content: '路面修补质量差', channel: 'web', status: 'open', createdAt: new Date('2028-09-01T02:00:00Z') }).returning();
+    const upheld = await h.click(ADMIN, { action: 'complaint.uphold', complaintId: c.id }, { note: '经核实属实' });
+    expect(upheld.toast.type).toBe('success');
+    // the newest title is at stake too: naming only the oldest (2027) hid it
+    expect(cardText(upheld.card.data)).toContain('该班组持有 2027、2028 年度称号，目前连续成立的投诉 1 次');
+    await h.drain();
+    const notice = h.fake.messages.filter((m) => m.receiveId === LA).map((m) => cardText(m.content)).find((t) => t.includes('认定**成立**') || t.includes('认定成立'));
+    expect(notice).toContain('本班组持有 2027、2028 年度称号，目前连续成立的投诉 1 次');
+  });
+
   it('a team holding two titles through the run loses both when it is revoked', async () => {
     const { team, h27, c28 } = await titleHolder();
     await awardAgain(team.id, c28.id);
