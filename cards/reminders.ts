@@ -263,7 +263,17 @@ export function scoringDeadlineGroupCard(opts: { year: number; deadline: string;
 }
 
 /** 第十九条: the review meeting ahead, to the admin group or to an accepted applicant. */
-export function reviewMeetingCard(opts: { year: number; date: string; daysLeft: number; audience: 'admin' | 'applicant'; team?: ReminderTeam; teams?: ReminderTeam[]; accepted?: number }): Card {
+export function reviewMeetingCard(opts: {
+  year: number;
+  date: string;
+  daysLeft: number;
+  audience: 'admin' | 'applicant';
+  team?: ReminderTeam;
+  teams?: ReminderTeam[];
+  accepted?: number;
+  /** To the administrators: what the year still waits for from them before the meeting (截止申报, 分配专家, the experts' sheets, 汇总). */
+  due?: string;
+}): Card {
   // an applicant leading several accepted teams hears of them all in one card
   const teams = opts.teams ?? (opts.team ? [opts.team] : []);
   const named = mdJoin(teams.map((t) => md`**${t.name}**（${t.code}）`), '、');
@@ -275,7 +285,11 @@ export function reviewMeetingCard(opts: { year: number; date: string; daysLeft: 
     title: `评审会${when(opts.daysLeft)}举行`,
     subtitle: `${opts.year} 年度质量信得过班组评审`,
     template: 'violet',
-    elements: [markdown(body), note('第十九条：成果评审交流活动每年一次。具体安排以协会通知为准。')],
+    elements: [
+      markdown(body),
+      ...(opts.due ? [markdown(md`**评审会前尚需**：${opts.due}`), buttonRow([button({ text: '协会管理', type: 'primary', value: { action: 'admin.menu' } })])] : []),
+      note('第十九条：成果评审交流活动每年一次。具体安排以协会通知为准。'),
+    ],
   });
 }
 

@@ -377,6 +377,23 @@ export function scoringGroupReminderRenderer(db: Db, day: SendDay): CardRenderer
 }
 
 /**
+ * What the year still waits for from the administrators before its review meeting, as it stands on the day of sending:
+ * a year left 申报中 after its deadline has no scores to meet over (截止申报 first), a scoring year its experts or the
+ * 汇总. Undefined when nothing is due from them (a year summed waits only for the meeting).
+ */
+function dueBeforeMeeting(cycle: CycleRow, today: string, accepted: number, tasks: { given: number; pending: number } | undefined): string | undefined {
+  if (cycle.status === 'open') {
+    return today > cycle.applicationDeadline
+      ? `申报已于 ${formatDateZh(cycle.applicationDeadline)} 截止，但尚未点“截止申报”，专家还不能评分：请在“管理”中点“截止申报”，随后分配专家。`
+      : `申报 ${formatDateZh(cycle.applicationDeadline)} 截止；届时请在“管理”中点“截止申报”并分配专家，专家评分后才能评审。`;
+  }
+  if (cycle.status !== 'scoring') return undefined;
+  if (!tasks?.given) return accepted ? `已受理的 ${accepted} 份申报尚未分配专家：请在“管理”中点“分配专家”。` : undefined;
+  if (tasks.pending) return `尚有 ${tasks.pending} 份评分未提交（评分截止 ${formatDateZh(cycle.scoringDeadline)}）。`;
+  return '评分已全部提交：请在“管理”中点“结束评分并汇总”。';
+}
+
+/**
  * The review meeting (第十九条), drawn from the cycle as it is when sent: its date and the days left then, and
  * for the admin group the applications accepted by then. Not true any more, and dropped: the cycle's results
  * published (the reminders job reminds only while a cycle runs), the meeting day passed, or (a guard) the
@@ -393,6 +410,20 @@ export function reviewMeetingReminderRenderer(db: Db, day: SendDay): CardRendere
           .select({ cycleId: applications.cycleId, n: sql<number>`count(*)::int` })
           .from(applications)
           .where(and(inArray(applications.cycleId, cycleIds), notInArray(applications.status, notYetAccepted)))
+          .groupBy(applications.cycleId)
+      : [];
+    // what the administrators still have to do before the meeting, in a year still taking applications or scoring
+    const scoringIds = [...byCycle.values()].filter((c) => c.status === 'scoring').map((c) => c.id);
+    const taskCounts = scoringIds.length && specs.some((s) => s.audience !== 'applicant')
+      ? await db
+          .select({
+            cycleId: applications.cycleId,
+            given: sql<number>`count(*)::int`,
+            pending: sql<number>`(count(*) filter (where ${assignments.status} = 'assigned'))::int`,
+          })
+          .from(assignments)
+          .innerJoin(applications, eq(applications.id, assignments.applicationId))
+          .where(inArray(applications.cycleId, scoringIds))
           .groupBy(applications.cycleId)
       : [];
     const teamIds = [...new Set(specs.filter((s) => s.audience === 'applicant').flatMap((s) => idsOf(s.teamIds ?? s.teamId)))];
@@ -414,7 +445,8 @@ export function reviewMeetingReminderRenderer(db: Db, day: SendDay): CardRendere
       if (spec.audience !== 'applicant') {
         if (unbound[i]) return { drop: unbound[i] };
         const accepted = Number(acceptedCounts.find((c) => c.cycleId === cycle.id)?.n ?? 0);
-        return safely('评审会提醒', () => ({ card: reviewMeetingCard({ ...meeting, audience: 'admin', accepted }) }));
+        const due = dueBeforeMeeting(cycle, today, accepted, taskCounts.find((c) => c.cycleId === cycle.id));
+        return safely('评审会提醒', () => ({ card: reviewMeetingCard({ ...meeting, audience: 'admin', accepted, due }) }));
       }
       // each team listed (one, as queued before; each the leader leads, since): those still accepted and led by the receiver
       const shown: ReminderTeam[] = [];

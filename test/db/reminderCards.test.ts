@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { and, asc, eq, inArray, like, sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { applyDeadlineCard, reviewMeetingCard, scoringDeadlineCard } from '../../cards/reminders.js';
-import { applications, assignments, auditLog, cycles, outbox, teams } from '../../db/schema.js';
+import { applications, assignments, auditLog, cycles, outbox, people, teams } from '../../db/schema.js';
 import { seedLargeCycle } from '../../scripts/benchLargeCycle.js';
 import { ManualClock } from '../../src/clock.js';
 import { scheduledJob } from '../../src/jobs/index.js';
@@ -22,6 +22,7 @@ import { messageUuid } from '../../src/outbox.js';
 import { testDispatcher } from '../support/dispatchers.js';
 import { ADMIN, type Harness, startHarness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
 import { cardActionEvent } from '../support/larkEvents.js';
+import { cardActions, cardText } from '../support/cards.js';
 
 /**
  * The application and scoring reminders queue `{ kind, cycleId, … }` and are drawn when they are sent: a
@@ -259,6 +260,8 @@ describe('review meeting reminders (第十九条) drawn when they are sent', () 
     return { fx, accepted: apps.slice(0, -1).map((a) => teamOf(a.teamId)), leaders, notYet };
   }
   const adminKey = (offset: number) => `remind:review-meeting:2030:T-${offset}:user:${ADMIN}`;
+  /** What the administrators' card says is still due in the seeded scoring year (no expert given yet). */
+  const expertsDue = (accepted: number) => `已受理的 ${accepted} 份申报尚未分配专家：请在“管理”中点“分配专家”。`;
 
   it('queues small rows; when nothing changed, sends the cards the job used to queue whole', async () => {
     const { fx, accepted, leaders } = await claimMeetingReminders();
@@ -271,7 +274,7 @@ describe('review meeting reminders (第十九条) drawn when they are sent', () 
 
     await h.app.dispatcher.drain(60_000);
     const meeting = { year: 2030, date: '2030-07-15', daysLeft: 14 };
-    expect(sentTo(adminKey(14))[0].content).toEqual(json(reviewMeetingCard({ ...meeting, audience: 'admin', accepted: APPS - 1 })));
+    expect(sentTo(adminKey(14))[0].content).toEqual(json(reviewMeetingCard({ ...meeting, audience: 'admin', accepted: APPS - 1, due: expertsDue(APPS - 1) })));
     accepted.forEach((t, i) => expect(sentTo(`${period}person-${leaders[i]}`)[0].content).toEqual(json(reviewMeetingCard({ ...meeting, audience: 'applicant', team: t }))));
     expect((await rowsLike(period)).every((r) => r.status === 'sent')).toBe(true);
   });
@@ -282,8 +285,40 @@ describe('review meeting reminders (第十九条) drawn when they are sent', () 
     await db().update(applications).set({ status: 'accepted' }).where(eq(applications.id, notYet.id));
     await h.app.dispatcher.drain(60_000);
     const meeting = { year: 2030, date: '2030-07-22', daysLeft: 21 };
-    expect(sentTo(adminKey(14))[0].content).toEqual(json(reviewMeetingCard({ ...meeting, audience: 'admin', accepted: APPS })));
+    expect(sentTo(adminKey(14))[0].content).toEqual(json(reviewMeetingCard({ ...meeting, audience: 'admin', accepted: APPS, due: expertsDue(APPS) })));
     accepted.forEach((t, i) => expect(sentTo(`remind:review-meeting:2030:T-14:person-${leaders[i]}`)[0].content).toEqual(json(reviewMeetingCard({ ...meeting, audience: 'applicant', team: t }))));
+  });
+
+  it('to the administrators, what the year still waits for from them: 截止申报 in a year left 申报中, 分配专家, the sheets, 汇总; nothing once summed', async () => {
+    const { fx } = await claimMeetingReminders();
+    const render = reviewMeetingReminderRenderer(db(), sendDay());
+    const admin = [{ kind: REVIEW_MEETING_REMINDER, cycleId: fx.cycleId, audience: 'admin' }];
+    const shown = async () => {
+      const [drawn] = await render(admin);
+      expect(drawn).toHaveProperty('card');
+      return cardText((drawn as { card: object }).card);
+    };
+    // scoring, no expert given yet
+    expect(await shown()).toContain(expertsDue(APPS - 1));
+    expect(cardActions((await render(admin))[0] as never)).toContainEqual({ action: 'admin.menu' });
+    // every accepted application given to an expert, none scored
+    const [expert] = await db().select({ openId: people.openId }).from(people).where(sql`'expert' = any(${people.roles})`).limit(1);
+    const given = await db().select({ id: applications.id }).from(applications).where(and(eq(applications.cycleId, fx.cycleId), eq(applications.status, 'accepted')));
+    expect(given).toHaveLength(APPS - 1);
+    await db().insert(assignments).values(given.map((a) => ({ applicationId: a.id, expertOpenId: expert.openId, status: 'assigned' })));
+    expect(await shown()).toContain(`尚有 ${APPS - 1} 份评分未提交（评分截止 2030年6月30日）。`);
+    // every sheet in: 汇总 is what is due
+    await db().update(assignments).set({ status: 'submitted' });
+    expect(await shown()).toContain('评分已全部提交：请在“管理”中点“结束评分并汇总”。');
+    // a year whose deadline passed without 截止申报: no expert can score, so the meeting has nothing to meet over
+    await db().update(cycles).set({ status: 'open' }).where(eq(cycles.id, fx.cycleId));
+    const [c] = await db().select().from(cycles).where(eq(cycles.id, fx.cycleId));
+    expect(c.applicationDeadline < '2030-07-01').toBe(true);
+    expect(await shown()).toContain('尚未点“截止申报”，专家还不能评分：请在“管理”中点“截止申报”，随后分配专家。');
+    // summed: only the meeting, no button
+    await db().update(cycles).set({ status: 'closed' }).where(eq(cycles.id, fx.cycleId));
+    expect(await shown()).not.toContain('评审会前尚需');
+    expect(cardActions((await render(admin))[0] as never)).toEqual([]);
   });
 
   it('results published before they go out: every row is dropped with the reason; a meeting already held is not announced', async () => {
