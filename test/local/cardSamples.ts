@@ -552,6 +552,7 @@ export const cardSamples: Record<string, Sample> = {
   ],
   'reminders.reviewMeetingCard': () => [
     reminders.reviewMeetingCard({ year: 2026, date: '2026-07-15', daysLeft: 7, audience: 'admin', accepted: 12 }),
+    reminders.reviewMeetingCard({ year: 2026, date: '2026-07-15', daysLeft: 7, audience: 'admin', accepted: 12, due: '申报已于 2026年5月31日 截止，但尚未点“截止申报”，专家还不能评分：请在“管理”中点“截止申报”，随后分配专家。' }),
     reminders.reviewMeetingCard({ year: 2026, date: '2026-07-15', daysLeft: 1, audience: 'applicant', team }),
     reminders.reviewMeetingCard({ year: 2026, date: '2026-07-15', daysLeft: 3, audience: 'applicant', teams: [team, { id: 2, name: '桥梁检测二组', code: 'GDSZ-2026-0002' }] }),
   ],
