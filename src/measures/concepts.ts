@@ -210,8 +210,11 @@ export const ASKED_TITLE_LASTS = new RegExp(
 const ASKED_APPLY_AGAIN = new RegExp(
   `^(?![^]*(?:${REVOKED}|事故|起方可|revok|revoc|stripped|lost (?:the |its |our |a )?title))[^]*(?:` +
     '(?:再|重新|重复|多次)次?(?:申报|申请|报名|报|参评|评选)|(?:明年|下一?年|来年|第二年)(?:还|再|也|仍)|' +
-    '(?:没评上|未评上|没选上|落选|没通过|未通过|报过|申报过|参评过|评过)[^。？?]{0,10}(?:申报|申请|报名|报|参评|评选)' +
-    '|\\b(?:reapply|re-apply|apply again|try again|again next year)\\b|\\bhow many times\\b.{0,20}\\bapply|\\bapply\\b.{0,20}\\bhow many times|\\bapply (?:more than once|every year|each year)\\b)',
+    '(?:没评上|未评上|没选上|落选|没通过|未通过|报过|申报过|参评过|评过)[^。？?]{0,10}(?:申报|申请|报名|报|参评|评选)|' +
+    // after a title too (我们去年评上了今年还能申报吗, 获得称号的班组今年还能参评吗): the review is each year's
+    '(?:评上|选上|获奖|得奖|获评|(?:获得|拿到|得到|有了|已有)称号)[^。？?]{0,12}(?:还|再|又|仍)[^。？?]{0,6}(?:申报|申请|报名|报|参评|评选)|' +
+    '(?:去年|上一?年|前年|往年|上次|上届)[^。？?]{0,12}(?:今年|本年度?|这一?年|这次)(?:还|再|又|也)[^。？?]{0,6}(?:申报|申请|报名|报|参评|评选)' +
+    '|\\b(?:reapply|re-apply|apply again|try again|again next year)\\b|\\b(?:won|awarded|got (?:the|a|our) title|received (?:the|a|our) title|were rated)\\b.{0,40}\\b(?:apply|take part)\\b|\\bhow many times\\b.{0,20}\\bapply|\\bapply\\b.{0,20}\\bhow many times|\\bapply (?:more than once|every year|each year)\\b)',
   'i',
 );
 
@@ -259,7 +262,8 @@ export const ASKED_AS: readonly (readonly [asked: RegExp, measures: string])[] =
   [ASKED_REVIEW_COUNT, '每年一次'],
   [ASKED_HOW_OFTEN_MAY_COMPLAIN, '接受社会各界的监督'],
   [ASKED_TITLE_LASTS, '年度 荣誉'],
-  [ASKED_APPLY_AGAIN, '每年一次'],
+  // 评审交流: a team that won asks it with 评上 or 称号 in it, which are 第二十条's words
+  [ASKED_APPLY_AGAIN, '每年一次 评审交流活动'],
   [ASKED_RECOMMEND_SHARE, '择优推荐'],
   [ASKED_TO_COMPLAIN, '接受社会各界的监督'],
   [ASKED_TRAINING_LEVEL, '培训率 考试合格率'],
