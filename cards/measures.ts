@@ -151,12 +151,20 @@ export interface OwnApplication {
   state: string;
 }
 
+/**
+ * A complaint against the asker's own team (被投诉了会怎么样, 投诉会影响我们的称号吗, what happens if we are complained about):
+ * answered with what a run of upheld complaints does (COMPLAINT_RUN), not with how to make one.
+ */
+const COMPLAINED_ABOUT =
+  /被(?:人|顾客|客户|业主|用户|群众|市民)?(?:投诉|举报)|(?:投诉|举报)[^。？?]{0,10}(?:影响|后果|会怎么?样(?!处理)|会不会被|会被(?:撤|取消|摘))|\b(?:we|i|us|our team|my team|a team|the team|team)\b.{0,20}\b(?:are|were|is|was|get|gets|got|been|be)\s+complained\b|\bcomplained (?:about|against|of)\s+(?:us|our|my)\b|\bcomplaints?\b.{0,30}\b(?:affect|impact|consequence|mean for)|\b(?:affect|impact)\b.{0,30}\bcomplaints?\b|\b(?:lose|losing|lost)\b.{0,40}\bcomplain/i;
+
 /** A question about complaining (第二十一、二十二条), and what to send to make one. */
 const COMPLAINING: NextStep = {
   // 反映 only as telling of a problem (src/measures/concepts.ts ASKED_TO_COMPLAIN): QC小组活动能反映班组的水平 is no complaint
   asked: /投诉|举报|(?:我|想|要)(?:要|想)?反映|反映(?:一下|个)?(?:问题|情况)|向[^。？?]{0,6}反映|反映[^。？?]{0,8}(?:质量差|质量问题|问题|太差)|质量(?:太|很|特别|非常)?(?:差|烂)|complain/i,
   zh: '**怎么投诉**：发送“投诉 班组名称或编号”填写投诉表（也可使用协会的网上投诉页面）；协会核查后认定是否成立，在飞书中投诉的会收到处理结果（第二十一条）。',
   en: '**To complain**: send “投诉 <team name or code>” (complain) and fill in the form, or use the association’s web form; the association checks it and decides whether it is upheld.',
+  unless: COMPLAINED_ABOUT,
 };
 
 /** A question about the score a title takes: the threshold is the year's setting, not an article. */
@@ -178,7 +186,7 @@ const EXPERTS: NextStep = {
  * the year's setting 连续成立投诉提醒次数 (src/cycles.ts, default 2), after which the association decides.
  */
 const COMPLAINT_RUN: NextStep = {
-  asked: /(?:投诉|举报)[^。？?]{0,10}(?:几|多少)次|(?:几|多少)次[^。？?]{0,6}(?:投诉|举报)|连续投诉|\bhow many complaints\b|\bcomplaints?\b.{0,40}\bhow many\b/i,
+  asked: new RegExp(`(?:投诉|举报)[^。？?]{0,10}(?:几|多少)次|(?:几|多少)次[^。？?]{0,6}(?:投诉|举报)|连续投诉|\\bhow many complaints\\b|\\bcomplaints?\\b.{0,40}\\bhow many\\b|${COMPLAINED_ABOUT.source}`, 'i'),
   zh: '**连续几次投诉会撤销称号**：办法只说在连续出现顾客对质量不满意的投诉时，授予部门酌情考虑撤销称号（第二十二条），没有规定次数；协会在每年的评审设置中规定“连续成立投诉提醒次数”（默认 2 次）：已授称号的班组的投诉连续这么多次经核实成立时，提请协会决定是否撤销称号。',
   en: '**How many complaints take a title**: the measures give no number (a title may be revoked after repeated customer complaints about quality); the association sets 连续成立投诉提醒次数 for each year’s review (2 by default): when that many complaints in a row against a titled team are upheld, the association is asked to decide whether to revoke the title.',
 };

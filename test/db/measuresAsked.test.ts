@@ -50,3 +50,30 @@ describe('applying again after a title', () => {
     expect(articlesShown(await answerTo('去年评上的称号今年还有效吗'))[0]).toBe('第二十条');
   });
 });
+
+describe('a complaint against the team, asked by the team', () => {
+  it.each([
+    ['被投诉了会怎么样', '连续成立投诉提醒次数'],
+    ['被投诉两次会怎样', '连续成立投诉提醒次数'],
+    ['投诉会影响我们的称号吗', '连续成立投诉提醒次数'],
+    ['我们班组被客户投诉了，称号会被撤销吗', '连续成立投诉提醒次数'],
+    ['what happens if we are complained about', '连续成立投诉提醒次数 for each year'],
+    ['Will complaints affect our title?', '连续成立投诉提醒次数 for each year'],
+    ['Can a team lose its title after customer complaints?', '连续成立投诉提醒次数 for each year'],
+  ])('%s gets 第二十二条 and what a run of upheld complaints does, not how to complain', async (q, line) => {
+    const answer = await answerTo(q);
+    expect(articlesShown(answer)[0]).toBe('第二十二条');
+    expect(answer).toContain(line);
+    expect(answer).toMatch(/默认 2 次|2 by default/);
+    expect(answer).not.toMatch(/怎么投诉|To complain/);
+  });
+
+  it.each([
+    ['怎么投诉', '怎么投诉'],
+    ['我要投诉一个班组', '怎么投诉'],
+    ['how do I complain about a team', 'To complain'],
+    ['投诉后会怎么处理', '怎么投诉'],
+  ])('%s, from the side of the one who complains, still gets how to complain', async (q, line) => {
+    expect(await answerTo(q)).toContain(line);
+  });
+});
