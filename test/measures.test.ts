@@ -18,6 +18,7 @@ import {
   questionLanguage,
   expandQuestion,
   rankArticles,
+  corrected,
 } from '../src/measures/index.js';
 import { HELD_OUT_QUESTIONS, QUESTIONS, USER_QUESTIONS } from './support/measureQuestions.js';
 import { CARD_BYTES_BUDGET, cardBodyBytes } from '../cards/kit.js';
@@ -982,5 +983,30 @@ describe('answers a review of everyday wording found wrong, by what is asked and
 
   it.each(['投诉 市政养护一班', '条款 十六'])('%s keeps its argument, not folded into the name', (t) => {
     expect(createBot().matchCommand(t)?.argument).not.toBe('');
+  });
+});
+
+describe('common misspellings read as meant', () => {
+  it.each([
+    ['申抱截至时间', '申报截止时间'],
+    ['申报什么时候截至', '申报什么时候截止'],
+    ['报明要什么条件', '报名要什么条件'],
+    ['when is the dealine', 'when is the deadline'],
+    ['how many memebrs in a team', 'how many members in a team'],
+    ['what are the requirments to apply', 'what are the requirements to apply'],
+  ])('%s → %s', (typed, meant) => expect(corrected(typed)).toBe(meant));
+
+  it.each([
+    '截至目前有多少班组申报',
+    '截至今天',
+    'is the title still valid',
+    'are you aware of the rules',
+    'how do I change my team leader',
+    'what was typed in the preview',
+    'regster',
+  ])('%s keeps its words: a slip only inside a word of five letters or more, to a key beside it, in a sentence', (q) => expect(corrected(q)).toBe(q));
+
+  it('changes no question of the tables', () => {
+    for (const [q] of [...QUESTIONS, ...HELD_OUT_QUESTIONS, ...USER_QUESTIONS]) expect(corrected(simplified(q)), q).toBe(simplified(q));
   });
 });

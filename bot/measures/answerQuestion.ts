@@ -2,7 +2,7 @@ import { cutText } from '../../cards/kit.js';
 import { answerCard, answersOutsideMeasures, asksAssociationContact, associationContactLines, type Asker, asksAboutOwnApplications, nextSteps, outsideMeasuresLeftOut } from '../../cards/measures.js';
 import { applicationChangeLine, runningApplicationsLedBy } from '../../src/applications.js';
 import type { BotRegistry, CommandDef, HandlerContext, IncomingText } from '../../src/handlers.js';
-import { articleReferences, questionLanguage, rankArticles } from '../../src/measures/index.js';
+import { articleReferences, corrected, questionLanguage, rankArticles } from '../../src/measures/index.js';
 import { simplified } from '../../src/traditional.js';
 import { answerAssociationContact, offerNearestCommand, replyDestination, today } from '../respond.js';
 import { sendArticles } from './showArticle.js';
@@ -63,8 +63,8 @@ export function answerQuestion(notUnderstood: CommandDef['run'], registry: BotRe
     const language = questionLanguage(text);
     const references = articleReferences(text);
     if (references.length) return sendArticles(ctx, msg, references, language);
-    // 註冊 reads as 注册 for the lines saying what to send next, as for the ranking
-    const matchText = simplified(text);
+    // 註冊 reads as 注册 and 截至时间 as 截止时间 for the lines saying what to send next, as for the ranking
+    const matchText = corrected(simplified(text));
     const asText = (lines: string[]) => lines.map((s) => s.replace(/\*\*/g, '')).join('\n');
     // 申报要交费吗, 协会电话多少: the measures say nothing on it, and an article sharing a word with it is no answer
     const asker = await askerOf(ctx, msg, matchText);

@@ -367,3 +367,29 @@ export const EN_STOPWORDS = new Set(
     'i me my we us our you your it its this that these those there their they them he she his her any some ' +
     'please tell know want need get got so if then than also just only very much many').split(' '),
 );
+
+/**
+ * Misspellings common enough to read as meant: 截至 (as of) typed for 截止 (closing), and an input method's same-sounding
+ * character in 申报, 报名, 注册 and 信得过. Only these: a character one off is otherwise another word (截至目前 is as of now).
+ */
+export const ZH_MISSPELLINGS: readonly (readonly [typed: RegExp, meant: string])[] = [
+  [/(?<=申报|申请|报名|评分|打分|提交|填报)截至|截至(?=时间|日期|期限|哪天|那天|是|在|为|了|吗|呢|啥|几号|什么|多久|$|[\s?？。!！，,])/g, '截止'],
+  [/申[抱暴爆豹]/g, '申报'],
+  [/报明/g, '报名'],
+  [/注[侧测]/g, '注册'],
+  [/信的过|信德过/g, '信得过'],
+];
+
+/**
+ * Whole English words a slip is read against (memebrs → members, dealine → deadline) besides the cues' and the terms'
+ * words of five letters or more: the words those prefixes stand for (evaluat → evaluate) and plurals people ask with.
+ */
+export const EN_WORDS_ASKED = (
+  'members people teams experts results complaints conditions requirements deadline register registered registration apply applied applying ' +
+  'application applications evaluate evaluation participate participation voluntary eligible eligibility criteria frequency organisation ' +
+  'organization association activity activities qualification revoke revoked revocation supervision transparent responsible nominate ' +
+  'endorse encourage handle scores title titles certificate certificates review reviews reviewed'
+).split(' ');
+
+/** Common English words a keyboard slip away from a word of the measures' (aware, award): read as typed. */
+export const EN_NOT_SLIPS = new Set(['aware', 'worker', 'grand', 'grain', 'wrote']);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { trailingRun } from '../forms.js';
 import { simplified } from '../traditional.js';
-import { ARTICLE_CONCEPTS, ASKED_AS, ASKED_FOR, EN_STOPWORDS, EN_TERMS, ZH_SYNONYMS } from './concepts.js';
+import { ARTICLE_CONCEPTS, ASKED_AS, ASKED_FOR, EN_NOT_SLIPS, EN_STOPWORDS, EN_TERMS, EN_WORDS_ASKED, ZH_MISSPELLINGS, ZH_SYNONYMS } from './concepts.js';
 
 /**
  * A link pasted into a question (a 材料链接, a cloud document): Feishu delivers a hyperlink of a text message as
@@ -13,7 +13,68 @@ const LINK_WITH_TEXT = /\[([^[\]\n]*)\]\([^()\s]*\)/g;
 const BARE_LINK = /(?:\b[a-z][a-z0-9+.-]*:\/\/|\bwww\.)[^\s\p{Script=Han}。、）》」]*/giu;
 
 /** A question as the ranking reads it: full width folded (NFKC), traditional characters simplified (稱號 → 称号), links left out. */
-const normalized = (text: string) => simplified(text.normalize('NFKC').replace(LINK_WITH_TEXT, ' $1 ').replace(BARE_LINK, ' '));
+const normalized = (text: string) => corrected(simplified(text.normalize('NFKC').replace(LINK_WITH_TEXT, ' $1 ').replace(BARE_LINK, ' ')));
+
+/** Words of five letters or more a slip is read against: the cues', the terms' and the words asked with (concepts.ts). */
+const EN_VOCABULARY: readonly string[] = [
+  ...new Set(
+    [...Object.values(ARTICLE_CONCEPTS).flatMap((c) => c.enCues), ...EN_TERMS.map(([english]) => english), ...EN_WORDS_ASKED]
+      .flatMap((phrase) => phrase.split(' '))
+      .filter((w) => w.length >= 5),
+  ),
+];
+
+const KEYBOARD_ROWS = ['qwertyuiop', 'asdfghjkl', 'zxcvbnm'];
+const keyAt = new Map([...KEYBOARD_ROWS.entries()].flatMap(([row, keys]) => [...keys].map((k, col) => [k, { row, col }] as const)));
+/** Whether two letters are neighbours on a QWERTY keyboard, whose rows are staggered (e touches s, d, r and w). */
+function neighbourKeys(a: string, b: string): boolean {
+  const x = keyAt.get(a);
+  const y = keyAt.get(b);
+  if (!x || !y) return false;
+  const down = y.row - x.row;
+  const shift = y.col - x.col;
+  return (down === 0 && Math.abs(shift) === 1) || (down === 1 && (shift === 0 || shift === -1)) || (down === -1 && (shift === 0 || shift === 1));
+}
+
+/**
+ * Whether `typed` is `word` with one slip of the thumb inside it: a letter left out or added, two neighbours swapped
+ * (memebrs), or one letter for the key beside it. Not at either end, where one letter makes another word of the same
+ * stem (preview, early, typed for types), nor a letter for one not beside it (still for skill, change for charge).
+ */
+function oneSlip(typed: string, word: string): boolean {
+  if (typed[0] !== word[0] || typed.at(-1) !== word.at(-1)) return false;
+  const [long, short] = typed.length >= word.length ? [typed, word] : [word, typed];
+  if (long.length - short.length > 1) return false;
+  let i = 0;
+  while (i < short.length && long[i] === short[i]) i++;
+  if (long.length !== short.length) return long.slice(i + 1) === short.slice(i);
+  if (i === long.length) return false;
+  if (long.slice(i + 1) === short.slice(i + 1)) return neighbourKeys(long[i], short[i]);
+  return long[i] === short[i + 1] && long[i + 1] === short[i] && long.slice(i + 2) === short.slice(i + 2);
+}
+
+/** The word of the measures' vocabulary an English word of five letters or more was meant to be, when it is one slip from exactly one. */
+function meantWord(typed: string): string | undefined {
+  if (typed.length < 5 || EN_STOPWORDS.has(typed) || EN_NOT_SLIPS.has(typed) || EN_VOCABULARY.some((w) => typed.startsWith(w))) return undefined;
+  const near = EN_VOCABULARY.filter((w) => oneSlip(typed, w));
+  return near.length === 1 ? near[0] : undefined;
+}
+
+let lastCorrected: [typed: string, meant: string] | undefined;
+/**
+ * A question with its common misspellings read as meant (申抱截至时间 → 申报截止时间, when is the dealine → deadline):
+ * the Chinese ones of concepts.ts's short list, in a sentence of English words one a slip from exactly one word of the
+ * measures'.
+ */
+export function corrected(text: string): string {
+  if (lastCorrected?.[0] === text) return lastCorrected[1];
+  let t = text;
+  for (const [typed, meant] of ZH_MISSPELLINGS) t = t.replace(typed, meant);
+  // a word alone (regster) is a command's slip more likely: the nearest command answers it
+  if ((t.match(/[a-z]+/gi) ?? []).length > 1) t = t.replace(/[a-z]{5,}/gi, (w) => meantWord(w.toLowerCase()) ?? w);
+  lastCorrected = [text, t];
+  return t;
+}
 
 /** One article (条) of 广东省市政工程质量信得过班组建设管理办法（暂行）. */
 export interface Article {

@@ -77,3 +77,29 @@ describe('a complaint against the team, asked by the team', () => {
     expect(await answerTo(q)).toContain(line);
   });
 });
+
+describe('common misspellings', () => {
+  it.each(['申抱截至时间', '截至时间', '申报截至日期', '申报截至是哪天'])('%s is read as 截止 / 申报: 第十五条 with the deadline line', async (q) => {
+    const answer = await answerTo(q);
+    expect(articlesShown(answer)[0]).toBe('第十五条');
+    expect(answer).toContain('申报截止日期');
+    expect(answer).not.toContain('没有听懂');
+  });
+
+  it.each([
+    ['when is the dealine', 'The deadline'],
+    ['how many memebrs in a team', 'Team size'],
+  ])('%s is read as the word meant', async (q, line) => {
+    const answer = await answerTo(q);
+    expect(answer).toContain(line);
+    expect(answer).not.toContain('The measures say nothing about this');
+  });
+
+  it.each([
+    ['截至目前有多少班组申报', /申报截止日期/],
+    ['is the title of 市政养护一班 still valid', /第七条/],
+    ['are you aware of the rules', /第二十条/],
+  ])('%s keeps its own words', async (q, never) => {
+    expect(await answerTo(q)).not.toMatch(never);
+  });
+});
