@@ -1,5 +1,6 @@
 import type { Article, Chapter, RankedArticle } from '../src/measures/index.js';
 import { button, buttonRow, card, type Card, type Element, hr, markdown, type Md, note, md, raw, clipText, cutText } from './kit.js';
+import { formatDateZh } from '../src/dates.js';
 import { revocationBarText } from './strings.js';
 
 const MEASURES = '《广东省市政工程质量信得过班组建设管理办法（暂行）》';
@@ -127,6 +128,30 @@ interface NextStep {
    * teams' applications allows now), in place of `zh` when there are any.
    */
   ownApplications?: true;
+  /** The line when a year runs (`YearDates`): its own date stated, in place of `zh` / `en` that say who sets it. */
+  dated?: (y: YearDates) => { zh: string; en: string };
+  /** Shown only when a year runs: without its date the articles answer (第十九条's 每年一次). */
+  onlyDated?: true;
+}
+
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+/** '2027-05-31' → '31 May 2027': an English line's date, as people read it (no card shows 2027-05-31). */
+const englishDate = (s: string) => {
+  const [y, m, d] = s.split('-').map(Number);
+  return `${d} ${MONTHS[m - 1]} ${y}`;
+};
+
+/**
+ * The running year's dates, read only for a question asking one of them (`asksYearDates`: 申报截止日期是什么时候), and
+ * today in the association's calendar, to say a date has passed.
+ */
+export interface YearDates {
+  year: number;
+  status: string;
+  applicationDeadline: string;
+  scoringDeadline: string;
+  reviewMeetingDate: string;
+  today: string;
 }
 
 /**
@@ -212,6 +237,35 @@ const SCORING_DEADLINE: NextStep = {
   zh: '**评分截止日期**：由协会在每年开启评审时规定。发送“评分”打开你的评分任务，任务列表和任务卡片上写明本年度的评分截止日期；截止前逐项打分后提交。',
   en: '**The scoring deadline** is set by the association for each year’s review: send “评分” (review) to open your tasks; the task list and each task card show this year’s 评分截止 (scoring deadline).',
   notTakingPart: true,
+  dated: (y) =>
+    y.today > y.scoringDeadline
+      ? {
+          zh: `**评分截止日期**：${y.year}年度评审的专家评分已于${formatDateZh(y.scoringDeadline)}截止。发送“评分”查看你的评分任务。`,
+          en: `**The scoring deadline** of the ${y.year} review was ${englishDate(y.scoringDeadline)}: send “评分” (review) to see your tasks.`,
+        }
+      : {
+          zh: `**评分截止日期**：${y.year}年度评审的专家评分截止日期为${formatDateZh(y.scoringDeadline)}。发送“评分”打开你的评分任务，截止前逐项打分后提交。`,
+          en: `**The scoring deadline** of the ${y.year} review is ${englishDate(y.scoringDeadline)}: send “评分” (review) to open your tasks and score them before it.`,
+        },
+};
+
+/**
+ * When the review meeting is held (评审会什么时候开, When is the review meeting?): the running year's date. With no year
+ * running 第十九条 (每年一次) answers alone, as the date is not set yet.
+ */
+const REVIEW_MEETING: NextStep = {
+  asked:
+    /评审(?:交流)?会(?:议)?(?:是|定在|在)?(?:什么时候|啥时候|哪天|几号|何时|日期|时间|开|举行|召开)|(?:什么时候|啥时候|哪天|几号|何时)[^，,。？?]{0,4}(?:开|举行|召开)(?:评审(?:交流)?会|交流会)|交流会(?:是|在)?(?:什么时候|啥时候|哪天|几号|何时|日期|时间)|\breview meeting\b|\bwhen\b.{0,30}\bmeeting\b|\bmeeting\b.{0,20}\b(?:date|when)\b/i,
+  zh: '',
+  en: '',
+  onlyDated: true,
+  dated: (y) =>
+    y.today > y.reviewMeetingDate
+      ? { zh: `**评审会**：${y.year}年度评审会已于${formatDateZh(y.reviewMeetingDate)}举行。`, en: `**The review meeting** of the ${y.year} review was held on ${englishDate(y.reviewMeetingDate)}.` }
+      : {
+          zh: `**评审会**：${y.year}年度评审会定于${formatDateZh(y.reviewMeetingDate)}举行（评审每年一次，第十九条）；申报的班组会在会前收到提醒。`,
+          en: `**The review meeting** of the ${y.year} review is on ${englishDate(y.reviewMeetingDate)} (the review is held once a year); teams that applied are reminded before it.`,
+        },
 };
 
 /**
@@ -377,11 +431,23 @@ const NEXT_STEPS: readonly NextStep[] = [
   WHEN_TO_APPLY,
   TEAM_SIZE,
   SCORING_DEADLINE,
+  REVIEW_MEETING,
   {
     asked: /截止|最后一天|deadline|due date|closing date/i,
     unless: SCORING_DEADLINE.asked,
     zh: '**申报截止日期**：由协会在每年开启评审时规定。发送“进度”查看本年度的截止日期和你的班组到了哪一步；截止前发送“申报”提交。',
     en: '**The deadline** is set by the association when it opens each year’s review: send “进度” (status) to see this year’s closing date and where your team is, and “申报” (apply) to apply before it.',
+    // 截止申报 (applications closed early) ends a year's applications whatever the date said
+    dated: (y) =>
+      y.status !== 'open' || y.today > y.applicationDeadline
+        ? {
+            zh: `**申报截止日期**：${y.year}年度评审的申报已于${formatDateZh(y.applicationDeadline)}截止。发送“进度”查看你的班组到了哪一步。`,
+            en: `**The deadline** of the ${y.year} review was ${englishDate(y.applicationDeadline)}: applications are closed. Send “进度” (status) to see where your team is.`,
+          }
+        : {
+            zh: `**申报截止日期**：${y.year}年度评审的申报截止日期为${formatDateZh(y.applicationDeadline)}，截止前发送“申报”提交；发送“进度”查看你的班组到了哪一步。`,
+            en: `**The deadline** of the ${y.year} review is ${englishDate(y.applicationDeadline)}: send “申报” (apply) before it, and “进度” (status) to see where your team is.`,
+          },
   },
   {
     asked: new RegExp(`进度|到哪一步|状态|\\bstatus\\b|\\bprogress\\b|${APPLICATION_STATUS.source}`, 'i'),
@@ -452,20 +518,28 @@ const NEXT_STEPS: readonly NextStep[] = [
   },
 ];
 
-/** The lines saying what to send next for a question, in its language; none when it asks nothing they cover. */
-export function nextSteps(query: string, language: 'zh' | 'en' = 'zh', asker?: Asker): string[] {
-  return stepsAsked(query, asker).map((s) => lineOf(s, language, asker));
+/**
+ * The lines saying what to send next for a question, in its language; none when it asks nothing they cover. A date asked
+ * is stated when `year` (the running year's dates) is given.
+ */
+export function nextSteps(query: string, language: 'zh' | 'en' = 'zh', asker?: Asker, year?: YearDates): string[] {
+  return stepsAsked(query, asker, year).map((s) => lineOf(s, language, asker, false, year));
 }
 
-/** The steps a question asks, those for administrators only when the asker is one (or unknown). */
-const stepsAsked = (query: string, asker?: Asker) =>
-  NEXT_STEPS.filter((s) => s.asked.test(query) && !s.unless?.test(query) && !(s.adminsOnly && asker && !asker.admin));
+/** The steps a question asks, those for administrators only when the asker is one (or unknown), a date's only when a year runs. */
+const stepsAsked = (query: string, asker?: Asker, year?: YearDates) =>
+  NEXT_STEPS.filter((s) => s.asked.test(query) && !s.unless?.test(query) && !(s.adminsOnly && asker && !asker.admin) && !(s.onlyDated && !year));
+
+/** Whether a question asks a date the running year sets (申报截止日期是什么时候, 评审会什么时候开): then the year is worth reading. */
+export const asksYearDates = (query: string): boolean => NEXT_STEPS.some((s) => s.dated && s.asked.test(query) && !s.unless?.test(query));
 
 /**
  * A step's line in the language asked; the asker's own applications' states where the step is about them, the team's
  * name escaped for a card's markdown (`markdown`) or as typed for a text message.
  */
-function lineOf(s: NextStep, language: 'zh' | 'en', asker?: Asker, markdown = false): string {
+function lineOf(s: NextStep, language: 'zh' | 'en', asker?: Asker, markdown = false, year?: YearDates): string {
+  const dated = year && s.dated?.(year);
+  if (dated) return language === 'en' ? dated.en : dated.zh;
   const own = s.ownApplications ? asker?.applications ?? [] : [];
   if (!own.length) return language === 'en' ? s.en : s.zh;
   const name = (team: string) => (markdown ? md`${team}`.text : team);
@@ -515,13 +589,17 @@ const SECOND_ANSWER_SHARE = 0.6;
  * more of it is left out), then the other related articles by number. An English question gets each
  * article's gist in English above its Chinese text, cited as 第N条 / Article N.
  */
-export function answerCard(query: string, ranked: readonly AnswerItem[], opts: { language?: 'zh' | 'en'; matchText?: string; asker?: Asker } = {}): Card {
+export function answerCard(
+  query: string,
+  ranked: readonly AnswerItem[],
+  opts: { language?: 'zh' | 'en'; matchText?: string; asker?: Asker; year?: YearDates } = {},
+): Card {
   if (!ranked.length) return notFoundCard(query);
   const english = opts.language === 'en';
   const elements: Element[] = [];
-  const steps = stepsAsked(opts.matchText ?? query, opts.asker);
-  // the lines are our own fixed text; a team's name in them is escaped by lineOf
-  const line = (s: NextStep) => markdown(raw(lineOf(s, english ? 'en' : 'zh', opts.asker, true)));
+  const steps = stepsAsked(opts.matchText ?? query, opts.asker, opts.year);
+  // the lines are our own fixed text and dates; a team's name in them is escaped by lineOf
+  const line = (s: NextStep) => markdown(raw(lineOf(s, english ? 'en' : 'zh', opts.asker, true, opts.year)));
   // our own fixed lines that answer before the measures do (我的申报到哪一步了: 进度)
   for (const s of steps) if (s.first) elements.push(line(s));
   const first = ranked[0].score;

@@ -1,6 +1,7 @@
 import { cutText } from '../../cards/kit.js';
-import { answerCard, answersOutsideMeasures, asksAssociationContact, associationContactLines, type Asker, asksAboutOwnApplications, nextSteps, outsideMeasuresLeftOut } from '../../cards/measures.js';
+import { answerCard, answersOutsideMeasures, asksAssociationContact, associationContactLines, type Asker, asksAboutOwnApplications, asksYearDates, nextSteps, outsideMeasuresLeftOut, type YearDates } from '../../cards/measures.js';
 import { applicationChangeLine, runningApplicationsLedBy } from '../../src/applications.js';
+import { getRunningCycle } from '../../src/cycles.js';
 import type { BotRegistry, CommandDef, HandlerContext, IncomingText } from '../../src/handlers.js';
 import { articleReferences, corrected, questionLanguage, rankArticles } from '../../src/measures/index.js';
 import { simplified } from '../../src/traditional.js';
@@ -36,6 +37,18 @@ async function askerOf(ctx: HandlerContext, msg: IncomingText, matchText: string
   return { ...asker, applications: own.map((a) => ({ team: a.team, year: a.year, state: applicationChangeLine(a.status, { status: a.yearStatus, applicationDeadline: a.applicationDeadline }, day) })) };
 }
 
+/**
+ * The running year's dates, for a question asking one (申报截止日期是什么时候): the association set them when it opened the
+ * year, and the answer states them rather than where to look. Read only for such a question: one statement more.
+ */
+async function yearDatesOf(ctx: HandlerContext, matchText: string): Promise<YearDates | undefined> {
+  if (!asksYearDates(matchText)) return undefined;
+  const cycle = await getRunningCycle(ctx.tx);
+  if (!cycle) return undefined;
+  const { year, status, applicationDeadline, scoringDeadline, reviewMeetingDate } = cycle;
+  return { year, status, applicationDeadline, scoringDeadline, reviewMeetingDate, today: today(ctx) };
+}
+
 /** An English question the measures do not touch: said in English, with the Chinese reply after it. */
 export const NOT_IN_MEASURES_EN =
   'The measures say nothing about this. Send “article 1” to “article 22” to read an article, or “help” for the menu.\n没有在办法中找到相关内容。发送“条款 1”至“条款 22”查看条款，或发送“帮助”查看可用的命令。';
@@ -67,7 +80,7 @@ export function answerQuestion(notUnderstood: CommandDef['run'], registry: BotRe
     const matchText = corrected(simplified(text));
     const asText = (lines: string[]) => lines.map((s) => s.replace(/\*\*/g, '')).join('\n');
     // 申报要交费吗, 协会电话多少: the measures say nothing on it, and an article sharing a word with it is no answer
-    const asker = await askerOf(ctx, msg, matchText);
+    const [asker, year] = await Promise.all([askerOf(ctx, msg, matchText), yearDatesOf(ctx, matchText)]);
     const outside = answersOutsideMeasures(matchText, language, asker);
     // the rest of a question with a fee or the association's phone in it (申报需要什么条件和费用) still asks the articles;
     // their card then carries the line (nextSteps)
@@ -79,8 +92,8 @@ export function answerQuestion(notUnderstood: CommandDef['run'], registry: BotRe
       if (others.length) await ctx.send({ dedupeKey, to, text: asText(others) });
       return answerAssociationContact(ctx, msg);
     }
-    if (ranked.length) return ctx.send({ dedupeKey, to, card: answerCard(text, ranked, { language, matchText, asker }) });
-    const steps = nextSteps(matchText, language, asker);
+    if (ranked.length) return ctx.send({ dedupeKey, to, card: answerCard(text, ranked, { language, matchText, asker, year }) });
+    const steps = nextSteps(matchText, language, asker, year);
     if (steps.length) await ctx.send({ dedupeKey, to, text: asText(steps) });
     else if (await offerNearestCommand(registry, ctx, msg, { exactOnly: false })) return;
     else if (language === 'en') await ctx.send({ dedupeKey, to, text: NOT_IN_MEASURES_EN });

@@ -103,3 +103,34 @@ describe('common misspellings', () => {
     expect(await answerTo(q)).not.toMatch(never);
   });
 });
+
+describe('a deadline asked while a year runs', () => {
+  const none = /由协会在每年开启评审时规定/;
+
+  it('before a year is opened, says the association sets it', async () => {
+    expect(await answerTo('申报截止日期是什么时候')).toMatch(none);
+  });
+
+  it('once 2027 is open, states its dates with the article', async () => {
+    const opened = await h.click(ADMIN, { action: 'cycle.open' }, { year: '2027', applicationDeadline: '2027-05-31', scoringDeadline: '2027-06-30', reviewMeetingDate: '2027-07-20' });
+    expect(opened.toast.type).toBe('success');
+    const deadline = await answerTo('申报截止日期是什么时候');
+    expect(articlesShown(deadline)[0]).toBe('第十五条');
+    expect(deadline).toContain('2027年度评审的申报截止日期为2027年5月31日');
+    expect(deadline).not.toMatch(none);
+    expect(await answerTo('when is the deadline')).toContain('The deadline** of the 2027 review is 31 May 2027');
+    const scoring = await answerTo('评分截止是什么时候');
+    expect(scoring).toContain('2027年度评审的专家评分截止日期为2027年6月30日');
+    expect(scoring).not.toMatch(none);
+    const meeting = await answerTo('评审会什么时候开');
+    expect(articlesShown(meeting)[0]).toBe('第十九条');
+    expect(meeting).toContain('2027年度评审会定于2027年7月20日举行');
+    // a misspelled deadline is the same question
+    expect(await answerTo('申报截至日期')).toContain('申报截止日期为2027年5月31日');
+  });
+
+  it('after the deadline, says it has passed', async () => {
+    h.clock.set('2027-06-02T09:00:00+08:00');
+    expect(await answerTo('申报截止日期是什么时候')).toContain('2027年度评审的申报已于2027年5月31日截止');
+  });
+});

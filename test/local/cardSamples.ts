@@ -69,6 +69,7 @@ export const notCardBuilders: Record<string, string> = {
   'contact.contactPhrase': 'the contact in words',
   'contact.withContact': 'a text with the contact after its 请联系协会',
   'measures.asksAssociationContact': 'whether a question asks how to reach the association',
+  'measures.asksYearDates': 'whether a question asks a date the running year sets',
 };
 
 const sampleContact: contact.AssociationContact = { name: '协会秘书处 张三', phone: '020-12345678', email: 'office@example.org', hours: '工作日 9:00–17:00' };
@@ -497,6 +498,13 @@ export const cardSamples: Record<string, Sample> = {
     measures.answerCard('无关', []),
     measures.answerCard('when is the deadline', rankArticles('when is the deadline'), { language: 'en' }),
     measures.answerCard('证书在哪里下载', rankArticles('证书在哪里下载')),
+    // asked while a year runs: its dates stated
+    ...(['申报截止日期是什么时候', 'when is the deadline', '评审会什么时候开', '评分截止是什么时候'] as const).map((q) =>
+      measures.answerCard(q, rankArticles(q), {
+        language: /^[a-z]/.test(q) ? 'en' : 'zh',
+        year: { year: 2027, status: 'open', applicationDeadline: '2027-05-31', scoringDeadline: '2027-06-30', reviewMeetingDate: '2027-07-20', today: '2027-04-01' },
+      }),
+    ),
   ],
   'measures.browseCard': () => [measures.browseCard(chapters)],
 
