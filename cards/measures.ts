@@ -142,8 +142,8 @@ const englishDate = (s: string) => {
 };
 
 /**
- * The running year's dates, read only for a question asking one of them (`asksYearDates`: 申报截止日期是什么时候), and
- * today in the association's calendar, to say a date has passed.
+ * The running year's dates and settings, read only for a question asking one of them (`asksYearDates`: 申报截止日期是什么时候,
+ * 多少分能评上), and today in the association's calendar, to say a date has passed.
  */
 export interface YearDates {
   year: number;
@@ -152,7 +152,15 @@ export interface YearDates {
   scoringDeadline: string;
   reviewMeetingDate: string;
   today: string;
+  /** The year's settings the lines otherwise give as defaults (授予称号分数线, 评审专家人数, 择优推荐比例, 连续成立投诉提醒次数). */
+  awardThreshold: number;
+  expertsPerApplication: number;
+  recommendShare: number;
+  revocationRun: number;
 }
+
+/** 0.1 → 10%, 0.125 → 12.5%. */
+const percent = (share: number) => `${Math.round(share * 1000) / 10}%`;
 
 /**
  * Who asks, as far as an answer differs by it: an administrator, a team's leader, and the state lines of the asker's
@@ -197,6 +205,10 @@ const SCORE: NextStep = {
   asked: /多少分|几分|分数线|分数|得分|及格|最低分|满分|总分|\d{2,3}\s*分(?!钟|之|期|别|类|组|配|工|批|开)|points?\b|what score|passing score|minimum score|cut-?off|score (?:do|to|for|needed)|pass mark/i,
   zh: '**授予称号分数线**：不在办法条文中，由协会在每年的评审设置中规定（默认 85 分，满分按本年度评分表，第十八条）；结果公布后发送“进度”可查看本班组得分。',
   en: '**The score for a title** is not in the measures: the association sets it for each year’s review (85 by default, out of the year’s score sheet); after results are published, “进度” (status) shows your team’s score.',
+  dated: (y) => ({
+    zh: `**授予称号分数线**：不在办法条文中，由协会在每年的评审设置中规定；${y.year}年度评审为 ${y.awardThreshold} 分（满分按本年度评分表，第十八条）。结果公布后发送“进度”可查看本班组得分。`,
+    en: `**The score for a title** is not in the measures: the association sets it for each year’s review; for the ${y.year} review it is ${y.awardThreshold} (out of the year’s score sheet). After results are published, “进度” (status) shows your team’s score.`,
+  }),
 };
 
 /** How many experts score an application: the year's setting (每份申报的评审专家人数), not an article. */
@@ -204,6 +216,10 @@ const EXPERTS: NextStep = {
   asked: /(?:几|多少)[个位名]?专家|专家(?:有|是)?(?:几|多少)[个位名人]|专家人数|how many experts|number of experts|experts? (?:per|for each|on each) applica/i,
   zh: '**每份申报的评审专家人数**：不在办法条文中，由协会在每年的评审设置中规定（默认 3 人，从协会的专家队伍中分配，第十一条）。',
   en: '**Experts per application** are not in the measures: the association sets the number for each year’s review (3 by default, from its pool of experts).',
+  dated: (y) => ({
+    zh: `**每份申报的评审专家人数**：不在办法条文中，由协会在每年的评审设置中规定；${y.year}年度评审每份申报由 ${y.expertsPerApplication} 位专家评分（从协会的专家队伍中分配，第十一条）。`,
+    en: `**Experts per application** are not in the measures: the association sets the number for each year’s review; in the ${y.year} review each application is scored by ${y.expertsPerApplication} experts from its pool.`,
+  }),
 };
 
 /**
@@ -214,6 +230,10 @@ const COMPLAINT_RUN: NextStep = {
   asked: new RegExp(`(?:投诉|举报)[^。？?]{0,10}(?:几|多少)次|(?:几|多少)次[^。？?]{0,6}(?:投诉|举报)|连续投诉|\\bhow many complaints\\b|\\bcomplaints?\\b.{0,40}\\bhow many\\b|${COMPLAINED_ABOUT.source}`, 'i'),
   zh: '**连续几次投诉会撤销称号**：办法只说在连续出现顾客对质量不满意的投诉时，授予部门酌情考虑撤销称号（第二十二条），没有规定次数；协会在每年的评审设置中规定“连续成立投诉提醒次数”（默认 2 次）：已授称号的班组的投诉连续这么多次经核实成立时，提请协会决定是否撤销称号。',
   en: '**How many complaints take a title**: the measures give no number (a title may be revoked after repeated customer complaints about quality); the association sets 连续成立投诉提醒次数 for each year’s review (2 by default): when that many complaints in a row against a titled team are upheld, the association is asked to decide whether to revoke the title.',
+  dated: (y) => ({
+    zh: `**连续几次投诉会撤销称号**：办法只说在连续出现顾客对质量不满意的投诉时，授予部门酌情考虑撤销称号（第二十二条），没有规定次数；协会在每年的评审设置中规定“连续成立投诉提醒次数”，${y.year}年度评审为 ${y.revocationRun} 次：已授称号的班组的投诉连续这么多次经核实成立时，提请协会决定是否撤销称号。`,
+    en: `**How many complaints take a title**: the measures give no number (a title may be revoked after repeated customer complaints about quality); the association sets 连续成立投诉提醒次数 for each year’s review, ${y.revocationRun} for the ${y.year} review: when that many complaints in a row against a titled team are upheld, the association is asked to decide whether to revoke the title.`,
+  }),
 };
 
 /**
@@ -225,6 +245,10 @@ const RECOMMEND_SHARE: NextStep = {
     /(?:推荐|择优)[^，,。？?]{0,6}(?:比例|名额|多少|几个|几家|百分之|%)|\b(?:share|proportion|percentage|quota|how many)\b.{0,30}\brecommend|\brecommend\w*.{0,30}\b(?:share|proportion|percentage|quota|how many)\b/i,
   zh: '**择优推荐比例**：办法只说“择优推荐”（第二十条），没有规定比例；由协会在每年的评审设置中规定“择优推荐比例”（默认 10%），即获得称号的班组中得分最高的这一比例（至少一个）推荐到中国市政工程协会或中国施工企业管理协会。',
   en: '**The share recommended** is not in the measures (Article 20 says only “the best”): the association sets 择优推荐比例 for each year’s review (10% by default), the top share by score of the teams that get the title (at least one), recommended to the national associations.',
+  dated: (y) => ({
+    zh: `**择优推荐比例**：办法只说“择优推荐”（第二十条），没有规定比例；由协会在每年的评审设置中规定“择优推荐比例”，${y.year}年度评审为 ${percent(y.recommendShare)}，即获得称号的班组中得分最高的这一比例（至少一个）推荐到中国市政工程协会或中国施工企业管理协会。`,
+    en: `**The share recommended** is not in the measures (Article 20 says only “the best”): the association sets 择优推荐比例 for each year’s review, ${percent(y.recommendShare)} for the ${y.year} review: the top share by score of the teams that get the title (at least one), recommended to the national associations.`,
+  }),
   notTakingPart: true,
 };
 

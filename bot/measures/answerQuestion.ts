@@ -1,7 +1,7 @@
 import { cutText } from '../../cards/kit.js';
 import { answerCard, answersOutsideMeasures, asksAssociationContact, associationContactLines, type Asker, asksAboutOwnApplications, asksYearDates, nextSteps, outsideMeasuresLeftOut, type YearDates } from '../../cards/measures.js';
 import { applicationChangeLine, runningApplicationsLedBy } from '../../src/applications.js';
-import { getRunningCycle } from '../../src/cycles.js';
+import { cycleRules, getRunningCycle } from '../../src/cycles.js';
 import type { BotRegistry, CommandDef, HandlerContext, IncomingText } from '../../src/handlers.js';
 import { articleReferences, corrected, questionLanguage, rankArticles } from '../../src/measures/index.js';
 import { simplified } from '../../src/traditional.js';
@@ -45,8 +45,9 @@ async function yearDatesOf(ctx: HandlerContext, matchText: string): Promise<Year
   if (!asksYearDates(matchText)) return undefined;
   const cycle = await getRunningCycle(ctx.tx);
   if (!cycle) return undefined;
-  const { year, status, applicationDeadline, scoringDeadline, reviewMeetingDate } = cycle;
-  return { year, status, applicationDeadline, scoringDeadline, reviewMeetingDate, today: today(ctx) };
+  const { year, status, applicationDeadline, scoringDeadline, reviewMeetingDate, awardThreshold, expertsPerApplication, recommendShare } = cycle;
+  const { revocationRun } = cycleRules(cycle);
+  return { year, status, applicationDeadline, scoringDeadline, reviewMeetingDate, today: today(ctx), awardThreshold, expertsPerApplication, recommendShare, revocationRun };
 }
 
 /** An English question the measures do not touch: said in English, with the Chinese reply after it. */

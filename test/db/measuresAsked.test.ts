@@ -129,6 +129,19 @@ describe('a deadline asked while a year runs', () => {
     expect(await answerTo('申报截至日期')).toContain('申报截止日期为2027年5月31日');
   });
 
+  it('the year’s settings asked while it runs are stated as set, not as the defaults', async () => {
+    const settings = { awardThreshold: '80', expertsPerApplication: '5', recommendShare: '15%', revocationRun: '3' };
+    expect(await answerTo('投诉几次会被摘牌')).toContain('2027年度评审为 2 次');
+    const saved = await h.click(ADMIN, { action: 'cycle.settingsSave', cycleId: 1 }, settings);
+    expect(saved.toast.type, saved.toast.content).toBe('success');
+    expect(await answerTo('多少分能评上')).toContain('2027年度评审为 80 分');
+    expect(await answerTo('投诉几次会被摘牌')).toContain('2027年度评审为 3 次');
+    expect(await answerTo('每份申报几个专家评')).toContain('2027年度评审每份申报由 5 位专家评分');
+    expect(await answerTo('推荐比例是多少')).toContain('2027年度评审为 15%');
+    expect(await answerTo('how many complaints before a title is revoked')).toContain('3 for the 2027 review');
+    for (const q of ['多少分能评上', '投诉几次会被摘牌', '推荐比例是多少']) expect(await answerTo(q)).not.toContain('默认');
+  });
+
   it('after the deadline, says it has passed', async () => {
     h.clock.set('2027-06-02T09:00:00+08:00');
     expect(await answerTo('申报截止日期是什么时候')).toContain('2027年度评审的申报已于2027年5月31日截止');

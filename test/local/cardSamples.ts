@@ -499,10 +499,13 @@ export const cardSamples: Record<string, Sample> = {
     measures.answerCard('when is the deadline', rankArticles('when is the deadline'), { language: 'en' }),
     measures.answerCard('证书在哪里下载', rankArticles('证书在哪里下载')),
     // asked while a year runs: its dates stated
-    ...(['申报截止日期是什么时候', 'when is the deadline', '评审会什么时候开', '评分截止是什么时候'] as const).map((q) =>
+    ...(['申报截止日期是什么时候', 'when is the deadline', '评审会什么时候开', '评分截止是什么时候', '多少分能评上', '投诉几次会被摘牌', 'how many experts score an application', '推荐比例是多少'] as const).map((q) =>
       measures.answerCard(q, rankArticles(q), {
         language: /^[a-z]/.test(q) ? 'en' : 'zh',
-        year: { year: 2027, status: 'open', applicationDeadline: '2027-05-31', scoringDeadline: '2027-06-30', reviewMeetingDate: '2027-07-20', today: '2027-04-01' },
+        year: {
+          ...{ year: 2027, status: 'open', applicationDeadline: '2027-05-31', scoringDeadline: '2027-06-30', reviewMeetingDate: '2027-07-20', today: '2027-04-01' },
+          ...{ awardThreshold: 80, expertsPerApplication: 5, recommendShare: 0.15, revocationRun: 3 },
+        },
       }),
     ),
   ],
