@@ -330,13 +330,24 @@ export function complaintFormCard(opts: {
   formKey?: string;
   values?: Record<string, unknown>;
   error?: FormError;
+  /** A team typed with a slip: the title holders it may mean (nearTeams), each a button opening its form with what was typed. */
+  suggested?: readonly { id: number; name: string; code: string }[];
 }): Card {
+  const typed = (key: string, max: number) => {
+    const v = opts.values?.[key];
+    return typeof v === 'string' && v.trim() && v.length <= max ? { [key]: v } : {};
+  };
+  // what the complainant wrote goes on to the form of the team picked, as the picker carries it
+  const carried = { ...typed('content', PICKER_CONTENT_MAX), ...typed('contact', PICKER_CONTACT_MAX) };
   return card({
     title: '质量投诉',
     subtitle: '第二十一条：质量信得过班组接受社会各界监督',
     template: 'orange',
     elements: [
       ...errorBanner(opts.error),
+      ...(opts.suggested?.length
+        ? [buttonRow(opts.suggested.map((t) => button({ text: namedButtonText(t.name, t.code).text, type: 'primary', value: { action: 'complaint.start', teamId: t.id, ...carried } })))]
+        : []),
       markdown(
         opts.team
           ? md`被投诉班组：**${opts.team.name}**（${opts.team.code}）`
@@ -352,6 +363,8 @@ export function complaintFormCard(opts: {
 
 /** The most of a complaint typed after the team's name that the picker's buttons carry on to the form. */
 export const PICKER_CONTENT_MAX = 300;
+/** The most of a contact typed on a refused form that a suggested team's button carries on to its form (the field's own limit). */
+export const PICKER_CONTACT_MAX = 100;
 
 /**
  * Several teams match what was typed after 投诉: the complainant picks one. What they typed after the name goes on to

@@ -289,18 +289,102 @@ function spelledLength(text: string, name: string): number | undefined {
   return undefined;
 }
 
-/** No team is called what was typed: the same words on the chat card, after 投诉 <班组>, and on the public page. */
 /** What was typed for the team, as a message quotes it: a pasted report is cut, or the card saying so would pass 30 KB. */
 const quoted = (typed: string) => clipText(typed.trim(), 40);
 
-export const teamNotFound = (typed: string) =>
-  new UserError(`找不到班组“${quoted(typed)}”。请填写班组全称或编号（编号形如 GDSZ-2026-0001，可向该班组或其所在单位询问），或其荣誉证书编号（形如 GDSZ-ZS-2026-0001）。`, { field: 'team' });
+/** No team is called what was typed; `near`, the title holders one slip away from it (nearTeams), named in the message. */
+export class TeamNotFound extends UserError {
+  constructor(
+    message: string,
+    readonly near: readonly NearTeam[],
+  ) {
+    super(message, { field: 'team' });
+  }
+}
 
-/** The one team meant, or a UserError on the `team` field saying what to write instead. */
+const HOW_TO_NAME = '请填写班组全称或编号（编号形如 GDSZ-2026-0001，可向该班组或其所在单位询问），或其荣誉证书编号（形如 GDSZ-ZS-2026-0001）';
+
+/**
+ * No team is called what was typed: the same words on the chat card, after 投诉 <班组>, and on the public page. 找不到班组…,
+ * and with `near` the teams it may have been meant for: nothing is filed until the team is named exactly (in
+ * chat `buttons`, the card's buttons under the message, open the form of one).
+ */
+export function teamNotFound(typed: string, near: readonly NearTeam[] = [], opts: { buttons?: boolean } = {}): TeamNotFound {
+  const missing = `找不到班组“${quoted(typed)}”。`;
+  if (!near.length) return new TeamNotFound(`${missing}${HOW_TO_NAME}。`, near);
+  const names = near.map((t) => `“${t.name}”（${t.code}）`);
+  const meant = names.length === 1 ? names[0] : `以下班组之一：${names.join('、')}`;
+  const yes = opts.buttons ? '是的话，请点击下方的班组，或把被投诉班组改为其全称或编号后重新提交' : '是的话，请把被投诉班组改为其全称或编号后重新提交';
+  return new TeamNotFound(`${missing}你要投诉的是不是${meant}？${yes}；不是的话，${HOW_TO_NAME}。`, near);
+}
+
+/** A title holder a mistyped team may have meant: its name and code, as its certificate shows them, and no one in it. */
+export interface NearTeam {
+  id: number;
+  name: string;
+  code: string;
+}
+
+/** The most teams a “did you mean” names. */
+export const NEAR_TEAMS_MAX = 3;
+
+/**
+ * Whether the text `a` is one slip from `b` (the same, one character changed, left out, added, or two side by side
+ * swapped: editDistance of src/nearestCommand.ts up to 1), as SQL: a team's name is compared where it is stored.
+ */
+function oneSlipSql(a: SQL, b: SQL): SQL {
+  return sql`(case
+    when char_length(${a}) = char_length(${b}) then
+      (select count(*) from generate_series(1, char_length(${b})) i where substr(${a}, i, 1) <> substr(${b}, i, 1)) <= 1
+      or exists (select 1 from generate_series(1, char_length(${b}) - 1) i where overlay(${b} placing substr(${b}, i + 1, 1) || substr(${b}, i, 1) from i for 2) = ${a})
+    when char_length(${a}) = char_length(${b}) + 1 then exists (select 1 from generate_series(1, char_length(${a})) i where overlay(${a} placing '' from i for 1) = ${b})
+    when char_length(${a}) + 1 = char_length(${b}) then exists (select 1 from generate_series(1, char_length(${b})) i where overlay(${b} placing '' from i for 1) = ${a})
+    else false end)`;
+}
+
+/** A code or a certificate's number with nothing between its parts, as nearTeams compares them: gdsz20260001. */
+const compactCode = (s: string) => organizationKey(s).replace(/[-\u2010-\u2015\u2212_.。]/g, '');
+
+/**
+ * The teams a name or code typed with a slip was meant for (广州市政养护三斑 for 广州市政养护三班, GDSZ-2026-0010 for
+ * GDSZ-2026-0001): one character changed, left out, added or swapped, compared as teams are told apart
+ * (organization_key: spaces, full and half width, letter case), a code or certificate number also without its dashes.
+ * Only teams that hold or held the title are offered: their names and codes are public on certificates and in the
+ * announced results, any other team's are not the public's to learn from a guess. One query, at most NEAR_TEAMS_MAX.
+ */
+export async function nearTeams(tx: Db, typed: string): Promise<NearTeam[]> {
+  const sought = teamSought(typed);
+  if (!sought) return [];
+  const text = sought.q ?? sought.code ?? sought.certificate!;
+  const name = organizationKey(simplified(text));
+  const code = compactCode(text);
+  // a name of four characters or more, a code of eight (a shorter one is one slip from too many)
+  const byName = [...name].length >= 4 && [...name].length <= 100;
+  const byCode = /^[0-9a-z]{8,24}$/.test(code);
+  if (!byName && !byCode) return [];
+  const nameKey = sql`organization_key(${teams.name})`;
+  const rows = rowsOf(
+    await tx.execute(sql`
+      select ${teams.id} as id, ${teams.name} as name, ${teams.code} as code from ${teams}
+      where exists (select 1 from ${honours} h where h.team_id = ${teams.id})
+        and (${byName ? sql`(char_length(${nameKey}) between ${[...name].length - 1} and ${[...name].length + 1} and ${oneSlipSql(nameKey, sql`${name}::text`)})` : sql`false`}
+          or ${
+            byCode
+              ? sql`${oneSlipSql(sql`replace(organization_key(${teams.code}), '-', '')`, sql`${code}::text`)}
+                or exists (select 1 from ${certificates} ce where ce.team_id = ${teams.id} and ${oneSlipSql(sql`replace(organization_key(ce.number), '-', '')`, sql`${code}::text`)})`
+              : sql`false`
+          })
+      order by ${teams.name}, ${teams.id}
+      limit ${NEAR_TEAMS_MAX}`),
+  ) as { id: number; name: string; code: string }[];
+  return rows.map((r) => ({ id: Number(r.id), name: r.name, code: r.code }));
+}
+
+/** The one team meant, or a UserError on the `team` field saying what to write instead (TeamNotFound: and the teams it may mean). */
 export async function resolveComplaintTeam(tx: Db, query: string, opts: { partial: boolean }): Promise<ComplaintTeamRow> {
   const found = await findTeams(tx, query, opts);
   const q = query.trim();
-  if (!found.length) throw teamNotFound(q);
+  if (!found.length) throw teamNotFound(q, await nearTeams(tx, q));
   if (found.length > 1) {
     const list = found.slice(0, 10).map((t) => `${t.name}（${t.organization}，${t.code}）`).join('、');
     throw new UserError(`有 ${found.length > 10 ? '10 个以上' : `${found.length} 个`}班组与“${quoted(q)}”相符：${list}。请填写班组编号。`, { field: 'team' });

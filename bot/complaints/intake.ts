@@ -1,4 +1,4 @@
-import { complaintFormCard, complaintReceivedCard, complaintTeamPickerCard, PICKER_CONTENT_MAX } from '../../cards/complaints.js';
+import { complaintFormCard, complaintReceivedCard, complaintTeamPickerCard, PICKER_CONTACT_MAX, PICKER_CONTENT_MAX } from '../../cards/complaints.js';
 import { INPUT_MAX_LENGTH } from '../../cards/forms.js';
 import { type Card, cutText } from '../../cards/kit.js';
 import { z } from 'zod';
@@ -12,8 +12,10 @@ import {
   createComplaint,
   findTeams,
   getComplaint,
+  nearTeams,
   readComplaintIntake,
   teamAtStart,
+  TeamNotFound,
   teamNotFound,
   teamSought,
 } from '../../src/complaints.js';
@@ -38,13 +40,14 @@ async function startCard(ctx: HandlerContext, query: string, formKey: string): P
   if (found.length === 1) return complaintFormCard({ descriptor: complaintFormFor(true), team: found[0], formKey });
   if (found.length > 1) return complaintTeamPickerCard({ query, teams: found.slice(0, 10) });
   const started = await teamAtStart(ctx.tx, query);
-  if (started) return cardOfStart(started, formKey);
-  const missing = teamNotFound(query);
-  return complaintFormCard({ descriptor: complaintForm, formKey, values: { team: query }, error: formErrorOf(missing) });
+  if (started) return cardOfStart(ctx, started, formKey);
+  // a slip (广州市政养护三斑): the title holders it may mean, each a button; nothing is filed until one is named
+  const missing = teamNotFound(query, await nearTeams(ctx.tx, query), { buttons: true });
+  return complaintFormCard({ descriptor: complaintForm, formKey, values: { team: query }, error: formErrorOf(missing), suggested: missing.near });
 }
 
 /** The team a text starts with: its form, the rest of the text as the content; a name several teams share, the picker. */
-function cardOfStart(started: NonNullable<Awaited<ReturnType<typeof teamAtStart>>>, formKey: string): Card {
+async function cardOfStart(ctx: HandlerContext, started: NonNullable<Awaited<ReturnType<typeof teamAtStart>>>, formKey: string): Promise<Card> {
   // the card's input holds less than the words a message can carry: what it cannot hold is said, not dropped unseen
   const kept = Math.min(complaintForm.fields.content.maxLength, INPUT_MAX_LENGTH);
   const content = cutText(started.rest, kept);
@@ -57,13 +60,14 @@ function cardOfStart(started: NonNullable<Awaited<ReturnType<typeof teamAtStart>
     return complaintFormCard({ descriptor: complaintFormFor(true), team: only, formKey, values: content ? { content } : undefined, ...(cut ? { error: { field: 'content', message: cut } } : {}) });
   }
   if (others.length) return complaintTeamPickerCard({ query: started.query, teams: started.teams.slice(0, 10), content: started.rest || undefined });
-  // a code no team has
-  const missing = teamNotFound(started.query);
+  // a code no team has: the title holders' codes one slip from it
+  const missing = teamNotFound(started.query, await nearTeams(ctx.tx, started.query), { buttons: true });
   return complaintFormCard({
     descriptor: complaintForm,
     formKey,
     values: { team: started.query, ...(content ? { content } : {}) },
     error: { field: missing.opts.field, message: cut ? `${missing.message}${cut}` : missing.message },
+    suggested: missing.near,
   });
 }
 
@@ -84,7 +88,7 @@ export async function sendComplaintForm(ctx: HandlerContext, msg: IncomingText, 
   if (how?.glued) {
     const started = await teamAtStart(ctx.tx, query);
     if (!started) return false;
-    card = cardOfStart(started, ctx.eventId);
+    card = await cardOfStart(ctx, started, ctx.eventId);
   } else {
     // `投诉 怎么处理`, `complain how does it work`: a question about complaints, not a team, when no team is named
     if (asksAbout(query) && !(await findTeams(ctx.tx, query, { partial: true })).length && !(await teamAtStart(ctx.tx, query))) return false;
@@ -99,7 +103,8 @@ export const startComplaint: CardRun = async (ctx, input) => {
   const team = await complaintTeam(ctx.tx, idFrom(input.value, 'teamId'));
   if (!team) throw new UserError('找不到该班组，请重新发送“投诉”。');
   const content = typeof input.value.content === 'string' ? input.value.content : '';
-  return raw(complaintFormCard({ descriptor: complaintFormFor(true), team, formKey: ctx.eventId, values: content ? { content } : undefined }));
+  const contact = typeof input.value.contact === 'string' ? input.value.contact : '';
+  return raw(complaintFormCard({ descriptor: complaintFormFor(true), team, formKey: ctx.eventId, values: content || contact ? { ...(content ? { content } : {}), ...(contact ? { contact } : {}) } : undefined }));
 };
 
 /** The complaint form again with what was typed and what is wrong. */
@@ -111,11 +116,14 @@ export async function complaintFormAgain(err: UserError, ctx: HandlerContext, in
   }
   const team = await complaintTeam(ctx.tx, idOrZero(input.value, 'teamId'));
   const formKey = typeof input.value.formKey === 'string' ? input.value.formKey : undefined;
-  return raw(complaintFormCard({ descriptor: complaintFormFor(team !== undefined), team, formKey, values: input.formValue, error: formErrorOf(err) }));
+  // a team typed with a slip: the teams it may mean, as buttons carrying what was typed
+  const suggested = err instanceof TeamNotFound && err.near.length ? err.near : undefined;
+  const error = suggested ? formErrorOf(teamNotFound(String(input.formValue.team ?? ''), suggested, { buttons: true })) : formErrorOf(err);
+  return raw(complaintFormCard({ descriptor: complaintFormFor(team !== undefined), team, formKey, values: input.formValue, error, suggested }));
 }
 
-/** What a team picked from several carries: the team, and what was typed after its name when the picker kept it (a forged longer one is a stale button, not a form of it). */
-export const complaintStartValue = values({ teamId: id.optional(), content: z.string().max(PICKER_CONTENT_MAX).optional() });
+/** What a team picked from several (or suggested for a slip) carries: the team, and what was typed after its name or on the refused form when the button kept it (a forged longer one is a stale button, not a form of it). */
+export const complaintStartValue = values({ teamId: id.optional(), content: z.string().max(PICKER_CONTENT_MAX).optional(), contact: z.string().max(PICKER_CONTACT_MAX).optional() });
 
 /** What a 提交 button of the complaint form carries: the team when it was picked, and the form's key. */
 export const complaintSubmitValue = values({ teamId: id.optional(), formKey: z.string().max(200).optional() });

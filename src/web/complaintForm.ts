@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import { complaintForm, createComplaint } from '../complaints.js';
+import { complaintForm, createComplaint, TeamNotFound } from '../complaints.js';
 import { storable } from '../storable.js';
 import { UserError } from '../errors.js';
 import { sql, eq } from 'drizzle-orm';
@@ -321,7 +321,9 @@ export function mountComplaintRoutes(router: Router, deps: RouteDeps): void {
       await countRefusal(deps, refusals, now);
       // a page has no 请修改 block to list a form's several problems in: its one message names each
       const msg = err.opts.problems ? `共 ${err.opts.problems.length} 处需修改：${err.opts.problems.join('；')}` : err.message;
-      return answer(ctx, 400, { code: 400, msg, ...(err.opts.field ? { field: err.opts.field } : {}) });
+      // a team typed with a slip: the title holders it may mean, by name and code (the message names them too)
+      const suggestions = err instanceof TeamNotFound && err.near.length ? { suggestions: err.near.map((t) => ({ name: t.name, code: t.code })) } : {};
+      return answer(ctx, 400, { code: 400, msg, ...(err.opts.field ? { field: err.opts.field } : {}), ...suggestions });
     }
   });
 }
@@ -424,7 +426,7 @@ const newFormToken = () => randomBytes(18).toString('base64url');
 
 class FormSentBefore extends Error {}
 
-type Answer = (ctx: Context, status: number, body: { code?: number; msg?: string; field?: string; reference?: string; team?: { name: string; code: string }; outcome?: string; form_token?: string }) => void;
+type Answer = (ctx: Context, status: number, body: { code?: number; msg?: string; field?: string; suggestions?: { name: string; code: string }[]; reference?: string; team?: { name: string; code: string }; outcome?: string; form_token?: string }) => void;
 
 /** The JSON API's answer. */
 const jsonAnswer: Answer = (ctx, status, body) => {

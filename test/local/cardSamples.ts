@@ -396,6 +396,14 @@ export const cardSamples: Record<string, Sample> = {
   'complaints.complaintFormCard': () => [
     complaints.complaintFormCard({ descriptor: complaintForm }),
     complaints.complaintFormCard({ descriptor: complaintTextForm, team: { id: 1, name: team.name, code: team.code }, formKey: 'k1', values: { content: '开裂' }, error: { message: '请描述问题' } }),
+    // a team typed with a slip: the three title holders it may mean, each button carrying the longest content and contact it carries on
+    complaints.complaintFormCard({
+      descriptor: complaintForm,
+      formKey: 'k2',
+      values: { team: '广州市政养护三斑', content: '路'.repeat(complaints.PICKER_CONTENT_MAX), contact: '1'.repeat(complaints.PICKER_CONTACT_MAX) },
+      error: { field: 'team', message: '找不到班组“广州市政养护三斑”。你要投诉的是不是以下班组之一：…？' },
+      suggested: [1, 2, 3].map((id) => ({ id, name: `${'广州市政养护'.repeat(10)}${id}班`, code: `GDSZ-2026-000${id}` })),
+    }),
   ],
   'complaints.complaintTeamPickerCard': () => [
     complaints.complaintTeamPickerCard({ query: '养护', teams: [{ id: 1, name: team.name, code: team.code, organization: team.organization }] }),
