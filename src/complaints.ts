@@ -604,7 +604,12 @@ export async function createComplaint(tx: Db, input: ComplaintIntake, opts: Comp
     team = await resolveComplaintTeam(tx, parsed.team, { partial: input.channel === 'chat' });
     values = parsed;
   }
-  if (input.channel === 'web') await lockAlerts(tx, input);
+  if (input.channel === 'web') {
+    await lockAlerts(tx, input);
+    // under the public form's lock: of two identical posts at once, the second sees the first
+    const first = await webRepeatOf(tx, team, values, opts.now);
+    if (first) throw new ComplaintRepeated(first);
+  }
   reference ??= await nextComplaintReference(tx, year);
   const [complaint] = await tx
     .insert(complaints)
@@ -632,6 +637,51 @@ export async function createComplaint(tx: Db, input: ComplaintIntake, opts: Comp
     await opts.send(complaintAlertMessage(complaint.id, to));
   }
   return { complaint, team };
+}
+
+/** How long an identical public complaint is the same one sent again (a retry, a second program, another tab), not another. */
+export const REPEAT_WINDOW_MS = 24 * 3_600_000;
+
+/** The public complaint a post repeats: its reference, the contact it left and its team, as the first answer gave them. */
+export interface RepeatedComplaint {
+  reference: string;
+  contact: string | null;
+  team: { name: string; code: string };
+}
+
+/**
+ * A public complaint that repeats one already filed (`webRepeatOf`): nothing is stored, the transaction rolls back (so
+ * the post counts against no rate limit), and the sender is answered with the first one's reference.
+ */
+export class ComplaintRepeated extends Error {
+  constructor(readonly first: RepeatedComplaint) {
+    super(`complaint repeats ${first.reference}`);
+    this.name = 'ComplaintRepeated';
+  }
+}
+
+/**
+ * The earliest public complaint of the last REPEAT_WINDOW_MS that this one repeats: the same team, the same content and
+ * the same contact (none both times) once spaces, widths and letter case are set aside (organization_key). The contact is
+ * all a public complainant is known by; without it, the same words about the same team within a day are still one
+ * complaint sent twice. One complaint filed once, it is counted once in a run of 第二十二条.
+ */
+async function webRepeatOf(tx: Db, team: ComplaintTeamRow, values: { content: string; contact?: string }, now: Date): Promise<RepeatedComplaint | undefined> {
+  const [row] = await tx
+    .select({ reference: complaints.reference, contact: complaints.contact })
+    .from(complaints)
+    .where(
+      and(
+        eq(complaints.teamId, team.id),
+        eq(complaints.channel, 'web'),
+        sql`${complaints.createdAt} > ${new Date(now.getTime() - REPEAT_WINDOW_MS).toISOString()}::timestamptz`,
+        sql`organization_key(${complaints.content}) = organization_key(${values.content}::text)`,
+        sql`coalesce(organization_key(${complaints.contact}), '') = coalesce(organization_key(${values.contact ?? null}::text), '')`,
+      ),
+    )
+    .orderBy(asc(complaints.createdAt), asc(complaints.id))
+    .limit(1);
+  return row && { reference: row.reference, contact: row.contact, team: { name: team.name, code: team.code } };
 }
 
 /** The lock of the complaint's alert stream (`alertLockKey`), taken before its reference and id are drawn. */

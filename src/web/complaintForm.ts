@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import { complaintForm, createComplaint, TeamNotFound } from '../complaints.js';
+import { ComplaintRepeated, complaintForm, createComplaint, TeamNotFound } from '../complaints.js';
 import { storable } from '../storable.js';
 import { UserError } from '../errors.js';
 import { sql, eq } from 'drizzle-orm';
@@ -293,10 +293,18 @@ export function mountComplaintRoutes(router: Router, deps: RouteDeps): void {
       // without the page's token gets the answer it always got
       return answer(ctx, 201, { reference: complaint.reference, team: { name: team.name, code: team.code }, ...(token ? { outcome: outcomeTold(complaint.contact, await association()), [FORM_TOKEN_FIELD]: newFormToken() } : {}) });
     } catch (err) {
+      if (err instanceof ComplaintRepeated) {
+        // the same complaint sent again without the page's token (another program retrying, a second tab): the first's
+        // reference, as a page posted twice is answered; nothing was stored, nor counted against the rate limits
+        deps.log.info({ reference: err.first.reference }, 'public complaint repeats one already filed');
+        const { first } = err;
+        if (fromPage) return page(ctx, 200, {}, { kind: 'ok', text: `${SENT_BEFORE}被投诉班组：${first.team.name}。投诉编号：`, reference: first.reference, outcome: outcomeTold(first.contact, shown) }, undefined, shown);
+        return answer(ctx, 200, { msg: SENT_BEFORE, reference: first.reference, team: first.team, ...(token ? { outcome: outcomeTold(first.contact, await association()), [FORM_TOKEN_FIELD]: newFormToken() } : {}) });
+      }
       if (err instanceof FormSentBefore) {
         // the same page's complaint again: its reference, which the first answer may never have brought
         const first = token ? await complaintOfWebForm(deps.database.db, webFormKey(token)) : undefined;
-        const msg = '这份投诉已经提交过，无需重复提交。';
+        const msg = SENT_BEFORE;
         if (fromPage) {
           const notice: PageNotice = first
             ? { kind: 'ok', text: `${msg}被投诉班组：${first.team.name}。投诉编号：`, reference: first.reference, outcome: outcomeTold(first.contact, shown) }
@@ -425,6 +433,9 @@ const formToken = (value: string | null) => (value && /^[A-Za-z0-9_-]{16,64}$/.t
 const newFormToken = () => randomBytes(18).toString('base64url');
 
 class FormSentBefore extends Error {}
+
+/** A complaint posted again (the page's token spent, or the same complaint within a day: ComplaintRepeated). */
+const SENT_BEFORE = '这份投诉已经提交过，无需重复提交。';
 
 type Answer = (ctx: Context, status: number, body: { code?: number; msg?: string; field?: string; suggestions?: { name: string; code: string }[]; reference?: string; team?: { name: string; code: string }; outcome?: string; form_token?: string }) => void;
 

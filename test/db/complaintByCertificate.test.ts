@@ -37,8 +37,10 @@ afterAll(async () => {
   await h?.close();
 });
 
+// each post a complaint of its own: the same words about the same team within a day are one complaint sent again
+let posted = 0;
 async function complain(team: string) {
-  const res = await fetch(`${h.app.url}/api/complaints`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ team, content: '井盖松动，多日未修' }) });
+  const res = await fetch(`${h.app.url}/api/complaints`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ team, content: `井盖松动，多日未修（第 ${++posted} 处）` }) });
   return { status: res.status, body: await res.json() };
 }
 

@@ -16,6 +16,7 @@ const CODE = 'GDSZ-2025-0001';
 let h: Harness;
 let teamId: number;
 let customers = 0;
+let posted = 0;
 const customer = () => `ou_typedteam${String(++customers).padStart(24, '0')}`;
 
 beforeAll(async () => {
@@ -93,7 +94,8 @@ describe('投诉 and the team as people type it', () => {
     const res = await fetch(`${h.app.url}/api/complaints`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-forwarded-for': `203.0.113.${customers}` },
-      body: JSON.stringify({ team: typed, content: '井盖松动，多日未修' }),
+      // each its own complaint: the same words about the same team within a day are one complaint sent again
+      body: JSON.stringify({ team: typed, content: `井盖松动，多日未修（第 ${++posted} 处）` }),
     });
     expect(res.status, await res.clone().text()).toBe(201);
     expect((await latest()).teamId).toBe(teamId);

@@ -60,9 +60,12 @@ async function bind(chatId: string) {
 }
 
 /** A complaint through the public API (an admin alert at once), queued and not yet sent; a quiet minute before it. */
+let complained = 0;
 async function complain(): Promise<string> {
   clock.advance(10 * 60_000);
-  const res = await fetch(`${h.app.url}/api/complaints`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ team: teamCode, content: '人行道修补后一周即松动', contact: '13800000000' }) });
+  // each its own complaint: the same words again within a day would be the first one sent twice
+  const content = `人行道修补后一周即松动（第 ${++complained} 处）`;
+  const res = await fetch(`${h.app.url}/api/complaints`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ team: teamCode, content, contact: '13800000000' }) });
   expect(res.status).toBe(201);
   return ((await res.json()) as { reference: string }).reference;
 }
