@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { eq } from 'drizzle-orm';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { complaints, organizations, people, teams } from '../../db/schema.js';
+import { complaints, honours, organizations, people, teams } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
 import { complaintRateLimit } from '../../src/web/complaintForm.js';
 import { cardText } from '../support/cards.js';
@@ -42,6 +42,8 @@ beforeAll(async () => {
     })
     .returning();
   teamCode = team.code;
+  // a title holder: a slip in its name is answered with it
+  await db.insert(honours).values({ teamId: team.id, year: 2026, awardedAt: new Date('2026-12-01T00:00:00Z') });
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -94,6 +96,13 @@ describe('the public complaint form in a real browser (acceptance 4)', () => {
     const message = await submit({ team: '不存在的班组', content: '路面破损' });
     expect(message).toContain('找不到班组“不存在的班组”');
     expect(await page.getAttribute('#team', 'aria-invalid')).toBe('true');
+    expect(await stored()).toEqual([]);
+  });
+
+  it('a title holder’s name with a slip: the page names the team it may be under the field, and stores nothing', async () => {
+    const message = await submit({ team: '广州市政养护一斑', content: '路面破损' });
+    expect(message).toContain('找不到班组“广州市政养护一斑”。你要投诉的是不是“广州市政养护一班”（GDSZ-2025-0007）？');
+    expect(await page.textContent('#team-error')).toContain('你要投诉的是不是“广州市政养护一班”（GDSZ-2025-0007）？');
     expect(await stored()).toEqual([]);
   });
 
