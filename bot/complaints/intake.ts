@@ -74,8 +74,14 @@ async function cardOfStart(ctx: HandlerContext, started: NonNullable<Awaited<Ret
 /** Words that make what follows 投诉 a question (怎么、如何、什么、流程…; how, what, process…) rather than a team's name. */
 const asksAbout = (text: string) => /怎么|怎样|如何|什么|哪里|是否|能否|可以吗|流程|程序|规定|[吗呢][？?]?$|[？?]|^(?:how|what|where|when|why|can|is|does|do)\b|\b(?:process|procedure|rules?)\b/i.test(text.trim());
 
+/** A team named only in general (`complain about a team`, `投诉 某个班组`): no team, so the empty form rather than 找不到班组“a team”. */
+const ANY_TEAM = /^(?:(?:a|an|the|one|some|this|that|my)\s+)?(?:team|group|crew|work\s*team)s?$|^(?:一个|某个|某一?个?|这个|那个|一)?(?:班组|团队|队伍|施工队)$/i;
+
 /** What names the team in `投诉 对市政养护一班` or `complain about …`: the words before the name left out. */
-const teamQuery = (argument: string) => argument.trim().replace(/^(?:对|关于|about\s+|against\s+)/i, '').trim();
+const teamQuery = (argument: string) => {
+  const query = argument.trim().replace(/^(?:对|关于|about\s+|against\s+)/i, '').trim();
+  return ANY_TEAM.test(query) ? '' : query;
+};
 
 /**
  * 投诉 / complain [班组名称或编号]: the complaint form, sent privately even when asked in a group. Typed with no space
