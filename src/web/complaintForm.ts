@@ -123,10 +123,12 @@ async function complaintOfWebForm(db: Db, formKey: string): Promise<{ reference:
  * contact they left; with none left nobody can, and they may ask the association, quoting the reference. The bot holds
  * no telephone number of the association, so the association is named.
  */
+/** The association as a page's text names it: with 协会联系方式 once an administrator set it (管理 → 协会联系方式), how to reach it. */
+const associationReached = (association?: AssociationContact) => (association ? `广东省市政行业协会（${contactPhrase(association)}）` : '广东省市政行业协会');
+
 export function outcomeTold(contact: string | null | undefined, association?: AssociationContact): string {
   const left = contact?.trim();
-  // 协会联系方式 once an administrator set it (管理 → 协会联系方式): how to ask
-  const reach = association ? `广东省市政行业协会（${contactPhrase(association)}）` : '广东省市政行业协会';
+  const reach = associationReached(association);
   return left
     ? `协会核查后，将通过你留下的联系方式（${clipText(left, 40)}）告知处理结果；如需询问，请联系${reach}并提供投诉编号。`
     : `你没有留下联系方式，协会核查后无法告知你处理结果；如想了解结果，请联系${reach}并提供投诉编号。`;
@@ -264,7 +266,7 @@ export function mountComplaintRoutes(router: Router, deps: RouteDeps): void {
     if (wait !== undefined) {
       ctx.set('Retry-After', String(Math.ceil(wait / 1000)));
       deps.log.warn({ ip: ctx.ip, rules: full.map((r) => r.rule.key) }, 'public complaint refused: too many refused posts');
-      return answer(ctx, 429, { code: 429, msg: `提交过于频繁，请 ${Math.max(1, Math.ceil(wait / 60_000))} 分钟后再试，或直接联系广东省市政行业协会。` });
+      return answer(ctx, 429, { code: 429, msg: `提交过于频繁，请 ${Math.max(1, Math.ceil(wait / 60_000))} 分钟后再试，或直接联系${associationReached(await association())}。` });
     }
     let token: string | undefined;
     try {
@@ -320,10 +322,10 @@ export function mountComplaintRoutes(router: Router, deps: RouteDeps): void {
         if (err.rule.key === GLOBAL_RULE) {
           // not this sender's doing: say so, and tell the administrators once an hour that public intake is closed
           await capReached(deps, now);
-          return answer(ctx, 429, { code: 429, msg: `网上投诉暂时较多，请 ${minutes} 分钟后再试，或直接联系广东省市政行业协会。已填写的内容仍保留在页面上。` });
+          return answer(ctx, 429, { code: 429, msg: `网上投诉暂时较多，请 ${minutes} 分钟后再试，或直接联系${associationReached(await association())}。已填写的内容仍保留在页面上。` });
         }
         const wait = minutes > 90 ? `${Math.ceil(minutes / 60)} 小时` : `${minutes} 分钟`;
-        return answer(ctx, 429, { code: 429, msg: `提交过于频繁，请 ${wait}后再试，或直接联系广东省市政行业协会。` });
+        return answer(ctx, 429, { code: 429, msg: `提交过于频繁，请 ${wait}后再试，或直接联系${associationReached(await association())}。` });
       }
       if (!(err instanceof UserError)) throw err;
       await countRefusal(deps, refusals, now);

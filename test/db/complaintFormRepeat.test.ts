@@ -110,3 +110,16 @@ describe('the hourly cap on all public complaints', () => {
     expect(told.map((o) => [o.receiver, (o.card as { text: string }).text])).toEqual([[ADMIN, expect.stringContaining('网上投诉入口本小时已达上限（1 件）')]]);
   });
 });
+
+describe('a refusal for too many posts, once 协会联系方式 is set', () => {
+  it('says how to reach the association it tells the sender to contact', async () => {
+    const saved = await h.click(ADMIN, { action: 'association.contactSave' }, { contactName: '协会秘书处 张三', contactPhone: '020-12345678', contactEmail: '', contactHours: '' });
+    expect(saved.toast.type).toBe('success');
+    clock.set('2027-03-01T14:10:00+08:00');
+    complaintRateLimit.globalPerHour = 1;
+    expect((await postJson({ team: 'GDSZ-2025-0051', content: '第四件。' }, '198.51.100.4')).status).toBe(201);
+    const capped = await postJson({ team: 'GDSZ-2025-0051', content: '第五件。' }, '198.51.100.5');
+    expect(capped.status).toBe(429);
+    expect(capped.body.msg).toContain('或直接联系广东省市政行业协会（协会秘书处 张三，电话 020-12345678）。');
+  });
+});
