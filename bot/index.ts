@@ -1,6 +1,7 @@
 import { BotRegistry } from '../src/handlers.js';
 import { register as registerAdmin } from './admin/index.js';
 import { register as registerApplications } from './applications/index.js';
+import { register as registerCertificates } from './certificates/index.js';
 import { register as registerComplaints } from './complaints/index.js';
 import { register as registerExperts } from './experts/index.js';
 import { register as registerGroups } from './groups/index.js';
@@ -17,6 +18,7 @@ export function createBot(): BotRegistry {
   registerHelp(bot);
   registerAdmin(bot);
   registerMeasures(bot);
+  registerCertificates(bot);
   registerTeams(bot);
   registerApplications(bot);
   registerGroups(bot);

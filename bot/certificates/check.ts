@@ -1,0 +1,52 @@
+import { certificateCheckCard, teamTitlesCard } from '../../cards/certificates.js';
+import { certificateNumberIn, checkCertificate, mayNameTeam, teamAskedAbout, titlesOfTeams } from '../../src/certificates/check.js';
+import type { CommandDef, HandlerContext, IncomingText } from '../../src/handlers.js';
+import { questionLanguage } from '../../src/measures/index.js';
+import { replyDestination } from '../respond.js';
+
+/** What 查询证书 alone, or with no number or team after it, is told: what to send. */
+export const CHECK_HOW =
+  '请在“查询证书”后写荣誉证书编号，例如“查询证书 GDSZ-ZS-2026-0001”（verify certificate GDSZ-ZS-2026-0001）；要查询某个班组的称号，发送“班组全称是质量信得过班组吗”，例如“养护一班是质量信得过班组吗”。';
+
+/** The certificate a number names, checked: its team, year and title and whether it stands, or that none was issued. Public facts only, so the answer may go to a group. */
+async function sendCertificateCheck(ctx: HandlerContext, msg: IncomingText, number: string): Promise<void> {
+  const found = await checkCertificate(ctx.tx, number, ctx.config.BOT_TIMEZONE);
+  const card = certificateCheckCard({ number, found, language: questionLanguage(msg.text) });
+  await ctx.send({ dedupeKey: `certificate:check:${ctx.eventId}`, to: replyDestination(ctx, msg), card });
+}
+
+async function sendTeamTitles(ctx: HandlerContext, msg: IncomingText, asked: string): Promise<void> {
+  const teams = await titlesOfTeams(ctx.tx, asked, ctx.config.BOT_TIMEZONE);
+  const card = teamTitlesCard({ asked, teams, language: questionLanguage(msg.text) });
+  await ctx.send({ dedupeKey: `certificate:team:${ctx.eventId}`, to: replyDestination(ctx, msg), card });
+}
+
+/**
+ * `查询证书 GDSZ-ZS-2026-0007` / `verify certificate …`: that certificate; `查询证书 养护一班`: that team's titles; alone or with a
+ * question after it, what to send. Glued (查询证书GDSZ-ZS-2026-0007) it reads the same, and declines anything else for the measures.
+ */
+export async function certificateCommand(ctx: HandlerContext, msg: IncomingText, argument: string, how?: { glued: boolean }): Promise<void | false> {
+  const number = certificateNumberIn(argument);
+  if (number) return sendCertificateCheck(ctx, msg, number);
+  if (how?.glued) return false;
+  if (!mayNameTeam(argument)) {
+    await ctx.send({ dedupeKey: `certificate:check:${ctx.eventId}`, to: replyDestination(ctx, msg), text: CHECK_HOW });
+    return;
+  }
+  await sendTeamTitles(ctx, msg, argument.trim());
+}
+
+/**
+ * Free text naming a certificate's number (GDSZ-ZS-2026-0007 alone, 这张证书是真的吗 GDSZ-ZS-2026-0007, Is certificate …
+ * genuine?) checks that certificate; a question whether a team is a 质量信得过班组 (养护一班是质量信得过班组吗, is
+ * GDSZ-2025-0003 a trusted team?) answers its titles. Read before the measures, which have no such facts: anything else goes on.
+ */
+export function certificateCheckOr(next: CommandDef['run']): CommandDef['run'] {
+  return async (ctx, msg, argument, how) => {
+    const number = certificateNumberIn(msg.text);
+    if (number) return sendCertificateCheck(ctx, msg, number);
+    const team = teamAskedAbout(msg.text);
+    if (team) return sendTeamTitles(ctx, msg, team);
+    return next(ctx, msg, argument, how);
+  };
+}

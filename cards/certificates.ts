@@ -1,0 +1,110 @@
+import { card, type Card, clipText, fields, markdown, md, mdJoin, note } from './kit.js';
+
+/**
+ * 查询证书 and “养护一班是质量信得过班组吗” (第二十一条: open to everyone's supervision): what the association issued, as
+ * public facts only. Types are repeated here, not imported: cards import nothing of ours but types, and these are plain.
+ */
+
+export interface CertificateFacts {
+  number: string;
+  teamName: string;
+  teamCode: string;
+  organization: string;
+  year: number;
+  title: string;
+  issuedOn: string;
+  revokedOn?: string;
+}
+
+export interface TeamTitleFacts {
+  name: string;
+  code: string;
+  organization: string;
+  titles: { year: number; title: string; revokedOn?: string }[];
+}
+
+type Language = 'zh' | 'en';
+
+/** How to report a certificate or a claim that is not what it says: the complaint form, or the association itself. */
+const REPORT = '如有人出示该证书或以此自称质量信得过班组，可发送“投诉”（complain）向协会反映，或发送“联系协会”（contact）向协会核实。';
+const REPORT_EN = 'If someone shows such a certificate or claims such a title, send “complain” (投诉) to tell the association, or “contact” (联系协会) to check with it.';
+
+const revokedText = (on: string) => `已撤销（${on}撤销，第二十二条），称号和证书作废`;
+
+/** A certificate's number checked: the team, organisation, year and title it was issued for, and whether it stands. */
+export function certificateCheckCard(opts: { number: string; found?: CertificateFacts; language?: Language }): Card {
+  const c = opts.found;
+  const en = opts.language === 'en';
+  if (!c) {
+    return card({
+      title: `未找到荣誉证书：${opts.number}`,
+      template: 'orange',
+      elements: [
+        ...(en ? [markdown(md`No certificate numbered ${opts.number} was issued by the association: it is not a genuine certificate of the Quality Trustworthy Team title. Check the number (like GDSZ-ZS-2026-0001). ${REPORT_EN}`)] : []),
+        markdown(md`广东省市政行业协会没有颁发过编号为 **${opts.number}** 的荣誉证书。请核对编号（形如 GDSZ-ZS-2026-0001）；编号无误的，这份证书不是协会颁发的。${REPORT}`),
+        note('第二十一条：质量信得过班组接受社会各界的监督。'),
+      ],
+    });
+  }
+  const status = c.revokedOn ? revokedText(c.revokedOn) : '有效';
+  return card({
+    title: `荣誉证书 ${c.number}：${c.revokedOn ? '已撤销' : '有效'}`,
+    template: c.revokedOn ? 'red' : 'green',
+    elements: [
+      ...(en
+        ? [
+            markdown(
+              c.revokedOn
+                ? md`Certificate ${c.number} was issued by the association, but its title was **revoked** on ${c.revokedOn} (Article 22): the certificate is void.`
+                : md`Certificate ${c.number} is **genuine and valid**: issued by the association for the title below.`,
+            ),
+          ]
+        : []),
+      fields([
+        ['状态', status],
+        ['班组', `${c.teamName}（编号 ${c.teamCode}）`],
+        ['所属单位', c.organization],
+        ['年度', `${c.year}年度`],
+        ['称号', c.title],
+        ['发证日期', c.issuedOn],
+      ]),
+      note(c.revokedOn ? md`第二十二条：称号已被协会撤销，这份证书不再证明该班组的称号。${REPORT}` : md`第二十一条：质量信得过班组接受社会各界的监督；对该班组的工程质量有意见，可发送“投诉 ${c.number}”。`),
+    ],
+  });
+}
+
+/** “养护一班是质量信得过班组吗”: each team of that name or code, with the years of its titles and whether each stands. */
+export function teamTitlesCard(opts: { asked: string; teams: TeamTitleFacts[]; language?: Language }): Card {
+  const en = opts.language === 'en';
+  const asked = clipText(opts.asked, 40);
+  if (!opts.teams.length) {
+    return card({
+      title: `未找到班组：${asked}`,
+      template: 'orange',
+      elements: [
+        ...(en ? [markdown(md`No team named or numbered “${asked}” is on the association's register, so it holds no Quality Trustworthy Team title. Check the full name or the code (like GDSZ-2026-0001). ${REPORT_EN}`)] : []),
+        markdown(md`协会的班组名册中没有名称或编号为“${asked}”的班组，也就没有以此名义获得的质量信得过班组称号。请核对班组全称或编号（形如 GDSZ-2026-0001）。${REPORT}`),
+      ],
+    });
+  }
+  const standing = opts.teams.some((t) => t.titles.some((h) => !h.revokedOn));
+  const teamLines = opts.teams.map((t) => {
+    const head = md`**${t.name}**（编号 ${t.code}，${t.organization}）`;
+    if (!t.titles.length) return md`${head}：没有获得过质量信得过班组称号。`;
+    const years = t.titles.map((h) => md`- ${h.year}年度“${h.title}”：${h.revokedOn ? revokedText(h.revokedOn) : '有效'}`);
+    return mdJoin([md`${head}：`, ...years], '\n');
+  });
+  const english = opts.teams.map((t) => {
+    const held = t.titles.map((h) => `${h.year}${h.revokedOn ? ` (revoked on ${h.revokedOn}, Article 22)` : ' (valid)'}`);
+    return md`${t.name} (${t.code}): ${held.length ? `titles of ${held.join(', ')}` : 'no title'}.`;
+  });
+  return card({
+    title: `质量信得过班组称号查询：${asked}`,
+    template: standing ? 'green' : 'grey',
+    elements: [
+      ...(en ? [markdown(mdJoin(english, '\n'))] : []),
+      markdown(mdJoin(teamLines, '\n\n')),
+      note(md`称号按年度授予（第二十条），被撤销的称号及其证书作废（第二十二条）。要核对一份荣誉证书，发送“查询证书 证书编号”。`),
+    ],
+  });
+}

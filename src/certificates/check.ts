@@ -1,0 +1,134 @@
+import { asc, desc, eq, inArray } from 'drizzle-orm';
+import type { Db } from '../../db/index.js';
+import { certificates, honours, teams } from '../../db/schema.js';
+import { findTeams } from '../complaints.js';
+import { formatDateZh, todayIn } from '../dates.js';
+import { CODE_GAP, halfWidth, readCode } from '../forms.js';
+import { simplified } from '../traditional.js';
+import { certificateTitle } from './index.js';
+
+/**
+ * 第二十一条 (接受社会各界的监督): anyone may check a certificate's number or a team's title. Only what is public is read:
+ * names, codes, the organisation, years, titles and whether each stands (第二十二条), never a person or a phone.
+ */
+
+/** A title as the public may see it: its year, its wording, and the day it was revoked (第二十二条) when it was. */
+export interface PublicTitle {
+  year: number;
+  title: string;
+  /** The day in the bot's timezone, as YYYY年M月D日. */
+  revokedOn?: string;
+}
+
+export interface CertificateCheck {
+  number: string;
+  /** The team as the certificate names it (a team renamed since keeps its certificate's name), and its code. */
+  teamName: string;
+  teamCode: string;
+  organization: string;
+  year: number;
+  title: string;
+  issuedOn: string;
+  revokedOn?: string;
+}
+
+export interface TeamTitles {
+  name: string;
+  code: string;
+  organization: string;
+  /** Latest year first. */
+  titles: PublicTitle[];
+}
+
+const revokedDay = (at: Date | null, timezone: string) => (at ? formatDateZh(todayIn(timezone, at)) : undefined);
+
+/** The certificate of this number (as readCode reads it), with whether its title still stands; undefined when none was issued. */
+export async function checkCertificate(tx: Db, number: string, timezone: string): Promise<CertificateCheck | undefined> {
+  const [row] = await tx
+    .select({ certificate: certificates, teamCode: teams.code, revokedAt: honours.revokedAt })
+    .from(certificates)
+    .innerJoin(honours, eq(honours.id, certificates.honourId))
+    .innerJoin(teams, eq(teams.id, certificates.teamId))
+    .where(eq(certificates.number, readCode(number)));
+  if (!row) return undefined;
+  const c = row.certificate;
+  return {
+    number: c.number,
+    teamName: c.teamName,
+    teamCode: row.teamCode,
+    organization: c.organization,
+    year: c.year,
+    title: c.title,
+    issuedOn: formatDateZh(todayIn(timezone, c.issuedAt)),
+    revokedOn: revokedDay(row.revokedAt, timezone),
+  };
+}
+
+/** Teams one answer lists at most (one name shared by several organisations' teams). */
+const TEAMS_SHOWN = 10;
+
+/** The teams a name, code or certificate number names exactly (as a complaint finds them), each with its titles. */
+export async function titlesOfTeams(tx: Db, query: string, timezone: string): Promise<TeamTitles[]> {
+  const found = (await findTeams(tx, query, { partial: false })).slice(0, TEAMS_SHOWN);
+  if (!found.length) return [];
+  const rows = await tx
+    .select({ teamId: honours.teamId, year: honours.year, title: honours.title, revokedAt: honours.revokedAt })
+    .from(honours)
+    .where(inArray(honours.teamId, found.map((t) => t.id)))
+    .orderBy(asc(honours.teamId), desc(honours.year));
+  return found.map((t) => ({
+    name: t.name,
+    code: t.code,
+    organization: t.organization,
+    titles: rows.filter((h) => h.teamId === t.id).map((h) => ({ year: h.year, title: h.title ?? certificateTitle, revokedOn: revokedDay(h.revokedAt, timezone) })),
+  }));
+}
+
+/** A certificate's number anywhere in a text, however its parts are set apart (GDSZ ZS 2026 7, ＧＤＳＺ－ＺＳ－２０２６－０００７). */
+const NUMBER_IN_TEXT = new RegExp(`(?<![0-9A-Za-z])GDSZ${CODE_GAP}ZS${CODE_GAP}\\d{4}${CODE_GAP}\\d{1,6}(?![0-9A-Za-z]|[-\u2010-\u2015\u2212]\\d)`, 'i');
+
+/** The certificate number a text names, as issued (GDSZ-ZS-2026-0007), or undefined. */
+export function certificateNumberIn(text: string): string | undefined {
+  const m = NUMBER_IN_TEXT.exec(halfWidth(text));
+  return m ? readCode(m[0]) : undefined;
+}
+
+/** The title as a question names it: 质量信得过班组, with 广东省 / 市政工程 before it or 称号 after it. */
+const TITLE_ZH = '(?:广东省)?(?:市政工程)?(?:的)?质量信得过班组(?:的)?(?:称号|荣誉)?';
+const ENDING_ZH = '(?:吗|么|嘛|呢|啊|呀|没有|没)?';
+const TEAM_ASKED_ZH: readonly RegExp[] = [
+  // 养护一班是质量信得过班组吗, 养护一班是不是质量信得过班组, 养护一班算质量信得过班组吗
+  new RegExp(`^(.+?)(?:是不是|是否是|是否为|是否|还是|是|算不算|算)${TITLE_ZH}${ENDING_ZH}$`, 'd'),
+  // 养护一班获得过质量信得过班组称号吗, 养护一班有没有评上质量信得过班组
+  new RegExp(`^(.+?)(?:有没有|是否|有无)?(?:获得|获评|评上|被评为|评为|拿到|取得)(?:过|了)?${TITLE_ZH}${ENDING_ZH}$`, 'd'),
+];
+// is 养护一班 a trusted team, is GDSZ-2025-0003 a quality trustworthy team
+const TEAM_ASKED_EN = /^(?:is|was)\s+(.+?)\s+(?:(?:a|an|the)\s+)?(?:quality\s+)?(?:trusted|trustworthy|trust\s*worthy)(?:\s+quality)?\s+team$/di;
+
+/** What makes the subject a kind of team or the asker's own (什么样的班组是质量信得过班组, 我们班组是…): a question for the measures. */
+const NOT_A_NAME = /什么|怎样|怎么|哪|如何|谁|我|你|咱|这|那|本|所有|每个|一个|^(?:班组|团队|部门)$|^(?:what|which|who|my|our|your|a|an|the|this|that|every|any)\b/i;
+
+const QUOTES = /^[“"'‘「《【\s]+|[”"'’」》】\s]+$/g;
+
+/** Whether what follows 查询证书 may be a team's name or code: not a question (查询证书 怎么查) nor a kind of team. */
+export function mayNameTeam(typed: string): boolean {
+  const t = simplified(halfWidth(typed)).trim();
+  return t.length > 0 && t.length <= 60 && !NOT_A_NAME.test(t) && !/[?？]|吗$|呢$|\b(?:how|where|when|why)\b/i.test(t);
+}
+
+/**
+ * The team a question asks the title of (养护一班是质量信得过班组吗, is GDSZ-2025-0003 a trusted team?), as typed, or
+ * undefined for any other text and for one whose subject is no team's name (我们班组是质量信得过班组吗).
+ */
+export function teamAskedAbout(text: string): string | undefined {
+  const typed = halfWidth(text).trim().replace(/[\s?？。.!！~～]+$/u, '');
+  // 養護一班是質量信得過班組嗎 is asked as 养护一班…, one character for one: the name is taken as typed
+  const t = simplified(typed);
+  const asked = t.replace(/^(?:请问|问一下|想问一下|想问)[，,\s]*/, '');
+  const m = TEAM_ASKED_ZH.map((re) => re.exec(asked)).find(Boolean) ?? TEAM_ASKED_EN.exec(asked);
+  const span = m?.indices?.[1];
+  const start = t.length - asked.length;
+  const subject = span && typed.slice(start + span[0], start + span[1]).replace(QUOTES, '').trim();
+  if (!subject || subject.length > 60 || NOT_A_NAME.test(simplified(subject))) return undefined;
+  return subject;
+}
