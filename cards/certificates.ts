@@ -1,3 +1,4 @@
+import { form, refusalBanner, submitButton, textInput } from './forms.js';
 import { card, type Card, clipText, fields, markdown, md, mdJoin, note } from './kit.js';
 
 /**
@@ -105,6 +106,24 @@ export function teamTitlesCard(opts: { asked: string; teams: TeamTitleFacts[]; l
       ...(en ? [markdown(mdJoin(english, '\n'))] : []),
       markdown(mdJoin(teamLines, '\n\n')),
       note(md`称号按年度授予（第二十条），被撤销的称号及其证书作废（第二十二条）。要核对一份荣誉证书，发送“查询证书 证书编号”。`),
+    ],
+  });
+}
+
+/** The 帮助 menu's 查询证书: a certificate's number or a team's name or code to check, in place of the menu. */
+export function certificateCheckFormCard(opts: { value?: string; error?: string } = {}): Card {
+  return card({
+    title: '查询证书',
+    subtitle: '第二十一条：质量信得过班组接受社会各界的监督',
+    template: 'blue',
+    elements: [
+      markdown('填写荣誉证书编号，查询证书是否为协会颁发、称号是否有效；或填写班组全称、班组编号，查询该班组获得的称号。'),
+      ...refusalBanner(opts.error),
+      form('certificate_check', [
+        textInput({ name: 'query', label: '证书编号或班组', placeholder: '如 GDSZ-ZS-2026-0001 或班组全称', value: opts.value, required: true, maxLength: 60 }),
+        submitButton({ text: '查询', name: 'certificate_check_submit', value: { action: 'certificate.check' } }),
+      ]),
+      note('也可以直接发送“查询证书 证书编号”（verify certificate），或“班组全称是质量信得过班组吗”。'),
     ],
   });
 }

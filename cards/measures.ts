@@ -378,11 +378,11 @@ const TEAM_CODE: NextStep = {
   notTakingPart: true,
 };
 
-/** A certificate's number sent alone (GDSZ-ZS-2026-0001): 进度 shows one's own, and a complaint may name a team by it. */
+/** A certificate's number (GDSZ-ZS-2026-0001): 查询证书 checks one (a number sent alone is checked before the measures), 进度 shows one's own, a complaint may name a team by it. */
 const CERTIFICATE_NUMBER: NextStep = {
   asked: /^[\s"'“”‘’]*GDSZ[\s-]*ZS[\s-]*\d{4}[\s-]*\d{1,6}[\s"'“”‘’。.?？!！]*$/i,
-  zh: '**荣誉证书编号**：获得称号的班组的证书编号形如 GDSZ-ZS-2026-0001，发送“进度”可查看本班组的证书编号；对获得称号的班组有质量投诉，可发送“投诉 证书编号”。证书的真伪请向广东省市政行业协会核实。',
-  en: '**A certificate number** (GDSZ-ZS-2026-0001): “进度” (status) shows your team’s; to complain about a titled team, send “投诉 <certificate number>” (complain). Ask the association to check whether a certificate is genuine.',
+  zh: '**荣誉证书编号**：获得称号的班组的证书编号形如 GDSZ-ZS-2026-0001。发送“查询证书 证书编号”可查询证书是否为协会颁发、称号是否有效；发送“进度”可查看本班组的证书编号；对获得称号的班组有质量投诉，可发送“投诉 证书编号”。',
+  en: '**A certificate number** (GDSZ-ZS-2026-0001): send “verify certificate <number>” (查询证书) to check whether the association issued it and its title stands; “进度” (status) shows your team’s; to complain about a titled team, send “投诉 <certificate number>” (complain).',
   alone: true,
   notTakingPart: true,
 };
@@ -520,8 +520,8 @@ const NEXT_STEPS: readonly NextStep[] = [
   },
   {
     asked: /证书|certificate/i,
-    zh: '**证书**：结果公布时，获得称号班组的证书（图片和 PDF）会发到这个聊天中，班组长和单位联系人各一份；发送“进度”可查看证书编号。证书不能通过命令重新获取，如有遗失请联系协会。',
-    en: '**Certificates** come in this chat, as an image and a PDF, when results are published (to the team leader and the organisation contact); “进度” (status) shows the certificate number. There is no command to get one again: ask the association.',
+    zh: '**证书**：结果公布时，获得称号班组的证书（图片和 PDF）会发到这个聊天中，班组长和单位联系人各一份；发送“进度”可查看证书编号。证书不能通过命令重新获取，如有遗失请联系协会。要核实一份证书，发送“查询证书 证书编号”。',
+    en: '**Certificates** come in this chat, as an image and a PDF, when results are published (to the team leader and the organisation contact); “进度” (status) shows the certificate number. There is no command to get one again: ask the association. To check a certificate, send “verify certificate <number>” (查询证书).',
   },
   {
     asked: /确认申报|推荐意见|单位确认|退回修改|(?:我是|作为)单位联系人|联系人(?:要|该|需要|应该)?(?:做|干)(?:什么|啥|哪些)|联系人(?:的)?职责|联系人负责什么|confirm (?:the |an |our )?applica|endorse|\bwhat (?:does|should|do|must) (?:an? |the |our )?(?:organi[sz]ation(?:'s|’s)? )?contact(?: person)?\b|\bcontact(?: person)?(?:'s|’s)? (?:role|job|duties|responsibilit)/i,

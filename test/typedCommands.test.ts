@@ -49,6 +49,11 @@ describe('a command with what a phone adds after it', () => {
     ['协会联系方式？', '联系协会', ''],
     ['Contact association', '联系协会', ''],
     ['我要联系协会', '联系协会', ''],
+    // a certificate checked (第二十一条): its number after the name, glued or after a colon, or in English
+    ['查询证书 GDSZ-ZS-2026-0001', '查询证书', 'GDSZ-ZS-2026-0001'],
+    ['证书查询：GDSZ-ZS-2026-0001', '查询证书', 'GDSZ-ZS-2026-0001'],
+    ['Verify certificate GDSZ-ZS-2026-0001', '查询证书', 'GDSZ-ZS-2026-0001'],
+    ['查询证书。', '查询证书', ''],
   ])('%j is %s', (t, name, argument) => {
     const m = bot.matchCommand(t);
     expect(m?.def.names).toContain(name);
@@ -205,11 +210,11 @@ describe('帮助 names the commands of the caller’s buttons', () => {
   });
 
   it.each([
-    [[], ['注册', '进度', '投诉', '条款 16', '联系协会']],
-    [['leader', 'member'], ['注册', '申报', '进度', '更换班组长', '投诉', '条款 16', '联系协会']],
-    [['org_contact'], ['注册', '进度', '投诉', '条款 16', '联系协会']],
-    [['expert'], ['注册', '进度', '评分', '投诉', '条款 16', '联系协会']],
-    [['admin'], ['注册', '进度', '管理', '投诉', '条款 16', '联系协会']],
+    [[], ['注册', '进度', '投诉', '查询证书', '条款 16', '联系协会']],
+    [['leader', 'member'], ['注册', '申报', '进度', '更换班组长', '投诉', '查询证书', '条款 16', '联系协会']],
+    [['org_contact'], ['注册', '进度', '投诉', '查询证书', '条款 16', '联系协会']],
+    [['expert'], ['注册', '进度', '评分', '投诉', '查询证书', '条款 16', '联系协会']],
+    [['admin'], ['注册', '进度', '管理', '投诉', '查询证书', '条款 16', '联系协会']],
   ] as [Role[], string[]][])('roles %j: %j', (roles, commands) => {
     const text = markdownOf(helpCard({ roles, buttons: menuButtons(bot.menuFor(roles)) }));
     const listed = [...text.matchAll(/`([^`]+)` \/ `([^`]+)`/g)].map((m) => m[1]);

@@ -1,12 +1,8 @@
-import { certificateCheckCard, teamTitlesCard } from '../../cards/certificates.js';
+import { certificateCheckCard, certificateCheckFormCard, teamTitlesCard } from '../../cards/certificates.js';
 import { certificateNumberIn, checkCertificate, mayNameTeam, teamAskedAbout, titlesOfTeams } from '../../src/certificates/check.js';
-import type { CommandDef, HandlerContext, IncomingText } from '../../src/handlers.js';
+import type { CardActionInput, CardResponse, CommandDef, HandlerContext, IncomingText } from '../../src/handlers.js';
 import { questionLanguage } from '../../src/measures/index.js';
-import { replyDestination } from '../respond.js';
-
-/** What 查询证书 alone, or with no number or team after it, is told: what to send. */
-export const CHECK_HOW =
-  '请在“查询证书”后写荣誉证书编号，例如“查询证书 GDSZ-ZS-2026-0001”（verify certificate GDSZ-ZS-2026-0001）；要查询某个班组的称号，发送“班组全称是质量信得过班组吗”，例如“养护一班是质量信得过班组吗”。';
+import { raw, replyDestination } from '../respond.js';
 
 /** The certificate a number names, checked: its team, year and title and whether it stands, or that none was issued. Public facts only, so the answer may go to a group. */
 async function sendCertificateCheck(ctx: HandlerContext, msg: IncomingText, number: string): Promise<void> {
@@ -22,15 +18,16 @@ async function sendTeamTitles(ctx: HandlerContext, msg: IncomingText, asked: str
 }
 
 /**
- * `查询证书 GDSZ-ZS-2026-0007` / `verify certificate …`: that certificate; `查询证书 养护一班`: that team's titles; alone or with a
- * question after it, what to send. Glued (查询证书GDSZ-ZS-2026-0007) it reads the same, and declines anything else for the measures.
+ * `查询证书 GDSZ-ZS-2026-0007` / `verify certificate …`: that certificate; `查询证书 养护一班`: that team's titles; alone or
+ * with a question after it, the form to fill (the menu's 查询证书). Glued (查询证书GDSZ-ZS-2026-0007) it reads the same,
+ * and declines anything else for the measures.
  */
 export async function certificateCommand(ctx: HandlerContext, msg: IncomingText, argument: string, how?: { glued: boolean }): Promise<void | false> {
   const number = certificateNumberIn(argument);
   if (number) return sendCertificateCheck(ctx, msg, number);
   if (how?.glued) return false;
   if (!mayNameTeam(argument)) {
-    await ctx.send({ dedupeKey: `certificate:check:${ctx.eventId}`, to: replyDestination(ctx, msg), text: CHECK_HOW });
+    await ctx.send({ dedupeKey: `certificate:check:${ctx.eventId}`, to: replyDestination(ctx, msg), card: certificateCheckFormCard() });
     return;
   }
   await sendTeamTitles(ctx, msg, argument.trim());
@@ -49,4 +46,19 @@ export function certificateCheckOr(next: CommandDef['run']): CommandDef['run'] {
     if (team) return sendTeamTitles(ctx, msg, team);
     return next(ctx, msg, argument, how);
   };
+}
+
+/**
+ * `certificate.check` (the 帮助 menu's 查询证书): pressed, the form in place of the menu; submitted, the answer in place
+ * of the form, as the command answers it (what was typed is no number and no name: the form again, saying what to fill).
+ */
+export async function checkFromCard(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
+  const typed = input.formValue.query;
+  if (typed === undefined) return raw(certificateCheckFormCard());
+  const text = typeof typed === 'string' ? typed.trim() : '';
+  const number = certificateNumberIn(text);
+  const timezone = ctx.config.BOT_TIMEZONE;
+  if (number) return raw(certificateCheckCard({ number, found: await checkCertificate(ctx.tx, number, timezone) }));
+  if (!mayNameTeam(text)) return raw(certificateCheckFormCard({ value: text, error: '请填写荣誉证书编号（形如 GDSZ-ZS-2026-0001），或班组全称、班组编号（形如 GDSZ-2026-0001）。' }));
+  return raw(teamTitlesCard({ asked: text, teams: await titlesOfTeams(ctx.tx, text, timezone) }));
 }

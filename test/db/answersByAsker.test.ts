@@ -140,11 +140,12 @@ describe('answers by who asks', () => {
     expect(await answerTo(personas.admin, text)).toContain(line);
   });
 
-  it.each([
-    ['GDSZ-2025-0001', /^班组编号：.*发送“进度”.*发送“投诉 班组编号”/],
-    ['GDSZ-ZS-2026-0001', /^荣誉证书编号：.*发送“进度”.*投诉 证书编号/],
-  ])('%s alone is told what the code is for, in Chinese', async (text, re) => {
-    expect(await answerTo(personas.leader, text)).toMatch(re);
+  it('GDSZ-2025-0001 alone is told what the code is for, in Chinese', async () => {
+    expect(await answerTo(personas.leader, 'GDSZ-2025-0001')).toMatch(/^班组编号：.*发送“进度”.*发送“投诉 班组编号”/);
+  });
+
+  it('GDSZ-ZS-2026-0001 alone is checked as a certificate: none was issued with that number', async () => {
+    expect(await answerTo(personas.leader, 'GDSZ-ZS-2026-0001')).toMatch(/^\[未找到荣誉证书：GDSZ-ZS-2026-0001\] .*没有颁发过编号为/s);
   });
 
   it('查询证书 GDSZ-ZS-2026-0001 is a Chinese question: no English line', async () => {

@@ -2,9 +2,8 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { certificates, honours, organizations, people, teams } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
-import { cardText } from '../support/cards.js';
-import { type Harness, startHarness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
-import { messageEvent } from '../support/larkEvents.js';
+import { cardActions, cardText, expectValidCard, formFieldNames } from '../support/cards.js';
+import { type Harness, startHarness } from '../support/harness.js';
 
 /**
  * 第二十一条 (接受社会各界的监督) and 第二十二条: a member of the public holding a certificate, or told a team is a
@@ -119,8 +118,8 @@ describe('a certificate checked by its number', () => {
     expect(answer).toContain('发送“联系协会”');
   });
 
-  it('查询证书 alone, or with a question after it, is told what to send', async () => {
-    for (const text of ['查询证书', 'verify certificate', '查询证书 怎么查？']) expect(await answerTo(text)).toContain('请在“查询证书”后写荣誉证书编号，例如“查询证书 GDSZ-ZS-2026-0001”');
+  it('查询证书 alone, or with a question after it, gets the form to fill', async () => {
+    for (const text of ['查询证书', 'verify certificate', '查询证书 怎么查？']) expect(await answerTo(text)).toMatch(/^\[查询证书\] .*填写荣誉证书编号/s);
   });
 });
 
@@ -161,5 +160,32 @@ describe('whether a team is a 质量信得过班组', () => {
 
   it('a question about the title itself, or one’s own team, stays the measures’ to answer', async () => {
     for (const text of ['我们班组是质量信得过班组吗', '什么样的班组是质量信得过班组']) expect(await answerTo(text)).not.toMatch(/^\[(?:质量信得过班组称号查询|未找到班组)/);
+  });
+});
+
+describe('the 帮助 menu’s 查询证书', () => {
+  const shownCard = (body: { card: { data: any } }) => `[${body.card.data.header?.title?.content ?? ''}] ${shown(cardText(body.card.data))}`;
+
+  it('is a button of a stranger’s menu, naming the command beside it', async () => {
+    h.fake.reset();
+    await h.say(STRANGER, '帮助');
+    const menu = h.fake.messages.find((m) => m.receiveId === STRANGER)!.content;
+    expect(cardActions(menu)).toContainEqual({ action: 'certificate.check' });
+    expect(cardText(menu)).toContain('`查询证书` / `verify certificate` 查询证书');
+  });
+
+  it('opens a form; a number submitted is checked in its place, a name gives the team’s titles, anything else the form again', async () => {
+    const form = await h.click(STRANGER, { action: 'certificate.check' });
+    expectValidCard(form.card.data);
+    expect(formFieldNames(form.card.data)).toContain('query');
+    expect(cardActions(form.card.data)).toContainEqual({ action: 'certificate.check' });
+    const checked = await h.click(STRANGER, { action: 'certificate.check' }, { query: ' GDSZ-ZS-2025-0003 ' });
+    expectValidCard(checked.card.data);
+    expect(shownCard(checked)).toContain('[荣誉证书 GDSZ-ZS-2025-0003：已撤销]');
+    const team = await h.click(STRANGER, { action: 'certificate.check' }, { query: '桥梁检测二班' });
+    expect(shownCard(team)).toContain('桥梁检测二班（编号 GDSZ-2025-0100，佛山市政养护有限公司）：没有获得过质量信得过班组称号。');
+    const again = await h.click(STRANGER, { action: 'certificate.check' }, { query: '这个怎么查？' });
+    expect(shownCard(again)).toContain('请修改： 请填写荣誉证书编号（形如 GDSZ-ZS-2026-0001），或班组全称、班组编号');
+    expect(JSON.stringify(again.card.data)).toContain('这个怎么查？');
   });
 });

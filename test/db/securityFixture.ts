@@ -353,6 +353,7 @@ export function actionRows(f: Fixture): Record<string, ActionRows> {
     'association.contactForm': tried(),
     'association.contactSave': tried({}, { contactName: '协会秘书处 张三', contactPhone: '020-12345678' }, true),
     'association.contact': tried(),
+    'certificate.check': tried(),
     'experts.list': tried(),
     'experts.add': tried({}, { experts: [NEWCOMER], organization: ORG_POOL, specialities: '桥梁检测', maxLoad: '10' }, true),
     'experts.edit': tried({ openId: personas.expert }),
@@ -410,6 +411,8 @@ export const commandTable: Record<string, { allowed: Persona[] | 'all'; chat: 'p
   绑定通知: { allowed: admins, chat: 'group' },
   解绑: { allowed: admins, chat: 'group' },
   投诉: { allowed: 'all', chat: 'p2p' },
+  // a certificate's number or a team checked (第二十一条): public facts, for anyone; alone, the form to fill
+  查询证书: { allowed: 'all', chat: 'p2p' },
   // a complainant's own complaints; an administrator's list to handle
   我的投诉: { allowed: 'all', chat: 'p2p' },
   // an administrator's list of complaints; anyone else is answered from the measures on complaints, no refusal

@@ -6,6 +6,7 @@
 import * as admin from '../../cards/admin.js';
 import * as applications from '../../cards/applications.js';
 import * as bulk from '../../cards/bulk.js';
+import * as certificates from '../../cards/certificates.js';
 import * as complaints from '../../cards/complaints.js';
 import * as contact from '../../cards/contact.js';
 import * as kit from '../../cards/kit.js';
@@ -237,6 +238,30 @@ export const cardSamples: Record<string, Sample> = {
     }),
   ],
   'admin.selfRemovedCard': () => [admin.selfRemovedCard()],
+  // 查询证书 (第二十一条): valid, revoked (第二十二条), never issued; a team's titles, several teams of one name, none
+  'certificates.certificateCheckCard': () => {
+    const issued = { number: 'GDSZ-ZS-2026-0007', teamName: '养护一班（东区）', teamCode: 'GDSZ-2024-0061', organization: '佛山市政养护有限公司', year: 2026, title: '广东省市政工程质量信得过班组', issuedOn: '2026年7月20日' };
+    return [
+      certificates.certificateCheckCard({ number: issued.number, found: issued }),
+      certificates.certificateCheckCard({ number: issued.number, found: { ...issued, revokedOn: '2027年3月2日' }, language: 'en' }),
+      certificates.certificateCheckCard({ number: 'GDSZ-ZS-2026-0999', language: 'en' }),
+      certificates.certificateCheckCard({ number: 'GDSZ-ZS-2026-0999' }),
+    ];
+  },
+  'certificates.teamTitlesCard': () => {
+    const titled = { name: '养护一班（东区）', code: 'GDSZ-2024-0061', organization: '佛山市政养护有限公司', titles: [{ year: 2026, title: '广东省市政工程质量信得过班组' }, { year: 2025, title: '广东省市政工程质量信得过班组', revokedOn: '2026年3月2日' }] };
+    return [
+      certificates.teamTitlesCard({ asked: titled.name, teams: [titled] }),
+      certificates.teamTitlesCard({ asked: titled.code, teams: [titled], language: 'en' }),
+      certificates.teamTitlesCard({ asked: '养护一班', teams: [{ ...titled, name: '养护一班' }, { name: '养护一班', code: 'GDSZ-2025-0100', organization: '深圳市政建设集团', titles: [] }] }),
+      certificates.teamTitlesCard({ asked: '东风路养护队', teams: [] }),
+      certificates.teamTitlesCard({ asked: '[链接](https://example.com) *'.repeat(20), teams: [], language: 'en' }),
+    ];
+  },
+  'certificates.certificateCheckFormCard': () => [
+    certificates.certificateCheckFormCard(),
+    certificates.certificateCheckFormCard({ value: '这个怎么查？', error: '请填写荣誉证书编号（形如 GDSZ-ZS-2026-0001），或班组全称、班组编号（形如 GDSZ-2026-0001）。' }),
+  ],
   'contact.associationContactCard': () => [
     contact.associationContactCard(sampleContact, { admin: false }),
     contact.associationContactCard(sampleContact, { admin: true }),
