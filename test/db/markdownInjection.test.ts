@@ -40,6 +40,8 @@ const typed = (field: string, i: number) => `${mark(field, i)}${HOSTILE[i]}`;
 
 let h: Harness;
 const clock = new ManualClock('2026-03-02T10:00:00+08:00');
+/** Someone of the public, checking titles. */
+const STRANGER = 'ou_hostilestranger0000000000000001';
 const EXPERTS = [0, 1, 2, 3, 4].map((n) => `ou_hostileexpert${String(n).padStart(20, '0')}`);
 
 /** Every card the bot showed anyone: sent messages and the cards callbacks answered with. */
@@ -161,9 +163,15 @@ describe('hostile text in every field a card shows (issue 11, acceptance 1)', ()
     }
     await click(ADMIN, { action: 'complaint.list' });
     for (const i of HOSTILE.keys()) await h.say(LEADER(i), '进度');
+    // anyone checks a team's titles (查询证书, 第二十一条): its name and organisation as registered, and a name no team has as typed
+    for (const [i, teamId] of teamIds.entries()) {
+      const [team] = await h.db.db.select().from(teams).where(eq(teams.id, teamId));
+      await click(STRANGER, { action: 'certificate.check' }, { query: team.code });
+      await click(STRANGER, { action: 'certificate.check' }, { query: typed('问', i).replace(/\n/g, ' ') });
+    }
 
     const seen = checkShownCards();
-    expect([...seen].sort()).toEqual(['QC', '单位', '意', '简', '班', '由', '联', '见', '诉', '退', '题', '顾', '特'].sort());
+    expect([...seen].sort()).toEqual(['QC', '单位', '意', '简', '班', '由', '联', '见', '诉', '退', '题', '顾', '特', '问'].sort());
     expect(cycle.id).toBeGreaterThan(0);
   }, 240_000);
 
