@@ -101,12 +101,14 @@ const TEAM_ASKED_ZH: readonly RegExp[] = [
   new RegExp(`^(.+?)(?:是不是|是否是|是否为|是否|还是|是|算不算|算)${TITLE_ZH}${ENDING_ZH}$`, 'd'),
   // 养护一班获得过质量信得过班组称号吗, 养护一班有没有评上质量信得过班组
   new RegExp(`^(.+?)(?:有没有|是否|有无)?(?:获得|获评|评上|被评为|评为|拿到|取得)(?:过|了)?${TITLE_ZH}${ENDING_ZH}$`, 'd'),
+  // 养护一班的质量信得过班组称号还有效吗, 养护一班的质量信得过班组被撤销了吗
+  new RegExp(`^(.+?)的${TITLE_ZH}(?:还|是否|是不是)?(?:有效|被撤销了?|撤销了?|作废了?)${ENDING_ZH}$`, 'd'),
 ];
 // is 养护一班 a trusted team, is GDSZ-2025-0003 a quality trustworthy team
 const TEAM_ASKED_EN = /^(?:is|was)\s+(.+?)\s+(?:(?:a|an|the)\s+)?(?:quality\s+)?(?:trusted|trustworthy|trust\s*worthy)(?:\s+quality)?\s+team$/di;
 
 /** What makes the subject a kind of team or the asker's own (什么样的班组是质量信得过班组, 我们班组是…): a question for the measures. */
-const NOT_A_NAME = /什么|怎样|怎么|哪|如何|谁|我|你|咱|这|那|本|所有|每个|一个|^(?:班组|团队|部门)$|^(?:what|which|who|my|our|your|a|an|the|this|that|every|any)\b/i;
+const NOT_A_NAME = /什么|怎样|怎么|哪|如何|谁|我|你|咱|他|她|它|这|那|本|所有|每个|一个|的(?:班组|团队|部门)$|^(?:班组|团队|部门)$|^(?:what|which|who|my|our|your|their|it|they|we|you|he|she|a|an|the|this|that|these|those|every|any)\b/i;
 
 const QUOTES = /^[“"'‘「《【\s]+|[”"'’」》】\s]+$/g;
 

@@ -124,7 +124,14 @@ describe('a certificate checked by its number', () => {
 });
 
 describe('whether a team is a 质量信得过班组', () => {
-  it.each(['养护一班（东区）是质量信得过班组吗？', '养护一班(东区)是不是质量信得过班组', 'GDSZ-2024-0061获得过质量信得过班组称号吗', '查询证书 养护一班（东区）'])(
+  it.each([
+    '养护一班（东区）是质量信得过班组吗？',
+    '养护一班(东区)是不是质量信得过班组',
+    '養護一班（東區）是質量信得過班組嗎',
+    '请问“养护一班（东区）”的质量信得过班组称号还有效吗',
+    'GDSZ-2024-0061获得过质量信得过班组称号吗',
+    '查询证书 养护一班（东区）',
+  ])(
     '%s: its titles by year, each with its status',
     async (text) => {
       const answer = await answerTo(text);
@@ -159,7 +166,7 @@ describe('whether a team is a 质量信得过班组', () => {
   });
 
   it('a question about the title itself, or one’s own team, stays the measures’ to answer', async () => {
-    for (const text of ['我们班组是质量信得过班组吗', '什么样的班组是质量信得过班组']) expect(await answerTo(text)).not.toMatch(/^\[(?:质量信得过班组称号查询|未找到班组)/);
+    for (const text of ['我们班组是质量信得过班组吗', '什么样的班组是质量信得过班组', '申报的班组是质量信得过班组吗', 'is it a trusted team?']) expect(await answerTo(text)).not.toMatch(/^\[(?:质量信得过班组称号查询|未找到班组)/);
   });
 });
 
