@@ -102,6 +102,15 @@ export interface SentMessage {
  */
 export type Fault = { status: number; code: number; msg?: string; resetSeconds?: number; delayMs?: number; cut?: boolean; gateway?: boolean };
 
+/** What message/get-2 answers with the codes of the files it refuses (the codes its page lists; the words are the simulation's). */
+const REFUSED_FILE_MESSAGES: Record<number, string> = {
+  234004: 'App not in chat.',
+  234037: 'Downloaded file size exceeds limit.',
+  234038: "Message resources can't be downloaded because the chat is in confidential mode.",
+  234040: 'Message is invisible to the operator.',
+  234043: 'Unsupported message type.',
+};
+
 /** Someone in the simulated tenant's address book, found by contact/v3/users/batch_get_id. */
 export interface DirectoryUser {
   openId: string;
@@ -217,6 +226,11 @@ export interface FakeOpenPlatform {
   directory(): DirectoryUser[];
   /** a file a user sent in a message, downloadable through im/v1/messages/:message_id/resources/:file_key */
   addMessageFile(messageId: string, fileKey: string, bytes: Buffer): void;
+  /**
+   * a file in a message Feishu will not give the bot, answered with `code` of message/get-2 (234038 a chat in 保密/防泄密
+   * mode, 234043 a file inside a 合并转发 or a card, 234037 over 100 MB, 234040 not visible, 234004 a chat the app is not in)
+   */
+  refuseMessageFile(messageId: string, fileKey: string, code: 234004 | 234037 | 234038 | 234040 | 234043): void;
   /** who is in a group chat (a p2p chat holds its user); the operator of a click is always in its chat */
   setChatMembers(chatId: string, openIds: string[]): void;
   /** a user's message in a chat, as Feishu stores it: a reply to it lands in that chat */
@@ -497,6 +511,7 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
   const revokedTokens = new Map<string, number>();
   const people = new Map<string, DirectoryUser>();
   const messageFiles = new Map<string, Buffer>();
+  const refusedFiles = new Map<string, number>();
   const chatMembers = new Map<string, Set<string>>();
   const inboundChats = new Map<string, string>();
   /** cards this app sent before the fake's memory begins (earlierCard): what each shows, and when it was sent if known */
@@ -1011,7 +1026,10 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
     if (method === 'GET' && resourceMatch) {
       const type = url.searchParams.get('type');
       if (type !== 'file' && type !== 'image') return invalidParam(res, 'type');
-      const bytes = messageFiles.get(`${decodeURIComponent(resourceMatch[1])}/${decodeURIComponent(resourceMatch[2])}`);
+      const key = `${decodeURIComponent(resourceMatch[1])}/${decodeURIComponent(resourceMatch[2])}`;
+      const refused = refusedFiles.get(key);
+      if (refused) return send(res, 400, { code: refused, msg: REFUSED_FILE_MESSAGES[refused] });
+      const bytes = messageFiles.get(key);
       if (!bytes) return send(res, 400, { code: 234003, msg: 'File not in msg.' });
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(bytes.length) });
       return res.end(bytes);
@@ -1132,6 +1150,9 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
     },
     addMessageFile(messageId, fileKey, bytes) {
       messageFiles.set(`${messageId}/${fileKey}`, bytes);
+    },
+    refuseMessageFile(messageId, fileKey, code) {
+      refusedFiles.set(`${messageId}/${fileKey}`, code);
     },
     setChatMembers(chatId, openIds) {
       chatMembers.set(chatId, new Set(openIds));
