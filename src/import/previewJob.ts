@@ -6,6 +6,7 @@ import { UserError } from '../errors.js';
 import type { Actor } from '../people.js';
 import { enqueue, type Destination } from '../outbox.js';
 import type { ResolvedUserIds } from '../lark/contact.js';
+import { FileRefused } from '../lark/reader.js';
 import { importCardData, MAX_IMPORT_BYTES, previewImport, tooLargeMessage } from './index.js';
 import { peopleToResolve } from './plan.js';
 import { ImportFileError, type ImportWorkbook, readImportWorkbook } from './workbook.js';
@@ -69,6 +70,8 @@ export const importPreviewJob: BulkJobKind = {
       bytes = await feishu.messageFile(p.sourceMessageId, p.fileKey, MAX_IMPORT_BYTES);
     } catch (err) {
       if (/over \d+ bytes/.test((err as Error).message)) return { refused: tooLargeMessage };
+      // a refusal no retry changes (a 保密 chat, a 合并转发): what to do instead, in the chat, not a failed job
+      if (err instanceof FileRefused) return { refused: err.reason };
       throw err;
     }
     let read: ImportWorkbook;

@@ -117,7 +117,7 @@ export async function withFreshToken<T>(client: lark.Client, call: () => Promise
  * The Feishu code of a failed call: in its JSON body, or in the body of a streamed call (a file's download answers
  * its error as a stream, `{"code":99991663,…}` to be read).
  */
-async function errorCode(err: unknown): Promise<number | undefined> {
+export async function errorCode(err: unknown): Promise<number | undefined> {
   const data = (err as { response?: { data?: unknown } })?.response?.data;
   if (data && typeof data === 'object' && typeof (data as { code?: unknown }).code === 'number') return (data as { code: number }).code;
   if (!data || typeof (data as AsyncIterable<unknown>)[Symbol.asyncIterator] !== 'function') return undefined;
@@ -130,8 +130,10 @@ async function errorCode(err: unknown): Promise<number | undefined> {
       if (size > 64 * 1024) return undefined;
       chunks.push(b);
     }
-    const code = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { code?: unknown }).code;
-    return typeof code === 'number' ? code : undefined;
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { code?: unknown };
+    // the stream is spent: the body read stands in its place, for whoever reads the error next
+    (err as { response: { data?: unknown } }).response.data = body;
+    return typeof body.code === 'number' ? body.code : undefined;
   } catch {
     return undefined;
   }

@@ -139,4 +139,22 @@ describe('a workbook sent in chat is read by a job, not by the event', () => {
     expect(previews).toHaveLength(1);
     expect((await previewJobs()).find((j) => j.id === failed.id)).toMatchObject({ status: 'done' });
   });
+
+  it.each([
+    [234038, '保密模式'],
+    [234043, '合并转发'],
+    [234040, '看不到了'],
+  ] as const)('a file Feishu refuses for good (%s) is answered in the chat with what to do, not a failed job with 重试', async (code, said) => {
+    const sentBefore = toAdmin().length;
+    const messageId = `om_pv_refused_${code}`;
+    h.fake.refuseMessageFile(messageId, `file_v2_${code}`, code);
+    await h.post('/lark/events', fileMessageEvent({ token: TEST_VERIFICATION_TOKEN, openId: ADMIN, messageId, fileKey: `file_v2_${code}`, fileName: '名册.xlsx' }));
+    await h.drain();
+    const [job] = (await previewJobs()).filter((j) => (j.params as { sourceMessageId: string }).sourceMessageId === messageId);
+    expect(job.status).toBe('done');
+    const sent = toAdmin().slice(sentBefore);
+    expect(sent.some((m) => m.msgType === 'interactive' && cardActions(m.content).some((a) => a.action === 'bulk.retry'))).toBe(false);
+    const texts = sent.filter((m) => m.msgType === 'text').map((m) => String(m.content.text));
+    expect(texts).toEqual([expect.stringContaining("正在读取"), expect.stringContaining(said)]);
+  });
 });
