@@ -23,6 +23,8 @@ export interface ImportCardData {
   contactChanges?: { row: number; label: string; to: string }[];
   /** the teams whose 班组长 the import changes: the leader on record and the one the file names, each marked when not yet linked to Feishu (sent nothing) */
   leaderChanges?: { row: number; label: string; from: string; to: string; fromUnlinked?: boolean; toUnlinked?: boolean }[];
+  /** a register exported by 导出当前名册 sent back: the rows whose file values set back a change made in the bot since, field by field */
+  sinceExport?: { exportedAt: string; rows: { sheet: Sheet; row: number; label: string; fields: { field: string; now: string; file: string }[] }[] };
 }
 
 const sheetNames: Record<Sheet, string> = { organizations: '单位', teams: '班组', experts: '专家', honours: '荣誉' };
@@ -45,6 +47,13 @@ const NOTES_SHOWN = 6;
 /** Names of added / updated rows shown per sheet before “等 N 行”. */
 const NAMES_SHOWN = 8;
 
+/**
+ * Rows shown that set back a change made since the export, before “等 N 行”, and each value shown: a row may set back all
+ * eight of a team's fields, each of a value of 100 characters, and six of them at their longest stay within a few KB.
+ */
+const SET_BACK_SHOWN = 6;
+export const SET_BACK_VALUE_SHOWN = 20;
+
 function countLine(rows: { sheet: Sheet }[], sheet: Sheet): number {
   return rows.filter((r) => r.sheet === sheet).length;
 }
@@ -62,9 +71,12 @@ interface Prose<T> {
   notes: number;
   label: (s: string) => string;
   reason: (s: string) => string;
+  /** rows setting back a change made since the export, and a value of theirs */
+  setBack: number;
+  value: (s: string) => string;
 }
 
-const cardProse: Prose<Md> = { t: md, join: mdJoin, names: NAMES_SHOWN, notes: NOTES_SHOWN, label, reason };
+const cardProse: Prose<Md> = { t: md, join: mdJoin, names: NAMES_SHOWN, notes: NOTES_SHOWN, label, reason, setBack: SET_BACK_SHOWN, value: (s) => clipText(s, SET_BACK_VALUE_SHOWN) };
 
 // our own markup is only the bold of the templates' literal text: left out, values are printed as typed
 const plainProse: Prose<string> = {
@@ -74,6 +86,8 @@ const plainProse: Prose<string> = {
   notes: Number.POSITIVE_INFINITY,
   label: (s) => s,
   reason: (s) => s,
+  setBack: Number.POSITIVE_INFINITY,
+  value: (s) => s,
 };
 
 function listed<T>(k: Prose<T>, rows: { sheet: Sheet; row: number; label: string; changes?: string[] }[], heading: string): T[] {
@@ -106,6 +120,18 @@ function previewBody<T>(k: Prose<T>, d: ImportCardData): { text: T; note?: true 
   const out: { text: T; note?: true }[] = [];
   // sheets and rows the file holds that are not read, first: what she sees in Excel is not all that is imported
   for (const n of (d.notes ?? []).slice(0, k.notes)) out.push({ text: k.t`${k.reason(n)}`, note: true });
+  // a register exported and sent back that undoes what teams and administrators changed since: said before the rest
+  if (d.sinceExport?.rows.length) {
+    const { rows, exportedAt } = d.sinceExport;
+    const lines = rows
+      .slice(0, k.setBack)
+      .map((r) => k.t`- ${sheetNames[r.sheet]}第 ${r.row} 行 ${k.label(r.label)}：${k.join(r.fields.map((f) => k.t`${f.field} ${k.value(f.now)} → ${k.value(f.file)}`), '；')}`);
+    out.push({
+      text: k.t`**${rows.length} 行在文件导出（${exportedAt}）后已在机器人中修改，导入会改回文件中的值**（机器人中现值 → 文件中的值）：\n${k.join(lines, '\n')}${rows.length > k.setBack ? k.t`\n等 ${rows.length} 行` : ''}${
+        d.status === 'applied' ? '' : k.t`\n以文件为准的，确认导入即可；要保留机器人中的值，请在文件中改成现值（或重新导出名册后修改）再发送。`
+      }`,
+    });
+  }
   for (const text of [...listed(k, d.add, '将新增'), ...listed(k, d.update, '将更新')]) out.push({ text });
   if (d.contactChanges?.length) {
     const rows = d.contactChanges.slice(0, k.names).map((c) => k.t`第 ${c.row} 行 ${k.label(c.label)}改为 ${k.label(c.to)}`);
@@ -211,7 +237,10 @@ export function importPreviewCard(d: ImportCardData, page = 0): Card {
           type: 'primary',
           name: 'import_confirm',
           value: { action: 'import.apply', importId: d.importId, ...(d.version ? { version: d.version } : {}) },
-          confirm: { title: '确认导入', text: `新增 ${d.add.length} 行、更新 ${d.update.length} 行${d.refused.length ? `，拒绝的 ${d.refused.length} 行不导入` : ''}。` },
+          confirm: {
+            title: '确认导入',
+            text: `新增 ${d.add.length} 行、更新 ${d.update.length} 行${d.sinceExport?.rows.length ? `（其中 ${d.sinceExport.rows.length} 行改回文件导出后机器人中的修改）` : ''}${d.refused.length ? `，拒绝的 ${d.refused.length} 行不导入` : ''}。`,
+          },
         }),
       ]),
     );
@@ -219,7 +248,7 @@ export function importPreviewCard(d: ImportCardData, page = 0): Card {
   return card({
     title: d.status === 'applied' ? '导入完成' : '导入预览',
     subtitle: `新增 ${d.add.length} · 更新 ${d.update.length} · 拒绝 ${d.refused.length}`,
-    template: d.status === 'applied' ? 'green' : d.refused.length || d.changedSincePreview ? 'orange' : 'blue',
+    template: d.status === 'applied' ? 'green' : d.refused.length || d.changedSincePreview || d.sinceExport?.rows.length ? 'orange' : 'blue',
     elements,
   });
 }

@@ -6,7 +6,8 @@ import { formatDateTimeZh, todayIn } from '../dates.js';
 import type { AttachmentRenderer } from '../lark/client.js';
 import type { AttachmentSpec } from '../outbox.js';
 import { teamTypeLabel } from '../teams.js';
-import { isPending, PENDING_PREFIX, personRef } from './people.js';
+import { type ExportStamp, expertPrints, expertValues, honourPrints, teamPrints, teamValues } from './exportStamp.js';
+import { isPending, PENDING_PREFIX, personRef, refKey } from './people.js';
 import { templateGuide, writeImportWorkbook, type ImportWorkbookContent } from './workbook.js';
 
 /**
@@ -123,8 +124,11 @@ const blankNote = '机器人没有此人的手机号或邮箱（在飞书中选�
 
 /** The register as the workbook holds it. */
 export async function registerContent(tx: Db, at: Date, timeZone = DEFAULT_TIMEZONE, underway?: ImportUnderway): Promise<RegisterExport> {
-  const orgRows = await tx.select({ id: organizations.id, name: organizations.name }).from(organizations).orderBy(asc(organizations.id));
+  const orgRows = await tx.select({ id: organizations.id, name: organizations.name, key: organizations.key }).from(organizations).orderBy(asc(organizations.id));
   const orgName = new Map(orgRows.map((o) => [o.id, o.name]));
+  const orgKey = new Map(orgRows.map((o) => [o.id, o.key]));
+  // what each row held as exported, for the import to tell what changed in the bot since (src/import/exportStamp.ts)
+  const stamp: ExportStamp = { at: at.toISOString(), shown: formatDateTimeZh(at, timeZone), teams: {}, experts: {}, honours: {} };
   const teamRows = await tx.select().from(teams).orderBy(asc(teams.code));
   const personRows = await tx
     .select({ openId: people.openId, name: people.name, roles: people.roles, organizationId: people.organizationId, specialities: people.specialities, maxLoad: people.maxLoad, expertActive: people.expertActive })
@@ -150,6 +154,7 @@ export async function registerContent(tx: Db, at: Date, timeZone = DEFAULT_TIMEZ
     const contact = cellOf(t.contactOpenId);
     if (leader.note) notes.push({ sheet: 'teams', row: i + 2, key: 'leader', text: leader.note });
     if (contact.note) notes.push({ sheet: 'teams', row: i + 2, key: 'contact', text: contact.note });
+    stamp.teams[t.code] = teamPrints(teamValues({ ...t, organizationKey: orgKey.get(t.organizationId) ?? '' }));
     return {
       code: t.code,
       name: t.name,
@@ -172,6 +177,8 @@ export async function registerContent(tx: Db, at: Date, timeZone = DEFAULT_TIMEZ
   const expertRowsOut = experts.map((p, i) => {
     const person = cellOf(p.openId);
     if (person.note) notes.push({ sheet: 'experts', row: i + 2, key: 'person', text: person.note });
+    const ref = personRef(person.value);
+    if (ref) stamp.experts[refKey(ref)] = expertPrints(expertValues({ ...p, organizationKey: p.organizationId === null ? undefined : orgKey.get(p.organizationId) }));
     // the template has no column for it and the import neither starts nor stops an expert: the name's note says so
     if (stoppedExpert(p)) notes.push({ sheet: 'experts', row: i + 2, key: 'name', text: stoppedNote });
     return {
@@ -196,6 +203,7 @@ export async function registerContent(tx: Db, at: Date, timeZone = DEFAULT_TIMEZ
   const past = honourRows.filter((h) => h.cycleId === null && h.title && !reviewed.has(h.year));
   const honourRowsOut = past.map((h, i) => {
     // the import reads no revocation: the title is listed as imported, its note says it was revoked
+    stamp.honours[`${h.code}|${h.year}`] = honourPrints(h.title ?? '');
     if (h.revokedAt) notes.push({ sheet: 'honours', row: i + 2, key: 'title', text: `该称号已于 ${todayIn(timeZone, h.revokedAt)} 撤销（第二十二条）。导入不会恢复或撤销称号。` });
     return { team: h.code, year: h.year, title: h.title };
   });
@@ -216,7 +224,7 @@ export async function registerContent(tx: Db, at: Date, timeZone = DEFAULT_TIMEZ
     '已撤销的称号仍列在“荣誉”表中，单元格批注注明撤销日期；导入不会恢复或撤销称号。班组成员名单、专家回避关系不在导入模板中，未导出。',
   ];
   return {
-    content: { guide, rows: { organizations: orgRows.map((o) => ({ name: o.name })), teams: teamRowsOut, experts: expertRowsOut, honours: honourRowsOut }, notes, created: at },
+    content: { guide, rows: { organizations: orgRows.map((o) => ({ name: o.name })), teams: teamRowsOut, experts: expertRowsOut, honours: honourRowsOut }, notes, created: at, stamp },
     counts: { organizations: orgRows.length, teams: teamRowsOut.length, experts: expertRowsOut.length, honours: honourRowsOut.length },
     blank,
   };

@@ -6,8 +6,9 @@ import { cite } from '../errors.js';
 import { readCode, readDate, readNumber } from '../forms.js';
 import { organizationKey } from '../organizations.js';
 import { type ExpertDetails, noLimitTyped, noSpecialitiesTyped, splitSpecialities } from '../review/experts.js';
-import { type ApplicationUnderWay, applicationsUnderWay, teamTypes } from '../teams.js';
-import { isPending, type PersonRef, pendingOpenId, personRef, refKey } from './people.js';
+import { type ApplicationUnderWay, applicationsUnderWay, teamTypeLabel, teamTypes } from '../teams.js';
+import { changedSince, expertFields, expertValues, honourFields, teamFields, teamValues } from './exportStamp.js';
+import { isPending, PENDING_PREFIX, type PersonRef, pendingOpenId, personRef, refKey } from './people.js';
 import { EARLIEST_REGISTRATION, type ExpertRow, type ImportWorkbook, isTemplateExample, type TeamRow, unreadableProblem } from './workbook.js';
 import { cutText } from '../../cards/kit.js';
 
@@ -56,6 +57,19 @@ export interface ImportSummary {
   notes?: string[];
   /** the teams whose 班组长 the import changes: the leader on record (their name, or the mobile or e-mail they were imported by) and the one the file names */
   leaderChanges?: { row: number; label: string; from: string; to: string; fromUnlinked?: true; toUnlinked?: true }[];
+  /**
+   * A register exported by 导出当前名册 sent back: the rows whose file values would set back a field changed in the bot
+   * since the file was exported (src/import/exportStamp.ts), each such field with the value in the bot now and the file's.
+   * `exportedAt` is the export's time as its 说明 says it.
+   */
+  sinceExport?: { exportedAt: string; rows: SetBackRow[] };
+}
+
+export interface SetBackRow {
+  sheet: SheetKey;
+  row: number;
+  label: string;
+  fields: { field: string; now: string; file: string }[];
 }
 
 interface TeamValues {
@@ -142,6 +156,13 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
   // the example 单位 and 荣誉 rows could be real ones: they count as examples only beside the example team or expert
   const examplesLeft = wb.teams.some((r) => isTemplateExample('teams', r)) || wb.experts.some((r) => isTemplateExample('experts', r));
   const linked = await linkedKeys(tx);
+  // 导出当前名册's stamp, and of each person linked since, the placeholder they held: the same person, not a change
+  const stamp = wb.exported;
+  const heldBefore = new Map<string, string[]>();
+  for (const [key, openId] of linked) heldBefore.set(openId, [...(heldBefore.get(openId) ?? []), `${PENDING_PREFIX}${key}`]);
+  // the rows setting back a change made in the bot since the export; a person by open_id, named at the end
+  const setBack: { row: SetBackRow; op?: TeamOp; people: string[] }[] = [];
+  const shownOrEmpty = (s: string | null | undefined) => s?.trim() || '（空）';
   const personFor = new Map<string, PersonOp>();
   const resolvedId = (ref: PersonRef): string => {
     const key = refKey(ref);
@@ -334,6 +355,32 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
     }
     const op: TeamOp = { kind: 'update', row: r.row, teamId: target.id, values, changes };
     teamOps.push(op);
+    const stampedTeam = stamp?.teams[target.code];
+    if (stampedTeam) {
+      const now = teamValues({ ...target, organizationKey: orgKeyById.get(target.organizationId) ?? '' });
+      const personCell = (cell: string, name: string) => (name.trim() ? `${name.trim()}（${cell.trim()}）` : cell.trim());
+      const shown: Record<string, [now: string, file: string]> = {
+        班组名称: [target.name, name],
+        所属单位: [orgNameById.get(target.organizationId) ?? '', organization],
+        班组类型: [teamTypeLabel(target.type), teamTypeLabel(values.type)],
+        班组长: [target.leaderOpenId, personCell(r.leader, r.leaderName)],
+        单位联系人: [target.contactOpenId, personCell(r.contact, r.contactName)],
+        注册日期: [target.registeredAt, values.registeredAt],
+        成员人数: [String(target.memberCount), String(values.memberCount)],
+        主管部门: [shownOrEmpty(target.department), shownOrEmpty(values.department)],
+      };
+      const back = changes.filter((f) => {
+        const value = now[teamFields.indexOf(f as (typeof teamFields)[number])];
+        return changedSince(stampedTeam, teamFields, f, value, f === '班组长' || f === '单位联系人' ? heldBefore.get(value) : []);
+      });
+      if (back.length) {
+        setBack.push({
+          op,
+          row: { sheet: 'teams', row: r.row, label: `${target.code} ${label}`, fields: back.map((f) => ({ field: f, now: shown[f][0], file: shown[f][1] })) },
+          people: back.filter((f) => f === '班组长' || f === '单位联系人'),
+        });
+      }
+    }
     if (changes.includes('班组长')) leaderChanged.push({ op, label: `${target.code} ${label}`, from: target.leaderOpenId, to: r.leaderName.trim() ? `${r.leaderName.trim()}（${r.leader.trim()}）` : r.leader.trim() });
     summary.update.push({ sheet: 'teams', row: r.row, label: `${target.code} ${label}`, changes });
     // the 注册日期 too: 第十六条's year was checked against it when the application was submitted
@@ -365,13 +412,18 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
     summary.refused.sort((a, b) => sheetRank(a.sheet) - sheetRank(b.sheet) || a.row - b.row);
   }
 
-  // a row refused above (a move while the application is under way) changes no leader
+  // a row refused above (a move while the application is under way) changes no leader, nor sets anything back
   const leaderRows = leaderChanged.filter((c) => teamOps.includes(c.op));
+  for (let i = setBack.length - 1; i >= 0; i--) if (setBack[i].op && !teamOps.includes(setBack[i].op!)) setBack.splice(i, 1);
+  const setBackPeople = setBack.flatMap((b) => b.row.fields.filter((f) => b.people.includes(f.field)));
+  const onRecord = [...new Set([...leaderRows.map((c) => c.from), ...setBackPeople.map((f) => f.now)])];
+  const named = new Map(onRecord.length ? (await tx.select({ openId: people.openId, name: people.name }).from(people).where(inArray(people.openId, onRecord))).map((p) => [p.openId, p.name]) : []);
+  // someone on record by no name: the mobile or e-mail they were imported by
+  const nameOnRecord = (openId: string) => named.get(openId)?.trim() || (isPending(openId) ? openId.slice('pending:'.length + 2) : undefined);
+  for (const f of setBackPeople) f.now = nameOnRecord(f.now) ?? '（未填姓名）';
   if (leaderRows.length) {
-    const formers = [...new Set(leaderRows.map((c) => c.from))];
-    const named = new Map((await tx.select({ openId: people.openId, name: people.name }).from(people).where(inArray(people.openId, formers))).map((p) => [p.openId, p.name]));
-    // a leader on record by no name: the mobile or e-mail they were imported by, else who they are on the team
-    const formerName = (openId: string) => named.get(openId)?.trim() || (isPending(openId) ? openId.slice('pending:'.length + 2) : '原班组长');
+    // else who they are on the team
+    const formerName = (openId: string) => nameOnRecord(openId) ?? '原班组长';
     // a leader not yet linked to Feishu is sent nothing (the new one hears of the team when their first message links them)
     summary.leaderChanges = leaderRows.map((c) => ({
       row: c.op.row,
@@ -392,7 +444,7 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
   const expertOps: ExpertOp[] = [];
   const expertRow = new Map<string, number>();
   const expertRowById = new Map<string, number>();
-  const pendingExperts: { op: ExpertOp; label: string }[] = [];
+  const pendingExperts: { op: ExpertOp; label: string; key: string }[] = [];
   for (const r of wb.experts) {
     const label = r.name || UNNAMED;
     const reason = isTemplateExample('experts', r) ? exampleRow : expertProblem(r, knownOrganization);
@@ -423,6 +475,7 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
     const openId = openIdOf(ref, r.name.trim());
     pendingExperts.push({
       label,
+      key: refKey(ref),
       op: {
         row: r.row,
         kind: 'add',
@@ -442,7 +495,7 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
   // rows whose blank 专业特长 or 评审上限 keeps what is stored, and which of the two: the preview says so
   const keptRows: number[] = [];
   const keptFields = new Set<string>();
-  for (const { op, label } of pendingExperts) {
+  for (const { op, label, key } of pendingExperts) {
     const p = personById.get(op.openId);
     if (p) {
       const keeps = [op.specialities === undefined && p.specialities.length > 0 && '专业特长', op.maxLoad === undefined && p.maxLoad !== null && '评审上限'].filter((x): x is string => !!x);
@@ -461,6 +514,19 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
       }
       op.kind = 'update';
       summary.update.push({ sheet: 'experts', row: op.row, label, changes: op.changes });
+      const stamped = stamp?.experts[key];
+      if (stamped) {
+        const now = expertValues({ ...p, organizationKey: p.organizationId === null ? undefined : orgKeyById.get(p.organizationId) });
+        const shown: Record<string, [now: string, file: string]> = {
+          姓名: [shownOrEmpty(p.name), op.name],
+          所属单位: [p.organizationId === null ? '（空）' : (orgNameById.get(p.organizationId) ?? ''), op.organization],
+          专业特长: [p.specialities.join('、') || '无', op.specialities?.join('、') || '无'],
+          评审上限: [String(p.maxLoad ?? '不限'), String(op.maxLoad ?? '不限')],
+          专家身份: ['非专家', '专家'],
+        };
+        const back = op.changes.filter((f) => changedSince(stamped, expertFields, f, now[expertFields.indexOf(f as (typeof expertFields)[number])]));
+        if (back.length) setBack.push({ row: { sheet: 'experts', row: op.row, label, fields: back.map((f) => ({ field: f, now: shown[f][0], file: shown[f][1] })) }, people: [] });
+      }
     } else summary.add.push({ sheet: 'experts', row: op.row, label });
     expertOps.push(op);
   }
@@ -522,6 +588,10 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
       continue;
     }
     honourOps.push({ row: r.row, kind: before ? 'update' : 'add', team, year, title });
+    const stampedTitle = before && 'teamId' in team ? stamp?.honours[`${existing.find((t) => t.id === team.teamId)?.code}|${year}`] : undefined;
+    if (before && changedSince(stampedTitle, honourFields, '称号', before.title ?? '')) {
+      setBack.push({ row: { sheet: 'honours', row: r.row, label: `${r.team.trim()} ${year}`, fields: [{ field: '称号', now: shownOrEmpty(before.title), file: title }] }, people: [] });
+    }
     (before ? summary.update : summary.add).push({ sheet: 'honours', row: r.row, label: `${r.team.trim()} ${year} ${title}`, ...(before ? { changes: ['称号'] } : {}) });
   }
 
@@ -529,6 +599,9 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
   const peopleOps = [...personFor.values()].filter((p) => used.has(p.openId));
   summary.pending = peopleOps.filter((p) => p.pending).map((p) => ({ key: p.openId.slice('pending:'.length + 2), name: p.name ?? '' }));
   if (kept.length) summary.kept = kept;
+  // a value as the card shows it whole at the terminal (npm run import): a list of specialities may be long
+  const cut = (f: SetBackRow['fields'][number]) => ({ field: f.field, now: cutText(f.now, 100), file: cutText(f.file, 100) });
+  if (stamp && setBack.length) summary.sinceExport = { exportedAt: stamp.shown, rows: setBack.map((b) => ({ ...b.row, fields: b.row.fields.map(cut) })) };
   const notes = [...(wb.notes ?? [])];
   if (sameNamePending.length) {
     const rows = sameNamePending.length > 6 ? `${sameNamePending.slice(0, 6).join('、')} 等 ${sameNamePending.length} 行` : `${sameNamePending.join('、')} 行`;

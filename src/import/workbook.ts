@@ -1,6 +1,7 @@
 import type ExcelJS from 'exceljs';
 import { typedText } from '../forms.js';
 import { teamTypes } from '../teams.js';
+import { type ExportStamp, readStamp, STAMP_SHEET, stampRows } from './exportStamp.js';
 import { MAX_SHEET_ROWS, prepareWorkbook, sheetKey, sheetsNamed, tooManyRowsMessage } from './xlsxParts.js';
 
 /** exceljs costs 30 MB and a second to load: only the rare workbook paths pay for it. */
@@ -72,8 +73,10 @@ export interface ImportWorkbook {
   honours: HonourRow[];
   /** what reading passed over and the preview should say: sheets not read, a hidden sheet read, rows skipped */
   notes?: string[];
+  /** 导出当前名册's stamp (src/import/exportStamp.ts): the file is a register exported then */
+  exported?: ExportStamp;
 }
-type ImportSheet = Exclude<keyof ImportWorkbook, 'notes'>;
+type ImportSheet = Exclude<keyof ImportWorkbook, 'notes' | 'exported'>;
 
 /** Rows of the template that carry validations; a longer list still imports, unchecked by Excel. */
 export const TEMPLATE_ROWS = 1000;
@@ -419,7 +422,7 @@ export async function readImportWorkbook(bytes: Buffer): Promise<ImportWorkbook>
   }
   const known = Object.values(importSheetNames).filter((n) => n !== importSheetNames.guide);
   // the sheets read, each within its limits, and of any other sheet its first rows: nothing more is given to exceljs
-  const prepared = await prepareWorkbook(bytes, known, HEADER_SEARCH_ROWS);
+  const prepared = await prepareWorkbook(bytes, [...known, STAMP_SHEET], HEADER_SEARCH_ROWS);
   if ('refused' in prepared) throw new ImportFileError(prepared.refused);
   const unreadable = new ImportFileError('无法读取该文件：请发送 .xlsx 格式的导入工作簿（可先下载导入模板）。');
   if ('unreadable' in prepared) throw unreadable;
@@ -443,6 +446,10 @@ export async function readImportWorkbook(bytes: Buffer): Promise<ImportWorkbook>
     honours: readSheet(sheets.get(importSheetNames.honours), importSheetNames.honours, honourColumns, notes, emptyResults.get(importSheetNames.honours)),
   };
   if (notes.length) read.notes = notes;
+  const stamp = wb.worksheets.find((ws) => ws.name === STAMP_SHEET);
+  const cells = (n: number) => Array.from({ length: 6 }, (_, c) => cellText(stamp!.getRow(n).getCell(c + 1).value));
+  const exported = stamp && readStamp(Array.from({ length: stamp.rowCount }, (_, i) => cells(i + 1)));
+  if (exported) read.exported = exported;
   return read;
 }
 
@@ -525,6 +532,8 @@ export interface ImportWorkbookContent {
   /** cell notes (Excel's 批注) by sheet, row number and column key: what the file could not fill and why */
   notes?: { sheet: ImportSheet; row: number; key: string; text: string }[];
   created?: Date;
+  /** 导出当前名册's stamp, in a sheet of its own that Excel does not show */
+  stamp?: ExportStamp;
 }
 
 /** The template an administrator fills: the columns, Excel's own checks on each, and one example row per sheet. */
@@ -607,6 +616,10 @@ export async function writeImportWorkbook(content: ImportWorkbookContent): Promi
   for (const n of content.notes ?? []) {
     const col = (columnsOf[n.sheet] as readonly ColumnSpec[]).findIndex((c) => c.key === n.key) + 1;
     sheets[n.sheet].getRow(n.row).getCell(col).note = n.text;
+  }
+  if (content.stamp) {
+    const stamp = wb.addWorksheet(STAMP_SHEET, { state: 'veryHidden' });
+    stamp.addRows(stampRows(content.stamp));
   }
   return Buffer.from(await wb.xlsx.writeBuffer());
 }

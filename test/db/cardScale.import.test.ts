@@ -1,7 +1,9 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { outbox } from '../../db/schema.js';
+import { imports, outbox, people } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
+import { registerWorkbook } from '../../src/import/export.js';
+import type { ImportSummary } from '../../src/import/plan.js';
 import { rowsOf } from '../../src/outbox.js';
 import { cardActions, cardText } from '../support/cards.js';
 import { ADMIN, type Harness, startHarness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
@@ -30,6 +32,9 @@ afterAll(async () => {
 
 const { judged, report } = scaleSteps(() => h);
 
+/** A 班组 row refused for the whole description pasted into its name (300 characters). */
+const refusedRow = (i: number, org: string) => [`GDSZ-2023-${String(i).padStart(20, '0')}`, filled(`${i}班：`, 300), org, '项目团队', `138${String(i).padStart(8, '0')}`, `班长${i}`, `contact${i % 10}@example.com`, `联系人${i % 10}`, '2023-03-01', 500, filled('', 100)];
+
 async function workbook(): Promise<Buffer> {
   const { default: ExcelJS } = await import('exceljs');
   const wb = new ExcelJS.Workbook();
@@ -38,8 +43,9 @@ async function workbook(): Promise<Buffer> {
   const t = wb.addWorksheet('班组');
   t.addRow(['班组编号', '班组名称*', '所属单位*', '班组类型*', '班组长手机或邮箱*', '班组长姓名', '单位联系人手机或邮箱*', '单位联系人姓名', '注册日期*', '成员人数*', '主管部门']);
   for (let i = 1; i <= TEAMS; i++) {
-    const name = i % REFUSED_EVERY === 0 ? filled(`${i}班：`, 300) : `${i}班`.padEnd(50, '|');
-    t.addRow([`GDSZ-2023-${String(i).padStart(20, '0')}`, name, orgs[i % 10], '项目团队', `138${String(i).padStart(8, '0')}`, `班长${i}`, `contact${i % 10}@example.com`, `联系人${i % 10}`, '2023-03-01', 500, filled('', 100)]);
+    const row = refusedRow(i, orgs[i % 10]);
+    if (i % REFUSED_EVERY) row[1] = `${i}班`.padEnd(50, '|');
+    t.addRow(row);
   }
   wb.addWorksheet('专家').addRow(['姓名*', '手机或邮箱*', '所属单位*', '专业特长', '评审上限']);
   wb.addWorksheet('荣誉').addRow(['班组编号或名称*', '年度*', '称号*']);
@@ -75,5 +81,39 @@ describe('导入 of 3 000 teams, a thousand refused with their whole description
     expect(cardText(last)).toContain(`${TEAMS / REFUSED_EVERY} 行未导入`);
     expect(cardText(last)).toContain('已导入 2 010 / 2 010 行');
     judged('导入 job (final card)', last);
+  });
+});
+
+describe('导出当前名册 of those teams sent back after every field of every team changed in the bot', () => {
+  it('the preview names six of the 2 010 rows it sets back, with the thousand refused rows besides', async () => {
+    const old = await registerWorkbook(h.db.db, h.clock.now());
+    // since: each team renamed (a row renaming and moving a team is refused as a typo), of another type, date, size and
+    // department, with another leader and contact whose names are at their longest (set-based, not through the bot)
+    await h.db.db.insert(people).values([
+      { openId: 'pending:m:13999999999', name: filled('新班长', 50) },
+      { openId: 'ou_scale_sinceexport_contact00000001', name: filled('新联系人', 50) },
+    ]);
+    await h.db.db.execute(sql`update teams set name = left('新' || name, 50), type = 'department', registered_at = '2022-02-02', member_count = 1, department = ${filled('部', 100)},
+      leader_open_id = 'pending:m:13999999999', contact_open_id = 'ou_scale_sinceexport_contact00000001'`);
+    // her file: the register as exported, with the thousand rows refused before pasted below
+    const { default: ExcelJS } = await import('exceljs');
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load(old as unknown as ArrayBuffer);
+    const orgs = (wb.getWorksheet('单位')!.getSheetValues() as unknown[][]).slice(2).map((r) => String(r[1]));
+    for (let i = REFUSED_EVERY; i <= TEAMS; i += REFUSED_EVERY) wb.getWorksheet('班组')!.addRow(refusedRow(i, orgs[i % 10]));
+    h.fake.addMessageFile('om_scale_import_old', 'file_v2_scale_import_old', Buffer.from(await wb.xlsx.writeBuffer()));
+    await h.post('/lark/events', fileMessageEvent({ token: TEST_VERIFICATION_TOKEN, openId: ADMIN, messageId: 'om_scale_import_old', fileKey: 'file_v2_scale_import_old', fileName: filled('名册', 100) + '.xlsx' }));
+    await h.drain();
+    expect(rowsOf(await h.db.db.execute(sql`select dedupe_key, last_error from ${outbox} where status in ('dead', 'undeliverable')`))).toEqual([]);
+    const [record] = await h.db.db.select().from(imports).orderBy(sql`${imports.id} desc`).limit(1);
+    const s = record.summary as ImportSummary;
+    expect(s.sinceExport?.rows).toHaveLength(TEAMS - TEAMS / REFUSED_EVERY);
+    expect(s.sinceExport?.rows[0].fields.map((f) => f.field)).toEqual(['班组名称', '班组类型', '班组长', '单位联系人', '注册日期', '成员人数', '主管部门']);
+    const preview = [...h.fake.messages].reverse().find((m) => m.receiveId === ADMIN && m.msgType === 'interactive')!;
+    const text = cardText(judged('导入预览 (2 010 set back, 1 000 refused)', preview.content));
+    expect(text).toContain(`${TEAMS - TEAMS / REFUSED_EVERY} 行在文件导出`);
+    expect(text).toContain(`等 ${TEAMS - TEAMS / REFUSED_EVERY} 行`);
+    const next = cardActions(preview.content).find((a) => a.action === 'import.page')!;
+    judged('导入预览 p2 (2 010 set back)', (await h.clickCard(ADMIN, preview.messageId, next)).body.card.data);
   });
 });

@@ -138,7 +138,9 @@ describe('导出当前名册: the register in the import template’s form', () 
   it('has the template’s sheets, header rows, column widths and cell formats, filled with the register as it stands', async () => {
     const wb = await load(exported.bytes);
     const template = await load(await importTemplate());
-    expect(wb.worksheets.map((ws) => ws.name)).toEqual(template.worksheets.map((ws) => ws.name));
+    expect(wb.worksheets.filter((ws) => ws.state === 'visible').map((ws) => ws.name)).toEqual(template.worksheets.map((ws) => ws.name));
+    // besides, the export's stamp (src/import/exportStamp.ts), in a sheet Excel does not list
+    expect(wb.worksheets.filter((ws) => ws.state !== 'visible').map((ws) => [ws.name, ws.state])).toEqual([['导出记录', 'veryHidden']]);
     for (const ws of template.worksheets.slice(1)) {
       const mine = wb.getWorksheet(ws.name)!;
       expect(mine.getRow(1).values, ws.name).toEqual(ws.getRow(1).values);

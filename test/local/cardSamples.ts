@@ -1011,6 +1011,20 @@ export const cardSamples: Record<string, Sample> = {
           })),
         }),
       ),
+      // a register exported and sent back after teams changed their data in the bot: more rows than are listed, each
+      // setting back all eight of a team's fields at their longest, with what markdown would read as its own
+      importing.importPreviewCard({
+        ...preview,
+        sinceExport: {
+          exportedAt: '2026年12月1日 09:30',
+          rows: Array.from({ length: 9 }, (_, i) => ({
+            sheet: 'teams' as const,
+            row: 2 + i,
+            label: `GDSZ-2024-${String(i + 1).padStart(4, '0')} ${'桥'.repeat(60)}`,
+            fields: ['班组名称', '所属单位', '班组类型', '班组长', '单位联系人', '注册日期', '成员人数', '主管部门'].map((field) => ({ field, now: `**${'新'.repeat(98)}**`, file: `[${'旧'.repeat(90)}](https://example.com)` })),
+          })),
+        },
+      }),
     ];
   },
   'import.importedContactCard': () => [
