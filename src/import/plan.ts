@@ -9,7 +9,7 @@ import { type ExpertDetails, noLimitTyped, noSpecialitiesTyped, splitSpecialitie
 import { type ApplicationUnderWay, applicationsUnderWay, teamTypeLabel, teamTypes } from '../teams.js';
 import { changedSince, expertFields, expertValues, honourFields, teamFields, teamValues } from './exportStamp.js';
 import { isPending, PENDING_PREFIX, type PersonRef, pendingOpenId, personRef, refKey } from './people.js';
-import { EARLIEST_REGISTRATION, type ExpertRow, type ImportWorkbook, isTemplateExample, type TeamRow, unreadableProblem } from './workbook.js';
+import { EARLIEST_REGISTRATION, type ExpertRow, type ImportWorkbook, isTemplateExample, type TeamRow, type UnreadableCell, unreadableProblem } from './workbook.js';
 import { cutText } from '../../cards/kit.js';
 
 /**
@@ -249,43 +249,33 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
   const leaderChanged: { op: TeamOp; label: string; from: string; to: string }[] = [];
   for (const r of wb.teams) {
     const label = r.name ? `${r.name}${r.organization ? `（${r.organization}）` : ''}` : UNNAMED;
-    const reason = isTemplateExample('teams', r) ? exampleRow : teamProblem(r, today, knownOrganization);
-    if (reason) {
-      refuse('teams', r.row, label, reason);
+    if (isTemplateExample('teams', r)) {
+      refuse('teams', r.row, label, exampleRow);
       continue;
     }
+    // every problem of the row at once, its own cells' first, then another row or a team here holding its code or name
+    const problems = teamProblems(r, today, knownOrganization);
     // a code is read as it is wherever one is asked for: half width, upper case (GDSZ-2024-0001 typed in full width is that code)
     const code = readCode(r.code) || undefined;
     const name = r.name.trim();
     const organization = r.organization.trim();
-    if (code && codeRow.has(code)) {
-      refuse('teams', r.row, label, `班组编号“${code}”与第 ${codeRow.get(code)} 行重复`);
-      continue;
-    }
+    if (code && codeRow.has(code)) problems.push(`班组编号“${code}”与第 ${codeRow.get(code)} 行重复`);
     const nameKey = `${organizationKey(organization)}|${organizationKey(name)}`;
-    if (nameRow.has(nameKey)) {
-      refuse('teams', r.row, label, `与第 ${nameRow.get(nameKey)} 行是同一单位的同名班组`);
-      continue;
-    }
+    if (name && nameRow.has(nameKey)) problems.push(`与第 ${nameRow.get(nameKey)} 行是同一单位的同名班组`);
     const orgId = orgIdByKey.get(organizationKey(organization));
     const sameCode = code ? byCode.get(code) : undefined;
     const sameName = orgId !== undefined ? byOrgName.get(`${orgId}|${organizationKey(name)}`) : undefined;
-    if (sameCode && sameName && sameCode.id !== sameName.id) {
-      refuse('teams', r.row, label, `班组编号“${code}”已属于“${sameCode.name}”，而本单位的同名班组编号为 ${sameName.code}`);
-      continue;
-    }
-    // a code the bot gave another team, of another name in another organisation: a typo, not that team renamed and moved
-    if (sameCode && !sameName && organizationKey(sameCode.name) !== organizationKey(name) && orgKeyById.get(sameCode.organizationId) !== organizationKey(organization)) {
-      refuse('teams', r.row, label, `班组编号“${code}”已属于另一单位的“${sameCode.name}”，与本行的班组名称和所属单位都不同：请核对编号（新班组可不填编号，由机器人分配）`);
-      continue;
-    }
-    if (code && !sameCode && sameName) {
-      refuse('teams', r.row, label, `本单位已有同名班组，编号为 ${sameName.code}，与文件中的“${code}”不同：请改用原编号`);
-      continue;
+    if (name && organization) {
+      if (sameCode && sameName && sameCode.id !== sameName.id) problems.push(`班组编号“${code}”已属于“${sameCode.name}”，而本单位的同名班组编号为 ${sameName.code}`);
+      // a code the bot gave another team, of another name in another organisation: a typo, not that team renamed and moved
+      else if (sameCode && !sameName && organizationKey(sameCode.name) !== organizationKey(name) && orgKeyById.get(sameCode.organizationId) !== organizationKey(organization)) {
+        problems.push(`班组编号“${code}”已属于另一单位的“${sameCode.name}”，与本行的班组名称和所属单位都不同：请核对编号（新班组可不填编号，由机器人分配）`);
+      } else if (code && !sameCode && sameName) problems.push(`本单位已有同名班组，编号为 ${sameName.code}，与文件中的“${code}”不同：请改用原编号`);
     }
     const clash = nameClash(r.leader, r.leaderName, '班组长') ?? nameClash(r.contact, r.contactName, '单位联系人');
-    if (clash) {
-      refuse('teams', r.row, label, clash);
+    if (clash) problems.push(clash);
+    if (problems.length) {
+      refuse('teams', r.row, label, problems.join('；'));
       continue;
     }
     if (code) codeRow.set(code, r.row);
@@ -447,28 +437,27 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
   const pendingExperts: { op: ExpertOp; label: string; key: string }[] = [];
   for (const r of wb.experts) {
     const label = r.name || UNNAMED;
-    const reason = isTemplateExample('experts', r) ? exampleRow : expertProblem(r, knownOrganization);
-    if (reason) {
-      refuse('experts', r.row, label, reason);
+    if (isTemplateExample('experts', r)) {
+      refuse('experts', r.row, label, exampleRow);
       continue;
     }
-    const ref = personRef(r.person)!;
-    if (expertRow.has(refKey(ref))) {
-      refuse('experts', r.row, label, `与第 ${expertRow.get(refKey(ref))} 行是同一人（${r.person}）`);
-      continue;
-    }
+    // every problem of the row at once, as of a team's
+    const problems = expertProblems(r, knownOrganization);
+    const found = personRef(r.person);
+    if (found && expertRow.has(refKey(found))) problems.push(`与第 ${expertRow.get(refKey(found))} 行是同一人（${r.person}）`);
     // a mobile in one row and an e-mail in another may be one Feishu account: two rows would add one expert twice,
     // which the apply refused part way through (ON CONFLICT cannot affect a row twice)
-    const sameAccount = expertRowById.get(resolvedId(ref));
-    if (sameAccount !== undefined) {
-      refuse('experts', r.row, label, `与第 ${sameAccount} 行是同一人：${r.person.trim()} 与第 ${sameAccount} 行的手机或邮箱是同一个飞书账号`);
-      continue;
+    else if (found && expertRowById.has(resolvedId(found))) {
+      const sameAccount = expertRowById.get(resolvedId(found));
+      problems.push(`与第 ${sameAccount} 行是同一人：${r.person.trim()} 与第 ${sameAccount} 行的手机或邮箱是同一个飞书账号`);
     }
     const clash = nameClash(r.person, r.name, '手机或邮箱');
-    if (clash) {
-      refuse('experts', r.row, label, clash);
+    if (clash) problems.push(clash);
+    if (problems.length) {
+      refuse('experts', r.row, label, problems.join('；'));
       continue;
     }
+    const ref = found!;
     expertRow.set(refKey(ref), r.row);
     expertRowById.set(resolvedId(ref), r.row);
     noteNames('experts', r.row, [[r.person, r.name, '专家']]);
@@ -542,47 +531,36 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
     const label = `${r.team || '—'} ${r.year}`;
     const year = importYear(r.year, Number(today.slice(0, 4)));
     const title = r.title.trim();
-    const missing = [!r.team.trim() && '班组编号或名称', !r.year.trim() && '年度', !title && '称号'].filter(Boolean);
-    if (unreadableProblem(r)) {
-      refuse('honours', r.row, label, unreadableProblem(r)!);
-      continue;
-    }
     if (examplesLeft && isTemplateExample('honours', r)) {
       refuse('honours', r.row, label, exampleRow);
       continue;
     }
-    if (missing.length) {
-      refuse('honours', r.row, label, `缺少${missing.join('、')}`);
-      continue;
-    }
-    if (year === undefined) {
-      refuse('honours', r.row, label, `年度“${r.year}”须为 1990–${today.slice(0, 4)} 的年份`);
-      continue;
-    }
-    if (title.length > 100) {
-      refuse('honours', r.row, label, '称号超过 100 字');
-      continue;
-    }
-    if (cycleYears.has(year)) {
-      refuse('honours', r.row, label, `${year} 年度的评审在本机器人中进行，称号由“公布结果”授予并颁发证书（第二十条），不能导入；荣誉表只导入此前年度的称号`);
-      continue;
-    }
-    const team = findTeam(r.team.trim(), existing, fileTeams, refusedTeams);
-    if ('problem' in team) {
-      refuse('honours', r.row, label, team.problem);
-      continue;
-    }
-    const teamKey = 'teamId' in team ? `t${team.teamId}` : `r${team.fileRow}`;
-    if (honourRow.has(`${teamKey}|${year}`)) {
-      refuse('honours', r.row, label, `与第 ${honourRow.get(`${teamKey}|${year}`)} 行是同一班组同一年度`);
+    // every problem of the row at once, as of a team's
+    const found = r.team.trim() ? findTeam(r.team.trim(), existing, fileTeams, refusedTeams) : undefined;
+    const team = found && !('problem' in found) ? found : undefined;
+    const teamKey = team && ('teamId' in team ? `t${team.teamId}` : `r${team.fileRow}`);
+    const before = team && 'teamId' in team && year !== undefined ? honourOf.get(`${team.teamId}|${year}`) : undefined;
+    const problems = cellProblems(
+      r,
+      [
+        ['班组编号或名称', r.team],
+        ['年度', r.year],
+        ['称号', r.title],
+      ],
+      [
+        !!r.year.trim() && year === undefined && `年度“${r.year}”须为 1990–${today.slice(0, 4)} 的年份`,
+        title.length > 100 && '称号超过 100 字',
+        year !== undefined && cycleYears.has(year) && `${year} 年度的评审在本机器人中进行，称号由“公布结果”授予并颁发证书（第二十条），不能导入；荣誉表只导入此前年度的称号`,
+        found && 'problem' in found && found.problem,
+        !!teamKey && honourRow.has(`${teamKey}|${year}`) && `与第 ${honourRow.get(`${teamKey}|${year}`)} 行是同一班组同一年度`,
+        !!before?.cycleId && `该班组 ${year} 年度的称号由本机器人评选产生（第二十条），不能由导入修改`,
+      ],
+    );
+    if (problems.length || !team || year === undefined) {
+      refuse('honours', r.row, label, problems.join('；'));
       continue;
     }
     honourRow.set(`${teamKey}|${year}`, r.row);
-    const before = 'teamId' in team ? honourOf.get(`${team.teamId}|${year}`) : undefined;
-    if (before?.cycleId) {
-      refuse('honours', r.row, label, `该班组 ${year} 年度的称号由本机器人评选产生（第二十条），不能由导入修改`);
-      continue;
-    }
     if (before && before.title === title) {
       summary.unchanged.honours++;
       continue;
@@ -654,50 +632,68 @@ function notAPerson(what: string, cell: string): string {
   return /[@＠]/.test(cell) ? `${why}：单元格中只填邮箱本身（如 li@example.com），不要加姓名、说明或其他文字` : why;
 }
 
-function teamProblem(r: TeamRow, today: string, knownOrganization: (name: string) => boolean): string | undefined {
-  const unreadable = unreadableProblem(r);
-  if (unreadable) return unreadable;
-  const missing = [
-    !r.name.trim() && '班组名称',
-    !r.organization.trim() && '所属单位',
-    !r.type.trim() && '班组类型',
-    !r.leader.trim() && '班组长手机或邮箱',
-    !r.contact.trim() && '单位联系人手机或邮箱',
-    !r.registeredAt.trim() && '注册日期',
-    !r.memberCount.trim() && '成员人数',
-  ].filter(Boolean);
-  if (missing.length) return `缺少${missing.join('、')}`;
-  if (r.name.trim().length > 50) return '班组名称超过 50 字';
-  // a person's name as the 专家 sheet caps it: cards name them (a recommender, a leader), and a card has 30 KB
-  if (r.leaderName.trim().length > 50) return '班组长姓名超过 50 字';
-  if (r.contactName.trim().length > 50) return '单位联系人姓名超过 50 字';
-  if (readCode(r.code) && !teamCodePattern.test(readCode(r.code))) return `班组编号“${r.code}”只能含字母、数字和 -，不超过 30 位`;
-  if (!knownOrganization(r.organization.trim())) return `所属单位“${r.organization.trim()}”不在“单位”表中，也未在机器人中登记：请先在“单位”表列出该单位`;
-  if (!typeOf(r.type)) return `班组类型“${r.type}”须为 ${teamTypes.map((t) => t.label).join('、')} 之一（第二条）`;
-  if (!personRef(r.leader)) return notAPerson('班组长', r.leader);
-  if (!personRef(r.contact)) return notAPerson('单位联系人', r.contact);
-  const date = importDate(r.registeredAt);
-  if (!date) return `注册日期“${r.registeredAt}”无法识别，请写成 2024-03-15`;
-  if (date > today) return `注册日期 ${formatDateZh(date)} 晚于今天`;
-  // a year typed into a cell formatted as a date is that many days after 1900: 2024 reads as 1905-07-16
-  if (date < EARLIEST_REGISTRATION) {
-    return `注册日期读作 ${formatDateZh(date)}，早于 ${formatDateZh(EARLIEST_REGISTRATION)}：可能是在日期格式的单元格中只输入了数字（如年份 2024），请填写完整日期，如 2024-03-15`;
-  }
-  if (wholeNumber(r.memberCount, 1, 500) === undefined) return `成员人数“${r.memberCount}”须为 1–500 的整数`;
-  if (r.department.trim().length > 100) return '主管部门超过 100 字';
-  return undefined;
+/**
+ * What is wrong with a row's own cells, every problem of it, in the order of its columns (a row refused for its first
+ * problem alone was sent again to meet the next). A cell Excel shows as an error is said once, as unreadable, not as
+ * missing too; a cell missing is checked no further.
+ */
+function cellProblems(r: { unreadable?: UnreadableCell[] }, required: [header: string, value: string][], checks: (string | false | undefined)[]): string[] {
+  const unreadable = new Set(r.unreadable?.map((u) => u.column) ?? []);
+  const missing = required.filter(([header, value]) => !value.trim() && !unreadable.has(header)).map(([header]) => header);
+  return [unreadableProblem(r), missing.length ? `缺少${missing.join('、')}` : undefined, ...checks].filter((x): x is string => !!x);
 }
 
-function expertProblem(r: ExpertRow, knownOrganization: (name: string) => boolean): string | undefined {
-  const unreadable = unreadableProblem(r);
-  if (unreadable) return unreadable;
-  const missing = [!r.name.trim() && '姓名', !r.person.trim() && '手机或邮箱', !r.organization.trim() && '所属单位'].filter(Boolean);
-  if (missing.length) return `缺少${missing.join('、')}`;
-  if (r.name.trim().length > 50) return '姓名超过 50 字';
-  if (!personRef(r.person)) return notAPerson('', r.person);
-  if (!knownOrganization(r.organization.trim())) return `所属单位“${r.organization.trim()}”不在“单位”表中，也未在机器人中登记：请先在“单位”表列出该单位`;
-  if (r.maxLoad.trim() && !noLimitTyped(r.maxLoad) && wholeNumber(r.maxLoad, 1, 500) === undefined) return `评审上限“${r.maxLoad}”须为 1–500 的整数，或填“不限”`;
-  return undefined;
+function teamProblems(r: TeamRow, today: string, knownOrganization: (name: string) => boolean): string[] {
+  const has = (s: string) => !!s.trim();
+  const date = importDate(r.registeredAt);
+  return cellProblems(
+    r,
+    [
+      ['班组名称', r.name],
+      ['所属单位', r.organization],
+      ['班组类型', r.type],
+      ['班组长手机或邮箱', r.leader],
+      ['单位联系人手机或邮箱', r.contact],
+      ['注册日期', r.registeredAt],
+      ['成员人数', r.memberCount],
+    ],
+    [
+      r.name.trim().length > 50 && '班组名称超过 50 字',
+      // a person's name as the 专家 sheet caps it: cards name them (a recommender, a leader), and a card has 30 KB
+      r.leaderName.trim().length > 50 && '班组长姓名超过 50 字',
+      r.contactName.trim().length > 50 && '单位联系人姓名超过 50 字',
+      !!readCode(r.code) && !teamCodePattern.test(readCode(r.code)) && `班组编号“${r.code}”只能含字母、数字和 -，不超过 30 位`,
+      has(r.organization) && !knownOrganization(r.organization.trim()) && `所属单位“${r.organization.trim()}”不在“单位”表中，也未在机器人中登记：请先在“单位”表列出该单位`,
+      has(r.type) && !typeOf(r.type) && `班组类型“${r.type}”须为 ${teamTypes.map((t) => t.label).join('、')} 之一（第二条）`,
+      has(r.leader) && !personRef(r.leader) && notAPerson('班组长', r.leader),
+      has(r.contact) && !personRef(r.contact) && notAPerson('单位联系人', r.contact),
+      has(r.registeredAt) && !date && `注册日期“${r.registeredAt}”无法识别，请写成 2024-03-15`,
+      !!date && date > today && `注册日期 ${formatDateZh(date)} 晚于今天`,
+      // a year typed into a cell formatted as a date is that many days after 1900: 2024 reads as 1905-07-16
+      !!date &&
+        date < EARLIEST_REGISTRATION &&
+        `注册日期读作 ${formatDateZh(date)}，早于 ${formatDateZh(EARLIEST_REGISTRATION)}：可能是在日期格式的单元格中只输入了数字（如年份 2024），请填写完整日期，如 2024-03-15`,
+      has(r.memberCount) && wholeNumber(r.memberCount, 1, 500) === undefined && `成员人数“${r.memberCount}”须为 1–500 的整数`,
+      r.department.trim().length > 100 && '主管部门超过 100 字',
+    ],
+  );
+}
+
+function expertProblems(r: ExpertRow, knownOrganization: (name: string) => boolean): string[] {
+  return cellProblems(
+    r,
+    [
+      ['姓名', r.name],
+      ['手机或邮箱', r.person],
+      ['所属单位', r.organization],
+    ],
+    [
+      r.name.trim().length > 50 && '姓名超过 50 字',
+      !!r.person.trim() && !personRef(r.person) && notAPerson('', r.person),
+      !!r.organization.trim() && !knownOrganization(r.organization.trim()) && `所属单位“${r.organization.trim()}”不在“单位”表中，也未在机器人中登记：请先在“单位”表列出该单位`,
+      !!r.maxLoad.trim() && !noLimitTyped(r.maxLoad) && wholeNumber(r.maxLoad, 1, 500) === undefined && `评审上限“${r.maxLoad}”须为 1–500 的整数，或填“不限”`,
+    ],
+  );
 }
 
 type TeamRef = { teamId: number } | { fileRow: number };
