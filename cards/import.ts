@@ -126,11 +126,9 @@ function previewBody<T>(k: Prose<T>, d: ImportCardData): { text: T; note?: true 
     const lines = rows
       .slice(0, k.setBack)
       .map((r) => k.t`- ${sheetNames[r.sheet]}第 ${r.row} 行 ${k.label(r.label)}：${k.join(r.fields.map((f) => k.t`${f.field} ${k.value(f.now)} → ${k.value(f.file)}`), '；')}`);
-    out.push({
-      text: k.t`**${rows.length} 行在文件导出（${exportedAt}）后已在机器人中修改，导入会改回文件中的值**（机器人中现值 → 文件中的值）：\n${k.join(lines, '\n')}${rows.length > k.setBack ? k.t`\n等 ${rows.length} 行` : ''}${
-        d.status === 'applied' ? '' : k.t`\n以文件为准的，确认导入即可；要保留机器人中的值，请在文件中改成现值（或重新导出名册后修改）再发送。`
-      }`,
-    });
+    out.push({ text: k.t`**${rows.length} 行在文件导出（${exportedAt}）后已在机器人中修改，导入会改回文件中的值**（机器人中现值 → 文件中的值）：\n${k.join(lines, '\n')}${rows.length > k.setBack ? k.t`\n- 等 ${rows.length} 行` : ''}` });
+    // a line after the list would read as part of its last item: the advice is a note of its own
+    if (d.status !== 'applied') out.push({ text: k.t`以文件为准的，确认导入即可；要保留机器人中的值，请在文件中改成现值（或重新导出名册后修改）再发送。`, note: true });
   }
   for (const text of [...listed(k, d.add, '将新增'), ...listed(k, d.update, '将更新')]) out.push({ text });
   if (d.contactChanges?.length) {

@@ -136,7 +136,7 @@ describe('an old export sent back after the bot changed the register', () => {
     expect(confirmText(preview.content)).toBe('新增 0 行、更新 3 行（其中 2 行改回文件导出后机器人中的修改）。');
     // npm run import prints the same, before it asks 确认导入？
     expect(importPreviewText(importCardData(await lastImport()))).toContain(
-      `2 行在文件导出（2026年12月6日 09:01）后已在机器人中修改，导入会改回文件中的值（机器人中现值 → 文件中的值）：\n- 班组第 2 行 GDSZ-2024-0001 养护一班（${ORG}）：成员人数 15 → 12\n- 专家第 2 行 专家甲：评审上限 6 → 10\n以文件为准的`,
+      `2 行在文件导出（2026年12月6日 09:01）后已在机器人中修改，导入会改回文件中的值（机器人中现值 → 文件中的值）：\n- 班组第 2 行 GDSZ-2024-0001 养护一班（${ORG}）：成员人数 15 → 12\n- 专家第 2 行 专家甲：评审上限 6 → 10\n注意：以文件为准的，确认导入即可`,
     );
   });
 
