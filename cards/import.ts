@@ -1,4 +1,4 @@
-import { button, buttonRow, card, type Card, type Element, clipText, hr, markdown, type Md, md, mdJoin, mention, note, raw } from './kit.js';
+import { button, buttonRow, card, type Card, CARD_BYTES_BUDGET, cardBodyBytes, type Element, clipText, hr, markdown, type Md, md, mdJoin, mention, note, raw } from './kit.js';
 import { formatDateZh } from '../src/dates.js';
 
 /** What the import cards show; the same shape as the stored dry run (src/import/plan.ts). */
@@ -38,8 +38,12 @@ export const REFUSALS_PER_PAGE = 15;
  */
 export const IMPORT_LABEL_SHOWN = 60;
 export const IMPORT_REASON_SHOWN = 150;
+/**
+ * A reason as the card shows it when the card holds it: a row refused for several problems names them all (；), more
+ * than 150 characters; cut at IMPORT_REASON_SHOWN only when fifteen such rows would take the card over its budget.
+ */
+export const IMPORT_REASONS_SHOWN = 300;
 const label = (s: string) => clipText(s, IMPORT_LABEL_SHOWN);
-const reason = (s: string) => clipText(s, IMPORT_REASON_SHOWN);
 
 /** Notes on what reading passed over: at most one per sheet and one for a hidden sheet, so a few. */
 const NOTES_SHOWN = 6;
@@ -76,7 +80,17 @@ interface Prose<T> {
   value: (s: string) => string;
 }
 
-const cardProse: Prose<Md> = { t: md, join: mdJoin, names: NAMES_SHOWN, notes: NOTES_SHOWN, label, reason, setBack: SET_BACK_SHOWN, value: (s) => clipText(s, SET_BACK_VALUE_SHOWN) };
+/** The card's prose, listing `setBack` rows set back since the export and showing `reasons` characters of a reason. */
+const cardProse = (setBack = SET_BACK_SHOWN, reasons = IMPORT_REASON_SHOWN): Prose<Md> => ({
+  t: md,
+  join: mdJoin,
+  names: NAMES_SHOWN,
+  notes: NOTES_SHOWN,
+  label,
+  reason: (s) => clipText(s, reasons),
+  setBack,
+  value: (s) => clipText(s, SET_BACK_VALUE_SHOWN),
+});
 
 // our own markup is only the bold of the templates' literal text: left out, values are printed as typed
 const plainProse: Prose<string> = {
@@ -193,12 +207,26 @@ export function importPreviewText(d: ImportCardData): string {
 
 /** The dry run (预览): counts per sheet, the rows to add and update, the refused rows with their reason, page by page. */
 export function importPreviewCard(d: ImportCardData, page = 0): Card {
+  // whole reasons and six rows set back when the card holds them; else fewer, as texts at their longest would exceed 30 KB
+  let drawn = previewCardDrawn(d, page, cardProse(SET_BACK_SHOWN, IMPORT_REASONS_SHOWN));
+  for (const [setBack, reasons] of [
+    [SET_BACK_SHOWN, IMPORT_REASON_SHOWN],
+    [2, IMPORT_REASON_SHOWN],
+    [0, IMPORT_REASON_SHOWN],
+  ]) {
+    if (cardBodyBytes(drawn) <= CARD_BYTES_BUDGET) break;
+    drawn = previewCardDrawn(d, page, cardProse(setBack, reasons));
+  }
+  return drawn;
+}
+
+function previewCardDrawn(d: ImportCardData, page: number, prose: Prose<Md>): Card {
   const pages = Math.max(1, Math.ceil(d.refused.length / REFUSALS_PER_PAGE));
   const p = Math.min(Math.max(0, page), pages - 1);
   const table = sheets
     .map((s) => `| ${sheetNames[s]} | ${countLine(d.add, s)} | ${countLine(d.update, s)} | ${d.unchanged[s]} | ${countLine(d.refused, s)} |`)
     .join('\n');
-  const body = previewBody(cardProse, d);
+  const body = previewBody(prose, d);
   const elements: Element[] = [
     ...(d.changedSincePreview
       ? [
@@ -214,7 +242,7 @@ export function importPreviewCard(d: ImportCardData, page = 0): Card {
   if (d.refused.length) {
     const shown = d.refused.slice(p * REFUSALS_PER_PAGE, (p + 1) * REFUSALS_PER_PAGE);
     elements.push(hr());
-    elements.push(markdown(refusedList(cardProse, d, shown, pages > 1 ? `（第 ${p + 1}/${pages} 页）` : '')));
+    elements.push(markdown(refusedList(prose, d, shown, pages > 1 ? `（第 ${p + 1}/${pages} 页）` : '')));
     if (pages > 1) {
       const nav: Element[] = [];
       if (p > 0) nav.push(button({ text: '上一页', name: 'import_prev', value: { action: 'import.page', importId: d.importId, page: p - 1 } }));
