@@ -609,6 +609,10 @@ export async function createComplaint(tx: Db, input: ComplaintIntake, opts: Comp
     // under the public form's lock: of two identical posts at once, the second sees the first
     const first = await webRepeatOf(tx, team, values, opts.now);
     if (first) throw new ComplaintRepeated(first);
+  } else if (input.complainantOpenId) {
+    // under the complainant's lock (taken first): a second form with the same words about the same team
+    const first = await chatRepeatOf(tx, team, values, input.complainantOpenId, opts.now);
+    if (first) throw new ComplaintRepeated(first);
   }
   reference ??= await nextComplaintReference(tx, year);
   const [complaint] = await tx
@@ -650,12 +654,13 @@ export interface RepeatedComplaint {
 }
 
 /**
- * A public complaint that repeats one already filed (`webRepeatOf`): nothing is stored, the transaction rolls back (so
- * the post counts against no rate limit), and the sender is answered with the first one's reference.
+ * A complaint that repeats one already filed (`webRepeatOf`, `chatRepeatOf`): nothing is stored, the transaction rolls
+ * back (a post counts against no rate limit, a chat form draws no reference), and the sender is answered with the first
+ * one's reference.
  */
-export class ComplaintRepeated extends Error {
+export class ComplaintRepeated extends UserError {
   constructor(readonly first: RepeatedComplaint) {
-    super(`complaint repeats ${first.reference}`);
+    super(`这份投诉已经提交过（投诉编号 ${first.reference}），无需重复提交。`, { kind: 'info' });
     this.name = 'ComplaintRepeated';
   }
 }
@@ -677,6 +682,29 @@ async function webRepeatOf(tx: Db, team: ComplaintTeamRow, values: { content: st
         sql`${complaints.createdAt} > ${new Date(now.getTime() - REPEAT_WINDOW_MS).toISOString()}::timestamptz`,
         sql`organization_key(${complaints.content}) = organization_key(${values.content}::text)`,
         sql`coalesce(organization_key(${complaints.contact}), '') = coalesce(organization_key(${values.contact ?? null}::text), '')`,
+      ),
+    )
+    .orderBy(asc(complaints.createdAt), asc(complaints.id))
+    .limit(1);
+  return row && { reference: row.reference, contact: row.contact, team: { name: team.name, code: team.code } };
+}
+
+/**
+ * The earliest chat complaint of the last REPEAT_WINDOW_MS this one repeats: the same person, the same team and the same
+ * words (spaces, widths and letter case aside), sent again from a new 投诉 form. Counted twice, one complaint would make
+ * a run of two towards 第二十二条.
+ */
+async function chatRepeatOf(tx: Db, team: ComplaintTeamRow, values: { content: string }, complainant: string, now: Date): Promise<RepeatedComplaint | undefined> {
+  const [row] = await tx
+    .select({ reference: complaints.reference, contact: complaints.contact })
+    .from(complaints)
+    .where(
+      and(
+        eq(complaints.teamId, team.id),
+        eq(complaints.channel, 'chat'),
+        eq(complaints.complainantOpenId, complainant),
+        sql`${complaints.createdAt} > ${new Date(now.getTime() - REPEAT_WINDOW_MS).toISOString()}::timestamptz`,
+        sql`organization_key(${complaints.content}) = organization_key(${values.content}::text)`,
       ),
     )
     .orderBy(asc(complaints.createdAt), asc(complaints.id))

@@ -8,6 +8,7 @@ import {
   complaintFromForm,
   complaintTeam,
   type ComplaintOptions,
+  ComplaintRepeated,
   complaintYear,
   createComplaint,
   findTeams,
@@ -120,6 +121,8 @@ export async function complaintFormAgain(err: UserError, ctx: HandlerContext, in
     const found = await getComplaint(ctx.tx, Number(err.record.entityId));
     if (found) return raw(complaintReceivedCard({ reference: found.complaint.reference, team: found.team }));
   }
+  // the same words about the same team sent again from a new form: the first complaint's card, nothing filed twice
+  if (err instanceof ComplaintRepeated) return raw(complaintReceivedCard({ reference: err.first.reference, team: err.first.team }), { type: 'info', content: err.message });
   const team = await complaintTeam(ctx.tx, idOrZero(input.value, 'teamId'));
   const formKey = typeof input.value.formKey === 'string' ? input.value.formKey : undefined;
   // a team typed with a slip: the teams it may mean, as buttons carrying what was typed

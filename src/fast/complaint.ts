@@ -1,5 +1,5 @@
 import type { Database } from '../../db/index.js';
-import { alertLockKey, batchWindowMs, COMPLAINT_ALERT_CARD } from '../complaints.js';
+import { alertLockKey, batchWindowMs, COMPLAINT_ALERT_CARD, REPEAT_WINDOW_MS } from '../complaints.js';
 import { type Issue, pipelined, postgresClient } from '../pipeline.js';
 import { adminDestinationsSql, claimCte, outboxSpecsSql } from './sql.js';
 
@@ -88,6 +88,13 @@ verdict as (
     and not exists (
       select 1 from complaints x
       where x.channel = 'chat' and x.complainant_open_id = $3 and x.created_at > $11::timestamptz - interval '${batchWindowMs} milliseconds'
+    )
+    -- createComplaint's chatRepeatOf: the same words about the same team from the same person within the window; left to it
+    and not exists (
+      select 1 from complaints x
+      where x.channel = 'chat' and x.complainant_open_id = $3 and x.team_id = (select id from team limit 1)
+        and x.created_at > $11::timestamptz - interval '${REPEAT_WINDOW_MS} milliseconds'
+        and organization_key(x.content) = organization_key($8::text)
     ) as ok
 ),
 ${claimCte()},

@@ -313,7 +313,9 @@ describe('投诉 with and without its one-statement path: the same answers, rows
   it('at once: the same form clicked twice is one complaint, and the other click is told when it was sent', async () => {
     for (let round = 0; round < 6; round++) {
       const value = { action: 'complaint.submit', teamId: fast.teams.lighting, formKey: `fk-race-${round}` };
-      const answers = await Promise.all([post(CUSTOMER, value, { content: '护栏缺失' }), post(CUSTOMER, value, { content: '护栏缺失' })]);
+      // words of its own each round: the same words from the same person within a day are one complaint (chatRepeatOf)
+      const content = `护栏缺失（第 ${round + 1} 处）`;
+      const answers = await Promise.all([post(CUSTOMER, value, { content }), post(CUSTOMER, value, { content })]);
       expect(answers.map((a) => a.toast?.type).sort(), JSON.stringify(answers)).toEqual(['info', 'success']);
       const [ok, again] = answers[0].toast?.type === 'success' ? answers : [answers[1], answers[0]];
       const reference = ok.toast!.content.match(/TS-\d{4}-\d{4,}/)![0];
@@ -368,10 +370,12 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('投诉 in one statement (Pos
       ['typed full name', { formKey: 'trip-3' }, { team: '佛山排水班', content: '护栏缺失' }],
       ['typed code, no form key', {}, { team: bot.f.code, content: '护栏缺失' }],
     ] as const) {
-      await click(CUSTOMER, { ...value, ...('formKey' in value ? { formKey: `${value.formKey}-warm` } : {}) }, form);
+      // words of its own each case: the same words from the same person within a day are one complaint (chatRepeatOf)
+      const typed = { ...form, content: `${form.content}（${name}）` };
+      await click(CUSTOMER, { ...value, ...('formKey' in value ? { formKey: `${value.formKey}-warm` } : {}) }, typed);
       // the complainant's last complaint two minutes back: an alert of its own, which the statement queues
       bot.clock.advance(batchWindowMs);
-      const r = await click(OTHER_CUSTOMER, value, form);
+      const r = await click(OTHER_CUSTOMER, value, typed);
       expect(r.body.toast?.type, name).toBe('success');
       expect(r.trips, `${name}: ${r.statements.join('\n')}`).toBe(1);
       figures.push(`  ${name.padEnd(24)} ${r.trips} round trip, ${r.statements.length} statements`);
@@ -389,9 +393,9 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('投诉 in one statement (Pos
     // the ordinary path of the same, for the figures
     bot.app.processor.fastPaths = false;
     try {
-      await click(CUSTOMER, { teamId: bot.f.lighting, formKey: 'trip-ordinary-warm' }, { content: '护栏缺失' });
+      await click(CUSTOMER, { teamId: bot.f.lighting, formKey: 'trip-ordinary-warm' }, { content: '护栏缺失（预热）' });
       // the same sender, whose actor the process now knows, as on the fast path's measure
-      const r = await click(CUSTOMER, { teamId: bot.f.lighting, formKey: 'trip-ordinary' }, { content: '护栏缺失' });
+      const r = await click(CUSTOMER, { teamId: bot.f.lighting, formKey: 'trip-ordinary' }, { content: '护栏缺失（普通路径）' });
       expect(r.body.toast?.type).toBe('success');
       figures.push(`  ${'ordinary path, picked'.padEnd(24)} ${r.trips} round trips, ${r.statements.length} statements`);
     } finally {
