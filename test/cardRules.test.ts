@@ -97,8 +97,19 @@ describe('the card checker refuses what the card JSON 2.0 pages refuse', () => {
     // rich-text page: mentioning everyone fails without the owner's permission; at most four tables in one element
     ['a mention of everyone', withEl({ tag: 'markdown', content: '请 <at id=all></at> 注意' }), /mentions everyone/],
     ['five tables in one markdown', withEl({ tag: 'markdown', content: Array.from({ length: 5 }, () => '|a|b|\n|---|---|\n|1|2|').join('\n\n') }), /5 tables in one markdown element, over 4/],
-    // button page: a text of at most 100 characters ("最多支持 100 个字符")
-    ['a button text of 101 characters', withEl(button({ text: long(101), value: { action: 'x' } })), /button text of 101 characters, over 100/],
+    // message/create, 230099 子错误码 100290: "There is an invalid user resource(at/person) in your card"
+    ['a mention of an import\'s placeholder', withEl({ tag: 'markdown', content: '<at id=pending:m:13800000001></at> 已提交' }), /ErrCode: 100290;.*ErrorValue: pending:m:13800000001/],
+    ['a mention of a union_id', withEl({ tag: 'markdown', content: '<at id=on_0123abcd></at>' }), /ErrCode: 100290;.*ErrorValue: on_0123abcd/],
+    // 飞书卡片常见问题, 发送卡片 Q5: "https://xxxx.xxx中文文本" is read as one invalid link
+    ['a bare address glued to Chinese', withEl({ tag: 'markdown', content: '**意见**：材料见https://pan.example.com/s/abc中文说明' }), /invalid link "https:\/\/pan\.example\.com\/s\/abc中文说明/],
+    ['a bare address glued to a full-width comma', withEl({ tag: 'markdown', content: '见 https://e.example/x，谢谢' }), /invalid link "https:\/\/e\.example\/x，谢谢"/],
+    // Q6: "卡片中的链接不支持特殊字符。建议将对应的参数转义"
+    ['a link with / and : in its query', withEl({ tag: 'markdown', content: '[时间](https://open.feishu.cn?time=31/12/2014%2023:59:59)' }), /invalid link "https:\/\/open\.feishu\.cn\?time=31\/12\/2014%2023:59:59".*query/],
+    ['a link with a space', withEl({ tag: 'markdown', content: '[材料](https://e.example/a b)' }), /invalid link "https:\/\/e\.example\/a b".*space/],
+    ['a link with Chinese in it', withEl({ tag: 'markdown', content: '[材料](https://e.example/材料)' }), /invalid link "https:\/\/e\.example\/材料".*percent-encoded/],
+    // Q4: "仅支持 http 和 https"
+    ['a link of another scheme', withEl({ tag: 'markdown', content: '[x](javascript:alert%281%29)' }), /invalid link "javascript:alert%281%29".*scheme javascript/],
+    // button page: a text of 101 characters', withEl(button({ text: long(101), value: { action: 'x' } })), /button text of 101 characters, over 100/],
     // column-set page: "最多支持嵌套五层组件"
     ['containers nested six deep', withEl(nested(3)), /containers nested 6 deep, over 5/],
     // input page: a placeholder of at most 100 characters
@@ -115,6 +126,9 @@ describe('the card checker refuses what the card JSON 2.0 pages refuse', () => {
       button({ text: long(100), value: { action: 'x' } }),
       form('g', [{ tag: 'column_set', columns: [{ tag: 'column', elements: [{ tag: 'column_set', columns: [{ tag: 'column', elements: [submitButton({ text: '提交', name: 'go_g', value: { action: 'x' } })] }] }] }] }]),
       nested(2),
+      // open_ids mentioned; links percent-encoded; an address set apart by a space, or with its colon an entity, or glued to ASCII
+      { tag: 'markdown', content: '<at id=ou_7d8a6e6df7621556ce0d21922b676706></at> <at id=ou_local_expert_1></at> [时间](https://open.feishu.cn/a/b:c?time=31%2F12%2F2014%2023%3A59%3A59#x/y) [电话](tel://13800000001)' },
+      { tag: 'markdown', content: '材料见 https://pan.example.com/s/abc 中文说明；材料见https&#58;//pan.example.com/s/abc中文说明；https://e.example/x, 见 [见](https://e.example/x)说明 <link url=\'https://e.example/y\'>见</link>说明' },
       // a chart in a form: the 2.0 form page forbids only tables and forms in it
       form('h', [{ tag: 'chart', aspect_ratio: '4:3', chart_spec: { type: 'bar', data: { values: [] } } }, submitButton({ text: '提交', name: 'go_h', value: { action: 'x' } })]),
     );
@@ -129,6 +143,18 @@ describe('the card checker refuses what the card JSON 2.0 pages refuse', () => {
         .create({ params: { receive_id_type: 'open_id' }, data: { receive_id: 'ou_x', msg_type: 'interactive', content: JSON.stringify({ ...ok(), config: { update_multi: true, wide_screen_mode: true } }) } })
         .catch((e: unknown) => e);
       expect(err.response.data).toMatchObject({ code: 230099, msg: expect.stringContaining('wide_screen_mode') });
+      // a mention of no user reads as Feishu writes it (message/create, 230099 子错误码 100290)
+      const mentioned: any = await client.im.v1.message
+        .create({ params: { receive_id_type: 'open_id' }, data: { receive_id: 'ou_x', msg_type: 'interactive', content: JSON.stringify(withEl({ tag: 'markdown', content: '<at id=pending:m:13800000001></at>' })) } })
+        .catch((e: unknown) => e);
+      expect(mentioned.response.data).toMatchObject({
+        code: 230099,
+        msg: expect.stringMatching(/^Failed to create card content, ext=ErrCode: 100290; ErrMsg: There is an invalid user resource\(at\/person\) in your card; ErrorValue: pending:m:13800000001/),
+      });
+      const glued: any = await client.im.v1.message
+        .create({ params: { receive_id_type: 'open_id' }, data: { receive_id: 'ou_x', msg_type: 'interactive', content: JSON.stringify(withEl({ tag: 'markdown', content: '材料见https://pan.example.com/s/abc中文说明' })) } })
+        .catch((e: unknown) => e);
+      expect(glued.response.data).toMatchObject({ code: 230099, msg: expect.stringContaining('invalid link "https://pan.example.com/s/abc中文说明') });
       expect(fake.messages).toHaveLength(0);
     } finally {
       await fake.close();

@@ -306,13 +306,77 @@ function propertyProblems(path: string, node: Record<string, unknown>): string[]
 /**
  * What the rich-text page refuses in a markdown element: a mention of everyone ("Mentioning everyone requires group owner
  * permission. If not enabled, the card will fail to send") and more than four tables in one element
- * (https://open.feishu.cn/document/feishu-cards/card-json-v2-components/content-components/rich-text).
+ * (https://open.feishu.cn/document/feishu-cards/card-json-v2-components/content-components/rich-text); a mention of
+ * someone who is no user, and the links Feishu cannot take (mentionProblems, linkProblems).
  */
 function markdownProblems(path: string, content: string): string[] {
   const problems: string[] = [];
   if (/<at\s+(?:id|user_id)\s*=\s*["']?all\b/i.test(content)) problems.push(`${path}: markdown mentions everyone (<at id=all>)`);
   const tables = content.split('\n').filter((line) => /^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)+\|?\s*$/.test(line)).length;
   if (tables > 4) problems.push(`${path}: ${tables} tables in one markdown element, over 4`);
+  problems.push(...mentionProblems(path, content), ...linkProblems(path, content));
+  return problems;
+}
+
+/**
+ * An open_id as Feishu issues it: ou_ and lowercase letters and digits (the test worlds' ids add _ and capitals, which
+ * an id Feishu resolved would not hold but which name no one else either).
+ */
+const OPEN_ID = /^ou_\w+$/;
+
+/**
+ * `<at id=…>` naming no user: "ErrCode: 100290; ErrMsg: There is an invalid user resource(at/person) in your card;
+ * ErrorValue: %v" (230099 子错误码, https://open.feishu.cn/document/server-docs/im-v1/message/create). The bot has
+ * only open_ids (no user_id permission), so an id of another form (a union_id on_…, an e-mail, the placeholder
+ * pending:m:13800000001 an import keeps for someone who never wrote to the bot) is no one Feishu can find.
+ */
+function mentionProblems(path: string, content: string): string[] {
+  const problems: string[] = [];
+  for (const m of content.matchAll(/<at\s+id\s*=\s*["']?([^"'\s>]*)/gi)) {
+    if (m[1] !== 'all' && !OPEN_ID.test(m[1])) problems.push(`${path}: ext=ErrCode: 100290; ErrMsg: There is an invalid user resource(at/person) in your card; ErrorValue: ${m[1]}`);
+  }
+  return problems;
+}
+
+/** `[text](url)`, not an image `![…](img_key)`: the destination. */
+const MARKDOWN_LINK = /(?<!!)\[[^\]\n]*\]\(([^)\n]*)\)/g;
+/** A scheme's `://` and the run of visible ASCII after it, when a character beyond ASCII follows at once. */
+const GLUED_URL = /\b[A-Za-z][A-Za-z0-9+.-]*:\/\/[\x21-\x7e]*(?=[^\x00-\x7f])/g;
+
+/**
+ * The links Feishu refuses in card markdown (飞书卡片常见问题, 发送卡片问题 4–6,
+ * https://open.feishu.cn/document/common-capabilities/message-card/message-card):
+ * - Q5: "markdown 文本中带有明文链接有时候会发送失败 … `https://xxxx.xxx中文文本` … 判断为一个不合法链接": a bare address with
+ *   text beyond ASCII glued to it (a space between them, or no link at all, is the fix);
+ * - Q6: "卡片中的链接不支持特殊字符。建议将对应的参数转义", `https://open.feishu.cn?time=31/12/2014 23:59:59` to be sent as
+ *   `?time=31%2F12%2F2014%2023%3A59%3A59`: a link's query holding `/`, `:` or a space, and a link holding a space or
+ *   characters beyond ASCII anywhere (what URL encoding exists for);
+ * - Q4: "目前不支持不合法的URL，仅支持 http 和 https" (and the rich-text page's tel: for a phone number).
+ * The FAQ gives no sub-code of 230099 for these: refused as 230099 "Failed to create card content" naming the link.
+ */
+function linkProblems(path: string, content: string): string[] {
+  const problems: string[] = [];
+  for (const m of content.matchAll(MARKDOWN_LINK)) {
+    const url = m[1];
+    const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(url)?.[1].toLowerCase();
+    const query = /\?([^#]*)/.exec(url)?.[1] ?? '';
+    const why = /\s/.test(url)
+      ? 'holds a space'
+      : /[^\x00-\x7f]/.test(url)
+        ? 'holds characters that are not percent-encoded'
+        : /[/:]/.test(query)
+          ? 'holds / or : in its query, not percent-encoded'
+          : scheme !== undefined && !['http', 'https', 'tel'].includes(scheme)
+            ? `has the scheme ${scheme}, not http or https`
+            : undefined;
+    if (why) problems.push(`${path}: invalid link ${JSON.stringify(url)} in markdown: it ${why}`);
+  }
+  // links, tags and their attributes are no bare text
+  const bare = content.replace(MARKDOWN_LINK, ' ').replace(/<[^>\n]*>/g, ' ');
+  for (const m of bare.matchAll(GLUED_URL)) {
+    const glued = bare.slice(m.index, m.index + m[0].length + 8).split(/\s/)[0];
+    problems.push(`${path}: invalid link ${JSON.stringify(glued)} in markdown: a bare address with text beyond ASCII right after it`);
+  }
   return problems;
 }
 

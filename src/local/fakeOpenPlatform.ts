@@ -567,7 +567,12 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
     recent.set(key, kept);
     return false;
   };
-  const cardRefusal = (problems: string[]) => ({ code: 230099, msg: `Failed to create card content. ${problems.join('; ')}`.slice(0, 1000) });
+  // a refusal with a documented sub-code reads as Feishu writes it: "Failed to create card content, ext=ErrCode: 100290; …"
+  // (230099 子错误码, https://open.feishu.cn/document/server-docs/im-v1/message/create), the others follow
+  const cardRefusal = (problems: string[]) => {
+    const sub = problems.map((p) => /ext=ErrCode: \d+;.*$/.exec(p)?.[0]).find((p) => p !== undefined);
+    return { code: 230099, msg: `Failed to create card content${sub ? `, ${sub}; ` : '. '}${problems.join('; ')}`.slice(0, 1000) };
+  };
 
   const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
     const text = JSON.stringify(body);
