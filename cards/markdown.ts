@@ -21,8 +21,12 @@ const LINE_START = /(^|\n)([ \t]*)([-+#=]+|\d+[.)])(?=[ \t\n]|$)/g;
 
 const entity = (ch: string) => `&#${ch.codePointAt(0)};`;
 // a Feishu emoji code (:DONE:, :OK:, :THUMBSUP:) between two colons is drawn as the emoji in rich text ("飞书表情 | `:DONE:`、
-// `:OK:`", larksuite/cli skills/lark-im/references/card/components/markdown.md): the colon opening one is written as an entity
-const EMOJI_CODE = /:(?=[A-Za-z0-9_+-]+:)/g;
+// `:OK:`", larksuite/cli skills/lark-im/references/card/components/markdown.md): the colon opening one is written as an entity.
+// So is the colon of an address's `://`: a bare address is made a link, and one glued to Chinese
+// (`https://xxxx.xxx中文文本`) is an invalid link for which Feishu refuses the whole card (飞书卡片常见问题, 发送卡片 Q5,
+// https://open.feishu.cn/document/common-capabilities/message-card/message-card); written `&#58;` (the rich-text page's
+// escape for `:`) it is shown as typed and linked never
+const COLON = /:(?=[A-Za-z0-9_+-]+:|\/\/)/g;
 
 // a line's indentation: four spaces or a tab after a blank line make an indented code block, inside which the entities
 // above show as typed (`&#60;`) ("四个及以上空格（缩进式代码块语法）也将触发代码块效果", the rich-text page above; CommonMark
@@ -32,7 +36,7 @@ const noBreak = (space: string) => space.replace(/\t/g, '    ').replace(/ /g, '\
 
 // whether `s` holds anything INLINE, LINE_START or INDENT would replace: most values (names, numbers, dates) hold nothing;
 // a carriage return ends a line as a line feed does (CommonMark), so it is one
-const NEEDS_ESCAPE = /[&<>[\]()*_`~\\$|{}\r]|(?:^|\n)[ \t]|(?:^|\n)(?:[-+#=]|\d+[.)])|:[A-Za-z0-9_+-]+:/;
+const NEEDS_ESCAPE = /[&<>[\]()*_`~\\$|{}\r]|(?:^|\n)[ \t]|(?:^|\n)(?:[-+#=]|\d+[.)])|:[A-Za-z0-9_+-]+:|:\/\//;
 
 /** The entity-escaped text of `s`: no link, mention, tag or style in it survives. */
 export function escapeText(s: string, atLineStart = true): string {
@@ -41,7 +45,7 @@ export function escapeText(s: string, atLineStart = true): string {
   return s
     .replace(/\r\n?/g, '\n')
     .replace(INLINE, entity)
-    .replace(EMOJI_CODE, entity)
+    .replace(COLON, entity)
     .replace(LINE_START, (m, nl: string, space: string, mark: string, offset: number) =>
       midLine(offset, nl) ? m : `${nl}${space}${[...mark].map(entity).join('')}`,
     )
@@ -85,9 +89,30 @@ export function safeUrl(value: unknown): string | undefined {
     return undefined;
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  // "卡片中的链接不支持特殊字符。建议将对应的参数转义": Feishu refuses `?time=31/12/2014 23:59:59`, takes
+  // `?time=31%2F12%2F2014%2023%3A59%3A59` (飞书卡片常见问题, 发送卡片 Q6,
+  // https://open.feishu.cn/document/common-capabilities/message-card/message-card): the query's names and values encoded
+  let href = url.href;
+  if (url.search.length > 1) href = `${href.slice(0, href.length - url.hash.length - url.search.length)}?${queryOf(url.search)}${url.hash}`;
   // the href ends the link at `)`, and a space would end it too: percent-encode what markdown would read
-  return url.href.replace(/[()\s<>`*_~[\]]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+  return href.replace(/[()\s<>`*_~[\]]/g, percent);
 }
+
+const percent = (c: string) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`;
+/**
+ * A query with each name and value percent-encoded as encodeURIComponent would (`/`, `:`, `?`, `@`, `=` in a value …),
+ * what URL encoded already kept, and `+` kept: a form's query writes a space so.
+ */
+const queryOf = (search: string) =>
+  search
+    .slice(1)
+    .split('&')
+    .map((param) => {
+      const eq = param.indexOf('=');
+      return eq < 0 ? queryPart(param) : `${queryPart(param.slice(0, eq))}=${queryPart(param.slice(eq + 1))}`;
+    })
+    .join('&');
+const queryPart = (s: string) => s.replace(/%(?![0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~%+!]/g, percent);
 
 /**
  * A link in Feishu's syntax `[text](url)` when `url` is http(s); otherwise the text and the value as plain text,

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { escapeText, link, md, mdJoin, mention, raw, safeUrl } from '../cards/markdown.js';
+import { card } from '../cards/kit.js';
+import { cardRuleViolations } from '../src/local/cardRules.js';
 import { renderMarkdown } from '../src/local/renderer.js';
 
 /** What a reader sees of rendered markdown: tags dropped, HTML entities read. */
@@ -8,7 +10,7 @@ const seen = (html: string) => html.replace(/<[^>]+>/g, '').replace(/&lt;/g, '<'
 describe('the md template', () => {
   it('entity-escapes what is interpolated and keeps what our code wrote', () => {
     expect(md`**班组**：${'<at id=all></at>'}`.text).toBe('**班组**：&#60;at id=all&#62;&#60;/at&#62;');
-    expect(md`${'\\[x\\](https://e.example)'}`.text).toBe('&#92;&#91;x&#92;&#93;&#40;https://e.example&#41;');
+    expect(md`${'\\[x\\](https://e.example)'}`.text).toBe('&#92;&#91;x&#92;&#93;&#40;https&#58;//e.example&#41;');
     expect(md`a ${raw('**b**')} ${md`${'*c*'}`}`.text).toBe('a **b** &#42;c&#42;');
     expect(md`${null}${undefined}${3}`.text).toBe('3');
   });
@@ -26,13 +28,22 @@ describe('the md template', () => {
     for (const plain of ['10:30', '2026-06-01 08:00', '比例 3:2', '备注: 无', 'a:b c:d']) expect(escapeText(plain)).toBe(plain);
   });
 
+  it('writes the colon of an address as an entity: Feishu would link it, and refuse the card for one glued to Chinese', () => {
+    // 飞书卡片常见问题, 发送卡片 Q5: "https://xxxx.xxx中文文本" is one invalid link
+    expect(escapeText('材料见https://pan.example.com/s/abc中文说明')).toBe('材料见https&#58;//pan.example.com/s/abc中文说明');
+    expect(escapeText('ftp://a.example 与 HTTP://B.EXAMPLE')).toBe('ftp&#58;//a.example 与 HTTP&#58;//B.EXAMPLE');
+    expect(seen(renderMarkdown(escapeText('材料见https://pan.example.com/s/abc中文说明')))).toBe('材料见https://pan.example.com/s/abc中文说明');
+    expect(renderMarkdown(escapeText('见 https://pan.example.com/s/abc 说明'))).not.toContain('<a ');
+    for (const plain of ['10:30', '备注: 无', 'a:/b', '比例 3:2']) expect(escapeText(plain)).toBe(plain);
+  });
+
   it('returns plain text as it is, and escapes exactly as the full escape does (fast path checked on random text)', () => {
     // the escape without its shortcut for text that needs nothing
     const full = (s: string, atLineStart = true) =>
       s
         .replace(/\r\n?/g, '\n')
         .replace(/[&<>[\]()*_`~\\$|{}]/g, (ch) => `&#${ch.codePointAt(0)};`)
-        .replace(/:(?=[A-Za-z0-9_+-]+:)/g, '&#58;')
+        .replace(/:(?=[A-Za-z0-9_+-]+:|\/\/)/g, '&#58;')
         .replace(/(^|\n)([ \t]*)([-+#=]+|\d+[.)])(?=[ \t\n]|$)/g, (m, nl: string, space: string, mark: string, offset: number) =>
           offset === 0 && !nl && !atLineStart ? m : `${nl}${space}${[...mark].map((ch) => `&#${ch.codePointAt(0)};`).join('')}`,
         )
@@ -40,7 +51,7 @@ describe('the md template', () => {
           offset === 0 && !nl && !atLineStart ? m : `${nl}${space.replace(/\t/g, '    ').replace(/ /g, '\u00a0')}`,
         );
     // every character the full escape replaces, the line-start markers and what they need around them
-    const alphabet = [':', 'O', 'K', 'a', '班', ' ', '\t', '\n', '\r', '-', '+', '#', '=', '1', '2', '.', '(', ')', '*', '_', '[', ']', '<', '>', '&', '`', '~', '\\', '$', '|', '{', '}'];
+    const alphabet = [':', '/', 'O', 'K', 'a', '班', ' ', '\t', '\n', '\r', '-', '+', '#', '=', '1', '2', '.', '(', ')', '*', '_', '[', ']', '<', '>', '&', '`', '~', '\\', '$', '|', '{', '}'];
     for (const ch of '&<>[]()*_`~\\$|{}') expect(escapeText(`a${ch}`), ch).toBe(full(`a${ch}`));
     let seed = 7;
     const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
@@ -85,6 +96,19 @@ describe('links and mentions', () => {
     expect(safeUrl('not a url')).toBeUndefined();
     expect(link('材料', 'https://e.example/x').text).toBe('[材料](https://e.example/x)');
     expect(link('材料', 'javascript:alert(1)').text).toBe('材料：javascript:alert&#40;1&#41;');
+  });
+
+  it('percent-encodes the query’s names and values: Feishu refuses a link with / : or a space in them (FAQ 发送卡片 Q6)', () => {
+    expect(safeUrl('https://open.feishu.cn?time=31/12/2014 23:59:59')).toBe('https://open.feishu.cn/?time=31%2F12%2F2014%2023%3A59%3A59');
+    expect(safeUrl('https://pan.example.com/s/a:b?pwd=1234&next=https://x.example/a?b=c#part/1')).toBe(
+      'https://pan.example.com/s/a:b?pwd=1234&next=https%3A%2F%2Fx.example%2Fa%3Fb%3Dc#part/1',
+    );
+    expect(safeUrl('https://e.example/?q=a+b&k=%E4%B8%AD&raw=100%&flag')).toBe('https://e.example/?q=a+b&k=%E4%B8%AD&raw=100%25&flag');
+    expect(safeUrl('https://e.example/材料?名=值 1')).toBe('https://e.example/%E6%9D%90%E6%96%99?%E5%90%8D=%E5%80%BC%201');
+    for (const url of ['https://open.feishu.cn?time=31/12/2014 23:59:59', 'https://e.example/材料?a=(b)*_c_~:@/?', 'https://e.example/a)[z](https://evil.example?x=y:z']) {
+      const c = card({ title: 't', elements: [{ tag: 'markdown', content: link('材料', url).text }] });
+      expect(cardRuleViolations(c), url).toEqual([]);
+    }
   });
 
   it('mentions only an id shaped like an open_id, never all', () => {

@@ -44,7 +44,8 @@ for (const mode of MODES_HERE) {
           '- 活动结束日期（2026年1月1日）早于开始日期（2026年4月1日），请核对活动起止日期',
           '- 考试合格率（%）须为数字',
           '- 请填写顾客确认与满意情况',
-          '- 材料链接须为以 http:// 或 https:// 开头的链接',
+          // the colon of :// written as an entity in card markdown (shown as typed, never linked)
+          '- 材料链接须为以 http&#58;// 或 https&#58;// 开头的链接',
         ].join('\n'),
       );
       expect(inputValues(a.card.data)).toMatchObject({ examPassRate: 'abc', materialsUrl: 'foo', qc: typed.qc });

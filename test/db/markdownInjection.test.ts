@@ -1,8 +1,9 @@
-import { eq } from 'drizzle-orm';
+import { eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { safeUrl } from '../../cards/markdown.js';
-import { applications, assignments, chatBindings, complaints, cycles, honours, people, teams } from '../../db/schema.js';
+import { applications, assignments, chatBindings, complaints, cycles, honours, outbox, people, teams } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
+import { cardRuleViolations } from '../../src/local/cardRules.js';
 import { renderCard } from '../../src/local/renderer.js';
 import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import { applicationForm, registrationForm } from '../support/forms.js';
@@ -27,9 +28,14 @@ const HOSTILE = [
   '[y](javascript:alert(1))',
   '- 列表\n# 标题\n---',
   '<link url="https://e.example">l</link>',
+  // a bare address glued to Chinese: Feishu reads it all as one invalid link and refuses the card (飞书卡片常见问题, 发送卡片 Q5)
+  '材料见https://pan.example.com/s/abc中文说明',
 ];
-/** A materials link that is a valid https URL yet tries to close the link and open another. */
-const SLY_URL = 'https://e.example/a)[z](https://evil.example';
+/**
+ * A materials link that is a valid https URL yet tries to close the link and open another, with a query holding `/` and
+ * `:` as a share link's does (Feishu refuses them unencoded: 飞书卡片常见问题, 发送卡片 Q6).
+ */
+const SLY_URL = 'https://e.example/a)[z](https://evil.example?from=https://pan.example.com/s/1&at=2026-03-02T10:00';
 
 const ADMIN_CHAT = 'oc_admins00000000000000000000000042';
 const CONTACT = 'ou_hostilecontact000000000000000001';
@@ -67,13 +73,22 @@ function visibleText(html: string): string {
     .replace(/&(lt|gt|quot|#39|nbsp|amp);/g, (_, e) => ({ lt: '<', gt: '>', quot: '"', '#39': "'", nbsp: ' ', amp: '&' })[e as 'lt']);
 }
 
-/** Renders every card shown so far; the fields whose marked values were seen, each checked literal. */
-function checkShownCards(): Set<string> {
+/** The hostile value Feishu itself would refuse a card for, when the bot does not escape it. */
+const GLUED = HOSTILE.length - 1;
+
+/**
+ * Renders every card shown so far; the fields whose marked values were seen, each checked literal (`seenAs` gets each
+ * field with the value's index). Every card is one Feishu takes, and no message was refused.
+ */
+async function checkShownCards(seenAs = new Set<string>()): Promise<Set<string>> {
   const cards = shownCards();
   expect(cards.length).toBeGreaterThan(HOSTILE.length * 6);
+  const refused = await h.db.db.select({ lastError: outbox.lastError }).from(outbox).where(inArray(outbox.status, ['dead', 'undeliverable']));
+  expect(refused).toEqual([]);
   const botLink = safeUrl(SLY_URL)!;
   const seen = new Set<string>();
   for (const card of cards) {
+    expect(cardRuleViolations(card)).toEqual([]);
     const html = renderCard(card, { people: [] });
     const text = visibleText(html);
     // the bot's only links are the materials link it validated; its only mentions are open_ids it chose
@@ -87,6 +102,7 @@ function checkShownCards(): Set<string> {
     for (const m of text.matchAll(/«(\D+?)(\d+)»/g)) {
       const [field, n] = [m[1], Number(m[2])];
       seen.add(field);
+      seenAs.add(`${field}${n}`);
       const want = HOSTILE[n];
       const after = text.slice(m.index + m[0].length, m.index + m[0].length + want.length).replace(/\s+/g, ' ');
       const cut = after.includes('…') ? after.slice(0, after.indexOf('…')) : after;
@@ -170,8 +186,11 @@ describe('hostile text in every field a card shows (issue 11, acceptance 1)', ()
       await click(STRANGER, { action: 'certificate.check' }, { query: typed('问', i).replace(/\n/g, ' ') });
     }
 
-    const seen = checkShownCards();
+    const seenAs = new Set<string>();
+    const seen = await checkShownCards(seenAs);
     expect([...seen].sort()).toEqual(['QC', '单位', '意', '简', '班', '由', '联', '见', '诉', '退', '题', '顾', '特', '问'].sort());
+    // the address glued to Chinese was shown, as typed, in every field (a return reason only where the check returned)
+    expect([...seen].filter((field) => !seenAs.has(`${field}${GLUED}`))).toEqual(GLUED % 3 === 1 ? [] : ['退']);
     expect(cycle.id).toBeGreaterThan(0);
   }, 240_000);
 
@@ -193,7 +212,7 @@ describe('hostile text in every field a card shows (issue 11, acceptance 1)', ()
     expect(declined.toast?.type, JSON.stringify(declined.toast)).toBe('success');
     for (const t of tasks.slice(0, 2)) await click(ADMIN, { action: 'review.panel', applicationId: t.applicationId });
     await click(tasks[0].expertOpenId, { action: 'review.open', assignmentId: tasks[0].id });
-    const seen = checkShownCards();
+    const seen = await checkShownCards();
     expect([...seen]).toEqual(expect.arrayContaining(['专', '冲', '评', '谢']));
   }, 240_000);
 });
