@@ -124,8 +124,23 @@ export function link(text: MdValue, url: unknown): Md {
   return typeof url === 'string' && url.trim() ? md`${text}：${url}` : md`${text}`;
 }
 
-/** A mention of one person, only for an id that looks like a Feishu open_id; anything else shows as text. */
-export function mention(openId: string): Md {
-  // the doc's mention syntax: <at id=open_id></at>; an id with spaces or quotes would escape the attribute
-  return /^[A-Za-z0-9_-]{1,64}$/.test(openId) && openId !== 'all' ? new Md(`<at id=${openId}></at>`) : md`${openId}`;
+/**
+ * An open_id as Feishu issues it, ou_ then lowercase letters and digits (the test worlds' ids add _ and capitals): an
+ * `<at id=…>` naming anything else, or no user, makes Feishu refuse the whole card, "ErrCode: 100290; ErrMsg: There is
+ * an invalid user resource(at/person) in your card" (230099 子错误码, https://open.feishu.cn/document/server-docs/im-v1/message/create).
+ */
+const OPEN_ID = /^ou_\w{1,64}$/;
+/** The placeholder an import keeps for someone named by mobile or e-mail who has not written to the bot (src/import/people.ts). */
+const PENDING = /^pending:[me]:/;
+
+/**
+ * A mention of one person, only by an open_id (the doc's syntax `<at id=open_id></at>`); anyone else is named in text:
+ * by `name` when the caller has it, someone an import named and not yet linked by the mobile or e-mail they were
+ * imported by (as 更换班组长 names them), any other id as it is.
+ */
+export function mention(openId: string, name?: string | null): Md {
+  if (OPEN_ID.test(openId)) return new Md(`<at id=${openId}></at>`);
+  const unlinked = PENDING.test(openId);
+  if (name?.trim()) return unlinked ? md`${name.trim()}（尚未关联飞书）` : md`${name.trim()}`;
+  return unlinked ? md`${openId.replace(PENDING, '')}（尚未关联飞书）` : md`${openId}`;
 }

@@ -362,12 +362,12 @@ export function membersCard(
   const shown = pageOf(members, opts.page ?? 1, MEMBERS_PAGE);
   const list: Element[] = shown.items.map((m) =>
     m.role === 'leader'
-      ? markdown(md`${mention(m.openId)}　班组长`)
+      ? markdown(md`${mention(m.openId, m.name)}　班组长`)
       : {
           tag: 'column_set',
           flex_mode: 'none',
           columns: [
-            { tag: 'column', width: 'weighted', weight: 3, vertical_align: 'center', elements: [markdown(mention(m.openId))] },
+            { tag: 'column', width: 'weighted', weight: 3, vertical_align: 'center', elements: [markdown(mention(m.openId, m.name))] },
             {
               tag: 'column',
               width: 'auto',

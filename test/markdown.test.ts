@@ -116,6 +116,17 @@ describe('links and mentions', () => {
     expect(mention('all').text).toBe('all');
     expect(mention('ou_x></at><at id=all>').text).toBe('ou&#95;x&#62;&#60;/at&#62;&#60;at id=all&#62;');
   });
+
+  it('names in text whom Feishu could not find: an import’s placeholder, a union_id (100290 otherwise)', () => {
+    expect(mention('pending:m:13800000001', '林专家').text).toBe('林专家（尚未关联飞书）');
+    expect(mention('pending:e:lin@example.com').text).toBe('lin@example.com（尚未关联飞书）');
+    expect(mention('on_0123abcd', '林专家').text).toBe('林专家');
+    expect(mention('ou-not-an-open-id').text).toBe('ou-not-an-open-id');
+    for (const id of ['pending:m:13800000001', 'pending:e:lin@example.com', 'on_0123abcd', 'ou-not-an-open-id', 'ou_7d8a6e6df7621556ce0d21922b676706']) {
+      const c = card({ title: 't', elements: [{ tag: 'markdown', content: md`${mention(id)} 已提交`.text }] });
+      expect(cardRuleViolations(c), id).toEqual([]);
+    }
+  });
 });
 
 describe('the console renderer reads entities as Feishu does', () => {
