@@ -8,7 +8,10 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    maxWorkers: 2,
+    // TEST_WORKERS: CI runs the PostgreSQL stage with 3 on its 2 cores: there the files wait on the server, child processes
+    // and timers, and 2 workers kept the machine about 70 % busy (vitest and PostgreSQL together); the whole suite took
+    // 6 min 20 s with 2, 5 min 9 s with 3. On PGlite the database works inside the workers, 2 cores' worth already: 2
+    maxWorkers: Number(process.env.TEST_WORKERS) || 2,
     // files share a worker's module graph: importing the bot once per worker instead of once per file saves about a
     // third of the suite. Tests keep no state in modules or process.env; each opens its own database and bot.
     isolate: false,
