@@ -8,9 +8,9 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    // TEST_WORKERS: CI runs the PostgreSQL stage with 3 on its 2 cores: there the files wait on the server, child processes
-    // and timers, and 2 workers kept the machine about 70 % busy (vitest and PostgreSQL together); the whole suite took
-    // 6 min 20 s with 2, 5 min 9 s with 3. On PGlite the database works inside the workers, 2 cores' worth already: 2
+    // TEST_WORKERS: CI runs 3 on its 2 cores: the files wait on timers, child processes and (on PostgreSQL) the server, and
+    // 2 workers kept the machine 70–85 % busy. Whole suite on PostgreSQL: 6 min 20 s with 2, 5 min 9 s with 3; the
+    // database suite on PGlite: 5 min 2 s with 2, 4 min 8 s with 3 (same tree, back to back, nothing else running)
     maxWorkers: Number(process.env.TEST_WORKERS) || 2,
     // files share a worker's module graph: importing the bot once per worker instead of once per file saves about a
     // third of the suite. Tests keep no state in modules or process.env; each opens its own database and bot.
