@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { processedEvents } from '../../db/schema.js';
 import type { BotApp } from '../../src/app.js';
 import { ManualClock } from '../../src/clock.js';
 import { type FakeOpenPlatform, startFakeOpenPlatform } from '../../src/local/fakeOpenPlatform.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../support/db.js';
 import { type FakeWsGateway, startFakeWsGateway } from '../support/fakeWsGateway.js';
 import { startTestBot } from '../support/harness.js';
-import { cardActionEvent, messageEvent, randomEventId } from '../support/larkEvents.js';
+import { cardActionEvent, messageEvent, randomEventId, randomMessageId } from '../support/larkEvents.js';
+import { heldTransaction, lockWaits, until } from '../support/waiting.js';
 
 // the SDK's WSClient.start() silently refuses an app id that is not cli_ + 16 hex digits
 const APP_ID = 'cli_a1b2c3d4e5f60718';
@@ -96,5 +97,61 @@ describe('events over the long connection', () => {
     await gateway.sendEvent(messageEvent({ token: TOKEN, appId: APP_ID, openId: USER, text: '帮助' }), { fragments: 3 });
     await drain();
     expect(cardsTo(USER)).toHaveLength(1);
+  });
+});
+
+describe('an event Feishu pushes again (not answered within 3 s, or answered with an error)', () => {
+  const claimsOf = async (messageId: string) => (await db.db.select().from(processedEvents).where(eq(processedEvents.eventId, `message:${messageId}`))).length;
+  const errorsSince = (from: number) => logs.slice(from).map((l) => JSON.parse(l) as { level: number; msg: string }).filter((l) => l.level >= 50);
+
+  it('is handled once when the re-push arrives while the first is still running', { timeout: 30_000 }, async () => {
+    const messageId = randomMessageId();
+    const event = messageEvent({ token: TOKEN, appId: APP_ID, eventId: randomEventId(), openId: USER, text: '帮助', messageId });
+    const from = gateway.pushes.length;
+    const logsFrom = logs.length;
+    // PostgreSQL: the outbox locked by another session, so the handler, its claim made, waits to queue its reply past
+    // the 3 s; PGlite (one connection, one transaction at a time): a transaction held open, which the handler waits for
+    const onPostgres = testDatabaseKind() === 'postgres';
+    const held = await heldTransaction(db.db, (tx) => (onPostgres ? tx.execute(sql`lock table outbox in exclusive mode`) : tx.execute(sql`select 1`)));
+    const answered = gateway.sendEvent(event);
+    // the re-push has come (on PostgreSQL its claim waits behind the first one's, itself waiting on the lock)
+    await until(async () => gateway.pushes.length - from >= 2 && (!onPostgres || (await lockWaits(db.db)) >= 2));
+    held.release();
+    await held.ended;
+    expect(await answered).toEqual({ code: 200 });
+    const pushes = gateway.pushes.slice(from);
+    expect(new Set(pushes.map((p) => p.eventId)).size).toBe(1);
+    expect(new Set(pushes.map((p) => p.seqId)).size).toBe(pushes.length);
+    expect(pushes.map((p) => p.code)).toEqual(pushes.map(() => 200));
+    await drain();
+    expect(cardsTo(USER)).toHaveLength(1);
+    expect(await claimsOf(messageId)).toBe(1);
+    expect(errorsSince(logsFrom)).toEqual([]);
+  });
+
+  it('redoes once, on the re-push, the work of a handler that failed, and replies once', async () => {
+    const messageId = randomMessageId();
+    const event = messageEvent({ token: TOKEN, appId: APP_ID, eventId: randomEventId(), openId: USER, text: '帮助', messageId });
+    const from = gateway.pushes.length;
+    const logsFrom = logs.length;
+    // the first reply queued fails (a sequence is not rolled back with the transaction: only the first insert fails)
+    await db.db.execute(sql`create sequence ws_fail_once`);
+    await db.db.execute(
+      sql.raw(`create function ws_fail_once() returns trigger language plpgsql as $$ begin if nextval('ws_fail_once') = 1 then raise exception 'outbox refused (test)'; end if; return new; end $$`),
+    );
+    await db.db.execute(sql`create trigger ws_fail_once before insert on outbox for each row execute function ws_fail_once()`);
+    try {
+      expect(await gateway.sendEvent(event)).toEqual({ code: 200 });
+    } finally {
+      await db.db.execute(sql`drop trigger ws_fail_once on outbox`);
+      await db.db.execute(sql`drop function ws_fail_once()`);
+      await db.db.execute(sql`drop sequence ws_fail_once`);
+    }
+    expect(gateway.pushes.slice(from).map((p) => p.code)).toEqual([500, 200]);
+    await drain();
+    expect(cardsTo(USER)).toHaveLength(1);
+    expect(await claimsOf(messageId)).toBe(1);
+    // the failure is said once, as the SDK says a handler's failure, and the re-push that did the work says nothing
+    expect(errorsSince(logsFrom).map((l) => l.msg.includes('invoke event failed'))).toEqual([true]);
   });
 });

@@ -6,6 +6,13 @@
  *   1 SeqID uint64, 2 LogID uint64, 3 service int32, 4 method int32 (0 control, 1 data),
  *   5 headers repeated {1 key, 2 value}, 6 payload_encoding, 7 payload_type, 8 payload bytes, 9 LogIDNew.
  * The client answers a data frame with the same frame, payload = JSON {code, data: base64(JSON result)}.
+ *
+ * Re-push: Feishu's 使用长连接接收事件 page says an event "需要在 3 秒内处理完成且不抛出异常，否则会触发超时重推机制"
+ * (https://open.feishu.cn/document/ukTMukTMukTM/uYDNxYjL2QTM24iN0EjN/event-subscription-configure-/request-url-configuration-case).
+ * So an event whose answer has not come within `redeliverAfterMs` (3 s), or whose answer's code is not 200, is pushed
+ * again: the same event (same event_id) in a new frame (new SeqID and message_id). The page gives neither the count
+ * nor the pause; the simulation's choice is at most `maxRedeliveries` (4, as many as the webhook page allows) re-pushes,
+ * an errored one at once, and none once a push was answered 200.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
@@ -123,13 +130,28 @@ export interface WsResponse {
   data?: any;
 }
 
+/** One push of an event: the first or a re-push. */
+export interface WsPush {
+  eventId: string | undefined;
+  messageId: string;
+  seqId: bigint;
+  /** The answer's code; undefined while (or if never) answered. */
+  code?: number;
+}
+
 export interface FakeWsGateway {
   /** The domain to give the WS client: it POSTs {url}/callback/ws/endpoint. */
   url: string;
   /** Resolves once a client is connected and listening (its first ping has arrived); rejects after timeoutMs. */
   connected(timeoutMs?: number): Promise<void>;
-  /** Delivers an event (type=event data frame), optionally split into fragments, and resolves with the client's answer. */
+  /**
+   * Delivers an event (type=event data frame), optionally split into fragments, re-pushing it as Feishu does (see the
+   * top), and resolves once every push made is answered (or 10 s passed without an answer): with the first 200 answer,
+   * else the last answer.
+   */
   sendEvent(payload: object, opts?: { fragments?: number }): Promise<WsResponse>;
+  /** Every push of every event so far, re-pushes included, in order. */
+  pushes: WsPush[];
   /** Every frame the client sent, decoded. */
   received: Frame[];
   /** How many WebSocket connections were accepted so far. */
@@ -145,13 +167,25 @@ const SERVICE_ID = 33554678;
 // long ping interval so pings do not interleave with a test's frames; reconnect quickly and never give up
 const CLIENT_CONFIG = { ReconnectCount: -1, ReconnectInterval: 1, ReconnectNonce: 0, PingInterval: 3600 };
 
-export async function startFakeWsGateway(opts: { appId: string; appSecret: string }): Promise<FakeWsGateway> {
+export async function startFakeWsGateway(opts: { appId: string; appSecret: string; redeliverAfterMs?: number; maxRedeliveries?: number }): Promise<FakeWsGateway> {
+  const redeliverAfterMs = opts.redeliverAfterMs ?? 3000;
+  const maxRedeliveries = opts.maxRedeliveries ?? 4;
   const wss = new WebSocketServer({ noServer: true });
   let socket: WebSocket | undefined;
   let onConnected: () => void = () => {};
   let connectedNow = new Promise<void>((resolve) => (onConnected = resolve));
   const pending = new Map<string, (f: Frame) => void>();
   const received: Frame[] = [];
+  const pushes: WsPush[] = [];
+  const timers = new Set<NodeJS.Timeout>();
+  const later = (ms: number, f: () => void) => {
+    const t = setTimeout(() => {
+      timers.delete(t);
+      f();
+    }, ms);
+    timers.add(t);
+    return t;
+  };
   let seq = 0n;
   let accepted = 0;
   let asked = 0;
@@ -211,6 +245,7 @@ export async function startFakeWsGateway(opts: { appId: string; appSecret: strin
   return {
     url,
     received,
+    pushes,
     connections: () => accepted,
     refuseEndpoint: (answers) => refusals.push(...answers),
     endpointCalls: () => asked,
@@ -222,39 +257,71 @@ export async function startFakeWsGateway(opts: { appId: string; appSecret: strin
       return Promise.race([connectedNow, timeout]).finally(() => clearTimeout(timer));
     },
     async sendEvent(payload, o = {}) {
-      const ws = socket;
-      if (!ws) throw new Error('no client connected to the fake WS gateway');
-      const messageId = randomBytes(8).toString('hex');
+      if (!socket) throw new Error('no client connected to the fake WS gateway');
       const bytes = utf8(JSON.stringify(payload));
+      const eventId = (payload as { header?: { event_id?: string } }).header?.event_id;
       const sum = Math.max(1, o.fragments ?? 1);
       const size = Math.ceil(bytes.length / sum);
-      const answer = new Promise<Frame>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          pending.delete(messageId);
-          reject(new Error(`no answer to WS event ${messageId} within 10 s`));
-        }, 10_000);
-        pending.set(messageId, (f) => {
-          clearTimeout(timer);
-          pending.delete(messageId);
-          resolve(f);
+      const answers: WsResponse[] = [];
+      let open = 0;
+      let redelivered = 0;
+      let done!: () => void;
+      let failed!: (err: Error) => void;
+      const finished = new Promise<void>((resolve, reject) => ((done = resolve), (failed = reject)));
+      const settled = () => open === 0 && (answers.some((a) => a.code === 200) || redelivered >= maxRedeliveries);
+      const push = () => {
+        const ws = socket;
+        const messageId = randomBytes(8).toString('hex');
+        const record: WsPush = { eventId, messageId, seqId: seq + 1n };
+        pushes.push(record);
+        open++;
+        let answered = false;
+        // a push unanswered within the 3 s is pushed again; one never answered fails the call after 10 s
+        const redeliver = later(redeliverAfterMs, () => {
+          if (!answered && redelivered < maxRedeliveries && !answers.some((a) => a.code === 200)) again();
         });
-      });
-      for (let i = 0; i < sum; i++) {
-        seq++;
-        const headers = [
-          { key: 'type', value: 'event' },
-          { key: 'message_id', value: messageId },
-          { key: 'sum', value: String(sum) },
-          { key: 'seq', value: String(i) },
-          { key: 'trace_id', value: `trace_${messageId}` },
-        ];
-        ws.send(encodeFrame({ seqId: seq, logId: seq, service: SERVICE_ID, method: DATA, headers, payload: bytes.subarray(i * size, (i + 1) * size) }));
-      }
-      const frame = await answer;
-      const body = JSON.parse(new TextDecoder().decode(frame.payload)) as { code: number; data?: string };
-      return body.data === undefined ? { code: body.code } : { code: body.code, data: JSON.parse(Buffer.from(body.data, 'base64').toString('utf8')) };
+        const giveUp = later(10_000, () => {
+          pending.delete(messageId);
+          failed(new Error(`no answer to WS event ${messageId} within 10 s`));
+        });
+        pending.set(messageId, (f) => {
+          answered = true;
+          clearTimeout(redeliver);
+          clearTimeout(giveUp);
+          timers.delete(redeliver);
+          timers.delete(giveUp);
+          pending.delete(messageId);
+          const body = JSON.parse(new TextDecoder().decode(f.payload)) as { code: number; data?: string };
+          const answer: WsResponse = body.data === undefined ? { code: body.code } : { code: body.code, data: JSON.parse(Buffer.from(body.data, 'base64').toString('utf8')) };
+          record.code = answer.code;
+          answers.push(answer);
+          open--;
+          if (answer.code !== 200 && redelivered < maxRedeliveries && !answers.some((a) => a.code === 200)) again();
+          else if (settled()) done();
+        });
+        for (let i = 0; i < sum; i++) {
+          seq++;
+          const headers = [
+            { key: 'type', value: 'event' },
+            { key: 'message_id', value: messageId },
+            { key: 'sum', value: String(sum) },
+            { key: 'seq', value: String(i) },
+            { key: 'trace_id', value: `trace_${messageId}` },
+          ];
+          ws?.send(encodeFrame({ seqId: seq, logId: seq, service: SERVICE_ID, method: DATA, headers, payload: bytes.subarray(i * size, (i + 1) * size) }));
+        }
+      };
+      const again = () => {
+        redelivered++;
+        push();
+      };
+      push();
+      await finished;
+      return answers.find((a) => a.code === 200) ?? answers.at(-1)!;
     },
     async close() {
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
       for (const client of wss.clients) client.terminate();
       wss.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
