@@ -194,7 +194,7 @@ export class EventProcessor {
     for (const [type, handle] of Object.entries(handles)) {
       handles[type] = (d) => {
         const run = handle(d).catch((err: unknown) => {
-          throw new Error(errorText(err), { cause: err });
+          throw new Error(failureText(err), { cause: err });
         });
         this.track(run);
         return run;
@@ -705,4 +705,15 @@ function withContactInAnswer(answer: CardResponse, contact: ContactSeen['current
   if (!contact) return answer;
   const toast = answer.toast && { ...answer.toast, content: withContact(answer.toast.content, contact) };
   return { ...answer, ...(toast ? { toast } : {}), ...(answer.card ? { card: withContactInCard(answer.card, contact) } : {}) };
+}
+
+/**
+ * What a failed handler's error says in the long connection's error line, which the SDK logger clips at 300 characters:
+ * Drizzle's “Failed query: <the statement>” (how PGlite's errors come) runs past that before the database says why, so
+ * the why goes first.
+ */
+function failureText(err: unknown): string {
+  const text = errorText(err);
+  const cause = (err as { cause?: unknown } | undefined)?.cause;
+  return cause instanceof Error && text.startsWith('Failed query:') ? `${errorText(cause)} · ${text}` : text;
 }
