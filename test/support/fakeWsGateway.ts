@@ -146,8 +146,8 @@ export interface FakeWsGateway {
   connected(timeoutMs?: number): Promise<void>;
   /**
    * Delivers an event (type=event data frame), optionally split into fragments, re-pushing it as Feishu does (see the
-   * top), and resolves once every push made is answered (or 10 s passed without an answer): with the first 200 answer,
-   * else the last answer.
+   * top), and resolves once every push made is answered: with the first 200 answer, else the last. A push left 10 s
+   * without an answer fails it.
    */
   sendEvent(payload: object, opts?: { fragments?: number }): Promise<WsResponse>;
   /** Every push of every event so far, re-pushes included, in order. */
