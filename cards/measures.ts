@@ -369,11 +369,11 @@ const TEAM_SIZE: NextStep = {
   en: '**Team size**: the measures set no number of members, nor do the conditions to apply (Article 13); registration asks for the actual number.',
 };
 
-/** A team's code sent alone (GDSZ-2025-0001): what it is for, 进度 for one's own team and 投诉 to complain about one. */
+/** A team's code sent alone (GDSZ-2025-0001): what it is for, 进度 for one's own team, 查询证书 for any team's titles and 投诉 to complain about one. */
 const TEAM_CODE: NextStep = {
   asked: /^[\s"'“”‘’]*GDSZ[\s-]*\d{4}[\s-]*\d{1,6}[\s"'“”‘’。.?？!！]*$/i,
-  zh: '**班组编号**：每个班组注册时得到一个编号（如 GDSZ-2025-0001）。发送“进度”查看你的班组的编号、申报和荣誉；要投诉某个班组，发送“投诉 班组编号”，如“投诉 GDSZ-2025-0001”。',
-  en: '**A team code** (GDSZ-2025-0001) is given to each team when it registers. Send “进度” (status) to see your team’s code, application and titles; to complain about a team, send “投诉 <team code>” (complain).',
+  zh: '**班组编号**：每个班组注册时得到一个编号（如 GDSZ-2025-0001）。发送“进度”查看你的班组的编号、申报和荣誉；要查看某个班组获得的称号，发送“查询证书 班组编号”；要投诉某个班组，发送“投诉 班组编号”，如“投诉 GDSZ-2025-0001”。',
+  en: '**A team code** (GDSZ-2025-0001) is given to each team when it registers. Send “进度” (status) to see your team’s code, application and titles; to see the titles any team holds, send “verify certificate <team code>”; to complain about a team, send “投诉 <team code>” (complain).',
   alone: true,
   notTakingPart: true,
 };

@@ -144,6 +144,13 @@ describe('whether a team is a 质量信得过班组', () => {
     },
   );
 
+  it('a team’s code sent alone says 查询证书 finds its titles, and 查询证书 with the code lists them', async () => {
+    expect(await answerTo('GDSZ-2024-0061')).toContain('要查看某个班组获得的称号，发送“查询证书 班组编号”');
+    const listed = await answerTo('查询证书 GDSZ-2024-0061');
+    expect(listed).toContain('2026年度“广东省市政工程质量信得过班组”：有效');
+    expect(await answerTo('verify certificate GDSZ-2024-0061')).toContain('2026');
+  });
+
   it('asked in English, by its code', async () => {
     const answer = await answerTo('Is GDSZ-2024-0061 a trusted team?');
     expect(answer).toContain('养护一班（东区） (GDSZ-2024-0061): titles of 2026 (valid), 2025 (revoked on 2026年3月2日, Article 22).');
