@@ -671,40 +671,31 @@ export class ComplaintRepeated extends UserError {
  * all a public complainant is known by; without it, the same words about the same team within a day are still one
  * complaint sent twice. One complaint filed once, it is counted once in a run of 第二十二条.
  */
-async function webRepeatOf(tx: Db, team: ComplaintTeamRow, values: { content: string; contact?: string }, now: Date): Promise<RepeatedComplaint | undefined> {
-  const [row] = await tx
-    .select({ reference: complaints.reference, contact: complaints.contact })
-    .from(complaints)
-    .where(
-      and(
-        eq(complaints.teamId, team.id),
-        eq(complaints.channel, 'web'),
-        sql`${complaints.createdAt} > ${new Date(now.getTime() - REPEAT_WINDOW_MS).toISOString()}::timestamptz`,
-        sql`organization_key(${complaints.content}) = organization_key(${values.content}::text)`,
-        sql`coalesce(organization_key(${complaints.contact}), '') = coalesce(organization_key(${values.contact ?? null}::text), '')`,
-      ),
-    )
-    .orderBy(asc(complaints.createdAt), asc(complaints.id))
-    .limit(1);
-  return row && { reference: row.reference, contact: row.contact, team: { name: team.name, code: team.code } };
-}
+const webRepeatOf = (tx: Db, team: ComplaintTeamRow, values: { content: string; contact?: string }, now: Date) =>
+  repeatOf(tx, team, values.content, now, [
+    eq(complaints.channel, 'web'),
+    sql`coalesce(organization_key(${complaints.contact}), '') = coalesce(organization_key(${values.contact ?? null}::text), '')`,
+  ]);
 
 /**
  * The earliest chat complaint of the last REPEAT_WINDOW_MS this one repeats: the same person, the same team and the same
  * words (spaces, widths and letter case aside), sent again from a new 投诉 form. Counted twice, one complaint would make
  * a run of two towards 第二十二条.
  */
-async function chatRepeatOf(tx: Db, team: ComplaintTeamRow, values: { content: string }, complainant: string, now: Date): Promise<RepeatedComplaint | undefined> {
+const chatRepeatOf = (tx: Db, team: ComplaintTeamRow, values: { content: string }, complainant: string, now: Date) =>
+  repeatOf(tx, team, values.content, now, [eq(complaints.channel, 'chat'), eq(complaints.complainantOpenId, complainant)]);
+
+/** The earliest complaint against `team` of the last REPEAT_WINDOW_MS with these words and `alike`'s conditions. */
+async function repeatOf(tx: Db, team: ComplaintTeamRow, content: string, now: Date, alike: SQL[]): Promise<RepeatedComplaint | undefined> {
   const [row] = await tx
     .select({ reference: complaints.reference, contact: complaints.contact })
     .from(complaints)
     .where(
       and(
         eq(complaints.teamId, team.id),
-        eq(complaints.channel, 'chat'),
-        eq(complaints.complainantOpenId, complainant),
+        ...alike,
         sql`${complaints.createdAt} > ${new Date(now.getTime() - REPEAT_WINDOW_MS).toISOString()}::timestamptz`,
-        sql`organization_key(${complaints.content}) = organization_key(${values.content}::text)`,
+        sql`organization_key(${complaints.content}) = organization_key(${content}::text)`,
       ),
     )
     .orderBy(asc(complaints.createdAt), asc(complaints.id))
