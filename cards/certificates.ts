@@ -3,25 +3,33 @@ import { card, type Card, clipText, fields, markdown, md, mdJoin, note } from '.
 
 /**
  * 查询证书 and “养护一班是质量信得过班组吗” (第二十一条: open to everyone's supervision): what the association issued, as
- * public facts only. Types are repeated here, not imported: cards import nothing of ours but types, and these are plain.
+ * public facts only (src/certificates/check.ts reads them).
  */
 
-export interface CertificateFacts {
-  number: string;
-  teamName: string;
-  teamCode: string;
-  organization: string;
+/** A title as the public may see it: its year, its wording, and the day it was revoked (第二十二条) when it was. */
+export interface PublicTitle {
   year: number;
   title: string;
-  issuedOn: string;
+  /** The day in the bot's timezone, as YYYY年M月D日. */
   revokedOn?: string;
 }
 
+/** A certificate issued, with whether its title still stands. */
+export interface CertificateFacts extends PublicTitle {
+  number: string;
+  /** The team as the certificate names it (a team renamed since keeps its certificate's name), and its code. */
+  teamName: string;
+  teamCode: string;
+  organization: string;
+  issuedOn: string;
+}
+
+/** A team and every title it was awarded, latest year first. */
 export interface TeamTitleFacts {
   name: string;
   code: string;
   organization: string;
-  titles: { year: number; title: string; revokedOn?: string }[];
+  titles: PublicTitle[];
 }
 
 type Language = 'zh' | 'en';

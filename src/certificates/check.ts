@@ -1,4 +1,5 @@
 import { asc, desc, eq, inArray } from 'drizzle-orm';
+import type { CertificateFacts as CertificateCheck, TeamTitleFacts as TeamTitles } from '../../cards/certificates.js';
 import type { Db } from '../../db/index.js';
 import { certificates, honours, teams } from '../../db/schema.js';
 import { findTeams } from '../complaints.js';
@@ -12,33 +13,6 @@ import { certificateTitle } from './index.js';
  * names, codes, the organisation, years, titles and whether each stands (第二十二条), never a person or a phone.
  */
 
-/** A title as the public may see it: its year, its wording, and the day it was revoked (第二十二条) when it was. */
-export interface PublicTitle {
-  year: number;
-  title: string;
-  /** The day in the bot's timezone, as YYYY年M月D日. */
-  revokedOn?: string;
-}
-
-export interface CertificateCheck {
-  number: string;
-  /** The team as the certificate names it (a team renamed since keeps its certificate's name), and its code. */
-  teamName: string;
-  teamCode: string;
-  organization: string;
-  year: number;
-  title: string;
-  issuedOn: string;
-  revokedOn?: string;
-}
-
-export interface TeamTitles {
-  name: string;
-  code: string;
-  organization: string;
-  /** Latest year first. */
-  titles: PublicTitle[];
-}
 
 const revokedDay = (at: Date | null, timezone: string) => (at ? formatDateZh(todayIn(timezone, at)) : undefined);
 
