@@ -111,13 +111,25 @@ async function loadPeople() {
   select.value = state.me;
 }
 
+/** The chat a person being switched to lands in, until their chats are loaded: what is sent meanwhile goes there. */
+let switching = null;
+
 async function choosePerson(openId) {
   state.me = openId;
   localStorage.setItem('console.me', openId);
-  state.chats = (await api(`/dev/api/chats?openId=${encodeURIComponent(openId)}`)).chats;
-  const keep = state.chats.find((c) => c.chatId === state.chatId && c.kind === 'group');
-  drawChatTabs();
-  chooseChat(keep ? keep.chatId : state.chats[0].chatId);
+  const landed = (async () => {
+    state.chats = (await api(`/dev/api/chats?openId=${encodeURIComponent(openId)}`)).chats;
+    const keep = state.chats.find((c) => c.chatId === state.chatId && c.kind === 'group');
+    drawChatTabs();
+    chooseChat(keep ? keep.chatId : state.chats[0].chatId);
+    return state.chatId;
+  })();
+  switching = landed;
+  try {
+    await landed;
+  } finally {
+    if (switching === landed) switching = null;
+  }
 }
 
 function drawChatTabs() {
@@ -346,12 +358,14 @@ function inTurn(send) {
 
 function say(text) {
   if (!text.trim() || !state.me) return Promise.resolve();
-  // who speaks where is taken when it is typed, not when its turn comes
-  const message = { openId: state.me, chatId: state.chatId, text, mentionBot: $('#mention').checked };
+  // who speaks where is taken when it is typed, not when its turn comes; typed while switching to a person, where is
+  // that person's chat once loaded, not the last person's still on the tabs
+  const where = switching ?? Promise.resolve(state.chatId);
+  const message = { openId: state.me, text, mentionBot: $('#mention').checked };
   state.saidAt = Date.now();
   return inTurn(async () => {
     try {
-      const res = await api('/dev/api/say', message);
+      const res = await api('/dev/api/say', { ...message, chatId: await where });
       if (res.status !== 200) toast('error', `机器人回调返回 HTTP ${res.status}`);
     } catch (err) {
       toast('error', err.message);
@@ -380,7 +394,8 @@ $('#attach').addEventListener('change', async (ev) => {
   }
   state.saidAt = Date.now();
   // who sends it where is taken when it is picked, and so is its turn: a message typed while the file is read goes after it
-  const to = { openId: state.me, chatId: state.chatId, fileName: file.name };
+  const to = { openId: state.me, fileName: file.name };
+  const where = switching ?? Promise.resolve(state.chatId);
   const read = file.arrayBuffer().then(
     (buffer) => {
       const bytes = new Uint8Array(buffer);
@@ -394,7 +409,7 @@ $('#attach').addEventListener('change', async (ev) => {
   );
   await inTurn(async () => {
     try {
-      const res = await api('/dev/api/send-file', { ...to, base64: await read });
+      const res = await api('/dev/api/send-file', { ...to, chatId: await where, base64: await read });
       if (res.status !== 200) toast('error', `机器人回调返回 HTTP ${res.status}`);
     } catch (err) {
       toast('error', err.message);

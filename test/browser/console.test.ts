@@ -243,4 +243,32 @@ describe('local console', () => {
       page.off('request', onRequest);
     }
   }, 120_000);
+
+  it('a message sent while switching to another person goes to that person’s chat, not the last one’s still on the tabs', async () => {
+    await page.goto(`${url}/dev`);
+    await page.selectOption('#person', { label: '王管理员（协会管理员）' });
+    await page.locator('#chats button', { hasText: '与助手的私聊' }).click();
+    await expect.poll(() => page.locator('#chats button[aria-selected="true"]').textContent()).toBe('与助手的私聊');
+    // the next person's chats are slow to load (a busy bot): their tabs still show the last person's meanwhile
+    await page.route('**/dev/api/chats?*', async (route) => {
+      await new Promise((r) => setTimeout(r, 1500));
+      await route.continue();
+    });
+    const said: { openId?: string; chatId?: string }[] = [];
+    const onRequest = (r: { url(): string; postData(): string | null }) => void (/\/dev\/api\/say$/.test(r.url()) && said.push(JSON.parse(r.postData() ?? '{}')));
+    page.on('request', onRequest);
+    try {
+      await page.selectOption('#person', { label: '陈专家（评审专家）' });
+      await page.locator('.quick button[data-say="帮助"]').click();
+      await expect.poll(() => said.length, { timeout: 30_000 }).toBe(1);
+      // sent as 陈专家 into 陈专家's own chat with the bot, which the page then shows
+      const expert = await page.locator('#person').inputValue();
+      expect(said[0].openId).toBe(expert);
+      expect(said[0].chatId).toBe(await page.locator('#chats button[aria-selected="true"]').getAttribute('data-chat'));
+      await expect.poll(async () => (await page.locator('#messages li.from-user .text').allTextContents()).slice(-1), { timeout: 30_000 }).toEqual(['帮助']);
+    } finally {
+      page.off('request', onRequest);
+      await page.unroute('**/dev/api/chats?*');
+    }
+  }, 120_000);
 });
