@@ -188,6 +188,9 @@ function withoutMarks(query: string): string {
 export function teamSought(query: string): TeamSought | undefined {
   const q = withoutMarks(query).replace(/\s+/g, ' ');
   if (!q) return undefined;
+  // the team as the bot's own cards show it, 广州市政养护三班（GDSZ-2026-0003）: the code in its brackets names it
+  const shown = /^.+?[（(]\s*([^（）()]+?)\s*[）)]$/.exec(q);
+  if (shown && teamCodePattern.test(readCode(shown[1]))) return { code: readCode(shown[1]) };
   const code = readCode(q);
   if (teamCodePattern.test(code)) return { code };
   if (certificateNumberPattern.test(code)) return { certificate: code };

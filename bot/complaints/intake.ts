@@ -40,11 +40,21 @@ async function startCard(ctx: HandlerContext, query: string, formKey: string): P
   const found = await findTeams(ctx.tx, query, { partial: true });
   if (found.length === 1) return complaintFormCard({ descriptor: complaintFormFor(true), team: found[0], formKey });
   if (found.length > 1) return complaintTeamPickerCard({ query, teams: found.slice(0, 10) });
-  const started = await teamAtStart(ctx.tx, query);
+  const started = await teamAtStart(ctx.tx, query) ?? (await slipAtStart(ctx, query));
   if (started) return cardOfStart(ctx, started, formKey);
   // a slip (广州市政养护三斑): the title holders it may mean, each a button; nothing is filed until one is named
   const missing = teamNotFound(query, await nearTeams(ctx.tx, query), { buttons: true });
   return complaintFormCard({ descriptor: complaintForm, formKey, values: { team: query }, error: formErrorOf(missing), suggested: missing.near });
+}
+
+/**
+ * A team's name typed with a slip at the start of the text, the complaint after it (广州市政养护三斑 人行道砖松动, or glued,
+ * 投诉广州市政养护三斑): as a team not found, so cardOfStart offers the title holders it may mean with the words carried on.
+ */
+async function slipAtStart(ctx: HandlerContext, text: string): Promise<{ query: string; teams: []; rest: string } | undefined> {
+  const m = /^(\S+?)(?:[\s,，、:：;；。]+([\s\S]*))?$/.exec(text.trim());
+  if (!m || !(await nearTeams(ctx.tx, m[1])).length) return undefined;
+  return { query: m[1], teams: [], rest: (m[2] ?? '').trim() };
 }
 
 /** The team a text starts with: its form, the rest of the text as the content; a name several teams share, the picker. */
@@ -93,7 +103,7 @@ export async function sendComplaintForm(ctx: HandlerContext, msg: IncomingText, 
   const query = teamQuery(argument);
   let card: Card;
   if (how?.glued) {
-    const started = await teamAtStart(ctx.tx, query);
+    const started = (await teamAtStart(ctx.tx, query)) ?? (await slipAtStart(ctx, query));
     if (!started) return false;
     card = await cardOfStart(ctx, started, ctx.eventId);
   } else {

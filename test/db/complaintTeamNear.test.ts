@@ -132,6 +132,30 @@ describe('a team typed with a slip, in chat', () => {
     expect(openedJson).toContain('"default_value":"13800000001"');
   });
 
+  it.each(['投诉广州市政养护三斑 人行道砖松动', '投诉 广州市政养护三斑 人行道砖松动', '投诉广州市政养护三斑，人行道砖松动'])(
+    '%s: the slip with the complaint after it, glued or not, is a complaint still: the team it may be, the words carried on',
+    async (text) => {
+      const who = customer();
+      h.fake.reset();
+      await h.say(who, text);
+      const [form] = h.fake.messages.filter((m) => m.receiveId === who);
+      expect(cardText(form.content)).toContain(MEANT);
+      expect(JSON.stringify(form.content)).toContain(`"action":"complaint.start","teamId":${holderId},"content":"人行道砖松动"`);
+    },
+  );
+
+  it('the team as the bot’s own cards show it, 广州市政养护三班（GDSZ-2026-0003）, is that team, in chat and on the public form', async () => {
+    const who = customer();
+    const body = await h.click(who, { action: 'complaint.submit', formKey: 'near-shown' }, { team: `${HOLDER.name}（${HOLDER.code}）`, content: '护栏松动', contact: '' });
+    expect(body.toast.type).toBe('success');
+    const res = await fetch(`${h.app.url}/api/complaints`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': address() },
+      body: JSON.stringify({ team: `${HOLDER.name}(${HOLDER.code})`, content: '路灯不亮。' }),
+    });
+    expect(res.status, await res.clone().text()).toBe(201);
+  });
+
   it('a forged button carrying a contact longer than the form takes opens no form of it', async () => {
     const body = await h.click(customer(), { action: 'complaint.start', teamId: holderId, contact: '1'.repeat(10_000) });
     expect(body.toast?.type).toBe('error');
