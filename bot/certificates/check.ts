@@ -5,17 +5,24 @@ import { questionLanguage } from '../../src/measures/index.js';
 import { raw, replyDestination } from '../respond.js';
 
 /** The certificate a number names, checked: its team, year and title and whether it stands, or that none was issued. Public facts only, so the answer may go to a group. */
+/** The answer's language: the command typed in Chinese (查询证书 GDSZ-…) is answered in Chinese, whatever follows it. */
+const languageOf = (msg: IncomingText) => (/^\s*(?:查询证书|证书查询|核实证书|验证证书|证书真伪)/.test(msg.text) ? 'zh' : questionLanguage(msg.text));
+
 async function sendCertificateCheck(ctx: HandlerContext, msg: IncomingText, number: string): Promise<void> {
   const found = await checkCertificate(ctx.tx, number, ctx.config.BOT_TIMEZONE);
-  const card = certificateCheckCard({ number, found, language: questionLanguage(msg.text) });
+  const card = certificateCheckCard({ number, found, language: languageOf(msg) });
   await ctx.send({ dedupeKey: `certificate:check:${ctx.eventId}`, to: replyDestination(ctx, msg), card });
 }
 
 async function sendTeamTitles(ctx: HandlerContext, msg: IncomingText, asked: string): Promise<void> {
   const teams = await titlesOfTeams(ctx.tx, asked, ctx.config.BOT_TIMEZONE);
-  const card = teamTitlesCard({ asked, teams, language: questionLanguage(msg.text) });
+  const card = teamTitlesCard({ asked, teams, language: languageOf(msg) });
   await ctx.send({ dedupeKey: `certificate:team:${ctx.eventId}`, to: replyDestination(ctx, msg), card });
 }
+
+/** A certificate's number begun (GDSZ-ZS, GDSZ-ZS-2026) but not whole: what certificateNumberIn did not take. */
+const INCOMPLETE_NUMBER = /^\s*[GＧ][DＤ][SＳ][ZＺ]\s*[-－—\s]?\s*[ZＺ][SＳ]/i;
+const INCOMPLETE_TEXT = '证书编号不完整：荣誉证书编号形如 GDSZ-ZS-2026-0001（年度后还有序号），请对照证书填写完整。';
 
 /**
  * `查询证书 GDSZ-ZS-2026-0007` / `verify certificate …`: that certificate; `查询证书 养护一班`: that team's titles; alone or
@@ -26,6 +33,11 @@ export async function certificateCommand(ctx: HandlerContext, msg: IncomingText,
   const number = certificateNumberIn(argument);
   if (number) return sendCertificateCheck(ctx, msg, number);
   if (how?.glued) return false;
+  // GDSZ-ZS-2026 with its serial left out: a number cut short, not a team's name
+  if (INCOMPLETE_NUMBER.test(argument)) {
+    await ctx.send({ dedupeKey: `certificate:check:${ctx.eventId}`, to: replyDestination(ctx, msg), card: certificateCheckFormCard({ value: argument.trim(), error: INCOMPLETE_TEXT }) });
+    return;
+  }
   if (!mayNameTeam(argument)) {
     await ctx.send({ dedupeKey: `certificate:check:${ctx.eventId}`, to: replyDestination(ctx, msg), card: certificateCheckFormCard() });
     return;
@@ -59,6 +71,7 @@ export async function checkFromCard(ctx: HandlerContext, input: CardActionInput)
   const number = certificateNumberIn(text);
   const timezone = ctx.config.BOT_TIMEZONE;
   if (number) return raw(certificateCheckCard({ number, found: await checkCertificate(ctx.tx, number, timezone) }));
+  if (INCOMPLETE_NUMBER.test(text)) return raw(certificateCheckFormCard({ value: text, error: INCOMPLETE_TEXT }));
   if (!mayNameTeam(text)) return raw(certificateCheckFormCard({ value: text, error: '请填写荣誉证书编号（形如 GDSZ-ZS-2026-0001），或班组全称、班组编号（形如 GDSZ-2026-0001）。' }));
   return raw(teamTitlesCard({ asked: text, teams: await titlesOfTeams(ctx.tx, text, timezone) }));
 }

@@ -41,9 +41,13 @@ export async function checkCertificate(tx: Db, number: string, timezone: string)
 /** Teams one answer lists at most (one name shared by several organisations' teams). */
 const TEAMS_SHOWN = 10;
 
-/** The teams a name, code or certificate number names exactly (as a complaint finds them), each with its titles. */
+/**
+ * The teams a name, code or certificate number names exactly (as a complaint finds them), else those whose names hold
+ * the words (养护一班 for 养护一班（东区）: a short name is no false claim), each with its titles.
+ */
 export async function titlesOfTeams(tx: Db, query: string, timezone: string): Promise<TeamTitles[]> {
-  const found = (await findTeams(tx, query, { partial: false })).slice(0, TEAMS_SHOWN);
+  const exact = await findTeams(tx, query, { partial: false });
+  const found = (exact.length ? exact : await findTeams(tx, query, { partial: true })).slice(0, TEAMS_SHOWN);
   if (!found.length) return [];
   const rows = await tx
     .select({ teamId: honours.teamId, year: honours.year, title: honours.title, revokedAt: honours.revokedAt })
@@ -106,5 +110,6 @@ export function teamAskedAbout(text: string): string | undefined {
   const start = t.length - asked.length;
   const subject = span && typed.slice(start + span[0], start + span[1]).replace(QUOTES, '').trim();
   if (!subject || subject.length > 60 || NOT_A_NAME.test(simplified(subject))) return undefined;
-  return subject;
+  // 养护一班（东区）2026年是质量信得过班组吗: the year is the question's, not the name's
+  return subject.replace(/\s*(?:在)?(?:19|20)\d{2}\s*年度?$/, '') || subject;
 }

@@ -151,6 +151,20 @@ describe('whether a team is a 质量信得过班组', () => {
     expect(await answerTo('verify certificate GDSZ-2024-0061')).toContain('2026');
   });
 
+  it('a short name (养护一班 for 养护一班（东区）) finds the team, not a false claim; a year after the name is the question’s', async () => {
+    for (const q of ['养护一班是质量信得过班组吗', '养护一班（东区）2026年是质量信得过班组吗']) {
+      const answer = await answerTo(q);
+      expect(answer, q).toContain('2026年度“广东省市政工程质量信得过班组”：有效');
+      expect(answer, q).not.toContain('如有人出示该证书');
+    }
+  });
+
+  it('查询证书 with a number cut short says so, in Chinese', async () => {
+    const answer = await answerTo('查询证书 GDSZ-ZS-2026');
+    expect(answer).toContain('证书编号不完整');
+    expect(answer).not.toMatch(/No team named/);
+  });
+
   it('asked in English, by its code', async () => {
     const answer = await answerTo('Is GDSZ-2024-0061 a trusted team?');
     expect(answer).toContain('养护一班（东区） (GDSZ-2024-0061): titles of 2026 (valid), 2025 (revoked on 2026年3月2日, Article 22).');
