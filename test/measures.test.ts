@@ -992,6 +992,8 @@ describe('common misspellings read as meant', () => {
     ['申报什么时候截至', '申报什么时候截止'],
     ['报明要什么条件', '报名要什么条件'],
     ['when is the dealine', 'when is the deadline'],
+    ['when is the dead line', 'when is the deadline'],
+    ['application dead-line?', 'application deadline?'],
     ['how many memebrs in a team', 'how many members in a team'],
     ['what are the requirments to apply', 'what are the requirements to apply'],
   ])('%s → %s', (typed, meant) => expect(corrected(typed)).toBe(meant));

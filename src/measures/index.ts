@@ -70,6 +70,8 @@ export function corrected(text: string): string {
   if (lastCorrected?.[0] === text) return lastCorrected[1];
   let t = text;
   for (const [typed, meant] of ZH_MISSPELLINGS) t = t.replace(typed, meant);
+  // dead line, dead-line: the word written apart
+  t = t.replace(/\bdead[\s-]+line(s?)\b/gi, 'deadline$1');
   // a word alone (regster) is a command's slip more likely: the nearest command answers it
   if ((t.match(/[a-z]+/gi) ?? []).length > 1) t = t.replace(/[a-z]{5,}/gi, (w) => meantWord(w.toLowerCase()) ?? w);
   lastCorrected = [text, t];

@@ -88,6 +88,7 @@ describe('common misspellings', () => {
 
   it.each([
     ['when is the dealine', 'The deadline'],
+    ['when is the dead line', 'The deadline'],
     ['how many memebrs in a team', 'Team size'],
   ])('%s is read as the word meant', async (q, line) => {
     const answer = await answerTo(q);
