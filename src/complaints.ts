@@ -677,8 +677,17 @@ export class ComplaintRepeated extends UserError {
 const webRepeatOf = (tx: Db, team: ComplaintTeamRow, values: { content: string; contact?: string }, now: Date) =>
   repeatOf(tx, team, values.content, now, [
     eq(complaints.channel, 'web'),
-    sql`coalesce(organization_key(${complaints.contact}), '') = coalesce(organization_key(${values.contact ?? null}::text), '')`,
+    sql`${contactKeySql(sql`${complaints.contact}`)} = ${contactKeySql(sql`${values.contact ?? null}::text`)}`,
   ]);
+
+/**
+ * A contact as the repeat check compares it: a mainland mobile by its 11 digits however written (+86 138-0000-0000,
+ * (86)13800000000, full width), anything else as organization_key reads it (spaces, widths and letter case aside).
+ */
+const contactKeySql = (contact: SQL) => {
+  const digits = sql`regexp_replace(coalesce(organization_key(${contact}), ''), '[^0-9]', '', 'g')`;
+  return sql`(case when ${digits} ~ '^(86)?1[0-9]{10}$' then right(${digits}, 11) else coalesce(organization_key(${contact}), '') end)`;
+};
 
 /**
  * The earliest chat complaint of the last REPEAT_WINDOW_MS this one repeats: the same person, the same team and the same

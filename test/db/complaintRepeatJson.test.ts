@@ -63,6 +63,9 @@ describe('the same complaint through the JSON API without a token', () => {
       { team: TEAM.name, content: ` ${CONTENT} `, contact: CONTACT },
       { team: TEAM.code, content: '人行道砖松动， 雨后积水。', contact: '138 0000 0000' },
       { team: TEAM.code, content: CONTENT, contact: '１３８００００００００' },
+      // the same mobile as people write it: with +86, dashes or brackets
+      { team: TEAM.code, content: CONTENT, contact: '+86 138-0000-0000' },
+      { team: TEAM.code, content: CONTENT, contact: '(86)138 0000 0000' },
     ]) {
       clock.advance(60_000);
       const r = await postJson(again);
