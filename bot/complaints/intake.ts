@@ -51,14 +51,17 @@ async function startCard(ctx: HandlerContext, query: string, formKey: string): P
  * A team's name typed with a slip at the start of the text, the complaint after it (广州市政养护三斑 人行道砖松动, or glued,
  * 投诉广州市政养护三斑): as a team not found, so cardOfStart offers the title holders it may mean with the words carried on.
  */
-async function slipAtStart(ctx: HandlerContext, text: string): Promise<{ query: string; teams: []; rest: string } | undefined> {
+async function slipAtStart(ctx: HandlerContext, text: string): Promise<Started | undefined> {
   const m = /^(\S+?)(?:[\s,，、:：;；。]+([\s\S]*))?$/.exec(text.trim());
-  if (!m || !(await nearTeams(ctx.tx, m[1])).length) return undefined;
-  return { query: m[1], teams: [], rest: (m[2] ?? '').trim() };
+  const near = m ? await nearTeams(ctx.tx, m[1]) : [];
+  return m && near.length ? { query: m[1], teams: [], rest: (m[2] ?? '').trim(), near } : undefined;
 }
 
+/** What a text starts with (teamAtStart), or a slip there with the title holders it may mean (slipAtStart, `near`). */
+type Started = NonNullable<Awaited<ReturnType<typeof teamAtStart>>> & { near?: Awaited<ReturnType<typeof nearTeams>> };
+
 /** The team a text starts with: its form, the rest of the text as the content; a name several teams share, the picker. */
-async function cardOfStart(ctx: HandlerContext, started: NonNullable<Awaited<ReturnType<typeof teamAtStart>>>, formKey: string): Promise<Card> {
+async function cardOfStart(ctx: HandlerContext, started: Started, formKey: string): Promise<Card> {
   // the card's input holds less than the words a message can carry: what it cannot hold is said, not dropped unseen
   const kept = Math.min(complaintForm.fields.content.maxLength, INPUT_MAX_LENGTH);
   const content = cutText(started.rest, kept);
@@ -72,7 +75,7 @@ async function cardOfStart(ctx: HandlerContext, started: NonNullable<Awaited<Ret
   }
   if (others.length) return complaintTeamPickerCard({ query: started.query, teams: started.teams.slice(0, 10), content: started.rest || undefined });
   // a code no team has: the title holders' codes one slip from it
-  const missing = teamNotFound(started.query, await nearTeams(ctx.tx, started.query), { buttons: true });
+  const missing = teamNotFound(started.query, started.near ?? (await nearTeams(ctx.tx, started.query)), { buttons: true });
   return complaintFormCard({
     descriptor: complaintForm,
     formKey,

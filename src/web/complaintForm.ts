@@ -118,14 +118,14 @@ async function complaintOfWebForm(db: Db, formKey: string): Promise<{ reference:
   return row && { reference: row.reference, contact: row.contact, team: { name: row.name, code: row.code } };
 }
 
-/**
- * How a web complainant learns the outcome (第二十一条): they get no Feishu notice, so the association tells them at the
- * contact they left; with none left nobody can, and they may ask the association, quoting the reference. The bot holds
- * no telephone number of the association, so the association is named.
- */
 /** The association as a page's text names it: with 协会联系方式 once an administrator set it (管理 → 协会联系方式), how to reach it. */
 const associationReached = (association?: AssociationContact) => (association ? `广东省市政行业协会（${contactPhrase(association)}）` : '广东省市政行业协会');
 
+/**
+ * How a web complainant learns the outcome (第二十一条): they get no Feishu notice, so the association tells them at the
+ * contact they left; with none left nobody can, and they may ask the association, quoting the reference (how to reach it
+ * once 协会联系方式 is set).
+ */
 export function outcomeTold(contact: string | null | undefined, association?: AssociationContact): string {
   const left = contact?.trim();
   const reach = associationReached(association);
