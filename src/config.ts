@@ -97,8 +97,11 @@ export const configSchema = z
         .string()
         .default('')
         .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
-        .refine((ids) => ids.every((id) => /^ou_[A-Za-z0-9_-]+$/.test(id)), {
-          message: 'must be comma-separated open_ids starting with ou_',
+        // an open_id is ou_ and letters, digits or _ (the same test as mention() in cards/markdown.ts): one with any other
+        // character is no user, and an <at> of it makes Feishu refuse the whole card (230099 / 100290)
+        .superRefine((ids, ctx) => {
+          const bad = ids.filter((id) => !/^ou_\w{1,64}$/.test(id));
+          if (bad.length) ctx.addIssue({ code: 'custom', message: `must be comma-separated open_ids (ou_ then letters, digits or _); not an open_id: ${bad.join(', ')}` });
         }),
     ),
     BOT_TIMEZONE: timezoneSchema,
