@@ -554,6 +554,21 @@ export function nextSteps(query: string, language: 'zh' | 'en' = 'zh', asker?: A
 const stepsAsked = (query: string, asker?: Asker, year?: YearDates) =>
   NEXT_STEPS.filter((s) => s.asked.test(query) && !s.unless?.test(query) && !(s.adminsOnly && asker && !asker.admin) && !(s.onlyDated && !year));
 
+/**
+ * The year a question names, when it names one (去年多少分能评上, 2026年的申报截止日期, last year's threshold): its dates and
+ * settings are that year's, not the running year's. `thisYear` is today's year in the association's calendar; 今年 / this
+ * year name no other year (the running one answers), nor does a year a team registered in (2025年注册的班组…).
+ */
+export function yearAsked(query: string, thisYear: number): number | undefined {
+  const written = /(?<![\d-])(20\d{2})(?![\d-])(?!\s*年?\s*(?:注册|成立|registered))/.exec(query);
+  if (written) return Number(written[1]);
+  if (/前年|\byear before last\b/i.test(query)) return thisYear - 2;
+  // 上年度 / 上一年, not 马上年底; 下一年, not 请问一下年度评审
+  if (/去年|上一年|上年度|\blast year\b|\bprevious year\b/i.test(query)) return thisYear - 1;
+  if (/明年|下一年|\bnext year\b/i.test(query)) return thisYear + 1;
+  return undefined;
+}
+
 /** Whether a question asks a date the running year sets (申报截止日期是什么时候, 评审会什么时候开): then the year is worth reading. */
 export const asksYearDates = (query: string): boolean => NEXT_STEPS.some((s) => s.dated && s.asked.test(query) && !s.unless?.test(query));
 

@@ -1,7 +1,7 @@
 import { cutText } from '../../cards/kit.js';
-import { answerCard, answersOutsideMeasures, asksAssociationContact, associationContactLines, type Asker, asksAboutOwnApplications, asksYearDates, nextSteps, outsideMeasuresLeftOut, type YearDates } from '../../cards/measures.js';
+import { answerCard, answersOutsideMeasures, asksAssociationContact, associationContactLines, type Asker, asksAboutOwnApplications, asksYearDates, nextSteps, outsideMeasuresLeftOut, type YearDates, yearAsked } from '../../cards/measures.js';
 import { applicationChangeLine, runningApplicationsLedBy } from '../../src/applications.js';
-import { cycleRules, getRunningCycle } from '../../src/cycles.js';
+import { cycleRules, getCycleByYear, getRunningCycle } from '../../src/cycles.js';
 import type { BotRegistry, CommandDef, HandlerContext, IncomingText } from '../../src/handlers.js';
 import { articleReferences, corrected, questionLanguage, rankArticles } from '../../src/measures/index.js';
 import { simplified } from '../../src/traditional.js';
@@ -43,7 +43,9 @@ async function askerOf(ctx: HandlerContext, msg: IncomingText, matchText: string
  */
 async function yearDatesOf(ctx: HandlerContext, matchText: string): Promise<YearDates | undefined> {
   if (!asksYearDates(matchText)) return undefined;
-  const cycle = await getRunningCycle(ctx.tx);
+  // 去年多少分能评上 while 2027 runs is 2026's threshold; a year the bot never ran gets the line saying who sets it
+  const asked = yearAsked(matchText, Number(today(ctx).slice(0, 4)));
+  const cycle = asked === undefined ? await getRunningCycle(ctx.tx) : await getCycleByYear(ctx.tx, asked);
   if (!cycle) return undefined;
   const { year, status, applicationDeadline, scoringDeadline, reviewMeetingDate, awardThreshold, expertsPerApplication, recommendShare } = cycle;
   const { revocationRun } = cycleRules(cycle);

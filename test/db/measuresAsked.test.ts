@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cycles } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
+import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import { cardText } from '../support/cards.js';
 import { ADMIN, startHarness, type Harness } from '../support/harness.js';
 
@@ -141,6 +143,25 @@ describe('a deadline asked while a year runs', () => {
     expect(await answerTo('推荐比例是多少')).toContain('2027年度评审为 15%');
     expect(await answerTo('how many complaints before a title is revoked')).toContain('3 for the 2027 review');
     for (const q of ['多少分能评上', '投诉几次会被摘牌', '推荐比例是多少']) expect(await answerTo(q)).not.toContain('默认');
+  });
+
+  it('a year the question names is that year’s settings, not the running year’s', async () => {
+    // the running year (2027) holds 80 since the test before; no year before it ran in the bot yet
+    for (const q of ['去年多少分能评上', '2026年多少分能评上', 'what was the pass mark last year']) {
+      const answer = await answerTo(q);
+      expect(answer, q).not.toContain('2027');
+      expect(answer, q).toMatch(/默认 85 分|85 by default/);
+    }
+    await h.db.db.insert(cycles).values({ year: 2026, status: 'published', applicationDeadline: '2026-05-31', scoringDeadline: '2026-06-30', reviewMeetingDate: '2026-07-15', scoreSheet: defaultScoreSheet, awardThreshold: 75 });
+    expect(await answerTo('去年多少分能评上')).toContain('2026年度评审为 75 分');
+    expect(await answerTo('上一年度的分数线是多少')).toContain('2026年度评审为 75 分');
+    expect(await answerTo('what was the pass mark last year')).toContain('for the 2026 review it is 75');
+    expect(await answerTo('2026年申报截止日期是什么时候')).toContain('2026年度评审的申报已于2026年5月31日截止');
+    // the running year's own, asked as 今年 or by its number, and a year a team registered in is no year asked
+    expect(await answerTo('今年多少分能评上')).toContain('2027年度评审为 80 分');
+    expect(await answerTo('2027年多少分能评上')).toContain('2027年度评审为 80 分');
+    expect(await answerTo('2026年注册的班组多少分能评上')).toContain('2027年度评审为 80 分');
+    expect(await answerTo('马上年底了，多少分能评上')).toContain('2027年度评审为 80 分');
   });
 
   it('after the deadline, says it has passed', async () => {
