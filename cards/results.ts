@@ -1,3 +1,4 @@
+import { recommendPlaces } from '../src/review/aggregation.js';
 import { revocationBarText } from './strings.js';
 import { button, buttonRow, card, type Card, CARD_BYTES_BUDGET, cardBodyBytes, type Element, fields, hr, markdown, type Md, note, md, mdJoin, pageOf, pager } from './kit.js';
 
@@ -41,6 +42,12 @@ export interface ResultsSummary {
 
 const percent = (share: number) => `${Math.round(share * 1000) / 10}%`;
 
+/**
+ * Teams tied with the last of the share's places are recommended with it (`decideResults`): said, so that 推荐 4 个 of 4
+ * titles under a 10% share reads as the tie it is (为 1 个，另有 3 个同分并列), and the association can weigh it before 公布结果.
+ */
+export const tiedText = (recommended: number, places: number): string => (recommended > places ? ` 为 ${places} 个，另有 ${recommended - places} 个与之同分并列，一并推荐` : '');
+
 /** A title that stands: awarded, not withheld and not revoked since (第二十二条). */
 const titled = (l: ResultLine) => l.awarded && !l.revoked && !l.withheld;
 
@@ -53,11 +60,14 @@ function counts(d: ResultsSummary): [string, string][] {
   const revoked = scored.filter((l) => l.awarded && l.revoked);
   const revokedRecommended = revoked.filter((l) => l.recommended).length;
   const withheld = scored.filter((l) => l.withheld).length;
+  const standing = scored.filter(titled);
+  const recommended = standing.filter((l) => l.recommended).length;
+  const places = recommendPlaces(standing.length, d.recommendShare);
   const others = [revoked.length && `另有 ${revoked.length} 个已撤销，第二十二条`, withheld && `${withheld} 个达到分数线但其称号此前已撤销，不授予，第二十二条`].filter(Boolean);
   return [
     ['参评申报', `${scored.length} 份`],
-    ['授予称号', `${scored.filter(titled).length} 个（${d.awardThreshold} 分及以上${others.map((o) => `；${o}`).join('')}）`],
-    ['推荐全国性协会', `${scored.filter((l) => titled(l) && l.recommended).length} 个（获称号班组的前 ${percent(d.recommendShare)}，第二十条${revokedRecommended ? `；另有 ${revokedRecommended} 个称号已撤销` : ''}）`],
+    ['授予称号', `${standing.length} 个（${d.awardThreshold} 分及以上${others.map((o) => `；${o}`).join('')}）`],
+    ['推荐全国性协会', `${recommended} 个（获称号班组的前 ${percent(d.recommendShare)}${tiedText(recommended, places)}，第二十条${revokedRecommended ? `；另有 ${revokedRecommended} 个称号已撤销` : ''}）`],
     ...(shortPanels ? [['评分专家不足', `${shortPanels} 份申报的评分专家少于每份 ${d.expertsPerApplication} 位，按已提交的评分计分`] as [string, string]] : []),
   ];
 }

@@ -1,5 +1,5 @@
 import type { ResultLine, ResultsSummary } from '../../cards/results.js';
-import { aggregationRuleOf } from '../../src/review/aggregation.js';
+import { aggregationRuleOf, recommendPlaces } from '../../src/review/aggregation.js';
 import { type ResultsData, titlesAsTheyStand } from '../../src/review/results.js';
 
 /**
@@ -50,6 +50,8 @@ export const workbookFileName = (year: number, day?: string, beforePublishing = 
 export interface AggregatedCounts {
   awarded: number;
   recommended: number;
+  /** The places the year's 择优推荐比例 gives (recommendPlaces): fewer than `recommended` when teams tie with the last. */
+  places: number;
   /** Over the line, but a revocation since 受理 holds the title back (第二十二条): not among `awarded`. */
   withheld: number;
 }
@@ -58,12 +60,12 @@ export interface AggregatedCounts {
 export function standingCounts(s: ResultsSummary): AggregatedCounts {
   const scored = s.lines.filter((l) => l.finalScore !== null);
   const standing = scored.filter((l) => l.awarded && !l.revoked && !l.withheld);
-  return { awarded: standing.length, recommended: standing.filter((l) => l.recommended).length, withheld: scored.filter((l) => l.withheld).length };
+  return { awarded: standing.length, recommended: standing.filter((l) => l.recommended).length, places: recommendPlaces(standing.length, s.recommendShare), withheld: scored.filter((l) => l.withheld).length };
 }
 
 /** The counts of 结束评分并汇总, in the answer's toast and on a job's card when it ends. */
 export const aggregatedCounts = (s: AggregatedCounts) =>
-  `授予称号 ${s.awarded} 个，推荐 ${s.recommended} 个${s.withheld ? `（另有 ${s.withheld} 个达到分数线但其称号此前已撤销，不授予，第二十二条）` : ''}`;
+  `授予称号 ${s.awarded} 个，推荐 ${s.recommended} 个${s.recommended > s.places ? `（${s.places} 个按推荐比例，另有 ${s.recommended - s.places} 个与之同分并列）` : ''}${s.withheld ? `（另有 ${s.withheld} 个达到分数线但其称号此前已撤销，不授予，第二十二条）` : ''}`;
 
 /** The line under a finished 汇总评分 job's counts. */
 export const aggregatedOutcome = (s: AggregatedCounts) => `${aggregatedCounts(s)}。请点“评审结果”核对后公布。`;

@@ -159,12 +159,22 @@ export function decideResults(results: readonly Ranked[], settings: { awardThres
     decisions.push({ applicationId: r.applicationId, finalScore: r.finalScore, rank, awarded: round2(r.finalScore) >= threshold, recommended: false });
   }
   const titled = decisions.filter((d) => d.awarded);
-  if (titled.length && settings.recommendShare > 0) {
-    const k = Math.max(1, Math.floor(titled.length * settings.recommendShare + 1e-9));
-    const cutoff = titled[Math.min(k, titled.length) - 1].finalScore;
+  const k = recommendPlaces(titled.length, settings.recommendShare);
+  if (k) {
+    const cutoff = titled[k - 1].finalScore;
     for (const d of titled) d.recommended = d.finalScore >= cutoff;
   }
   return decisions;
+}
+
+/**
+ * The places `recommendShare` gives among `titled` titles (第二十条 择优推荐): at least one when anyone has the title and
+ * the share is not zero. More are recommended only when teams tie with the last place (`decideResults`), and the
+ * cards say how many of those there are.
+ */
+export function recommendPlaces(titled: number, recommendShare: number): number {
+  if (!titled || !(recommendShare > 0)) return 0;
+  return Math.min(titled, Math.max(1, Math.floor(titled * recommendShare + 1e-9)));
 }
 
 /**

@@ -11,7 +11,7 @@ import { requireAdmin } from '../permissions.js';
 import { PENDING_PREFIX } from '../import/people.js';
 import { LATE_RESULT_DAYS, revocationBarDays } from '../policy.js';
 import type { AreaSubtotal, ScoreSheet } from '../scoreSheet.js';
-import { aggregatePanel, aggregationRuleOf, decideResults, type Outlier, recommendedAmong, type PanelScore } from './aggregation.js';
+import { aggregatePanel, aggregationRuleOf, decideResults, type Outlier, recommendedAmong, recommendPlaces, type PanelScore } from './aggregation.js';
 
 /** 评定与公布 (第二十条、第二十一条): close scoring and aggregate, preview, publish with honours. */
 
@@ -244,7 +244,7 @@ async function aggregateScoring(
  * revocation since 受理 holds back (E5, as publishResults decides it) is counted apart, and the 推荐 share is taken of
  * the rest. One read of the titles alone (no score sheets): the aggregation job's card ends with these counts.
  */
-export async function standingTitles(tx: Db, cycle: Cycle, now: Date, timezone: string): Promise<{ awarded: number; recommended: number; withheld: number }> {
+export async function standingTitles(tx: Db, cycle: Cycle, now: Date, timezone: string): Promise<{ awarded: number; recommended: number; places: number; withheld: number }> {
   const titled = await tx
     .select({ id: applications.id, teamId: applications.teamId, finalScore: applications.finalScore, review: applications.review })
     .from(applications)
@@ -254,7 +254,7 @@ export async function standingTitles(tx: Db, cycle: Cycle, now: Date, timezone: 
   const recommended = barring.size
     ? recommendedAmong(standing.filter((a) => a.finalScore !== null).map((a) => ({ applicationId: a.id, finalScore: Number(a.finalScore) })), cycle.recommendShare).size
     : standing.filter((a) => (a.review as Partial<StoredReview> | null)?.recommended).length;
-  return { awarded: standing.length, recommended, withheld: titled.length - standing.length };
+  return { awarded: standing.length, recommended, places: recommendPlaces(standing.length, cycle.recommendShare), withheld: titled.length - standing.length };
 }
 
 export interface ResultRow {
