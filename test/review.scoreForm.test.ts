@@ -47,6 +47,22 @@ describe('parseScoreForm', () => {
     expect(refusal(full({ i1_1: ['4'] }))).toBe('1.1 目标分解与职能明确：请填写数字，须在 0 到 5 分之间，且为整分或半分');
   });
 
+  it('names the items left blank by their codes in one part, the others each with what is wrong', () => {
+    const untouched = refusal({ comment: '' });
+    expect(untouched).toBe(`19 处需修改：未填写 ${fields.map((f) => f.code).join('、')} 的分数（每项不超过该项满分，整分或半分）`);
+    expect(untouched.length).toBeLessThan(120);
+    expect(refusal(full({ i1_2: '', i2_1: '', i1_3: 'abc' }))).toBe(
+      '3 处需修改：未填写 1.2、2.1 的分数（每项不超过该项满分，整分或半分）；1.3 标准化作业与现场管理系统：“abc”不是数字，须在 0 到 5 分之间，且为整分或半分',
+    );
+  });
+
+  it('shows the decimal point to one who typed a comma', () => {
+    expect(refusal(full({ i1_1: '4,5' }))).toBe('1.1 目标分解与职能明确：“4,5”不是数字，须在 0 到 5 分之间，且为整分或半分；小数请用小数点，如 4.5');
+    expect(refusal(full({ i1_1: '４，５' }))).toContain('；小数请用小数点，如 4.5');
+    // a thousands separator is no decimal comma
+    expect(refusal(full({ i1_1: '1,000' }))).not.toContain('小数点');
+  });
+
   it('refuses a comment over 1 000 characters or not text, naming it', () => {
     expect(refusal(full({ comment: '好'.repeat(1001) }))).toContain('不能超过 1000 字');
     expect(parseScoreForm(defaultScoreSheet, full({ comment: '好'.repeat(1000) })).comment).toHaveLength(1000);

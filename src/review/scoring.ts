@@ -119,7 +119,13 @@ function wrongItem(f: Extract<FieldSpec, { min: number }>, raw: unknown, why: 'b
   const rule = `须在 ${f.min} 到 ${f.max} 分之间，且为整分或半分`;
   if (why === 'blank') return `请填写分数（${rule.slice(1)}）`;
   // what was typed, quoted; a value no text input sends (an object, a list) is not echoed as [object Object]
-  if (why === 'notNumber') return typeof raw === 'string' ? `“${cutText(raw.trim(), 20)}”不是数字，${rule}` : `请填写数字，${rule}`;
+  if (why === 'notNumber') {
+    if (typeof raw !== 'string') return `请填写数字，${rule}`;
+    // 7,5 is a decimal in much of the world, but a comma also groups thousands: refused, with the point shown
+    const comma = /^\s*([0-9０-９]{1,3})[,，]([0-9０-９]{1,2})\s*$/.exec(raw);
+    const ascii = (d: string) => d.replace(/[０-９]/g, (c) => String(c.charCodeAt(0) - 0xff10));
+    return `“${cutText(raw.trim(), 20)}”不是数字，${rule}${comma ? `；小数请用小数点，如 ${ascii(comma[1])}.${ascii(comma[2])}` : ''}`;
+  }
   return rule;
 }
 
@@ -188,9 +194,14 @@ export function parseScoreForm(sheet: ScoreSheet, formValue: Record<string, unkn
   const result = schema.safeParse(formValue);
   if (result.success) return result.data;
   const issues = result.error.issues;
-  const named = issues.slice(0, WRONG_ITEMS_NAMED).map((i) => i.message);
+  // items left blank are named by their codes in one part (an untouched sheet is 19 of them: the same words nineteen
+  // times do not fit a phone's toast); the rest each with what is wrong, as before
+  const blank = form.items.filter((item) => itemScore(form.fields[item.field] as Extract<FieldSpec, { min: number }>, formValue[item.field]) === 'blank');
+  const grouped = blank.length > 1 ? new Set(blank.map((item) => item.field)) : new Set<string>();
+  const others = issues.filter((i) => !grouped.has(String(i.path[0])));
+  const named = [...(grouped.size ? [`未填写 ${blank.map((item) => item.code).join('、')} 的分数（每项不超过该项满分，整分或半分）`] : []), ...others.slice(0, WRONG_ITEMS_NAMED).map((i) => i.message)];
   const message =
-    issues.length === 1 ? issues[0].message : `${issues.length} 处需修改：${named.join('；')}${issues.length > named.length ? `；另有 ${issues.length - named.length} 处` : ''}`;
+    issues.length === 1 ? issues[0].message : `${issues.length} 处需修改：${named.join('；')}${others.length > WRONG_ITEMS_NAMED ? `；另有 ${others.length - WRONG_ITEMS_NAMED} 处` : ''}`;
   throw new UserError(message, { field: String(issues[0].path[0] ?? ''), article: 18 });
 }
 
