@@ -14,7 +14,7 @@ import { getAssociationContact } from '../src/associationContact.js';
 export { replyDestination };
 
 /** The bot's today (YYYY-MM-DD) in its timezone. */
-export const today = (ctx: HandlerContext) => todayIn(ctx.config.BOT_TIMEZONE, ctx.clock.now());
+export const today = (ctx: Pick<HandlerContext, 'config' | 'clock'>) => todayIn(ctx.config.BOT_TIMEZONE, ctx.clock.now());
 
 /** What `notUnderstood` says in English, before or after the Chinese, as the measures' fallback does (NOT_IN_MEASURES_EN). */
 const UNKNOWN_TEXT_EN = 'Sorry, I did not understand this. Send “help” for the menu.';

@@ -29,6 +29,8 @@ export interface ScoringTaskData {
   comment?: string;
   error?: string;
   scoringDeadline?: string;
+  /** Today is past `scoringDeadline` (a sheet reopened or given late): the sheet still takes 提交评分, and says so. */
+  deadlinePassed?: boolean;
   /**
    * Feishu takes a card's clicks only within 14 days of sending its message: the date (as people read it) it stops
    * when that comes before the end of scoring; `true` when the message's sending day is not known (a card answered in
@@ -104,7 +106,7 @@ export function scoringTaskCard(d: ScoringTaskData): Card {
         : []),
       hr(),
       note(
-        md`第十八条：按《质量信得过班组建设评分表》逐项打分，每项 0 到满分，可打整分或半分。${d.scoringDeadline ? `评分截止：${d.scoringDeadline}。` : ''}${clickableText(d.clickableUntil)}你的评分仅协会可见，其他专家和申报班组看不到。`,
+        md`第十八条：按《质量信得过班组建设评分表》逐项打分，每项 0 到满分，可打整分或半分。${d.scoringDeadline ? `评分截止：${d.scoringDeadline}${d.deadlinePassed ? '（已过；这份评分仍可提交，请尽快完成）' : ''}。` : ''}${clickableText(d.clickableUntil)}你的评分仅协会可见，其他专家和申报班组看不到。`,
       ),
       form('score_form', inputs),
     ],

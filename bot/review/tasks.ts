@@ -12,7 +12,7 @@ import { hasRole } from '../../src/people.js';
 import { alreadyDone, declineForm, declineTask, expertProgress, expertTasks, getTask, NO_DECLINE_AFTER_SUM, noNewExpertAfterSum, notToDecline, ownTask, type Progress, recusalReason, recusedTaskText, resultsPublishedText, scoreSheetForm, SheetChanged, shownSheet, submitScores, type SubmittedTask, type Task } from '../../src/review/scoring.js';
 import type { Db } from '../../db/index.js';
 import type { Config } from '../../src/config.js';
-import { formText, idFrom, idOrZero, pageFrom, replyDestination, sendPrivately } from '../respond.js';
+import { formText, idFrom, idOrZero, pageFrom, replyDestination, sendPrivately, today } from '../respond.js';
 import { announceReplacement, progressOf, submittedCard, taskApplication, taskCard, taskListFor } from './view.js';
 import { cutText } from '../../cards/kit.js';
 import { cycleScoreSheet } from '../../src/cycles.js';
@@ -85,7 +85,7 @@ export async function openTask(ctx: HandlerContext, input: CardActionInput): Pro
   if (recusal) return { toast: { type: 'info', content: recusedTaskText(recusal, task.team.name) }, card: { type: 'raw', data: (await taskListFor(ctx)).card } };
   // back from 谢绝此任务 or the list: the scores typed before, not yet submitted
   const typed = typedOnSheet(task, input.value.typed);
-  return { card: { type: 'raw', data: taskCard(task, typed ? { typed: { comment: '', ...typed } } : {}) } };
+  return { card: { type: 'raw', data: taskCard(task, { ...(typed ? { typed: { comment: '', ...typed } } : {}), today: today(ctx) }) } };
 }
 
 /**
@@ -183,7 +183,7 @@ export async function submitTaskAgain(err: UserError, ctx: HandlerContext, input
 
 async function refusedSubmitCard(
   err: UserError,
-  ctx: Pick<HandlerContext, 'config'>,
+  ctx: Pick<HandlerContext, 'config' | 'clock'>,
   openId: string,
   task: Task | undefined,
   input: CardActionInput,
@@ -202,7 +202,7 @@ async function refusedSubmitCard(
   }
   // a sheet loaded since the card was drawn (第十八条) redraws it on the sheet in force, keeping what was typed where its item still is
   if (task.assignment.status !== 'assigned' || !(err.opts.field || err instanceof SheetChanged)) return undefined;
-  return { card: { type: 'raw', data: taskCard(task, { typed: formText(input.formValue), error: err.message }) } };
+  return { card: { type: 'raw', data: taskCard(task, { typed: formText(input.formValue), error: err.message, today: today(ctx) }) } };
 }
 
 /** `review.submit` delivered again: the sheet it stored, with when and what total; undefined when it stored nothing. */

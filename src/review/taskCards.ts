@@ -43,7 +43,7 @@ export function clickableUntil(scoringDeadline: string, sentOn: string | undefin
  * `sentOn` is the day (in the bot's time zone) a message of its own carries the card out; without it the card answers
  * a click in place of an earlier message, sent on a day not known here.
  */
-export function taskCard(task: Task, opts: { typed?: Record<string, string>; error?: string; fields?: ScoreField[]; sentOn?: string } = {}): Card {
+export function taskCard(task: Task, opts: { typed?: Record<string, string>; error?: string; fields?: ScoreField[]; sentOn?: string; today?: string } = {}): Card {
   const sheet = cycleScoreSheet(task.cycle);
   const fields = opts.fields ?? scoreFields(sheet);
   const stored = (task.assignment.scores ?? null) as Record<string, number> | null;
@@ -58,6 +58,7 @@ export function taskCard(task: Task, opts: { typed?: Record<string, string>; err
     comment: opts.typed ? opts.typed.comment : (task.assignment.comment ?? undefined),
     error: opts.error,
     scoringDeadline: formatDateZh(task.cycle.scoringDeadline),
+    deadlinePassed: (opts.today ?? opts.sentOn ?? '') > task.cycle.scoringDeadline,
     clickableUntil: clickableUntil(task.cycle.scoringDeadline, opts.sentOn),
     reopened: !opts.typed && !!stored,
   });

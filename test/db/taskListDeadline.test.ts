@@ -69,6 +69,15 @@ for (const mode of MODES_HERE) {
       expect(cardText(again.body.card.data)).toContain('（已逾期 3 天）');
     });
 
+    it('the sheet opened past the deadline says it has passed and still takes 提交评分; before it, only the date', async () => {
+      const opened = await h.click(EXPERT, { action: 'review.open', assignmentId: tasks[1].id });
+      expect(cardText(opened.card.data)).toContain('评分截止：2030年6月30日（已过；这份评分仍可提交，请尽快完成）。');
+      h.clock.set('2030-06-30T23:50:00+08:00');
+      const before = await h.click(EXPERT, { action: 'review.open', assignmentId: tasks[1].id });
+      expect(cardText(before.card.data)).toContain('评分截止：2030年6月30日。');
+      h.clock.set('2030-07-02T17:00:00Z');
+    });
+
     it('all scored: the deadline stays, nothing overdue; scoring ended (结束评分): not overdue either', async () => {
       for (const t of tasks) {
         const done = await h.click(EXPERT, { action: 'review.submit', assignmentId: t.id }, fullMarks());
@@ -90,7 +99,12 @@ for (const mode of MODES_HERE) {
       };
       // 2030-07-03 in Beijing: the administrator reopens one of the expert's sheets
       h.clock.set('2030-07-03T10:00:00+08:00');
+      h.fake.reset();
       expect((await h.click(ADMIN, { action: 'review.reopen', assignmentId: tasks[0].id })).toast?.type).toBe('success');
+      await h.drain();
+      // the sheet sent again says its deadline has passed and that it still takes 提交评分
+      const sheet = h.fake.messages.find((m) => m.receiveId === EXPERT && cardText(m.content).includes('评分截止：'));
+      expect(cardText(sheet!.content)).toContain('评分截止：2030年6月30日（已过；这份评分仍可提交，请尽快完成）。');
       h.clock.set('2030-07-05T09:00:00+08:00');
       expect(heading(await listText())).toBe('**2030年度评审 · 已完成 1 / 2 · 评分截止 2030年6月30日**');
       const asked = await reminder();
