@@ -10,7 +10,7 @@ import { type Actor, grantRole, hasRole } from '../people.js';
 import { requireAdmin } from '../permissions.js';
 import { conflictForm, teamCodesTyped } from './conflicts.js';
 import { type ColleagueRecusal, recuseColleagues } from './recusal.js';
-import { declineForm, declineTask, type PanelCompletion, type Replacement, type Task } from './scoring.js';
+import { DECLARED_CONFLICT, declineForm, declineTask, type PanelCompletion, type Replacement, type Task } from './scoring.js';
 import { cutText } from '../../cards/kit.js';
 
 /** 专家库 (第十一条): administrators keep the pool; experts declare their conflicts of interest (第十七条). */
@@ -362,7 +362,7 @@ export async function declareConflict(
   // the decline records why under its own form's limit: a reason the conflict form allowed is cut there, not refused
   // (the declaration above keeps it whole)
   const max = declineForm.fields.reason.maxLength;
-  const because = `声明利益冲突：${input.reason}`;
+  const because = `${DECLARED_CONFLICT}${input.reason}`;
   const declineReason = because.length > max ? `${cutText(because, max - 1)}…` : because;
   const declined = [];
   for (const t of touched) {

@@ -450,6 +450,18 @@ export function notToDecline(a: Assignment, timezone: string, cycle?: TaskYear):
   return alreadyDone(a, timezone, cycle);
 }
 
+/** How 声明利益冲突 marks the reason of the tasks it declines (src/review/experts.ts). */
+export const DECLARED_CONFLICT = '声明利益冲突：';
+
+/**
+ * A declined task as its expert left it: by 谢绝此任务, or by 声明利益冲突, which declines the tasks it touches
+ * (src/review/experts.ts, its reason marked so): that expert pressed no 谢绝, and is told what they did.
+ */
+const declaredConflict = (a: Pick<Assignment, 'declineReason'>) => !!a.declineReason?.includes(DECLARED_CONFLICT);
+function declinedText(a: Pick<Assignment, 'declineReason'>): string {
+  return declaredConflict(a) ? '你已声明利益冲突（第十七条），这项评分任务已由协会另行安排专家' : '你已谢绝这项评分任务，协会已另行安排专家';
+}
+
 /** What a second submit or decline of a task finds; `a` must be read after the task's lock. */
 export function alreadyDone(a: Assignment, timezone: string, cycle?: TaskYear): UserError | undefined {
   if (a.status === 'submitted') {
@@ -457,7 +469,8 @@ export function alreadyDone(a: Assignment, timezone: string, cycle?: TaskYear): 
     const known = a.submittedAt ? `这份评分已于 ${formatDateTimeZh(a.submittedAt, timezone)} 提交${total}，无需重复提交；${changeSubmitted(cycle, '如需修改，请联系协会管理员重开。')}` : undefined;
     return new AlreadyDone('提交', { action: 'review.submit', entity: 'assignment', entityId: a.id }, total, known);
   }
-  if (a.status === 'declined') return new AlreadyDone('谢绝', { action: 'review.decline', entity: 'assignment', entityId: a.id }, '这项评分任务，协会将另行安排专家', '你已谢绝这项评分任务，协会已另行安排专家。');
+  if (a.status === 'declined' && declaredConflict(a)) return new UserError(`${declinedText(a)}，无需再谢绝。`, { kind: 'info' });
+  if (a.status === 'declined') return new AlreadyDone('谢绝', { action: 'review.decline', entity: 'assignment', entityId: a.id }, '这项评分任务，协会将另行安排专家', `${declinedText(a)}。`);
   if (a.status === 'replaced') return new UserError('协会已将这项评分任务改派给其他专家，无需再评分。', { kind: 'info' });
   return undefined;
 }
@@ -565,7 +578,7 @@ export function shownSheet(value: Record<string, unknown>): string | undefined {
  * `alreadyDone` (submitted, or moved to another expert).
  */
 function notToSubmit(assignment: Assignment, timezone: string, cycle: TaskYear): UserError | undefined {
-  if (assignment.status === 'declined') return new UserError('你已谢绝这项评分任务，协会已另行安排专家，这份评分表无需再提交。', { kind: 'info' });
+  if (assignment.status === 'declined') return new UserError(`${declinedText(assignment)}，这份评分表无需再提交。`, { kind: 'info' });
   return alreadyDone(assignment, timezone, cycle);
 }
 
