@@ -200,6 +200,9 @@ export function cardActionEvent(p: {
         ...(p.name !== undefined ? { name: p.name } : {}),
         ...(p.option !== undefined ? { option: p.option } : {}),
         ...(p.formValue !== undefined ? { form_value: p.formValue } : {}),
+        // a form's submit carries the user's time zone (the callback sample of
+        // https://open.feishu.cn/document/feishu-cards/card-json-v2-components/containers/form-container); the bot reads none
+        ...(p.formValue !== undefined ? { timezone: 'Asia/Shanghai' } : {}),
       },
       host: 'im_message',
       context: {
