@@ -1,4 +1,3 @@
-import { recommendPlaces } from '../src/review/aggregation.js';
 import { revocationBarText } from './strings.js';
 import { button, buttonRow, card, type Card, CARD_BYTES_BUDGET, cardBodyBytes, type Element, fields, hr, markdown, type Md, note, md, mdJoin, pageOf, pager } from './kit.js';
 
@@ -30,6 +29,8 @@ export interface ResultsSummary {
   status: string;
   awardThreshold: number;
   recommendShare: number;
+  /** The places `recommendShare` gives among the titles that stand (src/review/aggregation.ts `recommendPlaces`): fewer than those recommended when teams tie with the last. */
+  recommendPlaces?: number;
   /** 每份申报专家人数: a result summed from fewer sheets (too few experts to fill its panel) says so. */
   expertsPerApplication?: number;
   /** The cycle's rules (aggregationRuleOf); 5 and 15 when left out. */
@@ -62,7 +63,7 @@ function counts(d: ResultsSummary): [string, string][] {
   const withheld = scored.filter((l) => l.withheld).length;
   const standing = scored.filter(titled);
   const recommended = standing.filter((l) => l.recommended).length;
-  const places = recommendPlaces(standing.length, d.recommendShare);
+  const places = d.recommendPlaces ?? recommended;
   const others = [revoked.length && `另有 ${revoked.length} 个已撤销，第二十二条`, withheld && `${withheld} 个达到分数线但其称号此前已撤销，不授予，第二十二条`].filter(Boolean);
   return [
     ['参评申报', `${scored.length} 份`],

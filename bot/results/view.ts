@@ -26,6 +26,8 @@ export function resultLines(data: ResultsData, withheldTeams?: ReadonlySet<numbe
 
 export function resultsSummary(data: ResultsData, withheldTeams?: ReadonlySet<number>): ResultsSummary {
   const c = data.cycle;
+  const lines = resultLines(data, withheldTeams);
+  const standing = lines.filter((l) => l.finalScore !== null && l.awarded && !l.revoked && !l.withheld).length;
   return {
     cycleId: c.id,
     year: c.year,
@@ -34,7 +36,8 @@ export function resultsSummary(data: ResultsData, withheldTeams?: ReadonlySet<nu
     recommendShare: c.recommendShare,
     expertsPerApplication: c.expertsPerApplication,
     ...aggregationRuleOf(c.settings),
-    lines: resultLines(data, withheldTeams),
+    recommendPlaces: recommendPlaces(standing, c.recommendShare),
+    lines,
     ...(data.aggregation ? { aggregationId: data.aggregation.id } : {}),
   };
 }
