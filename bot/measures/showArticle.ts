@@ -8,7 +8,8 @@ import { replyDestination } from '../respond.js';
 export const articleRange = (asked?: number, language: 'zh' | 'en' = 'zh') => {
   const zh = `${asked === undefined ? '' : `办法中没有第 ${asked} 条。`}办法共 ${ARTICLE_COUNT} 条，请发送“条款 1”至“条款 ${ARTICLE_COUNT}”，例如“条款 16”。`;
   if (language === 'zh') return zh;
-  const en = `${asked === undefined ? '' : `The measures have no article ${asked}. `}They have ${ARTICLE_COUNT} articles: send “article 1” to “article ${ARTICLE_COUNT}”, for example “article 16”.`;
+  // alone (`article`), the line says whose the 22 articles are
+  const en = `${asked === undefined ? 'The measures have' : `The measures have no article ${asked}. They have`} ${ARTICLE_COUNT} articles: send “article 1” to “article ${ARTICLE_COUNT}”, for example “article 16”.`;
   return `${zh}\n${en}`;
 };
 

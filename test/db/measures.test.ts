@@ -71,7 +71,7 @@ describe('questions about the measures', () => {
 
   it.each([
     ['article 30', 'no article 30'],
-    ['article', 'They have 22 articles'],
+    ['article', 'The measures have 22 articles'],
     ['Article XXX', 'no article 30'],
   ])('answers %s with the valid range in both languages', async (text, english) => {
     const m = await answerTo(text);

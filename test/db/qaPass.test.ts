@@ -173,7 +173,7 @@ describe('chat commands as people type them', () => {
 
   it.each(['条款', 'article', 'ARTICLE。'])('%s alone says how to ask for an article', async (typed) => {
     const asked = await ask(h, personas.public, typed);
-    const en = '\nThey have 22 articles: send “article 1” to “article 22”, for example “article 16”.';
+    const en = '\nThe measures have 22 articles: send “article 1” to “article 22”, for example “article 16”.';
     expect(asked.p2p).toEqual([`text:办法共 22 条，请发送“条款 1”至“条款 22”，例如“条款 16”。${typed === '条款' ? '' : en}`]);
   });
 
