@@ -188,16 +188,16 @@ const TRAILING_PUNCTUATION = trailingRun('[?？。.!！]');
 /** Between two articles named together: 第十六条和第十七条, 第十六、十七条, article 16 and 22. */
 const ZH_AND = '(?:和|与|跟|及|、|,|，)';
 /**
- * 第十六条, 条款 16, article 16, article #16, art. 16 (as English abbreviates it) anywhere in a text; `and 22` after
- * one names another (article 16 and 22), as does a number after a space (条款 15 16, not 条款 16 2025年), as do
- * 第十六、十七条 and 第十六条和十七条, as Chinese names several (the README's 第十二、十三、十五条).
+ * 第十六条, 条款 16, article 16, article #16, art. 16 (as English abbreviates it), clause 16, section 16 anywhere in a
+ * text; `and 22` after one names another (article 16 and 22), as does a number after a space (条款 15 16, not 条款 16
+ * 2025年), as do 第十六、十七条 and 第十六条和十七条, as Chinese names several (the README's 第十二、十三、十五条).
  */
 const REFERENCE = new RegExp(
-  `第\\s*(${NUMERAL})((?:\\s*${ZH_AND}\\s*(?:第\\s*)?${NUMERAL})*)\\s*条((?:\\s*${ZH_AND}\\s*(?:第\\s*)?${NUMERAL}\\s*条)*)|(?:条款|\\barticles?|\\bart(?![a-z])\\.?)\\s*#?\\s*(?:第\\s*)?(${NUMERAL})(?![0-9a-z])((?:\\s*(?:和|与|跟|及|、|,|，|&|and|or|vs\\.?)\\s*#?\\s*(?:${NUMERAL})(?![0-9a-z])|\\s+(?:${NUMERAL})(?![0-9a-z]|(?!条)\\p{Script=Han}))*)`,
+  `第\\s*(${NUMERAL})((?:\\s*${ZH_AND}\\s*(?:第\\s*)?${NUMERAL})*)\\s*条((?:\\s*${ZH_AND}\\s*(?:第\\s*)?${NUMERAL}\\s*条)*)|(?:条款|\\b(?:articles?|clauses?|sections?)|\\bart(?![a-z])\\.?)\\s*#?\\s*(?:第\\s*)?(${NUMERAL})(?![0-9a-z])((?:\\s*(?:和|与|跟|及|、|,|，|&|and|or|vs\\.?)\\s*#?\\s*(?:${NUMERAL})(?![0-9a-z])|\\s+(?:${NUMERAL})(?![0-9a-z]|(?!条)\\p{Script=Han}))*)`,
   'giu',
 );
-/** What does article sixteen say: a number in English words after `article` or `art.` (no one- or two-letter Roman numeral: article I read). */
-const ENGLISH_REFERENCE = /\b(?:articles?|art(?![a-z])\.?)\s+((?:twenty|thirty)[\s-]+[a-z]{3,9}|[a-z]{3,11})\b/gi;
+/** What does article sixteen say: a number in English words after `article`, `art.`, `clause` or `section` (no one- or two-letter Roman numeral: article I read). */
+const ENGLISH_REFERENCE = /\b(?:articles?|clauses?|sections?|art(?![a-z])\.?)\s+((?:twenty|thirty)[\s-]+[a-z]{3,9}|[a-z]{3,11})\b/gi;
 /** A message that is only a number of an article: 十六条, 16条, 16, 十六. */
 const BARE_REFERENCE = /^([0-9]{1,2}|[零〇一二两三四五六七八九十]{1,3})\s*条?$/;
 
@@ -402,6 +402,9 @@ function passageScore(p: Passage, queryTerms: string[]): number {
   return score;
 }
 
+/** The programme's name (质量信得过班组, 信得过班组) as a question names it. */
+const PROGRAMME_NAME = /(?:质量)?信得过班组/g;
+
 /**
  * The programme's codes, whose letters are no English words (查询证书 GDSZ-ZS-2026-0001 is a Chinese question): a team's
  * code GDSZ-2025-0001, a certificate's number GDSZ-ZS-2026-0001, a complaint's reference TS-2027-0005, as typed.
@@ -416,10 +419,34 @@ const CODES = /(?<![a-z0-9])(?:gdsz[\s-]*(?:zs[\s-]*)?|ts[\s-]*)\d{4}[\s-]*\d{1,
 export function questionLanguage(text: string): 'zh' | 'en' {
   const t = normalized(text).replace(new RegExp(`第\\s*${NUMERAL}\\s*条`, 'g'), ' ').replace(CODES, ' ');
   const words = t.match(/[a-z]{2,}/gi) ?? [];
-  const han = t.match(/\p{Script=Han}/gu)?.length ?? 0;
+  const hanIn = (s: string) => s.match(/\p{Script=Han}/gu)?.length ?? 0;
+  const han = hanIn(t);
   const letters = words.reduce((sum, w) => sum + w.length, 0);
-  return words.length >= 2 && letters >= han ? 'en' : han === 0 && words.length === 1 ? 'en' : 'zh';
+  // the programme's name is a name in a sentence of English words (what is a 质量信得过班组?), as a team's is
+  if (words.length >= 2 && letters >= hanIn(t.replace(PROGRAMME_NAME, ' '))) return 'en';
+  return han === 0 && words.length === 1 ? 'en' : 'zh';
 }
+
+/**
+ * The programme's Chinese words an English question may name things by (what is a 质量信得过班组?, how do I 申报), read as
+ * their English: the ranking reads an English question by its English words only, and its cues are English.
+ */
+const CHINESE_IN_ENGLISH: readonly (readonly [RegExp, string])[] = [
+  [PROGRAMME_NAME, ' quality trustworthy team '],
+  [/申报|申请/g, ' apply '],
+  [/注册/g, ' register '],
+  [/投诉/g, ' complain '],
+  [/进度/g, ' status '],
+  [/称号/g, ' title '],
+  [/班组/g, ' team '],
+];
+const programmeWordsInEnglish = (t: string) => CHINESE_IN_ENGLISH.reduce((s, [zh, en]) => s.replace(zh, en), t);
+
+/** A question as the ranking reads it, an English one with the programme's Chinese words in English. */
+const rankingText = (query: string) => {
+  const t = normalized(query);
+  return questionLanguage(t) === 'en' ? programmeWordsInEnglish(t) : t;
+};
 
 const englishWords = (text: string): string[] => text.normalize('NFKC').toLowerCase().match(/[a-z0-9]+/g) ?? [];
 
@@ -437,7 +464,7 @@ const says = (text: string, word: string) => {
 
 /** The question in the measures' words: colloquial Chinese and English words mapped to the terms of the text. */
 export function expandQuestion(query: string): string {
-  const t = normalized(query);
+  const t = rankingText(query);
   const added: string[] = [];
   for (const [colloquial, measures] of ZH_SYNONYMS) if (says(t, colloquial)) added.push(measures);
   for (const [asked, measures] of ASKED_AS) if (asked.test(t)) added.push(measures);
@@ -464,7 +491,7 @@ export function expandQuestion(query: string): string {
 
 /** How many of an article's cues the question carries, a shape of question asking for it (concepts.ts ASKED_FOR) counting as one. */
 function cueScore(query: string, article: number): number {
-  const t = normalized(query).toLowerCase();
+  const t = rankingText(query).toLowerCase();
   const concepts = ARTICLE_CONCEPTS[article];
   if (!concepts) return 0;
   const words = englishWords(t);
