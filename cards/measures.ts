@@ -11,7 +11,9 @@ export const EXCERPT_CHARS = 200;
 const articleButton = (number: number, text: string, language?: 'zh' | 'en') =>
   button({ text, value: { action: 'measures.article', article: number, ...(language === 'en' ? { language } : {}) } });
 
-const browseButton = () => button({ text: '全部条款', value: { action: 'measures.browse' } });
+/** 全部条款; from an English card it carries the language, so the list's buttons open articles with their English line. */
+const browseButton = (language?: 'zh' | 'en') =>
+  button({ text: '全部条款', value: { action: 'measures.browse', ...(language === 'en' ? { language } : {}) } });
 
 /** The measures' own text as markdown: nothing in it may turn into formatting, nor `4. ` into a list renumbered from 1. */
 const articleMarkdown = (text: string): Md => md`${text.replace(/^(\d+)\.\s+/gm, '$1.')}`;
@@ -24,7 +26,7 @@ export function articleCard(article: Article, opts: { total?: number; language?:
   const neighbours = [
     ...(article.number > 1 ? [articleButton(article.number - 1, '上一条', opts.language)] : []),
     ...(article.number < total ? [articleButton(article.number + 1, '下一条', opts.language)] : []),
-    browseButton(),
+    browseButton(opts.language),
   ];
   return card({
     title: article.numeral,
@@ -191,13 +193,21 @@ export interface OwnApplication {
 const COMPLAINED_ABOUT =
   /被(?:人|顾客|客户|业主|用户|群众|市民)?(?:投诉|举报)|(?:投诉|举报)[^。？?]{0,10}(?:影响|后果|会怎么?样(?!处理)|会不会被|会被(?:撤|取消|摘))|\b(?:we|i|us|our team|my team|a team|the team|team)\b.{0,20}\b(?:are|were|is|was|get|gets|got|been|be)\s+complained\b|\bcomplained (?:about|against|of)\s+(?:us|our|my)\b|\bcomplaints?\b.{0,30}\b(?:affect|impact|consequence|mean for)|\b(?:affect|impact)\b.{0,30}\bcomplaints?\b|\b(?:lose|losing|lost)\b.{0,40}\bcomplain/i;
 
+/** How many complaints take a title, or what one means for the team complained about: answered by COMPLAINT_RUN. */
+const COMPLAINT_RUN_ASKED = new RegExp(
+  `(?:投诉|举报)[^。？?]{0,10}(?:几|多少)次|(?:几|多少)次[^。？?]{0,6}(?:投诉|举报)|连续投诉|\\bhow many complaints\\b|\\bcomplaints?\\b.{0,40}\\bhow many\\b|${COMPLAINED_ABOUT.source}`,
+  'i',
+);
+
 /** A question about complaining (第二十一、二十二条), and what to send to make one. */
 const COMPLAINING: NextStep = {
-  // 反映 only as telling of a problem (src/measures/concepts.ts ASKED_TO_COMPLAIN): QC小组活动能反映班组的水平 is no complaint
-  asked: /投诉|举报|(?:我|想|要)(?:要|想)?反映|反映(?:一下|个)?(?:问题|情况)|向[^。？?]{0,6}反映|反映[^。？?]{0,8}(?:质量差|质量问题|问题|太差)|质量(?:太|很|特别|非常)?(?:差|烂)|complain/i,
+  // 反映 only as telling of a problem (src/measures/concepts.ts ASKED_TO_COMPLAIN): QC小组活动能反映班组的水平 is no complaint;
+  // report only of a team or of bad work (report a bad team), not a report the measures ask for
+  asked: /投诉|举报|(?:我|想|要)(?:要|想)?反映|反映(?:一下|个)?(?:问题|情况)|向[^。？?]{0,6}反映|反映[^。？?]{0,8}(?:质量差|质量问题|问题|太差)|质量(?:太|很|特别|非常)?(?:差|烂)|complain|\breport(?:ing)?\s+(?:an?|the|this|that|one)\s+(?:\w+\s+)?teams?\b|\breport(?:ing)?\b.{0,20}\b(?:bad|poor|shoddy)\b/i,
   zh: '**怎么投诉**：发送“投诉 班组名称或编号”填写投诉表（也可使用协会的网上投诉页面）；协会核查后认定是否成立，在飞书中投诉的会收到处理结果（第二十一条）。',
   en: '**To complain**: send “投诉 <team name or code>” (complain) and fill in the form, or use the association’s web form; the association checks it and decides whether it is upheld.',
-  unless: COMPLAINED_ABOUT,
+  // how many complaints take a title is no question of how to make one (COMPLAINT_RUN answers it)
+  unless: COMPLAINT_RUN_ASKED,
 };
 
 /** A question about the score a title takes: the threshold is the year's setting, not an article. */
@@ -227,7 +237,7 @@ const EXPERTS: NextStep = {
  * the year's setting 连续成立投诉提醒次数 (src/cycles.ts, default 2), after which the association decides.
  */
 const COMPLAINT_RUN: NextStep = {
-  asked: new RegExp(`(?:投诉|举报)[^。？?]{0,10}(?:几|多少)次|(?:几|多少)次[^。？?]{0,6}(?:投诉|举报)|连续投诉|\\bhow many complaints\\b|\\bcomplaints?\\b.{0,40}\\bhow many\\b|${COMPLAINED_ABOUT.source}`, 'i'),
+  asked: COMPLAINT_RUN_ASKED,
   zh: '**连续几次投诉会撤销称号**：办法只说在连续出现顾客对质量不满意的投诉时，授予部门酌情考虑撤销称号（第二十二条），没有规定次数；协会在每年的评审设置中规定“连续成立投诉提醒次数”（默认 2 次）：已授称号的班组的投诉连续这么多次经核实成立时，提请协会决定是否撤销称号。',
   en: '**How many complaints take a title**: the measures give no number (a title may be revoked after repeated customer complaints about quality); the association sets 连续成立投诉提醒次数 for each year’s review (2 by default): when that many complaints in a row against a titled team are upheld, the association is asked to decide whether to revoke the title.',
   dated: (y) => ({
@@ -293,11 +303,12 @@ const REVIEW_MEETING: NextStep = {
 };
 
 /**
- * Whether an application arrived or passed (协会收到我们的申报没有, 申报审核通过了没, Has our application been approved?): 进度
- * shows it. Asked by a team that applied, so the answer does not add how to take part.
+ * Whether an application arrived or passed, or where it is (协会收到我们的申报没有, 申报审核通过了没, Has our application been
+ * approved?, where is my application, what stage is my application at): 进度 shows it. Asked by a team that applied, so
+ * the answer does not add how to take part.
  */
 const APPLICATION_STATUS =
-  /(?:申报|申请)[^。？?]{0,6}(?:提交成功|成功|通过|收到|受理|审核通过)了?(?:没有?|吗|与否)|(?:收到|受理)了?[^。？?]{0,6}(?:申报|申请)了?(?:没有?|吗)|\b(?:was|were|has|have|is)\s+(?:our|my|the)\s+applications?\s+(?:been\s+)?(?:received|approved|accepted|passed|rejected|through)|\bdid\b.{0,30}\b(?:get|receive)\b.{0,20}\b(?:our|my)\s+applications?/i;
+  /(?:申报|申请)[^。？?]{0,6}(?:提交成功|成功|通过|收到|受理|审核通过)了?(?:没有?|吗|与否)|(?:收到|受理)了?[^。？?]{0,6}(?:申报|申请)了?(?:没有?|吗)|\b(?:was|were|has|have|is)\s+(?:our|my|the)\s+applications?\s+(?:been\s+)?(?:received|approved|accepted|passed|rejected|through)|\bdid\b.{0,30}\b(?:get|receive)\b.{0,20}\b(?:our|my)\s+applications?|\b(?:has|have)\s+(?:the\s+association|you|they)\s+(?:received|got|gotten)\s+(?:our|my)\s+applications?|\bwhere(?:'s|’s|\s+is)\s+(?:our|my)\s+applications?\b|\bhow far\b.{0,20}\b(?:our|my)\s+applications?\b|\b(?:what|which)\s+(?:stage|step|point)\b.{0,20}\b(?:our|my)\s+applications?\b/i;
 
 /** Applying again after a title is revoked: the association's bar (协会规定, a setting of the year), not an article. */
 const AFTER_REVOCATION: NextStep = {
@@ -512,9 +523,9 @@ const NEXT_STEPS: readonly NextStep[] = [
     en: '**Results**: the association reviews once a year and then publishes the results and awards the year’s titles; you are told here when they are published, and “进度” (status) shows your score and decision.',
   },
   {
-    // how long a title lasts in other words too (称号管几年, 称号到期了怎么办): src/measures/concepts.ts ASKED_TITLE_LASTS
+    // how long a title lasts in other words too (称号管几年, 称号到期了怎么办, how long does the title last): src/measures/concepts.ts ASKED_TITLE_LASTS
     asked:
-      /有效|过期|失效|永久|终身|valid|expire|permanent|^(?![^]*(?:撤销|取消|摘牌|撤掉|收回|吊销|被撤))[^]*(?:(?:称号|荣誉)[^，,。？?]{0,6}(?:几年|多少年|多久|多长时间|到期|期限|年限)|(?:几年|多少年|多久|多长时间)[^，,。？?]{0,4}(?:称号|荣誉))/i,
+      /有效|过期|失效|永久|终身|valid|expire|permanent|\bhow long\b.{0,30}\b(?:titles?|honou?rs?|awards?)\b.{0,12}\blast(?:s|ing)?\b(?!\s+(?:year|month|week|time|round))|\b(?:titles?|honou?rs?|awards?)\b.{0,20}\b(?:forever|for life)\b|^(?![^]*(?:撤销|取消|摘牌|撤掉|收回|吊销|被撤))[^]*(?:(?:称号|荣誉)[^，,。？?]{0,6}(?:几年|多少年|多久|多长时间|到期|期限|年限)|(?:几年|多少年|多久|多长时间)[^，,。？?]{0,4}(?:称号|荣誉))/i,
     zh: '**称号有效期**：协会授予的是年度称号（第二十条），证书写明年度；在连续出现顾客对质量不满意的投诉时可能被撤销（第二十二条）。发送“进度”可查看你的班组获得的称号。',
     en: '**How long a title lasts**: the association awards the title of a year; it may be revoked after repeated customer complaints about quality. “进度” (status) shows your team’s titles.',
   },
@@ -615,6 +626,12 @@ export function outsideMeasuresLeftOut(query: string): string {
 const TAKING_PART = new Set([12, 13, 15, 16]);
 const TAKING_PART_ZH = '**怎么办理**：发送“注册”登记班组（第十二条）；注册满一年后，协会开启年度评审时发送“申报”（第十六条）；发送“进度”查看你的班组到了哪一步。';
 const TAKING_PART_EN = '**To take part**: send “注册” (register) to register your team; a year later, when the association opens the year’s review, send “申报” (apply); “进度” (status) shows where your team is.';
+/** The same to a team's leader, who has registered: what is left is 申报 and 进度. */
+const APPLYING_ZH = '**怎么申报**：班组注册满一年后（第十六条），协会开启年度评审时发送“申报”；发送“进度”查看你的班组到了哪一步。';
+const APPLYING_EN = '**To apply**: a year after your team registered, when the association opens the year’s review, send “申报” (apply); “进度” (status) shows where your team is.';
+/** …and to a contact or an expert, who confirm and score rather than apply: 进度 shows what is theirs. */
+const OWN_PART_ZH = '**查看进度**：发送“进度”查看与你有关的申报确认或评分任务到了哪一步。';
+const OWN_PART_EN = '**Where things stand**: send “进度” (status) to see the applications you confirm or the scoring assigned to you.';
 
 type AnswerItem = Pick<RankedArticle, 'article' | 'bestLine' | 'bestSentence'> & { score?: number };
 
@@ -667,27 +684,28 @@ export function answerCard(
     ),
   );
   // a question about taking part (第五章 申报) is answered with what to send next, not only with the articles
-  // but not to an expert, a contact or a team that applied, whose question a line more to the point answers (进度, 评分截止)
-  // and not to a team's leader, who has registered, nor to a contact or an expert, who confirm and score rather than apply
-  const takesNoPart = opts.asker?.leader || opts.asker?.contact || opts.asker?.expert;
-  if (shown.some((r) => TAKING_PART.has(r.article.number)) && !steps.some((s) => s.notTakingPart) && !takesNoPart) {
-    elements.push(markdown(raw(english ? TAKING_PART_EN : TAKING_PART_ZH)));
+  // but not where a line more to the point answers someone already in it (进度, 评分截止); a team's leader, who has
+  // registered, is told 申报 and 进度, a contact or an expert, who confirm and score rather than apply, 进度
+  if (shown.some((r) => TAKING_PART.has(r.article.number)) && !steps.some((s) => s.notTakingPart)) {
+    const { leader, contact, expert } = opts.asker ?? {};
+    const [zh, en] = leader ? [APPLYING_ZH, APPLYING_EN] : contact || expert ? [OWN_PART_ZH, OWN_PART_EN] : [TAKING_PART_ZH, TAKING_PART_EN];
+    elements.push(markdown(raw(english ? en : zh)));
   }
   // our own fixed lines, each naming the command that does what was asked
   for (const s of steps) if (!s.first) elements.push(line(s));
-  elements.push(buttonRow([browseButton()]));
+  elements.push(buttonRow([browseButton(opts.language)]));
   const title = english ? 'From the measures · 办法中的相关条款' : '办法中的相关条款';
   return card({ title, subtitle: quoted(query), template: 'wathet', summary: title, elements });
 }
 
-/** The eight chapters, each with its articles as buttons. */
-export function browseCard(chapters: readonly Chapter[], title = MEASURES): Card {
+/** The eight chapters, each with its articles as buttons; opened from an English card, they open articles with the English line. */
+export function browseCard(chapters: readonly Chapter[], title = MEASURES, language?: 'zh' | 'en'): Card {
   const elements: Element[] = [];
   for (const chapter of chapters) {
     elements.push(markdown(md`**${chapter.title}**`));
     elements.push(
       chapter.articles.length
-        ? buttonRow(chapter.articles.map((a) => articleButton(a.number, `${a.numeral} ${a.topic}`.trim())))
+        ? buttonRow(chapter.articles.map((a) => articleButton(a.number, `${a.numeral} ${a.topic}`.trim(), language)))
         : note('本章暂无条文'),
     );
   }
