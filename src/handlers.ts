@@ -370,23 +370,27 @@ const STOP = String.raw`[\s.。!！?？~～…，,；;、:：\u200b\u2060\ufeff\
 const TRAILING_STOPS = trailingRun(STOP);
 
 /**
- * The same, and an emoji picked from Feishu's panel, which a text message carries as its name in brackets (帮助[微笑],
- * help[OK]): stripped after a command's name and a keyword argument, not after a name searched as typed (投诉 某班[东区]).
+ * The same, an emoji picked from Feishu's panel, which a text message carries as its name in brackets (帮助[微笑],
+ * help[OK]), and one typed in letters (apply :), 进度 ^_^): stripped after a command's name and a keyword argument, not
+ * after a name searched as typed (投诉 某班[东区]).
  */
-const TRAILING_NOISE = trailingRun(String.raw`${STOP}|\[[^[\]\s]{1,8}\]`);
+const TRAILING_NOISE = trailingRun(String.raw`${STOP}|\[[^[\]\s]{1,8}\]|[:;：；]-?[)）(（dDpP]|\^_*\^`);
 
 /** A text of stops alone (“@助手 。”): nothing said, as a bare mention. */
 export const onlyStops = (text: string): boolean => /^[\s.。!！?？~～…，,；;、:：\u200b\u2060\ufeff]*$/.test(text);
 
 /**
  * The words a request is wrapped in, typed or said to a phone: 查看进度, 我要投诉 市政养护一班, 请帮我注册一下,
- * please help, I want to apply. Only in front of a command's name; what follows it is matched as ever. show my team
- * keeps its `my`: `my team` is a name of 进度, as 我的班组 is the label of its button.
+ * please help, I want to apply, I'd like to register, can you help me register, file a complaint, and a greeting first
+ * (你好，进度, hi bot, status, Good morning, status). Only in front of a command's name; what follows it is matched as
+ * ever. show my team keeps its `my`: `my team` is a name of 进度, as 我的班组 is the label of its button; what is my
+ * status keeps it too (`my status`).
  */
-const COURTESY_BEFORE = /^(?:(?:请问|请|麻烦你?|帮我|我要|我想要?|我需要|查看|查询|看看|看下|打开|please|pls|i\s+(?:want|would\s+like|need)\s+to|let\s+me|show(?:\s+me)?(?:\s+my(?!\s+team\b))?|check(?:\s+my(?!\s+team\b))?)(?:一下)?[\s,，]*)+/;
-/** …and after it: 注册一下, 进度吧, and whom it is said to (你好，机器人, 您好，请问, hello bot). */
+const COURTESY_BEFORE =
+  /^(?:(?:(?:你好|您好|早上好|上午好|下午好|晚上好|(?:hi|hello|hey|good\s+(?:morning|afternoon|evening))\b)(?:[\s,，]*(?:机器人|小助手|助手|老师|\bbot\b))?[!！.。~～]?|请问|请|麻烦你?|帮我|我要|我想要?|我需要|查看|查询|看看|看下|打开|please|pls|i\s+(?:want|would\s+like|need)\s+to|i(?:'|’)?d\s+like\s+to|(?:can|could|would)\s+you(?:\s+please)?(?:\s+help\s+me)?(?:\s+to)?(?=\s)|help\s+me(?:\s+to)?(?=\s)|(?:file|make|lodge|submit|raise)\s+an?(?=\s+complaint\b)|what(?:'|’)?s\s+(?=(?:my|our)\s)|what\s+is\s+(?=(?:my|our)\s)|let\s+me|show(?:\s+me)?(?:\s+my(?!\s+team\b))?|check(?:\s+my(?!\s+team\b))?)(?:一下)?[\s,，]*)+/;
+/** …and after it: 注册一下, 进度吧, status pls, and whom it is said to (你好，机器人, 您好，请问, hello bot). */
 // the separators read from the first of a run only: from each of them, a long run of spaces inside a message was read to its end again
-const COURTESY_AFTER = /(?:一下|吧|啦|呀|please|(?<![\s,，、])[\s,，、]*(?:老师|机器人|小助手|助手|请问|\bbot))$/;
+const COURTESY_AFTER = /(?:一下|吧|啦|呀|please|\bpls|\bplz|(?<![\s,，、])[\s,，、]*(?:老师|机器人|小助手|助手|请问|\bbot))$/;
 
 /** Longest text read as one command's two names typed together (`条款 16 / article 16`); anything longer is a question. */
 const NAMES_TOGETHER_MAX = 40;
@@ -398,12 +402,13 @@ const QUOTE_PAIRS: readonly (readonly [string, string])[] = [
   ['`', '`'], ['“', '”'], ['"', '"'], ['＂', '＂'], ['‘', '’'], ["'", "'"], ['＇', '＇'], ['「', '」'], ['『', '』'], ['【', '】'], ['〔', '〕'],
 ];
 
-/** A command without one pair of quotes around the whole of it and without a leading slash: /status, ／注册, “进度”。 */
+/** A command without one pair of quotes around the whole of it and without a leading slash or bang: /status, ／注册, !help, “进度”。 */
 function unquoted(t: string): string {
   let s = t.replace(TRAILING_STOPS, '').trim();
   const pair = QUOTE_PAIRS.find(([open, close]) => s.length > open.length + close.length && s.startsWith(open) && s.endsWith(close));
   if (pair) s = s.slice(pair[0].length, s.length - pair[1].length).trim();
-  return s.replace(/^[/／]\s*/, '');
+  // /help as a slash command; !help and #help as other chat apps' bots are called
+  return s.replace(/^[/／!！#＃]\s*/, '');
 }
 
 /** What may open a keyword argument besides a space or a colon: a comma or 、, a dash, an opening bracket (read in half width). */

@@ -137,8 +137,8 @@ export async function sendApplyEntry(ctx: HandlerContext, msg: IncomingText): Pr
   await sendPrivately(ctx, msg, `apply:${ctx.eventId}`, { card: cardJson }, shown.what);
 }
 
-/** 申报 2027, 申报 2027年度: a year typed after 申报. */
-const YEAR_TYPED = /^(\d{4})\s*(?:年度?)?$/;
+/** 申报 2027, 申报 2027年度, apply for 2027: a year typed after 申报. */
+const YEAR_TYPED = /^(?:for\s+(?:the\s+)?)?(\d{4})\s*(?:年度?)?$/i;
 
 /**
  * 申报 followed by a year: the running year's is 申报 itself; another year is told it is over or not yet open, and which

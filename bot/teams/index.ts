@@ -13,9 +13,9 @@ const onTeam = values({ teamId: id });
 
 export function register(bot: BotRegistry): void {
   // register my team and 注册新班组 are 注册, as 注册班组 (its button) is; status of my team and my team (我的班组) are 进度,
-  // and so is 我的单位: a contact's are the teams they confirm for, with their applications; 查进度 and 我的进度 too
+  // and so is 我的单位: a contact's are the teams they confirm for, with their applications; 查进度, 我的进度 and my status too
   bot.command({ names: ['注册', 'register'], objects: /^(?:(?:my|our|the|a|an|this)\s+)?(?:new\s+)?team$|^(?:我的|我们的?|本|一个|新的?)?班组$/, run: sendRegistrationForm });
-  bot.command({ names: ['进度', 'status', 'my team', '我的单位', '查进度', '我的进度', 'my progress'], objects: /^(?:(?:of|for)\s+)?(?:(?:my|our|the)\s+)?team$/, run: sendStatus });
+  bot.command({ names: ['进度', 'status', 'my team', '我的单位', '查进度', '我的进度', 'my progress', 'my status', 'our status', 'team status'], objects: /^(?:(?:of|for)\s+)?(?:(?:my|our|the)\s+)?team$/, run: sendStatus });
   bot.cardAction({ action: 'team.registerForm', roles: ['public'], value: noValue, run: openRegistrationForm });
   bot.cardAction({ action: 'team.register', roles: ['public'], value: noValue, run: submitRegistration, onRefused: registrationFormAgain, fast: submitRegistrationFast });
   bot.cardAction({ action: 'team.status', roles: ['public'], value: noValue, run: showStatus });

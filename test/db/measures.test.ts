@@ -192,7 +192,7 @@ describe('questions about the measures', () => {
     expect(JSON.stringify(m.content)).toContain('查看办法条款');
   });
 
-  it.each(['查看进度', '我要查看一下进度。', 'show my status', '我的进度', '查进度'])('runs 进度 when asked for it in the words of a request: %s', async (text) => {
+  it.each(['查看进度', '我要查看一下进度。', 'show my status', '我的进度', '查进度', 'what is my status', 'my status'])('runs 进度 when asked for it in the words of a request: %s', async (text) => {
     const m = await answerTo(text);
     expect(m.msgType).toBe('interactive');
     expect(JSON.stringify(m.content)).toContain('你还没有加入任何班组');
@@ -205,7 +205,7 @@ describe('questions about the measures', () => {
   });
 
   it.each([
-    ['what is my status', '“进度” (status)'],
+    ['where is my application', '“进度” (status)'],
     ['截止日期', '发送“进度”查看本年度的截止日期'],
   ])('points %s to the command that does it', async (text, expected) => {
     const m = await answerTo(text);
