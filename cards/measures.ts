@@ -203,7 +203,7 @@ const COMPLAINT_RUN_ASKED = new RegExp(
 const COMPLAINING: NextStep = {
   // 反映 only as telling of a problem (src/measures/concepts.ts ASKED_TO_COMPLAIN): QC小组活动能反映班组的水平 is no complaint;
   // report only of a team or of bad work (report a bad team), not a report the measures ask for
-  asked: /投诉|举报|(?:我|想|要)(?:要|想)?反映|反映(?:一下|个)?(?:问题|情况)|向[^。？?]{0,6}反映|反映[^。？?]{0,8}(?:质量差|质量问题|问题|太差)|质量(?:太|很|特别|非常)?(?:差|烂)|complain|\breport(?:ing)?\s+(?:an?|the|this|that|one)\s+(?:\w+\s+)?teams?\b|\breport(?:ing)?\b.{0,20}\b(?:bad|poor|shoddy)\b/i,
+  asked: /投诉|举报|(?:我|想|要)(?:要|想)?反映|反映(?:一下|个)?(?:问题|情况)|向[^。？?]{0,6}反映|反映[^。？?]{0,8}(?:质量差|质量问题|问题|太差)|质量(?:太|很|特别|非常)?(?:差|烂)|complain|\breport(?:ing)?\s+(?:an?|the|this|that|one)\s+(?:\w+\s+)?teams?\b(?!['’])|\breport(?:ing)?\b.{0,20}\b(?:bad|poor|shoddy)\b/i,
   zh: '**怎么投诉**：发送“投诉 班组名称或编号”填写投诉表（也可使用协会的网上投诉页面）；协会核查后认定是否成立，在飞书中投诉的会收到处理结果（第二十一条）。',
   en: '**To complain**: send “投诉 <team name or code>” (complain) and fill in the form, or use the association’s web form; the association checks it and decides whether it is upheld.',
   // how many complaints take a title is no question of how to make one (COMPLAINT_RUN answers it)
@@ -308,7 +308,7 @@ const REVIEW_MEETING: NextStep = {
  * the answer does not add how to take part.
  */
 const APPLICATION_STATUS =
-  /(?:申报|申请)[^。？?]{0,6}(?:提交成功|成功|通过|收到|受理|审核通过)了?(?:没有?|吗|与否)|(?:收到|受理)了?[^。？?]{0,6}(?:申报|申请)了?(?:没有?|吗)|\b(?:was|were|has|have|is)\s+(?:our|my|the)\s+applications?\s+(?:been\s+)?(?:received|approved|accepted|passed|rejected|through)|\bdid\b.{0,30}\b(?:get|receive)\b.{0,20}\b(?:our|my)\s+applications?|\b(?:has|have)\s+(?:the\s+association|you|they)\s+(?:received|got|gotten)\s+(?:our|my)\s+applications?|\bwhere(?:'s|’s|\s+is)\s+(?:our|my)\s+applications?\b|\bhow far\b.{0,20}\b(?:our|my)\s+applications?\b|\b(?:what|which)\s+(?:stage|step|point)\b.{0,20}\b(?:our|my)\s+applications?\b/i;
+  /(?:申报|申请)[^。？?]{0,6}(?:提交成功|成功|通过|收到|受理|审核通过)了?(?:没有?|吗|与否)|(?:收到|受理)了?[^。？?]{0,6}(?:申报|申请)了?(?:没有?|吗)|\b(?:was|were|has|have|is)\s+(?:our|my|the)\s+applications?\s+(?:been\s+)?(?:received|approved|accepted|passed|rejected|through)|\bdid\b.{0,30}\b(?:get|receive)\b.{0,20}\b(?:our|my)\s+applications?|\b(?:has|have)\s+(?:the\s+association|you|they)\s+(?:received|got|gotten)\s+(?:our|my)\s+applications?|\bwhere(?:'s|’s|\s+is)\s+(?:our|my)\s+applications?\b(?!\s+form)|\bhow far\b.{0,20}\b(?:our|my)\s+applications?\b|\b(?:what|which)\s+(?:stage|step|point)\b.{0,20}\b(?:our|my)\s+applications?\b/i;
 
 /** Applying again after a title is revoked: the association's bar (协会规定, a setting of the year), not an article. */
 const AFTER_REVOCATION: NextStep = {

@@ -729,6 +729,15 @@ describe('a command wrapped in the words of a request', () => {
     expect(bot.matchCommand(t)?.def.names).toContain('帮助');
   });
 
+  it.each(['hi-vis vest', 'hello, 申报需要什么条件', '你好，请问怎么申报', 'can you tell me the deadline', 'highlights', 'happy :)'])(
+    '%s, a greeting or a request before no command, stays a question',
+    (t) => {
+      const m = bot.matchCommand(t);
+      expect(m?.def.names ?? []).not.toContain('申报');
+      expect(m === undefined || m.def.names.includes('帮助')).toBe(true);
+    },
+  );
+
   it.each(['我要申报需要什么条件', '请问怎么注册', '查看', '我要', '请', '注册多久才能参加评选', '我的班组'])('%s stays what it was', (t) => {
     const m = bot.matchCommand(t);
     // 请问 alone is a greeting and opens the menu, as before
@@ -847,6 +856,13 @@ describe('questions a check of everyday wording answered with the wrong article 
     expect(first(q)).toBe(21);
     expect(steps(q)).toContain('怎么投诉');
   });
+
+  it.each(["how do we report the team's achievements", 'where is my application form', 'did we get the title last year'])(
+    '%s is told neither how to complain nor where a team is, nor how long a title lasts',
+    (q) => {
+      expect(nextSteps(q, 'en').join()).not.toMatch(/To complain|Where your team is|How long a title lasts/);
+    },
+  );
 
   it('reads 反映 as a complaint only about a team or its quality', () => {
     expect(first('QC小组活动能反映班组的水平吗')).not.toBe(21);
