@@ -6,6 +6,7 @@ import { card } from '../../cards/kit.js';
 import { ManualClock } from '../../src/clock.js';
 import { fastCloseScoring } from '../../src/fast/aggregate.js';
 import { loadActor } from '../../src/people.js';
+import { recommendPlaces } from '../../src/review/aggregation.js';
 import { aggregation, closeScoring } from '../../src/review/results.js';
 import { testDatabaseKind } from '../support/db.js';
 import { heldTransaction, lockWaits, until } from '../support/waiting.js';
@@ -137,7 +138,11 @@ describe('结束评分并汇总 of a cycle larger than the callback takes', () =
     expect(final).toMatchObject({ kind: 'update', receiver: ADMIN_CARD });
     const card = JSON.stringify(final.card);
     expect(card).toMatch(new RegExp(`已汇总 ${APPS} / ${APPS} 份申报，用时 \\d+ 秒`));
-    expect(card).toContain(`授予称号 ${expected.summary.awarded} 个，推荐 ${expected.summary.recommended} 个。请点“评审结果”核对后公布。`);
+    // the seeded scores tie: the share's places and the teams tied with the last are said apart (recommendTies.test.ts)
+    const [{ recommendShare }] = await db().select({ recommendShare: cycles.recommendShare }).from(cycles).where(eq(cycles.id, cycleId));
+    const places = recommendPlaces(expected.summary.awarded, recommendShare);
+    const tied = expected.summary.recommended > places ? `（${places} 个按推荐比例，另有 ${expected.summary.recommended - places} 个与之同分并列）` : '';
+    expect(card).toContain(`授予称号 ${expected.summary.awarded} 个，推荐 ${expected.summary.recommended} 个${tied}。请点“评审结果”核对后公布。`);
     expect(card).toContain('"action":"results.preview"');
 
     // the final state reaches the administrator's card through the outbox, as Feishu takes a card update
