@@ -47,7 +47,7 @@ const percent = (share: number) => `${Math.round(share * 1000) / 10}%`;
  * Teams tied with the last of the share's places are recommended with it (`decideResults`): said, so that 推荐 4 个 of 4
  * titles under a 10% share reads as the tie it is (为 1 个，另有 3 个同分并列), and the association can weigh it before 公布结果.
  */
-export const tiedText = (recommended: number, places: number): string => (recommended > places ? ` 为 ${places} 个，另有 ${recommended - places} 个与之同分并列，一并推荐` : '');
+const tiedText = (recommended: number, places: number): string => (recommended > places ? ` 为 ${places} 个，另有 ${recommended - places} 个与之同分并列，一并推荐` : '');
 
 /** A title that stands: awarded, not withheld and not revoked since (第二十二条). */
 const titled = (l: ResultLine) => l.awarded && !l.revoked && !l.withheld;

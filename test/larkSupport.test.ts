@@ -118,7 +118,7 @@ describe('larkEvents: crypto and signing', () => {
       const res = await handler.invoke(asSdkRequestData(signedRequest(ev, { encryptKey: ENCRYPT_KEY, encrypt })));
       expect(res).toEqual({ toast: { type: 'success', content: 'ok' } });
       expect(got.operator.open_id).toBe('ou_bob');
-      expect(got.action).toEqual({ value: { action: 'approve', id: 7 }, tag: 'button', name: 'approve_btn', form_value: { note: 'fine' } });
+      expect(got.action).toEqual({ value: { action: 'approve', id: 7 }, tag: 'button', name: 'approve_btn', form_value: { note: 'fine' }, timezone: 'Asia/Shanghai' });
       expect(got.context).toEqual({ open_message_id: 'om_card', open_chat_id: 'oc_chat' });
       expect(got.token).toMatch(/^c-[0-9a-f]{40}$/);
     }

@@ -445,7 +445,7 @@ const steps: Step[] = [
     cycle: (db) => byYear(db, 2029),
     eventId: 'evt_close_2029',
     toast: 'success',
-    says: /^已汇总 4 份申报：授予称号 3 个，推荐 3 个。请核对后公布。$/,
+    says: /^已汇总 4 份申报：授予称号 3 个，推荐 3 个（2 个按推荐比例，另有 1 个与之同分并列）。请核对后公布。$/,
     before: async (db, f) => void (await seedScoringCycle(db, fourTeams(f, 2029))),
   },
 ];
@@ -604,7 +604,7 @@ describe.skipIf(!isPostgres)('结束评分并汇总 on PostgreSQL: what the stat
       for (const step of ['warm', 'measured']) {
         const id = await seedScoringCycle(bot.db, fourTeams(bot.f, year++));
         const { body, trips } = await click(ADMIN, { action: 'results.close', cycleId: id });
-        expect(body.toast, JSON.stringify(body.toast)).toMatchObject({ type: 'success', content: '已汇总 4 份申报：授予称号 3 个，推荐 3 个。请核对后公布。' });
+        expect(body.toast, JSON.stringify(body.toast)).toMatchObject({ type: 'success', content: '已汇总 4 份申报：授予称号 3 个，推荐 3 个（2 个按推荐比例，另有 1 个与之同分并列）。请核对后公布。' });
         expect((await bot.db.select().from(cycles).where(eq(cycles.id, id)))[0].status).toBe('closed');
         if (step === 'measured') figures[fast ? 'one statement' : 'ordinary path'] = trips;
       }
@@ -774,7 +774,7 @@ describe('结束评分并汇总 clicked twice at once, the fast paths on', () =>
       const both = (await Promise.all(who.map((openId) => h.click(openId, { action: 'results.close', cycleId: id })))) as Body[];
       const winner = both.findIndex((b) => b.toast?.type === 'success');
       expect(winner, JSON.stringify(both.map((b) => b.toast))).toBeGreaterThanOrEqual(0);
-      expect(both[winner].toast?.content).toBe('已汇总 4 份申报：授予称号 3 个，推荐 3 个。请核对后公布。');
+      expect(both[winner].toast?.content).toBe('已汇总 4 份申报：授予称号 3 个，推荐 3 个（2 个按推荐比例，另有 1 个与之同分并列）。请核对后公布。');
       const loser = both[1 - winner];
       // a second click, told when the first was done
       expect(loser.toast?.type, JSON.stringify(loser.toast)).toBe('info');

@@ -71,6 +71,7 @@ export const notCardBuilders: Record<string, string> = {
   'contact.withContact': 'a text with the contact after its 请联系协会',
   'measures.asksAssociationContact': 'whether a question asks how to reach the association',
   'measures.asksYearDates': 'whether a question asks a date the running year sets',
+  'measures.yearAsked': 'the year a question names (去年, 2026年)',
 };
 
 const sampleContact: contact.AssociationContact = { name: '协会秘书处 张三', phone: '020-12345678', email: 'office@example.org', hours: '工作日 9:00–17:00' };
