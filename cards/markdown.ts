@@ -36,7 +36,12 @@ const noBreak = (space: string) => space.replace(/\t/g, '    ').replace(/ /g, '\
 
 // whether `s` holds anything INLINE, LINE_START or INDENT would replace: most values (names, numbers, dates) hold nothing;
 // a carriage return ends a line as a line feed does (CommonMark), so it is one
-const NEEDS_ESCAPE = /[&<>[\]()*_`~\\$|{}\r]|(?:^|\n)[ \t]|(?:^|\n)(?:[-+#=]|\d+[.)])|:[A-Za-z0-9_+-]+:|:\/\//;
+const NEEDS_ESCAPE = /[&<>[\]()*_`~\\$|{}\r]|(?:^|\n)[ \t]|(?:^|\n)(?:[-+#=]|\d+[.)])|:[A-Za-z0-9_+-]+:|:\/\/|联系协会/;
+
+// 协会联系方式 goes after each 请联系协会 of a card's text as it is sent (cards/contact.ts withContact): in what a person
+// typed (a complaint's 请联系协会督促整改) it would put words they never wrote. Its 协 written as an entity shows the same
+// and is no such phrase.
+const ASSOCIATION_PHRASE = /联系协会/g;
 
 /** The entity-escaped text of `s`: no link, mention, tag or style in it survives. */
 export function escapeText(s: string, atLineStart = true): string {
@@ -46,6 +51,7 @@ export function escapeText(s: string, atLineStart = true): string {
     .replace(/\r\n?/g, '\n')
     .replace(INLINE, entity)
     .replace(COLON, entity)
+    .replace(ASSOCIATION_PHRASE, `联系${entity('协')}会`)
     .replace(LINE_START, (m, nl: string, space: string, mark: string, offset: number) =>
       midLine(offset, nl) ? m : `${nl}${space}${[...mark].map(entity).join('')}`,
     )

@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { associationSettings, auditLog } from '../../db/schema.js';
+import { associationSettings, auditLog, complaints, honours, teams } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
 import { cardActions, cardText, expectValidCard } from '../support/cards.js';
 import { applicationForm, registrationForm } from '../support/forms.js';
@@ -197,6 +197,29 @@ describe('协会联系方式', () => {
     const page = await (await fetch(`${h.app.url}/complaints/new`)).text();
     expect(page).toContain('协会联系方式：**秘书处** &lt;b&gt;李四&lt;/b&gt; [链接](https://e.x)');
     expect(page).not.toContain('<b>李四</b>');
+  });
+
+  it('what a person typed is shown as typed: no contact goes into a complaint that says 请联系协会', async () => {
+    expect((await h.click(ADMIN, { action: 'association.contactSave' }, CONTACT)).toast.type).toBe('success');
+    const [team] = await h.db.db.select().from(teams).where(eq(teams.name, '联系测试班'));
+    await h.db.db.insert(honours).values({ teamId: team.id, year: 2026, awardedAt: new Date('2026-12-01T00:00:00Z') });
+    const content = '路面坑槽一个月没人修，请联系协会督促整改。或联系协会质监站。';
+    // apart from the tests' complaints before, which a minute's alerts would gather on one card
+    h.clock.advance(10 * 60_000);
+    const posted = await fetch(`${h.app.url}/api/complaints`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ team: team.code, content, contact: '13900001111' }) });
+    expect(posted.status).toBe(201);
+    await h.drain();
+    const alert = h.fake.messages.find((m) => m.receiveId === ADMIN && shownText(m.content).includes('路面坑槽'))!;
+    expectValidCard(alert.content);
+    expect(shownText(alert.content)).toContain(content);
+    expect(shownText(alert.content)).not.toContain(PHRASE);
+    // the team's notice of an upheld complaint quotes it too
+    const [complaint] = await h.db.db.select().from(complaints).where(eq(complaints.content, content));
+    expect((await h.click(ADMIN, { action: 'complaint.uphold', complaintId: complaint.id }, { note: '经核实属实' })).toast.type).toBe('success');
+    const notice = [...h.fake.messages].reverse().find((m) => m.receiveId === L && shownText(m.content).includes('投诉成立'))!.content;
+    // the notice's own 请联系协会 carries the contact; the complaint quoted does not
+    expect(shownText(notice)).toContain(`**投诉内容**：${content}\n`);
+    expect(shownText(notice)).toContain(`如有异议，请联系协会${PHRASE}`);
   });
 });
 
