@@ -27,6 +27,7 @@ import { adminDestinationsQuery } from './fast/sql.js';
 import { CODE_GAP, defineForm, formDisplay, formSchema, halfWidth, readCode, readForm } from './forms.js';
 import { adminDestinations, destinationKey } from './notifications.js';
 import { organizationKey } from './organizations.js';
+import { withoutContacts } from './log.js';
 import { type CardRenderer, type CardSpec, type Destination, lockHeld, type OutgoingMessage, type RenderedCard, replaceHeldCard, rowsOf } from './outbox.js';
 import type { Actor } from './people.js';
 import { requireAdmin } from './permissions.js';
@@ -75,11 +76,13 @@ export const complaintForm = defineForm({
   title: '质量投诉',
   fields: {
     team: { kind: 'text', label: '被投诉班组', help: '班组全称或编号', maxLength: 100, placeholder: '如 GDSZ-2026-0001 或班组全称' },
-    content: { kind: 'longText', label: '投诉内容', help: '时间、地点、工程部位、质量问题', maxLength: 2000, placeholder: '如：某路段人行道修补后一周即松动' },
+    // 第二十一条's supervision holds only while the complainant is not exposed to the team: the content goes to it once
+    // upheld, its phones and e-mails hidden (complaintUpheldRenderer); a name typed cannot be found, so they are told
+    content: { kind: 'longText', label: '投诉内容', help: '时间、地点、工程部位、质量问题；成立后会转告被投诉班组，请勿写姓名等个人信息', maxLength: 2000, placeholder: '如：某路段人行道修补后一周即松动' },
     contact: {
       kind: 'text',
       label: '联系方式',
-      help: '电话或邮箱，便于协会回访',
+      help: '电话或邮箱，仅协会可见，便于协会回访',
       maxLength: 100,
       required: false,
       placeholder: '如 13800000000',
@@ -1139,7 +1142,9 @@ export function complaintUpheldRenderer(db: Db, timezone: string): CardRenderer 
     return ids.map((id): RenderedCard => {
       const r = rows.get(id);
       if (!r || r.complaint.status !== 'upheld') return { drop: `投诉 ${id} 不存在或未认定成立` };
-      return { card: complaintUpheldNoticeCard(complaintSummary(r.complaint, r.team, timezone), titles.get(r.team.id)) };
+      // the team reads what was complained of, not how to reach who complained: a phone or e-mail typed into it is hidden
+      const content = withoutContacts(r.complaint.content);
+      return { card: complaintUpheldNoticeCard(complaintSummary({ ...r.complaint, content }, r.team, timezone), titles.get(r.team.id)) };
     });
   };
 }

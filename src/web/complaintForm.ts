@@ -135,7 +135,7 @@ export function outcomeTold(contact: string | null | undefined, association?: As
 }
 
 /** The contact field's hint on the public page: what the contact is for there, where no Feishu notice follows. */
-const WEB_CONTACT_HELP = '电话或邮箱，便于协会回访并告知处理结果；不留则无法告知，可凭投诉编号联系协会询问';
+const WEB_CONTACT_HELP = '电话或邮箱，仅协会可见，便于协会回访并告知处理结果；不留则无法告知，可凭投诉编号联系协会询问';
 /** The complaint form as the public page shows it: the contact's hint says how the outcome is told. */
 const webComplaintForm = { ...complaintForm, fields: { ...complaintForm.fields, contact: { ...complaintForm.fields.contact, help: WEB_CONTACT_HELP } } };
 

@@ -54,7 +54,7 @@ async function postJson(contact: string) {
 describe('how a web complainant learns the outcome', () => {
   it('the form says it beside the contact field and in the footer', async () => {
     const said = words(await (await fetch(`${h.app.url}/complaints/new`)).text());
-    expect(said).toContain('选填，电话或邮箱，便于协会回访并告知处理结果；不留则无法告知，可凭投诉编号联系协会询问');
+    expect(said).toContain('选填，电话或邮箱，仅协会可见，便于协会回访并告知处理结果；不留则无法告知，可凭投诉编号联系协会询问');
     expect(said).toContain('处理结果由协会通过你留下的联系方式告知；未留联系方式的无法告知，可凭投诉编号联系协会询问');
   });
 
