@@ -102,9 +102,10 @@ const blankToUndefined = (v: unknown) => {
 /**
  * Characters nobody sees (Unicode's format characters: zero-width spaces and joiners, bidi overrides, the soft hyphen):
  * kept, 广州市市政\u200b工程维修有限公司 would be a second organisation reading exactly as the first, and the same-organisation
- * rule of 第十七条 would not see it; a right-to-left override turns a name around on the card.
+ * rule of 第十七条 would not see it; a right-to-left override turns a name around on the card. A zero-width joiner between
+ * two emoji stays: it makes them one (👷‍♂️, 👨‍👩‍👧), and without it a family reads as three faces.
  */
-const UNTYPED = /\r\n?|[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]|\p{Cf}/gu;
+const UNTYPED = /\r\n?|[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]|(?!(?<=\p{Extended_Pictographic}[\u{FE0E}\u{FE0F}\u{1F3FB}-\u{1F3FF}]?)\u200D(?=\p{Extended_Pictographic}))\p{Cf}/gu;
 /**
  * Control characters (C0, DEL and C1) but the tab and the line feed are dropped too: nobody types them (a paste from another program brings
  * them), they print as nothing, and a card writes each as a seven-byte entity, so a long text of them could pass Feishu's

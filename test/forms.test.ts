@@ -104,6 +104,13 @@ describe('text as typed', () => {
     // C1 controls (a paste from a Latin-1 program): print as nothing, dropped as C0's are; é (U+00E9) just past them stays
     expect(typedText('班组\u0085名\u0080称\u009f é')).toBe('班组名称 é');
   });
+
+  it('keeps a zero-width joiner between two emoji, which makes them one (👷‍♂️, a family), and drops it elsewhere', () => {
+    expect(typedText('养护\u200b班\u200d👷\u200d♂️🚧')).toBe('养护班👷\u200d♂️🚧');
+    expect(typedText('👨\u200d👩\u200d👧 班组')).toBe('👨\u200d👩\u200d👧 班组');
+    expect(typedText('👍🏽\u200d👍')).toBe('👍🏽\u200d👍');
+    expect(typedText('市政\u200d工程')).toBe('市政工程');
+  });
 });
 
 describe('the 申报表 read as submitted', () => {
