@@ -31,6 +31,11 @@ export function createServer(deps: ServerDeps): Koa {
   const callback = larkCallback({ secrets: deps.secrets, dispatcher: deps.dispatcher, log: deps.log });
 
   app.use(requestId(deps.log, (ctx) => routeOf(router, ctx)));
+  // every answer is what its Content-Type says: a JSON answer quoting what a client sent (<script>…) is never sniffed as a page
+  app.use(async (ctx, next) => {
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    await next();
+  });
   app.use(errorsAsJson(deps.errorPage));
   app.use(rawBody(deps.bodyLimitBytes ?? 1_048_576));
 
