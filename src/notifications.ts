@@ -1,7 +1,7 @@
 import { deadLetterCard } from '../cards/help.js';
 import { eq } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
-import { outbox } from '../db/schema.js';
+import { outbox, people } from '../db/schema.js';
 import { audit } from './audit.js';
 import { type Clock, systemClock } from './clock.js';
 import { formatDateTimeZh, todayIn } from './dates.js';
@@ -34,6 +34,27 @@ export function deadLetterAlert(bootstrapAdmins: readonly string[], timezone: st
     }
   };
 }
+
+/**
+ * A person outside the app's 可用范围 (230013, "Bot has NO availability to this user"): nothing the bot sends reaches them
+ * (an expert's tasks, a contact's requests), and only an administrator can widen the range in the developer console. They
+ * are told once per person, in text (a card naming someone Feishu says the app may not reach is no safer), and the row
+ * stays undeliverable; what was lost is there for the person to see again (评分, 进度) once they can be reached.
+ */
+export function outsideAvailabilityAlert(bootstrapAdmins: readonly string[], clock: Clock = systemClock) {
+  return async (tx: Db, row: OutboxRow, error: string): Promise<void> => {
+    await audit(tx, { actor: 'system:outbox', action: 'outbox.outside_availability', entity: 'outbox', entityId: row.id, at: clock.now(), details: { dedupeKey: row.dedupeKey, receiver: row.receiver, error } });
+    // an administrator out of range themselves: the word to them fails alike, and says nothing more
+    if (row.dedupeKey.startsWith(OUTSIDE_AVAILABILITY_KEY)) return;
+    const [person] = await tx.select({ name: people.name }).from(people).where(eq(people.openId, row.receiver)).limit(1);
+    const who = person?.name ? `${person.name}（${row.receiver}）` : row.receiver;
+    const text = `机器人无法给 ${who} 发消息：此人不在飞书应用的可用范围内（飞书错误码 230013），收不到机器人的任何消息（如评分任务、确认申报、通知）。请在飞书开发者后台的“版本管理与发布”中把此人加入应用的可用范围并发布新版本；之后请此人给机器人发送“帮助”查看待办。`;
+    for (const to of await adminDestinations(tx, bootstrapAdmins)) {
+      await enqueue(tx, { dedupeKey: `${OUTSIDE_AVAILABILITY_KEY}${row.receiver}:${destinationKey(to)}`, to, text });
+    }
+  };
+}
+const OUTSIDE_AVAILABILITY_KEY = 'alert:outside-availability:';
 
 /** What the administrators are told when their group is unbound because the bot can no longer post there. */
 export function adminGroupLostNotice(chatId: string, destinations: readonly Destination[], error?: string): string {

@@ -280,6 +280,8 @@ export type SendOutcome =
       chatGone?: boolean;
       appWide?: boolean;
       mayPassInChat?: boolean;
+      /** 230013: the person is outside the app's 可用范围 (an administrator can widen it). */
+      outsideAvailability?: boolean;
       outage?: Outage;
       cardLocked?: boolean;
     }
@@ -288,9 +290,10 @@ export type SendOutcome =
 /**
  * A failure that is the app's, not the row's (`SendOutcome.outage`, always with `appWide`): `network` when no answer came
  * (connection refused or reset, a timeout, DNS), `credentials` when the token endpoint refused LARK_APP_ID /
- * LARK_APP_SECRET (10014 app secret invalid). Every send fails alike until it passes, so the dispatcher holds them all.
+ * LARK_APP_SECRET (10014 app secret invalid), `bot` when the app's 机器人 ability is off (230006). Every send fails alike
+ * until it passes, so the dispatcher holds them all.
  */
-export type Outage = 'network' | 'credentials';
+export type Outage = 'network' | 'credentials' | 'bot';
 
 export interface MessageTransport {
   deliver(row: OutboxRow): Promise<SendOutcome>;
@@ -413,6 +416,8 @@ export class OutboxDispatcher {
       log: Logger;
       onDeadLetter?: DeadLetterHook;
       onChatGone?: ChatGoneHook;
+      /** A person outside the app's 可用范围 (230013): the administrators are told, in the transaction marking the row. */
+      onOutsideAvailability?: DeadLetterHook;
       limits?: Partial<OutboxLimits>;
       pollMs?: number;
       /** The bot's clock: held rows are released by it, sends are paced by real time. */
@@ -630,9 +635,11 @@ export class OutboxDispatcher {
       // a reply lands in the chat of the message it answers (its rate_key): that chat is gone for it as for a send
       const onChatGone = outcome.chatGone && (row.receiveIdType === 'chat_id' || row.kind === 'reply') ? this.deps.onChatGone : undefined;
       const markUndeliverable = async (tx: Db) => (await tx.update(outbox).set({ status: 'undeliverable', lastError: outcome.error }).where(held).returning({ id: outbox.id })).length > 0;
-      if (onChatGone) {
+      const onOutside = outcome.outsideAvailability && row.receiveIdType === 'open_id' ? this.deps.onOutsideAvailability : undefined;
+      const hook = onChatGone ?? onOutside;
+      if (hook) {
         await db.transaction(async (tx) => {
-          if (await markUndeliverable(tx)) await onChatGone(tx, row, outcome.error);
+          if (await markUndeliverable(tx)) await hook(tx, row, outcome.error);
         });
       } else await markUndeliverable(db);
       metrics.outboxFailed.inc({ reason: 'undeliverable' });
@@ -722,6 +729,8 @@ export class OutboxDispatcher {
     o.logged = true;
     if (kind === 'credentials') {
       log.error({ error }, 'Feishu refused the app credentials: check LARK_APP_ID and LARK_APP_SECRET (the app of the developer console, its current secret); every message is held until a token is granted');
+    } else if (kind === 'bot') {
+      log.error({ error }, 'Feishu says the app has no bot ability (230006): in the developer console turn on 机器人 under 应用能力 and publish a version; every message is held until Feishu takes them');
     } else {
       log.warn({ error }, 'Open Platform out of reach: every message is held and tried again with a growing pause (at most a minute), no attempts spent');
     }
@@ -764,7 +773,7 @@ export class OutboxDispatcher {
     const o = this.outage;
     if (!o) return;
     this.outage = undefined;
-    this.deps.log[o.logged ? 'warn' : 'debug']({ outage: o.kind, downMs: Date.now() - o.since, probes: o.probes }, o.kind === 'credentials' ? 'Feishu granted a token again: sending resumed' : 'Open Platform reachable again: sending resumed');
+    this.deps.log[o.logged ? 'warn' : 'debug']({ outage: o.kind, downMs: Date.now() - o.since, probes: o.probes }, o.kind === 'credentials' ? 'Feishu granted a token again: sending resumed' : o.kind === 'bot' ? 'Feishu takes the bot’s messages again: sending resumed' : 'Open Platform reachable again: sending resumed');
   }
 
   /** Runs until nothing is due or in flight; for tests, scripts and shutdown. */

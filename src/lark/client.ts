@@ -169,14 +169,14 @@ const RETRYABLE_CODES = new Set([230020, 99991400, 11232, 230049, 1, 232096]);
 /**
  * Nobody can fix these by trying again, and they concern one receiver or one message, so they are marked
  * undeliverable with a warning and a metric, never an alert per message: 230002 bot not in the chat,
- * 230053 user stopped the bot, 230013 user outside the bot's availability, 230006 bot ability off,
- * 230035 no permission to send in that chat and 230018 the group's settings forbid it (see MAY_PASS_CODES), 230017 the
+ * 230053 user stopped the bot, 230013 user outside the app's availability (an administrator can widen it: the outbox
+ * tells them once per person, `outsideAvailability`), 230035 no permission to send in that chat and 230018 the group's settings forbid it (see MAY_PASS_CODES), 230017 the
  * bot is not the owner of the resource, 230029 user resigned, 230034 the receive_id is invalid (a chat disbanded or
  * never known), 230038 receiver in another tenant without permission, 232009 chat disbanded, 230054 a connection
  * group (私有互通群) that takes no cards; patch only: 230031 the card is older than 14 days, 230110 message deleted,
  * 230011 message recalled.
  */
-const UNDELIVERABLE_CODES = new Set([230002, 230053, 230013, 230006, 230035, 230018, 230017, 230029, 230034, 230038, 232009, 230054, 230031, 230110, 230011]);
+const UNDELIVERABLE_CODES = new Set([230002, 230053, 230013, 230035, 230018, 230017, 230029, 230034, 230038, 232009, 230054, 230031, 230110, 230011]);
 /**
  * Of those, the ones that may pass in a group: 230035 is also what a muted group (禁言) answers, "没有发送消息的权限，请排查群是否已
  * 开启禁言、被对方屏蔽或受到租户维度沟通权限的管控", and 230018 a group where only some members may speak, "当前操作被群设置禁止，
@@ -197,6 +197,15 @@ const CHAT_GONE_CODES = new Set([230002, 230034, 232009, 230054]);
  * outbox's cardLockedRetryMs later).
  */
 const CARD_LOCKED = /card action is lock/i;
+/**
+ * 230006 "Bot ability is not activated": the app's 机器人 ability is off (a version published without it), so every send
+ * of the app fails alike until an administrator turns it on and publishes a version ("Bot ability is not enabled… enable
+ * and launch the bot", https://open.feishu.cn/document/server-docs/im-v1/message/create, error codes). No receiver's
+ * fault: every send is held as an outage (`bot`) and probed, and goes out once Feishu takes it, none lost.
+ */
+const BOT_ABILITY_OFF = 230006;
+/** 230013 "Bot has NO availability to this user": the person is outside the app's 可用范围, which an administrator widens. */
+const OUTSIDE_AVAILABILITY = 230013;
 /** 99991401: the server's IP is not in the app's allow-list; every retry fails the same way until an admin fixes it. */
 const PERMANENT_CODES = new Set([99991401]);
 /**
@@ -219,8 +228,17 @@ export function classifyFailure(status: number | undefined, code: number | undef
   const permanent: SendOutcome = { ok: false, retryable: false, undeliverable: false, error };
   const retry = (retryAfterMs?: number): SendOutcome => ({ ok: false, retryable: true, undeliverable: false, error, ...(retryAfterMs ? { retryAfterMs } : {}) });
   if (code !== undefined && PERMANENT_CODES.has(code)) return permanent;
+  if (code === BOT_ABILITY_OFF) return { ok: false, retryable: true, undeliverable: false, error, appWide: true, outage: 'bot' };
   if (code !== undefined && UNDELIVERABLE_CODES.has(code)) {
-    return { ok: false, retryable: false, undeliverable: true, error, ...(CHAT_GONE_CODES.has(code) ? { chatGone: true } : {}), ...(MAY_PASS_CODES.has(code) ? { mayPassInChat: true } : {}) };
+    return {
+      ok: false,
+      retryable: false,
+      undeliverable: true,
+      error,
+      ...(CHAT_GONE_CODES.has(code) ? { chatGone: true } : {}),
+      ...(MAY_PASS_CODES.has(code) ? { mayPassInChat: true } : {}),
+      ...(code === OUTSIDE_AVAILABILITY ? { outsideAvailability: true } : {}),
+    };
   }
   // the app's own frequency limit, for every send alike: the dispatcher holds all of them until the window reopens
   if (status === 429 || code === 99991400) {

@@ -188,6 +188,12 @@ export interface FakeOpenPlatform {
   /** every send to this receive_id (or reply to a message the fake sent to it) answers this fault until cleared */
   failReceiver(receiveId: string, fault: Fault): void;
   /**
+   * The app's 机器人 ability off (a version published without it): every send, reply and card update is refused, HTTP 400
+   * `{code: 230006, msg: "Bot ability is not activated."}` (https://open.feishu.cn/document/server-docs/im-v1/message/create,
+   * error codes), until it is turned on again or the fake is reset.
+   */
+  setBotAbility(on: boolean): void;
+  /**
    * The chat is gone for the bot: every send to it (or reply in it) is answered as Feishu answers it, HTTP 400 with
    * `{code, msg}`: 232009 the chat was disbanded (the default), 230002 the bot was removed, 230034 no such chat. Until cleared.
    */
@@ -477,6 +483,9 @@ function tryJson(s: string): { ok: true; value: any } | { ok: false } {
   }
 }
 
+/** What every send gets while the app's bot ability is off (`setBotAbility`). */
+const BOT_ABILITY_OFF: Fault = { status: 400, code: 230006, msg: 'Bot ability is not activated.' };
+
 export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}): Promise<FakeOpenPlatform> {
   const host = opts.host ?? '127.0.0.1';
   const requests: RecordedRequest[] = [];
@@ -487,6 +496,8 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
   const uploadsByKey = new Map<string, FakeUpload>();
   const faultQueue: { fault: Fault; match?: (req: RecordedRequest) => boolean }[] = [];
   const receiverFaults = new Map<string, Fault>();
+  /** `setBotAbility(false)`: the app's 机器人 ability is off, and every send, reply and update is refused with 230006. */
+  let botAbilityOff = false;
   const connectionGroups = new Set<string>();
   const CARD_IN_CONNECTION_GROUP = { code: 230054, msg: 'This type of message is unavailable in the connection group.' };
   const stalls: { match: (req: { method: string; path: string }) => boolean; delayMs: number }[] = [];
@@ -617,6 +628,7 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
 
   /** first queued fault matching this request, else a receiver fault */
   const takeFault = (rec: RecordedRequest, receiverIds: (string | undefined)[]): Fault | undefined => {
+    if (botAbilityOff) return BOT_ABILITY_OFF;
     const i = faultQueue.findIndex((q) => !q.match || q.match(rec));
     if (i !== -1) return faultQueue.splice(i, 1)[0].fault;
     for (const id of receiverIds) {
@@ -899,6 +911,7 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
     const patchMatch = /^\/open-apis\/im\/v1\/messages\/([^/]+)$/.exec(path);
     if (method === 'PATCH' && patchMatch) {
       if (!body || typeof body !== 'object' || typeof body.content !== 'string') return invalidParam(res, 'content');
+      if (botAbilityOff) return sendFault(res, BOT_ABILITY_OFF);
       // an update takes only a fault whose match names it, so faults meant for sends stay queued for them
       const i = faultQueue.findIndex((q) => q.match?.(rec));
       if (i !== -1) return sendFault(res, faultQueue.splice(i, 1)[0].fault);
@@ -1114,6 +1127,9 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
     failReceiver(receiveId, fault) {
       receiverFaults.set(receiveId, fault);
     },
+    setBotAbility(on) {
+      botAbilityOff = !on;
+    },
     loseChat(chatId, code = 232009) {
       receiverFaults.set(chatId, { status: 400, code });
     },
@@ -1242,6 +1258,7 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       uploadsByKey.clear();
       faultQueue.length = 0;
       receiverFaults.clear();
+      botAbilityOff = false;
       stalls.length = 0;
       tokenFaults.length = 0;
       byUuid.clear();

@@ -191,6 +191,42 @@ describe('the Open Platform out of reach', () => {
   });
 });
 
+describe('the app’s bot ability off (230006: a version published without 机器人)', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ outboxLimits: LIMITS });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('holds every row as an outage, says what to turn on in one error line, and sends all once Feishu takes them again', async () => {
+    await queue(h, 'warm', 'ou_warm');
+    await h.drain();
+    const before = lines(h).length;
+    h.fake.setBotAbility(false);
+    for (const i of [1, 2, 3]) await queue(h, `noBot:${i}`, `ou_nobot${i}`);
+    expect(await probe(h, 'noBot:', 10)).toBe(1);
+    expect(h.app.dispatcher.outageKind).toBe('bot');
+    // no row spent an attempt, none was given up as undeliverable (they used to be, at once, never sent)
+    expect((await rows(h, 'noBot:')).map((r) => [r.status, r.attempts])).toEqual([
+      ['pending', 0],
+      ['pending', 0],
+      ['pending', 0],
+    ]);
+    const named = lines(h).slice(before).filter((l) => l.level === 50 && l.msg.includes('机器人'));
+    expect(named).toHaveLength(1);
+    expect(named[0].error).toContain('code 230006');
+
+    h.fake.setBotAbility(true);
+    await h.drain();
+    expect((await rows(h, 'noBot:')).map((r) => r.status)).toEqual(['sent', 'sent', 'sent']);
+    expect(h.fake.messages.filter((m) => m.receiveId.startsWith('ou_nobot')).map((m) => m.receiveId).sort()).toEqual(['ou_nobot1', 'ou_nobot2', 'ou_nobot3']);
+    expect(h.app.dispatcher.outageKind).toBeUndefined();
+    expect(await h.db.db.select().from(auditLog).where(eq(auditLog.action, 'outbox.dead_letter'))).toHaveLength(0);
+  });
+});
+
 describe('a wrong LARK_APP_SECRET', () => {
   let h: Harness;
   beforeAll(async () => {
