@@ -1,4 +1,4 @@
-import { button, buttonRow, card, type Card, namedButtonText, clipText, fittedCard, type Element, fields, hr, markdown, note, md, mdJoin, pager } from './kit.js';
+import { asTyped, button, buttonRow, card, type Card, namedButtonText, clipText, fittedCard, type Element, fields, hr, markdown, note, md, mdJoin, pager } from './kit.js';
 import { mention } from './markdown.js';
 import { sentence, toldLine } from './strings.js';
 import { formatDateZh } from '../src/dates.js';
@@ -281,7 +281,7 @@ function endorsementRequestDrawn(
         : refusalBanner(error);
   // submitted again after a return: said so, with the return it answers (what changed is not kept: the whole is to be read again)
   const again = opts.returned
-    ? [markdown(md`<font color='orange'>**重新提交**</font>：这份申报曾被${returnedByText(opts.returned)}退回${opts.returned.at ? `（${opts.returned.at}）` : ''}，${opts.returned.by === 'association' ? '退回原因' : '退回意见'}：${sentence(clipText(opts.returned.opinion, STATUS_OPINION_SHOWN) || '（未填写）')}${changedText(opts.returned.changed)}`)]
+    ? [markdown(md`<font color='orange'>**重新提交**</font>：这份申报曾被${returnedByText(opts.returned)}退回${opts.returned.at ? `（${opts.returned.at}）` : ''}，${opts.returned.by === 'association' ? '退回原因' : '退回意见'}：${opts.returned.opinion ? asTyped(sentence(clipText(opts.returned.opinion, STATUS_OPINION_SHOWN))) : '（未填写）。'}${changedText(opts.returned.changed)}`)]
     : [];
   return card({
     title: opts.returned ? `请确认申报材料（重新提交）：${a.team.name}` : `请确认申报材料：${a.team.name}`,
@@ -483,7 +483,7 @@ export function formalCheckCard(opts: {
       summaryFields(a),
       // full opinions of a page's applications would pass Feishu's 30 KB: the list shows the start of each
       // who confirmed for the organisation (第十五条) beside what they wrote
-      ...(a.opinion ? [markdown(md`**单位推荐意见${a.recommendedBy ? md`（${who(a.recommendedBy)}）` : ''}**：${clipText(a.opinion, 200)}`)] : []),
+      ...(a.opinion ? [markdown(md`**单位推荐意见${a.recommendedBy ? md`（${who(a.recommendedBy)}）` : ''}**：${asTyped(clipText(a.opinion, 200))}`)] : []),
       ...formDisplayElements(a.display.filter((r) => r.kind === 'url' && r.text)),
       // Feishu wants every name unique across the card, so each application's fields carry its id
       form(`check_${a.id}`, [
@@ -562,7 +562,7 @@ export function returnedNotesCard(year: number, items: { team: { id: number; nam
       fields([
         ['退回方', returnedByText(it.note)],
         ...(it.note.at ? ([['退回时间', it.note.at]] as [string, string][]) : []),
-        [it.note.by === 'association' ? '退回原因' : '退回意见', it.note.opinion],
+        [it.note.by === 'association' ? '退回原因' : '退回意见', it.note.opinion && asTyped(it.note.opinion)],
       ]),
       note(md`${it.closedNote ?? (it.canEdit ? '请按意见修改后点“修改申报”重新提交，单位联系人将再次确认（第十五条）。' : '班组长按意见修改后重新提交，单位联系人将再次确认（第十五条）。')}`),
     );

@@ -1,7 +1,7 @@
 import type { DisplayRow, FormDescriptor } from '../src/forms.js';
 import { afterRevocation, revokedTold } from './strings.js';
 import { form, type FormError, formDisplayElements, formInputs, refusalBanner, submitButton } from './forms.js';
-import { button, buttonRow, card, type Card, type Element, fields, hr, markdown, namedButtonText, note, md, mdJoin, pager, clipText } from './kit.js';
+import { asTyped, button, buttonRow, card, type Card, type Element, fields, hr, markdown, namedButtonText, note, md, mdJoin, pager, clipText } from './kit.js';
 
 /** Complaints (第二十一条) and the revocation of a title (第二十二条). */
 
@@ -160,7 +160,7 @@ function complaintRow(c: ComplaintSummary, daysOpen?: number): Element {
         tag: 'column',
         width: 'weighted',
         weight: 1,
-        elements: [markdown(md`**${c.reference}** ${c.team.name}（${c.team.code}，${c.team.organization}${open}）\n${excerpt(c.content, 60)}`)],
+        elements: [markdown(md`**${c.reference}** ${c.team.name}（${c.team.code}，${c.team.organization}${open}）\n${asTyped(excerpt(c.content, 60))}`)],
       },
       { tag: 'column', width: 'auto', elements: [button({ text: '处理', value: { action: 'complaint.open', complaintId: c.id } })] },
     ],
@@ -226,7 +226,7 @@ function webComplainantTold(c: ComplaintView): Element[] {
 /** 第二十二条: one alert when a title holder reaches the configured run of upheld complaints. */
 export function revocationAlertCard(opts: { team: ComplaintTeam; title: TitleView; history: ComplaintSummary[]; form: FormDescriptor; error?: FormError; values?: Record<string, unknown>; daysWaiting?: number }): Card {
   const { team, title } = opts;
-  const history = opts.history.map((c) => md`- ${c.receivedOn} ${c.reference}：**${complaintStatusNames[c.status] ?? c.status}**　${excerpt(c.content, 60)}${c.note ? md`（意见：${excerpt(c.note, 40)}）` : ''}`);
+  const history = opts.history.map((c) => md`- ${c.receivedOn} ${c.reference}：**${complaintStatusNames[c.status] ?? c.status}**　${asTyped(excerpt(c.content, 60))}${c.note ? md`（意见：${asTyped(excerpt(c.note, 40))}）` : ''}`);
   return card({
     // raised again by the escalation job: the decision has been awaited this long
     title: opts.daysWaiting !== undefined ? `撤销称号已 ${opts.daysWaiting} 天未决定：${team.name}` : `撤销称号提醒：${team.name}`,
@@ -423,7 +423,7 @@ export function complaintOutcomeCard(c: ComplaintSummary, opts: { withdraw?: str
       fields([
         ['被投诉班组', `${c.team.name}（${c.team.code}）`],
         [closed ? '处理结果' : '认定结果', complaintStatusText(c)],
-        ['处理意见', c.note],
+        ['处理意见', c.note && asTyped(c.note)],
       ]),
       ...(opts.withdraw ? [markdown(md`**${opts.withdraw}**`)] : []),
       note('感谢你对质量信得过班组活动的监督（第二十一条）。'),
@@ -447,8 +447,8 @@ export function complaintUpheldNoticeCard(c: ComplaintSummary, title?: TitleView
       fields([
         ['投诉编号', c.reference],
         ['收到日期', c.receivedOn],
-        ['投诉内容', excerpt(c.content, 300)],
-        ['协会处理意见', c.note ?? '—'],
+        ['投诉内容', asTyped(excerpt(c.content, 300))],
+        ['协会处理意见', c.note ? asTyped(c.note) : '—'],
       ]),
       ...(title
         ? [
@@ -501,7 +501,7 @@ export function complaintListCard(opts: {
     tag: 'column_set',
     flex_mode: 'none',
     columns: [
-      { tag: 'column', width: 'weighted', weight: 1, elements: [markdown(md`**${c.reference}** ${c.team.name}（已 ${c.daysOpen} 天）\n${excerpt(c.content, 40)}`)] },
+      { tag: 'column', width: 'weighted', weight: 1, elements: [markdown(md`**${c.reference}** ${c.team.name}（已 ${c.daysOpen} 天）\n${asTyped(excerpt(c.content, 40))}`)] },
       { tag: 'column', width: 'auto', elements: [button({ text: '处理', value: { action: 'complaint.open', complaintId: c.id } })] },
     ],
   }));

@@ -1,5 +1,5 @@
 import type { DisplayRow, FieldSpec, FormDescriptor } from '../src/forms.js';
-import { type ActionValue, type Element, fields, link, markdown, md, mdJoin, plain, clipText, cutText } from './kit.js';
+import { type ActionValue, asTyped, type Element, fields, link, markdown, md, mdJoin, plain, clipText, cutText } from './kit.js';
 
 /** A refused form's problem (src/errors.ts `formErrorOf`): its message and field, and each problem when the form had several. */
 export interface FormError {
@@ -194,9 +194,10 @@ export function formInputs(d: FormDescriptor, values: Record<string, unknown> = 
 export function formDisplayElements(rows: DisplayRow[], opts: { clip?: number } = {}): Element[] {
   const clip = (s: string) => (opts.clip ? clipText(s, opts.clip) : s);
   const short = rows.filter((r) => r.kind !== 'longText' && r.kind !== 'url');
-  const out: Element[] = short.length ? [fields(short.map((r) => [r.label, r.text]))] : [];
+  // what was filled in is a person's own words (asTyped: a 请联系协会 of theirs is given no contact)
+  const out: Element[] = short.length ? [fields(short.map((r) => [r.label, r.text ? asTyped(r.text) : r.text]))] : [];
   for (const r of rows) {
-    if (r.kind === 'longText') out.push(markdown(md`**${r.label}**\n${r.text ? clip(r.text) : '—'}`));
+    if (r.kind === 'longText') out.push(markdown(md`**${r.label}**\n${r.text ? asTyped(clip(r.text)) : '—'}`));
     if (r.kind === 'url') out.push(markdown(r.text ? md`**${r.label}**：${link('查看完整材料', r.text)}` : md`**${r.label}**：—`));
   }
   return out;

@@ -1,7 +1,7 @@
 /** A small kit for Feishu card JSON 2.0. Pure functions: the same data gives the same JSON. */
 import { Md, md, type MdValue } from './markdown.js';
 
-export { escapeText, link, Md, md, mdJoin, mention, raw, safeUrl, type MdValue } from './markdown.js';
+export { asTyped, escapeText, link, Md, md, mdJoin, mention, raw, safeUrl, type MdValue } from './markdown.js';
 
 /** Markdown content: an `Md` our code built, or a literal constant; a computed string does not type-check. */
 export type MdContent<S> = S & (string extends S ? Md : unknown);

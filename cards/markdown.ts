@@ -11,7 +11,7 @@ export class Md {
   }
 }
 
-export type MdValue = Md | string | number | null | undefined;
+export type MdValue = Md | Typed | string | number | null | undefined;
 
 // Feishu's rich-text markdown takes HTML entities (&#60; &#91; &#42; …) for characters it would read as markup:
 // https://open.feishu.cn/document/feishu-cards/card-json-v2-components/content-components/rich-text
@@ -36,12 +36,7 @@ const noBreak = (space: string) => space.replace(/\t/g, '    ').replace(/ /g, '\
 
 // whether `s` holds anything INLINE, LINE_START or INDENT would replace: most values (names, numbers, dates) hold nothing;
 // a carriage return ends a line as a line feed does (CommonMark), so it is one
-const NEEDS_ESCAPE = /[&<>[\]()*_`~\\$|{}\r]|(?:^|\n)[ \t]|(?:^|\n)(?:[-+#=]|\d+[.)])|:[A-Za-z0-9_+-]+:|:\/\/|联系协会/;
-
-// 协会联系方式 goes after each 请联系协会 of a card's text as it is sent (cards/contact.ts withContact): in what a person
-// typed (a complaint's 请联系协会督促整改) it would put words they never wrote. Its 协 written as an entity shows the same
-// and is no such phrase.
-const ASSOCIATION_PHRASE = /联系协会/g;
+const NEEDS_ESCAPE = /[&<>[\]()*_`~\\$|{}\r]|(?:^|\n)[ \t]|(?:^|\n)(?:[-+#=]|\d+[.)])|:[A-Za-z0-9_+-]+:|:\/\//;
 
 /** The entity-escaped text of `s`: no link, mention, tag or style in it survives. */
 export function escapeText(s: string, atLineStart = true): string {
@@ -51,12 +46,27 @@ export function escapeText(s: string, atLineStart = true): string {
     .replace(/\r\n?/g, '\n')
     .replace(INLINE, entity)
     .replace(COLON, entity)
-    .replace(ASSOCIATION_PHRASE, `联系${entity('协')}会`)
     .replace(LINE_START, (m, nl: string, space: string, mark: string, offset: number) =>
       midLine(offset, nl) ? m : `${nl}${space}${[...mark].map(entity).join('')}`,
     )
     .replace(INDENT, (m, nl: string, space: string, offset: number) => (midLine(offset, nl) ? m : `${nl}${noBreak(space)}`));
 }
+
+/**
+ * What a person wrote in their own words (a complaint, an opinion, a note, a reason), escaped as `md` escapes it and shown
+ * exactly as written: 协会联系方式 goes after each 请联系协会 of a card's text as it is sent (cards/contact.ts withContact),
+ * which in a complaint's 请联系协会督促整改 would put words its writer never wrote; the 协 of 联系协会 there is written as an
+ * entity, which shows the same and is no such phrase. Our own texts, passed through `md` as values too, keep it.
+ */
+export function asTyped(v: string): Typed {
+  return new Typed(v);
+}
+
+/** A person's own words (`asTyped`), escaped where `md` places it: at a line's start a typed `- ` is no list either. */
+class Typed {
+  constructor(readonly text: string) {}
+}
+const typedPart = (t: Typed, atLineStart: boolean) => escapeText(t.text, atLineStart).replace(/联系协会/g, `联系${entity('协')}会`);
 
 /** Markdown made by our own code (a constant, a colour of ours): not escaped. Mark each use with why. */
 export const raw = (s: string): Md => new Md(s);
@@ -65,6 +75,7 @@ export const raw = (s: string): Md => new Md(s);
 function part(v: MdValue, atLineStart = true): string {
   if (v === null || v === undefined) return '';
   if (v instanceof Md) return v.text;
+  if (v instanceof Typed) return typedPart(v, atLineStart);
   return escapeText(String(v), atLineStart);
 }
 

@@ -4,7 +4,7 @@ import type { ScoreSheetForm } from '../src/review/scoring.js';
 import { groupDigits } from './bulk.js';
 import { unconfirmedUntold } from './strings.js';
 import { form, type FormError, formDisplayElements, formInputs, refusalBanner, submitButton, textInput } from './forms.js';
-import { button, buttonRow, card, type Card, type Element, fields, hr, markdown, note, md, mdJoin, mention, pageOf, pager, clipText, fittedCard } from './kit.js';
+import { asTyped, button, buttonRow, card, type Card, type Element, fields, hr, markdown, note, md, mdJoin, mention, pageOf, pager, clipText, fittedCard } from './kit.js';
 
 /** 专家评审 cards: the expert's tasks and score sheets, and the administrators' view of the panels. */
 
@@ -294,7 +294,7 @@ export function declinedCard(d: { application: TaskApplication; reason: string }
     template: 'grey',
     elements: [
       ...applicationBrief(d.application, false),
-      markdown(md`**谢绝原因**：${d.reason}`),
+      markdown(md`**谢绝原因**：${asTyped(d.reason)}`),
       note('协会已收到，将由其他专家评审。'),
       buttonRow([button({ text: '我的评分任务', value: { action: 'review.list' } })]),
     ],
@@ -500,7 +500,7 @@ export function panelCard(d: PanelView): Card {
   const rows: Element[] = shown.items.map((m) => {
     const who = m.name ? m.name : mention(m.expertOpenId);
     const hidden = d.scoringMember !== undefined && m.expertOpenId !== d.scoringMember;
-    const line = md`${who} · ${memberStatus[m.status] ?? m.status}${m.total !== null && m.status === 'submitted' && !hidden ? ` · ${m.total} 分` : ''}${m.declineReason ? `（${m.declineReason}）` : ''}`;
+    const line = md`${who} · ${memberStatus[m.status] ?? m.status}${m.total !== null && m.status === 'submitted' && !hidden ? ` · ${m.total} 分` : ''}${m.declineReason ? md`（${asTyped(m.declineReason)}）` : ''}`;
     const actions: Element[] = [];
     // no 更换专家 nor 重开评分 on a co-panellist's sheet for a member still scoring: the note below says why
     if (!hidden && m.status === 'assigned' && editable) {
@@ -645,7 +645,7 @@ export function conflictAfterScoringCard(d: { expertOpenId: string; label: strin
           ? md`${mention(d.expertOpenId)} 的所在单位已改为“${d.label}”，与下列班组同属一个单位，须回避其评审，此前已提交 ${count} 份相关评分，目前仍计入得分：`
           : d.recused
             ? md`${mention(d.expertOpenId)} 已成为“${d.label}”的${d.reason}，须回避该班组的评审，此前已提交 ${count} 份相关评分，目前仍计入得分：`
-            : md`${mention(d.expertOpenId)} 声明与“${d.label}”存在利益冲突（${d.reason}），此前已提交 ${count} 份相关评分，目前仍计入得分：`,
+            : md`${mention(d.expertOpenId)} 声明与“${d.label}”存在利益冲突（${asTyped(d.reason)}），此前已提交 ${count} 份相关评分，目前仍计入得分：`,
       ),
       markdown(mdJoin(shown.map((s) => md`- ${String(s.year)}年度 **${s.code} ${s.team}**${s.total !== null ? `：${s.total} 分` : ''}`), '\n')),
       ...(d.scored.length > shown.length ? [note(md`另有 ${String(d.scored.length - shown.length)} 份未列出。`)] : []),

@@ -1,4 +1,4 @@
-import { type ActionValue, button, buttonRow, card, type Card, namedButtonText, type Element, fields, hr, markdown, note, md, mention, pageOf, pager, clipText, mdJoin, type Md, raw } from './kit.js';
+import { type ActionValue, asTyped, button, buttonRow, card, type Card, namedButtonText, type Element, fields, hr, markdown, note, md, mention, pageOf, pager, clipText, mdJoin, type Md, raw } from './kit.js';
 import { formatDateZh } from '../src/dates.js';
 import { afterRevocation, andJoin, toldSplit } from './strings.js';
 import type { ApplyVerdict } from '../src/applications.js';
@@ -300,7 +300,7 @@ export function statusCard(entries: StatusEntry[], page = 1, summary?: StatusSum
         ['参评资格', eligibility],
         ['申报', apps],
         ...(nextStep ? [['下一步', nextStep] as [string, string]] : []),
-        ...(e.current?.returned ? [[e.current.returned.by === 'association' ? '退回原因' : '退回意见', returnedLine(e.current.returned)] as [string, string]] : []),
+        ...(e.current?.returned ? [[e.current.returned.by === 'association' ? '退回原因' : '退回意见', returnedLine(e.current.returned)] as [string, Md]] : []),
         ['荣誉', titles],
         ['状态', t.statusLabel],
       ]),
@@ -324,9 +324,9 @@ export function statusCard(entries: StatusEntry[], page = 1, summary?: StatusSum
 
 
 /** A return in 进度: who and when, then the opinion cut short (发送“退回原因” shows the whole of it). */
-function returnedLine(r: ReturnShown): string {
-  const opinion = r.opinion.length > STATUS_OPINION_SHOWN ? `${clipText(r.opinion, STATUS_OPINION_SHOWN)}（全文请发送“退回原因”）` : r.opinion || '（未填写）';
-  return `${returnedByText(r)}${r.at ? `（${r.at}）` : ''}：${opinion}`;
+function returnedLine(r: ReturnShown): Md {
+  const opinion = r.opinion.length > STATUS_OPINION_SHOWN ? md`${asTyped(clipText(r.opinion, STATUS_OPINION_SHOWN))}（全文请发送“退回原因”）` : r.opinion ? asTyped(r.opinion) : '（未填写）';
+  return md`${returnedByText(r)}${r.at ? `（${r.at}）` : ''}：${opinion}`;
 }
 
 const decisionShown: Record<string, string> = { awarded: '，授予称号', not_awarded: '，未获称号' };

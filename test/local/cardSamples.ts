@@ -67,6 +67,7 @@ export const notCardBuilders: Record<string, string> = {
   'markdown.safeUrl': 'checks a URL',
   'markdown.link': 'one link inside markdown',
   'markdown.mention': 'one mention inside markdown',
+  'markdown.asTyped': 'a person’s own words inside markdown',
   'contact.contactPhrase': 'the contact in words',
   'contact.withContact': 'a text with the contact after its 请联系协会',
   'measures.asksAssociationContact': 'whether a question asks how to reach the association',
