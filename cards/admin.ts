@@ -74,7 +74,9 @@ function closeApplicationsWarning(c: AdminCycleView, today: string): string {
   const after = '截止后不再接受新的申报，评审进入专家评分阶段，评分表也不能再更换。';
   const pending = c.notSubmitted ?? 0;
   const { daysLeft, text } = c.applicationDeadline;
-  if (daysLeft <= 0) return `${after}申报截止日期为${text}。${daysLeft === 0 && pending ? `还有 ${pending} 份申报（草稿或退回修改）尚未提交，截止后不能再提交。` : ''}`;
+  // on the deadline day the applicants still have its hours: closed now, the drafts' leaders are told, as before the day
+  if (daysLeft === 0) return `今天是申报截止日（${text}），现在截止将结束今天余下的申报时间，不能撤销。${after}${pending ? `还有 ${pending} 份申报（草稿或退回修改）尚未提交，截止后不能再提交、不参加本年度评审，系统会通知其班组长。` : ''}`;
+  if (daysLeft < 0) return `${after}申报截止日期为${text}。`;
   const cut = pending ? `还有 ${pending} 份申报（草稿或退回修改）尚未提交，截止后不能再提交、不参加本年度评审，系统会通知其班组长。` : '目前没有尚未提交的草稿或退回修改的申报。';
   return `公布的申报截止日期为${text}，现在截止比它提前 ${daysLeft} 天：申报截止日期将改为今天（${today}），不能撤销。${after}${cut}`;
 }

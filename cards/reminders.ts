@@ -198,12 +198,16 @@ const CUT_OFF_ZH = { draft: '申报表还是草稿，尚未提交', returned: '�
  */
 export function closedEarlyLeaderCard(opts: { year: number; closedOn: string; announced: string; teams: CutOffTeam[] }): Card {
   const one = opts.teams.length === 1 ? opts.teams[0] : undefined;
-  const closed = md`协会已于${formatDateZh(opts.closedOn)}提前截止${opts.year}年度申报（原定${formatDateZh(opts.announced)}截止），此后不再接受提交。`;
+  // closed on the deadline day itself: before the day's end, which the announced date gave the applicants
+  const onTheDay = opts.closedOn === opts.announced;
+  const closed = onTheDay
+    ? md`协会已在截止日（${formatDateZh(opts.announced)}）当天截止${opts.year}年度申报，此后不再接受提交。`
+    : md`协会已于${formatDateZh(opts.closedOn)}提前截止${opts.year}年度申报（原定${formatDateZh(opts.announced)}截止），此后不再接受提交。`;
   return card({
-    title: `${opts.year} 年度申报已提前截止`,
+    title: onTheDay ? `${opts.year} 年度申报已截止` : `${opts.year} 年度申报已提前截止`,
     subtitle: one ? one.name : `${opts.year} 年度质量信得过班组申报`,
     template: 'red',
-    summary: `${opts.year} 年度申报已于${formatDateZh(opts.closedOn)}提前截止`,
+    summary: onTheDay ? `${opts.year} 年度申报已于${formatDateZh(opts.closedOn)}截止` : `${opts.year} 年度申报已于${formatDateZh(opts.closedOn)}提前截止`,
     elements: [
       markdown(
         one

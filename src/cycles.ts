@@ -749,7 +749,9 @@ async function closeApplicationsOnly(tx: Db, actor: Actor, cycle: number | Cycle
     throw new AlreadyDone('截止', { action: 'cycle.closeApplications', entity: 'cycle', entityId: locked.id }, `${locked.year}年度申报`, `${locked.year}年度申报已截止（${cycleStatusLabel(locked.status)}）。`);
   }
   const today = todayIn(timezone, now);
-  if (locked.status !== 'open' || today >= locked.applicationDeadline) return { closed: await transitionCycle(tx, actor, locked, 'closeApplications', now), cutOff: { count: 0, note: '' } };
+  // the deadline day is the applicants' to its end (RULES E1, the reminders' 今天截止): closed during it, as before it, is
+  // closed early, and the leaders of drafts are told
+  if (locked.status !== 'open' || today > locked.applicationDeadline) return { closed: await transitionCycle(tx, actor, locked, 'closeApplications', now), cutOff: { count: 0, note: '' } };
   const young = await tooYoungAt(tx, locked.id, today);
   if (young.length) {
     const latest = young.reduce((a, b) => (a.eligibleFrom > b.eligibleFrom ? a : b));
@@ -758,8 +760,8 @@ async function closeApplicationsOnly(tx: Db, actor: Actor, cycle: number | Cycle
       `第十六条：注册满一年后方可参加评选。申报截止日期为${formatDateZh(locked.applicationDeadline)}，今天截止的话，已提交申报的 ${young.length} 个班组截止时注册未满一年：${named}${young.length > 3 ? ' 等' : ''}。请于${formatDateZh(latest.eligibleFrom)}或之后再截止，或先将这些申报退回。`,
     );
   }
-  const [moved] = await tx.update(cycles).set({ applicationDeadline: today, updatedAt: now }).where(eq(cycles.id, locked.id)).returning();
-  const closed = await transitionCycle(tx, actor, moved, 'closeApplications', now, { applicationDeadline: { from: locked.applicationDeadline, to: today } });
+  const moved = today === locked.applicationDeadline ? locked : (await tx.update(cycles).set({ applicationDeadline: today, updatedAt: now }).where(eq(cycles.id, locked.id)).returning())[0];
+  const closed = await transitionCycle(tx, actor, moved, 'closeApplications', now, today === locked.applicationDeadline ? undefined : { applicationDeadline: { from: locked.applicationDeadline, to: today } });
   // the leaders of drafts and returned applications counted on the announced deadline: told theirs is cut off today
   const cutOff = await noticeClosedEarly(tx, closed, today, locked.applicationDeadline);
   return { closed, cutOff };

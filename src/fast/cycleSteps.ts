@@ -248,12 +248,13 @@ verdict as (
     and cycle.status = 'open'
     -- closed before its deadline (today, $9): 第十六条 counted again at today (tooYoungAt, src/cycles.ts), a team in the
     -- review not a year old by it the ordinary path's refusal
-    and (cycle.application_deadline <= $9::date or not exists (
+    and (cycle.application_deadline < $9::date or not exists (
       select 1 from applications a join teams t on t.id = a.team_id
       where a.cycle_id = $5 and a.status in ('submitted', 'recommended', 'accepted', 'scoring', 'scored')
         and (t.registered_at + interval '1 year')::date::text > $9::text))
     -- closed before its deadline with a draft or a returned application: the ordinary path tells their leaders (noticeClosedEarly)
-    and (cycle.application_deadline <= $9::date or not exists (
+    -- (the deadline day is before its end: closed during it is closed early too)
+    and (cycle.application_deadline < $9::date or not exists (
       select 1 from applications a where a.cycle_id = $5 and a.status in ('draft', 'returned')))
     -- startAssignmentJob: no job running ('running'); tasksToMake: an expert in the pool, or it refuses, and something
     -- to fill ('nothing' otherwise; with no accepted application nothing is missing, so its first refusal is implied)

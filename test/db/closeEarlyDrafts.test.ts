@@ -17,6 +17,7 @@ const DRAFT_LEADER = 'ou_earlydraftleader00000000000000001';
 const RETURNED_LEADER = 'ou_earlyreturnleader0000000000000001';
 const ACCEPTED_LEADER = 'ou_earlyacceptleader0000000000000001';
 const LATE_LEADER = 'ou_latedraftleader000000000000000001';
+const DAY_LEADER = 'ou_daydraftleader0000000000000000001';
 const EXPERTS = ['ou_earlydraftexpert00000000000000001', 'ou_earlydraftexpert00000000000000002', 'ou_earlydraftexpert00000000000000003'];
 
 let h: Harness;
@@ -103,14 +104,40 @@ describe('截止申报 before the announced deadline', () => {
     expect(sentTo(ACCEPTED_LEADER, before).filter((m) => cardText(m.content).includes('提前截止'))).toEqual([]);
   });
 
-  it('a close on or after the deadline cuts nothing off early: the dialog reads as before and no leader is told', async () => {
+  it('a close on the deadline day, before its end, tells the drafts’ leaders as a close before it does', async () => {
     await db().update(cycles).set({ status: 'published' }).where(eq(cycles.id, cycleId));
     await h.click(ADMIN, { action: 'cycle.open' }, { year: '2028', applicationDeadline: '2028-04-30', scoringDeadline: '2028-06-30', reviewMeetingDate: '2028-07-15' });
-    const [next] = await db().select().from(cycles).where(eq(cycles.year, 2028));
-    await seedTeam(next.id, 4, LATE_LEADER, 'draft');
-    clock.set('2028-05-02T09:00:00+08:00');
+    const [onDay] = await db().select().from(cycles).where(eq(cycles.year, 2028));
+    await seedTeam(onDay.id, 5, DAY_LEADER, 'draft');
+    // 10:00 on the announced day: the reminder said 今天截止, and the leader could still submit until midnight
+    clock.set('2028-04-30T10:00:00+08:00');
     const dialog = await closeDialog();
-    expect(dialog.text).toBe('截止后不再接受新的申报，评审进入专家评分阶段，评分表也不能再更换。申报截止日期为2028年4月30日。');
+    expect(dialog.text).toContain('今天是申报截止日（2028年4月30日），现在截止将结束今天余下的申报时间，不能撤销。');
+    expect(dialog.text).toContain('还有 1 份申报（草稿或退回修改）尚未提交，截止后不能再提交、不参加本年度评审，系统会通知其班组长。');
+    const before = h.fake.messages.length;
+    const res = await h.click(ADMIN, { action: 'cycle.closeApplications', cycleId: onDay.id });
+    expect(res.toast.type).toBe('success');
+    expect(cardText(res.card.data)).toContain('1 份尚未提交的申报（草稿或退回修改）随之截止，不参加本年度评审，已通知其班组长。');
+    const [after] = await db().select().from(cycles).where(eq(cycles.id, onDay.id));
+    expect(after).toMatchObject({ status: 'scoring', applicationDeadline: '2028-04-30' });
+    await h.drain();
+    const told = sentTo(DAY_LEADER, before);
+    expect(told).toHaveLength(1);
+    const text = cardText(told[0].content);
+    expect(text).toContain('2028 年度申报已截止');
+    expect(text).toContain('协会已在截止日（2028年4月30日）当天截止2028年度申报，此后不再接受提交。');
+    expect(text).toContain('申报表还是草稿，尚未提交，未能参加本年度评审');
+    cycleId = onDay.id;
+  });
+
+  it('a close on or after the deadline cuts nothing off early: the dialog reads as before and no leader is told', async () => {
+    await db().update(cycles).set({ status: 'published' }).where(eq(cycles.id, cycleId));
+    await h.click(ADMIN, { action: 'cycle.open' }, { year: '2029', applicationDeadline: '2029-04-30', scoringDeadline: '2029-06-30', reviewMeetingDate: '2029-07-15' });
+    const [next] = await db().select().from(cycles).where(eq(cycles.year, 2029));
+    await seedTeam(next.id, 4, LATE_LEADER, 'draft');
+    clock.set('2029-05-02T09:00:00+08:00');
+    const dialog = await closeDialog();
+    expect(dialog.text).toBe('截止后不再接受新的申报，评审进入专家评分阶段，评分表也不能再更换。申报截止日期为2029年4月30日。');
     const before = h.fake.messages.length;
     const res = await h.click(ADMIN, { action: 'cycle.closeApplications', cycleId: next.id });
     expect(res.toast.content).not.toContain('随之截止');
