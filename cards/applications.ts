@@ -35,11 +35,14 @@ export function applicationFormCard(opts: {
   returnedOpinion?: string;
   /** What was just done to the application (撤回申报), above the form. */
   notice?: string;
+  /** The team's bar after a revoked title ends by the deadline but after now (strings.ts submitFromLine): 提交 waits until then. */
+  submitFrom?: string;
 }): Card {
   const values = opts.values ?? {};
   const ids = { teamId: opts.team.id, year: opts.cycle.year };
   const banner: Element[] = [];
   if (opts.notice) banner.push(markdown(md`<font color='green'>**${opts.notice}**</font>`));
+  if (opts.submitFrom) banner.push(markdown(md`<font color='orange'>**${opts.submitFrom}。**</font>`));
   if (opts.returnedOpinion) banner.push(markdown(md`<font color='orange'>**退回意见：**${opts.returnedOpinion}</font>`));
   if (opts.failures?.length) {
     banner.push(markdown(md`<font color='red'>**未通过资格审查：**</font>\n${mdJoin(opts.failures.map((f) => md`- ${f.message}`), '\n')}`));

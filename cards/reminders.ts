@@ -17,6 +17,14 @@ export interface ReminderTeam {
   code: string;
 }
 
+/** A team that may apply whose bar after a revoked title ends by the deadline but after now: cards/strings.ts submitFromLine, said beside it. */
+interface SubmitFrom {
+  submitFrom?: string;
+}
+
+/** A team's own clause, after what else is said of it: `；<submitFrom>`, or nothing. */
+const thenSubmit = (t: SubmitFrom) => (t.submitFrom ? `；${t.submitFrom}` : '');
+
 /** To a leader of an eligible team with a draft, a returned form or no application yet. */
 export function applyDeadlineLeaderCard(opts: { year: number; deadline: string; daysLeft: number; team: ReminderTeam; state: 'none' | 'draft' | 'returned' }): Card {
   const state = { none: '尚未填写申报表', draft: '申报表还是草稿，尚未提交', returned: '申报被退回，尚未重新提交' }[opts.state];
@@ -36,7 +44,7 @@ export function applyDeadlineLeaderCard(opts: { year: number; deadline: string; 
 }
 
 /** A team in a leader's reminder and its application as it is now. */
-export interface LeaderReminderTeam extends ReminderTeam {
+export interface LeaderReminderTeam extends ReminderTeam, SubmitFrom {
   state: 'none' | 'draft' | 'returned';
 }
 
@@ -54,9 +62,9 @@ export function applyDeadlineCard(opts: { year: number; deadline: string; daysLe
   const elements: Element[] = [];
   if (teams.length === 1) {
     const [t] = teams;
-    elements.push(markdown(md`**${t.name}**（${t.code}）申报截止时注册满一年，可参加 ${opts.year} 年度评选（第十六条）；${STATE_ZH[t.state]}。`));
+    elements.push(markdown(md`**${t.name}**（${t.code}）申报截止时注册满一年，可参加 ${opts.year} 年度评选（第十六条）；${STATE_ZH[t.state]}${thenSubmit(t)}。`));
   } else if (teams.length) {
-    const list = mdJoin(teams.map((t) => md`- **${t.name}**（${t.code}）：${STATE_ZH[t.state]}`), '\n');
+    const list = mdJoin(teams.map((t) => md`- **${t.name}**（${t.code}）：${STATE_ZH[t.state]}${thenSubmit(t)}`), '\n');
     elements.push(markdown(md`你负责的 ${teams.length} 个班组申报截止时注册满一年，可参加 ${opts.year} 年度评选（第十六条）：\n${list}`));
   }
   if (toConfirm.length) {
@@ -91,7 +99,7 @@ export function applyDeadlineCard(opts: { year: number; deadline: string; daysLe
 }
 
 /** A team in the notice that a year's applications opened: whether it is a year old by the deadline (第十六条), and when it is. */
-export interface OpenNoticeTeam extends ReminderTeam {
+export interface OpenNoticeTeam extends ReminderTeam, SubmitFrom {
   /** The day it has been registered a year. */
   yearOldOn: string;
   eligible: boolean;
@@ -106,8 +114,8 @@ export function applyOpenCard(opts: { year: number; deadline: string; daysLeft: 
   const eligible = opts.teams.filter((t) => t.eligible);
   const young = opts.teams.filter((t) => !t.eligible);
   const elements: Element[] = [markdown(md`协会已开启 **${opts.year} 年度**质量信得过班组申报，${formatDateZh(opts.deadline)} 截止（${when(opts.daysLeft)}）。`)];
-  if (eligible.length === 1 && !young.length) elements.push(markdown(md`**${eligible[0].name}**（${eligible[0].code}）申报截止时注册满一年，可以申报（第十六条）。`));
-  else if (eligible.length) elements.push(markdown(md`可以申报（申报截止时注册满一年，第十六条）：\n${mdJoin(eligible.map((t) => md`- **${t.name}**（${t.code}）`), '\n')}`));
+  if (eligible.length === 1 && !young.length) elements.push(markdown(md`**${eligible[0].name}**（${eligible[0].code}）申报截止时注册满一年，可以申报（第十六条）${thenSubmit(eligible[0])}。`));
+  else if (eligible.length) elements.push(markdown(md`可以申报（申报截止时注册满一年，第十六条）：\n${mdJoin(eligible.map((t) => md`- **${t.name}**（${t.code}）${t.submitFrom ? `：${t.submitFrom}` : ''}`), '\n')}`));
   if (young.length) {
     const list = mdJoin(young.map((t) => md`- **${t.name}**（${t.code}）：${formatDateZh(t.yearOldOn)} 满一年`), '\n');
     elements.push(markdown(md`第十六条：班组注册满一年方可申报。以下班组申报截止时未满一年，本年度不能申报，可参加下一年度评选：\n${list}`));

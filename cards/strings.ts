@@ -42,6 +42,12 @@ export const afterRevocation = (days: number | null) => `撤销称号后${days =
 /** The revocation bar as words, with its value: “撤销称号后一年内不受理该班组的申报”, “撤销称号后 500 天内…”. */
 export const revocationBarText = (days: number | null) => `${afterRevocation(days)}内不受理该班组的申报`;
 
+/**
+ * A bar that ends by the year's deadline but after now, as the open notice, the deadline's reminders, 申报's form and 进度
+ * say it: the team may apply, its 提交 waits until `untilText` (the minute the bar ends).
+ */
+export const submitFromLine = (untilText: string, days: number | null) => `协会规定${afterRevocation(days)}内不受理申报，${untilText} 起方可提交，之前可先填写并保存草稿`;
+
 /** 甲、乙和丙. */
 /** A sentence as typed (an opinion, a reason), ended with 。 unless it ends with its own stop (。！？.!?), before more text. */
 export const sentence = (s: string) => (/[。！？.!?]$/.test(s) ? s : `${s}。`);

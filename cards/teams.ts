@@ -1,6 +1,6 @@
 import { type ActionValue, asTyped, button, buttonRow, card, type Card, namedButtonText, type Element, fields, hr, markdown, note, md, mention, pageOf, pager, clipText, mdJoin, type Md, raw } from './kit.js';
 import { formatDateZh } from '../src/dates.js';
-import { afterRevocation, andJoin, toldSplit } from './strings.js';
+import { afterRevocation, andJoin, submitFromLine, toldSplit } from './strings.js';
 import type { ApplyVerdict } from '../src/applications.js';
 import type { FormDescriptor } from '../src/forms.js';
 import { form, type FormError, formInputs, multiPersonPicker, personLookupInput, refusalBanner, selectStatic, submitButton } from './forms.js';
@@ -284,12 +284,16 @@ export function statusCard(entries: StatusEntry[], page = 1, summary?: StatusSum
           : e.apply?.reason === 'withdrawn'
             ? '本班组已退出，不在册的班组不能申报；如需恢复，请联系协会。'
             : undefined;
+    // a bar that ends by the deadline but after now (mayApply's submitFrom): the form may be filled, 提交 waits until then
+    const submitFrom = e.apply?.may && e.apply.submitFrom && e.barred ? submitFromLine(e.barred.untilText, e.barred.days) : undefined;
     const nextStep = refusedStep && (e.current || e.myRole === 'leader')
       ? refusedStep
       : e.current
-      ? applicationNextStep(e.current.status, e.myRole, { decision: e.current.decision, takesApplications: e.yearTakesApplications, deadline: e.openYear?.deadline, lapsed: e.current.lapsed, summed: e.yearSummed })
+      ? `${applicationNextStep(e.current.status, e.myRole, { decision: e.current.decision, takesApplications: e.yearTakesApplications, deadline: e.openYear?.deadline, lapsed: e.current.lapsed, summed: e.yearSummed })}${submitFrom ? `${submitFrom}。` : ''}`
       : e.myRole === 'leader' && e.apply?.may && e.openYear
-        ? `${e.openYear.year} 年度申报进行中，${e.openYear.deadline} 截止：点“年度申报”填写，可先保存草稿。`
+        ? submitFrom
+          ? `${e.openYear.year} 年度申报进行中，${e.openYear.deadline} 截止：${submitFrom}（点“年度申报”填写）。`
+          : `${e.openYear.year} 年度申报进行中，${e.openYear.deadline} 截止：点“年度申报”填写，可先保存草稿。`
         : '';
     const titles = e.honours.length ? e.honours.map((h) => `${h.year} 年度质量信得过班组${h.recommended ? '（推荐至全国）' : ''}${h.revoked ? '（已撤销）' : ''}${h.certificate ? `，证书编号 ${h.certificate}${h.revoked ? '（已作废）' : ''}` : ''}`).join('、') : '暂无';
     elements.push(

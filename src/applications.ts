@@ -271,7 +271,8 @@ export interface ApplyFacts {
  * `days` short of it. A bar that ends by the deadline lets the form be filled (its submission is refused until then).
  */
 export type ApplyVerdict =
-  | { may: true; reason?: undefined }
+  /** `submitFrom`: a bar that ends by the deadline but after now (mayApply's `now`): a draft may be saved, 提交 waits until then. */
+  | { may: true; reason?: undefined; submitFrom?: Date }
   | { may: false; reason: 'applied' | 'withdrawn' }
   | { may: false; reason: 'barred'; barEndsAt: Date; until: string; barDays: number | null }
   | { may: false; reason: 'notAYear'; eligibleFrom: string; days: number };
@@ -282,15 +283,29 @@ export type ApplyVerdict =
  * (bot/teams/status.ts), and 申报's refusal before the form (teamOpening, bot/applications/apply.ts). No reads: each
  * caller brings the facts it read in its own round trip.
  */
-export function mayApply(facts: ApplyFacts, cycle: Pick<Cycle, 'applicationDeadline' | 'settings'>, timezone: string): ApplyVerdict {
+export function mayApply(facts: ApplyFacts, cycle: Pick<Cycle, 'applicationDeadline' | 'settings'>, timezone: string, now?: Date): ApplyVerdict {
   if (facts.status && facts.status !== 'draft' && facts.status !== 'returned') return { may: false, reason: 'applied' };
   if (!facts.active) return { may: false, reason: 'withdrawn' };
   const barred = facts.revokedAt ? barPastDeadline(facts.revokedAt, cycle, timezone) : undefined;
   if (barred) return { may: false, reason: 'barred', ...barred };
   const short = notAYearBy(facts.registeredAt, cycle.applicationDeadline);
   if (short) return { may: false, reason: 'notAYear', ...short };
-  return { may: true };
+  const submitFrom = now && facts.revokedAt ? barEndingAfter(facts.revokedAt, cycle, now, timezone) : undefined;
+  return submitFrom ? { may: true, submitFrom } : { may: true };
 }
+
+/**
+ * 协会规定: the moment the bar of a title revoked at `revokedAt` ends, when that is after `now` (the team may fill in the
+ * form, but its 提交 is refused until then: E5 on submission, recentRevocation).
+ */
+export function barEndingAfter(revokedAt: Date, cycle: Pick<Cycle, 'settings'>, now: Date, timezone: string): Date | undefined {
+  const end = barEnds(revokedAt, revocationBarDays(cycle), timezone);
+  return end > now ? end : undefined;
+}
+
+/** The moment a bar ends as people read it: the minute after, so that the minute shown is never one still refused. */
+export const barEndText = (barEndsAt: Date, timezone: string) => formatDateTimeZh(new Date(Math.ceil(barEndsAt.getTime() / 60_000) * 60_000), timezone);
+
 
 /** 第十六条: when a team registered on `registeredAt` is not a year old by `deadline`, the day it is and how many days short it is then. */
 export function notAYearBy(registeredAt: string, deadline: string): { eligibleFrom: string; days: number } | undefined {
@@ -491,8 +506,7 @@ export function declarationFailures(form: ApplicationForm): EligibilityFailure[]
  */
 export function revocationBarMessage(revoked: Revocation, barDays: number | null, timezone: string, whose = '本班组'): string {
   const when = formatDateZh(todayIn(timezone, revoked.revokedAt!));
-  // the minute after, so that the minute shown is never one still refused
-  const until = formatDateTimeZh(new Date(Math.ceil(barEnds(revoked.revokedAt!, barDays, timezone).getTime() / 60_000) * 60_000), timezone);
+  const until = barEndText(barEnds(revoked.revokedAt!, barDays, timezone), timezone);
   return associationRule(`${revocationBarText(barDays)}；${whose} ${revoked.year} 年度称号已于 ${when} 撤销，${until} 起方可再申报。`);
 }
 

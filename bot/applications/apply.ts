@@ -1,7 +1,7 @@
 import { applicationClosedCard, applicationFormCard, notALeaderCard, submittedCard } from '../../cards/applications.js';
 import type { Card } from '../../cards/kit.js';
 import { teamPickerCard } from '../../cards/teams.js';
-import { type Application, applicantTeam, type Cycle, cycleOpenForApplications, editNotSavedText, EligibilityError, findApplication, getApplication, lockTeamOfApplication, recentRevocation, revocationBarMessage, ReviewYearOver, requireRegisteredAYear, mayApply, applyRefusal, sameAsSubmitted, saveDraft, submitApplication, summaryOf, titleRevokedAt, applicationForm } from '../../src/applications.js';
+import { type Application, applicantTeam, type Cycle, cycleOpenForApplications, editNotSavedText, EligibilityError, findApplication, getApplication, lockTeamOfApplication, recentRevocation, revocationBarMessage, ReviewYearOver, requireRegisteredAYear, mayApply, applyRefusal, sameAsSubmitted, saveDraft, submitApplication, summaryOf, titleRevokedAt, applicationForm, barEndText } from '../../src/applications.js';
 import { getCycleByYear, getLatestCycle, getRunningCycle } from '../../src/cycles.js';
 import { AlreadyDone, formErrorOf, UserError } from '../../src/errors.js';
 import { endorsementRequestMessage } from '../../src/endorsementCards.js';
@@ -13,6 +13,7 @@ import { hasRole } from '../../src/people.js';
 import { getTeam, type Team, teamsOf } from '../../src/teams.js';
 import { idFrom, idOrZero, pageFrom, raw, sendPrivately, today } from '../respond.js';
 import { revocationBarDays } from '../../src/policy.js';
+import { submitFromLine } from '../../cards/strings.js';
 
 const returnedStates = new Set(['draft', 'returned']);
 
@@ -25,8 +26,8 @@ type CycleShown = Pick<Cycle, 'id' | 'year' | 'applicationDeadline'>;
 async function applicationCard(ctx: HandlerContext, teamId: number, cycle: Cycle, known?: { team: Team & { organization: string }; application: Application }): Promise<Card> {
   // a save passes what it just wrote
   if (known) return applicationCardOf(known.team, cycle, known.application);
-  const { team, existing } = await teamOpening(ctx, teamId, cycle);
-  return applicationCardOf(team, cycle, existing);
+  const { team, existing, submitFrom } = await teamOpening(ctx, teamId, cycle);
+  return applicationCardOf(team, cycle, existing, submitFrom && submitFromLine(barEndText(submitFrom, ctx.config.BOT_TIMEZONE), revocationBarDays(cycle)));
 }
 
 /**
@@ -35,14 +36,14 @@ async function applicationCard(ctx: HandlerContext, teamId: number, cycle: Cycle
  * barred after a revocation (E5), or not a year old by the deadline (第十六条). One submitted is let through, to be
  * shown as it is.
  */
-async function teamOpening(ctx: HandlerContext, teamId: number, cycle: Cycle): Promise<{ team: Team & { organization: string }; existing: Application | undefined }> {
+async function teamOpening(ctx: HandlerContext, teamId: number, cycle: Cycle): Promise<{ team: Team & { organization: string }; existing: Application | undefined; submitFrom?: Date }> {
   // issued together: one round trip (a refusal of the team discards the application read)
   const [team, existing, revoked] = await Promise.all([applicantTeam(ctx.tx, ctx.actor, teamId), findApplication(ctx.tx, teamId, cycle.id), recentRevocation(ctx.tx, teamId, cycle, ctx.clock.now(), ctx.config.BOT_TIMEZONE)]);
   // mayApply: the rule 帮助 and 进度 offer 年度申报 by
-  const verdict = mayApply({ registeredAt: team.registeredAt, active: team.status === 'active', revokedAt: revoked?.revokedAt, status: existing?.status }, cycle, ctx.config.BOT_TIMEZONE);
+  const verdict = mayApply({ registeredAt: team.registeredAt, active: team.status === 'active', revokedAt: revoked?.revokedAt, status: existing?.status }, cycle, ctx.config.BOT_TIMEZONE, ctx.clock.now());
   const refusal = applyRefusal(verdict, team, cycle, revoked, ctx.config.BOT_TIMEZONE);
   if (refusal) throw refusal;
-  return { team, existing };
+  return { team, existing, submitFrom: verdict.may ? verdict.submitFrom : undefined };
 }
 
 /** Whether `申报` would open the team a form of `cycle` (or show its application there): teamOpening refuses nothing. */
@@ -63,7 +64,7 @@ async function summaryShown(ctx: HandlerContext, application: Application, team:
 }
 
 /** `applicationCard` of rows already read (the one-statement save draws its answer from what it read back). */
-function applicationCardOf(team: Team & { organization: string }, cycle: CycleShown, existing: Application | undefined): Card {
+function applicationCardOf(team: Team & { organization: string }, cycle: CycleShown, existing: Application | undefined, submitFrom?: string): Card {
   if (existing && !returnedStates.has(existing.status)) return submittedCard(summaryOf(existing, team, team.organization, cycle.year));
   requireRegisteredAYear(team, cycle);
   // a returned application saved as a draft since keeps the reason it was returned for, until it is submitted again
@@ -75,6 +76,7 @@ function applicationCardOf(team: Team & { organization: string }, cycle: CycleSh
     applicationId: existing?.id,
     values: (existing?.form ?? {}) as Record<string, unknown>,
     returnedOpinion: opinion,
+    submitFrom,
   });
 }
 

@@ -78,7 +78,7 @@ export async function statusCardOf(
     const revokedYear = honours.find((h) => h.revokedAt?.getTime() === revokedAt?.getTime())?.year;
     const current = cycle ? applications.find((a) => a.year === cycle.year) : undefined;
     // mayApply: 年度申报 offered, and what is said next, by the rule 帮助 and 申报 follow
-    const apply = cycle && cycleTakesApplications ? mayApply({ registeredAt: view.team.registeredAt, active: view.team.status === 'active', revokedAt, status: current?.status }, cycle, timezone) : undefined;
+    const apply = cycle && cycleTakesApplications ? mayApply({ registeredAt: view.team.registeredAt, active: view.team.status === 'active', revokedAt, status: current?.status }, cycle, timezone, at) : undefined;
     const label = current ? statusLabelOf(current) : '未申报';
     byStatus.set(label, (byStatus.get(label) ?? 0) + 1);
     if (current?.status === 'submitted' && !lapsed(current) && view.myRole !== 'leader' && view.myRole !== 'member') awaitingMe++;

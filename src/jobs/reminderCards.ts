@@ -1,11 +1,13 @@
 import { and, asc, eq, inArray, notInArray, sql } from 'drizzle-orm';
 import { applyDeadlineCard, applyDeadlineContactCard, applyOpenCard, type OpenNoticeTeam, applyDeadlineLeaderCard, type LeaderReminderTeam, reviewMeetingCard, type ReminderTeam, scoringDeadlineCard, scoringDeadlineGroupCard } from '../../cards/reminders.js';
 import type { Db } from '../../db/index.js';
-import { applications, assignments, cycles, teams } from '../../db/schema.js';
+import { applications, assignments, cycles, honours, teams } from '../../db/schema.js';
 import type { Clock } from '../clock.js';
 import { runningStatuses } from '../cycles.js';
 import { daysBetween, formatDateZh, todayIn } from '../dates.js';
-import { oneYearAfter } from '../applications.js';
+import { barEndingAfter, barEndText, oneYearAfter } from '../applications.js';
+import { submitFromLine } from '../../cards/strings.js';
+import { revocationBarDays } from '../policy.js';
 import { boundFor, type ChatPurpose } from '../groups.js';
 import type { CardRenderer, CardSpec, OutboxRow, RenderedCard } from '../outbox.js';
 import { errorText } from '../log.js';
@@ -59,6 +61,15 @@ export interface SendDay {
 
 /** The day a batch is drawn, in the bot's timezone; the days left run from it (rows queued before carry a `daysLeft` that is not read). */
 const dayOfSending = (day: SendDay) => todayIn(day.timezone, day.clock.now());
+
+/** The team's latest title revoked (第二十二条), read beside it: whose bar may hold its 提交 back. */
+const latestRevokedAt = sql<Date | null>`(select max(${honours.revokedAt}) from ${honours} where ${honours.teamId} = ${teams.id})`.mapWith(honours.revokedAt);
+
+/** A team's bar that ends after the card is drawn (by the deadline: one past it keeps the team off the list), as the card says it. */
+const submitFrom = (revokedAt: Date | null, cycle: CycleRow, day: SendDay): { submitFrom?: string } => {
+  const end = revokedAt ? barEndingAfter(revokedAt, cycle, day.clock.now(), day.timezone) : undefined;
+  return end ? { submitFrom: submitFromLine(barEndText(end, day.timezone), revocationBarDays(cycle)) } : {};
+};
 
 const APPLICATION_STATUS_ZH: Record<string, string> = {
   submitted: '已提交，等待单位确认',
@@ -170,7 +181,7 @@ export function applyReminderRenderer(db: Db, day: SendDay): CardRenderer {
     const teamIds = [...new Set(specs.flatMap((s) => idsOf(s.teamIds)))];
     const led = teamIds.length
       ? await db
-          .select({ id: teams.id, name: teams.name, code: teams.code, leaderOpenId: teams.leaderOpenId, teamStatus: teams.status, cycleId: applications.cycleId, status: applications.status })
+          .select({ id: teams.id, name: teams.name, code: teams.code, leaderOpenId: teams.leaderOpenId, teamStatus: teams.status, revokedAt: latestRevokedAt, cycleId: applications.cycleId, status: applications.status })
           .from(teams)
           .leftJoin(applications, and(eq(applications.teamId, teams.id), inArray(applications.cycleId, [...cycleIds, 0])))
           .where(inArray(teams.id, teamIds))
@@ -205,7 +216,7 @@ export function applyReminderRenderer(db: Db, day: SendDay): CardRenderer {
         if (team.teamStatus !== 'active') why.push(`${team.name}（${team.code}）已不是在册班组`);
         else if (team.leaderOpenId !== openId) why.push(`${team.name}（${team.code}）的班组长已更换，申报提醒不再发给原班组长`);
         else if (status !== null && status !== 'draft' && status !== 'returned') why.push(`${team.name}（${team.code}）的申报${APPLICATION_STATUS_ZH[status] ?? status}，无需提醒`);
-        else mine.push({ id: team.id, name: team.name, code: team.code, state: status === 'draft' ? 'draft' : status === 'returned' ? 'returned' : 'none' });
+        else mine.push({ id: team.id, name: team.name, code: team.code, state: status === 'draft' ? 'draft' : status === 'returned' ? 'returned' : 'none', ...submitFrom(team.revokedAt, cycle, day) });
       }
       const toConfirm: ReminderTeam[] = [];
       if (spec.contact === true) {
@@ -230,7 +241,7 @@ export function applyOpenNoticeRenderer(db: Db, day: SendDay): CardRenderer {
     const teamIds = [...new Set(specs.flatMap((s) => idsOf(s.teamIds)))];
     const led = teamIds.length
       ? await db
-          .select({ id: teams.id, name: teams.name, code: teams.code, leaderOpenId: teams.leaderOpenId, registeredAt: teams.registeredAt, teamStatus: teams.status, cycleId: applications.cycleId, status: applications.status })
+          .select({ id: teams.id, name: teams.name, code: teams.code, leaderOpenId: teams.leaderOpenId, registeredAt: teams.registeredAt, teamStatus: teams.status, revokedAt: latestRevokedAt, cycleId: applications.cycleId, status: applications.status })
           .from(teams)
           .leftJoin(applications, and(eq(applications.teamId, teams.id), inArray(applications.cycleId, [...byCycle.keys(), 0])))
           .where(inArray(teams.id, teamIds))
@@ -248,7 +259,8 @@ export function applyOpenNoticeRenderer(db: Db, day: SendDay): CardRenderer {
         const status = rows.find((r) => r.cycleId === cycle.id)?.status ?? null;
         if (status !== null && status !== 'draft' && status !== 'returned') continue;
         const yearOldOn = oneYearAfter(rows[0].registeredAt);
-        shown.push({ id, name: rows[0].name, code: rows[0].code, yearOldOn, eligible: yearOldOn <= cycle.applicationDeadline });
+        const eligible = yearOldOn <= cycle.applicationDeadline;
+        shown.push({ id, name: rows[0].name, code: rows[0].code, yearOldOn, eligible, ...(eligible ? submitFrom(rows[0].revokedAt, cycle, day) : {}) });
       }
       if (!shown.length) return { drop: '所列班组已申报、已更换班组长或已不是在册班组，无需通知' };
       return safely('申报开启通知', () => ({ card: applyOpenCard({ year: cycle.year, deadline: cycle.applicationDeadline, daysLeft, teams: shown }) }));
