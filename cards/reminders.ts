@@ -233,9 +233,22 @@ export function closedEarlyLeaderCard(opts: { year: number; closedOn: string; an
  * To an expert: the sheets still to score and the 评分截止. `givenAfterDeadline`: every one of them was given after the
  * deadline (更换专家, 分配专家 or 重开评分 then), so the expert is asked to score soon, not told they are days overdue.
  */
-export function scoringDeadlineCard(opts: { year: number; cycleId: number; deadline: string; daysLeft: number; pending: number; givenAfterDeadline?: boolean }): Card {
+export function scoringDeadlineCard(opts: {
+  year: number;
+  cycleId: number;
+  deadline: string;
+  daysLeft: number;
+  pending: number;
+  givenAfterDeadline?: boolean;
+  /** The review meeting (第十九条) and the days to it: from its day on, a late sheet no longer delays it, the meeting waits for it. */
+  meeting?: { date: string; daysLeft: number };
+}): Card {
   const overdue = opts.daysLeft < 0;
   const lateGiven = overdue && !!opts.givenAfterDeadline;
+  const meetingCame = opts.meeting && opts.meeting.daysLeft <= 0 ? opts.meeting : undefined;
+  const waiting = meetingCame
+    ? `${meetingCame.daysLeft === 0 ? `评审会今天（${formatDateZh(meetingCame.date)}）召开` : `评审会已于 ${formatDateZh(meetingCame.date)} 召开`}，协会正在等你的评分表，请尽快完成（第十九条）；如需回避或无法评审，请在任务中说明。`
+    : undefined;
   return card({
     title: lateGiven ? '请尽快完成评分' : overdue ? `评分已逾期 ${-opts.daysLeft} 天` : `专家评分${when(opts.daysLeft)}截止`,
     subtitle: `${opts.year} 年度质量信得过班组评审`,
@@ -244,7 +257,9 @@ export function scoringDeadlineCard(opts: { year: number; cycleId: number; deadl
       markdown(md`你还有 **${opts.pending}** 份申报未完成评分。`),
       fields([['评分截止', formatDateZh(opts.deadline)]]),
       note(
-        lateGiven
+        overdue && waiting
+          ? md`${waiting}`
+          : lateGiven
           ? '本年度专家评分已截止，这些评分任务是截止后交给你的（分配、更换或重开），请尽快完成，以免推迟评审会（第十九条）；如需回避或无法评审，请在任务中说明。'
           : overdue
             ? '评分逾期会推迟评审会（第十九条），请尽快完成；如需回避或无法评审，请在任务中说明。'

@@ -24,11 +24,19 @@ describe('the reminder calendar', () => {
     expect(periodsOn('2027-05-28', 'scoring')).toEqual([]);
   });
 
-  it('scoring deadline at 3 and 1 days before, then every day overdue until scoring closes', () => {
+  it('scoring deadline at 3 and 1 days before, then every day of the first week overdue and weekly after, until scoring closes', () => {
     expect(periodsOn('2027-06-27', 'scoring')).toEqual(['scoring-deadline:2027:T-3']);
     expect(periodsOn('2027-06-29', 'scoring')).toEqual(['scoring-deadline:2027:T-1']);
     expect(periodsOn('2027-07-01', 'scoring')).toEqual(['scoring-deadline:2027:overdue:2027-07-01']);
     expect(periodsOn('2027-07-02', 'scoring')).toEqual(['scoring-deadline:2027:overdue:2027-07-02']);
+    const scoringOn = (date: string) => periodsOn(date, 'scoring').filter((p) => p.startsWith('scoring-deadline'));
+    expect(scoringOn('2027-07-07')).toEqual(['scoring-deadline:2027:overdue:2027-07-07']);
+    // days 8–13 owe day 7's, already sent; day 14 the next, made up on 15–20 if missed
+    expect(scoringOn('2027-07-08')).toEqual(['scoring-deadline:2027:overdue:2027-07-07']);
+    expect(scoringOn('2027-07-13')).toEqual(['scoring-deadline:2027:overdue:2027-07-07']);
+    expect(scoringOn('2027-07-14')).toEqual(['scoring-deadline:2027:overdue:2027-07-14']);
+    expect(scoringOn('2027-07-20')).toEqual(['scoring-deadline:2027:overdue:2027-07-14']);
+    expect(scoringOn('2027-07-21')).toEqual(['scoring-deadline:2027:overdue:2027-07-21']);
     expect(periodsOn('2027-07-02', 'closed')).toEqual([]);
   });
 

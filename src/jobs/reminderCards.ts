@@ -344,7 +344,7 @@ export function scoringReminderRenderer(db: Db, day: SendDay): CardRenderer {
       const firstGiven = counts.find((c) => c.openId === spec.openId && c.cycleId === cycle.id && c.status === 'assigned')?.firstGiven;
       const givenAfterDeadline = !!firstGiven && todayIn(day.timezone, new Date(firstGiven)) > cycle.scoringDeadline;
       return safely('评分提醒', () => ({
-        card: scoringDeadlineCard({ year: cycle.year, cycleId: cycle.id, deadline: cycle.scoringDeadline, daysLeft: daysBetween(today, cycle.scoringDeadline), pending, givenAfterDeadline }),
+        card: scoringDeadlineCard({ year: cycle.year, cycleId: cycle.id, deadline: cycle.scoringDeadline, daysLeft: daysBetween(today, cycle.scoringDeadline), pending, givenAfterDeadline, meeting: { date: cycle.reviewMeetingDate, daysLeft: daysBetween(today, cycle.reviewMeetingDate) } }),
       }));
     });
   };

@@ -18,6 +18,21 @@ import { APPLY_OPEN_NOTICE, APPLY_REMINDER, CONTACT_APPLY_REMINDER, LEADER_APPLY
 export const applyDeadlineOffsets = [7, 3, 1] as const;
 export const scoringDeadlineOffsets = [3, 1] as const;
 export const reviewMeetingOffsets = [14, 3] as const; // 第十九条
+/**
+ * Scoring overdue, the experts with sheets left are reminded every day of the first week (days 1–7 after 评分截止),
+ * then once a week (days 14, 21, …): daily without end taught them to ignore it.
+ */
+export const SCORING_OVERDUE_DAILY = 7;
+export const SCORING_OVERDUE_EVERY = 7;
+
+/**
+ * The day of the overdue scoring reminder owed `overdue` days after the deadline: that day in the first week, then
+ * the last weekly day reached, so a run missed on its day is made up by the next one, and no week has two.
+ */
+export function overdueReminderDay(scoringDeadline: string, overdue: number): string {
+  const day = overdue <= SCORING_OVERDUE_DAILY ? overdue : overdue - (overdue % SCORING_OVERDUE_EVERY);
+  return addDays(scoringDeadline, day);
+}
 
 export interface ReminderPeriod {
   kind: 'apply-open' | 'apply-deadline' | 'scoring-deadline' | 'review-meeting';
@@ -58,7 +73,8 @@ export function reminderPeriods(cycle: Pick<Cycle, 'year' | 'status' | 'applicat
   if (cycle.status === 'open') countdown('apply-deadline', applyDeadlineOffsets, cycle.applicationDeadline);
   if (cycle.status === 'open' || cycle.status === 'scoring') {
     const toScoring = countdown('scoring-deadline', scoringDeadlineOffsets, cycle.scoringDeadline);
-    if (toScoring < 0) out.push({ kind: 'scoring-deadline', period: `scoring-deadline:${cycle.year}:overdue:${today}`, daysLeft: toScoring });
+    // overdue: claimed under the day it is owed for (overdueReminderDay), today in the first week
+    if (toScoring < 0) out.push({ kind: 'scoring-deadline', period: `scoring-deadline:${cycle.year}:overdue:${overdueReminderDay(cycle.scoringDeadline, -toScoring)}`, daysLeft: toScoring });
   }
   countdown('review-meeting', reviewMeetingOffsets, cycle.reviewMeetingDate);
   return out;
