@@ -94,7 +94,19 @@ const CLOSE_TIMEOUT_S = 1;
 async function openPostgres(url: string, max: number, connectTimeout = reconnecting.connect_timeout): Promise<Database> {
   const { default: postgres } = await import('postgres');
   const { drizzle } = await import('drizzle-orm/postgres-js');
-  const client = postgres(url, { max, ...reconnecting, connect_timeout: connectTimeout, onnotice: () => {}, connection: { application_name: 'gdsz-bot' } });
+  // postgres.js is told of one server, as arrays it takes as they are (its types say a string): the sockets
+  // (`serverSocket`) take the URL's list themselves
+  const servers = urlServers(url);
+  const server = (servers ? { host: [servers[0].host], port: [servers[0].port] } : {}) as object;
+  const client = postgres(url, {
+    max,
+    ...reconnecting,
+    connect_timeout: connectTimeout,
+    ...server,
+    ...({ socket: serverSocket(servers, false) } as object),
+    onnotice: () => {},
+    connection: { application_name: 'gdsz-bot' },
+  });
   // Two: measured with the bench on two cores, concurrent one-statement calls cost the server least when they share
   // few backends (1 600–1 800 score sheets a second on 2 connections, 1 200–1 400 over 10, that hour; 1 and 2
   // alike), and each call gives up on a lock it waits for after a moment (review_submit's lock_timeout), so a call
@@ -106,7 +118,8 @@ async function openPostgres(url: string, max: number, connectTimeout = reconnect
     max: 2,
     ...reconnecting,
     connect_timeout: connectTimeout,
-    ...({ max_pipeline: 1000, socket: coalescingSocket } as object),
+    ...server,
+    ...({ max_pipeline: 1000, socket: serverSocket(servers, true) } as object),
     onnotice: () => {},
     connection: { application_name: 'gdsz-bot' },
   });
@@ -125,25 +138,134 @@ async function openPostgres(url: string, max: number, connectTimeout = reconnect
   };
 }
 
-/**
- * A connection (postgres.js's `socket` option) whose writes of one turn of the event loop leave together: the first
- * corks the socket and the turn's end uncorks it, so the calls of every callback that turn read go out in one
- * `writev`. postgres.js writes a message of 1 KB or more at once, which under load was one system call per call or
- * two, a sixth of the bot's CPU on these machines. Its high-water mark is 1 MB, so a turn's calls never read as
- * back-pressure (postgres.js would then send nothing more on the connection until all it sent had answered).
- * It is returned still connecting, as postgres.js's own socket is, so postgres.js keeps its connect timeout and its
- * handling of a refused or lost connection (it connects again on the next call); `host` is what its TLS sends as the
- * server name. Hosts of a list are taken in turn, one per connection. Under TLS the writes go through the TLS socket
- * and are not coalesced.
- */
-let nextHost = 0;
+/** A server of DATABASE_URL's host list. */
+export interface Server {
+  host: string;
+  port: number;
+}
 
-export function coalescingSocket(options: { host: string[]; port: number[]; path?: string | false }): net.Socket {
-  const i = nextHost++ % Math.max(1, options.host.length);
-  // a stream option net.Socket takes, which NetConnectOpts does not list
-  const highWater = { writableHighWaterMark: 1 << 20 } as object;
-  const socket = options.path ? net.connect({ path: options.path, ...highWater }) : net.connect({ host: options.host[i], port: options.port[i] ?? options.port[0], ...highWater });
-  Object.assign(socket, options.path ? {} : { host: options.host[i], port: options.port[i] ?? options.port[0] });
+/**
+ * The servers DATABASE_URL names, in order: `host`, `host:port` or `[ipv6]:port`, comma-separated. Undefined where it
+ * names no host or a Unix socket's folder, which postgres.js reads itself; it reads `[::1]` as the host `[` (it cuts a
+ * host at its first colon), so a bracketed IPv6 address is read here.
+ */
+export function urlServers(url: string): Server[] | undefined {
+  const start = url.indexOf('://');
+  if (start < 0) return undefined;
+  const authority = url.slice(start + 3).split(/[/?#]/)[0];
+  let hosts: string;
+  try {
+    hosts = decodeURIComponent(authority.slice(authority.lastIndexOf('@') + 1));
+  } catch {
+    return undefined;
+  }
+  const defaultPort = Number(process.env.PGPORT) || 5432;
+  const servers: Server[] = [];
+  for (const entry of hosts.split(',')) {
+    const m = /^\[([^\]]+)\](?::(\d*))?$/.exec(entry) ?? /^([^:/[\]]+)(?::(\d*))?$/.exec(entry);
+    if (!m) return undefined;
+    servers.push({ host: m[1], port: m[2] ? Number(m[2]) : defaultPort });
+  }
+  return servers;
+}
+
+/** What postgres.js hands its `socket` option: the servers it read from the URL, or a Unix socket's path. */
+interface SocketOptions {
+  host: string[];
+  port: number[];
+  path?: string | false;
+  ssl?: unknown;
+}
+
+/**
+ * postgres.js's `socket` option for a pool: a connection to the pool's server, returned still connecting as
+ * postgres.js's own socket is, so postgres.js keeps its connect timeout and its handling of a refused or lost
+ * connection (it connects again on the next call); `host` is what its TLS sends as the server name.
+ * postgres.js 3.4.9 never gives up on a connection that the other end closes before PostgreSQL's start-up is done
+ * (a proxy or load balancer with no server behind it, an HTTP proxy that answers 400, a firewall that takes the
+ * connection and closes it) nor on a list's servers while another is left to try (its count of them never moves,
+ * porsager/postgres#1174, #1188): it connects again at once, forever, and the call that started the connection never
+ * settles, the bot's start and a stop waiting on it too. So postgres.js is told of one server; a close before the
+ * server said it was ready (`readyWatch`) is a failed connection (ECONNRESET); and the list's servers are taken here,
+ * one per connection: the one that answered last, the next after one that failed, so a call whose connection met a
+ * server down fails and those after it go to the next.
+ * With `coalesce`, the writes of one turn of the event loop leave together: the first corks the socket and the turn's
+ * end uncorks it, so the calls of every callback that turn read go out in one `writev`. postgres.js writes a message
+ * of 1 KB or more at once, which under load was one system call per call or two, a sixth of the bot's CPU on these
+ * machines. Its high-water mark is 1 MB, so a turn's calls never read as back-pressure (postgres.js would then send
+ * nothing more on the connection until all it sent had answered). Under TLS the writes go through the TLS socket and
+ * are not coalesced.
+ */
+export function serverSocket(servers: Server[] | undefined, coalesce: boolean): (options: SocketOptions) => net.Socket {
+  let current = 0;
+  return (options) => {
+    if (options.path) return coalesce ? coalescing(net.connect({ path: options.path, ...highWater })) : net.connect({ path: options.path });
+    const list = servers ?? options.host.map((host, i) => ({ host, port: options.port[i] ?? options.port[0] }));
+    const i = current % Math.max(1, list.length);
+    const { host, port } = list[i];
+    const socket = net.connect({ host, port, ...(coalesce ? highWater : {}) });
+    Object.assign(socket, { host, port });
+    // under TLS the server's first byte answers postgres.js's SSLRequest
+    const ready = readyWatch(socket, Boolean(options.ssl));
+    // A CancelRequest (postgres.js's query.cancel(), 16 bytes written and nothing else) is answered by the server
+    // closing the connection
+    const failed = () => !ready() && socket.bytesWritten !== CANCEL_REQUEST_BYTES;
+    // before postgres.js's own listeners: its 'close' one removes every listener
+    socket.once('end', () => {
+      if (failed()) socket.destroy(Object.assign(new Error(`${host}:${port} closed the connection before PostgreSQL's start-up was done (is a PostgreSQL server there?)`), { code: 'ECONNRESET' }));
+    });
+    socket.once('close', () => {
+      if (failed() && current % list.length === i) current = i + 1;
+    });
+    return coalesce ? coalescing(socket) : socket;
+  };
+}
+
+/**
+ * Whether the server has said it is ready for queries (its first ReadyForQuery, 'Z'), read from the messages it sent
+ * (a type byte, then a length counting itself) as they pass to postgres.js; `skipFirst`: the one-byte answer to an
+ * SSLRequest comes first. Bytes that are not PostgreSQL's (an HTTP proxy's answer) never say so.
+ */
+function readyWatch(socket: net.Socket, skipFirst: boolean): () => boolean {
+  let ready = false;
+  let skip = skipFirst ? 1 : 0;
+  let header: number[] = [];
+  const emit = socket.emit;
+  socket.emit = function (this: net.Socket, event: string | symbol, ...args: unknown[]) {
+    if (event === 'data' && !ready) {
+      const chunk = args[0] as Buffer;
+      for (let i = 0; i < chunk.length && !ready; ) {
+        if (skip > 0) {
+          const n = Math.min(skip, chunk.length - i);
+          skip -= n;
+          i += n;
+          continue;
+        }
+        header.push(chunk[i++]);
+        if (header.length === 5) {
+          ready = header[0] === 0x5a;
+          const length = Buffer.from(header).readUInt32BE(1);
+          skip = length >= 4 ? length - 4 : Infinity;
+          header = [];
+        }
+      }
+      // the rest of the connection's bytes pass as they did
+      if (ready) socket.emit = emit;
+    }
+    return Reflect.apply(emit, this, [event, ...args]) as boolean;
+  } as typeof socket.emit;
+  return () => ready;
+}
+
+const CANCEL_REQUEST_BYTES = 16;
+
+/** A socket's high-water mark, a stream option net.Socket takes which NetConnectOpts does not list. */
+const highWater = { writableHighWaterMark: 1 << 20 } as object;
+
+/** `serverSocket` with `coalesce`, to the servers postgres.js read from the URL. */
+export const coalescingSocket = serverSocket(undefined, true);
+
+function coalescing(socket: net.Socket): net.Socket {
   const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
   let corked = false;
   socket.write = ((...args: unknown[]) => {
