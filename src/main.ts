@@ -27,10 +27,6 @@ let app: Awaited<ReturnType<typeof startBot>> | undefined;
 let stopping = false;
 
 function stopApp(started: NonNullable<typeof app>) {
-  setTimeout(() => {
-    log.error(`停止超过 ${STOP_DEADLINE_MS / 1000} 秒，强制退出（shutdown took longer than ${STOP_DEADLINE_MS} ms; exiting anyway）`);
-    process.exit(1);
-  }, STOP_DEADLINE_MS).unref();
   started.stop().then(
     () => process.exit(0),
     (err) => {
@@ -42,12 +38,17 @@ function stopApp(started: NonNullable<typeof app>) {
 
 // The handlers come before the start: a signal that arrives while the bot is starting, or the instant it says it
 // listens, stops it cleanly once it is up (the data folder's lock released) instead of killing it by the default
-// action; the deadline counts from the stop. SIGHUP is the terminal the bot was started in being closed.
+// action. The deadline counts from the signal, so a start still waiting then (on another replica's migration) ends
+// by it too. SIGHUP is the terminal the bot was started in being closed.
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.on(signal, () => {
     if (stopping) process.exit(1);
     stopping = true;
     log.info({ signal }, '正在停止（shutting down）');
+    setTimeout(() => {
+      log.error(`停止超过 ${STOP_DEADLINE_MS / 1000} 秒，强制退出（shutdown took longer than ${STOP_DEADLINE_MS} ms; exiting anyway）`);
+      process.exit(1);
+    }, STOP_DEADLINE_MS).unref();
     // still starting: the start stops the bot as soon as it is up
     if (app) stopApp(app);
   });
