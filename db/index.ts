@@ -205,8 +205,9 @@ export function serverSocket(servers: Server[] | undefined, coalesce: boolean): 
     const { host, port } = list[i];
     const socket = net.connect({ host, port, ...(coalesce ? highWater : {}) });
     Object.assign(socket, { host, port });
-    // under TLS the server's first byte answers postgres.js's SSLRequest
-    const ready = readyWatch(socket, Boolean(options.ssl));
+    // under TLS (or its request: the server's first byte answers it) what passes on this socket is encrypted once the
+    // server takes it: no ReadyForQuery can be read here, and a close before start-up stays postgres.js's, as before
+    const ready = options.ssl ? () => true : readyWatch(socket);
     // A CancelRequest (postgres.js's query.cancel(), 16 bytes written and nothing else) is answered by the server
     // closing the connection
     const failed = () => !ready() && socket.bytesWritten !== CANCEL_REQUEST_BYTES;
@@ -223,12 +224,12 @@ export function serverSocket(servers: Server[] | undefined, coalesce: boolean): 
 
 /**
  * Whether the server has said it is ready for queries (its first ReadyForQuery, 'Z'), read from the messages it sent
- * (a type byte, then a length counting itself) as they pass to postgres.js; `skipFirst`: the one-byte answer to an
- * SSLRequest comes first. Bytes that are not PostgreSQL's (an HTTP proxy's answer) never say so.
+ * (a type byte, then a length counting itself) as they pass to postgres.js. Bytes that are not PostgreSQL's (an HTTP
+ * proxy's answer) never say so.
  */
-function readyWatch(socket: net.Socket, skipFirst: boolean): () => boolean {
+function readyWatch(socket: net.Socket): () => boolean {
   let ready = false;
-  let skip = skipFirst ? 1 : 0;
+  let skip = 0;
   let header: number[] = [];
   const emit = socket.emit;
   socket.emit = function (this: net.Socket, event: string | symbol, ...args: unknown[]) {
