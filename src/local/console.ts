@@ -4,7 +4,7 @@ import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import type { Database } from '../../db/index.js';
-import { consoleEntries, outbox } from '../../db/schema.js';
+import { consoleEntries, outbox, processedEvents } from '../../db/schema.js';
 import type { AttachmentRenderer } from '../lark/client.js';
 import type { Logger } from '../log.js';
 import type { OutgoingFile, OutgoingImage } from '../outbox.js';
@@ -113,6 +113,8 @@ export class LocalConsole {
   private writing: Promise<void> | undefined;
   /** The people's messages still on their way to the bot, one after another (`inTurn`). */
   private turns: Promise<void> = Promise.resolve();
+  /** Messages the bot never got being taken out of console_entries (`deliver`): waited for before the database closes. */
+  private readonly removing = new Set<Promise<unknown>>();
 
   constructor(private readonly deps: ConsoleDeps) {
     this.restored = this.restore().catch((err) => deps.log.warn({ err }, 'local console could not read the earlier conversation'));
@@ -125,7 +127,7 @@ export class LocalConsole {
 
   /** Resolves when everything shown so far is stored: before the database closes. */
   async flushed(): Promise<void> {
-    while (this.writing) await this.writing;
+    while (this.writing || this.removing.size) await Promise.all([this.writing, ...this.removing]);
   }
 
   /** The chats a person sees: the p2p chat with the bot and the administrators' group. */
@@ -140,7 +142,8 @@ export class LocalConsole {
    * A text message from a person, posted to /lark/events as im.message.receive_v1. As Feishu keeps a message before it
    * pushes its event, it is stored first and the bot gets it after; a message typed while an earlier one is still with
    * the bot waits for it, so the bot has them in the order typed. The answer comes only once the message is stored (a
-   * bot killed right after shows it at its next start, as a click's answer); one that cannot be stored goes nowhere.
+   * bot killed right after shows it at its next start, as a click's answer); one that cannot be stored goes nowhere,
+   * and so does one stored that the bot did not take (it was stopping): it is taken out of the chat again (`deliver`).
    */
   async say(p: { openId: string; chatId?: string; text: string; mentionBot?: boolean }): Promise<SayResult> {
     const chatId = p.chatId ?? p2pChatIdFor(p.openId);
@@ -161,6 +164,7 @@ export class LocalConsole {
           messageId,
           mentionBot: mention,
         }),
+        p.text,
       );
     });
   }
@@ -181,6 +185,7 @@ export class LocalConsole {
       });
       return this.deliver(messageId, stored, () =>
         messageEvent({ token: this.deps.secrets.verificationToken, appId: LOCAL_APP_ID, openId: p.openId, text: '', chatType: 'p2p', chatId: p.chatId, messageId, file: { fileKey, fileName: p.fileName } }),
+        p.fileName,
       );
     });
   }
@@ -195,15 +200,52 @@ export class LocalConsole {
     return run;
   }
 
-  /** Posts a person's message to the bot once it is stored; one that could not be stored is taken off the chat. */
-  private async deliver(messageId: string, stored: Promise<boolean>, payload: () => object): Promise<SayResult> {
+  /**
+   * Posts a person's message to the bot once it is stored; one that could not be stored is taken off the chat, and so is
+   * one the bot did not take (no answer: it was stopping; or an error, the message not recorded as handled), so no chat
+   * shows a message the bot never answers: the page says to send it again.
+   */
+  private async deliver(messageId: string, stored: Promise<boolean>, payload: () => object, shown: string): Promise<SayResult> {
     if (!(await stored)) {
       this.entries.delete(messageId);
       this.bump();
       return { status: 500, messageId, version: this.version, error: '消息未能保存，没有发给机器人：请查看机器人的日志（数据目录所在的磁盘可能已满），处理后再发一次' };
     }
-    const res = await this.post('/lark/events', payload());
-    return { status: res.status, messageId, version: this.version };
+    let status: number;
+    try {
+      status = (await this.post('/lark/events', payload())).status;
+    } catch (err) {
+      this.deps.log.warn({ err, messageId }, 'local console could not hand a message to the bot');
+      status = 0;
+    }
+    if (status >= 200 && status < 300) return { status, messageId, version: this.version };
+    if (await this.handled(messageId)) return { status, messageId, version: this.version };
+    this.entries.delete(messageId);
+    this.bump();
+    const removed = this.deps.database.db
+      .delete(consoleEntries)
+      .where(eq(consoleEntries.messageId, messageId))
+      .catch((err: unknown) => this.deps.log.warn({ err, messageId }, 'local console could not take back a message the bot did not get'));
+    this.removing.add(removed);
+    await removed.finally(() => this.removing.delete(removed));
+    const text = shown.length > 30 ? `${shown.slice(0, 30)}…` : shown;
+    return {
+      status: 500,
+      messageId,
+      version: this.version,
+      error: `消息「${text}」没有送到机器人（${status ? `机器人返回 HTTP ${status}` : '机器人没有应答，可能正在停止或重启'}），已从聊天中移除：请等机器人运行后再发一次`,
+    };
+  }
+
+  /** Whether the bot recorded the message as handled (its dedupe row): an error answered after that still reached it. */
+  private async handled(messageId: string): Promise<boolean> {
+    try {
+      const [row] = await this.deps.database.db.select({ id: processedEvents.eventId }).from(processedEvents).where(eq(processedEvents.eventId, `message:${messageId}`)).limit(1);
+      return Boolean(row);
+    } catch {
+      // unreadable: the message stays, as it did before this check
+      return true;
+    }
   }
 
   /** A click on a card button (with the form's values for a submit), posted to /lark/cards as card.action.trigger. */

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { asc, eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../db/index.js';
@@ -167,5 +169,41 @@ describe('a message typed in the console', () => {
     const fileKey = `file_local_${sent.messageId.slice(3)}`;
     expect((await larkReader(h.app.larkClient).messageFile(sent.messageId, fileKey, 1 << 20)).toString()).toBe('留下的字节');
     await local.flushed();
+  });
+
+  it('stored but not taken by the bot (it was stopping, or refused it) is taken out of the chat again, and the page says to send it again', async () => {
+    // a bot that answers nothing (its connections closed as it stops) and one that refuses the event
+    const stopping = createServer((req) => req.socket.destroy());
+    const refusing = createServer((_req, res) => res.writeHead(500, { 'content-type': 'application/json' }).end('{"code":500,"msg":"internal error"}'));
+    for (const server of [stopping, refusing]) await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    try {
+      for (const [server, why] of [
+        [stopping, /机器人没有应答/],
+        [refusing, /机器人返回 HTTP 500/],
+      ] as const) {
+        const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+        const local = new LocalConsole({
+          database: h.db,
+          platform: h.fake,
+          secrets: { encryptKey: TEST_ENCRYPT_KEY, verificationToken: TEST_VERIFICATION_TOKEN },
+          baseUrl: () => url,
+          log: createLogger('silent'),
+        });
+        await local.restored;
+        const said = await local.say({ openId: LEADER, text: '帮助' });
+        expect(said.status).toBe(500);
+        expect(said.error).toMatch(why);
+        expect(said.error).toMatch(/消息「帮助」没有送到机器人.*已从聊天中移除：请等机器人运行后再发一次/);
+        // not in the chat now, nor after a restart: no message stays that the bot never answers
+        expect(local.changes(p2pChatIdFor(LEADER), 0).order).not.toContain(said.messageId);
+        await local.flushed();
+        expect(await stored([said.messageId])).toEqual([]);
+        const next = consoleFor();
+        await next.restored;
+        expect(next.changes(p2pChatIdFor(LEADER), 0).order).not.toContain(said.messageId);
+      }
+    } finally {
+      for (const server of [stopping, refusing]) await new Promise((r) => server.close(r));
+    }
   });
 });
