@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { fullDiskRoom, RECORDED_MIGRATIONS_SQL, type RecordedMigration, roomLeft, storageFailure, unknownMigrations } from '../../db/index.js';
@@ -14,6 +14,7 @@ import {
   MARKER_FILE,
   narrowDataDir,
   narrowToOwner,
+  OWNER_DIR_MODE,
   OWNER_FILE_MODE,
   RESTORE_STAGING as STAGING,
 } from './dataDir.js';
@@ -205,13 +206,31 @@ export async function restoreLocalData(opts: RestoreOptions): Promise<number> {
   if (!lock) return 1;
   const staging = join(dir, STAGING);
   let restored = false;
+  /** Puts the folder back as it was when the restore is refused before moving anything in. */
+  let undo: (() => void) | undefined;
   try {
     if (!isEmptyForRestore(dir)) {
       say(notEmpty);
       return 1;
     }
+    const markedBefore = readMarker(dir);
+    const interrupted = isInterruptedRestore(dir);
     // a restore cut short: what it had moved in goes, the marker and this process's lock stay
     for (const name of readdirSync(dir)) if (name !== MARKER_FILE && name !== LOCK_FILE) rmSync(join(dir, name), { recursive: true, force: true });
+    // before anything slow (unpacking takes seconds): the staging folder, then the marker naming the backup, so a restore
+    // killed from here on leaves a folder npm start refuses saying so (isInterruptedRestore), not one it fills anew
+    mkdirSync(staging, { mode: OWNER_DIR_MODE });
+    writeFileSync(join(dir, MARKER_FILE), restoringMarker(file), { mode: OWNER_FILE_MODE });
+    undo = () => {
+      // refused before anything moved in: the folder as it was; one an earlier restore was cut short in stays one
+      if (interrupted) {
+        mkdirSync(staging, { recursive: true, mode: OWNER_DIR_MODE });
+        return;
+      }
+      rmSync(staging, { recursive: true, force: true });
+      if (markedBefore === undefined) rmSync(join(dir, MARKER_FILE), { force: true });
+      else writeFileSync(join(dir, MARKER_FILE), markedBefore, { mode: OWNER_FILE_MODE });
+    };
     let isBotDatabase: boolean;
     let newer: string | undefined;
     try {
@@ -260,9 +279,9 @@ export async function restoreLocalData(opts: RestoreOptions): Promise<number> {
       say(`restore refused: ${file} was made by a newer version of the bot (${newer}, which this version does not have); restore it with that version, or name a backup made by this one.`);
       return 1;
     }
-    // the marker first: a restore cut short from here on leaves a folder the bot knows as its own, which start refuses
-    // (isInterruptedRestore), and restore again or reset takes; the backup's own lock and marker stay behind
-    writeFileSync(join(dir, MARKER_FILE), `质量信得过班组助手 local data (PGlite), being restored from ${file} at ${new Date().toISOString()}; npm run reset empties it\n`, { mode: OWNER_FILE_MODE });
+    // from here a restore cut short leaves files moved in: start refuses the folder, restore again or reset takes it;
+    // the backup's own lock and marker stay behind
+    undo = undefined;
     for (const name of readdirSync(staging)) {
       // a backup of a folder an earlier restore was cut short in holds that restore's staging folder: not data, and
       // moved out of the staging folder it would be moved onto itself (ENOTEMPTY, every time)
@@ -277,8 +296,20 @@ export async function restoreLocalData(opts: RestoreOptions): Promise<number> {
     restored = true;
     return 0;
   } finally {
+    if (!restored) undo?.();
     lock.release();
     if (madeHere && !restored) removeIfOnlyOurs(dir);
+  }
+}
+
+/** The marker of a folder being restored: npm start names the backup from it (restoringFrom) when the restore was cut short. */
+const restoringMarker = (file: string) => `质量信得过班组助手 local data (PGlite), being restored from ${file} at ${new Date().toISOString()}; npm run reset empties it\n`;
+
+function readMarker(dir: string): string | undefined {
+  try {
+    return readFileSync(join(dir, MARKER_FILE), 'utf8');
+  } catch {
+    return undefined;
   }
 }
 

@@ -276,7 +276,16 @@ export const hasMarker = (dir: string) => existsSync(join(dir, MARKER_FILE));
 /** Where `npm run restore` unpacks before the files move into DATA_DIR (src/local/backup.ts); PG_VERSION moves last. */
 export const RESTORE_STAGING = '.gdsz-bot-restoring';
 
-/** A restore cut short while it moved the files in: its staging folder is still there and PG_VERSION is not. */
+/** The backup a restore under way (or cut short) is restoring, as its marker records it (src/local/backup.ts). */
+export function restoringFrom(dir: string): string | undefined {
+  try {
+    return /being restored from (.+) at \d{4}-\d\d-\d\dT[\d:.]+Z; npm run reset empties it/.exec(readFileSync(join(dir, MARKER_FILE), 'utf8'))?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+/** A restore cut short (killed, the disk full): its staging folder, made before anything slow, is there and PG_VERSION, moved in last, is not. */
 export const isInterruptedRestore = (dir: string) => existsSync(join(dir, RESTORE_STAGING)) && !isPgliteDataDir(dir);
 
 /** How often a holder touches its lock file, so a process on another host sharing the folder sees it is still there. */
@@ -638,7 +647,10 @@ export function claimDataDir(dataDir: string, warn: (line: string) => void = war
   const foreign = () => {
     // the restore's staging folder is the bot's own; what it left is for restore or reset to finish, not for PGlite
     if (existsSync(dir) && isInterruptedRestore(dir)) {
-      throw new DataDirRefused(`DATA_DIR ${dir} holds a restore that was cut short (${RESTORE_STAGING}, no PG_VERSION); run npm run restore -- <file> again to finish it, or npm run reset to empty the folder`);
+      const file = restoringFrom(dir) ?? '<file>';
+      throw new DataDirRefused(
+        `数据目录 ${dir} 中的恢复没有完成（被中断，如进程被结束或磁盘已满），机器人不会打开它：请再运行一次 npm run restore -- ${file} 完成恢复，或运行 npm run reset 清空这个文件夹（DATA_DIR ${dir} holds a restore that was cut short (${RESTORE_STAGING}, no PG_VERSION); run npm run restore -- ${file} again to finish it, or npm run reset to empty the folder）`,
+      );
     }
     return existsSync(dir) && !hasMarker(dir) && !isEarlierLocalData(dir) && readdirSync(dir).some((n) => !OURS.has(n));
   };

@@ -162,6 +162,41 @@ describe('npm run backup and npm run restore', () => {
     expect(await readRows(copy)).toEqual(written);
   }, 120_000);
 
+  it('a restore killed before it unpacked anything leaves a folder npm start refuses, naming the backup, and restore again finishes it', async () => {
+    const parent = newDir();
+    const source = join(parent, 'source');
+    const lock = claimDataDir(source);
+    const database = await openDatabase({ dataDir: source });
+    await database.db.insert(organizations).values([{ name: '广州市市政养护一公司' }]);
+    await database.close();
+    lock.release();
+    const written = await readRows(source);
+    const archive = join(parent, 'full.tar.gz');
+    expect(await backupLocalData({ dataDir: source, file: archive, now: new Date(), timezone: 'Asia/Shanghai', output: output().stream })).toBe(0);
+
+    const dataDir = join(parent, 'data');
+    const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LARK_') && k !== 'DATABASE_URL')), DATA_DIR: dataDir };
+    const child = reapedAfterTest(spawn(process.execPath, ['--import', 'tsx', 'scripts/restore.ts', archive], { env, stdio: 'ignore' }));
+    const exited = new Promise((r) => child.once('exit', r));
+    // killed (kill -9) once it holds the folder, while PGlite unpacks the backup: it had made no staging folder then
+    for (let waited = 0; !existsSync(join(dataDir, LOCK_FILE)); waited += 5) {
+      if (waited > 60_000) throw new Error('the restore never took the folder');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGKILL');
+    await exited;
+    expect(existsSync(join(dataDir, 'PG_VERSION'))).toBe(false);
+    // npm start refuses it, naming the backup to restore again, rather than starting on a new empty database
+    expect(() => claimDataDir(dataDir)).toThrow(
+      `数据目录 ${dataDir} 中的恢复没有完成（被中断，如进程被结束或磁盘已满），机器人不会打开它：请再运行一次 npm run restore -- ${archive} 完成恢复，或运行 npm run reset 清空这个文件夹（DATA_DIR ${dataDir} holds a restore that was cut short`,
+    );
+    expect(existsSync(join(dataDir, 'PG_VERSION'))).toBe(false);
+    const again = output();
+    expect(await restoreLocalData({ dataDir, file: archive, output: again.stream })).toBe(0);
+    expect(await readRows(dataDir)).toEqual(written);
+  }, 120_000);
+
   it('keeps backups out of git: the default name beside the default ./data is ignored (they hold members\' mobiles)', (ctx) => {
     const inRepo = spawnSync('git', ['rev-parse', '--is-inside-work-tree'], { encoding: 'utf8' });
     if (inRepo.status !== 0) return ctx.skip();
