@@ -119,6 +119,7 @@ export async function backupLocalData(opts: BackupOptions): Promise<number> {
   const lock = takeLock(dir, 'backup', say);
   if (!lock) return 1;
   const partial = `${target}.part`;
+  let writingArchive = false;
   try {
     const pg = await openPglite(dir);
     let archive: Blob;
@@ -134,6 +135,7 @@ export async function backupLocalData(opts: BackupOptions): Promise<number> {
     // data, the owner's alone (0600): one left by an earlier attempt goes first, as a file's mode is set only when it is
     // made, and the rename keeps it
     rmSync(partial, { force: true });
+    writingArchive = true;
     writeDurably(partial, bytes);
     renameSync(partial, target);
     // the rename itself on disk before it is reported: PGlite runs without fsync, so the backup is the copy that must last
@@ -142,6 +144,9 @@ export async function backupLocalData(opts: BackupOptions): Promise<number> {
     return 0;
   } catch (err) {
     rmSync(partial, { force: true });
+    // a write to the open archive names no file: the disk it fills is the archive's, named for the line that says so
+    const e = err as NodeJS.ErrnoException;
+    if (writingArchive && (e?.code === 'ENOSPC' || e?.code === 'EDQUOT') && e.path === undefined) throw Object.assign(new Error(`${e.code}: no space left on device, write '${target}'`, { cause: err }), { code: e.code, path: target });
     throw err;
   } finally {
     // what PGlite wrote while it had the folder open (pg_internal.init as the umask says) is the owner's alone too, as

@@ -181,13 +181,21 @@ function fileInTheWay(path: string): string | undefined {
  * a DATA_DIR on a writable disk, or remount it writable, then run npm run reset again.）". Other errors as fileErrorLine
  * says them, then `otherwise`, in English.
  */
-export function scriptFileFailure(err: unknown, dataDir: string, script: { failed: { zh: string; en: string }; again: Again; otherwise: string }): string {
+export function scriptFileFailure(
+  err: unknown,
+  dataDir: string,
+  script: { failed: { zh: string; en: string }; again: Again; otherwise: string; unwritable?: { zh: string; en: string } },
+): string {
   const e = err as NodeJS.ErrnoException | null | undefined;
   const path = e?.path;
   const code = e?.code;
   const again = againSaid(script.again);
   const inDataDir = path === undefined || onTheWay(path, dataDir);
   const why = code && inDataDir ? folderProblem(code, path ?? dataDir) : undefined;
+  // what to do instead of moving DATA_DIR, for a script that only reads the data (a backup made to rescue it)
+  if (why && script.unwritable && (code === 'EROFS' || code === 'EACCES')) {
+    return `${script.failed.zh}：数据目录 ${dataDir} 无法写入：${why.zh.meaning}（${code}${path ? `，位于 ${path}` : ''}）。${script.unwritable.zh}（${script.failed.en}: DATA_DIR ${dataDir} cannot be written: ${why.meaning} (${code}${path ? ` at ${path}` : ''}); ${script.unwritable.en}.）`;
+  }
   if (why) {
     return `${script.failed.zh}：数据目录 ${dataDir} 无法写入：${why.zh.meaning}（${code}${path ? `，位于 ${path}` : ''}）。${why.zh.todo}，${again.zh}（${script.failed.en}: DATA_DIR ${dataDir} cannot be written: ${why.meaning} (${code}${path ? ` at ${path}` : ''}); ${why.todo}, then ${again.en}.）`;
   }
