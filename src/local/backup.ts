@@ -140,7 +140,7 @@ export async function backupLocalData(opts: BackupOptions): Promise<number> {
     renameSync(partial, target);
     // the rename itself on disk before it is reported: PGlite runs without fsync, so the backup is the copy that must last
     syncFolder(dirname(target));
-    say(`backup written: ${target} (${sizeOf(bytes.length)})`);
+    say(`备份已写出：${target}（${sizeOf(bytes.length)}）（backup written: ${target} (${sizeOf(bytes.length)})）`);
     return 0;
   } catch (err) {
     rmSync(partial, { force: true });
@@ -191,16 +191,22 @@ export async function restoreLocalData(opts: RestoreOptions): Promise<number> {
   }
   const dir = resolve(opts.dataDir);
   if (existsSync(dir) && !statSync(dir).isDirectory()) {
-    say(`restore refused: DATA_DIR ${dir} is a file, not a folder; point DATA_DIR at an empty or new folder.`);
+    say(refusal(`数据目录 ${dir} 是一个文件，不是文件夹：请把 DATA_DIR 设为一个空的或新的文件夹`, `DATA_DIR ${dir} is a file, not a folder; point DATA_DIR at an empty or new folder.`));
     return 1;
   }
-  const notEmpty = `restore refused: DATA_DIR ${dir} is not empty, and a restore never writes over data; point DATA_DIR at a new folder, or keep a copy of this one (npm run backup) and empty it (npm run reset) first.`;
+  const notEmpty = refusal(
+    `数据目录 ${dir} 不是空的，恢复从不覆盖已有的数据：请把 DATA_DIR 设为一个新的文件夹，或先备份这个文件夹（npm run backup）再清空它（npm run reset）`,
+    `DATA_DIR ${dir} is not empty, and a restore never writes over data; point DATA_DIR at a new folder, or keep a copy of this one (npm run backup) and empty it (npm run reset) first.`,
+  );
   if (!isEmptyForRestore(dir)) {
     // backup and reset are both refused while the bot holds the folder: that comes first
     const holder = lockHolderOf(dir);
     say(
       holder
-        ? `restore refused: the bot is running on DATA_DIR ${dir} (${describeHolder(holder)}), and the folder holds data, which a restore never writes over; restore into a new folder instead (DATA_DIR=<new folder> npm run restore -- ${opts.file}), then stop the bot and start it on that folder.`
+        ? refusal(
+            `机器人正在数据目录 ${dir} 上运行（${describeHolder(holder)}），其中有数据，恢复从不覆盖已有的数据：请恢复到一个新的文件夹（DATA_DIR=<新文件夹> npm run restore -- ${opts.file}），再停止机器人，让它在那个文件夹上启动`,
+            `the bot is running on DATA_DIR ${dir} (${describeHolder(holder)}), and the folder holds data, which a restore never writes over; restore into a new folder instead (DATA_DIR=<new folder> npm run restore -- ${opts.file}), then stop the bot and start it on that folder.`,
+          )
         : notEmpty,
     );
     return 1;
@@ -281,7 +287,12 @@ export async function restoreLocalData(opts: RestoreOptions): Promise<number> {
     }
     if (newer) {
       rmSync(staging, { recursive: true, force: true });
-      say(`restore refused: ${file} was made by a newer version of the bot (${newer}, which this version does not have); restore it with that version, or name a backup made by this one.`);
+      say(
+        refusal(
+          `${file} 是更新版本的机器人做的备份（其中有这个版本没有的迁移）：请用那个版本恢复，或选一个用这个版本做的备份`,
+          `${file} was made by a newer version of the bot (${newer}, which this version does not have); restore it with that version, or name a backup made by this one.`,
+        ),
+      );
       return 1;
     }
     // from here a restore cut short leaves files moved in: start refuses the folder, restore again or reset takes it;
@@ -306,6 +317,9 @@ export async function restoreLocalData(opts: RestoreOptions): Promise<number> {
     if (madeHere && !restored) removeIfOnlyOurs(dir);
   }
 }
+
+/** A restore's refusal a person meets after an accident: Chinese first, the English in brackets, as npm start's lines. */
+const refusal = (zh: string, en: string) => `恢复被拒绝：${zh}（restore refused: ${en}）`;
 
 /** The marker of a folder being restored: npm start names the backup from it (restoringFrom) when the restore was cut short. */
 const restoringMarker = (file: string) => `质量信得过班组助手 local data (PGlite), being restored from ${file} at ${new Date().toISOString()}; npm run reset empties it\n`;

@@ -643,7 +643,7 @@ const notOurs = (dir: string) =>
  */
 export function claimDataDir(dataDir: string, warn: (line: string) => void = warnOnStderr, copy?: CopyEntry): DataDirLock {
   const dir = resolve(dataDir);
-  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new DataDirRefused(`DATA_DIR ${dir} is a file, not a folder; point DATA_DIR at a folder for the bot's data`);
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new DataDirRefused(`数据目录 ${dir} 是一个文件，不是文件夹：请把 DATA_DIR 设为存放机器人数据的文件夹（DATA_DIR ${dir} is a file, not a folder; point DATA_DIR at a folder for the bot's data）`);
   const foreign = () => {
     // the restore's staging folder is the bot's own; what it left is for restore or reset to finish, not for PGlite
     if (existsSync(dir) && isInterruptedRestore(dir)) {

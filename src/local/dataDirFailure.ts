@@ -4,6 +4,14 @@ import { type Again, againSaid, type Database, DatabaseAhead, fullDiskLine, full
 import { claimDataDir, type DataDirLock, DataDirRefused, TemplateCopyFailed } from './dataDir.js';
 import { databaseUrlProblem } from '../log.js';
 
+/**
+ * A database a newer version of the bot migrated, refused at start and by the scripts: Chinese first, the English line
+ * naming the migration in brackets, as npm start's other lines.
+ */
+export function databaseAheadLine(err: DatabaseAhead): string {
+  return `数据库已被更新版本的机器人迁移过，这个版本不能打开它：请运行那个更新的版本，或恢复用这个版本做的备份（${err.message}）`;
+}
+
 /** What a script's failure left undone, said in both languages ("nothing was imported"), for the end of its line. */
 export interface Outcome {
   zh: string;
@@ -90,7 +98,8 @@ export async function openScriptDatabase(
 ): Promise<ScriptDatabase> {
   const failed = (err: unknown): never => {
     let line: string | undefined;
-    if (err instanceof DataDirRefused || err instanceof DatabaseAhead || err instanceof TemplateCopyFailed) line = err.message;
+    if (err instanceof DatabaseAhead) line = databaseAheadLine(err);
+    else if (err instanceof DataDirRefused || err instanceof TemplateCopyFailed) line = err.message;
     else if (!config.DATABASE_URL) line = dataDirFailure(err, config.DATA_DIR, script.again, script.outcome?.());
     if (line === undefined) throw err;
     process.stderr.write(`${line}\n`);

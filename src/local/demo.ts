@@ -12,7 +12,7 @@ import { scoreFields } from '../review/scoring.js';
 import { defaultScoreSheet } from '../scoreSheet.js';
 import { type Actor, type Answer, LocalStage } from './actors.js';
 import { claimDataDir, DataDirRefused, type DataDirLock } from './dataDir.js';
-import { dataDirFailure } from './dataDirFailure.js';
+import { databaseAheadLine, dataDirFailure } from './dataDirFailure.js';
 import { LOCAL_ADMIN_GROUP, LOCAL_PEOPLE } from './seed.js';
 
 /**
@@ -136,7 +136,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     database = await openDatabase({ dataDir, onStorageFailure: (line, err) => stopped(dataDirFailure(err, dataDir, again) ?? line) });
   } catch (err) {
     lock.release();
-    const line = err instanceof DatabaseAhead ? err.message : dataDirFailure(err, dataDir, again);
+    const line = err instanceof DatabaseAhead ? databaseAheadLine(err) : dataDirFailure(err, dataDir, again);
     if (line === undefined) throw err;
     print(`演示没有运行：${line}`);
     return 1;

@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline';
 import { count } from 'drizzle-orm';
 import { openDatabase } from '../../db/index.js';
 import { applications, complaints, teams } from '../../db/schema.js';
-import { DataDirRefused, describeHolder, hasMarker, isPgliteDataDir, lockDataDir, lockHolderOf, wipeDataDir } from './dataDir.js';
+import { DataDirRefused, describeHolder, hasMarker, MARKER_FILE, isPgliteDataDir, lockDataDir, lockHolderOf, wipeDataDir } from './dataDir.js';
 
 export interface ResetOptions {
   dataDir: string;
@@ -18,27 +18,32 @@ export async function resetLocalData(opts: ResetOptions): Promise<number> {
   const out = opts.output ?? process.stdout;
   const say = (line: string) => out.write(`${line}\n`);
   if (opts.databaseUrl) {
-    say('reset refused: DATABASE_URL is set. Reset only wipes the embedded PGlite data in DATA_DIR, never a server database; unset DATABASE_URL to reset local data.');
+    say(
+      refusal(
+        '设置了 DATABASE_URL。重置只清空 DATA_DIR 中本地模式的数据，从不清空服务器上的数据库；要重置本地数据，请去掉 DATABASE_URL',
+        'DATABASE_URL is set. Reset only wipes the embedded PGlite data in DATA_DIR, never a server database; unset DATABASE_URL to reset local data.',
+      ),
+    );
     return 1;
   }
   const holder = lockHolderOf(opts.dataDir);
   if (holder) {
-    say(`reset refused: DATA_DIR ${opts.dataDir} is in use by ${describeHolder(holder)}; stop it first.`);
+    say(refusal(`数据目录 ${opts.dataDir} 正被使用（${describeHolder(holder)}，也许是正在运行的机器人）：请先停止它`, `DATA_DIR ${opts.dataDir} is in use by ${describeHolder(holder)}; stop it first.`));
     return 1;
   }
   if (!hasMarker(opts.dataDir)) {
     const outcome = wipeDataDir(opts.dataDir);
     if (!outcome.wiped && outcome.foreign) {
-      say(`reset refused: ${outcome.reason}`);
+      say(refusal(`${outcome.dir} 中没有 ${MARKER_FILE}，不是机器人建立的文件夹，不会动它：请检查 DATA_DIR`, outcome.reason));
       return 1;
     }
-    say(`nothing wiped: ${outcome.wiped ? outcome.dir : outcome.reason}`);
+    say(`没有可清空的数据（nothing wiped: ${outcome.wiped ? outcome.dir : outcome.reason}）`);
     return 0;
   }
   if (!opts.yes) {
     const held = await heldData(opts.dataDir);
-    if (held) say(`${opts.dataDir} holds ${held}. To keep a copy, answer N and run npm run backup first.`);
-    out.write(`Wipe every team, application, score and message of local mode in ${opts.dataDir}? [y/N] `);
+    if (held) say(`${opts.dataDir} 中有 ${held.zh}。要留一份，请回答 N，先运行 npm run backup（${opts.dataDir} holds ${held.en}. To keep a copy, answer N and run npm run backup first.）`);
+    out.write(`清空 ${opts.dataDir} 中本地模式的所有班组、申报、评分和消息吗？（Wipe every team, application, score and message of local mode in ${opts.dataDir}?）[y/N] `);
     const rl = createInterface({ input: opts.input ?? process.stdin, terminal: false });
     // no input at all (stdin closed) counts as No
     const answer = await new Promise<string>((resolve) => {
@@ -47,29 +52,33 @@ export async function resetLocalData(opts: ResetOptions): Promise<number> {
     });
     rl.close();
     if (!/^y(es)?$/i.test(answer.trim())) {
-      say('not wiped.');
+      say('没有清空（not wiped.）');
       return 0;
     }
   }
   try {
     const outcome = wipeDataDir(opts.dataDir);
-    say(outcome.wiped ? `wiped ${outcome.dir}` : `nothing wiped: ${outcome.reason}`);
+    say(outcome.wiped ? `已清空 ${outcome.dir}（wiped ${outcome.dir}）` : `没有可清空的数据（nothing wiped: ${outcome.reason}）`);
     return 0;
   } catch (err) {
     if (!(err instanceof DataDirRefused)) throw err;
-    say(`reset refused: ${err.message}`);
+    // the lock's refusal is Chinese first already
+    say(`重置被拒绝：${err.message}`);
     return 1;
   }
 }
 
 const counted = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
 
+/** A refusal a person meets after an accident: Chinese first, the English in brackets, as npm start's lines. */
+const refusal = (zh: string, en: string) => `重置被拒绝：${zh}（reset refused: ${en}）`;
+
 /**
  * What the wipe would take, for the prompt ("5 teams, 12 applications and 2 complaints"); undefined when the folder
  * cannot be read as a database (a wipe cut short, another version's), which the prompt then goes without. Read
  * under the folder's lock, without migrating: the folder is left as it was.
  */
-async function heldData(dataDir: string): Promise<string | undefined> {
+async function heldData(dataDir: string): Promise<{ zh: string; en: string } | undefined> {
   if (!isPgliteDataDir(dataDir)) return undefined;
   let lock;
   try {
@@ -82,7 +91,7 @@ async function heldData(dataDir: string): Promise<string | undefined> {
     try {
       const db = database.db;
       const [[t], [a], [c]] = [await db.select({ n: count() }).from(teams), await db.select({ n: count() }).from(applications), await db.select({ n: count() }).from(complaints)];
-      return `${counted(t.n, 'team')}, ${counted(a.n, 'application')} and ${counted(c.n, 'complaint')}`;
+      return { zh: `${t.n} 个班组、${a.n} 份申报和 ${c.n} 条投诉`, en: `${counted(t.n, 'team')}, ${counted(a.n, 'application')} and ${counted(c.n, 'complaint')}` };
     } finally {
       await database.close();
     }

@@ -44,8 +44,10 @@ describe(`a database ahead of the code on ${testDatabaseKind()}`, () => {
       LARK_APP_ID: 'cli_test_placeholder', LARK_APP_SECRET: 'placeholder-not-a-secret', LARK_EVENT_MODE: 'http', LARK_ENCRYPT_KEY: 'placeholder-key', LARK_VERIFICATION_TOKEN: 'placeholder-token',
       DATABASE_URL: 'postgres://bot@db.example.internal:5432/bot',
     });
-    expect(startupProblem(err, server)).toBe(line);
-    expect(startupProblem(err, parseConfig({ DATA_DIR: '/srv/gdsz/data' }))).toBe(line);
+    // Chinese first, the English line naming the migration in brackets, as npm start's other lines
+    const said = `数据库已被更新版本的机器人迁移过，这个版本不能打开它：请运行那个更新的版本，或恢复用这个版本做的备份（${line}）`;
+    expect(startupProblem(err, server)).toBe(said);
+    expect(startupProblem(err, parseConfig({ DATA_DIR: '/srv/gdsz/data' }))).toBe(said);
     expect(await recorded()).toEqual(before);
   });
 

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { asc, sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { reapedAfterTest } from '../support/children.js';
@@ -82,7 +82,7 @@ describe('npm run backup and npm run restore', () => {
     const backedUp = output();
     expect(await backupLocalData({ dataDir, now: new Date('2026-12-02T07:00:00Z'), timezone: 'Asia/Shanghai', output: backedUp.stream })).toBe(0);
     const archive = join(parent, 'gdsz-bot-backup-2026-12-02T150000.tar.gz');
-    expect(backedUp.lines).toEqual([expect.stringMatching(new RegExp(`^backup written: ${archive.replace(/[.]/g, '\\.')} \\(\\d+(\\.\\d)? (KB|MB)\\)$`))]);
+    expect(backedUp.lines).toEqual([expect.stringMatching(new RegExp(`^备份已写出：${archive.replace(/[.]/g, '\\.')}（\\d+(\\.\\d)? (KB|MB)）（backup written: ${archive.replace(/[.]/g, '\\.')} \\(\\d+(\\.\\d)? (KB|MB)\\)）$`))]);
     expect(statSync(archive).size).toBeGreaterThan(0);
     expect(existsSync(join(dataDir, LOCK_FILE))).toBe(false);
     // a second backup in the same minute has a name of its own; one in the same second never overwrites the first
@@ -97,13 +97,15 @@ describe('npm run backup and npm run restore', () => {
     // a folder holding data is never written over
     const over = output();
     expect(await restoreLocalData({ dataDir, file: archive, output: over.stream })).toBe(1);
-    expect(over.lines).toEqual([expect.stringMatching(/^restore refused: DATA_DIR .* is not empty, and a restore never writes over data; point DATA_DIR at a new folder/)]);
+    expect(over.lines).toEqual([
+      `恢复被拒绝：数据目录 ${dataDir} 不是空的，恢复从不覆盖已有的数据：请把 DATA_DIR 设为一个新的文件夹，或先备份这个文件夹（npm run backup）再清空它（npm run reset）（restore refused: DATA_DIR ${dataDir} is not empty, and a restore never writes over data; point DATA_DIR at a new folder, or keep a copy of this one (npm run backup) and empty it (npm run reset) first.）`,
+    ]);
     // nor while the bot runs on it: that is said first, not to back up and reset (both refused while it runs)
     writeFileSync(join(dataDir, LOCK_FILE), '1\n');
     const running = output();
     expect(await restoreLocalData({ dataDir, file: archive, output: running.stream })).toBe(1);
     expect(running.lines).toEqual([
-      `restore refused: the bot is running on DATA_DIR ${dataDir} (process 1), and the folder holds data, which a restore never writes over; restore into a new folder instead (DATA_DIR=<new folder> npm run restore -- ${archive}), then stop the bot and start it on that folder.`,
+      `恢复被拒绝：机器人正在数据目录 ${dataDir} 上运行（process 1），其中有数据，恢复从不覆盖已有的数据：请恢复到一个新的文件夹（DATA_DIR=<新文件夹> npm run restore -- ${archive}），再停止机器人，让它在那个文件夹上启动（restore refused: the bot is running on DATA_DIR ${dataDir} (process 1), and the folder holds data, which a restore never writes over; restore into a new folder instead (DATA_DIR=<new folder> npm run restore -- ${archive}), then stop the bot and start it on that folder.）`,
     ]);
     rmSync(join(dataDir, LOCK_FILE));
 
@@ -196,6 +198,18 @@ describe('npm run backup and npm run restore', () => {
     expect(await restoreLocalData({ dataDir, file: archive, output: again.stream })).toBe(0);
     expect(await readRows(dataDir)).toEqual(written);
   }, 120_000);
+
+  it('a DATA_DIR that is a file is refused by npm start and by a restore, Chinese first with the English after', async () => {
+    const parent = newDir();
+    const file = join(parent, 'data');
+    writeFileSync(file, 'not a folder');
+    expect(() => claimDataDir(file)).toThrow(`数据目录 ${file} 是一个文件，不是文件夹：请把 DATA_DIR 设为存放机器人数据的文件夹（DATA_DIR ${file} is a file, not a folder; point DATA_DIR at a folder for the bot's data）`);
+    writeFileSync(join(parent, 'b.tar.gz'), gzipSync(Buffer.from('x')));
+    const onFile = output();
+    expect(await restoreLocalData({ dataDir: file, file: join(parent, 'b.tar.gz'), output: onFile.stream })).toBe(1);
+    expect(onFile.lines).toEqual([`恢复被拒绝：数据目录 ${file} 是一个文件，不是文件夹：请把 DATA_DIR 设为一个空的或新的文件夹（restore refused: DATA_DIR ${file} is a file, not a folder; point DATA_DIR at an empty or new folder.）`]);
+    expect(readFileSync(file, 'utf8')).toBe('not a folder');
+  });
 
   it('keeps backups out of git: the default name beside the default ./data is ignored (they hold members\' mobiles)', (ctx) => {
     const inRepo = spawnSync('git', ['rev-parse', '--is-inside-work-tree'], { encoding: 'utf8' });
@@ -329,7 +343,7 @@ describe('npm run backup and npm run restore', () => {
     expect(await restoreLocalData({ dataDir, file: archive, output: refused.stream })).toBe(1);
     const day = new Date(newer).toISOString().slice(0, 10);
     expect(refused.lines).toEqual([
-      `restore refused: ${archive} was made by a newer version of the bot (migration ${nextNumber()} of ${day}, which this version does not have); restore it with that version, or name a backup made by this one.`,
+      `恢复被拒绝：${archive} 是更新版本的机器人做的备份（其中有这个版本没有的迁移）：请用那个版本恢复，或选一个用这个版本做的备份（restore refused: ${archive} was made by a newer version of the bot (migration ${nextNumber()} of ${day}, which this version does not have); restore it with that version, or name a backup made by this one.）`,
     ]);
     expect(existsSync(join(dataDir, 'PG_VERSION'))).toBe(false);
     expect(existsSync(join(dataDir, '.gdsz-bot-restoring'))).toBe(false);

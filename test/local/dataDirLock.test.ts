@@ -148,7 +148,7 @@ describe('only folders the bot made', () => {
     ]);
     const reset = await run('scripts/reset.ts', ['--yes'], { DATA_DIR: userDir }).exited;
     expect(reset.code).toBe(1);
-    expect(reset.stdout.trim()).toMatch(/^reset refused: .* has no \.gdsz-bot-data, so the bot did not make it; not touching it$/);
+    expect(reset.stdout.trim()).toMatch(/^重置被拒绝：.* 中没有 \.gdsz-bot-data，不是机器人建立的文件夹，不会动它：请检查 DATA_DIR（reset refused: .* has no \.gdsz-bot-data, so the bot did not make it; not touching it）$/);
     expect(readdirSync(userDir)).toEqual(['论文终稿.docx']);
 
     const botDir = newDir('made-');

@@ -67,7 +67,9 @@ describe('a data folder shared between hosts', () => {
     let said = '';
     const output = new Writable({ write: (c, _e, cb) => ((said += String(c)), cb()) });
     expect(await resetLocalData({ dataDir: dir, yes: true, output })).toBe(1);
-    expect(said.trim()).toBe(`reset refused: DATA_DIR ${dir} is in use by process 2147483646 on host bot-container-b; stop it first.`);
+    expect(said.trim()).toBe(
+      `重置被拒绝：数据目录 ${dir} 正被使用（process 2147483646 on host bot-container-b，也许是正在运行的机器人）：请先停止它（reset refused: DATA_DIR ${dir} is in use by process 2147483646 on host bot-container-b; stop it first.）`,
+    );
     expect(existsSync(join(dir, 'PG_VERSION'))).toBe(true);
   });
 

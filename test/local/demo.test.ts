@@ -60,7 +60,10 @@ describe('npm run demo', () => {
     });
     const code = await resetLocalData({ dataDir, input: Readable.from(['n\n']), output });
     expect(code).toBe(0);
-    expect(said).toContain(`${dataDir} holds 5 teams, 5 applications and 2 complaints`);
+    // the question and what it would take, Chinese first
+    expect(said).toContain(`${dataDir} 中有 5 个班组、5 份申报和 2 条投诉。要留一份，请回答 N，先运行 npm run backup（${dataDir} holds 5 teams, 5 applications and 2 complaints`);
+    expect(said).toContain(`清空 ${dataDir} 中本地模式的所有班组、申报、评分和消息吗？（Wipe every team`);
+    expect(said).toContain('没有清空（not wiped.）');
     expect(said).toContain('npm run backup');
     expect(said).toContain('[y/N]');
     expect(said).toContain('not wiped');

@@ -67,7 +67,8 @@ describe('npm run reset', () => {
     const dir = dataDir();
     const { code, said } = await reset(dir, { yes: true, databaseUrl: 'postgres://bot@db.example/prod' });
     expect(code).toBe(1);
-    expect(said).toMatch(/^reset refused: DATABASE_URL is set/);
+    // Chinese first, the English in brackets
+    expect(said).toMatch(/^重置被拒绝：设置了 DATABASE_URL。.*（reset refused: DATABASE_URL is set/);
     expect(readdirSync(dir).sort()).toEqual([MARKER_FILE, 'PG_VERSION', 'base'].sort());
   });
 
@@ -76,7 +77,7 @@ describe('npm run reset', () => {
     writeFileSync(join(dir, 'thesis.docx'), 'a user file');
     const { code, said } = await reset(dir, { yes: true });
     expect(code).toBe(1);
-    expect(said).toMatch(new RegExp(`^reset refused: .*has no ${MARKER_FILE.replace('.', '\\.')}`));
+    expect(said.trim()).toBe(`重置被拒绝：${dir} 中没有 ${MARKER_FILE}，不是机器人建立的文件夹，不会动它：请检查 DATA_DIR（reset refused: ${dir} has no ${MARKER_FILE}, so the bot did not make it; not touching it）`);
     expect(readdirSync(dir).sort()).toEqual(['PG_VERSION', 'base', 'thesis.docx']);
   });
 
