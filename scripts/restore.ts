@@ -16,7 +16,7 @@ if (!file) {
 try {
   process.exit(await restoreLocalData({ dataDir: config.DATA_DIR, databaseUrl: config.DATABASE_URL, file }));
 } catch (err) {
-  // a read-only DATA_DIR, one under a file: one line, not a stack. A restore cut short while it moved the files in is
+  // a read-only DATA_DIR, one under a file: one line, not a stack. A restore cut short (killed, the disk full) is
   // refused by npm start and finished by the next restore (isInterruptedRestore)
   process.stderr.write(
     `${scriptFileFailure(err, config.DATA_DIR, { failed: { zh: '恢复失败，备份没有恢复', en: 'restore failed, the backup was not restored' }, again: { run: `npm run restore -- ${file}` }, otherwise: 'make DATA_DIR writable' })}\n`,

@@ -41,7 +41,8 @@ async function api(path, body, signal) {
   const json = await res.json().catch(() => ({}));
   if (!res.ok) {
     if (json.msg && !HAS_CJK.test(json.msg)) console.warn(`${path}: ${json.msg}`);
-    throw new Error(json.msg && HAS_CJK.test(json.msg) ? json.msg : `请求失败（HTTP ${res.status}），详见机器人的日志。`);
+    // a message the console took back (not stored, or not taken by the bot) carries its id: the page offers it again
+    throw Object.assign(new Error(json.msg && HAS_CJK.test(json.msg) ? json.msg : `请求失败（HTTP ${res.status}），详见机器人的日志。`), { takenBack: Boolean(json.messageId) });
   }
   return json;
 }
@@ -369,6 +370,8 @@ function say(text) {
       if (res.status !== 200) toast('error', `机器人回调返回 HTTP ${res.status}`);
     } catch (err) {
       toast('error', err.message);
+      // taken out of the chat: back in the box to send again, unless something else is being typed there
+      if (err.takenBack && !composerText.value) composerText.value = text;
     }
   });
 }
