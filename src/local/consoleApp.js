@@ -89,7 +89,8 @@ function toast(type, content) {
   el.className = `toast toast-${type || 'info'}`;
   el.textContent = content;
   $('#toasts').append(el);
-  setTimeout(() => el.remove(), 4000);
+  // an error often asks for something to be done again (a message to send again): it stays long enough to be read
+  setTimeout(() => el.remove(), type === 'error' ? 10000 : 4000);
 }
 
 const nameOf = (openId) => state.people.find((p) => p.openId === openId)?.name || openId;

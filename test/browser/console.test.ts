@@ -271,4 +271,22 @@ describe('local console', () => {
       await page.unroute('**/dev/api/chats?*');
     }
   }, 120_000);
+
+  it('a message the console took back (the bot did not take it) is said to be sent again, and is back in the box to send', async () => {
+    await page.goto(`${url}/dev`);
+    await page.selectOption('#person', { label: '陈专家（评审专家）' });
+    await expect.poll(() => page.locator('#chats button[aria-selected="true"]').textContent()).toBe('与助手的私聊');
+    // the console's answer for a message the bot did not take (src/local/console.ts deliver): 500, its line and its id
+    const line = '消息「进度」没有送到机器人（机器人没有应答，可能正在停止或重启），已从聊天中移除：请等机器人运行后再发一次';
+    await page.route('**/dev/api/say', (route) => route.fulfill({ status: 500, contentType: 'application/json', body: JSON.stringify({ code: 500, msg: line, messageId: 'om_taken_back', version: 1 }) }));
+    try {
+      await page.fill('#composer-text', '进度');
+      await page.press('#composer-text', 'Enter');
+      await page.locator('.toast', { hasText: line }).first().waitFor({ timeout: 30_000 });
+      await expect.poll(() => page.locator('#composer-text').inputValue()).toBe('进度');
+    } finally {
+      await page.unroute('**/dev/api/say');
+      await page.fill('#composer-text', '');
+    }
+  }, 120_000);
 });
