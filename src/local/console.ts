@@ -114,7 +114,7 @@ export class LocalConsole {
   /** The people's messages still on their way to the bot, one after another (`inTurn`). */
   private turns: Promise<void> = Promise.resolve();
   /** Messages the bot never got being taken out of console_entries (`deliver`): waited for before the database closes. */
-  private readonly removing = new Set<Promise<unknown>>();
+  private readonly removing = new Set<Promise<boolean>>();
 
   constructor(private readonly deps: ConsoleDeps) {
     this.restored = this.restore().catch((err) => deps.log.warn({ err }, 'local console could not read the earlier conversation'));
@@ -219,15 +219,11 @@ export class LocalConsole {
       status = 0;
     }
     if (status >= 200 && status < 300) return { status, messageId, version: this.version };
-    if (await this.handled(messageId)) return { status, messageId, version: this.version };
-    this.entries.delete(messageId);
-    this.bump();
-    const removed = this.deps.database.db
-      .delete(consoleEntries)
-      .where(eq(consoleEntries.messageId, messageId))
-      .catch((err: unknown) => this.deps.log.warn({ err, messageId }, 'local console could not take back a message the bot did not get'));
-    this.removing.add(removed);
-    await removed.finally(() => this.removing.delete(removed));
+    // the look and the removal are waited for before the database closes (`flushed`): a stop is what makes most posts fail
+    const takenBack = this.takeBack(messageId);
+    this.removing.add(takenBack);
+    const removed = await takenBack.finally(() => this.removing.delete(takenBack));
+    if (!removed) return { status, messageId, version: this.version };
     const text = shown.length > 30 ? `${shown.slice(0, 30)}…` : shown;
     return {
       status: 500,
@@ -235,6 +231,18 @@ export class LocalConsole {
       version: this.version,
       error: `消息「${text}」没有送到机器人（${status ? `机器人返回 HTTP ${status}` : '机器人没有应答，可能正在停止或重启'}），已从聊天中移除：请等机器人运行后再发一次`,
     };
+  }
+
+  /** Takes a message the bot did not record as handled out of the chat and console_entries; false when the bot has it. */
+  private async takeBack(messageId: string): Promise<boolean> {
+    if (await this.handled(messageId)) return false;
+    this.entries.delete(messageId);
+    this.bump();
+    await this.deps.database.db
+      .delete(consoleEntries)
+      .where(eq(consoleEntries.messageId, messageId))
+      .catch((err: unknown) => this.deps.log.warn({ err, messageId }, 'local console could not take back a message the bot did not get'));
+    return true;
   }
 
   /** Whether the bot recorded the message as handled (its dedupe row): an error answered after that still reached it. */
