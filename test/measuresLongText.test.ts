@@ -11,7 +11,8 @@ describe('what to send next, for a very long text', () => {
     nextSteps(digits, 'en');
     answersOutsideMeasures(digits);
     outsideMeasuresLeftOut(digits);
-    expect(performance.now() - started).toBeLessThan(200);
+    // about 10 ms alone; the bound is for the seconds a backtracking pattern took (a loaded CI run measured 330 ms once)
+    expect(performance.now() - started).toBeLessThan(1500);
   });
 
   it('still reads a score typed with its number (85分能评上吗)', () => {
