@@ -8,10 +8,9 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    // TEST_WORKERS: CI runs 4 on PostgreSQL and 3 on PGlite on its 2 cores: the files wait on timers, child processes and
-    // (on PostgreSQL) the server, and 2 workers kept the machine 70–85 % busy. Whole suite on PostgreSQL: 6 min 20 s with
-    // 2, 5 min 9 s with 3 (a later, slower hour: 360 s with 3, 309 s with 4); the database suite on PGlite: 5 min 2 s with
-    // 2, 4 min 8 s with 3, and 4 no faster (same tree, back to back, nothing else running)
+    // TEST_WORKERS: CI runs 3 on its 2 cores: the files wait on timers, child processes and (on PostgreSQL) the server, and
+    // 2 workers kept the machine 70–85 % busy. Whole suite on PostgreSQL: 6 min 20 s with 2, 5 min 9 s with 3; the
+    // database suite on PGlite: 5 min 2 s with 2, 4 min 8 s with 3 (same tree, back to back, nothing else running)
     maxWorkers: Number(process.env.TEST_WORKERS) || 2,
     // files share a worker's module graph: importing the bot once per worker instead of once per file saves about a
     // third of the suite. Tests keep no state in modules or process.env; each opens its own database and bot.
