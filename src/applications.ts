@@ -306,7 +306,6 @@ export function barEndingAfter(revokedAt: Date, cycle: Pick<Cycle, 'settings'>, 
 /** The moment a bar ends as people read it: the minute after, so that the minute shown is never one still refused. */
 export const barEndText = (barEndsAt: Date, timezone: string) => formatDateTimeZh(new Date(Math.ceil(barEndsAt.getTime() / 60_000) * 60_000), timezone);
 
-
 /** 第十六条: when a team registered on `registeredAt` is not a year old by `deadline`, the day it is and how many days short it is then. */
 export function notAYearBy(registeredAt: string, deadline: string): { eligibleFrom: string; days: number } | undefined {
   const eligibleFrom = oneYearAfter(registeredAt);

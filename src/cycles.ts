@@ -760,8 +760,10 @@ async function closeApplicationsOnly(tx: Db, actor: Actor, cycle: number | Cycle
       `第十六条：注册满一年后方可参加评选。申报截止日期为${formatDateZh(locked.applicationDeadline)}，今天截止的话，已提交申报的 ${young.length} 个班组截止时注册未满一年：${named}${young.length > 3 ? ' 等' : ''}。请于${formatDateZh(latest.eligibleFrom)}或之后再截止，或先将这些申报退回。`,
     );
   }
-  const moved = today === locked.applicationDeadline ? locked : (await tx.update(cycles).set({ applicationDeadline: today, updatedAt: now }).where(eq(cycles.id, locked.id)).returning())[0];
-  const closed = await transitionCycle(tx, actor, moved, 'closeApplications', now, today === locked.applicationDeadline ? undefined : { applicationDeadline: { from: locked.applicationDeadline, to: today } });
+  // on the deadline day the date stands; before it, it becomes today, and the audit row says from what
+  const onTheDay = today === locked.applicationDeadline;
+  const moved = onTheDay ? locked : (await tx.update(cycles).set({ applicationDeadline: today, updatedAt: now }).where(eq(cycles.id, locked.id)).returning())[0];
+  const closed = await transitionCycle(tx, actor, moved, 'closeApplications', now, onTheDay ? undefined : { applicationDeadline: { from: locked.applicationDeadline, to: today } });
   // the leaders of drafts and returned applications counted on the announced deadline: told theirs is cut off today
   const cutOff = await noticeClosedEarly(tx, closed, today, locked.applicationDeadline);
   return { closed, cutOff };
