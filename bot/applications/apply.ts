@@ -1,7 +1,7 @@
 import { applicationClosedCard, applicationFormCard, notALeaderCard, submittedCard } from '../../cards/applications.js';
 import type { Card } from '../../cards/kit.js';
 import { teamPickerCard } from '../../cards/teams.js';
-import { type Application, applicantTeam, type Cycle, cycleOpenForApplications, editNotSavedText, EligibilityError, findApplication, getApplication, lockTeamOfApplication, recentRevocation, revocationBarMessage, ReviewYearOver, requireRegisteredAYear, mayApply, applyRefusal, sameAsSubmitted, saveDraft, submitApplication, summaryOf, titleRevokedAt, applicationForm, barEndText } from '../../src/applications.js';
+import { type Application, applicantTeam, type Cycle, cycleOpenForApplications, editNotSavedText, EligibilityError, findApplication, getApplication, lockTeamOfApplication, recentRevocation, revocationBarMessage, ReviewYearOver, requireRegisteredAYear, mayApply, applyRefusal, sameAsSubmitted, saveDraft, submitApplication, summaryOf, titleRevokedAt, applicationForm, barEndingAfter, barEndText } from '../../src/applications.js';
 import { getCycleByYear, getLatestCycle, getRunningCycle } from '../../src/cycles.js';
 import { AlreadyDone, formErrorOf, UserError } from '../../src/errors.js';
 import { endorsementRequestMessage } from '../../src/endorsementCards.js';
@@ -24,10 +24,19 @@ type CycleShown = Pick<Cycle, 'id' | 'year' | 'applicationDeadline'>;
 
 /** The form of one team's application, or its summary once it has gone further. */
 async function applicationCard(ctx: HandlerContext, teamId: number, cycle: Cycle, known?: { team: Team & { organization: string }; application: Application }): Promise<Card> {
-  // a save passes what it just wrote
-  if (known) return applicationCardOf(known.team, cycle, known.application);
+  // a save passes what it just wrote; the card says again from when 提交 is taken, as 申报 did
+  if (known) {
+    const revoked = await recentRevocation(ctx.tx, teamId, cycle, ctx.clock.now(), ctx.config.BOT_TIMEZONE);
+    return applicationCardOf(known.team, cycle, known.application, submitFromOf(revoked?.revokedAt, cycle, ctx.clock.now(), ctx.config.BOT_TIMEZONE));
+  }
   const { team, existing, submitFrom } = await teamOpening(ctx, teamId, cycle);
   return applicationCardOf(team, cycle, existing, submitFrom && submitFromLine(barEndText(submitFrom, ctx.config.BOT_TIMEZONE), revocationBarDays(cycle)));
+}
+
+/** The form's line for a bar after a revoked title that ends by the deadline but after now (mayApply's submitFrom). */
+function submitFromOf(revokedAt: Date | null | undefined, cycle: Pick<Cycle, 'settings'>, now: Date, timezone: string): string | undefined {
+  const end = revokedAt ? barEndingAfter(revokedAt, cycle, now, timezone) : undefined;
+  return end && submitFromLine(barEndText(end, timezone), revocationBarDays(cycle));
 }
 
 /**
@@ -297,7 +306,8 @@ export async function saveApplicationDraftFast(fx: FastContext, input: CardActio
   const target = fastTarget(input);
   const saved = target && (await fastSaveDraft(fx.database, fastEvent(fx, input, target)));
   if (!saved) return undefined;
-  return { outcome: 'ok', answer: raw(applicationCardOf(saved.team, saved.cycle, saved.application), savedToast), queued: saved.queued };
+  const submitFrom = submitFromOf(saved.revokedAt, saved.cycle, fx.clock.now(), fx.config.BOT_TIMEZONE);
+  return { outcome: 'ok', answer: raw(applicationCardOf(saved.team, saved.cycle, saved.application, submitFrom), savedToast), queued: saved.queued };
 }
 
 /** `application.submit` on PostgreSQL in one round trip; anything but a submit that succeeds is left to `submitApplicationForm`. */

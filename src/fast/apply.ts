@@ -1,7 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import type { Database } from '../../db/index.js';
-import { applications, cycles, organizations, teams } from '../../db/schema.js';
+import { applications, cycles, honours, organizations, teams } from '../../db/schema.js';
 import { type Application, applicationLabels, applicationSchemaFor, cleanDraft, type Cycle, declarationFailures } from '../applications.js';
 import { ENDORSEMENT_REQUEST_CARD } from '../endorsementCards.js';
 import { UserError } from '../errors.js';
@@ -41,7 +41,9 @@ export interface FastApplyEvent {
 export interface FastApplyResult {
   application: Application;
   team: Team & { organization: string };
-  cycle: Pick<Cycle, 'id' | 'year' | 'applicationDeadline'>;
+  cycle: Pick<Cycle, 'id' | 'year' | 'applicationDeadline' | 'settings'>;
+  /** The team's latest title revoked, if any (its bar may still run: the card says from when 提交 is taken). */
+  revokedAt: Date | null;
   queued: number;
 }
 
@@ -209,7 +211,7 @@ interface Outcome {
   queued: number;
 }
 
-type ReadBack = { application: Application; team: Team; organization: string; cycle: FastApplyResult['cycle'] };
+type ReadBack = { application: Application; team: Team; organization: string; cycle: FastApplyResult['cycle']; revokedAt: Date | string | null };
 
 /** The answer card's rows, read back after the COMMIT: built once per database (Drizzle builds its SQL and maps its row). */
 const readBacks = new WeakMap<Database, { execute(p: { teamId: number; year: number }): Promise<ReadBack[]> }>();
@@ -218,7 +220,14 @@ function readBackOf(database: Database) {
   let q = readBacks.get(database);
   if (!q) {
     q = database.db
-      .select({ application: applications, team: teams, organization: organizations.name, cycle: { id: cycles.id, year: cycles.year, applicationDeadline: cycles.applicationDeadline } })
+      .select({
+        application: applications,
+        team: teams,
+        organization: organizations.name,
+        cycle: { id: cycles.id, year: cycles.year, applicationDeadline: cycles.applicationDeadline, settings: cycles.settings },
+        // the latest revocation (recentRevocation): a bar that ends after now is said on the card (barEndingAfter)
+        revokedAt: sql<Date | string | null>`(select max(${honours.revokedAt}) from ${honours} where ${honours.teamId} = ${applications.teamId})`,
+      })
       .from(applications)
       .innerJoin(teams, eq(teams.id, applications.teamId))
       .innerJoin(organizations, eq(organizations.id, teams.organizationId))
@@ -278,5 +287,7 @@ async function run(database: Database, event: FastApplyEvent, statement: string,
   if (!outcome.claimed) return undefined;
   const row = rows[0];
   if (!row) throw new Error(`application of team ${event.teamId}: written but not read back`);
-  return { application: row.application, team: { ...row.team, organization: row.organization }, cycle: row.cycle, queued: outcome.queued };
+  // a raw subquery's timestamp comes back as text (Drizzle maps only its columns)
+  const revokedAt = row.revokedAt === null ? null : new Date(row.revokedAt);
+  return { application: row.application, team: { ...row.team, organization: row.organization }, cycle: row.cycle, revokedAt, queued: outcome.queued };
 }

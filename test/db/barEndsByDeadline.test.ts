@@ -78,6 +78,19 @@ describe('a bar that ends on the deadline day', () => {
     expect(reminder).toContain(`可参加 2027 年度评选（第十六条）；尚未填写申报表；${SUBMIT_FROM}。`);
   });
 
+  it.each([true, false])('保存草稿 answers with the form saying it again (one-statement path %s)', async (fast) => {
+    h.app.processor.fastPaths = fast;
+    try {
+      const answer = await h.click(LEADER, { action: 'application.save', teamId, year: 2027 }, applicationForm({ title: fast ? '路面快速修补' : '路面慢速修补' }));
+      expect(answer.toast?.content).toContain('草稿已保存');
+      const text = cardText(answer.card.data);
+      expect(text).toContain(fast ? '路面快速修补' : '路面慢速修补');
+      expect(text).toContain(`${SUBMIT_FROM}。`);
+    } finally {
+      h.app.processor.fastPaths = true;
+    }
+  });
+
   it('提交 is refused until 10:00 on the deadline day and taken after; the form then says nothing of the bar', async () => {
     const submit = () => h.click(LEADER, { action: 'application.submit', teamId, year: 2027 }, applicationForm());
     h.clock.set('2027-05-31T09:59:00+08:00');
