@@ -251,8 +251,10 @@ export function wipeDataDir(dataDir: string): WipeOutcome {
   if (!hasMarker(dir) && !isInterruptedRestore(dir)) return { wiped: false, dir, reason: `${dir} has no ${MARKER_FILE}, so the bot did not make it; not touching it`, foreign: true };
   const lock = lockDataDir(dir);
   try {
-    // PG_VERSION first: a wipe cut short must not leave what looks like a database with parts of it gone (PGlite
-    // aborts on it), only a folder start initialises again; the marker goes last, so reset can still finish it
+    // the marker says so first, then PG_VERSION goes: a wipe cut short must not leave what looks like a database with
+    // parts of it gone (PGlite aborts on it), only a folder start clears and fills again (claimDataDir: unfinishedFill);
+    // the marker goes last, so reset can still finish it
+    writeMarker(dir, `${BEING_EMPTIED} since ${new Date().toISOString()}`);
     rmSync(join(dir, 'PG_VERSION'), { force: true });
     for (const name of readdirSync(dir)) if (!OURS.has(name)) rmSync(join(dir, name), { recursive: true, force: true });
     rmSync(join(dir, MARKER_FILE), { force: true });
@@ -272,6 +274,27 @@ const OURS = new Set([MARKER_FILE, LOCK_FILE]);
 export class DataDirRefused extends Error {}
 
 export const hasMarker = (dir: string) => existsSync(join(dir, MARKER_FILE));
+
+const BEING_EMPTIED = 'being emptied by npm run reset';
+const BEING_FILLED = 'being filled from the template';
+
+function writeMarker(dir: string, state: string): void {
+  writeFileSync(join(dir, MARKER_FILE), `质量信得过班组助手 local data (PGlite), ${state}; npm run reset empties it\n`, { mode: OWNER_FILE_MODE });
+}
+
+/** The marker of a folder a template copy or a reset was cut short in: what it holds besides is the bot's to clear. */
+function unfinishedFill(dir: string): boolean {
+  try {
+    const marker = readFileSync(join(dir, MARKER_FILE), 'utf8');
+    return marker.includes(BEING_EMPTIED) || marker.includes(BEING_FILLED);
+  } catch {
+    return false;
+  }
+}
+
+/** A folder of the bot's holding files but no PG_VERSION, and no cut-short copy, reset or restore to explain it. */
+const incompleteDatabase = (dir: string) =>
+  `数据目录 ${dir} 中的数据库不完整（缺少 PG_VERSION 文件，如文件夹只复制了一部分，或这个文件被删除），机器人不会打开它，以免在其上新建空数据库而覆盖其中的数据：请把 DATA_DIR 指向完整的数据文件夹；或先复制一份这个文件夹留存，再运行 npm run reset 清空它，然后用 npm run restore -- <备份文件> 恢复备份（DATA_DIR ${dir} holds database files but no PG_VERSION (a partial copy, or the file deleted); the bot will not start a new empty database over them: point DATA_DIR at the whole folder, or keep a copy of this one, empty it with npm run reset and restore a backup with npm run restore -- <file>）`;
 
 /** Where `npm run restore` unpacks before the files move into DATA_DIR (src/local/backup.ts); PG_VERSION moves last. */
 export const RESTORE_STAGING = '.gdsz-bot-restoring';
@@ -660,12 +683,19 @@ export function claimDataDir(dataDir: string, warn: (line: string) => void = war
   let marked = false;
   try {
     if (foreign()) throw new DataDirRefused(notOurs(dir));
-    if (!hasMarker(dir)) {
-      writeFileSync(join(dir, MARKER_FILE), `质量信得过班组助手 local data (PGlite), made ${new Date().toISOString()}; npm run reset empties it\n`, { mode: OWNER_FILE_MODE });
-      marked = true;
+    const fill = !isPgliteDataDir(dir);
+    if (fill && !isEmptyOrMissing(dir)) {
+      // files without PG_VERSION: PGlite would run initdb over them, and what was a database would open empty. Ours to
+      // clear only when the marker says a template copy or a reset was cut short there; anything else is refused
+      if (!unfinishedFill(dir)) throw new DataDirRefused(incompleteDatabase(dir));
+      for (const name of readdirSync(dir)) if (!OURS.has(name)) rmSync(join(dir, name), { recursive: true, force: true });
     }
+    marked = !hasMarker(dir);
+    if (fill) writeMarker(dir, `being filled from the template since ${new Date().toISOString()}`);
+    else if (marked) writeMarker(dir, `made ${new Date().toISOString()}`);
     try {
       copyPgliteTemplate(dir, undefined, copy);
+      if (fill) writeMarker(dir, `made ${new Date().toISOString()}`);
     } catch (err) {
       // the half copy is gone (copyPgliteTemplate); the folder goes back to how it was: a new one removed, the
       // marker written now taken away from one made beforehand (a mount point). The lock is let go after that, below:
