@@ -80,7 +80,7 @@ function takeLock(dir: string, what: 'backup' | 'restore', say: (line: string) =
     return lockDataDir(dir);
   } catch (err) {
     if (!(err instanceof DataDirRefused)) throw err;
-    say(`${what} refused: ${err.message}`);
+    say(what === 'backup' ? backupRefusal(err.message) : `恢复被拒绝：${err.message}`);
     return undefined;
   }
 }
@@ -89,31 +89,31 @@ function takeLock(dir: string, what: 'backup' | 'restore', say: (line: string) =
 export async function backupLocalData(opts: BackupOptions): Promise<number> {
   const say = (line: string) => (opts.output ?? process.stdout).write(`${line}\n`);
   if (opts.databaseUrl) {
-    say('backup refused: DATABASE_URL is set. npm run backup copies the embedded PGlite data in DATA_DIR; back up a PostgreSQL server with its own tools (pg_dump).');
+    say(backupRefusal('设置了 DATABASE_URL：npm run backup 只备份 DATA_DIR 中内置的 PGlite 数据；PostgreSQL 服务器请用它自己的工具备份（pg_dump）', 'DATABASE_URL is set. npm run backup copies the embedded PGlite data in DATA_DIR; back up a PostgreSQL server with its own tools (pg_dump).'));
     return 1;
   }
   const dir = resolve(opts.dataDir);
   if (!isPgliteDataDir(dir)) {
-    say(`backup refused: DATA_DIR ${dir} holds no database (no PG_VERSION), so there is nothing to back up; check DATA_DIR.`);
+    say(backupRefusal(`数据目录 ${dir} 中没有数据库（没有 PG_VERSION），没有可备份的内容：请检查 DATA_DIR`, `DATA_DIR ${dir} holds no database (no PG_VERSION), so there is nothing to back up; check DATA_DIR.`));
     return 1;
   }
   const holder = lockHolderOf(dir);
   if (holder) {
-    say(`backup refused: DATA_DIR ${dir} is in use by ${describeHolder(holder)}; stop the bot first, then run npm run backup again.`);
+    say(backupRefusal(`数据目录 ${dir} 正被使用（${describeHolder(holder)}）：请先停止机器人，再运行 npm run backup`, `DATA_DIR ${dir} is in use by ${describeHolder(holder)}; stop the bot first, then run npm run backup again.`));
     return 1;
   }
   const target = resolve(opts.file ?? join(dirname(dir), defaultBackupName(opts.now, opts.timezone)));
   if (isInside(dir, target)) {
-    say(`backup refused: ${target} is inside DATA_DIR; write the backup outside it: npm run backup -- <file>`);
+    say(backupRefusal(`${target} 在数据目录里面：请把备份写到数据目录之外（npm run backup -- <文件>）`, `${target} is inside DATA_DIR; write the backup outside it: npm run backup -- <file>`));
     return 1;
   }
   if (existsSync(target)) {
-    say(`backup refused: ${target} exists already; name another file: npm run backup -- <file>`);
+    say(backupRefusal(`${target} 已经存在，备份不会覆盖它：请换一个文件名（npm run backup -- <文件>）`, `${target} exists already; name another file: npm run backup -- <file>`));
     return 1;
   }
   // checked before the dump, which takes a while: a folder that is not there would fail only at the write
   if (!isFolder(dirname(target))) {
-    say(`backup refused: the folder ${dirname(target)} does not exist; create it or name a file in another: npm run backup -- <file>`);
+    say(backupRefusal(`文件夹 ${dirname(target)} 不存在：请先建立它，或写到别的文件夹（npm run backup -- <文件>）`, `the folder ${dirname(target)} does not exist; create it or name a file in another: npm run backup -- <file>`));
     return 1;
   }
   const lock = takeLock(dir, 'backup', say);
@@ -167,7 +167,7 @@ const isEmptyForRestore = (dir: string) =>
 export async function restoreLocalData(opts: RestoreOptions): Promise<number> {
   const say = (line: string) => (opts.output ?? process.stdout).write(`${line}\n`);
   if (opts.databaseUrl) {
-    say('restore refused: DATABASE_URL is set. npm run restore fills the embedded PGlite folder DATA_DIR; unset DATABASE_URL to restore local data.');
+    say(refusal('设置了 DATABASE_URL：npm run restore 只恢复到内置 PGlite 的数据目录 DATA_DIR；要恢复本地数据，请去掉 DATABASE_URL', 'DATABASE_URL is set. npm run restore fills the embedded PGlite folder DATA_DIR; unset DATABASE_URL to restore local data.'));
     return 1;
   }
   const file = resolve(opts.file);
@@ -175,7 +175,8 @@ export async function restoreLocalData(opts: RestoreOptions): Promise<number> {
   try {
     bytes = new Uint8Array(readFileSync(file));
   } catch (err) {
-    say(`restore refused: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)}); name a file written by npm run backup.`);
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    say(refusal(`读不了 ${file}（${code}）：请指定一个 npm run backup 写出的备份文件`, `cannot read ${file} (${code}); name a file written by npm run backup.`));
     return 1;
   }
   // npm run backup writes gzip, whose end holds the length and CRC of what it packs: unpacked here, a copy cut short or
@@ -277,12 +278,12 @@ export async function restoreLocalData(opts: RestoreOptions): Promise<number> {
         say(archiveRefusal(file, { kind: 'incomplete', cause: cutShort }));
         return 1;
       }
-      say(`restore refused: ${file} is not a backup written by npm run backup (${errorLine(err)}).`);
+      say(refusal(`${file} 不是 npm run backup 写出的备份：请指定备份文件`, `${file} is not a backup written by npm run backup (${errorLine(err)}).`));
       return 1;
     }
     if (!isBotDatabase) {
       rmSync(staging, { recursive: true, force: true });
-      say(`restore refused: ${file} holds a database, but not this bot's (no migrations table); name a file written by npm run backup.`);
+      say(refusal(`${file} 中的数据库不是这个机器人的（没有迁移记录）：请指定 npm run backup 写出的备份文件`, `${file} holds a database, but not this bot's (no migrations table); name a file written by npm run backup.`));
       return 1;
     }
     if (newer) {
@@ -308,7 +309,7 @@ export async function restoreLocalData(opts: RestoreOptions): Promise<number> {
     rmSync(staging, { recursive: true, force: true });
     // the archive's files come out as PGlite unpacks them (0666 and the like)
     narrowDataDir(dir, say);
-    say(`restored ${file} into ${dir}; npm start opens it.`);
+    say(`已把 ${file} 恢复到 ${dir}，运行 npm start 即可打开（restored ${file} into ${dir}; npm start opens it.）`);
     restored = true;
     return 0;
   } finally {
@@ -320,6 +321,14 @@ export async function restoreLocalData(opts: RestoreOptions): Promise<number> {
 
 /** A restore's refusal a person meets after an accident: Chinese first, the English in brackets, as npm start's lines. */
 const refusal = (zh: string, en: string) => `恢复被拒绝：${zh}（restore refused: ${en}）`;
+
+/**
+ * A backup's refusal, as a restore's; with one argument, a refusal of the folder already Chinese first with the English
+ * in brackets (DataDirRefused: its lock held by another host, say).
+ */
+function backupRefusal(zh: string, en?: string): string {
+  return en === undefined ? `备份被拒绝：${zh}` : `备份被拒绝：${zh}（backup refused: ${en}）`;
+}
 
 /** The marker of a folder being restored: npm start names the backup from it (restoringFrom) when the restore was cut short. */
 const restoringMarker = (file: string) => `质量信得过班组助手 local data (PGlite), being restored from ${file} at ${new Date().toISOString()}; npm run reset empties it\n`;
@@ -355,8 +364,14 @@ function gzipFault(err: unknown): ArchiveFault {
 /** A backup cut short or garbled on the way is npm run backup's all the same: it is to be copied again, not replaced. */
 function archiveRefusal(file: string, fault: ArchiveFault): string {
   return fault.kind === 'incomplete'
-    ? `restore refused: ${file} is incomplete (${fault.cause}): the backup was cut short, as by a copy that was interrupted or a partial download; copy it again from where it is kept, then run the restore again.`
-    : `restore refused: ${file} is damaged (${fault.cause}): it does not read back as npm run backup wrote it, as after a copy gone wrong; copy the backup again from where it is kept, then run the restore again.`;
+    ? refusal(
+        `${file} 不完整（备份文件被截断，如复制中断或没有下载完）：请从保存它的地方重新复制一份，再运行恢复`,
+        `${file} is incomplete (${fault.cause}): the backup was cut short, as by a copy that was interrupted or a partial download; copy it again from where it is kept, then run the restore again.`,
+      )
+    : refusal(
+        `${file} 已损坏（读出的内容与 npm run backup 写入的不一致，如复制出错）：请从保存它的地方重新复制一份，再运行恢复`,
+        `${file} is damaged (${fault.cause}): it does not read back as npm run backup wrote it, as after a copy gone wrong; copy the backup again from where it is kept, then run the restore again.`,
+      );
 }
 
 /** Where a tar archive ends inside one of its entries (each a 512-byte header, then its data in 512-byte blocks); undefined for a whole one, or one that is no tar. */

@@ -74,7 +74,7 @@ describe('npm run backup and npm run restore', () => {
     writeFileSync(join(dataDir, LOCK_FILE), '1\n');
     const held = output();
     expect(await backupLocalData({ dataDir, now: new Date(), timezone: 'Asia/Shanghai', output: held.stream })).toBe(1);
-    expect(held.lines).toEqual([`backup refused: DATA_DIR ${dataDir} is in use by process 1; stop the bot first, then run npm run backup again.`]);
+    expect(held.lines).toEqual([`备份被拒绝：数据目录 ${dataDir} 正被使用（process 1）：请先停止机器人，再运行 npm run backup（backup refused: DATA_DIR ${dataDir} is in use by process 1; stop the bot first, then run npm run backup again.）`]);
     expect(readdirSync(parent)).toEqual(['data']);
     rmSync(join(dataDir, LOCK_FILE));
 
@@ -91,7 +91,8 @@ describe('npm run backup and npm run restore', () => {
     expect(later.lines).toEqual([expect.stringContaining(`backup written: ${join(parent, 'gdsz-bot-backup-2026-12-02T150030.tar.gz')} `)]);
     const again = output();
     expect(await backupLocalData({ dataDir, now: new Date('2026-12-02T07:00:30Z'), timezone: 'Asia/Shanghai', output: again.stream })).toBe(1);
-    expect(again.lines).toEqual([`backup refused: ${join(parent, 'gdsz-bot-backup-2026-12-02T150030.tar.gz')} exists already; name another file: npm run backup -- <file>`]);
+    const taken = join(parent, 'gdsz-bot-backup-2026-12-02T150030.tar.gz');
+    expect(again.lines).toEqual([`备份被拒绝：${taken} 已经存在，备份不会覆盖它：请换一个文件名（npm run backup -- <文件>）（backup refused: ${taken} exists already; name another file: npm run backup -- <file>）`]);
     rmSync(join(parent, 'gdsz-bot-backup-2026-12-02T150030.tar.gz'));
 
     // a folder holding data is never written over
@@ -113,7 +114,7 @@ describe('npm run backup and npm run restore', () => {
     const copy = join(parent, 'restored');
     const restored = output();
     expect(await restoreLocalData({ dataDir: copy, file: archive, output: restored.stream })).toBe(0);
-    expect(restored.lines).toEqual([`restored ${archive} into ${copy}; npm start opens it.`]);
+    expect(restored.lines).toEqual([`已把 ${archive} 恢复到 ${copy}，运行 npm start 即可打开（restored ${archive} into ${copy}; npm start opens it.）`]);
     expect(readdirSync(copy)).toEqual(expect.arrayContaining([MARKER_FILE, 'PG_VERSION', 'base']));
     expect(readdirSync(copy)).not.toContain(LOCK_FILE);
     expect(readdirSync(copy)).not.toContain('.gdsz-bot-restoring');
@@ -126,7 +127,7 @@ describe('npm run backup and npm run restore', () => {
     expect(() => claimDataDir(copy)).toThrow(`DATA_DIR ${copy} holds a restore that was cut short (.gdsz-bot-restoring, no PG_VERSION); run npm run restore -- <file> again to finish it, or npm run reset to empty the folder`);
     const finished = output();
     expect(await restoreLocalData({ dataDir: copy, file: archive, output: finished.stream })).toBe(0);
-    expect(finished.lines).toEqual([`restored ${archive} into ${copy}; npm start opens it.`]);
+    expect(finished.lines).toEqual([`已把 ${archive} 恢复到 ${copy}，运行 npm start 即可打开（restored ${archive} into ${copy}; npm start opens it.）`]);
     expect(await readRows(copy)).toEqual(written);
     // or npm run reset empties it, even cut short before the marker was written
     rmSync(join(copy, MARKER_FILE));
@@ -159,7 +160,7 @@ describe('npm run backup and npm run restore', () => {
     const restored = output();
     // it failed with ENOTEMPTY, renaming the staging folder's copy onto itself, every time
     expect(await restoreLocalData({ dataDir: copy, file: archive, output: restored.stream })).toBe(0);
-    expect(restored.lines).toEqual([`restored ${archive} into ${copy}; npm start opens it.`]);
+    expect(restored.lines).toEqual([`已把 ${archive} 恢复到 ${copy}，运行 npm start 即可打开（restored ${archive} into ${copy}; npm start opens it.）`]);
     expect(readdirSync(copy)).not.toContain('.gdsz-bot-restoring');
     expect(await readRows(copy)).toEqual(written);
   }, 120_000);
@@ -226,7 +227,7 @@ describe('npm run backup and npm run restore', () => {
     const dataDir = join(parent, 'data');
     const bad = output();
     expect(await restoreLocalData({ dataDir, file: notBackup, output: bad.stream })).toBe(1);
-    expect(bad.lines).toEqual([expect.stringMatching(new RegExp(`^restore refused: ${notBackup.replace(/[.]/g, '\\.')} is not a backup written by npm run backup`))]);
+    expect(bad.lines).toEqual([expect.stringMatching(new RegExp(`^恢复被拒绝：${notBackup.replace(/[.]/g, '\\.')} 不是 npm run backup 写出的备份：请指定备份文件（restore refused: ${notBackup.replace(/[.]/g, '\\.')} is not a backup written by npm run backup`))]);
     expect(existsSync(join(dataDir, 'PG_VERSION'))).toBe(false);
     expect(existsSync(join(dataDir, '.gdsz-bot-restoring'))).toBe(false);
     expect(existsSync(join(dataDir, LOCK_FILE))).toBe(false);
@@ -239,16 +240,16 @@ describe('npm run backup and npm run restore', () => {
 
     const missing = output();
     expect(await restoreLocalData({ dataDir, file: join(parent, 'gone.tar.gz'), output: missing.stream })).toBe(1);
-    expect(missing.lines).toEqual([expect.stringContaining('restore refused: cannot read')]);
+    expect(missing.lines).toEqual([`恢复被拒绝：读不了 ${join(parent, 'gone.tar.gz')}（ENOENT）：请指定一个 npm run backup 写出的备份文件（restore refused: cannot read ${join(parent, 'gone.tar.gz')} (ENOENT); name a file written by npm run backup.）`]);
 
     const server = output();
     expect(await backupLocalData({ dataDir, databaseUrl: 'postgres://db/gdsz', now: new Date(), timezone: 'Asia/Shanghai', output: server.stream })).toBe(1);
     expect(await restoreLocalData({ dataDir, databaseUrl: 'postgres://db/gdsz', file: notBackup, output: server.stream })).toBe(1);
-    expect(server.lines).toEqual([expect.stringMatching(/^backup refused: DATABASE_URL is set/), expect.stringMatching(/^restore refused: DATABASE_URL is set/)]);
+    expect(server.lines).toEqual([expect.stringMatching(/^备份被拒绝：设置了 DATABASE_URL.*（backup refused: DATABASE_URL is set/), expect.stringMatching(/^恢复被拒绝：设置了 DATABASE_URL.*（restore refused: DATABASE_URL is set/)]);
 
     const empty = output();
     expect(await backupLocalData({ dataDir: join(parent, 'nothing'), now: new Date(), timezone: 'Asia/Shanghai', output: empty.stream })).toBe(1);
-    expect(empty.lines).toEqual([expect.stringContaining('holds no database (no PG_VERSION), so there is nothing to back up')]);
+    expect(empty.lines).toEqual([expect.stringMatching(/^备份被拒绝：数据目录 .* 中没有数据库（没有 PG_VERSION），没有可备份的内容：请检查 DATA_DIR（backup refused: .* holds no database \(no PG_VERSION\), so there is nothing to back up/)]);
 
     // a file in a folder that is not there: one line before any dump, not a stack trace after it
     const holding = join(parent, 'holding');
@@ -257,7 +258,8 @@ describe('npm run backup and npm run restore', () => {
     const nowhere = output();
     const target = join(parent, 'no-such-folder', 'x.tar.gz');
     expect(await backupLocalData({ dataDir: holding, file: target, now: new Date(), timezone: 'Asia/Shanghai', output: nowhere.stream })).toBe(1);
-    expect(nowhere.lines).toEqual([`backup refused: the folder ${join(parent, 'no-such-folder')} does not exist; create it or name a file in another: npm run backup -- <file>`]);
+    const noFolder = join(parent, 'no-such-folder');
+    expect(nowhere.lines).toEqual([`备份被拒绝：文件夹 ${noFolder} 不存在：请先建立它，或写到别的文件夹（npm run backup -- <文件>）（backup refused: the folder ${noFolder} does not exist; create it or name a file in another: npm run backup -- <file>）`]);
     expect(existsSync(join(holding, LOCK_FILE))).toBe(false);
   }, 120_000);
 
@@ -290,10 +292,11 @@ describe('npm run backup and npm run restore', () => {
       expect(existsSync(join(dataDir, LOCK_FILE))).toBe(false);
     }
     const copyAgain = 'copy it again from where it is kept, then run the restore again.';
+    const incomplete = (file: string) => `恢复被拒绝：${file} 不完整（备份文件被截断，如复制中断或没有下载完）：请从保存它的地方重新复制一份，再运行恢复`;
     expect(said).toEqual([
-      `restore refused: ${cut} is incomplete (unexpected end of file): the backup was cut short, as by a copy that was interrupted or a partial download; ${copyAgain}`,
-      `restore refused: ${garbled} is damaged (incorrect data check): it does not read back as npm run backup wrote it, as after a copy gone wrong; copy the backup again from where it is kept, then run the restore again.`,
-      expect.stringMatching(new RegExp(`^restore refused: ${tar.replace(/[./]/g, '\\$&')} is incomplete \\(it ends inside .+\\): the backup was cut short`)),
+      `${incomplete(cut)}（restore refused: ${cut} is incomplete (unexpected end of file): the backup was cut short, as by a copy that was interrupted or a partial download; ${copyAgain}）`,
+      `恢复被拒绝：${garbled} 已损坏（读出的内容与 npm run backup 写入的不一致，如复制出错）：请从保存它的地方重新复制一份，再运行恢复（restore refused: ${garbled} is damaged (incorrect data check): it does not read back as npm run backup wrote it, as after a copy gone wrong; copy the backup again from where it is kept, then run the restore again.）`,
+      expect.stringMatching(new RegExp(`^${incomplete(tar).replace(/[./()（）]/g, '\\$&')}（restore refused: ${tar.replace(/[./]/g, '\\$&')} is incomplete \\(it ends inside .+\\): the backup was cut short`)),
     ]);
   }, 120_000);
 
@@ -318,7 +321,7 @@ describe('npm run backup and npm run restore', () => {
     const dataDir = join(parent, 'data');
     const refused = output();
     expect(await restoreLocalData({ dataDir, file: archive, output: refused.stream })).toBe(1);
-    expect(refused.lines).toEqual([expect.stringMatching(new RegExp(`^restore refused: ${archive.replace(/[.]/g, '\\.')} is not a backup written by npm run backup \\(.*${file.replace(/[./]/g, '\\$&')}`))]);
+    expect(refused.lines).toEqual([expect.stringMatching(new RegExp(`^恢复被拒绝：.*（restore refused: ${archive.replace(/[.]/g, '\\.')} is not a backup written by npm run backup \\(.*${file.replace(/[./]/g, '\\$&')}`))]);
     expect(existsSync(join(dataDir, 'PG_VERSION'))).toBe(false);
     expect(existsSync(join(dataDir, '.gdsz-bot-restoring'))).toBe(false);
     expect(existsSync(join(dataDir, LOCK_FILE))).toBe(false);
@@ -374,6 +377,6 @@ describe('npm run backup and npm run restore', () => {
     expect(usage.stderr).toContain('usage: npm run restore -- <file.tar.gz>');
     const restore = await run('scripts/restore.ts', [file], { DATA_DIR: join(parent, 'again') });
     expect(restore.code, restore.stderr).toBe(0);
-    expect(restore.stdout.trim()).toBe(`restored ${file} into ${join(parent, 'again')}; npm start opens it.`);
+    expect(restore.stdout.trim()).toBe(`已把 ${file} 恢复到 ${join(parent, 'again')}，运行 npm start 即可打开（restored ${file} into ${join(parent, 'again')}; npm start opens it.）`);
   }, 120_000);
 });
