@@ -354,8 +354,9 @@ const compactCode = (s: string) => organizationKey(s).replace(/[-\u2010-\u2015\u
 /**
  * The teams a name or code typed with a slip was meant for (广州市政养护三斑 for 广州市政养护三班, GDSZ-2026-0010 for
  * GDSZ-2026-0001): one character changed, left out, added or swapped, compared as teams are told apart
- * (organization_key: spaces, full and half width, letter case), a code or certificate number also without its dashes.
- * Only teams that hold or held the title are offered: their names and codes are public on certificates and in the
+ * (organization_key: spaces, full and half width, letter case), a code or certificate number also without its dashes;
+ * a name also against the name a certificate printed before the team was renamed (the name the public knows it by,
+ * found exactly by findTeams). Only teams that hold or held the title are offered: their names and codes are public on certificates and in the
  * announced results, any other team's are not the public's to learn from a guess. One query, at most NEAR_TEAMS_MAX.
  */
 export async function nearTeams(tx: Db, typed: string): Promise<NearTeam[]> {
@@ -373,7 +374,14 @@ export async function nearTeams(tx: Db, typed: string): Promise<NearTeam[]> {
     await tx.execute(sql`
       select ${teams.id} as id, ${teams.name} as name, ${teams.code} as code from ${teams}
       where exists (select 1 from ${honours} h where h.team_id = ${teams.id})
-        and (${byName ? sql`(char_length(${nameKey}) between ${[...name].length - 1} and ${[...name].length + 1} and ${oneSlipSql(nameKey, sql`${name}::text`)})` : sql`false`}
+        and (${
+          byName
+            ? sql`(char_length(${nameKey}) between ${[...name].length - 1} and ${[...name].length + 1} and ${oneSlipSql(nameKey, sql`${name}::text`)})
+                or exists (select 1 from ${certificates} ce where ce.team_id = ${teams.id} and ce.team_name <> ${teams.name}
+                  and char_length(organization_key(ce.team_name)) between ${[...name].length - 1} and ${[...name].length + 1}
+                  and ${oneSlipSql(sql`organization_key(ce.team_name)`, sql`${name}::text`)})`
+            : sql`false`
+        }
           or ${
             byCode
               ? sql`${oneSlipSql(sql`replace(organization_key(${teams.code}), '-', '')`, sql`${code}::text`)}

@@ -1,3 +1,4 @@
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { certificates, complaints, honours, organizations, people, teams } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
@@ -160,5 +161,22 @@ describe('a team typed with a slip, in chat', () => {
     const body = await h.click(customer(), { action: 'complaint.start', teamId: holderId, contact: '1'.repeat(10_000) });
     expect(body.toast?.type).toBe('error');
     expect(body.card).toBeUndefined();
+  });
+});
+
+describe('a team renamed since its certificate', () => {
+  const RENAMED = '广州市政道路养护三班';
+  it('its certificate’s name typed with a slip offers the team under its name now', async () => {
+    await h.db.db.update(teams).set({ name: RENAMED }).where(eq(teams.id, holderId));
+    try {
+      const r = await postJson('广州市政养护三斑');
+      expect(r.status).toBe(400);
+      expect(r.body.msg).toContain(`找不到班组“广州市政养护三斑”。你要投诉的是不是“${RENAMED}”（${HOLDER.code}）？`);
+      expect(r.body.suggestions).toEqual([{ name: RENAMED, code: HOLDER.code }]);
+      // one that never held the title is still not offered under a name one slip from a certificate's
+      expect(r.body.msg).not.toContain(OTHER.name);
+    } finally {
+      await h.db.db.update(teams).set({ name: HOLDER.name }).where(eq(teams.id, holderId));
+    }
   });
 });
