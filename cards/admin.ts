@@ -251,25 +251,41 @@ export interface ScoreSheetFormData {
   year: number;
   /** The sheet now in force, by area. */
   current: { title: string; total: number; areas: { code: string; name: string; max: number; items: number }[] };
-  /** What the input is filled with: the current sheet in line form, or what the user typed. */
-  text: string;
+  /** What each input is filled with, in order: the current sheet in line form over as many as it takes, or what the user typed. */
+  boxes: string[];
+  /** How many inputs the sheet may take, read in order as one text (src/scoreSheet.ts SHEET_INPUT). */
+  boxCount: number;
+  /** What each takes: Feishu's input at most 1 000 characters. */
+  boxMax: number;
   error?: string;
 }
 
-/** Feishu's input takes at most 1000 characters. */
+/**
+ * Feishu's input takes at most 1000 characters (max_length 1–1000,
+ * https://open.feishu.cn/document/feishu-cards/card-json-v2-components/interactive-components/input).
+ */
 const INPUT_MAX = 1000;
 
-/** 载入评分表: the sheet in force, and an input for a new one (JSON, or one line per area / item). */
+/** The form field of the sheet's `n`-th input (from 1): `sheet`, the one name of cards sent before, then `sheet2`…. */
+const sheetBoxName = (n: number) => (n === 1 ? 'sheet' : `sheet${n}`);
+
+/** 载入评分表: the sheet in force, and inputs for a new one (JSON, or one line per area / item), read in order as one text. */
 export function scoreSheetFormCard(data: ScoreSheetFormData): Card {
   const areas = data.current.areas.map((a) => `${a.code} ${a.name}：${a.items} 项，${a.max} 分`).join('\n');
-  const input = textInput({
-    name: 'sheet',
-    label: '新评分表',
-    placeholder: '粘贴 JSON，或每行一项：1 班组基础建设 / 1.1 目标分解与职能明确 5',
-    value: data.text.length <= INPUT_MAX ? data.text : undefined,
-    required: true,
-    maxLength: INPUT_MAX,
-    multiline: true,
+  const max = Math.min(data.boxMax, INPUT_MAX);
+  const inputs = Array.from({ length: Math.max(1, data.boxCount) }, (_, i) => {
+    const text = data.boxes[i] ?? '';
+    const input = textInput({
+      name: sheetBoxName(i + 1),
+      label: i === 0 ? `新评分表（第 1 框，最多 ${max} 字）` : `第 ${i + 1} 框（接上一框，最多 ${max} 字）`,
+      placeholder: i === 0 ? '粘贴 JSON，或每行一项：1 班组基础建设 / 1.1 目标分解与职能明确 5' : '评分表较长时，从下一个评分区域行接着填',
+      // what the input cannot hold is not offered (Feishu refuses a default longer than max_length)
+      value: text.length <= max ? text : undefined,
+      required: i === 0,
+      maxLength: max,
+      multiline: true,
+    });
+    return i === 0 ? { ...input, rows: 12, max_rows: 24 } : { ...input, rows: 3, max_rows: 24 };
   });
   return card({
     title: `载入${data.year}年度评分表`,
@@ -278,9 +294,10 @@ export function scoreSheetFormCard(data: ScoreSheetFormData): Card {
       ...(data.error ? [markdown(md`<font color='red'>**未载入**：${data.error}</font>`)] : []),
       markdown(md`**当前评分表**：${data.current.title}（共 ${data.current.total} 分）\n${areas}`),
       note(
-        '第十八条：评审依据《质量信得过班组建设评分表》。格式二选一：JSON `{"title","total","areas":[{"code","name","items":[{"code","name","max"}]}]}`；或每行一项——“评分表：名称”“总分：100”，区域行“1 班组基础建设”，评分项行“1.1 目标分解与职能明确 5”。满分为整数或半分，各项之和须等于总分。',
+        '第十八条：评审依据《质量信得过班组建设评分表》。格式二选一：JSON `{"title","total","areas":[{"code","name","items":[{"code","name","max"}]}]}`；或每行一项——“评分表：名称”“总分：100”，区域行“1 班组基础建设”（可带小计“1 班组基础建设 20分”，与其下各项之和核对），评分项行“1.1 目标分解与职能明确 5”。满分为整数或半分，各项之和须等于总分。',
       ),
-      form('sheet_form', [{ ...input, rows: 12, max_rows: 24 }, submitButton({ text: '载入评分表', name: 'sheet_submit', value: { action: 'cycle.sheetLoad', cycleId: data.cycleId } })]),
+      note(md`每框最多 ${max} 字，超出的部分飞书不会收下。评分表较长时请按评分区域分开：第 1 框写表头和前几个区域，其余区域依次填入下面的框（每框从一个区域行开始），机器人按顺序把各框连成一份评分表；JSON 可在任意处分段，按顺序填入。`),
+      form('sheet_form', [...inputs, submitButton({ text: '载入评分表', name: 'sheet_submit', value: { action: 'cycle.sheetLoad', cycleId: data.cycleId } })]),
       buttonRow([button({ text: '返回', type: 'text', value: { action: 'admin.menu' } })]),
     ],
   });

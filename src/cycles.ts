@@ -10,7 +10,7 @@ import { defineForm, fieldText, formLabels, type FormProblem, formProblems, form
 import type { Actor } from './people.js';
 import { requireAdmin } from './permissions.js';
 import { aggregationRuleLimits, aggregationRuleOf, defaultAggregationRule } from './review/aggregation.js';
-import { defaultScoreSheet, parseScoreSheet, parseScoreSheetText, type ScoreSheet, scoreSheetSchema } from './scoreSheet.js';
+import { defaultScoreSheet, parseScoreSheet, parseScoreSheetBoxes, parseScoreSheetText, type ScoreSheet, scoreSheetSchema } from './scoreSheet.js';
 import { StateMachine } from './stateMachine.js';
 
 /** The annual review (评审每年一次, 第十九条): one cycle per year, one running at a time. */
@@ -631,9 +631,12 @@ async function tooYoungAt(tx: Db, cycleId: number, deadline: string): Promise<{ 
     .orderBy(teams.registeredAt);
 }
 
+/** 载入评分表's inputs, read in order. */
+const isTexts = (v: unknown): v is string[] => Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string');
+
 /**
  * Replaces the cycle's score sheet (第十八条) before scoring starts. `json` is an object, a JSON string,
- * or the line form of `scoreSheetToText`.
+ * the line form of `scoreSheetToText`, or the texts of 载入评分表's inputs in order (`parseScoreSheetBoxes`).
  */
 export async function loadScoreSheet(
   tx: Db,
@@ -668,7 +671,7 @@ export async function loadScoreSheet(
       { article: 18 },
     );
   }
-  const sheet = typeof json === 'string' ? parseScoreSheetText(json) : parseScoreSheet(json);
+  const sheet = typeof json === 'string' ? parseScoreSheetText(json) : isTexts(json) ? parseScoreSheetBoxes(json) : parseScoreSheet(json);
   if (sheet.total < cycle.awardThreshold) {
     throw new UserError(
       cite(18, `评审依据《质量信得过班组建设评分表》，评分表“${sheet.title}”总分 ${sheet.total} 分，低于本年度授予称号分数线 ${cycle.awardThreshold} 分，没有班组能达到：请先点“修改设置”调整分数线，再载入这份评分表。`),

@@ -190,6 +190,8 @@ export function parseScoreSheet(json: unknown): ScoreSheet {
  *   总分：100
  *   1 班组基础建设 | 第七条第1款
  *   1.1 目标分解与职能明确 5
+ * An area's row may end with its subtotal (“1 班组基础建设 20分”, a row copied from a spreadsheet with its 分值 column),
+ * checked against the sum of its items; a tab (a spreadsheet's column break) reads as a space.
  */
 /** The longest line of a typed score sheet: an item's name with its code and points is far shorter. */
 const SHEET_LINE_MAX = 200;
@@ -198,41 +200,137 @@ export function parseScoreSheetText(input: string): ScoreSheet {
   const t = input.trim();
   if (!t) throw new UserError('请填写评分表（JSON，或每行一项的简写格式）。', { field: 'sheet', article: 18 });
   if (t.startsWith('{') || t.startsWith('[')) return parseScoreSheet(t);
+  return parseSheetLines(t.split(/\r?\n/).map((line, i) => ({ line, where: `第 ${i + 1} 行` })));
+}
+
+/**
+ * Feishu's card input takes at most 1 000 characters (max_length 1–1000,
+ * https://open.feishu.cn/document/feishu-cards/card-json-v2-components/interactive-components/input), fewer than a
+ * sheet of SHEET_LIMITS.items items in either form (the default sheet's JSON alone is 1 299): 载入评分表 offers
+ * several inputs, read in order as one text. Five hold 5 000 characters, 50 items of names near 90 characters in
+ * the line form, in a card of some 16 KB of its 30.
+ */
+export const SHEET_INPUT = { max: 1000, boxes: 5 } as const;
+
+/**
+ * A sheet typed over the card's inputs, in order: the line form's boxes joined as lines (each box holds whole lines,
+ * a refusal names the box and its line), JSON's as they are (a JSON text may break anywhere). A box holding as much
+ * as its input takes was most likely cut there by the input: when the sheet does not read, that is what is said,
+ * not what the cut made of it (a sum short of the total, a JSON cut in half).
+ */
+export function parseScoreSheetBoxes(boxes: readonly string[]): ScoreSheet {
+  const filled = boxes.map((text, i) => ({ text, box: i + 1 })).filter((b) => b.text.trim());
+  // the first box alone (a card sent before there were more, or a sheet that fits): read as it always was
+  if (filled.length <= 1 && (filled[0]?.box ?? 1) === 1) return cutOff(boxes, () => parseScoreSheetText(filled[0]?.text ?? ''));
+  const first = filled[0].text.trim();
+  if (first.startsWith('{') || first.startsWith('[')) return cutOff(boxes, () => parseScoreSheet(filled.map((b) => b.text.trim()).join('')));
+  return cutOff(boxes, () => {
+    const lines = filled.flatMap((b) => b.text.trim().split(/\r?\n/).map((line, i) => ({ line, where: `第 ${b.box} 框第 ${i + 1} 行` })));
+    return parseSheetLines(lines);
+  });
+}
+
+/** `parse`, whose refusal becomes the cut-off's when a box is as full as its input takes. */
+function cutOff(boxes: readonly string[], parse: () => ScoreSheet): ScoreSheet {
+  try {
+    return parse();
+  } catch (err) {
+    const full = boxes.findIndex((b) => b.length >= SHEET_INPUT.max);
+    if (!(err instanceof UserError) || full < 0) throw err;
+    const box = full + 1;
+    const move = box < SHEET_INPUT.boxes
+      ? `请把第 ${box} 框末尾的评分区域移到第 ${box + 1} 框（每框最多 ${SHEET_INPUT.max} 字，各框按顺序连成一份评分表）后重新载入`
+      : `${SHEET_INPUT.boxes} 个框最多容纳 ${SHEET_INPUT.boxes * SHEET_INPUT.max} 字，请改用每行一项的写法或缩短评分项名称后重新载入`;
+    throw new UserError(`第 ${box} 框正好 ${SHEET_INPUT.max} 字，可能在 ${SHEET_INPUT.max} 字处被截断了：${move}。`, { field: 'sheet', article: 18 });
+  }
+}
+
+/**
+ * The line form's text over the card's inputs, at most `max` characters each: whole areas to a box where they fit,
+ * an area longer than a box over several at its lines; undefined when the sheet does not fit in `boxes` inputs.
+ */
+export function splitSheetText(text: string, max: number = SHEET_INPUT.max, boxes: number = SHEET_INPUT.boxes): string[] | undefined {
+  const lines = text.split('\n');
+  if (lines.some((l) => l.length >= max)) return undefined;
+  // the headings go with the first area; each area's row starts a block
+  const blocks: string[][] = [];
+  for (const line of lines) {
+    if (/^\d+[\s.、]/.test(line) && !/^\d+\.\d/.test(line) && blocks.length && blocks[blocks.length - 1].some((l) => /^\d+[\s.、]/.test(l))) blocks.push([line]);
+    else if (blocks.length) blocks[blocks.length - 1].push(line);
+    else blocks.push([line]);
+  }
+  const out: string[] = [];
+  let box = '';
+  // a box is kept short of max: one exactly full reads as cut off (parseScoreSheetBoxes)
+  const put = (part: string) => {
+    if (!box) box = part;
+    else if (box.length + 1 + part.length < max) box = `${box}\n${part}`;
+    else {
+      out.push(box);
+      box = part;
+    }
+  };
+  for (const block of blocks) {
+    const whole = block.join('\n');
+    if (whole.length < max) put(whole);
+    else for (const line of block) put(line);
+  }
+  if (box) out.push(box);
+  return out.length <= boxes ? out : undefined;
+}
+
+function parseSheetLines(lines: readonly { line: string; where: string }[]): ScoreSheet {
   let title: string | undefined;
   let total: number | undefined;
   const areas: { code: string; name: string; article?: string; items: { code: string; name: string; max: number }[] }[] = [];
-  for (const [index, raw] of t.split(/\r?\n/).entries()) {
+  // the subtotals typed on area rows, by the area's index
+  const declared = new Map<number, { max: number; where: string }>();
+  for (const { line: raw, where } of lines) {
     // digits, points and spaces typed full width (a sheet copied from a Word document) read as the other forms read them;
-    // the rest (an item's （） and ：) is the item's own name and stays as typed
-    const line = raw.replace(/[０-９．]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0)).replace(/\u3000/g, ' ').trim();
+    // the rest (an item's （） and ：) is the item's own name and stays as typed. A tab (a spreadsheet's column
+    // break, several for empty cells) separates as a space does: no name keeps one
+    const line = raw
+      .replace(/[０-９．]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0))
+      .replace(/\u3000/g, ' ')
+      .replace(/\t+/g, ' ')
+      .trim();
     if (!line) continue;
-    const lineNo = index + 1;
     // a line is a heading, an area or an item, each a few dozen characters; the patterns below take time growing faster
     // than a line of thousands (a sheet pasted as one line held every other event for seconds)
-    if (line.length > SHEET_LINE_MAX) throw new UserError(`第 ${lineNo} 行有 ${line.length} 个字，超过 ${SHEET_LINE_MAX} 字：每个评分区域、评分项各占一行`, { field: 'sheet', article: 18 });
+    if (line.length > SHEET_LINE_MAX) throw new UserError(`${where}有 ${line.length} 个字，超过 ${SHEET_LINE_MAX} 字：每个评分区域、评分项各占一行`, { field: 'sheet', article: 18 });
     const header = /^(评分表|标题|总分)\s*[:：]\s*(.*)$/.exec(line);
     if (header) {
       if (header[1] === '总分') {
         total = Number(header[2].replace(/分$/, '').trim());
-        if (!Number.isFinite(total)) throw new UserError(`第 ${lineNo} 行：总分“${header[2]}”不是数字`, { field: 'sheet', article: 18 });
+        if (!Number.isFinite(total)) throw new UserError(`${where}：总分“${header[2]}”不是数字`, { field: 'sheet', article: 18 });
       } else title = header[2].trim();
       continue;
     }
     const item = /^(\d+(?:\.\d+)+)\s+(.+?)\s+(\d+(?:\.\d+)?)\s*分?$/.exec(line);
     if (item) {
       const area = areas[areas.length - 1];
-      if (!area) throw new UserError(`第 ${lineNo} 行：评分项 ${item[1]} 之前缺少评分区域（如“1 班组基础建设”）`, { field: 'sheet', article: 18 });
+      if (!area) throw new UserError(`${where}：评分项 ${item[1]} 之前缺少评分区域（如“1 班组基础建设”）`, { field: 'sheet', article: 18 });
       area.items.push({ code: item[1], name: item[2].trim(), max: Number(item[3]) });
       continue;
     }
-    const area = /^(\d+)[\s.、]+([^|｜\d][^|｜]*?)\s*(?:[|｜]\s*(.+))?$/.exec(line);
+    // an area's row, its subtotal after the name (“20”, “20分”, “（20分）”) and its article after a bar
+    const area = /^(\d+)[\s.、]+([^|｜\d][^|｜]*?)\s*(?:\s(\d+(?:\.\d+)?)\s*分?|[（(]\s*(\d+(?:\.\d+)?)\s*分\s*[）)])?\s*(?:[|｜]\s*(.+))?$/.exec(line);
     if (area) {
-      areas.push({ code: area[1], name: area[2].trim(), ...(area[3] ? { article: area[3].trim() } : {}), items: [] });
+      const subtotal = area[3] ?? area[4];
+      if (subtotal !== undefined) declared.set(areas.length, { max: Number(subtotal), where });
+      areas.push({ code: area[1], name: area[2].trim(), ...(area[5] ? { article: area[5].trim() } : {}), items: [] });
       continue;
     }
-    throw new UserError(`第 ${lineNo} 行无法识别：“${cutText(line, 40)}”。评分区域写作“1 班组基础建设”，评分项写作“1.1 目标分解与职能明确 5”`, { field: 'sheet', article: 18 });
+    throw new UserError(`${where}无法识别：“${cutText(line, 40)}”。评分区域写作“1 班组基础建设”，评分项写作“1.1 目标分解与职能明确 5”`, { field: 'sheet', article: 18 });
   }
   if (total === undefined) throw new UserError('缺少“总分：100”一行（用来核对各项满分之和）', { field: 'sheet', article: 18 });
+  for (const [i, { max, where }] of declared) {
+    const area = areas[i];
+    const items = sum(area.items.map((it) => it.max));
+    if (area.items.length && items !== max) {
+      throw new UserError(`${where}：评分区域 ${area.code} ${area.name} 标明 ${max} 分，其下各评分项满分合计 ${items} 分，两者不一致：请核对后重新载入`, { field: 'sheet', article: 18 });
+    }
+  }
   return parseScoreSheet({ title: title ?? '评分表', total, areas });
 }
 

@@ -6,11 +6,15 @@ import {
   areaSubtotals,
   defaultScoreSheet,
   parseScoreSheet,
+  parseScoreSheetBoxes,
   parseScoreSheetText,
   type ScoreSheet,
   scoreSheetSchema,
+  SHEET_INPUT,
+  SHEET_LIMITS,
   scoreSheetToText,
   sheetItems,
+  splitSheetText,
 } from '../src/scoreSheet.js';
 
 function sheet(total: number, maxes: number[][]): ScoreSheet {
@@ -109,6 +113,56 @@ describe('score sheet', () => {
     twice.areas[1].code = ' 1 ';
     expect(refusal(() => parseScoreSheet(JSON.stringify(twice))).message).toContain('评分区域编号 1 重复');
     expect(parseScoreSheetText(typo.replace('1 组织建设', '2 组织建设')).areas.map((a) => a.code)).toEqual(['1', '2']);
+  });
+
+  it('reads an area row pasted from a spreadsheet: tabs as spaces, its subtotal checked against its items', () => {
+    const rows = (area: string) => ['评分表：官方', '总分：10', area, '1.1\t目标分解与职能明确\t5', '1.2\t制度\t\t5分'].join('\n');
+    const read = parseScoreSheetText(rows('1\t班组基础建设\t10分'));
+    expect(read.areas[0].name).toBe('班组基础建设');
+    expect(read.areas[0].items.map((it) => [it.name, it.max])).toEqual([['目标分解与职能明确', 5], ['制度', 5]]);
+    // the subtotal as a bare number, in brackets, or before the article
+    expect(parseScoreSheetText(rows('1 班组基础建设 10')).areas[0].name).toBe('班组基础建设');
+    expect(parseScoreSheetText(rows('1 班组基础建设（10分）')).areas[0].name).toBe('班组基础建设');
+    expect(parseScoreSheetText(rows('1 班组基础建设 10分 | 第七条第1款')).areas[0]).toMatchObject({ name: '班组基础建设', article: '第七条第1款' });
+    // a subtotal other than the items' sum is refused naming the area, its row and both numbers
+    const err = refusal(() => parseScoreSheetText(rows('1\t班组基础建设\t20分')));
+    expect(err.message).toBe('第 3 行：评分区域 1 班组基础建设 标明 20 分，其下各评分项满分合计 10 分，两者不一致：请核对后重新载入');
+    expect(err.opts.field).toBe('sheet');
+    // a tab in an item's name (two columns of text) is a space, never kept
+    expect(parseScoreSheetText(rows('1 基础').replace('1.2\t制度', '1.2\t制度\t执行')).areas[0].items[1].name).toBe('制度 执行');
+    expect(JSON.stringify(read)).not.toContain('\\t');
+  });
+
+  it('reads a sheet over the card\'s inputs in order, and says a full input was probably cut off', () => {
+    // a sheet of SHEET_LIMITS: 10 areas of 5 items, 1 249 characters in the line form, more than one input takes
+    const areas = Array.from({ length: SHEET_LIMITS.areas }, (_, a) => ({
+      code: String(a + 1),
+      name: '班组基础建设与管理',
+      items: Array.from({ length: SHEET_LIMITS.items / SHEET_LIMITS.areas }, (_, i) => ({ code: `${a + 1}.${i + 1}`, name: '质量安全管理制度健全并严格执行', max: 2 })),
+    }));
+    const big: ScoreSheet = { title: '质量信得过班组建设评分表', total: 100, areas };
+    const text = scoreSheetToText(big);
+    expect(text.length).toBeGreaterThan(SHEET_INPUT.max);
+    // split by area, each input short of its limit, read back as the sheet
+    const boxes = splitSheetText(text)!;
+    expect(boxes).toHaveLength(2);
+    for (const b of boxes) expect(b.length).toBeLessThan(SHEET_INPUT.max);
+    expect(boxes[1]).toMatch(/^\d+ 班组基础建设与管理\n/);
+    expect(parseScoreSheetBoxes([...boxes, '', '', ''])).toEqual(big);
+    // JSON breaks anywhere: the default sheet's 1 299 characters over two inputs
+    const json = JSON.stringify(defaultScoreSheet);
+    expect(parseScoreSheetBoxes([json.slice(0, 700), `${json.slice(700)}\n`, '', '', ''])).toEqual(defaultScoreSheet);
+    // a paste cut by the input at its 1 000 characters: said so, naming the input, not as a sum short of the total
+    const cut = refusal(() => parseScoreSheetBoxes([text.slice(0, SHEET_INPUT.max), '', '', '', '']));
+    expect(cut.message).toBe('第 1 框正好 1000 字，可能在 1000 字处被截断了：请把第 1 框末尾的评分区域移到第 2 框（每框最多 1000 字，各框按顺序连成一份评分表）后重新载入。');
+    expect(cut.opts.field).toBe('sheet');
+    expect(refusal(() => parseScoreSheetBoxes([json.slice(0, SHEET_INPUT.max)])).message).toContain('第 1 框正好 1000 字');
+    // a line of the second input is named by its input and line
+    const wrong = refusal(() => parseScoreSheetBoxes([boxes[0], boxes[1].replace(/\n(\d+\.\d+) /, '\n$1') ]));
+    expect(wrong.message).toMatch(/^第 2 框第 2 行无法识别/);
+    // one input alone reads as the text it always was
+    expect(parseScoreSheetBoxes([scoreSheetToText(defaultScoreSheet)])).toEqual(defaultScoreSheet);
+    expect(refusal(() => parseScoreSheetBoxes(['', '', ''])).message).toBe('请填写评分表（JSON，或每行一项的简写格式）。');
   });
 
   it('sums area scores', () => {

@@ -4,12 +4,13 @@ import { type Cycle, cycleScoreSheet, getCycle, loadScoreSheet, sheetFixedText }
 import { UserError } from '../../src/errors.js';
 import { fastLoadSheet } from '../../src/fast/admin.js';
 import type { CardActionDecl, CardActionInput, CardAnswer, CardResponse, HandlerContext } from '../../src/handlers.js';
-import { areaSubtotals, parseScoreSheetText, type ScoreSheet, scoreSheetToText } from '../../src/scoreSheet.js';
+import { areaSubtotals, parseScoreSheetBoxes, SHEET_INPUT, type ScoreSheet, scoreSheetToText, splitSheetText } from '../../src/scoreSheet.js';
 import { idFrom, idOrZero } from '../respond.js';
 import { adminCardFor, adminCardOn } from './view.js';
 import { todayIn } from '../../src/dates.js';
 
-function sheetForm(cycle: Cycle, text?: string, error?: string): Card {
+/** The card's inputs filled: what was typed in each, or the sheet in force over as many as it takes. */
+function sheetForm(cycle: Cycle, typed?: string[], error?: string): Card {
   const sheet = cycleScoreSheet(cycle);
   const subtotals = areaSubtotals(sheet, {});
   return scoreSheetFormCard({
@@ -20,7 +21,9 @@ function sheetForm(cycle: Cycle, text?: string, error?: string): Card {
       total: sheet.total,
       areas: sheet.areas.map((a, i) => ({ code: a.code, name: a.name, max: subtotals[i].max, items: a.items.length })),
     },
-    text: text ?? scoreSheetToText(sheet),
+    boxes: typed ?? splitSheetText(scoreSheetToText(sheet)) ?? [],
+    boxCount: SHEET_INPUT.boxes,
+    boxMax: SHEET_INPUT.max,
     error,
   });
 }
@@ -41,11 +44,19 @@ export async function showSheetForm(ctx: HandlerContext, input: CardActionInput)
 /** `cycle.sheetLoad`: checks the sheet (items add up to the total) and makes it the cycle's. */
 export async function submitSheet(ctx: HandlerContext, input: CardActionInput): Promise<CardAnswer> {
   // the service's locking read refuses a missing cycle in the same words as cycleOf
-  const { sheet } = await loadScoreSheet(ctx.tx, ctx.actor, idFrom(input.value, 'cycleId'), sheetText(input), ctx.clock.now());
+  const { sheet } = await loadScoreSheet(ctx.tx, ctx.actor, idFrom(input.value, 'cycleId'), sheetTexts(input), ctx.clock.now());
   return ctx.afterCommit(async (read) => ({ toast: loadedToast(sheet), card: { type: 'raw', data: await adminCardFor(read) } }));
 }
 
-const sheetText = (input: CardActionInput) => (typeof input.formValue.sheet === 'string' ? input.formValue.sheet : '');
+/**
+ * The texts of the card's inputs in order: `sheet` (the only one on cards sent before a sheet could take more), then
+ * `sheet2`… (cards/admin.ts `sheetBoxName`).
+ */
+const sheetTexts = (input: CardActionInput): string[] =>
+  Array.from({ length: SHEET_INPUT.boxes }, (_, i) => {
+    const v = input.formValue[i === 0 ? 'sheet' : `sheet${i + 1}`];
+    return typeof v === 'string' ? v : '';
+  });
 
 function loadedToast(sheet: ScoreSheet) {
   const items = sheet.areas.reduce((n, a) => n + a.items.length, 0);
@@ -63,7 +74,7 @@ export const submitSheetFast: NonNullable<CardActionDecl['fast']> = async (fx, i
   if (!cycleId) return undefined;
   let sheet: ScoreSheet;
   try {
-    sheet = parseScoreSheetText(sheetText(input));
+    sheet = parseScoreSheetBoxes(sheetTexts(input));
   } catch (err) {
     if (err instanceof UserError) return undefined;
     throw err;
@@ -83,6 +94,5 @@ export async function sheetFormAgain(err: UserError, ctx: HandlerContext, input:
   if (!ctx.actor.roles.includes('admin')) return undefined;
   const cycle = await getCycle(ctx.tx, idOrZero(input.value, 'cycleId'));
   if (!cycle || err.opts.field !== 'sheet') return { card: { type: 'raw', data: await adminCardFor(ctx) } };
-  const text = typeof input.formValue.sheet === 'string' ? input.formValue.sheet : '';
-  return { card: { type: 'raw', data: sheetForm(cycle, text, err.message) } };
+  return { card: { type: 'raw', data: sheetForm(cycle, sheetTexts(input), err.message) } };
 }

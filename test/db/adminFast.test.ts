@@ -130,6 +130,8 @@ const steps: Step[] = [
   { name: '评分表 loaded', who: ADMIN, action: 'cycle.sheetLoad', value: onCycle, form: { sheet: sheetText('40') }, eventId: 'evt_adminfast_sheet', toast: 'success', says: /^已载入评分表“快速路径评分表”：1 个区域、3 项，共 100 分$/ },
   { name: '评分表 loaded again', who: ROLE_ADMIN, action: 'cycle.sheetLoad', value: onCycle, form: { sheet: sheetText('40') }, toast: 'info', says: /^已于 .* 载入评分表“快速路径评分表”/, leftToOrdinary: true },
   { name: '评分表 back to the default, as JSON', who: ROLE_ADMIN, action: 'cycle.sheetLoad', value: onCycle, form: { sheet: JSON.stringify(defaultScoreSheet) }, toast: 'success', says: /^已载入评分表“质量信得过班组建设评分表（默认）”/ },
+  // a sheet over the card's inputs, read in order as one (each takes at most 1 000 characters)
+  { name: '评分表 over two inputs', who: ADMIN, action: 'cycle.sheetLoad', value: onCycle, form: { sheet: '评分表：快速路径评分表\n总分：100\n1 基础\n1.1 甲 50', sheet2: '1.2 乙 30\n1.3 丙 20', sheet3: '' }, toast: 'success', says: /^已载入评分表“快速路径评分表”：1 个区域、3 项，共 100 分$/ },
   // once experts score
   { name: '评分表 once experts score', who: ADMIN, action: 'cycle.sheetLoad', value: onCycle, form: { sheet: sheetText('45') }, toast: 'error', says: /第十八条/, leftToOrdinary: true, before: setStatus('scoring') },
   { name: '设置 of the application deadline once experts score', who: ADMIN, action: 'cycle.settingsSave', value: onCycle, form: { applicationDeadline: '2027-06-20' }, toast: 'error', says: /申报已截止/, leftToOrdinary: true },
@@ -240,6 +242,7 @@ describe('专家库 and 评审设置: the one statement answers and writes what 
     expect(last.audits.filter((a) => a.action === 'cycle.loadScoreSheet').map((a) => a.details)).toEqual([
       { title: '快速路径评分表', total: 100, areas: 1, items: 3, previousTitle: defaultScoreSheet.title },
       { title: defaultScoreSheet.title, total: 100, areas: 7, items: 19, previousTitle: '快速路径评分表' },
+      { title: '快速路径评分表', total: 100, areas: 1, items: 3, previousTitle: defaultScoreSheet.title },
     ]);
     expect(last.audits.filter((a) => a.action.startsWith('expert.')).map((a) => [a.action, a.entityId, a.actor])).toEqual([
       ['expert.deactivate', personas.expert, ADMIN],
