@@ -56,7 +56,8 @@ export const importUnderwayText = (u: ImportUnderway) =>
 
 /** A person's cell and, when it is not a mobile or e-mail Feishu knows them by, the note saying so. */
 interface PersonCell {
-  value: string;
+  /** null: none known, the cell left without a value (Excel's 定位条件→空值 and COUNTA see it empty), its note saying why */
+  value: string | null;
   note?: string;
 }
 
@@ -146,7 +147,7 @@ export async function registerContent(tx: Db, at: Date, timeZone = DEFAULT_TIMEZ
     const own = phone ? personRef(phone) : undefined;
     if (own?.kind === 'mobile') return { value: own.key, note: phoneNote };
     blank++;
-    return { value: '', note: blankNote };
+    return { value: null, note: blankNote };
   };
 
   const teamRowsOut = teamRows.map((t, i) => {
@@ -160,7 +161,6 @@ export async function registerContent(tx: Db, at: Date, timeZone = DEFAULT_TIMEZ
       name: t.name,
       organization: orgName.get(t.organizationId) ?? '',
       type: teamTypeLabel(t.type),
-      // a blank person is an empty text, not no cell: Excel keeps a note only on a cell written
       leader: leader.value,
       leaderName: personOf.get(t.leaderOpenId)?.name || null,
       contact: contact.value,
@@ -177,13 +177,13 @@ export async function registerContent(tx: Db, at: Date, timeZone = DEFAULT_TIMEZ
   const expertRowsOut = experts.map((p, i) => {
     const person = cellOf(p.openId);
     if (person.note) notes.push({ sheet: 'experts', row: i + 2, key: 'person', text: person.note });
-    const ref = personRef(person.value);
+    const ref = person.value === null ? undefined : personRef(person.value);
     if (ref) stamp.experts[refKey(ref)] = expertPrints(expertValues({ ...p, organizationKey: p.organizationId === null ? undefined : orgKey.get(p.organizationId) }));
     // the template has no column for it and the import neither starts nor stops an expert: the name's note says so
     if (stoppedExpert(p)) notes.push({ sheet: 'experts', row: i + 2, key: 'name', text: stoppedNote });
     return {
-      // a stopped expert's name cell is written even when blank: Excel keeps a note only on a cell written
-      name: p.name || (stoppedExpert(p) ? '' : null),
+      // a stopped expert with no name has the note on a cell without a value (writeImportWorkbook)
+      name: p.name || null,
       person: person.value,
       organization: p.organizationId === null ? null : (orgName.get(p.organizationId) ?? null),
       // a blank 专业特长 keeps what is stored: none stored is none written

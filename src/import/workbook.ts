@@ -615,7 +615,12 @@ export async function writeImportWorkbook(content: ImportWorkbookContent): Promi
   const columnsOf = { organizations: organizationColumns, teams: teamColumns, experts: expertColumns, honours: honourColumns };
   for (const n of content.notes ?? []) {
     const col = (columnsOf[n.sheet] as readonly ColumnSpec[]).findIndex((c) => c.key === n.key) + 1;
-    sheets[n.sheet].getRow(n.row).getCell(col).note = n.text;
+    const cell = sheets[n.sheet].getRow(n.row).getCell(col);
+    // a note on a cell with no value (a person none known): exceljs writes the note but no cell without a style, so the
+    // file read back (exceljs keeps a note only on a cell it reads) would lose it; a cell styled and valueless is
+    // written as one, which Excel's 定位条件→空值 and COUNTA still see empty. Text, as a mobile typed into it should be
+    if (cell.value === null) cell.numFmt = '@';
+    cell.note = n.text;
   }
   if (content.stamp) {
     const stamp = wb.addWorksheet(STAMP_SHEET, { state: 'veryHidden' });

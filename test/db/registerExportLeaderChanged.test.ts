@@ -71,7 +71,7 @@ describe('导出当前名册 after 更换班组长', () => {
 
     const wb = await exported();
     const cell = wb.getWorksheet('班组')!.getRow(2).getCell(5);
-    expect(cell.value).toBe('');
+    expect(cell.value).toBeNull();
     expect(String(cell.note)).toContain('导入前请填写其飞书账号绑定的手机号或邮箱');
     await send(Buffer.from(await wb.xlsx.writeBuffer()));
     const s = (await h.db.db.select().from(imports).orderBy(imports.id)).at(-1)!.summary as ImportSummary;
