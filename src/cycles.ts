@@ -35,9 +35,14 @@ export const cycleStates = new StateMachine<CycleStatus, CycleTransition>(
   { open: '申报中', scoring: '专家评分中', closed: '评分结束，评定中', published: '结果已公布' },
 );
 
-/** 第二十二条's run as the settings form takes it; 2 when unset (two consecutive upheld complaints raise the alert). */
-const revocationRunLimits = { min: 1, max: 20 } as const;
+/**
+ * 第二十二条's run as the settings form takes it: at least 2, as the article speaks of complaints 连续出现 (one upheld
+ * complaint is no run); 2 when unset (two consecutive upheld complaints raise the alert).
+ */
+export const revocationRunLimits = { min: 2, max: 20 } as const;
 const defaultRevocationRun = 2;
+/** Why the run is at least 2, after the bounds when the form refuses less. */
+const revocationRunWhy = `第二十二条说的是“连续出现”的投诉，一次成立不算连续，最少填 ${revocationRunLimits.min}`;
 
 /** 开启年度评审 / 修改设置 (第十九条): the cycle's form, each field once. */
 export const cycleForm = defineForm({
@@ -59,7 +64,7 @@ export const cycleForm = defineForm({
       kind: 'number', label: '偏离中位数提醒分差', help: '专家总分与同组中位数相差超过这一分数时提醒管理员', ...aggregationRuleLimits.outlierDistance, step: 0.5, unit: '分', required: false, placeholder: `默认 ${defaultAggregationRule.outlierDistance}`,
     },
     revocationRun: {
-      kind: 'integer', label: '连续成立投诉提醒次数', article: '第二十二条', help: '已授称号的班组连续这么多次投诉经核实成立时，提请撤销称号', ...revocationRunLimits, unit: '次', required: false, placeholder: `默认 ${defaultRevocationRun}`,
+      kind: 'integer', label: '连续成立投诉提醒次数', article: '第二十二条', help: `已授称号的班组连续这么多次投诉经核实成立时，提请撤销称号；至少 ${revocationRunLimits.min} 次（连续出现）`, ...revocationRunLimits, rangeWhy: revocationRunWhy, unit: '次', required: false, placeholder: `默认 ${defaultRevocationRun}`,
     },
   },
 });
@@ -81,11 +86,13 @@ export type RuleField = (typeof ruleFields)[number];
 /**
  * The cycle's rules as they are read where they apply: `aggregationRuleOf` for the aggregation's two, and
  * `revocationRun` (src/complaints.ts) for 第二十二条's run, each its default when missing or not what the form takes.
+ * A run below 2 (the form took 1 once, and a row saved then keeps it) reads as 2: one complaint is no run.
  */
 export function cycleRules(cycle: Pick<Cycle, 'settings'>): Record<RuleField, number> {
   const settings = settingsObject(cycle);
-  const run = z.coerce.number().int().min(revocationRunLimits.min).max(revocationRunLimits.max).safeParse(settings.revocationRun);
-  return { ...aggregationRuleOf(cycle.settings), revocationRun: run.success ? run.data : defaultRevocationRun };
+  const run = z.coerce.number().int().max(revocationRunLimits.max).safeParse(settings.revocationRun);
+  const revocationRun = !run.success ? defaultRevocationRun : run.data < revocationRunLimits.min ? revocationRunLimits.min : run.data;
+  return { ...aggregationRuleOf(cycle.settings), revocationRun };
 }
 
 /** A UserError about one form field, its label first: "授予称号分数线：须在 0 到 100 之间". */

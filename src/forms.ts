@@ -137,8 +137,11 @@ export const optionalText = (label: string, max: number): z.ZodType<string | und
 
 const halves = (step: number) => step === 0.5;
 
-/** A number typed into a text input, read by `readNumber`; bounds inclusive; `share` also takes “10%” as 0.1. */
-export const numberField = (label: string, min: number, max: number, opts: { integer?: boolean; step?: number; share?: boolean; unit?: string } = {}) => {
+/**
+ * A number typed into a text input, read by `readNumber`; bounds inclusive; `share` also takes “10%” as 0.1;
+ * `rangeWhy` says after the bounds why they are so, where the measures decide it.
+ */
+export const numberField = (label: string, min: number, max: number, opts: { integer?: boolean; step?: number; share?: boolean; unit?: string; rangeWhy?: string } = {}) => {
   const unit = opts.unit ?? '';
   return z.preprocess(
     (v) => {
@@ -149,7 +152,10 @@ export const numberField = (label: string, min: number, max: number, opts: { int
       .number({ error: (iss) => (iss.input === undefined ? `请填写${label}` : `${label}须为数字`) })
       .refine((n) => !Number.isNaN(n), `${label}须为数字`)
       // a share typed as a percentage without its sign (10 for 10%) is told both ways it may be written
-      .refine((n) => n >= min && n <= max, opts.share && min === 0 && max === 1 ? `${label}须在 0 到 1 之间，如前 10% 填 0.1 或 10%` : `${label}须在 ${min} 到 ${max} ${unit}之间`)
+      .refine(
+        (n) => n >= min && n <= max,
+        opts.share && min === 0 && max === 1 ? `${label}须在 0 到 1 之间，如前 10% 填 0.1 或 10%` : `${label}须在 ${min} 到 ${max} ${unit}之间${opts.rangeWhy ? `：${opts.rangeWhy}` : ''}`,
+      )
       .refine((n) => !opts.integer || Number.isInteger(n), `${label}须为整数`)
       .refine(
         (n) => !opts.step || Math.abs(n / opts.step - Math.round(n / opts.step)) < 1e-9,
@@ -273,7 +279,7 @@ interface BaseField {
 export type FieldSpec =
   | (BaseField & { kind: 'text' | 'longText'; maxLength: number; pattern?: { regex: RegExp; message: string } })
   | (BaseField & { kind: 'url'; maxLength?: number })
-  | (BaseField & { kind: 'number' | 'integer' | 'percent'; min: number; max: number; step?: number; unit?: string; share?: boolean })
+  | (BaseField & { kind: 'number' | 'integer' | 'percent'; min: number; max: number; step?: number; unit?: string; share?: boolean; /** Why the bounds are so, told after them when refused. */ rangeWhy?: string })
   | (BaseField & { kind: 'date' })
   | (BaseField & { kind: 'select'; options: readonly { value: string; label: string }[] })
   | (BaseField & { kind: 'person' | 'persons'; max?: number })
@@ -329,7 +335,7 @@ function fieldSchema(f: FieldSpec, lookup = false): z.ZodType {
     case 'number':
     case 'integer':
     case 'percent': {
-      const s = numberField(name, f.min, f.max, { integer: f.kind === 'integer', step: f.step, share: f.share, unit: f.unit });
+      const s = numberField(name, f.min, f.max, { integer: f.kind === 'integer', step: f.step, share: f.share, unit: f.unit, rangeWhy: f.rangeWhy });
       return optional ? z.preprocess(blankToUndefined, s.optional()) : s;
     }
     case 'date':

@@ -1,7 +1,7 @@
 import type { Database, Db } from '../../db/index.js';
 import { type CycleField, cycleDefaults, type RuleField, settingsForm } from '../cycles.js';
 import { type Issue, pipelined, postgresClient, readOn } from '../pipeline.js';
-import { aggregationRuleSql, claimCte, failOnPurpose, outboxSpecsSql, raisedOnPurpose } from './sql.js';
+import { aggregationRuleSql, claimCte, failOnPurpose, outboxSpecsSql, raisedOnPurpose, revocationRunNumberSql } from './sql.js';
 import { EXPERT_WELCOME_CARD, EXPERT_WELCOME_KEY } from '../review/expertWelcome.js';
 import type { ExpertDetails } from '../review/experts.js';
 
@@ -277,12 +277,11 @@ const settingColumns: { field: SettingField; column: string; type: string; from:
 const ruleSettings: { field: RuleField; from: string }[] = [
   { field: 'dropExtremesFrom', from: `${aggregationRuleSql('c.settings', 'dropExtremesFrom')}::float8` },
   { field: 'outlierDistance', from: aggregationRuleSql('c.settings', 'outlierDistance') },
-  // cycleRules' revocationRun (z.coerce.number().int(), 1 to 20, else 2): a number, missing or null said here
+  // cycleRules' revocationRun (z.coerce.number().int(), up to 20, below 2 as 2, else 2): a number, missing or null said here
   {
     field: 'revocationRun',
     from: `(select case when r.v is null or jsonb_typeof(r.v) = 'null' then ${cycleDefaults.revocationRun}::float8
-      when jsonb_typeof(r.v) = 'number' then case when (r.v)::numeric between 1 and 20 and (r.v)::numeric = trunc((r.v)::numeric)
-        then (r.v)::numeric::float8 else ${cycleDefaults.revocationRun}::float8 end end
+      when jsonb_typeof(r.v) = 'number' then ${revocationRunNumberSql('r.v')}::float8 end
       from (select case when jsonb_typeof(c.settings) = 'object' then c.settings -> 'revocationRun' end as v) r)`,
   },
 ];

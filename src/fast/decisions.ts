@@ -1,7 +1,8 @@
 import type { Database } from '../../db/index.js';
 import { COMPLAINT_DECIDED_CARD, type ComplaintTeamRow, DECISION_BUTTON_PATH, escalationDates, complaintOutcomeKey, complaintRedrawnKey, complaintOutcomeSpec, complaintUpheldKey, complaintUpheldSpec, getComplaint, REVOCATION_DECIDED_CARD, revocationRedrawnKey, titleRevokedKey, titleRevokedSpec } from '../complaints.js';
 import { pipelined, postgresClient, readOn } from '../pipeline.js';
-import { adminDestinationsSql, claimCte, failWhenNotWritten, outboxSpecsSql, raisedOnPurpose } from './sql.js';
+import { cycleDefaults } from '../cycles.js';
+import { adminDestinationsSql, claimCte, failWhenNotWritten, outboxSpecsSql, raisedOnPurpose, revocationRunNumberSql } from './sql.js';
 
 /**
  * 投诉成立 / 投诉不成立 (`complaint.uphold`, `complaint.dismiss`), 保留称号 (`revocation.keep`) and 撤销称号
@@ -29,14 +30,13 @@ const isAdmin = `(exists (select 1 from people p where p.open_id = $4 and 'admin
 
 /**
  * `revocationRun` (src/complaints.ts) as SQL: settings.revocationRun of the running, else latest, cycle
- * (getRunningOrLatestCycle) when it is an integer from 1 to 20, else 2. NULL when the setting is of a form only
- * TypeScript's coercion reads (a string, a boolean, an array): the verdict then leaves the event to the ordinary path.
+ * (getRunningOrLatestCycle) as cycleRules reads it (`revocationRunNumberSql`: an integer from 2 to 20, one below 2 as 2,
+ * else 2). NULL when the setting is of a form only TypeScript's coercion reads (a string, a boolean, an array): the
+ * verdict then leaves the event to the ordinary path.
  */
 export const revocationRunSql = `(select case
-    when not (s.v ? 'revocationRun') or jsonb_typeof(s.v->'revocationRun') = 'null' then 2
-    when jsonb_typeof(s.v->'revocationRun') = 'number' then
-      case when (s.v->>'revocationRun')::numeric between 1 and 20 and (s.v->>'revocationRun')::numeric = trunc((s.v->>'revocationRun')::numeric)
-        then (s.v->>'revocationRun')::numeric::int else 2 end
+    when not (s.v ? 'revocationRun') or jsonb_typeof(s.v->'revocationRun') = 'null' then ${cycleDefaults.revocationRun}
+    when jsonb_typeof(s.v->'revocationRun') = 'number' then ${revocationRunNumberSql(`s.v->'revocationRun'`)}
   end
   from (select case when jsonb_typeof(c.settings) = 'object' then c.settings else '{}'::jsonb end as v
     from (select 1) one left join lateral (

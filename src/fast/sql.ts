@@ -1,4 +1,5 @@
 import { type SQL, sql } from 'drizzle-orm';
+import { cycleDefaults, revocationRunLimits } from '../cycles.js';
 import { aggregationRuleLimits, defaultAggregationRule } from '../review/aggregation.js';
 
 /**
@@ -109,6 +110,18 @@ const storedNumberSql = (v: string, min: number, max: number, whole: number) => 
   return `(case when jsonb_typeof(${v}) = 'number' then case when (${v})::numeric between ${min - 1} and ${max + 1}
     then ${d} between ${min} and ${max} and ${d} * ${whole} = floor(${d} * ${whole}) else false end else false end)`;
 };
+
+/**
+ * `cycleRules`' revocationRun (src/cycles.ts) of `v`, an SQL jsonb expression of type number: a whole number from 2 to
+ * 20 as it is, one below 2 (1, which the form once took) as 2, anything else the default; an int. The caller says
+ * what a missing value, or one of another type, reads as.
+ */
+export function revocationRunNumberSql(v: string): string {
+  const { min, max } = revocationRunLimits;
+  const n = `(${v})::numeric`;
+  return `(case when ${n} <> trunc(${n}) then ${cycleDefaults.revocationRun} when ${n} < ${min} then ${min}
+    when ${n} <= ${max} then ${n}::int else ${cycleDefaults.revocationRun} end)`;
+}
 
 /**
  * `aggregationRuleOf` (src/review/aggregation.ts) of a cycle's `settings` (an SQL jsonb expression, `c.settings`):

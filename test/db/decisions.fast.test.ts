@@ -354,12 +354,17 @@ describe('complaint and title decisions with and without their one-statement pat
 
   it('revocationRun in SQL reads what TypeScript reads, or says it cannot (null) and the ordinary path decides', async () => {
     const db = fast.h.db.db;
-    for (const value of [undefined, null, 1, 3, 20, 21, 0, -1, 2.5, 3.0, '3', ' 4 ', '', true, [5], { n: 1 }]) {
+    for (const value of [undefined, null, 1, 2, 3, 20, 21, 0, -1, 1.5, 2.5, 3.0, '1', '3', ' 4 ', '', true, [5], { n: 1 }]) {
       await db.update(cycles).set({ settings: value === undefined ? {} : { revocationRun: value } });
       const [row] = rowsOf(await db.execute(sql.raw(`select ${revocationRunSql} as n`))) as { n: number | null }[];
       if (row.n !== null) expect(row.n, JSON.stringify(value)).toBe(await revocationRun(db));
       else expect(typeof value === 'string' || typeof value === 'boolean' || typeof value === 'object', JSON.stringify(value)).toBe(true);
     }
+    await db.update(cycles).set({ settings: { revocationBarDays: 200 } });
+    // a run of 1, which the form took once, is no run (第二十二条: 连续出现): both read it as 2
+    await db.update(cycles).set({ settings: { revocationRun: 1 } });
+    expect(rowsOf(await db.execute(sql.raw(`select ${revocationRunSql} as n`)))).toEqual([{ n: 2 }]);
+    expect(await revocationRun(db)).toBe(2);
     await db.update(cycles).set({ settings: { revocationBarDays: 200 } });
   });
 });

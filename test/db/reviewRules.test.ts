@@ -40,7 +40,9 @@ describe('the rules on the forms', () => {
     for (const form of [cycleForm, settingsForm]) {
       expect(form.fields.dropExtremesFrom).toMatchObject({ label: '去掉最高最低分的专家人数下限', min: 3, max: 20, required: false, placeholder: '默认 5' });
       expect(form.fields.outlierDistance).toMatchObject({ label: '偏离中位数提醒分差', min: 1, max: 100, step: 0.5, required: false, placeholder: '默认 15' });
-      expect(form.fields.revocationRun).toMatchObject({ label: '连续成立投诉提醒次数', article: '第二十二条', min: 1, max: 20, required: false, placeholder: '默认 2' });
+      expect(form.fields.revocationRun).toMatchObject({ label: '连续成立投诉提醒次数', article: '第二十二条', min: 2, max: 20, required: false, placeholder: '默认 2' });
+      // 第二十二条 speaks of complaints 连续出现: one is no run, and the form says so before it is refused
+      expect(form.fields.revocationRun.help).toContain('至少 2 次');
     }
     expect(cycleDefaults.revocationRun).toBe(2);
   });
@@ -85,6 +87,8 @@ describe.each(MODES_HERE)('per-cycle review rules (%s path)', (mode) => {
       [{ outlierDistance: '7.3' }, '偏离中位数提醒分差须为整分或半分'],
       [{ outlierDistance: '101' }, '偏离中位数提醒分差'],
       [{ revocationRun: '21' }, '连续成立投诉提醒次数'],
+      [{ revocationRun: '1' }, '连续成立投诉提醒次数须在 2 到 20 次之间：第二十二条说的是“连续出现”的投诉，一次成立不算连续，最少填 2'],
+      [{ revocationRun: '0' }, '连续成立投诉提醒次数须在 2 到 20 次之间'],
     ] as const) {
       const r = await h.click(ADMIN, { action: 'cycle.settingsSave', cycleId }, typed);
       expect(r.toast?.type, JSON.stringify(typed)).toBe('error');
