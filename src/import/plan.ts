@@ -527,6 +527,13 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
   const honourOf = new Map(existingHonours.map((h) => [`${h.teamId}|${h.year}`, h]));
   // the years this bot reviews: their titles are awarded by 公布结果 (with the certificate), never imported
   const cycleYears = new Set((await tx.select({ year: cycles.year }).from(cycles)).map((c) => c.year));
+  // a team's 注册日期 once the file is applied: its row of the 班组 sheet taken here, else the one on record
+  const registeredOf = (team: TeamRef): string | undefined => {
+    const op = teamOps.find((o) => ('teamId' in team ? o.kind === 'update' && o.teamId === team.teamId : o.kind === 'add' && o.row === team.fileRow));
+    return op?.values.registeredAt ?? ('teamId' in team ? existing.find((t) => t.id === team.teamId)?.registeredAt : undefined);
+  };
+  // rows of a title of the year the team was registered: kept (historical records are loose), with a note (第十六条)
+  const sameYearTitles: number[] = [];
   for (const r of wb.honours) {
     const label = `${r.team || '—'} ${r.year}`;
     const year = importYear(r.year, Number(today.slice(0, 4)));
@@ -540,6 +547,8 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
     const team = found && !('problem' in found) ? found : undefined;
     const teamKey = team && ('teamId' in team ? `t${team.teamId}` : `r${team.fileRow}`);
     const before = team && 'teamId' in team && year !== undefined ? honourOf.get(`${team.teamId}|${year}`) : undefined;
+    const registeredAt = team && registeredOf(team);
+    const registeredYear = registeredAt ? Number(registeredAt.slice(0, 4)) : undefined;
     const problems = cellProblems(
       r,
       [
@@ -554,6 +563,9 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
         found && 'problem' in found && found.problem,
         !!teamKey && honourRow.has(`${teamKey}|${year}`) && `与第 ${honourRow.get(`${teamKey}|${year}`)} 行是同一班组同一年度`,
         !!before?.cycleId && `该班组 ${year} 年度的称号由本机器人评选产生（第二十条），不能由导入修改`,
+        // a title before the team existed would read as 有效 and count toward 第二十二条 from that year
+        year !== undefined && registeredYear !== undefined && year < registeredYear &&
+          `${year} 年度的称号早于该班组的注册日期 ${formatDateZh(registeredAt!)}，而班组注册一年后方可参加评选（第十六条），请核对本行的年度，或“班组”表中该班组的注册日期`,
       ],
     );
     if (problems.length || !team || year === undefined) {
@@ -561,6 +573,7 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
       continue;
     }
     honourRow.set(`${teamKey}|${year}`, r.row);
+    if (year === registeredYear) sameYearTitles.push(r.row);
     if (before && before.title === title) {
       summary.unchanged.honours++;
       continue;
@@ -591,6 +604,10 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
     const rows = keptRows.length > 6 ? `${keptRows.slice(0, 6).join('、')} 等 ${keptRows.length} 行` : `${keptRows.join('、')} 行`;
     const fields = ['专业特长', '评审上限'].filter((f) => keptFields.has(f)).join('、');
     notes.push(`“专家”表第 ${rows}的${fields}留空，保留机器人中已有的值；如需清空，专业特长填“无”，评审上限填“不限”。`);
+  }
+  if (sameYearTitles.length) {
+    const rows = sameYearTitles.length > 6 ? `${sameYearTitles.slice(0, 6).join('、')} 等 ${sameYearTitles.length} 行` : `${sameYearTitles.join('、')} 行`;
+    notes.push(`“荣誉”表第 ${rows}的称号年度与班组注册同年（第十六条规定班组注册一年后方可参加评选），仍照文件导入：如年度或注册日期有误，请改正后重新发送。`);
   }
   if (notes.length) summary.notes = notes;
   return { summary, organizations: newOrganizations, people: peopleOps, teams: teamOps, experts: expertOps, honours: honourOps };

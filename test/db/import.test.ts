@@ -147,6 +147,8 @@ describe('importing an association’s teams, experts and honours from a workboo
     // dates as people read them; an ISO date is only ever a cell as typed (in quotes) or the template's own example
     expect(text.replace(/“[^”]*”/g, '').replace('请写成 2024-03-15', '')).not.toMatch(/\d{4}-\d{2}-\d{2}/);
     expect(text).toContain('10 人暂未在飞书通讯录中找到');
+    // teams 151–155, registered in June 2025, hold 2025 titles: kept, with a note (第十六条 asks a year first)
+    expect(text).toContain('“荣誉”表第 27、28、29、30、31 行的称号年度与班组注册同年（第十六条规定班组注册一年后方可参加评选），仍照文件导入');
     // 确认导入 writes the rows in batches, each kept once written: the preview does not promise all or nothing
     expect(text).not.toContain('一次性导入');
     expect(text).toContain('分批导入');

@@ -39,7 +39,7 @@ async function firstWorkbook(): Promise<Buffer> {
   const e = wb.addWorksheet('专家');
   e.addRow(['姓名*', '手机或邮箱*', '所属单位*', '专业特长', '评审上限']);
   e.addRow(['专家甲', '13700000001', ORG, '道路、桥梁', 10]);
-  wb.addWorksheet('荣誉').addRows([['班组编号或名称*', '年度*', '称号*'], ['GDSZ-2024-0001', 2023, '广东省市政工程质量信得过班组']]);
+  wb.addWorksheet('荣誉').addRows([['班组编号或名称*', '年度*', '称号*'], ['GDSZ-2024-0001', 2025, '广东省市政工程质量信得过班组']]);
   return Buffer.from(await wb.xlsx.writeBuffer());
 }
 
@@ -170,9 +170,9 @@ describe('an old export sent back after the bot changed the register', () => {
     await h.db.db.insert(people).values({ openId: NEW, name: '钱新' });
     await h.db.db.insert(teamMembers).values({ teamId: two.id, openId: NEW, role: 'member' });
     expect((await h.click(two.leaderOpenId, { action: 'team.leaderChange', teamId: two.id, from: two.leaderOpenId }, { leader: NEW })).toast?.type ?? 'success').toBe('success');
-    // another workbook, of no export, renames 养护一班's 2023 title: its own preview says nothing of an export
+    // another workbook, of no export, renames 养护一班's 2025 title: its own preview says nothing of an export
     const wb = new ExcelJS.Workbook();
-    wb.addWorksheet('荣誉').addRows([['班组编号或名称*', '年度*', '称号*'], ['GDSZ-2024-0001', 2023, '全国市政工程质量信得过班组']]);
+    wb.addWorksheet('荣誉').addRows([['班组编号或名称*', '年度*', '称号*'], ['GDSZ-2024-0001', 2025, '全国市政工程质量信得过班组']]);
     const other = await send(Buffer.from(await wb.xlsx.writeBuffer()));
     expect(summaryOf(await lastImport()).sinceExport).toBeUndefined();
     await confirm(other.content);
@@ -183,11 +183,11 @@ describe('an old export sent back after the bot changed the register', () => {
     const s = summaryOf(await lastImport());
     expect(s.sinceExport?.rows).toEqual([
       { sheet: 'teams', row: 3, label: `GDSZ-2024-0002 养护二班（${ORG}）`, fields: [{ field: '班组长', now: '钱新', file: '王二（13900000002）' }] },
-      { sheet: 'honours', row: 2, label: 'GDSZ-2024-0001 2023', fields: [{ field: '称号', now: '全国市政工程质量信得过班组', file: '广东省市政工程质量信得过班组' }] },
+      { sheet: 'honours', row: 2, label: 'GDSZ-2024-0001 2025', fields: [{ field: '称号', now: '全国市政工程质量信得过班组', file: '广东省市政工程质量信得过班组' }] },
     ]);
     const text = cardText(preview.content);
     expect(text).toContain('班组长 钱新 → 王二（13900000002）');
-    expect(text).toContain('- 荣誉第 2 行 GDSZ-2024-0001 2023：称号 全国市政工程质量信得过班组 → 广东省市政工程质量信得过班组');
+    expect(text).toContain('- 荣誉第 2 行 GDSZ-2024-0001 2025：称号 全国市政工程质量信得过班组 → 广东省市政工程质量信得过班组');
   });
 
   it('a leader linked on a first message since is the one exported: her file naming another sets nothing back', async () => {
