@@ -638,7 +638,7 @@ function movedUnderWay(changes: string[], application: ApplicationUnderWay, name
     ? ['班组名称', `班组名称“${name}”`]
     : changes.includes('所属单位')
       ? ['所属单位', `所属单位“${organization}”`]
-      : ['注册日期', `注册日期 ${registeredAt}`];
+      : ['注册日期', `注册日期 ${formatDateZh(registeredAt)}`];
   const held = what === '注册日期' ? '注册满一年（第十六条）已按申报时的注册日期审核' : '须按申报时的名称和单位确认、评审';
   return `${what}暂不能修改：该班组${application.year}年度申报${application.waits}，${held}，本行（含其他资料）未导入。申报退回修改后或本年度评审结果公布后可再导入；只更新其他资料请将本行改回原${asBefore}`;
 }

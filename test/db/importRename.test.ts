@@ -135,7 +135,7 @@ describe('an import renaming or moving a team whose application is under way', (
     const dated = (code: string, name: string, date: string) => row(code, name, ORG_A).map((v, i) => (HEADER[i] === '注册日期*' ? date : v));
     const msg = await send(await book([dated('GDSZ-2024-0503', '养护三班', '2026-09-01'), dated('GDSZ-2024-0504', '养护四班', '2024-04-01')]));
     expect(cardText(msg.content)).toContain(
-      '第 2 行 养护三班（广州市市政工程维修有限公司）：注册日期暂不能修改：该班组2027年度申报正在专家评审中，注册满一年（第十六条）已按申报时的注册日期审核，本行（含其他资料）未导入。申报退回修改后或本年度评审结果公布后可再导入；只更新其他资料请将本行改回原注册日期 2024-03-15',
+      '第 2 行 养护三班（广州市市政工程维修有限公司）：注册日期暂不能修改：该班组2027年度申报正在专家评审中，注册满一年（第十六条）已按申报时的注册日期审核，本行（含其他资料）未导入。申报退回修改后或本年度评审结果公布后可再导入；只更新其他资料请将本行改回原注册日期 2024年3月15日',
     );
     await apply(msg);
     expect((await team('GDSZ-2024-0503')).registeredAt).toBe('2024-03-15');
