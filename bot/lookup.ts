@@ -1,5 +1,6 @@
+import type { z } from 'zod';
 import { UserError } from '../src/errors.js';
-import { halfWidth } from '../src/forms.js';
+import { formProblems, halfWidth, problemsOf } from '../src/forms.js';
 import type { HandlerContext } from '../src/handlers.js';
 
 const EMAIL = /^[^\s@]+@(?=[^\s@]*$)[^\s@]+\.[^\s@]+$/; // the domain read to the end once before its dot is looked for: linear
@@ -34,8 +35,24 @@ export function needsLookup(formValue: Record<string, unknown>, opts: { lookup: 
 export async function personFromLookup(
   ctx: HandlerContext,
   formValue: Record<string, unknown>,
-  opts: { picker: string; lookup: string; label: string; multiple?: boolean },
+  opts: LookupOpts & { form?: { schema: z.ZodType; labels: Record<string, string> } },
 ): Promise<Record<string, unknown>> {
+  try {
+    return await lookedUp(ctx, formValue, opts);
+  } catch (err) {
+    if (!(err instanceof UserError) || !opts.form) throw err;
+    // the form's other problems with it, as its parse tells them all at once: one round of corrections, not two (the
+    // person field itself is the look-up's, whose problem this is)
+    const { schema, labels } = opts.form;
+    const others = problemsOf(schema, { ...formValue, [opts.picker]: undefined, [opts.lookup]: undefined }, labels).filter((p) => p.field !== opts.picker && p.field !== opts.lookup);
+    if (!others.length) throw err;
+    throw formProblems([{ field: opts.lookup, message: err.message }, ...others], labels);
+  }
+}
+
+type LookupOpts = { picker: string; lookup: string; label: string; multiple?: boolean };
+
+async function lookedUp(ctx: HandlerContext, formValue: Record<string, unknown>, opts: LookupOpts): Promise<Record<string, unknown>> {
   if (!needsLookup(formValue, opts)) return formValue;
   const typed = (formValue[opts.lookup] as string).trim();
   const picked = formValue[opts.picker];

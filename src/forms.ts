@@ -251,6 +251,12 @@ export function parseForm<S extends z.ZodType>(schema: S, values: Record<string,
   );
 }
 
+/** The problems parseForm would refuse the values for (none when they parse), to tell beside one found elsewhere. */
+export function problemsOf(schema: z.ZodType, values: Record<string, unknown>, labels: Record<string, string>): FormProblem[] {
+  const result = schema.safeParse(values);
+  return result.success ? [] : result.error.issues.map((issue) => problemOf(issue, labels));
+}
+
 /**
  * A check across fields (an end after its start) run once those fields are valid, whatever the others hold: without it
  * zod runs a form's refinement only when every field passed, and its problem would be told one submit later. A check

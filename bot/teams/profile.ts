@@ -1,5 +1,6 @@
 import { contactNamedCard, membersCard, profileFormCard } from '../../cards/teams.js';
 import { contactHandOverMessages } from '../../src/endorsementCards.js';
+import { formLabels } from '../../src/forms.js';
 import { AlreadyDone, formErrorOf, UserError } from '../../src/errors.js';
 import type { Db } from '../../db/index.js';
 import { formatDateZh, todayIn } from '../../src/dates.js';
@@ -9,7 +10,7 @@ import { type CardActionInput, type CardResponse, type CardRun, type FastContext
 import { isPending } from '../../src/import/people.js';
 import { announceRecusals } from '../../src/review/recusal.js';
 import { type Actor, pickerCandidates } from '../../src/people.js';
-import { addMembers, getTeam, ledBy, parseProfile, profileForm, removeMember, teamLedBy, teamMembersOf, teamsOf, updateTeamProfile } from '../../src/teams.js';
+import { addMembers, getTeam, ledBy, parseProfile, profileForm, profileSchema, removeMember, teamLedBy, teamMembersOf, teamsOf, updateTeamProfile } from '../../src/teams.js';
 import { needsLookup, personFromLookup } from '../lookup.js';
 import { idFrom, idOrZero, pageFrom, raw, sendPrivately, today } from '../respond.js';
 import { statusCardFor, statusCardOf, workOf } from './status.js';
@@ -32,7 +33,8 @@ async function profileFormOf(ctx: HandlerContext, teamId: number) {
 
 export const openProfileForm: CardRun = async (ctx, input) => raw(await profileFormOf(ctx, idFrom(input.value, 'teamId')));
 
-const contactLookup = { picker: 'contact', lookup: 'contactLookup', label: '单位联系人' };
+// a contact not found is told with the form's other problems, all in one round
+const contactLookup = { picker: 'contact', lookup: 'contactLookup', label: '单位联系人', form: { schema: profileSchema, labels: formLabels(profileForm) } };
 const savedToast = { type: 'success' as const, content: '资料已保存' };
 
 export async function saveProfile(ctx: HandlerContext, input: CardActionInput) {

@@ -6,7 +6,7 @@ import { fastRegister } from '../../src/fast/register.js';
 import type { CardActionInput, CardResponse, FastContext, FastOutcome, HandlerContext, IncomingText, OnRefused } from '../../src/handlers.js';
 import { hasRole, pickerCandidates } from '../../src/people.js';
 import { eligibleFromOf, registrationNotices } from '../../src/registrationCards.js';
-import { differsFromRegistered, getTeam, registeredAlready, registeredFromCard, registerTeam, registrationCardKey, registrationForm as registrationDescriptor, teamsLedBy } from '../../src/teams.js';
+import { differsFromRegistered, getTeam, registeredAlready, registeredFromCard, registerTeam, registrationCardKey, registrationForm as registrationDescriptor, registrationLabels, registrationSchema, teamsLedBy } from '../../src/teams.js';
 import { personFromLookup } from '../lookup.js';
 import { raw, sendPrivately, today } from '../respond.js';
 import { teamData, type TeamRow } from './view.js';
@@ -40,7 +40,8 @@ export async function submitRegistration(ctx: HandlerContext, input: CardActionI
   const cardKey = registrationCardKey(input);
   const before = cardKey ? await registeredFromCard(ctx.tx, cardKey, ctx.actor.openId) : undefined;
   if (before) throw registeredAlready(before, differsFromRegistered(before, ctx.actor, await contactLookedUp(ctx, input.formValue)));
-  const formValue = await personFromLookup(ctx, input.formValue, { picker: 'contact', lookup: 'contactLookup', label: '单位联系人' });
+  // a contact not found is told with the form's other problems, all in one round
+  const formValue = await personFromLookup(ctx, input.formValue, { picker: 'contact', lookup: 'contactLookup', label: '单位联系人', form: { schema: registrationSchema, labels: registrationLabels } });
   const created = await registerTeam(ctx.tx, ctx.actor, formValue, today(ctx), ctx.clock.now(), { cardKey });
   // the contact is told by message, and a leader named by an administrator too; the leader sees the confirmation in place of the form
   for (const notice of registrationNotices(created, ctx.actor.openId)) await ctx.send(notice);
