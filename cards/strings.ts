@@ -14,7 +14,11 @@ export const zh = {
   unknownText: '没有听懂这句话。发送“帮助”查看可用的命令。',
   suggestionTitle: '你要找的可能是这个',
   menuHint: '发送“帮助”查看可用的命令。',
-  nonTextMessage: '目前只能识别文字消息。发送“帮助”查看可用的命令。',
+  /**
+   * A file or an image sent to the bot: application materials are not taken that way but as a cloud document's link in
+   * the 申报表's 材料链接 (its label and its help's permission, applicationForm in src/applications.ts).
+   */
+  nonTextMessage: '目前只能识别文字消息。申报材料请放在飞书云文档中，把链接粘贴到申报表的“材料链接”（文档权限设为“组织内获得链接的人可阅读”）。发送“帮助”查看可用的命令。',
   roleNames: { admin: '协会管理员', expert: '评审专家', org_contact: '单位联系人', leader: '班组长', member: '班组成员' } as Record<string, string>,
   deadLetterTitle: '消息投递失败',
   deadLetterGrouped: '同一错误码一小时内只提醒一次（此为其中一条）；其余失败的消息计入每日摘要的“投递失败的消息”。',
