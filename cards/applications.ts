@@ -165,7 +165,9 @@ export function applicationNextStep(
  * `takesApplications: false`: that year's applications are closed, so a draft there is said to be no longer submittable.
  */
 export function submittedCard(a: ApplicationSummary, opts: { takesApplications?: boolean; summed?: boolean } = {}): Card {
-  const moved = a.status !== undefined && a.status !== 'submitted';
+  // waiting for the contact once the year takes no more applications: its status and next step, no 撤回申报
+  const closedWaiting = a.status === 'submitted' && opts.takesApplications === false;
+  const moved = a.status !== undefined && (a.status !== 'submitted' || closedWaiting);
   // taken back to edit while the contact has not confirmed it and it can still be submitted again (撤回申报)
   const recallable = a.status === 'submitted' && opts.takesApplications !== false;
   return card({
@@ -177,7 +179,9 @@ export function submittedCard(a: ApplicationSummary, opts: { takesApplications?:
       ...(moved ? [markdown(md`**状态**：${a.statusLabel}。${applicationNextStep(a.status!, 'leader', { decision: a.decision, revokedOn: a.revokedOn, takesApplications: opts.takesApplications, summed: opts.summed })}`)] : []),
       note(
         moved
-          ? '发送“进度”可随时查看。'
+          ? closedWaiting && a.contactPending
+            ? '本班组的单位联系人由协会导入，尚未在飞书中与机器人关联：请提醒其给机器人发一条消息，关联后会收到确认卡片。发送“进度”可随时查看。'
+            : '发送“进度”可随时查看。'
           : a.contactPending
             ? '第十五条：申报须经单位联系人确认并填写推荐意见。本班组的单位联系人由协会导入，尚未在飞书中与机器人关联：请提醒其给机器人发一条消息，关联后会收到确认卡片。发送“进度”可随时查看。'
             : '第十五条：申报材料已发送给单位联系人确认并填写推荐意见；确认后由协会形式审查。单位联系人确认前，如需修改，可点“撤回申报”。发送“进度”可随时查看。',

@@ -379,8 +379,19 @@ export async function cycleOpenForApplications(tx: Db, today: string): Promise<C
   if (cycle.status !== 'open') {
     throw new UserError(`${cycle.year} 年度申报已截止，评审正在进行（${cycleStates.label(cycle.status as CycleStatus)}）。发送“进度”查看本班组的申报情况。`, { kind: 'info' });
   }
-  if (today > cycle.applicationDeadline) throw new UserError(`${cycle.year} 年度申报已于 ${formatDateZh(cycle.applicationDeadline)} 截止。`, { kind: 'info' });
+  if (today > cycle.applicationDeadline) throw new ApplicationsClosed(cycle);
   return cycle;
+}
+
+/**
+ * cycleOpenForApplications past the year's deadline, before 截止申报 is pressed: `cycle` is that year, still open, for
+ * 申报 to show a team's application of it as it stands rather than the refusal alone.
+ */
+export class ApplicationsClosed extends UserError {
+  constructor(readonly cycle: Cycle) {
+    super(`${cycle.year} 年度申报已于 ${formatDateZh(cycle.applicationDeadline)} 截止。`, { kind: 'info' });
+    this.name = 'ApplicationsClosed';
+  }
 }
 
 export function oneYearAfter(date: string): string {

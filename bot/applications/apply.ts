@@ -1,7 +1,7 @@
 import { applicationClosedCard, applicationFormCard, notALeaderCard, submittedCard } from '../../cards/applications.js';
 import type { Card } from '../../cards/kit.js';
 import { teamPickerCard } from '../../cards/teams.js';
-import { type Application, applicantTeam, type Cycle, cycleOpenForApplications, editNotSavedText, EligibilityError, findApplication, getApplication, lockTeamOfApplication, recentRevocation, revocationBarMessage, ReviewYearOver, requireRegisteredAYear, mayApply, applyRefusal, sameAsSubmitted, saveDraft, submitApplication, summaryOf, titleRevokedAt, applicationForm, barEndingAfter, barEndText } from '../../src/applications.js';
+import { type Application, applicantTeam, ApplicationsClosed, applicationStatusNames, type ApplicationStatus, type Cycle, cycleOpenForApplications, editNotSavedText, EligibilityError, findApplication, getApplication, lockTeamOfApplication, recentRevocation, revocationBarMessage, ReviewYearOver, requireRegisteredAYear, mayApply, applyRefusal, sameAsSubmitted, saveDraft, submitApplication, summaryOf, titleRevokedAt, applicationForm, barEndingAfter, barEndText } from '../../src/applications.js';
 import { getCycleByYear, getLatestCycle, getRunningCycle } from '../../src/cycles.js';
 import { AlreadyDone, formErrorOf, UserError } from '../../src/errors.js';
 import { endorsementRequestMessage } from '../../src/endorsementCards.js';
@@ -105,9 +105,17 @@ async function applyEntry(ctx: HandlerContext, page = 1, shown: { what: string }
     shown.what = '申报说明';
     return notALeaderCard(mine.map((v) => ({ name: v.team.name, role: v.myRole === 'member' ? 'member' : 'contact' })), { admin: hasRole(ctx.actor, 'admin') });
   }
-  const cycle = await cycleOpenForApplications(ctx.tx, today(ctx)).catch(async (err: unknown) => {
-    throw err instanceof ReviewYearOver ? await yearOverFor(ctx, err, led.map((v) => v.team)) : err;
-  });
+  let cycle: Cycle;
+  try {
+    cycle = await cycleOpenForApplications(ctx.tx, today(ctx));
+  } catch (err) {
+    if (err instanceof ReviewYearOver) throw await yearOverFor(ctx, err, led.map((v) => v.team));
+    if (err instanceof ApplicationsClosed) {
+      shown.what = '申报情况';
+      return pastDeadline(ctx, err, led.map((v) => ({ ...v.team, organization: v.organization })));
+    }
+    throw err;
+  }
   if (led.length > 1) {
     return teamPickerCard({
       title: `${cycle.year} 年度申报`,
@@ -119,6 +127,20 @@ async function applyEntry(ctx: HandlerContext, page = 1, shown: { what: string }
     });
   }
   return applicationCard(ctx, led[0].team.id, cycle);
+}
+
+/**
+ * 申报 past the year's deadline before 截止申报, as after it: a team's application of the year is shown as it stands (its
+ * status and next step, no form, no 撤回申报); a team without one, or several teams, are told the year is closed, where
+ * each team's application is, and 进度.
+ */
+async function pastDeadline(ctx: HandlerContext, closed: ApplicationsClosed, led: readonly (Team & { organization: string })[]): Promise<Card> {
+  const { cycle } = closed;
+  const found = await Promise.all(led.map((t) => findApplication(ctx.tx, t.id, cycle.id)));
+  if (led.length === 1 && found[0]) return submittedCard(await summaryShown(ctx, found[0], led[0], cycle.year), { takesApplications: false });
+  if (led.length === 1) throw new UserError(`${closed.message}本班组没有提交 ${cycle.year} 年度申报，不参加本年度评审；下一年度开启申报后我会提醒你。`, closed.opts);
+  const each = led.map((t, i) => `${t.name}：${found[i] ? (applicationStatusNames[found[i].status as ApplicationStatus] ?? found[i].status) : '未申报'}`);
+  throw new UserError(`${closed.message}${each.join('；')}。发送“进度”查看各班组的申报情况和下一步。`, closed.opts);
 }
 
 /**
@@ -175,8 +197,16 @@ export async function sendApplyForYear(ctx: HandlerContext, msg: IncomingText, a
 export const startApplication: CardRun = async (ctx, input) => raw(await applyEntry(ctx, input ? pageFrom(input.value) : 1));
 
 export const openApplication: CardRun = async (ctx, input) => {
-  const cycle = await cycleOpenForApplications(ctx.tx, today(ctx));
-  return raw(await applicationCard(ctx, idFrom(input.value, 'teamId'), cycle));
+  const teamId = idFrom(input.value, 'teamId');
+  let cycle: Cycle;
+  try {
+    cycle = await cycleOpenForApplications(ctx.tx, today(ctx));
+  } catch (err) {
+    // a picker kept from before the deadline: the team's application as 申报 shows it now
+    if (err instanceof ApplicationsClosed) return raw(await pastDeadline(ctx, err, [await applicantTeam(ctx.tx, ctx.actor, teamId)]));
+    throw err;
+  }
+  return raw(await applicationCard(ctx, teamId, cycle));
 };
 
 /** The form's year, open for applications; the team's row is locked first (lockTeamOfApplication), as 修改资料 takes it before the year's. */
