@@ -174,6 +174,12 @@ export interface CardActionDecl<V extends Record<string, unknown> = Record<strin
   value: z.ZodType<V, unknown>;
   run: CardRun;
   onRefused?: OnRefused;
+  /**
+   * The words of the refusal for who you are, where the button's value ties the clicker to its row all the same (the
+   * leader who handed the team in value.teamId over): who to turn to instead; undefined for `rolesMessage`. Only the
+   * words: `roles` decide, and the card is not redrawn.
+   */
+  refusalFor?(ctx: HandlerContext, input: CardActionInput): Promise<string | undefined>;
   /** Tried before `run`'s transaction on a hot path: does the whole event itself, or answers undefined to leave it to `run`. */
   fast?(fx: FastContext, input: CardActionInput): Promise<FastOutcome | undefined>;
   /** The answer to a delivery of an event already handled, from the state it left (reads only); undefined for the generic toast. */
@@ -282,7 +288,7 @@ function cardDispatch(decl: CardActionDecl): CardRun {
   return async (ctx, input) => {
     let parsed = false;
     try {
-      if (!mayUse(ctx.actor, decl.roles)) throw new UserError(rolesMessage(decl.roles));
+      if (!mayUse(ctx.actor, decl.roles)) throw new UserError((await decl.refusalFor?.(ctx, input)) ?? rolesMessage(decl.roles));
       const value = decl.value.safeParse(input.value);
       if (!value.success) throw new UserError(staleButtonMessage);
       parsed = true;

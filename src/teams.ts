@@ -623,6 +623,23 @@ export async function lastLeaderChange(tx: Db, teamId: number): Promise<{ from?:
   return last && { ...(last.details as { from?: string; to?: string }), by: last.by };
 }
 
+/**
+ * Who leads the team now, for someone of it who does not (a member, or the leader who handed it over, 更换班组长) and
+ * presses its leader's button: the team's name, whether they led it, and the leader's name (people.name, when known).
+ * Undefined for its leader and for anyone outside the team.
+ */
+export async function leaderForInsider(tx: Db, openId: string, teamId: number): Promise<{ team: string; formerLeader: boolean; leader?: string } | undefined> {
+  const [[row], [membership], last] = await Promise.all([
+    tx.select({ team: teams.name, leaderOpenId: teams.leaderOpenId, leader: people.name }).from(teams).leftJoin(people, eq(people.openId, teams.leaderOpenId)).where(eq(teams.id, teamId)),
+    tx.select({ role: teamMembers.role }).from(teamMembers).where(and(eq(teamMembers.teamId, teamId), eq(teamMembers.openId, openId))),
+    lastLeaderChange(tx, teamId),
+  ]);
+  if (!row || row.leaderOpenId === openId) return undefined;
+  const formerLeader = last?.from === openId;
+  if (!membership && !formerLeader) return undefined;
+  return { team: row.team, formerLeader, leader: row.leader?.trim() || undefined };
+}
+
 /** A team by its code (as `readCode` reads it), or undefined. */
 export async function teamByCode(tx: Db, code: string): Promise<Team | undefined> {
   const [team] = await tx.select().from(teams).where(eq(teams.code, code));

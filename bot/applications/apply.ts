@@ -6,11 +6,11 @@ import { getCycleByYear, getLatestCycle, getRunningCycle } from '../../src/cycle
 import { AlreadyDone, formErrorOf, UserError } from '../../src/errors.js';
 import { endorsementRequestMessage } from '../../src/endorsementCards.js';
 import { fastSaveDraft, fastSubmitApplication } from '../../src/fast/apply.js';
-import type { CardActionInput, CardRun, FastContext, FastOutcome, HandlerContext, IncomingText, OnRefused } from '../../src/handlers.js';
+import type { CardActionInput, CardResponse, CardRun, FastContext, FastOutcome, HandlerContext, IncomingText, OnRefused } from '../../src/handlers.js';
 import { card, markdown } from '../../cards/kit.js';
 import { formatDateZh, todayIn } from '../../src/dates.js';
 import { hasRole } from '../../src/people.js';
-import { getTeam, type Team, teamsOf } from '../../src/teams.js';
+import { getTeam, leaderForInsider, type Team, teamsOf } from '../../src/teams.js';
 import { idFrom, idOrZero, pageFrom, raw, sendPrivately, today } from '../respond.js';
 import { revocationBarDays } from '../../src/policy.js';
 import { submitFromLine } from '../../cards/strings.js';
@@ -233,10 +233,24 @@ async function cycleFor(ctx: HandlerContext, input: CardActionInput): Promise<Cy
   return cycle;
 }
 
+/**
+ * 保存草稿 / 提交申报 pressed by someone of the team in the form's value who does not lead it (the leader who handed it
+ * over since, 更换班组长, or a member): who leads it now, to pass on what they typed; undefined for anyone else.
+ */
+export async function formNowLedBy(ctx: HandlerContext, input: Pick<CardActionInput, 'value'>): Promise<string | undefined> {
+  const teamId = idOrZero(input.value, 'teamId');
+  const found = teamId ? await leaderForInsider(ctx.tx, ctx.actor.openId, teamId) : undefined;
+  if (!found) return undefined;
+  const leader = found.leader ?? '现任班组长';
+  const who = found.formerLeader ? `你已不是${found.team}的班组长` : `你不是${found.team}的班组长`;
+  return `只有班组长可以填写和提交申报表：${who}${found.leader ? `（现任班组长：${found.leader}）` : ''}，这次没有保存或提交。请把你填写的内容转给${leader}，由其发送“申报”打开本班组的申报表。`;
+}
+
 /** The form again with what was typed, and what is wrong. */
 export const applicationFormAgain: OnRefused = async (error, ctx, input) => {
   const team = await getTeam(ctx.tx, idOrZero(input.value, 'teamId'));
-  if (!team || team.leaderOpenId !== ctx.actor.openId) return undefined;
+  if (!team) return undefined;
+  if (team.leaderOpenId !== ctx.actor.openId) return formerLeaderToast(ctx, input);
   const year = Number(input.value.year);
   const running = await getRunningCycle(ctx.tx);
   // the form's own year: the running cycle's, or a past one's (a form kept in the chat from an earlier year)
@@ -266,6 +280,12 @@ export const applicationFormAgain: OnRefused = async (error, ctx, input) => {
     }),
   );
 };
+
+/** The toast naming who leads the team now (formNowLedBy), in place of the service's refusal; the card stays as typed. */
+async function formerLeaderToast(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse | undefined> {
+  const words = await formNowLedBy(ctx, input);
+  return words ? { toast: { type: 'error', content: words } } : undefined;
+}
 
 /**
  * A refused submit keeps what was typed as the team's draft (saved in the answer's own transaction),
