@@ -46,7 +46,7 @@ beforeAll(async () => {
       goals: '',
       plan: '',
       contactOpenId: contact(i),
-      registeredAt: '2024-03-01',
+      registeredAt: '2019-03-01',
     })),
     (p) => db.insert(teams).values(p),
   );
