@@ -35,7 +35,7 @@ export function needsLookup(formValue: Record<string, unknown>, opts: { lookup: 
 export async function personFromLookup(
   ctx: HandlerContext,
   formValue: Record<string, unknown>,
-  opts: LookupOpts & { form?: { schema: z.ZodType; labels: Record<string, string> } },
+  opts: LookupOpts & { form?: { schema: z.ZodType; labels: Record<string, string>; prepare?: (values: Record<string, unknown>) => Record<string, unknown> } },
 ): Promise<Record<string, unknown>> {
   try {
     return await lookedUp(ctx, formValue, opts);
@@ -43,8 +43,8 @@ export async function personFromLookup(
     if (!(err instanceof UserError) || !opts.form) throw err;
     // the form's other problems with it, as its parse tells them all at once: one round of corrections, not two (the
     // person field itself is the look-up's, whose problem this is)
-    const { schema, labels } = opts.form;
-    const others = problemsOf(schema, { ...formValue, [opts.picker]: undefined, [opts.lookup]: undefined }, labels).filter((p) => p.field !== opts.picker && p.field !== opts.lookup);
+    const { schema, labels, prepare = (v) => v } = opts.form;
+    const others = problemsOf(schema, prepare({ ...formValue, [opts.picker]: undefined, [opts.lookup]: undefined }), labels).filter((p) => p.field !== opts.picker && p.field !== opts.lookup);
     if (!others.length) throw err;
     throw formProblems([{ field: opts.lookup, message: err.message }, ...others], labels);
   }

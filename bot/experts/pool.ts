@@ -5,7 +5,7 @@ import type { Db } from '../../db/index.js';
 import { AlreadyDone, formErrorOf, UserError } from '../../src/errors.js';
 import { fastAddExperts, fastToggleExpert } from '../../src/fast/admin.js';
 import type { CardActionDecl, CardActionInput, CardAnswer, CardResponse, FastContext, HandlerContext } from '../../src/handlers.js';
-import { addExperts, expertAddForm, listExperts, readExpertForm, setExpertActive } from '../../src/review/experts.js';
+import { addExperts, expertAddForm, expertFormCheck, listExperts, readExpertForm, setExpertActive } from '../../src/review/experts.js';
 import { announceColleagueRecusals } from '../../src/review/recusal.js';
 import { expertWelcomeNotice } from '../../src/review/expertWelcome.js';
 import { needsLookup, personFromLookup } from '../lookup.js';
@@ -68,7 +68,8 @@ function editedOf(input: CardActionInput): string | undefined {
 
 /** `experts.add`: the picked people join the pool; 保存修改 saves over the record of the expert 修改 picked. */
 export async function addToPool(ctx: HandlerContext, input: CardActionInput): Promise<CardAnswer> {
-  const formValue = await personFromLookup(ctx, input.formValue, lookupOpts);
+  // a person not found is told with the form's other problems, all in one round
+  const formValue = await personFromLookup(ctx, input.formValue, { ...lookupOpts, form: expertFormCheck });
   const editing = isEdit(input);
   const { openIds, names, organization, recusals, joined } = await addExperts(ctx.tx, ctx.actor, formValue, ctx.clock.now(), ctx.config.BOT_TIMEZONE, { editing });
   // an expert moved into the organisation of a team whose application they hold has stepped aside (第十七条)

@@ -3,7 +3,7 @@ import type { Db } from '../../db/index.js';
 import { applications, assignments, conflicts, cycles, organizations, people, teams } from '../../db/schema.js';
 import { audit } from '../audit.js';
 import { AlreadyDone, UserError } from '../errors.js';
-import { defineForm, formSchema, halfWidth, readForm, typedText } from '../forms.js';
+import { defineForm, formLabels, formSchema, halfWidth, readForm, typedText } from '../forms.js';
 import { isPending } from '../import/people.js';
 import { findOrganization, upsertOrganization } from '../organizations.js';
 import { type Actor, grantRole, hasRole } from '../people.js';
@@ -71,11 +71,21 @@ export interface ExpertDetails {
   maxLoad: number | null | undefined;
 }
 
+/** 添加专家's form as readExpertForm reads it: 不限 and 无 typed are no problem of the schema's. */
+const preparedExpertValues = (formValue: Record<string, unknown>): Record<string, unknown> => ({
+  ...formValue,
+  ...(noLimitTyped(formValue.maxLoad) ? { maxLoad: '' } : {}),
+  ...(noSpecialitiesTyped(formValue.specialities) ? { specialities: '' } : {}),
+});
+
+/** What a look-up refused beside the form's other problems is told with (bot/lookup.ts personFromLookup's `form`). */
+export const expertFormCheck = { schema: expertSchema, labels: formLabels(expertAddForm), prepare: preparedExpertValues };
+
 /** 添加专家's form as `addExperts` reads it: whom, the organisation, the specialities split and the load limit (ExpertDetails); a UserError names what to fix. */
 export function readExpertForm(formValue: Record<string, unknown>): { experts: string[]; organization: string } & ExpertDetails {
   const noLimit = noLimitTyped(formValue.maxLoad);
   const noSpecialities = noSpecialitiesTyped(formValue.specialities);
-  const input = readForm(expertAddForm, { ...formValue, ...(noLimit ? { maxLoad: '' } : {}), ...(noSpecialities ? { specialities: '' } : {}) }, expertSchema);
+  const input = readForm(expertAddForm, preparedExpertValues(formValue), expertSchema);
   const specialities = splitSpecialities(input.specialities);
   return {
     experts: input.experts,

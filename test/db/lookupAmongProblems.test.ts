@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { people, teams } from '../../db/schema.js';
 import { registrationForm } from '../support/forms.js';
-import { startHarness, type Harness } from '../support/harness.js';
+import { ADMIN, startHarness, type Harness } from '../support/harness.js';
 
 /**
  * 注册 and 修改资料 with a 单位联系人 typed by mobile that Feishu does not find and other mistakes on the form: every
@@ -54,5 +54,15 @@ describe('a contact not found beside other mistakes', () => {
     expect(card).toContain('成员人数');
     const [after] = await h.db.db.select().from(teams).where(eq(teams.id, t.id));
     expect(after.contactOpenId).toBe(CONTACT);
+  });
+
+  it('添加专家: the look-up and 评审上限 are refused together; 不限 typed is no problem of the form', async () => {
+    const res = await h.click(ADMIN, { action: 'experts.add' }, { expertsLookup: '13900000001', organization: '', specialities: '道路', maxLoad: '很多' });
+    expect(res.toast.content).toMatch(/^共 3 处需修改/);
+    const card = text(res.card?.data);
+    expect(card).toContain('没有找到 手机号 13900000001');
+    expect(card).toContain('评审上限');
+    const alone = await h.click(ADMIN, { action: 'experts.add' }, { expertsLookup: '13900000001', organization: '广州市市政工程设计研究总院', specialities: '无', maxLoad: '不限' });
+    expect(alone.toast.content).toMatch(/^专家：没有找到 手机号 13900000001/);
   });
 });
