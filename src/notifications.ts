@@ -67,17 +67,31 @@ export function adminGroupLostNotice(chatId: string, destinations: readonly Dest
   return `协会管理通知群（${chatId}）已自动解绑：机器人已无法在该群发消息（群已解散或机器人已被移出）。${from}。如需新的通知群，请把机器人拉进群，在群里 @机器人 并发送“绑定通知”。`;
 }
 
+/** What the administrators are told when the experts' group is unbound because the bot can no longer post there. */
+export function expertsGroupLostNotice(chatId: string, error?: string): string {
+  const why = error && cardsRefused(error)
+    ? '该群是有其他企业成员的互通群，飞书不允许机器人在这种群里发送卡片，而评分截止提醒是卡片'
+    : '机器人已无法在该群发消息（群已解散或机器人已被移出）';
+  return `评审专家通知群（${chatId}）已自动解绑：${why}。此后评分截止提醒不再发到专家群；每位专家的评分任务和评分提醒仍私聊发送。如需新的专家群，请把机器人拉进${error && cardsRefused(error) ? '一个只有本企业成员的' : ''}群，在群里 @机器人 并发送“绑定通知 专家”。`;
+}
+
 /**
- * A chat lost (the bot removed, the group disbanded, sends refused) that was an admin group: where the administrators'
- * notifications go now, and the notice telling them so, keyed by the loss, so the event and the outbox's reroute,
- * whichever finds it first, tell them once. Undefined when the chat's last loss was of no admin group.
+ * A chat lost (the bot removed, the group disbanded, sends refused) that was bound for the administrators or the experts:
+ * the notice telling the administrators (where their notifications go now, that the experts' reminders stopped and how
+ * to bind a new group), keyed by the loss, so the event and the outbox's reroute, whichever finds it first, tell them
+ * once; and, for an admin group, where the administrators' messages go now (`rerouteTo`). Undefined when the chat's last
+ * loss was of no bound group.
  */
-export async function adminGroupLoss(tx: Db, chatId: string, bootstrapAdmins: readonly string[]): Promise<{ destinations: Destination[]; notices: OutgoingMessage[] } | undefined> {
+export async function boundGroupLoss(tx: Db, chatId: string, bootstrapAdmins: readonly string[]): Promise<{ rerouteTo?: Destination[]; notices: OutgoingMessage[] } | undefined> {
   const loss = await lastLoss(tx, chatId);
-  if (!loss?.purposes.includes('admin')) return undefined;
+  const admin = loss?.purposes.includes('admin');
+  if (!loss || (!admin && !loss.purposes.includes('experts'))) return undefined;
   const destinations = await adminDestinations(tx, bootstrapAdmins);
-  const text = adminGroupLostNotice(chatId, destinations, loss.error);
-  return { destinations, notices: destinations.map((to) => ({ dedupeKey: `group:lost:${chatId}:${loss.auditId}:${destinationKey(to)}`, to, text })) };
+  const words = [...(admin ? [adminGroupLostNotice(chatId, destinations, loss.error)] : []), ...(loss.purposes.includes('experts') ? [expertsGroupLostNotice(chatId, loss.error)] : [])];
+  // a group bound for both: one word, both paragraphs
+  const text = words.join('\n\n');
+  const notices = destinations.map((to) => ({ dedupeKey: `group:lost:${chatId}:${loss.auditId}:${destinationKey(to)}`, to, text }));
+  return { ...(admin ? { rerouteTo: destinations } : {}), notices };
 }
 
 /**
@@ -121,7 +135,8 @@ export function cardsRefusedFallback(row: OutboxRow): OutgoingMessage[] {
  * had its own copy, a retry, or the same message lost in a second group queue nothing twice. The first message
  * rerouted after a loss brings a word on why, and how to bind a new group. A reply lost in the group unbinds it and
  * brings that word alike; the reply itself, an answer to someone there, is not rerouted, nor is the experts' scoring
- * reminder of a group bound for both (dropped, saying why).
+ * reminder of a group bound for both (dropped, saying why). A group bound for the experts only brings the
+ * administrators a word that its reminders stopped and how to bind another; nothing of it is rerouted.
  */
 export function chatGoneReroute(bootstrapAdmins: readonly string[], clock: Clock = systemClock) {
   return async (tx: Db, row: OutboxRow, error: string): Promise<void> => {
@@ -131,10 +146,12 @@ export function chatGoneReroute(bootstrapAdmins: readonly string[], clock: Clock
     // a 互通群 refused the card answering someone there: they get it privately, the group a word in text
     if (cardsRefused(error)) await enqueueMany(tx, cardsRefusedFallback(row));
     // this loss, or an earlier one: im.chat.disbanded_v1, the bot's removal, another message to the group that failed first
-    const lost = await adminGroupLoss(tx, chatId, bootstrapAdmins);
+    const lost = await boundGroupLoss(tx, chatId, bootstrapAdmins);
     if (!lost) return;
-    const { destinations, notices } = lost;
-    await enqueueMany(tx, notices);
+    await enqueueMany(tx, lost.notices);
+    // an experts' group only: the administrators are told, and nothing of the group's is theirs to receive
+    const destinations = lost.rerouteTo;
+    if (!destinations) return;
     // a reply answered one person's message in that group: the administrators are told of the loss, not sent the answer
     if (row.kind === 'reply') return;
     if (forExpertsGroup(row)) {

@@ -1,6 +1,6 @@
 import { groupIntroCard } from '../../cards/groups.js';
 import { addedSince, forgetChat, forgetLostChat, noteBotAdded } from '../../src/groups.js';
-import { adminGroupLoss } from '../../src/notifications.js';
+import { boundGroupLoss } from '../../src/notifications.js';
 import type { HandlerContext } from '../../src/handlers.js';
 
 const chatIdOf = (event: Record<string, unknown>) => (typeof event.chat_id === 'string' ? event.chat_id : '');
@@ -50,10 +50,11 @@ export async function forgetDisbandedGroup(ctx: HandlerContext, event: Record<st
 }
 
 /**
- * The administrators' group gone (the bot removed, the group disbanded): they hear where their notifications go now,
- * under the key of the loss the outbox's reroute uses (chatGoneReroute), so they hear it once whichever finds it first.
+ * The administrators' group or the experts' gone (the bot removed, the group disbanded): the administrators hear where
+ * their notifications go now, or that the experts' group reminders stopped and how to bind a new group, under the key
+ * of the loss the outbox's reroute uses (chatGoneReroute), so they hear it once whichever finds it first.
  */
 async function tellAdminsOfLoss(ctx: HandlerContext, chatId: string): Promise<void> {
-  const lost = await adminGroupLoss(ctx.tx, chatId, ctx.config.ADMIN_OPEN_IDS);
+  const lost = await boundGroupLoss(ctx.tx, chatId, ctx.config.ADMIN_OPEN_IDS);
   for (const notice of lost?.notices ?? []) await ctx.send(notice);
 }
