@@ -93,3 +93,39 @@ export function deadLetterCard(opts: { receiver: string; attempts: number; error
     ],
   });
 }
+
+/** Messages dead-lettered in one hour because the Open Platform stayed out of reach longer than a message is held. */
+export interface OutageDeadLetters {
+  /** The hour, as the administrators read it: 2030年5月30日 10:00–11:00. */
+  hour: string;
+  total: number;
+  /** Distinct receivers: people (open_id) and chats (a group, or the chat a reply lands in). */
+  people: number;
+  chats: number;
+  /** Some of the people, by name (or open_id when unnamed). */
+  names: string[];
+  /** What the messages were, by the first words of their dedupe keys (`remind:apply-deadline`), most first. */
+  kinds: { kind: string; n: number }[];
+  /** How long a message is held through an outage before it is given up (24). */
+  maxAgeHours: number;
+}
+
+/** One card for the hour's dead letters of an outage, however many, instead of one each. */
+export function outageDeadLettersCard(d: OutageDeadLetters): Card {
+  const receivers = [d.people ? `${d.people} 人` : '', d.chats ? `${d.chats} 个群` : ''].filter(Boolean).join('、');
+  const shown = d.names.length ? md`，包括 ${d.names.join('、')}${raw(d.people > d.names.length ? ' 等' : '')}` : raw('');
+  const kinds = mdJoin(d.kinds.map((k) => md`\`${k.kind}\` ${String(k.n)} 条`), '；');
+  return card({
+    title: zh.deadLetterTitle,
+    template: 'red',
+    summary: `${d.total} 条消息因飞书长时间无法连接未能送达`,
+    elements: [
+      markdown(md`**${d.hour} 有 ${String(d.total)} 条消息未能送达**：飞书开放平台连续 ${String(d.maxAgeHours)} 小时以上无法连接（服务器网络中断或飞书故障），这些消息排队超过 ${String(d.maxAgeHours)} 小时，已停止发送，不会再自动补发。`),
+      markdown(mdJoin([md`**收件人**：${receivers}${shown}`, md`**消息类型**：${kinds}`], '\n')),
+      markdown(
+        md`**请这样处理**：先确认服务器能连上飞书开放平台（检查网络、防火墙和 \`LARK_DOMAIN\`），机器人恢复连接后其余消息会自动发出。未送达的通知如仍重要，请另行告知收件人，或请他们私聊机器人发送“帮助”查看最新待办。按发送时情况生成的提醒（如申报截止、评分截止提醒）不在此列：恢复后仍然有效的会补发，已过期的不再发送。`,
+      ),
+      note(raw('同一小时内因此未送达的消息只提醒这一次；每日摘要的“投递失败的消息”也计入它们。')),
+    ],
+  });
+}

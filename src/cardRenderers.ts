@@ -30,6 +30,7 @@ import { FORMAL_CHECK_NOTICE, formalCheckNoticeRenderer } from './formalCheckNot
 import { HELP_MENU_CARD, helpMenuRenderer } from './helpMenuCards.js';
 import { EXPERT_WELCOME_CARD, expertWelcomeRenderer } from './review/expertWelcome.js';
 import type { CardRenderers } from './outbox.js';
+import { OUTAGE_DEAD_LETTERS_CARD, outageDeadLettersRenderer } from './notifications.js';
 import { CONTACT_NAMED_CARD, contactNamedRenderer, TEAM_REGISTERED_CARD, teamRegisteredRenderer } from './registrationCards.js';
 import { TEAM_RESULT_CARD, teamResultRenderer } from './review/resultCards.js';
 import { REVIEW_TASK_CARD, reviewTaskRenderer, TASK_APPLICATION_CARD, taskApplicationRenderer } from './review/taskCards.js';
@@ -68,5 +69,6 @@ export function cardRenderers(db: Db, timezone: string, clock: Clock = systemClo
     [REVOCATION_DECIDED_CARD]: revocationDecidedRenderer(db),
     [HELP_MENU_CARD]: helpMenuRenderer(db, day),
     [EXPERT_WELCOME_CARD]: expertWelcomeRenderer,
+    [OUTAGE_DEAD_LETTERS_CARD]: outageDeadLettersRenderer(db, timezone),
   };
 }

@@ -1,12 +1,12 @@
-import { deadLetterCard } from '../cards/help.js';
-import { eq } from 'drizzle-orm';
+import { deadLetterCard, outageDeadLettersCard } from '../cards/help.js';
+import { and, asc, eq, gte, inArray, lt, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
-import { outbox, people } from '../db/schema.js';
+import { auditLog, outbox, people } from '../db/schema.js';
 import { audit } from './audit.js';
 import { type Clock, systemClock } from './clock.js';
 import { formatDateTimeZh, todayIn } from './dates.js';
 import { adminDestinations, destinationKey, forExpertsGroup, forgetLostChat, lastLoss, reroutedMessages } from './groups.js';
-import { type Destination, enqueue, enqueueMany, messageOf, type OutboxRow, type OutgoingMessage } from './outbox.js';
+import { type CardRenderer, defaultOutboxLimits, type Destination, enqueue, enqueueMany, expiredInOutage, expiredInOutageSql, messageOf, type OutboxRow, type OutgoingMessage, type RenderedCard } from './outbox.js';
 
 // where administrators are told things, and the key of a destination, belong with the groups bound for them
 export { adminDestinations, destinationKey } from './groups.js';
@@ -14,9 +14,24 @@ export { adminDestinations, destinationKey } from './groups.js';
 /** The dead-letter hook of the outbox: an audit row and an alert to the administrators; `timezone` is BOT_TIMEZONE. */
 export function deadLetterAlert(bootstrapAdmins: readonly string[], timezone: string, clock: Clock = systemClock) {
   return async (tx: Db, row: OutboxRow, error: string): Promise<void> => {
-    await audit(tx, { actor: 'system:outbox', action: 'outbox.dead_letter', entity: 'outbox', entityId: row.id, at: clock.now(), details: { dedupeKey: row.dedupeKey, receiver: row.receiver, error } });
+    const now = clock.now();
+    await audit(tx, { actor: 'system:outbox', action: 'outbox.dead_letter', entity: 'outbox', entityId: row.id, at: now, details: { dedupeKey: row.dedupeKey, receiveIdType: row.receiveIdType, receiver: row.receiver, error } });
     // an alert that itself cannot be delivered raises no further alert
     if (row.dedupeKey.startsWith('alert:dead-letter:')) return;
+    const exceptChat = row.receiveIdType === 'chat_id' ? row.receiver : undefined;
+    // the hour of BOT_TIMEZONE: 2027年7月20日 10
+    const minute = formatDateTimeZh(now, timezone);
+    const hour = minute.slice(0, -3);
+    if (expiredInOutage(error)) {
+      // Feishu out of reach for a day gives up every message queued a day before, one by one as the dispatcher probes
+      // (hundreds after a reminder period): one card an hour counts them all, drawn when it is sent, once Feishu answers
+      const from = new Date(Math.floor(now.getTime() / 60_000) * 60_000 - Number(minute.slice(-2)) * 60_000);
+      const render = { kind: OUTAGE_DEAD_LETTERS_CARD, from: from.toISOString(), to: new Date(from.getTime() + 3_600_000).toISOString() };
+      for (const to of await adminDestinations(tx, bootstrapAdmins, exceptChat)) {
+        await enqueue(tx, { dedupeKey: `alert:dead-letter:outage:${hour}:${destinationKey(to)}`, to, render });
+      }
+      return;
+    }
     // a setting of the bot's (the certificate font) fails every certificate alike: one alert a day says it, not one each;
     // the administrators' day, not UTC's (08:00 in Shanghai is the day before in UTC)
     const setup = /^CERTIFICATE_[A-Z]+:/.exec(error)?.[0];
@@ -27,12 +42,68 @@ export function deadLetterAlert(bootstrapAdmins: readonly string[], timezone: st
     const key = setup
       ? `alert:dead-letter:setup:${setup}${todayIn(timezone, row.createdAt)}`
       : code
-        ? `alert:dead-letter:code:${code}:${formatDateTimeZh(clock.now(), timezone).slice(0, -3)}`
+        ? `alert:dead-letter:code:${code}:${hour}`
         : `alert:dead-letter:${row.id}`;
-    for (const to of await adminDestinations(tx, bootstrapAdmins, row.receiveIdType === 'chat_id' ? row.receiver : undefined)) {
+    for (const to of await adminDestinations(tx, bootstrapAdmins, exceptChat)) {
       await enqueue(tx, { dedupeKey: `${key}:${destinationKey(to)}`, to, card: cardJson });
     }
   };
+}
+
+/** The spec kind of the hour's card on messages given up through an outage (`{ kind, from, to }`, ISO instants). */
+export const OUTAGE_DEAD_LETTERS_CARD = 'outageDeadLetters';
+
+/** The names shown of the people an outage's dead letters were for; the rest are counted. */
+const OUTAGE_NAMES_SHOWN = 10;
+/** The kinds of message listed on that card; the rest are summed as 其他. */
+const OUTAGE_KINDS_SHOWN = 8;
+
+/** What a message was, by its dedupe key's leading words (`remind:apply-deadline:2030:T-1:person-ou_…` → `remind:apply-deadline`). */
+export function messageFamily(dedupeKey: string): string {
+  const words: string[] = [];
+  for (const w of dedupeKey.split(':')) {
+    if (words.length === 2 || !/^[a-z][a-z-]*$/.test(w)) break;
+    words.push(w);
+  }
+  return words.join(':') || dedupeKey.slice(0, 20);
+}
+
+/**
+ * The hour's card on messages given up through an outage, drawn when it is sent (after the outage, as nothing goes
+ * during it): how many, to whom, of what kinds, from the dead letters on record in the hour. None any more: dropped.
+ */
+export function outageDeadLettersRenderer(db: Db, timezone: string, maxAgeMs = defaultOutboxLimits.outageMaxAgeMs): CardRenderer {
+  return async (specs) =>
+    Promise.all(
+      specs.map(async (spec): Promise<RenderedCard> => {
+        const from = new Date(String(spec.from));
+        const to = new Date(String(spec.to));
+        if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) return { drop: `时段无效（${String(spec.from)}–${String(spec.to)}）` };
+        const rows = await db
+          .select({ details: auditLog.details })
+          .from(auditLog)
+          .where(and(eq(auditLog.action, 'outbox.dead_letter'), gte(auditLog.at, from), lt(auditLog.at, to), expiredInOutageSql(sql`${auditLog.details} ->> 'error'`)))
+          .orderBy(asc(auditLog.id));
+        const lost = rows.map((r) => r.details as { dedupeKey?: string; receiveIdType?: string; receiver?: string });
+        if (!lost.length) return { drop: '该时段没有因飞书无法连接而未送达的消息' };
+        const personIds = [...new Set(lost.filter((l) => l.receiveIdType === 'open_id' && l.receiver).map((l) => l.receiver!))];
+        const chats = new Set(lost.filter((l) => l.receiveIdType !== 'open_id' && l.receiver).map((l) => l.receiver!)).size;
+        // those the administrators know by name first, in the order they were given up; then open_ids
+        const known = new Map<string, string>();
+        for (let i = 0; i < personIds.length; i += 500) {
+          const named = await db.select({ openId: people.openId, name: people.name }).from(people).where(inArray(people.openId, personIds.slice(i, i + 500)));
+          for (const p of named) if (p.name) known.set(p.openId, p.name);
+        }
+        const names = [...personIds.filter((id) => known.has(id)).map((id) => known.get(id)!), ...personIds.filter((id) => !known.has(id))].slice(0, OUTAGE_NAMES_SHOWN);
+        const counts = new Map<string, number>();
+        for (const l of lost) counts.set(messageFamily(l.dedupeKey ?? ''), (counts.get(messageFamily(l.dedupeKey ?? '')) ?? 0) + 1);
+        const sorted = [...counts].map(([kind, n]) => ({ kind, n })).sort((a, b) => b.n - a.n || a.kind.localeCompare(b.kind));
+        const rest = sorted.slice(OUTAGE_KINDS_SHOWN).reduce((sum, k) => sum + k.n, 0);
+        const kinds = [...sorted.slice(0, OUTAGE_KINDS_SHOWN), ...(rest ? [{ kind: '其他', n: rest }] : [])];
+        const hour = `${formatDateTimeZh(from, timezone)}–${formatDateTimeZh(to, timezone).slice(-5)}`;
+        return { card: outageDeadLettersCard({ hour, total: lost.length, people: personIds.length, chats, names, kinds, maxAgeHours: Math.round(maxAgeMs / 3_600_000) }) };
+      }),
+    );
 }
 
 /**

@@ -318,7 +318,10 @@ export interface OutboxLimits {
   outagePauseMs: number;
   /** The longest pause between two probes of an unreachable Open Platform. */
   outagePauseMaxMs: number;
-  /** A row still unsent this long after it was queued, because of an outage, is dead-lettered at its next probe. */
+  /**
+   * A row still unsent this long after it was queued, because of an outage, is dead-lettered at its next probe; but a
+   * card drawn at send time (`CardSpec`), which its renderer drops when it no longer holds (see `holdForOutage`).
+   */
   outageMaxAgeMs: number;
   /**
    * How long a card update refused because its card was being interacted with (`cardLocked`) waits before the next try:
@@ -352,6 +355,15 @@ export const defaultOutboxLimits: OutboxLimits = {
  * try: with the usual attempts, about four hours in all before it is dead-lettered and the administrators are told.
  */
 export const MAY_PASS_RETRY_MS = 30 * 60_000;
+
+/** How the error of a row given up after an outage held it `outageMaxAgeMs` begins (`expiredInOutage`). */
+const OUTAGE_EXPIRED = 'not sent within ';
+
+/** Whether a dead letter's error is that of a row given up because the Open Platform stayed out of reach (no code of Feishu's). */
+export const expiredInOutage = (error: string): boolean => error.startsWith(OUTAGE_EXPIRED) && error.includes('the Open Platform stayed out of reach');
+
+/** The same as `expiredInOutage`, in SQL, for an error read from the database. */
+export const expiredInOutageSql = (error: SQL): SQL => sql`(starts_with(${error}, ${OUTAGE_EXPIRED}) and strpos(${error}, 'the Open Platform stayed out of reach') > 0)`;
 
 /** A message counts against the per-second budgets until this long after Feishu answered it. */
 export const RATE_WINDOW_MS = 1000;
@@ -616,7 +628,7 @@ export class OutboxDispatcher {
     if ('outage' in outcome && outcome.outage) {
       if (await this.holdForOutage(row, outcome.outage, outcome.error, held)) return;
       // queued longer ago than an outage may hold a row: dead-lettered below, saying why
-      outcome = { ok: false, retryable: false, undeliverable: false, error: `not sent within ${Math.round(this.limits.outageMaxAgeMs / 3_600_000)} h of being queued: the Open Platform stayed out of reach (${outcome.error})`.slice(0, 500) };
+      outcome = { ok: false, retryable: false, undeliverable: false, error: `${OUTAGE_EXPIRED}${Math.round(this.limits.outageMaxAgeMs / 3_600_000)} h of being queued: the Open Platform stayed out of reach (${outcome.error})`.slice(0, 500) };
     }
     if ('drop' in outcome) {
       // no longer relevant (a task withdrawn before its card went out, the certificate of a revoked title):
@@ -709,7 +721,13 @@ export class OutboxDispatcher {
       this.logOutage(o);
       this.pausedUntil = Math.max(this.pausedUntil, now + o.pauseMs);
     }
-    if (row.createdAt && now - row.createdAt.getTime() > outageMaxAgeMs) return false;
+    // A card drawn at send time (`CardSpec`: a reminder, a task, an alert) is held however old: its renderer has just
+    // drawn it from the state as it is now, and draws it again at the try that gets through. What has lost its point
+    // meanwhile (a deadline or the meeting day passed, a task withdrawn, applications closed) is dropped by it then,
+    // without a word; what still holds (a deadline still ahead, counted in days from the day it is sent) is worth more
+    // to the reader late than an alert to the administrators that it was not sent. Only a message fixed when it was
+    // queued, which could say what is no longer true, is given up, and counted in the hour's alert (deadLetterAlert).
+    if (row.createdAt && now - row.createdAt.getTime() > outageMaxAgeMs && !cardSpecOf(row)) return false;
     await db
       .update(outbox)
       .set({ status: 'pending', attempts: sql`greatest(${outbox.attempts} - 1, 0)`, nextAttemptAt: dbClockIn(Math.max(0, this.pausedUntil - now)), lastError: error })

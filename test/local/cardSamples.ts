@@ -526,6 +526,10 @@ export const cardSamples: Record<string, Sample> = {
     help.commandSuggestionCard({ label: '形式审查' }),
   ],
   'help.deadLetterCard': () => [help.deadLetterCard({ receiver: `open_id ${LEADER}`, attempts: 8, error: 'HTTP 400 code 230002: bot not in chat', dedupeKey: 'team:registered:1' })],
+  'help.outageDeadLettersCard': () => [
+    help.outageDeadLettersCard({ hour: '2030年5月30日 10:00–11:00', total: 300, people: 298, chats: 2, names: ['张三', '<b>李**四**</b>', 'ou_x'], kinds: [{ kind: 'results:published', n: 290 }, { kind: 'team:registered', n: 10 }], maxAgeHours: 24 }),
+    help.outageDeadLettersCard({ hour: '2030年5月30日 23:00–00:00', total: 1, people: 0, chats: 1, names: [], kinds: [{ kind: 'complaint:new', n: 1 }], maxAgeHours: 24 }),
+  ],
 
   'measures.articleCard': () => [measures.articleCard(getArticle(1)!), measures.articleCard(getArticle(16)!), measures.articleCard(getArticle(22)!), measures.articleCard(getArticle(16)!, { language: 'en' })],
   'measures.notFoundCard': () => [measures.notFoundCard('今天天气怎么样')],
