@@ -1,7 +1,7 @@
 import type { Db } from '../db/index.js';
 import { type Clock, systemClock } from './clock.js';
 import { UNCONFIRMED_CONTACT_NOTICE, UNCONFIRMED_LEADER_NOTICE, unconfirmedContactNoticeRenderer, unconfirmedLeaderNoticeRenderer } from './deadlineNotices.js';
-import { COMPLAINT_ALERT_CARD, COMPLAINT_DECIDED_CARD, COMPLAINT_OUTCOME_CARD, COMPLAINT_UPHELD_CARD, complaintAlertRenderer, complaintDecidedRenderer, complaintOutcomeRenderer, complaintUpheldRenderer, REVOCATION_ALERT_CARD, REVOCATION_DECIDED_CARD, revocationAlertRenderer, revocationDecidedRenderer, TITLE_REVOKED_CARD, titleRevokedRenderer } from './complaints.js';
+import { COMPLAINT_ALERT_CARD, COMPLAINT_DECIDED_CARD, COMPLAINT_ESCALATION_CARD, COMPLAINT_ESCALATION_LIST, COMPLAINT_OUTCOME_CARD, COMPLAINT_UPHELD_CARD, complaintAlertRenderer, complaintDecidedRenderer, complaintOutcomeRenderer, complaintUpheldRenderer, REVOCATION_ALERT_CARD, REVOCATION_DECIDED_CARD, revocationAlertRenderer, revocationDecidedRenderer, TITLE_REVOKED_CARD, titleRevokedRenderer } from './complaints.js';
 import {
   ENDORSEMENT_LEADER_NOTICE,
   ENDORSEMENT_REQUEST_CARD,
@@ -26,6 +26,7 @@ import {
   scoringGroupReminderRenderer,
   scoringReminderRenderer,
 } from './jobs/reminderCards.js';
+import { escalationListRenderer, escalationRenderer } from './jobs/escalation.js';
 import { FORMAL_CHECK_NOTICE, formalCheckNoticeRenderer } from './formalCheckNotices.js';
 import { HELP_MENU_CARD, helpMenuRenderer } from './helpMenuCards.js';
 import { EXPERT_WELCOME_CARD, expertWelcomeRenderer } from './review/expertWelcome.js';
@@ -63,6 +64,8 @@ export function cardRenderers(db: Db, timezone: string, clock: Clock = systemClo
     [COMPLAINT_ALERT_CARD]: complaintAlertRenderer(db, timezone),
     [COMPLAINT_OUTCOME_CARD]: complaintOutcomeRenderer(db, timezone),
     [COMPLAINT_DECIDED_CARD]: complaintDecidedRenderer(db, timezone),
+    [COMPLAINT_ESCALATION_CARD]: escalationRenderer(db, day),
+    [COMPLAINT_ESCALATION_LIST]: escalationListRenderer(db, day),
     [COMPLAINT_UPHELD_CARD]: complaintUpheldRenderer(db, timezone),
     [TITLE_REVOKED_CARD]: titleRevokedRenderer(db),
     [REVOCATION_ALERT_CARD]: revocationAlertRenderer(db, timezone),

@@ -1021,6 +1021,15 @@ export const COMPLAINT_DECIDED_CARD = 'complaintDecided';
 /** The escalation job's card of a day to one administrators' destination (`complaint:escalate:<date>:<destination>`): a lone complaint's carries its 成立 / 不成立 form. */
 export const escalationKey = (date: string, dest: string) => `complaint:escalate:${date}:${dest}`;
 
+/**
+ * The escalation job's cards, drawn when they are sent (src/jobs/escalation.ts): a lone complaint's, with its decision
+ * form (`{ kind, complaintId }`), and the list of several (`{ kind, complaintIds }`, oldest first).
+ */
+export const COMPLAINT_ESCALATION_CARD = 'complaintEscalation';
+export const COMPLAINT_ESCALATION_LIST = 'complaintEscalationList';
+export const complaintEscalationSpec = (complaintId: number) => ({ kind: COMPLAINT_ESCALATION_CARD, complaintId });
+export const complaintEscalationListSpec = (complaintIds: number[]) => ({ kind: COMPLAINT_ESCALATION_LIST, complaintIds });
+
 /** Feishu takes no update of a card sent more than 14 days ago: the days whose escalation cards a decision redraws, today's included. */
 export const ESCALATION_REDRAW_DAYS = 15;
 
@@ -1030,15 +1039,19 @@ export function escalationDates(now: Date, timezone: string): string[] {
   return Array.from({ length: ESCALATION_REDRAW_DAYS }, (_, i) => addDays(today, -i));
 }
 
-/** A card's decision button of this complaint (the alert's form, `complaintAlertCard`): a lone complaint's escalation card has it, a list of several has none. */
-export const DECISION_BUTTON_PATH = '$.** ? (@.action == "complaint.uphold" && @.complaintId == $id)';
+/**
+ * A row carrying this complaint's decision form (the alert's form, `complaintAlertCard`): a lone complaint's escalation
+ * card, by its spec (`complaintEscalationSpec`) or, queued before it was drawn when sent, by its button; a list of several has none.
+ */
+export const DECISION_BUTTON_PATH = `$.** ? ((@.action == "complaint.uphold" || @.kind == "${COMPLAINT_ESCALATION_CARD}") && @.complaintId == $id)`;
 
 /**
  * The copies of the complaint's decision form already sent to the administrators, but the one clicked: the alert's
  * (`complaint:new:<id>:<destination>`) and the escalation job's card of a lone complaint (`escalationKey`, of the
  * days still redrawable, the one carrying this complaint's form). Each is redrawn as decided by its message id, so
  * nobody decides it again from a stale card, nor reads it as still open. One not sent yet is drawn as decided when it
- * goes (complaintAlertRenderer); the one-statement decision (src/fast/decisions.ts) queues the same rows.
+ * goes (complaintAlertRenderer), an escalation card not sent yet is not sent (escalationRenderer); the one-statement
+ * decision (src/fast/decisions.ts) queues the same rows.
  */
 async function redrawAlertCopies(tx: Db, complaintId: number, clicked: string | undefined, opts: ComplaintOptions): Promise<void> {
   // the keys complaintAlertMessage and the escalation job give the administrators' destinations (adminDestinations), in the same statement

@@ -2,9 +2,23 @@ import { and, eq, lt, max } from 'drizzle-orm';
 import { batchAlertListed, complaintAlertCard, complaintEscalationCard } from '../../cards/complaints.js';
 import type { Db } from '../../db/index.js';
 import { jobRuns } from '../../db/schema.js';
-import { complaintSummary, complaintsWithTeams, complaintView, daysOpen, escalationKey, openComplaintTimes, revocationAlertSpec, titlesAwaitingDecision, titleStatus } from '../complaints.js';
+import type { Clock } from '../clock.js';
+import {
+  complaintEscalationListSpec,
+  complaintEscalationSpec,
+  complaintSummary,
+  complaintsWithTeams,
+  complaintView,
+  daysOpen,
+  escalationKey,
+  openComplaintTimes,
+  revocationAlertSpec,
+  titlesAwaitingDecision,
+  titleStatus,
+} from '../complaints.js';
 import { daysBetween, todayIn } from '../dates.js';
 import { adminDestinations, destinationKey } from '../notifications.js';
+import type { CardRenderer, CardSpec, RenderedCard } from '../outbox.js';
 import { type JobOptions, type RunOutcome, runClaimed } from './claimRun.js';
 
 /** A complaint open longer than this is raised again in the admin group. */
@@ -31,8 +45,10 @@ export async function runEscalation(db: Db, opts: JobOptions): Promise<RunOutcom
       if (!due.length && !titles.length) return { complaints: 0 };
       const destinations = await adminDestinations(tx, opts.bootstrapAdmins);
       if (due.length) {
-        const card = await escalationCard(tx, due, opts.timezone);
-        for (const to of destinations) await messages.send({ dedupeKey: escalationKey(today, destinationKey(to)), to, card });
+        // drawn when it is sent (escalationRenderer / escalationListRenderer): a complaint decided before it goes out is
+        // left out, and a card with none still open is not sent
+        const render = due.length === 1 ? complaintEscalationSpec(due[0].id) : complaintEscalationListSpec(due.map((c) => c.id));
+        for (const to of destinations) await messages.send({ dedupeKey: escalationKey(today, destinationKey(to)), to, render });
       }
       for (const t of titles) {
         // drawn when it is sent (revocationAlertRenderer): decided before it goes out, it goes out decided
@@ -52,19 +68,58 @@ async function daysSinceLastRun(tx: Db, today: string): Promise<number> {
   return row?.period ? Math.min(7, Math.max(1, daysBetween(row.period, today))) : 7;
 }
 
-/** One complaint: its own card with 成立 / 不成立; several: the oldest listed with 处理, the rest counted. Due oldest first. */
-async function escalationCard(tx: Db, due: { id: number; days: number }[], timezone: string) {
-  const listed = due.slice(0, batchAlertListed);
-  const rows = new Map((await complaintsWithTeams(tx, listed.map((c) => c.id))).map((r) => [r.complaint.id, r]));
-  const found = listed.flatMap((c) => {
-    const r = rows.get(c.id);
-    return r ? [{ ...r, days: c.days }] : [];
-  });
-  if (due.length === 1 && found.length === 1) {
-    const [{ complaint, team, days }] = found;
-    const title = await titleStatus(tx, team.id);
-    return complaintAlertCard(complaintView(complaint, team, timezone), { title: title?.view, daysOpen: days });
-  }
-  const items = found.map((r) => ({ ...complaintSummary(r.complaint, r.team, timezone), daysOpen: r.days }));
-  return complaintEscalationCard({ items, total: due.length, afterDays: escalateAfterDays });
+/** The day of sending, for the days a complaint has been open. */
+interface SendDay {
+  timezone: string;
+  clock: Clock;
+}
+
+/** The complaints a batch of specs names (`complaintId`, or `complaintIds`), with their teams: one read. */
+async function complaintsOfSpecs(db: Db, specs: CardSpec[], idsOf: (spec: CardSpec) => number[]) {
+  const wanted = [...new Set(specs.flatMap(idsOf).filter((id) => Number.isSafeInteger(id) && id > 0 && id <= 2_147_483_647))];
+  return new Map((await complaintsWithTeams(db, wanted)).map((r) => [r.complaint.id, r]));
+}
+
+const idList = (value: unknown): number[] => (Array.isArray(value) ? value : [value]).map(Number);
+
+/**
+ * A lone complaint's escalation card with its 成立 / 不成立 form, drawn from the complaint as it is when sent (its days
+ * open counted to that day). Decided before it goes out (another administrator's card, 投诉处理), or gone: not sent,
+ * so the group never gets a decision form of a complaint already decided.
+ */
+export function escalationRenderer(db: Db, day: SendDay): CardRenderer {
+  return async (specs: CardSpec[]): Promise<RenderedCard[]> => {
+    const rows = await complaintsOfSpecs(db, specs, (s) => idList(s.complaintId));
+    // the title line as the team's title stands when the card goes out (titleStatus), read once a team
+    const titles = new Map<number, Awaited<ReturnType<typeof titleStatus>>>();
+    for (const r of rows.values()) if (r.complaint.status === 'open' && !titles.has(r.team.id)) titles.set(r.team.id, await titleStatus(db, r.team.id));
+    const now = day.clock.now();
+    return specs.map((spec): RenderedCard => {
+      const r = rows.get(Number(spec.complaintId));
+      if (!r) return { drop: `投诉 ${String(spec.complaintId)} 不存在` };
+      if (r.complaint.status !== 'open') return { drop: `投诉 ${r.complaint.reference} 已认定，无需再提醒` };
+      const { complaint, team } = r;
+      return { card: complaintAlertCard(complaintView(complaint, team, day.timezone), { title: titles.get(team.id)?.view, daysOpen: daysOpen(complaint, now, day.timezone) }) };
+    });
+  };
+}
+
+/**
+ * The escalation card of several complaints, drawn when sent: those still open then, oldest first, the first
+ * `batchAlertListed` listed with 处理 and the rest counted. None still open: not sent.
+ */
+export function escalationListRenderer(db: Db, day: SendDay): CardRenderer {
+  return async (specs: CardSpec[]): Promise<RenderedCard[]> => {
+    const rows = await complaintsOfSpecs(db, specs, (s) => idList(s.complaintIds));
+    const now = day.clock.now();
+    return specs.map((spec): RenderedCard => {
+      const open = idList(spec.complaintIds).flatMap((id) => {
+        const r = rows.get(id);
+        return r && r.complaint.status === 'open' ? [r] : [];
+      });
+      if (!open.length) return { drop: '所列投诉均已认定，无需再提醒' };
+      const items = open.slice(0, batchAlertListed).map((r) => ({ ...complaintSummary(r.complaint, r.team, day.timezone), daysOpen: daysOpen(r.complaint, now, day.timezone) }));
+      return { card: complaintEscalationCard({ items, total: open.length, afterDays: escalateAfterDays }) };
+    });
+  };
 }

@@ -13,6 +13,7 @@ import { cardRenderers } from '../../src/cardRenderers.js';
 import { systemClock } from '../../src/clock.js';
 import type { Config } from '../../src/config.js';
 import { addDays } from '../../src/dates.js';
+import { complaintEscalationSpec } from '../../src/complaints.js';
 import { jobRun, runClaimed } from '../../src/jobs/claimRun.js';
 import { jobNames, runJob } from '../../src/jobs/index.js';
 import { previewJob } from '../../src/jobs/preview.js';
@@ -265,7 +266,8 @@ describe('running a job twice for a period, and in two processes at once, sends 
     expect(receivers(rows.filter((r) => r.dedupeKey.startsWith('remind:apply-deadline:2027:T-3:')))).toContain(`open_id ${g.anniversaryTeam.leader}`);
     const escalated = rows.filter((r) => r.dedupeKey.startsWith(`complaint:escalate:${date}:`));
     expect(receivers(escalated)).toEqual([`chat_id ${ADMIN_CHAT}`]);
-    expect(cardActions(escalated[0].card)).toContainEqual(expect.objectContaining({ complaintId: g.oldComplaintId }));
+    // drawn when it is sent, with its 成立 / 不成立 form (test/db/escalationCardDecided.test.ts)
+    expect(escalated[0].card).toEqual({ render: complaintEscalationSpec(g.oldComplaintId) });
     expect(rows.filter((r) => r.dedupeKey.startsWith('digest:2027-05-28:')).map((r) => r.receiver)).toEqual([ADMIN_CHAT]);
   });
 
