@@ -12,6 +12,7 @@ import { boundFor, type ChatPurpose } from '../groups.js';
 import type { CardRenderer, CardSpec, OutboxRow, RenderedCard } from '../outbox.js';
 import { errorText } from '../log.js';
 import { mustRecuseSql } from '../review/scoring.js';
+import { codesOf, scoringLeftOf, type ScoringLeftOfCycle } from '../review/results.js';
 
 /**
  * Reminder cards drawn when they are sent. A period's job decides whom to remind when it is claimed and
@@ -390,19 +391,30 @@ export function scoringGroupReminderRenderer(db: Db, day: SendDay): CardRenderer
 
 /**
  * What the year still waits for from the administrators before its review meeting, as it stands on the day of sending:
- * a year left 申报中 after its deadline has no scores to meet over (截止申报 first), a scoring year its experts or the
- * 汇总. Undefined when nothing is due from them (a year summed waits only for the meeting).
+ * a year left 申报中 after its deadline has no scores to meet over (截止申报 first), a scoring year what 结束评分并汇总
+ * would refuse over (`scoringLeft`, the same checks: 形式审查, 分配专家, the sheets still to submit or whose expert must
+ * step aside, panels nobody scores), else the 汇总 itself. Undefined when nothing is due from them (a year summed waits
+ * only for the meeting, and one with nothing scored has nothing to sum).
  */
-function dueBeforeMeeting(cycle: CycleRow, today: string, accepted: number, tasks: { given: number; pending: number } | undefined): string | undefined {
+function dueBeforeMeeting(cycle: CycleRow, today: string, left: ScoringLeftOfCycle | undefined): string | undefined {
   if (cycle.status === 'open') {
     return today > cycle.applicationDeadline
       ? `申报已于 ${formatDateZh(cycle.applicationDeadline)} 截止，但尚未点“截止申报”，专家还不能评分：请在“管理”中点“截止申报”，随后分配专家。`
       : `申报 ${formatDateZh(cycle.applicationDeadline)} 截止；届时请在“管理”中点“截止申报”并分配专家，专家评分后才能评审。`;
   }
-  if (cycle.status !== 'scoring') return undefined;
-  if (!tasks?.given) return accepted ? `已受理的 ${accepted} 份申报尚未分配专家：请在“管理”中点“分配专家”。` : undefined;
-  if (tasks.pending) return `尚有 ${tasks.pending} 份评分未提交（评分截止 ${formatDateZh(cycle.scoringDeadline)}）。`;
-  return '评分已全部提交：请在“管理”中点“结束评分并汇总”。';
+  if (cycle.status !== 'scoring' || !left) return undefined;
+  const { unchecked, unassigned, unstaffed, sheets, toReplace } = left;
+  const parts = [
+    ...(unchecked.length ? [`${unchecked.length} 份申报待形式审查（${codesOf(unchecked)}）：请在“形式审查”中受理（再分配专家）或退回`] : []),
+    ...(unassigned.length ? [`已受理的 ${unassigned.length} 份申报尚未分配专家：请在“管理”中点“分配专家”`] : []),
+    ...(sheets ? [`尚有 ${sheets} 份评分未提交（评分截止 ${formatDateZh(cycle.scoringDeadline)}）`] : []),
+    ...(toReplace ? [`${toReplace} 份评分的专家须回避（第十七条）：请在“评审进度”中打开该申报的专家组“更换专家”`] : []),
+    ...(unstaffed.length
+      ? [`${unstaffed.length} 份申报的专家都已谢绝或回避，没有专家在评（${codesOf(unstaffed)}）：请在“专家库”中添加其他单位的专家（或提高评审上限），再点“分配专家”补足`]
+      : []),
+  ];
+  if (parts.length) return `${parts.join('；')}。`;
+  return left.scored ? '评分已全部提交：请在“管理”中点“结束评分并汇总”。' : undefined;
 }
 
 /**
@@ -424,20 +436,9 @@ export function reviewMeetingReminderRenderer(db: Db, day: SendDay): CardRendere
           .where(and(inArray(applications.cycleId, cycleIds), notInArray(applications.status, notYetAccepted)))
           .groupBy(applications.cycleId)
       : [];
-    // what the administrators still have to do before the meeting, in a year still taking applications or scoring
+    // what the administrators still have to do before the meeting in a scoring year: what 结束评分并汇总 would refuse over
     const scoringIds = [...byCycle.values()].filter((c) => c.status === 'scoring').map((c) => c.id);
-    const taskCounts = scoringIds.length && specs.some((s) => s.audience !== 'applicant')
-      ? await db
-          .select({
-            cycleId: applications.cycleId,
-            given: sql<number>`count(*)::int`,
-            pending: sql<number>`(count(*) filter (where ${assignments.status} = 'assigned'))::int`,
-          })
-          .from(assignments)
-          .innerJoin(applications, eq(applications.id, assignments.applicationId))
-          .where(inArray(applications.cycleId, scoringIds))
-          .groupBy(applications.cycleId)
-      : [];
+    const left = specs.some((s) => s.audience !== 'applicant') ? await scoringLeftOf(db, scoringIds) : new Map<number, ScoringLeftOfCycle>();
     const teamIds = [...new Set(specs.filter((s) => s.audience === 'applicant').flatMap((s) => idsOf(s.teamIds ?? s.teamId)))];
     const teamRows = teamIds.length
       ? await db
@@ -457,7 +458,7 @@ export function reviewMeetingReminderRenderer(db: Db, day: SendDay): CardRendere
       if (spec.audience !== 'applicant') {
         if (unbound[i]) return { drop: unbound[i] };
         const accepted = Number(acceptedCounts.find((c) => c.cycleId === cycle.id)?.n ?? 0);
-        const due = dueBeforeMeeting(cycle, today, accepted, taskCounts.find((c) => c.cycleId === cycle.id));
+        const due = dueBeforeMeeting(cycle, today, left.get(cycle.id));
         return safely('评审会提醒', () => ({ card: reviewMeetingCard({ ...meeting, audience: 'admin', accepted, due }) }));
       }
       // each team listed (one, as queued before; each the leader leads, since): those still accepted and led by the receiver

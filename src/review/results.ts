@@ -11,6 +11,7 @@ import { requireAdmin } from '../permissions.js';
 import { PENDING_PREFIX } from '../import/people.js';
 import { LATE_RESULT_DAYS, revocationBarDays } from '../policy.js';
 import type { AreaSubtotal, ScoreSheet } from '../scoreSheet.js';
+import { mustRecuseSql } from './scoring.js';
 import { aggregatePanel, aggregationRuleOf, decideResults, type Outlier, recommendedAmong, recommendPlaces, type PanelScore } from './aggregation.js';
 
 /** 评定与公布 (第二十条、第二十一条): close scoring and aggregate, preview, publish with honours. */
@@ -83,7 +84,76 @@ export interface ScoringToClose {
 }
 
 /** The first five team codes of a list, and 等 when there are more. */
-const codesOf = (rows: { code: string }[]) => `${rows.slice(0, 5).map((r) => r.code).join('、')}${rows.length > 5 ? ' 等' : ''}`;
+export const codesOf = (rows: { code: string }[]) => `${rows.slice(0, 5).map((r) => r.code).join('、')}${rows.length > 5 ? ' 等' : ''}`;
+
+/** What keeps a year's scoring from being closed (`scoringToClose`), among its applications under review, in the order it names them. */
+export interface ScoringLeft<R> {
+  /** 已推荐: the formal check has yet to accept or return them. */
+  unchecked: R[];
+  /** 已受理 with no expert given (受理 after 分配专家). */
+  unassigned: R[];
+  /** Being scored: a sheet still assigned (its expert to submit, or to be replaced when they must step aside). */
+  waiting: R[];
+  /** Being scored, yet every expert of the panel declined or stepped aside: nobody will score it. */
+  unstaffed: R[];
+}
+
+/**
+ * 结束评分并汇总's checks of the applications under review (recommended, accepted, scoring), shared by the refusal
+ * (`scoringToClose`) and the review meeting reminder (`scoringLeftOf`), so the two never disagree. `assigned`: each
+ * scoring application's status and sheets still assigned, read again; without it none counts as unstaffed. One
+ * scored since the first read (its last sheet submitted) is still waiting: a click again sums it.
+ */
+export function scoringLeft<R extends { id: number; status: string }>(underReview: R[], assigned?: ReadonlyMap<number, { status: string; n: number }>): ScoringLeft<R> {
+  const scoring = underReview.filter((r) => r.status === 'scoring');
+  const nobodyScores = (r: { id: number }) => assigned?.get(r.id)?.status === 'scoring' && !(Number(assigned.get(r.id)?.n) > 0);
+  return {
+    unchecked: underReview.filter((r) => r.status === 'recommended'),
+    unassigned: underReview.filter((r) => r.status === 'accepted'),
+    waiting: scoring.filter((r) => !nobodyScores(r)),
+    unstaffed: scoring.filter(nobodyScores),
+  };
+}
+
+/** A scoring year's applications left to close (`scoringLeft`), with the sheets they wait for and the scored ones. */
+export interface ScoringLeftOfCycle extends ScoringLeft<{ id: number; status: string; code: string }> {
+  /** Sheets still assigned to an expert who may score them. */
+  sheets: number;
+  /** Sheets still assigned to an expert who must step aside (第十七条): they wait for 更换专家, not for the expert. */
+  toReplace: number;
+  /** Applications scored, ready to be summed. */
+  scored: number;
+}
+
+/** For the reminders: each cycle's applications left to close (`scoringLeft`), as they stand now (no lock). */
+export async function scoringLeftOf(db: Db, cycleIds: number[]): Promise<Map<number, ScoringLeftOfCycle>> {
+  if (!cycleIds.length) return new Map();
+  const recused = mustRecuseSql(assignments.expertOpenId);
+  const rows = await db
+    .select({
+      cycleId: applications.cycleId,
+      id: applications.id,
+      status: applications.status,
+      code: teams.code,
+      n: sql<number>`(count(${assignments.id}))::int`,
+      toReplace: sql<number>`(count(${assignments.id}) filter (where ${recused}))::int`,
+    })
+    .from(applications)
+    .innerJoin(teams, eq(teams.id, applications.teamId))
+    .leftJoin(assignments, and(eq(assignments.applicationId, applications.id), eq(assignments.status, 'assigned')))
+    .where(and(inArray(applications.cycleId, cycleIds), inArray(applications.status, ['recommended', 'accepted', 'scoring', 'scored'])))
+    .groupBy(applications.cycleId, applications.id, teams.id)
+    .orderBy(asc(teams.code));
+  return new Map(
+    cycleIds.map((cycleId) => {
+      const ofCycle = rows.filter((r) => r.cycleId === cycleId);
+      const underReview = ofCycle.filter((r) => r.status !== 'scored');
+      const left = scoringLeft(underReview, new Map(underReview.map((r) => [r.id, { status: r.status, n: Number(r.n) }])));
+      const sum = (key: 'n' | 'toReplace') => left.waiting.reduce((n, r) => n + Number(r[key]), 0);
+      return [cycleId, { ...left, sheets: sum('n') - sum('toReplace'), toReplace: sum('toReplace'), scored: ofCycle.length - underReview.length }];
+    }),
+  );
+}
 
 /**
  * 结束评分并汇总's checks: the cycle, locked, is scoring, no application waits for the formal check, and every one
@@ -116,15 +186,13 @@ export async function scoringToClose<T = undefined>(tx: Db, actor: Actor, cycleI
   }
   if (cycle.status !== 'scoring') throw new UserError(`${cycle.year}年度评审${cycleStatusLabel(cycle.status)}，不能再汇总评分。`, { kind: 'info' });
   // an application the formal check has yet to accept or return would miss the review without a word: it is named first
-  const unchecked = underReview.filter((r) => r.status === 'recommended');
+  const { unchecked, unassigned, waiting: scoring } = scoringLeft(underReview);
   if (unchecked.length) {
     throw new UserError(`还有 ${unchecked.length} 份申报待形式审查（${codesOf(unchecked)}）：请先在“形式审查”中受理（再分配专家评分）或退回，之后再汇总。`);
   }
-  const unassigned = underReview.filter((r) => r.status === 'accepted');
   if (unassigned.length) {
     throw new UserError(`还有 ${unassigned.length} 份已受理的申报尚未分配专家（${codesOf(unassigned)}），请先“分配专家”。`);
   }
-  const scoring = underReview.filter((r) => r.status === 'scoring');
   // experts still to score each (a refusal's read, apart: counted in the checks' read, its cost estimated over every
   // application of the year before the statistics caught up with their being scored, it was compiled (JIT) at each
   // 结束评分并汇总, 80–90 ms), with the application's status read again in the same statement: a 提交评分 holds no
@@ -142,11 +210,9 @@ export async function scoringToClose<T = undefined>(tx: Db, actor: Actor, cycleI
         ).map((r) => [r.id, r])
       : [],
   );
-  // every expert of the panel declined or stepped aside: nobody will score it, the panel is to be filled again
-  const nobodyScores = (r: { id: number }) => current.get(r.id)?.status === 'scoring' && !(Number(current.get(r.id)?.n) > 0);
-  const unstaffed = scoring.filter(nobodyScores);
-  // the rest are still being scored, or were completed by a sheet submitted since the checks' read (a click again sums them)
-  const waiting = scoring.filter((r) => !nobodyScores(r));
+  // every expert of the panel declined or stepped aside (nobody will score it, the panel is to be filled again); the rest
+  // are still being scored, or were completed by a sheet submitted since the checks' read (a click again sums them)
+  const { waiting, unstaffed } = scoringLeft(scoring, current);
   if (waiting.length || unstaffed.length) {
     const parts = [
       ...(waiting.length ? [`还有 ${waiting.length} 份申报未完成评分（${codesOf(waiting)}）。待评的专家每天会收到提醒，可等其提交，或在“评审进度”中打开该申报的专家组“更换专家”`] : []),

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { and, asc, eq, inArray, like, sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { applyDeadlineCard, reviewMeetingCard, scoringDeadlineCard } from '../../cards/reminders.js';
-import { applications, assignments, auditLog, cycles, outbox, people, teams } from '../../db/schema.js';
+import { applications, assignments, auditLog, conflicts, cycles, outbox, people, teams } from '../../db/schema.js';
 import { seedLargeCycle } from '../../scripts/benchLargeCycle.js';
 import { ManualClock } from '../../src/clock.js';
 import { scheduledJob } from '../../src/jobs/index.js';
@@ -257,14 +257,15 @@ describe('review meeting reminders (第十九条) drawn when they are sent', () 
       return { id: t.id, name: t.name, code: t.code };
     };
     const leaders = apps.slice(0, -1).map((a) => allTeams.find((t) => t.id === a.teamId)!.leaderOpenId);
-    return { fx, accepted: apps.slice(0, -1).map((a) => teamOf(a.teamId)), leaders, notYet };
+    return { fx, accepted: apps.slice(0, -1).map((a) => teamOf(a.teamId)), leaders, notYet: { ...notYet, code: teamOf(notYet.teamId).code } };
   }
   const adminKey = (offset: number) => `remind:review-meeting:2030:T-${offset}:user:${ADMIN}`;
-  /** What the administrators' card says is still due in the seeded scoring year (no expert given yet). */
-  const expertsDue = (accepted: number) => `已受理的 ${accepted} 份申报尚未分配专家：请在“管理”中点“分配专家”。`;
+  /** What the administrators' card says is still due in the seeded scoring year (no expert given yet; `unchecked`: the code of the one awaiting 形式审查). */
+  const expertsDue = (accepted: number, unchecked?: string) =>
+    `${unchecked ? `1 份申报待形式审查（${unchecked}）：请在“形式审查”中受理（再分配专家）或退回；` : ''}已受理的 ${accepted} 份申报尚未分配专家：请在“管理”中点“分配专家”。`;
 
   it('queues small rows; when nothing changed, sends the cards the job used to queue whole', async () => {
-    const { fx, accepted, leaders } = await claimMeetingReminders();
+    const { fx, accepted, leaders, notYet } = await claimMeetingReminders();
     const period = 'remind:review-meeting:2030:T-14:';
     const rows = await rowsLike(period);
     expect(rows.map((r) => r.receiver).sort()).toEqual([ADMIN, ...leaders].sort());
@@ -274,7 +275,7 @@ describe('review meeting reminders (第十九条) drawn when they are sent', () 
 
     await h.app.dispatcher.drain(60_000);
     const meeting = { year: 2030, date: '2030-07-15', daysLeft: 14 };
-    expect(sentTo(adminKey(14))[0].content).toEqual(json(reviewMeetingCard({ ...meeting, audience: 'admin', accepted: APPS - 1, due: expertsDue(APPS - 1) })));
+    expect(sentTo(adminKey(14))[0].content).toEqual(json(reviewMeetingCard({ ...meeting, audience: 'admin', accepted: APPS - 1, due: expertsDue(APPS - 1, notYet.code) })));
     accepted.forEach((t, i) => expect(sentTo(`${period}person-${leaders[i]}`)[0].content).toEqual(json(reviewMeetingCard({ ...meeting, audience: 'applicant', team: t }))));
     expect((await rowsLike(period)).every((r) => r.status === 'sent')).toBe(true);
   });
@@ -290,7 +291,7 @@ describe('review meeting reminders (第十九条) drawn when they are sent', () 
   });
 
   it('to the administrators, what the year still waits for from them: 截止申报 in a year left 申报中, 分配专家, the sheets, 汇总; nothing once summed', async () => {
-    const { fx } = await claimMeetingReminders();
+    const { fx, notYet } = await claimMeetingReminders();
     const render = reviewMeetingReminderRenderer(db(), sendDay());
     const admin = [{ kind: REVIEW_MEETING_REMINDER, cycleId: fx.cycleId, audience: 'admin' }];
     const shown = async () => {
@@ -298,17 +299,26 @@ describe('review meeting reminders (第十九条) drawn when they are sent', () 
       expect(drawn).toHaveProperty('card');
       return cardText((drawn as { card: object }).card);
     };
-    // scoring, no expert given yet
-    expect(await shown()).toContain(expertsDue(APPS - 1));
+    // scoring, no expert given yet, one application still awaiting the formal check
+    expect(await shown()).toContain(expertsDue(APPS - 1, notYet.code));
     expect(cardActions((await render(admin))[0] as never)).toContainEqual({ action: 'admin.menu' });
-    // every accepted application given to an expert, none scored
-    const [expert] = await db().select({ openId: people.openId }).from(people).where(sql`'expert' = any(${people.roles})`).limit(1);
-    const given = await db().select({ id: applications.id }).from(applications).where(and(eq(applications.cycleId, fx.cycleId), eq(applications.status, 'accepted')));
+    // that one returned, every accepted application given to an expert, none scored
+    await db().update(applications).set({ status: 'returned' }).where(eq(applications.id, notYet.id));
+    expect(await shown()).toContain(expertsDue(APPS - 1));
+    // each to an expert of another organisation (第十七条)
+    const experts = await db().select({ openId: people.openId, organizationId: people.organizationId }).from(people).where(sql`'expert' = any(${people.roles})`);
+    const given = await db()
+      .select({ id: applications.id, organizationId: teams.organizationId })
+      .from(applications)
+      .innerJoin(teams, eq(teams.id, applications.teamId))
+      .where(and(eq(applications.cycleId, fx.cycleId), eq(applications.status, 'accepted')));
     expect(given).toHaveLength(APPS - 1);
-    await db().insert(assignments).values(given.map((a) => ({ applicationId: a.id, expertOpenId: expert.openId, status: 'assigned' })));
-    expect(await shown()).toContain(`尚有 ${APPS - 1} 份评分未提交（评分截止 2030年6月30日）。`);
+    await db().insert(assignments).values(given.map((a) => ({ applicationId: a.id, expertOpenId: experts.find((e) => e.organizationId !== a.organizationId)!.openId, status: 'assigned' })));
+    await db().update(applications).set({ status: 'scoring' }).where(inArray(applications.id, given.map((a) => a.id)));
+    expect(await shown()).toContain(`**评审会前尚需**：尚有 ${APPS - 1} 份评分未提交（评分截止 2030年6月30日）。`);
     // every sheet in: 汇总 is what is due
     await db().update(assignments).set({ status: 'submitted' });
+    await db().update(applications).set({ status: 'scored' }).where(inArray(applications.id, given.map((a) => a.id)));
     expect(await shown()).toContain('评分已全部提交：请在“管理”中点“结束评分并汇总”。');
     // a year whose deadline passed without 截止申报: no expert can score, so the meeting has nothing to meet over
     await db().update(cycles).set({ status: 'open' }).where(eq(cycles.id, fx.cycleId));
@@ -319,6 +329,62 @@ describe('review meeting reminders (第十九条) drawn when they are sent', () 
     await db().update(cycles).set({ status: 'closed' }).where(eq(cycles.id, fx.cycleId));
     expect(await shown()).not.toContain('评审会前尚需');
     expect(cardActions((await render(admin))[0] as never)).toEqual([]);
+  });
+
+  it('to the administrators, 结束评分并汇总 only once it would be taken: what it would refuse over is what is due', async () => {
+    h = await startHarness({ clock: new ManualClock('2030-07-01T09:00:00+08:00'), runDispatcher: false });
+    const fx = await seedLargeCycle(db(), { applications: 5, experts: 4, organizations: 2, year: 2030, status: 'scoring' });
+    const apps = await db()
+      .select({ id: applications.id, teamId: teams.id, code: teams.code, organizationId: teams.organizationId })
+      .from(applications)
+      .innerJoin(teams, eq(teams.id, applications.teamId))
+      .orderBy(asc(teams.id));
+    const experts = await db().select({ openId: people.openId, organizationId: people.organizationId }).from(people).where(sql`'expert' = any(${people.roles})`);
+    const outsider = (app: (typeof apps)[number], nth = 0) => experts.filter((e) => e.organizationId !== app.organizationId)[nth].openId;
+    const status = (i: number[], to: string) => db().update(applications).set({ status: to }).where(inArray(applications.id, i.map((n) => apps[n].id)));
+    // 0 and 1 scored; 2 accepted after 分配专家, no expert; 3 scoring, its expert declined; 4 still awaiting the formal check
+    await status([0, 1], 'scored');
+    await db().insert(assignments).values([0, 1].map((i) => ({ applicationId: apps[i].id, expertOpenId: outsider(apps[i]), status: 'submitted' })));
+    await status([2], 'accepted');
+    await status([3], 'scoring');
+    await db().insert(assignments).values({ applicationId: apps[3].id, expertOpenId: outsider(apps[3]), status: 'declined' });
+    await status([4], 'recommended');
+
+    const render = reviewMeetingReminderRenderer(db(), sendDay());
+    /** The reminder's 评审会前尚需, and whether 结束评分并汇总 clicked then is taken: they must agree. */
+    const both = async () => {
+      const [drawn] = await render([{ kind: REVIEW_MEETING_REMINDER, cycleId: fx.cycleId, audience: 'admin' }]);
+      const due = cardText((drawn as { card: object }).card).split('\n').find((l) => l.startsWith('**评审会前尚需**：')) ?? '';
+      const closed = await h.click(ADMIN, { action: 'results.close', cycleId: fx.cycleId });
+      expect(due.includes('结束评分并汇总'), `${due} / ${JSON.stringify(closed.toast)}`).toBe(closed.toast?.type === 'success');
+      return { due, closed: closed.toast?.content ?? '' };
+    };
+
+    const first = await both();
+    expect(first.due).toContain(`1 份申报待形式审查（${apps[4].code}）：请在“形式审查”中受理（再分配专家）或退回`);
+    expect(first.due).toContain('已受理的 1 份申报尚未分配专家：请在“管理”中点“分配专家”');
+    expect(first.due).toContain(`1 份申报的专家都已谢绝或回避，没有专家在评（${apps[3].code}）`);
+    expect(first.due).not.toContain('份评分未提交');
+    expect(first.closed).toContain('待形式审查');
+
+    // 4 returned; 2 given to an expert who must step aside (a conflict declared), 3 to another expert
+    await status([4], 'returned');
+    const stepsAside = outsider(apps[2]);
+    await db().insert(conflicts).values({ expertOpenId: stepsAside, teamId: apps[2].teamId, reason: '亲属' });
+    await db().insert(assignments).values([
+      { applicationId: apps[2].id, expertOpenId: stepsAside, status: 'assigned' },
+      { applicationId: apps[3].id, expertOpenId: outsider(apps[3], 1), status: 'assigned' },
+    ]);
+    await status([2], 'scoring');
+    const second = await both();
+    expect(second.due).toBe('**评审会前尚需**：尚有 1 份评分未提交（评分截止 2030年6月30日）；1 份评分的专家须回避（第十七条）：请在“评审进度”中打开该申报的专家组“更换专家”。');
+    expect(second.closed).toContain('还有 2 份申报未完成评分');
+
+    // every sheet in
+    await db().update(assignments).set({ status: 'submitted' }).where(eq(assignments.status, 'assigned'));
+    await status([2, 3], 'scored');
+    const last = await both();
+    expect(last.due).toBe('**评审会前尚需**：评分已全部提交：请在“管理”中点“结束评分并汇总”。');
   });
 
   it('results published before they go out: every row is dropped with the reason; a meeting already held is not announced', async () => {
