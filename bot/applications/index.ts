@@ -39,8 +39,8 @@ export function register(bot: BotRegistry): void {
     objects: /^(?:了|呢|了吗|了呢|是什么|是啥|在哪|在哪里|在哪看|怎么看)?$/,
     run: sendReturnedNotes,
   });
-  bot.cardAction({ action: 'application.start', roles: ['public'], value: noValue, run: startApplication });
-  bot.cardAction({ action: 'application.open', roles: applicant, value: onTeam, run: openApplication });
+  bot.cardAction({ action: 'application.start', roles: ['public'], value: noValue, run: startApplication, privateInGroup: '申报表' });
+  bot.cardAction({ action: 'application.open', roles: applicant, value: onTeam, run: openApplication, privateInGroup: '申报表' });
   // the leader who handed the team over (or a member) pressing them is told who leads it now (formNowLedBy)
   bot.cardAction({ action: 'application.save', roles: applicant, value: onForm, run: saveApplicationDraft, onRefused: applicationFormAgain, fast: saveApplicationDraftFast, refusalFor: formNowLedBy });
   bot.cardAction({ action: 'application.submit', roles: applicantSubmits, value: onForm, run: submitApplicationForm, onRefused: submittedFormAgain, fast: submitApplicationFormFast, refusalFor: formNowLedBy });
@@ -63,8 +63,8 @@ export function register(bot: BotRegistry): void {
   // 推荐, 同意推荐, 确认 as a contact types them for the applications waiting: that list; from anyone else a question
   bot.command({ names: ['推荐', 'recommend', '同意推荐', '确认', 'confirm'], roles: ['org_contact'], run: endorsementWordCommand });
   // the list is the caller's own: whoever is nobody's contact sees it empty
-  bot.cardAction({ action: 'endorse.list', roles: ['public'], value: noValue, run: listEndorsements });
-  bot.cardAction({ action: 'endorse.open', roles: contact, value: onApplication, run: openEndorsement });
+  bot.cardAction({ action: 'endorse.list', roles: ['public'], value: noValue, run: listEndorsements, privateInGroup: '待确认申报' });
+  bot.cardAction({ action: 'endorse.open', roles: contact, value: onApplication, run: openEndorsement, privateInGroup: '申报表' });
   bot.cardAction({ action: 'endorse.recommend', roles: contactDecides, value: onSubmission, run: recommendApplication, onRefused: endorsementAgain, fast: recommendApplicationFast });
   bot.cardAction({ action: 'endorse.return', roles: contactDecides, value: onSubmission, run: returnApplication, onRefused: endorsementAgain, fast: returnApplicationFast });
   bot.cardAction({ action: 'check.list', roles: admin, value: noValue, run: listFormalChecks, privateInGroup: '形式审查清单' });

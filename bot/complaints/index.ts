@@ -34,7 +34,7 @@ export function register(bot: BotRegistry): void {
   // the 投诉处理 button's label typed, the list's title (待处理投诉), and the ways an administrator asks for that list
   bot.command({ names: ['投诉处理', '处理投诉', '投诉列表', '投诉清单', '待处理投诉', 'complaints', 'open complaints'], roles: admin, run: complaintListCommand });
   // anyone may complain about any team (第二十一条)
-  bot.cardAction({ action: 'complaint.start', roles: ['public'], value: complaintStartValue, run: startComplaint });
+  bot.cardAction({ action: 'complaint.start', roles: ['public'], value: complaintStartValue, run: startComplaint, privateInGroup: '投诉表' });
   bot.cardAction({ action: 'complaint.submit', roles: ['public'], value: complaintSubmitValue, run: submitComplaint, onRefused: complaintFormAgain, fast: submitComplaintFast });
   bot.cardAction({ action: 'complaint.uphold', roles: admin, value: onComplaint, run: upholdComplaint, onRefused: alertAgain, fast: upholdComplaintFast });
   bot.cardAction({ action: 'complaint.dismiss', roles: admin, value: onComplaint, run: dismissComplaint, onRefused: alertAgain, fast: dismissComplaintFast });

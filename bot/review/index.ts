@@ -40,16 +40,16 @@ export function register(bot: BotRegistry): void {
   bot.command({ names: ['谢绝此任务', 'decline', 'decline task', 'decline this task'], roles: ['expert'], run: howToPress('decline') });
   bot.menuEntry({ action: 'review.list', label: '评分任务', roles: ['expert'], order: 40, command: ['评分', 'review'] });
   // the caller's own tasks: whoever has none is told so
-  bot.cardAction({ action: 'review.list', roles: ['public'], value: noValue, run: listTasks });
-  bot.cardAction({ action: 'review.next', roles: ['public'], value: noValue, run: openNextTask });
-  bot.cardAction({ action: 'review.open', roles: [assignedExpert(ownTask)], value: onTask, run: openTask });
+  bot.cardAction({ action: 'review.list', roles: ['public'], value: noValue, run: listTasks, privateInGroup: '评分任务' });
+  bot.cardAction({ action: 'review.next', roles: ['public'], value: noValue, run: openNextTask, privateInGroup: '评分表' });
+  bot.cardAction({ action: 'review.open', roles: [assignedExpert(ownTask)], value: onTask, run: openTask, privateInGroup: '评分表' });
   bot.cardAction({ action: 'review.application', roles: [assignedExpert(ownTask)], value: onTask, run: showTaskApplication, fast: showTaskApplicationFast });
   bot.cardAction({ action: 'review.submit', roles: [assignedExpert(submitScores)], value: onTask, run: submitTask, onRefused: submitTaskAgain, fast: submitTaskFast, duplicate: submitTaskDuplicate });
-  bot.cardAction({ action: 'review.declineForm', roles: [assignedExpert(ownTask)], value: onTask, run: showDeclineForm });
+  bot.cardAction({ action: 'review.declineForm', roles: [assignedExpert(ownTask)], value: onTask, run: showDeclineForm, privateInGroup: '谢绝任务表' });
   bot.cardAction({ action: 'review.decline', roles: [assignedExpert(declineTask)], value: onTask, run: declineTaskAction, onRefused: declineFormAgain, fast: declineTaskFast });
   // 声明利益冲突 (第十七条): the form lists only the caller's own declarations; declaring is for experts, and
   // re-assigns their pending tasks it touches. The verbs keep their experts.* names: sent cards carry them.
-  bot.cardAction({ action: 'experts.conflictForm', roles: ['public'], value: noValue, run: showConflictForm });
+  bot.cardAction({ action: 'experts.conflictForm', roles: ['public'], value: noValue, run: showConflictForm, privateInGroup: '利益冲突声明表' });
   bot.cardAction({ action: 'experts.conflictAdd', roles: ['expert'], value: noValue, run: addConflict, onRefused: conflictFormAgain, fast: addConflictFast });
   bot.cardAction({ action: 'review.assign', roles: admin, value: onCycle, run: assignExperts, onRefused: adminCardAgain, fast: assignExpertsFast });
   bot.cardAction({ action: 'review.progress', roles: admin, value: onCycle, run: showProgress, onRefused: adminCardAgain, privateInGroup: '评审进度' });
