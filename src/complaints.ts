@@ -377,9 +377,9 @@ export async function nearTeams(tx: Db, typed: string): Promise<NearTeam[]> {
         and (${
           byName
             ? sql`(char_length(${nameKey}) between ${[...name].length - 1} and ${[...name].length + 1} and ${oneSlipSql(nameKey, sql`${name}::text`)})
-                or exists (select 1 from ${certificates} ce where ce.team_id = ${teams.id} and ce.team_name <> ${teams.name}
-                  and char_length(organization_key(ce.team_name)) between ${[...name].length - 1} and ${[...name].length + 1}
-                  and ${oneSlipSql(sql`organization_key(ce.team_name)`, sql`${name}::text`)})`
+                or ${teams.id} in (select ce.team_id from ${certificates} ce
+                  where char_length(organization_key(ce.team_name)) between ${[...name].length - 1} and ${[...name].length + 1}
+                    and ${oneSlipSql(sql`organization_key(ce.team_name)`, sql`${name}::text`)})`
             : sql`false`
         }
           or ${
