@@ -462,8 +462,8 @@ export class BulkJobWorker {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (Date.now() > deadline) throw new Error(`bulk jobs not finished within ${timeoutMs} ms`);
-      if (await this.runOnce()) continue;
-      // a scheduled job waiting to be tried again (tryAgainLater) has nothing to do before its time: not waited for
+      // a scheduled job waiting to be tried again (tryAgainLater) has nothing to do before its time: not waited for;
+      // asked first, so a drain with no job is one statement, not a claim's transaction and this
       const [active] = await this.deps.db
         .select({ id: bulkJobs.id })
         .from(bulkJobs)
@@ -476,6 +476,7 @@ export class BulkJobWorker {
         )
         .limit(1);
       if (!active) return;
+      if (await this.runOnce()) continue;
       await new Promise((r) => setTimeout(r, 20));
     }
   }

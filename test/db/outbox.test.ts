@@ -60,6 +60,28 @@ describe('outbox', () => {
     expect(h.fake.messages).toHaveLength(1);
   });
 
+  it('drains a burst to one receiver by waiting for its window, not by claiming every 10 ms, and an empty outbox without a claim', async () => {
+    const dispatcher = h.app.dispatcher;
+    let claims = 0;
+    const runOnce = dispatcher.runOnce.bind(dispatcher);
+    dispatcher.runOnce = () => {
+      claims++;
+      return runOnce();
+    };
+    try {
+      await h.drain();
+      expect(claims).toBe(0);
+      await queue(Array.from({ length: 15 }, (_, i) => `window-${i}`), () => ({ openId: 'ou_window' }));
+      await h.drain();
+      expect(h.fake.messages.filter((m) => m.receiveId === 'ou_window')).toHaveLength(15);
+      // three windows of a second: a claim at each opening and one every 250 ms at most between (polling every 10 ms
+      // made it 150 or more)
+      expect(claims).toBeLessThan(30);
+    } finally {
+      dispatcher.runOnce = runOnce;
+    }
+  });
+
   it('retries a 500 and a 230020 answered with HTTP 400', async () => {
     h.fake.injectFaults([{ status: 500, code: 1, msg: 'internal' }, { status: 400, code: 230020, msg: 'rate limited' }]);
     await queue(['retry-500'], () => ({ chatId: 'oc_retry' }));
