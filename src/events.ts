@@ -193,7 +193,9 @@ export class EventProcessor {
     // logs it itself as text (`error: ${error}`), past our log's serializer (a Drizzle error's message holds its params)
     for (const [type, handle] of Object.entries(handles)) {
       handles[type] = (d) => {
-        const run = handle(d).catch((err: unknown) => {
+        // NUL or a lone surrogate in an id (an event's, a message's, a person's) would fail every statement that stores
+        // it, and Feishu would retry the event for ever: cleaned once here, as typed text is (3 µs for a score sheet's)
+        const run = handle(storable(d)).catch((err: unknown) => {
           throw new Error(failureText(err), { cause: err });
         });
         this.track(run);
