@@ -368,6 +368,14 @@ export const expiredInOutageSql = (error: SQL): SQL => sql`(starts_with(${error}
 /** A message counts against the per-second budgets until this long after Feishu answered it. */
 export const RATE_WINDOW_MS = 1000;
 
+/**
+ * How far behind the database's now (a CTE `clock` holding `t`) the oldest message counted in the per-second window
+ * lies, in ms (negative), or null with none: a slot frees when it leaves the window (`nextClaimInMs`, `drainWait`).
+ */
+const oldestInWindow = sql`(select extract(epoch from min(greatest(claimed_at, sent_at)) - (select t from clock)) * 1000 from outbox
+  where claimed_at > (select t from clock) - interval '1 minute'
+    and greatest(claimed_at, sent_at) > (select t from clock) - ${RATE_WINDOW_MS}::float8 * interval '1 millisecond')::float8`;
+
 /** Any number for the advisory lock that serialises claims across replicas, so the rate budget is global. */
 const CLAIM_LOCK = 7231_0001;
 
@@ -836,9 +844,7 @@ export class OutboxDispatcher {
       with clock as materialized (select clock_timestamp() as t)
       select (select count(*)::int from outbox where status in ('pending', 'sending')) as open,
         (select extract(epoch from min(next_attempt_at) - (select t from clock)) * 1000 from outbox where status = 'pending')::float8 as next_due,
-        (select extract(epoch from min(greatest(claimed_at, sent_at)) - (select t from clock)) * 1000 from outbox
-          where claimed_at > (select t from clock) - interval '1 minute'
-            and greatest(claimed_at, sent_at) > (select t from clock) - ${RATE_WINDOW_MS}::float8 * interval '1 millisecond')::float8 as oldest`);
+        ${oldestInWindow} as oldest`);
     const [row] = rowsOf(rows) as { open: number | string; next_due: number | string | null; oldest: number | string | null }[];
     if (!row || Number(row.open) === 0) return undefined;
     const nextDue = row.next_due === null ? undefined : Number(row.next_due);
@@ -923,10 +929,7 @@ export class OutboxDispatcher {
     // in the database's time, as the claim counts
     const rows = await this.deps.db.execute(sql`
       with clock as materialized (select clock_timestamp() as t)
-      select exists (select 1 from outbox where status = 'pending' and next_attempt_at <= (select t from clock)) as due,
-        (select extract(epoch from min(greatest(claimed_at, sent_at)) - (select t from clock)) * 1000 from outbox
-          where claimed_at > (select t from clock) - interval '1 minute'
-            and greatest(claimed_at, sent_at) > (select t from clock) - ${RATE_WINDOW_MS}::float8 * interval '1 millisecond')::float8 as oldest`);
+      select exists (select 1 from outbox where status = 'pending' and next_attempt_at <= (select t from clock)) as due, ${oldestInWindow} as oldest`);
     const [row] = rowsOf(rows) as { due: boolean; oldest: number | string | null }[];
     if (!row?.due) return this.pollMs;
     if (row.oldest === null) return Math.min(this.pollMs, 100);
