@@ -114,9 +114,9 @@ export function cardBodyBytes(card: unknown): number {
  * not: `|` is six bytes as `&#124;`, a tab opening a line eight (four no-break spaces), so a form pasted from a
  * spreadsheet's columns came to 31 KB. A card over Feishu's limit is refused (230025) and reaches no one.
  */
-export function fittedCard(draw: (clip?: number) => Card): Card {
+export function fittedCard(draw: (clip?: number) => Card, clips: readonly number[] = [800, 600, 400, 300, 200, 100]): Card {
   let drawn = draw();
-  for (const clip of [800, 600, 400, 300, 200, 100]) {
+  for (const clip of clips) {
     if (cardBodyBytes(drawn) <= CARD_BYTES_BUDGET) break;
     drawn = draw(clip);
   }

@@ -14,6 +14,8 @@ export interface TaskApplication {
   organization: string;
   /** The 申报表 as people read it (src/forms.ts `formDisplay` of `applicationForm`). */
   display: DisplayRow[];
+  /** The organisation's 推荐意见 (第十五条), part of what the association received; absent before a recommendation. */
+  recommendation?: string;
 }
 
 export interface ScoringTaskData {
@@ -57,6 +59,8 @@ function applicationBrief(a: TaskApplication, long: boolean, clip = 1000): Eleme
   return [
     fields([['班组', `${a.team}（${a.code}）`], ['所属单位', a.organization], ...short.map((r): [string, string] => [r.label, r.text])]),
     ...(long ? formDisplayElements(a.display.filter((r) => !isShort(r) && r.text), { clip }) : []),
+    // 第十五条: the form reaches the association with its organisation's recommendation; the long views show it too
+    ...(long && a.recommendation ? [markdown(md`**单位推荐意见**\n${asTyped(clipText(a.recommendation, clip))}`)] : []),
   ];
 }
 
@@ -65,10 +69,18 @@ function applicationBrief(a: TaskApplication, long: boolean, clip = 1000): Eleme
  * Feishu's 30 KB, leaving too little for a large sheet. 查看申报表全文 shows them whole.
  */
 export const TASK_TEXT_SHOWN = 300;
-const clippedAt = (a: TaskApplication, n: number) => a.display.some((r) => r.kind === 'longText' && r.text.length > n);
+const clippedAt = (a: TaskApplication, n: number) => a.display.some((r) => r.kind === 'longText' && r.text.length > n) || (a.recommendation?.length ?? 0) > n;
 
-/** The score sheet of one application: the form's inputs (one number per item, labelled with its max), each area under its heading; submit. */
+/**
+ * The score sheet of one application: the form's inputs (one number per item, labelled with its max), each area under its
+ * heading; submit. Long texts start at TASK_TEXT_SHOWN characters, fewer when a large sheet of long item names and the
+ * texts' escaping would pass Feishu's 30 KB.
+ */
 export function scoringTaskCard(d: ScoringTaskData): Card {
+  return fittedCard((clip) => scoringTaskDrawn(d, clip ?? TASK_TEXT_SHOWN), [200, 100, 50]);
+}
+
+function scoringTaskDrawn(d: ScoringTaskData, shown: number): Card {
   const keys = Object.keys(d.form.fields);
   // not required on the client: 谢绝此任务 and 我的评分任务 submit the form too (carrying what was typed), and Feishu would
   // hold them back until every item had a score; 提交评分 is checked on the server item by item
@@ -97,10 +109,10 @@ export function scoringTaskCard(d: ScoringTaskData): Card {
     elements: [
       ...(d.error ? [markdown(md`<font color='red'>**未提交**：${d.error}</font>`)] : []),
       ...(d.reopened ? [note('协会管理员已重开这份评分，原分数已填入，修改后请重新提交。')] : []),
-      ...applicationBrief(d.application, true, TASK_TEXT_SHOWN),
-      ...(clippedAt(d.application, TASK_TEXT_SHOWN)
+      ...applicationBrief(d.application, true, shown),
+      ...(clippedAt(d.application, shown)
         ? [
-            note(md`以上各项长文本只显示前 ${TASK_TEXT_SHOWN} 字。`),
+            note(md`以上各项长文本只显示前 ${shown} 字。`),
             buttonRow([button({ text: '查看申报表全文', value: { action: 'review.application', assignmentId: d.assignmentId } })]),
           ]
         : []),

@@ -1286,6 +1286,12 @@ export function opinionOf(application: Application): string | undefined {
   return e?.opinion;
 }
 
+/** The organisation's 推荐意见 from an application's `endorsement` when it recommended (第十五条); undefined otherwise or when blank. */
+export function recommendationOf(endorsement: unknown): string | undefined {
+  const e = endorsement as { opinion?: unknown; decision?: unknown } | null | undefined;
+  return e?.decision === 'recommend' && typeof e.opinion === 'string' && e.opinion.trim() ? e.opinion.trim() : undefined;
+}
+
 /** Who recommended for the organisation: their name (people.name), else the open_id the endorsement stores; undefined before a recommendation. */
 export function recommenderOf(application: Application, name: string | null | undefined): string | undefined {
   const by = (application.endorsement as { by?: unknown } | null)?.by;

@@ -2,7 +2,7 @@ import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
 import { expertPoolCard, conflictFormCard } from '../cards/experts.js';
 import { RESULT_COLOURS, type ResultLine, resultsPreviewCard, resultsPublishedCard, teamResultCard } from '../cards/results.js';
-import { assignmentReportCard, progressCard, scoredCard, scoringTaskCard, taskListCard } from '../cards/review.js';
+import { assignmentReportCard, progressCard, scoredCard, scoringTaskCard, taskApplicationCard, taskListCard } from '../cards/review.js';
 import { applicationForm } from '../src/applications.js';
 import { conflictForm } from '../src/review/conflicts.js';
 import { UserError } from '../src/errors.js';
@@ -11,9 +11,9 @@ import type { Cycle } from '../src/cycles.js';
 import type { ResultsData } from '../src/review/results.js';
 import { parseScoreForm, scoreFields, scoreSheetForm } from '../src/review/scoring.js';
 import { expertAddForm } from '../src/review/experts.js';
-import { defaultScoreSheet, sheetItems } from '../src/scoreSheet.js';
+import { defaultScoreSheet, type ScoreSheet, SHEET_LIMITS, sheetItems } from '../src/scoreSheet.js';
 import { reviewWorkbook, workbookSheetNames } from '../src/workbook.js';
-import { cardActions, cardText, expectValidCard, formFieldNames } from './support/cards.js';
+import { cardActions, cardText, expectValidCard, formFieldNames, taggedCount } from './support/cards.js';
 import { CARD_BYTES_BUDGET, cardBodyBytes } from '../cards/kit.js';
 
 const fields = scoreFields(defaultScoreSheet);
@@ -46,6 +46,28 @@ describe('the score form', () => {
     expect(cardText(card)).toContain('1 班组基础建设**（20 分，第七条第1款）');
     expect(JSON.stringify(card)).toContain('https://example.feishu.cn/docx/abc');
     expect(cardActions(card).map((a) => a.action)).toEqual(['review.submit', 'review.declineForm', 'review.list']);
+  });
+
+  it('the largest sheet beside a form filled to every limit and the organisation’s 推荐意见 is still a card Feishu takes', () => {
+    const areas = Array.from({ length: SHEET_LIMITS.areas }, (_, a) => ({
+      code: String(a + 1),
+      name: '班组基础建设与管理'.repeat(3),
+      items: Array.from({ length: SHEET_LIMITS.items / SHEET_LIMITS.areas }, (_, i) => ({ code: `${a + 1}.${i + 1}`, name: '质量安全管理制度健全并严格执行'.repeat(3), max: 2 })),
+    }));
+    const sheet: ScoreSheet = { title: '质量信得过班组建设评分表', total: 100, areas };
+    const long = (c: string) => c.repeat(1000);
+    const form = { title: '成'.repeat(100), category: 'maintenance', startDate: '2026-01-01', endDate: '2026-12-31', goalRate: 100, trainingRate: 95, examPassRate: 95, accidents: 'none', customer: long('顾'), qc: long('质'), summary: long('简'), features: long('特'), materialsUrl: `https://example.feishu.cn/docx/${'a'.repeat(450)}` };
+    const application = { code: 'GDSZ-2026-0001', team: '班'.repeat(60), organization: '单'.repeat(100), display: formDisplay(applicationForm, form), recommendation: long('荐') };
+    const sheetCard = scoringTaskCard({ assignmentId: 7, year: 2027, application, form: scoreSheetForm(sheet), error: '1.1 甲：须在 0 到 2 分之间', scoringDeadline: '2027年6月30日', clickableUntil: '2027年6月20日', reopened: true });
+    expectValidCard(sheetCard);
+    expect(taggedCount(sheetCard)).toBeLessThanOrEqual(200);
+    expect(cardText(sheetCard)).toContain('单位推荐意见');
+    expect(cardActions(sheetCard).map((a) => a.action)).toContain('review.application');
+    // the texts start shorter than the usual 300 characters, and the card says how many
+    expect(cardText(sheetCard)).toMatch(/以上各项长文本只显示前 (200|100|50) 字/);
+    const whole = taskApplicationCard({ assignmentId: 7, year: 2027, application });
+    expectValidCard(whole);
+    expect(cardText(whole)).toContain('单位推荐意见');
   });
 
   it('adds up a valid sheet, whole and half points', () => {

@@ -1,7 +1,7 @@
 import type { Card } from '../../cards/kit.js';
 import { replacementFailedCard, scoringTaskCard, type TaskApplication, taskApplicationCard } from '../../cards/review.js';
 import type { Db } from '../../db/index.js';
-import { applicationForm } from '../applications.js';
+import { applicationForm, recommendationOf } from '../applications.js';
 import { cycleScoreSheet } from '../cycles.js';
 import { addDays, formatDateZh, todayIn } from '../dates.js';
 import type { Clock } from '../clock.js';
@@ -19,9 +19,19 @@ import { errorText } from '../log.js';
  * (30 000 task cards of ~8 KB each stay out of the assignment job's transactions).
  */
 
-/** What an expert reads of an application: the form, never anyone's scores. */
-export function taskApplication(task: Pick<SubmittedTask, 'application' | 'team' | 'organization'>): TaskApplication {
-  return { code: task.team.code, team: task.team.name, organization: task.organization, display: formDisplay(applicationForm, task.application.form as Record<string, unknown> | null) };
+/**
+ * What an expert reads of an application: the form and its organisation's 推荐意见 (第十五条), never anyone's scores.
+ * A stored sheet's answer reads back only the form's brief (`SubmittedTask`), which shows no recommendation.
+ */
+export function taskApplication(task: Pick<SubmittedTask, 'team' | 'organization'> & { application: SubmittedTask['application'] & { endorsement?: unknown } }): TaskApplication {
+  const recommendation = recommendationOf(task.application.endorsement);
+  return {
+    code: task.team.code,
+    team: task.team.name,
+    organization: task.organization,
+    display: formDisplay(applicationForm, task.application.form as Record<string, unknown> | null),
+    ...(recommendation ? { recommendation } : {}),
+  };
 }
 
 /** Feishu takes a card's clicks (and updates it) only within this many days of sending its message. */

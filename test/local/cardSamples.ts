@@ -146,6 +146,7 @@ const taskApplication: review.TaskApplication = {
   team: team.name,
   organization: team.organization,
   display: formDisplay(applicationForm, appForm),
+  recommendation: '该班组质量管理制度健全，QC 活动成效明显，同意推荐。',
 };
 
 const resultLines: results.ResultLine[] = [
