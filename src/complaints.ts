@@ -560,6 +560,11 @@ export interface ComplaintIntake {
   complainantOpenId?: string;
   /** Names the chat form it came from, kept in the audit row so a second submit of that form is recognised. */
   formKey?: string;
+  /**
+   * Run once the complaint is known to be a new one, before it is stored (the public form's rate limits): a repeat of
+   * one already received is answered as such (ComplaintRepeated) whatever the sender's allowance says.
+   */
+  admit?: () => Promise<void>;
 }
 
 /**
@@ -628,6 +633,7 @@ export async function createComplaint(tx: Db, input: ComplaintIntake, opts: Comp
     const first = await chatRepeatOf(tx, team, values, input.complainantOpenId, opts.now);
     if (first) throw new ComplaintRepeated(first);
   }
+  await input.admit?.();
   reference ??= await nextComplaintReference(tx, year);
   const [complaint] = await tx
     .insert(complaints)

@@ -280,11 +280,11 @@ export function mountComplaintRoutes(router: Router, deps: RouteDeps): void {
           const [spent] = await tx.insert(processedEvents).values({ eventId: `complaint-form:${token}`, eventType: 'complaint.form' }).onConflictDoNothing().returning();
           if (!spent) throw new FormSentBefore();
         }
-        await countRequest(tx, rules, now);
         return createComplaint(
           tx,
-          // as sent: a JSON array where a text belongs is refused, not read as its first element
-          { ...sentFields(body), channel: 'web', ...(token ? { formKey: webFormKey(token) } : {}) },
+          // as sent: a JSON array where a text belongs is refused, not read as its first element. Counted against the
+          // rate limits once known to be new: a complaint received already is answered with its reference, not 提交过于频繁
+          { ...sentFields(body), channel: 'web', ...(token ? { formKey: webFormKey(token) } : {}), admit: () => countRequest(tx, rules, now) },
           { now, timezone: deps.config.BOT_TIMEZONE, bootstrapAdmins: deps.config.ADMIN_OPEN_IDS, send: (m) => enqueue(tx, m), sendIfNew: (m) => enqueue(tx, m) },
         );
       });
