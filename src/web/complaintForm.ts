@@ -564,8 +564,9 @@ function complaintPage(nonce: string, values: Record<string, unknown>, notice: P
   function updateCount(area) {
     var max = Number(area.getAttribute('data-max'));
     var count = document.getElementById(area.id + '-count');
-    // characters as the server counts them (code points): an emoji is one, not two UTF-16 units
-    var length = Array.from(area.value).length;
+    // characters as the server counts them (code points): an emoji is one, not two UTF-16 units (without Array.from,
+    // which an old phone's browser lacks)
+    var length = area.value.replace(/[\\uD800-\\uDBFF][\\uDC00-\\uDFFF]/g, '_').length;
     count.textContent = length + ' / ' + max;
     count.className = length > max ? 'count over' : 'count';
   }
@@ -607,6 +608,8 @@ function complaintPage(nonce: string, values: Record<string, unknown>, notice: P
   }
   counted.forEach(function (area) { area.addEventListener('input', function () { updateCount(area); }); });
   form.addEventListener('submit', function (event) {
+    // a browser without fetch (an old phone's) posts the form itself, as one without JavaScript does: the server answers with the page
+    if (typeof window.fetch !== 'function') return;
     event.preventDefault();
     names.forEach(function (name) { fieldError(name); });
     submit.disabled = true;
