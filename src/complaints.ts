@@ -1251,6 +1251,8 @@ export interface TitleStatus {
   view: TitleView;
   /** The first complaint of the run `view.run` counts (names the run in dedupe keys). */
   runStart?: number;
+  /** The complaints of the pending run (the one that reached the required number), in the order they came in. */
+  runIds?: number[];
   /** When that complaint came in: the titles held then are those the run is against (titlesOfRun). */
   runStartAt?: Date;
   /** The team's complaints since the title was awarded, latest ten, oldest first. */
@@ -1305,18 +1307,21 @@ export async function titleStatus(tx: Db, teamId: number): Promise<TitleStatus |
   let length = 0;
   let start: Complaint | undefined;
   let decidedLast = 0;
-  let due: { run: number; start: Complaint; at: Date } | undefined;
+  let due: { run: number; start: Complaint; at: Date; ids: number[] } | undefined;
   let last: { run: number; start?: Complaint } = { run: 0 };
+  let members: number[] = [];
   for (const c of counted) {
     if (c.status === 'upheld') {
       if (!length) {
         start = c;
         decidedLast = 0;
+        members = [];
       }
       length++;
+      members.push(c.id);
       decidedLast = Math.max(decidedLast, c.decidedAt?.getTime() ?? 0);
       // reached when the last of its first `required` was decided: a longer run keeps that moment
-      if (length >= required) due = { run: length, start: start!, at: due && due.start === start ? due.at : new Date(decidedLast) };
+      if (length >= required) due = { run: length, start: start!, at: due && due.start === start ? due.at : new Date(decidedLast), ids: [...members] };
     } else length = 0;
     if (c.status !== 'open') last = length ? { run: length, start } : { run: 0 };
   }
@@ -1328,6 +1333,7 @@ export async function titleStatus(tx: Db, teamId: number): Promise<TitleStatus |
     held,
     view: { honourId: honour.id, year: honour.year, run: run.run, required, ...(runYears && runYears.length > 1 ? { runYears } : {}), ...(held.length > 1 ? { heldYears: held.map((h) => h.year) } : {}) },
     runStart: run.run ? run.start?.id : undefined,
+    ...(due ? { runIds: due.ids } : {}),
     runStartAt: run.run ? run.start?.createdAt : undefined,
     history: since.slice(-10),
     upheld: counted.filter((c) => c.status === 'upheld').map((c) => c.id),
@@ -1353,10 +1359,20 @@ export function titlesOfRun(status: TitleStatus | undefined): Honour[] {
  */
 async function raiseRevocationAlertIfDue(tx: Db, team: ComplaintTeamRow, status: TitleStatus | undefined, opts: ComplaintOptions): Promise<boolean> {
   if (!status || status.view.run < status.view.required) return false;
+  const alertKey = (from: number | undefined, dest: string) => `revocation:alert:${status.honour.id}:from-${from}:${dest}`;
+  // a run grown at its start (a complaint received before its first, upheld late) is the same run: its alert, raised
+  // from a later first complaint, is out already
+  const before = (status.runIds ?? []).filter((id) => id !== status.runStart);
+  const destinations = (await adminDestinations(tx, opts.bootstrapAdmins)).map((to) => ({ to, dest: destinationKey(to) }));
+  const alerted = before.length
+    ? new Set(
+        (await tx.select({ key: outbox.dedupeKey }).from(outbox).where(inArray(outbox.dedupeKey, destinations.flatMap(({ dest }) => before.map((id) => alertKey(id, dest)))))).map((r) => r.key),
+      )
+    : new Set<string>();
   let raised = false;
-  for (const to of await adminDestinations(tx, opts.bootstrapAdmins)) {
-    const key = `revocation:alert:${status.honour.id}:from-${status.runStart}:${destinationKey(to)}`;
-    if (await opts.sendIfNew({ dedupeKey: key, to, render: revocationAlertSpec(status.honour.id) })) raised = true;
+  for (const { to, dest } of destinations) {
+    if (before.some((id) => alerted.has(alertKey(id, dest)))) continue;
+    if (await opts.sendIfNew({ dedupeKey: alertKey(status.runStart, dest), to, render: revocationAlertSpec(status.honour.id) })) raised = true;
   }
   if (raised) {
     await audit(tx, { actor: 'system:complaints', action: 'honour.revocationAlert', entity: 'honour', entityId: status.honour.id, details: { teamId: team.id, run: status.view.run, required: status.view.required }, at: opts.now });
