@@ -1306,22 +1306,24 @@ export async function titleStatus(tx: Db, teamId: number): Promise<TitleStatus |
   const counted = since.filter((c) => !CLOSED_WITHOUT_FINDING.includes(c.status) && (c.status === 'open' || (c.decidedAt && (c.status !== 'upheld' || !keptAt || c.decidedAt > keptAt))));
   let length = 0;
   let start: Complaint | undefined;
-  let decidedLast = 0;
   let due: { run: number; start: Complaint; at: Date; ids: number[] } | undefined;
   let last: { run: number; start?: Complaint } = { run: 0 };
-  let members: number[] = [];
+  let members: Complaint[] = [];
   for (const c of counted) {
     if (c.status === 'upheld') {
       if (!length) {
         start = c;
-        decidedLast = 0;
         members = [];
       }
       length++;
-      members.push(c.id);
-      decidedLast = Math.max(decidedLast, c.decidedAt?.getTime() ?? 0);
-      // reached when the last of its first `required` was decided: a longer run keeps that moment
-      if (length >= required) due = { run: length, start: start!, at: due && due.start === start ? due.at : new Date(decidedLast), ids: [...members] };
+      members.push(c);
+      if (length >= required) {
+        // reached when `required` of its complaints in a row were first all decided: a run grown at either end keeps that
+        // moment (one received earlier and upheld late does not make the decision awaited for less)
+        const reached = Math.max(...members.slice(-required).map((m) => m.decidedAt?.getTime() ?? 0));
+        const at = due && due.start === start ? Math.min(due.at.getTime(), reached) : reached;
+        due = { run: length, start: start!, at: new Date(at), ids: members.map((m) => m.id) };
+      }
     } else length = 0;
     if (c.status !== 'open') last = length ? { run: length, start } : { run: 0 };
   }

@@ -2,14 +2,15 @@ import { eq, like } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog, complaints, honours, organizations, outbox, people, teams } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
-import { titleStatus } from '../../src/complaints.js';
+import { titlesAwaitingDecision, titleStatus } from '../../src/complaints.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
 
 /**
  * 第二十二条's alert is raised once per run. A complaint received before the run's first one, still being checked while
  * the later two were upheld and the alert went out, then upheld itself, made the run longer at its start: the alert
  * was raised a second time for the same pending 撤销 / 保留 (a second card, a second audit row, 撤销称号提醒已发出 again).
- * The run is the same one, its decision already awaited: no second alert.
+ * The run is the same one, its decision already awaited: no second alert, and the days it has been awaited (the
+ * escalation's 撤销称号已 N 天未决定) still count from the first alert.
  */
 
 let h: Harness;
@@ -58,6 +59,7 @@ describe('a run grown at its start by an earlier complaint upheld late', () => {
   it('raises its alert once', async () => {
     expect(await uphold(ids[1])).toEqual({ type: 'success', content: '已认定投诉成立' });
     expect(await uphold(ids[2])).toEqual({ type: 'success', content: '已认定投诉成立，撤销称号提醒已发出' });
+    const reached = clock.now();
     const first = await alerts();
     expect(first).toHaveLength(1);
     expect(await audited()).toBe(1);
@@ -66,5 +68,7 @@ describe('a run grown at its start by an earlier complaint upheld late', () => {
     expect((await titleStatus(h.db.db, teamId))?.view.run).toBe(3);
     expect(await alerts()).toEqual(first);
     expect(await audited()).toBe(1);
+    // awaited since the alert went out, not since the late uphold (the escalation counts its days from then)
+    expect((await titlesAwaitingDecision(h.db.db)).map((t) => [t.honourId, t.run, t.dueAt.toISOString()])).toEqual([[honourId, 3, reached.toISOString()]]);
   });
 });
