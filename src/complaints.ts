@@ -16,7 +16,7 @@ import {
   type TitleView,
   titleRevokedNoticeCard,
 } from '../cards/complaints.js';
-import { clipText } from '../cards/kit.js';
+import { type Card, clipText } from '../cards/kit.js';
 import type { Db } from '../db/index.js';
 import { auditLog, certificates, codeSequences, complaints, honours, organizations, outbox, people, teamMembers, teams } from '../db/schema.js';
 import { audit } from './audit.js';
@@ -1438,7 +1438,7 @@ export function revocationDecidedRenderer(db: Db): CardRenderer {
  * The card 撤销称号 or 保留称号 answered with (revokeHonour, keepHonour), drawn from the honour as it stands: its reason,
  * its certificate and the cycle's bar when revoked; the team's other titles the same decision took (the same moment).
  */
-async function revocationDecidedFor(db: Db, honourId: number): Promise<{ card: object } | undefined> {
+export async function revocationDecidedFor(db: Db, honourId: number): Promise<{ card: Card } | undefined> {
   if (!Number.isSafeInteger(honourId) || honourId <= 0 || honourId > 2_147_483_647) return undefined;
   const [row] = await db
     .select({ honour: honours, team: teamColumns })

@@ -13,6 +13,7 @@ import {
   keepTitle,
   openComplaints,
   revocationAlertFor,
+  revocationDecidedFor,
   revokeTitle,
   titlesAwaitingDecision,
   titleStatus,
@@ -90,8 +91,16 @@ export const withdrawComplaint = decide('withdraw');
 export const upholdComplaintFast = decideFast('uphold');
 export const dismissComplaintFast = decideFast('dismiss');
 
+/**
+ * The 撤销 / 保留 card again with what is wrong; decided already (a copy no decision redrew, a second click), the
+ * decision, with no form left.
+ */
 export async function revocationAgain(err: UserError, ctx: HandlerContext, input: CardActionInput) {
-  if (!hasRole(ctx.actor, 'admin') || err.opts.kind === 'info') return undefined;
+  if (!hasRole(ctx.actor, 'admin')) return undefined;
+  if (err.opts.kind === 'info') {
+    const decided = await revocationDecidedFor(ctx.tx, idOrZero(input.value, 'honourId'));
+    return decided ? raw(decided.card) : undefined;
+  }
   const alert = await revocationAlertFor(ctx.tx, idOrZero(input.value, 'honourId'), ctx.config.BOT_TIMEZONE, { error: formErrorOf(err), values: input.formValue });
   return alert ? raw(alert) : undefined;
 }
