@@ -13,7 +13,7 @@ import { alreadyDone, declineForm, declineTask, expertProgress, expertTasks, get
 import type { Db } from '../../db/index.js';
 import type { Config } from '../../src/config.js';
 import { formText, idFrom, idOrZero, pageFrom, replyDestination, sendPrivately, today } from '../respond.js';
-import { announceReplacement, progressOf, submittedCard, taskApplication, taskCard, taskListFor } from './view.js';
+import { announceReplacement, LIST_PAGE, progressOf, submittedCard, taskApplication, taskCard, taskListFor } from './view.js';
 import { cutText } from '../../cards/kit.js';
 import { cycleScoreSheet } from '../../src/cycles.js';
 import { typedText } from '../../src/forms.js';
@@ -70,7 +70,12 @@ export async function listTasks(ctx: HandlerContext, input: CardActionInput): Pr
   const from = idOrZero(input.value, 'from');
   const task = from ? await getTask(ctx.tx, from) : undefined;
   const typed = task?.assignment.expertOpenId === ctx.actor.openId ? typedOnSheet(task, input.formValue) : undefined;
-  return { card: { type: 'raw', data: (await taskListFor(ctx, pageFrom(input.value), undefined, typed && { assignmentId: from, typed })).card } };
+  if (!typed) return { card: { type: 'raw', data: (await taskListFor(ctx, pageFrom(input.value))).card } };
+  // the page the sheet's task is on: on another, its 评分 button and the scores riding on it would not be shown
+  const read = await expertTasks(ctx.tx, ctx.actor.openId);
+  const at = read.tasks.findIndex((t) => t.assignmentId === from);
+  const page = at < 0 ? 1 : Math.floor(at / LIST_PAGE) + 1;
+  return { card: { type: 'raw', data: (await taskListFor(ctx, page, read, { assignmentId: from, typed })).card } };
 }
 
 /** `review.open`: the score sheet of a pending task, or the read-only summary of a submitted one. */

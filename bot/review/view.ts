@@ -34,7 +34,7 @@ export function submittedCard(ctx: Pick<HandlerContext, 'config'>, task: Submitt
   });
 }
 
-const LIST_PAGE = 20;
+export const LIST_PAGE = 20;
 
 /** 评分 / review: the expert's tasks in the running cycle, a page at a time. */
 export async function taskListFor(
