@@ -129,11 +129,11 @@ function scoringTaskDrawn(d: ScoringTaskData, shown: number): Card {
  * 查看申报表全文: the whole 申报表 of a task, read-only, sent as a message of its own beside the score sheet; 打开评分表
  * draws the sheet here again for an expert who has scrolled far from it.
  */
-export function taskApplicationCard(d: { assignmentId: number; year: number; application: TaskApplication }): Card {
+export function taskApplicationCard(d: { assignmentId: number; year: number; application: TaskApplication; after?: string }): Card {
   return fittedCard((clip) => taskApplicationDrawn(d, clip));
 }
 
-function taskApplicationDrawn(d: { assignmentId: number; year: number; application: TaskApplication }, clip: number | undefined): Card {
+function taskApplicationDrawn(d: { assignmentId: number; year: number; application: TaskApplication; after?: string }, clip: number | undefined): Card {
   return card({
     title: `申报表全文：${d.application.team}`,
     subtitle: `${d.year}年度质量信得过班组评审`,
@@ -141,8 +141,13 @@ function taskApplicationDrawn(d: { assignmentId: number; year: number; applicati
     elements: [
       ...applicationBrief(d.application, true, clip),
       ...(clip && clippedAt(d.application, clip) ? [note(md`申报材料较长，超出飞书卡片的大小上限，以上各项长文本只显示前 ${clip} 字；全文请联系协会。`)] : []),
-      note('请在原评分卡片中继续打分，已填的分数仍在；找不到时点“打开评分表”（在此另开的评分表不含已填未提交的分数）。'),
-      buttonRow([button({ text: '打开评分表', type: 'default', value: { action: 'review.open', assignmentId: d.assignmentId } })]),
+      // `after`: the task is no longer to score (submitted, declined, given to another expert, the year's scoring over)
+      ...(d.after
+        ? [note(md`${d.after}`)]
+        : [
+            note('请在原评分卡片中继续打分，已填的分数仍在；找不到时点“打开评分表”（在此另开的评分表不含已填未提交的分数）。'),
+            buttonRow([button({ text: '打开评分表', type: 'default', value: { action: 'review.open', assignmentId: d.assignmentId } })]),
+          ]),
     ],
   });
 }

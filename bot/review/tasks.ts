@@ -4,12 +4,12 @@ import { type CardActionDecl, type CardActionInput, type CardResponse, type Fast
 import { fastDecline } from '../../src/fast/replace.js';
 import { fastTaskApplication } from '../../src/fast/requests.js';
 import { queuedBefore } from '../../src/outbox.js';
-import { taskApplicationKeys, taskApplicationMessage } from '../../src/review/taskCards.js';
+import { notToScoreText, taskApplicationKeys, taskApplicationMessage } from '../../src/review/taskCards.js';
 import { fastSubmitScores } from '../../src/review/fastSubmit.js';
 import { alertOutliers } from '../../src/review/outlierAlert.js';
 import { announceReopeningDone } from '../../src/review/reopeningDone.js';
 import { hasRole } from '../../src/people.js';
-import { alreadyDone, declineForm, declineTask, expertProgress, expertTasks, getTask, NO_DECLINE_AFTER_SUM, noNewExpertAfterSum, notToDecline, ownTask, type Progress, recusalReason, recusedTaskText, resultsPublishedText, scoreSheetForm, SheetChanged, shownSheet, submitScores, type SubmittedTask, type Task } from '../../src/review/scoring.js';
+import { alreadyDone, declineForm, declineTask, expertProgress, expertTasks, getTask, NO_DECLINE_AFTER_SUM, noNewExpertAfterSum, notToDecline, ownTask, type Progress, recusalReason, recusedTaskText, scoreSheetForm, SheetChanged, shownSheet, submitScores, type SubmittedTask, type Task } from '../../src/review/scoring.js';
 import type { Db } from '../../db/index.js';
 import type { Config } from '../../src/config.js';
 import { formText, idFrom, idOrZero, pageFrom, replyDestination, sendPrivately, today } from '../respond.js';
@@ -104,7 +104,7 @@ export async function showTaskApplication(ctx: HandlerContext, input: CardAction
   const sent = !(await queuedBefore(ctx.tx, taskApplicationKeys(task.assignment.id, now).previous)) && (await ctx.sendIfNew(taskApplicationMessage(task.assignment, now)));
   if (task.assignment.status === 'assigned' && (task.cycle.status === 'open' || task.cycle.status === 'scoring')) return sent ? applicationSent : applicationSentAlready;
   // nothing left to score on this sheet: the toast says what became of it, not “可继续打分”
-  const after = task.cycle.status === 'published' ? resultsPublishedText(task.cycle.year) : '';
+  const after = notToScoreText(task) ?? '';
   return { toast: { type: sent ? 'success' : 'info', content: `${sent ? '申报表全文已另发一条消息。' : '申报表全文已发送，请查看上一条消息。'}${after}` } };
 }
 

@@ -10,7 +10,7 @@ import { sheetFingerprint } from '../scoreSheet.js';
 import type { HandlerContext } from '../handlers.js';
 import type { CardRenderer, CardSpec, OutboxRow, OutgoingMessage, RenderedCard } from '../outbox.js';
 import type { NewAssignment } from './assignment.js';
-import { getTasks, reopenedCardKey, reopenedCardKeys, type Replacement, type ScoreField, scoreFields, scoreSheetForm, type SubmittedTask, type Task, taskCardKey } from './scoring.js';
+import { DECLARED_CONFLICT, getTasks, reopenedCardKey, resultsPublishedText, reopenedCardKeys, type Replacement, type ScoreField, scoreFields, scoreSheetForm, type SubmittedTask, type Task, taskCardKey } from './scoring.js';
 import { errorText } from '../log.js';
 
 /**
@@ -104,9 +104,38 @@ export function taskApplicationRenderer(db: Db): CardRenderer {
     const tasks = new Map((await getTasks(db, ids.filter((id) => Number.isSafeInteger(id) && id > 0))).map((t) => [t.assignment.id, t]));
     return ids.map((id): RenderedCard => {
       const task = tasks.get(id);
-      return task ? { card: taskApplicationCard({ assignmentId: id, year: task.cycle.year, application: taskApplication(task) }) } : { drop: `评分任务 ${id} 已不存在` };
+      if (!task) return { drop: `评分任务 ${id} 已不存在` };
+      const after = notToScoreText(task);
+      return { card: taskApplicationCard({ assignmentId: id, year: task.cycle.year, application: taskApplication(task), ...(after ? { after } : {}) }) };
     });
   };
+}
+
+/**
+ * What became of a task no longer to score, as 查看申报表全文 says it (its toast and the 申报表 message): submitted,
+ * declined, given to another expert, or the year's scoring over; undefined while it is to score.
+ */
+export function notToScoreText(task: Pick<Task, 'assignment' | 'cycle'>): string | undefined {
+  const { assignment: a, cycle } = task;
+  const published = cycle.status === 'published';
+  const scoring = cycle.status === 'open' || cycle.status === 'scoring';
+  const total = a.total === null ? '' : `（总分 ${Number(a.total)} 分）`;
+  const what =
+    a.status === 'submitted'
+      ? `你已提交这份评分${total}${published ? '。' : '，如需修改，请联系协会管理员重开。'}`
+      : a.status === 'declined'
+        ? a.declineReason?.includes(DECLARED_CONFLICT)
+          ? '你已声明利益冲突（第十七条），这项评分任务无需你评分。'
+          : '你已谢绝这项评分任务，无需评分。'
+        : a.status === 'replaced'
+          ? '协会已将这项评分任务改派给其他专家，你无需再评分。'
+          : scoring
+            ? undefined
+            : published
+              ? ''
+              : `${cycle.year}年度专家评分已结束，这份评分表不再提交。`;
+  if (what === undefined) return undefined;
+  return `${what}${published ? resultsPublishedText(cycle.year) : ''}`;
 }
 
 /** The new assignment's task card to its expert, drawn when it is sent; keyed by the assignment, so it is queued once. */
