@@ -4,13 +4,14 @@ import { conflictAfterScoringCard } from '../../cards/review.js';
 import type { Card } from '../../cards/kit.js';
 import { AlreadyDone, formErrorOf, UserError } from '../../src/errors.js';
 import { fastDeclareConflict } from '../../src/fast/replace.js';
-import type { CardActionInput, CardAnswer, CardResponse, FastContext, FastOutcome, HandlerContext } from '../../src/handlers.js';
+import type { CardActionInput, CardAnswer, CardResponse, FastContext, FastOutcome, HandlerContext, IncomingText } from '../../src/handlers.js';
+import { hasRole } from '../../src/people.js';
 import { conflictDisplay, conflictForm } from '../../src/review/conflicts.js';
 import { conflictsOf, declareConflict } from '../../src/review/experts.js';
 import { alertOutliers } from '../../src/review/outlierAlert.js';
 import { announceReopeningDone } from '../../src/review/reopeningDone.js';
 import { announceReplacement } from '../../src/review/taskCards.js';
-import { formText, pageFrom } from '../respond.js';
+import { formText, pageFrom, sendPrivately } from '../respond.js';
 
 async function conflictCard(ctx: HandlerContext, opts: { values?: Record<string, string>; error?: FormError | string; done?: string; page?: number } = {}): Promise<Card> {
   return conflictFormCard({ descriptor: conflictForm, declared: (await conflictsOf(ctx.tx, ctx.actor.openId)).map(conflictDisplay), ...opts });
@@ -19,6 +20,12 @@ async function conflictCard(ctx: HandlerContext, opts: { values?: Record<string,
 /** `experts.conflictForm` (声明利益冲突), and 上一页 / 下一页 of what was declared. */
 export async function showConflictForm(ctx: HandlerContext, input?: CardActionInput): Promise<CardResponse> {
   return { card: { type: 'raw', data: await conflictCard(ctx, { page: input ? pageFrom(input.value) : 1 }) } };
+}
+
+/** 声明利益冲突 typed by an expert: the form, sent privately as its button opens it; anyone else is asking the measures. */
+export async function sendConflictForm(ctx: HandlerContext, msg: IncomingText): Promise<void | false> {
+  if (!hasRole(ctx.actor, 'expert')) return false;
+  await sendPrivately(ctx, msg, `experts:conflictForm:${ctx.eventId}`, { card: await conflictCard(ctx) }, '利益冲突声明表');
 }
 
 /** `experts.conflictAdd`: recorded; pending tasks it touches go to other experts. */

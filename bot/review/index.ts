@@ -2,7 +2,7 @@ import { type BotRegistry, assignedExpert } from '../../src/handlers.js';
 import { declineTask, ownTask, submitScores } from '../../src/review/scoring.js';
 import { id, noValue, values } from '../respond.js';
 import { assignExpertsFast } from './assignJob.js';
-import { addConflict, addConflictFast, conflictFormAgain, showConflictForm } from './conflicts.js';
+import { addConflict, addConflictFast, conflictFormAgain, sendConflictForm, showConflictForm } from './conflicts.js';
 import { adminCardAgain, assignExperts, panelAgain, progressAgain, reopenPanelScore, reopenPanelScoreFast, showPanel, showPanelByCode, showProgress, swapPanelExpert, swapPanelExpertFast } from './panels.js';
 import {
   declineFormAgain,
@@ -35,7 +35,10 @@ export function register(bot: BotRegistry): void {
   // a button of an expert's cards typed by an expert: 评下一份 (and 打开评分表) opens the next sheet to score, as the button
   // does; 查看申报表全文 and 谢绝此任务 act on the sheet they are pressed on, so the answer says how. For anyone else these
   // are questions for the measures.
-  bot.command({ names: ['评下一份', 'next', '下一份', '下一份评分', '评分下一份', 'next task', '打开评分表', 'open score sheet'], roles: ['expert'], run: sendNextTask });
+  // 开始下一份评分 is the scoring reminder's button
+  bot.command({ names: ['评下一份', 'next', '下一份', '下一份评分', '评分下一份', '开始下一份评分', 'next task', '打开评分表', 'open score sheet'], roles: ['expert'], run: sendNextTask });
+  // 声明利益冲突, the task list's button, typed by an expert: the declaration form (第十七条); for anyone else a question for the measures
+  bot.command({ names: ['声明利益冲突', 'declare conflict', 'declare a conflict'], roles: ['expert'], run: sendConflictForm });
   bot.command({ names: ['查看申报表全文', 'full application', '申报表全文', 'view application'], roles: ['expert'], run: howToPress('application') });
   bot.command({ names: ['谢绝此任务', 'decline', 'decline task', 'decline this task'], roles: ['expert'], run: howToPress('decline') });
   bot.menuEntry({ action: 'review.list', label: '评分任务', roles: ['expert'], order: 40, command: ['评分', 'review'] });

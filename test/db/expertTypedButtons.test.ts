@@ -44,6 +44,22 @@ describe('an expert typing the buttons of their cards', () => {
     expect(cardText(m.content)).not.toContain('**第十八条**');
   });
 
+  // the scoring reminder's button: typed, it opened 第十八条
+  it.each(['开始下一份评分'])('%j, the scoring reminder’s button, opens the sheet of the next task to score', async (text) => {
+    const [m, ...rest] = await answers(E1, text);
+    expect(rest).toEqual([]);
+    expect(cardActions(m.content)).toContainEqual(expect.objectContaining({ action: 'review.submit' }));
+    expect(cardText(m.content)).not.toContain('**第十八条**');
+  });
+
+  // the task list's button: typed, it answered 第十七条 saying to press 声明利益冲突, with no such button
+  it('声明利益冲突, the task list’s button, sends the declaration form', async () => {
+    const [m, ...rest] = await answers(E1, '声明利益冲突');
+    expect(rest).toEqual([]);
+    expect(cardActions(m.content)).toContainEqual({ action: 'experts.conflictAdd' });
+    expect(cardText(m.content)).not.toContain('**第十七条**');
+  });
+
   it('查看申报表全文 and 谢绝此任务 / decline say where the button is', async () => {
     const [whole] = await answers(E1, '查看申报表全文');
     expect(whole.content.text).toContain('查看申报表全文：发送“评分”打开你的评分任务');
@@ -63,5 +79,7 @@ describe('an expert typing the buttons of their cards', () => {
   it('for someone who is no expert they are questions for the measures', async () => {
     const [m] = await answers(LEADER, '评下一份');
     expect(m.msgType === 'interactive' ? cardActions(m.content) : []).not.toContainEqual(expect.objectContaining({ action: 'review.submit' }));
+    const [conflict] = await answers(LEADER, '声明利益冲突');
+    expect(conflict.msgType === 'interactive' ? cardActions(conflict.content) : []).not.toContainEqual({ action: 'experts.conflictAdd' });
   });
 });
