@@ -287,7 +287,17 @@ function taskCount(d: Pick<TaskListData, 'done' | 'total' | 'recused'>): string 
 }
 
 /** 谢绝任务: the decline form's inputs (src/review/scoring.ts `declineForm`: why, and a few words), kept after a refusal. */
-export function declineFormCard(d: { assignmentId: number; application: TaskApplication; descriptor: FormDescriptor; values?: Record<string, unknown>; error?: FormError | string; typed?: Record<string, string> }): Card {
+export function declineFormCard(d: {
+  assignmentId: number;
+  application: TaskApplication;
+  descriptor: FormDescriptor;
+  values?: Record<string, unknown>;
+  error?: FormError | string;
+  typed?: Record<string, string>;
+  /** The expert's other tasks still to score of the same organisation: a 谢绝 keeps only this team from them (第十七条). */
+  sameOrganization?: { name: string; tasks: number };
+}): Card {
+  const org = d.sameOrganization?.tasks ? d.sameOrganization : undefined;
   return card({
     title: `谢绝评分任务：${d.application.team}`,
     template: d.error ? 'red' : 'orange',
@@ -295,12 +305,16 @@ export function declineFormCard(d: { assignmentId: number; application: TaskAppl
       ...refusalBanner(d.error, '未提交', 'colonAfter'),
       ...applicationBrief(d.application, false),
       note('谢绝后协会将自动改派其他专家；选择“存在利益冲突”的，今后也不会再把该班组分配给你（第十七条）。'),
+      ...(org ? [note(md`你还有 ${org.tasks} 项同属“${org.name}”的评分任务：如与该单位存在利益关系，请点“声明利益冲突”，冲突对象选“单位”，这些任务将一并改派其他专家。`)] : []),
       form('decline_form', [
         ...formInputs(d.descriptor, d.values, { clientRequired: true }),
         submitButton({ text: '确认谢绝', name: 'review_decline', type: 'danger', value: { action: 'review.decline', assignmentId: d.assignmentId } }),
       ]),
       // back to the sheet with the scores typed on it before 谢绝此任务
-      buttonRow([button({ text: '返回评分', type: 'text', value: { action: 'review.open', assignmentId: d.assignmentId, ...(d.typed ? { typed: d.typed } : {}) } })]),
+      buttonRow([
+        button({ text: '返回评分', type: 'text', value: { action: 'review.open', assignmentId: d.assignmentId, ...(d.typed ? { typed: d.typed } : {}) } }),
+        ...(org ? [button({ text: '声明利益冲突', value: { action: 'experts.conflictForm' } })] : []),
+      ]),
     ],
   });
 }

@@ -9,7 +9,7 @@ import { fastSubmitScores } from '../../src/review/fastSubmit.js';
 import { alertOutliers } from '../../src/review/outlierAlert.js';
 import { announceReopeningDone } from '../../src/review/reopeningDone.js';
 import { hasRole } from '../../src/people.js';
-import { alreadyDone, declineForm, declineTask, expertProgress, expertTasks, getTask, NO_DECLINE_AFTER_SUM, noNewExpertAfterSum, notToDecline, ownTask, type Progress, recusalReason, recusedTaskText, scoreSheetForm, SheetChanged, shownSheet, submitScores, type SubmittedTask, type Task } from '../../src/review/scoring.js';
+import { alreadyDone, declineForm, declineTask, expertProgress, expertTasks, getTask, NO_DECLINE_AFTER_SUM, noNewExpertAfterSum, notToDecline, otherTasksOfOrganization, ownTask, type Progress, recusalReason, recusedTaskText, scoreSheetForm, SheetChanged, shownSheet, submitScores, type SubmittedTask, type Task } from '../../src/review/scoring.js';
 import type { Db } from '../../db/index.js';
 import type { Config } from '../../src/config.js';
 import { formText, idFrom, idOrZero, pageFrom, replyDestination, sendPrivately, today } from '../respond.js';
@@ -256,7 +256,8 @@ export async function showDeclineForm(ctx: HandlerContext, input: CardActionInpu
   await noNewExpertAfterSum(ctx.tx, task.cycle, NO_DECLINE_AFTER_SUM);
   // 谢绝此任务 submits the sheet's form: what was typed rides on 返回评分
   const typed = typedOnSheet(task, input.formValue);
-  return { card: { type: 'raw', data: declineFormCard({ assignmentId: task.assignment.id, application: taskApplication(task), descriptor: declineForm, typed }) } };
+  const sameOrganization = { name: task.organization, tasks: await otherTasksOfOrganization(ctx.tx, task) };
+  return { card: { type: 'raw', data: declineFormCard({ assignmentId: task.assignment.id, application: taskApplication(task), descriptor: declineForm, typed, sameOrganization }) } };
 }
 
 /** `review.decline`: declined with a reason; a replacement is picked and told, or the administrators are. */
@@ -295,5 +296,6 @@ export async function declineFormAgain(err: UserError, ctx: HandlerContext, inpu
     return { card: { type: 'raw', data: declinedCard({ application: taskApplication(task), reason: task.assignment.declineReason ?? '' }) } };
   }
   if (!task || task.assignment.expertOpenId !== ctx.actor.openId || task.assignment.status !== 'assigned' || !err.opts.field) return undefined;
-  return { card: { type: 'raw', data: declineFormCard({ assignmentId: task.assignment.id, application: taskApplication(task), descriptor: declineForm, values: input.formValue, error: formErrorOf(err) }) } };
+  const sameOrganization = { name: task.organization, tasks: await otherTasksOfOrganization(ctx.tx, task) };
+  return { card: { type: 'raw', data: declineFormCard({ assignmentId: task.assignment.id, application: taskApplication(task), descriptor: declineForm, values: input.formValue, error: formErrorOf(err), sameOrganization }) } };
 }

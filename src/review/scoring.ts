@@ -654,6 +654,28 @@ export const declineForm = defineForm({
 });
 const declineSchema = formSchema(declineForm);
 
+/**
+ * The expert's other tasks still to score of the organisation this task's team belongs to: 谢绝此任务 keeps only the
+ * team from them, 声明利益冲突 with 单位 the whole organisation (第十七条).
+ */
+export async function otherTasksOfOrganization(tx: Db, task: Pick<Task, 'assignment' | 'team'>): Promise<number> {
+  const [row] = await tx
+    .select({ n: sql<number>`count(*)::int` })
+    .from(assignments)
+    .innerJoin(applications, eq(applications.id, assignments.applicationId))
+    .innerJoin(teams, eq(teams.id, applications.teamId))
+    .where(
+      and(
+        eq(assignments.expertOpenId, task.assignment.expertOpenId),
+        eq(assignments.cycleId, task.assignment.cycleId),
+        eq(assignments.status, 'assigned'),
+        eq(teams.organizationId, task.team.organizationId),
+        ne(assignments.id, task.assignment.id),
+      ),
+    );
+  return Number(row?.n ?? 0);
+}
+
 export interface Replacement {
   /** The first replacement, the one the audit names. */
   created?: NewAssignment;
