@@ -58,7 +58,7 @@ export function cardRenderers(db: Db, timezone: string, clock: Clock = systemClo
     [UNCONFIRMED_LEADER_NOTICE]: unconfirmedLeaderNoticeRenderer(db),
     [TEAM_REGISTERED_CARD]: teamRegisteredRenderer,
     [CONTACT_NAMED_CARD]: contactNamedRenderer,
-    [ENDORSEMENT_REQUEST_CARD]: endorsementRequestRenderer(db, day.timezone),
+    [ENDORSEMENT_REQUEST_CARD]: endorsementRequestRenderer(db, day.timezone, day.clock),
     [ENDORSEMENT_LEADER_NOTICE]: endorsementLeaderNoticeRenderer(db, day),
     [FORMAL_CHECK_REQUEST]: formalCheckRequestRenderer(db),
     [COMPLAINT_ALERT_CARD]: complaintAlertRenderer(db, timezone),

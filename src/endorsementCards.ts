@@ -19,6 +19,7 @@ import {
   summaryOf,
   takenBack,
 } from './applications.js';
+import { type Clock, systemClock } from './clock.js';
 import { formatDateTimeZh, todayIn } from './dates.js';
 import type { SendDay } from './jobs/reminderCards.js';
 import { formDisplay } from './forms.js';
@@ -136,7 +137,7 @@ export const recalledBeforeSentText = (at: string) => `撤回时间：${at}。${
  * whose submission the contact decided from 待确认的申报 before it arrived goes out decided (推荐 / 退回 and the opinion). One to
  * a contact replaced since it was queued is not sent either: the new contact was sent the request with the change.
  */
-export function endorsementRequestRenderer(db: Db, timezone = 'Asia/Shanghai'): CardRenderer {
+export function endorsementRequestRenderer(db: Db, timezone = 'Asia/Shanghai', clock: Clock = systemClock): CardRenderer {
   return async (specs: CardSpec[], queued?: readonly OutboxRow[]): Promise<RenderedCard[]> => {
     const ids = specs.map((s) => Number(s.applicationId));
     // and the return each came after, if any (重新提交): issued together, one round trip
@@ -168,7 +169,10 @@ export function endorsementRequestRenderer(db: Db, timezone = 'Asia/Shanghai'): 
       // decided by the contact before it went out (from 待确认的申报): the decision, as opening the request would show it
       const endorsement = row.application.endorsement as { decision?: unknown; opinion?: unknown } | null;
       if (row.application.status !== 'submitted' && decisions.includes(String(endorsement?.decision)) && typeof endorsement?.opinion === 'string' && endorsement.opinion) {
-        return { card: endorsementDoneCard(summaryOf(row.application, row.team, row.organization, row.year), endorsement.decision as EndorsementDecision, endorsement.opinion) };
+        const decision = endorsement.decision as EndorsementDecision;
+        // a return the team can no longer submit again says so, as the contact's answer to it did
+        const closed = decision === 'return' && !resubmittable(row.cycle, todayIn(timezone, clock.now()));
+        return { card: endorsementDoneCard(summaryOf(row.application, row.team, row.organization, row.year), decision, endorsement.opinion, closed) };
       }
       const returned = returnBefore(returns.get(row.application.id), summary.submitted, timezone, spec.form);
       return { card: endorsementRequestCard(summary, { descriptor: endorsementForm, ...(returned ? { returned } : {}) }) };

@@ -78,7 +78,7 @@ export const openEndorsement: CardRun = async (ctx, input) => {
     const toast = { type: 'info', content: `这份申报当前为“${summary.statusLabel}”，无需确认` } as const;
     // the decision on record when there is one; else the list as it is now (others may still wait)
     const endorsement = row.application.endorsement as { decision?: EndorsementDecision; opinion?: string } | null;
-    if (endorsement?.decision && endorsement.opinion) return raw(endorsementDoneCard(summary, endorsement.decision, endorsement.opinion), toast);
+    if (endorsement?.decision && endorsement.opinion) return raw(decisionOnRecord(ctx, row, endorsement.decision, endorsement.opinion), toast);
     const waiting = await awaitingEndorsementBy(ctx.tx, ctx.actor.openId);
     return raw(endorsementListCard(waiting.map((r) => summaryOf(r.application, r.team, r.organization, r.cycle.year))), toast);
   }
@@ -95,6 +95,15 @@ function endorsedAnswer(summary: ApplicationSummary, decision: EndorsementDecisi
   const heard = summary.leaderPending ? '已退回；班组长尚未关联飞书，未收到你的意见' : '已退回，班组长会收到你的意见';
   const toast = decision === 'recommend' ? '已推荐，报协会形式审查' : closed ? `${heard}；申报已截止，这份申报不参加本年度评审` : heard;
   return raw(endorsementDoneCard(summary, decision, opinion, closed), { type: 'success', content: toast });
+}
+
+/**
+ * The contact's decision on record, drawn again (a second tap, an old copy, the list): a return the team can no longer
+ * submit again (the year's applications closed since, or before it) says so, as the answer to a return past the deadline does.
+ */
+function decisionOnRecord(ctx: HandlerContext, row: NonNullable<Awaited<ReturnType<typeof getApplication>>>, decision: EndorsementDecision, opinion: string) {
+  const summary = summaryOf(row.application, row.team, row.organization, row.cycle.year);
+  return endorsementDoneCard(summary, decision, opinion, decision === 'return' && !resubmittable(row.cycle, today(ctx)));
 }
 
 /** The submission the clicked card showed (its button's `submitted`, parsed by the value schema), if it says. */
@@ -174,7 +183,7 @@ export const endorsementAgain: OnRefused = async (error, ctx, input) => {
   // or an old copy clicked after the other decision was made (推荐 after 退回, 退回 after 推荐): the decision on record, whose answer says why
   const decidedOnRecord = row?.team.contactOpenId === ctx.actor.openId && row.application.status !== 'submitted';
   if ((error instanceof AlreadyDone || decidedOnRecord) && row && endorsement?.decision && endorsement.opinion) {
-    return raw(endorsementDoneCard(summaryOf(row.application, row.team, row.organization, row.cycle.year), endorsement.decision, endorsement.opinion));
+    return raw(decisionOnRecord(ctx, row, endorsement.decision, endorsement.opinion));
   }
   if (!row || row.team.contactOpenId !== ctx.actor.openId || row.application.status !== 'submitted') return undefined;
   const summary = summaryOf(row.application, row.team, row.organization, row.cycle.year);
