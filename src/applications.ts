@@ -582,11 +582,40 @@ export async function applicationsWithNames(db: Db, ids: readonly number[]) {
   return new Map(rows.map((r) => [r.application.id, r]));
 }
 
-/** An application for the organisation contact it waits for (第十五条); refuses anyone else. */
+/** An application for the organisation contact it waits for (第十五条); refuses anyone else, a contact replaced since saying so. */
 export async function applicationForContact(tx: Db, actor: Actor, id: number) {
   const row = await getApplication(tx, id);
+  if (row && row.team.contactOpenId !== actor.openId && (await wasContactOf(tx, row.team.id, actor.openId))) throw new ContactReplaced();
   if (!row || row.team.contactOpenId !== actor.openId) throw new UserError(cite(15, '只有该班组登记的单位联系人可以查看和确认这份申报。'));
   return row;
+}
+
+/**
+ * A contact replaced (修改资料, an import) acting on a request they still hold, or opening it from an old 待确认的申报: not a
+ * stranger to the team, and with nothing left to do (第十五条); the card they were sent when replaced said so too.
+ */
+export class ContactReplaced extends UserError {
+  constructor() {
+    super(cite(15, '你已不再是该班组的单位联系人，这份申报已改由新的单位联系人确认并填写推荐意见，你无需处理。'), { kind: 'info', article: 15 });
+    this.name = 'ContactReplaced';
+  }
+}
+
+/** Whether `openId` was once the team's contact and was replaced (the change's audit row names them as `from`): one read. */
+async function wasContactOf(tx: Db, teamId: number, openId: string): Promise<boolean> {
+  const [row] = await tx
+    .select({ id: auditLog.id })
+    .from(auditLog)
+    .where(
+      and(
+        eq(auditLog.entity, 'team'),
+        eq(auditLog.entityId, String(teamId)),
+        inArray(auditLog.action, ['team.update', 'team.import.update']),
+        sql`${auditLog.details} -> 'contact' ->> 'from' = ${openId}`,
+      ),
+    )
+    .limit(1);
+  return row !== undefined;
 }
 
 /** The team whose application the actor fills in: only its own leader does (申报 is the leader's act). */
@@ -894,7 +923,10 @@ export async function endorseApplication(
       .where(and(eq(applications.id, applicationId), eq(teamMembers.openId, actor.openId))),
   ]);
   if (!row) throw new UserError('找不到该申报。');
-  if (row.team.contactOpenId !== actor.openId) throw new UserError(cite(15, '只有该班组登记的单位联系人可以确认和推荐申报材料。'));
+  if (row.team.contactOpenId !== actor.openId) {
+    if (await wasContactOf(tx, row.team.id, actor.openId)) throw new ContactReplaced();
+    throw new UserError(cite(15, '只有该班组登记的单位联系人可以确认和推荐申报材料。'));
+  }
   // a contact named before the rule existed may be the leader or a member: the team never confirms itself
   if (own || row.team.leaderOpenId === actor.openId) {
     throw new UserError(cite(15, '申报材料须由所在单位确认并填写推荐意见，班组长和班组成员不能确认本班组的申报。请班组长在“修改资料”中改选单位里的其他人员为单位联系人。'));

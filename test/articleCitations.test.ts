@@ -92,6 +92,8 @@ const table: { where: string; says: Record<number, string[]> }[] = [
   // 撤回申报: the leader takes it back only before the organisation has confirmed and recommended it
   { where: '单位联系人已确认推荐，申报已报协会形式审查，不能再撤回', says: { 15: ['确认', '推荐'] } },
   { where: '班组长已撤回这份申报修改', says: { 15: ['确认', '填写推荐意见'] } },
+  // a contact replaced since, on the request they still hold: the organisation's new contact confirms and recommends
+  { where: '你已不再是该班组的单位联系人', says: { 15: ['单位', '确认', '填写推荐意见'] } },
   { where: '撤回后不能再提交，这份申报将不参加本年度评审', says: { 15: ['确认'] } },
   { where: '没有待决定的撤销提醒', says: { 22: ['连续', '投诉', '撤销'] } },
   { where: '决定保留', says: { 22: ['连续', '投诉', '撤销'] } },

@@ -2,6 +2,7 @@ import { type ApplicationSummary, endorsementDoneCard, endorsementListCard, endo
 import {
   applicationForContact,
   awaitingEndorsementBy,
+  ContactReplaced,
   type EndorsementDecision,
   endorseApplication,
   endorsementForm,
@@ -17,6 +18,7 @@ import {
   ReviewTakesNoMore,
   reviewTakesNoMoreText,
   type SeenSubmission,
+  submissionOf,
   summaryOf,
 } from '../../src/applications.js';
 import { todayIn } from '../../src/dates.js';
@@ -176,6 +178,12 @@ export const endorsementAgain: OnRefused = async (error, ctx, input) => {
   const row = await getApplication(ctx.tx, idOrZero(input.value, 'applicationId'));
   // taken back by its leader since the request was sent (撤回申报): the materials as the contact had them, nothing to fill in
   if (error instanceof RecalledByLeader && row && row.team.contactOpenId === ctx.actor.openId) {
+    return raw(endorsementRequestCard(summaryOf(row.application, row.team, row.organization, row.cycle.year), { descriptor: endorsementForm, closed: error.message }));
+  }
+  // a contact replaced since, on the request they still hold: the card spent, as they were told when replaced; the
+  // materials only as that card showed them (a later submission is the new contact's to see)
+  if (error instanceof ContactReplaced && row) {
+    if (submissionOf(row.application) !== seenSubmission(ctx, input)?.at) return undefined;
     return raw(endorsementRequestCard(summaryOf(row.application, row.team, row.organization, row.cycle.year), { descriptor: endorsementForm, closed: error.message }));
   }
   const endorsement = row?.application.endorsement as { decision?: 'recommend' | 'return'; opinion?: string } | null | undefined;
