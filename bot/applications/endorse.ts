@@ -1,4 +1,4 @@
-import { type ApplicationSummary, endorsementDoneCard, endorsementListCard, endorsementRequestCard } from '../../cards/applications.js';
+import { type ApplicationSummary, endorsementDoneCard, endorsementListCard, endorsementRequestCard, leaderNoticeCard } from '../../cards/applications.js';
 import {
   applicationForContact,
   awaitingEndorsementBy,
@@ -105,7 +105,13 @@ function endorsedAnswer(summary: ApplicationSummary, decision: EndorsementDecisi
  */
 function decisionOnRecord(ctx: HandlerContext, row: NonNullable<Awaited<ReturnType<typeof getApplication>>>, decision: EndorsementDecision, opinion: string) {
   const summary = summaryOf(row.application, row.team, row.organization, row.cycle.year);
-  return endorsementDoneCard(summary, decision, opinion, decision === 'return' && !resubmittable(row.cycle, today(ctx)));
+  const closed = !resubmittable(row.cycle, today(ctx));
+  // recommended, then returned by the association's formal check: the contact's copy of that return, not 已报协会形式审查
+  const returnReason = (row.application.endorsement as { returnReason?: unknown } | null)?.returnReason;
+  if (row.application.status === 'returned' && typeof returnReason === 'string' && returnReason) {
+    return leaderNoticeCard(summary, 'returnedByAssociation', returnReason, closed ? { deadline: row.cycle.applicationDeadline } : undefined, 'contact');
+  }
+  return endorsementDoneCard(summary, decision, opinion, decision === 'return' && closed);
 }
 
 /** The submission the clicked card showed (its button's `submitted`, parsed by the value schema), if it says. */
