@@ -762,11 +762,24 @@ export async function recallApplication(tx: Db, actor: Actor, teamId: number, cy
  */
 export const takenBack = (application: Pick<Application, 'status' | 'submittedAt'>) => application.status === 'draft' && application.submittedAt === null;
 
-/** A decision clicked on the contact's card of an application its leader has taken back since (撤回申报). */
+/**
+ * A decision clicked on the contact's card of an application its leader has taken back since (撤回申报). `closed`: the
+ * year's applications closed since without it being submitted again (resubmittable no more), so none will come.
+ */
 export class RecalledByLeader extends UserError {
-  constructor() {
-    super(cite(15, '班组长已撤回这份申报修改，你无需处理；班组长重新提交后，我会再发给你确认并填写推荐意见。'), { kind: 'info', article: 15 });
+  constructor(closed?: Pick<Cycle, 'year' | 'applicationDeadline'>) {
+    super(
+      closed
+        ? cite(15, `班组长已撤回这份申报修改，未在 ${closed.year} 年度申报截止（${formatDateZh(closed.applicationDeadline)}）前重新提交，这份申报不参加本年度评审；你无需确认或填写推荐意见。`)
+        : cite(15, '班组长已撤回这份申报修改，你无需处理；班组长重新提交后，我会再发给你确认并填写推荐意见。'),
+      { kind: 'info', article: 15 },
+    );
     this.name = 'RecalledByLeader';
+  }
+
+  /** As of `today`: whether the team can still submit it again decides what the contact is told. */
+  static asOf(cycle: Pick<Cycle, 'year' | 'applicationDeadline' | 'status'>, today: string): RecalledByLeader {
+    return new RecalledByLeader(resubmittable(cycle, today) ? undefined : cycle);
   }
 }
 
@@ -940,7 +953,7 @@ export async function endorseApplication(
     throw new UserError(cite(15, `协会形式审查已退回这份申报（退回原因：${returnReason}），无需再${what}；班组长修改后重新提交时，会再发给你确认并填写推荐意见。`), { kind: 'info', article: 15 });
   }
   // taken back by its leader since the request was sent (撤回申报): the card in hand is spent
-  if (takenBack(row.application)) throw new RecalledByLeader();
+  if (takenBack(row.application)) throw RecalledByLeader.asOf(row.cycle, todayIn(timezone, now));
   const done = madeAlready(transition, row.application, what, actor.openId);
   if (done) throw done;
   const other = decision === 'recommend' ? { transition: 'returnByOrganization' as const, what: '退回' } : { transition: 'recommend' as const, what: '推荐' };
@@ -965,7 +978,7 @@ export async function endorseApplication(
     .returning();
   if (!application) {
     const current = await findApplicationById(tx, applicationId);
-    if (current && takenBack(current)) throw new RecalledByLeader();
+    if (current && takenBack(current)) throw RecalledByLeader.asOf(row.cycle, todayIn(timezone, now));
     throw (current && (madeAlready(transition, current, what, actor.openId) ?? (await decidedOtherwise(tx, current, other, what, decided)))) ?? new UserError('该申报已处理。', { kind: 'info' });
   }
   // a return keeps the form as it was returned, so that its resubmission can say what changed (returnBefore)

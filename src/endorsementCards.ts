@@ -125,7 +125,7 @@ async function recallsOf(db: Db, ids: number[]): Promise<Map<number, { at: Date;
 }
 
 /** What a request taken back before it went out says in place of its form: that, and when (as the contact's notice of the recall says it). */
-export const recalledBeforeSentText = (at: string) => `撤回时间：${at}。${new RecalledByLeader().message}`;
+export const recalledBeforeSentText = (at: string, recalled = new RecalledByLeader()) => `撤回时间：${at}。${recalled.message}`;
 
 /**
  * Draws the requests of a claimed batch: one read of their teams and of the return each came after (重新提交). A request
@@ -164,7 +164,7 @@ export function endorsementRequestRenderer(db: Db, timezone = 'Asia/Shanghai', c
         // the recall of this submission; a spec that does not say which: the latest
         const recall = Number.isSafeInteger(spec.submitted) ? taken.find((r) => r.submitted === spec.submitted) : taken.at(-1);
         if (!recall) return { drop: `申报 ${row.application.id} 已重新提交，这张确认卡片所示的提交已不再待确认` };
-        return { card: endorsementRequestCard(summary, { descriptor: endorsementForm, closed: recalledBeforeSentText(formatDateTimeZh(recall.at, timezone)) }) };
+        return { card: endorsementRequestCard(summary, { descriptor: endorsementForm, closed: recalledBeforeSentText(formatDateTimeZh(recall.at, timezone), RecalledByLeader.asOf({ ...row.cycle, year: row.year }, todayIn(timezone, clock.now()))) }) };
       }
       // decided by the contact before it went out (from 待确认的申报): the decision, as opening the request would show it
       const endorsement = row.application.endorsement as { decision?: unknown; opinion?: unknown } | null;

@@ -73,7 +73,7 @@ export const openEndorsement: CardRun = async (ctx, input) => {
   const summary = summaryOf(row.application, row.team, row.organization, row.cycle.year);
   // taken back by its leader (撤回申报): said so, with the materials as they stand and nothing to fill in
   if (takenBack(row.application)) {
-    const recalled = new RecalledByLeader().message;
+    const recalled = RecalledByLeader.asOf(row.cycle, today(ctx)).message;
     return raw(endorsementRequestCard(summary, { descriptor: endorsementForm, closed: recalled }), { type: 'info', content: recalled });
   }
   if (row.application.status !== 'submitted') {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
-import { cardText, expectValidCard } from '../support/cards.js';
+import { cardActions, cardText, expectValidCard } from '../support/cards.js';
 import { applicationForm, registrationForm } from '../support/forms.js';
 import { ADMIN, type Harness, startHarness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
 import { cardActionEvent } from '../support/larkEvents.js';
@@ -17,6 +17,7 @@ const L1 = 'ou_lateendorseleader000000000000001';
 const L2 = 'ou_lateendorseleader000000000000002';
 const CLOSED = '本年度申报已截止，这份申报不能再修改提交，不参加本年度评审。';
 const RESUBMIT = '已通知班组长修改后重新提交。';
+const NOT_RESUBMITTED = '第十五条：班组长已撤回这份申报修改，未在 2027 年度申报截止（2027年4月30日）前重新提交，这份申报不参加本年度评审；你无需确认或填写推荐意见。';
 
 describe('a returned application looked at again after the deadline', () => {
   it('the contact’s card says it cannot be submitted again, on a double tap and when opened', async () => {
@@ -78,6 +79,35 @@ describe('a returned application looked at again after the deadline', () => {
       expectValidCard(request[0].content);
       expect(cardText(request[0].content)).toContain(CLOSED);
       expect(cardText(request[0].content)).not.toContain(RESUBMIT);
+    } finally {
+      await h.close();
+    }
+  }, 120_000);
+
+  it('a request its leader took back and never submitted again: after the deadline no resubmission is promised', async () => {
+    const h: Harness = await startHarness({ clock: new ManualClock('2026-03-01T09:00:00+08:00'), outboxLimits: { perApp: 1000, perReceiver: 1000 } });
+    try {
+      expect((await h.click(L1, { action: 'team.register' }, registrationForm('撤回未交班', C))).toast.type).toBe('success');
+      h.clock.set('2027-04-28T09:00:00+08:00');
+      await h.click(ADMIN, { action: 'cycle.open' }, { year: '2027', applicationDeadline: '2027-04-30', scoringDeadline: '2027-05-31', reviewMeetingDate: '2027-06-15' });
+      expect((await h.click(L1, { action: 'application.submit', teamId: 1, year: 2027 }, applicationForm())).toast.type).toBe('success');
+      const request = h.fake.messages.filter((m) => m.receiveId === C && m.content?.header?.title?.content === '请确认申报材料：撤回未交班').at(-1)!;
+      const recommend = cardActions(request.content).find((v) => v.action === 'endorse.recommend')!;
+      // in time, the contact is told the leader will submit it again
+      expect((await h.click(L1, { action: 'application.recall', teamId: 1, year: 2027 })).toast.type).toBe('success');
+      expect((await h.click(C, recommend, { truthful: true, opinion: '同意推荐' })).toast.content).toContain('班组长重新提交后，我会再发给你确认');
+
+      h.clock.set('2027-05-01T09:00:00+08:00');
+      await h.click(ADMIN, { action: 'cycle.closeApplications', cycleId: 1 });
+      const tapped = await h.click(C, recommend, { truthful: true, opinion: '同意推荐' });
+      const opened = await h.click(C, { action: 'endorse.open', applicationId: 1 });
+      for (const body of [tapped, opened]) {
+        expect(body.toast.type).toBe('info');
+        expect(body.toast.content).toBe(NOT_RESUBMITTED);
+        expectValidCard(body.card.data);
+        expect(cardText(body.card.data)).toContain(NOT_RESUBMITTED);
+        expect(cardActions(body.card.data).filter((v) => v.action === 'endorse.recommend')).toEqual([]);
+      }
     } finally {
       await h.close();
     }
