@@ -422,6 +422,8 @@ export const commandTable: Record<string, { allowed: Persona[] | 'all'; chat: 'p
   评下一份: { allowed: 'all', chat: 'p2p' },
   查看申报表全文: { allowed: 'all', chat: 'p2p' },
   谢绝此任务: { allowed: 'all', chat: 'p2p' },
+  // the task list's button typed: an expert gets the declaration form privately; anyone else a question for the measures
+  声明利益冲突: { allowed: 'all', chat: 'p2p' },
   导入: { allowed: admins, chat: 'p2p' },
   // 导出当前名册 typed: the register to the administrator's own chat (in a group, a note there)
   导出名册: { allowed: admins, chat: 'p2p' },
