@@ -19,6 +19,18 @@ const ADMIN_BUTTONS_TYPED = [
   // 下载结果工作簿 as said for short
   '下载工作簿',
 ] as const;
+
+/**
+ * The same buttons named in English, as an English-speaking administrator types them (assign experts, publish results,
+ * close applications; formal check, the 形式审查 button beside them): that card too. From anyone else these are questions
+ * for the measures, as before (publish results: 第二十条), not 管理's refusal.
+ */
+const ADMIN_BUTTONS_TYPED_EN = [
+  'open review', 'open the review', 'open annual review', 'open the annual review', 'open the year', 'review settings', 'edit settings',
+  'settings', 'load score sheet', 'close applications', 'expert pool', 'experts', 'assign experts', 'review progress',
+  'scoring progress', 'end scoring', 'results workbook', 'download results workbook', 'download workbook', 'publish results',
+  'administrators', 'add administrator', 'add administrators', 'remove administrator', 'formal check', 'formal checks',
+] as const;
 const onCycle = values({ cycleId: id });
 
 /** 协会管理: the annual cycle (第十九条) and its settings, for association administrators (第十四条). */
@@ -27,6 +39,7 @@ export function register(bot: BotRegistry): void {
   // a button of the 协会管理 card (or of a card it opens) typed by an administrator: that card, where the button is; a
   // typed word never does what the button does. For anyone else these are questions for the measures.
   bot.command({ names: [...ADMIN_BUTTONS_TYPED], roles: admin, run: showAdmin });
+  bot.command({ names: [...ADMIN_BUTTONS_TYPED_EN], roles: admin, run: async (ctx, msg) => (hasRole(ctx.actor, 'admin') ? showAdmin(ctx, msg) : false) });
   // 评分表 (the year's sheet, 载入评分表 on the card) typed by an administrator: that card; from anyone else a question for
   // the measures (第十八条 names the sheet), as before
   bot.command({ names: ['评分表', 'score sheet'], roles: admin, run: async (ctx, msg) => (hasRole(ctx.actor, 'admin') ? showAdmin(ctx, msg) : false) });

@@ -432,6 +432,9 @@ export const commandTable: Record<string, { allowed: Persona[] | 'all'; chat: 'p
   下载导入模板: { allowed: 'all', chat: 'p2p' },
   // a button of the association's cards typed (分配专家…): an administrator's 协会管理 card; anyone else a question for the measures
   管理菜单: { allowed: 'all', chat: 'p2p' },
+  // the same buttons named in English (assign experts, publish results): the 协会管理 card for an administrator; anyone else
+  // a question for the measures
+  'open review': { allowed: 'all', chat: 'p2p' },
   // 历年评审结果 / 评审结果 2026: an administrator's years of results; anyone else a question for the measures, as before
   历年评审结果: { allowed: 'all', chat: 'p2p' },
   // results alone: an administrator's 协会管理 card, as 评审结果 alone; someone of a team where their own result is (进度);
