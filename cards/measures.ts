@@ -407,7 +407,9 @@ const SCORE_SHEET: NextStep = {
 
 /** Becoming an expert: 第十一条's 专家队伍 is the association's to build; there is no sign-up in the bot. */
 const EXPERT_POOL: NextStep = {
-  asked: /(?:加入|进入|成为|申请(?:成为|当|做)|报名|当|做|入选)(?:评审)?专家(?:库|队伍|组)?|专家(?:库|队伍)[^。？?]{0,6}(?:加入|申请|报名|怎么进|怎么入|如何进|如何入)|\b(?:become|join|sign up as|apply to be|register as)\b.{0,20}\b(?:an? )?(?:expert|reviewer)s?\b|\bexpert (?:pool|panel)\b.{0,20}\b(?:join|apply|sign up)\b/i,
+  // who can be an expert, can I be a reviewer, how to be one: asked in English as 谁可以当专家 is
+  asked:
+    /(?:加入|进入|成为|申请(?:成为|当|做)|报名|当|做|入选)(?:评审)?专家(?:库|队伍|组)?|专家(?:库|队伍)[^。？?]{0,6}(?:加入|申请|报名|怎么进|怎么入|如何进|如何入)|(?:专家|\bexperts?\b)\s*(?:要|想|可以|能|怎么|如何|怎样|在哪|去哪)?(?:加入|申请|报名)|\b(?:become|join|sign up as|apply to be|register as)\b.{0,20}\b(?:an? )?(?:expert|reviewer)s?\b|\b(?:who|how|can|could|may)\b.{0,20}\bbe\s+(?:an?\s+|one\s+of\s+the\s+)?(?:expert|reviewer)s?\b|\bexpert (?:pool|panel)\b.{0,20}\b(?:join|apply|sign up)\b/i,
   zh: '**加入专家库**：评审专家由协会从其专家队伍中选定（第十一条），不公开报名；有意参加评审的，请向广东省市政行业协会咨询。',
   en: '**Becoming an expert**: the association chooses its experts from its own pool (Article 11); there is no public sign-up here: ask the Guangdong Municipal Engineering Association.',
 };

@@ -137,6 +137,12 @@ describe('English questions and commands, answered as their Chinese', () => {
     expect(await leader('how long does the title last')).toContain('**How long a title lasts**');
   });
 
+  it.each(['who can be an expert', 'Can I be an expert?', 'how to be a reviewer', 'expert 怎么申请'])('%s says how experts are chosen, as 谁可以当专家 does', async (q) => {
+    const answer = await leader(q);
+    expect(answer).toMatch(/\*\*(?:Becoming an expert|加入专家库)\*\*/);
+    if (/expert/.test(q)) expect(articlesShown(answer)[0]).toBe('第十一条');
+  });
+
   it('article alone says how many articles the measures have', async () => {
     const answer = await leader('article');
     expect(answer).toContain('The measures have 22 articles');
