@@ -537,7 +537,9 @@ const NEXT_STEPS: readonly NextStep[] = [
     en: '**Certificates** come in this chat, as an image and a PDF, when results are published (to the team leader and the organisation contact); “进度” (status) shows the certificate number. There is no command to get one again: ask the association. To check a certificate, send “verify certificate <number>” (查询证书).',
   },
   {
-    asked: /确认申报|推荐意见|单位确认|退回修改|(?:我是|作为)单位联系人|联系人(?:要|该|需要|应该)?(?:做|干)(?:什么|啥|哪些)|联系人(?:的)?职责|联系人负责什么|confirm (?:the |an |our )?applica|endorse|\bwhat (?:does|should|do|must) (?:an? |the |our )?(?:organi[sz]ation(?:'s|’s)? )?contact(?: person)?\b|\bcontact(?: person)?(?:'s|’s)? (?:role|job|duties|responsibilit)/i,
+    // who or what the organisation contact is, its role, and a unit's or company's contact as 单位联系人 is put in English
+    asked:
+      /确认申报|推荐意见|单位确认|退回修改|(?:我是|作为)单位联系人|(?:联系人|\bcontact(?: person)?\s*)(?:要|该|需要|应该)?(?:做|干)(?:什么|啥|哪些)|联系人(?:的)?职责|联系人负责什么|单位联系人(?:是谁|是什么|是啥|是指|指的是|是干什么|是做什么|有什么用|的作用)|(?:什么|谁)是(?:我们的?|本班组的?)?单位联系人|confirm (?:the |an |our )?applica|endorse|\bwhat (?:does|should|do|must) (?:an? |the |our )?(?:(?:organi[sz]ation|unit|company|employer)(?:'s|’s)? )?contact(?: person)?\b|\bcontact(?: person)?(?:'s|’s)? (?:role|job|duties|responsibilit)|\b(?:who|what)\b.{0,20}\b(?:organi[sz]ation|unit|company|employer)(?:'s|’s)? contact|\b(?:role|job|duties|duty|responsibilit\w*|tasks?) of (?:an? |the |our )?(?:(?:organi[sz]ation|unit|company|employer) )?contact(?: person)?\b/i,
     zh: '**单位联系人确认申报**：班组提交申报后，你会收到“请确认申报材料”的消息（也可发送“进度”，点“确认申报”）；在其中确认材料真实性、填写推荐意见，选择“推荐”或“退回修改”（第十五条）。',
     en: '**Organisation contacts** are asked to confirm when a team submits (or send “进度” (status) and press 确认申报): confirm the material is true, write the recommendation (推荐意见), then recommend it or send it back for changes.',
   },

@@ -29,7 +29,7 @@ export const ARTICLE_CONCEPTS: Record<number, ArticleConcepts> = {
   3: {
     en: 'The Guangdong Municipal Engineering Association organises the programme and runs its day-to-day management and promotion.',
     zh: ['牵头', '主管', '谁组织', '谁来组织', '哪个单位组织', '哪个部门', '谁管', '主办', '日常管理', '谁搞', '谁办', '谁举办', '谁发起'],
-    enCues: ['who runs', 'runs programme', 'run programme', 'in charge', 'organiser', 'organizer', 'who organis', 'who organiz', 'manages programme', 'day to day'],
+    enCues: ['who runs', 'runs programme', 'run programme', 'in charge', 'organiser', 'organizer', 'who organise', 'who organize', 'manages programme', 'day to day'],
   },
   4: {
     en: 'A team that sets out to become trustworthy has clear goals, its own plan, an implementation scheme and measures that fit its organisation.',
@@ -89,7 +89,7 @@ export const ARTICLE_CONCEPTS: Record<number, ArticleConcepts> = {
   15: {
     en: 'The application form is filled in as required, confirmed by the team’s organisation with its recommendation, and sent to the association.',
     zh: ['申报表', '推荐意见', '单位确认', '确认申报', '盖章', '签字', '签推荐', '怎么申报', '如何申报', '材料', '怎么填', '如何填', '填写', '填表', '成果名称', '截止', '最后一天', '交申报', '文件', '资料', '交什么', '准备什么', '附件', '附上', '附带', '联系人要做', '联系人做', '联系人该做', '联系人需要做', '联系人职责', '联系人负责什么', '我是单位联系人', '作为单位联系人'],
-    enCues: ['application form', 'fill form', 'fill in', 'deadline', 'due date', 'closing date', 'recommend application', 'recommends application', 'endorse', 'sign', 'confirm', 'employer', 'how apply', 'submit', 'document', 'material', 'paper', 'attach', 'stamp', 'seal', 'chop', 'recommendation say', 'recommendation write', 'write recommendation', 'recommendation letter'],
+    enCues: ['application form', 'fill form', 'fill in', 'deadline', 'due date', 'closing date', 'recommend application', 'recommends application', 'endorse', 'sign', 'confirm', 'employer', 'how apply', 'submit', 'document', 'material', 'paper', 'attach', 'stamp', 'seal', 'chop', 'recommendation say', 'recommendation write', 'write recommendation', 'recommendation letter', 'organis contact', 'organiz contact', 'unit contact', 'contact person'],
   },
   16: {
     en: 'A team may take part in the selection one year after it registered.',

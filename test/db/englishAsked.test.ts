@@ -143,6 +143,23 @@ describe('English questions and commands, answered as their Chinese', () => {
     if (/expert/.test(q)) expect(articlesShown(answer)[0]).toBe('第十一条');
   });
 
+  it.each(['who is the organisation contact', 'what is the role of the organisation contact', 'what is an organisation contact', 'what does the unit contact do', 'organisation contact 要做什么'])(
+    '%s says what the organisation contact does (第十五条), as 单位联系人要做什么 does',
+    async (q) => {
+      const answer = await leader(q);
+      expect(answer).toMatch(/\*\*(?:Organisation contacts|单位联系人确认申报)\*\*/);
+      expect(articlesShown(answer)[0]).toBe('第十五条');
+    },
+  );
+
+  it.each(['单位联系人是谁', '单位联系人是什么'])('%s is told what the organisation contact does, not 没有听懂', async (q) => {
+    expect(await leader(q)).toContain('单位联系人确认申报');
+  });
+
+  it('who organises the programme still opens 第三条', async () => {
+    expect(articlesShown(await leader('who organises the programme'))[0]).toBe('第三条');
+  });
+
   it('article alone says how many articles the measures have', async () => {
     const answer = await leader('article');
     expect(answer).toContain('The measures have 22 articles');
