@@ -24,12 +24,17 @@ async function sendTeamTitles(ctx: HandlerContext, msg: IncomingText, asked: str
 const INCOMPLETE_NUMBER = /^\s*[GＧ][DＤ][SＳ][ZＺ]\s*[-－—\s]?\s*[ZＺ][SＳ]/i;
 const INCOMPLETE_TEXT = '证书编号不完整：荣誉证书编号形如 GDSZ-ZS-2026-0001（年度后还有序号），请对照证书填写完整。';
 
+/** The English words that come between verify certificate and the team it names (for, of the team): no part of its name. */
+const NAMED_AFTER = /^\s*(?:for|of|from|about)\s+(?:the\s+)?(?:team\s+)?/i;
+
 /**
  * `查询证书 GDSZ-ZS-2026-0007` / `verify certificate …`: that certificate; `查询证书 养护一班`: that team's titles; alone or
  * with a question after it, the form to fill (the menu's 查询证书). Glued (查询证书GDSZ-ZS-2026-0007) it reads the same,
  * and declines anything else for the measures.
  */
-export async function certificateCommand(ctx: HandlerContext, msg: IncomingText, argument: string, how?: { glued: boolean }): Promise<void | false> {
+export async function certificateCommand(ctx: HandlerContext, msg: IncomingText, typed: string, how?: { glued: boolean }): Promise<void | false> {
+  // verify certificate for 养护一班, check certificate of the team GDSZ-2025-0003: the team is what follows the word
+  const argument = typed.replace(NAMED_AFTER, '');
   const number = certificateNumberIn(argument);
   if (number) return sendCertificateCheck(ctx, msg, number);
   if (how?.glued) return false;

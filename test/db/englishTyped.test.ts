@@ -27,6 +27,20 @@ describe('commands typed in English, as their Chinese', () => {
     },
   );
 
+  it.each(['verify certificate for 广州养护一班', 'check certificate of the team 广州养护一班', 'Verify certificate for GDSZ-2025-0001.'])(
+    '%j shows team A’s 2026 title, as 查询证书 广州养护一班 does, not that no such team is registered',
+    async (text) => {
+      const answer = await answerTo(personas.public, text);
+      expect(answer).toMatch(/^\[质量信得过班组称号查询：/);
+      expect(answer).toContain('广州养护一班 (GDSZ-2025-0001): titles of 2026');
+      expect(answer).not.toContain('No team named');
+    },
+  );
+
+  it('verify certificate for a team not registered still says so, with the name as typed after for', async () => {
+    expect(await answerTo(personas.public, 'verify certificate for 东区养护九班')).toMatch(/^\[未找到班组：东区养护九班\]/);
+  });
+
   it.each(['assign experts', 'publish results', 'experts', 'review progress'])('%j typed by a leader is still a question for the measures, not 管理’s refusal', async (text) => {
     const answer = await answerTo(personas.leader, text);
     expect(answer).not.toMatch(/^\[协会管理\]/);
