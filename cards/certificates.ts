@@ -12,6 +12,8 @@ export interface PublicTitle {
   title: string;
   /** The day in the bot's timezone, as YYYY年M月D日. */
   revokedOn?: string;
+  /** The team's name on this title's certificate, when the team has been renamed since. */
+  issuedAs?: string;
 }
 
 /** A certificate issued, with whether its title still stands. */
@@ -20,6 +22,8 @@ export interface CertificateFacts extends PublicTitle {
   /** The team as the certificate names it (a team renamed since keeps its certificate's name), and its code. */
   teamName: string;
   teamCode: string;
+  /** The team's name now, when it was renamed after the certificate was issued. */
+  teamNameNow?: string;
   organization: string;
   issuedOn: string;
 }
@@ -71,7 +75,7 @@ export function certificateCheckCard(opts: { number: string; found?: Certificate
         : []),
       fields([
         ['状态', status],
-        ['班组', `${c.teamName}（编号 ${c.teamCode}）`],
+        ['班组', `${c.teamName}（编号 ${c.teamCode}${c.teamNameNow ? `，现名 ${c.teamNameNow}` : ''}）`],
         ['所属单位', c.organization],
         ['年度', `${c.year}年度`],
         ['称号', c.title],
@@ -100,7 +104,7 @@ export function teamTitlesCard(opts: { asked: string; teams: TeamTitleFacts[]; l
   const teamLines = opts.teams.map((t) => {
     const head = md`**${t.name}**（编号 ${t.code}，${t.organization}）`;
     if (!t.titles.length) return md`${head}：没有获得过质量信得过班组称号。`;
-    const years = t.titles.map((h) => md`- ${h.year}年度“${h.title}”：${h.revokedOn ? revokedText(h.revokedOn) : '有效'}`);
+    const years = t.titles.map((h) => md`- ${h.year}年度“${h.title}”：${h.revokedOn ? revokedText(h.revokedOn) : '有效'}${h.issuedAs ? `（证书所载班组名称：${h.issuedAs}）` : ''}`);
     return mdJoin([md`${head}：`, ...years], '\n');
   });
   const english = opts.teams.map((t) => {

@@ -1,8 +1,8 @@
-import { asc, desc, eq, inArray } from 'drizzle-orm';
+import { asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { CertificateFacts as CertificateCheck, TeamTitleFacts as TeamTitles } from '../../cards/certificates.js';
 import type { Db } from '../../db/index.js';
-import { certificates, honours, teams } from '../../db/schema.js';
-import { findTeams } from '../complaints.js';
+import { certificates, honours, organizations, teams } from '../../db/schema.js';
+import { findTeams, teamSought } from '../complaints.js';
 import { formatDateZh, todayIn } from '../dates.js';
 import { CODE_GAP, halfWidth, readCode } from '../forms.js';
 import { simplified } from '../traditional.js';
@@ -19,7 +19,7 @@ const revokedDay = (at: Date | null, timezone: string) => (at ? formatDateZh(tod
 /** The certificate of this number (as readCode reads it), with whether its title still stands; undefined when none was issued. */
 export async function checkCertificate(tx: Db, number: string, timezone: string): Promise<CertificateCheck | undefined> {
   const [row] = await tx
-    .select({ certificate: certificates, teamCode: teams.code, revokedAt: honours.revokedAt })
+    .select({ certificate: certificates, teamCode: teams.code, teamNameNow: teams.name, revokedAt: honours.revokedAt })
     .from(certificates)
     .innerJoin(honours, eq(honours.id, certificates.honourId))
     .innerJoin(teams, eq(teams.id, certificates.teamId))
@@ -30,6 +30,7 @@ export async function checkCertificate(tx: Db, number: string, timezone: string)
     number: c.number,
     teamName: c.teamName,
     teamCode: row.teamCode,
+    ...(row.teamNameNow !== c.teamName ? { teamNameNow: row.teamNameNow } : {}),
     organization: c.organization,
     year: c.year,
     title: c.title,
@@ -47,19 +48,43 @@ const TEAMS_SHOWN = 10;
  */
 export async function titlesOfTeams(tx: Db, query: string, timezone: string): Promise<TeamTitles[]> {
   const exact = await findTeams(tx, query, { partial: false });
-  const found = (exact.length ? exact : await findTeams(tx, query, { partial: true })).slice(0, TEAMS_SHOWN);
+  // a certificate shows the name it was issued under: its team is found by it even when another team has the name now
+  const issuedUnder = (await teamsIssuedUnder(tx, query)).filter((t) => !exact.some((e) => e.id === t.id));
+  const named = [...exact, ...issuedUnder];
+  const found = (named.length ? named : await findTeams(tx, query, { partial: true })).slice(0, TEAMS_SHOWN);
   if (!found.length) return [];
   const rows = await tx
-    .select({ teamId: honours.teamId, year: honours.year, title: honours.title, revokedAt: honours.revokedAt })
+    .select({ teamId: honours.teamId, year: honours.year, title: honours.title, revokedAt: honours.revokedAt, issuedAs: certificates.teamName })
     .from(honours)
+    .leftJoin(certificates, eq(certificates.honourId, honours.id))
     .where(inArray(honours.teamId, found.map((t) => t.id)))
     .orderBy(asc(honours.teamId), desc(honours.year));
   return found.map((t) => ({
     name: t.name,
     code: t.code,
     organization: t.organization,
-    titles: rows.filter((h) => h.teamId === t.id).map((h) => ({ year: h.year, title: h.title ?? certificateTitle, revokedOn: revokedDay(h.revokedAt, timezone) })),
+    titles: rows
+      .filter((h) => h.teamId === t.id)
+      .map((h) => ({
+        year: h.year,
+        title: h.title ?? certificateTitle,
+        revokedOn: revokedDay(h.revokedAt, timezone),
+        ...(h.issuedAs && h.issuedAs !== t.name ? { issuedAs: h.issuedAs } : {}),
+      })),
   }));
+}
+
+/** The teams a certificate was issued to under this name (as findTeams compares names), whatever they are called now. */
+async function teamsIssuedUnder(tx: Db, query: string): Promise<{ id: number; name: string; code: string; organization: string }[]> {
+  const q = teamSought(query)?.q;
+  if (!q) return [];
+  const s = simplified(q);
+  return tx
+    .select({ id: teams.id, name: teams.name, code: teams.code, organization: organizations.name })
+    .from(teams)
+    .innerJoin(organizations, eq(organizations.id, teams.organizationId))
+    .where(sql`${teams.id} in (select ${certificates.teamId} from ${certificates} where organization_key(${certificates.teamName}) in (organization_key(${q}), organization_key(${s})))`)
+    .orderBy(asc(teams.id));
 }
 
 /** A certificate's number anywhere in a text, however its parts are set apart (GDSZ ZS 2026 7, ＧＤＳＺ－ＺＳ－２０２６－０００７). */

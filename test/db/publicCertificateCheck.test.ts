@@ -104,7 +104,7 @@ describe('a certificate checked by its number', () => {
     const answer = await answerTo('GDSZ-ZS-2025-0003');
     expect(answer).toContain('[荣誉证书 GDSZ-ZS-2025-0003：已撤销]');
     expect(answer).toContain('状态：已撤销（2026年3月2日撤销，第二十二条），称号和证书作废');
-    expect(answer).toContain('班组：佛山养护一班（编号 GDSZ-2024-0061）');
+    expect(answer).toContain('班组：佛山养护一班（编号 GDSZ-2024-0061，现名 养护一班（东区））');
     expect(answer).not.toContain('连续两次投诉成立');
     expectNoPerson(answer);
     expect(await answerTo('Is certificate GDSZ-ZS-2025-0003 genuine?')).toContain('its title was revoked on 2026年3月2日 (Article 22): the certificate is void');

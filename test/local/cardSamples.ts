@@ -247,6 +247,7 @@ export const cardSamples: Record<string, Sample> = {
     return [
       certificates.certificateCheckCard({ number: issued.number, found: issued }),
       certificates.certificateCheckCard({ number: issued.number, found: { ...issued, revokedOn: '2027年3月2日' }, language: 'en' }),
+      certificates.certificateCheckCard({ number: issued.number, found: { ...issued, teamName: '佛山养护一班', teamNameNow: issued.teamName } }),
       certificates.certificateCheckCard({ number: 'GDSZ-ZS-2026-0999', language: 'en' }),
       certificates.certificateCheckCard({ number: 'GDSZ-ZS-2026-0999' }),
     ];
@@ -257,6 +258,7 @@ export const cardSamples: Record<string, Sample> = {
       certificates.teamTitlesCard({ asked: titled.name, teams: [titled] }),
       certificates.teamTitlesCard({ asked: titled.code, teams: [titled], language: 'en' }),
       certificates.teamTitlesCard({ asked: '养护一班', teams: [{ ...titled, name: '养护一班' }, { name: '养护一班', code: 'GDSZ-2025-0100', organization: '深圳市政建设集团', titles: [] }] }),
+      certificates.teamTitlesCard({ asked: '佛山养护一班', teams: [{ ...titled, titles: [{ year: 2026, title: '广东省市政工程质量信得过班组', issuedAs: '佛山养护一班' }] }] }),
       certificates.teamTitlesCard({ asked: '东风路养护队', teams: [] }),
       certificates.teamTitlesCard({ asked: '[链接](https://example.com) *'.repeat(20), teams: [], language: 'en' }),
     ];
