@@ -1,5 +1,5 @@
 import { certificateCheckCard, certificateCheckFormCard, teamTitlesCard } from '../../cards/certificates.js';
-import { certificateNumberIn, checkCertificate, mayNameTeam, teamAskedAbout, titlesOfTeams } from '../../src/certificates/check.js';
+import { certificateNumberIn, certificateNumberProblem, checkCertificate, mayNameTeam, teamAskedAbout, titlesOfTeams } from '../../src/certificates/check.js';
 import type { CardActionInput, CardResponse, CommandDef, HandlerContext, IncomingText } from '../../src/handlers.js';
 import { questionLanguage } from '../../src/measures/index.js';
 import { raw, replyDestination } from '../respond.js';
@@ -20,10 +20,6 @@ async function sendTeamTitles(ctx: HandlerContext, msg: IncomingText, asked: str
   await ctx.send({ dedupeKey: `certificate:team:${ctx.eventId}`, to: replyDestination(ctx, msg), card });
 }
 
-/** A certificate's number begun (GDSZ-ZS, GDSZ-ZS-2026) but not whole: what certificateNumberIn did not take. */
-const INCOMPLETE_NUMBER = /^\s*[GＧ][DＤ][SＳ][ZＺ]\s*[-－—\s]?\s*[ZＺ][SＳ]/i;
-const INCOMPLETE_TEXT = '证书编号不完整：荣誉证书编号形如 GDSZ-ZS-2026-0001（年度后还有序号），请对照证书填写完整。';
-
 /** The English words that come between verify certificate and the team it names (for, of the team): no part of its name. */
 const NAMED_AFTER = /^\s*(?:for|of|from|about)\s+(?:the\s+)?(?:team\s+)?/i;
 
@@ -38,9 +34,10 @@ export async function certificateCommand(ctx: HandlerContext, msg: IncomingText,
   const number = certificateNumberIn(argument);
   if (number) return sendCertificateCheck(ctx, msg, number);
   if (how?.glued) return false;
-  // GDSZ-ZS-2026 with its serial left out: a number cut short, not a team's name
-  if (INCOMPLETE_NUMBER.test(argument)) {
-    await ctx.send({ dedupeKey: `certificate:check:${ctx.eventId}`, to: replyDestination(ctx, msg), card: certificateCheckFormCard({ value: argument.trim(), error: INCOMPLETE_TEXT }) });
+  // GDSZ-ZS-2026 with its serial left out, or GDSZ-ZS-2026-O001: a number cut short or mistyped, not a team's name
+  const problem = certificateNumberProblem(argument);
+  if (problem) {
+    await ctx.send({ dedupeKey: `certificate:check:${ctx.eventId}`, to: replyDestination(ctx, msg), card: certificateCheckFormCard({ value: argument.trim(), error: problem }) });
     return;
   }
   if (!mayNameTeam(argument)) {
@@ -76,7 +73,8 @@ export async function checkFromCard(ctx: HandlerContext, input: CardActionInput)
   const number = certificateNumberIn(text);
   const timezone = ctx.config.BOT_TIMEZONE;
   if (number) return raw(certificateCheckCard({ number, found: await checkCertificate(ctx.tx, number, timezone) }));
-  if (INCOMPLETE_NUMBER.test(text)) return raw(certificateCheckFormCard({ value: text, error: INCOMPLETE_TEXT }));
+  const problem = certificateNumberProblem(text);
+  if (problem) return raw(certificateCheckFormCard({ value: text, error: problem }));
   if (!mayNameTeam(text)) return raw(certificateCheckFormCard({ value: text, error: '请填写荣誉证书编号（形如 GDSZ-ZS-2026-0001），或班组全称、班组编号（形如 GDSZ-2026-0001）。' }));
   return raw(teamTitlesCard({ asked: text, teams: await titlesOfTeams(ctx.tx, text, timezone) }));
 }

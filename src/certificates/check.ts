@@ -96,6 +96,23 @@ export function certificateNumberIn(text: string): string | undefined {
   return m ? readCode(m[0]) : undefined;
 }
 
+/** What follows GDSZ-ZS when a certificate's number is begun but not read: nothing, or a year without its serial. */
+const NUMBER_CUT_SHORT = new RegExp(`^${CODE_GAP}(?:\\d{1,4}${CODE_GAP})?$`);
+
+/**
+ * Why a text that begins as a certificate's number (GDSZ-ZS…) is none: cut short (GDSZ-ZS-2026), or mistyped — a letter
+ * for a digit (GDSZ-ZS-2026-O001), a year or serial of the wrong length — each said as it is, so the number is checked
+ * against the certificate, not completed. Undefined when the text does not begin so.
+ */
+export function certificateNumberProblem(text: string): string | undefined {
+  const m = /^\s*GDSZ\s*[-\u2010-\u2015\u2212]?\s*ZS(.*)$/is.exec(halfWidth(text));
+  if (!m) return undefined;
+  const rest = m[1].trim();
+  if (NUMBER_CUT_SHORT.test(rest)) return '证书编号不完整：荣誉证书编号形如 GDSZ-ZS-2026-0001（年度后还有序号），请对照证书填写完整。';
+  const letters = /[OoIl]/.test(rest) ? '编号中 ZS 之后只有数字，字母“O”应为数字“0”，字母“I”“l”应为数字“1”；' : '';
+  return `证书编号有误：荣誉证书编号形如 GDSZ-ZS-2026-0001（ZS 后是四位年度，再接序号）；${letters}请对照证书核对后重新填写。`;
+}
+
 /** The title as a question names it: 质量信得过班组, with 广东省 / 市政工程 before it or 称号 after it. */
 const TITLE_ZH = '(?:广东省)?(?:市政工程)?(?:的)?质量信得过班组(?:的)?(?:称号|荣誉)?';
 const ENDING_ZH = '(?:吗|么|嘛|呢|啊|呀|没有|没)?';

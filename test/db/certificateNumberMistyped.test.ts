@@ -1,0 +1,56 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/clock.js';
+import { cardText, expectValidCard, inputValues } from '../support/cards.js';
+import { type Harness, startHarness } from '../support/harness.js';
+
+/**
+ * 第二十一条: someone checks a certificate's number as printed, and mistypes it — a letter O for the digit 0, a digit
+ * too many. It was answered “证书编号不完整 …（年度后还有序号）”, which is untrue of a number that has its serial and sends
+ * the reader looking for digits that are not missing; it is told what is wrong with it. A number cut short keeps its answer.
+ */
+
+const STRANGER = 'ou_stranger_mistyped0000000000000001';
+let h: Harness;
+
+beforeAll(async () => {
+  h = await startHarness({ clock: new ManualClock('2028-09-01T10:00:00+08:00') });
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+const shown = (s: string) => s.replace(/\*\*/g, '').replace(/&#(\d+);/g, (_, n: string) => String.fromCodePoint(Number(n)));
+
+async function answerTo(text: string): Promise<string> {
+  h.fake.reset();
+  await h.say(STRANGER, text);
+  const got = h.fake.messages.filter((m) => m.receiveId === STRANGER);
+  expect(got, text).toHaveLength(1);
+  expectValidCard(got[0].content);
+  return shown(cardText(got[0].content));
+}
+
+describe('a certificate number mistyped', () => {
+  it.each([
+    ['查询证书 GDSZ-ZS-2027-O004', true],
+    ['查询证书 GDSZ-ZS-2027-00000004', false],
+    ['查询证书 GDSZ-ZS-20277-0004', false],
+  ])('%s: said to be mistyped, not incomplete, with the form to correct it', async (text, letter) => {
+    const answer = await answerTo(text);
+    expect(answer).toContain('证书编号有误：荣誉证书编号形如 GDSZ-ZS-2026-0001');
+    expect(answer).not.toContain('不完整');
+    if (letter) expect(answer).toContain('字母“O”应为数字“0”');
+    else expect(answer).not.toContain('字母“O”');
+  });
+
+  it('a number cut short is still said to be incomplete', async () => {
+    for (const text of ['查询证书 GDSZ-ZS-2027', '查询证书 GDSZ-ZS']) expect(await answerTo(text)).toContain('证书编号不完整');
+  });
+
+  it('the 查询证书 form says the same, keeping what was typed', async () => {
+    const body = await h.click(STRANGER, { action: 'certificate.check' }, { query: 'GDSZ-ZS-2027-O004' });
+    expectValidCard(body.card.data);
+    expect(shown(cardText(body.card.data))).toContain('字母“O”应为数字“0”');
+    expect(inputValues(body.card.data).query).toBe('GDSZ-ZS-2027-O004');
+  });
+});
