@@ -1,5 +1,5 @@
 import { form, refusalBanner, submitButton, textInput } from './forms.js';
-import { card, type Card, clipText, fields, markdown, md, mdJoin, note } from './kit.js';
+import { card, type Card, clipText, fields, markdown, type Md, md, mdJoin, note } from './kit.js';
 
 /**
  * 查询证书 and “养护一班是质量信得过班组吗” (第二十一条: open to everyone's supervision): what the association issued, as
@@ -26,6 +26,16 @@ export interface CertificateFacts extends PublicTitle {
   teamNameNow?: string;
   organization: string;
   issuedOn: string;
+  /** Later years reviewed (the latest of them) and the team's titles of them, newest first: the certificate is its year's. */
+  since?: { latestYear: number; titles: { year: number; revokedOn?: string }[] };
+}
+
+/** What an earlier year's certificate proves, and what the team holds since (第二十条: the title is the year's). */
+function sinceText(c: CertificateFacts): Md | undefined {
+  if (!c.since || c.revokedOn) return undefined;
+  const held = c.since.titles.map((h) => `${h.year}年度（${h.revokedOn ? `已于${h.revokedOn}撤销` : '有效'}）`).join('、');
+  const after = held ? `该班组此后获得的称号：${held}。` : `该班组此后年度（至 ${c.since.latestYear} 年度）没有获得质量信得过班组称号。`;
+  return md`**称号按年度授予（第二十条）**：这份证书证明该班组获得 ${c.year} 年度称号，不证明此后年度。${after}`;
 }
 
 /** A team and every title it was awarded, latest year first. */
@@ -81,6 +91,7 @@ export function certificateCheckCard(opts: { number: string; found?: Certificate
         ['称号', c.title],
         ['发证日期', c.issuedOn],
       ]),
+      ...[sinceText(c)].filter((t) => t !== undefined).map((t) => markdown(t)),
       note(c.revokedOn ? md`第二十二条：称号已被协会撤销，这份证书不再证明该班组的称号。${REPORT}` : md`第二十一条：质量信得过班组接受社会各界的监督；对该班组的工程质量有意见，可发送“投诉 ${c.number}”。`),
     ],
   });

@@ -1,7 +1,7 @@
-import { asc, desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, sql } from 'drizzle-orm';
 import type { CertificateFacts as CertificateCheck, TeamTitleFacts as TeamTitles } from '../../cards/certificates.js';
 import type { Db } from '../../db/index.js';
-import { certificates, honours, organizations, teams } from '../../db/schema.js';
+import { certificates, cycles, honours, organizations, teams } from '../../db/schema.js';
 import { findTeams, teamSought } from '../complaints.js';
 import { formatDateZh, todayIn } from '../dates.js';
 import { CODE_GAP, halfWidth, readCode } from '../forms.js';
@@ -26,7 +26,14 @@ export async function checkCertificate(tx: Db, number: string, timezone: string)
     .where(eq(certificates.number, readCode(number)));
   if (!row) return undefined;
   const c = row.certificate;
+  // a title is the year's (第二十条): the years reviewed since, and the team's titles of them, say what it holds now
+  const [reviewedSince, titlesSince] = await Promise.all([
+    tx.select({ year: cycles.year }).from(cycles).where(and(eq(cycles.status, 'published'), gt(cycles.year, c.year))).orderBy(desc(cycles.year)).limit(1),
+    tx.select({ year: honours.year, revokedAt: honours.revokedAt }).from(honours).where(and(eq(honours.teamId, c.teamId), gt(honours.year, c.year))).orderBy(desc(honours.year)),
+  ]);
+  const latestYear = Math.max(reviewedSince[0]?.year ?? 0, titlesSince[0]?.year ?? 0);
   return {
+    ...(latestYear > c.year ? { since: { latestYear, titles: titlesSince.map((h) => ({ year: h.year, revokedOn: revokedDay(h.revokedAt, timezone) })) } } : {}),
     number: c.number,
     teamName: c.teamName,
     teamCode: row.teamCode,

@@ -248,6 +248,8 @@ export const cardSamples: Record<string, Sample> = {
       certificates.certificateCheckCard({ number: issued.number, found: issued }),
       certificates.certificateCheckCard({ number: issued.number, found: { ...issued, revokedOn: '2027年3月2日' }, language: 'en' }),
       certificates.certificateCheckCard({ number: issued.number, found: { ...issued, teamName: '佛山养护一班', teamNameNow: issued.teamName } }),
+      certificates.certificateCheckCard({ number: issued.number, found: { ...issued, since: { latestYear: 2028, titles: [{ year: 2028 }, { year: 2027, revokedOn: '2028年3月2日' }] } } }),
+      certificates.certificateCheckCard({ number: issued.number, found: { ...issued, since: { latestYear: 2028, titles: [] } } }),
       certificates.certificateCheckCard({ number: 'GDSZ-ZS-2026-0999', language: 'en' }),
       certificates.certificateCheckCard({ number: 'GDSZ-ZS-2026-0999' }),
     ];
