@@ -89,14 +89,16 @@ export async function previewResults(ctx: HandlerContext, input: CardActionInput
 }
 
 /**
- * A refusal shows the progress card with the reason; 结束评分并汇总 clicked again, or 公布结果 on a preview since
- * replaced, the results as aggregated now.
+ * A refusal shows the progress card with the reason; 结束评分并汇总 clicked again, 公布结果 on a preview since
+ * replaced, or on a year published already, the results as aggregated now.
  */
 export async function resultsAgain(err: UserError, ctx: HandlerContext, input: CardActionInput): Promise<CardResponse | undefined> {
   if (!ctx.actor.roles.includes('admin')) return undefined;
   const cycle = await getCycle(ctx.tx, idOrZero(input.value, 'cycleId'));
   if (!cycle) return undefined;
-  if ((err instanceof AlreadyDone || err instanceof PreviewOutdated) && (cycle.status === 'closed' || cycle.status === 'published')) {
+  // 公布结果 on a preview another administrator has published from: the results as published, not the progress card
+  const publishedAlready = input.value.action === 'results.publish' && cycle.status === 'published';
+  if ((err instanceof AlreadyDone || err instanceof PreviewOutdated || publishedAlready) && (cycle.status === 'closed' || cycle.status === 'published')) {
     return previewOf(ctx, cycle.id);
   }
   return { card: { type: 'raw', data: progressCard(await progressView(ctx.tx, cycle.id, err.message)) } };
