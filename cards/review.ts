@@ -319,13 +319,21 @@ export function declineFormCard(d: {
   });
 }
 
+/**
+ * A decline's reason as stored, shown: a task declined by 声明利益冲突 stores “声明利益冲突：…”; rows of before stored it
+ * after the kind's label too (“存在利益冲突：声明利益冲突：…”), shown without it.
+ */
+function declineReasonShown(reason: string): string {
+  return reason.replace(/^存在利益冲突：(?=声明利益冲突：)/, '');
+}
+
 export function declinedCard(d: { application: TaskApplication; reason: string }): Card {
   return card({
     title: `已谢绝：${d.application.team}`,
     template: 'grey',
     elements: [
       ...applicationBrief(d.application, false),
-      markdown(md`**谢绝原因**：${asTyped(d.reason)}`),
+      markdown(md`**谢绝原因**：${asTyped(declineReasonShown(d.reason))}`),
       note('协会已收到，将由其他专家评审。'),
       buttonRow([button({ text: '我的评分任务', value: { action: 'review.list' } })]),
     ],
@@ -531,7 +539,7 @@ export function panelCard(d: PanelView): Card {
   const rows: Element[] = shown.items.map((m) => {
     const who = m.name ? m.name : mention(m.expertOpenId);
     const hidden = d.scoringMember !== undefined && m.expertOpenId !== d.scoringMember;
-    const line = md`${who} · ${memberStatus[m.status] ?? m.status}${m.total !== null && m.status === 'submitted' && !hidden ? ` · ${m.total} 分` : ''}${m.declineReason ? md`（${asTyped(m.declineReason)}）` : ''}`;
+    const line = md`${who} · ${memberStatus[m.status] ?? m.status}${m.total !== null && m.status === 'submitted' && !hidden ? ` · ${m.total} 分` : ''}${m.declineReason ? md`（${asTyped(declineReasonShown(m.declineReason))}）` : ''}`;
     const actions: Element[] = [];
     // no 更换专家 nor 重开评分 on a co-panellist's sheet for a member still scoring: the note below says why
     if (!hidden && m.status === 'assigned' && editable) {

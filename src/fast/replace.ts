@@ -517,7 +517,7 @@ const CONFLICT_RACED = 'conflict: a touched task was not declined and replaced i
 
 /**
  * Statement k of the declines. $1 event id, $2 the kind, $3 the actor, $4 the target, $5 'conflict', $6 now, $7 the
- * rows' due time, $8 the task card's renderer, $9 the decline's reason (“声明利益冲突：…”), $10 as stored (“存在利益冲突：…”).
+ * rows' due time, $8 the task card's renderer, $9 the decline's reason (“声明利益冲突：…”), $10 as stored (the same: declineTask's `declared`).
  */
 const declineNextSql = `
 with claim as (
@@ -578,7 +578,7 @@ export async function fastDeclareConflict(database: Database, event: FastConflic
   let input: { kind: string; target: string; reason: string };
   let decline: { kind: string; reason: string };
   try {
-    // declareConflict's parse, then each declineTask's of what it passes ({ kind: 'conflict', reason: declineReason })
+    // declareConflict's parse, then each declineTask's of what it passes ({ kind: 'conflict', reason: declineReason }, declared)
     input = readForm(conflictForm, event.formValue);
     const max = declineForm.fields.reason.maxLength;
     const because = `声明利益冲突：${input.reason}`;
@@ -592,7 +592,8 @@ export async function fastDeclareConflict(database: Database, event: FastConflic
   const target = input.kind === 'team' ? codes[0] : input.target.trim();
   const now = event.now.toISOString();
   const due = new Date().toISOString();
-  const stored = `${fieldText(declineForm.fields.kind, decline.kind)}：${decline.reason}`;
+  // declineTask's `declared`: the marked reason as it comes, not after the kind's label
+  const stored = decline.reason;
   const declareParams = [event.eventId, event.eventType, event.openId, input.kind, target, now, input.reason, CONFLICT_DECLINES];
   const declineParams = [event.eventId, input.kind, event.openId, target, decline.kind, now, due, REVIEW_TASK_CARD, decline.reason, stored];
   const locks = [event.openId, input.kind, target];

@@ -376,7 +376,7 @@ export async function declareConflict(
   const declineReason = because.length > max ? `${cutText(because, max - 1)}…` : because;
   const declined = [];
   for (const t of touched) {
-    declined.push(await declineTask(tx, actor, t.id, { kind: 'conflict', reason: declineReason }, now, timezone, { recordConflict: false, recusal: true }));
+    declined.push(await declineTask(tx, actor, t.id, { kind: 'conflict', reason: declineReason }, now, timezone, { recordConflict: false, recusal: true, declared: true }));
   }
   return { label, reason: input.reason, declined, conflictId: row.id, scored };
 }

@@ -450,7 +450,10 @@ export function notToDecline(a: Assignment, timezone: string, cycle?: TaskYear):
   return alreadyDone(a, timezone, cycle);
 }
 
-/** How 声明利益冲突 marks the reason of the tasks it declines (src/review/experts.ts). */
+/**
+ * How 声明利益冲突 marks the reason of the tasks it declines (src/review/experts.ts): stored “声明利益冲突：曾在该单位任职”
+ * (rows of before: “存在利益冲突：声明利益冲突：…”, shown without the first label: cards/review.ts `declineReasonShown`).
+ */
 export const DECLARED_CONFLICT = '声明利益冲突：';
 
 /**
@@ -695,8 +698,12 @@ export async function declineTask(
   formValue: Record<string, unknown>,
   now: Date,
   timezone: string,
-  /** `recusal`: declined for a conflict of interest found by the bot or declared (not the expert's 谢绝), which `noNewExpertAfterSum` lets through. */
-  opts: { recordConflict?: boolean; recusal?: boolean } = {},
+  /**
+   * `recusal`: declined for a conflict of interest found by the bot or declared (not the expert's 谢绝), which
+   * `noNewExpertAfterSum` lets through. `declared`: by 声明利益冲突, whose reason comes marked (`DECLARED_CONFLICT`) and
+   * is stored as it comes, not after the kind's label (“存在利益冲突：声明利益冲突：…” read the words twice).
+   */
+  opts: { recordConflict?: boolean; recusal?: boolean; declared?: boolean } = {},
 ): Promise<{ task: Task; replacement: Replacement; declineReason: string } & PanelCompletion> {
   const task = await lockedTask(tx, actor, assignmentId, { cycle: true });
   const done = notToDecline(task.assignment, timezone, task.cycle);
@@ -704,7 +711,7 @@ export async function declineTask(
   scoringOpen(task.cycle);
   if (!opts.recusal) await noNewExpertAfterSum(tx, task.cycle, NO_DECLINE_AFTER_SUM);
   const input = readForm(declineForm, formValue, declineSchema);
-  const declineReason = `${fieldText(declineForm.fields.kind, input.kind)}：${input.reason}`;
+  const declineReason = opts.declared ? input.reason : `${fieldText(declineForm.fields.kind, input.kind)}：${input.reason}`;
   await tx
     .update(assignments)
     .set({ status: 'declined', declineReason })

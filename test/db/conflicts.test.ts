@@ -146,7 +146,7 @@ describe('声明利益冲突 through signed callbacks', () => {
     expect(res.toast.content).toContain(`已声明与“${teamA.code} ${teamA.name}”存在利益冲突`);
     const [declined] = await db().select().from(assignments).where(eq(assignments.id, task.id));
     expect(declined.status).toBe('declined');
-    expect(declined.declineReason).toMatch(/^存在利益冲突：声明利益冲突：曾在该班组任技术顾问/);
+    expect(declined.declineReason).toMatch(/^声明利益冲突：曾在该班组任技术顾问/);
     const [declared] = await db().select().from(conflicts).where(and(eq(conflicts.expertOpenId, task.expertOpenId), eq(conflicts.teamId, teamA.id)));
     expect(declared.reason).toBe(reason);
   });

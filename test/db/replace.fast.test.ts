@@ -890,7 +890,7 @@ describe('声明利益冲突: the fixed statements answer and write what the ord
       ]);
       expect(declared, mode).toBeDefined();
       const declines = await db.select().from(assignments).where(and(eq(assignments.expertOpenId, DECLARER), eq(assignments.status, 'declined')));
-      expect(declines.map((a) => a.declineReason), mode).toEqual(declines.map((a) => (a.declineReason?.includes('曾任') ? '存在利益冲突：声明利益冲突：曾任该班组技术顾问' : '存在利益冲突：声明利益冲突：亲属在该单位')));
+      expect(declines.map((a) => a.declineReason), mode).toEqual(declines.map((a) => (a.declineReason?.includes('曾任') ? '声明利益冲突：曾任该班组技术顾问' : '声明利益冲突：亲属在该单位')));
       expect(declines, mode).toHaveLength(8);
     }
   });
