@@ -9,7 +9,7 @@ import { fastSubmitScores } from '../../src/review/fastSubmit.js';
 import { alertOutliers } from '../../src/review/outlierAlert.js';
 import { announceReopeningDone } from '../../src/review/reopeningDone.js';
 import { hasRole } from '../../src/people.js';
-import { alreadyDone, declineForm, declineTask, expertProgress, expertTasks, getTask, NO_DECLINE_AFTER_SUM, noNewExpertAfterSum, notToDecline, otherTasksOfOrganization, ownTask, type Progress, recusalReason, recusedTaskText, scoreSheetForm, SheetChanged, shownSheet, submitScores, type SubmittedTask, type Task } from '../../src/review/scoring.js';
+import { alreadyDone, declinedOpenText, declineForm, declineTask, expertProgress, expertTasks, getTask, NO_DECLINE_AFTER_SUM, noNewExpertAfterSum, notToDecline, otherTasksOfOrganization, ownTask, placeTaken, type Progress, recusalReason, recusedTaskText, scoreSheetForm, SheetChanged, shownSheet, submitScores, type SubmittedTask, type Task } from '../../src/review/scoring.js';
 import type { Db } from '../../db/index.js';
 import type { Config } from '../../src/config.js';
 import { formText, idFrom, idOrZero, pageFrom, replyDestination, sendPrivately, today } from '../respond.js';
@@ -83,6 +83,10 @@ export async function openTask(ctx: HandlerContext, input: CardActionInput): Pro
   const task = await ownTask(ctx.tx, ctx.actor, idFrom(input.value, 'assignmentId'));
   // the expert's progress is the running year's: a sheet of a year published shows none (it showed this year's under last year's title)
   if (task.assignment.status === 'submitted') return { card: { type: 'raw', data: submittedCard(ctx, task, task.cycle.status === 'published' ? undefined : await progressOf(ctx)) } };
+  // declined (by 谢绝, or by 声明利益冲突): nothing to score, whatever was pressed; not “无需再谢绝”
+  if (task.assignment.status === 'declined') {
+    return { toast: { type: 'info', content: declinedOpenText(task.assignment, await placeTaken(ctx.tx, task)) }, card: { type: 'raw', data: (await taskListFor(ctx)).card } };
+  }
   const done = alreadyDone(task.assignment, ctx.config.BOT_TIMEZONE, task.cycle);
   if (done) return { toast: { type: 'info', content: done.message }, card: { type: 'raw', data: (await taskListFor(ctx)).card } };
   // 第十七条: a sheet its expert must step aside from (an old button) is not drawn, as its submit would be refused

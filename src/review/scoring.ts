@@ -465,6 +465,28 @@ function declinedText(a: Pick<Assignment, 'declineReason'>): string {
   return declaredConflict(a) ? '你已声明利益冲突（第十七条），这项评分任务已由协会另行安排专家' : '你已谢绝这项评分任务，协会已另行安排专家';
 }
 
+/**
+ * What 评分 (review.open: an old task list, the 申报表 message's button) on a declined task is told: declined for the
+ * conflict declared (第十七条) or by 谢绝, nothing to score; another expert arranged only when one took a place on its
+ * panel since (`placeTaken`).
+ */
+export function declinedOpenText(a: Pick<Assignment, 'declineReason'>, arranged: boolean): string {
+  const what = declaredConflict(a) ? '你已声明利益冲突（第十七条），这项评分任务已因此谢绝，无需你评分' : '你已谢绝这项评分任务，无需评分';
+  return `${what}${arranged ? '；协会已另行安排其他专家。' : '。'}`;
+}
+
+/**
+ * Whether the declined task's place is taken: its panel holds the year's number of experts again (the replacement of
+ * its decline, or a later 分配专家), as 评审进度's panel counts its places (bot/review/panels.ts).
+ */
+export async function placeTaken(tx: Db, task: Pick<Task, 'assignment' | 'cycle'>): Promise<boolean> {
+  const [row] = await tx
+    .select({ n: sql<number>`count(*)::int` })
+    .from(assignments)
+    .where(and(eq(assignments.applicationId, task.assignment.applicationId), inArray(assignments.status, ['assigned', 'submitted'])));
+  return Number(row?.n ?? 0) >= task.cycle.expertsPerApplication;
+}
+
 /** What a second submit or decline of a task finds; `a` must be read after the task's lock. */
 export function alreadyDone(a: Assignment, timezone: string, cycle?: TaskYear): UserError | undefined {
   if (a.status === 'submitted') {
