@@ -666,8 +666,13 @@ export async function createComplaint(tx: Db, input: ComplaintIntake, opts: Comp
 /** How long an identical public complaint is the same one sent again (a retry, a second program, another tab), not another. */
 export const REPEAT_WINDOW_MS = 24 * 3_600_000;
 
-/** The public complaint a post repeats: its reference, the contact it left and its team, as the first answer gave them. */
+/**
+ * The complaint a post or a chat form repeats: its reference, the contact it left and its team, as the first answer gave
+ * them; its id and status (decided since, it is not answered as still to check).
+ */
 export interface RepeatedComplaint {
+  id: number;
+  status: string;
   reference: string;
   contact: string | null;
   team: { name: string; code: string };
@@ -717,7 +722,7 @@ const chatRepeatOf = (tx: Db, team: ComplaintTeamRow, values: { content: string 
 /** The earliest complaint against `team` of the last REPEAT_WINDOW_MS with these words and `alike`'s conditions. */
 async function repeatOf(tx: Db, team: ComplaintTeamRow, content: string, now: Date, alike: SQL[]): Promise<RepeatedComplaint | undefined> {
   const [row] = await tx
-    .select({ reference: complaints.reference, contact: complaints.contact })
+    .select({ id: complaints.id, status: complaints.status, reference: complaints.reference, contact: complaints.contact })
     .from(complaints)
     .where(
       and(
@@ -729,7 +734,7 @@ async function repeatOf(tx: Db, team: ComplaintTeamRow, content: string, now: Da
     )
     .orderBy(asc(complaints.createdAt), asc(complaints.id))
     .limit(1);
-  return row && { reference: row.reference, contact: row.contact, team: { name: team.name, code: team.code } };
+  return row && { id: row.id, status: row.status, reference: row.reference, contact: row.contact, team: { name: team.name, code: team.code } };
 }
 
 /** The lock of the complaint's alert stream (`alertLockKey`), taken before its reference and id are drawn. */

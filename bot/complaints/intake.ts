@@ -1,4 +1,4 @@
-import { complaintFormCard, complaintReceivedCard, complaintTeamPickerCard, PICKER_CONTACT_MAX, PICKER_CONTENT_MAX } from '../../cards/complaints.js';
+import { complaintFormCard, complaintOutcomeCard, complaintReceivedCard, complaintTeamPickerCard, PICKER_CONTACT_MAX, PICKER_CONTENT_MAX } from '../../cards/complaints.js';
 import { INPUT_MAX_LENGTH } from '../../cards/forms.js';
 import { type Card, cutText } from '../../cards/kit.js';
 import { z } from 'zod';
@@ -9,6 +9,7 @@ import {
   complaintTeam,
   type ComplaintOptions,
   ComplaintRepeated,
+  complaintSummary,
   complaintYear,
   createComplaint,
   findTeams,
@@ -129,19 +130,36 @@ export const startComplaint: CardRun = async (ctx, input) => {
 
 /** The complaint form again with what was typed and what is wrong. */
 export async function complaintFormAgain(err: UserError, ctx: HandlerContext, input: CardActionInput) {
-  // sent by the first click: the card shows its reference, as the first answer did
+  // sent by the first click: the card shows its reference, as the first answer did; decided since, the outcome sent
   if (err instanceof AlreadyDone) {
     const found = await getComplaint(ctx.tx, Number(err.record.entityId));
+    if (found?.complaint.status !== 'open' && found) return decidedAgain(ctx, found);
     if (found) return raw(complaintReceivedCard({ reference: found.complaint.reference, team: found.team }));
   }
   // the same words about the same team sent again from a new form: the first complaint's card, nothing filed twice
-  if (err instanceof ComplaintRepeated) return raw(complaintReceivedCard({ reference: err.first.reference, team: err.first.team }), { type: 'info', content: err.message });
+  if (err instanceof ComplaintRepeated) {
+    const found = err.first.status !== 'open' ? await getComplaint(ctx.tx, err.first.id) : undefined;
+    if (found) return decidedAgain(ctx, found);
+    return raw(complaintReceivedCard({ reference: err.first.reference, team: err.first.team }), { type: 'info', content: err.message });
+  }
   const team = await complaintTeam(ctx.tx, idOrZero(input.value, 'teamId'));
   const formKey = typeof input.value.formKey === 'string' ? input.value.formKey : undefined;
   // a team typed with a slip: the teams it may mean, as buttons carrying what was typed
   const suggested = err instanceof TeamNotFound && err.near.length ? err.near : undefined;
   const error = suggested ? formErrorOf(teamNotFound(String(input.formValue.team ?? ''), suggested, { buttons: true })) : formErrorOf(err);
   return raw(complaintFormCard({ descriptor: complaintFormFor(team !== undefined), team, formKey, values: input.formValue, error, suggested }));
+}
+
+/**
+ * A complaint sent again once decided: not “协会将核查处理”, but that it was handled, with the outcome card its
+ * complainant was sent (the same one 投诉 <编号> shows them).
+ */
+function decidedAgain(ctx: HandlerContext, found: NonNullable<Awaited<ReturnType<typeof getComplaint>>>) {
+  const c = found.complaint;
+  return raw(complaintOutcomeCard(complaintSummary(c, found.team, ctx.config.BOT_TIMEZONE)), {
+    type: 'info',
+    content: `这份投诉已经提交过（投诉编号 ${c.reference}），协会已处理，处理结果已通知你，无需重复提交。`,
+  });
 }
 
 /** What a team picked from several (or suggested for a slip) carries: the team, and what was typed after its name or on the refused form when the button kept it (a forged longer one is a stale button, not a form of it). */

@@ -107,15 +107,15 @@ const sentWithToken = (token: string, fields: Record<string, unknown>) =>
   `${token}:${createHash('sha256').update(JSON.stringify(Object.entries(fields).map(([k, v]) => [k, typeof v === 'string' ? v.trim() : v]))).digest('base64url').slice(0, 22)}`;
 
 /** The complaint a page's token brought, with its team, from its audit row. */
-async function complaintOfWebForm(db: Db, formKey: string): Promise<{ reference: string; contact: string | null; team: { name: string; code: string } } | undefined> {
+async function complaintOfWebForm(db: Db, formKey: string): Promise<{ reference: string; contact: string | null; status: string; team: { name: string; code: string } } | undefined> {
   const [row] = await db
-    .select({ reference: complaints.reference, contact: complaints.contact, name: teams.name, code: teams.code })
+    .select({ reference: complaints.reference, contact: complaints.contact, status: complaints.status, name: teams.name, code: teams.code })
     .from(auditLog)
     .innerJoin(complaints, sql`${complaints.id}::text = ${auditLog.entityId}`)
     .innerJoin(teams, eq(teams.id, complaints.teamId))
     .where(sql`${auditLog.action} = 'complaint.create' and ${auditLog.details}->>'formKey' = ${formKey}`)
     .limit(1);
-  return row && { reference: row.reference, contact: row.contact, team: { name: row.name, code: row.code } };
+  return row && { reference: row.reference, contact: row.contact, status: row.status, team: { name: row.name, code: row.code } };
 }
 
 /** The association as a page's text names it: with 协会联系方式 once an administrator set it (管理 → 协会联系方式), how to reach it. */
@@ -124,11 +124,17 @@ const associationReached = (association?: AssociationContact) => (association ? 
 /**
  * How a web complainant learns the outcome (第二十一条): they get no Feishu notice, so the association tells them at the
  * contact they left; with none left nobody can, and they may ask the association, quoting the reference (how to reach it
- * once 协会联系方式 is set).
+ * once 协会联系方式 is set). A complaint sent again once decided (`status` other than open) is not to be checked any more:
+ * it was handled, and no more of the outcome is said than the association tells them.
  */
-export function outcomeTold(contact: string | null | undefined, association?: AssociationContact): string {
+export function outcomeTold(contact: string | null | undefined, association?: AssociationContact, status = 'open'): string {
   const left = contact?.trim();
   const reach = associationReached(association);
+  if (status !== 'open') {
+    return left
+      ? `协会已处理这件投诉，处理结果由协会通过你留下的联系方式（${clipText(left, 40)}）告知；如需询问，请联系${reach}并提供投诉编号。`
+      : `协会已处理这件投诉；你没有留下联系方式，如想了解处理结果，请联系${reach}并提供投诉编号。`;
+  }
   return left
     ? `协会核查后，将通过你留下的联系方式（${clipText(left, 40)}）告知处理结果；如需询问，请联系${reach}并提供投诉编号。`
     : `你没有留下联系方式，协会核查后无法告知你处理结果；如想了解结果，请联系${reach}并提供投诉编号。`;
@@ -300,8 +306,8 @@ export function mountComplaintRoutes(router: Router, deps: RouteDeps): void {
         // reference, as a page posted twice is answered; nothing was stored, nor counted against the rate limits
         deps.log.info({ reference: err.first.reference }, 'public complaint repeats one already filed');
         const { first } = err;
-        if (fromPage) return page(ctx, 200, {}, { kind: 'ok', text: `${SENT_BEFORE}被投诉班组：${first.team.name}。投诉编号：`, reference: first.reference, outcome: outcomeTold(first.contact, shown) }, undefined, shown);
-        return answer(ctx, 200, { msg: SENT_BEFORE, reference: first.reference, team: first.team, ...(token ? { outcome: outcomeTold(first.contact, await association()), [FORM_TOKEN_FIELD]: newFormToken() } : {}) });
+        if (fromPage) return page(ctx, 200, {}, { kind: 'ok', text: `${SENT_BEFORE}被投诉班组：${first.team.name}。投诉编号：`, reference: first.reference, outcome: outcomeTold(first.contact, shown, first.status) }, undefined, shown);
+        return answer(ctx, 200, { msg: SENT_BEFORE, reference: first.reference, team: first.team, ...(token ? { outcome: outcomeTold(first.contact, await association(), first.status), [FORM_TOKEN_FIELD]: newFormToken() } : {}) });
       }
       if (err instanceof FormSentBefore) {
         // the same page's complaint again: its reference, which the first answer may never have brought
@@ -309,11 +315,11 @@ export function mountComplaintRoutes(router: Router, deps: RouteDeps): void {
         const msg = SENT_BEFORE;
         if (fromPage) {
           const notice: PageNotice = first
-            ? { kind: 'ok', text: `${msg}被投诉班组：${first.team.name}。投诉编号：`, reference: first.reference, outcome: outcomeTold(first.contact, shown) }
+            ? { kind: 'ok', text: `${msg}被投诉班组：${first.team.name}。投诉编号：`, reference: first.reference, outcome: outcomeTold(first.contact, shown, first.status) }
             : { kind: 'ok', text: `${msg}投诉编号见提交后显示的页面。` };
           return page(ctx, 200, {}, notice, undefined, shown);
         }
-        return answer(ctx, 200, { msg, ...(first ? { reference: first.reference, team: first.team, outcome: outcomeTold(first.contact, await association()) } : {}), [FORM_TOKEN_FIELD]: newFormToken() });
+        return answer(ctx, 200, { msg, ...(first ? { reference: first.reference, team: first.team, outcome: outcomeTold(first.contact, await association(), first.status) } : {}), [FORM_TOKEN_FIELD]: newFormToken() });
       }
       if (err instanceof RateLimited) {
         const minutes = Math.max(1, Math.ceil(err.retryAfterMs / 60_000));
