@@ -1,4 +1,4 @@
-import { asTyped, button, buttonRow, card, type Card, namedButtonText, clipText, fittedCard, type Element, fields, hr, markdown, note, md, mdJoin, pager } from './kit.js';
+import { asTyped, button, buttonRow, card, type Card, namedButtonText, clipText, fittedCard, type Element, fields, hr, markdown, type Md, note, md, mdJoin, pager } from './kit.js';
 import { mention } from './markdown.js';
 import { sentence, toldLine } from './strings.js';
 import { formatDateZh } from '../src/dates.js';
@@ -317,7 +317,31 @@ function endorsementRequestDrawn(
  */
 const returnTold = (a: Pick<ApplicationSummary, 'leaderPending'>) => toldLine([['班组长', a.leaderPending ? 'pending:' : '']], '关联后不会补发，可在“进度”中看到退回意见');
 
-/** The contact's card after acting: read-only. */
+/**
+ * Where a recommended application stands now, in one line of the contact's card: waiting for the formal check just
+ * after 推荐, and the stage it reached since when the card is drawn again (an old 待确认的申报, 推荐 tapped again); no score.
+ */
+function recommendedNow(a: Pick<ApplicationSummary, 'status' | 'statusLabel' | 'year'>): Md {
+  switch (a.status) {
+    case undefined:
+    case 'recommended':
+      return md`已报协会形式审查。`;
+    case 'accepted':
+      return md`协会形式审查已受理，申报截止后由协会分配专家评审。`;
+    case 'rejected':
+      return md`协会形式审查未受理这份申报。`;
+    case 'scoring':
+      return md`协会形式审查已受理，专家评审中。`;
+    case 'scored':
+      return md`专家评审已完成，待协会公布结果。`;
+    case 'decided':
+      return md`${String(a.year)} 年度评审结果已公布。`;
+    default:
+      return md`这份申报当前为“${a.statusLabel}”。`;
+  }
+}
+
+/** The contact's card after acting: read-only; a recommendation says where the application stands now (`recommendedNow`). */
 export function endorsementDoneCard(a: ApplicationSummary, decision: 'recommend' | 'return', opinion: string, closed?: boolean): Card {
   return card({
     title: decision === 'recommend' ? `已推荐：${a.team.name}` : `已退回：${a.team.name}`,
@@ -325,7 +349,7 @@ export function endorsementDoneCard(a: ApplicationSummary, decision: 'recommend'
     elements: [
       summaryFields(a),
       markdown(md`**${decision === 'recommend' ? '推荐意见' : '退回意见'}**：${opinion}`),
-      note(decision === 'recommend' ? '已报协会形式审查。' : closed ? md`${returnTold(a)}。本年度申报已截止，这份申报不能再修改提交，不参加本年度评审。` : a.leaderPending ? md`${returnTold(a)}；请转告其修改后重新提交。` : '已通知班组长修改后重新提交。'),
+      note(decision === 'recommend' ? recommendedNow(a) : closed ? md`${returnTold(a)}。本年度申报已截止，这份申报不能再修改提交，不参加本年度评审。` : a.leaderPending ? md`${returnTold(a)}；请转告其修改后重新提交。` : '已通知班组长修改后重新提交。'),
       // a contact of many teams goes on to the next one from here, as an expert does with 评下一份
       buttonRow([button({ text: '待确认的申报', value: { action: 'endorse.list' } })]),
     ],
