@@ -226,6 +226,9 @@ export async function reviewWorkbook(data: ResultsData, descriptor: FormDescript
     { header: '推荐全国', key: 'recommended', width: 10 },
     // issued at 公布结果 (第二十条), as the zip and the complaint form know it; a revoked title's is void
     { header: '证书编号', key: 'certificate', width: 26 },
+    // a team renamed since its certificate was issued: the name printed on it, so a list sent on agrees with the
+    // certificate; added after the columns a secretary's formulas may read
+    { header: '证书所载班组名称（与现名不同时）', key: 'issuedAs', width: 24, style: wrapped },
     // in the frozen header, beside the list and never sorted into it: a list kept from before is told from a later one
     { header: `生成于 ${formatDateTimeZh(madeAt, timeZone)}（${timeZone}）`, key: 'made', width: 32 },
   ]);
@@ -255,6 +258,7 @@ export async function reviewWorkbook(data: ResultsData, descriptor: FormDescript
       // a revoked title is no longer recommended (第二十二条): filtering 推荐全国 = 是 gives the list that stands
       recommended: title.recommended && !title.withheld && !(r.awarded && r.revokedAt) ? '是' : null,
       certificate: r.certificate ? `${r.certificate}${r.revokedAt ? '（已作废）' : ''}` : null,
+      issuedAs: r.certificate && r.certificateTeamName && r.certificateTeamName !== r.team ? r.certificateTeamName : null,
     }).commit();
     await breathe();
   }

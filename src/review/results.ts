@@ -347,6 +347,8 @@ export interface ResultRow {
   teamRevokedAt?: Date | null;
   /** The 荣誉证书 number of the year's title, once published (第二十条); loadResults reads it, for the workbook. */
   certificate?: string | null;
+  /** The team's name as that certificate was issued to it (a team renamed since keeps it there); loadResults reads it. */
+  certificateTeamName?: string | null;
 }
 
 export interface ScoreRow {
@@ -628,11 +630,14 @@ export class PreviewOutdated extends UserError {
 }
 
 /** A row of loadResults: the result and, for a title revoked since publishing, when. */
-const revokedRow = (a: Parameters<typeof resultRow>[0] & { revokedAt: Date | null; teamRevokedAt: Date | null; certificate: string | null }): ResultRow => ({
+const revokedRow = (
+  a: Parameters<typeof resultRow>[0] & { revokedAt: Date | null; teamRevokedAt: Date | null; certificate: string | null; certificateTeamName: string | null },
+): ResultRow => ({
   ...resultRow(a),
   revokedAt: a.revokedAt,
   teamRevokedAt: a.teamRevokedAt,
   certificate: a.certificate,
+  certificateTeamName: a.certificateTeamName,
 });
 
 export async function loadResults(tx: Db, cycleId: number, onlyIf?: SQL): Promise<ResultsData> {
@@ -651,6 +656,7 @@ export async function loadResults(tx: Db, cycleId: number, onlyIf?: SQL): Promis
         // the team's latest title revoked, of any year: before 公布结果 its bar may hold this year's title back (E5)
         teamRevokedAt: sql<Date | null>`(select max(r.revoked_at) from ${honours} r where r.team_id = ${applications.teamId})`.mapWith(honours.revokedAt),
         certificate: certificates.number,
+        certificateTeamName: certificates.teamName,
       })
       .from(applications)
       .innerJoin(teams, eq(teams.id, applications.teamId))
