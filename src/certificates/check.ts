@@ -112,12 +112,26 @@ const NUMBER_CUT_SHORT = new RegExp(`^${CODE_GAP}(?:\\d{1,4}${CODE_GAP})?$`);
  * against the certificate, not completed. Undefined when the text does not begin so.
  */
 export function certificateNumberProblem(text: string): string | undefined {
+  const swapped = swappedPrefix(halfWidth(text));
+  if (swapped) return `证书编号有误：编号开头应为“GDSZ-ZS”，填写的是“${swapped}”（字母顺序颠倒）；荣誉证书编号形如 GDSZ-ZS-2026-0001，请对照证书核对后重新填写。`;
   const m = /^\s*GDSZ\s*[-\u2010-\u2015\u2212]?\s*ZS(.*)$/is.exec(halfWidth(text));
   if (!m) return undefined;
   const rest = m[1].trim();
   if (NUMBER_CUT_SHORT.test(rest)) return '证书编号不完整：荣誉证书编号形如 GDSZ-ZS-2026-0001（年度后还有序号），请对照证书填写完整。';
   const letters = /[OoIl]/.test(rest) ? '编号中 ZS 之后只有数字，字母“O”应为数字“0”，字母“I”“l”应为数字“1”；' : '';
   return `证书编号有误：荣誉证书编号形如 GDSZ-ZS-2026-0001（ZS 后是四位年度，再接序号）；${letters}请对照证书核对后重新填写。`;
+}
+
+/** Four letters and two before digits, as a certificate's number begins (GDSZ-ZS-2026…) when typed in another order. */
+const PREFIX_BEFORE_DIGITS = new RegExp(`^\\s*([A-Za-z]{4})${CODE_GAP}([A-Za-z]{2})(?=${CODE_GAP}\\d)`);
+const sameLetters = (typed: string, meant: string) => [...typed.toUpperCase()].sort().join('') === [...meant].sort().join('');
+
+/** GDZS-ZS, GDSZ-SZ: a certificate's number begun with GDSZ-ZS's letters out of order, as typed (uppercase); else undefined. */
+function swappedPrefix(text: string): string | undefined {
+  const m = PREFIX_BEFORE_DIGITS.exec(text);
+  if (!m || !sameLetters(m[1], 'GDSZ') || !sameLetters(m[2], 'ZS')) return undefined;
+  const typed = `${m[1].toUpperCase()}-${m[2].toUpperCase()}`;
+  return typed === 'GDSZ-ZS' ? undefined : typed;
 }
 
 /** The title as a question names it: 质量信得过班组, with 广东省 / 市政工程 before it or 称号 after it. */

@@ -54,3 +54,20 @@ describe('a certificate number mistyped', () => {
     expect(inputValues(body.card.data).query).toBe('GDSZ-ZS-2027-O004');
   });
 });
+
+describe('a certificate number whose letters are swapped', () => {
+  it.each(['查询证书 GDZS-ZS-2026-0001', '查询证书 gdzs zs 2026 0001', '查询证书 GDSZ-SZ-2026-0001'])('%s: said to be a mistyped number, not a team no one has', async (text) => {
+    const answer = await answerTo(text);
+    expect(answer).toContain('证书编号有误');
+    expect(answer).toContain('GDSZ-ZS');
+    expect(answer).not.toContain('未找到班组');
+    expect(answer).not.toContain('班组名册中没有');
+  });
+
+  it('the 查询证书 form says the same, keeping what was typed', async () => {
+    const body = await h.click(STRANGER, { action: 'certificate.check' }, { query: 'GDZS-ZS-2026-0001' });
+    expectValidCard(body.card.data);
+    expect(shown(cardText(body.card.data))).toContain('证书编号有误');
+    expect(inputValues(body.card.data).query).toBe('GDZS-ZS-2026-0001');
+  });
+});
