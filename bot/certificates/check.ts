@@ -1,5 +1,5 @@
 import { certificateCheckCard, certificateCheckFormCard, teamTitlesCard } from '../../cards/certificates.js';
-import { certificateNumberIn, certificateNumberProblem, checkCertificate, mayNameTeam, teamAskedAbout, titlesOfTeams } from '../../src/certificates/check.js';
+import { certificateNumberIn, certificateNumberProblem, checkCertificate, mayNameTeam, teamAskedAbout, teamQueryProblem, titlesOfTeams } from '../../src/certificates/check.js';
 import type { CardActionInput, CardResponse, CommandDef, HandlerContext, IncomingText } from '../../src/handlers.js';
 import { questionLanguage } from '../../src/measures/index.js';
 import { raw, replyDestination } from '../respond.js';
@@ -40,6 +40,12 @@ export async function certificateCommand(ctx: HandlerContext, msg: IncomingText,
     await ctx.send({ dedupeKey: `certificate:check:${ctx.eventId}`, to: replyDestination(ctx, msg), card: certificateCheckFormCard({ value: argument.trim(), error: problem }) });
     return;
   }
+  // longer than any team's name: said so (the form's field takes no more, so what was typed is not put back in it)
+  const tooLong = teamQueryProblem(argument);
+  if (tooLong) {
+    await ctx.send({ dedupeKey: `certificate:check:${ctx.eventId}`, to: replyDestination(ctx, msg), card: certificateCheckFormCard({ error: tooLong }) });
+    return;
+  }
   if (!mayNameTeam(argument)) {
     await ctx.send({ dedupeKey: `certificate:check:${ctx.eventId}`, to: replyDestination(ctx, msg), card: certificateCheckFormCard() });
     return;
@@ -75,6 +81,8 @@ export async function checkFromCard(ctx: HandlerContext, input: CardActionInput)
   if (number) return raw(certificateCheckCard({ number, found: await checkCertificate(ctx.tx, number, timezone) }));
   const problem = certificateNumberProblem(text);
   if (problem) return raw(certificateCheckFormCard({ value: text, error: problem }));
+  const tooLong = teamQueryProblem(text);
+  if (tooLong) return raw(certificateCheckFormCard({ error: tooLong }));
   if (!mayNameTeam(text)) return raw(certificateCheckFormCard({ value: text, error: '请填写荣誉证书编号（形如 GDSZ-ZS-2026-0001），或班组全称、班组编号（形如 GDSZ-2026-0001）。' }));
   return raw(teamTitlesCard({ asked: text, teams: await titlesOfTeams(ctx.tx, text, timezone) }));
 }

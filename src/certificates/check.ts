@@ -134,6 +134,15 @@ function swappedPrefix(text: string): string | undefined {
   return typed === 'GDSZ-ZS' ? undefined : typed;
 }
 
+/** The longest text 查询证书 reads as a team's name or code (the form's field takes as many). */
+export const TEAM_QUERY_LONGEST = 60;
+
+/** Why what follows 查询证书 is taken for no team: longer than any team's name; undefined when it is not. */
+export function teamQueryProblem(typed: string): string | undefined {
+  if (simplified(halfWidth(typed)).trim().length <= TEAM_QUERY_LONGEST) return undefined;
+  return `填写的内容超过 ${TEAM_QUERY_LONGEST} 个字，不像班组名称：请按证书所载只填写班组全称或班组编号（形如 GDSZ-2026-0001），或荣誉证书编号（形如 GDSZ-ZS-2026-0001），不加其他文字。`;
+}
+
 /** The title as a question names it: 质量信得过班组, with 广东省 / 市政工程 before it or 称号 after it. */
 const TITLE_ZH = '(?:广东省)?(?:市政工程)?(?:的)?质量信得过班组(?:的)?(?:称号|荣誉)?';
 const ENDING_ZH = '(?:吗|么|嘛|呢|啊|呀|没有|没)?';
@@ -156,7 +165,7 @@ const QUOTES = /^[“"'‘「《【\s]+|[”"'’」》】\s]+$/g;
 /** Whether what follows 查询证书 may be a team's name or code: not a question (查询证书 怎么查) nor a kind of team. */
 export function mayNameTeam(typed: string): boolean {
   const t = simplified(halfWidth(typed)).trim();
-  return t.length > 0 && t.length <= 60 && !NOT_A_NAME.test(t) && !/[?？]|吗$|呢$|\b(?:how|where|when|why)\b/i.test(t);
+  return t.length > 0 && t.length <= TEAM_QUERY_LONGEST && !NOT_A_NAME.test(t) && !/[?？]|吗$|呢$|\b(?:how|where|when|why)\b/i.test(t);
 }
 
 /**

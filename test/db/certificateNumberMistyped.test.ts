@@ -71,3 +71,13 @@ describe('a certificate number whose letters are swapped', () => {
     expect(inputValues(body.card.data).query).toBe('GDZS-ZS-2026-0001');
   });
 });
+
+describe('查询证书 with a name too long to be a team’s', () => {
+  it('says it is too long and what to type, instead of the empty form with no reason', async () => {
+    const long = `广东省某某市政工程有限公司第三项目部道路养护一班${'（东区）'.repeat(10)}`;
+    expect(long.length).toBeGreaterThan(60);
+    const answer = await answerTo(`查询证书 ${long}`);
+    expect(answer).toContain('超过 60 个字');
+    expect(answer).toContain('班组全称或班组编号');
+  });
+});
