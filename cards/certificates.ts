@@ -55,9 +55,13 @@ const REPORT_EN = 'If someone shows such a certificate or claims such a title, s
 const revokedText = (on: string) => `已撤销（${on}撤销，第二十二条），称号和证书作废`;
 
 /** A certificate's number checked: the team, organisation, year and title it was issued for, and whether it stands. */
-export function certificateCheckCard(opts: { number: string; found?: CertificateFacts; language?: Language }): Card {
+export function certificateCheckCard(opts: { number: string; found?: CertificateFacts; language?: Language; unchecked?: string[] }): Card {
   const c = opts.found;
   const en = opts.language === 'en';
+  // the 查询证书 form submitted with several numbers: one card answers it, the others are named to be checked one by one
+  const others = opts.unchecked?.length
+    ? [markdown(md`同时填写的 ${opts.unchecked.join('、')} 没有查询：请点“查询证书”或发送“查询证书 证书编号”逐个查询。`)]
+    : [];
   if (!c) {
     return card({
       title: `未找到荣誉证书：${opts.number}`,
@@ -65,6 +69,7 @@ export function certificateCheckCard(opts: { number: string; found?: Certificate
       elements: [
         ...(en ? [markdown(md`No certificate numbered ${opts.number} was issued by the association: it is not a genuine certificate of the Quality Trustworthy Team title. Check the number (like GDSZ-ZS-2026-0001). ${REPORT_EN}`)] : []),
         markdown(md`广东省市政行业协会没有颁发过编号为 **${opts.number}** 的荣誉证书。请核对编号（形如 GDSZ-ZS-2026-0001）；编号无误的，这份证书不是协会颁发的。${REPORT}`),
+        ...others,
         note('第二十一条：质量信得过班组接受社会各界的监督。'),
       ],
     });
@@ -92,6 +97,7 @@ export function certificateCheckCard(opts: { number: string; found?: Certificate
         ['发证日期', c.issuedOn],
       ]),
       ...[sinceText(c)].filter((t) => t !== undefined).map((t) => markdown(t)),
+      ...others,
       note(c.revokedOn ? md`第二十二条：称号已被协会撤销，这份证书不再证明该班组的称号。${REPORT}` : md`第二十一条：质量信得过班组接受社会各界的监督；对该班组的工程质量有意见，可发送“投诉 ${c.number}”。`),
     ],
   });

@@ -1,5 +1,5 @@
 import { certificateCheckCard, certificateCheckFormCard, teamTitlesCard } from '../../cards/certificates.js';
-import { certificateNumberIn, certificateNumberProblem, checkCertificate, mayNameTeam, teamAskedAbout, teamQueryProblem, titlesOfTeams } from '../../src/certificates/check.js';
+import { CERTIFICATES_CHECKED_AT_ONCE, certificateNumberProblem, certificateNumbersIn, checkCertificate, mayNameTeam, teamAskedAbout, teamQueryProblem, titlesOfTeams } from '../../src/certificates/check.js';
 import type { CardActionInput, CardResponse, CommandDef, HandlerContext, IncomingText } from '../../src/handlers.js';
 import { questionLanguage } from '../../src/measures/index.js';
 import { raw, replyDestination } from '../respond.js';
@@ -8,10 +8,23 @@ import { raw, replyDestination } from '../respond.js';
 /** The answer's language: the command typed in Chinese (查询证书 GDSZ-…) is answered in Chinese, whatever follows it. */
 const languageOf = (msg: IncomingText) => (/^\s*(?:查询证书|证书查询|核实证书|验证证书|证书真伪)/.test(msg.text) ? 'zh' : questionLanguage(msg.text));
 
-async function sendCertificateCheck(ctx: HandlerContext, msg: IncomingText, number: string): Promise<void> {
-  const found = await checkCertificate(ctx.tx, number, ctx.config.BOT_TIMEZONE);
-  const card = certificateCheckCard({ number, found, language: languageOf(msg) });
-  await ctx.send({ dedupeKey: `certificate:check:${ctx.eventId}`, to: replyDestination(ctx, msg), card });
+/**
+ * Each certificate a message names (two numbers in one message, each checked), one card apiece, up to
+ * CERTIFICATES_CHECKED_AT_ONCE; the numbers after them are named, with how to check them.
+ */
+async function sendCertificateChecks(ctx: HandlerContext, msg: IncomingText, numbers: string[]): Promise<void> {
+  const to = replyDestination(ctx, msg);
+  const checked = numbers.slice(0, CERTIFICATES_CHECKED_AT_ONCE);
+  for (const [i, number] of checked.entries()) {
+    const found = await checkCertificate(ctx.tx, number, ctx.config.BOT_TIMEZONE);
+    const card = certificateCheckCard({ number, found, language: languageOf(msg) });
+    await ctx.send({ dedupeKey: `certificate:check:${ctx.eventId}${i ? `:${i}` : ''}`, to, card });
+  }
+  const rest = numbers.slice(CERTIFICATES_CHECKED_AT_ONCE);
+  if (rest.length) {
+    const text = `这条消息中有 ${numbers.length} 个证书编号，一次最多查询 ${CERTIFICATES_CHECKED_AT_ONCE} 个，已查询前 ${CERTIFICATES_CHECKED_AT_ONCE} 个。其余 ${rest.join('、')} 请再发送“查询证书 证书编号”查询。`;
+    await ctx.send({ dedupeKey: `certificate:check:${ctx.eventId}:rest`, to, text });
+  }
 }
 
 async function sendTeamTitles(ctx: HandlerContext, msg: IncomingText, asked: string): Promise<void> {
@@ -31,8 +44,8 @@ const NAMED_AFTER = /^\s*(?:for|of|from|about)\s+(?:the\s+)?(?:team\s+)?/i;
 export async function certificateCommand(ctx: HandlerContext, msg: IncomingText, typed: string, how?: { glued: boolean }): Promise<void | false> {
   // verify certificate for 养护一班, check certificate of the team GDSZ-2025-0003: the team is what follows the word
   const argument = typed.replace(NAMED_AFTER, '');
-  const number = certificateNumberIn(argument);
-  if (number) return sendCertificateCheck(ctx, msg, number);
+  const numbers = certificateNumbersIn(argument);
+  if (numbers.length) return sendCertificateChecks(ctx, msg, numbers);
   if (how?.glued) return false;
   // GDSZ-ZS-2026 with its serial left out, or GDSZ-ZS-2026-O001: a number cut short or mistyped, not a team's name
   const problem = certificateNumberProblem(argument);
@@ -60,8 +73,8 @@ export async function certificateCommand(ctx: HandlerContext, msg: IncomingText,
  */
 export function certificateCheckOr(next: CommandDef['run']): CommandDef['run'] {
   return async (ctx, msg, argument, how) => {
-    const number = certificateNumberIn(msg.text);
-    if (number) return sendCertificateCheck(ctx, msg, number);
+    const numbers = certificateNumbersIn(msg.text);
+    if (numbers.length) return sendCertificateChecks(ctx, msg, numbers);
     const team = teamAskedAbout(msg.text);
     if (team) return sendTeamTitles(ctx, msg, team);
     return next(ctx, msg, argument, how);
@@ -76,9 +89,10 @@ export async function checkFromCard(ctx: HandlerContext, input: CardActionInput)
   const typed = input.formValue.query;
   if (typed === undefined) return raw(certificateCheckFormCard());
   const text = typeof typed === 'string' ? typed.trim() : '';
-  const number = certificateNumberIn(text);
+  // one answer replaces the form: the first number is checked, the others named with how to check them
+  const [number, ...unchecked] = certificateNumbersIn(text);
   const timezone = ctx.config.BOT_TIMEZONE;
-  if (number) return raw(certificateCheckCard({ number, found: await checkCertificate(ctx.tx, number, timezone) }));
+  if (number) return raw(certificateCheckCard({ number, found: await checkCertificate(ctx.tx, number, timezone), unchecked }));
   const problem = certificateNumberProblem(text);
   if (problem) return raw(certificateCheckFormCard({ value: text, error: problem }));
   const tooLong = teamQueryProblem(text);

@@ -103,6 +103,15 @@ export function certificateNumberIn(text: string): string | undefined {
   return m ? readCode(m[0]) : undefined;
 }
 
+/** Certificates one message checks at most; the numbers after them are named, to be sent again. */
+export const CERTIFICATES_CHECKED_AT_ONCE = 5;
+
+/** Every certificate number a text names, as issued, in the order written, each once. */
+export function certificateNumbersIn(text: string): string[] {
+  const all = new RegExp(NUMBER_IN_TEXT.source, 'gi');
+  return [...new Set(Array.from(halfWidth(text).matchAll(all), (m) => readCode(m[0])))];
+}
+
 /** What follows GDSZ-ZS when a certificate's number is begun but not read: nothing, or a year without its serial. */
 const NUMBER_CUT_SHORT = new RegExp(`^${CODE_GAP}(?:\\d{1,4}${CODE_GAP})?$`);
 

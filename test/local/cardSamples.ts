@@ -252,6 +252,7 @@ export const cardSamples: Record<string, Sample> = {
       certificates.certificateCheckCard({ number: issued.number, found: { ...issued, since: { latestYear: 2028, titles: [] } } }),
       certificates.certificateCheckCard({ number: 'GDSZ-ZS-2026-0999', language: 'en' }),
       certificates.certificateCheckCard({ number: 'GDSZ-ZS-2026-0999' }),
+      certificates.certificateCheckCard({ number: issued.number, found: issued, unchecked: ['GDSZ-ZS-2026-0002', 'GDSZ-ZS-2026-0003'] }),
     ];
   },
   'certificates.teamTitlesCard': () => {
