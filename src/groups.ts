@@ -16,6 +16,9 @@ export type ChatPurpose = 'admin' | 'experts';
 const purposeWords: Record<string, ChatPurpose> = {
   admin: 'admin',
   admins: 'admin',
+  administrator: 'admin',
+  administrators: 'admin',
+  association: 'admin',
   管理: 'admin',
   管理员: 'admin',
   协会: 'admin',
@@ -30,8 +33,12 @@ export function parsePurpose(word: string): ChatPurpose | undefined {
   // read as the command's name is: 綁定通知 專家 and ＥＸＰＥＲＴＳ are 绑定通知 专家 and experts
   const w = simplified(halfWidth(word)).trim().toLowerCase();
   if (!w) return undefined;
-  const purpose = purposeWords[w];
-  if (!purpose) throw new UserError(`不认识“${word.trim()}”这个用途。用途可以是“管理”（默认，协会管理通知）或“专家”（评审专家通知），例如：绑定通知 专家`);
+  // bind the association / bind the experts: English names the group with its article
+  const purpose = purposeWords[w] ?? purposeWords[w.replace(/^the\s+/, '')];
+  if (!purpose)
+    throw new UserError(
+      `不认识“${word.trim()}”这个用途。用途可以是“管理”（admin，默认，协会管理通知）或“专家”（experts，评审专家通知），例如：绑定通知 专家 / bind experts`,
+    );
   return purpose;
 }
 

@@ -71,9 +71,30 @@ describe('chat command arguments typed in full width', () => {
     expect(await bindings()).toEqual([]);
   });
 
+  // the English words as an English speaker names the two groups
+  it.each(['bind administrators', 'bind association', 'BIND Administrator', 'bind the association'])('%s binds the group for the administrators', async (typed) => {
+    const bound = await ask(h, personas.admin, typed, 'group');
+    expect(bound.group).toHaveLength(1);
+    expect(bound.group[0].text).not.toMatch(/不认识/);
+    expect(await bindings()).toEqual(['admin']);
+  });
+
+  it('unbind administrators / unbind association removes the administrators\' binding only', async () => {
+    for (const typed of ['unbind administrators', 'unbind association']) {
+      await ask(h, personas.admin, '绑定通知', 'group');
+      await ask(h, personas.admin, '绑定通知 专家', 'group');
+      const unbound = await ask(h, personas.admin, typed, 'group');
+      expect(unbound.group[0].text).not.toMatch(/不认识/);
+      expect(await bindings()).toEqual(['experts']);
+      await ask(h, personas.admin, '解绑', 'group');
+    }
+  });
+
   it('an unknown purpose in full width is still refused, naming it and the choices', async () => {
     const refused = await ask(h, personas.admin, '绑定通知 ｆｏｏ', 'group');
-    expect(refused.group.map((m) => m.text)).toEqual(['不认识“foo”这个用途。用途可以是“管理”（默认，协会管理通知）或“专家”（评审专家通知），例如：绑定通知 专家']);
+    expect(refused.group.map((m) => m.text)).toEqual([
+      '不认识“foo”这个用途。用途可以是“管理”（admin，默认，协会管理通知）或“专家”（experts，评审专家通知），例如：绑定通知 专家 / bind experts',
+    ]);
     expect(await bindings()).toEqual([]);
   });
 
