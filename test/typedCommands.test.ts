@@ -212,14 +212,19 @@ describe('帮助 names the commands of the caller’s buttons', () => {
   it.each([
     [[], ['注册', '进度', '投诉', '查询证书', '条款 16', '联系协会']],
     [['leader', 'member'], ['注册', '申报', '进度', '更换班组长', '投诉', '查询证书', '条款 16', '联系协会']],
-    [['org_contact'], ['注册', '进度', '投诉', '查询证书', '条款 16', '联系协会']],
+    [['org_contact'], ['注册', '进度', '待确认申报', '投诉', '查询证书', '条款 16', '联系协会']],
     [['expert'], ['注册', '进度', '评分', '投诉', '查询证书', '条款 16', '联系协会']],
-    [['admin'], ['注册', '进度', '管理', '投诉', '查询证书', '条款 16', '联系协会']],
+    [['admin'], ['注册', '进度', '投诉处理', '管理', '投诉', '查询证书', '条款 16', '联系协会']],
   ] as [Role[], string[]][])('roles %j: %j', (roles, commands) => {
     const text = markdownOf(helpCard({ roles, buttons: menuButtons(bot.menuFor(roles)) }));
     const listed = [...text.matchAll(/`([^`]+)` \/ `([^`]+)`/g)].map((m) => m[1]);
     expect(listed).toEqual(commands);
     expect(text).toContain('`进度` / `status` 我的班组');
+  });
+
+  it('a contact’s 待确认申报 and an administrator’s 投诉处理 name the English typed for them', () => {
+    expect(markdownOf(helpCard({ roles: ['org_contact'], buttons: menuButtons(bot.menuFor(['org_contact'])) }))).toContain('`待确认申报` / `pending applications` 待确认申报');
+    expect(markdownOf(helpCard({ roles: ['admin'], buttons: menuButtons(bot.menuFor(['admin'])) }))).toContain('`投诉处理` / `complaints` 投诉处理');
   });
 
   it('an administrator’s menu says how to bind a group (a command said in a group, which no button can give); nobody else’s does', () => {

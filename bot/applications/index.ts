@@ -71,6 +71,6 @@ export function register(bot: BotRegistry): void {
   bot.cardAction({ action: 'check.accept', roles: admin, value: onSubmission, run: acceptApplication, onRefused: checkListAgain, fast: acceptApplicationFast });
   bot.cardAction({ action: 'check.return', roles: admin, value: onSubmission, run: returnToTeam, onRefused: checkListAgain, fast: returnToTeamFast });
   bot.menuEntry({ action: 'application.start', label: '年度申报', roles: ['leader'], order: 15, command: ['申报', 'apply'] });
-  bot.menuEntry({ action: 'endorse.list', label: '待确认申报', roles: ['org_contact'], order: 30 });
+  bot.menuEntry({ action: 'endorse.list', label: '待确认申报', roles: ['org_contact'], order: 30, command: ['待确认申报', 'pending applications'] });
   bot.menuEntry({ action: 'check.list', label: '形式审查', roles: ['admin'], order: 70 });
 }

@@ -46,7 +46,7 @@ export function register(bot: BotRegistry): void {
   bot.cardAction({ action: 'revocation.keep', roles: admin, value: onHonour, run: keepHonour, onRefused: revocationAgain, fast: keepHonourFast });
   bot.cardAction({ action: 'revocation.open', roles: admin, value: onHonour, run: openRevocation, privateInGroup: '撤销称号决定卡片' });
   bot.menuEntry({ action: 'complaint.start', label: '质量投诉', roles: [], order: 85, command: ['投诉', 'complain'] });
-  bot.menuEntry({ action: 'complaint.list', label: '投诉处理', roles: ['admin'], order: 75 });
+  bot.menuEntry({ action: 'complaint.list', label: '投诉处理', roles: ['admin'], order: 75, command: ['投诉处理', 'complaints'] });
   // a complaint's reference sent alone (TS-2026-0005) asks where that complaint stands
   bot.fallback = complaintReferenceOr(bot.fallback ?? notUnderstood);
 }
