@@ -165,4 +165,11 @@ describe('English questions and commands, answered as their Chinese', () => {
     expect(answer).toContain('The measures have 22 articles');
     expect(answer).not.toContain('They have');
   });
+  // 联系协会 (contact) answers it: the contact the association left, not that the measures say nothing
+  it.each(['what is the contact of the association', 'how to contact the association', "the association's contact", 'how do I contact the association'])(
+    '%s gets the 协会联系方式 card',
+    async (q) => {
+      expect(await answerTo(personas.public, q)).toMatch(/^\[协会联系方式\]/);
+    },
+  );
 });
