@@ -199,6 +199,19 @@ const COMPLAINT_RUN_ASKED = new RegExp(
   'i',
 );
 
+/**
+ * Where the asker's own complaint is (我的投诉到哪一步了, 投诉处理得怎么样了, status of my complaint): 我的投诉 lists
+ * the complaints made here with where each is; 进度 is the team's, and how to complain is no answer to it.
+ */
+const COMPLAINT_STATUS: NextStep = {
+  asked:
+    /投诉[^。？?，,]{0,6}(?:进度|到哪一?步|进展|(?:处理|办理)(?:得|的)?(?:怎么样|如何|到哪)|怎么样了|有(?:没有)?(?:结果|回复|回音|消息)|结果(?:出来|怎么样))|(?:查看|查询|查一下|查)(?:我的|我)投诉|\b(?:status|progress|outcome)\s+(?:of|on)\s+(?:my|our|the)\s+complaints?\b|\bcomplaints?\s+(?:status|progress)\b|\bwhere(?:'s|’s|\s+is|\s+are)\s+(?:my|our)\s+complaints?\b|\bwhat\s+(?:happened|has\s+happened|is\s+happening)\s+(?:to|with)\s+(?:my|our)\s+complaints?\b|\b(?:my|our)\s+complaints?\b.{0,30}\b(?:status|progress|handled|decided|outcome|result|upheld)\b/i,
+  zh: '**查看投诉进度**：发送“我的投诉”查看你在飞书中提交的投诉及各自的处理情况；协会认定后也会把处理结果发给你（第二十一条）。',
+  en: '**Where your complaint is**: send “my complaints” (我的投诉) to see the complaints you made here and where each one is; the association also tells you its decision.',
+  notTakingPart: true,
+  first: true,
+};
+
 /** A question about complaining (第二十一、二十二条), and what to send to make one. */
 const COMPLAINING: NextStep = {
   // 反映 only as telling of a problem (src/measures/concepts.ts ASKED_TO_COMPLAIN): QC小组活动能反映班组的水平 is no complaint;
@@ -206,8 +219,8 @@ const COMPLAINING: NextStep = {
   asked: /投诉|举报|(?:我|想|要)(?:要|想)?反映|反映(?:一下|个)?(?:问题|情况)|向[^。？?]{0,6}反映|反映[^。？?]{0,8}(?:质量差|质量问题|问题|太差)|质量(?:太|很|特别|非常)?(?:差|烂)|complain|\breport(?:ing)?\s+(?:an?|the|this|that|one)\s+(?:\w+\s+)?teams?\b(?!['’])|\breport(?:ing)?\b.{0,20}\b(?:bad|poor|shoddy)\b/i,
   zh: '**怎么投诉**：发送“投诉 班组名称或编号”填写投诉表（也可使用协会的网上投诉页面）；协会核查后认定是否成立，在飞书中投诉的会收到处理结果（第二十一条）。',
   en: '**To complain**: send “投诉 <team name or code>” (complain) and fill in the form, or use the association’s web form; the association checks it and decides whether it is upheld.',
-  // how many complaints take a title is no question of how to make one (COMPLAINT_RUN answers it)
-  unless: COMPLAINT_RUN_ASKED,
+  // how many complaints take a title is no question of how to make one (COMPLAINT_RUN answers it), nor where one's own is
+  unless: new RegExp(`${COMPLAINT_RUN_ASKED.source}|${COMPLAINT_STATUS.asked.source}`, 'i'),
 };
 
 /** A question about the score a title takes: the threshold is the year's setting, not an article. */
@@ -460,6 +473,7 @@ const NEXT_STEPS: readonly NextStep[] = [
   ARTICLE_COUNT_STEP,
   WITHDRAW,
   COMPLAINT_RUN,
+  COMPLAINT_STATUS,
   COMPLAINING,
   SCORE,
   RECOMMEND_SHARE,
@@ -488,6 +502,8 @@ const NEXT_STEPS: readonly NextStep[] = [
   },
   {
     asked: new RegExp(`进度|到哪一步|状态|\\bstatus\\b|\\bprogress\\b|${APPLICATION_STATUS.source}`, 'i'),
+    // a complaint's progress is 我的投诉's (COMPLAINT_STATUS), not the team's
+    unless: COMPLAINT_STATUS.asked,
     zh: '**查看进度**：发送“进度”查看你的班组注册、申报、评审各到了哪一步，结果公布后还可查看得分。',
     en: '**Where your team is**: send “进度” (status) to see its registration, application and review, and its score once results are published.',
     notTakingPart: true,

@@ -165,6 +165,17 @@ describe('English questions and commands, answered as their Chinese', () => {
     expect(answer).toContain('The measures have 22 articles');
     expect(answer).not.toContain('They have');
   });
+  // 我的投诉 (my complaints) lists the complaints someone made with where each is; 进度 is their team's
+  it.each(['status of my complaint', 'what is the status of my complaint', 'where is my complaint', '我的投诉到哪一步了', '投诉处理得怎么样了'])(
+    '%s points to 我的投诉 (my complaints), not to 进度',
+    async (q) => {
+      const answer = await leader(q);
+      expect(answer).toMatch(/“my complaints” \(我的投诉\)|发送“我的投诉”/);
+      expect(answer).not.toMatch(/“进度” \(status\)|发送“进度”/);
+      expect(answer).not.toMatch(/To complain|怎么投诉/);
+    },
+  );
+
   // 联系协会 (contact) answers it: the contact the association left, not that the measures say nothing
   it.each(['what is the contact of the association', 'how to contact the association', "the association's contact", 'how do I contact the association'])(
     '%s gets the 协会联系方式 card',
