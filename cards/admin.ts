@@ -1,7 +1,7 @@
 import { formatDateZh } from '../src/dates.js';
 import type { FormDescriptor } from '../src/forms.js';
 import { form, type FormError, formInputs, refusalBanner, submitButton, textInput } from './forms.js';
-import { button, buttonRow, card, type Card, type Element, fields, hr, markdown, type Md, note, md, mention } from './kit.js';
+import { button, buttonRow, card, type Card, type Element, fields, hr, markdown, type Md, mdJoin, note, md, mention } from './kit.js';
 
 /** The association's admin cards (协会管理): the running cycle, its settings form and the score sheet form. */
 
@@ -83,6 +83,15 @@ function closeApplicationsWarning(c: AdminCycleView, today: string): string {
 
 /** 历年评审结果: the years before the latest published one, which has a button of its own. */
 const pastYearsButton = () => button({ text: '历年评审结果', value: { action: 'results.years' } });
+
+/**
+ * The commands typed for the card's buttons, Chinese then English as 帮助 lists its own (`投诉处理` / `complaints`):
+ * 历年评审结果 only where its button is.
+ */
+function typedCommands(pastYears?: boolean): Md {
+  const commands: [string, string][] = [['投诉处理', 'complaints'], ['导入', 'import'], ...(pastYears ? [['历年评审结果', 'past results'] as [string, string]] : [])];
+  return md`也可以直接发送：${mdJoin(commands.map(([zh, en]) => md`\`${zh}\` / \`${en}\``), ' · ')}`;
+}
 
 /** 管理: the running cycle with its dates, settings and application counts, and what can be done next. */
 export function adminCard(data: AdminCardData): Card {
@@ -180,6 +189,7 @@ export function adminCard(data: AdminCardData): Card {
       button({ text: '协会联系方式', value: { action: 'association.contactForm' } }),
       button({ text: '返回菜单', type: 'text', value: { action: 'help.menu' } }),
     ]),
+    note(typedCommands(data.olderPublished)),
     note(md`今天：${data.today}`),
   );
   return card({ title: '协会管理', subtitle: '广东省市政工程质量信得过班组', template: 'indigo', summary: '协会管理', elements });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createBot } from '../bot/index.js';
+import { adminCard } from '../cards/admin.js';
 import { commandSuggestionCard, helpCard } from '../cards/help.js';
 import { trailingRun } from '../src/forms.js';
 import { onlyStops } from '../src/handlers.js';
@@ -225,6 +226,18 @@ describe('帮助 names the commands of the caller’s buttons', () => {
   it('a contact’s 待确认申报 and an administrator’s 投诉处理 name the English typed for them', () => {
     expect(markdownOf(helpCard({ roles: ['org_contact'], buttons: menuButtons(bot.menuFor(['org_contact'])) }))).toContain('`待确认申报` / `pending applications` 待确认申报');
     expect(markdownOf(helpCard({ roles: ['admin'], buttons: menuButtons(bot.menuFor(['admin'])) }))).toContain('`投诉处理` / `complaints` 投诉处理');
+  });
+
+  it('协会管理 names the commands of its 投诉处理, 导入 and 历年评审结果 buttons, each a command in both languages', () => {
+    const text = markdownOf(adminCard({ today: '2027年3月10日', applicationCounts: [], olderPublished: true }));
+    const listed = [...text.matchAll(/`([^`]+)` \/ `([^`]+)`/g)].map((m) => [m[1], m[2]]);
+    expect(listed).toEqual([['投诉处理', 'complaints'], ['导入', 'import'], ['历年评审结果', 'past results']]);
+    for (const [zh, en] of listed) {
+      expect(bot.matchCommand(zh)?.def.roles, zh).toEqual(['admin']);
+      expect(bot.matchCommand(en)?.def, en).toBe(bot.matchCommand(zh)?.def);
+    }
+    // no 历年评审结果 button, no command for it
+    expect(markdownOf(adminCard({ today: '2027年3月10日', applicationCounts: [] }))).not.toContain('past results');
   });
 
   it('an administrator’s menu says how to bind a group (a command said in a group, which no button can give); nobody else’s does', () => {
