@@ -77,7 +77,7 @@ for (const mode of MODES_HERE) {
       ['public', ['注册', '进度', '投诉', '查询证书', '条款 16', '联系协会']],
       ['leader', ['注册', '申报', '进度', '更换班组长', '投诉', '查询证书', '条款 16', '联系协会']],
       ['expert', ['注册', '进度', '评分', '投诉', '查询证书', '条款 16', '联系协会']],
-      ['admin', ['注册', '进度', '管理', '投诉', '查询证书', '条款 16', '联系协会']],
+      ['admin', ['注册', '进度', '投诉处理', '管理', '投诉', '查询证书', '条款 16', '联系协会']],
     ] as const)('a %s’s menu names %j, each with the button it does', async (who, commands) => {
       expect(listed(await ask(h, who, '帮助'))).toEqual(commands);
     });
@@ -93,7 +93,7 @@ for (const mode of MODES_HERE) {
       await h.drain();
       const own = read(h);
       expect(own.text).toContain(MENU);
-      expect(listed(own)).toEqual(['注册', '进度', '管理', '投诉', '查询证书', '条款 16', '联系协会']);
+      expect(listed(own)).toEqual(['注册', '进度', '投诉处理', '管理', '投诉', '查询证书', '条款 16', '联系协会']);
     });
   });
 }
