@@ -97,12 +97,6 @@ async function teamsIssuedUnder(tx: Db, query: string): Promise<{ id: number; na
 /** A certificate's number anywhere in a text, however its parts are set apart (GDSZ ZS 2026 7, ＧＤＳＺ－ＺＳ－２０２６－０００７). */
 const NUMBER_IN_TEXT = new RegExp(`(?<![0-9A-Za-z])GDSZ${CODE_GAP}ZS${CODE_GAP}\\d{4}${CODE_GAP}\\d{1,6}(?![0-9A-Za-z]|[-\u2010-\u2015\u2212]\\d)`, 'i');
 
-/** The certificate number a text names, as issued (GDSZ-ZS-2026-0007), or undefined. */
-export function certificateNumberIn(text: string): string | undefined {
-  const m = NUMBER_IN_TEXT.exec(halfWidth(text));
-  return m ? readCode(m[0]) : undefined;
-}
-
 /** Certificates one message checks at most; the numbers after them are named, to be sent again. */
 export const CERTIFICATES_CHECKED_AT_ONCE = 5;
 
