@@ -570,13 +570,15 @@ export interface LeaderChange {
  * application is the new leader's from this commit on.
  */
 export async function changeLeader(tx: Db, actor: Actor, teamId: number, from: string, to: string, now: Date): Promise<LeaderChange> {
-  // the membership chosen is read with the team's lock, in its round trip (issued after it, so read once it is held)
+  // the membership chosen is read with the team's lock, in its round trip (issued after it, so read once it is held);
+  // locked too: 移除 takes it without the team's lock, and one committed meanwhile leaves no member to lead the team
   const [team, [member]] = await Promise.all([
     getTeam(tx, teamId, { lock: true }),
     tx
       .select({ role: teamMembers.role })
       .from(teamMembers)
-      .where(and(eq(teamMembers.teamId, teamId), eq(teamMembers.openId, to || ''))),
+      .where(and(eq(teamMembers.teamId, teamId), eq(teamMembers.openId, to || '')))
+      .for('update'),
   ]);
   if (!team) throw new UserError('找不到该班组，请发送“进度”重新查看。');
   const admin = actor.roles.includes('admin');
