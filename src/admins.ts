@@ -45,7 +45,9 @@ export async function addAdministrators(tx: Db, actor: Actor, formValue: Record<
   requireAdmin(actor);
   const { admins } = readForm(adminAddForm, formValue, adminSchema);
   const openIds = [...new Set(admins)];
-  // a second click waits for the first's rows, then finds every picked person an administrator
+  // a second click waits for the first's rows, then finds every picked person an administrator: someone the bot has
+  // never seen has no row to wait on, so one is made first (nothing else of them), else two clicks at once both added
+  if (openIds.length) await tx.insert(people).values(openIds.map((openId) => ({ openId }))).onConflictDoNothing();
   const current = await tx.select({ openId: people.openId, roles: people.roles }).from(people).where(inArray(people.openId, openIds)).for('update');
   if (current.length === openIds.length && current.every((p) => (p.roles ?? []).includes('admin'))) {
     throw new AlreadyDone('添加', { action: 'admin.add', entity: 'person', entityId: openIds[0] }, `${openIds.length} 位管理员`);
