@@ -33,8 +33,9 @@ export interface ReturnToConfirm {
  * administrator of the team (第十七条); as a question when a return past the deadline is to be confirmed (`confirm`).
  */
 export function checkList(year: number, read: FormalCheckPage, error?: UserError, confirm?: ReturnToConfirm) {
-  const notice = error instanceof ResubmittedSince || error instanceof OwnTeamAtFormalCheck;
   const late = error instanceof LateReturn && confirm ? { ...confirm, message: error.message } : undefined;
+  // a decision another click made first (其他管理员…已于…受理该申报，无需再退回) is nothing to correct: no red 请修改
+  const notice = error instanceof ResubmittedSince || error instanceof OwnTeamAtFormalCheck || (!late && error?.opts.kind === 'info');
   return formalCheckCard({
     year,
     total: read.total,
@@ -48,7 +49,7 @@ export function checkList(year: number, read: FormalCheckPage, error?: UserError
     pages: read.pages,
     asked: read.asked,
     error: error && !notice && !late ? formErrorOf(error) : undefined,
-    notice: notice ? error.message : undefined,
+    notice: notice ? error?.message : undefined,
     confirmReturn: late,
   });
 }

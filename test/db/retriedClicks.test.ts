@@ -59,6 +59,10 @@ describe.each(MODES_HERE)('retried and crossed clicks (%s)', (mode) => {
       const loser = accepted ? r : a;
       expect(loser.toast.type).toBe('info');
       expect(loser.toast.content).toMatch(new RegExp(accepted ? `^其他管理员 第二管理员 ${at} 受理该申报，无需再退回。$` : `^其他管理员${at} 退回该申报，无需再受理。$`));
+      // the list it answers with says so as a notice, not as a red 请修改 over a form with nothing to correct
+      const shown = cardText(loser.card.data);
+      expect(shown).not.toContain('请修改');
+      expect(shown).toContain(`请注意：** ${loser.toast.content}`);
       // one decision on record
       const rows = await h.db.db.select().from(auditLog).where(eq(auditLog.entityId, String(f.appC)));
       expect(rows.filter((d) => d.action === 'application.accept' || d.action === 'application.returnByAssociation')).toHaveLength(1);
