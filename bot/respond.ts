@@ -10,6 +10,7 @@ import { hasRole } from '../src/people.js';
 import { questionLanguage } from '../src/measures/index.js';
 import { associationContactCard } from '../cards/contact.js';
 import { getAssociationContact } from '../src/associationContact.js';
+import { leaderForInsider } from '../src/teams.js';
 
 export { replyDestination };
 
@@ -179,6 +180,19 @@ export function idOrZero(value: Record<string, unknown>, key: string): number {
   } catch {
     return 0;
   }
+}
+
+/**
+ * A team leader's button (修改资料, 班组成员, 添加 / 移除成员, 更换班组长, 申报表, 撤回申报) on a card the leader who handed the
+ * team in value.teamId over (更换班组长) still holds: that they no longer lead it, who does, and whom to ask; undefined
+ * for anyone else, who is told who may (rolesMessage). Before, they read only “只有协会管理员或本班组的班组长可以使用此功能。”.
+ */
+export async function teamNowLedBy(ctx: HandlerContext, input: { value: Record<string, unknown> }): Promise<string | undefined> {
+  const teamId = idOrZero(input.value, 'teamId');
+  const found = teamId ? await leaderForInsider(ctx.tx, ctx.actor.openId, teamId) : undefined;
+  if (!found?.formerLeader) return undefined;
+  const leader = found.leader ?? '现任班组长';
+  return `你已不是${found.team}的班组长${found.leader ? `（现任班组长：${found.leader}）` : ''}，此前收到的该班组卡片上的班组长按钮不再可用，这次没有改动。班组的资料、成员和申报由${leader}办理，如需修改请联系其本人；发送“进度”可查看班组现在的情况。`;
 }
 
 /** The page a 上一页 / 下一页 button asks for; 1 when absent or not a number. */

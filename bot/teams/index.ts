@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { type BotRegistry, formerLeaderOfTeam, leaderOfTeam } from '../../src/handlers.js';
 import { changeLeader, teamLedBy } from '../../src/teams.js';
-import { id, noValue, values } from '../respond.js';
+import { id, noValue, teamNowLedBy, values } from '../respond.js';
 import { addTeamMembers, addTeamMembersFast, membersAgain, openProfileForm, profileFormAgain, removedAgain, removeTeamMember, removeTeamMemberFast, saveProfile, saveProfileFast, sendMembers, sendProfileForm, showMembers } from './profile.js';
 import { openRegistrationForm, registrationFormAgain, sendRegistrationForm, submitRegistration, submitRegistrationFast } from './register.js';
 import { changeTeamLeader, leaderFormAgain, openLeaderForm, sendLeaderEntry, showLeaderEntry } from './leader.js';
@@ -22,17 +22,18 @@ export function register(bot: BotRegistry): void {
   // the 进度 card's buttons typed (修改资料, 班组成员, and the members card's 添加成员): that card for a leader
   bot.command({ names: ['修改资料', 'edit team', '班组资料', '修改班组资料', 'edit team details', 'edit profile'], run: sendProfileForm });
   bot.command({ names: ['班组成员', 'team members', '添加成员', 'add members', 'add member', '成员名单', 'members'], run: sendMembers });
-  bot.cardAction({ action: 'team.editForm', roles: teamKeeper, value: onTeam, run: openProfileForm, privateInGroup: '班组资料' });
-  bot.cardAction({ action: 'team.editSave', roles: teamKeeper, value: onTeam, run: saveProfile, onRefused: profileFormAgain, fast: saveProfileFast });
-  bot.cardAction({ action: 'team.members', roles: teamKeeper, value: onTeam, run: showMembers, privateInGroup: '班组成员' });
-  bot.cardAction({ action: 'team.memberAdd', roles: teamKeeper, value: onTeam, run: addTeamMembers, onRefused: membersAgain, fast: addTeamMembersFast });
-  bot.cardAction({ action: 'team.memberRemove', roles: teamKeeper, value: onTeam, run: removeTeamMember, onRefused: removedAgain, fast: removeTeamMemberFast });
+  // the leader who handed the team over, on a card they still hold, is told who leads it now (teamNowLedBy)
+  bot.cardAction({ action: 'team.editForm', roles: teamKeeper, value: onTeam, run: openProfileForm, privateInGroup: '班组资料', refusalFor: teamNowLedBy });
+  bot.cardAction({ action: 'team.editSave', roles: teamKeeper, value: onTeam, run: saveProfile, onRefused: profileFormAgain, fast: saveProfileFast, refusalFor: teamNowLedBy });
+  bot.cardAction({ action: 'team.members', roles: teamKeeper, value: onTeam, run: showMembers, privateInGroup: '班组成员', refusalFor: teamNowLedBy });
+  bot.cardAction({ action: 'team.memberAdd', roles: teamKeeper, value: onTeam, run: addTeamMembers, onRefused: membersAgain, fast: addTeamMembersFast, refusalFor: teamNowLedBy });
+  bot.cardAction({ action: 'team.memberRemove', roles: teamKeeper, value: onTeam, run: removeTeamMember, onRefused: removedAgain, fast: removeTeamMemberFast, refusalFor: teamNowLedBy });
   // 更换班组长 GDSZ-2025-0001: an administrator names the team by its code; a leader may, or not
   // 更换班组长GDSZ-2025-0001 glued as Chinese is typed; glued to anything else (更换班组长需要什么手续) it is a question
   bot.command({ names: ['更换班组长', 'change leader', '换班组长', 'change team leader'], takesArgument: true, argument: 'keyword', glued: true, run: sendLeaderEntry });
   bot.cardAction({ action: 'team.leaderStart', roles: ['leader', 'admin'], value: noValue, run: showLeaderEntry, privateInGroup: '更换班组长' });
   // 更换班组长: the leader (or an administrator) hands the team to one of its members; `from` names the leader the card was drawn for
-  bot.cardAction({ action: 'team.leaderForm', roles: teamKeeper, value: onTeam, run: openLeaderForm, privateInGroup: '更换班组长' });
+  bot.cardAction({ action: 'team.leaderForm', roles: teamKeeper, value: onTeam, run: openLeaderForm, privateInGroup: '更换班组长', refusalFor: teamNowLedBy });
   bot.cardAction({ action: 'team.leaderChange', roles: [...teamKeeper, formerLeaderOfTeam(changeLeader)], value: values({ teamId: id, from: z.string().min(1).max(200) }), run: changeTeamLeader, onRefused: leaderFormAgain });
   bot.menuEntry({ action: 'team.registerForm', label: '注册班组', roles: [], order: 10, command: ['注册', 'register'] });
   bot.menuEntry({ action: 'team.status', label: '我的班组', roles: [], order: 20, command: ['进度', 'status'] });

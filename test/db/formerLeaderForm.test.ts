@@ -55,3 +55,37 @@ describe.each(MODES_HERE)('the former leader presses the form card they still ho
     expect((await press(OTHER_LEADER, 'application.save')).toast?.content).toBe('只有本班组的班组长可以填写和提交申报表。');
   });
 });
+
+/**
+ * The former leader's other buttons of the team (修改资料, 班组成员, 添加 / 移除, 更换班组长, 申报表, 撤回申报), on the cards
+ * they still hold: they read that they no longer lead it and who does, not only “只有协会管理员或本班组的班组长可以使用此功能。”,
+ * which told them neither why nor whom to ask. Nothing is written.
+ */
+describe.each(MODES_HERE)('the former leader presses a leader button of the team (%s)', (mode) => {
+  let h: Harness;
+  let f: Fixture;
+  securityBotForBlock((b) => ({ h, f } = b), mode);
+  const nowLed = '你已不是广州养护一班的班组长（现任班组长：成员），此前收到的该班组卡片上的班组长按钮不再可用，这次没有改动。班组的资料、成员和申报由成员办理，如需修改请联系其本人；发送“进度”可查看班组现在的情况。';
+
+  it('told who leads it now; nothing written', async () => {
+    const changed: Body = await h.click(personas.leader, { action: 'team.leaderChange', teamId: f.teamA.id, from: personas.leader }, { leader: personas.member });
+    expect(changed.toast?.type, JSON.stringify(changed.toast)).toBe('success');
+    const buttons = [
+      ['team.editForm', {}, undefined],
+      ['team.editSave', {}, { phone: '020-7654321' }],
+      ['team.members', {}, undefined],
+      ['team.memberAdd', {}, { members: [NEWCOMER] }],
+      ['team.memberRemove', { openId: personas.member }, undefined],
+      ['team.leaderForm', {}, undefined],
+      ['application.open', {}, undefined],
+      ['application.recall', { year: YEAR }, undefined],
+    ] as const;
+    for (const [action, extra, form] of buttons) {
+      const before = await snapshot(h.db.db);
+      const res: Body = await h.click(personas.leader, { action, teamId: f.teamA.id, ...extra }, form);
+      expect(res.toast, action).toEqual({ type: 'error', content: nowLed });
+      expect(res.card, action).toBeUndefined();
+      expect(await snapshot(h.db.db), action).toEqual(before);
+    }
+  });
+});
