@@ -9,7 +9,7 @@ import { fastSubmitScores } from '../../src/review/fastSubmit.js';
 import { alertOutliers } from '../../src/review/outlierAlert.js';
 import { announceReopeningDone } from '../../src/review/reopeningDone.js';
 import { hasRole } from '../../src/people.js';
-import { alreadyDone, declinedOpenText, declineForm, declineTask, expertProgress, expertTasks, getTask, NO_DECLINE_AFTER_SUM, noNewExpertAfterSum, notToDecline, otherTasksOfOrganization, ownTask, placeTaken, type Progress, recusalReason, recusedTaskText, scoreSheetForm, SheetChanged, shownSheet, submitScores, type SubmittedTask, type Task } from '../../src/review/scoring.js';
+import { alreadyDone, declinedOpenText, declineForm, declineTask, expertProgress, expertTasks, getTask, NO_DECLINE_AFTER_SUM, noNewExpertAfterSum, notToDecline, otherTasksOfOrganization, ownTask, parseScoreForm, placeTaken, type Progress, recusalReason, recusedTaskText, type ScoreSheetInput, scoreSheetForm, SheetChanged, shownSheet, submitScores, type SubmittedTask, type Task } from '../../src/review/scoring.js';
 import type { Db } from '../../db/index.js';
 import type { Config } from '../../src/config.js';
 import { formText, idFrom, idOrZero, pageFrom, replyDestination, sendPrivately, today } from '../respond.js';
@@ -200,7 +200,7 @@ async function refusedSubmitCard(
 ): Promise<CardResponse | undefined> {
   if (!task || task.assignment.expertOpenId !== openId) return undefined;
   // a second submit is told with the sheet's own time and what to do, as the one statement and a redelivery tell it
-  if (task.assignment.status === 'submitted' && err instanceof AlreadyDone) return submittedAgain(ctx, openId, task, await progress());
+  if (task.assignment.status === 'submitted' && err instanceof AlreadyDone) return submittedAgain(ctx, openId, task, await progress(), input.formValue);
   if (task.assignment.status === 'submitted') return { card: { type: 'raw', data: submittedCard(ctx, task, await progress()) } };
   // an old copy of a task declined or given to someone else: the sheet is no longer live, so the card says so instead
   if (task.assignment.status === 'declined') return { card: { type: 'raw', data: declinedCard({ application: taskApplication(task), reason: task.assignment.declineReason ?? '' }) } };
@@ -218,12 +218,21 @@ async function refusedSubmitCard(
 export async function submitTaskDuplicate(tx: Db, who: { openId: string; config: Config }, input: CardActionInput): Promise<CardResponse | undefined> {
   const task = await getTask(tx, idOrZero(input.value, 'assignmentId'));
   if (task?.assignment.status !== 'submitted') return undefined;
-  return submittedAgain(who, who.openId, task, await expertProgress(tx, who.openId));
+  return submittedAgain(who, who.openId, task, await expertProgress(tx, who.openId), input.formValue);
 }
 
-function submittedAgain(ctx: Pick<HandlerContext, 'config'>, openId: string, task: Task | undefined, progress: Progress): CardResponse | undefined {
+/** The sheet a submit sent, read against the task's sheet; undefined when it does not read (it was never a whole sheet). */
+function typedSheet(task: Task, formValue: Record<string, unknown>): ScoreSheetInput | undefined {
+  try {
+    return parseScoreForm(cycleScoreSheet(task.cycle), formValue);
+  } catch {
+    return undefined;
+  }
+}
+
+function submittedAgain(ctx: Pick<HandlerContext, 'config'>, openId: string, task: Task | undefined, progress: Progress, formValue?: Record<string, unknown>): CardResponse | undefined {
   if (!task || task.assignment.expertOpenId !== openId || task.assignment.status !== 'submitted') return undefined;
-  const done = alreadyDone(task.assignment, ctx.config.BOT_TIMEZONE, task.cycle)!;
+  const done = alreadyDone(task.assignment, ctx.config.BOT_TIMEZONE, task.cycle, formValue && typedSheet(task, formValue))!;
   // the sheet's own submitted_at names the time: 这份评分已于 2026年12月1日 08:22 提交（总分 88 分）
   const toast = done instanceof AlreadyDone ? { type: 'info' as const, content: done.at(undefined) } : toastFor(done);
   return { toast, card: { type: 'raw', data: submittedCard(ctx, task, progress) } };
@@ -244,7 +253,7 @@ export async function submitTaskFast(fx: FastContext, input: CardActionInput): P
     timezone: fx.config.BOT_TIMEZONE,
   });
   if (!r || r.kind === 'ordinary') return undefined;
-  if (r.kind === 'duplicate') return { outcome: 'duplicate', answer: submittedAgain(fx, fx.openId, r.task, r.progress) };
+  if (r.kind === 'duplicate') return { outcome: 'duplicate', answer: submittedAgain(fx, fx.openId, r.task, r.progress, input.formValue) };
   if (r.kind === 'submitted') return { outcome: 'ok', answer: submittedAnswer(fx, r.task, r.input.total, r.progress) };
   fx.log.info({ reason: withoutContacts(r.error.message), field: r.error.opts.field }, 'card action refused');
   const card = await refusedSubmitCard(r.error, fx, fx.openId, r.task, input, async () => r.progress);

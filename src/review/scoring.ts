@@ -487,17 +487,29 @@ export async function placeTaken(tx: Db, task: Pick<Task, 'assignment' | 'cycle'
   return Number(row?.n ?? 0) >= task.cycle.expertsPerApplication;
 }
 
-/** What a second submit or decline of a task finds; `a` must be read after the task's lock. */
-export function alreadyDone(a: Assignment, timezone: string, cycle?: TaskYear): UserError | undefined {
+/**
+ * What a second submit or decline of a task finds; `a` must be read after the task's lock. `typed`: the sheet a second
+ * submit sent, when it reads: one with other scores or another comment (typed on a second device, or corrected after a
+ * first tap that seemed lost) is said not to be saved, with its own total, not only that the sheet was submitted.
+ */
+export function alreadyDone(a: Assignment, timezone: string, cycle?: TaskYear, typed?: ScoreSheetInput): UserError | undefined {
   if (a.status === 'submitted') {
     const total = a.total === null ? '' : `（总分 ${a.total} 分）`;
-    const known = a.submittedAt ? `这份评分已于 ${formatDateTimeZh(a.submittedAt, timezone)} 提交${total}，无需重复提交；${changeSubmitted(cycle, '如需修改，请联系协会管理员重开。')}` : undefined;
+    const other = typed && differsFromStored(a, typed) ? `。这次提交的评分表（合计 ${typed.total} 分）与已提交的不同，没有保存` : '';
+    const known = a.submittedAt ? `这份评分已于 ${formatDateTimeZh(a.submittedAt, timezone)} 提交${total}，无需重复提交${other}；${changeSubmitted(cycle, '如需修改，请联系协会管理员重开。')}` : undefined;
     return new AlreadyDone('提交', { action: 'review.submit', entity: 'assignment', entityId: a.id }, total, known);
   }
   if (a.status === 'declined' && declaredConflict(a)) return new UserError(`${declinedText(a)}，无需再谢绝。`, { kind: 'info' });
   if (a.status === 'declined') return new AlreadyDone('谢绝', { action: 'review.decline', entity: 'assignment', entityId: a.id }, '这项评分任务，协会将另行安排专家', `${declinedText(a)}。`);
   if (a.status === 'replaced') return new UserError('协会已将这项评分任务改派给其他专家，无需再评分。', { kind: 'info' });
   return undefined;
+}
+
+/** Whether a sheet sent again holds other scores or another comment than the one stored. */
+function differsFromStored(a: Pick<Assignment, 'scores' | 'comment'>, typed: ScoreSheetInput): boolean {
+  const stored = (a.scores ?? {}) as Record<string, number>;
+  const codes = new Set([...Object.keys(stored), ...Object.keys(typed.scores)]);
+  return [...codes].some((code) => Number(stored[code]) !== Number(typed.scores[code])) || (a.comment ?? '') !== (typed.comment ?? '');
 }
 
 function toPanelScore(r: { assignmentId: number; expertOpenId: string; total: number | null; scores: unknown }): PanelScore {
