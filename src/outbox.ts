@@ -290,10 +290,11 @@ export type SendOutcome =
 /**
  * A failure that is the app's, not the row's (`SendOutcome.outage`, always with `appWide`): `network` when no answer came
  * (connection refused or reset, a timeout, DNS), `credentials` when the token endpoint refused LARK_APP_ID /
- * LARK_APP_SECRET (10014 app secret invalid), `bot` when the app's 机器人 ability is off (230006). Every send fails alike
+ * LARK_APP_SECRET (10014 app secret invalid), `bot` when the app's 机器人 ability is off (230006), `scope` when the app lacks the
+ * permission to send messages (99991672 naming im:message). Every send fails alike
  * until it passes, so the dispatcher holds them all.
  */
-export type Outage = 'network' | 'credentials' | 'bot';
+export type Outage = 'network' | 'credentials' | 'bot' | 'scope';
 
 export interface MessageTransport {
   deliver(row: OutboxRow): Promise<SendOutcome>;
@@ -757,6 +758,8 @@ export class OutboxDispatcher {
       log.error({ error }, 'Feishu refused the app credentials: check LARK_APP_ID and LARK_APP_SECRET (the app of the developer console, its current secret); every message is held until a token is granted');
     } else if (kind === 'bot') {
       log.error({ error }, 'Feishu says the app has no bot ability (230006): in the developer console turn on 机器人 under 应用能力 and publish a version; every message is held until Feishu takes them');
+    } else if (kind === 'scope') {
+      log.error({ error }, 'Feishu says the app lacks the permission to send messages (99991672): in the developer console add the scope it names (im:message) under 权限管理 and publish a version; every message is held until Feishu takes them');
     } else {
       log.warn({ error }, 'Open Platform out of reach: every message is held and tried again with a growing pause (at most a minute), no attempts spent');
     }
@@ -799,7 +802,7 @@ export class OutboxDispatcher {
     const o = this.outage;
     if (!o) return;
     this.outage = undefined;
-    this.deps.log[o.logged ? 'warn' : 'debug']({ outage: o.kind, downMs: Date.now() - o.since, probes: o.probes }, o.kind === 'credentials' ? 'Feishu granted a token again: sending resumed' : o.kind === 'bot' ? 'Feishu takes the bot’s messages again: sending resumed' : 'Open Platform reachable again: sending resumed');
+    this.deps.log[o.logged ? 'warn' : 'debug']({ outage: o.kind, downMs: Date.now() - o.since, probes: o.probes }, o.kind === 'credentials' ? 'Feishu granted a token again: sending resumed' : o.kind === 'bot' || o.kind === 'scope' ? 'Feishu takes the bot’s messages again: sending resumed' : 'Open Platform reachable again: sending resumed');
   }
 
   /** Runs until nothing is due or in flight; for tests, scripts and shutdown. */

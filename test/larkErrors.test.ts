@@ -73,6 +73,8 @@ const table: [number, number, Expected, 'send' | 'update'][] = [
   [230110, 400, 'undeliverable', 'update'],
   [230011, 400, 'undeliverable', 'update'],
   [230099, 400, 'permanent', 'send'],
+  // the app lacks the scope every send needs: held as an outage until an administrator adds it, never given up
+  [99991672, 400, 'retry', 'send'],
   [1, 500, 'retry', 'send'],
 ];
 

@@ -204,6 +204,20 @@ const CARD_LOCKED = /card action is lock/i;
  * fault: every send is held as an outage (`bot`) and probed, and goes out once Feishu takes it, none lost.
  */
 const BOT_ABILITY_OFF = 230006;
+/**
+ * 99991672 "Access denied. One of the following scopes is required: [im:message, im:message:send_as_bot]": the app lacks
+ * the permission every send needs (an administrator removed it, or a version was published without it). Nobody's message
+ * is at fault and every one fails alike until an administrator adds the scope in the developer console and publishes a
+ * version ("步骤一：明确需要申请的权限 … error.permission_violations",
+ * https://open.feishu.cn/document/uAjLw4CM/ugTN1YjL4UTN24CO1UjN/trouble-shooting/how-to-fix-the-99991672-error): held as
+ * an outage (`scope`), as 230006 is, not dead-lettered one by one with nobody told (the alert fails alike) and nothing
+ * sent once the scope is back. A scope named that is not the messages' (im:resource for an upload) stays this row's.
+ */
+const SCOPE_MISSING = 99991672;
+const messageScopeMissing = (msg: string): boolean => {
+  const named = /\[([^\]]*)\]/.exec(msg)?.[1];
+  return named === undefined || /\bim:message\b/.test(named);
+};
 /** 230013 "Bot has NO availability to this user": the person is outside the app's 可用范围, which an administrator widens. */
 const OUTSIDE_AVAILABILITY = 230013;
 /** 99991401: the server's IP is not in the app's allow-list; every retry fails the same way until an admin fixes it. */
@@ -229,6 +243,7 @@ export function classifyFailure(status: number | undefined, code: number | undef
   const retry = (retryAfterMs?: number): SendOutcome => ({ ok: false, retryable: true, undeliverable: false, error, ...(retryAfterMs ? { retryAfterMs } : {}) });
   if (code !== undefined && PERMANENT_CODES.has(code)) return permanent;
   if (code === BOT_ABILITY_OFF) return { ok: false, retryable: true, undeliverable: false, error, appWide: true, outage: 'bot' };
+  if (code === SCOPE_MISSING && messageScopeMissing(msg)) return { ok: false, retryable: true, undeliverable: false, error, appWide: true, outage: 'scope' };
   if (code !== undefined && UNDELIVERABLE_CODES.has(code)) {
     return {
       ok: false,
