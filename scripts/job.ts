@@ -23,7 +23,7 @@ import { withResultsWorkbook } from '../src/workbook.js';
 import { createLarkClient, LarkTransport } from '../src/lark/client.js';
 import { openScriptDatabase } from '../src/local/dataDirFailure.js';
 import { createCliLogger } from '../src/log.js';
-import { chatGoneReroute, deadLetterAlert } from '../src/notifications.js';
+import { chatGoneReroute, deadLetterAlert, personUnreachableAlert } from '../src/notifications.js';
 import { OutboxDispatcher } from '../src/outbox.js';
 
 function usage(problem: string): never {
@@ -87,7 +87,7 @@ try {
       if (rows.length) process.stdout.write('LARK_APP_ID is not set: the messages stay in the outbox until the bot runs with a Feishu app.\n');
     } else if (keys.length || jobbed.length) {
       const client = createLarkClient({ appId: config.LARK_APP_ID!, appSecret: config.LARK_APP_SECRET!, domain: config.LARK_DOMAIN, log });
-      const dispatcher = new OutboxDispatcher({ db: database.db, transport: new LarkTransport(client, withResultsWorkbook(certificateAttachments(database.db, new CertificateRenderer({ templatePath: config.CERTIFICATE_TEMPLATE, font: config.CERTIFICATE_FONT }), config.BOT_TIMEZONE), database.db, config.BOT_TIMEZONE)), log, onDeadLetter: deadLetterAlert(config.ADMIN_OPEN_IDS, config.BOT_TIMEZONE), onChatGone: chatGoneReroute(config.ADMIN_OPEN_IDS), cards: cardRenderers(database.db, config.BOT_TIMEZONE) });
+      const dispatcher = new OutboxDispatcher({ db: database.db, transport: new LarkTransport(client, withResultsWorkbook(certificateAttachments(database.db, new CertificateRenderer({ templatePath: config.CERTIFICATE_TEMPLATE, font: config.CERTIFICATE_FONT }), config.BOT_TIMEZONE), database.db, config.BOT_TIMEZONE)), log, onDeadLetter: deadLetterAlert(config.ADMIN_OPEN_IDS, config.BOT_TIMEZONE), onChatGone: chatGoneReroute(config.ADMIN_OPEN_IDS), onPersonUnreachable: personUnreachableAlert(config.ADMIN_OPEN_IDS), cards: cardRenderers(database.db, config.BOT_TIMEZONE) });
       await dispatcher.drain(120_000);
       process.stdout.write('outbox drained through the Feishu API\n');
     }

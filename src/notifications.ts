@@ -1,12 +1,12 @@
 import { deadLetterCard, outageDeadLettersCard } from '../cards/help.js';
 import { and, asc, eq, gte, inArray, lt, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
-import { auditLog, outbox, people } from '../db/schema.js';
+import { assignments, auditLog, outbox, people, teams } from '../db/schema.js';
 import { audit } from './audit.js';
 import { type Clock, systemClock } from './clock.js';
 import { formatDateTimeZh, todayIn } from './dates.js';
 import { adminDestinations, destinationKey, forExpertsGroup, forgetLostChat, lastLoss, reroutedMessages } from './groups.js';
-import { type CardRenderer, defaultOutboxLimits, type Destination, enqueue, enqueueMany, expiredInOutage, expiredInOutageSql, messageOf, type OutboxRow, type OutgoingMessage, type RenderedCard } from './outbox.js';
+import { type CardRenderer, defaultOutboxLimits, type Destination, enqueue, enqueueMany, expiredInOutage, expiredInOutageSql, messageOf, type OutboxRow, type OutgoingMessage, type RenderedCard, type UnreachablePerson } from './outbox.js';
 
 // where administrators are told things, and the key of a destination, belong with the groups bound for them
 export { adminDestinations, destinationKey } from './groups.js';
@@ -107,25 +107,50 @@ export function outageDeadLettersRenderer(db: Db, timezone: string, maxAgeMs = d
 }
 
 /**
- * A person outside the app's 可用范围 (230013, "Bot has NO availability to this user"): nothing the bot sends reaches them
- * (an expert's tasks, a contact's requests), and only an administrator can widen the range in the developer console. They
- * are told once per person, in text (a card naming someone Feishu says the app may not reach is no safer), and the row
- * stays undeliverable; what was lost is there for the person to see again (评分, 进度) once they can be reached.
+ * A person nothing the bot sends reaches any more (`UnreachablePerson`): outside the app's 可用范围 (230013, "Bot has NO
+ * availability to this user"), resigned (230029, 用户已离职), or having stopped the bot (230053). Their messages (an
+ * expert's tasks, a contact's requests, a leader's reminders) were marked undeliverable with a warning in the log, and a
+ * resigned leader's team or expert's tasks waited for someone who would never come. The administrators are told once per
+ * person and reason, in text (a card naming someone Feishu says the app may not reach is no safer), with what falls to
+ * them: widen the range, give the teams another leader or contact, give the tasks another expert. The row stays
+ * undeliverable; what was lost is there for the person to see again (评分, 进度) once they can be reached.
  */
-export function outsideAvailabilityAlert(bootstrapAdmins: readonly string[], clock: Clock = systemClock) {
-  return async (tx: Db, row: OutboxRow, error: string): Promise<void> => {
-    await audit(tx, { actor: 'system:outbox', action: 'outbox.outside_availability', entity: 'outbox', entityId: row.id, at: clock.now(), details: { dedupeKey: row.dedupeKey, receiver: row.receiver, error } });
-    // an administrator out of range themselves: the word to them fails alike, and says nothing more
-    if (row.dedupeKey.startsWith(OUTSIDE_AVAILABILITY_KEY)) return;
+export function personUnreachableAlert(bootstrapAdmins: readonly string[], clock: Clock = systemClock) {
+  return async (tx: Db, row: OutboxRow, error: string, why: UnreachablePerson): Promise<void> => {
+    await audit(tx, { actor: 'system:outbox', action: UNREACHABLE_AUDIT[why], entity: 'outbox', entityId: row.id, at: clock.now(), details: { dedupeKey: row.dedupeKey, receiver: row.receiver, error } });
+    // an administrator out of reach themselves: the word to them fails alike, and says nothing more
+    if (Object.values(UNREACHABLE_KEY).some((k) => row.dedupeKey.startsWith(k))) return;
     const [person] = await tx.select({ name: people.name }).from(people).where(eq(people.openId, row.receiver)).limit(1);
     const who = person?.name ? `${person.name}（${row.receiver}）` : row.receiver;
-    const text = `机器人无法给 ${who} 发消息：此人不在飞书应用的可用范围内（飞书错误码 230013），收不到机器人的任何消息（如评分任务、确认申报、通知）。请在飞书开发者后台的“版本管理与发布”中把此人加入应用的可用范围并发布新版本；之后请此人给机器人发送“帮助”查看待办。`;
+    const text = why === 'outside' ? outsideRangeText(who) : `${why === 'resigned' ? resignedText(who) : stoppedText(who)}${await whatFallsToAdmins(tx, row.receiver, why)}`;
     for (const to of await adminDestinations(tx, bootstrapAdmins)) {
-      await enqueue(tx, { dedupeKey: `${OUTSIDE_AVAILABILITY_KEY}${row.receiver}:${destinationKey(to)}`, to, text });
+      await enqueue(tx, { dedupeKey: `${UNREACHABLE_KEY[why]}${row.receiver}:${destinationKey(to)}`, to, text });
     }
   };
 }
-const OUTSIDE_AVAILABILITY_KEY = 'alert:outside-availability:';
+const UNREACHABLE_KEY: Record<UnreachablePerson, string> = { outside: 'alert:outside-availability:', resigned: 'alert:person-resigned:', stopped: 'alert:bot-stopped:' };
+const UNREACHABLE_AUDIT: Record<UnreachablePerson, string> = { outside: 'outbox.outside_availability', resigned: 'outbox.person_resigned', stopped: 'outbox.bot_stopped' };
+
+const outsideRangeText = (who: string) =>
+  `机器人无法给 ${who} 发消息：此人不在飞书应用的可用范围内（飞书错误码 230013），收不到机器人的任何消息（如评分任务、确认申报、通知）。请在飞书开发者后台的“版本管理与发布”中把此人加入应用的可用范围并发布新版本；之后请此人给机器人发送“帮助”查看待办。`;
+const resignedText = (who: string) => `机器人无法给 ${who} 发消息：飞书返回此人已离职（飞书错误码 230029），此后发给此人的评分任务、确认申报和提醒都无法送达。`;
+const stoppedText = (who: string) =>
+  `机器人无法给 ${who} 发消息：此人已在飞书中设置不再接收机器人的消息（飞书错误码 230053），收不到评分任务、确认申报和提醒。请联系此人在与机器人的单聊中重新允许机器人发消息，之后给机器人发送“帮助”查看待办。`;
+
+/** The teams and the tasks waiting for someone out of reach, and what the administrators can do for each (at most 5 teams named). */
+async function whatFallsToAdmins(tx: Db, openId: string, why: UnreachablePerson): Promise<string> {
+  const named = (rows: { name: string; code: string }[]) => `${rows.slice(0, 5).map((t) => `${t.name}（${t.code}）`).join('、')}${rows.length > 5 ? ` 等 ${rows.length} 个班组` : ''}`;
+  const led = await tx.select({ name: teams.name, code: teams.code }).from(teams).where(and(eq(teams.leaderOpenId, openId), eq(teams.status, 'active'))).orderBy(asc(teams.code));
+  const contactOf = await tx.select({ name: teams.name, code: teams.code }).from(teams).where(and(eq(teams.contactOpenId, openId), eq(teams.status, 'active'))).orderBy(asc(teams.code));
+  const [tasks] = await tx.select({ n: sql<number>`count(*)::int` }).from(assignments).where(and(eq(assignments.expertOpenId, openId), eq(assignments.status, 'assigned')));
+  const lines: string[] = [];
+  // someone who stopped the bot may let it again; someone who left will not come back
+  const instead = why === 'resigned' ? '' : '若此人无法恢复接收，';
+  if (led.length) lines.push(`${instead}此人是 ${named(led)} 的班组长：请由管理员发送“更换班组长 班组编号”为班组指定新的班组长。`);
+  if (contactOf.length) lines.push(`${instead}此人是 ${named(contactOf)} 的单位联系人：请班组长在“进度”的“修改资料”中更换单位联系人。`);
+  if (Number(tasks?.n ?? 0)) lines.push(`${instead}此人还有 ${Number(tasks!.n)} 份评分任务未完成：请在相应班组的“专家组”中点“更换专家”改派${why === 'resigned' ? '，并在“专家库”中停用此人' : ''}。`);
+  return lines.length ? `\n${lines.join('\n')}` : '';
+}
 
 /** What the administrators are told when their group is unbound because the bot can no longer post there. */
 export function adminGroupLostNotice(chatId: string, destinations: readonly Destination[], error?: string): string {

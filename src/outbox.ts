@@ -280,8 +280,8 @@ export type SendOutcome =
       chatGone?: boolean;
       appWide?: boolean;
       mayPassInChat?: boolean;
-      /** 230013: the person is outside the app's 可用范围 (an administrator can widen it). */
-      outsideAvailability?: boolean;
+      /** The person is out of the bot's reach: outside the app's 可用范围 (230013), resigned (230029), the bot stopped by them (230053). */
+      unreachablePerson?: UnreachablePerson;
       outage?: Outage;
       cardLocked?: boolean;
     }
@@ -384,6 +384,14 @@ export interface DeadLetterHook {
   (tx: Db, row: OutboxRow, error: string): Promise<void>;
 }
 
+/** Why a person cannot be sent anything (`SendOutcome.unreachablePerson`). */
+export type UnreachablePerson = 'outside' | 'resigned' | 'stopped';
+
+/** Called in the transaction that marks a row to a person undeliverable because they are out of the bot's reach. */
+export interface PersonUnreachableHook {
+  (tx: Db, row: OutboxRow, error: string, why: UnreachablePerson): Promise<void>;
+}
+
 /**
  * Called in the transaction that marks a row to a chat (a send to a chat_id, or a reply, which lands in the chat its
  * rate_key names) undeliverable because the chat is gone for the bot (`SendOutcome.chatGone`): what becomes of the
@@ -437,8 +445,8 @@ export class OutboxDispatcher {
       log: Logger;
       onDeadLetter?: DeadLetterHook;
       onChatGone?: ChatGoneHook;
-      /** A person outside the app's 可用范围 (230013): the administrators are told, in the transaction marking the row. */
-      onOutsideAvailability?: DeadLetterHook;
+      /** A person out of the bot's reach (230013, 230029, 230053): the administrators are told, in the transaction marking the row. */
+      onPersonUnreachable?: PersonUnreachableHook;
       limits?: Partial<OutboxLimits>;
       pollMs?: number;
       /** The bot's clock: held rows are released by it, sends are paced by real time. */
@@ -656,8 +664,9 @@ export class OutboxDispatcher {
       // a reply lands in the chat of the message it answers (its rate_key): that chat is gone for it as for a send
       const onChatGone = outcome.chatGone && (row.receiveIdType === 'chat_id' || row.kind === 'reply') ? this.deps.onChatGone : undefined;
       const markUndeliverable = async (tx: Db) => (await tx.update(outbox).set({ status: 'undeliverable', lastError: outcome.error }).where(held).returning({ id: outbox.id })).length > 0;
-      const onOutside = outcome.outsideAvailability && row.receiveIdType === 'open_id' ? this.deps.onOutsideAvailability : undefined;
-      const hook = onChatGone ?? onOutside;
+      const why = row.receiveIdType === 'open_id' ? outcome.unreachablePerson : undefined;
+      const onPerson = why && this.deps.onPersonUnreachable ? (tx: Db, r: OutboxRow, error: string) => this.deps.onPersonUnreachable!(tx, r, error, why) : undefined;
+      const hook = onChatGone ?? onPerson;
       if (hook) {
         await db.transaction(async (tx) => {
           if (await markUndeliverable(tx)) await hook(tx, row, outcome.error);

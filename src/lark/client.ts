@@ -169,8 +169,8 @@ const RETRYABLE_CODES = new Set([230020, 99991400, 11232, 230049, 1, 232096]);
 /**
  * Nobody can fix these by trying again, and they concern one receiver or one message, so they are marked
  * undeliverable with a warning and a metric, never an alert per message: 230002 bot not in the chat,
- * 230053 user stopped the bot, 230013 user outside the app's availability (an administrator can widen it: the outbox
- * tells them once per person, `outsideAvailability`), 230035 no permission to send in that chat and 230018 the group's settings forbid it (see MAY_PASS_CODES), 230017 the
+ * 230053 user stopped the bot, 230013 user outside the app's availability (an administrator can widen it), 230029 user
+ * resigned (of those three the outbox tells the administrators once per person, `unreachablePerson`), 230035 no permission to send in that chat and 230018 the group's settings forbid it (see MAY_PASS_CODES), 230017 the
  * bot is not the owner of the resource, 230029 user resigned, 230034 the receive_id is invalid (a chat disbanded or
  * never known), 230038 receiver in another tenant without permission, 232009 chat disbanded, 230054 a connection
  * group (私有互通群) that takes no cards; patch only: 230031 the card is older than 14 days, 230110 message deleted,
@@ -218,8 +218,14 @@ const messageScopeMissing = (msg: string): boolean => {
   const named = /\[([^\]]*)\]/.exec(msg)?.[1];
   return named === undefined || /\bim:message\b/.test(named);
 };
-/** 230013 "Bot has NO availability to this user": the person is outside the app's 可用范围, which an administrator widens. */
-const OUTSIDE_AVAILABILITY = 230013;
+/**
+ * A person nothing the bot sends reaches any more, which only the administrators can mend: 230013 "Bot has NO availability
+ * to this user" (outside the app's 可用范围, which an administrator widens), 230029 "User has resigned" (用户已离职: their
+ * teams need another leader or contact, their tasks another expert), 230053 "The user has stopped the bot from sending
+ * messages" (someone must ask them to let it again) (https://open.feishu.cn/document/server-docs/im-v1/message/create,
+ * error codes).
+ */
+const UNREACHABLE_PERSON: Record<number, 'outside' | 'resigned' | 'stopped'> = { 230013: 'outside', 230029: 'resigned', 230053: 'stopped' };
 /** 99991401: the server's IP is not in the app's allow-list; every retry fails the same way until an admin fixes it. */
 const PERMANENT_CODES = new Set([99991401]);
 /**
@@ -252,7 +258,7 @@ export function classifyFailure(status: number | undefined, code: number | undef
       error,
       ...(CHAT_GONE_CODES.has(code) ? { chatGone: true } : {}),
       ...(MAY_PASS_CODES.has(code) ? { mayPassInChat: true } : {}),
-      ...(code === OUTSIDE_AVAILABILITY ? { outsideAvailability: true } : {}),
+      ...(UNREACHABLE_PERSON[code] ? { unreachablePerson: UNREACHABLE_PERSON[code] } : {}),
     };
   }
   // the app's own frequency limit, for every send alike: the dispatcher holds all of them until the window reopens
