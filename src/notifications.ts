@@ -145,10 +145,10 @@ async function whatFallsToAdmins(tx: Db, openId: string, why: UnreachablePerson)
   const [tasks] = await tx.select({ n: sql<number>`count(*)::int` }).from(assignments).where(and(eq(assignments.expertOpenId, openId), eq(assignments.status, 'assigned')));
   const lines: string[] = [];
   // someone who stopped the bot may let it again; someone who left will not come back
-  const instead = why === 'resigned' ? '' : '若此人无法恢复接收，';
-  if (led.length) lines.push(`${instead}此人是 ${named(led)} 的班组长：请由管理员发送“更换班组长 班组编号”为班组指定新的班组长。`);
-  if (contactOf.length) lines.push(`${instead}此人是 ${named(contactOf)} 的单位联系人：请班组长在“进度”的“修改资料”中更换单位联系人。`);
-  if (Number(tasks?.n ?? 0)) lines.push(`${instead}此人还有 ${Number(tasks!.n)} 份评分任务未完成：请在相应班组的“专家组”中点“更换专家”改派${why === 'resigned' ? '，并在“专家库”中停用此人' : ''}。`);
+  const unless = why === 'resigned' ? '' : '若此人无法恢复接收，';
+  if (led.length) lines.push(`此人是 ${named(led)} 的班组长：${unless}请管理员发送“更换班组长 ${led[0].code}”${led.length > 1 ? '（每个班组各发一次）' : ''}为班组指定新的班组长。`);
+  if (contactOf.length) lines.push(`此人是 ${named(contactOf)} 的单位联系人：${unless}请班组长在“进度”的“修改资料”中更换单位联系人。`);
+  if (Number(tasks?.n ?? 0)) lines.push(`此人还有 ${Number(tasks!.n)} 份评分任务未完成：${unless}请在相应班组的“专家组”中点“更换专家”改派${why === 'resigned' ? '，并在“专家库”中停用此人' : ''}。`);
   return lines.length ? `\n${lines.join('\n')}` : '';
 }
 

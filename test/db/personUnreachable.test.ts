@@ -54,7 +54,7 @@ describe('a person who resigned or stopped the bot', () => {
     const told = toAdmins().slice(1);
     expect(told).toHaveLength(1);
     expect(told[0]).toContain(`机器人无法给 ${leader} 发消息：此人已在飞书中设置不再接收机器人的消息（飞书错误码 230053）`);
-    expect(told[0]).toContain(`若此人无法恢复接收，此人是 ${team.name}（${team.code}） 的班组长：请由管理员发送“更换班组长 班组编号”`);
+    expect(told[0]).toContain(`此人是 ${team.name}（${team.code}） 的班组长：若此人无法恢复接收，请管理员发送“更换班组长 ${team.code}”为班组指定新的班组长。`);
     expect(await h.db.db.select().from(auditLog).where(eq(auditLog.action, 'outbox.bot_stopped'))).toHaveLength(2);
   });
 });
