@@ -1,4 +1,4 @@
-import { and, eq, ne } from 'drizzle-orm';
+import { and, eq, ne, sql } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
 import { jobRuns } from '../../db/schema.js';
 import type { OutgoingMessage } from '../outbox.js';
@@ -70,14 +70,21 @@ export async function runClaimed(
   }
 }
 
-/** Leaves a `failed` row (never over a `done` one) so the next run of the period may retry it. */
+/**
+ * Leaves a `failed` row (never over a `done` one) so the next run of the period may retry it, counting the runs that
+ * failed in a row (`details.failures`: a run that takes the row over and fails rolls back to it, and adds one).
+ */
 async function recordFailure(db: Db, job: string, period: string, now: Date, err: unknown): Promise<void> {
-  const details = { error: cutText(errorText(err), 500) };
+  const error = cutText(errorText(err), 500);
   try {
     await db
       .insert(jobRuns)
-      .values({ job, period, startedAt: now, finishedAt: now, status: 'failed', details })
-      .onConflictDoUpdate({ target: [jobRuns.job, jobRuns.period], set: { status: 'failed', finishedAt: now, details }, where: ne(jobRuns.status, 'done') });
+      .values({ job, period, startedAt: now, finishedAt: now, status: 'failed', details: { error, failures: 1 } })
+      .onConflictDoUpdate({
+        target: [jobRuns.job, jobRuns.period],
+        set: { status: 'failed', finishedAt: now, details: sql`jsonb_build_object('error', ${error}::text, 'failures', coalesce((${jobRuns.details} ->> 'failures')::int, 0) + 1)` },
+        where: ne(jobRuns.status, 'done'),
+      });
   } catch {
     // the original error is what the caller needs to see
   }
