@@ -57,7 +57,9 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     // a refused start lets go of what it opened (PGlite's folder, the server's connections)
     await migrateDatabase(database).catch(async (err: unknown) => {
       await database.close().catch(() => {});
-      throw err;
+      // a damaged PGlite database may open and fail at its first statements (`pg_attribute catalog is missing 17
+      // attribute(s)`, `could not open file "base/5/…"`): said as the damaged database it is
+      throw (opts.dataDir && !opts.databaseUrl && damagedDatabaseError(err) && unreadableDatabase(opts.dataDir, (err as { cause?: unknown }).cause ?? err)) || err;
     });
   }
   return database;
@@ -292,10 +294,12 @@ async function openPglite(dataDir?: string, loadDataDir?: Blob, onStorageFailure
   const options = { startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'], ...(loadDataDir ? { loadDataDir } : {}) };
   // the bot's own start compiled PGlite's code while it loaded (db/pgliteCode.ts); elsewhere PGlite reads its own
   Object.assign(options, await pgliteCodeAhead());
+  const existing = dataDir !== undefined && existsSync(join(dataDir, 'PG_VERSION'));
   const client = dataDir ? new PGlite(dataDir, options) : new PGlite(options);
-  // on a full disk PGlite fails to start with words of its own (`PGlite failed to initialize properly`, `Aborted()`)
+  // on a full disk PGlite fails to start with words of its own (`PGlite failed to initialize properly`, `Aborted()`);
+  // so it does on a database it cannot read (damaged, another PostgreSQL's)
   await client.waitReady.catch((err: unknown) => {
-    throw (dataDir && fullDiskError(dataDir, err)) || err;
+    throw (dataDir && (fullDiskError(dataDir, err) ?? (existing ? unreadableDatabase(dataDir, err) : undefined))) || err;
   });
   if (dataDir) stopOnStorageFailure(client, dataDir, onStorageFailure);
   const db = drizzle(client, { schema }) as unknown as Db;
@@ -409,6 +413,39 @@ export function stopOnStorageFailure(client: object, dataDir: string, stop: (lin
     };
     methods[name] = (...args: unknown[]) => (failed ? Promise.reject(failed.error) : original(...args).then(undefined, onFailure));
   }
+}
+
+/**
+ * A PGlite folder holding a database (PG_VERSION) that PGlite could not open, the disk not being full: damaged (a power
+ * cut, a failing disk, files missing from a copy) or made by another PostgreSQL major version. PGlite says only
+ * `Aborted()` or `PGlite failed to initialize properly`; `said` keeps its words. src/local/dataDirFailure.ts says what
+ * it means and what to do.
+ */
+export class DatabaseUnreadable extends Error {
+  constructor(
+    readonly dataDir: string,
+    readonly said: string,
+    options?: ErrorOptions,
+  ) {
+    super(`the database in ${dataDir} could not be opened (${said})`, options);
+  }
+}
+
+/** PostgreSQL's internal errors (XX000 internal_error, XX001 data_corrupted, XX002 index_corrupted) and a table's file missing (58P01). */
+function damagedDatabaseError(err: unknown): boolean {
+  const code = (err as { cause?: { code?: unknown }; code?: unknown } | null)?.cause?.code ?? (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (/^XX/.test(code) || code === '58P01');
+}
+
+/**
+ * PGlite's failure to open an existing database as DatabaseUnreadable; undefined for a file error with a code (a folder
+ * this user may not write, EACCES / EROFS: src/local/dataDirFailure.ts says those).
+ */
+export function unreadableDatabase(dataDir: string, err: unknown): DatabaseUnreadable | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return undefined;
+  const said = String((err as Error | null)?.message ?? err).split('\n')[0];
+  return new DatabaseUnreadable(dataDir, said, { cause: err });
 }
 
 /**

@@ -1,8 +1,8 @@
-import { DatabaseAhead } from '../db/index.js';
+import { DatabaseAhead, DatabaseUnreadable } from '../db/index.js';
 import { CertificateSetupError } from './certificates/render.js';
 import type { Config } from './config.js';
 import { DataDirRefused, TemplateCopyFailed } from './local/dataDir.js';
-import { databaseAheadLine, dataDirProblem } from './local/dataDirFailure.js';
+import { databaseAheadLine, dataDirProblem, unreadableDatabaseLine } from './local/dataDirFailure.js';
 import { databaseUrlProblem } from './log.js';
 
 /** What begins the one line on stderr of a start that failed (npm start, scripts/start.mjs's build): Chinese first. */
@@ -13,6 +13,8 @@ export function startupProblem(err: unknown, c: Config): string {
   // the database is reachable and whole, only newer than the code: neither DATABASE_URL nor DATA_DIR is to blame
   // a new DATA_DIR the template could not be copied into says what failed and what to do itself, in Chinese
   if (err instanceof DatabaseAhead) return databaseAheadLine(err);
+  // a database PGlite cannot open (damaged, another PostgreSQL version's): which, and what to do, not PGlite's `Aborted()`
+  if (err instanceof DatabaseUnreadable) return unreadableDatabaseLine(err);
   if (err instanceof DataDirRefused || err instanceof TemplateCopyFailed) return err.message;
   // CERTIFICATE_TEMPLATE or CERTIFICATE_FONT, named by the message (not the database's fault though it is configured)
   if (err instanceof CertificateSetupError) return err.message;

@@ -1,7 +1,8 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { fullDiskRoom, RECORDED_MIGRATIONS_SQL, type RecordedMigration, roomLeft, storageFailure, unknownMigrations } from '../../db/index.js';
+import { DatabaseUnreadable, fullDiskRoom, RECORDED_MIGRATIONS_SQL, type RecordedMigration, roomLeft, storageFailure, unknownMigrations, unreadableDatabase } from '../../db/index.js';
+import { unreadableDatabaseLine } from './dataDirFailure.js';
 import {
   type DataDirLock,
   DataDirRefused,
@@ -62,7 +63,11 @@ async function openPglite(dir: string, loadDataDir?: Blob) {
   const { PGlite } = await import('@electric-sql/pglite');
   // as db/index.ts opens it: PostgreSQL's default 128 MB of shared buffers is more than this bot's data
   const pg = new PGlite(dir, { startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'], ...(loadDataDir ? { loadDataDir } : {}) });
-  await pg.waitReady;
+  // a database of DATA_DIR's PGlite cannot open, the disk not being full, is damaged or another PostgreSQL's: said as
+  // such (unreadableDatabaseLine), not as PGlite's `Aborted()`
+  await pg.waitReady.catch((err: unknown) => {
+    throw (!loadDataDir && fullDiskRoom(dir) === undefined && unreadableDatabase(dir, err)) || err;
+  });
   return pg;
 }
 
@@ -144,6 +149,10 @@ export async function backupLocalData(opts: BackupOptions): Promise<number> {
     return 0;
   } catch (err) {
     rmSync(partial, { force: true });
+    if (err instanceof DatabaseUnreadable) {
+      say(`备份失败，没有写出备份：${unreadableDatabaseLine(err)}`);
+      return 1;
+    }
     // a write to the open archive names no file: the disk it fills is the archive's, named for the line that says so
     const e = err as NodeJS.ErrnoException;
     if (writingArchive && (e?.code === 'ENOSPC' || e?.code === 'EDQUOT') && e.path === undefined) throw Object.assign(new Error(`${e.code}: no space left on device, write '${target}'`, { cause: err }), { code: e.code, path: target });

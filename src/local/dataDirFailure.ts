@@ -1,7 +1,7 @@
-import { existsSync, statSync } from 'node:fs';
-import { dirname, resolve, sep } from 'node:path';
-import { type Again, againSaid, type Database, DatabaseAhead, fullDiskLine, fullDiskRoom, openDatabase, storageFailure } from '../../db/index.js';
-import { claimDataDir, type DataDirLock, DataDirRefused, TemplateCopyFailed } from './dataDir.js';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve, sep } from 'node:path';
+import { type Again, againSaid, type Database, DatabaseAhead, DatabaseUnreadable, fullDiskLine, fullDiskRoom, openDatabase, storageFailure } from '../../db/index.js';
+import { claimDataDir, type DataDirLock, DataDirRefused, pgliteTemplateDir, TemplateCopyFailed } from './dataDir.js';
 import { databaseUrlProblem } from '../log.js';
 
 /**
@@ -10,6 +10,33 @@ import { databaseUrlProblem } from '../log.js';
  */
 export function databaseAheadLine(err: DatabaseAhead): string {
   return `数据库已被更新版本的机器人迁移过，这个版本不能打开它：请运行那个更新的版本，或恢复用这个版本做的备份（${err.message}）`;
+}
+
+/** The PostgreSQL major version a data folder's PG_VERSION names ("18"), undefined when it cannot be read. */
+function pgVersionOf(dir: string | undefined): string | undefined {
+  if (!dir) return undefined;
+  try {
+    return readFileSync(join(dir, 'PG_VERSION'), 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A database PGlite could not open (DatabaseUnreadable): one line, Chinese first, saying which folder, why it may be
+ * (another PostgreSQL version's, by PG_VERSION against the installed template's; else damaged), that nothing in it was
+ * removed, and what to do: keep a copy, then restore a backup into a new folder or reset. PGlite's own words (`Aborted()`)
+ * follow in the English.
+ */
+export function unreadableDatabaseLine(err: DatabaseUnreadable): string {
+  const dir = resolve(err.dataDir);
+  const theirs = pgVersionOf(dir);
+  const ours = pgVersionOf(pgliteTemplateDir());
+  const keep = `cp -a "${dir}" "${dir}.copy"`;
+  if (theirs && ours && theirs !== ours) {
+    return `数据目录 ${dir} 中的数据库打不开：它是 PostgreSQL ${theirs} 的数据库（PG_VERSION），这个版本的机器人内置的 PGlite 是 PostgreSQL ${ours}；机器人没有删除其中的任何文件。请用建立它的那个版本的机器人运行它，或把 DATA_DIR 设为另一个文件夹（DATA_DIR ${dir}: the database could not be opened (${err.said}): it is a PostgreSQL ${theirs} database (PG_VERSION) and this version's PGlite is PostgreSQL ${ours}; nothing in it was removed. Open it with the version of the bot that made it, or point DATA_DIR at another folder）`;
+  }
+  return `数据目录 ${dir} 中的数据库打不开，可能已损坏（如断电、磁盘出错，或文件夹只复制了一部分）；机器人没有删除其中的任何文件。请先把这个文件夹复制一份留存（${keep}），再把最近的备份恢复到一个新的文件夹（DATA_DIR=<新文件夹> npm run restore -- <备份文件>），然后用这个 DATA_DIR 启动；没有备份时，npm run reset 清空它，从头开始（DATA_DIR ${dir}: the database could not be opened (PGlite: ${err.said}); it may be damaged (a power cut, a failing disk, a partial copy); nothing in it was removed. Keep a copy of the folder (${keep}), then restore your latest backup into a new folder (DATA_DIR=<new folder> npm run restore -- <file>) and start with that DATA_DIR; with no backup, npm run reset empties it to start over）`;
 }
 
 /** What a script's failure left undone, said in both languages ("nothing was imported"), for the end of its line. */
@@ -61,6 +88,7 @@ export function dataDirProblem(err: unknown, dataDir: string, again: Again = { s
  * what was answered before is safe. Undefined for any other error.
  */
 export function dataDirFailure(err: unknown, dataDir: string, again: Again, outcome?: Outcome): string | undefined {
+  if (err instanceof DatabaseUnreadable) return unreadableDatabaseLine(err);
   const problem = dataDirProblem(err, dataDir, again, outcome);
   if (problem !== undefined) return problem;
   const stored = storageFailure(err);
@@ -99,6 +127,7 @@ export async function openScriptDatabase(
   const failed = (err: unknown): never => {
     let line: string | undefined;
     if (err instanceof DatabaseAhead) line = databaseAheadLine(err);
+    else if (err instanceof DatabaseUnreadable) line = unreadableDatabaseLine(err);
     else if (err instanceof DataDirRefused || err instanceof TemplateCopyFailed) line = err.message;
     else if (!config.DATABASE_URL) line = dataDirFailure(err, config.DATA_DIR, script.again, script.outcome?.());
     if (line === undefined) throw err;
@@ -123,7 +152,7 @@ export async function openScriptDatabase(
     // PostgreSQL not reached or refusing (a wrong password, host or port): one line naming DATABASE_URL without its
     // password, as npm start says it (src/startup.ts), not a stack (getaddrinfo ENOTFOUND could name a piece of a
     // password with an @ in it)
-    if (config.DATABASE_URL && !(err instanceof DataDirRefused || err instanceof DatabaseAhead)) {
+    if (config.DATABASE_URL && !(err instanceof DataDirRefused || err instanceof DatabaseAhead || err instanceof DatabaseUnreadable)) {
       process.stderr.write(`${databaseUrlProblem(err, config.DATABASE_URL)}; ${againSaid(script.again).en}\n`);
       process.exit(1);
     }
