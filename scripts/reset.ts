@@ -1,7 +1,9 @@
 /**
- * Wipes local mode's data (the embedded PGlite database in DATA_DIR) after a y/N prompt:
- *   npm run reset            (asks first)
- *   npm run reset -- --yes   (does not ask)
+ * Wipes local mode's data (the embedded PGlite database in DATA_DIR) after a y/N prompt, the database moved whole to
+ * `<DATA_DIR>.before-reset-<time>` beside it:
+ *   npm run reset                (asks first)
+ *   npm run reset -- --yes       (does not ask)
+ *   npm run reset -- --no-copy   (keeps no copy)
  * Refuses when DATABASE_URL is set: a server database is never wiped from here.
  */
 import { loadDotEnv } from '../src/config.js';
@@ -17,6 +19,7 @@ try {
       dataDir,
       databaseUrl: blank(process.env.DATABASE_URL),
       yes: process.argv.includes('--yes') || process.argv.includes('-y'),
+      noCopy: process.argv.includes('--no-copy'),
     }),
   );
 } catch (err) {

@@ -10,7 +10,7 @@ import { STARTUP_ERROR, startupProblem } from './startup.js';
 const config = configOrExit();
 
 if (process.argv.includes('--reset')) {
-  const code = await resetLocalData({ dataDir: config.DATA_DIR, databaseUrl: config.DATABASE_URL, yes: process.argv.includes('--yes') });
+  const code = await resetLocalData({ dataDir: config.DATA_DIR, databaseUrl: config.DATABASE_URL, yes: process.argv.includes('--yes'), noCopy: process.argv.includes('--no-copy') });
   if (code !== 0) process.exit(code);
 }
 

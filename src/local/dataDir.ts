@@ -264,6 +264,37 @@ export function wipeDataDir(dataDir: string): WipeOutcome {
   return { wiped: true, dir };
 }
 
+/**
+ * Where npm run reset keeps a folder's database: beside it, `<DATA_DIR>.before-reset-<UTC time>` (`data.before-reset-
+ * 2026-12-06T221500Z`), with `-2`, `-3` … when that is taken.
+ */
+export function keptFolder(dataDir: string, now: Date = new Date()): string {
+  const dir = resolve(dataDir);
+  const base = `${dir}.before-reset-${now.toISOString().replace(/[-:]/g, '').replace(/^(\d{4})(\d\d)(\d\d)T(\d{6})\.\d+Z$/, '$1-$2-$3T$4Z')}`;
+  let path = base;
+  for (let n = 2; existsSync(path); n++) path = `${base}-${n}`;
+  return path;
+}
+
+/**
+ * npm run reset's copy: moves DATA_DIR's database aside, whole, to `kept` (one rename of the folder: nothing is ever
+ * split between the two, as moving its files one by one could leave it when killed), then makes DATA_DIR again,
+ * empty and the owner's alone. The kept folder is a data folder the bot starts on (`DATA_DIR=<kept> npm start`); the
+ * lock this took is removed from it. Refuses (DataDirRefused) while another process holds the folder; throws the
+ * rename's error when the folder cannot be moved (a mount point: EBUSY; a parent this user may not write: EACCES).
+ */
+export function setAsideDataDir(dataDir: string, kept: string): void {
+  const dir = resolve(dataDir);
+  const lock = lockDataDir(dir);
+  try {
+    renameSync(dir, kept);
+    makeOwnerDir(dir);
+    rmSync(join(kept, LOCK_FILE), { force: true });
+  } finally {
+    lock.release();
+  }
+}
+
 /** Written by the bot into every DATA_DIR it made: reset empties only folders carrying it, start refuses others. */
 export const MARKER_FILE = '.gdsz-bot-data';
 /** Held while a process has the folder open: PGlite is one process per data directory. */

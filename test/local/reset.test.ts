@@ -1,14 +1,17 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LOCK_FILE, MARKER_FILE } from '../../src/local/dataDir.js';
 import { resetLocalData } from '../../src/local/reset.js';
 
 const dirs: string[] = [];
+/** The folders reset kept beside `dir`. */
+const keptBeside = (dir: string) => readdirSync(dirname(dir)).filter((n) => n.startsWith(`${basename(dir)}.before-reset-`)).map((n) => join(dirname(dir), n));
+
 afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  for (const d of dirs) for (const f of [d, ...keptBeside(d)]) rmSync(f, { recursive: true, force: true });
 });
 
 /** A directory shaped like PGlite's: PG_VERSION and a subfolder, with the bot's marker unless it is a user's folder. */
@@ -22,7 +25,7 @@ function dataDir(madeByBot = true): string {
   return dir;
 }
 
-async function reset(dir: string, opts: { answer?: string; yes?: boolean; databaseUrl?: string } = {}) {
+async function reset(dir: string, opts: { answer?: string; yes?: boolean; databaseUrl?: string; noCopy?: boolean; now?: Date } = {}) {
   let said = '';
   const output = new Writable({
     write(chunk, _enc, cb) {
@@ -31,7 +34,7 @@ async function reset(dir: string, opts: { answer?: string; yes?: boolean; databa
     },
   });
   const input = Readable.from(opts.answer === undefined ? [] : [opts.answer]);
-  const code = await resetLocalData({ dataDir: dir, databaseUrl: opts.databaseUrl, yes: opts.yes, input, output });
+  const code = await resetLocalData({ dataDir: dir, databaseUrl: opts.databaseUrl, yes: opts.yes, noCopy: opts.noCopy, now: opts.now, input, output });
   return { code, said };
 }
 
@@ -61,6 +64,36 @@ describe('npm run reset', () => {
     const { said } = await reset(dir, { yes: true });
     expect(said).not.toContain('[y/N]');
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('keeps what it wipes: the database is moved whole beside the folder, which the bot can start on again', async () => {
+    const dir = dataDir();
+    writeFileSync(join(dir, LOCK_FILE), '2147483646\n');
+    const { code, said } = await reset(dir, { answer: 'y\n', now: new Date('2026-12-06T22:15:00.500Z') });
+    expect(code).toBe(0);
+    const kept = `${dir}.before-reset-2026-12-06T221500Z`;
+    expect(keptBeside(dir)).toEqual([kept]);
+    expect(said).toContain(`已清空 ${dir}；原来的数据整个移到了 ${kept}，要再用它：DATA_DIR="${kept}" npm start`);
+    expect(said).toContain(`（wiped ${dir}; the data it held was moved whole to ${kept}`);
+    // the database and the marker, without the lock reset held
+    expect(readdirSync(kept).sort()).toEqual([MARKER_FILE, 'PG_VERSION', 'base'].sort());
+    expect(readFileSync(join(kept, 'base', '1'), 'utf8')).toBe('x');
+    expect(readdirSync(dir)).toEqual([]);
+
+    // a second reset the same second keeps its own copy
+    writeFileSync(join(dir, 'PG_VERSION'), '17\n');
+    writeFileSync(join(dir, MARKER_FILE), 'made by the bot\n');
+    expect((await reset(dir, { yes: true, now: new Date('2026-12-06T22:15:00.900Z') })).code).toBe(0);
+    expect(keptBeside(dir).sort()).toEqual([kept, `${kept}-2`]);
+  });
+
+  it('keeps no copy with --no-copy', async () => {
+    const dir = dataDir();
+    const { code, said } = await reset(dir, { yes: true, noCopy: true });
+    expect(code).toBe(0);
+    expect(said).toContain(`wiped ${dir}`);
+    expect(readdirSync(dir)).toEqual([]);
+    expect(keptBeside(dir)).toEqual([]);
   });
 
   it('refuses when DATABASE_URL is set: a server database is never wiped', async () => {
