@@ -160,6 +160,12 @@ describe('only folders the bot made', () => {
     expect(wiped.code).toBe(0);
     expect(wiped.stdout).toContain(`wiped ${botDir}`);
     expect(readdirSync(botDir)).toEqual([]);
+    // what it held is kept beside it, whole, a folder the bot starts on again
+    const kept = /moved whole to (\S+?): DATA_DIR=/.exec(wiped.stdout)?.[1];
+    expect(kept?.startsWith(`${botDir}.before-reset-`)).toBe(true);
+    dirs.push(kept!);
+    expect(readdirSync(kept!)).toEqual(expect.arrayContaining([MARKER_FILE, 'PG_VERSION']));
+    expect(readdirSync(kept!)).not.toContain(LOCK_FILE);
   }, 240_000);
 });
 
