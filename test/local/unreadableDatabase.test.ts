@@ -3,11 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
 import { openDatabase } from '../../db/index.js';
 import { organizations } from '../../db/schema.js';
 import { parseConfig } from '../../src/config.js';
 import { backupLocalData } from '../../src/local/backup.js';
 import { claimDataDir, pgliteTemplateDir } from '../../src/local/dataDir.js';
+import { rowsOf } from '../../src/outbox.js';
 import { startupProblem } from '../../src/startup.js';
 
 /**
@@ -90,9 +92,15 @@ describe('a database PGlite cannot open', () => {
     }
   }, 90_000);
 
-  it('damaged past its opening (the commit log gone): npm start says so rather than what its first statement met', async () => {
-    const dir = await folderWithARow('no-commit-log');
-    for (const f of readdirSync(join(dir, 'pg_xact'))) rmSync(join(dir, 'pg_xact', f));
+  it("damaged past its opening (a table's file gone): npm start says so rather than what its first statement met", async () => {
+    const dir = await folderWithARow('no-table-file');
+    // the file of the migrator's table, which the start reads first: PGlite opens, the first statement fails
+    const lock = claimDataDir(dir);
+    const database = await openDatabase({ dataDir: dir, migrate: false });
+    const [{ path }] = rowsOf(await database.db.execute(sql`select pg_relation_filepath('drizzle.__drizzle_migrations') as path`)) as { path: string }[];
+    await database.close();
+    lock.release();
+    rmSync(join(dir, path));
     const line = await startLine(dir);
     expect(line).toContain(`数据目录 ${dir} 中的数据库打不开，可能已损坏`);
   }, 90_000);
