@@ -1,4 +1,4 @@
-import { chmodSync, closeSync, constants, cpSync, existsSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, constants, cpSync, existsSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, statSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { createRequire } from 'node:module';
@@ -284,7 +284,9 @@ export function keptFolder(dataDir: string, now: Date = new Date()): string {
  * rename's error when the folder cannot be moved (a mount point: EBUSY; a parent this user may not write: EACCES).
  */
 export function setAsideDataDir(dataDir: string, kept: string): void {
-  const dir = resolve(dataDir);
+  // a DATA_DIR that is a link (data -> /mnt/disk/gdsz): the folder it names is moved, beside itself, and made again,
+  // so the link still leads to the data (renaming the link would leave the new data on the link's disk)
+  const dir = realpathSync(resolve(dataDir));
   const lock = lockDataDir(dir);
   try {
     renameSync(dir, kept);

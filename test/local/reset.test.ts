@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
@@ -85,6 +85,18 @@ describe('npm run reset', () => {
     writeFileSync(join(dir, MARKER_FILE), 'made by the bot\n');
     expect((await reset(dir, { yes: true, now: new Date('2026-12-06T22:15:00.900Z') })).code).toBe(0);
     expect(keptBeside(dir).sort()).toEqual([kept, `${kept}-2`]);
+  });
+
+  it('keeps the folder a linked DATA_DIR names beside that folder, the link still leading to the (now empty) data folder', async () => {
+    const target = dataDir();
+    const link = `${target}-link`;
+    symlinkSync(target, link);
+    dirs.push(link);
+    const { code } = await reset(link, { yes: true, now: new Date('2026-12-06T22:15:00Z') });
+    expect(code).toBe(0);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readdirSync(link)).toEqual([]);
+    expect(readdirSync(`${target}.before-reset-2026-12-06T221500Z`)).toEqual(expect.arrayContaining([MARKER_FILE, 'PG_VERSION', 'base']));
   });
 
   it('keeps no copy with --no-copy', async () => {
