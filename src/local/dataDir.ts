@@ -277,6 +277,18 @@ export function keptFolder(dataDir: string, now: Date = new Date()): string {
 }
 
 /**
+ * Whether npm run reset keeps what the folder holds: a database, or a database's files without PG_VERSION (a partial
+ * copy, the file deleted: npm start refuses it and says to keep a copy first); not what a template copy or a wipe
+ * cut short left (their marker says so), nor a restore cut short (its backup is the copy).
+ */
+export function worthKeeping(dataDir: string): boolean {
+  const dir = resolve(dataDir);
+  if (isPgliteDataDir(dir)) return true;
+  if (!existsSync(dir) || unfinishedFill(dir) || isInterruptedRestore(dir)) return false;
+  return readdirSync(dir).some((n) => !OURS.has(n));
+}
+
+/**
  * npm run reset's copy: moves DATA_DIR's database aside, whole, to `kept` (one rename of the folder: nothing is ever
  * split between the two, as moving its files one by one could leave it when killed), then makes DATA_DIR again,
  * empty and the owner's alone. The kept folder is a data folder the bot starts on (`DATA_DIR=<kept> npm start`); the

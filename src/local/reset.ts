@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import { count } from 'drizzle-orm';
 import { openDatabase } from '../../db/index.js';
 import { applications, complaints, teams } from '../../db/schema.js';
-import { DataDirRefused, describeHolder, hasMarker, keptFolder, MARKER_FILE, isPgliteDataDir, lockDataDir, lockHolderOf, setAsideDataDir, wipeDataDir } from './dataDir.js';
+import { DataDirRefused, describeHolder, hasMarker, keptFolder, MARKER_FILE, isPgliteDataDir, lockDataDir, lockHolderOf, setAsideDataDir, wipeDataDir, worthKeeping } from './dataDir.js';
 
 export interface ResetOptions {
   dataDir: string;
@@ -50,7 +50,7 @@ export async function resetLocalData(opts: ResetOptions): Promise<number> {
   }
   // a database is kept, moved whole beside the folder, unless told not to: a yes typed too quickly (or --yes in a
   // script run against the wrong DATA_DIR) loses nothing
-  const kept = !opts.noCopy && isPgliteDataDir(opts.dataDir) ? keptFolder(realpathSync(opts.dataDir), opts.now) : undefined;
+  const kept = !opts.noCopy && worthKeeping(opts.dataDir) ? keptFolder(realpathSync(opts.dataDir), opts.now) : undefined;
   if (!opts.yes) {
     const held = await heldData(opts.dataDir);
     if (held && kept) say(`${opts.dataDir} 中有 ${held.zh}；清空前会把它们整个移到 ${kept} 留存（${opts.dataDir} holds ${held.en}; they are moved whole to ${kept} before it is emptied.）`);

@@ -99,6 +99,15 @@ describe('npm run reset', () => {
     expect(readdirSync(`${target}.before-reset-2026-12-06T221500Z`)).toEqual(expect.arrayContaining([MARKER_FILE, 'PG_VERSION', 'base']));
   });
 
+  it("keeps a database's files without PG_VERSION, which npm start refuses and says to keep a copy of first", async () => {
+    const dir = dataDir();
+    rmSync(join(dir, 'PG_VERSION'));
+    const { code } = await reset(dir, { yes: true, now: new Date('2026-12-06T22:16:00Z') });
+    expect(code).toBe(0);
+    expect(readdirSync(dir)).toEqual([]);
+    expect(readdirSync(`${dir}.before-reset-2026-12-06T221600Z`).sort()).toEqual([MARKER_FILE, 'base']);
+  });
+
   it('keeps no copy with --no-copy', async () => {
     const dir = dataDir();
     const { code, said } = await reset(dir, { yes: true, noCopy: true });
