@@ -1,9 +1,9 @@
 import { and, desc, eq, inArray, isNotNull, or, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../db/index.js';
-import { applications, assignments, auditLog, cycles, honours, teams } from '../db/schema.js';
+import { applications, assignments, auditLog, cycles, honours, people, teams } from '../db/schema.js';
 import { audit } from './audit.js';
-import { formatDateZh, isRealDate, todayIn } from './dates.js';
+import { formatDateTimeZh, formatDateZh, isRealDate, todayIn } from './dates.js';
 import { type CutOff, noticeClosedEarly, noticeUnconfirmedAtDeadline, type Unconfirmed } from './deadlineNotices.js';
 import { AlreadyDone, cite, UserError } from './errors.js';
 import { defineForm, fieldText, formLabels, type FormProblem, formProblems, formSchema, type FormValues, onceValid, readForm, readNumber } from './forms.js';
@@ -560,6 +560,8 @@ export async function updateCycleSettings(
   input: unknown,
   now: Date,
   timezone: string = DEFAULT_TIMEZONE,
+  /** the values the form was drawn with, of the fields it changes (the settings form's `drawn`) */
+  drawn: Partial<Record<CycleField, string>> = {},
 ): Promise<{ cycle: Cycle; changes: CycleField[] }> {
   requireAdmin(actor);
   const cycle = await lockCycle(tx, cycleId);
@@ -571,6 +573,10 @@ export async function updateCycleSettings(
   const values = parseCycleSettings({ ...current, ...Object.fromEntries(given) });
   const today = todayIn(timezone, now);
   const changes = settingFields.filter((f) => values[f] !== current[f]);
+  // two administrators on two copies of the form, changing one setting: the later save would overwrite the earlier
+  // unseen, both told 已保存; it is refused on that field, its form drawn again with the value now in force
+  const overtaken = changes.find((f) => drawn[f] !== undefined && drawn[f] !== String(current[f]));
+  if (overtaken) throw await overtakenError(tx, cycleId, overtaken, drawn[overtaken]!, current[overtaken], values[overtaken], timezone);
   const total = sheetTotal(cycle);
   if (changes.includes('awardThreshold') && values.awardThreshold > total) {
     throw cycleFieldError('awardThreshold', `不能高于本年度评分表的总分（${total} 分），否则没有班组能达到`, 18);
@@ -618,6 +624,25 @@ export async function updateCycleSettings(
     at: now,
   });
   return { cycle: updated, changes };
+}
+
+/**
+ * The refusal of a save whose setting was changed by someone else since its form was drawn: who changed it and when
+ * (the latest 修改设置 audit row naming it), what it is now, and that the value typed was not saved.
+ */
+async function overtakenError(tx: Db, cycleId: number, field: SettingField, was: string, now: unknown, typed: unknown, timezone: string): Promise<UserError> {
+  const [row] = await tx
+    .select({ at: auditLog.at, name: people.name })
+    .from(auditLog)
+    .leftJoin(people, eq(people.openId, auditLog.actor))
+    .where(and(eq(auditLog.entity, 'cycle'), eq(auditLog.entityId, String(cycleId)), eq(auditLog.action, 'cycle.updateSettings'), sql`${auditLog.details} -> 'changes' ? ${field}`))
+    .orderBy(desc(auditLog.id))
+    .limit(1);
+  const by = row ? `${row.name ?? '其他管理员'}已于 ${formatDateTimeZh(row.at, timezone)} ` : '其他管理员已';
+  return cycleFieldError(
+    field,
+    `${by}改为${settingText(field, now as string | number)}（你打开表单时为${settingText(field, was)}），你填写的${settingText(field, typed as string | number)}没有保存。表单已更新为现在的设置，请核对后再保存`,
+  );
 }
 
 /**

@@ -5,7 +5,7 @@ import { fastSaveSettings } from '../../src/fast/admin.js';
 import { expertsWithOpenTasks } from '../../src/review/scoring.js';
 import type { CardActionDecl, CardActionInput, CardAnswer, CardResponse, HandlerContext } from '../../src/handlers.js';
 import { formText, idFrom, idOrZero } from '../respond.js';
-import { adminCardFor, adminCardOn, changedOnForm, cycleValues, settingsFormCard, typedValues } from './view.js';
+import { adminCardFor, adminCardOn, changedOnForm, cycleValues, drawnOfChanged, settingsFormCard, typedValues } from './view.js';
 
 async function cycleOf(ctx: HandlerContext, input: CardActionInput) {
   const cycle = await getCycle(ctx.tx, idFrom(input.value, 'cycleId'));
@@ -29,7 +29,7 @@ export async function saveSettings(ctx: HandlerContext, input: CardActionInput):
   const given = changedOnForm(input.formValue, input.value);
   const cycleId = idFrom(input.value, 'cycleId');
   const before = changesScoringDeadline(given) ? await getCycle(ctx.tx, cycleId) : undefined;
-  const { cycle: saved, changes } = await updateCycleSettings(ctx.tx, ctx.actor, cycleId, given, ctx.clock.now(), ctx.config.BOT_TIMEZONE);
+  const { cycle: saved, changes } = await updateCycleSettings(ctx.tx, ctx.actor, cycleId, given, ctx.clock.now(), ctx.config.BOT_TIMEZONE, drawnOfChanged(given, input.value));
   // an expert's task cards name the scoring deadline: one moved is told to each expert with sheets still to submit
   if (before && changes.includes('scoringDeadline')) {
     for (const { openId, open } of await expertsWithOpenTasks(ctx.tx, cycleId)) {
@@ -72,7 +72,7 @@ export const saveSettingsFast: NonNullable<CardActionDecl['fast']> = async (fx, 
   const today = todayIn(fx.config.BOT_TIMEZONE, now);
   const done = await fastSaveSettings(
     fx.database,
-    { eventId: fx.eventId, eventType: fx.eventType, openId: fx.openId, now, bootstrapAdmins: fx.config.ADMIN_OPEN_IDS, cycleId, values, today },
+    { eventId: fx.eventId, eventType: fx.eventType, openId: fx.openId, now, bootstrapAdmins: fx.config.ADMIN_OPEN_IDS, cycleId, values, today, drawn: drawnOfChanged(given, input.value) },
     (db) => adminCardOn(db, today),
   );
   if (!done) return undefined;

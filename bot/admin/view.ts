@@ -106,3 +106,17 @@ export function changedOnForm(formValue: Record<string, unknown>, buttonValue: R
   const typed = typedValues(formText(formValue));
   return Object.fromEntries(Object.entries(formValue).filter(([k]) => typed[k as CycleField] === undefined || typed[k as CycleField] !== (drawn as Record<string, unknown>)[k]));
 }
+
+/**
+ * The values the form was drawn with (the button's `drawn`) of the fields a save changes: a setting another administrator
+ * changed since is not overwritten unseen (updateCycleSettings' `drawn`). Empty for a button without `drawn`.
+ */
+export function drawnOfChanged(given: Record<string, unknown>, buttonValue: Record<string, unknown>): Partial<Record<CycleField, string>> {
+  const drawn = buttonValue.drawn;
+  if (!drawn || typeof drawn !== 'object') return {};
+  return Object.fromEntries(
+    Object.keys(given)
+      .filter((k) => formFields.includes(k as CycleField) && typeof (drawn as Record<string, unknown>)[k] === 'string')
+      .map((k) => [k, (drawn as Record<string, string>)[k]]),
+  );
+}

@@ -342,6 +342,10 @@ verdict as (
     and (not c.ch_0 or (extract(year from $6::date)::int - c.year) between 0 and 1)
     and (not c.ch_1 or (extract(year from $7::date)::int - c.year) between 0 and 1)
     and (not c.ch_2 or (extract(year from $8::date)::int - c.year) between 0 and 1)
+    -- updateCycleSettings' drawn: a setting changed is as the form was drawn with ($18, by field; none for an old card),
+    -- else someone changed it since and the ordinary path refuses the save
+    ${settingColumns.map((s, i) => `and (not c.ch_${i} or $18::jsonb -> '${s.field}' is null or c.from_${s.column} = ($18::jsonb ->> '${s.field}')::${s.type === 'date' ? 'text' : 'float8'})`).join('\n    ')}
+    ${ruleSettings.map((r, i) => `and (not c.ch_r${i} or $18::jsonb -> '${r.field}' is null or c.from_${r.field} = ($18::jsonb ->> '${r.field}')::float8)`).join('\n    ')}
     -- updateCycleSettings' AlreadyDone: something changes
     and (${[...settingColumns.map((_, i) => `c.ch_${i}`), ...ruleSettings.map((_, i) => `c.ch_r${i}`)].join(' or ')}) as ok
   from cycle c
@@ -377,11 +381,15 @@ from cycle c`;
 export async function fastSaveSettings<R>(
   database: Database,
   /** `values`: the settings given, as `parseGivenSettings` read them; `today`: the bot's (YYYY-MM-DD). */
-  event: FastAdminEvent & { cycleId: number; values: Partial<Record<SettingField, string | number>>; today: string },
+  event: FastAdminEvent & { cycleId: number; values: Partial<Record<SettingField, string | number>>; today: string; drawn?: Partial<Record<CycleField, string>> },
   read: (db: Db) => Promise<R>,
 ): Promise<{ year: number; changes: SettingField[]; answer: R } | undefined> {
   if (!postgresClient(database)) return undefined;
   const { values } = event;
+  // a drawn value SQL cannot read as its setting (a card made up): the ordinary path compares it as text, and refuses
+  const drawn = event.drawn ?? {};
+  const readable = (field: string, v: string) => (settingColumns.find((s) => s.field === field)?.type === 'date' ? /^\d{4}-\d{2}-\d{2}$/.test(v) : Number.isFinite(Number(v)) && v.trim() !== '');
+  if (Object.entries(drawn).some(([field, v]) => v !== undefined && !readable(field, v))) return undefined;
   const params = [
     event.eventId,
     event.eventType,
@@ -393,6 +401,7 @@ export async function fastSaveSettings<R>(
     event.now.toISOString(),
     JSON.stringify(values),
     ...ruleSettings.map((r) => (values[r.field] === undefined ? null : String(values[r.field]))),
+    JSON.stringify(drawn),
   ];
   const done = await run<{ changed: boolean; year: number; changes: SettingField[] }, R>(database, settingsSql, params, read);
   if (!done?.row?.changed) return undefined;

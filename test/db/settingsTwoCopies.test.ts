@@ -46,6 +46,32 @@ for (const mode of MODES_HERE) {
       expect(JSON.stringify(last.details)).not.toContain('awardThreshold');
     });
 
+    it('a setting another administrator changed since the copy was drawn is not overwritten unseen', async () => {
+      const [before] = await h.db.db.select().from(cycles).where(eq(cycles.id, f.cycleId));
+      const copyA = (await h.click(personas.admin, { action: 'cycle.settings', cycleId: f.cycleId })).card.data;
+      const copyB = (await h.click(personas.admin, { action: 'cycle.settings', cycleId: f.cycleId })).card.data;
+      const save = (copy: unknown) => cardActions(copy).find((a) => a.action === 'cycle.settingsSave')!;
+      const drawn = Number(before.awardThreshold);
+      const [bySomeone, byOther] = [String(drawn - 2), String(drawn - 4)];
+      const a = await h.click(personas.admin, save(copyA), { ...shownValues(copyA), awardThreshold: bySomeone });
+      expect(a.toast.type).toBe('success');
+      // B, on the copy drawn before A's save, types another threshold and 择优推荐比例
+      const b = await h.click(personas.admin, save(copyB), { ...shownValues(copyB), awardThreshold: byOther, recommendShare: '0.25' });
+      expect(b.toast.type).toBe('error');
+      expect(b.toast.content).toContain(`授予称号分数线：`);
+      expect(b.toast.content).toContain(`改为${bySomeone}分（你打开表单时为${drawn}分），你填写的${byOther}分没有保存`);
+      const [after] = await h.db.db.select().from(cycles).where(eq(cycles.id, f.cycleId));
+      // nothing of B's save was kept: the threshold is A's, the share as it was
+      expect([Number(after.awardThreshold), Number(after.recommendShare)]).toEqual([Number(bySomeone), Number(before.recommendShare)]);
+      // B's form again: what B typed, drawn now with A's threshold, so saving it again is B's deliberate change
+      const again = b.card.data;
+      expect(shownValues(again)).toMatchObject({ awardThreshold: byOther, recommendShare: '0.25' });
+      const c = await h.click(personas.admin, save(again), shownValues(again));
+      expect(c.toast.type).toBe('success');
+      const [last] = await h.db.db.select().from(cycles).where(eq(cycles.id, f.cycleId));
+      expect([Number(last.awardThreshold), Number(last.recommendShare)]).toEqual([Number(byOther), 0.25]);
+    });
+
     it('a copy saved unchanged changes nothing and says so', async () => {
       const copy = (await h.click(personas.admin, { action: 'cycle.settings', cycleId: f.cycleId })).card.data;
       const again = await h.click(personas.admin, cardActions(copy).find((a) => a.action === 'cycle.settingsSave')!, shownValues(copy));
