@@ -349,7 +349,7 @@ describe('the simulated Open Platform refuses what Feishu refuses', () => {
     expect(patched.code).toBe(230099);
     const delayed = await client().request({ method: 'POST', url: '/open-apis/interactive/v1/card/update', data: { token: 'c-x', card: dup } }).catch((e) => e.response?.data);
     expect(delayed.code).toBe(230099);
-    expect(fake.answerCallback(messageId, { card: { type: 'raw', data: dup } })).toMatchObject({ ok: false, code: 230099 });
+    expect(fake.answerCallback(messageId, { card: { type: 'raw', data: dup } })).toMatchObject({ ok: false, code: 200673 });
     expect(fake.currentCard(messageId)).toEqual(good);
   });
 

@@ -128,3 +128,20 @@ describe('50 messages a second and 1 000 a minute per app', () => {
     }
   });
 });
+
+it('refuses the 51st card update within a second, of any messages, with HTTP 429 99991400: PATCH has its own 50/s, apart from sends', async () => {
+  // 接口频率限制 1000 次/分钟、50 次/秒 (https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/patch)
+  const ids: string[] = [];
+  for (let i = 0; i < 11; i++) {
+    ids.push((await sendTo('open_id', `ou_patchmany${i}`, 0)).body.data!.message_id!);
+    rateAt += 1000;
+  }
+  // 55 updates, five of each of 11 cards: none over its card's 5 a second, the app over its 50
+  const answers = await Promise.all(Array.from({ length: 55 }, (_, i) => call('PATCH', `/open-apis/im/v1/messages/${ids[i % 11]}`, { content: JSON.stringify(card(i)) })));
+  expect(codes(answers).filter((c) => c === 0)).toHaveLength(50);
+  expect(answers.filter((a) => a.body.code !== 0).every((a) => a.status === 429 && a.body.code === 99991400)).toBe(true);
+  // the sends' own limit is untouched by the updates
+  expect((await sendTo('open_id', 'ou_patchother', 0)).body.code).toBe(0);
+  rateAt += 1000;
+  expect((await call('PATCH', `/open-apis/im/v1/messages/${ids[0]}`, { content: JSON.stringify(card(99)) })).body.code).toBe(0);
+});

@@ -257,7 +257,8 @@ export interface FakeOpenPlatform {
    */
   cardAction(a: { messageId: string; openId: string; value?: Record<string, unknown>; formValue?: Record<string, unknown> }): { ok: true; chatId?: string } | CardActionRefusal;
   /**
-   * The card a callback answered with replaces the message's card, if Feishu accepts it (230099 otherwise). Any answer,
+   * The card a callback answered with replaces the message's card, if Feishu accepts it: an answer of another shape than
+   * the page gives is 200672, a card Feishu cannot show 200673, a JSON 1.0 card for a JSON 2.0 one 200830. Any answer,
    * with a card or without, ends the interaction the click began: the card takes updates again.
    */
   answerCallback(messageId: string, body: unknown): { ok: true } | CardActionRefusal;
@@ -301,7 +302,8 @@ export interface FakeOpenPlatformOptions {
   /**
    * Messages (sends and replies) the app may send in a second and in a minute before HTTP 429 99991400: Feishu's 50 and
    * 1 000 ("单应用调用频率上限为 1000 次/分钟、50 次/秒", https://open.feishu.cn/document/server-docs/im-v1/message/create)
-   * unless a test lifts them, together with the bot's own budgets.
+   * unless a test lifts them, together with the bot's own budgets. Card updates (PATCH) have a limit of the same numbers,
+   * counted apart.
    */
   perAppPerSecond?: number;
   perAppPerMinute?: number;
@@ -483,6 +485,54 @@ function tryJson(s: string): { ok: true; value: any } | { ok: false } {
   }
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * What is wrong with a message's content for its msg_type, or undefined: the content is a JSON string of the type's
+ * object (https://open.feishu.cn/document/server-docs/im-v1/message-content-description/create_json): text `{"text"}`,
+ * post one language or more `{"zh_cn": {"title"?, "content": [[…]]}}`, image `{"image_key"}`, file `{"file_key"}`,
+ * share_chat `{"chat_id"}`. Feishu refuses another with HTTP 400, 230001 "…ext=invalid message content".
+ */
+export function contentShapeProblem(msgType: string, content: unknown): string | undefined {
+  if (msgType === 'interactive') return undefined;
+  if (!isObject(content)) return `${msgType} content is not a JSON object`;
+  const stringField = (field: string) => (typeof content[field] === 'string' && content[field] !== '' ? undefined : `${msgType} content needs a non-empty string "${field}"`);
+  if (msgType === 'text') return typeof content.text === 'string' ? undefined : 'text content needs a string "text"';
+  if (msgType === 'image') return stringField('image_key');
+  if (msgType === 'file') return stringField('file_key');
+  if (msgType === 'share_chat') return stringField('chat_id');
+  if (msgType === 'post') {
+    const bodies = Object.values(content);
+    if (!bodies.length) return 'post content names no language';
+    const bad = bodies.find((b) => !isObject(b) || !Array.isArray(b.content) || !b.content.every((line) => Array.isArray(line) && line.every((n) => isObject(n) && typeof n.tag === 'string')));
+    return bad === undefined ? undefined : 'post content needs {"<language>": {"content": [[{"tag": …}]]}}, one language or more';
+  }
+  return undefined;
+}
+
+/** The toast types a card callback's answer may carry (https://open.feishu.cn/document/feishu-cards/card-callback-communication). */
+const TOAST_TYPES = new Set(['info', 'success', 'error', 'warning']);
+
+/** What is wrong with the shape of a card callback's answer (not its card's content), or undefined. */
+function answerFormatProblem(body: unknown): string | undefined {
+  if (!isObject(body)) return 'the body is not a JSON object';
+  const { toast, card } = body;
+  if (toast !== undefined) {
+    if (!isObject(toast)) return 'toast is not an object';
+    if (typeof toast.type !== 'string' || !TOAST_TYPES.has(toast.type)) return `toast.type ${JSON.stringify(toast.type)} is none of info, success, error, warning`;
+    const i18n = toast.i18n;
+    const hasI18n = isObject(i18n) && Object.values(i18n).some((v) => typeof v === 'string' && v !== '');
+    if (!(typeof toast.content === 'string' && toast.content !== '') && !hasI18n) return 'toast has neither content nor i18n text';
+  }
+  if (card !== undefined) {
+    if (!isObject(card)) return 'card is not an object';
+    if (card.type !== 'raw' && card.type !== 'template') return `card.type ${JSON.stringify(card.type)} is neither raw nor template`;
+    if (!isObject(card.data)) return 'card.data is not an object';
+    if (card.type === 'template' && (typeof card.data.template_id !== 'string' || card.data.template_id === '')) return 'a template card names no template_id';
+  }
+  return undefined;
+}
+
 /** What every send gets while the app's bot ability is off (`setBotAbility`). */
 const BOT_ABILITY_OFF: Fault = { status: 400, code: 230006, msg: 'Bot ability is not activated.' };
 
@@ -551,14 +601,20 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
   const rateNow = opts.rateNow ?? Date.now;
   /** when the app's sends and replies were accepted, by the rate clock (real time unless a test gives one), for its own limits */
   const appSends: number[] = [];
-  /** Whether the app is over its limit for one more send or reply now: the seconds until the window that is full reopens; else counted now. */
-  const overAppRate = (): number | undefined => {
+  /**
+   * when the app's card updates (PATCH) were accepted: that API has its own limit, the same numbers ("接口频率限制 1000 次/分钟、
+   * 50 次/秒", https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/patch), counted apart from
+   * the sends' (each API's limit is its own, https://open.feishu.cn/document/server-docs/api-call-guide/frequency-control)
+   */
+  const appPatches: number[] = [];
+  /** Whether the app is over its limit for one more call of an API now: the seconds until the window that is full reopens; else counted now. */
+  const overAppRate = (calls: number[] = appSends): number | undefined => {
     const at = rateNow();
-    while (appSends.length && at - appSends[0] >= 60_000) appSends.shift();
-    const lastSecond = appSends.filter((t) => at - t < 1000);
+    while (calls.length && at - calls[0] >= 60_000) calls.shift();
+    const lastSecond = calls.filter((t) => at - t < 1000);
     if (lastSecond.length >= perAppSecond) return Math.max(1, Math.ceil((lastSecond[0] + 1000 - at) / 1000));
-    if (appSends.length >= perAppMinute) return Math.max(1, Math.ceil((appSends[0] + 60_000 - at) / 1000));
-    appSends.push(at);
+    if (calls.length >= perAppMinute) return Math.max(1, Math.ceil((calls[0] + 60_000 - at) / 1000));
+    calls.push(at);
     return undefined;
   };
   const appRateLimited = (res: ServerResponse, resetSeconds: number) =>
@@ -734,12 +790,32 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
     if (typeof body.content !== 'string') return void invalidParam(res, 'content');
     const parsed = tryJson(body.content);
     if (body.msg_type === 'interactive' && (!parsed.ok || parsed.value === null || typeof parsed.value !== 'object')) return void invalidParam(res, 'content is not a JSON card');
+    const wrong = contentShapeProblem(body.msg_type, parsed.ok ? parsed.value : undefined);
+    if (wrong) return void send(res, 400, { code: 230001, msg: `Your request contains an invalid request parameter, ext=invalid message content: ${wrong}` });
+    const uploaded = wrongUpload(body.msg_type, parsed.ok ? parsed.value : undefined);
+    if (uploaded) return void send(res, 400, uploaded);
     if (bodyTooLong(body.msg_type, bodyBytes)) return void send(res, 400, CONTENT_TOO_LONG);
     if (body.msg_type === 'interactive') {
       const problems = cardRuleViolations(parsed.ok ? parsed.value : null, { bodyBytes });
       if (problems.length) return void send(res, 400, cardRefusal(problems));
     }
     return { content: parsed.ok ? parsed.value : body.content };
+  };
+
+  /**
+   * An image or file message names what this app uploaded, as what it was uploaded as: an image_key from im/v1/images, a
+   * file_key from im/v1/files whose file_type fits the message (opus is sent as audio, mp4 as media, the others as
+   * file): 230055 "The type of file upload does not match the type of message being sent"
+   * (https://open.feishu.cn/document/server-docs/im-v1/message/create, error codes). A key this fake never issued is
+   * taken as uploaded before its memory began.
+   */
+  const wrongUpload = (msgType: string, content: unknown): { code: number; msg: string } | undefined => {
+    const c = content as { image_key?: string; file_key?: string } | undefined;
+    const key = msgType === 'image' ? c?.image_key : msgType === 'file' || msgType === 'audio' || msgType === 'media' ? c?.file_key : undefined;
+    const up = key === undefined ? undefined : uploadsByKey.get(key);
+    if (!up) return undefined;
+    const fits = msgType === 'image' ? up.kind === 'image' : up.kind === 'file' && (up.fileType === 'opus' ? 'audio' : up.fileType === 'mp4' ? 'media' : 'file') === msgType;
+    return fits ? undefined : { code: 230055, msg: 'The type of file upload does not match the type of message being sent.' };
   };
 
   const replayIfDuplicate = (res: ServerResponse, uuid: unknown): boolean => {
@@ -939,6 +1015,8 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       if (card && typeof card === 'object' && !shared(card)) problems.push('the new card does not declare config.update_multi: true');
       if (problems.length) return send(res, 400, cardRefusal(problems));
       if (overRate(recentUpdates, messageId, PER_MESSAGE_UPDATES_PER_SECOND)) return send(res, 400, RATE_LIMITED);
+      const patchAppReset = overAppRate(appPatches);
+      if (patchAppReset !== undefined) return appRateLimited(res, patchAppReset);
       const before = cards.has(messageId) ? { card: cards.get(messageId) } : undefined;
       const update: FakeUpdate = { at: Date.now(), messageId, card };
       return whenKept(res, acceptUpdate(update), () => send(res, 200, { code: 0, msg: 'success', data: {} }), () => unacceptUpdate(update, before));
@@ -1225,15 +1303,22 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       // the oldest click on it waiting is answered, whatever the answer: the card takes updates again (unless another waits)
       interactions.get(messageId)?.shift();
       beingInteracted(messageId);
-      const answer = body as { card?: { type?: string; data?: unknown } } | undefined;
-      if (!answer?.card) return { ok: true };
+      if (body === undefined || body === null) return { ok: true };
+      // the answer's shape, as https://open.feishu.cn/document/feishu-cards/card-callback-communication (响应回调的结构体)
+      // gives it: a JSON object, an optional toast {type: info | success | error | warning, content or i18n} and an optional
+      // card {type: raw, data: a card} or {type: template, data: {template_id, …}}; another shape is 200672 "返回了错误的
+      // 响应体格式", a card Feishu cannot show 200673 "返回了错误的卡片" (the page's 错误码)
+      const malformed = answerFormatProblem(body);
+      if (malformed) return { ok: false, code: 200672, msg: `The callback response body is malformed: ${malformed}` };
+      const answer = body as { card?: { type?: string; data?: unknown } };
+      if (!answer.card || answer.card.type === 'template') return { ok: true };
       // a JSON 2.0 card cannot be answered with a JSON 1.0 one: 200830
       // (https://open.feishu.cn/document/feishu-cards/card-callback-communication)
       const isV2 = (c: unknown) => (c as { schema?: unknown } | null | undefined)?.schema === '2.0';
       const shown = cards.get(messageId) ?? earlierCards.get(messageId)?.card;
       if (isV2(shown) && !isV2(answer.card.data)) return { ok: false, code: 200830, msg: 'The card in the callback response is a JSON 1.0 card; a JSON 2.0 card can only be updated to a JSON 2.0 card.' };
       const problems = cardRuleViolations(answer.card.data);
-      if (problems.length) return { ok: false, ...cardRefusal(problems) };
+      if (problems.length) return { ok: false, code: 200673, msg: `The card in the callback response is invalid: ${problems.join('; ')}`.slice(0, 1000) };
       cards.set(messageId, answer.card.data);
       return { ok: true };
     },
@@ -1249,6 +1334,7 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       releaseHolds();
       connectionGroups.clear();
       appSends.length = 0;
+      appPatches.length = 0;
       requests.length = 0;
       messages.length = 0;
       updates.length = 0;
