@@ -104,3 +104,27 @@ describe('a card callback’s answer as Feishu reads it', () => {
     expect(fake.currentCard(id)).toEqual(card('原卡片'));
   });
 });
+
+describe('the 3 seconds Feishu waits for the answer', () => {
+  it('refuses an answer that comes after Feishu stopped waiting (200341, here 200 ms): its card is not shown; an answer in time is', async () => {
+    const brief = await startFakeOpenPlatform({ callbackTimeoutMs: 200 });
+    try {
+      const t = ((await (await fetch(`${brief.url}/open-apis/auth/v3/tenant_access_token/internal`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json()) as { tenant_access_token: string }).tenant_access_token;
+      const sent = await fetch(`${brief.url}/open-apis/im/v1/messages?receive_id_type=open_id`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${t}` },
+        body: JSON.stringify({ receive_id: 'ou_slow', msg_type: 'interactive', content: JSON.stringify(card('原卡片')) }),
+      });
+      const id = ((await sent.json()) as { data: { message_id: string } }).data.message_id;
+      expect(brief.cardAction({ messageId: id, openId: 'ou_slow' })).toMatchObject({ ok: true });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(brief.answerCallback(id, { toast: { type: 'success', content: '已提交' }, card: { type: 'raw', data: card('已提交') } })).toMatchObject({ ok: false, code: 200341 });
+      expect(brief.currentCard(id)).toEqual(card('原卡片'));
+      expect(brief.cardAction({ messageId: id, openId: 'ou_slow' })).toMatchObject({ ok: true });
+      expect(brief.answerCallback(id, { card: { type: 'raw', data: card('已提交') } })).toEqual({ ok: true });
+      expect(brief.currentCard(id)).toEqual(card('已提交'));
+    } finally {
+      await brief.close();
+    }
+  });
+});

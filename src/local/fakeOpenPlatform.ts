@@ -257,7 +257,8 @@ export interface FakeOpenPlatform {
    */
   cardAction(a: { messageId: string; openId: string; value?: Record<string, unknown>; formValue?: Record<string, unknown> }): { ok: true; chatId?: string } | CardActionRefusal;
   /**
-   * The card a callback answered with replaces the message's card, if Feishu accepts it: an answer of another shape than
+   * The card a callback answered with replaces the message's card, if Feishu accepts it: an answer later than Feishu
+   * waits for a click `cardAction` let through (3 s, `answerTimeoutMs`) is 200341, one of another shape than
    * the page gives is 200672, a card Feishu cannot show 200673, a JSON 1.0 card for a JSON 2.0 one 200830. Any answer,
    * with a card or without, ends the interaction the click began: the card takes updates again.
    */
@@ -317,6 +318,12 @@ export interface FakeOpenPlatformOptions {
    * answered is locked this long at most (real time)
    */
   callbackTimeoutMs?: number;
+  /**
+   * How late an answer to a click may come and still be shown: Feishu's 3 s (callbackTimeoutMs) unless a test lifts it
+   * together with the bot's own time for answering (a test harness on a busy machine); later, `answerCallback` refuses it
+   * with 200341 as Feishu does
+   */
+  answerTimeoutMs?: number;
 }
 
 /** Feishu takes files up to 30 MB (im/v1/files) and images up to 10 MB (im/v1/images); a little room for the multipart framing */
@@ -582,6 +589,23 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
   /** message_id → until when (real time) each click on it not yet answered keeps it locked, oldest first */
   const interactions = new Map<string, number[]>();
   const callbackTimeoutMs = opts.callbackTimeoutMs ?? CALLBACK_TIMEOUT_MS;
+  const answerTimeoutMs = opts.answerTimeoutMs ?? callbackTimeoutMs;
+  /** message_id → when (real time) each click on it let through and not yet answered was sent to the bot, oldest first, whatever the card's schema */
+  const awaitingAnswer = new Map<string, number[]>();
+  const clickSent = (messageId: string) => awaitingAnswer.set(messageId, [...(awaitingAnswer.get(messageId) ?? []), Date.now()]);
+  /**
+   * Whether the answer now arriving is one Feishu still waits for: the oldest click still within answerTimeoutMs is the one
+   * answered; with only late ones waiting, the oldest of them is, too late ("所请求的卡片回调服务未在规定时间内响应", 200341). An
+   * answer to no click the fake judged is taken as it comes.
+   */
+  const answerInTime = (messageId: string): boolean => {
+    const waiting = awaitingAnswer.get(messageId);
+    if (!waiting?.length) return true;
+    const live = waiting.findIndex((at) => Date.now() - at <= answerTimeoutMs);
+    waiting.splice(live === -1 ? 0 : live, 1);
+    if (!waiting.length) awaitingAnswer.delete(messageId);
+    return live !== -1;
+  };
   /** Whether a click on this message waits for its answer now; the clicks whose time ran out are forgotten. */
   const beingInteracted = (messageId: string): boolean => {
     const open = (interactions.get(messageId) ?? []).filter((until) => until > Date.now());
@@ -1274,6 +1298,7 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
         if (!earlier) return { ok: false, code: 230001, msg: `invalid param: message ${messageId} was not sent by this app` };
         if (earlier.sentAt !== undefined && now() - earlier.sentAt > CARD_ACTIVE_MS) return { ok: false, ...CARD_EXPIRED };
         interactionBegins(messageId, cards.get(messageId) ?? earlier.card);
+        clickSent(messageId);
         return { ok: true };
       }
       if (now() - m.createTime > CARD_ACTIVE_MS) return { ok: false, ...CARD_EXPIRED };
@@ -1297,12 +1322,16 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
         if (outside.length) return { ok: false, code: 230001, msg: `invalid param: ${name} cannot offer ${outside.join(', ')}` };
       }
       interactionBegins(messageId, card);
+      clickSent(messageId);
       return { ok: true, chatId: m.chatId };
     },
     answerCallback(messageId, body) {
       // the oldest click on it waiting is answered, whatever the answer: the card takes updates again (unless another waits)
       interactions.get(messageId)?.shift();
       beingInteracted(messageId);
+      // Feishu waits 3 s for the answer, then shows the user its own error and drops what comes after, card and toast alike
+      // (200341, https://open.feishu.cn/document/feishu-cards/card-callback-communication, 错误码)
+      if (!answerInTime(messageId)) return { ok: false, code: 200341, msg: `The callback was not answered within ${answerTimeoutMs} ms: Feishu showed the user its error and ignored the answer.` };
       if (body === undefined || body === null) return { ok: true };
       // the answer's shape, as https://open.feishu.cn/document/feishu-cards/card-callback-communication (响应回调的结构体)
       // gives it: a JSON object, an optional toast {type: info | success | error | warning, content or i18n} and an optional
@@ -1340,6 +1369,7 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       updates.length = 0;
       lockedUpdates.length = 0;
       interactions.clear();
+      awaitingAnswer.clear();
       uploads.length = 0;
       uploadsByKey.clear();
       faultQueue.length = 0;

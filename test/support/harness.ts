@@ -115,6 +115,9 @@ export async function startHarness(
     appSecret: 'test-secret',
     now: () => clock.now().getTime(),
     callbackTimeoutMs: opts.callbackTimeoutMs,
+    // the bot here answers a click when its work is done (TEST_CARD_ANSWER_MS, not production's 2.5 s, so a busy machine
+    // does not turn answers into 正在处理): the fake waits for the answer as long, as the rate limits are lifted together
+    answerTimeoutMs: Math.max(opts.callbackTimeoutMs ?? 0, (opts.cardAnswerMs ?? TEST_CARD_ANSWER_MS) + 5_000),
     ...fakePerReceiver(opts.outboxLimits),
   });
   const db = await createTestDatabase();
