@@ -224,6 +224,13 @@ export interface FakeOpenPlatform {
    * one are answered 400 / `code` (99991663 by default, or 99991661 / 99991664 / 99991668) until a new token is fetched.
    */
   revokeTokens(code?: number): void;
+  /**
+   * The app without these permissions (权限, not yet requested or not yet published in a version): each API that needs one
+   * of them and has no other granted answers HTTP 400 99991672 naming the scopes it wants, as Feishu does; a profile
+   * (contact/v3/users/:user_id) leaves out the fields whose field permission is missing. Until `grantScopes` or reset.
+   */
+  revokeScopes(...scopes: string[]): void;
+  grantScopes(...scopes: string[]): void;
   /** tenant tokens issued so far, oldest first */
   issuedTokens: string[];
   /** adds (or replaces, by open_id) someone in the tenant's address book; an open_id is made up when none is given */
@@ -517,6 +524,20 @@ export function contentShapeProblem(msgType: string, content: unknown): string |
   return undefined;
 }
 
+/**
+ * The permissions each API the bot calls asks for, any one of them (权限要求 on each API's page: message/create and
+ * reply, message/patch, image/create and file/create, message/get-2, contact-v3/user/batch_get_id and user/get). An
+ * API missing from here needs none the fake checks.
+ */
+const API_SCOPES: { method: string; path: RegExp; scopes: string[] }[] = [
+  { method: 'POST', path: /^\/open-apis\/im\/v1\/messages(?:\/[^/]+\/reply)?$/, scopes: ['im:message', 'im:message:send_as_bot', 'im:message:send'] },
+  { method: 'PATCH', path: /^\/open-apis\/im\/v1\/messages\/[^/]+$/, scopes: ['im:message', 'im:message:send_as_bot', 'im:message:update'] },
+  { method: 'POST', path: /^\/open-apis\/im\/v1\/(?:images|files)$/, scopes: ['im:resource', 'im:resource:upload'] },
+  { method: 'GET', path: /^\/open-apis\/im\/v1\/messages\/[^/]+\/resources\/[^/]+$/, scopes: ['im:message', 'im:message:readonly'] },
+  { method: 'POST', path: /^\/open-apis\/contact\/v3\/users\/batch_get_id$/, scopes: ['contact:user.id:readonly'] },
+  { method: 'GET', path: /^\/open-apis\/contact\/v3\/users\/[^/]+$/, scopes: ['contact:contact.base:readonly', 'contact:contact:readonly_as_app', 'contact:contact:readonly'] },
+];
+
 /** The toast types a card callback's answer may carry (https://open.feishu.cn/document/feishu-cards/card-callback-communication). */
 const TOAST_TYPES = new Set(['info', 'success', 'error', 'warning']);
 
@@ -578,6 +599,9 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
   const issuedTokens: string[] = [];
   const revokedTokens = new Map<string, number>();
   const people = new Map<string, DirectoryUser>();
+  /** the permissions the app lacks (revokeScopes); every other one is granted */
+  const revokedScopes = new Set<string>();
+  const granted = (scope: string) => !revokedScopes.has(scope);
   const messageFiles = new Map<string, Buffer>();
   const refusedFiles = new Map<string, number>();
   const chatMembers = new Map<string, Set<string>>();
@@ -938,6 +962,16 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       return send(res, 400, { code: revokedWith, msg: DEFAULT_FAULT_MSG[revokedWith] ?? 'Invalid access token for authorization.' });
     }
 
+    const wanted = API_SCOPES.find((a) => a.method === method && a.path.test(path));
+    if (wanted && !wanted.scopes.some(granted)) {
+      const list = `[${wanted.scopes.join(', ')}]`;
+      return send(res, 400, {
+        code: 99991672,
+        msg: `Access denied. One of the following scopes is required: ${list}.应用尚未开通所需的应用身份权限：${list}，点击链接申请并开通任一权限即可：https://open.feishu.cn/app/${opts.appId ?? 'cli_fake_app'}/auth?q=${encodeURIComponent(wanted.scopes.join(','))}&op_from=openapi&token_type=tenant`,
+        error: { permission_violations: wanted.scopes.map((subject) => ({ type: 'action_scope_required', subject })) },
+      });
+    }
+
     // ---- send message -----------------------------------------------------
     if (method === 'POST' && path === '/open-apis/im/v1/messages') {
       const receiveIdType = url.searchParams.get('receive_id_type');
@@ -1135,9 +1169,9 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       // mobile and email come only with contact:user.phone:readonly / contact:user.email:readonly, enterprise_email with
       // contact:user.employee:readonly (or a whole-address-book scope)
       const reach = {
-        ...(known.mobile ? { mobile: known.mobile.startsWith('+') ? known.mobile : `+86${known.mobile}` } : {}),
-        ...(known.email ? { email: known.email } : {}),
-        ...(known.enterpriseEmail ? { enterprise_email: known.enterpriseEmail } : {}),
+        ...(known.mobile && granted('contact:user.phone:readonly') ? { mobile: known.mobile.startsWith('+') ? known.mobile : `+86${known.mobile}` } : {}),
+        ...(known.email && granted('contact:user.email:readonly') ? { email: known.email } : {}),
+        ...(known.enterpriseEmail && granted('contact:user.employee:readonly') ? { enterprise_email: known.enterpriseEmail } : {}),
       };
       return send(res, 200, { code: 0, msg: 'success', data: { user: { open_id: userId, name: known.name, ...reach } } });
     }
@@ -1258,6 +1292,12 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       stalls.length = 0;
       tokenFaults.length = 0;
       releaseHolds();
+    },
+    revokeScopes(...scopes) {
+      for (const scope of scopes) revokedScopes.add(scope);
+    },
+    grantScopes(...scopes) {
+      for (const scope of scopes) revokedScopes.delete(scope);
     },
     revokeTokens(code = 99991663) {
       for (const token of issuedTokens) revokedTokens.set(token, code);
@@ -1380,6 +1420,7 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       byUuid.clear();
       byMessageId.clear();
       earlierCards.clear();
+      revokedScopes.clear();
       cards.clear();
       recentSends.clear();
       recentUpdates.clear();
