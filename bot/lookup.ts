@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { UserError } from '../src/errors.js';
 import { formProblems, halfWidth, problemsOf } from '../src/forms.js';
 import type { HandlerContext } from '../src/handlers.js';
+import { ScopeMissing } from '../src/lark/contact.js';
 
 const EMAIL = /^[^\s@]+@(?=[^\s@]*$)[^\s@]+\.[^\s@]+$/; // the domain read to the end once before its dot is looked for: linear
 const MOBILE = /^\+?[\d\s\-()（）]{7,20}$/;
@@ -63,6 +64,8 @@ async function lookedUp(ctx: HandlerContext, formValue: Record<string, unknown>,
     found = await ctx.findUsers({ mobiles, emails });
   } catch (err) {
     ctx.log.warn({ err: String((err as Error)?.message ?? err) }, 'address book look-up failed');
+    // a permission the app lacks: trying later changes nothing until an administrator of the app adds it
+    if (err instanceof ScopeMissing) throw new UserError(`${opts.label}：机器人还没有按手机号或邮箱查找飞书用户的权限，暂时无法查找，请从列表中选择；或请协会管理员为应用开通该权限（${err.scopes.join(' 或 ') || 'contact:user.id:readonly'}）。`, { field: opts.lookup });
     throw new UserError(`${opts.label}：暂时无法查询飞书通讯录，请稍后再试，或从列表中选择。`, { field: opts.lookup });
   }
   const missing = [...mobiles.filter((m) => !found.byMobile.has(m)).map((m) => `手机号 ${m}`), ...emails.filter((e) => !found.byEmail.has(e)).map((e) => `邮箱 ${e}`)];

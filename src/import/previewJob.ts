@@ -5,7 +5,7 @@ import { todayIn } from '../dates.js';
 import { UserError } from '../errors.js';
 import type { Actor } from '../people.js';
 import { enqueue, type Destination } from '../outbox.js';
-import type { ResolvedUserIds } from '../lark/contact.js';
+import { type ResolvedUserIds, ScopeMissing } from '../lark/contact.js';
 import { FileRefused } from '../lark/reader.js';
 import { importCardData, MAX_IMPORT_BYTES, previewImport, tooLargeMessage } from './index.js';
 import { peopleToResolve } from './plan.js';
@@ -19,6 +19,12 @@ import { ImportFileError, type ImportWorkbook, readImportWorkbook } from './work
  * transaction), then records the dry run and queues the preview card in one transaction, so a crash before it
  * commits leaves the job to be done again, after it nothing twice.
  */
+
+/** What an administrator is told when Feishu refused a call for a permission the app lacks: which, and where it is added. */
+function scopeMissingText(what: string, err: ScopeMissing, usual: string): string {
+  const scopes = err.scopes.length ? err.scopes.join(' 或 ') : usual;
+  return `无法读取这个工作簿：飞书拒绝了机器人${what}的请求，应用还没有这项权限（${scopes}）。请在飞书开发者后台为应用开通该权限并发布新版本，然后重新发送工作簿。`;
+}
 
 interface PreviewParams {
   fileName: string;
@@ -72,6 +78,7 @@ export const importPreviewJob: BulkJobKind = {
       if (/over \d+ bytes/.test((err as Error).message)) return { refused: tooLargeMessage };
       // a refusal no retry changes (a 保密 chat, a 合并转发): what to do instead, in the chat, not a failed job
       if (err instanceof FileRefused) return { refused: err.reason };
+      if (err instanceof ScopeMissing) return { refused: scopeMissingText('读取消息中的文件', err, 'im:message:readonly') };
       throw err;
     }
     let read: ImportWorkbook;
@@ -82,7 +89,16 @@ export const importPreviewJob: BulkJobKind = {
       return { bytes, ...(err instanceof ImportFileError ? { read: err } : {}) };
     }
     const wanted = peopleToResolve(read);
-    return { bytes, read, found: wanted.mobiles.length || wanted.emails.length ? await feishu.resolveUserIds(wanted) : undefined };
+    let found: ResolvedUserIds | undefined;
+    try {
+      found = wanted.mobiles.length || wanted.emails.length ? await feishu.resolveUserIds(wanted) : undefined;
+    } catch (err) {
+      // the app without the address book's look-up: trying again changes nothing until the permission is added, so the
+      // administrator is told which, not "意外错误，请点重试"
+      if (err instanceof ScopeMissing) return { refused: scopeMissingText('按手机号或邮箱查找飞书用户', err, 'contact:user.id:readonly') };
+      throw err;
+    }
+    return { bytes, read, found };
   },
   async runBatch({ tx, job, actor, clock, config, prepared }) {
     const p = job.params as unknown as PreviewParams;

@@ -1,6 +1,29 @@
 import type * as lark from '@larksuiteoapi/node-sdk';
 import { withFreshToken } from './client.js';
 
+/**
+ * Feishu refused a call for a permission the app has not been given (or not in a published version): HTTP 400, 99991672
+ * "Access denied. One of the following scopes is required: [contact:user.id:readonly]…"
+ * (https://open.feishu.cn/document/server-docs/api-call-guide/generic-error-code). Asking again changes nothing until an
+ * administrator of the app adds the permission and publishes a version; `scopes` are those Feishu named.
+ */
+export class ScopeMissing extends Error {
+  constructor(readonly scopes: string[]) {
+    super(`the app lacks a permission Feishu asks for: one of ${scopes.join(', ') || '(unnamed)'}`);
+  }
+}
+
+const SCOPE_MISSING = 99991672;
+
+/** The ScopeMissing `err` (what the SDK threw, or the `{ code, msg }` it returned) stands for, if it is one. */
+export function scopeMissing(err: unknown): ScopeMissing | undefined {
+  const e = err as { response?: { data?: { code?: unknown; msg?: unknown } }; code?: unknown; msg?: unknown } | null | undefined;
+  const body = e?.response?.data ?? e;
+  if (body?.code !== SCOPE_MISSING) return undefined;
+  const named = /scopes? is required: \[([^\]]*)\]/.exec(String(body.msg ?? ''))?.[1] ?? '';
+  return new ScopeMissing(named.split(',').map((s) => s.trim()).filter(Boolean));
+}
+
 /** Feishu takes at most 50 mobiles and 50 e-mails per call (contact/v3/users/batch_get_id). */
 export const BATCH_GET_ID_LIMIT = 50;
 
@@ -55,8 +78,10 @@ export async function resolveUserIds(client: lark.Client, query: { mobiles?: str
         params: { user_id_type: 'open_id' },
         data: { ...(mobiles.length ? { mobiles } : {}), ...(emails.length ? { emails } : {}) },
       }),
-    );
-    if (res?.code !== 0) throw new Error(`contact/v3/users/batch_get_id answered code ${res?.code}: ${res?.msg ?? ''}`);
+    ).catch((err: unknown) => {
+      throw scopeMissing(err) ?? err;
+    });
+    if (res?.code !== 0) throw scopeMissing(res) ?? new Error(`contact/v3/users/batch_get_id answered code ${res?.code}: ${res?.msg ?? ''}`);
     for (const user of res.data?.user_list ?? []) {
       if (!user.user_id) continue;
       if (user.mobile) for (const original of mobilesByKey.get(mobileKey(user.mobile)) ?? []) byMobile.set(original, user.user_id);

@@ -1,6 +1,6 @@
 import type * as lark from '@larksuiteoapi/node-sdk';
 import { errorCode, withFreshToken } from './client.js';
-import { type ResolvedUserIds, resolveUserIds } from './contact.js';
+import { type ResolvedUserIds, resolveUserIds, scopeMissing } from './contact.js';
 
 /** What handlers may read from Feishu besides sending: a file in a message, and people by mobile or e-mail. */
 export interface FeishuReader {
@@ -44,7 +44,7 @@ export function larkReader(client: lark.Client): FeishuReader {
     async messageFile(messageId, fileKey, maxBytes) {
       // https://open.feishu.cn/document/server-docs/im-v1/message/get-2: type=file for a file message, the bot must be in the chat
       const res = await withFreshToken(client, () => client.im.messageResource.get({ path: { message_id: messageId, file_key: fileKey }, params: { type: 'file' } })).catch(async (err: unknown) => {
-        throw (await refusedFile(err)) ?? err;
+        throw (await refusedFile(err)) ?? scopeMissing(err) ?? err;
       });
       const chunks: Buffer[] = [];
       let size = 0;
