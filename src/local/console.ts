@@ -9,7 +9,7 @@ import type { AttachmentRenderer } from '../lark/client.js';
 import type { Logger } from '../log.js';
 import type { OutgoingFile, OutgoingImage } from '../outbox.js';
 import { type FakeOpenPlatform, type FakeUpdate, p2pChatIdFor, type SentMessage } from './fakeOpenPlatform.js';
-import { cardActionEvent, messageEvent, randomMessageId, signedRequest } from './feishuEvents.js';
+import { asFeishuPickerValues, cardActionEvent, messageEvent, randomMessageId, signedRequest } from './feishuEvents.js';
 import { addLocalPerson, listPeople, LOCAL_ADMIN_GROUP } from './seed.js';
 
 /** The app id src/app.ts gives the SDK in local mode; it stamps the callbacks' headers. */
@@ -267,12 +267,14 @@ export class LocalConsole {
     }
     const cardToken = `c-local-${randomMessageId().slice(3)}`;
     this.tokens.set(cardToken, input.messageId);
+    // the pickers' values as Feishu's client writes them (with the chooser's offset), whatever the browser's inputs gave
+    const shown = this.deps.platform.currentCard(input.messageId) ?? earlier?.content;
     const payload = cardActionEvent({
       token: this.deps.secrets.verificationToken,
       appId: LOCAL_APP_ID,
       openId: input.openId,
       value: input.value,
-      formValue: input.formValue,
+      formValue: input.formValue && asFeishuPickerValues(shown, input.formValue),
       name: input.name,
       tag: input.tag,
       option: input.option,

@@ -239,7 +239,7 @@ function confirmFirst(button) {
   return new Promise((resolve) => dialog.addEventListener('close', () => resolve(dialog.returnValue === 'ok'), { once: true }));
 }
 
-/** The form's values as Feishu sends them: strings, option values, arrays, open_ids, booleans, YYYY-MM-DD. */
+/** The form's values as Feishu sends them: strings, option values, arrays, open_ids, booleans; a picker's date or time is given the chooser's offset by the console server (asFeishuPickerValues). */
 function formValue(form) {
   const out = {};
   for (const el of form.querySelectorAll('[data-field]')) {

@@ -8,6 +8,7 @@
  */
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { p2pChatIdFor, FAKE_BOT_OPEN_ID } from './fakeOpenPlatform.js';
+import { findComponentByName } from './cardRules.js';
 
 export interface SignedRequest {
   headers: Record<string, string>;
@@ -211,4 +212,26 @@ export function cardActionEvent(p: {
       },
     },
   };
+}
+
+/** The UTC offset of the people of local mode, who are in Asia/Shanghai as each form's callback says (`timezone`). */
+const LOCAL_OFFSET = '+0800';
+
+/**
+ * A form's picker values as Feishu's client sends them in `form_value`: the date, time, or date and time chosen, then
+ * the chooser's UTC offset, "2024-04-01 +0800", "00:00 +0800", "2024-04-29 07:07 +0800" (the callback sample of
+ * https://open.feishu.cn/document/feishu-cards/card-callback-communication). What a browser's inputs give ("2024-04-01",
+ * "07:07", "2024-04-29T07:07") is written so; a value that already carries an offset, and every other field, as it is.
+ */
+export function asFeishuPickerValues(card: unknown, formValue: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(formValue)) {
+    const tag = findComponentByName(card, name)?.tag;
+    const bare = typeof value === 'string' && value !== '' && !/[+-]\d{4}$/.test(value.trim());
+    if (bare && tag === 'date_picker' && /^\d{4}-\d{2}-\d{2}$/.test(value)) out[name] = `${value} ${LOCAL_OFFSET}`;
+    else if (bare && tag === 'picker_time' && /^\d{2}:\d{2}$/.test(value)) out[name] = `${value} ${LOCAL_OFFSET}`;
+    else if (bare && tag === 'picker_datetime' && /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}$/.test(value)) out[name] = `${value.replace('T', ' ')} ${LOCAL_OFFSET}`;
+    else out[name] = value;
+  }
+  return out;
 }
