@@ -128,3 +128,22 @@ describe('the 3 seconds Feishu waits for the answer', () => {
     }
   });
 });
+
+describe('a tenant’s data-loss prevention (DLP)', () => {
+  it('while on, refuses a text, a card or a card update holding a plain mobile number or personal e-mail with 230028; off, takes them', async () => {
+    const sent = await send('interactive', card('联系电话 020-12345678'));
+    const id = sent.body.data!.message_id!;
+    fake.setDlp(true);
+    try {
+      for (const res of [await send('text', { text: '请联系 13800138000' }), await send('text', { text: '邮箱 someone@qq.com' }), await send('interactive', card('手机 13800138000'))]) {
+        expect([res.status, res.body.code]).toEqual([400, 230028]);
+      }
+      expect((await call('PATCH', `/open-apis/im/v1/messages/${id}`, { content: JSON.stringify(card('手机 13800138000')) })).body.code).toBe(230028);
+      // a landline and a work address pass
+      expect((await send('text', { text: '电话 020-12345678，邮箱 office@assoc.org.cn' })).body.code).toBe(0);
+    } finally {
+      fake.setDlp(false);
+    }
+    expect((await send('text', { text: '请联系 13800138000' })).body.code).toBe(0);
+  });
+});

@@ -194,6 +194,13 @@ export interface FakeOpenPlatform {
    */
   setBotAbility(on: boolean): void;
   /**
+   * The tenant's data-loss prevention (DLP) on or off: while on, a message or card update whose content holds a mobile
+   * number or a personal e-mail address in plain text is refused, HTTP 400 230028 "The messages do NOT pass the audit."
+   * ("消息DLP审查未通过，当消息内容中含有明文电话号码、明文个人邮箱等内容时可能会触发该错误", the error tables of
+   * https://open.feishu.cn/document/server-docs/im-v1/message/create and .../message/patch). Off unless turned on.
+   */
+  setDlp(on: boolean): void;
+  /**
    * The chat is gone for the bot: every send to it (or reply in it) is answered as Feishu answers it, HTTP 400 with
    * `{code, msg}`: 232009 the chat was disbanded (the default), 230002 the bot was removed, 230034 no such chat. Until cleared.
    */
@@ -561,6 +568,14 @@ function answerFormatProblem(body: unknown): string | undefined {
   return undefined;
 }
 
+/** What a tenant's DLP answers a message it will not let through (`setDlp`). */
+const DLP_REFUSED = { code: 230028, msg: 'The messages do NOT pass the audit.' };
+/**
+ * What the simulated DLP takes for a plain mobile number (a mainland one, 11 digits from 13 to 19, standing alone) or a
+ * personal e-mail address (a public mail service's); Feishu's own rules are the tenant's and are not published.
+ */
+const DLP_PATTERNS = [/(?<![\d])1[3-9]\d{9}(?![\d])/, /[A-Za-z0-9._%+-]+@(?:qq|163|126|gmail|hotmail|outlook|yahoo|foxmail|sina|sohu|139)\.(?:com|cn|com\.cn)\b/i];
+
 /** What every send gets while the app's bot ability is off (`setBotAbility`). */
 const BOT_ABILITY_OFF: Fault = { status: 400, code: 230006, msg: 'Bot ability is not activated.' };
 
@@ -576,6 +591,9 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
   const receiverFaults = new Map<string, Fault>();
   /** `setBotAbility(false)`: the app's 机器人 ability is off, and every send, reply and update is refused with 230006. */
   let botAbilityOff = false;
+  /** `setDlp(true)`: the tenant's DLP refuses content with a plain mobile number or personal e-mail (230028). */
+  let dlpOn = false;
+  const dlpRefuses = (content: string) => dlpOn && DLP_PATTERNS.some((p) => p.test(content));
   const connectionGroups = new Set<string>();
   const CARD_IN_CONNECTION_GROUP = { code: 230054, msg: 'This type of message is unavailable in the connection group.' };
   const stalls: { match: (req: { method: string; path: string }) => boolean; delayMs: number }[] = [];
@@ -838,6 +856,7 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
     if (typeof body.content !== 'string') return void invalidParam(res, 'content');
     const parsed = tryJson(body.content);
     if (body.msg_type === 'interactive' && (!parsed.ok || parsed.value === null || typeof parsed.value !== 'object')) return void invalidParam(res, 'content is not a JSON card');
+    if (dlpRefuses(body.content)) return void send(res, 400, DLP_REFUSED);
     const wrong = contentShapeProblem(body.msg_type, parsed.ok ? parsed.value : undefined);
     if (wrong) return void send(res, 400, { code: 230001, msg: `Your request contains an invalid request parameter, ext=invalid message content: ${wrong}` });
     const uploaded = wrongUpload(body.msg_type, parsed.ok ? parsed.value : undefined);
@@ -1065,6 +1084,7 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
         return send(res, 400, CARD_ACTION_LOCKED);
       }
       if (bodyTooLong('interactive', raw.length)) return send(res, 400, CONTENT_TOO_LONG);
+      if (dlpRefuses(body.content)) return send(res, 400, DLP_REFUSED);
       const problems = cardRuleViolations(card, { bodyBytes: raw.length });
       // 你需在更新前后卡片的 config 属性中，均显式声明 "update_multi":true (the same page). The page names no code of
       // its own for this; it is refused here as a card Feishu cannot take, 230099 of the page's table.
@@ -1263,6 +1283,9 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
     failReceiver(receiveId, fault) {
       receiverFaults.set(receiveId, fault);
     },
+    setDlp(on) {
+      dlpOn = on;
+    },
     setBotAbility(on) {
       botAbilityOff = !on;
     },
@@ -1415,6 +1438,7 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       faultQueue.length = 0;
       receiverFaults.clear();
       botAbilityOff = false;
+      dlpOn = false;
       stalls.length = 0;
       tokenFaults.length = 0;
       byUuid.clear();
