@@ -40,6 +40,23 @@ export async function listAdministrators(tx: Db, configured: readonly string[]):
   return ids.map((openId) => ({ openId, name: known.get(openId) ?? null, configured: configured.includes(openId) }));
 }
 
+/**
+ * Whether the bot has no administrator at all: ADMIN_OPEN_IDS empty and nobody holds the stored role. So it is on a new
+ * tenant, whose IT person cannot know the administrator's open_id beforehand: it is the app's own (one person has
+ * another open_id in each app, https://open.feishu.cn/document/home/user-identity-introduction/open-id), seen first in
+ * the events the app receives.
+ */
+export async function noAdministrator(tx: Db, configured: readonly string[]): Promise<boolean> {
+  if (configured.length) return false;
+  const stored = await tx.select({ openId: people.openId }).from(people).where(sql`'admin' = any(${people.roles})`).limit(1);
+  return stored.length === 0;
+}
+
+/** What someone refused an administrator's command is told while the bot has no administrator: their open_id and what to do with it. */
+export function firstAdministratorHint(openId: string): string {
+  return `机器人还没有协会管理员。你的 open_id 是 ${openId}：如果你是协会管理员，请部署机器人的人员把它写入环境变量 ADMIN_OPEN_IDS 并重启机器人，然后再发送“管理”；其他管理员之后在 管理 → 管理员 中添加。`;
+}
+
 /** 添加管理员: each picked person becomes an administrator (one already named in ADMIN_OPEN_IDS keeps it when the list changes). */
 export async function addAdministrators(tx: Db, actor: Actor, formValue: Record<string, unknown>, now: Date): Promise<{ openIds: string[] }> {
   requireAdmin(actor);

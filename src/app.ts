@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server, ServerResponse } from 'node:http';
+import { noAdministrator } from './admins.js';
 import * as lark from './lark/sdk.js';
 import { bulkJobKinds } from '../bot/bulkJobs.js';
 import { createBot } from '../bot/index.js';
@@ -105,6 +106,10 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
     throw err;
   }
   if (config.localMode) await seedLocal(database.db);
+  // a new tenant: the IT person learns here how the first administrator gets in (bot/admin/showAdmin.ts answers 管理 with the open_id)
+  else if (await noAdministrator(database.db, config.ADMIN_OPEN_IDS)) {
+    log.warn('no association administrator yet: ADMIN_OPEN_IDS is empty and nobody was made one in the bot. The administrator sends 管理 to the bot, which answers with their open_id; set ADMIN_OPEN_IDS to it and restart the bot');
+  }
 
   let platform: FakeOpenPlatform | undefined;
   let appId = config.LARK_APP_ID;
