@@ -51,6 +51,28 @@ export interface AdminCardData {
   applicationCounts: { label: string; count: number }[];
   /** What the click the card answers did, in full (截止申报: who was cut off, who still waits, why no expert was assigned); its toast is short. */
   lead?: string;
+  /** Before the first year is ever opened: what of the setting up is done, so a new association is told what comes first. */
+  setup?: AdminSetup;
+}
+
+export interface AdminSetup {
+  contactSet: boolean;
+  adminGroupBound: boolean;
+  teams: number;
+  experts: number;
+}
+
+/** 首次使用: the steps before the first year, each said done or what to press or send. */
+function setupSteps(s: AdminSetup): Md {
+  const lines: Md[] = [
+    s.contactSet ? md`✅ 协会联系方式已设置` : md`1. 点下方“协会联系方式”，填写协会的联系人和电话：“请联系协会”的提示和网上投诉页都会附上。`,
+    s.adminGroupBound ? md`✅ 协会管理通知群已绑定` : md`2. 把机器人拉进协会的管理群，在群里 @机器人 发送“绑定通知”：每日汇总、新投诉和提醒发到那里（未绑定时发给每位管理员）。`,
+    s.teams > 0 || s.experts > 0
+      ? md`✅ 已有 ${s.teams} 个班组、${s.experts} 位专家（可继续“导入”，或在“专家库”添加）`
+      : md`3. 点“导入”下载模板，填入已有的班组、评审专家和往年荣誉后发给我；也可以在“专家库”逐位添加专家，班组可自行发送“注册”。`,
+    md`4. 点“开启年度评审”设定申报和评分截止日期（第十九条），班组即可申报。`,
+  ];
+  return md`**首次使用**，请依次完成：\n${mdJoin(lines, '\n')}`;
 }
 
 const percent = (share: number) => `${Math.round(share * 1000) / 10}%`;
@@ -167,6 +189,7 @@ export function adminCard(data: AdminCardData): Card {
   } else {
     elements.push(
       markdown('当前没有进行中的年度评审。'),
+      ...(data.setup ? [markdown(setupSteps(data.setup))] : []),
       ...(data.lastCycle ? [note(md`上一次：${data.lastCycle.year}年度评审（${data.lastCycle.statusLabel}）`)] : []),
       note('第十九条：评审交流活动每年一次。开启后即可接受班组申报。'),
       buttonRow([

@@ -1,7 +1,7 @@
-import type { AdminCardData, ShownDate } from '../cards/admin.js';
+import type { AdminCardData, AdminSetup, ShownDate } from '../cards/admin.js';
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
-import { auditLog, cycles } from '../db/schema.js';
+import { associationSettings, auditLog, chatBindings, cycles, people, teams } from '../db/schema.js';
 import { type ApplicationStatus, applicationStatusNames } from './applications.js';
 import { applicationCountsOfRunningCycle, cycleScoreSheet, cycleStatusLabel, getRunningOrLatestCycle, runningStatuses } from './cycles.js';
 import { daysBetween, formatDateZh } from './dates.js';
@@ -48,8 +48,23 @@ export async function adminOverview(tx: Db, now: string): Promise<AdminCardData>
     if (published) data.lastPublished = published;
   } else if (cycle) {
     data.lastCycle = { id: cycle.id, year: cycle.year, status: cycle.status, statusLabel: cycleStatusLabel(cycle.status) };
+  } else {
+    data.setup = await setupDone(tx);
   }
   return data;
+}
+
+/** Before any year was opened (a new association): what of the setting up is done (one round trip). */
+async function setupDone(tx: Db): Promise<AdminSetup> {
+  const [row] = await tx
+    .select({
+      contactSet: sql<boolean>`exists(select 1 from ${associationSettings} where ${associationSettings.contact} is not null)`,
+      adminGroupBound: sql<boolean>`exists(select 1 from ${chatBindings} where ${chatBindings.purpose} = 'admin')`,
+      teams: sql<number>`(select count(*)::int from ${teams})`,
+      experts: sql<number>`(select count(*)::int from ${people} where 'expert' = any(${people.roles}) and ${people.expertActive})`,
+    })
+    .from(sql`(select 1) one`);
+  return { contactSet: Boolean(row?.contactSet), adminGroupBound: Boolean(row?.adminGroupBound), teams: Number(row?.teams ?? 0), experts: Number(row?.experts ?? 0) };
 }
 
 /**

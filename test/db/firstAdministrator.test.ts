@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN, type Harness, startHarness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
+import { cardText } from '../support/cards.js';
 import { botAddedEvent, messageEvent } from '../support/larkEvents.js';
 
 /**
@@ -56,5 +57,44 @@ describe('a tenant with an administrator', () => {
     await h.say(IT, '管理');
     expect(texts(h, from)).toEqual(['只有协会管理员可以使用“管理”（第十四条：评审工作由广东省市政行业协会负责实施）。']);
     expect(h.logs.join('')).not.toContain('no association administrator yet');
+  });
+});
+
+/**
+ * The administrator's first 管理 on a new association said only 当前没有进行中的年度评审 and 开启年度评审: nothing of
+ * 协会联系方式 (unset, so every 请联系协会 says nothing of how), the admin group (unbound, so digests go to each
+ * administrator) or the teams and experts (none, so no expert to assign). Before any year is opened it lists them in
+ * order, each marked done once it is.
+ */
+describe('the administration card before the first year', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ admins: [ADMIN] });
+  });
+  afterAll(async () => h?.close());
+  const adminCardText = async () => {
+    const from = h.fake.messages.length;
+    await h.say(ADMIN, '管理');
+    const sent = h.fake.messages.slice(from).find((m) => m.content.body);
+    return cardText(sent?.content);
+  };
+
+  it('lists what to set up first, in order', async () => {
+    const text = await adminCardText();
+    expect(text).toContain('首次使用');
+    const steps = ['1. 点下方“协会联系方式”', '2. 把机器人拉进协会的管理群，在群里 @机器人 发送“绑定通知”', '3. 点“导入”下载模板', '4. 点“开启年度评审”'];
+    for (const step of steps) expect(text).toContain(step);
+    expect(steps.map((s) => text.indexOf(s))).toEqual(steps.map((s) => text.indexOf(s)).sort((a, b) => a - b));
+  });
+
+  it('marks each step done once it is', async () => {
+    await h.click(ADMIN, { action: 'association.contactSave' }, { contactName: '协会秘书处 张三', contactPhone: '020-12345678', contactEmail: '', contactHours: '' });
+    await h.post('/lark/events', botAddedEvent({ token: TEST_VERIFICATION_TOKEN, chatId: 'oc_admingroup', operatorOpenId: ADMIN, name: '协会管理群' }));
+    await h.post('/lark/events', messageEvent({ token: TEST_VERIFICATION_TOKEN, openId: ADMIN, text: '绑定通知', chatType: 'group', chatId: 'oc_admingroup', mentionBot: true }));
+    await h.drain();
+    const text = await adminCardText();
+    expect(text).toContain('✅ 协会联系方式已设置');
+    expect(text).toContain('✅ 协会管理通知群已绑定');
+    expect(text).toContain('3. 点“导入”下载模板');
   });
 });
