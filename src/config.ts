@@ -101,7 +101,8 @@ export const configSchema = z
         // character is no user, and an <at> of it makes Feishu refuse the whole card (230099 / 100290)
         .superRefine((ids, ctx) => {
           const bad = ids.filter((id) => !/^ou_\w{1,64}$/.test(id));
-          if (bad.length) ctx.addIssue({ code: 'custom', message: `must be comma-separated open_ids (ou_ then letters, digits or _); not an open_id: ${bad.join(', ')}` });
+          // a user_id, union_id (on_…) or e-mail pasted from the admin console is the usual mistake: say where the open_id is found
+          if (bad.length) ctx.addIssue({ code: 'custom', message: `must be comma-separated open_ids (ou_ then letters, digits or _); not an open_id: ${bad.join(', ')} (leave it empty and send 管理 to the bot: it answers with the sender's open_id for this app)` });
         }),
     ),
     BOT_TIMEZONE: timezoneSchema,

@@ -46,7 +46,9 @@ describe('configuration', () => {
     [{ DATABASE_URL: 'postgres://bot@db/gdsz?password=QSECRET99' }, /^DATABASE_URL has the password in its query \(\?password=…\), which postgres\.js does not read: write it as postgres:\/\/user:password@host\/db$/],
     [{ ADMIN_OPEN_IDS: 'alice' }, /^ADMIN_OPEN_IDS /],
     // a character an open_id never holds: the <at> of it would make Feishu refuse every card naming that administrator
-    [{ ADMIN_OPEN_IDS: 'ou_a, ou_5f2e-41c0' }, /^ADMIN_OPEN_IDS must be comma-separated open_ids .*not an open_id: ou_5f2e-41c0$/],
+    [{ ADMIN_OPEN_IDS: 'ou_a, ou_5f2e-41c0' }, /^ADMIN_OPEN_IDS must be comma-separated open_ids .*not an open_id: ou_5f2e-41c0 \(/],
+    // a union_id copied from the admin console: the IT person is told how the open_id is learnt
+    [{ ADMIN_OPEN_IDS: 'on_6bc1e6c0e9ad8193fa4391278eb76891' }, /not an open_id: on_6bc1e6c0e9ad8193fa4391278eb76891 \(leave it empty and send 管理 to the bot: it answers with the sender's open_id for this app\)$/],
     [{ LARK_APP_ID: 'cli_x' }, /^LARK_APP_SECRET must be set together/],
     [{ LARK_APP_ID: 'cli_x', LARK_APP_SECRET: 's', LARK_EVENT_MODE: 'http' }, /^LARK_ENCRYPT_KEY is required/],
     [{ HOST: '0.0.0.0' }, /^HOST is 0\.0\.0\.0, but local mode \(no LARK_APP_ID\) listens only on 127\.0\.0\.1, ::1 or localhost$/],
