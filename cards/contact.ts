@@ -78,7 +78,8 @@ export function associationContactCard(contact: AssociationContact | undefined, 
   if (opts.admin) {
     elements.push(
       note(contact ? '你是协会管理员：可在“管理 → 协会联系方式”中修改。' : '你是协会管理员：请发送“管理”，点“协会联系方式”设置；设置后各处“请联系协会”的提示都会附上它。'),
-      buttonRow([button({ text: contact ? '修改联系方式' : '设置联系方式', type: 'primary', value: { action: 'association.contactForm' } })]),
+      // saved from 管理's 首次使用 list: the way back to its next step
+      buttonRow([button({ text: contact ? '修改联系方式' : '设置联系方式', type: 'primary', value: { action: 'association.contactForm' } }), button({ text: '协会管理', value: { action: 'admin.menu' } })]),
     );
   }
   return card({ title: '协会联系方式', subtitle: '广东省市政行业协会', template: 'blue', summary: '协会联系方式', elements });

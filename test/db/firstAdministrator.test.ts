@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN, type Harness, startHarness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
-import { cardText } from '../support/cards.js';
+import { cardActions, cardText } from '../support/cards.js';
 import { botAddedEvent, messageEvent } from '../support/larkEvents.js';
 
 /**
@@ -96,5 +96,21 @@ describe('the administration card before the first year', () => {
     expect(text).toContain('✅ 协会联系方式已设置');
     expect(text).toContain('✅ 协会管理通知群已绑定');
     expect(text).toContain('3. 点“导入”下载模板');
+  });
+});
+
+describe('协会联系方式 saved from the first-use list', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ admins: [ADMIN] });
+  });
+  afterAll(async () => h?.close());
+
+  it('answers with a way back to 协会管理, where the next step is', async () => {
+    const saved = await h.click(ADMIN, { action: 'association.contactSave' }, { contactName: '协会秘书处 张三', contactPhone: '020-12345678', contactEmail: '', contactHours: '' });
+    expect(cardText(saved.card.data)).toContain('020-12345678');
+    expect(cardActions(saved.card.data)).toContainEqual({ action: 'admin.menu' });
+    const back = await h.click(ADMIN, { action: 'admin.menu' });
+    expect(cardText(back.card.data)).toContain('✅ 协会联系方式已设置');
   });
 });
