@@ -107,7 +107,7 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
   }
   if (config.localMode) await seedLocal(database.db);
   // a new tenant: the IT person learns here how the first administrator gets in (bot/admin/showAdmin.ts answers 管理 with the open_id)
-  else if (await noAdministrator(database.db, config.ADMIN_OPEN_IDS)) {
+  else if (await noAdministrator(database.db, config.ADMIN_OPEN_IDS).catch(() => false)) {
     log.warn('no association administrator yet: ADMIN_OPEN_IDS is empty and nobody was made one in the bot. The administrator sends 管理 to the bot, which answers with their open_id; set ADMIN_OPEN_IDS to it and restart the bot');
   }
 
