@@ -27,7 +27,8 @@ function commandLine(buttons: MenuButton[]): Md | undefined {
  * The 帮助 menu: one button per feature the caller's roles may use. Without `roles` it is a group's shared card, read
  * by everyone in the group: it names no one's roles (the button opens each person's own menu privately).
  */
-export function helpCard(opts: { roles?: string[]; buttons: MenuButton[]; primary?: MenuPrimary }): Card {
+/** `firstAdministrator`: while the bot has no administrator, what the reader is told of becoming the first (their open_id). */
+export function helpCard(opts: { roles?: string[]; buttons: MenuButton[]; primary?: MenuPrimary; firstAdministrator?: string }): Card {
   const roleNames = opts.roles?.map((r) => zh.roleNames[r] ?? r);
   // the caller's next step, else (a group's shared card, with its one button) the first
   const primary = opts.buttons.find((b) => b.action === opts.primary?.action) ?? opts.buttons[0];
@@ -54,6 +55,7 @@ export function helpCard(opts: { roles?: string[]; buttons: MenuButton[]; primar
       // 绑定通知 is said in a group, where no menu button can be: an administrator learns of it here
       ...(opts.roles?.includes('admin') ? [note(raw(zh.adminGroupCommands))] : []),
       note(roleNames ? md`${zh.rolesLine(roleNames)}。${zh.menuAsk}` : md`${zh.menuAsk}`),
+      ...(opts.firstAdministrator ? [note(md`${opts.firstAdministrator}`)] : []),
     ],
   });
 }

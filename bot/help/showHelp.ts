@@ -1,16 +1,20 @@
 import { helpCard } from '../../cards/help.js';
+import { firstAdministratorHint, noAdministrator } from '../../src/admins.js';
 import { fastPrivateMenu } from '../../src/fast/requests.js';
 import { isSharedChat } from '../../src/groups.js';
 import type { BotRegistry, CardActionDecl, CardActionInput, CardResponse, HandlerContext, IncomingText } from '../../src/handlers.js';
 import { helpMenuSpec, menuButtons, menuPrimaryOf, menuTable } from '../../src/helpMenuCards.js';
 import { queuedBefore, resendKeys } from '../../src/outbox.js';
+import { hasRole } from '../../src/people.js';
 import { today } from '../respond.js';
 
 /** The caller's menu, its highlighted button their next step (menuPrimary). */
 export async function menuCardFor(registry: BotRegistry, ctx: HandlerContext) {
   const entries = registry.menuFor(ctx.actor.roles);
   const primary = await menuPrimaryOf(ctx.tx, ctx.actor.openId, ctx.actor.roles, { today: today(ctx), timezone: ctx.config.BOT_TIMEZONE });
-  return helpCard({ roles: ctx.actor.roles, buttons: menuButtons(entries), primary });
+  // a new tenant: whoever opens the bot first (the association's administrator, as a rule) learns how to become one
+  const first = !hasRole(ctx.actor, 'admin') && (await noAdministrator(ctx.tx, ctx.config.ADMIN_OPEN_IDS)) ? firstAdministratorHint(ctx.actor.openId) : undefined;
+  return helpCard({ roles: ctx.actor.roles, buttons: menuButtons(entries), primary, ...(first ? { firstAdministrator: first } : {}) });
 }
 
 /** `帮助` / `help`: the menu card, in reply to the message. */

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN, type Harness, startHarness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
 import { cardActions, cardText } from '../support/cards.js';
-import { botAddedEvent, messageEvent } from '../support/larkEvents.js';
+import { botAddedEvent, messageEvent, p2pChatEnteredEvent } from '../support/larkEvents.js';
 
 /**
  * A new tenant: the IT person cannot know the administrator's open_id before the app receives an event from them (it is
@@ -10,6 +10,8 @@ import { botAddedEvent, messageEvent } from '../support/larkEvents.js';
  * administrator, the refusal names the sender's open_id and ADMIN_OPEN_IDS, and the start-up log says how it goes.
  */
 const IT = 'ou_itperson00000000000000000000001';
+/** A card's text as Feishu shows it: markdown's entities (&#95; for _) read as the characters they stand for. */
+const shown = (card: unknown) => cardText(card).replace(/&#(\d+);/g, (_, n: string) => String.fromCodePoint(Number(n)));
 const texts = (h: Harness, from: number) => h.fake.messages.slice(from).map((m) => String(m.content.text ?? ''));
 
 describe('the first administrator on a new tenant', () => {
@@ -27,6 +29,16 @@ describe('the first administrator on a new tenant', () => {
     expect(told).toContain(`你的 open_id 是 ${IT}`);
     expect(told).toContain('ADMIN_OPEN_IDS');
     expect(told).toContain('重启机器人');
+  });
+
+  it('is told it on the 帮助 card, which the bot sends when the chat is first opened', async () => {
+    const from = h.fake.messages.length;
+    await h.post('/lark/events', p2pChatEnteredEvent({ token: TEST_VERIFICATION_TOKEN, openId: IT }));
+    await h.drain();
+    await h.say(IT, '帮助');
+    const cards = h.fake.messages.slice(from).filter((m) => m.content.body);
+    expect(cards).toHaveLength(2);
+    for (const c of cards) expect(shown(c.content)).toContain(`机器人还没有协会管理员。你的 open_id 是 ${IT}`);
   });
 
   it('is told the same when binding a group first', async () => {
@@ -57,6 +69,13 @@ describe('a tenant with an administrator', () => {
     await h.say(IT, '管理');
     expect(texts(h, from)).toEqual(['只有协会管理员可以使用“管理”（第十四条：评审工作由广东省市政行业协会负责实施）。']);
     expect(h.logs.join('')).not.toContain('no association administrator yet');
+  });
+
+  it('says nothing of it on anyone’s 帮助 card', async () => {
+    const from = h.fake.messages.length;
+    await h.say(IT, '帮助');
+    const [menu] = h.fake.messages.slice(from).filter((m) => m.content.body);
+    expect(shown(menu.content)).not.toContain('open_id');
   });
 });
 
