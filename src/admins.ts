@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
-import { people } from '../db/schema.js';
+import { auditLog, people } from '../db/schema.js';
 import { audit } from './audit.js';
 import { AlreadyDone, cite, UserError } from './errors.js';
 import { defineForm, formSchema, readForm } from './forms.js';
@@ -55,6 +55,25 @@ export async function noAdministrator(tx: Db, configured: readonly string[]): Pr
 /** What someone refused an administrator's command is told while the bot has no administrator: their open_id and what to do with it. */
 export function firstAdministratorHint(openId: string): string {
   return `机器人还没有协会管理员。你的 open_id 是 ${openId}：如果你是协会管理员，请部署机器人的人员把它写入环境变量 ADMIN_OPEN_IDS 并重启机器人，然后再发送“管理”；其他管理员之后在 管理 → 管理员 中添加。`;
+}
+
+/**
+ * What someone refused an administrator's command (管理, 绑定通知) is told of becoming one, while nobody has been one in
+ * the bot: with ADMIN_OPEN_IDS empty, how the first administrator gets in; with it set but none of its open_ids ever
+ * seen acting (no audit row) and nobody given the role in the bot, that theirs is not among them — an open_id copied
+ * from another app or tool is another app's (Feishu answers it 99992361 "open_id cross app"), so the administrator it
+ * was meant for is refused like anyone. Undefined once an administrator has acted or been made in the bot.
+ */
+export async function firstAdministratorNotice(tx: Db, configured: readonly string[], openId: string): Promise<string | undefined> {
+  const [row] = await tx
+    .select({
+      stored: sql<boolean>`exists(select 1 from ${people} where 'admin' = any(${people.roles}))`,
+      acted: configured.length ? sql<boolean>`exists(select 1 from ${auditLog} where ${inArray(auditLog.actor, [...configured])})` : sql<boolean>`false`,
+    })
+    .from(sql`(select 1) one`);
+  if (row?.stored || row?.acted) return undefined;
+  if (!configured.length) return firstAdministratorHint(openId);
+  return `ADMIN_OPEN_IDS 中没有你的 open_id（${openId}）。open_id 因应用而异，从别的应用或工具复制的不能用：如果你是协会管理员，请部署机器人的人员把上面这个写入 ADMIN_OPEN_IDS 并重启机器人。`;
 }
 
 /** 添加管理员: each picked person becomes an administrator (one already named in ADMIN_OPEN_IDS keeps it when the list changes). */

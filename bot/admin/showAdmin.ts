@@ -1,5 +1,5 @@
 import type { CardResponse, HandlerContext, IncomingText } from '../../src/handlers.js';
-import { firstAdministratorHint, noAdministrator } from '../../src/admins.js';
+import { firstAdministratorNotice } from '../../src/admins.js';
 import { hasRole } from '../../src/people.js';
 import { adminOnlyCommand } from '../../src/permissions.js';
 import { sendPrivately } from '../respond.js';
@@ -10,8 +10,8 @@ export async function showAdmin(ctx: HandlerContext, msg: IncomingText): Promise
   // the admin card's buttons act for whoever clicks: in a group it would be a shared card anyone there could press
   if (!hasRole(ctx.actor, 'admin')) {
     // on a new tenant nobody is an administrator yet: the first one learns here the open_id that ADMIN_OPEN_IDS takes
-    const first = (await noAdministrator(ctx.tx, ctx.config.ADMIN_OPEN_IDS)) ? `\n${firstAdministratorHint(ctx.actor.openId)}` : '';
-    await sendPrivately(ctx, msg, `admin:${ctx.eventId}`, { text: adminOnlyCommand('管理') + first }, '回复');
+    const first = await firstAdministratorNotice(ctx.tx, ctx.config.ADMIN_OPEN_IDS, ctx.actor.openId);
+    await sendPrivately(ctx, msg, `admin:${ctx.eventId}`, { text: adminOnlyCommand('管理') + (first ? `\n${first}` : '') }, '回复');
     return;
   }
   await sendPrivately(ctx, msg, `admin:${ctx.eventId}`, { card: await adminCardFor(ctx) }, '管理卡片');

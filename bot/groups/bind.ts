@@ -1,5 +1,5 @@
 import { chatBoundCard, chatUnboundCard } from '../../cards/groups.js';
-import { firstAdministratorHint, noAdministrator } from '../../src/admins.js';
+import { firstAdministratorNotice } from '../../src/admins.js';
 import { UserError } from '../../src/errors.js';
 import { adminGroupBound, bindChat, bindingsOf, parsePurpose, unbindChat } from '../../src/groups.js';
 import type { HandlerContext, IncomingText } from '../../src/handlers.js';
@@ -24,9 +24,8 @@ export async function bindGroup(ctx: HandlerContext, msg: IncomingText, argument
   // 绑定通知专家 as Chinese is typed is 绑定通知 专家; 绑定通知书在哪 is a question, answered as any other text
   if (how?.glued && !knownPurpose(argument)) return false;
   // who first: someone who may not bind is not sent to a group only to be refused there
-  if (!hasRole(ctx.actor, 'admin') && (await noAdministrator(ctx.tx, ctx.config.ADMIN_OPEN_IDS))) {
-    throw new UserError(`${adminOnlyMessage}\n${firstAdministratorHint(ctx.actor.openId)}`, { article: 14 });
-  }
+  const first = hasRole(ctx.actor, 'admin') ? undefined : await firstAdministratorNotice(ctx.tx, ctx.config.ADMIN_OPEN_IDS, ctx.actor.openId);
+  if (first) throw new UserError(`${adminOnlyMessage}\n${first}`, { article: 14 });
   requireAdmin(ctx.actor);
   inGroup(msg, '绑定通知');
   const purpose = parsePurpose(argument) ?? 'admin';

@@ -64,7 +64,8 @@ describe('a tenant with an administrator', () => {
   });
   afterAll(async () => h?.close());
 
-  it('refuses 管理 to anyone else as before, naming no open_id', async () => {
+  it('refuses 管理 to anyone else as before, naming no open_id, once the administrator has acted', async () => {
+    await h.click(ADMIN, { action: 'association.contactSave' }, { contactName: '协会秘书处 张三', contactPhone: '020-12345678', contactEmail: '', contactHours: '' });
     const from = h.fake.messages.length;
     await h.say(IT, '管理');
     expect(texts(h, from)).toEqual(['只有协会管理员可以使用“管理”（第十四条：评审工作由广东省市政行业协会负责实施）。']);
@@ -131,5 +132,27 @@ describe('协会联系方式 saved from the first-use list', () => {
     expect(cardActions(saved.card.data)).toContainEqual({ action: 'admin.menu' });
     const back = await h.click(ADMIN, { action: 'admin.menu' });
     expect(cardText(back.card.data)).toContain('✅ 协会联系方式已设置');
+  });
+});
+
+/**
+ * ADMIN_OPEN_IDS set to an open_id of another app (copied from another bot, or from a tool run under another app): the
+ * administrator it was meant for was refused 管理 like anyone, with nothing saying why. Until an administrator named
+ * there has acted, the refusal says the sender's open_id is not among them and that an open_id is each app's own.
+ */
+describe('ADMIN_OPEN_IDS holding another app\u2019s open_id', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ admins: ['ou_of_another_app_00000000000000001'] });
+  });
+  afterAll(async () => h?.close());
+
+  it('tells the refused sender their open_id is not in it, and why', async () => {
+    const from = h.fake.messages.length;
+    await h.say(IT, '管理');
+    const [told] = texts(h, from);
+    expect(told).toContain('只有协会管理员可以使用“管理”');
+    expect(told).toContain(`ADMIN_OPEN_IDS 中没有你的 open_id（${IT}）`);
+    expect(told).toContain('open_id 因应用而异');
   });
 });
