@@ -124,8 +124,12 @@ describe('an expert with twenty applications to score', () => {
   });
 
   it('提交评分 clicked twice, or on an old copy, ends on the stored sheet with when it was submitted', async () => {
+    // an old copy, full marks on it: not the sheet stored, and said not to be saved
     const again = await both(worlds, EXPERT, task(0), fullMarks());
-    expect(again.toast).toEqual({ type: 'info', content: '这份评分已于 2030年6月1日 09:00 提交（总分 97.5 分），无需重复提交；如需修改，请联系协会管理员重开。' });
+    expect(again.toast).toEqual({
+      type: 'info',
+      content: '这份评分已于 2030年6月1日 09:00 提交（总分 97.5 分），无需重复提交。这次提交的评分表（合计 100 分）与已提交的不同，没有保存；如需修改，请联系协会管理员重开。',
+    });
     expect(cardText(again.card.data)).toContain('总分：97.5 / 100 分');
     // 谢绝此任务 on the old copy of a submitted task says it cannot be declined, not that it need not be submitted again
     const decline = await both(worlds, EXPERT, (w) => ({ action: 'review.declineForm', assignmentId: w.tasks[0].assignmentId }));

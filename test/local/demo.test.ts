@@ -50,7 +50,7 @@ describe('npm run demo', () => {
     for (const l of lines.filter((l) => l.includes('npm run reset'))) expect(l).toMatch(/先 npm run backup 备份.*npm run reset/);
   }, 120_000);
 
-  it('npm run reset asks naming what it would wipe and suggests a backup first; N keeps it all', async () => {
+  it('npm run reset asks naming what it would wipe and where it would keep it; N keeps it all', async () => {
     let said = '';
     const output = new Writable({
       write(chunk, _enc, cb) {
@@ -61,10 +61,10 @@ describe('npm run demo', () => {
     const code = await resetLocalData({ dataDir, input: Readable.from(['n\n']), output });
     expect(code).toBe(0);
     // the question and what it would take, Chinese first
-    expect(said).toContain(`${dataDir} 中有 5 个班组、5 份申报和 2 条投诉。要留一份，请回答 N，先运行 npm run backup（${dataDir} holds 5 teams, 5 applications and 2 complaints`);
+    expect(said).toContain(`${dataDir} 中有 5 个班组、5 份申报和 2 条投诉；清空前会把它们整个移到 ${dataDir}.before-reset-`);
+    expect(said).toContain(`（${dataDir} holds 5 teams, 5 applications and 2 complaints; they are moved whole to ${dataDir}.before-reset-`);
     expect(said).toContain(`清空 ${dataDir} 中本地模式的所有班组、申报、评分和消息吗？（Wipe every team`);
     expect(said).toContain('没有清空（not wiped.）');
-    expect(said).toContain('npm run backup');
     expect(said).toContain('[y/N]');
     expect(said).toContain('not wiped');
     // the folder is still the demo's: a second demo still finds its teams
