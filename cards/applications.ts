@@ -37,6 +37,8 @@ export function applicationFormCard(opts: {
   notice?: string;
   /** The team's bar after a revoked title ends by the deadline but after now (strings.ts submitFromLine): 提交 waits until then. */
   submitFrom?: string;
+  /** A year the team applied before, whose form it may start this year's from (沿用): offered on a form not yet saved. */
+  previous?: { year: number };
 }): Card {
   const values = opts.values ?? {};
   const ids = { teamId: opts.team.id, year: opts.cycle.year };
@@ -56,6 +58,12 @@ export function applicationFormCard(opts: {
     elements: [
       ...banner,
       markdown('《广东省市政工程质量信得过班组建设成果申报表》（第十五条）。可先“保存草稿”，之后发送“申报”继续填写。提交后由单位联系人确认并推荐。'),
+      ...(opts.previous
+        ? [
+            markdown(md`本班组 ${String(opts.previous.year)} 年度申报过：可点“沿用 ${String(opts.previous.year)} 年度内容”，把当年填写的各项存为本年度草稿，再按本年度情况逐项修改后提交。`),
+            buttonRow([button({ text: `沿用 ${opts.previous.year} 年度内容`, value: { action: 'application.copyPrevious', ...ids } })]),
+          ]
+        : []),
       form('application', [
         ...formInputs(opts.descriptor, values),
         buttonRow([

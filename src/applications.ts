@@ -549,6 +549,26 @@ export async function findApplication(tx: Db, teamId: number, cycleId: number): 
   return row;
 }
 
+/**
+ * The team's latest application of a year before `year` with anything filled in: what 申报 offers a team applying again
+ * (not awarded, returned or withdrawn last year, or a holder of last year's title) to start this year's form from.
+ */
+export async function previousApplication(tx: Db, teamId: number, year: number): Promise<{ year: number; form: Record<string, unknown> } | undefined> {
+  const [row] = await tx
+    .select({ year: cycles.year, form: applications.form })
+    .from(applications)
+    .innerJoin(cycles, eq(cycles.id, applications.cycleId))
+    .where(and(eq(applications.teamId, teamId), sql`${cycles.year} < ${year}`, sql`${applications.form} <> '{}'::jsonb`))
+    .orderBy(desc(cycles.year))
+    .limit(1);
+  return row ? { year: row.year, form: (row.form ?? {}) as Record<string, unknown> } : undefined;
+}
+
+/** An earlier year's form (a submitted one holds numbers) as a draft of this year's: what cleanDraft keeps of its text. */
+export function draftOfPrevious(form: Record<string, unknown>): Record<string, string> {
+  return cleanDraft(Object.fromEntries(Object.entries(form).map(([k, v]) => [k, typeof v === 'number' ? String(v) : v])));
+}
+
 async function findApplicationById(tx: Db, id: number): Promise<Application | undefined> {
   const [row] = await tx.select().from(applications).where(eq(applications.id, id));
   return row;

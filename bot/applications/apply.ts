@@ -1,7 +1,7 @@
 import { applicationClosedCard, applicationFormCard, notALeaderCard, submittedCard } from '../../cards/applications.js';
 import type { Card } from '../../cards/kit.js';
 import { teamPickerCard } from '../../cards/teams.js';
-import { type Application, applicantTeam, ApplicationsClosed, applicationStatusNames, type ApplicationStatus, type Cycle, cycleOpenForApplications, editNotSavedText, EligibilityError, findApplication, getApplication, lockTeamOfApplication, recentRevocation, revocationBarMessage, ReviewYearOver, requireRegisteredAYear, mayApply, applyRefusal, sameAsSubmitted, saveDraft, submitApplication, summaryOf, titleRevokedAt, applicationForm, barEndingAfter, barEndText } from '../../src/applications.js';
+import { type Application, applicantTeam, ApplicationsClosed, applicationStatusNames, type ApplicationStatus, type Cycle, cycleOpenForApplications, editNotSavedText, EligibilityError, findApplication, getApplication, lockTeamOfApplication, recentRevocation, revocationBarMessage, ReviewYearOver, requireRegisteredAYear, mayApply, applyRefusal, sameAsSubmitted, saveDraft, submitApplication, summaryOf, titleRevokedAt, applicationForm, barEndingAfter, barEndText, previousApplication, draftOfPrevious } from '../../src/applications.js';
 import { getCycleByYear, getLatestCycle, getRunningCycle } from '../../src/cycles.js';
 import { AlreadyDone, formErrorOf, UserError } from '../../src/errors.js';
 import { endorsementRequestMessage } from '../../src/endorsementCards.js';
@@ -30,7 +30,10 @@ async function applicationCard(ctx: HandlerContext, teamId: number, cycle: Cycle
     return applicationCardOf(known.team, cycle, known.application, submitFromOf(revoked?.revokedAt, cycle, ctx.clock.now(), ctx.config.BOT_TIMEZONE));
   }
   const { team, existing, submitFrom } = await teamOpening(ctx, teamId, cycle);
-  return applicationCardOf(team, cycle, existing, submitFrom && submitFromLine(barEndText(submitFrom, ctx.config.BOT_TIMEZONE), revocationBarDays(cycle)));
+  // a team applying again (not awarded, returned or withdrawn in an earlier year, or holding its title): its last form
+  // is offered to start from, never filled in unasked (this year's form starts empty, each year's answers its own)
+  const previous = existing ? undefined : await previousApplication(ctx.tx, teamId, cycle.year);
+  return applicationCardOf(team, cycle, existing, submitFrom && submitFromLine(barEndText(submitFrom, ctx.config.BOT_TIMEZONE), revocationBarDays(cycle)), previous && { year: previous.year });
 }
 
 /** The form's line for a bar after a revoked title that ends by the deadline but after now (mayApply's submitFrom). */
@@ -73,7 +76,7 @@ async function summaryShown(ctx: HandlerContext, application: Application, team:
 }
 
 /** `applicationCard` of rows already read (the one-statement save draws its answer from what it read back). */
-function applicationCardOf(team: Team & { organization: string }, cycle: CycleShown, existing: Application | undefined, submitFrom?: string): Card {
+function applicationCardOf(team: Team & { organization: string }, cycle: CycleShown, existing: Application | undefined, submitFrom?: string, previous?: { year: number }): Card {
   if (existing && !returnedStates.has(existing.status)) return submittedCard(summaryOf(existing, team, team.organization, cycle.year));
   requireRegisteredAYear(team, cycle);
   // a returned application saved as a draft since keeps the reason it was returned for, until it is submitted again
@@ -86,6 +89,7 @@ function applicationCardOf(team: Team & { organization: string }, cycle: CycleSh
     values: (existing?.form ?? {}) as Record<string, unknown>,
     returnedOpinion: opinion,
     submitFrom,
+    previous: existing ? undefined : previous,
   });
 }
 
@@ -322,6 +326,26 @@ export const saveApplicationDraft: CardRun = async (ctx, input) => {
   const teamId = idFrom(input.value, 'teamId');
   const saved = await saveDraft(ctx.tx, ctx.actor, teamId, cycle, input.formValue, ctx.clock.now());
   return raw(await applicationCard(ctx, teamId, cycle, saved), savedToast);
+};
+
+/**
+ * 沿用往年内容: the team's latest earlier form saved as this year's draft, for the leader to bring up to date. Only while
+ * the year has no application of the team's (a draft already begun is never overwritten); refused as 保存草稿 is.
+ */
+export const copyPreviousApplication: CardRun = async (ctx, input) => {
+  const cycle = await cycleFor(ctx, input);
+  const teamId = idFrom(input.value, 'teamId');
+  // issued together: one round trip (a refusal of the team discards the earlier form read)
+  const [{ existing }, previous] = await Promise.all([teamOpening(ctx, teamId, cycle), previousApplication(ctx.tx, teamId, cycle.year)]);
+  if (existing) {
+    return raw(await applicationCard(ctx, teamId, cycle), { type: 'info', content: `本班组 ${cycle.year} 年度已有申报表，没有用往年的内容覆盖；请在这张表上继续填写。` });
+  }
+  if (!previous) return raw(await applicationCard(ctx, teamId, cycle), { type: 'info', content: '本班组往年没有填写过申报表，请直接填写。' });
+  const saved = await saveDraft(ctx.tx, ctx.actor, teamId, cycle, draftOfPrevious(previous.form), ctx.clock.now());
+  return raw(await applicationCard(ctx, teamId, cycle, saved), {
+    type: 'success',
+    content: `已把 ${previous.year} 年度申报表的内容存为 ${cycle.year} 年度草稿：请按本年度情况逐项修改（活动起止日期、目标完成率、培训率、考试合格率等），再提交。`,
+  });
 };
 
 const savedToast = { type: 'success', content: '草稿已保存，可随时发送“申报”继续填写' } as const;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { applicantTeam, applicationForContact, endorseApplication, recallApplication, submitApplication } from '../../src/applications.js';
 import { type BotRegistry, contactOfApplication, leaderOfTeam } from '../../src/handlers.js';
 import { cycleYear, id, millis, noValue, teamNowLedBy, values } from '../respond.js';
-import { applicationFormAgain, formNowLedBy, openApplication, saveApplicationDraft, saveApplicationDraftFast, sendApplyEntry, sendApplyForYear, startApplication, submitApplicationForm, submitApplicationFormFast, submittedFormAgain } from './apply.js';
+import { applicationFormAgain, copyPreviousApplication, formNowLedBy, openApplication, saveApplicationDraft, saveApplicationDraftFast, sendApplyEntry, sendApplyForYear, startApplication, submitApplicationForm, submitApplicationFormFast, submittedFormAgain } from './apply.js';
 import { endorsementAgain, endorsementListCommand, endorsementWordCommand, listEndorsements, openEndorsement, recommendApplication, recommendApplicationFast, returnApplication, returnApplicationFast } from './endorse.js';
 import { recallCommand, recallRefused, recallSubmittedApplication } from './recall.js';
 import { sendReturnedNotes } from './returned.js';
@@ -43,6 +43,8 @@ export function register(bot: BotRegistry): void {
   bot.cardAction({ action: 'application.open', roles: applicant, value: onTeam, run: openApplication, privateInGroup: '申报表', refusalFor: teamNowLedBy });
   // the leader who handed the team over (or a member) pressing them is told who leads it now (formNowLedBy)
   bot.cardAction({ action: 'application.save', roles: applicant, value: onForm, run: saveApplicationDraft, onRefused: applicationFormAgain, fast: saveApplicationDraftFast, refusalFor: formNowLedBy });
+  // 沿用往年内容 on a form not yet saved: the team's last form as this year's draft
+  bot.cardAction({ action: 'application.copyPrevious', roles: applicant, value: onForm, run: copyPreviousApplication, refusalFor: formNowLedBy });
   bot.cardAction({ action: 'application.submit', roles: applicantSubmits, value: onForm, run: submitApplicationForm, onRefused: submittedFormAgain, fast: submitApplicationFormFast, refusalFor: formNowLedBy });
   // 撤回申报, a few a year: the ordinary path (the team's lock; the team, its application and the contact's notice)
   bot.cardAction({ action: 'application.recall', roles: applicantRecalls, value: onForm, run: recallSubmittedApplication, onRefused: recallRefused, refusalFor: teamNowLedBy });

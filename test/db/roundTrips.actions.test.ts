@@ -47,6 +47,9 @@ const BOUNDS: Record<string, number> = {
   // 撤回申报, a few a year: the ordinary path (the claim and the year; the team's lock with the team and its application;
   // the update; the audit row and the contact's notice with the COMMIT)
   'application.recall': 4,
+  // 沿用往年内容, once a year a team at most: the ordinary path (the year and the team's lock, as 保存草稿's; the team,
+  // this year's application and last year's form together; the insert and its audit row; the card's revocation read)
+  'application.copyPrevious': 8,
   // 下载结果工作簿 reads the claim and the cycle, then queues the file; the outbox writes the workbook when it sends it
   'results.workbook': 2,
   // 导出当前名册 reads the claim and the actor, looks for the press before, then queues the file (made when sent)
@@ -261,6 +264,20 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('database round trips of ever
       form: applicationForm({ title: '草稿' }),
     }));
     const [a] = await db.select().from(applications).where(eq(applications.teamId, y));
+    expect(a.status).toBe('draft');
+  });
+
+  it('application.copyPrevious', async () => {
+    // two fresh teams that applied the year before: each team's last form saved as its draft of YEAR
+    const [past] = await db
+      .insert(cycles)
+      .values({ year: YEAR - 1, status: 'published', applicationDeadline: `${YEAR - 1}-05-31`, scoringDeadline: `${YEAR - 1}-06-30`, reviewMeetingDate: `${YEAR - 1}-07-15`, scoreSheet: defaultScoreSheet, openedBy: ADMIN })
+      .returning();
+    const [x, y] = [await application('returned', past.id), await application('returned', past.id)];
+    const teamOf = async (id: number) => (await db.select().from(applications).where(eq(applications.id, id)))[0].teamId;
+    const [tx, ty] = [await teamOf(x), await teamOf(y)];
+    await warmThenMeasure('application.copyPrevious', { openId: personas.leader, value: { teamId: tx, year: YEAR } }, () => ({ openId: personas.leader, value: { teamId: ty, year: YEAR } }));
+    const [a] = await db.select().from(applications).where(and(eq(applications.teamId, ty), eq(applications.cycleId, f.cycleId)));
     expect(a.status).toBe('draft');
   });
 

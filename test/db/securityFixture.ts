@@ -315,6 +315,7 @@ export function actionRows(f: Fixture): Record<string, ActionRows> {
     'application.open': onTeam(false, { year: YEAR }),
     'application.save': onTeam(true, { year: YEAR }, applicationForm()),
     'application.submit': onTeam(true, { year: YEAR }, applicationForm()),
+    'application.copyPrevious': onTeam(true, { year: YEAR }),
     'application.recall': onTeam(true, { year: YEAR }),
     'endorse.list': tried(),
     'endorse.open': onApplicationOfContact(false),
