@@ -982,7 +982,7 @@ export async function endorseApplication(
     const otherwise = await decidedOtherwise(tx, row.application, other, what, decided);
     if (otherwise) throw otherwise;
   }
-  await reviewStillTakes(tx, row.cycle, `不能再${what}这份申报`);
+  await reviewStillTakes(tx, row.cycle, `不能再${what}这份申报`, true, (read, cycle) => contactAfterReview(read, actor.openId, cycle));
   // returned, changed and submitted again since the card was drawn: the contact decides on what they have seen (第十五条)
   if (row.application.status === 'submitted') {
     requireSeenSubmission(row.application, seen, (at) => `这份申报已于 ${at} 重新提交，内容可能已修改：请看本卡片上的最新内容后再${what}。`);
@@ -1134,6 +1134,17 @@ export function reviewClosedText(cycle: { year: number; status: string }, what: 
   if (cycle.status === 'open' || cycle.status === 'scoring') return undefined;
   const stage = cycle.status === 'closed' ? '已汇总专家评分' : cycle.status === 'published' ? '结果已公布' : cycleStatusLabel(cycle.status);
   return `${cycle.year}年度评审${stage}，${what}。${after}`;
+}
+
+/**
+ * What an organisation contact may do once the year of the card in hand takes no more: a later year's applications
+ * waiting for them (a 2026 request clicked once 2027's are in), named with where to find them; else 联系协会.
+ */
+export async function contactAfterReview(tx: Db, contactOpenId: string, cycle: { year: number }): Promise<string> {
+  const later = (await awaitingEndorsementBy(tx, contactOpenId)).filter((r) => r.cycle.year > cycle.year);
+  if (!later.length) return '如有疑问，请联系协会。';
+  const year = Math.max(...later.map((r) => r.cycle.year));
+  return `现在有 ${later.length} 份 ${year} 年度申报等待你确认，请发送“待确认的申报”查看并推荐。`;
 }
 
 /**

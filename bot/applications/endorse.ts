@@ -17,6 +17,8 @@ import {
   returnNotes,
   ReviewTakesNoMore,
   reviewTakesNoMoreText,
+  reviewClosedText,
+  contactAfterReview,
   type SeenSubmission,
   submissionOf,
   summaryOf,
@@ -85,7 +87,10 @@ export const openEndorsement: CardRun = async (ctx, input) => {
     return raw(endorsementListCard(waiting.map((r) => summaryOf(r.application, r.team, r.organization, r.cycle.year))), toast);
   }
   // an old card of a year whose review takes no more: the materials without the form, and why
-  const closed = await reviewTakesNoMoreText(ctx.tx, row.cycle, '不能再推荐或退回这份申报');
+  const what = '不能再推荐或退回这份申报';
+  // what to do then (a later year's applications waiting), read only once the year is over
+  const after = reviewClosedText(row.cycle, what) ? await contactAfterReview(ctx.tx, ctx.actor.openId, row.cycle) : undefined;
+  const closed = await reviewTakesNoMoreText(ctx.tx, row.cycle, what, after);
   if (closed) return raw(endorsementRequestCard(summary, { descriptor: endorsementForm, closed }), { type: 'info', content: closed });
   // submitted again after a return: the request says so, as the message that brought it did
   const returned = returnBefore((await returnNotes(ctx.tx, [row.application.id])).get(row.application.id), summary.submitted, ctx.config.BOT_TIMEZONE, row.application.form);
