@@ -454,6 +454,19 @@ const TEAM_EDIT: NextStep = {
 };
 
 /**
+ * A team whose organisation changed (调到另一个单位, 单位合并/更名, 更换所属单位): 修改资料 does not change 所属单位, which
+ * registration set and the organisation's confirmation (第十五条) and the certificate rest on; the association does.
+ */
+const ORGANIZATION_CHANGE: NextStep = {
+  asked:
+    /(?:修改|变更|更改|更换|改|换|调整)(?:一下|了)?(?:班组的?|我们的?|我的)?所属单位|(?:修改|变更|更改|更换|改|换)(?:一下|了)?(?:班组的?|我们的?|我的)?(?:单位|公司)(?!联系人|的?联系)|(?:调|转|划|并)(?:到|入|归|进)了?(?:另一个|另一家|别的|其他|其它|新的?)?(?:单位|公司)|(?:所属)?(?:单位|公司)(?:变了|变更了?|换了|改了|合并了?|重组了?|改名了?|更名了?|被合并)|\b(?:change|changed|move[sd]?|moving|transfer(?:red)?)\b.{0,30}\b(?:organi[sz]ation|company|employer)\b(?!(?:'s|’s)? contact)/i,
+  zh: '**所属单位变更**：所属单位是注册时登记的，“修改资料”不能更改（单位确认推荐（第十五条）和证书都以它为准）。班组转到另一个单位、单位合并或更名的，请班组长联系协会说明情况（发送“联系协会”查看联系方式），由协会更正；已颁发的证书保留颁发时的班组名称和单位。',
+  en: '**A change of organisation**: the organisation is recorded at registration and 修改资料 (edit details) cannot change it (the organisation’s confirmation and the certificate rest on it). If the team moved to another organisation, or its organisation merged or was renamed, the leader contacts the association (send “联系协会” (contact) for how) to have it corrected; a certificate already issued keeps the names it was issued with.',
+  alone: true,
+  notTakingPart: true,
+};
+
+/**
  * Changing or taking back an application once it is submitted (申报提交了还能改吗, 怎么撤回申报): what each state allows
  * (src/applications.ts applicationMachine's next steps); to a leader, their own applications' (`Asker.applications`).
  */
@@ -560,6 +573,7 @@ const NEXT_STEPS: readonly NextStep[] = [
     en: '**Organisation contacts** are asked to confirm when a team submits (or send “进度” (status) and press 确认申报): confirm the material is true, write the recommendation (推荐意见), then recommend it or send it back for changes.',
   },
   LEADER_CHANGE,
+  ORGANIZATION_CHANGE,
   TEAM_EDIT,
   APPLICATION_CHANGE,
   SCORE_SHEET,

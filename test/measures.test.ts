@@ -954,6 +954,20 @@ describe('answers a review of everyday wording found wrong, by what is asked and
     expect(answersOutsideMeasures(q).join()).toContain('点“修改资料”');
   });
 
+  it.each(['更换所属单位', '修改所属单位', '我们班组调到另一个单位了怎么办', '单位合并了怎么办', '公司改名了', 'Our team moved to another company, what now?'])(
+    '%s is told 所属单位 is the association’s to correct (联系协会), not 修改资料 nor an article',
+    (q) => {
+      const line = answersOutsideMeasures(q, questionLanguage(q)).join();
+      expect(line).toMatch(/发送“联系协会”|send “联系协会”/);
+      expect(line).not.toContain('点“修改资料”');
+    },
+  );
+
+  it.each(['怎么更换单位联系人', '修改单位联系人', 'How do I change the organisation contact?', '单位有几个班组可以申报'])('%s is no question of changing the organisation', (q) => {
+    expect(answersOutsideMeasures(q, questionLanguage(q)).join()).not.toContain('所属单位变更');
+    expect(answersOutsideMeasures(q, questionLanguage(q)).join()).not.toContain('A change of organisation');
+  });
+
   it.each(['我们班组参加人员有要求吗', '修改申报', '班组长是我亲戚能评吗'])('%s is no question of changing the team’s details', (q) => {
     expect(answersOutsideMeasures(q).join()).not.toContain('修改班组资料');
   });
