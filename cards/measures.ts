@@ -332,6 +332,27 @@ const AFTER_REVOCATION: NextStep = {
 };
 
 /**
+ * Applying again (去年评上了今年还能申报吗, 落选了明年还能报吗, can we reapply next year): the articles alone (第十九条's
+ * 每年一次) do not say yes. The title is a year's (第二十条): a team not awarded, returned or withdrawn, and a holder,
+ * apply in the next year's review, one application a year, and the form offers last year's answers to start from.
+ * The same words as src/measures/concepts.ts ASKED_APPLY_AGAIN; after a revocation, AFTER_REVOCATION answers.
+ */
+const APPLY_AGAIN: NextStep = {
+  asked: new RegExp(
+    '^(?![^]*(?:撤销|取消|摘牌|撤掉|收回|吊销|事故|起方可|revok|revoc|stripped|lost (?:the |its |our |a )?title))[^]*(?:' +
+      '(?:再|重新|重复|多次)次?(?:申报|申请|报名|报|参评|评选)|(?:明年|下一?年|来年|第二年)(?:还|再|也|仍)[^。？?]{0,6}(?:申报|申请|报名|报|参评|评选|参加)|' +
+      '(?:没评上|未评上|没选上|落选|没通过|未通过|报过|申报过|参评过|评过|被退回|退回了)[^。？?]{0,10}(?:申报|申请|报名|报|参评|评选)|' +
+      '(?:评上|选上|获奖|得奖|获评|(?:获得|拿到|得到|有了|已有)称号)[^。？?]{0,12}(?:还|再|又|仍)[^。？?]{0,6}(?:申报|申请|报名|报|参评|评选)|' +
+      '(?:去年|上一?年|前年|往年|上次|上届)[^。？?]{0,12}(?:今年|本年度?|这一?年|这次)(?:还|再|又|也)[^。？?]{0,6}(?:申报|申请|报名|报|参评|评选)' +
+      '|\\b(?:reapply|re-apply|apply again|again next year)\\b|\\b(?:won|awarded|got (?:the|a|our) title|received (?:the|a|our) title)\\b.{0,40}\\b(?:apply|take part)\\b|\\bapply (?:more than once|every year|each year)\\b)',
+    'i',
+  ),
+  zh: '**再次申报**：评审每年一次（第十九条），称号是年度的（第二十条）：上一年度未获称号、被退回或撤回的班组，和已获称号的班组，都可以参加下一年度评审，每个班组每年一份申报。年度申报开启后发送“申报”；往年申报过的班组，申报表上有“沿用 某年度内容”按钮，可在当年填写的基础上修改。发送“进度”查看本班组的情况。',
+  en: '**Applying again**: the review is held once a year and the title is a year’s: a team not awarded, returned or withdrawn, and a team holding a title, may apply in the next year’s review, one application a year. Once the year opens, send “申报” (apply); a team that applied before finds a button on the form (沿用 … 年度内容) to start from what it wrote that year. “进度” (status) shows where your team stands.',
+  notTakingPart: true,
+};
+
+/**
  * When a team may apply (第十六条): a year after it registered; 进度 counts the days left. Asked as the ranking reads it
  * (src/measures/concepts.ts ASKED_WHEN_TO_APPLY, the same pattern: cards/ import no code of src/): when, how soon, how
  * long or how many years a team must exist (班组要成立几年才能申报, our team was set up last month, can we apply?), or how long
@@ -574,6 +595,7 @@ const NEXT_STEPS: readonly NextStep[] = [
   },
   LEADER_CHANGE,
   ORGANIZATION_CHANGE,
+  APPLY_AGAIN,
   TEAM_EDIT,
   APPLICATION_CHANGE,
   SCORE_SHEET,

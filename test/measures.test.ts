@@ -963,6 +963,19 @@ describe('answers a review of everyday wording found wrong, by what is asked and
     },
   );
 
+  it.each(['我们去年评上了今年还能申报吗', '获得称号的班组今年还能参评吗', '落选了明年还能报吗', '去年被退回了今年还能申报吗', 'Can we reapply next year?', 'We won the title last year, can we apply again?'])(
+    '%s is told yes: a holder and a team not awarded apply in the next year, from last year’s form',
+    (q) => {
+      const line = nextSteps(q, questionLanguage(q)).join();
+      expect(line).toMatch(/都可以参加下一年度评审|may apply in the next year’s review/);
+      expect(line).toMatch(/沿用 某年度内容|沿用 … 年度内容/);
+    },
+  );
+
+  it.each(['被撤销称号后还能申报吗', '称号撤销了明年还能报吗', '有事故还能再申报吗', '申报需要什么材料'])('%s is no question of applying again as usual', (q) => {
+    expect(nextSteps(q, questionLanguage(q)).join()).not.toMatch(/再次申报|Applying again/);
+  });
+
   it.each(['怎么更换单位联系人', '修改单位联系人', 'How do I change the organisation contact?', '单位有几个班组可以申报'])('%s is no question of changing the organisation', (q) => {
     expect(answersOutsideMeasures(q, questionLanguage(q)).join()).not.toContain('所属单位变更');
     expect(answersOutsideMeasures(q, questionLanguage(q)).join()).not.toContain('A change of organisation');

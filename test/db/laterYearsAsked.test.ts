@@ -5,7 +5,8 @@ import { cardText } from '../support/cards.js';
 import { type Harness, startHarness } from '../support/harness.js';
 
 /**
- * A leader whose team moved to another organisation (or whose company merged or was renamed) asks what to do. 修改资料
+ * Questions of a team's later years. Whether it may apply again after a title or after not being awarded: 第十九条
+ * alone, which does not say yes. A leader whose team moved to another organisation (or whose company merged or was renamed) asks what to do. 修改资料
  * does not change 所属单位: the answer says so and to contact the association, where it was 没有听懂 (更换所属单位) or
  * 第五条 and 第十条, which say nothing of it.
  */
@@ -43,5 +44,13 @@ describe('a team whose organisation changed', () => {
     expect(answer).toContain('所属单位是注册时登记的，“修改资料”不能更改');
     expect(answer).toContain('发送“联系协会”');
     expect(answer).not.toMatch(/没有听懂|第[五十]条/);
+  });
+});
+
+describe('a team asking whether it may apply again', () => {
+  it.each(['我们去年评上了今年还能申报吗', '落选了明年还能报吗'])('%s is told yes, and of the form’s 沿用 button', async (text) => {
+    const answer = await answerTo(text);
+    expect(answer).toContain('都可以参加下一年度评审，每个班组每年一份申报');
+    expect(answer).toContain('“沿用 某年度内容”');
   });
 });
