@@ -1,6 +1,6 @@
 import { returnedNotesCard } from '../../cards/applications.js';
 import { resubmittable, returnedOfTeams, returnNotes } from '../../src/applications.js';
-import { getRunningCycle } from '../../src/cycles.js';
+import { getCycleByYear, getRunningCycle } from '../../src/cycles.js';
 import { formatDateTimeZh, formatDateZh } from '../../src/dates.js';
 import type { HandlerContext, IncomingText } from '../../src/handlers.js';
 import { teamsOf } from '../../src/teams.js';
@@ -18,8 +18,14 @@ export async function sendReturnedNotes(ctx: HandlerContext, msg: IncomingText):
   const key = `apply:returned:${ctx.eventId}`;
   const [views, cycle] = await Promise.all([teamsOf(ctx.tx, ctx.actor.openId), getRunningCycle(ctx.tx)]);
   const byTeam = new Map(views.map((v) => [v.team.id, v]));
-  const returned = cycle ? await returnedOfTeams(ctx.tx, cycle.id, [...byTeam.keys()]) : [];
-  if (!cycle || !returned.length) {
+  let returned = cycle ? await returnedOfTeams(ctx.tx, cycle.id, [...byTeam.keys()]) : [];
+  // none this year: last year's returned ones, never submitted again, are what a team applying again asks about (their
+  // opinion is what to mend); shown as that year's, closed, with where this year's form is
+  const last = cycle && !returned.length && views.some((v) => v.myRole !== 'contact') ? await getCycleByYear(ctx.tx, cycle.year - 1) : undefined;
+  const lastReturned = last ? await returnedOfTeams(ctx.tx, last.id, [...byTeam.keys()]) : [];
+  const shown = last && lastReturned.length ? last : cycle;
+  if (shown !== cycle) returned = lastReturned;
+  if (!cycle || !shown || !returned.length) {
     const year = cycle ? ` ${cycle.year} 年度` : '';
     // a 单位联系人 in no team of their own: the teams they confirm for (第十五条), which they or the association's 形式审查 may return
     const contactOnly = views.length > 0 && views.every((v) => v.myRole === 'contact');
@@ -32,7 +38,15 @@ export async function sendReturnedNotes(ctx: HandlerContext, msg: IncomingText):
     return;
   }
   const notes = await returnNotes(ctx.tx, returned.map((r) => r.id));
-  const open = resubmittable(cycle, today(ctx));
+  const open = shown === cycle && resubmittable(cycle, today(ctx));
+  const closedNote =
+    shown === cycle
+      ? `${cycle.year} 年度申报已于 ${formatDateZh(cycle.applicationDeadline)} 截止，这份申报不能再修改提交，不参加本年度评审；可参加下一年度评选（第十九条）。`
+      : `这是 ${shown.year} 年度的申报，退回后未重新提交，没有参加 ${shown.year} 年度评审。${
+          resubmittable(cycle, today(ctx))
+            ? `现在受理 ${cycle.year} 年度申报（${formatDateZh(cycle.applicationDeadline)} 截止）：班组长发送“申报”填写，按退回意见修改后提交（尚未开始填写的，可点申报表上的“沿用 ${shown.year} 年度内容”）。`
+            : `${cycle.year} 年度申报开启后可再申报（第十九条），发送“进度”查看。`
+        }`;
   const items = returned.slice(0, RETURNED_SHOWN).map((r) => {
     const view = byTeam.get(r.teamId)!;
     const n = notes.get(r.id) ?? { by: 'organization' as const, name: null, at: null, opinion: '' };
@@ -40,10 +54,10 @@ export async function sendReturnedNotes(ctx: HandlerContext, msg: IncomingText):
       team: { id: view.team.id, name: view.team.name, code: view.team.code },
       note: { by: n.by, name: n.name, opinion: n.opinion || '（未填写）', ...(n.at ? { at: formatDateTimeZh(n.at, ctx.config.BOT_TIMEZONE) } : {}) },
       canEdit: open && view.myRole === 'leader',
-      ...(open ? {} : { closedNote: `${cycle.year} 年度申报已于 ${formatDateZh(cycle.applicationDeadline)} 截止，这份申报不能再修改提交，不参加本年度评审；可参加下一年度评选（第十九条）。` }),
+      ...(open ? {} : { closedNote }),
     };
   });
   const more = returned.length - items.length;
-  const card = returnedNotesCard(cycle.year, items, more);
+  const card = returnedNotesCard(shown.year, items, more);
   await sendPrivately(ctx, msg, key, { card }, '退回意见');
 }

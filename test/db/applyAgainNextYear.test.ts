@@ -9,7 +9,8 @@ import { ADMIN, type Harness, startHarness } from '../support/harness.js';
 /**
  * A team registered in 2025 that applied in 2026 (returned by its organisation, never resubmitted) applies again in
  * 2027: the 2027 form starts empty, each year's answers its own, and offers 沿用 2026 年度内容, which saves last year's
- * answers as this year's draft (never over a draft already begun) and leaves the 2026 application as it was.
+ * answers as this year's draft (never over a draft already begun) and leaves the 2026 application as it was; 退回原因
+ * shows 2026's opinion as 2026's, with where 2027's form is.
  */
 
 const AGAIN = 'ou_againleader00000000000000000001';
@@ -73,6 +74,19 @@ describe('a team applying again the year after', () => {
     expect(text).not.toContain(form2026.title);
     expect(text).not.toContain('材料不全');
     expect(await rows(againId)).toHaveLength(1);
+  });
+
+  it('退回原因 shows 2026’s return, as 2026’s, and where 2027’s form is', async () => {
+    h.fake.reset();
+    await h.say(AGAIN, '退回原因');
+    const text = cardText(lastCard(AGAIN));
+    expect(text).toContain('2026 年度申报退回意见');
+    expect(text).toContain('材料不全');
+    expect(text).toContain('这是 2026 年度的申报，退回后未重新提交，没有参加 2026 年度评审。现在受理 2027 年度申报（2027年5月31日 截止）');
+    expect(text).not.toContain('修改申报');
+    // a team with nothing returned either year is told so for this year
+    await h.say(FIRST, '退回原因');
+    expect(lastCard(FIRST)).toEqual({ text: '你的班组 2027 年度没有被退回的申报。发送“进度”查看申报进展。' });
   });
 
   it('a team that never applied is offered nothing to start from', async () => {
