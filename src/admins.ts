@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
-import { auditLog, people } from '../db/schema.js';
+import { people } from '../db/schema.js';
 import { audit } from './audit.js';
 import { AlreadyDone, cite, UserError } from './errors.js';
 import { defineForm, formSchema, readForm } from './forms.js';
@@ -58,22 +58,13 @@ export function firstAdministratorHint(openId: string): string {
 }
 
 /**
- * What someone refused an administrator's command (管理, 绑定通知) is told of becoming one, while nobody has been one in
- * the bot: with ADMIN_OPEN_IDS empty, how the first administrator gets in; with it set but none of its open_ids ever
- * seen acting (no audit row) and nobody given the role in the bot, that theirs is not among them — an open_id copied
- * from another app or tool is another app's (Feishu answers it 99992361 "open_id cross app"), so the administrator it
- * was meant for is refused like anyone. Undefined once an administrator has acted or been made in the bot.
+ * What someone refused 管理 is told of becoming an administrator: while the bot has none (ADMIN_OPEN_IDS empty, nobody given
+ * the role in the bot), how the first one gets in, with their open_id. Once ADMIN_OPEN_IDS names anyone, nothing: the
+ * bot cannot tell a right setting from a wrong one, and telling every leader and expert who types 管理 to have their
+ * open_id put there would ask anyone to become one.
  */
 export async function firstAdministratorNotice(tx: Db, configured: readonly string[], openId: string): Promise<string | undefined> {
-  const [row] = await tx
-    .select({
-      stored: sql<boolean>`exists(select 1 from ${people} where 'admin' = any(${people.roles}))`,
-      acted: configured.length ? sql<boolean>`exists(select 1 from ${auditLog} where ${inArray(auditLog.actor, [...configured])})` : sql<boolean>`false`,
-    })
-    .from(sql`(select 1) one`);
-  if (row?.stored || row?.acted) return undefined;
-  if (!configured.length) return firstAdministratorHint(openId);
-  return `ADMIN_OPEN_IDS 中没有你的 open_id（${openId}）。open_id 因应用而异，从别的应用或工具复制的不能用：如果你是协会管理员，请部署机器人的人员把上面这个写入 ADMIN_OPEN_IDS 并重启机器人。`;
+  return (await noAdministrator(tx, configured)) ? firstAdministratorHint(openId) : undefined;
 }
 
 /** 添加管理员: each picked person becomes an administrator (one already named in ADMIN_OPEN_IDS keeps it when the list changes). */

@@ -652,8 +652,18 @@ function leaderRoles(actor: Actor, team: Team) {
 }
 
 /** 保存草稿: creates the team's one application of the cycle (E5) or updates its draft. */
-export async function saveDraft(tx: Db, actor: Actor, teamId: number, cycle: Cycle, values: Record<string, unknown>, now: Date): Promise<{ application: Application; team: TeamWithOrganization }> {
+export async function saveDraft(
+  tx: Db,
+  actor: Actor,
+  teamId: number,
+  cycle: Cycle,
+  values: Record<string, unknown>,
+  now: Date,
+  /** `newOnly` (沿用往年内容): a draft begun meanwhile (another device's 保存草稿) is kept, not overwritten */
+  opts: { newOnly?: boolean } = {},
+): Promise<{ application: Application; team: TeamWithOrganization }> {
   const [team, existing] = await teamAndApplication(tx, teamId, cycle.id);
+  if (existing && opts.newOnly) throw new UserError(`本班组 ${cycle.year} 年度已有申报表，没有用往年的内容覆盖；请发送“申报”在这张表上继续填写。`, { kind: 'info' });
   if (!team) throw new UserError('找不到该班组。');
   const extra = leaderRoles(actor, team);
   const status = existing && applicationMachine.check(existing.status === 'returned' ? 'saveReturned' : 'save', existing.status as ApplicationStatus, actor, extra);

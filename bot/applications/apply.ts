@@ -341,7 +341,7 @@ export const copyPreviousApplication: CardRun = async (ctx, input) => {
     return raw(await applicationCard(ctx, teamId, cycle), { type: 'info', content: `本班组 ${cycle.year} 年度已有申报表，没有用往年的内容覆盖；请在这张表上继续填写。` });
   }
   if (!previous) return raw(await applicationCard(ctx, teamId, cycle), { type: 'info', content: '本班组往年没有填写过申报表，请直接填写。' });
-  const saved = await saveDraft(ctx.tx, ctx.actor, teamId, cycle, draftOfPrevious(previous.form), ctx.clock.now());
+  const saved = await saveDraft(ctx.tx, ctx.actor, teamId, cycle, draftOfPrevious(previous.form), ctx.clock.now(), { newOnly: true });
   return raw(await applicationCard(ctx, teamId, cycle, saved), {
     type: 'success',
     content: `已把 ${previous.year} 年度申报表的内容存为 ${cycle.year} 年度草稿：请按本年度情况逐项修改（活动起止日期、目标完成率、培训率、考试合格率等），再提交。`,

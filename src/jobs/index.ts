@@ -75,7 +75,7 @@ async function alertRepeatedFailure(db: Db, name: JobName, bootstrapAdmins: read
     for (const { period, details } of failing) {
       // the error itself (a query, a stack) is for the log and job_runs, not the group
       const { failures } = (details ?? {}) as { failures?: number };
-      const text = `定时任务“${jobTitles[name]}”（${name} ${period}）已连续 ${failures ?? JOB_FAILURES_TOLD} 次运行失败，它这一期应发的消息还没有发出；今天 18 点前每个整点会再试一次，成功后照常发出。请联系技术支持查看日志（job failed）。`;
+      const text = `定时任务“${jobTitles[name]}”（${name} ${period}）已连续 ${failures ?? JOB_FAILURES_TOLD} 次运行失败，它这一期应发的消息还没有发出；接下来每个整点运行（每天 9–18 点）时会再试，成功后照常发出。请联系技术支持查看日志（job failed）。`;
       for (const to of destinations) await enqueue(tx, { dedupeKey: `alert:job-failed:${name}:${period}:${destinationKey(to)}`, to, text });
     }
   });

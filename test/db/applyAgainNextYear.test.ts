@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applications, cycles, organizations, people, teamMembers, teams } from '../../db/schema.js';
+import { saveDraft } from '../../src/applications.js';
 import { ManualClock } from '../../src/clock.js';
 import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import { cardText } from '../support/cards.js';
@@ -113,6 +114,16 @@ describe('a team applying again the year after', () => {
     expect(saved.toast.type).toBe('success');
     const r = await h.click(AGAIN, { action: 'application.copyPrevious', teamId: againId, year: 2027 });
     expect(r.toast).toEqual({ type: 'info', content: '本班组 2027 年度已有申报表，没有用往年的内容覆盖；请在这张表上继续填写。' });
+    expect((await rows(againId))[1].form).toEqual({ title: '2027年度新成果' });
+  });
+
+  it('the copy itself saves only a new draft: one begun after the button read none (another device) is kept', async () => {
+    // the button's read and the save are apart: the save, under the application's lock, is what keeps a draft begun between
+    const [c27] = await h.db.db.select().from(cycles).where(eq(cycles.year, 2027));
+    const actor = { openId: AGAIN, name: null, roles: ['leader' as const] };
+    await expect(h.db.db.transaction((tx) => saveDraft(tx, actor, againId, c27, { title: '往年的内容' }, new Date(), { newOnly: true }))).rejects.toThrow(
+      '本班组 2027 年度已有申报表，没有用往年的内容覆盖',
+    );
     expect((await rows(againId))[1].form).toEqual({ title: '2027年度新成果' });
   });
 

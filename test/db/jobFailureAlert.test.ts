@@ -42,7 +42,7 @@ describe('a scheduled job failing run after run', () => {
     const told = await alerts();
     expect(told.map(([k]) => k)).toEqual([`alert:job-failed:reminders:apply-deadline:${YEAR}:T-1:chat:${ADMIN_CHAT}`]);
     expect(told[0][1]).toContain(`定时任务“截止提醒”（reminders apply-deadline:${YEAR}:T-1）已连续 3 次运行失败`);
-    expect(told[0][1]).toContain('每个整点会再试一次');
+    expect(told[0][1]).toContain('接下来每个整点运行（每天 9–18 点）时会再试');
     await tick(12);
     expect(await alerts()).toHaveLength(1);
     // fixed: the next tick sends the period as it would have
