@@ -344,7 +344,7 @@ export const copyPreviousApplication: CardRun = async (ctx, input) => {
   const saved = await saveDraft(ctx.tx, ctx.actor, teamId, cycle, draftOfPrevious(previous.form), ctx.clock.now(), { newOnly: true });
   return raw(await applicationCard(ctx, teamId, cycle, saved), {
     type: 'success',
-    content: `已把 ${previous.year} 年度申报表的内容存为 ${cycle.year} 年度草稿：请按本年度情况逐项修改（活动起止日期、目标完成率、培训率、考试合格率等），再提交。`,
+    content: `已把 ${previous.year} 年度申报表的内容存为 ${cycle.year} 年度草稿：请按本年度情况逐项修改（活动起止日期、目标完成率、培训率、考试合格率等），并重新核对“近三年质量安全环保事故”和“材料链接”，再提交。`,
   });
 };
 

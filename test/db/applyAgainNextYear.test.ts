@@ -99,7 +99,7 @@ describe('a team applying again the year after', () => {
 
   it('沿用 saves last year’s answers as the 2027 draft and leaves 2026’s application as it was', async () => {
     const r = await h.click(AGAIN, { action: 'application.copyPrevious', teamId: againId, year: 2027 });
-    expect(r.toast).toEqual({ type: 'success', content: '已把 2026 年度申报表的内容存为 2027 年度草稿：请按本年度情况逐项修改（活动起止日期、目标完成率、培训率、考试合格率等），再提交。' });
+    expect(r.toast).toEqual({ type: 'success', content: '已把 2026 年度申报表的内容存为 2027 年度草稿：请按本年度情况逐项修改（活动起止日期、目标完成率、培训率、考试合格率等），并重新核对“近三年质量安全环保事故”和“材料链接”，再提交。' });
     const text = cardText(r.card.data);
     expect(text).toContain(form2026.title);
     expect(text).not.toContain('沿用');
