@@ -53,7 +53,7 @@ export async function noAdministrator(tx: Db, configured: readonly string[]): Pr
 }
 
 /** What someone refused an administrator's command is told while the bot has no administrator: their open_id and what to do with it. */
-export function firstAdministratorHint(openId: string): string {
+function firstAdministratorHint(openId: string): string {
   return `机器人还没有协会管理员。你的 open_id 是 ${openId}：如果你是协会管理员，请部署机器人的人员把它写入环境变量 ADMIN_OPEN_IDS 并重启机器人，然后再发送“管理”；其他管理员之后在 管理 → 管理员 中添加。`;
 }
 

@@ -1,5 +1,5 @@
 import { helpCard } from '../../cards/help.js';
-import { firstAdministratorHint, noAdministrator } from '../../src/admins.js';
+import { firstAdministratorNotice } from '../../src/admins.js';
 import { fastPrivateMenu } from '../../src/fast/requests.js';
 import { isSharedChat } from '../../src/groups.js';
 import type { BotRegistry, CardActionDecl, CardActionInput, CardResponse, HandlerContext, IncomingText } from '../../src/handlers.js';
@@ -13,7 +13,7 @@ export async function menuCardFor(registry: BotRegistry, ctx: HandlerContext) {
   const entries = registry.menuFor(ctx.actor.roles);
   const primary = await menuPrimaryOf(ctx.tx, ctx.actor.openId, ctx.actor.roles, { today: today(ctx), timezone: ctx.config.BOT_TIMEZONE });
   // a new tenant: whoever opens the bot first (the association's administrator, as a rule) learns how to become one
-  const first = !hasRole(ctx.actor, 'admin') && (await noAdministrator(ctx.tx, ctx.config.ADMIN_OPEN_IDS)) ? firstAdministratorHint(ctx.actor.openId) : undefined;
+  const first = hasRole(ctx.actor, 'admin') ? undefined : await firstAdministratorNotice(ctx.tx, ctx.config.ADMIN_OPEN_IDS, ctx.actor.openId);
   return helpCard({ roles: ctx.actor.roles, buttons: menuButtons(entries), primary, ...(first ? { firstAdministrator: first } : {}) });
 }
 

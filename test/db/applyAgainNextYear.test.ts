@@ -19,7 +19,6 @@ const FIRST = 'ou_againleader00000000000000000002';
 const CONTACT = 'ou_againcontact0000000000000000001';
 let h: Harness;
 let againId: number;
-let firstId: number;
 
 // as 提交申报 stores it (parseForm): the rates are numbers
 const form2026 = {
@@ -48,7 +47,7 @@ beforeAll(async () => {
   const [org] = await h.db.db.select().from(organizations);
   await h.db.db.insert(people).values([{ openId: AGAIN }, { openId: FIRST }, { openId: CONTACT, roles: ['org_contact'], organizationId: org.id }]);
   againId = await team(1, AGAIN);
-  firstId = await team(2, FIRST);
+  await team(2, FIRST);
   const [c26] = await h.db.db
     .insert(cycles)
     .values({ year: 2026, status: 'published', applicationDeadline: '2026-05-31', scoringDeadline: '2026-06-30', reviewMeetingDate: '2026-07-15', scoreSheet: defaultScoreSheet, openedBy: ADMIN })
