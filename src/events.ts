@@ -616,6 +616,20 @@ function postBody(parsed: unknown): unknown {
   return bodies.find((b) => b && typeof b === 'object' && Array.isArray((b as { content?: unknown }).content)) ?? parsed;
 }
 
+/** A node of a post's paragraph: `text`, `a`, `code_block` carry text; `at` (its key is in `mentions`), `img`, `emotion` none. */
+type PostNode = { tag?: unknown; text?: unknown; href?: unknown } | null;
+
+/**
+ * What a node of a post says, as the same typed in a text message would: a link (`a`) is the text it shows and, when
+ * that is not already its address, the address after it, so a 飞书表格 pasted as its title ("2027年班组名单") is still
+ * its link (https://open.feishu.cn/document/server-docs/im-v1/message-content-description/message_content#post).
+ */
+function nodeText(node: PostNode): string {
+  const text = typeof node?.text === 'string' ? node.text : '';
+  const href = node?.tag === 'a' && typeof node.href === 'string' ? node.href.trim() : '';
+  return href && !text.includes(href) ? `${text} ${href} ` : text;
+}
+
 /** Text of a text or post message, with the @-mentions (the bot's, anyone's, @所有人) removed. */
 export function toIncomingText(message: z.infer<typeof messageEventSchema>['message'], botOpenId?: string): IncomingText {
   let text = '';
@@ -625,12 +639,12 @@ export function toIncomingText(message: z.infer<typeof messageEventSchema>['mess
   const keys = (message.mentions ?? []).map((m) => m.key);
   const strip = (t: string) => withoutMentions(t, keys).replace(MENTION_ALL, ' ');
   try {
-    const content = postBody(JSON.parse(message.content)) as { text?: string; content?: { tag: string; text?: string }[][]; title?: string };
+    const content = postBody(JSON.parse(message.content)) as { text?: string; content?: PostNode[][]; title?: string };
     if (typeof content.text === 'string') text = content.text;
     // a post: its title, then each paragraph (a line of nodes) on a line of its own, as a text message's lines are
     // https://open.feishu.cn/document/server-docs/im-v1/message-content-description/message_content#post
     else if (Array.isArray(content.content)) {
-      const lines = content.content.map((line) => (Array.isArray(line) ? line.map((n) => n?.text ?? '').join('') : ''));
+      const lines = content.content.map((line) => (Array.isArray(line) ? line.map(nodeText).join('') : ''));
       // the title is a subject line (“请教”): the body is read alone first (see onMessage), the title with it after
       const title = typeof content.title === 'string' ? content.title : '';
       const said = lines.some((l) => strip(l).trim());

@@ -110,12 +110,22 @@ export function messageEvent(p: {
   parentId?: string;
   /** a file message instead of text: message_type "file", content {"file_key","file_name"} (`text` unused) */
   file?: { fileKey: string; fileName: string };
+  /**
+   * a rich-text message instead of text: message_type "post", content {"title","content"} with its paragraphs as the
+   * client sent them (`text` unused); a mention of the bot comes first, as an `at` node keyed `@_user_1`
+   */
+  post?: { title?: string; content: PostNode[][] };
 }): object {
   const chatType = p.chatType ?? 'p2p';
   const createTime = String(p.createTime ?? Date.now());
   const chatId = p.chatId ?? (chatType === 'p2p' ? p2pChatIdFor(p.openId) : randomChatId());
   const mention = chatType === 'group' && p.mentionBot === true;
   const text = mention ? `@_user_1 ${p.text}` : p.text;
+  const [type, content] = p.file
+    ? ['file', { file_key: p.file.fileKey, file_name: p.file.fileName }]
+    : p.post
+      ? ['post', { title: p.post.title ?? '', content: mention ? withBotMention(p.post.content) : p.post.content }]
+      : ['text', { text }];
   return {
     schema: '2.0',
     header: eventHeader(p, 'im.message.receive_v1', createTime),
@@ -133,8 +143,8 @@ export function messageEvent(p: {
         update_time: createTime,
         chat_id: chatId,
         chat_type: chatType,
-        message_type: p.file ? 'file' : 'text',
-        content: JSON.stringify(p.file ? { file_key: p.file.fileKey, file_name: p.file.fileName } : { text }),
+        message_type: type,
+        content: JSON.stringify(content),
         ...(mention
           ? {
               mentions: [
@@ -150,6 +160,28 @@ export function messageEvent(p: {
       },
     },
   };
+}
+
+/**
+ * A node of a received rich-text (post) message, as https://open.feishu.cn/document/server-docs/im-v1/message-content-description/message_content
+ * lists them: `text`, `a` (a link: the text shown and its `href`), `at` (`user_id` is the mention's key, @_user_1), `img`,
+ * `media`, `emotion`, `code_block`, `hr`; each may carry a `style` list.
+ */
+export type PostNode =
+  | { tag: 'text'; text: string; style?: string[] }
+  | { tag: 'a'; text: string; href: string; style?: string[] }
+  | { tag: 'at'; user_id: string; user_name?: string; style?: string[] }
+  | { tag: 'img'; image_key: string; width?: number; height?: number }
+  | { tag: 'media'; file_key: string; image_key?: string }
+  | { tag: 'emotion'; emoji_type: string }
+  | { tag: 'code_block'; language?: string; text: string }
+  | { tag: 'hr' };
+
+/** A post's paragraphs with the bot's mention first, as the client puts it where the sender typed @ first. */
+function withBotMention(content: PostNode[][]): PostNode[][] {
+  const at: PostNode = { tag: 'at', user_id: '@_user_1', user_name: 'Bot', style: [] };
+  const [first = [], ...rest] = content;
+  return [[at, { tag: 'text', text: ' ', style: [] }, ...first], ...rest];
 }
 
 /**
