@@ -92,6 +92,11 @@ export interface SentMessage {
   createTime: number;
   /** reply endpoint's reply_in_thread flag, if given */
   replyInThread?: boolean;
+  /**
+   * the thread (话题) a reply landed in: the replied-to message's own, by default for a message already in one, or a new
+   * thread when reply_in_thread is true (https://open.feishu.cn/document/server-docs/im-v1/message/reply)
+   */
+  threadId?: string;
 }
 
 /**
@@ -253,8 +258,8 @@ export interface FakeOpenPlatform {
   refuseMessageFile(messageId: string, fileKey: string, code: 234004 | 234037 | 234038 | 234040 | 234043): void;
   /** who is in a group chat (a p2p chat holds its user); the operator of a click is always in its chat */
   setChatMembers(chatId: string, openIds: string[]): void;
-  /** a user's message in a chat, as Feishu stores it: a reply to it lands in that chat */
-  userMessage(messageId: string, chatId: string): void;
+  /** a user's message in a chat, as Feishu stores it: a reply to it lands in that chat, and in its thread when it is in one */
+  userMessage(messageId: string, chatId: string, threadId?: string): void;
   /** whether the fake sent this message (and so can judge clicks on it) */
   knows(messageId: string): boolean;
   /**
@@ -624,6 +629,8 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
   const refusedFiles = new Map<string, number>();
   const chatMembers = new Map<string, Set<string>>();
   const inboundChats = new Map<string, string>();
+  /** the thread (话题) of each user's message that is in one (userMessage) */
+  const inboundThreads = new Map<string, string>();
   /** cards this app sent before the fake's memory begins (earlierCard): what each shows, and when it was sent if known */
   const earlierCards = new Map<string, { card: unknown; sentAt?: number }>();
   /** message_id → the card it shows now */
@@ -905,6 +912,7 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
   const successData = (m: SentMessage, contentString: string, parentId?: string) => ({
     message_id: m.messageId,
     ...(parentId ? { root_id: parentId, parent_id: parentId } : {}),
+    ...(m.threadId ? { thread_id: m.threadId } : {}),
     msg_type: m.msgType,
     create_time: String(m.at),
     update_time: String(m.at),
@@ -1057,6 +1065,9 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
         ...(typeof body.uuid === 'string' && body.uuid ? { uuid: body.uuid } : {}),
         ...(typeof body.reply_in_thread === 'boolean' ? { replyInThread: body.reply_in_thread } : {}),
       };
+      // a reply to a message in a thread lands in that thread whatever reply_in_thread says; true starts one on any other
+      const thread = parent?.threadId ?? inboundThreads.get(parentId) ?? (body.reply_in_thread === true ? `omt_${hex(14)}` : undefined);
+      if (thread) m.threadId = thread;
       return acceptAndAnswer(res, m, successData(m, body.content, parentId));
     }
 
@@ -1343,8 +1354,9 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
     setChatMembers(chatId, openIds) {
       chatMembers.set(chatId, new Set(openIds));
     },
-    userMessage(messageId, chatId) {
+    userMessage(messageId, chatId, threadId) {
       inboundChats.set(messageId, chatId);
+      if (threadId) inboundThreads.set(messageId, threadId);
     },
     knows(messageId) {
       return byMessageId.has(messageId);

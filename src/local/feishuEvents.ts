@@ -99,15 +99,17 @@ export function messageEvent(p: {
   eventId?: string;
   openId: string;
   text: string;
-  chatType?: 'p2p' | 'group';
+  /** `topic_group`: a 话题模式 group, whose every message is in a thread of its own */
+  chatType?: 'p2p' | 'group' | 'topic_group';
   chatId?: string;
   messageId?: string;
   mentionBot?: boolean;
   /** ms; default now */
   createTime?: number;
-  /** optional thread fields (a reply in a thread) */
+  /** optional thread fields (a reply in a thread): the thread's first message, the message replied to, the thread */
   rootId?: string;
   parentId?: string;
+  threadId?: string;
   /** a file message instead of text: message_type "file", content {"file_key","file_name"} (`text` unused) */
   file?: { fileKey: string; fileName: string };
   /**
@@ -119,7 +121,7 @@ export function messageEvent(p: {
   const chatType = p.chatType ?? 'p2p';
   const createTime = String(p.createTime ?? Date.now());
   const chatId = p.chatId ?? (chatType === 'p2p' ? p2pChatIdFor(p.openId) : randomChatId());
-  const mention = chatType === 'group' && p.mentionBot === true;
+  const mention = chatType !== 'p2p' && p.mentionBot === true;
   const text = mention ? `@_user_1 ${p.text}` : p.text;
   const [type, content] = p.file
     ? ['file', { file_key: p.file.fileKey, file_name: p.file.fileName }]
@@ -139,6 +141,7 @@ export function messageEvent(p: {
         message_id: p.messageId ?? randomMessageId(),
         ...(p.rootId ? { root_id: p.rootId } : {}),
         ...(p.parentId ? { parent_id: p.parentId } : {}),
+        ...(p.threadId ? { thread_id: p.threadId } : {}),
         create_time: createTime,
         update_time: createTime,
         chat_id: chatId,

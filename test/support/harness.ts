@@ -145,9 +145,11 @@ export async function startHarness(
     const clicked = (payload as { event?: { context?: { open_message_id?: unknown } } }).event?.context?.open_message_id;
     if (path === '/lark/cards' && typeof clicked === 'string' && !fake.knows(clicked)) fake.earlierCard(clicked);
     // a user's message is stored by Feishu in its chat: a reply to it lands there (and fails there once the bot is out of it)
-    const received = payload as { header?: { event_type?: unknown }; event?: { message?: { message_id?: unknown; chat_id?: unknown } } };
-    const { message_id: messageId, chat_id: chatId } = received.event?.message ?? {};
-    if (path === '/lark/events' && received.header?.event_type === 'im.message.receive_v1' && typeof messageId === 'string' && typeof chatId === 'string') fake.userMessage(messageId, chatId);
+    const received = payload as { header?: { event_type?: unknown }; event?: { message?: { message_id?: unknown; chat_id?: unknown; thread_id?: unknown } } };
+    const { message_id: messageId, chat_id: chatId, thread_id: threadId } = received.event?.message ?? {};
+    if (path === '/lark/events' && received.header?.event_type === 'im.message.receive_v1' && typeof messageId === 'string' && typeof chatId === 'string') {
+      fake.userMessage(messageId, chatId, typeof threadId === 'string' && threadId ? threadId : undefined);
+    }
     const req = signedRequest(payload, { encryptKey: TEST_ENCRYPT_KEY, encrypt: o.encrypt ?? true, timestamp: o.timestamp });
     const res = await fetch(app.url + path, { method: 'POST', headers: req.headers, body: req.body });
     const text = await res.text();
