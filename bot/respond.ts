@@ -26,7 +26,28 @@ const UNKNOWN_TEXT_EN = 'Sorry, I did not understand this. Send “help” for t
  */
 export async function notUnderstood(ctx: HandlerContext, msg: IncomingText): Promise<void> {
   const to = msg.chatType === 'p2p' ? { openId: ctx.actor.openId } : { replyTo: msg.messageId, chatId: msg.chatId };
-  await ctx.send({ dedupeKey: `reply:${ctx.eventId}`, to, text: msg.text ? unknownText(msg.text) : zh.nonTextMessage });
+  await ctx.send({ dedupeKey: `reply:${ctx.eventId}`, to, text: msg.text ? unknownText(msg.text) : nonTextAnswer(msg.messageType) });
+}
+
+/**
+ * What is said to a message with nothing to read: a picture, a document or a video (or a rich text of pictures alone)
+ * is told where application materials go; a voice message to type the question; a group's card how a group is bound for
+ * notifications; anything else (a sticker, a forwarded chat record, a contact's card, a location) that only text is read.
+ */
+function nonTextAnswer(messageType: string | undefined): string {
+  switch (messageType) {
+    case undefined:
+    case 'image':
+    case 'file':
+    case 'media':
+      return zh.nonTextMessage;
+    case 'audio':
+      return zh.voiceMessage;
+    case 'share_chat':
+      return zh.sharedChatMessage;
+    default:
+      return zh.otherMessage;
+  }
 }
 
 function unknownText(text: string): string {

@@ -19,6 +19,12 @@ export const zh = {
    * the 申报表's 材料链接 (its label and its help's permission, applicationForm in src/applications.ts).
    */
   nonTextMessage: '目前只能识别文字消息。申报材料请放在飞书云文档中，把链接粘贴到申报表的“材料链接”（文档权限设为“组织内获得链接的人可阅读”）。发送“帮助”查看可用的命令。',
+  /** A voice message: the bot reads no speech, the question typed is answered. */
+  voiceMessage: '语音消息我还识别不了：请把问题用文字发给我，例如“注册多久才能参加评选”。发送“帮助”查看可用的命令。',
+  /** A group's card (share_chat) sent to the bot: how a group gets the association's notifications. */
+  sharedChatMessage: '要让一个群接收通知，请把我拉进该群，由协会管理员在群里 @我 发送“绑定通知”。其他消息目前只能识别文字。发送“帮助”查看可用的命令。',
+  /** Anything else that is not text (a sticker, a forwarded chat record, a contact's card, a location…). */
+  otherMessage: '目前只能识别文字消息：请把要办的事或要问的问题用文字发给我。发送“帮助”查看可用的命令。',
   roleNames: { admin: '协会管理员', expert: '评审专家', org_contact: '单位联系人', leader: '班组长', member: '班组成员' } as Record<string, string>,
   deadLetterTitle: '消息投递失败',
   deadLetterGrouped: '同一错误码一小时内只提醒一次（此为其中一条）；其余失败的消息计入每日摘要的“投递失败的消息”。',

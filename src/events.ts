@@ -372,7 +372,7 @@ export class EventProcessor {
       const file = message.message_type === 'file' ? fileOf(message.content) : undefined;
       if (file && registry.file && (await registry.file(ctx, incoming, file))) return;
       if (message.message_type !== 'text' && message.message_type !== 'post') {
-        if (registry.fallback) await registry.fallback(ctx, { ...incoming, text: '' }, '');
+        if (registry.fallback) await registry.fallback(ctx, { ...incoming, text: '', messageType: message.message_type }, '');
         return;
       }
       // a bare @mention is a call for the menu, and so is one followed by a stop alone (@助手 。)

@@ -68,6 +68,8 @@ export interface IncomingText {
   chatType: 'p2p' | 'group';
   messageId: string;
   mentionedBot: boolean;
+  /** A message that is neither text nor rich text: its message_type (image, file, audio, sticker, share_chat…); its `text` is empty. */
+  messageType?: string;
 }
 
 /** A file message: its key, for downloading it through the message's resources. */

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applicationForm } from '../../src/applications.js';
-import { fileMessageEvent } from '../support/larkEvents.js';
+import { fileMessageEvent, messageEvent } from '../support/larkEvents.js';
 import { startHarness, TEST_VERIFICATION_TOKEN, type Harness } from '../support/harness.js';
 
 /**
@@ -54,3 +54,56 @@ describe('a file or an image sent to the bot', () => {
     expectMaterialsLine(lastText());
   });
 });
+
+/**
+ * What else a person can send the bot instead of text (https://open.feishu.cn/document/server-docs/im-v1/message-content-description/message_content):
+ * a voice message, a sticker, a shared group, a forwarded chat record. None is taken for a command, and none is
+ * application material: the answer says what the bot reads and how to ask, without the materials line a document or a
+ * picture gets; a shared group is told how a group is bound for notifications.
+ */
+describe('a voice message, a sticker, a shared group sent to the bot', () => {
+  let n = 0;
+  async function send(type: string, content: object): Promise<string[]> {
+    const messageId = `om_nontext_other${++n}`;
+    const event = messageEvent({ token: TEST_VERIFICATION_TOKEN, openId: LEADER, text: '', messageId }) as { event: { message: Record<string, unknown> } };
+    event.event.message.message_type = type;
+    event.event.message.content = JSON.stringify(content);
+    const before = h.fake.messages.length;
+    expect((await h.post('/lark/events', event)).status).toBe(200);
+    await h.drain();
+    return h.fake.messages.slice(before).map((m) => String((typeof m.content === 'string' ? JSON.parse(m.content) : m.content).text));
+  }
+  const noMaterials = (text: string) => {
+    expect(text).not.toContain('材料');
+    expect(text).not.toMatch(/没有听懂/);
+    expect(text).toContain('发送“帮助”查看可用的命令。');
+  };
+
+  it('a voice message: to type the question instead', async () => {
+    const [answer, ...more] = await send('audio', { file_key: 'file_v3_voice1', duration: 3200 });
+    expect(more).toHaveLength(0);
+    expect(answer).toContain('语音');
+    expect(answer).toContain('文字');
+    noMaterials(answer);
+  });
+
+  it.each([
+    ['sticker', { file_key: 'file_v3_sticker1' }],
+    ['merge_forward', { content: 'Merged and Forwarded Message' }],
+    ['share_user', { user_id: 'ou_someone00000000000000000000001' }],
+    ['location', { name: '广州塔', longitude: '113.32', latitude: '23.10' }],
+  ])('%s: only text is read, and how to ask', async (type, content) => {
+    const [answer, ...more] = await send(type, content);
+    expect(more).toHaveLength(0);
+    expect(answer).toContain('文字');
+    noMaterials(answer);
+  });
+
+  it('a shared group: how a group gets the notifications', async () => {
+    const [answer] = await send('share_chat', { chat_id: 'oc_shared0000000000000000000001' });
+    expect(answer).toContain('拉进');
+    expect(answer).toContain('绑定通知');
+    noMaterials(answer);
+  });
+});
+
