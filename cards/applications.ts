@@ -1,4 +1,4 @@
-import { asTyped, button, buttonRow, card, type Card, namedButtonText, clipText, fittedCard, type Element, fields, hr, markdown, type Md, note, md, mdJoin, pager } from './kit.js';
+import { asTyped, button, buttonRow, card, type Card, namedButtonText, clipText, fittedCard, type Element, fields, hr, markdown, type Md, type MdValue, note, md, mdJoin, pager } from './kit.js';
 import { mention } from './markdown.js';
 import { sentence, toldLine } from './strings.js';
 import { formatDateZh } from '../src/dates.js';
@@ -45,7 +45,7 @@ export function applicationFormCard(opts: {
   const banner: Element[] = [];
   if (opts.notice) banner.push(markdown(md`<font color='green'>**${opts.notice}**</font>`));
   if (opts.submitFrom) banner.push(markdown(md`<font color='orange'>**${opts.submitFrom}。**</font>`));
-  if (opts.returnedOpinion) banner.push(markdown(md`<font color='orange'>**退回意见：**${opts.returnedOpinion}</font>`));
+  if (opts.returnedOpinion) banner.push(markdown(md`<font color='orange'>**退回意见：**${asTyped(opts.returnedOpinion)}</font>`));
   if (opts.failures?.length) {
     banner.push(markdown(md`<font color='red'>**未通过资格审查：**</font>\n${mdJoin(opts.failures.map((f) => md`- ${f.message}`), '\n')}`));
   } else if (opts.error) {
@@ -102,7 +102,7 @@ const decidesOn = (a: Pick<ApplicationSummary, 'id' | 'submitted'>) => ({ applic
 const isShort = (r: DisplayRow) => r.kind !== 'longText' && r.kind !== 'url';
 
 function summaryFields(a: ApplicationSummary): Element {
-  return fields([['班组', `${a.team.name}（${a.team.code}）`], ['所属单位', a.team.organization], ...a.display.filter(isShort).map((r): [string, string] => [r.label, r.text])]);
+  return fields([['班组', `${a.team.name}（${a.team.code}）`], ['所属单位', a.team.organization], ...a.display.filter(isShort).map((r): [string, MdValue] => [r.label, r.text && asTyped(r.text)])]);
 }
 
 /** The whole form; with `clip`, each long text cut at that many characters and a note saying so (`fittedCard`). */
@@ -356,7 +356,7 @@ export function endorsementDoneCard(a: ApplicationSummary, decision: 'recommend'
     template: decision === 'recommend' ? 'green' : 'grey',
     elements: [
       summaryFields(a),
-      markdown(md`**${decision === 'recommend' ? '推荐意见' : '退回意见'}**：${opinion}`),
+      markdown(md`**${decision === 'recommend' ? '推荐意见' : '退回意见'}**：${asTyped(opinion)}`),
       note(decision === 'recommend' ? recommendedNow(a) : closed ? md`${returnTold(a)}。本年度申报已截止，这份申报不能再修改提交，不参加本年度评审。` : a.leaderPending ? md`${returnTold(a)}；请转告其修改后重新提交。` : '已通知班组长修改后重新提交。'),
       // a contact of many teams goes on to the next one from here, as an expert does with 评下一份
       buttonRow([button({ text: '待确认的申报', value: { action: 'endorse.list' } })]),
@@ -454,7 +454,7 @@ export function leaderNoticeCard(a: ApplicationSummary, notice: LeaderNotice, te
       fields([
         ['成果名称', a.display.find((r) => r.key === 'title')?.text ?? ''],
         ['状态', a.statusLabel],
-        ...(text ? ([[returned ? '意见' : '推荐意见', text]] as [string, string][]) : []),
+        ...(text ? ([[returned ? '意见' : '推荐意见', asTyped(text)]] as [string, MdValue][]) : []),
       ]),
       note(returned && closed ? md`${a.year} 年度申报已于 ${formatDateZh(closed.deadline)} 截止，这份申报不能再修改提交，不参加本年度评审；可参加下一年度评选（第十九条）。` : md`${contactReads ? CONTACT_AFTER_RETURN : next[notice]}`),
       ...(returned && !closed && !contactReads ? [buttonRow([button({ text: '修改申报', type: 'primary', value: { action: 'application.open', teamId: a.team.id } })])] : []),

@@ -217,7 +217,7 @@ function webComplainantTold(c: ComplaintView): Element[] {
   return [
     markdown(
       c.contact
-        ? md`**请告知投诉人：** 网上投诉的投诉人收不到飞书通知，请按其联系方式（${c.contact}）告知认定结果和处理意见，并提供投诉编号 ${c.reference}。`
+        ? md`**请告知投诉人：** 网上投诉的投诉人收不到飞书通知，请按其联系方式（${asTyped(c.contact)}）告知认定结果和处理意见，并提供投诉编号 ${c.reference}。`
         : md`网上投诉的投诉人没有留下联系方式，认定结果无法告知投诉人。`,
     ),
   ];
@@ -288,7 +288,7 @@ export function revocationDecidedCard(opts: {
       fields([
         ['班组', `${opts.team.name}（${opts.team.code}）`],
         ['决定', revoked ? '撤销称号' : '保留称号'],
-        ['理由', opts.reason],
+        ['理由', asTyped(opts.reason)],
         ...(revoked && opts.certificate ? [['荣誉证书', `${opts.certificate}（已作废）`] as [string, string]] : []),
         ...(others.length
           ? [
@@ -314,7 +314,7 @@ export function titleRevokedNoticeCard(opts: { team: ComplaintTeam; year: number
       markdown(
         md`第二十二条：因连续出现顾客对质量不满意的投诉，广东省市政行业协会决定撤销 **${opts.team.name}**（${opts.team.code}，${opts.team.organization}）的 ${opts.year} 年度“广东省市政工程质量信得过班组”称号。`,
       ),
-      fields([['撤销理由', opts.reason], ...(opts.certificate ? [['荣誉证书', `${opts.certificate}（已作废）`] as [string, string]] : [])]),
+      fields([['撤销理由', asTyped(opts.reason)], ...(opts.certificate ? [['荣誉证书', `${opts.certificate}（已作废）`] as [string, string]] : [])]),
       note(md`协会规定：${afterRevocation(opts.barDays)}内不受理该班组的申报。如有异议，请联系协会。`),
     ],
   });

@@ -1,7 +1,7 @@
 import type { DisplayRow, FormDescriptor } from '../src/forms.js';
 import type { Md } from './markdown.js';
 import { form, type FormError, formInputs, refusalBanner, submitButton } from './forms.js';
-import { button, buttonRow, card, type Card, type Element, hr, markdown, note, md, mdJoin, mention, pageOf, pager } from './kit.js';
+import { asTyped, button, buttonRow, card, type Card, type Element, hr, markdown, note, md, mdJoin, mention, pageOf, pager } from './kit.js';
 
 /** 专家库 (第十一条) for administrators, and an expert's declaration of a conflict of interest (第十七条). */
 
@@ -105,7 +105,7 @@ export const DECLARED_PAGE = 8;
 function declaredLine(rows: DisplayRow[]): Md {
   const text = (key: string) => rows.find((r) => r.key === key)?.text ?? '';
   const reason = text('reason');
-  return md`${text('kind')}：${text('target')}${reason ? `（${reason}）` : ''}`;
+  return md`${text('kind')}：${asTyped(text('target'))}${reason ? md`（${asTyped(reason)}）` : ''}`;
 }
 
 /** 声明利益冲突: with a team (by code) or an organisation (by name). */

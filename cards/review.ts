@@ -4,7 +4,7 @@ import type { ScoreSheetForm } from '../src/review/scoring.js';
 import { groupDigits } from './bulk.js';
 import { unconfirmedUntold } from './strings.js';
 import { form, type FormError, formDisplayElements, formInputs, refusalBanner, submitButton, textInput } from './forms.js';
-import { asTyped, button, buttonRow, card, type Card, type Element, fields, hr, markdown, note, md, mdJoin, mention, pageOf, pager, clipText, fittedCard } from './kit.js';
+import { asTyped, button, buttonRow, card, type Card, type Element, fields, hr, markdown, note, md, mdJoin, mention, pageOf, pager, clipText, fittedCard, type MdValue } from './kit.js';
 
 /** 专家评审 cards: the expert's tasks and score sheets, and the administrators' view of the panels. */
 
@@ -57,7 +57,7 @@ function applicationBrief(a: TaskApplication, long: boolean, clip = 1000): Eleme
   const isShort = (r: DisplayRow) => r.kind !== 'longText' && r.kind !== 'url';
   const short = a.display.filter((r) => isShort(r) && (long || briefKeys.has(r.key)));
   return [
-    fields([['班组', `${a.team}（${a.code}）`], ['所属单位', a.organization], ...short.map((r): [string, string] => [r.label, r.text])]),
+    fields([['班组', `${a.team}（${a.code}）`], ['所属单位', a.organization], ...short.map((r): [string, MdValue] => [r.label, r.text && asTyped(r.text)])]),
     ...(long ? formDisplayElements(a.display.filter((r) => !isShort(r) && r.text), { clip }) : []),
     // 第十五条: the form reaches the association with its organisation's recommendation; the long views show it too
     ...(long && a.recommendation ? [markdown(md`**单位推荐意见**\n${asTyped(clipText(a.recommendation, clip))}`)] : []),
@@ -190,8 +190,8 @@ export function scoredCard(d: ScoredData): Card {
       hr(),
       markdown(md`**总分：${d.total} / ${d.max} 分**`),
       markdown(mdJoin(d.areas.map((a) => `${a.code} ${a.name}：${a.score} / ${a.max}`), '\n')),
-      note(mdJoin(d.display.filter((r) => r.kind !== 'longText').map((r) => md`${r.label}：${r.text || '—'}`), '\n')),
-      ...d.display.filter((r) => r.kind === 'longText' && r.text).map((r) => markdown(md`**${r.label}**：${r.text}`)),
+      note(mdJoin(d.display.filter((r) => r.kind !== 'longText').map((r) => md`${r.label}：${r.text ? asTyped(r.text) : '—'}`), '\n')),
+      ...d.display.filter((r) => r.kind === 'longText' && r.text).map((r) => markdown(md`**${r.label}**：${asTyped(r.text)}`)),
       note(
         d.published
           ? md`提交时间：${d.submittedAt}。${String(d.year)}年度评审结果已公布，本年度评审已结束，评分不再更改。`
