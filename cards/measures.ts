@@ -388,7 +388,7 @@ const CONTACT: NextStep = {
 export const asksAssociationContact = (query: string): boolean => CONTACT.asked.test(query);
 
 /** The line of `asksAssociationContact`, in either language: the contact as set answers it instead. */
-export const associationContactLines: readonly string[] = [CONTACT.zh, CONTACT.en];
+export const associationContactLines: readonly string[] = [CONTACT.zh, CONTACT.en].map((t) => t.replace(/\*\*/g, ''));
 
 /** A team withdrawing (注销, 退出): the measures say nothing of it; taking part is voluntary (第十二条), closing a record is the association's. */
 const WITHDRAW: NextStep = {
@@ -644,18 +644,23 @@ export const asksYearDates = (query: string): boolean => NEXT_STEPS.some((s) => 
  * name escaped for a card's markdown (`markdown`) or as typed for a text message.
  */
 function lineOf(s: NextStep, language: 'zh' | 'en', asker?: Asker, markdown = false, year?: YearDates): string {
+  // as text (a text message), our own bold goes, and only ours: a team's name keeps the ** typed in it
+  const ours = (t: string) => (markdown ? t : plainLine(t));
   const dated = year && s.dated?.(year);
-  if (dated) return language === 'en' ? dated.en : dated.zh;
+  if (dated) return ours(language === 'en' ? dated.en : dated.zh);
   const own = s.ownApplications ? asker?.applications ?? [] : [];
-  if (!own.length) return language === 'en' ? s.en : s.zh;
+  if (!own.length) return ours(language === 'en' ? s.en : s.zh);
   const name = (team: string) => (markdown ? md`${team}`.text : team);
-  const lines = own.map((a) => `${name(a.team)} ${a.year} 年度申报：${a.state}`);
+  const lines = own.map((a) => `${name(a.team)} ${a.year} 年度申报：${ours(a.state)}`);
   const listed = lines.length > 1 ? `\n${lines.join('\n')}` : lines[0];
   // the states are said in Chinese only: in English, the whole line, then the team's own in Chinese
-  if (language === 'en') return `${s.en}\nYours (你的申报): ${listed}`;
+  if (language === 'en') return `${ours(s.en)}\nYours (你的申报): ${listed}`;
   const [heading] = s.zh.match(/^\*\*[^*]+\*\*/) ?? [''];
-  return `${heading}：${listed}`;
+  return `${ours(heading)}：${listed}`;
 }
+
+/** One of our lines as plain text: without its bold. */
+const plainLine = (t: string) => t.replace(/\*\*/g, '');
 
 /** Whether the asker's own applications answer the question (怎么修改申报): then `Asker.applications` is worth reading. */
 export const asksAboutOwnApplications = (query: string): boolean => stepsAsked(query).some((s) => s.ownApplications);

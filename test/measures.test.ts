@@ -936,9 +936,10 @@ describe('answers a review of everyday wording found wrong, by what is asked and
     expect(JSON.stringify(answerCard(q, rankArticles(q), { asker: visitor }))).toContain('发送“注册”登记班组');
   });
 
-  it('a leader’s own applications answer how to change one, the team’s name escaped in a card', () => {
+  it('a leader’s own applications answer how to change one, the team’s name escaped in a card and as typed in text', () => {
     const asker = { ...leader, applications: [{ team: '养护**一**班', year: 2027, state: '申报还是草稿：请班组长填写完整后点“提交申报”。' }] };
-    expect(answersOutsideMeasures('怎么修改申报', 'zh', asker)).toEqual(['**修改或撤回申报**：养护**一**班 2027 年度申报：申报还是草稿：请班组长填写完整后点“提交申报”。']);
+    // as text, without our bold: the name keeps its own
+    expect(answersOutsideMeasures('怎么修改申报', 'zh', asker)).toEqual(['修改或撤回申报：养护**一**班 2027 年度申报：申报还是草稿：请班组长填写完整后点“提交申报”。']);
     const q = '申报材料填错了还能修改吗';
     const card = JSON.stringify(answerCard(q, rankArticles(q), { asker }));
     expect(card).toContain('养护&#42;&#42;一&#42;&#42;班 2027 年度申报');

@@ -81,7 +81,8 @@ export function answerQuestion(notUnderstood: CommandDef['run'], registry: BotRe
     if (references.length) return sendArticles(ctx, msg, references, language);
     // 註冊 reads as 注册 and 截至时间 as 截止时间 for the lines saying what to send next, as for the ranking
     const matchText = corrected(simplified(text));
-    const asText = (lines: string[]) => lines.map((s) => s.replace(/\*\*/g, '')).join('\n');
+    // the lines come as text already (our bold left out, a team's name as typed)
+    const asText = (lines: string[]) => lines.join('\n');
     // 申报要交费吗, 协会电话多少: the measures say nothing on it, and an article sharing a word with it is no answer
     const [asker, year] = await Promise.all([askerOf(ctx, msg, matchText), yearDatesOf(ctx, matchText)]);
     const outside = answersOutsideMeasures(matchText, language, asker);
