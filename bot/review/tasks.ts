@@ -9,7 +9,7 @@ import { fastSubmitScores } from '../../src/review/fastSubmit.js';
 import { alertOutliers } from '../../src/review/outlierAlert.js';
 import { announceReopeningDone } from '../../src/review/reopeningDone.js';
 import { hasRole } from '../../src/people.js';
-import { alreadyDone, declinedOpenText, declineForm, declineTask, expertProgress, expertTasks, getTask, NO_DECLINE_AFTER_SUM, noNewExpertAfterSum, notToDecline, otherTasksOfOrganization, ownTask, parseScoreForm, placeTaken, type Progress, recusalReason, recusedTaskText, type ScoreSheetInput, scoreSheetForm, SheetChanged, shownSheet, submitScores, type SubmittedTask, type Task } from '../../src/review/scoring.js';
+import { alreadyDone, declinedOpenText, offPanelText, declineForm, declineTask, expertProgress, expertTasks, getTask, NO_DECLINE_AFTER_SUM, noNewExpertAfterSum, notToDecline, otherTasksOfOrganization, ownTask, parseScoreForm, placeTaken, type Progress, recusalReason, recusedTaskText, type ScoreSheetInput, scoreSheetForm, SheetChanged, shownSheet, submitScores, type SubmittedTask, type Task } from '../../src/review/scoring.js';
 import type { Db } from '../../db/index.js';
 import type { Config } from '../../src/config.js';
 import { formText, idFrom, idOrZero, pageFrom, replyDestination, sendPrivately, today } from '../respond.js';
@@ -98,11 +98,15 @@ export async function openTask(ctx: HandlerContext, input: CardActionInput): Pro
 }
 
 /**
- * `review.application` (查看申报表全文): the whole 申报表 of one of the caller's tasks, whatever its state, as a message of
- * its own. The score sheet it is pressed on stays as it is: a card answered anew would lose the scores typed into it.
+ * `review.application` (查看申报表全文): the whole 申报表 of one of the caller's tasks, as a message of its own, while
+ * they are on its panel (submitted, or the year's scoring over, included). The score sheet it is pressed on stays as it
+ * is: a card answered anew would lose the scores typed into it. A task given to another expert, declined, or of a team
+ * the expert must step aside from (第十七条, offPanelText) is refused with the reason, nothing sent.
  */
 export async function showTaskApplication(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
   const task = await ownTask(ctx.tx, ctx.actor, idFrom(input.value, 'assignmentId'));
+  const off = await offPanelText(ctx.tx, task);
+  if (off) throw new UserError(off, { kind: 'info', article: 17 });
   const now = ctx.clock.now();
   // a press just before (a double tap, or again while the message arrives) queued it: nothing new is sent
   const sent = !(await queuedBefore(ctx.tx, taskApplicationKeys(task.assignment.id, now).previous)) && (await ctx.sendIfNew(taskApplicationMessage(task.assignment, now)));

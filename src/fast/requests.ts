@@ -94,7 +94,18 @@ with verdict as (
   -- 可继续打分), any other left to the ordinary path
   select exists (select 1 from people p where p.open_id = $3::text and 'expert' = any(p.roles))
     and exists (select 1 from assignments a join applications ap on ap.id = a.application_id join cycles c on c.id = ap.cycle_id
-      where a.id = $4::int and a.expert_open_id = $3::text and a.status = 'assigned' and c.status in ('open', 'scoring')) as ok
+      join teams t on t.id = ap.team_id
+      where a.id = $4::int and a.expert_open_id = $3::text and a.status = 'assigned' and c.status in ('open', 'scoring')
+        -- offPanelText (recusalReason): an expert who must step aside from the team (their place in it, a declared
+        -- conflict, their own organisation, by their expert record or a team of it they lead, belong to or are the
+        -- contact of) is sent no 申报表 (第十七条); left to the ordinary path, which says why
+        and $3::text <> t.leader_open_id and $3::text <> t.contact_open_id
+        and not exists (select 1 from team_members m where m.team_id = t.id and m.open_id = $3::text)
+        and not exists (select 1 from conflicts x where x.expert_open_id = $3::text and (x.team_id = t.id or x.organization_id = t.organization_id))
+        and not exists (select 1 from people e where e.open_id = $3::text and e.organization_id = t.organization_id)
+        and not exists (select 1 from teams own where own.leader_open_id = $3::text and own.organization_id = t.organization_id)
+        and not exists (select 1 from teams own where own.contact_open_id = $3::text and own.organization_id = t.organization_id)
+        and not exists (select 1 from team_members om join teams own on own.id = om.team_id where om.open_id = $3::text and own.organization_id = t.organization_id)) as ok
 ),
 ${claimCte({ eventId: '$1::text', eventType: '$2::text' })},
 queued as (

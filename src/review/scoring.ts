@@ -435,6 +435,24 @@ export function recusedTaskText(why: string, teamName: string): string {
   return cite(17, `评审坚持公开、公平和公正原则。你${why}，须回避该班组（${teamName}）的评审，这项任务无需你评分；协会管理员将改派其他专家。`);
 }
 
+/**
+ * 第十七条: why 查看申报表全文 sends an expert no 申报表 of a task, undefined while it is theirs to read. The materials are
+ * for the experts who review the application: not one whose task was given to another expert (更换专家) or declined
+ * (谢绝, 声明利益冲突), nor one who must step aside from the team (recusalReason), whatever became of their sheet.
+ */
+export async function offPanelText(tx: Db, task: Pick<Task, 'assignment' | 'team'>): Promise<string | undefined> {
+  const a = task.assignment;
+  const notSent = '申报表全文不再发给你。';
+  if (a.status === 'replaced') return cite(17, `评审坚持公开、公平和公正原则，申报材料只供评审该申报的专家查看。协会已将这项评分任务改派给其他专家，${notSent}`);
+  if (a.status === 'declined') {
+    return declaredConflict(a)
+      ? cite(17, `评审坚持公开、公平和公正原则。你已声明利益冲突，须回避该班组（${task.team.name}）的评审，${notSent}`)
+      : cite(17, `评审坚持公开、公平和公正原则，申报材料只供评审该申报的专家查看。你已谢绝这项评分任务，${notSent}`);
+  }
+  const why = await recusalReason(tx, task);
+  return why && cite(17, `评审坚持公开、公平和公正原则。你${why}，须回避该班组（${task.team.name}）的评审，${notSent}`);
+}
+
 /** What `noNewExpertAfterSum` refuses of an expert's 谢绝. */
 export const NO_DECLINE_AFTER_SUM = '不能谢绝；如需回避，请联系协会管理员';
 

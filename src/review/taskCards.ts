@@ -97,7 +97,10 @@ export function taskApplicationMessage(assignment: Pick<NewAssignment, 'id' | 'e
   return { dedupeKey: taskApplicationKeys(assignment.id, now).key, to: { openId: assignment.expertOpenId }, render: { kind: TASK_APPLICATION_CARD, assignmentId: assignment.id } };
 }
 
-/** Draws the 申报表 of a batch of tasks with one read; a task gone since the click is not sent. */
+/**
+ * Draws the 申报表 of a batch of tasks with one read; a task gone since the click, or given to another expert or declined
+ * since (第十七条: the materials are for the experts who review it, offPanelText), is not sent.
+ */
 export function taskApplicationRenderer(db: Db): CardRenderer {
   return async (specs: CardSpec[]): Promise<RenderedCard[]> => {
     const ids = specs.map((s) => Number(s.assignmentId));
@@ -105,6 +108,7 @@ export function taskApplicationRenderer(db: Db): CardRenderer {
     return ids.map((id): RenderedCard => {
       const task = tasks.get(id);
       if (!task) return { drop: `评分任务 ${id} 已不存在` };
+      if (task.assignment.status === 'declined' || task.assignment.status === 'replaced') return { drop: `评分任务 ${id} 已${ASSIGNMENT_STATUS_ZH[task.assignment.status]}，申报表不再发给该专家` };
       const after = notToScoreText(task);
       return { card: taskApplicationCard({ assignmentId: id, year: task.cycle.year, application: taskApplication(task), ...(after ? { after } : {}) }) };
     });

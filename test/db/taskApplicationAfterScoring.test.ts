@@ -8,8 +8,9 @@ import { scoreForm } from '../support/forms.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
 
 /**
- * 查看申报表全文 pressed on a task that is no longer to score (submitted, declined, given to another expert): the 申报表
- * message it sends does not tell the expert to go on scoring in the sheet, nor offer 打开评分表 as a way back to it.
+ * 查看申报表全文 pressed on a task that is no longer to score: a sheet submitted gets the 申报表 message, which does not
+ * tell the expert to go on scoring in the sheet, nor offer 打开评分表 as a way back to it; a task declined or given to
+ * another expert gets none (第十七条), the toast saying why.
  */
 const EXPERTS = ['ou_appafterscoring000000000000000001', 'ou_appafterscoring000000000000000002', 'ou_appafterscoring000000000000000003', 'ou_appafterscoring000000000000000004'];
 const E1 = EXPERTS[0];
@@ -53,21 +54,23 @@ describe('the 申报表全文 of a task no longer to score', () => {
     expect(toast).toContain('已提交');
   });
 
-  it('a task declined: nothing to score', async () => {
+  // 第十七条: a task declined or given to another expert is no longer theirs to read (test/db/taskApplicationOffPanel.test.ts)
+  it('a task declined: no 申报表, the toast says why', async () => {
     expect((await h.click(E1, { action: 'review.decline', assignmentId: mine[1] }, { kind: 'unavailable', reason: '六月出差' })).toast.type).toBe('success');
-    const { toast, text, actions } = await fullApplication(mine[1]);
-    expect(text).not.toContain(KEEP_SCORING);
-    expect(text).toContain('你已谢绝这项评分任务');
-    expect(toast).toContain('你已谢绝这项评分任务');
-    expect(actions).toEqual([]);
+    h.clock.advance(60_000);
+    h.fake.reset();
+    const r = await h.click(E1, { action: 'review.application', assignmentId: mine[1] });
+    expect(r.toast.content).toContain('你已谢绝这项评分任务');
+    expect(r.toast.content).not.toContain(KEEP_SCORING);
+    expect(h.fake.messages.filter((x) => x.receiveId === E1)).toEqual([]);
   });
 
-  it('a task given to another expert: nothing to score', async () => {
+  it('a task given to another expert: no 申报表, the toast says why', async () => {
     expect((await h.click(ADMIN, { action: 'review.swap', assignmentId: mine[2] })).toast.type).toBe('success');
-    const { toast, text, actions } = await fullApplication(mine[2]);
-    expect(text).not.toContain(KEEP_SCORING);
-    expect(text).toContain('改派给其他专家');
-    expect(toast).toContain('改派给其他专家');
-    expect(actions).toEqual([]);
+    h.clock.advance(60_000);
+    h.fake.reset();
+    const r = await h.click(E1, { action: 'review.application', assignmentId: mine[2] });
+    expect(r.toast.content).toContain('改派给其他专家');
+    expect(h.fake.messages.filter((x) => x.receiveId === E1)).toEqual([]);
   });
 });
