@@ -101,6 +101,8 @@ const table: { where: string; says: Record<number, string[]> }[] = [
   // the association carries out the review: at least one of its administrators stays
   { where: '不能移除最后一位管理员', says: { 14: ['评审'] } },
   { where: '这不是你的评分任务', says: { 17: ['公开、公平和公正原则'] } },
+  // 查看申报表全文 of a task no longer the expert's, or of a team they must step aside from (offPanelText)
+  { where: '申报表全文不再发给你', says: { 17: ['公开、公平和公正原则'] } },
   { where: '评审设置不能再修改', says: { 17: ['公开、公平和公正原则'] } },
   { where: '重开期间只能重新提交已重开的评分', says: { 17: ['公开、公平和公正原则'] } },
   // 回避: an expert who became the team's leader, member or contact hands its application to another expert

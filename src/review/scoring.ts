@@ -442,15 +442,14 @@ export function recusedTaskText(why: string, teamName: string): string {
  */
 export async function offPanelText(tx: Db, task: Pick<Task, 'assignment' | 'team'>): Promise<string | undefined> {
   const a = task.assignment;
-  const notSent = '申报表全文不再发给你。';
-  if (a.status === 'replaced') return cite(17, `评审坚持公开、公平和公正原则，申报材料只供评审该申报的专家查看。协会已将这项评分任务改派给其他专家，${notSent}`);
+  if (a.status === 'replaced') return cite(17, `评审坚持公开、公平和公正原则，申报材料只供评审该申报的专家查看。协会已将这项评分任务改派给其他专家，申报表全文不再发给你。`);
   if (a.status === 'declined') {
     return declaredConflict(a)
-      ? cite(17, `评审坚持公开、公平和公正原则。你已声明利益冲突，须回避该班组（${task.team.name}）的评审，${notSent}`)
-      : cite(17, `评审坚持公开、公平和公正原则，申报材料只供评审该申报的专家查看。你已谢绝这项评分任务，${notSent}`);
+      ? cite(17, `评审坚持公开、公平和公正原则。你已声明利益冲突，须回避该班组（${task.team.name}）的评审，申报表全文不再发给你。`)
+      : cite(17, `评审坚持公开、公平和公正原则，申报材料只供评审该申报的专家查看。你已谢绝这项评分任务，申报表全文不再发给你。`);
   }
   const why = await recusalReason(tx, task);
-  return why && cite(17, `评审坚持公开、公平和公正原则。你${why}，须回避该班组（${task.team.name}）的评审，${notSent}`);
+  return why && cite(17, `评审坚持公开、公平和公正原则。你${why}，须回避该班组（${task.team.name}）的评审，申报表全文不再发给你。`);
 }
 
 /** What `noNewExpertAfterSum` refuses of an expert's 谢绝. */
