@@ -133,7 +133,8 @@ interface NextStep {
   /** The line when a year runs (`YearDates`): its own date stated, in place of `zh` / `en` that say who sets it. */
   dated?: (y: YearDates) => { zh: string; en: string };
   /** Shown only when a year runs: without its date the articles answer (第十九条's 每年一次). */
-  onlyDated?: true;
+  onlyDated?: true;  /** Shown only to whom it is for (a team's member who leads no team); `query` is what was asked. */
+  shownTo?: (asker: Asker | undefined, query: string) => boolean;
 }
 
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
@@ -172,6 +173,8 @@ const percent = (share: number) => `${Math.round(share * 1000) / 10}%`;
 export interface Asker {
   admin: boolean;
   leader: boolean;
+  /** A member of a team (team_members): leading none, they leave it through its leader (MEMBER_LEAVING). */
+  member?: boolean;
   /** An organisation contact or an expert: not told to register a team (怎么办理), which is no step of theirs. */
   contact?: boolean;
   expert?: boolean;
@@ -390,12 +393,38 @@ export const asksAssociationContact = (query: string): boolean => CONTACT.asked.
 /** The line of `asksAssociationContact`, in either language: the contact as set answers it instead. */
 export const associationContactLines: readonly string[] = [CONTACT.zh, CONTACT.en].map((t) => t.replace(/\*\*/g, ''));
 
+/**
+ * A member who leads no team asking to leave it (退出班组, 把我移除): its leader removes members (班组成员), and then it is no
+ * longer theirs to see; the team's own withdrawal (WITHDRAW) is no step of theirs.
+ */
+const MEMBER_LEAVING: NextStep = {
+  asked:
+    /(?:退出|离开|脱离|不在)(?:了)?(?:本|我们的?|我的|这个|该)?班组|(?:把|将)我(?:从(?:本|这个|该)?班组(?:中|里)?)?(?:移除|删除|删掉|移出|去掉)|(?:移除|删除|删掉|移出)我(?:自己)?(?![的\w])|\b(?:leave|quit)\s+(?:the|my|our|this)\s+team\b|\bremove me\b/i,
+  zh: '**退出班组**：班组成员由班组长添加和移除。请告诉班组长，由其发送“班组成员”（或在“进度”中点“班组成员”）把你移除；移除后你不再是该班组的成员，“进度”中不再显示该班组，也不能再查看它的申报。',
+  en: '**Leaving a team**: its leader adds and removes members. Ask your leader to send “班组成员” (team members) and remove you; you are then no longer a member, and “进度” (status) no longer shows the team or its applications.',
+  alone: true,
+  shownTo: (asker) => !!asker?.member && !asker.leader,
+};
+
+/**
+ * 个人信息 (个人信息保护法): what the bot keeps of a person and who changes or removes it; the measures say nothing of it.
+ */
+const PERSONAL_DATA: NextStep = {
+  asked:
+    /个人信息|个人数据|隐私|(?:删除|注销|清除|删掉)(?:我的|我)(?:飞书)?(?:账号|帐号|数据|记录|信息|资料)|\b(?:personal (?:data|information|details)|privacy|delete my (?:data|account|information|details|records))\b/i,
+  zh: '**个人信息**：机器人只保存办理本活动所需的信息：你的飞书账号和姓名、你在班组或评审中的身份，班组长登记的班组联系电话，以及注册、申报、确认、评分和投诉的记录；投诉人留下的联系方式仅协会可见。班组成员由班组长在“班组成员”中移除，联系电话由班组长在“修改资料”中修改；查询、更正或删除其他个人信息，请联系协会（发送“联系协会”查看联系方式）。',
+  en: '**Personal information**: the bot keeps only what the programme needs: your Feishu account and name, your place in a team or the review, the team phone its leader entered, and the records of registrations, applications, confirmations, scores and complaints; the contact a complainant leaves is seen by the association alone. A leader removes members under “班组成员” (team members) and changes the phone under “修改资料” (edit team); to see, correct or delete anything else, contact the association (send “联系协会”, contact).',
+  alone: true,
+};
+
 /** A team withdrawing (注销, 退出): the measures say nothing of it; taking part is voluntary (第十二条), closing a record is the association's. */
 const WITHDRAW: NextStep = {
   asked: /(?:注销|退出|解散)(?:本|我们的?|我的|这个)?班组|班组(?:要|想|能|可以|怎么|如何|怎样|申请)?(?:注销|退出|解散)|\b(?:withdraw|deregister|close|delete)\s+(?:our|my|the|a)\s+team\b|\b(?:leave|quit)\s+the\s+(?:programme|program|scheme)\b/i,
   zh: '**注销或退出班组**：办法中没有相关规定。班组自愿创建和申报（第十二条），某一年度不参加评选，不申报即可；如需注销班组记录，请联系协会办理。',
   en: '**Withdrawing a team**: the measures say nothing on it. Teams take part voluntarily (Article 12): a team that does not apply in a year stays out of that year’s review; to close a team’s record, ask the association.',
   alone: true,
+  // a member asking to leave is told how (MEMBER_LEAVING), not how their team would withdraw
+  shownTo: (asker, query) => !(MEMBER_LEAVING.shownTo!(asker, query) && MEMBER_LEAVING.asked.test(query)),
 };
 
 /** How many articles the measures have: 22, each one sent by its number. */
@@ -505,7 +534,9 @@ const NEXT_STEPS: readonly NextStep[] = [
   FEES,
   CONTACT,
   ARTICLE_COUNT_STEP,
+  MEMBER_LEAVING,
   WITHDRAW,
+  PERSONAL_DATA,
   COMPLAINT_RUN,
   COMPLAINT_STATUS,
   COMPLAINING,
@@ -619,7 +650,7 @@ export function nextSteps(query: string, language: 'zh' | 'en' = 'zh', asker?: A
 
 /** The steps a question asks, those for administrators only when the asker is one (or unknown), a date's only when a year runs. */
 const stepsAsked = (query: string, asker?: Asker, year?: YearDates) =>
-  NEXT_STEPS.filter((s) => s.asked.test(query) && !s.unless?.test(query) && !(s.adminsOnly && asker && !asker.admin) && !(s.onlyDated && !year));
+  NEXT_STEPS.filter((s) => s.asked.test(query) && !s.unless?.test(query) && !(s.adminsOnly && asker && !asker.admin) && !(s.onlyDated && !year) && (s.shownTo?.(asker, query) ?? true));
 
 /**
  * The year a question names, when it names one (去年多少分能评上, 2026年的申报截止日期, last year's threshold): its dates and

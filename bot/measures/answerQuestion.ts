@@ -30,7 +30,7 @@ const QUESTION_CHARS = 500;
  */
 async function askerOf(ctx: HandlerContext, msg: IncomingText, matchText: string): Promise<Asker> {
   const { roles, openId } = ctx.actor;
-  const asker: Asker = { admin: roles.includes('admin'), leader: roles.includes('leader'), contact: roles.includes('org_contact'), expert: roles.includes('expert') };
+  const asker: Asker = { admin: roles.includes('admin'), leader: roles.includes('leader'), member: roles.includes('member'), contact: roles.includes('org_contact'), expert: roles.includes('expert') };
   if (!asker.leader || msg.chatType !== 'p2p' || !asksAboutOwnApplications(matchText)) return asker;
   const own = await runningApplicationsLedBy(ctx.tx, openId);
   const day = today(ctx);
