@@ -1,11 +1,12 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import { people } from '../db/schema.js';
-import { audit } from './audit.js';
+import { audit, lastDone } from './audit.js';
+import { formatDateTimeZh } from './dates.js';
 import { AlreadyDone, cite, UserError } from './errors.js';
 import { defineForm, formSchema, readForm } from './forms.js';
 import { type Actor, grantRole } from './people.js';
-import { requireAdmin } from './permissions.js';
+import { adminOnlyMessage, requireAdmin } from './permissions.js';
 
 /** 管理员 (第十四条): the association's administrators, kept in the bot beside the bootstrap ADMIN_OPEN_IDS. */
 
@@ -85,6 +86,17 @@ export async function addAdministrators(tx: Db, actor: Actor, formValue: Record<
     await audit(tx, { actor: actor.openId, action: 'admin.add', entity: 'person', entityId: openId, at: now });
   }
   return { openIds };
+}
+
+/**
+ * The refusal of an administrators' button to someone whose role was taken back (移除管理员): the cards they still hold
+ * were theirs to use, so they are told when it was taken back and whom to ask, not only that the function is the
+ * administrators'. Nothing else is said (who removed them, what the card holds). Undefined for anyone never removed.
+ */
+export async function removedAdministratorRefusal(tx: Db, openId: string, timezone: string): Promise<string | undefined> {
+  const at = await lastDone(tx, { action: 'admin.remove', entity: 'person', entityId: openId });
+  if (!at) return undefined;
+  return `${adminOnlyMessage}你的协会管理员身份已于 ${formatDateTimeZh(at, timezone)} 移除，此前收到的管理卡片不能再使用；如需恢复，请联系其他协会管理员。`;
 }
 
 /**

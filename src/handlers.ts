@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { zh } from '../cards/strings.js';
 import type { Database, Db } from '../db/index.js';
+import { removedAdministratorRefusal } from './admins.js';
 import { lastDone } from './audit.js';
 import { formatDateTimeZh } from './dates.js';
 import { isSharedChat } from './groups.js';
@@ -251,6 +252,12 @@ export function rolesMessage(roles: readonly Allowed[]): string {
   return article ? cite(article, said) : said;
 }
 
+/** `rolesMessage`, or, for the administrators' actions, to an administrator removed since, when (removedAdministratorRefusal). */
+async function refusalForWho(ctx: HandlerContext, roles: readonly Allowed[]): Promise<string> {
+  const adminsOnly = roles.length > 0 && roles.every((r) => r === 'admin');
+  return (adminsOnly && (await removedAdministratorRefusal(ctx.tx, ctx.actor.openId, ctx.config.BOT_TIMEZONE))) || rolesMessage(roles);
+}
+
 /** Whether the actor has one of the personas the declaration names (a row role counts by its persona here). */
 export function mayUse(actor: Actor, roles: readonly Allowed[]): boolean {
   return roles.some((r) => {
@@ -290,7 +297,7 @@ function cardDispatch(decl: CardActionDecl): CardRun {
   return async (ctx, input) => {
     let parsed = false;
     try {
-      if (!mayUse(ctx.actor, decl.roles)) throw new UserError((await decl.refusalFor?.(ctx, input)) ?? rolesMessage(decl.roles));
+      if (!mayUse(ctx.actor, decl.roles)) throw new UserError((await decl.refusalFor?.(ctx, input)) ?? (await refusalForWho(ctx, decl.roles)));
       const value = decl.value.safeParse(input.value);
       if (!value.success) throw new UserError(staleButtonMessage);
       parsed = true;
