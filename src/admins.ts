@@ -94,9 +94,14 @@ export async function addAdministrators(tx: Db, actor: Actor, formValue: Record<
  * administrators'. Nothing else is said (who removed them, what the card holds). Undefined for anyone never removed.
  */
 export async function removedAdministratorRefusal(tx: Db, openId: string, timezone: string): Promise<string | undefined> {
+  const removed = await removedAdministratorLine(tx, openId, timezone);
+  return removed && `${adminOnlyMessage}${removed}`;
+}
+
+/** The sentence saying when an administrator's role was taken back (typed 管理 says it too); undefined for anyone never removed. */
+export async function removedAdministratorLine(tx: Db, openId: string, timezone: string): Promise<string | undefined> {
   const at = await lastDone(tx, { action: 'admin.remove', entity: 'person', entityId: openId });
-  if (!at) return undefined;
-  return `${adminOnlyMessage}你的协会管理员身份已于 ${formatDateTimeZh(at, timezone)} 移除，此前收到的管理卡片不能再使用；如需恢复，请联系其他协会管理员。`;
+  return at && `你的协会管理员身份已于 ${formatDateTimeZh(at, timezone)} 移除，此前收到的管理卡片不能再使用；如需恢复，请联系其他协会管理员。`;
 }
 
 /**

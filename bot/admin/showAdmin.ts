@@ -1,5 +1,5 @@
 import type { CardResponse, HandlerContext, IncomingText } from '../../src/handlers.js';
-import { firstAdministratorNotice } from '../../src/admins.js';
+import { firstAdministratorNotice, removedAdministratorLine } from '../../src/admins.js';
 import { hasRole } from '../../src/people.js';
 import { adminOnlyCommand } from '../../src/permissions.js';
 import { sendPrivately } from '../respond.js';
@@ -11,7 +11,9 @@ export async function showAdmin(ctx: HandlerContext, msg: IncomingText): Promise
   if (!hasRole(ctx.actor, 'admin')) {
     // on a new tenant nobody is an administrator yet: the first one learns here the open_id that ADMIN_OPEN_IDS takes
     const first = await firstAdministratorNotice(ctx.tx, ctx.config.ADMIN_OPEN_IDS, ctx.actor.openId);
-    await sendPrivately(ctx, msg, `admin:${ctx.eventId}`, { text: adminOnlyCommand('管理') + (first ? `\n${first}` : '') }, '回复');
+    // an administrator removed since is told when, as their old cards' buttons say it (removedAdministratorRefusal)
+    const removed = await removedAdministratorLine(ctx.tx, ctx.actor.openId, ctx.config.BOT_TIMEZONE);
+    await sendPrivately(ctx, msg, `admin:${ctx.eventId}`, { text: adminOnlyCommand('管理') + (removed ?? '') + (first ? `\n${first}` : '') }, '回复');
     return;
   }
   await sendPrivately(ctx, msg, `admin:${ctx.eventId}`, { card: await adminCardFor(ctx) }, '管理卡片');

@@ -10,7 +10,7 @@ import { type Fixture, personas, startSecurityHarness } from './securityFixture.
  * An administrator removed (移除管理员) still holds the administrators' cards they were sent: a complaint's alert, 评审进度,
  * the 协会管理 card. Each button on them is refused, nothing written and no card drawn, and the toast says why in their
  * case: their role was taken back, when, and whom to ask; it says nothing of what the card holds nor who removed them.
- * Someone who never was one is told, as before, that the function is the administrators'.
+ * Typing 管理, they are told the same. Someone who never was one is told, as before, that the function is the administrators'.
  */
 const FORMER = 'ou_formeradmin00000000000000000001';
 
@@ -47,6 +47,15 @@ for (const mode of MODES_HERE) {
       expect(r.toast.content).toContain('请联系其他协会管理员');
       expect(r.toast.content).not.toContain(ADMIN);
       expect(r.card).toBeUndefined();
+    });
+
+    it('typing 管理, they are told the same', async () => {
+      h.fake.reset();
+      await h.say(FORMER, '管理');
+      const [m] = h.fake.messages.filter((x) => x.receiveId === FORMER);
+      expect(m.msgType).toBe('text');
+      expect((m.content as { text: string }).text).toContain('只有协会管理员可以使用“管理”');
+      expect((m.content as { text: string }).text).toContain('你的协会管理员身份已于 2027年3月10日 10:00 移除');
     });
 
     it('the complaint stays open', async () => {
