@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applications, assignments, people, teams } from '../../db/schema.js';
 import { seedLargeCycle } from '../../scripts/benchLargeCycle.js';
 import { ManualClock } from '../../src/clock.js';
+import { enqueue } from '../../src/outbox.js';
+import { taskApplicationMessage } from '../../src/review/taskCards.js';
 import { cardText } from '../support/cards.js';
 import { scoreForm } from '../support/forms.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
@@ -12,7 +14,8 @@ import { MODES_HERE } from '../support/worlds.js';
  * 第十七条 (公开、公平和公正): the 申报表 is for the experts who review it. 查看申报表全文 pressed on the old score sheet of
  * a task the expert no longer holds (given to another expert by 更换专家, declined by 谢绝), or of a team they must step
  * aside from (a conflict declared after submitting, the sheet reopened since), sends no 申报表: the toast says why, on
- * both paths, and nothing goes out. An expert still on the panel gets it as before.
+ * both paths, and nothing goes out; one queued before and drawn after the task left them is not sent either. An expert
+ * still on the panel gets it as before.
  */
 const EXPERTS = ['ou_offpanel0000000000000000000001', 'ou_offpanel0000000000000000000002', 'ou_offpanel0000000000000000000003', 'ou_offpanel0000000000000000000004', 'ou_offpanel0000000000000000000005', 'ou_offpanel0000000000000000000006'];
 const NOT_SENT = '申报表全文不再发给你';
@@ -50,6 +53,18 @@ for (const mode of MODES_HERE) {
       const { toast, sent } = await press(tasks[0]);
       expect(toast.type).toBe('success');
       expect(sent.join('\n')).toContain(title);
+    });
+
+    it('a 申报表 queued while on the panel and still to go out when the task is given to another expert is not sent', async () => {
+      const t = tasks[0];
+      h.clock.advance(60_000);
+      expect(await h.db.db.transaction((tx) => enqueue(tx, taskApplicationMessage(t, h.clock.now())))).toBe(true);
+      h.fake.reset();
+      // drawn when it is sent: by then the task is another expert's
+      await h.db.db.update(assignments).set({ status: 'replaced' }).where(eq(assignments.id, t.id));
+      await h.drain();
+      expect(h.fake.messages.filter((m) => m.receiveId === t.expertOpenId)).toEqual([]);
+      await h.db.db.update(assignments).set({ status: 'assigned' }).where(eq(assignments.id, t.id));
     });
 
     it('given to another expert by 更换专家: refused, nothing sent', async () => {
