@@ -1,6 +1,6 @@
 /**
  * Runs one scheduled job by hand, once, for the period of a given time:
- *   npm run job -- <reminders|anniversary|digest|escalation> [--at 2027-05-24T09:00:00+08:00 [--send]]
+ *   npm run job -- <reminders|anniversary|digest|escalation> [--at 2027-05-24 | 2027-05-24T09:00 | 2027-05-24T09:00:00+08:00 [--send]]
  * Opens the database as the bot does (DATABASE_URL, else PGlite in DATA_DIR: refused while the bot holds the
  * folder, PGlite is single-process). With LARK_APP_ID/SECRET set it sends what was queued through the real SDK;
  * otherwise it prints what it queued (the bot's outbox sends it when it next runs).
@@ -15,7 +15,7 @@ import { configOrExit } from '../src/config.js';
 import { remindJob } from '../src/jobs/reminders.js';
 import { isJobName, jobNames, runJob } from '../src/jobs/index.js';
 import { previewJob } from '../src/jobs/preview.js';
-import { todayIn } from '../src/dates.js';
+import { formatDateTimeZh, momentIn, todayIn } from '../src/dates.js';
 import { cardRenderers } from '../src/cardRenderers.js';
 import { certificateAttachments } from '../src/certificates/index.js';
 import { CertificateRenderer } from '../src/certificates/render.js';
@@ -27,7 +27,7 @@ import { chatGoneReroute, deadLetterAlert, personUnreachableAlert } from '../src
 import { OutboxDispatcher } from '../src/outbox.js';
 
 function usage(problem: string): never {
-  process.stderr.write(`${problem}\nusage: npm run job -- <${jobNames.join('|')}> [--at <ISO time, e.g. 2027-05-24T09:00:00+08:00> [--send]]\n`);
+  process.stderr.write(`${problem}\nusage: npm run job -- <${jobNames.join('|')}> [--at <a day or a time in BOT_TIMEZONE, e.g. 2027-05-24 or 2027-05-24T09:00> [--send]]\n`);
   process.exit(2);
 }
 
@@ -46,10 +46,11 @@ for (let i = 0; i < args.length; i++) {
 }
 if (!name) usage('which job?');
 if (!isJobName(name)) usage(`unknown job "${name}"`);
-const now = at ? new Date(at) : new Date();
-if (Number.isNaN(now.getTime())) usage(`--at "${at}" is not a time`);
 
 const config = configOrExit();
+// a day or a time without an offset is BOT_TIMEZONE's, as the administrators say it: a day alone is its first tick, 09:00
+const now = at === undefined ? new Date() : momentIn(at, config.BOT_TIMEZONE, '09:00');
+if (!now) usage(`--at "${at}" is not a time: write a day (2027-05-24), a time in BOT_TIMEZONE (2027-05-24T09:00) or one with its offset (2027-05-24T09:00:00+08:00)`);
 // short lines on a terminal, JSON elsewhere (src/log.ts)
 const log = createCliLogger(config.LOG_LEVEL);
 // a full disk or a read-only DATA_DIR ends the job with one line; what its transactions had not committed was not written
@@ -61,7 +62,7 @@ try {
   if (day !== today && !send) {
     // another day's run would spend that day's claim and send now what is meant for then: shown, not run
     const { outcomes, messages } = await previewJob(name, database.db, { now, timezone: config.BOT_TIMEZONE, bootstrapAdmins: config.ADMIN_OPEN_IDS }, config);
-    if (!outcomes.length) process.stdout.write(`${name}: nothing due at ${now.toISOString()} (${config.BOT_TIMEZONE})\n`);
+    if (!outcomes.length) process.stdout.write(`${name}: nothing due at ${formatDateTimeZh(now, config.BOT_TIMEZONE)} (${config.BOT_TIMEZONE})\n`);
     for (const o of outcomes) {
       const what = o.details?.bulkJob ? `would run, ${o.details.audience} reminder(s)` : `would run, ${o.queued.length} message(s)`;
       process.stdout.write(`${name} ${o.period}: ${o.status === 'done' ? what : 'already ran (claimed before), nothing would be queued'}\n`);
@@ -70,7 +71,7 @@ try {
     process.stdout.write(`preview only: ${day} is not today (${today}, ${config.BOT_TIMEZONE}); nothing was claimed, queued or sent, and that day's own run is left to do it; to run it for real now instead, add --send\n`);
   } else {
     const outcomes = await runJob(name, database.db, { now, timezone: config.BOT_TIMEZONE, bootstrapAdmins: config.ADMIN_OPEN_IDS });
-    if (!outcomes.length) process.stdout.write(`${name}: nothing due at ${now.toISOString()} (${config.BOT_TIMEZONE})\n`);
+    if (!outcomes.length) process.stdout.write(`${name}: nothing due at ${formatDateTimeZh(now, config.BOT_TIMEZONE)} (${config.BOT_TIMEZONE})\n`);
     // a reminder period is a bulk job (kind remind): this process works it to the end, as the bot's worker would
     const jobbed = outcomes.filter((o) => o.status === 'done' && o.details?.bulkJob);
     if (jobbed.length) await new BulkJobWorker({ db: database.db, kinds: [remindJob], clock: systemClock, config, log }).drain(120_000);

@@ -108,3 +108,29 @@ export function sameTimeNextYear(at: Date, timeZone: string): Date {
   const guess = wall.getTime() - offset;
   return new Date(wall.getTime() - zoneOffsetMs(timeZone, guess));
 }
+
+/**
+ * A moment given as people there write it: '2027-05-24T09:00' (or with a space, seconds) is that wall time in `timeZone`,
+ * '2027-05-24' that day at `dayTime` there; one with its own offset or Z ('2027-05-24T09:00:00+08:00') is that moment.
+ * Undefined when it is none of these. `new Date` reads a date alone as UTC midnight (the day before, west of UTC) and a
+ * time without an offset in the process's zone (a server in UTC read 20:00 typed in Beijing as 04:00 of the next day).
+ * A wall time the zone skips (a daylight-saving gap) is read with the offset before the gap.
+ */
+export function momentIn(text: string, timeZone: string, dayTime = '00:00'): Date | undefined {
+  const s = text.trim();
+  const wall = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,3})?)?)?$/.exec(s);
+  if (!wall) {
+    const at = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})$/i.test(s) ? new Date(s.replace(' ', 'T').replace(/\s+(?=[Z+-])/i, '')) : undefined;
+    return at && Number.isFinite(at.getTime()) ? at : undefined;
+  }
+  if (!isRealDate(wall[1])) return undefined;
+  const [hour, minute, second] = wall[2] === undefined ? dayTime.split(':').map(Number) : [Number(wall[2]), Number(wall[3]), Number(wall[4] ?? 0)];
+  if (hour > 23 || minute > 59 || (second ?? 0) > 59) return undefined;
+  const [y, m, d] = wall[1].split('-').map(Number);
+  const asUtc = Date.UTC(y, m - 1, d, hour, minute, second ?? 0, Math.round(Number(wall[5] ?? 0) * 1000));
+  // the zone's offsets a day either side: the one the wall time reads back with (the earlier of two when the clock went
+  // back), else (a gap) the one before it, as PostgreSQL reads a time that does not exist
+  const [before, after] = [asUtc - zoneOffsetMs(timeZone, asUtc - DAY_MS), asUtc - zoneOffsetMs(timeZone, asUtc + DAY_MS)];
+  const readsBack = (at: number) => at + zoneOffsetMs(timeZone, at) === asUtc;
+  return new Date(readsBack(before) || !readsBack(after) ? before : after);
+}
