@@ -86,7 +86,7 @@ const { database } = opened;
 try {
   const now = new Date();
   const today = todayIn(config.BOT_TIMEZONE, now);
-  const record = await database.db.transaction((tx) => previewImport(tx, actor, { name: basename(file), bytes }, client ? (q) => resolveUserIds(client, q) : undefined, today, now));
+  const record = await database.db.transaction((tx) => previewImport(tx, actor, { name: basename(file), bytes }, client ? (q) => resolveUserIds(client, q) : undefined, today, now, config.BOT_TIMEZONE));
   const d = importCardData(record);
   // the chat card's preview, as text: the rows to add and update with the fields that change, people kept or not yet found
   process.stdout.write(importPreviewText(d));

@@ -171,7 +171,7 @@ const cardVersion = (input: CardActionInput) => (typeof input.value.version === 
  * the job's batches keep up to date (“已导入 1 200 / 3 000 行”) and end with what was done and refused.
  */
 export async function confirmImport(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
-  const started = await startImport(ctx.tx, ctx.actor, idFrom(input.value, 'importId'), { messageId: input.messageId, now: ctx.clock.now(), today: today(ctx), version: cardVersion(input) });
+  const started = await startImport(ctx.tx, ctx.actor, idFrom(input.value, 'importId'), { messageId: input.messageId, now: ctx.clock.now(), today: today(ctx), version: cardVersion(input), timeZone: ctx.config.BOT_TIMEZONE });
   switch (started.state) {
     case 'started':
       return raw(jobCard(started.job), importStarted);

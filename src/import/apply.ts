@@ -34,11 +34,13 @@ export async function recordDryRun(
   resolved: Record<string, string>,
   today: string,
   now: Date,
+  /** BOT_TIMEZONE: the day of a 注册日期 written as a moment (importDate) */
+  timeZone: string = DEFAULT_TIMEZONE,
 ): Promise<ImportRecord> {
   requireAdmin(actor);
   // taken before the plan: a change committed while planning makes the confirmation plan again
   const dataVersion = await importDataVersion(tx, today);
-  const plan = await planImport(tx, workbook, resolved, today);
+  const plan = await planImport(tx, workbook, resolved, today, timeZone);
   const [row] = await tx
     .insert(imports)
     .values({ actor: actor.openId, fileName: file.name, sha256: createHash('sha256').update(file.bytes).digest('hex'), rows: workbook, resolved, summary: plan.summary, dataVersion })
@@ -72,7 +74,7 @@ export async function applyImport(tx: Db, actor: Actor, importId: number, now: D
   if (!record) throw new UserError('找不到这次导入，请重新发送文件。');
   if (record.status === 'applied') throw new UserError(`文件“${record.fileName}”已经导入过，无需重复确认。`, { kind: 'info' });
   if (record.status === 'applying') throw new UserError(`文件“${record.fileName}”正在导入，完成后预览卡片会更新。`, { kind: 'info' });
-  const plan = await planImport(tx, record.rows as ImportWorkbook, record.resolved as Record<string, string>, today);
+  const plan = await planImport(tx, record.rows as ImportWorkbook, record.resolved as Record<string, string>, today, notices.timezone);
   // what the preview showed is what is written: data changed since (another import, a team's details) is previewed anew
   if (!sameSummary(plan.summary, record.summary as ImportSummary)) throw new UserError(`预览后数据已有变化，文件“${record.fileName}”未导入：请重新预览（重新发送文件或运行导入），核对后再确认。`);
   const added = await applyPlan(tx, actor, importId, plan, now, notices);

@@ -104,7 +104,7 @@ export const importJob: BulkJobKind = {
     const wb = record.rows as ImportWorkbook;
     const order = rowsInOrder(wb);
     const end = Math.min(order.length, job.cursor + IMPORT_BATCH);
-    const plan = await planImport(tx, wb, record.resolved as Record<string, string>, today);
+    const plan = await planImport(tx, wb, record.resolved as Record<string, string>, today, config.BOT_TIMEZONE);
     const mine = planOfRows(plan, new Set(order.slice(job.cursor, end)));
     // the codes of the rows of every batch, so this one gives none of them to a team without a code
     const fileCodes = plan.teams.flatMap((op) => (op.values.code ? [op.values.code] : []));
@@ -178,7 +178,7 @@ export type ImportStart =
  * newer one would otherwise set the newer one's leaders back). `version` is the data the card clicked was planned
  * against: a card older than the stored preview (clicked again after the data changed) starts nothing either.
  */
-export async function startImport(tx: Db, actor: Actor, importId: number, opts: { messageId?: string; now: Date; today: string; version?: string }): Promise<ImportStart> {
+export async function startImport(tx: Db, actor: Actor, importId: number, opts: { messageId?: string; now: Date; today: string; version?: string; /** BOT_TIMEZONE (planImport) */ timeZone?: string }): Promise<ImportStart> {
   requireAdmin(actor);
   const [record] = await tx.select().from(imports).where(eq(imports.id, importId)).for('update');
   if (!record) throw new UserError('找不到这次导入，请重新发送文件。');
@@ -190,7 +190,7 @@ export async function startImport(tx: Db, actor: Actor, importId: number, opts: 
   const preview = record.summary as ImportSummary;
   const dataVersion = await importDataVersion(tx, opts.today);
   if (dataVersion !== record.dataVersion) {
-    const plan = await planImport(tx, record.rows as ImportWorkbook, record.resolved as Record<string, string>, opts.today);
+    const plan = await planImport(tx, record.rows as ImportWorkbook, record.resolved as Record<string, string>, opts.today, opts.timeZone);
     if (!sameSummary(plan.summary, preview)) {
       const [replanned] = await tx.update(imports).set({ summary: plan.summary, dataVersion }).where(eq(imports.id, importId)).returning();
       await audit(tx, {
@@ -208,7 +208,7 @@ export async function startImport(tx: Db, actor: Actor, importId: number, opts: 
   // not that card, is what a confirmation applies, so the card is shown again, to confirm on it
   if (opts.version !== undefined && opts.version !== record.dataVersion) return { state: 'changed', record };
   const total = preview.add.length + preview.update.length;
-  if (total === 0) return { state: 'done', ...(await applyImport(tx, actor, importId, opts.now, opts.today)) };
+  if (total === 0) return { state: 'done', ...(await applyImport(tx, actor, importId, opts.now, opts.today, { timezone: opts.timeZone })) };
   await tx.update(imports).set({ status: 'applying' }).where(eq(imports.id, importId));
   // the codes the preview shows kept: no 注册 before the job's last batch draws one of them
   await reserveTeamCodes(tx, preview.add.flatMap((a) => (a.code ? [a.code] : [])));

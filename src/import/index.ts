@@ -51,6 +51,8 @@ export async function previewImport(
   lookup: ((q: { mobiles: string[]; emails: string[] }) => Promise<ResolvedUserIds>) | undefined,
   today: string,
   now: Date,
+  /** BOT_TIMEZONE (recordDryRun) */
+  timeZone?: string,
 ): Promise<ImportRecord> {
   requireAdmin(actor);
   if (file.bytes.length > MAX_IMPORT_BYTES) throw new UserError(tooLargeMessage);
@@ -70,7 +72,7 @@ export async function previewImport(
     for (const [mobile, openId] of found.byMobile) resolved[`m:${mobile}`] = openId;
     for (const [email, openId] of found.byEmail) resolved[`e:${email}`] = openId;
   }
-  return recordDryRun(tx, actor, file, workbook, resolved, today, now);
+  return recordDryRun(tx, actor, file, workbook, resolved, today, now, timeZone);
 }
 
 export function importCardData(record: ImportRecord): ImportCardData {

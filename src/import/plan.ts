@@ -1,7 +1,8 @@
 import { asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
 import { auditLog, cycles, honours, organizations, people, teamMembers, teams } from '../../db/schema.js';
-import { formatDateZh, isRealDate } from '../dates.js';
+import { DEFAULT_TIMEZONE } from '../cycles.js';
+import { formatDateZh, isRealDate, momentIn, todayIn } from '../dates.js';
 import { cite } from '../errors.js';
 import { readCode, readDate, readNumber } from '../forms.js';
 import { organizationKey } from '../organizations.js';
@@ -113,9 +114,15 @@ export function peopleToResolve(wb: ImportWorkbook): { mobiles: string[]; emails
   };
 }
 
-/** YYYY-MM-DD from 2024-03-15, 2024/3/15, 2024.3.15, 2024年3月15日 or an Excel day number; undefined otherwise. */
-export function importDate(s: string): string | undefined {
+/**
+ * YYYY-MM-DD from 2024-03-15, 2024/3/15, 2024.3.15, 2024年3月15日 or an Excel day number; undefined otherwise. A moment
+ * with its offset (2024-03-14T16:00:00.000Z, as a system exports Beijing's midnight of 15 March) is its day in
+ * `timeZone` (BOT_TIMEZONE), not the day written before its time: that was the day before, in UTC.
+ */
+export function importDate(s: string, timeZone: string = DEFAULT_TIMEZONE): string | undefined {
   const t = s.trim();
+  const at = /\d:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})$/i.test(t) ? momentIn(t, timeZone) : undefined;
+  if (at) return todayIn(timeZone, at);
   if (/^\d{5}(\.\d+)?$/.test(t)) {
     // Excel's day numbers count from 1899-12-30; a fraction is the time of day, which a date does not keep
     return new Date(Date.UTC(1899, 11, 30) + Math.floor(Number(t)) * 86_400_000).toISOString().slice(0, 10);
@@ -147,7 +154,7 @@ async function linkedKeys(tx: Db): Promise<Map<string, string>> {
   return new Map(rows.map((r) => [r.key, r.openId]));
 }
 
-export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<string, string>, today: string): Promise<ImportPlan> {
+export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<string, string>, today: string, timeZone: string = DEFAULT_TIMEZONE): Promise<ImportPlan> {
   const summary: ImportSummary = { add: [], update: [], unchanged: { organizations: 0, teams: 0, experts: 0, honours: 0 }, refused: [], pending: [] };
   const refuse = (sheet: SheetKey, row: number, label: string, reason: string) => summary.refused.push({ sheet, row, label, reason });
   // the 班组 rows refused, for a 荣誉 row naming one of them
@@ -254,7 +261,7 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
       continue;
     }
     // every problem of the row at once, its own cells' first, then another row or a team here holding its code or name
-    const problems = teamProblems(r, today, knownOrganization);
+    const problems = teamProblems(r, today, timeZone, knownOrganization);
     // a code is read as it is wherever one is asked for: half width, upper case (GDSZ-2024-0001 typed in full width is that code)
     const code = readCode(r.code) || undefined;
     const name = r.name.trim();
@@ -289,7 +296,7 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
       type: typeOf(r.type)!,
       leader: teamPerson(leaderRef, r.leaderName.trim(), current?.leaderOpenId, r.row, label, '班组长'),
       contact: teamPerson(personRef(r.contact)!, r.contactName.trim(), current?.contactOpenId, r.row, label, '单位联系人'),
-      registeredAt: importDate(r.registeredAt)!,
+      registeredAt: importDate(r.registeredAt, timeZone)!,
       memberCount: wholeNumber(r.memberCount, 1, 500)!,
       department: r.department.trim() || undefined,
       phone: leaderRef.kind === 'mobile' ? leaderRef.key : '',
@@ -660,9 +667,9 @@ function cellProblems(r: { unreadable?: UnreadableCell[] }, required: [header: s
   return [unreadableProblem(r), missing.length ? `缺少${missing.join('、')}` : undefined, ...checks].filter((x): x is string => !!x);
 }
 
-function teamProblems(r: TeamRow, today: string, knownOrganization: (name: string) => boolean): string[] {
+function teamProblems(r: TeamRow, today: string, timeZone: string, knownOrganization: (name: string) => boolean): string[] {
   const has = (s: string) => !!s.trim();
-  const date = importDate(r.registeredAt);
+  const date = importDate(r.registeredAt, timeZone);
   return cellProblems(
     r,
     [

@@ -111,7 +111,7 @@ export const importPreviewJob: BulkJobKind = {
       const today = todayIn(config.BOT_TIMEZONE, now);
       const found = fetched.found;
       // on a savepoint: a refusal keeps nothing of the dry run but its answer
-      const record = await tx.transaction((sp) => previewImport(sp, actor, { name: p.fileName, bytes: fetched.bytes, read: fetched.read }, found ? async () => found : undefined, today, now));
+      const record = await tx.transaction((sp) => previewImport(sp, actor, { name: p.fileName, bytes: fetched.bytes, read: fetched.read }, found ? async () => found : undefined, today, now, config.BOT_TIMEZONE));
       await enqueue(tx, { dedupeKey: previewKey(p.sourceMessageId), to: p.replyTo, card: importPreviewCard(importCardData(record)), priority: 'interactive' });
       return finished({ importId: record.id });
     } catch (err) {
