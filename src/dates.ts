@@ -94,6 +94,13 @@ function zoneOffsetMs(timeZone: string, at: number): number {
   return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - second;
 }
 
+/** `timeZone`'s offset from UTC at `at`, as ISO 8601 writes it: '+08:00', '-04:00', '+05:45'. */
+export function utcOffsetText(at: Date, timeZone: string): string {
+  const minutes = Math.round(zoneOffsetMs(timeZone, at.getTime()) / 60_000);
+  const abs = Math.abs(minutes);
+  return `${minutes < 0 ? '-' : '+'}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+}
+
 /**
  * The same day and time of the next year in `timeZone` (29 February → 28 February, as `oneYearAfter` counts a year):
  * PostgreSQL's `((at at time zone tz) + interval '1 year') at time zone tz`.

@@ -4,7 +4,7 @@ import type { Db } from '../db/index.js';
 import { assignments, auditLog, outbox, people, teams } from '../db/schema.js';
 import { audit } from './audit.js';
 import { type Clock, systemClock } from './clock.js';
-import { formatDateTimeZh, todayIn } from './dates.js';
+import { formatDateTimeZh, todayIn, utcOffsetText } from './dates.js';
 import { adminDestinations, destinationKey, forExpertsGroup, forgetLostChat, lastLoss, reroutedMessages } from './groups.js';
 import { type CardRenderer, defaultOutboxLimits, type Destination, enqueue, enqueueMany, expiredInOutage, expiredInOutageSql, messageOf, type OutboxRow, type OutgoingMessage, type RenderedCard, type UnreachablePerson } from './outbox.js';
 
@@ -19,9 +19,10 @@ export function deadLetterAlert(bootstrapAdmins: readonly string[], timezone: st
     // an alert that itself cannot be delivered raises no further alert
     if (row.dedupeKey.startsWith('alert:dead-letter:')) return;
     const exceptChat = row.receiveIdType === 'chat_id' ? row.receiver : undefined;
-    // the hour of BOT_TIMEZONE: 2027年7月20日 10
+    // the hour of BOT_TIMEZONE with its offset, 2027年7月20日 10 +08:00: where the clocks go back an hour (America/New_York,
+    // Europe/London) 01:00–02:00 comes twice, and the second hour's alerts took the first one's keys and were never sent
     const minute = formatDateTimeZh(now, timezone);
-    const hour = minute.slice(0, -3);
+    const hour = `${minute.slice(0, -3)} ${utcOffsetText(now, timezone)}`;
     if (expiredInOutage(error)) {
       // Feishu out of reach for a day gives up every message queued a day before, one by one as the dispatcher probes
       // (hundreds after a reminder period): one card an hour counts them all, drawn when it is sent, once Feishu answers

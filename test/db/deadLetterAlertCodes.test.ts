@@ -46,7 +46,7 @@ describe('dead-letter alerts', () => {
     };
     const first = await fail(['r:ip:1', 'r:ip:2', 'r:ip:3', 'r:card:1', 'r:card:2', 'r:plain:1', 'r:plain:2']);
     const codes = first.filter((a) => a.key.startsWith('alert:dead-letter:code:')).map((a) => a.key);
-    expect(codes).toEqual([`alert:dead-letter:code:230099:2027年7月20日 10:user:${ADMIN}`, `alert:dead-letter:code:99991401:2027年7月20日 10:user:${ADMIN}`]);
+    expect(codes).toEqual([`alert:dead-letter:code:230099:2027年7月20日 10 +08:00:user:${ADMIN}`, `alert:dead-letter:code:99991401:2027年7月20日 10 +08:00:user:${ADMIN}`]);
     expect(first.filter((a) => !a.key.startsWith('alert:dead-letter:code:'))).toHaveLength(2);
     expect(JSON.stringify(first.find((a) => a.key.includes(':code:99991401:'))!.card)).toContain('同一错误码一小时内只提醒一次');
     // the same hour: nothing more; the next: one more for the code
@@ -54,7 +54,7 @@ describe('dead-letter alerts', () => {
     expect((await fail(['r:ip:4'])).length).toBe(first.length);
     clock.advance(60 * 60_000);
     const later = await fail(['r:ip:5']);
-    expect(later.map((a) => a.key)).toContain(`alert:dead-letter:code:99991401:2027年7月20日 11:user:${ADMIN}`);
+    expect(later.map((a) => a.key)).toContain(`alert:dead-letter:code:99991401:2027年7月20日 11 +08:00:user:${ADMIN}`);
     expect(later.length).toBe(first.length + 1);
   });
 });

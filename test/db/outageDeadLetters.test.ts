@@ -44,14 +44,45 @@ describe('the dead-letter hook, given messages of an outage', () => {
       if (i % 100 === 0) clock.advance(10 * 60_000);
     }
     const alerts = async () => (await db.db.select({ key: outbox.dedupeKey, card: outbox.card }).from(outbox).where(like(outbox.dedupeKey, 'alert:dead-letter:%'))).sort((a, b) => a.key.localeCompare(b.key));
-    expect((await alerts()).map((a) => a.key)).toEqual(['alert:dead-letter:outage:2030年5月30日 10:chat:oc_outageadmins']);
+    expect((await alerts()).map((a) => a.key)).toEqual(['alert:dead-letter:outage:2030年5月30日 10 +08:00:chat:oc_outageadmins']);
     // drawn when sent, for the hour of BOT_TIMEZONE it was raised in
     expect((await alerts())[0].card).toEqual({ render: { kind: 'outageDeadLetters', from: '2030-05-30T02:00:00.000Z', to: '2030-05-30T03:00:00.000Z' } });
     clock.advance(60 * 60_000);
     await fail('results:published:2030:team-1', outageError);
-    expect((await alerts()).map((a) => a.key)).toContain('alert:dead-letter:outage:2030年5月30日 11:chat:oc_outageadmins');
+    expect((await alerts()).map((a) => a.key)).toContain('alert:dead-letter:outage:2030年5月30日 11 +08:00:chat:oc_outageadmins');
     await fail('results:published:2030:team-2', 'card teamResult not rendered: TypeError');
     expect(await alerts()).toHaveLength(3);
+  });
+
+  it('where the clocks go back, the hour that comes twice gets its alert each time', async () => {
+    // 7 November 2027 in New York: 01:00–02:00 EDT, then 01:00–02:00 EST again
+    const clock = new ManualClock('2027-11-07T01:20:00-04:00');
+    await db.db.delete(outbox);
+    await db.db.delete(chatBindings);
+    await db.db.insert(chatBindings).values({ chatId: 'oc_fallbackadmins', purpose: 'admin', boundBy: 'ou_a' });
+    const hook = deadLetterAlert(['ou_a'], 'America/New_York', clock);
+    const fail = async (key: string) =>
+      db.db.transaction(async (tx) => {
+        await enqueue(tx, { dedupeKey: key, to: { openId: `ou_${key.replace(/\W/g, '_')}` }, text: 'x' });
+        const [row] = await tx.select().from(outbox).where(eq(outbox.dedupeKey, key));
+        await hook(tx, row as OutboxRow, outageError);
+        await hook(tx, row as OutboxRow, 'Feishu API error: code 99991401, msg: ip not allowed');
+      });
+    await fail('remind:apply-deadline:2027:T-1:person-ou_fb1');
+    clock.set('2027-11-07T01:20:00-05:00');
+    await fail('remind:apply-deadline:2027:T-1:person-ou_fb2');
+    const alerts = (await db.db.select({ key: outbox.dedupeKey, card: outbox.card }).from(outbox).where(like(outbox.dedupeKey, 'alert:dead-letter:%'))).sort((a, b) => a.key.localeCompare(b.key));
+    expect(alerts.map((a) => a.key)).toEqual([
+      'alert:dead-letter:code:99991401:2027年11月7日 01 -04:00:chat:oc_fallbackadmins',
+      'alert:dead-letter:code:99991401:2027年11月7日 01 -05:00:chat:oc_fallbackadmins',
+      'alert:dead-letter:outage:2027年11月7日 01 -04:00:chat:oc_fallbackadmins',
+      'alert:dead-letter:outage:2027年11月7日 01 -05:00:chat:oc_fallbackadmins',
+    ]);
+    // each counts the dead letters of its own hour
+    expect(alerts.filter((a) => a.key.includes(':outage:')).map((a) => a.card)).toEqual([
+      { render: { kind: 'outageDeadLetters', from: '2027-11-07T05:00:00.000Z', to: '2027-11-07T06:00:00.000Z' } },
+      { render: { kind: 'outageDeadLetters', from: '2027-11-07T06:00:00.000Z', to: '2027-11-07T07:00:00.000Z' } },
+    ]);
   });
 });
 
@@ -98,7 +129,7 @@ describe('a day-long outage through a reminder period', () => {
     expect([reminder.status, reminder.attempts]).toEqual(['pending', 0]);
 
     const alerts = await h.db.db.select().from(outbox).where(like(outbox.dedupeKey, 'alert:dead-letter:%'));
-    expect(alerts.map((a) => a.dedupeKey)).toEqual([`alert:dead-letter:outage:2027年6月1日 10:chat:${ADMIN_CHAT}`]);
+    expect(alerts.map((a) => a.dedupeKey)).toEqual([`alert:dead-letter:outage:2027年6月1日 10 +08:00:chat:${ADMIN_CHAT}`]);
 
     await h.fake.setReachable(true);
     await h.drain();
