@@ -94,6 +94,15 @@ function zoneOffsetMs(timeZone: string, at: number): number {
   return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - second;
 }
 
+/**
+ * A moment as a Date whose local getters (getHours…, in the process's own zone) read its wall time in `timeZone`: for a
+ * format that keeps a time without a zone, written by a library through those getters (a zip entry's DOS time).
+ */
+export function wallTimeAsLocal(at: Date, timeZone: string): Date {
+  const wall = new Date(Math.floor(at.getTime() / 1000) * 1000 + zoneOffsetMs(timeZone, at.getTime()));
+  return new Date(wall.getUTCFullYear(), wall.getUTCMonth(), wall.getUTCDate(), wall.getUTCHours(), wall.getUTCMinutes(), wall.getUTCSeconds());
+}
+
 /** `timeZone`'s offset from UTC at `at`, as ISO 8601 writes it: '+08:00', '-04:00', '+05:45'. */
 export function utcOffsetText(at: Date, timeZone: string): string {
   const minutes = Math.round(zoneOffsetMs(timeZone, at.getTime()) / 60_000);

@@ -245,12 +245,13 @@ export function certificateAttachments(db: Db, renderer: CertificateRenderer, ti
         const which = range ? `荣誉证书 ${range.first} 至 ${range.last} ` : '荣誉证书';
         return { drop: `${all[0].certificate.year}年度的${which}均已作废（称号已撤销，第二十二条），证书包不再发送` };
       }
-      const files: { name: string; bytes: Uint8Array }[] = [];
+      const files: { name: string; bytes: Uint8Array; modified: Date }[] = [];
       for (const c of valid) {
-        files.push({ name: certificateFileName(c, 'png'), bytes: await draw(c, 'png') });
-        files.push({ name: certificateFileName(c, 'pdf'), bytes: await draw(c, 'pdf') });
+        // dated when issued, as the certificate is: the same bytes whenever the zip is drawn again
+        files.push({ name: certificateFileName(c, 'png'), bytes: await draw(c, 'png'), modified: c.issuedAt });
+        files.push({ name: certificateFileName(c, 'pdf'), bytes: await draw(c, 'pdf'), modified: c.issuedAt });
       }
-      const bytes = await zipFiles(files);
+      const bytes = await zipFiles(files, timezone);
       // parts are sized by the template's heaviest certificate: only one alone past the limit is left too large, said so
       // instead of Feishu's bare 234006, and given up at once: drawn again, it weighs the same
       if (bytes.length > FEISHU_FILE_BYTES) {

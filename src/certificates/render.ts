@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Zip, ZipDeflate } from 'fflate';
+import { wallTimeAsLocal } from '../dates.js';
 
 /** 荣誉证书 drawing: an SVG template with {{placeholders}}, rendered to PNG (resvg) and to a vector PDF (pdfkit). */
 
@@ -451,7 +452,7 @@ export function checkCertificates(renderer: CertificateRenderer, fontConfigured:
  * in one go held the loop for seconds (past Feishu's 3 s for the callbacks waiting, and past the database driver's 2 s
  * to connect: a connection being opened meanwhile failed with CONNECT_TIMEOUT).
  */
-export async function zipFiles(files: { name: string; bytes: Uint8Array }[]): Promise<Buffer> {
+export async function zipFiles(files: { name: string; bytes: Uint8Array; modified?: Date }[], timeZone?: string): Promise<Buffer> {
   const chunks: Uint8Array[] = [];
   let failed: Error | null = null;
   const zip = new Zip((err, chunk) => {
@@ -459,7 +460,10 @@ export async function zipFiles(files: { name: string; bytes: Uint8Array }[]): Pr
     else chunks.push(chunk);
   });
   for (const f of files) {
+    // a zip keeps an entry's time without its zone, read as the reader's own: the time in BOT_TIMEZONE, not the server's
+    // (in UTC, a certificate issued at 07:30 on 16 July in Beijing was dated 23:30 on the 15th)
     const entry = new ZipDeflate(f.name, { level: 6 });
+    if (f.modified && timeZone) entry.mtime = wallTimeAsLocal(f.modified, timeZone);
     zip.add(entry);
     entry.push(f.bytes, true);
     if (failed) throw failed;
