@@ -101,7 +101,13 @@ export function outageDeadLettersRenderer(db: Db, timezone: string, maxAgeMs = d
         const sorted = [...counts].map(([kind, n]) => ({ kind, n })).sort((a, b) => b.n - a.n || a.kind.localeCompare(b.kind));
         const rest = sorted.slice(OUTAGE_KINDS_SHOWN).reduce((sum, k) => sum + k.n, 0);
         const kinds = [...sorted.slice(0, OUTAGE_KINDS_SHOWN), ...(rest ? [{ kind: '其他', n: rest }] : [])];
-        const hour = `${formatDateTimeZh(from, timezone)}–${formatDateTimeZh(to, timezone).slice(-5)}`;
+        // beside a clock change each end says its offset: the first of the two 01:00–02:00 where the clocks go back read
+        // 01:00–01:00, and the second the same as the first
+        const offsets = [new Date(from.getTime() - 3_600_000), from, to].map((at) => utcOffsetText(at, timezone));
+        const clockChanged = offsets[0] !== offsets[1] || offsets[1] !== offsets[2];
+        const hour = clockChanged
+          ? `${formatDateTimeZh(from, timezone)}（UTC${offsets[1]}）–${formatDateTimeZh(to, timezone).slice(-5)}（UTC${offsets[2]}）`
+          : `${formatDateTimeZh(from, timezone)}–${formatDateTimeZh(to, timezone).slice(-5)}`;
         return { card: outageDeadLettersCard({ hour, total: lost.length, people: personIds.length, chats, names, kinds, maxAgeHours: Math.round(maxAgeMs / 3_600_000) }) };
       }),
     );

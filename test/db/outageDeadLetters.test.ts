@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chatBindings, cycles, outbox, people } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
 import { REVIEW_MEETING_REMINDER } from '../../src/jobs/reminderCards.js';
-import { deadLetterAlert } from '../../src/notifications.js';
-import { enqueue, type OutboxRow } from '../../src/outbox.js';
+import { deadLetterAlert, outageDeadLettersRenderer } from '../../src/notifications.js';
+import { type CardSpec, enqueue, type OutboxRow } from '../../src/outbox.js';
 import { cardText } from '../support/cards.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { type Harness, startHarness } from '../support/harness.js';
@@ -82,6 +82,12 @@ describe('the dead-letter hook, given messages of an outage', () => {
     expect(alerts.filter((a) => a.key.includes(':outage:')).map((a) => a.card)).toEqual([
       { render: { kind: 'outageDeadLetters', from: '2027-11-07T05:00:00.000Z', to: '2027-11-07T06:00:00.000Z' } },
       { render: { kind: 'outageDeadLetters', from: '2027-11-07T06:00:00.000Z', to: '2027-11-07T07:00:00.000Z' } },
+    ]);
+    // and each says which of the two hours it is
+    const drawn = await outageDeadLettersRenderer(db.db, 'America/New_York')(alerts.filter((a) => a.key.includes(':outage:')).map((a) => (a.card as { render: CardSpec }).render));
+    expect(drawn.map((d) => ('card' in d ? cardText(d.card).match(/\*\*(.+?) 有 1 条消息未能送达/)?.[1] : d))).toEqual([
+      '2027年11月7日 01:00（UTC-04:00）–01:00（UTC-05:00）',
+      '2027年11月7日 01:00（UTC-05:00）–02:00（UTC-05:00）',
     ]);
   });
 });
