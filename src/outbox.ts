@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { and, asc, desc, eq, gt, inArray, lte, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, lte, or, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import { outbox } from '../db/schema.js';
 import { type Clock, dbClockIn, systemClock } from './clock.js';
@@ -415,6 +415,8 @@ export class OutboxDispatcher {
   private loop?: Promise<void>;
   /** Sends the loop started and has not seen finish; the loop claims again while they run. */
   private readonly inFlight = new Set<Promise<void>>();
+  /** The rows of those sends, as claimed: what a stop hands over (`handOver`) when they are still out. */
+  private readonly inFlightRows = new Set<OutboxRow>();
   private pollMs: number;
   /**
    * Feishu's app-wide frequency limit (HTTP 429 / 99991400, https://open.feishu.cn/document/server-docs/api-call-guide/frequency-control)
@@ -547,8 +549,12 @@ export class OutboxDispatcher {
     for (const row of rows) {
       const sending: Promise<void> = this.sendOne(row, cards.get(row.id))
         .catch((err) => this.deps.log.error({ err, outboxId: row.id }, 'outbox send failed'))
-        .finally(() => this.inFlight.delete(sending));
+        .finally(() => {
+          this.inFlight.delete(sending);
+          this.inFlightRows.delete(row);
+        });
       this.inFlight.add(sending);
+      this.inFlightRows.add(row);
     }
     return rows.length;
   }
@@ -919,7 +925,8 @@ export class OutboxDispatcher {
     await this.loop;
     if (wasRunning && lastRoundMs) {
       let timer: NodeJS.Timeout | undefined;
-      const lastRound = this.claimAndLaunch().then(
+      const claimed = this.claimAndLaunch();
+      const lastRound = claimed.then(
         () => Promise.all(this.inFlight),
         (err: unknown) => {
           if (!this.databaseOutage.failed(err)) this.deps.log.error({ err }, 'outbox dispatcher failed');
@@ -927,9 +934,41 @@ export class OutboxDispatcher {
       );
       await Promise.race([lastRound, new Promise((resolve) => (timer = setTimeout(resolve, lastRoundMs)))]);
       clearTimeout(timer);
+      // the rows of a claim still under way when the round's time ran out are handed over with the rest
+      const handedOver = claimed.then(
+        () => this.handOver(),
+        () => this.handOver(),
+      );
+      await Promise.race([handedOver, new Promise((resolve) => (timer = setTimeout(resolve, HANDOVER_WAIT_MS)))]);
+      clearTimeout(timer);
       return;
     }
     await Promise.all(this.inFlight);
+  }
+
+  /**
+   * The sends a stop stops waiting for, still out (the Open Platform slow to answer, a batch the last round claimed):
+   * their lease is cut to end HANDOVER_MS from now, by when this process has exited (src/main.ts: 6 s after the
+   * signal), so another replica, or this one started again, sends them seconds after the stop instead of when the
+   * three-minute lease of their claim runs out. Sent again with the same uuid, Feishu keeps the one that may have
+   * reached it; a card update is the same whole card again, and stays `sending` until then, so no later update of its
+   * message can go before it. A send that is answered before the process exits is still marked as usual.
+   */
+  private async handOver(): Promise<void> {
+    const rows = [...this.inFlightRows].filter((r) => r.claimedAt);
+    if (!rows.length) return;
+    const shortened = sql`clock_timestamp() - ${this.limits.leaseMs - HANDOVER_MS}::float8 * interval '1 millisecond'`;
+    try {
+      const handed = await this.deps.db
+        .update(outbox)
+        .set({ claimedAt: shortened })
+        .where(and(eq(outbox.status, 'sending'), or(...rows.map((r) => and(eq(outbox.id, r.id), eq(outbox.claimedAt, r.claimedAt!))))))
+        .returning({ id: outbox.id });
+      if (handed.length) this.deps.log.info({ rows: handed.length, inMs: HANDOVER_MS }, 'sends still unanswered at the stop handed over: another replica, or the next start, sends them again');
+    } catch (err) {
+      // left as they are, their lease runs out as it would have
+      this.deps.log.warn({ err: errorText(err), rows: rows.length }, 'sends still unanswered at the stop could not be handed over: they are sent again when their lease runs out');
+    }
   }
 
   /** A poll when nothing is due; else until the oldest answer leaves the per-second window (at most 100 ms: other replicas' sends, the per-minute budget). */
@@ -971,6 +1010,11 @@ export function rowsOf(result: unknown): unknown[] {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** How soon after a stop the sends it left unanswered may be claimed by another process (`handOver`). */
+export const HANDOVER_MS = 10_000;
+/** The longest a stop waits for that hand-over (a database out of reach fails it within its connect timeout, 2 s). */
+const HANDOVER_WAIT_MS = 1000;
 
 /** The longest the dispatcher holds every send after one app-wide 429 (x-ogw-ratelimit-reset is seconds in practice). */
 const APP_PAUSE_MAX_MS = 60_000;

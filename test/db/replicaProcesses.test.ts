@@ -1,0 +1,156 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { eq, like, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Db } from '../../db/index.js';
+import { outbox, teams } from '../../db/schema.js';
+import type { FakeOpenPlatform, RecordedRequest } from '../../src/local/fakeOpenPlatform.js';
+import { startFakeOpenPlatform } from '../../src/local/fakeOpenPlatform.js';
+import { enqueue, messageUuid, rowsOf } from '../../src/outbox.js';
+import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../support/db.js';
+import { ADMIN, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
+import { cardActionEvent, messageEvent, signedRequest } from '../support/larkEvents.js';
+import { START_MS } from '../support/timing.js';
+import { registrationForm } from './securityFixture.js';
+
+const isSend = (r: RecordedRequest) => r.method === 'POST' && r.path === '/open-apis/im/v1/messages';
+const APP = { id: 'cli_replicas_app', secret: 'replicas-secret' };
+
+const children: ChildProcess[] = [];
+afterAll(() => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+
+interface Bot {
+  url: string;
+  child: ChildProcess;
+  output: string[];
+  exited: Promise<number | null>;
+}
+
+async function startBot(db: TestDatabase, fake: FakeOpenPlatform, extra: Record<string, string> = {}): Promise<Bot> {
+  const env = {
+    ...process.env,
+    DATABASE_URL: db.url!,
+    LARK_APP_ID: APP.id,
+    LARK_APP_SECRET: APP.secret,
+    LARK_DOMAIN: fake.url,
+    LARK_EVENT_MODE: 'http',
+    LARK_ENCRYPT_KEY: TEST_ENCRYPT_KEY,
+    LARK_VERIFICATION_TOKEN: TEST_VERIFICATION_TOKEN,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    ADMIN_OPEN_IDS: ADMIN,
+    LOG_LEVEL: 'info',
+    ...extra,
+  };
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env, cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  const output: string[] = [];
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  createInterface({ input: child.stdout! }).on('line', (line) => output.push(line));
+  createInterface({ input: child.stderr! }).on('line', (line) => output.push(line));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`bot did not start within ${START_MS / 1000} s:\n${output.join('\n')}`)), START_MS);
+    const poll = setInterval(() => {
+      for (const line of output) {
+        const m = /"url":"(http:\/\/[^"]+)"/.exec(line);
+        if (m && line.includes('listening')) {
+          clearTimeout(timer);
+          clearInterval(poll);
+          resolve(m[1]);
+        }
+      }
+    }, 20);
+    void exited.then((code) => {
+      clearInterval(poll);
+      reject(new Error(`bot exited with ${code}:\n${output.join('\n')}`));
+    });
+  });
+  return { url, child, output, exited };
+}
+
+async function count(db: Db, query: ReturnType<typeof sql>): Promise<number> {
+  const [row] = rowsOf(await db.execute(query)) as { n: number }[];
+  return Number(row?.n ?? 0);
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function post(url: string, path: string, payload: object) {
+  const req = signedRequest(payload, { encryptKey: TEST_ENCRYPT_KEY });
+  const res = await fetch(url + path, { method: 'POST', headers: req.headers, body: req.body, signal: AbortSignal.timeout(15_000) });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
+describe.runIf(testDatabaseKind() === 'postgres')('two bot processes on one PostgreSQL', () => {
+  let fake: FakeOpenPlatform;
+  let db: TestDatabase;
+  const bots: Bot[] = [];
+  beforeAll(async () => {
+    fake = await startFakeOpenPlatform({ appId: APP.id, appSecret: APP.secret });
+    db = await createTestDatabase();
+    bots.push(...(await Promise.all([startBot(db, fake), startBot(db, fake)])));
+  }, 2 * START_MS);
+  afterAll(async () => {
+    for (const b of bots) if (b.child.exitCode === null) b.child.kill('SIGTERM');
+    await Promise.all(bots.map((b) => b.exited));
+    await db?.close();
+    await fake?.close();
+  });
+
+  it('the same message event to both at once: one reply', async () => {
+    const event = messageEvent({ token: TEST_VERIFICATION_TOKEN, appId: APP.id, openId: 'ou_twiceuser000000000000000000001', text: '帮助', messageId: 'om_twice000000000000000000000001' });
+    const answers = await Promise.all(bots.map((b) => post(b.url, '/lark/events', event)));
+    expect(answers.map((a) => a.status)).toEqual([200, 200]);
+    await waitFor('drain', async () => (await count(db.db, sql`select count(*)::int as n from outbox where status <> 'sent'`)) === 0);
+    expect(fake.messages.filter((m) => m.replyTo === 'om_twice000000000000000000000001' || m.receiveId === 'ou_twiceuser000000000000000000001')).toHaveLength(1);
+  });
+
+  it('the same registration submitted on both at once (same event and two events): one team', async () => {
+    const leader = 'ou_twiceleader00000000000000000001';
+    const contact = 'ou_twicecontact0000000000000000001';
+    const a = cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId: leader, value: { action: 'team.register' }, formValue: registrationForm('并发', { contact }) });
+    const b = cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId: leader, value: { action: 'team.register' }, formValue: registrationForm('并发', { contact }) });
+    const answers = await Promise.all([post(bots[0].url, '/lark/cards', a), post(bots[1].url, '/lark/cards', a), post(bots[0].url, '/lark/cards', b), post(bots[1].url, '/lark/cards', b)]);
+    console.log(JSON.stringify(answers.map((x) => [x.status, x.body?.toast])));
+    expect(await db.db.select().from(teams).where(like(teams.name, '%并发%'))).toHaveLength(1);
+    await waitFor('drain', async () => (await count(db.db, sql`select count(*)::int as n from outbox where status <> 'sent'`)) === 0);
+    expect(fake.messages.filter((m) => m.receiveId === contact)).toHaveLength(1);
+  });
+
+  it('one replica stopped while its sends are unanswered: the other sends them seconds later, each once, not when their three-minute lease runs out', { timeout: START_MS + 90_000 }, async () => {
+    // the stopping replica talks to an Open Platform of its own, which holds its sends unanswered
+    const slow = await startFakeOpenPlatform({ appId: APP.id, appSecret: APP.secret });
+    let held = 0;
+    slow.hold((r) => isSend(r as RecordedRequest) && ++held > 0);
+    const stopping = await startBot(db, slow);
+    try {
+      // replies to what users typed, queued by the stopping replica and claimed by it at once (its commit nudges it)
+      const users = Array.from({ length: 6 }, (_, i) => `ou_handover${String(i).padStart(22, '0')}`);
+      for (const openId of users) {
+        const res = await post(stopping.url, '/lark/events', messageEvent({ token: TEST_VERIFICATION_TOKEN, appId: APP.id, openId, text: '帮助' }));
+        expect(res.status).toBe(200);
+      }
+      await waitFor('the stopping replica to have sends out', async () => held > 0);
+      const stoppedAt = Date.now();
+      stopping.child.kill('SIGTERM');
+      expect(await stopping.exited).toBe(0);
+      await waitFor('every reply sent', async () => (await count(db.db, sql`select count(*)::int as n from outbox where status <> 'sent'`)) === 0, 60_000);
+      // handed over 10 s after the stop; the three-minute lease would have held them past this test's wait
+      expect(Date.now() - stoppedAt).toBeLessThan(40_000);
+      for (const openId of users) expect([...fake.messages, ...slow.messages].filter((m) => m.receiveId === openId), openId).toHaveLength(1);
+      expect(stopping.output.join('\n')).toContain('handed over');
+    } finally {
+      if (stopping.child.exitCode === null) stopping.child.kill('SIGKILL');
+      await slow.close();
+    }
+  });
+});
