@@ -71,18 +71,30 @@ export async function runClaimed(
 }
 
 /**
- * Leaves a `failed` row (never over a `done` one) so the next run of the period may retry it, counting the runs that
- * failed in a row (`details.failures`: a run that takes the row over and fails rolls back to it, and adds one).
+ * Runs of one tick: every replica runs each job at the same hourly tick (one up to TICK_LATE_MS late, jobs/index.ts),
+ * and a manual run is not a tick of its own unless it comes this long after the last failure.
+ */
+export const SAME_TICK_MS = 30 * 60_000;
+
+/**
+ * Leaves a `failed` row (never over a `done` one) so the next run of the period may retry it, counting the ticks that
+ * failed in a row (`details.failures`: a run that takes the row over and fails rolls back to it, and adds one, but not
+ * for a failure within SAME_TICK_MS of the one recorded: two replicas failing at 9:00 are one failed tick, not two).
  */
 async function recordFailure(db: Db, job: string, period: string, now: Date, err: unknown): Promise<void> {
   const error = cutText(errorText(err), 500);
+  const sameTick = sql`${jobRuns.finishedAt} > ${new Date(now.getTime() - SAME_TICK_MS).toISOString()}::timestamptz`;
   try {
     await db
       .insert(jobRuns)
       .values({ job, period, startedAt: now, finishedAt: now, status: 'failed', details: { error, failures: 1 } })
       .onConflictDoUpdate({
         target: [jobRuns.job, jobRuns.period],
-        set: { status: 'failed', finishedAt: now, details: sql`jsonb_build_object('error', ${error}::text, 'failures', coalesce((${jobRuns.details} ->> 'failures')::int, 0) + 1)` },
+        set: {
+          status: 'failed',
+          finishedAt: sql`greatest(${jobRuns.finishedAt}, ${now.toISOString()}::timestamptz)`,
+          details: sql`jsonb_build_object('error', ${error}::text, 'failures', coalesce((${jobRuns.details} ->> 'failures')::int, 0) + case when ${sameTick} then 0 else 1 end)`,
+        },
         where: ne(jobRuns.status, 'done'),
       });
   } catch {

@@ -51,4 +51,23 @@ describe('a scheduled job failing run after run', () => {
     const [run] = await db.db.select().from(jobRuns).where(and(eq(jobRuns.job, 'reminders'), eq(jobRuns.period, `apply-deadline:${YEAR}:T-1`)));
     expect(run.status).toBe('done');
   });
+
+  it('counts a tick two replicas both failed once: told at the third failed tick, as with one replica, not at the second', async () => {
+    await db.db.execute(sql.raw(`create trigger fail_apply_claim before insert or update on job_runs for each row execute function fail_apply_claim()`));
+    await db.db.delete(jobRuns);
+    await db.db.delete(outbox);
+    // every replica runs the job at the tick; the second a few seconds after the first
+    const bothReplicas = async (hour: number) => {
+      await tick(hour);
+      await scheduledJob('reminders', { db: db.db, now: () => new Date(`${TODAY}T${String(hour).padStart(2, '0')}:00:04+08:00`), timezone: 'Asia/Shanghai', bootstrapAdmins: [BOOTSTRAP_ADMIN], log: createLogger('silent'), nudge: () => {} })();
+    };
+    await bothReplicas(9);
+    await bothReplicas(10);
+    expect(await alerts()).toEqual([]);
+    await bothReplicas(11);
+    const told = await alerts();
+    expect(told).toHaveLength(1);
+    expect(told[0][1]).toContain('已连续 3 次运行失败');
+    await db.db.execute(sql.raw('drop trigger fail_apply_claim on job_runs'));
+  });
 });
