@@ -1,8 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { eq, like, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Db } from '../../db/index.js';
+import { type Db, migrationsFolder } from '../../db/index.js';
 import { outbox, teams } from '../../db/schema.js';
 import type { FakeOpenPlatform, RecordedRequest } from '../../src/local/fakeOpenPlatform.js';
 import { startFakeOpenPlatform } from '../../src/local/fakeOpenPlatform.js';
@@ -151,6 +154,40 @@ describe.runIf(testDatabaseKind() === 'postgres')('two bot processes on one Post
     } finally {
       if (stopping.child.exitCode === null) stopping.child.kill('SIGKILL');
       await slow.close();
+    }
+  });
+});
+
+describe.runIf(testDatabaseKind() === 'postgres')('two bot processes started at once on a database of an older version, with data in it', () => {
+  it('both start, each migration is applied once, and what the old version queued is sent once', { timeout: 2 * START_MS + 60_000 }, async () => {
+    const fake = await startFakeOpenPlatform({ appId: APP.id, appSecret: APP.secret });
+    const db = await createTestDatabase({ migrate: false });
+    const old = mkdtempSync(join(tmpdir(), 'old-migrations-'));
+    try {
+      // the database as the version with migrations up to 0023 left it
+      cpSync(migrationsFolder, old, { recursive: true });
+      const journalPath = join(old, 'meta', '_journal.json');
+      const journal = JSON.parse(readFileSync(journalPath, 'utf8')) as { entries: { idx: number; when: number }[] };
+      writeFileSync(journalPath, JSON.stringify({ ...journal, entries: journal.entries.filter((e) => e.idx <= 23) }));
+      const { migrate } = await import('drizzle-orm/postgres-js/migrator');
+      await migrate(db.db as never, { migrationsFolder: old });
+      await db.db.execute(sql`insert into outbox (dedupe_key, receiver, receive_id_type, msg_type, card, rate_key) values ('old:1', 'ou_oldreceiver000000000000000000001', 'open_id', 'text', '{"text":"queued by the old version"}'::jsonb, 'ou_oldreceiver000000000000000000001')`);
+      const started = await Promise.allSettled([startBot(db, fake), startBot(db, fake)]);
+      const up = started.filter((s): s is PromiseFulfilledResult<Bot> => s.status === 'fulfilled').map((s) => s.value);
+      try {
+        expect(started.map((s) => (s.status === 'rejected' ? String(s.reason).split('\n').slice(0, 3).join(' ') : 'started'))).toEqual(['started', 'started']);
+        const recorded = rowsOf(await db.db.execute(sql`select created_at::text as at from drizzle.__drizzle_migrations order by id`)) as { at: string }[];
+        expect(recorded.map((r) => Number(r.at))).toEqual(journal.entries.map((e) => e.when));
+        await waitFor('the old row sent', async () => (await count(db.db, sql`select count(*)::int as n from outbox where status = 'sent'`)) === 1);
+        expect(fake.requests.filter((r) => isSend(r) && r.body?.receive_id === 'ou_oldreceiver000000000000000000001')).toHaveLength(1);
+      } finally {
+        for (const b of up) b.child.kill('SIGTERM');
+        await Promise.all(up.map((b) => b.exited));
+      }
+    } finally {
+      rmSync(old, { recursive: true, force: true });
+      await db.close();
+      await fake.close();
     }
   });
 });
