@@ -41,6 +41,8 @@ const STOP_GRACE_MS = 1500;
  * their sockets stay open, the database too, so the user gets the answer to what was done.
  */
 const HANDLERS_GRACE_MS = 3000;
+/** How long a stop waits to queue the notices of clicks it cut short (`handOverUnfinished`). */
+const UNFINISHED_WAIT_MS = 500;
 /** How long the outbox may take on stop to send what the last callbacks queued. */
 const LAST_SENDS_MS = 500;
 /**
@@ -295,7 +297,14 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
       const stopBegan = performance.now();
       // the bulk-job worker stops after its batch meanwhile; the callbacks being handled finish, answered on their sockets
       const bulkStopped = bulkJobs.stop();
-      if (!(await processor.settled(HANDLERS_GRACE_MS))) log.warn(`callbacks still running ${HANDLERS_GRACE_MS} ms after the stop began; their connections are closed`);
+      if (!(await processor.settled(HANDLERS_GRACE_MS))) {
+        log.warn(`callbacks still running ${HANDLERS_GRACE_MS} ms after the stop began; their connections are closed`);
+        // a click answered “正在处理” was promised word of its result: it gets it, from whichever process is left
+        let timer: NodeJS.Timeout | undefined;
+        const told = processor.handOverUnfinished().catch((err: unknown) => log.warn({ err: errorText(err) }, 'clicks cut short by the stop could not be told'));
+        await Promise.race([told, new Promise((resolve) => (timer = setTimeout(resolve, UNFINISHED_WAIT_MS)))]);
+        clearTimeout(timer);
+      }
       // the long connection closes after them: a card click's answer goes back on it, and closed it is dropped (Feishu
       // shows the person its error 200340 for a click that was done)
       wsClient?.close({ force: true });

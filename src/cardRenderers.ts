@@ -29,6 +29,7 @@ import {
 import { escalationListRenderer, escalationRenderer } from './jobs/escalation.js';
 import { FORMAL_CHECK_NOTICE, formalCheckNoticeRenderer } from './formalCheckNotices.js';
 import { HELP_MENU_CARD, helpMenuRenderer } from './helpMenuCards.js';
+import { UNFINISHED_CLICK_CARD, unfinishedClickRenderer } from './lateClicks.js';
 import { EXPERT_WELCOME_CARD, expertWelcomeRenderer } from './review/expertWelcome.js';
 import type { CardRenderers } from './outbox.js';
 import { OUTAGE_DEAD_LETTERS_CARD, outageDeadLettersRenderer } from './notifications.js';
@@ -73,5 +74,6 @@ export function cardRenderers(db: Db, timezone: string, clock: Clock = systemClo
     [HELP_MENU_CARD]: helpMenuRenderer(db, day),
     [EXPERT_WELCOME_CARD]: expertWelcomeRenderer,
     [OUTAGE_DEAD_LETTERS_CARD]: outageDeadLettersRenderer(db, timezone),
+    [UNFINISHED_CLICK_CARD]: unfinishedClickRenderer(db),
   };
 }

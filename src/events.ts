@@ -10,7 +10,8 @@ import type { FeishuReader } from './lark/reader.js';
 import { errorText, type Logger } from './log.js';
 import { metrics } from './metrics.js';
 import { databaseUnreachable } from './reachability.js';
-import { type Destination, dropWaiting, enqueue, enqueueQuietly, type OutgoingMessage } from './outbox.js';
+import { type Destination, dropWaiting, enqueue, enqueueQuietly, HANDOVER_MS, type OutgoingMessage } from './outbox.js';
+import { dropUnfinishedNotice, unfinishedClickNotice } from './lateClicks.js';
 import { ContactSeen } from './associationContact.js';
 import { withContact, withContactInCard } from '../cards/contact.js';
 import { type Actor, actorFromClaim, claimEventAndLoadActor, claimEventSql, KnownActors, sameActor } from './people.js';
@@ -155,6 +156,11 @@ export class EventProcessor {
    * pays a look-up here, no round trip.
    */
   private readonly lateCards = new Map<string, { newest: number; working: number; queued: Map<string, number> }>();
+
+  /** Clicks answered `slowToast` whose work is still running, by event id: the person who clicked. */
+  private readonly lateClicks = new Map<string, string>();
+  /** Those of them a stop told of (`handOverUnfinished`): the notice queued then speaks for a failure. */
+  private readonly handedOver = new Set<string>();
 
   /** Handlers still running (both receivers): a stop waits for them before it closes connections. */
   private readonly running = new Set<Promise<unknown>>();
@@ -426,6 +432,7 @@ export class EventProcessor {
       }
       log.warn({ eventId: event_id, verb, ms: answerMs }, 'card action not answered in time; answered as still running');
       if (input.messageId) this.lateCardsOf(input.messageId).working++;
+      this.lateClicks.set(event_id, operator.open_id);
       // a stop waits for it as for any handler: its card is queued before the connections close
       this.track(this.finishLate(event_id, verb, operator.open_id, input.messageId, click, work));
       return slowToast;
@@ -488,11 +495,37 @@ export class EventProcessor {
     }
     const watch = messageId ? this.lateCards.get(messageId) : undefined;
     if (watch) watch.working--;
+    this.lateClicks.delete(eventId);
     try {
+      if (this.handedOver.delete(eventId)) {
+        // a stop queued the notice that the click was cut short: what happened is said here instead, if it still can be
+        if (!failed) await this.sayLate(eventId, verb, openId, messageId, click, answer, failed);
+        await dropUnfinishedNotice(this.deps.database.db, eventId);
+        return;
+      }
       await this.sayLate(eventId, verb, openId, messageId, click, answer, failed);
+    } catch (err) {
+      log.warn({ eventId, verb, err: errorText(err) }, 'card action answered late: the notice queued at the stop could not be dropped');
     } finally {
       if (messageId) this.forgetIdle(messageId);
     }
+  }
+
+  /**
+   * A stop whose grace ran out with clicks answered `slowToast` still working: each person is queued the notice that
+   * their click was cut short (src/lateClicks.ts), held until HANDOVER_MS from now, when this process is gone and the
+   * work, rolled back or committed, is known. How many were queued.
+   */
+  async handOverUnfinished(): Promise<number> {
+    const open = [...this.lateClicks].filter(([, openId]) => openId);
+    if (!open.length) return 0;
+    const holdUntil = new Date(this.deps.clock.now().getTime() + HANDOVER_MS);
+    await this.deps.database.db.transaction(async (tx) => {
+      for (const [eventId, openId] of open) await enqueue(tx, unfinishedClickNotice(eventId, openId, holdUntil));
+    });
+    for (const [eventId] of open) this.handedOver.add(eventId);
+    this.deps.log.warn({ clicks: open.length }, 'clicks answered as still running were cut short by the stop: each person is told, unless the click is found done');
+    return open.length;
   }
 
   /** What `finishLate` sends of a late answer: its card over the clicked one, and what the card cannot say. */

@@ -1014,7 +1014,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** How soon after a stop the sends it left unanswered may be claimed by another process (`handOver`). */
 export const HANDOVER_MS = 10_000;
 /** The longest a stop waits for that hand-over (a database out of reach fails it within its connect timeout, 2 s). */
-const HANDOVER_WAIT_MS = 1000;
+const HANDOVER_WAIT_MS = 500;
 
 /** The longest the dispatcher holds every send after one app-wide 429 (x-ogw-ratelimit-reset is seconds in practice). */
 const APP_PAUSE_MAX_MS = 60_000;

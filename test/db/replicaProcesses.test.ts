@@ -129,6 +129,55 @@ describe.runIf(testDatabaseKind() === 'postgres')('two bot processes on one Post
     expect(fake.messages.filter((m) => m.receiveId === contact)).toHaveLength(1);
   });
 
+  // The stopping replica's click waits on a lock the test holds (another transaction's, as under load): answered
+  // “正在处理…完成后会更新这张卡片，或发消息告诉你结果” at 2.5 s, it is still working when the stop's 3 s grace ends.
+  for (const { releaseAfterStopMs, done } of [
+    { releaseAfterStopMs: 8000, done: false },
+    { releaseAfterStopMs: 3400, done: true },
+  ]) {
+    it(`a click answered as still running when its replica is stopped, its work ${done ? 'committing at the last moment' : 'cut short'}: the person hears ${done ? 'its result, and nothing of a stop' : 'that it was not saved, once'}`, { timeout: START_MS + 60_000 }, async () => {
+      const stopping = await startBot(db, fake);
+      const tag = done ? 'late' : 'cut';
+      const leader = `ou_stopleader${tag}`.padEnd(35, '0');
+      const contact = `ou_stopcontact${tag}`.padEnd(35, '0');
+      try {
+        const event = cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId: leader, value: { action: 'team.register' }, formValue: registrationForm(`停止${tag}`, { contact }) });
+        let release!: () => void;
+        const released = new Promise<void>((resolve) => (release = resolve));
+        let locked!: () => void;
+        const lockHeld = new Promise<void>((resolve) => (locked = resolve));
+        const locker = db.db.transaction(async (tx) => {
+          await tx.execute(sql`lock table teams in exclusive mode`);
+          locked();
+          await released;
+        });
+        await lockHeld;
+        const answer = post(stopping.url, '/lark/cards', event);
+        await new Promise((r) => setTimeout(r, 300));
+        stopping.child.kill('SIGTERM');
+        setTimeout(release, releaseAfterStopMs);
+        expect((await answer).body).toEqual({ toast: { type: 'info', content: '正在处理，请稍候：完成后会更新这张卡片，或发消息告诉你结果' } });
+        expect(await stopping.exited).toBe(0);
+        await locker;
+        const cutShort = () => fake.messages.filter((m) => m.receiveId === leader && JSON.stringify(m.content).includes('刚才的操作没有完成'));
+        const stored = await db.db.select().from(teams).where(like(teams.name, `%停止${tag}%`));
+        expect(stored).toHaveLength(done ? 1 : 0);
+        // told by the replicas left once the notice's hold (10 s) ends
+        await new Promise((r) => setTimeout(r, 12_000));
+        await waitFor('the outbox to drain', async () => (await count(db.db, sql`select count(*)::int as n from outbox where status not in ('sent', 'dropped')`)) === 0);
+        if (done) {
+          expect(cutShort()).toHaveLength(0);
+          expect(fake.messages.filter((m) => m.receiveId === contact)).toHaveLength(1);
+        } else {
+          expect(cutShort()).toHaveLength(1);
+          expect(fake.messages.filter((m) => m.receiveId === contact)).toHaveLength(0);
+        }
+      } finally {
+        if (stopping.child.exitCode === null) stopping.child.kill('SIGKILL');
+      }
+    });
+  }
+
   it('one replica stopped while its sends are unanswered: the other sends them seconds later, each once, not when their three-minute lease runs out', { timeout: START_MS + 90_000 }, async () => {
     // the stopping replica talks to an Open Platform of its own, which holds its sends unanswered
     const slow = await startFakeOpenPlatform({ appId: APP.id, appSecret: APP.secret });
