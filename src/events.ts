@@ -505,6 +505,7 @@ export class EventProcessor {
       }
       await this.sayLate(eventId, verb, openId, messageId, click, answer, failed);
     } catch (err) {
+      // the notice, held, is then dropped by its renderer if the click was done (src/lateClicks.ts)
       log.warn({ eventId, verb, err: errorText(err) }, 'card action answered late: the notice queued at the stop could not be dropped');
     } finally {
       if (messageId) this.forgetIdle(messageId);
@@ -520,10 +521,16 @@ export class EventProcessor {
     const open = [...this.lateClicks].filter(([, openId]) => openId);
     if (!open.length) return 0;
     const holdUntil = new Date(this.deps.clock.now().getTime() + HANDOVER_MS);
-    await this.deps.database.db.transaction(async (tx) => {
-      for (const [eventId, openId] of open) await enqueue(tx, unfinishedClickNotice(eventId, openId, holdUntil));
-    });
+    // marked first: a click that fails while its notice is being queued leaves the saying to the notice, not to both
     for (const [eventId] of open) this.handedOver.add(eventId);
+    try {
+      await this.deps.database.db.transaction(async (tx) => {
+        for (const [eventId, openId] of open) await enqueue(tx, unfinishedClickNotice(eventId, openId, holdUntil));
+      });
+    } catch (err) {
+      for (const [eventId] of open) this.handedOver.delete(eventId);
+      throw err;
+    }
     this.deps.log.warn({ clicks: open.length }, 'clicks answered as still running were cut short by the stop: each person is told, unless the click is found done');
     return open.length;
   }
