@@ -16,6 +16,14 @@ import { cardActionEvent, messageEvent, signedRequest } from '../support/larkEve
 import { START_MS } from '../support/timing.js';
 import { registrationForm } from './securityFixture.js';
 
+/**
+ * Replicas as they run in production (DESIGN.md, Many replicas): `node --import tsx src/main.ts` processes on one
+ * PostgreSQL, talking to the simulated Open Platform over HTTP. The same event and the same registration reach both
+ * at once; a replica is stopped (SIGTERM) under a click still working and under sends Feishu has not answered; two start
+ * together on a database an older version migrated and filled. PGlite is one process per folder: these run on
+ * PostgreSQL only (test/db/faults.test.ts has the crash and the shared outbox).
+ */
+
 const isSend = (r: RecordedRequest) => r.method === 'POST' && r.path === '/open-apis/im/v1/messages';
 const APP = { id: 'cli_replicas_app', secret: 'replicas-secret' };
 
