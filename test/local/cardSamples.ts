@@ -10,6 +10,7 @@ import * as certificates from '../../cards/certificates.js';
 import * as complaints from '../../cards/complaints.js';
 import * as contact from '../../cards/contact.js';
 import * as kit from '../../cards/kit.js';
+import * as lateClick from '../../cards/lateClick.js';
 import { complaintForm, complaintTextForm, complaintViewOf, revocationDecisionForm } from '../../src/complaints.js';
 import * as experts from '../../cards/experts.js';
 import * as groups from '../../cards/groups.js';
@@ -180,6 +181,7 @@ const counts = [
 export type Sample = () => unknown[];
 
 export const cardSamples: Record<string, Sample> = {
+  'lateClick.unfinishedClickCard': () => [lateClick.unfinishedClickCard()],
   'bulk.bulkJobCard': () => [
     bulk.bulkJobCard({ jobId: 1, kind: 'assign', cycleId: 2, year: 2026, status: 'running', done: 1200, total: 3000, lead: '2026年度申报已截止，进入专家评分阶段。' }),
     bulk.bulkJobCard({
