@@ -79,21 +79,24 @@ export const SAME_TICK_MS = 30 * 60_000;
 /**
  * Leaves a `failed` row (never over a `done` one) so the next run of the period may retry it, counting the ticks that
  * failed in a row (`details.failures`: a run that takes the row over and fails rolls back to it, and adds one, but not
- * for a failure within SAME_TICK_MS of the one recorded: two replicas failing at 9:00 are one failed tick, not two).
+ * for a failure within SAME_TICK_MS of the last one counted, `details.countedAt`: two replicas failing at 9:00 are one
+ * failed tick, not two; measured from the latest failure instead, manual runs every twenty minutes would keep every tick
+ * after them from counting, and the administrators would never be told).
  */
 async function recordFailure(db: Db, job: string, period: string, now: Date, err: unknown): Promise<void> {
   const error = cutText(errorText(err), 500);
-  const sameTick = sql`${jobRuns.finishedAt} > ${new Date(now.getTime() - SAME_TICK_MS).toISOString()}::timestamptz`;
+  const counted = sql`coalesce((${jobRuns.details} ->> 'countedAt')::timestamptz, ${jobRuns.finishedAt})`;
+  const sameTick = sql`${counted} > ${new Date(now.getTime() - SAME_TICK_MS).toISOString()}::timestamptz`;
   try {
     await db
       .insert(jobRuns)
-      .values({ job, period, startedAt: now, finishedAt: now, status: 'failed', details: { error, failures: 1 } })
+      .values({ job, period, startedAt: now, finishedAt: now, status: 'failed', details: { error, failures: 1, countedAt: now.toISOString() } })
       .onConflictDoUpdate({
         target: [jobRuns.job, jobRuns.period],
         set: {
           status: 'failed',
           finishedAt: sql`greatest(${jobRuns.finishedAt}, ${now.toISOString()}::timestamptz)`,
-          details: sql`jsonb_build_object('error', ${error}::text, 'failures', coalesce((${jobRuns.details} ->> 'failures')::int, 0) + case when ${sameTick} then 0 else 1 end)`,
+          details: sql`jsonb_build_object('error', ${error}::text, 'failures', coalesce((${jobRuns.details} ->> 'failures')::int, 0) + case when ${sameTick} then 0 else 1 end, 'countedAt', case when ${sameTick} then ${counted} else ${now.toISOString()}::timestamptz end)`,
         },
         where: ne(jobRuns.status, 'done'),
       });

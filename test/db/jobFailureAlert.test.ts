@@ -70,4 +70,18 @@ describe('a scheduled job failing run after run', () => {
     expect(told[0][1]).toContain('已连续 3 次运行失败');
     await db.db.execute(sql.raw('drop trigger fail_apply_claim on job_runs'));
   });
+
+  it('counts the ticks between manual runs: runs every twenty minutes still tell the administrators after three failed ticks', async () => {
+    await db.db.execute(sql.raw(`create trigger fail_apply_claim before insert or update on job_runs for each row execute function fail_apply_claim()`));
+    await db.db.delete(jobRuns);
+    await db.db.delete(outbox);
+    // the 9:00 tick fails; someone runs the job by hand at :20 and :40 of every hour, and each tick between fails too
+    const at = (time: string) =>
+      scheduledJob('reminders', { db: db.db, now: () => new Date(`${TODAY}T${time}:00+08:00`), timezone: 'Asia/Shanghai', bootstrapAdmins: [BOOTSTRAP_ADMIN], log: createLogger('silent'), nudge: () => {} })();
+    for (const time of ['09:00', '09:20', '09:40', '10:00', '10:20', '10:40', '11:00', '11:20']) await at(time);
+    const told = await alerts();
+    expect(told).toHaveLength(1);
+    expect(told[0][1]).toContain('已连续 3 次运行失败');
+    await db.db.execute(sql.raw('drop trigger fail_apply_claim on job_runs'));
+  });
 });
