@@ -137,7 +137,7 @@ export function momentIn(text: string, timeZone: string, dayTime = '00:00'): Dat
   const wall = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,3})?)?)?$/.exec(s);
   if (!wall) {
     // new Date reads 2024-02-30T16:00Z as 1 March: the day must be one of the calendar
-    const at = /^\d{4}-\d{2}-\d{2}[T ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})$/i.test(s) && isRealDate(s.slice(0, 10)) ? new Date(s.replace(' ', 'T').replace(/\s+(?=[Z+-])/i, '')) : undefined;
+    const at = /^\d{4}-\d{2}-\d{2}[T ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})$/i.test(s) && isRealDate(s.slice(0, 10)) ? new Date(s.replace(/^(\d{4}-\d{2}-\d{2}) /, '$1T').replace(/\s+(?=[Z+-][^\s]*$)/i, '')) : undefined;
     return at && Number.isFinite(at.getTime()) ? at : undefined;
   }
   if (!isRealDate(wall[1])) return undefined;

@@ -16,6 +16,10 @@ describe('import cell values', () => {
     expect(importDate('20240315')).toBe('2024-03-15');
     expect(importDate('20240230')).toBeUndefined();
     expect(importDate('2024031')).toBeUndefined();
+    // a moment with its offset is that moment's day in BOT_TIMEZONE, a space before the offset or not
+    for (const typed of ['2024-03-14T16:00:00.000Z', '2024-03-14T16:00:00 Z', '2024-03-14 16:00:00 Z', '2024-03-15T00:00:00 +08:00']) {
+      expect(importDate(typed, 'Asia/Shanghai'), typed).toBe('2024-03-15');
+    }
   });
 
   it('a year: 2025, 2025年, 2025 年度, in full width too; not a phrase, not before 1990 or after this year', () => {

@@ -69,6 +69,11 @@ describe('momentIn', () => {
   it('keeps an offset given, and refuses what is no time', () => {
     expect(at('2027-05-24T09:00:00+08:00', 'America/New_York')).toBe('2027-05-24T01:00:00.000Z');
     expect(at('2027-05-24T09:00:00Z', 'Asia/Shanghai')).toBe('2027-05-24T09:00:00.000Z');
+    // a space before the offset only, or between the day and the time as well
+    expect(at('2027-05-24T09:00:00 Z', 'Asia/Shanghai')).toBe('2027-05-24T09:00:00.000Z');
+    expect(at('2027-05-24T09:00:00 +08:00', 'America/New_York')).toBe('2027-05-24T01:00:00.000Z');
+    expect(at('2027-05-24 09:00:00 +08:00', 'America/New_York')).toBe('2027-05-24T01:00:00.000Z');
+    expect(at('2027-05-24 09:00+0800', 'UTC')).toBe('2027-05-24T01:00:00.000Z');
     for (const bad of ['2027-02-29', '2027-05-24T24:00', 'tomorrow', '24/05/2027', '']) expect(at(bad, 'UTC'), bad).toBeUndefined();
   });
 });
