@@ -1,4 +1,4 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import { outbox, processedEvents } from '../db/schema.js';
 import { unfinishedClickCard } from '../cards/lateClick.js';
@@ -8,9 +8,9 @@ import type { CardRenderer, CardSpec, OutgoingMessage, RenderedCard } from './ou
  * A click answered “正在处理，请稍候：完成后会更新这张卡片，或发消息告诉你结果” (`slowToast`) whose work was still running when
  * the bot was stopped: the stop closes the database under it, the work is rolled back, and Feishu, answered, never
  * sends the click again. Before it closes, the stop queues this card to the person, held until after the process is
- * gone; whichever replica sends it then reads whether the click's event was recorded (its work committed after all, at
- * the last moment: the card it queued says so, and this one is dropped) or not (nothing saved: they are told to click
- * again).
+ * gone; whichever replica sends it then claims the click's event: recorded already (its work committed after all, at
+ * the last moment: the card it queued says so, and this one is dropped) or not (nothing saved, and the work, should it
+ * still be running on the server, can no longer claim it: they are told to click again).
  */
 export const UNFINISHED_CLICK_CARD = 'unfinishedClick';
 
@@ -24,13 +24,35 @@ export function unfinishedClickNotice(eventId: string, openId: string, holdUntil
   };
 }
 
+/**
+ * What the notice claims its click's event as, in processed_events: a later claim of the event (the work, its one
+ * statement still running on the server) then finds it taken and writes nothing.
+ */
+export const UNFINISHED_CLICK_CLAIM = 'unfinishedClick.told';
+
+/** How long the claim waits on the work's own claim, not yet committed or rolled back, before the send is tried again. */
+const CLAIM_LOCK_TIMEOUT = '5s';
+
 export function unfinishedClickRenderer(db: Db): CardRenderer {
   return async (specs) => {
-    const ids = specs.map((s) => s.eventId).filter((id): id is string => typeof id === 'string');
-    const recorded = ids.length ? new Set((await db.select({ id: processedEvents.eventId }).from(processedEvents).where(inArray(processedEvents.eventId, ids))).map((r) => r.id)) : new Set<string>();
+    const ids = [...new Set(specs.map((s) => s.eventId).filter((id): id is string => typeof id === 'string'))];
+    // The notice claims the event, as the click's work would have, in a transaction of its own. Reading whether it
+    // was recorded is not enough: a one-statement path (src/fast/) is its own transaction, and PostgreSQL does not see
+    // its client gone while it waits on a row lock, so once the lock is freed it runs and commits, at any time after
+    // the stop. Claimed by the work first (even not yet committed: the insert waits for it), the notice is dropped;
+    // claimed by the notice first, the work finds the event taken and writes nothing, and the notice is true.
+    const claims = ids.length
+      ? await db.transaction(async (tx) => {
+          await tx.execute(sql.raw(`set local lock_timeout = '${CLAIM_LOCK_TIMEOUT}'`));
+          await tx.insert(processedEvents).values(ids.map((eventId) => ({ eventId, eventType: UNFINISHED_CLICK_CLAIM }))).onConflictDoNothing();
+          return tx.select({ id: processedEvents.eventId, type: processedEvents.eventType }).from(processedEvents).where(inArray(processedEvents.eventId, ids));
+        })
+      : [];
+    // the notice's own claim (a send tried again renders it again) keeps the card
+    const done = new Set(claims.filter((c) => c.type !== UNFINISHED_CLICK_CLAIM).map((c) => c.id));
     return specs.map((s): RenderedCard => {
       if (typeof s.eventId !== 'string') return { error: `card ${UNFINISHED_CLICK_CARD}: incomplete spec` };
-      if (recorded.has(s.eventId)) return { drop: 'the click was done after all: its own answer followed' };
+      if (done.has(s.eventId)) return { drop: 'the click was done after all: its own answer followed' };
       return { card: unfinishedClickCard() };
     });
   };

@@ -3,12 +3,13 @@
  * click's event recorded (its work committed at the last moment) drops it, else the person is told nothing was saved.
  * test/db/replicaProcesses.test.ts stops a real process under such a click.
  */
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { outbox, processedEvents } from '../../db/schema.js';
 import { dropUnfinishedNotice, unfinishedClickNotice, unfinishedClickRenderer } from '../../src/lateClicks.js';
 import { enqueue } from '../../src/outbox.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { createTestDatabase, testDatabaseKind, type TestDatabase } from '../support/db.js';
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -40,5 +41,52 @@ describe('the notice of a click cut short by a stop', () => {
     await dropUnfinishedNotice(db.db, 'evt-answered');
     const [after] = await db.db.select().from(outbox).where(eq(outbox.dedupeKey, 'late-answer:evt-answered:unfinished'));
     expect(after.status).toBe('dropped');
+  });
+
+  // a one-statement path's claim (src/fast/sql.ts claimCte), its writes guarded by it: what it writes once it runs
+  const fastClaim = async (eventId: string) => {
+    const rows = (await db.db.execute(sql`with claim as (insert into processed_events (event_id, event_type) values (${eventId}, 'card.action.trigger') on conflict do nothing returning event_id) select exists (select 1 from claim) as claimed`)) as unknown as { rows?: { claimed: boolean }[] } & { claimed: boolean }[];
+    return (rows.rows ?? rows)[0].claimed;
+  };
+
+  it('claims the click: its work, still running on the server when the notice is sent, then writes nothing, and a send tried again keeps the card', async () => {
+    const render = unfinishedClickRenderer(db.db);
+    const [first] = await render([{ kind: 'unfinishedClick', eventId: 'evt-orphan-late' }]);
+    expect(JSON.stringify(first)).toContain('没有保存');
+    // the statement, its row lock freed after the notice was drawn, finds the event taken
+    expect(await fastClaim('evt-orphan-late')).toBe(false);
+    const [again] = await render([{ kind: 'unfinishedClick', eventId: 'evt-orphan-late' }]);
+    expect(JSON.stringify(again)).toContain('没有保存');
+    // an event claimed by its work is still done
+    expect(await fastClaim('evt-orphan-other')).toBe(true);
+    expect(await render([{ kind: 'unfinishedClick', eventId: 'evt-orphan-other' }])).toEqual([{ drop: expect.any(String) }]);
+  });
+
+  it.runIf(testDatabaseKind() === 'postgres')('waits for a claim its work made and has not committed: the work committing, the notice is dropped', async () => {
+    const other = postgres(db.url!, { max: 1, onnotice: () => {} });
+    let commit = () => {};
+    try {
+      const committing = new Promise<void>((resolve) => (commit = resolve));
+      let claimed!: () => void;
+      const claimHeld = new Promise<void>((resolve) => (claimed = resolve));
+      // the orphaned statement: its claim made, the rest of it waiting on a lock, then committed
+      const orphan = other.begin(async (tx) => {
+        await tx`insert into processed_events (event_id, event_type) values ('evt-orphan-commits', 'card.action.trigger')`;
+        claimed();
+        await committing;
+      });
+      await claimHeld;
+      let drawn: unknown;
+      const rendering = unfinishedClickRenderer(db.db)([{ kind: 'unfinishedClick', eventId: 'evt-orphan-commits' }]).then((r) => (drawn = r));
+      await new Promise((r) => setTimeout(r, 500));
+      expect(drawn).toBeUndefined();
+      commit();
+      await orphan;
+      await rendering;
+      expect(drawn).toEqual([{ drop: expect.any(String) }]);
+    } finally {
+      commit();
+      await other.end();
+    }
   });
 });
