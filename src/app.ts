@@ -34,6 +34,13 @@ import { mountRoutes, routeErrorPage } from './routes.js';
 import { createServer } from './server.js';
 import { ContactSeen } from './associationContact.js';
 
+/** `work`, or nothing once `ms` have passed since it began. */
+async function withinMs(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
+
 /** How long requests in flight may take to finish on stop before their sockets are closed. */
 const STOP_GRACE_MS = 1500;
 /**
@@ -297,13 +304,16 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
       const stopBegan = performance.now();
       // the bulk-job worker stops after its batch meanwhile; the callbacks being handled finish, answered on their sockets
       const bulkStopped = bulkJobs.stop();
+      let told: Promise<unknown> = Promise.resolve();
       if (!(await processor.settled(HANDLERS_GRACE_MS))) {
         log.warn(`callbacks still running ${HANDLERS_GRACE_MS} ms after the stop began; their connections are closed`);
-        // a click answered “正在处理” was promised word of its result: it gets it, from whichever process is left
-        let timer: NodeJS.Timeout | undefined;
-        const told = processor.handOverUnfinished().catch((err: unknown) => log.warn({ err: errorText(err) }, 'clicks cut short by the stop could not be told'));
-        await Promise.race([told, new Promise((resolve) => (timer = setTimeout(resolve, UNFINISHED_WAIT_MS)))]);
-        clearTimeout(timer);
+        // a click answered “正在处理” was promised word of its result: it gets it, from whichever process is left. Its
+        // notice is queued while the connections close and the last sends go (the stop's waits, one after the other,
+        // came within half a second of its deadline), and waited for, up to UNFINISHED_WAIT_MS, before the database closes
+        told = withinMs(
+          processor.handOverUnfinished().catch((err: unknown) => log.warn({ err: errorText(err) }, 'clicks cut short by the stop could not be told')),
+          UNFINISHED_WAIT_MS,
+        );
       }
       // the long connection closes after them: a card click's answer goes back on it, and closed it is dropped (Feishu
       // shows the person its error 200340 for a click that was done)
@@ -315,6 +325,7 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
       await bulkStopped;
       // after the callbacks: what they queued (the reply to what was just done) is sent in a last round
       await dispatcher.stop(opts.runDispatcher !== false ? LAST_SENDS_MS : undefined);
+      await told;
       await platform?.close();
       await local?.flushed();
       if (!opts.database) await database.close();

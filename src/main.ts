@@ -20,8 +20,9 @@ const appIdProblem = wsAppIdProblem(config);
 if (appIdProblem) log.warn(appIdProblem);
 /**
  * Whatever a client holds open, the process is gone this long after the signal. Above what a stop takes at most:
- * the callbacks being handled 3 s, the notices of clicks cut short 0.5 s, the outbox's last sends 0.5 s and the
- * hand-over of those unanswered 0.5 s, the database's close 1 s (src/app.ts, src/outbox.ts, db/index.ts).
+ * the callbacks being handled 3 s; then, while the notices of clicks cut short are queued (0.5 s at most), the
+ * connections' close (0.1 s), the outbox's last sends 0.5 s and the hand-over of those unanswered 0.5 s; the database's
+ * close 1 s: 5.1 s (src/app.ts, src/outbox.ts, db/index.ts; test/db/stopTime.test.ts).
  */
 const STOP_DEADLINE_MS = 6000;
 let app: Awaited<ReturnType<typeof startBot>> | undefined;
