@@ -498,8 +498,11 @@ export class EventProcessor {
     this.lateClicks.delete(eventId);
     try {
       if (this.handedOver.delete(eventId)) {
-        // a stop queued the notice that the click was cut short: what happened is said here instead, if it still can be
-        if (!failed) await this.sayLate(eventId, verb, openId, messageId, click, answer, failed);
+        // a stop queued the notice that the click was cut short: what happened is said here instead, if it still can
+        // be. A failure is left to the notice, which reads what it left: nothing saved (rolled back), or saved (the
+        // read after its COMMIT failed as the database closed) with no answer queued
+        if (failed) return;
+        await this.sayLate(eventId, verb, openId, messageId, click, answer, failed);
         await dropUnfinishedNotice(this.deps.database.db, eventId);
         return;
       }

@@ -1,7 +1,7 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import { outbox, processedEvents } from '../db/schema.js';
-import { unfinishedClickCard } from '../cards/lateClick.js';
+import { savedUnansweredClickCard, unfinishedClickCard } from '../cards/lateClick.js';
 import type { CardRenderer, CardSpec, OutgoingMessage, RenderedCard } from './outbox.js';
 
 /**
@@ -49,10 +49,19 @@ export function unfinishedClickRenderer(db: Db): CardRenderer {
         })
       : [];
     // the notice's own claim (a send tried again renders it again) keeps the card
-    const done = new Set(claims.filter((c) => c.type !== UNFINISHED_CLICK_CLAIM).map((c) => c.id));
+    const done = claims.filter((c) => c.type !== UNFINISHED_CLICK_CLAIM).map((c) => c.id);
+    // done, and answered: the process queued its card or its message (src/events.ts sayLate) before it was gone
+    const answerKeys = done.flatMap((id) => [`late-answer:${id}`, `late-answer:${id}:said`]);
+    const answered = new Set(
+      answerKeys.length ? (await db.select({ key: outbox.dedupeKey }).from(outbox).where(inArray(outbox.dedupeKey, answerKeys))).map((r) => r.key.replace(/^late-answer:/, '').replace(/:said$/, '')) : [],
+    );
+    const doneSet = new Set(done);
     return specs.map((s): RenderedCard => {
       if (typeof s.eventId !== 'string') return { error: `card ${UNFINISHED_CLICK_CARD}: incomplete spec` };
-      if (done.has(s.eventId)) return { drop: 'the click was done after all: its own answer followed' };
+      if (answered.has(s.eventId)) return { drop: 'the click was done after all: its own answer followed' };
+      // done with no answer (its statement committed on the server after the process was gone, or the read after its
+      // COMMIT failed as the database closed): the person is told it was saved, not to do it again
+      if (doneSet.has(s.eventId)) return { card: savedUnansweredClickCard() };
       return { card: unfinishedClickCard() };
     });
   };

@@ -20,14 +20,27 @@ afterAll(async () => {
 });
 
 describe('the notice of a click cut short by a stop', () => {
-  it('is dropped for a click whose event was recorded, and says nothing was saved otherwise', async () => {
-    await db.db.insert(processedEvents).values({ eventId: 'evt-done', eventType: 'card.action.trigger' });
+  it('is dropped for a click whose event was recorded and answered, says it was saved when no answer was queued, and nothing was saved otherwise', async () => {
+    await db.db.insert(processedEvents).values([
+      { eventId: 'evt-done', eventType: 'card.action.trigger' },
+      { eventId: 'evt-done-said', eventType: 'card.action.trigger' },
+      { eventId: 'evt-saved', eventType: 'card.action.trigger' },
+    ]);
+    // the process's late answer: its card over the clicked one, or its message
+    await enqueue(db.db, { dedupeKey: 'late-answer:evt-done', to: { updateMessage: 'om_unfinished_done' }, card: { elements: [] }, priority: 'interactive' });
+    await enqueue(db.db, { dedupeKey: 'late-answer:evt-done-said:said', to: { openId: 'ou_unfinished00000000000000000002' }, text: '你刚才在卡片上的操作：已保存', priority: 'interactive' });
     const render = unfinishedClickRenderer(db.db);
-    const [done, cut] = await render([
+    const [done, said, saved, cut] = await render([
       { kind: 'unfinishedClick', eventId: 'evt-done' },
+      { kind: 'unfinishedClick', eventId: 'evt-done-said' },
+      { kind: 'unfinishedClick', eventId: 'evt-saved' },
       { kind: 'unfinishedClick', eventId: 'evt-cut' },
     ]);
     expect(done).toEqual({ drop: expect.any(String) });
+    expect(said).toEqual({ drop: expect.any(String) });
+    // committed as the database closed (the read after its COMMIT failed, or its statement ran on after the process): saved, unanswered
+    expect(JSON.stringify(saved)).toContain('刚才的操作已经完成');
+    expect(JSON.stringify(saved)).toContain('请不要重复操作');
     expect(JSON.stringify(cut)).toContain('刚才的操作没有完成');
     expect(JSON.stringify(cut)).toContain('没有保存');
   });
@@ -57,12 +70,12 @@ describe('the notice of a click cut short by a stop', () => {
     expect(await fastClaim('evt-orphan-late')).toBe(false);
     const [again] = await render([{ kind: 'unfinishedClick', eventId: 'evt-orphan-late' }]);
     expect(JSON.stringify(again)).toContain('没有保存');
-    // an event claimed by its work is still done
+    // an event claimed by its work is still done: saved, though no answer of the process followed
     expect(await fastClaim('evt-orphan-other')).toBe(true);
-    expect(await render([{ kind: 'unfinishedClick', eventId: 'evt-orphan-other' }])).toEqual([{ drop: expect.any(String) }]);
+    expect(JSON.stringify(await render([{ kind: 'unfinishedClick', eventId: 'evt-orphan-other' }]))).toContain('刚才的操作已经完成');
   });
 
-  it.runIf(testDatabaseKind() === 'postgres')('waits for a claim its work made and has not committed: the work committing, the notice is dropped', async () => {
+  it.runIf(testDatabaseKind() === 'postgres')('waits for a claim its work made and has not committed: the work committing, the notice says it was saved', async () => {
     const other = postgres(db.url!, { max: 1, onnotice: () => {} });
     let commit = () => {};
     try {
@@ -83,7 +96,7 @@ describe('the notice of a click cut short by a stop', () => {
       commit();
       await orphan;
       await rendering;
-      expect(drawn).toEqual([{ drop: expect.any(String) }]);
+      expect(JSON.stringify(drawn)).toContain('刚才的操作已经完成');
     } finally {
       commit();
       await other.end();
