@@ -1,6 +1,7 @@
 /**
- * The notice a stop queues for a click it cut short (src/lateClicks.ts), as whichever process sends it draws it: the
- * click's event recorded (its work committed at the last moment) drops it, else the person is told nothing was saved.
+ * The notice a stop queues for a click it cut short (src/lateClicks.ts), as whichever process sends it draws it, claiming
+ * the click's event first: recorded by the work and answered, it is dropped; recorded with no answer queued, the person
+ * is told it was saved; else nothing was saved, and the work, should its statement still run, can no longer write.
  * test/db/replicaProcesses.test.ts stops a real process under such a click.
  */
 import { eq, sql } from 'drizzle-orm';
