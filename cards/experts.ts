@@ -1,7 +1,7 @@
 import type { DisplayRow, FormDescriptor } from '../src/forms.js';
 import type { Md } from './markdown.js';
 import { form, type FormError, formInputs, refusalBanner, submitButton } from './forms.js';
-import { asTyped, button, buttonRow, card, type Card, type Element, hr, markdown, note, md, mdJoin, mention, pageOf, pager } from './kit.js';
+import { asTyped, button, buttonRow, card, type Card, clipText, type Element, fittedCard, hr, markdown, note, md, mdJoin, mention, pageOf, pager } from './kit.js';
 
 /** 专家库 (第十一条) for administrators, and an expert's declaration of a conflict of interest (第十七条). */
 
@@ -28,22 +28,32 @@ export interface ExpertPoolData {
   editing?: { openId: string; name: string | null };
 }
 
-/** The pool with each expert's load, 停用 / 启用 (none for an expert still to be linked), and the form to add experts. */
+/**
+ * The pool with each expert's load, 停用 / 启用 (none for an expert still to be linked), and the form to add experts.
+ * A page of nine at their longest (a 50-character name and a 100-character organisation of characters markdown escapes,
+ * twenty specialities) came to 31 KB as sent, which Feishu refuses: drawn again with each expert's name, organisation
+ * and specialities cut shorter until it fits. 修改 shows an expert's whole record in the form.
+ */
 export function expertPoolCard(d: ExpertPoolData): Card {
+  return fittedCard((clip) => expertPoolDrawn(d, clip), [60, 40, 20]);
+}
+
+function expertPoolDrawn(d: ExpertPoolData, clip?: number): Card {
+  const cut = (s: string) => (clip === undefined ? s : clipText(s, clip));
   const elements: Element[] = [...refusalBanner(d.error, '未保存', 'colonAfter')];
   elements.push(markdown(md`**专家库**：${d.total} 位，在用 ${d.active} 位${d.unlinked ? `，待关联 ${d.unlinked} 位` : ''}`));
   if (d.unlinked) elements.push(note(md`待关联的专家：导入名单中的手机或邮箱尚未在飞书通讯录中找到，暂不分配评分任务；本人首次给机器人发消息后自动加入专家库。`));
   for (const e of d.experts) {
     if (e.unlinked) {
-      const facts = [e.organization ? e.organization : '单位未填', e.specialities.length ? e.specialities.join('、') : undefined, e.maxLoad ? `上限 ${e.maxLoad} 项` : '不限量'].filter(Boolean);
+      const facts = [e.organization ? cut(e.organization) : '单位未填', e.specialities.length ? cut(e.specialities.join('、')) : undefined, e.maxLoad ? `上限 ${e.maxLoad} 项` : '不限量'].filter(Boolean);
       // no 启用 / 停用: nobody to reach until the address book knows them (src/import/linking.ts)
-      elements.push(markdown(md`**${e.name ?? '未填姓名'}**（尚未在飞书通讯录中找到：首次给机器人发消息后自动加入专家库）\n${facts.join(' · ')}`));
+      elements.push(markdown(md`**${e.name ? cut(e.name) : '未填姓名'}**（尚未在飞书通讯录中找到：首次给机器人发消息后自动加入专家库）\n${facts.join(' · ')}`));
       continue;
     }
-    const who = e.name ? e.name : mention(e.openId);
+    const who = e.name ? cut(e.name) : mention(e.openId);
     const facts = [
-      e.organization ? e.organization : '单位未填',
-      e.specialities.length ? e.specialities.join('、') : undefined,
+      e.organization ? cut(e.organization) : '单位未填',
+      e.specialities.length ? cut(e.specialities.join('、')) : undefined,
       e.maxLoad ? `上限 ${e.maxLoad} 项` : '不限量',
       `本年度 ${e.load} 项${e.pending ? `（待评 ${e.pending}）` : ''}`,
     ].filter(Boolean);

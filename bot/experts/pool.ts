@@ -12,7 +12,7 @@ import { needsLookup, personFromLookup } from '../lookup.js';
 import { pageFrom, raw } from '../respond.js';
 import { pickerCandidates } from '../../src/people.js';
 
-/** Experts per page: nine at their longest (a 100-character organisation, twenty specialities, 修改 and 停用) and the add form's picker of 100 people stay under Feishu's 30 KB; ten did not once each had 修改. */
+/** Experts per page: nine at their longest (a 100-character organisation, twenty specialities, 修改 and 停用) and the add form's picker of 100 people stay under Feishu's 30 KB, their texts cut where 50-character names push them over (expertPoolCard); ten did not once each had 修改. */
 const POOL_PAGE = 9;
 
 async function poolCard(ctx: HandlerContext, opts: { values?: Record<string, unknown>; error?: FormError | string; page?: number } = {}): Promise<Card> {

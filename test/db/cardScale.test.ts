@@ -5,7 +5,7 @@ import { ManualClock } from '../../src/clock.js';
 import { rowsOf } from '../../src/outbox.js';
 import { escapeText } from '../../cards/markdown.js';
 import { formalCheckPageSize } from '../../cards/applications.js';
-import { cardActions, cardProblems, cardText } from '../support/cards.js';
+import { cardActions, cardProblems, cardText, inputValues } from '../support/cards.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
 import { scheduledJob } from '../../src/jobs/index.js';
 import { createLogger } from '../../src/log.js';
@@ -108,6 +108,10 @@ describe('the association with 3 000 applications, 500 experts and 200 complaint
     const pool = await press('专家库 p1', ADMIN, admin.messageId, { action: 'experts.list' });
     expect(cardText(pool)).toContain(`第 1 / ${Math.ceil((SCALE.experts + 1) / 9)} 页`);
     await press('专家库 p2', ADMIN, admin.messageId, { action: 'experts.list', page: 2 });
+    // a list at its longest cuts each expert's texts to fit 30 KB; 修改 shows the record whole
+    const edit = await press('修改 (from p2)', ADMIN, admin.messageId, { action: 'experts.edit' });
+    expect(inputValues(edit).organization).toHaveLength(100);
+    expect(cardText(edit)).toMatch(/修改专家：专家\d+号欧阳(&#124;){40,}/);
   });
 
   it('投诉处理 with 200 open complaints, and one at its longest', async () => {

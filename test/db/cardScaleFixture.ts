@@ -47,6 +47,8 @@ export interface ScaleFixture {
  * Names as long as the forms allow, of the character that escapes to six bytes in card markdown (| is &#124;), and
  * codes of the 30 characters an import keeps: the worst a card meets.
  */
+/** A person's name at the 50 characters an import keeps (src/import/plan.ts), of the same six-byte character. */
+const personName = (prefix: ReturnType<typeof sql>) => sql`rpad(${prefix}, 50, '|')`;
 const orgName = (g: ReturnType<typeof sql>) => sql`rpad(${g} || '号单位', 100, '|')`;
 const teamCode = (g: ReturnType<typeof sql>) => sql`'GDSZ-2016-' || lpad((${g})::text, 20, '0')`;
 export const TEAM_ONE_CODE = `GDSZ-2016-${'1'.padStart(20, '0')}`;
@@ -60,12 +62,12 @@ export async function seedScale(db: Db): Promise<ScaleFixture> {
   const orgOf = (g: ReturnType<typeof sql>) => sql`(select id from organizations where name = ${orgName(sql`(1 + (${g}) % ${orgs}::int)`)})`;
   await db.execute(sql`
     insert into people (open_id, name, roles)
-    select 'ou_sc_contact_' || lpad(g::text, 21, '0'), '联系人' || g, '{org_contact}'::text[] from generate_series(1, ${orgs}::int) g
-    union all select 'ou_sc_leader_' || lpad(g::text, 22, '0'), '班长' || g, '{}'::text[] from generate_series(1, ${n}::int) g`);
+    select 'ou_sc_contact_' || lpad(g::text, 21, '0'), ${personName(sql`'联系人' || g`)}, '{org_contact}'::text[] from generate_series(1, ${orgs}::int) g
+    union all select 'ou_sc_leader_' || lpad(g::text, 22, '0'), ${personName(sql`'班长' || g`)}, '{}'::text[] from generate_series(1, ${n}::int) g`);
   // experts of every organisation, each with the twenty specialities the form keeps, at its 200 characters
   await db.execute(sql`
     insert into people (open_id, name, roles, organization_id, specialities, max_load)
-    select 'ou_sc_expert_' || lpad(g::text, 22, '0'), '专家' || g || '号欧阳' , '{expert}'::text[], ${orgOf(sql`g`)},
+    select 'ou_sc_expert_' || lpad(g::text, 22, '0'), ${personName(sql`'专家' || g || '号欧阳'`)}, '{expert}'::text[], ${orgOf(sql`g`)},
       array(select left(k || ${PATTERN}, 9) from generate_series(1, 20) k), 500
     from generate_series(1, ${SCALE.experts}::int) g
     union all select ${EXPERT60}, '忙碌的专家', '{expert}'::text[], null, '{}'::text[], null`);
