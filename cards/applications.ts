@@ -1,4 +1,4 @@
-import { asTyped, button, buttonRow, card, type Card, namedButtonText, clipText, fittedCard, type Element, fields, hr, markdown, type Md, type MdValue, note, md, mdJoin, pager } from './kit.js';
+import { asTyped, button, buttonRow, card, type Card, namedButtonText, clipText, fittedCard, type Element, fields, hr, markdown, type Md, type MdValue, note, md, mdJoin, pageOf, pager } from './kit.js';
 import { mention } from './markdown.js';
 import { sentence, toldLine } from './strings.js';
 import { formatDateZh } from '../src/dates.js';
@@ -541,19 +541,32 @@ export function formalCheckCard(opts: {
   return card({ title: `${opts.year} 年度形式审查`, subtitle: `待审查 ${opts.total} 份`, template: 'violet', elements });
 }
 
-/** The contact's list of applications to confirm. */
-export function endorsementListCard(items: ApplicationSummary[]): Card {
+/**
+ * Applications per page of a contact's list: twenty buttons, each a team's name and code, stay a screen or two on a
+ * phone; a contact of 300 teams pages through fifteen.
+ */
+export const ENDORSE_PAGE = 20;
+
+/**
+ * The contact's list of applications to confirm, oldest submitted first, a page at a time: every one of them can be
+ * opened now (it once showed the first forty, the rest only as they were dealt with).
+ */
+export function endorsementListCard(items: ApplicationSummary[], page = 1): Card {
+  const shown = pageOf(items, page, ENDORSE_PAGE);
+  const first = (shown.page - 1) * ENDORSE_PAGE + 1;
+  const last = first + shown.items.length - 1;
+  const onPage = shown.page > 1 ? { page: shown.page } : {};
   return card({
     title: '待确认的申报',
     template: 'orange',
     elements: items.length
       ? [
           markdown('第十五条：以下申报等待你确认并填写推荐意见。'),
+          ...(shown.pages > 1 ? [markdown(md`**共 ${items.length} 份**（按提交先后排列，本页第 ${first}–${last} 份）`)] : [markdown(md`**共 ${items.length} 份**`)]),
           // by code: a contact of two organisations may have two teams of one name (names are unique within one)
-          buttonRow(items.slice(0, 40).map((a) => button({ text: namedButtonText(a.team.name, a.team.code).text, value: { action: 'endorse.open', applicationId: a.id } }))),
-          ...(items.length > 40
-            ? [note(md`另有 ${items.length - 40} 份，处理后点“刷新”查看`), buttonRow([button({ text: '刷新', value: { action: 'endorse.list' } })])]
-            : []),
+          buttonRow(shown.items.map((a) => button({ text: namedButtonText(a.team.name, a.team.code).text, value: { action: 'endorse.open', applicationId: a.id } }))),
+          ...pager({ page: shown.page, pages: shown.pages, value: { action: 'endorse.list' } }),
+          ...(shown.pages > 1 ? [buttonRow([button({ text: '刷新', value: { action: 'endorse.list', ...onPage } })])] : []),
         ]
       : [markdown('目前没有等待你确认的申报。')],
   });

@@ -1334,7 +1334,8 @@ export async function awaitingEndorsementBy(tx: Db, contactOpenId: string) {
     .innerJoin(cycles, eq(cycles.id, applications.cycleId))
     .innerJoin(organizations, eq(organizations.id, teams.organizationId))
     .where(awaitingEndorsementWhere([contactOpenId]))
-    .orderBy(asc(applications.submittedAt));
+    // the list pages through them: one order, whatever submitted at the same instant
+    .orderBy(asc(applications.submittedAt), asc(applications.id));
 }
 
 /** How many applications wait for each of these contacts' confirmation (the 帮助 menu's 待确认申报（N）); one read. */

@@ -30,15 +30,16 @@ import { fastEndorse } from '../../src/fast/endorse.js';
 import type { CardActionInput, CardResponse, CardRun, FastContext, FastOutcome, HandlerContext, IncomingText, OnRefused } from '../../src/handlers.js';
 import { adminDestinations } from '../../src/notifications.js';
 import { hasRole } from '../../src/people.js';
-import { idFrom, idOrZero, millisOrAbsent, raw, sendPrivately, today } from '../respond.js';
+import { idFrom, idOrZero, millisOrAbsent, pageFrom, raw, sendPrivately, today } from '../respond.js';
 
 /** The applications waiting for the caller's confirmation, drawn as a list. */
-async function endorsementList(ctx: HandlerContext, waiting?: Awaited<ReturnType<typeof awaitingEndorsementBy>>) {
+async function endorsementList(ctx: HandlerContext, waiting?: Awaited<ReturnType<typeof awaitingEndorsementBy>>, page = 1) {
   const rows = waiting ?? (await awaitingEndorsementBy(ctx.tx, ctx.actor.openId));
-  return endorsementListCard(rows.map((r) => summaryOf(r.application, r.team, r.organization, r.cycle.year)));
+  return endorsementListCard(rows.map((r) => summaryOf(r.application, r.team, r.organization, r.cycle.year)), page);
 }
 
-export const listEndorsements: CardRun = async (ctx) => raw(await endorsementList(ctx));
+/** `endorse.list`: the page its button carries (上一页 / 下一页 / 刷新), the first otherwise. */
+export const listEndorsements: CardRun = async (ctx, input) => raw(await endorsementList(ctx, undefined, pageFrom(input.value)));
 
 /**
  * 待确认的申报 typed (the button's label, the list's title, 待确认, 确认申报…): an organisation contact's list, sent privately

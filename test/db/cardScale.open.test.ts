@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
+import { rowsOf } from '../../src/outbox.js';
 import { scoreFields } from '../../src/review/scoring.js';
 import { parseScoreSheetText } from '../../src/scoreSheet.js';
 import { cardActions, cardText } from '../support/cards.js';
@@ -128,5 +129,26 @@ describe('the application reminders a week before the deadline', () => {
     expect(JSON.stringify(status.content)).toContain('待我确认的申报（300）');
     const list = await press('待我确认的申报 (300)', BIG_CONTACT, status.messageId, waiting!);
     expect(cardActions(list).some((a) => a.action === 'endorse.open')).toBe(true);
+    expect(cardText(list)).toContain('共 300 份');
+  });
+
+  it('each of the 300 waiting can be reached now, page by page: the last submitted is on the last page', async () => {
+    const status = await say('进度 (contact of 300 teams waiting)', BIG_CONTACT, '进度');
+    let page = await press('待我确认的申报 p1', BIG_CONTACT, status.messageId, { action: 'endorse.list' });
+    const seen = new Set<unknown>();
+    for (let n = 1; n <= 300; n++) {
+      for (const a of cardActions(page)) if (a.action === 'endorse.open') seen.add(a.applicationId);
+      const next = cardActions(page).find((a) => a.action === 'endorse.list' && typeof a.page === 'number' && a.page > n);
+      if (!next) break;
+      page = await press(`待我确认的申报 p${next.page}`, BIG_CONTACT, status.messageId, next);
+      expect(cardText(page)).toContain(`第 ${next.page} / `);
+    }
+    expect(seen.size).toBe(300);
+    const [last] = rowsOf(await h.db.db.execute(sql`select a.id from applications a join teams t on t.id = a.team_id
+      where t.contact_open_id = ${BIG_CONTACT} and a.cycle_id = ${f.cycleId} order by a.submitted_at desc, a.id desc limit 1`)) as { id: number }[];
+    const onLast = cardActions(page).filter((a) => a.action === 'endorse.open');
+    expect(onLast.at(-1)).toEqual({ action: 'endorse.open', applicationId: Number(last.id) });
+    const opened = await press('申报 (the 300th)', BIG_CONTACT, status.messageId, onLast.at(-1)!);
+    expect(cardText(opened)).toContain('推荐意见');
   });
 });
