@@ -209,12 +209,28 @@ export function recallButton(teamId: number, year: number, opts: { text?: string
   });
 }
 
-/** `撤回申报` typed by a leader: the submitted applications of their teams, each to take back with a button. */
-export function recallChoiceCard(items: { team: Pick<ApplicationCardTeam, 'id' | 'name' | 'code'>; year: number; title: string }[]): Card {
+/**
+ * Applications per page of 撤回申报: ten at their longest (a 50-character team name and a 100-character title of
+ * characters markdown escapes, each with its button and the confirmation it asks) come to half of Feishu's 30 KB;
+ * twenty came to over 30 KB, refused, and the leader got nothing.
+ */
+export const RECALL_PAGE = 10;
+
+/**
+ * `撤回申报` typed by a leader: the submitted applications of their teams, each to take back with a button, a page at a
+ * time (上一页 / 下一页: `application.recallList` with the page).
+ */
+export function recallChoiceCard(items: { team: Pick<ApplicationCardTeam, 'id' | 'name' | 'code'>; year: number; title: string }[], page = 1): Card {
+  const shown = pageOf(items, page, RECALL_PAGE);
   const elements: Element[] = [markdown('单位联系人确认前，班组长可以撤回申报修改：撤回后申报回到草稿，修改后重新提交，单位联系人将再次确认（第十五条）。')];
-  for (const it of items.slice(0, 20)) {
+  if (shown.pages > 1) {
+    const first = (shown.page - 1) * RECALL_PAGE + 1;
+    elements.push(markdown(md`**可撤回的申报共 ${items.length} 份**（本页第 ${first}–${first + shown.items.length - 1} 份）`));
+  }
+  for (const it of shown.items) {
     elements.push(hr(), fields([['班组', `${it.team.name}（${it.team.code}）`], ['成果名称', it.title || '—']]), buttonRow([recallButton(it.team.id, it.year, { type: 'danger' })]));
   }
+  elements.push(...pager({ page: shown.page, pages: shown.pages, value: { action: 'application.recallList' } }));
   return card({ title: '撤回申报', template: 'orange', elements });
 }
 

@@ -4,7 +4,7 @@ import { type BotRegistry, contactOfApplication, leaderOfTeam } from '../../src/
 import { cycleYear, id, millis, noValue, teamNowLedBy, values } from '../respond.js';
 import { applicationFormAgain, copyPreviousApplication, formNowLedBy, openApplication, saveApplicationDraft, saveApplicationDraftFast, sendApplyEntry, sendApplyForYear, startApplication, submitApplicationForm, submitApplicationFormFast, submittedFormAgain } from './apply.js';
 import { endorsementAgain, endorsementListCommand, endorsementWordCommand, listEndorsements, openEndorsement, recommendApplication, recommendApplicationFast, returnApplication, returnApplicationFast } from './endorse.js';
-import { recallCommand, recallRefused, recallSubmittedApplication } from './recall.js';
+import { listRecallChoices, recallCommand, recallRefused, recallSubmittedApplication } from './recall.js';
 import { sendReturnedNotes } from './returned.js';
 import { acceptApplication, acceptApplicationFast, checkListAgain, listFormalChecks, returnToTeam, returnToTeamFast } from './formalCheck.js';
 
@@ -48,6 +48,8 @@ export function register(bot: BotRegistry): void {
   bot.cardAction({ action: 'application.submit', roles: applicantSubmits, value: onForm, run: submitApplicationForm, onRefused: submittedFormAgain, fast: submitApplicationFormFast, refusalFor: formNowLedBy });
   // 撤回申报, a few a year: the ordinary path (the team's lock; the team, its application and the contact's notice)
   bot.cardAction({ action: 'application.recall', roles: applicantRecalls, value: onForm, run: recallSubmittedApplication, onRefused: recallRefused, refusalFor: teamNowLedBy });
+  // 撤回申报's pages: the caller's own applications (someone who leads no team is told who can)
+  bot.cardAction({ action: 'application.recallList', roles: ['public'], value: noValue, run: listRecallChoices, privateInGroup: '撤回申报卡片' });
   // typed, it shows the button (confirmed on the card); the words alone take nothing back
   bot.command({
     names: ['撤回申报', '撤回申请', '撤回我的申报', '撤销申报', 'recall', 'withdraw', 'recall application', 'withdraw application'],

@@ -6,7 +6,8 @@ import { UserError } from '../../src/errors.js';
 import type { CardActionInput, CardRun, HandlerContext, IncomingText, OnRefused } from '../../src/handlers.js';
 import { hasRole } from '../../src/people.js';
 import { getTeam, type Team, teamsOf } from '../../src/teams.js';
-import { idFrom, idOrZero, raw, sendPrivately, today } from '../respond.js';
+import { idFrom, idOrZero, pageFrom, raw, sendPrivately, today } from '../respond.js';
+import type { Card } from '../../cards/kit.js';
 
 /** The year a 撤回申报 button names (its card's), else the running one. */
 async function cycleOfButton(ctx: HandlerContext, input: CardActionInput): Promise<Cycle> {
@@ -69,23 +70,33 @@ export const recallRefused: OnRefused = async (_error, ctx, input) => {
  */
 export async function recallCommand(ctx: HandlerContext, msg: IncomingText): Promise<void> {
   const key = `apply:recall:${ctx.eventId}`;
+  const choice = await recallChoice(ctx, 1);
+  await sendPrivately(ctx, msg, key, 'card' in choice ? choice : { text: choice.text }, 'card' in choice ? '撤回申报卡片' : '回复');
+}
+
+/** `application.recallList` (上一页 / 下一页 of 撤回申报): that page, as it stands now; where none is left to take back, why. */
+export const listRecallChoices: CardRun = async (ctx, input) => {
+  const choice = await recallChoice(ctx, pageFrom(input.value));
+  return 'card' in choice ? raw(choice.card) : { toast: { type: 'info', content: choice.text } };
+};
+
+/** The caller's submitted applications to take back, on the card's page `page`; else what they are told instead. */
+async function recallChoice(ctx: HandlerContext, page: number): Promise<{ card: Card } | { text: string }> {
   const led = (await teamsOf(ctx.tx, ctx.actor.openId)).filter((v) => v.myRole === 'leader');
   if (!led.length) {
     const text = hasRole(ctx.actor, 'org_contact')
       ? '只有班组长可以撤回本班组已提交的申报。你是单位联系人：申报需要修改时，请在确认卡片上填写意见后点“退回修改”（第十五条）。'
       : '只有班组长可以撤回本班组已提交的申报：单位联系人确认前，班组长发送“撤回申报”撤回后修改，再重新提交。';
-    await sendPrivately(ctx, msg, key, { text }, '回复');
-    return;
+    return { text };
   }
   const cycle = await getRunningCycle(ctx.tx);
   const rows = cycle ? await applicationsOfTeams(ctx.tx, cycle.id, led.map((v) => v.team.id)) : [];
   const submitted = rows.filter((a) => a.status === 'submitted');
   if (cycle && submitted.length && resubmittable(cycle, today(ctx))) {
     const items = submitted.map((a) => ({ team: led.find((v) => v.team.id === a.teamId)!.team, year: cycle.year, title: String((a.form as { title?: unknown } | null)?.title ?? '') }));
-    await sendPrivately(ctx, msg, key, { card: recallChoiceCard(items) }, '撤回申报卡片');
-    return;
+    return { card: recallChoiceCard(items, page) };
   }
-  await sendPrivately(ctx, msg, key, { text: nothingToRecall(cycle, rows, today(ctx)) }, '回复');
+  return { text: nothingToRecall(cycle, rows, today(ctx)) };
 }
 
 /** Why a leader has nothing to take back: no year running, the applications closed, or where the application is. */

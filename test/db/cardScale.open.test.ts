@@ -152,3 +152,26 @@ describe('the application reminders a week before the deadline', () => {
     expect(cardText(opened)).toContain('推荐意见');
   });
 });
+
+describe('撤回申报 of a leader of many teams', () => {
+  it('offers every one of 25 submitted applications at their longest, a page at a time within 30 KB', async () => {
+    const many = openIdOf('leader', 'many');
+    await h.db.db.execute(sql`insert into people (open_id, name, roles) values (${many}, rpad('班长', 50, '|'), '{}'::text[])`);
+    const picked = sql`(select id from teams where contact_open_id = ${openIdOf('contact', 3)} order by id limit 25)`;
+    await h.db.db.execute(sql`delete from team_members where team_id in ${picked}`);
+    await h.db.db.execute(sql`update teams set leader_open_id = ${many} where id in ${picked}`);
+    await h.db.db.execute(sql`insert into team_members (team_id, open_id, role) select id, ${many}, 'leader' from teams where id in ${picked}`);
+    await h.db.db.execute(sql`update applications set status = 'submitted', endorsement = null, form = jsonb_set(form, '{title}', to_jsonb(repeat('|', 100)))
+      where cycle_id = ${f.cycleId} and team_id in ${picked}`);
+    const choice = await say('撤回申报 (25 submitted)', many, '撤回申报');
+    const offered = new Set<unknown>();
+    let page: unknown = choice.content;
+    for (let n = 1; n <= 25; n++) {
+      for (const a of cardActions(page)) if (a.action === 'application.recall') offered.add(a.teamId);
+      const next = cardActions(page).find((a) => a.action === 'application.recallList' && typeof a.page === 'number' && a.page > n);
+      if (!next) break;
+      page = await press(`撤回申报 p${next.page}`, many, choice.messageId, next);
+    }
+    expect(offered.size).toBe(25);
+  });
+});

@@ -317,6 +317,7 @@ export function actionRows(f: Fixture): Record<string, ActionRows> {
     'application.submit': onTeam(true, { year: YEAR }, applicationForm()),
     'application.copyPrevious': onTeam(true, { year: YEAR }),
     'application.recall': onTeam(true, { year: YEAR }),
+    'application.recallList': tried(),
     'endorse.list': tried(),
     'endorse.open': onApplicationOfContact(false),
     'endorse.recommend': onApplicationOfContact(true, endorsement),
