@@ -371,18 +371,32 @@ export const PICKER_CONTACT_MAX = 100;
  * the picked team's form when it is short enough for ten buttons to carry; a longer text is asked for again, and the
  * card says so.
  */
+/** Teams the picker offers: a search of a part of a name reads one more, to know there are more than these. */
+export const PICKER_TEAMS_SHOWN = 10;
+
+/**
+ * Several teams match what was typed: each a button (the first PICKER_TEAMS_SHOWN of `teams`). Past them, the card says
+ * there are more and how to name the one meant (a fuller name, the team's code or its certificate's number): a team
+ * beyond the first ten is reached that way, not left unsaid behind “有 10 个”.
+ */
 export function complaintTeamPickerCard(opts: { query: string; teams: { id: number; name: string; code: string; organization: string }[]; content?: string }): Card {
   const carried = opts.content && opts.content.length <= PICKER_CONTENT_MAX ? opts.content : undefined;
-  const labels = opts.teams.map((t) => namedButtonText(t.name, t.organization));
+  const shown = opts.teams.slice(0, PICKER_TEAMS_SHOWN);
+  const more = opts.teams.length > shown.length;
+  const labels = shown.map((t) => namedButtonText(t.name, t.organization));
   return card({
     title: '质量投诉：选择班组',
     template: 'orange',
     elements: [
-      markdown(md`与“${opts.query}”相符的班组有 ${opts.teams.length} 个，请选择：`),
+      markdown(
+        more
+          ? md`与“${opts.query}”相符的班组超过 ${PICKER_TEAMS_SHOWN} 个，下面是前 ${PICKER_TEAMS_SHOWN} 个，请选择。没有要投诉的班组时，请重新发送“投诉”加更完整的班组名称，或班组编号（如 GDSZ-2026-0001）、证书编号。`
+          : md`与“${opts.query}”相符的班组有 ${shown.length} 个，请选择：`,
+      ),
       // a button shows at most 100 characters: when a name or unit was clipped there, every team is named in full here
-      ...(labels.some((l) => l.clipped) ? [markdown(mdJoin(opts.teams.map((t, i) => md`${i + 1}. ${t.name}（${t.organization}，${t.code}）`), '\n'))] : []),
+      ...(labels.some((l) => l.clipped) ? [markdown(mdJoin(shown.map((t, i) => md`${i + 1}. ${t.name}（${t.organization}，${t.code}）`), '\n'))] : []),
       ...(opts.content && !carried ? [note(md`你发送的投诉内容较长（${opts.content.length} 字），选择班组后请在表单中重新填写或粘贴。`)] : []),
-      buttonRow(opts.teams.map((t, i) => button({ text: labels[i].text, value: { action: 'complaint.start', teamId: t.id, ...(carried ? { content: carried } : {}) } }))),
+      buttonRow(shown.map((t, i) => button({ text: labels[i].text, value: { action: 'complaint.start', teamId: t.id, ...(carried ? { content: carried } : {}) } }))),
     ],
   });
 }

@@ -40,7 +40,7 @@ async function startCard(ctx: HandlerContext, query: string, formKey: string): P
   if (!query) return complaintFormCard({ descriptor: complaintForm, formKey });
   const found = await findTeams(ctx.tx, query, { partial: true });
   if (found.length === 1) return complaintFormCard({ descriptor: complaintFormFor(true), team: found[0], formKey });
-  if (found.length > 1) return complaintTeamPickerCard({ query, teams: found.slice(0, 10) });
+  if (found.length > 1) return complaintTeamPickerCard({ query, teams: found });
   const started = await teamAtStart(ctx.tx, query) ?? (await slipAtStart(ctx, query));
   if (started) return cardOfStart(ctx, started, formKey);
   // a slip (广州市政养护三斑): the title holders it may mean, each a button; nothing is filed until one is named
@@ -74,7 +74,7 @@ async function cardOfStart(ctx: HandlerContext, started: Started, formKey: strin
   if (only && !others.length) {
     return complaintFormCard({ descriptor: complaintFormFor(true), team: only, formKey, values: content ? { content } : undefined, ...(cut ? { error: { field: 'content', message: cut } } : {}) });
   }
-  if (others.length) return complaintTeamPickerCard({ query: started.query, teams: started.teams.slice(0, 10), content: started.rest || undefined });
+  if (others.length) return complaintTeamPickerCard({ query: started.query, teams: started.teams, content: started.rest || undefined });
   // a code no team has: the title holders' codes one slip from it
   const missing = teamNotFound(started.query, started.near ?? (await nearTeams(ctx.tx, started.query)), { buttons: true });
   return complaintFormCard({

@@ -220,3 +220,14 @@ describe('第二十二条 at its longest run', () => {
     expect(cardText(judged('撤销称号提醒 (run of 20)', alert?.content))).toContain('已连续 **20** 次投诉成立');
   });
 });
+
+describe('投诉 naming a team hundreds of names share a part of', () => {
+  it('the picker lists ten and says there are more and how to name the one meant', async () => {
+    const picker = await sayFor('投诉 0班 (300 teams match)', openIdOf('leader', 'complainant'), '投诉 0班');
+    const text = cardText(picker.content);
+    expect(cardActions(picker.content).filter((a) => a.action === 'complaint.start')).toHaveLength(10);
+    expect(text).not.toContain('相符的班组有 10 个');
+    expect(text).toContain('超过 10 个');
+    expect(text).toContain('班组编号');
+  });
+});
