@@ -231,3 +231,28 @@ describe('投诉 naming a team hundreds of names share a part of', () => {
     expect(text).toContain('班组编号');
   });
 });
+
+describe('管理员 of an association that added forty administrators', () => {
+  it('lists every one, each with 移除, in cards Feishu accepts', async () => {
+    const added = Array.from({ length: 40 }, (_, i) => openIdOf('contact', `admin${i}`));
+    await h.db.db.execute(sql`insert into people (open_id, name, roles) select x, rpad('管理员', 50, '|'), '{admin}'::text[] from unnest(${sql.raw(`ARRAY[${added.map((a) => `'${a}'`).join(',')}]`)}::text[]) x
+      on conflict (open_id) do update set roles = '{admin}'::text[]`);
+    const admin = await sayFor('管理', ADMIN, '管理');
+    let page = await press('管理员 (41)', ADMIN, admin.messageId, { action: 'admins.list' });
+    const removable = new Set<unknown>();
+    for (let n = 1; n <= 41; n++) {
+      for (const a of cardActions(page)) if (a.action === 'admins.remove') removable.add(a.openId);
+      const next = cardActions(page).find((a) => a.action === 'admins.list' && typeof a.page === 'number' && a.page > n);
+      if (!next) break;
+      page = await press(`管理员 p${next.page}`, ADMIN, admin.messageId, next);
+    }
+    for (const a of added) expect(removable.has(a), a).toBe(true);
+    // 移除 on page 4: the roster answers on that page (the last now: the configured administrator, listed last, moves up)
+    page = await press('管理员 p4', ADMIN, admin.messageId, { action: 'admins.list', page: 4 });
+    const remove = cardActions(page).find((a) => a.action === 'admins.remove');
+    expect(remove?.page).toBe(4);
+    const after = await press('移除 (on p4)', ADMIN, admin.messageId, remove!);
+    expect(cardText(after)).toContain('**协会管理员**：40 位');
+    expect(cardText(after)).toContain('第 4 / 4 页');
+  });
+});
