@@ -426,6 +426,8 @@ export interface ProgressView {
   /** `short`: places of the panel no expert holds (declined or stepped aside, nobody in their place), as its 专家组 card says. */
   pending: { applicationId: number; code: string; team: string; submitted: number; pending: number; short?: number }[];
   pendingTotal: number;
+  /** How many of them are short of an expert (listed first). */
+  shortTotal?: number;
   error?: string;
   /** 结束评分并汇总 of a large cycle, queued or running: its job and its size. */
   aggregating?: { jobId: number; total: number };
@@ -459,7 +461,7 @@ export function progressCard(d: ProgressView): Card {
     elements.push(markdown(md`**正在后台汇总评分**（${groupDigits(d.aggregating.total)} 份申报），完成后即可点“评审结果”核对并公布。`));
   }
   if (d.pending.length) {
-    elements.push(hr(), markdown(md`**未完成评分的申报（${d.pendingTotal} 份）**`));
+    elements.push(hr(), markdown(md`**未完成评分的申报（${d.pendingTotal} 份）**${d.shortTotal ? md`<font color='red'>：其中 ${d.shortTotal} 份缺专家，排在最前，请在“专家组”中更换专家</font>` : ''}`));
     for (const p of d.pending) {
       elements.push({
         tag: 'column_set',

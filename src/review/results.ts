@@ -780,9 +780,11 @@ export interface ProgressData {
   cycle: Cycle;
   statusCounts: Record<string, number>;
   taskCounts: Record<string, number>;
-  /** Applications with pending tasks, by team code; `short`: places of the panel no expert holds (the cycle's panel size less those assigned or submitted). */
+  /** Applications with pending tasks, those short of an expert first, then by team code; `short`: places of the panel no expert holds (the cycle's panel size less those assigned or submitted). */
   pending: { applicationId: number; code: string; team: string; submitted: number; pending: number; short: number }[];
   pendingTotal: number;
+  /** How many of them are short of an expert: listed first. */
+  shortTotal: number;
 }
 
 /** 评审进度: how far the panels are. */
@@ -816,19 +818,24 @@ export async function reviewProgress(tx: Db, cycleId: number, limit = 12): Promi
     .where(and(eq(applications.cycleId, cycleId), inArray(applications.status, ['accepted', 'scoring'])))
     .groupBy(applications.id, teams.code, teams.name)
     .orderBy(asc(teams.code));
+  // short as its panel card counts it (bot/review/panels.ts): declined or stepped aside, and nobody in their place; an
+  // application given no expert yet while applications are still taken (分配专家 comes with 截止申报) is not short
+  const rows = pendingRows.map(({ tasks, ...r }) => ({
+    ...r,
+    submitted: Number(r.submitted),
+    pending: Number(r.pending),
+    short: cycle.status === 'open' && Number(tasks) === 0 ? 0 : Math.max(0, cycle.expertsPerApplication - Number(r.submitted) - Number(r.pending)),
+  }));
+  // the panels short of an expert first (the ones to act on: 更换专家), then by code: among 3 000 by code alone, one
+  // short panel past the first page was nowhere to be seen
+  const short = rows.filter((r) => r.short > 0);
   return {
     cycle,
     statusCounts: Object.fromEntries(statuses.map((s) => [s.status, Number(s.n)])),
     taskCounts: Object.fromEntries(tasks.map((t) => [t.status, Number(t.n)])),
-    // short as its panel card counts it (bot/review/panels.ts): declined or stepped aside, and nobody in their place; an
-    // application given no expert yet while applications are still taken (分配专家 comes with 截止申报) is not short
-    pending: pendingRows.slice(0, limit).map(({ tasks, ...r }) => ({
-      ...r,
-      submitted: Number(r.submitted),
-      pending: Number(r.pending),
-      short: cycle.status === 'open' && Number(tasks) === 0 ? 0 : Math.max(0, cycle.expertsPerApplication - Number(r.submitted) - Number(r.pending)),
-    })),
-    pendingTotal: pendingRows.length,
+    pending: [...short, ...rows.filter((r) => r.short === 0)].slice(0, limit),
+    pendingTotal: rows.length,
+    shortTotal: short.length,
   };
 }
 

@@ -256,3 +256,19 @@ describe('管理员 of an association that added forty administrators', () => {
     expect(cardText(after)).toContain('第 4 / 4 页');
   });
 });
+
+describe('评审进度 of 3 000 applications, one panel short of an expert', () => {
+  it('shows the short panel first, whatever its code, with how many are short', async () => {
+    await h.db.db.execute(sql`update cycles set experts_per_application = 3 where id = ${f.cycleId}`);
+    const [last] = rowsOf(await h.db.db.execute(sql`select a.id, t.code from applications a join teams t on t.id = a.team_id
+      where a.cycle_id = ${f.cycleId} and a.status = 'accepted' and a.id <> ${f.bigPanelApp} and not exists (select 1 from assignments s where s.application_id = a.id and s.expert_open_id = ${EXPERT60})
+      order by t.code desc limit 1`)) as { id: number; code: string }[];
+    await h.db.db.execute(sql`update assignments set status = 'declined', decline_reason = '回避' where id = (select min(id) from assignments where application_id = ${last.id})`);
+    const admin = await sayFor('管理', ADMIN, '管理');
+    const progress = await press('评审进度 (one short)', ADMIN, admin.messageId, { action: 'review.progress' });
+    const text = cardText(progress);
+    expect(text).toContain(`${last.code}`);
+    expect(text).toContain('缺 1 位');
+    expect(cardActions(progress)).toContainEqual({ action: 'review.panel', applicationId: Number(last.id) });
+  });
+});
