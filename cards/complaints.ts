@@ -1,7 +1,7 @@
 import type { DisplayRow, FormDescriptor } from '../src/forms.js';
 import { afterRevocation, revokedTold } from './strings.js';
 import { form, type FormError, formDisplayElements, formInputs, refusalBanner, submitButton } from './forms.js';
-import { asTyped, button, buttonRow, card, type Card, type Element, fields, hr, markdown, namedButtonText, note, md, mdJoin, pager, clipText } from './kit.js';
+import { asTyped, button, buttonRow, card, type Card, type Element, fields, hr, markdown, namedButtonText, note, md, mdJoin, type MdValue, pager, clipText } from './kit.js';
 
 /** Complaints (第二十一条) and the revocation of a title (第二十二条). */
 
@@ -191,7 +191,7 @@ export function complaintEscalationCard(opts: { items: (ComplaintSummary & { day
 }
 
 /** The alert after an administrator decided: read-only. */
-export function complaintDecidedCard(c: ComplaintView, opts: { title?: TitleView; revocationRaised?: boolean } = {}): Card {
+export function complaintDecidedCard(c: ComplaintView, opts: { title?: TitleView; revocationRaised?: boolean; revocationWithdrawn?: boolean } = {}): Card {
   const upheld = c.status === 'upheld';
   return card({
     title: `投诉${complaintStatusNames[c.status] ?? c.status}：${c.team.name}`,
@@ -206,7 +206,79 @@ export function complaintDecidedCard(c: ComplaintView, opts: { title?: TitleView
       ]),
       ...titleLine(opts.title),
       ...(opts.revocationRaised ? [note('已达到连续成立次数，撤销称号提醒已发送到协会管理群。')] : []),
+      ...(opts.revocationWithdrawn ? [note('更正后连续成立的投诉不足规定次数，此前的撤销称号提醒不再适用，其“撤销称号”“保留称号”将不再受理。')] : []),
       ...webComplainantTold(c),
+      // a wrong click is put right here: 成立 ⇄ 不成立, asked again on its own card before anything changes
+      ...(c.status === 'upheld' || c.status === 'dismissed'
+        ? [hr(), buttonRow([button({ text: '更正认定', value: { action: 'complaint.correctAsk', complaintId: c.id } })]), note('认定有误（如点错了成立或不成立）时点“更正认定”，填写更正说明后再确认。')]
+        : []),
+    ],
+  });
+}
+
+const otherFinding = (status: string) => (status === 'upheld' ? 'dismissed' : 'upheld');
+
+/**
+ * 更正认定, asked before anything changes: the decision as it stands, what changing it does (第二十二条's count, who is
+ * told), the 更正说明 and one button, which Feishu asks to confirm again.
+ */
+export function complaintCorrectionCard(c: ComplaintView, form_: FormDescriptor, opts: { title?: TitleView; error?: FormError; values?: Record<string, unknown> } = {}): Card {
+  const to = otherFinding(c.status);
+  const toName = complaintStatusNames[to];
+  const told = [c.channel === 'chat' ? '投诉人' : undefined, c.status === 'upheld' || to === 'upheld' ? '班组长和单位联系人' : undefined].filter(Boolean).join('和');
+  const effect =
+    to === 'upheld'
+      ? '更正后这件投诉计入第二十二条的连续成立次数；达到规定次数时会提醒管理员决定是否撤销称号。'
+      : '更正后这件投诉不再计入第二十二条的连续成立次数；因它发出的撤销称号提醒不再适用。';
+  return card({
+    title: `更正认定：${c.team.name}`,
+    subtitle: c.reference,
+    template: 'orange',
+    summary: `更正投诉 ${c.reference} 的认定`,
+    elements: [
+      ...errorBanner(opts.error),
+      markdown(md`投诉 **${c.reference}** 现认定为**${complaintStatusNames[c.status] ?? c.status}**${c.decided ? md`（${c.decided.by}，${c.decided.at}）` : ''}，将更正为**${toName}**。`),
+      ...formDisplayElements(c.decision),
+      ...titleLine(opts.title),
+      note(md`${effect}${told ? `更正说明将替换原处理意见，并告知${told}。` : '更正说明将替换原处理意见。'}`),
+      hr(),
+      form(form_.name, [
+        ...formInputs(form_, opts.values),
+        submitButton({
+          text: `确认更正为${toName}`,
+          name: 'correct',
+          type: 'danger',
+          value: { action: 'complaint.correct', complaintId: c.id, to },
+          confirm: { title: `更正为${toName}？`, text: `投诉 ${c.reference} 将由“${complaintStatusNames[c.status] ?? c.status}”更正为“${toName}”，并通知${told || '记录在案'}。` },
+        }),
+      ]),
+    ],
+  });
+}
+
+/** 投诉认定已更正: to the complainant in chat, or to the team that was told the complaint was upheld. */
+export function complaintCorrectedNoticeCard(c: ComplaintSummary, opts: { from: string; team: boolean; title?: TitleView }): Card {
+  const now = complaintStatusNames[c.status] ?? c.status;
+  const was = complaintStatusNames[opts.from] ?? opts.from;
+  return card({
+    title: `投诉认定已更正：${now}`,
+    subtitle: c.reference,
+    template: c.status === 'upheld' ? 'orange' : 'grey',
+    summary: `投诉 ${c.reference} 的认定已由${was}更正为${now}`,
+    elements: [
+      markdown(
+        opts.team
+          ? md`此前告知 **${c.team.name}**（${c.team.code}）认定**${was}**的投诉 ${c.reference}，协会复核后更正为**${now}**，不计入第二十二条的连续成立次数。`
+          : md`你的投诉 ${c.reference}（被投诉班组：${c.team.name}）此前认定为**${was}**，协会复核后更正为**${now}**。`,
+      ),
+      fields([
+        ['投诉编号', c.reference],
+        ['收到日期', c.receivedOn],
+        ...(opts.team ? [['投诉内容', asTyped(excerpt(c.content, 300))] as [string, MdValue]] : []),
+        ['更正说明', c.note ? asTyped(c.note) : '—'],
+      ]),
+      ...(opts.title && opts.team ? [note(md`本班组持有 ${heldYearsText(opts.title)} 年度称号，目前连续成立的投诉 ${opts.title.run} 次；协会规定：连续 ${opts.title.required} 次成立时由协会决定是否撤销。`)] : []),
+      note(opts.team ? '如有疑问，请联系协会。' : '感谢你对质量信得过班组活动的监督（第二十一条）。'),
     ],
   });
 }

@@ -6,6 +6,7 @@ import {
   type ComplaintView,
   complaintAlertCard,
   complaintBatchAlertCard,
+  complaintCorrectedNoticeCard,
   complaintDecidedCard,
   complaintOutcomeCard,
   complaintUpheldNoticeCard,
@@ -970,6 +971,121 @@ export async function decideComplaint(
   }
   const revocationRaised = to !== 'dismissed' ? await raiseRevocationAlertIfDue(tx, team, title, opts) : false;
   return { view, title: title?.view, revocationRaised };
+}
+
+/** 更正认定: the 处理意见 of a complaint's decision changed between 成立 and 不成立, told to whoever heard the first. */
+export const complaintCorrectionForm = defineForm({
+  name: 'complaintCorrection',
+  title: '更正投诉认定',
+  fields: {
+    note: { kind: 'longText', label: '更正说明', help: '为什么更正、核查了什么；将替换原处理意见，发送给在飞书中投诉的投诉人和已被告知的班组', maxLength: 500, placeholder: '必填：如“误点成立，经核查投诉不实”' },
+  },
+});
+const complaintCorrectionSchema = formSchema(complaintCorrectionForm);
+
+/** The decisions a 更正认定 goes between: a finding (成立 / 不成立); 重复 and 已撤回 made none. */
+export type CorrectableStatus = 'upheld' | 'dismissed';
+export const isCorrectable = (status: string): status is CorrectableStatus => status === 'upheld' || status === 'dismissed';
+
+export const COMPLAINT_CORRECTED_CARD = 'complaintCorrected';
+export const complaintCorrectedSpec = (complaintId: number, from: CorrectableStatus, to: CorrectableStatus, audience: 'complainant' | 'team') => ({ kind: COMPLAINT_CORRECTED_CARD, complaintId, from, to, audience });
+
+/**
+ * 更正认定: an administrator changes a decided complaint from 成立 to 不成立 or back, with a note (第二十一条; a wrong click
+ * is put right, not lived with). One transaction: the new decision and its note, an audit row naming who changed it from
+ * what, the complainant in chat and (when it was or now is 成立) the team told, and the title's run (第二十二条) read
+ * again: a revocation alert now due is raised; one due only because of the first decision is no longer pending, so its
+ * 撤销 / 保留 are refused. Refused once a title was revoked after the complaint was upheld: that revocation counted it.
+ */
+export async function correctComplaint(
+  tx: Db,
+  actor: Actor,
+  complaintId: number,
+  to: CorrectableStatus,
+  values: Record<string, unknown>,
+  opts: ComplaintOptions,
+): Promise<{ view: ComplaintView; from: CorrectableStatus; title?: TitleView; revocationRaised: boolean; revocationWithdrawn: boolean; revocationPending: boolean }> {
+  requireAdmin(actor);
+  const [found, member] = await Promise.all([
+    getComplaint(tx, complaintId, { lock: true }),
+    to === 'dismissed' ? isTeamMember(tx, sql`(select ${complaints.teamId} from ${complaints} where ${complaints.id} = ${complaintId})`, actor.openId) : false,
+  ]);
+  if (!found) throw new UserError('找不到这件投诉，请发送“投诉处理”查看投诉。');
+  const { complaint, team } = found;
+  const from = complaint.status;
+  if (from === 'open') throw new UserError(`投诉 ${complaint.reference} 尚未认定，请在它的处理卡片上认定成立或不成立。`, { kind: 'info' });
+  if (!isCorrectable(from)) {
+    throw new UserError(`投诉 ${complaint.reference} 已按“${complaintStatusText({ status: from, repeats: complaint.repeats ?? undefined })}”关闭，没有认定成立或不成立，无需更正；如需认定，请投诉人重新投诉。`, { kind: 'info' });
+  }
+  if (from === to) throw new UserError(`投诉 ${complaint.reference} 已是“${complaintStatusNames[to]}”，无需更正。`, { kind: 'info' });
+  if (to === 'dismissed') refuseOwnTeam(team, actor, member, '把针对本班组的投诉更正为“不成立”');
+  const [, [revoked]] = await Promise.all([
+    lockTitle(tx, team.id),
+    from === 'upheld' && complaint.decidedAt
+      ? tx.select({ year: honours.year, revokedAt: honours.revokedAt }).from(honours).where(and(eq(honours.teamId, team.id), gte(honours.revokedAt, complaint.decidedAt))).orderBy(asc(honours.revokedAt)).limit(1)
+      : [],
+  ]);
+  if (revoked?.revokedAt) {
+    throw new UserError(
+      cite(
+        22,
+        `${team.name} 的 ${revoked.year} 年度称号已于 ${formatDateZh(todayIn(opts.timezone, revoked.revokedAt))} 撤销，撤销时这件投诉按“成立”计入连续次数，不能再更正认定。撤销称号不能在机器人中恢复：如认定确有错误，请由协会复核撤销决定，并书面告知班组。`,
+      ),
+      { article: 22 },
+    );
+  }
+  const { note } = readForm(complaintCorrectionForm, values, complaintCorrectionSchema);
+  const before = await titleStatus(tx, team.id);
+  const [[updated], corrections] = await Promise.all([
+    tx.update(complaints).set({ status: to, note, decidedBy: actor.openId, decidedAt: opts.now }).where(and(eq(complaints.id, complaintId), eq(complaints.status, from))).returning(),
+    tx.select({ id: auditLog.id }).from(auditLog).where(and(eq(auditLog.action, 'complaint.correct'), eq(auditLog.entity, 'complaint'), eq(auditLog.entityId, String(complaintId)))),
+  ]);
+  const n = corrections.length + 1;
+  await audit(tx, {
+    actor: actor.openId,
+    action: 'complaint.correct',
+    entity: 'complaint',
+    entityId: complaintId,
+    details: { reference: complaint.reference, teamId: team.id, from, to, note, previousNote: complaint.note, previousDecidedBy: complaint.decidedBy, previousDecidedAt: complaint.decidedAt?.toISOString() ?? null },
+    at: opts.now,
+  });
+  const title = await titleStatus(tx, team.id);
+  const key = `complaint:corrected:${complaintId}:${n}`;
+  if (updated.complainantOpenId) {
+    await opts.send({ dedupeKey: `${key}:complainant`, to: { openId: updated.complainantOpenId }, render: complaintCorrectedSpec(complaintId, from, to, 'complainant') });
+  }
+  for (const openId of new Set([team.leaderOpenId, team.contactOpenId])) {
+    // the team heard of the complaint only if it was upheld: now it hears it is not; or it hears it is, as any upheld one
+    if (from === 'upheld') await opts.send({ dedupeKey: `${key}:user:${openId}`, to: { openId }, render: complaintCorrectedSpec(complaintId, from, to, 'team') });
+    else await opts.send({ dedupeKey: `${complaintUpheldKey(complaintId)}:c${n}:user:${openId}`, to: { openId }, render: complaintUpheldSpec(complaintId) });
+  }
+  const pendingBefore = titlesOfRun(before).length > 0;
+  const pendingAfter = titlesOfRun(title).length > 0;
+  const revocationRaised = to === 'upheld' ? await raiseRevocationAlertIfDue(tx, team, title, opts) : false;
+  const revocationWithdrawn = pendingBefore && !pendingAfter;
+  if (revocationWithdrawn && before) {
+    await audit(tx, { actor: actor.openId, action: 'honour.revocationAlertWithdrawn', entity: 'honour', entityId: before.honour.id, details: { teamId: team.id, complaint: complaint.reference, run: title?.view.run ?? 0, required: before.view.required }, at: opts.now });
+  }
+  const view = complaintView({ ...updated, decidedByName: actor.name }, team, opts.timezone);
+  // due again, its alert out before (a 成立 corrected to 不成立 and back): that alert's 撤销 / 保留 are taken again, and 投诉处理 lists it
+  const revocationPending = to === 'upheld' && pendingAfter && !revocationRaised;
+  return { view, from, title: title?.view, revocationRaised, revocationWithdrawn, revocationPending };
+}
+
+/** 投诉认定已更正, to the complainant in chat or to the team told of the first decision, drawn when sent; corrected again since, not sent. */
+export function complaintCorrectedRenderer(db: Db, timezone: string): CardRenderer {
+  return async (specs: CardSpec[]): Promise<RenderedCard[]> => {
+    const { ids, found, rows } = await complaintsOfSpecs(db, specs);
+    const titles = await titlesOfTeams(db, found);
+    return ids.map((id, i): RenderedCard => {
+      const r = rows.get(id);
+      const spec = specs[i];
+      if (!r || r.complaint.status !== spec.to || !isCorrectable(String(spec.from))) return { drop: `投诉 ${id} 不存在或认定又已改变` };
+      const team = spec.audience === 'team';
+      const content = team ? withoutContacts(r.complaint.content) : r.complaint.content;
+      return { card: complaintCorrectedNoticeCard(complaintSummary({ ...r.complaint, content }, r.team, timezone), { from: spec.from as CorrectableStatus, team, title: team ? titles.get(r.team.id) : undefined }) };
+    });
+  };
 }
 
 /** Whether `openId` is one of the team's members (`team_members`); `teamId` may be a subquery, so the probe goes with the reads it is issued beside. */

@@ -1,8 +1,11 @@
 import { revokedTold } from '../../cards/strings.js';
-import { complaintAlertCard, complaintDecidedCard, complaintListCard, complaintListPage, revocationDecidedCard } from '../../cards/complaints.js';
+import { complaintAlertCard, complaintCorrectionCard, complaintDecidedCard, complaintListCard, complaintListPage, revocationDecidedCard } from '../../cards/complaints.js';
 import type { Card } from '../../cards/kit.js';
 import {
   type ComplaintDecision,
+  complaintCorrectionForm,
+  correctComplaint,
+  isCorrectable,
   complaintView,
   countOpenComplaints,
   daysOpen,
@@ -182,3 +185,40 @@ export const openComplaint: CardRun = async (ctx, input) => {
   const title = await titleStatus(ctx.tx, found.team.id);
   return raw(found.complaint.status === 'open' ? complaintAlertCard(view, { title: title?.view }) : complaintDecidedCard(view, { title: title?.view }));
 };
+
+/** complaint.correctAsk {complaintId}: 更正认定 on a decided complaint's card: the correction card, asking for the 更正说明 first. */
+export const askCorrection: CardRun = async (ctx, input) => {
+  const found = await getComplaint(ctx.tx, idFrom(input.value, 'complaintId'));
+  if (!found) throw new UserError('找不到这件投诉，请发送“投诉处理”查看投诉。');
+  const view = complaintView(found.complaint, found.team, ctx.config.BOT_TIMEZONE);
+  const title = await titleStatus(ctx.tx, found.team.id);
+  if (!isCorrectable(found.complaint.status)) return raw(found.complaint.status === 'open' ? complaintAlertCard(view, { title: title?.view }) : complaintDecidedCard(view, { title: title?.view }));
+  return raw(complaintCorrectionCard(view, complaintCorrectionForm, { title: title?.view }));
+};
+
+/** complaint.correct {complaintId, to} with the 更正说明: 成立 ⇄ 不成立, administrators only. */
+export const correctDecision: CardRun = async (ctx, input) => {
+  const to = input.value.to === 'dismissed' ? 'dismissed' : 'upheld';
+  const r = await correctComplaint(ctx.tx, ctx.actor, idFrom(input.value, 'complaintId'), to, input.formValue, complaintOptions(ctx));
+  const said = `已将投诉 ${r.view.reference} 由“${r.from === 'upheld' ? '成立' : '不成立'}”更正为“${to === 'upheld' ? '成立' : '不成立'}”`;
+  const after = r.revocationRaised
+    ? '，撤销称号提醒已发出'
+    : r.revocationWithdrawn
+      ? '，此前的撤销称号提醒不再适用'
+      : r.revocationPending
+        ? '，连续成立已达规定次数：请在此前的撤销称号提醒中决定（也可在“投诉处理”中找到）'
+        : '';
+  return raw(complaintDecidedCard(r.view, { title: r.title, revocationRaised: r.revocationRaised, revocationWithdrawn: r.revocationWithdrawn }), { type: 'success', content: `${said}${after}` });
+};
+
+/** A refused correction: the correction card again with what is wrong (the 更正说明 missing); anything else, the complaint as it stands. */
+export async function correctionAgain(err: UserError, ctx: HandlerContext, input: CardActionInput) {
+  if (!hasRole(ctx.actor, 'admin')) return undefined;
+  const found = await getComplaint(ctx.tx, idOrZero(input.value, 'complaintId'));
+  if (!found) return undefined;
+  const view = complaintView(found.complaint, found.team, ctx.config.BOT_TIMEZONE);
+  const title = await titleStatus(ctx.tx, found.team.id);
+  if (err.opts.field && isCorrectable(found.complaint.status)) return raw(complaintCorrectionCard(view, complaintCorrectionForm, { title: title?.view, error: formErrorOf(err), values: input.formValue }));
+  if (found.complaint.status === 'open') return raw(complaintAlertCard(view, { title: title?.view }));
+  return raw(complaintDecidedCard(view, { title: title?.view }));
+}

@@ -1,7 +1,11 @@
+import { z } from 'zod';
 import type { BotRegistry } from '../../src/handlers.js';
 import { id, notUnderstood, noValue, values } from '../respond.js';
 import {
   alertAgain,
+  askCorrection,
+  correctDecision,
+  correctionAgain,
   dismissComplaint,
   dismissComplaintFast,
   duplicateComplaint,
@@ -23,6 +27,7 @@ import { complaintFormAgain, complaintStartValue, complaintSubmitValue, startCom
 const admin = ['admin'] as const;
 const onComplaint = values({ complaintId: id });
 const onHonour = values({ honourId: id });
+const onCorrection = values({ complaintId: id, to: z.enum(['upheld', 'dismissed']) });
 
 /** Complaints (第二十一条) and revocation of a title (第二十二条). */
 export function register(bot: BotRegistry): void {
@@ -40,6 +45,8 @@ export function register(bot: BotRegistry): void {
   bot.cardAction({ action: 'complaint.dismiss', roles: admin, value: onComplaint, run: dismissComplaint, onRefused: alertAgain, fast: dismissComplaintFast });
   bot.cardAction({ action: 'complaint.duplicate', roles: admin, value: onComplaint, run: duplicateComplaint, onRefused: alertAgain });
   bot.cardAction({ action: 'complaint.withdraw', roles: admin, value: onComplaint, run: withdrawComplaint, onRefused: alertAgain });
+  bot.cardAction({ action: 'complaint.correctAsk', roles: admin, value: onComplaint, run: askCorrection, privateInGroup: '更正认定卡片' });
+  bot.cardAction({ action: 'complaint.correct', roles: admin, value: onCorrection, run: correctDecision, onRefused: correctionAgain });
   bot.cardAction({ action: 'complaint.list', roles: admin, value: noValue, run: listComplaints, privateInGroup: '投诉清单' });
   bot.cardAction({ action: 'complaint.open', roles: admin, value: onComplaint, run: openComplaint, privateInGroup: '投诉处理卡片' });
   bot.cardAction({ action: 'revocation.revoke', roles: admin, value: onHonour, run: revokeHonour, onRefused: revocationAgain, fast: revokeHonourFast });

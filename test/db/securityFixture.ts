@@ -332,6 +332,9 @@ export function actionRows(f: Fixture): Record<string, ActionRows> {
     // the fixture's one complaint named as its own copy: an administrator is refused for what was typed, not for who they are
     'complaint.duplicate': tried({ complaintId: f.complaintId }, { note: '与另一件投诉为同一件事', duplicateOf: `TS-${YEAR}-0001` }, true),
     'complaint.withdraw': tried({ complaintId: f.complaintId }, { note: '投诉人要求撤回' }, true),
+    // the fixture's complaint is open: a correction is refused for that (its success path: test/db/complaintCorrection.test.ts)
+    'complaint.correctAsk': tried({ complaintId: f.complaintId }),
+    'complaint.correct': tried({ complaintId: f.complaintId, to: 'dismissed' }, { note: '误点成立' }, true),
     'complaint.list': tried(),
     'complaint.open': tried({ complaintId: f.complaintId }),
     'revocation.revoke': tried({ honourId: f.honourId }, { reason: '连续两次投诉成立' }, true),
