@@ -199,18 +199,18 @@ describe('the copies of a complaint’s card', () => {
     clock.advance(5 * 60_000);
     const decided = await h.clickCard(ADMIN, mine.messageId, cardActions(mine.content)[0], { note: '属实' });
     expect(decided.body!.toast.type).toBe('success');
-    // the other copy shows the decision, with no buttons left
+    // the other copy shows the decision, with no decision buttons left (更正认定 only)
     const now = h.fake.currentCard(theirs.messageId);
     expect(cardText(now)).toContain('认定结果');
     expect(cardText(now)).toContain('张三');
-    expect(cardActions(now)).toEqual([]);
+    expect(cardActions(now)).toEqual([{ action: 'complaint.correctAsk', complaintId: expect.any(Number) }]);
     // the one clicked keeps the answer it was given
     expect(h.fake.updates.filter((u) => u.messageId === mine.messageId)).toEqual([]);
     // pressed before it was redrawn: who and when, and the card shows the decision
     for (const action of ['complaint.dismiss', 'complaint.uphold', 'complaint.withdraw']) {
       const late = await h.click(ADMIN2, { action, complaintId: (await byRef(ref)).id }, { note: '改判' }, { messageId: theirs.messageId });
       expect(late.toast, action).toEqual({ type: 'info', content: expect.stringMatching(new RegExp(`^张三已于 2027年3月\\d+日 10:05 认定投诉 ${ref} 为“成立”，无需再处理。$`)) });
-      expect(cardActions(late.card.data)).toEqual([]);
+      expect(cardActions(late.card.data)).toEqual([{ action: 'complaint.correctAsk', complaintId: expect.any(Number) }]);
       expect(cardText(late.card.data)).toContain('张三');
     }
     expect((await byRef(ref)).status).toBe('upheld');

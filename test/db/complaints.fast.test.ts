@@ -290,11 +290,11 @@ describe('投诉 with and without its one-statement path: the same answers, rows
     // the complaint after it upheld before this alert went out: this one, still open, ends the run between them
     await db.update(complaints).set({ status: 'upheld', note: '属实', decidedBy: ADMIN, decidedAt: new Date(NOW) }).where(eq(complaints.reference, 'TS-2027-0002'));
     expect(await render([spec])).toEqual([drawn(1)]);
-    // and this one too: it goes out as decided (another administrator's copy), no buttons, with the run as it is then, the three in a row
+    // and this one too: it goes out as decided (another administrator's copy), no decision buttons (更正认定 only), with the run as it is then, the three in a row
     await db.update(complaints).set({ status: 'upheld', note: '属实', decidedBy: ADMIN, decidedAt: new Date(NOW) }).where(eq(complaints.reference, 'TS-2027-0001'));
     const upheld = (await db.select().from(complaints).where(eq(complaints.reference, 'TS-2027-0001')))[0];
     const [decided] = (await render([spec])) as { card: object }[];
-    expect(cardActions(decided.card)).toEqual([]);
+    expect(cardActions(decided.card)).toEqual([{ action: 'complaint.correctAsk', complaintId: expect.any(Number) }]);
     expect(cardText(decided.card)).toContain(`投诉成立：${team.name}`);
     expect(cardText(decided.card)).toContain('目前连续成立的投诉 3 次');
     expect(upheld.status).toBe('upheld');

@@ -169,7 +169,7 @@ describe('a public complaint through the HTTP endpoint, upheld twice, raises one
     expect((await complaintByRef(refs[0])).status).toBe('open');
     const res = await decide(ADMIN, refs[0], 'uphold', '现场核实，修补质量不合格');
     expect(res.toast.type).toBe('success');
-    expect(cardActions(res.card.data)).toEqual([]);
+    expect(cardActions(res.card.data)).toEqual([{ action: 'complaint.correctAsk', complaintId: expect.any(Number) }]);
     // the web complainant hears of it only from the association: the administrator is asked to tell them, at the contact they left
     expect(cardText(res.card.data)).toContain(`请按其联系方式（13800000000）告知认定结果和处理意见，并提供投诉编号 ${refs[0]}`);
     expect(await complaintByRef(refs[0])).toMatchObject({ status: 'upheld', note: '现场核实，修补质量不合格', decidedBy: ADMIN });
