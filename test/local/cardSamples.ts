@@ -11,7 +11,7 @@ import * as complaints from '../../cards/complaints.js';
 import * as contact from '../../cards/contact.js';
 import * as kit from '../../cards/kit.js';
 import * as lateClick from '../../cards/lateClick.js';
-import { complaintForm, complaintTextForm, complaintViewOf, revocationDecisionForm } from '../../src/complaints.js';
+import { complaintForm, complaintTextForm, complaintViewOf, complaintCorrectionForm, revocationDecisionForm } from '../../src/complaints.js';
 import * as experts from '../../cards/experts.js';
 import * as groups from '../../cards/groups.js';
 import * as help from '../../cards/help.js';
@@ -420,6 +420,14 @@ export const cardSamples: Record<string, Sample> = {
     complaints.complaintEscalationCard({ items: Array.from({ length: 10 }, (_, i) => ({ ...complaint, id: complaint.id + i, reference: `TS-2026-${String(10 + i).padStart(4, '0')}`, daysOpen: 8 })), total: 30, afterDays: 7 }),
   ],
   'complaints.complaintDecidedCard': () => [complaints.complaintDecidedCard(upheld, { title, revocationRaised: true }), complaints.complaintDecidedCard({ ...upheld, status: 'dismissed' }), complaints.complaintDecidedCard(repeated), complaints.complaintDecidedCard(withdrawn)],
+  'complaints.complaintCorrectionCard': () => [
+    complaints.complaintCorrectionCard({ ...upheld, channel: 'chat' }, complaintCorrectionForm, { title }),
+    complaints.complaintCorrectionCard({ ...upheld, status: 'dismissed' }, complaintCorrectionForm, { error: { field: 'note', message: '请填写更正说明' } }),
+  ],
+  'complaints.complaintCorrectedNoticeCard': () => [
+    complaints.complaintCorrectedNoticeCard({ ...upheld, status: 'dismissed' }, { from: 'upheld', team: true, title }),
+    complaints.complaintCorrectedNoticeCard(upheld, { from: 'dismissed', team: false }),
+  ],
   'complaints.revocationAlertCard': () => [complaints.revocationAlertCard({ team: complaintTeam, title: { ...title, run: 3 }, history: [upheld, upheld, upheld], form: revocationDecisionForm, error: { message: '请填写决定理由' }, values: { reason: '长期整改中' } })],
   'complaints.revocationDecidedCard': () => [
     complaints.revocationDecidedCard({ team: complaintTeam, year: 2026, decision: 'revoked', reason: '连续三次投诉成立', barDays: null }),
