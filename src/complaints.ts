@@ -1004,6 +1004,8 @@ export async function correctComplaint(
   to: CorrectableStatus,
   values: Record<string, unknown>,
   opts: ComplaintOptions,
+  /** The card clicked: its own answer shows the correction. */
+  clicked?: string,
 ): Promise<{ view: ComplaintView; from: CorrectableStatus; title?: TitleView; revocationRaised: boolean; revocationWithdrawn: boolean; revocationPending: boolean }> {
   requireAdmin(actor);
   const [found, member] = await Promise.all([
@@ -1049,7 +1051,7 @@ export async function correctComplaint(
     details: { reference: complaint.reference, teamId: team.id, from, to, note, previousNote: complaint.note, previousDecidedBy: complaint.decidedBy, previousDecidedAt: complaint.decidedAt?.toISOString() ?? null },
     at: opts.now,
   });
-  const title = await titleStatus(tx, team.id);
+  const [title] = await Promise.all([titleStatus(tx, team.id), redrawAlertCopies(tx, complaintId, clicked, opts, `c${n}:`)]);
   const key = `complaint:corrected:${complaintId}:${n}`;
   if (updated.complainantOpenId) {
     await opts.send({ dedupeKey: `${key}:complainant`, to: { openId: updated.complainantOpenId }, render: complaintCorrectedSpec(complaintId, from, to, 'complainant') });
@@ -1180,7 +1182,7 @@ export const DECISION_BUTTON_PATH = `$.** ? ((@.action == "complaint.uphold" || 
  * goes (complaintAlertRenderer), an escalation card not sent yet is not sent (escalationRenderer); the one-statement
  * decision (src/fast/decisions.ts) queues the same rows.
  */
-async function redrawAlertCopies(tx: Db, complaintId: number, clicked: string | undefined, opts: ComplaintOptions): Promise<void> {
+async function redrawAlertCopies(tx: Db, complaintId: number, clicked: string | undefined, opts: ComplaintOptions, again = ''): Promise<void> {
   // the keys complaintAlertMessage and the escalation job give the administrators' destinations (adminDestinations), in the same statement
   const dates = escalationDates(opts.now, opts.timezone);
   const sent = await tx
@@ -1197,7 +1199,8 @@ async function redrawAlertCopies(tx: Db, complaintId: number, clicked: string | 
     )
     .orderBy(asc(outbox.id));
   for (const { messageId } of sent) {
-    await opts.send({ dedupeKey: `${complaintRedrawnKey(complaintId)}:${messageId}`, to: { updateMessage: messageId! }, render: { kind: COMPLAINT_DECIDED_CARD, complaintId } });
+    // `again` (a 更正认定's c<n>:): the copies redrawn once more, with the decision as corrected
+    await opts.send({ dedupeKey: `${complaintRedrawnKey(complaintId)}:${again}${messageId}`, to: { updateMessage: messageId! }, render: { kind: COMPLAINT_DECIDED_CARD, complaintId } });
   }
 }
 

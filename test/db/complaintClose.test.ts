@@ -216,3 +216,27 @@ describe('the copies of a complaint’s card', () => {
     expect((await byRef(ref)).status).toBe('upheld');
   });
 });
+
+describe('更正认定 and the other copies', () => {
+  it('another administrator’s copy, redrawn as decided, is redrawn again with the decision as corrected', async () => {
+    const t = await team('阳江排水维护班', false);
+    const ref = await online(t.code, '雨水口堵塞');
+    const copy = (openId: string) => toUser(openId).find((m) => cardText(m.content).includes(ref) && cardActions(m.content).length)!;
+    const mine = copy(ADMIN);
+    const theirs = copy(ADMIN2);
+    const upheld = await h.clickCard(ADMIN, mine.messageId, cardActions(mine.content)[0], { note: '属实' });
+    expect(upheld.body!.toast.type).toBe('success');
+    await h.drain();
+    expect(cardText(h.fake.currentCard(theirs.messageId))).toContain('投诉成立');
+    const ask = cardActions(h.fake.currentCard(mine.messageId)).find((a) => a.action === 'complaint.correctAsk')!;
+    const asked = await h.clickCard(ADMIN, mine.messageId, ask);
+    const correct = cardActions(asked.body!.card.data).find((a) => a.action === 'complaint.correct')!;
+    const done = await h.clickCard(ADMIN, mine.messageId, correct, { note: '误点成立，经核查属于市政管网问题' });
+    expect(done.body!.toast).toEqual({ type: 'success', content: `已将投诉 ${ref} 由“成立”更正为“不成立”` });
+    await h.drain();
+    const now = cardText(h.fake.currentCard(theirs.messageId));
+    expect(now).toContain('投诉不成立');
+    expect(now).toContain('误点成立，经核查属于市政管网问题');
+    expect(cardText(h.fake.currentCard(mine.messageId))).toContain('投诉不成立');
+  });
+});
