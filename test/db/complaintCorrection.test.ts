@@ -191,3 +191,30 @@ describe('更正为成立 completing a run: the 撤销称号提醒 it calls for 
     expect(alerts).toHaveLength(1);
   });
 });
+
+describe('更正认定 refused, nothing written', () => {
+  let h: Harness;
+  let s: Seeded;
+  beforeAll(async () => {
+    h = await startHarness({ clock: new ManualClock(NOW) });
+    s = await seed(h.db.db);
+    // the administrator leads the team (第十七条)
+    await h.db.db.insert(people).values({ openId: ADMIN, roles: ['admin'] }).onConflictDoNothing();
+    await h.db.db.update(teams).set({ leaderOpenId: ADMIN }).where(eq(teams.id, s.team));
+  });
+  afterAll(() => h?.close());
+
+  it('clearing a complaint against one’s own team, an open one, a forged target: each says why', async () => {
+    const own = await h.click(ADMIN, { action: 'complaint.correct', complaintId: s.c[0], to: 'dismissed' }, { note: '误点' });
+    expect(own.toast).toMatchObject({ type: 'error', content: expect.stringContaining('不能把针对本班组的投诉更正为“不成立”，请其他管理员处理') });
+    const open = await h.click(ADMIN, { action: 'complaint.correct', complaintId: s.c[2], to: 'upheld' }, { note: '误点' });
+    expect(open.toast?.content).toContain('尚未认定，请在它的处理卡片上认定成立或不成立');
+    const asked = await h.click(ADMIN, { action: 'complaint.correctAsk', complaintId: s.c[2] });
+    expect(buttons(asked.card.data).map(actionOf)).toContain('complaint.uphold');
+    const forged = await h.click(ADMIN, { action: 'complaint.correct', complaintId: s.c[0], to: 'open' }, { note: '误点' });
+    expect(forged.toast?.type).toBe('error');
+    const rows = await h.db.db.select({ status: complaints.status }).from(complaints).where(eq(complaints.teamId, s.team)).orderBy(asc(complaints.id));
+    expect(rows.map((r) => r.status)).toEqual(['upheld', 'open', 'open']);
+    expect(await h.db.db.select().from(auditLog).where(eq(auditLog.action, 'complaint.correct'))).toEqual([]);
+  });
+});
