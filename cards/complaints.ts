@@ -15,6 +15,8 @@ export interface ComplaintTeam {
 /** A complaint as lists and histories show it. */
 export interface ComplaintSummary {
   id: number;
+  /** When the decision in force was made (ms): the correction card's button carries it, so a card drawn before another correction is refused. */
+  decidedMs?: number;
   reference: string;
   content: string;
   contact: string | null;
@@ -248,7 +250,7 @@ export function complaintCorrectionCard(c: ComplaintView, form_: FormDescriptor,
           text: `确认更正为${toName}`,
           name: 'correct',
           type: 'danger',
-          value: { action: 'complaint.correct', complaintId: c.id, to },
+          value: { action: 'complaint.correct', complaintId: c.id, to, ...(c.decidedMs !== undefined ? { decided: c.decidedMs } : {}) },
           confirm: { title: `更正为${toName}？`, text: `投诉 ${c.reference} 将由“${complaintStatusNames[c.status] ?? c.status}”更正为“${toName}”，并通知${told || '记录在案'}。` },
         }),
       ]),

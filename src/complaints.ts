@@ -420,6 +420,7 @@ export function complaintSummary(c: ComplaintRead, team: ComplaintTeam, timezone
     status: c.status,
     note: c.note,
     ...(c.repeats ? { repeats: c.repeats } : {}),
+    ...(c.status !== 'open' && c.decidedAt ? { decidedMs: c.decidedAt.getTime() } : {}),
     ...(c.status !== 'open' && c.decidedAt ? { decided: { by: c.decidedByName ?? '管理员', at: formatDateTimeZh(c.decidedAt, timezone) } } : {}),
     receivedOn: formatDateZh(todayIn(timezone, c.createdAt)),
     team: { id: team.id, name: team.name, code: team.code, organization: team.organization },
@@ -1006,6 +1007,8 @@ export async function correctComplaint(
   opts: ComplaintOptions,
   /** The card clicked: its own answer shows the correction. */
   clicked?: string,
+  /** When the decision the correction card was drawn over was made (ms): another correction since refuses this one. */
+  drawnDecided?: number,
 ): Promise<{ view: ComplaintView; from: CorrectableStatus; title?: TitleView; revocationRaised: boolean; revocationWithdrawn: boolean; revocationPending: boolean }> {
   requireAdmin(actor);
   const [found, member] = await Promise.all([
@@ -1020,6 +1023,14 @@ export async function correctComplaint(
     throw new UserError(`投诉 ${complaint.reference} 已按“${complaintStatusText({ status: from, repeats: complaint.repeats ?? undefined })}”关闭，没有认定成立或不成立，无需更正；如需认定，请投诉人重新投诉。`, { kind: 'info' });
   }
   if (from === to) throw new UserError(`投诉 ${complaint.reference} 已是“${complaintStatusNames[to]}”，无需更正。`, { kind: 'info' });
+  // a correction card drawn before another correction (成立 → 不成立 → 成立 since): its 更正说明 answered what is no longer there
+  if (drawnDecided !== undefined && complaint.decidedAt && complaint.decidedAt.getTime() !== drawnDecided) {
+    const by = found.complaint.decidedByName ?? '其他管理员';
+    throw new UserError(
+      `投诉 ${complaint.reference} 的认定已由${by}于 ${formatDateTimeZh(complaint.decidedAt, opts.timezone)} 改为“${complaintStatusNames[from]}”（你打开更正卡片之后），这次更正没有保存。请查看现在的认定和处理意见，如仍需更正，再点“更正认定”。`,
+      { kind: 'info' },
+    );
+  }
   if (to === 'dismissed') refuseOwnTeam(team, actor, member, '把针对本班组的投诉更正为“不成立”');
   const [, [revoked]] = await Promise.all([
     lockTitle(tx, team.id),

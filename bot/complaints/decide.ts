@@ -199,7 +199,8 @@ export const askCorrection: CardRun = async (ctx, input) => {
 /** complaint.correct {complaintId, to} with the 更正说明: 成立 ⇄ 不成立, administrators only. */
 export const correctDecision: CardRun = async (ctx, input) => {
   const to = input.value.to === 'dismissed' ? 'dismissed' : 'upheld';
-  const r = await correctComplaint(ctx.tx, ctx.actor, idFrom(input.value, 'complaintId'), to, input.formValue, complaintOptions(ctx), input.messageId);
+  const drawn = typeof input.value.decided === 'number' ? input.value.decided : undefined;
+  const r = await correctComplaint(ctx.tx, ctx.actor, idFrom(input.value, 'complaintId'), to, input.formValue, complaintOptions(ctx), input.messageId, drawn);
   const said = `已将投诉 ${r.view.reference} 由“${r.from === 'upheld' ? '成立' : '不成立'}”更正为“${to === 'upheld' ? '成立' : '不成立'}”`;
   const after = r.revocationRaised
     ? '，撤销称号提醒已发出'

@@ -27,7 +27,7 @@ import { complaintFormAgain, complaintStartValue, complaintSubmitValue, startCom
 const admin = ['admin'] as const;
 const onComplaint = values({ complaintId: id });
 const onHonour = values({ honourId: id });
-const onCorrection = values({ complaintId: id, to: z.enum(['upheld', 'dismissed']) });
+const onCorrection = values({ complaintId: id, to: z.enum(['upheld', 'dismissed']), decided: z.number().int().optional() });
 
 /** Complaints (第二十一条) and revocation of a title (第二十二条). */
 export function register(bot: BotRegistry): void {

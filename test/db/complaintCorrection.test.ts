@@ -218,3 +218,40 @@ describe('更正认定 refused, nothing written', () => {
     expect(await h.db.db.select().from(auditLog).where(eq(auditLog.action, 'complaint.correct'))).toEqual([]);
   });
 });
+
+describe('更正认定 from a correction card drawn before another correction', () => {
+  let h: Harness;
+  let s: Seeded;
+  const clock = new ManualClock(NOW);
+  beforeAll(async () => {
+    h = await startHarness({ clock });
+    s = await seed(h.db.db);
+  });
+  afterAll(() => h?.close());
+
+  const confirmOf = async () => {
+    const asked = await h.click(ADMIN, { action: 'complaint.correctAsk', complaintId: s.c[1] });
+    return buttons(asked.card.data).find((b) => actionOf(b) === 'complaint.correct').behaviors[0].value;
+  };
+
+  it('is refused once the decision was corrected and corrected back since: the later note stands, nothing written', async () => {
+    await h.click(ADMIN, { action: 'complaint.uphold', complaintId: s.c[1] }, { note: '核实成立' });
+    clock.advance(60_000);
+    // a card opened to correct 成立 to 不成立, left open
+    const stale = await confirmOf();
+    expect(stale).toMatchObject({ to: 'dismissed', decided: expect.any(Number) });
+    // meanwhile: corrected to 不成立, then back to 成立 with its own note
+    const first = await h.click(ADMIN, { action: 'complaint.correct', ...(await confirmOf()) }, { note: '误点成立' });
+    expect(first.toast?.type).toBe('success');
+    clock.advance(60_000);
+    const back = await h.click(ADMIN, { action: 'complaint.correct', ...(await confirmOf()) }, { note: '复核后确认成立' });
+    expect(back.toast?.type).toBe('success');
+    clock.advance(60_000);
+    const r = await h.click(ADMIN, { action: 'complaint.correct', ...stale }, { note: '误点成立' });
+    expect(r.toast?.content).toContain('这次更正没有保存');
+    expect(cardText(r.card.data)).toContain('复核后确认成立');
+    const [row] = await h.db.db.select().from(complaints).where(eq(complaints.id, s.c[1]));
+    expect(row).toMatchObject({ status: 'upheld', note: '复核后确认成立' });
+    expect(await h.db.db.select().from(auditLog).where(eq(auditLog.action, 'complaint.correct'))).toHaveLength(2);
+  });
+});
