@@ -182,6 +182,7 @@ export type Sample = () => unknown[];
 
 export const cardSamples: Record<string, Sample> = {
   'lateClick.unfinishedClickCard': () => [lateClick.unfinishedClickCard()],
+  'lateClick.savedUnansweredClickCard': () => [lateClick.savedUnansweredClickCard()],
   'bulk.bulkJobCard': () => [
     bulk.bulkJobCard({ jobId: 1, kind: 'assign', cycleId: 2, year: 2026, status: 'running', done: 1200, total: 3000, lead: '2026年度申报已截止，进入专家评分阶段。' }),
     bulk.bulkJobCard({
