@@ -6,7 +6,7 @@ import {
   applications, assignments, bulkJobs, complaints, conflicts, cycles, honours, imports, outbox, people, processedEvents, teamMembers, teams,
 } from '../../db/schema.js';
 import type { BotApp } from '../../src/app.js';
-import { batchWindowMs, complaintDecisionForm, complaintTextForm, revocationDecisionForm } from '../../src/complaints.js';
+import { batchWindowMs, complaintCorrectionForm, complaintDecisionForm, complaintTextForm, revocationDecisionForm } from '../../src/complaints.js';
 import { importDataVersion } from '../../src/import/dataVersion.js';
 import { scoreFields } from '../../src/review/scoring.js';
 import { defaultScoreSheet } from '../../src/scoreSheet.js';
@@ -38,6 +38,9 @@ const BOUNDS: Record<string, number> = {
   // lock; the audit row, the run and the alert's copies to redraw; COMMIT). 重复 reads the complaint it names beside the
   // claim, then locks both before the decision
   'complaint.duplicate': 5, 'complaint.withdraw': 4,
+  // 更正认定, rare: the ordinary path (the claim, the complaint and the title locked, the run read before and after, the
+  // notices and the copies to redraw)
+  'complaint.correct': 6,
   // a change of the administrators' roster, a few a year: the ordinary path, pipelined (the claim and the actor, then the rest)
   'admins.add': 2, 'admins.remove': 2,
   // 协会联系方式, once or twice a year: the claim and the actor, then the upsert (its RETURNING says whether anything changed)
@@ -479,6 +482,18 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('database round trips of ever
     const form = validFormValue(complaintDecisionForm, { note: '投诉人要求撤回' });
     await warmThenMeasure('complaint.withdraw', { openId: ADMIN, value: { complaintId: warm }, form }, () => ({ openId: ADMIN, value: { complaintId: target }, form }));
     expect((await db.select().from(complaints).where(eq(complaints.id, target)))[0].status).toBe('withdrawn');
+  });
+
+  it('complaint.correct', async () => {
+    const decided = async (teamId: number, n: number) => {
+      const id = await webComplaint(teamId, n);
+      await db.update(complaints).set({ status: 'dismissed', note: '经核实不属实', decidedBy: ADMIN, decidedAt: new Date('2027-03-03T10:00:00+08:00') }).where(eq(complaints.id, id));
+      return id;
+    };
+    const [warm, target] = [await decided(f.teamB.id, 16), await decided(f.teamC.id, 17)];
+    const form = validFormValue(complaintCorrectionForm, { note: '误点不成立，复核属实' });
+    await warmThenMeasure('complaint.correct', { openId: ADMIN, value: { complaintId: warm, to: 'upheld' }, form }, () => ({ openId: ADMIN, value: { complaintId: target, to: 'upheld' }, form }));
+    expect((await db.select().from(complaints).where(eq(complaints.id, target)))[0].status).toBe('upheld');
   });
 
   async function honour(teamId: number): Promise<number> {
