@@ -3,13 +3,13 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { eq, like, sql } from 'drizzle-orm';
+import { like, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Db, migrationsFolder } from '../../db/index.js';
-import { outbox, teams } from '../../db/schema.js';
+import { teams } from '../../db/schema.js';
 import type { FakeOpenPlatform, RecordedRequest } from '../../src/local/fakeOpenPlatform.js';
 import { startFakeOpenPlatform } from '../../src/local/fakeOpenPlatform.js';
-import { enqueue, messageUuid, rowsOf } from '../../src/outbox.js';
+import { rowsOf } from '../../src/outbox.js';
 import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../support/db.js';
 import { ADMIN, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
 import { cardActionEvent, messageEvent, signedRequest } from '../support/larkEvents.js';
