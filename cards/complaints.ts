@@ -332,7 +332,17 @@ export function revocationAlertCard(opts: { team: ComplaintTeam; title: TitleVie
                 },
               ],
             },
-            { tag: 'column', width: 'auto', elements: [submitButton({ text: '保留称号', name: 'keep', type: 'default', value: { action: 'revocation.keep', honourId: title.honourId } })] },
+            {
+              tag: 'column',
+              width: 'auto',
+              elements: [
+                {
+                  ...submitButton({ text: '保留称号', name: 'keep', type: 'default', value: { action: 'revocation.keep', honourId: title.honourId } }),
+                  // 保留 has no undo either: the run it sets aside does not count again
+                  confirm: { title: { tag: 'plain_text', content: '保留称号' }, text: { tag: 'plain_text', content: `确定保留${team.name} ${runYearsText(title)} 年度称号？此前成立的 ${title.run} 次投诉将不再计入连续次数，保留后不能撤回。` } },
+                },
+              ],
+            },
           ],
         },
       ]),

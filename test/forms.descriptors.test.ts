@@ -201,6 +201,10 @@ describe('the complaint forms: every field reaches the card, the public page, th
     const typed = validFormValue(revocationDecisionForm, { reason: '连续三次投诉成立' });
     const alert = revocationAlertCard({ team, title: { honourId: 5, year: 2026, run: 2, required: 2 }, history: [], form: revocationDecisionForm, values: typed });
     expectValidCard(alert);
+    // both decisions are final: each asks again before it is sent
+    const confirms = JSON.stringify(alert).match(/"confirm":\{[^}]*\}[^}]*\}/g) ?? [];
+    expect(confirms.map((c) => /确定(撤销|保留)/.exec(c)?.[1])).toEqual(['撤销', '保留']);
+    expect(confirms[1]).toContain('此前成立的 2 次投诉将不再计入连续次数，保留后不能撤回');
     expect(formFieldNames(alert)).toEqual(Object.keys(revocationDecisionForm.fields));
     expect(formSchema(revocationDecisionForm).parse(typed)).toEqual({ reason: '连续三次投诉成立' });
     for (const [key, f] of Object.entries(revocationDecisionForm.fields)) {
