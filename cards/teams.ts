@@ -14,6 +14,8 @@ export interface TeamData {
   organization: string;
   department: string;
   typeLabel: string;
+  /** 班组类型's value (第二条), for a form that shows it chosen. */
+  type?: string;
   leaderOpenId: string;
   phone: string;
   memberCount: number;
@@ -339,7 +341,7 @@ const roleLabel = { leader: '班组长', member: '成员', contact: '单位联�
 
 /** 修改资料: the name, goals, plan, contact and the other details a team may change, each filled with what is stored. */
 export function profileFormCard(team: TeamData, opts: { descriptor: FormDescriptor; candidates: string[]; values?: Record<string, unknown>; error?: FormError }): Card {
-  const stored = { teamName: team.name, phone: team.phone, memberCount: String(team.memberCount), functions: team.functions, goals: team.goals, plan: team.plan, contact: team.contactOpenId };
+  const stored = { teamName: team.name, department: team.department, teamType: team.type, phone: team.phone, memberCount: String(team.memberCount), functions: team.functions, goals: team.goals, plan: team.plan, contact: team.contactOpenId };
   return card({
     title: `修改资料：${team.name}`,
     subtitle: team.code,

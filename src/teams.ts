@@ -51,7 +51,7 @@ export const registrationLabels = formLabels(registrationForm);
 export const registrationSchema = formSchema(registrationForm);
 export type RegistrationInput = FormValues<typeof registrationForm.fields>;
 
-const { teamName, phone, memberCount, functions, goals, plan, contact, contactLookup } = registrationForm.fields;
+const { teamName, department, teamType, phone, memberCount, functions, goals, plan, contact, contactLookup } = registrationForm.fields;
 
 /** 修改资料: the registration's changeable fields, each optional (what is left empty is kept). */
 export const profileForm = defineForm({
@@ -60,6 +60,9 @@ export const profileForm = defineForm({
   fields: {
     // the rename migrations 0005 and 0007 leave to a team whose name they suffixed with its code
     teamName: { ...teamName, required: false, help: '申报待确认、审查或评审期间不能修改' },
+    // a department reorganised, a type chosen wrongly at 注册: the leader corrects them here (neither is on an application)
+    department: { ...department, required: false },
+    teamType: { ...teamType, required: false },
     phone: { ...phone, required: false },
     memberCount: { ...memberCount, required: false },
     functions: { ...functions, required: false },
@@ -351,6 +354,8 @@ export async function updateTeamProfile(
   if (patch.functions !== undefined) changes.functions = patch.functions;
   if (patch.goals !== undefined) changes.goals = patch.goals;
   if (patch.plan !== undefined) changes.plan = patch.plan;
+  if (patch.department !== undefined) changes.department = patch.department;
+  if (patch.teamType !== undefined) changes.type = patch.teamType;
   let contactChange: ContactChange | undefined;
   if (patch.contact !== undefined && patch.contact !== team.contactOpenId) {
     await checkContact(tx, patch.contact, team.leaderOpenId, teamId);

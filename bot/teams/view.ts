@@ -14,6 +14,7 @@ export function teamData(team: TeamRow): TeamData {
     organization: team.organization,
     department: team.department,
     typeLabel: teamTypeLabel(team.type),
+    type: team.type,
     leaderOpenId: team.leaderOpenId,
     phone: team.phone,
     memberCount: team.memberCount,

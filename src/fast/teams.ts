@@ -148,12 +148,12 @@ select coalesce((select ok from verdict), false) as ok,
 /**
  * 班组资料 保存 (`team.editSave`) without a change of contact or name: $1 event id, $2 event type, $3 the actor, $4 the team,
  * $5 ADMIN_OPEN_IDS, $6 now; what was typed (null when left empty): $7 phone, $8 member count, $9 functions, $10 goals,
- * $11 plan, $12 the contact picked, $13 the team's name. The team's row is read before its lock (the ordinary path reads it under the
+ * $11 plan, $12 the contact picked, $13 the team's name, $14 主管部门, $15 班组类型. The team's row is read before its lock (the ordinary path reads it under the
  * lock, after the claim): the update writes only when the row is still as read, and a save committed in between
  * makes the statement fail (`RACED`), for the ordinary path to find it saved.
  */
 const profileSql = `
-with ${teamAndActor(', t.name, t.phone, t.member_count, t.functions, t.goals, t.plan')},
+with ${teamAndActor(', t.name, t.phone, t.member_count, t.functions, t.goals, t.plan, t.department, t.type')},
 changes as (
   -- updateTeamProfile: each field typed whose value differs from the row's, in the form's order
   select coalesce(array_agg(c.k order by c.n) filter (where c.differs), '{}'::text[]) as keys
@@ -162,7 +162,9 @@ changes as (
     (2, 'memberCount', $8::int is not null and $8::int is distinct from t.member_count),
     (3, 'functions', $9::text is not null and $9::text is distinct from t.functions),
     (4, 'goals', $10::text is not null and $10::text is distinct from t.goals),
-    (5, 'plan', $11::text is not null and $11::text is distinct from t.plan)
+    (5, 'plan', $11::text is not null and $11::text is distinct from t.plan),
+    (6, 'department', $14::text is not null and $14::text is distinct from t.department),
+    (7, 'type', $15::text is not null and $15::text is distinct from t.type)
   ) c (n, k, differs)
 ),
 verdict as (
@@ -189,11 +191,12 @@ saved as (
   -- verdict read it: its lock comes after the claim's, as on the ordinary path
   update teams u set phone = coalesce($7::text, u.phone), member_count = coalesce($8::int, u.member_count),
     functions = coalesce($9::text, u.functions), goals = coalesce($10::text, u.goals), plan = coalesce($11::text, u.plan),
+    department = coalesce($14::text, u.department), type = coalesce($15::text, u.type),
     updated_at = $6::timestamptz
   from team t
   where u.id = t.id and exists (select 1 from claim)
-    and (u.leader_open_id, u.contact_open_id, u.status, u.name, u.phone, u.member_count, u.functions, u.goals, u.plan)
-      is not distinct from (t.leader_open_id, t.contact_open_id, t.status, t.name, t.phone, t.member_count, t.functions, t.goals, t.plan)
+    and (u.leader_open_id, u.contact_open_id, u.status, u.name, u.phone, u.member_count, u.functions, u.goals, u.plan, u.department, u.type)
+      is not distinct from (t.leader_open_id, t.contact_open_id, t.status, t.name, t.phone, t.member_count, t.functions, t.goals, t.plan, t.department, t.type)
   returning u.id
 ),
 logged as (
@@ -217,6 +220,8 @@ export interface FastProfilePatch {
   goals?: string;
   plan?: string;
   contact?: string;
+  department?: string;
+  teamType?: string;
 }
 
 export interface FastMembersEvent {
@@ -283,6 +288,6 @@ export function fastRemoveMember<R>(database: Database, event: FastMembersEvent,
 /** 班组资料 保存 without a change of contact or name; undefined (nothing written) for the ordinary path to run, always so on PGlite. */
 export function fastSaveProfile<R>(database: Database, event: FastMembersEvent, patch: FastProfilePatch, now: Date, read: (db: Db) => Promise<R>): Promise<FastMembersDone<R> | undefined> {
   const typed = (v: string | number | undefined) => v ?? null;
-  const rest = [now.toISOString(), typed(patch.phone), typed(patch.memberCount), typed(patch.functions), typed(patch.goals), typed(patch.plan), typed(patch.contact), typed(patch.teamName)];
+  const rest = [now.toISOString(), typed(patch.phone), typed(patch.memberCount), typed(patch.functions), typed(patch.goals), typed(patch.plan), typed(patch.contact), typed(patch.teamName), typed(patch.department), typed(patch.teamType)];
   return run(database, profileSql, event, rest, read);
 }
