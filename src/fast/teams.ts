@@ -48,7 +48,7 @@ const raced = (written: string) => failWhenNotWritten(written, RACED);
 
 /** 添加成员: $1 event id, $2 event type, $3 the actor, $4 the team, $5 ADMIN_OPEN_IDS, $6 the people picked (distinct, in order). */
 const addSql = `
-with ${teamAndActor()},
+with ${teamAndActor(', t.organization_id')},
 picked as (
   select p.open_id, p.ord from unnest($6::text[]) with ordinality as p (open_id, ord)
 ),
@@ -70,12 +70,14 @@ verdict as (
     and not exists (select 1 from picked p where p.open_id = t.contact_open_id)
     -- addMembers: AlreadyDone when nobody picked is new to the team
     and exists (select 1 from picked p where not exists (select 1 from team_members m where m.team_id = t.id and m.open_id = p.open_id))
-    -- 回避 (第十七条, recuseInsiders in src/review/recusal.ts): someone picked who holds the team's application to score
-    -- in a running cycle, or scored it in a year not yet published, is left to the ordinary path, which steps them aside
+    -- 回避 (第十七条, recuseInsiders in src/review/recusal.ts): someone picked who holds the application of the team, or
+    -- of another team of its organisation, to score in a running cycle, or scored it in a year not yet published, is
+    -- left to the ordinary path, which steps them aside
     and not exists (
       select 1 from picked p join assignments s on s.expert_open_id = p.open_id
         join applications ap on ap.id = s.application_id join cycles c on c.id = ap.cycle_id
-      where ap.team_id = t.id
+        join teams tm on tm.id = ap.team_id
+      where tm.organization_id = t.organization_id
         and ((s.status = 'assigned' and c.status in ('open', 'scoring')) or (s.status = 'submitted' and c.status in ('open', 'scoring', 'closed'))))
     and (select count(*) from scoring_locked) = (select count(*) from cycles where status in ('open', 'scoring')),
     false) as ok

@@ -35,6 +35,8 @@ export interface Recusal {
   openId: string;
   role: InsiderRole;
   team: { id: number; code: string; name: string };
+  /** The team of the same organisation the person joined, when `team` is another of it (同属一个单位). */
+  via?: { id: number; code: string; name: string };
   declined: ({ task: Task; replacement: Replacement } & PanelCompletion)[];
   scored: ScoredBeforeConflict[];
 }
@@ -47,14 +49,65 @@ const scoringStatuses = ['open', 'scoring'] as const;
 const unpublishedStatuses = ['open', 'scoring', 'closed'] as const;
 
 /**
- * Steps each joining person aside from the team's application (see the module's note); the recusals made, one per
- * person and team with a task declined or a sheet to report. Every running cycle is locked first, after the change's
+ * Steps each joining person aside from the team's application (see the module's note), and from those of the other
+ * teams of its organisation they hold (`via`: 同属一个单位, as the planner and the submit count them); the recusals
+ * made, one per person and team with a task declined or a sheet to report. Every running cycle is locked first, after the change's
  * own writes: a 分配专家 batch that read the team before this change commits before the tasks are read here, or waits
  * and then finds the new member; the applications touched are locked next (the order `declineTask` takes), so a
  * sheet submitted meanwhile is read submitted and reported instead of failing the decline.
  */
 export async function recuseInsiders(tx: Db, actor: Actor, joining: readonly Joining[], now: Date, timezone: string): Promise<Recusal[]> {
-  return stepAside(tx, actor, joining, now, timezone, (j) => ({ reason: `已成为该班组的${insiderRoleZh[j.role]}，须回避`, details: { role: j.role } }));
+  const own = await stepAside(tx, actor, joining, now, timezone, (j) => ({ reason: `已成为该班组的${insiderRoleZh[j.role]}，须回避`, details: { role: j.role } }));
+  // the cycles are locked by now (stepAside took them first), so the organisation's tasks are read after any 分配专家 batch
+  const colleagues = await stepAside(tx, actor, await colleaguesOfJoining(tx, joining), now, timezone, (j) => ({
+    reason: `已成为同单位班组“${j.via.name}”的${insiderRoleZh[j.role]}，与该班组同属一个单位，须回避`,
+    details: { role: j.role, via: j.via.id },
+  }));
+  return [...own, ...colleagues];
+}
+
+/** Someone joining a team (`via`) who holds another team of its organisation to score: that team is theirs too. */
+type ColleagueJoining = Joining & { via: { id: number; code: string; name: string } };
+
+/**
+ * The organisation's other teams each joining person holds to score (第十七条; RULES.md: no expert from the applicant's
+ * own organisation): the planner counts a team's leader, member or contact as of its organisation (`teamOrg` in
+ * assignment.ts) and the submit refuses their sheet (`recusalReason`: 与该班组同属一个单位), so a task of a colleague team,
+ * left assigned, could be neither scored nor replaced until an administrator noticed. Read under the cycles' lock.
+ */
+async function colleaguesOfJoining(tx: Db, joining: readonly Joining[]): Promise<ColleagueJoining[]> {
+  const wanted = joining.filter((j) => !j.openId.startsWith('pending:'));
+  if (!wanted.length) return [];
+  const joined = await tx
+    .select({ id: teams.id, organizationId: teams.organizationId, code: teams.code, name: teams.name })
+    .from(teams)
+    .where(inArray(teams.id, [...new Set(wanted.map((j) => j.teamId))]));
+  const teamOf = new Map(joined.map((t) => [t.id, t]));
+  const held = await tx
+    .selectDistinct({ openId: assignments.expertOpenId, teamId: applications.teamId, organizationId: teams.organizationId })
+    .from(assignments)
+    .innerJoin(applications, eq(applications.id, assignments.applicationId))
+    .innerJoin(teams, eq(teams.id, applications.teamId))
+    .innerJoin(cycles, eq(cycles.id, applications.cycleId))
+    .where(
+      and(
+        inArray(assignments.expertOpenId, [...new Set(wanted.map((j) => j.openId))]),
+        inArray(teams.organizationId, [...new Set(joined.map((t) => t.organizationId))]),
+        or(
+          and(eq(assignments.status, 'assigned'), inArray(cycles.status, [...scoringStatuses])),
+          and(eq(assignments.status, 'submitted'), inArray(cycles.status, [...unpublishedStatuses])),
+        ),
+      ),
+    )
+    .orderBy(asc(assignments.expertOpenId), asc(applications.teamId));
+  const out: ColleagueJoining[] = [];
+  for (const h of held) {
+    // a team the person joins themselves is stepped aside from as its insider, above
+    if (wanted.some((j) => j.openId === h.openId && j.teamId === h.teamId)) continue;
+    const j = wanted.find((w) => w.openId === h.openId && teamOf.get(w.teamId)?.organizationId === h.organizationId);
+    if (j) out.push({ teamId: h.teamId, openId: h.openId, role: j.role, via: teamOf.get(j.teamId)! });
+  }
+  return out;
 }
 
 /** What one person's recusal from one team did: `recuseInsiders`' and `recuseColleagues`' work. */
@@ -176,8 +229,9 @@ export function outboxNotices(tx: Db, bootstrapAdmins: readonly string[]): Notic
 export async function announceRecusals(sink: NoticeSink, recusals: readonly Recusal[]): Promise<void> {
   for (const r of recusals) {
     const role = insiderRoleZh[r.role];
+    const cause = r.via ? `原评审专家已成为同单位班组的${role}，与该班组同属一个单位，须回避` : `原评审专家已成为该班组的${role}，须回避`;
     for (const d of r.declined) {
-      await announceReplacement(sink, d.task, d.replacement, `原评审专家已成为该班组的${role}，须回避`);
+      await announceReplacement(sink, d.task, d.replacement, cause);
       // a place nobody takes may leave the panel with no task pending: it completed, and its outliers are told
       await alertOutliers(sink, d.task, d);
       await announceReopeningDone(sink, d.task, d);
@@ -185,7 +239,9 @@ export async function announceRecusals(sink: NoticeSink, recusals: readonly Recu
     if (r.scored.length) {
       await sink.sendToAdmins({
         dedupeKey: `review:recusedScored:${r.team.id}:${r.openId}:${r.scored.map((s) => s.applicationId).join(',')}`,
-        card: conflictAfterScoringCard({ expertOpenId: r.openId, label: `${r.team.code} ${r.team.name}`, reason: role, scored: r.scored, recused: true }),
+        card: r.via
+          ? conflictAfterScoringCard({ expertOpenId: r.openId, label: `${r.via.code} ${r.via.name}`, reason: `${role}（与下列班组同属一个单位）`, scored: r.scored, recused: true })
+          : conflictAfterScoringCard({ expertOpenId: r.openId, label: `${r.team.code} ${r.team.name}`, reason: role, scored: r.scored, recused: true }),
       });
     }
     const first = r.declined[0]?.task.assignment.id ?? `scored-${r.scored[0].applicationId}`;
@@ -194,11 +250,14 @@ export async function announceRecusals(sink: NoticeSink, recusals: readonly Recu
 }
 
 /** The message to the person who stepped aside. */
-export function recusalText(r: Pick<Recusal, 'role' | 'team' | 'declined' | 'scored'>): string {
+export function recusalText(r: Pick<Recusal, 'role' | 'team' | 'via' | 'declined' | 'scored'>): string {
   const handed = r.declined.length
     ? `你尚未提交的 ${r.declined.length} 项该班组申报的评分任务已改派其他专家，你无需再为它评分。`
     : '';
   const reported = r.scored.length ? `你此前已提交的 ${r.scored.length} 份该班组评分已报协会管理员处理。` : '';
+  if (r.via) {
+    return cite(17, `评审坚持公开、公平和公正原则。你已成为“${r.via.name}（${r.via.code}）”的${insiderRoleZh[r.role]}，与“${r.team.name}（${r.team.code}）”同属一个单位，须回避该班组的评审：${handed}${reported}`);
+  }
   return cite(17, `评审坚持公开、公平和公正原则。你已成为“${r.team.name}（${r.team.code}）”的${insiderRoleZh[r.role]}，须回避该班组的评审：${handed}${reported}`);
 }
 
