@@ -229,6 +229,8 @@ export async function reviewWorkbook(data: ResultsData, descriptor: FormDescript
     // a team renamed since its certificate was issued: the name printed on it, so a list sent on agrees with the
     // certificate; added after the columns a secretary's formulas may read
     { header: '证书所载班组名称（与现名不同时）', key: 'issuedAs', width: 24, style: wrapped },
+    // a team moved to another organisation since (an import): the organisation printed on its certificate, likewise
+    { header: '证书所载单位（与现单位不同时）', key: 'issuedTo', width: 28, style: wrapped },
     // in the frozen header, beside the list and never sorted into it: a list kept from before is told from a later one
     { header: `生成于 ${formatDateTimeZh(madeAt, timeZone)}（${timeZone}）`, key: 'made', width: 32 },
   ]);
@@ -259,6 +261,7 @@ export async function reviewWorkbook(data: ResultsData, descriptor: FormDescript
       recommended: title.recommended && !title.withheld && !(r.awarded && r.revokedAt) ? '是' : null,
       certificate: r.certificate ? `${r.certificate}${r.revokedAt ? '（已作废）' : ''}` : null,
       issuedAs: r.certificate && r.certificateTeamName && r.certificateTeamName !== r.team ? r.certificateTeamName : null,
+      issuedTo: r.certificate && r.certificateOrganization && r.certificateOrganization !== r.organization ? r.certificateOrganization : null,
     }).commit();
     await breathe();
   }

@@ -349,6 +349,8 @@ export interface ResultRow {
   certificate?: string | null;
   /** The team's name as that certificate was issued to it (a team renamed since keeps it there); loadResults reads it. */
   certificateTeamName?: string | null;
+  /** The organisation as that certificate names it (a team moved to another since keeps its first one there); loadResults reads it. */
+  certificateOrganization?: string | null;
 }
 
 export interface ScoreRow {
@@ -631,13 +633,14 @@ export class PreviewOutdated extends UserError {
 
 /** A row of loadResults: the result and, for a title revoked since publishing, when. */
 const revokedRow = (
-  a: Parameters<typeof resultRow>[0] & { revokedAt: Date | null; teamRevokedAt: Date | null; certificate: string | null; certificateTeamName: string | null },
+  a: Parameters<typeof resultRow>[0] & { revokedAt: Date | null; teamRevokedAt: Date | null; certificate: string | null; certificateTeamName: string | null; certificateOrganization: string | null },
 ): ResultRow => ({
   ...resultRow(a),
   revokedAt: a.revokedAt,
   teamRevokedAt: a.teamRevokedAt,
   certificate: a.certificate,
   certificateTeamName: a.certificateTeamName,
+  certificateOrganization: a.certificateOrganization,
 });
 
 export async function loadResults(tx: Db, cycleId: number, onlyIf?: SQL): Promise<ResultsData> {
@@ -657,6 +660,7 @@ export async function loadResults(tx: Db, cycleId: number, onlyIf?: SQL): Promis
         teamRevokedAt: sql<Date | null>`(select max(r.revoked_at) from ${honours} r where r.team_id = ${applications.teamId})`.mapWith(honours.revokedAt),
         certificate: certificates.number,
         certificateTeamName: certificates.teamName,
+        certificateOrganization: certificates.organization,
       })
       .from(applications)
       .innerJoin(teams, eq(teams.id, applications.teamId))

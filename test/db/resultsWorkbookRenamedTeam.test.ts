@@ -1,7 +1,7 @@
 import ExcelJS from 'exceljs';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { certificates, cycles, teams } from '../../db/schema.js';
+import { certificates, cycles, organizations, teams } from '../../db/schema.js';
 import { CertificateRenderer } from '../../src/certificates/render.js';
 import { ManualClock } from '../../src/clock.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
@@ -10,7 +10,8 @@ import { seedScoredTeam } from '../support/scoredTeams.js';
 /**
  * A team renamed after 公布结果 (修改资料) keeps the name its certificate was issued under. The secretary sends the
  * recommendation list from the 结果 sheet: beside the certificate's number she needs the name printed on it, or the
- * list disagrees with the certificate. The columns before stay where they were (her formulas point at them).
+ * list disagrees with the certificate. The columns before stay where they were (her formulas point at them). A team
+ * moved to another organisation since (an import) keeps the organisation its certificate names, in the column after.
  */
 const clock = new ManualClock('2029-03-05T09:00:00+08:00');
 let h: Harness;
@@ -33,8 +34,10 @@ beforeAll(async () => {
   }
   expect((await h.click(ADMIN, { action: 'results.publish', cycleId })).toast.type).toBe('success');
   await h.drain();
-  // the first team renamed since its certificate was issued
+  // the first team renamed since its certificate was issued, the second moved to another organisation (an import)
   await db().update(teams).set({ name: '改名1班（东区）' }).where(eq(teams.code, 'GDSZ-2025-0001'));
+  const [moved] = await db().insert(organizations).values({ name: '改名后的新单位' }).returning();
+  await db().update(teams).set({ organizationId: moved.id }).where(eq(teams.code, 'GDSZ-2025-0002'));
 }, 120_000);
 afterAll(async () => {
   CertificateRenderer.prototype.png = drawing.png;
@@ -45,7 +48,7 @@ afterAll(async () => {
 const workbooks = () => h.fake.messages.filter((m) => m.msgType === 'file').map((m) => h.fake.upload(m.content.file_key)!).filter((u) => u.fileName?.endsWith('.xlsx'));
 
 describe('the results workbook of a team renamed after its certificate was issued', () => {
-  it('names, beside the certificate number, the team as the certificate names it; the columns before stay put', async () => {
+  it('names, beside the certificate number, the team and the organisation as the certificate names them; the columns before stay put', async () => {
     const before = workbooks().length;
     clock.advanceDays(1);
     expect((await h.click(ADMIN, { action: 'results.workbook', cycleId })).toast.type).toBe('success');
@@ -72,8 +75,17 @@ describe('the results workbook of a team renamed after its certificate was issue
     // a team under its certificate's name, and one with no certificate, leave the cell empty
     expect(rowOf('GDSZ-2025-0002')[issuedAsColumn] ?? null).toBeNull();
     expect(rowOf('GDSZ-2025-0003')[issuedAsColumn] ?? null).toBeNull();
-    // the filter covers the new column, not the note of when the list was made
+    // the team moved since: its organisation now, and beside its certificate the one printed on it; the others' empty
+    const [movedIssued] = await db().select().from(certificates).where(eq(certificates.teamName, '改名2班'));
+    const moved = rowOf('GDSZ-2025-0002');
+    expect(moved[3]).toBe('改名后的新单位');
+    expect(moved[issuedAsColumn + 1]).toBe(movedIssued.organization);
+    expect(movedIssued.organization).not.toBe('改名后的新单位');
+    expect(renamed[issuedAsColumn + 1] ?? null).toBeNull();
+    expect(rowOf('GDSZ-2025-0003')[issuedAsColumn + 1] ?? null).toBeNull();
+    // the filter covers the new columns (the certificate's name, then its organisation), not the note of when the list was made
     const letter = (n: number) => String.fromCharCode(65 + n);
-    expect(sheet.autoFilter).toBe(`A1:${letter(issuedAsColumn)}${rows.length + 1}`);
+    expect(header[issuedAsColumn + 1]).toMatch(/^证书所载单位/);
+    expect(sheet.autoFilter).toBe(`A1:${letter(issuedAsColumn + 1)}${rows.length + 1}`);
   });
 });
