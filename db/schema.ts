@@ -239,6 +239,11 @@ export const complaints = pgTable(
     note: text('note'),
     decidedBy: text('decided_by'),
     decidedAt: timestamp('decided_at', { withTimezone: true }),
+    /**
+     * 保留称号 (第二十二条): the moment of the 保留 that set this upheld complaint aside (the honour's kept_at then). A
+     * 更正认定 writes decided_at anew, not this: a complaint the 保留 answered stays set aside, 成立 → 不成立 → 成立 or not.
+     */
+    setAsideAt: timestamp('set_aside_at', { withTimezone: true }),
     createdAt: createdAt(),
   },
   (t) => [index('complaints_team_idx').on(t.teamId, t.createdAt), index('complaints_status_idx').on(t.status)],

@@ -1392,7 +1392,7 @@ export interface TitleStatus {
   runStartAt?: Date;
   /** The team's complaints since the title was awarded, latest ten, oldest first. */
   history: Complaint[];
-  /** The upheld complaints the runs count (none decided before a 保留称号): any of them may have begun a run whose alert is out (`revocation:alert:<honour>:from-<id>`). */
+  /** The upheld complaints the runs count (none a 保留称号 set aside): any of them may have begun a run whose alert is out (`revocation:alert:<honour>:from-<id>`). */
   upheld: number[];
   /** The latest 保留称号 decision on a held title: the copies of the alert raised before it were of an earlier run. */
   keptAt?: Date;
@@ -1405,8 +1405,8 @@ export interface TitleStatus {
 
 /**
  * The title holder's runs of upheld complaints (第二十二条: 连续出现顾客对质量不满意的投诉): complaints since the award of
- * the oldest title it holds (heldTitles) in the order they came in (created_at, id), no upheld one decided before the
- * latest 保留称号 decision on a held title (keptAt) counting; a dismissed one (decided before that or not), or one still
+ * the oldest title it holds (heldTitles) in the order they came in (created_at, id), no upheld one set aside by a 保留称号
+ * (its set_aside_at, no later than the latest 保留 on a held title, keptAt) counting; a dismissed one (decided before that or not), or one still
  * open, ends a run; one closed as 重复 or 已撤回 is skipped (CLOSED_WITHOUT_FINDING). `view.run` is
  * the latest run that reached the required number, when one has (the revocation it asks for is pending); else the run
  * the latest decided complaint ends (0 when that was dismissed). `titleRunSql` (src/fast/decisions.ts) counts the same in SQL.
@@ -1436,9 +1436,11 @@ export async function titleStatus(tx: Db, teamId: number): Promise<TitleStatus |
   const honour = held[0];
   if (!honour) return undefined;
   const keptAt = held.reduce<Date | null>((at, h) => (h.keptAt && (!at || h.keptAt > at) ? h.keptAt : at), null);
-  // a 保留称号 sets aside the upheld complaints decided before it; a dismissed one still ends the run it falls in
+  // a 保留称号 sets aside the upheld complaints it answered (keepTitle marks them); a dismissed one still ends the run it falls in
   // 重复 and 已撤回 are skipped as if absent: they neither count nor end a run
-  const counted = since.filter((c) => !CLOSED_WITHOUT_FINDING.includes(c.status) && (c.status === 'open' || (c.decidedAt && (c.status !== 'upheld' || !keptAt || c.decidedAt > keptAt))));
+  // set aside: marked by a 保留 (set_aside_at) no later than the latest on a held title; a 更正认定 since does not lift it
+  const setAside = (c: Complaint) => c.status === 'upheld' && keptAt !== null && c.setAsideAt !== null && c.setAsideAt <= keptAt;
+  const counted = since.filter((c) => !CLOSED_WITHOUT_FINDING.includes(c.status) && (c.status === 'open' || (c.decidedAt && !setAside(c))));
   let length = 0;
   let start: Complaint | undefined;
   let due: { run: number; start: Complaint; at: Date; ids: number[] } | undefined;
@@ -1709,7 +1711,7 @@ export async function revokeTitle(tx: Db, actor: Actor, honourId: number, values
   return { team, honour: revoked.find((h) => h.id === honourId)!, reason, certificate: numbers.get(honourId), barDays, others };
 }
 
-/** 保留称号: the decision on record, on every title the run is against (titlesOfRun); upheld complaints decided until now no longer count. */
+/** 保留称号: the decision on record, on every title the run is against (titlesOfRun); the upheld complaints the runs count until now no longer count (set_aside_at). */
 export async function keepTitle(tx: Db, actor: Actor, honourId: number, values: Record<string, unknown>, opts: ComplaintOptions, clicked?: string): Promise<{ team: ComplaintTeamRow; honour: Honour; reason: string; others: { year: number }[] }> {
   requireAdmin(actor);
   const { honour, team } = await lockHonour(tx, honourId, opts.timezone);
@@ -1718,7 +1720,12 @@ export async function keepTitle(tx: Db, actor: Actor, honourId: number, values: 
   await refuseUnlessPending(tx, status, honour, team, opts.timezone);
   refuseOwnTeam(team, actor, member, '决定保留本班组的称号');
   const { reason } = readRevocationDecision(values);
-  const kept = await tx.update(honours).set({ keptAt: opts.now, keptReason: reason }).where(inArray(honours.id, titlesOfRun(status).map((h) => h.id))).returning();
+  // issued together: one round trip. The upheld complaints the runs count are set aside by this 保留 (第二十二条), marked
+  // with its moment, so a 更正认定 of one of them later (a new decided_at) does not make it count again
+  const [kept] = await Promise.all([
+    tx.update(honours).set({ keptAt: opts.now, keptReason: reason }).where(inArray(honours.id, titlesOfRun(status).map((h) => h.id))).returning(),
+    tx.update(complaints).set({ setAsideAt: opts.now }).where(inArray(complaints.id, status!.upheld)),
+  ]);
   for (const h of kept.sort((a, b) => Number(a.id !== honourId) - Number(b.id !== honourId) || a.year - b.year)) {
     await audit(tx, { actor: actor.openId, action: 'honour.keep', entity: 'honour', entityId: h.id, details: { teamId: team.id, year: h.year, reason, run: status!.view.run }, at: opts.now });
   }

@@ -47,7 +47,7 @@ export const revocationRunSql = `(select case
  * `titleStatus` (src/complaints.ts) as CTEs for the team `team` (an SQL expression): `held`, the titles it holds
  * (heldTitles: its honours later than its latest revoked one); `title`, the oldest of them, with the latest 保留称号
  * decision on any of them; `counted`, its complaints since that title's award in the order they came in, open or
- * decided, no upheld one decided before that 保留称号 counting (a dismissed one still ends a run), each with `grp`, how many before it (itself included) were not
+ * decided, no upheld one that 保留称号 (or an earlier one) set aside counting (set_aside_at; a dismissed one still ends a run), each with `grp`, how many before it (itself included) were not
  * upheld, so that one run of upheld complaints shares a `grp`; `runs`, those runs with when each began; `run`, the
  * latest run that reached `required`, else the run the latest decided complaint ends (0 when that was not upheld);
  * `run_titles` (titlesOfRun), the titles held when a run that reached `required` began. `status` and `decidedAt`
@@ -71,7 +71,8 @@ counted as (
     where x.team_id = ${team} and x.created_at >= l.awarded_at
       -- 重复 and 已撤回 (CLOSED_WITHOUT_FINDING) are skipped as if absent: they neither count nor end a run
       and ${status} not in ('duplicate', 'withdrawn')
-      and (${status} = 'open' or (${decidedAt} is not null and (${status} <> 'upheld' or l.kept_at is null or ${decidedAt} > l.kept_at)))
+      -- an upheld one a 保留称号 set aside (set_aside_at, no later than the latest 保留 on a held title) is skipped too
+      and (${status} = 'open' or (${decidedAt} is not null and (${status} <> 'upheld' or l.kept_at is null or x.set_aside_at is null or x.set_aside_at > l.kept_at)))
   ) s
 ),
 runs as (
@@ -339,6 +340,11 @@ verdict as (
 ${claimCte()},
 changed as (
   update honours set kept_at = $6::timestamptz, kept_reason = $7 where id = $3 and exists (select 1 from claim)
+  returning id
+),
+set_aside as (
+  -- keepTitle: the upheld complaints the runs count are set aside by this 保留 (a 更正认定 later does not lift it)
+  update complaints set set_aside_at = $6::timestamptz where id in (select id from counted where status = 'upheld') and exists (select 1 from changed)
   returning id
 ),
 audited as (
