@@ -351,6 +351,31 @@ export function revocationAlertCard(opts: { team: ComplaintTeam; title: TitleVie
   });
 }
 
+/**
+ * In place of the 撤销称号提醒's copies once a 更正认定 took back a 成立 it was raised on (第二十二条): the run no longer
+ * reaches the number, so there is nothing to decide; `complaint`, the complaint corrected to 不成立 (its corrector, when
+ * and the 更正说明), when it still stands so. No buttons: 撤销 / 保留 would be refused.
+ */
+export function revocationWithdrawnCard(opts: { team: ComplaintTeam; year: number; title?: TitleView; complaint?: ComplaintSummary }): Card {
+  const { team, title, complaint: c } = opts;
+  const run = title ? md`**${team.name}**（${team.code}）目前连续成立的投诉为 **${title.run}** 次（协会规定：连续 ${title.required} 次成立时提醒）` : md`**${team.name}**（${team.code}）目前连续成立的投诉不足规定次数`;
+  return card({
+    title: `撤销称号提醒已撤回：${team.name}`,
+    subtitle: `${title ? heldYearsText(title) : opts.year} 年度质量信得过班组`,
+    template: 'grey',
+    summary: `撤销称号提醒已撤回：${team.name}`,
+    elements: [
+      markdown(
+        c
+          ? md`投诉 **${c.reference}** 的认定已由${c.decided?.by ?? '管理员'}${c.decided ? md`于 ${c.decided.at} ` : ''}更正为“不成立”，${run}。此前的撤销称号提醒不再适用，无需决定撤销或保留称号。`
+          : md`投诉认定已更正，${run}。此前的撤销称号提醒不再适用，无需决定撤销或保留称号。`,
+      ),
+      ...(c ? [fields([['更正说明', c.note ? asTyped(c.note) : '—']])] : []),
+      note('第二十二条：此后再连续出现成立的投诉时，会再次提醒是否撤销称号。'),
+    ],
+  });
+}
+
 /** `barDays`: the association's rule (协会规定, a cycle setting) on applying again after a revocation. */
 /** `others`: the team's other titles the same decision took (held through the same run of complaints, 第二十二条). */
 export function revocationDecidedCard(opts: {

@@ -14,6 +14,7 @@ import {
   complaintStatusText,
   revocationAlertCard,
   revocationDecidedCard,
+  revocationWithdrawnCard,
   type TitleView,
   titleRevokedNoticeCard,
 } from '../cards/complaints.js';
@@ -1082,6 +1083,12 @@ export async function correctComplaint(
   const view = complaintView({ ...updated, decidedByName: actor.name }, team, opts.timezone);
   // due again, its alert out before (a 成立 corrected to 不成立 and back): that alert's 撤销 / 保留 are taken again, and 投诉处理 lists it
   const revocationPending = to === 'upheld' && pendingAfter && !revocationRaised;
+  // the alert's copies already sent to the administrators say so: withdrawn (no 撤销 / 保留 to tap), or the alert again
+  const redrawn = revocationWithdrawn ? before : revocationPending && !pendingBefore ? title : undefined;
+  if (redrawn) {
+    const honourId = redrawn.honour.id;
+    await redrawRevocationCopies(tx, honourId, redrawn, undefined, opts, { key: revocationCorrectedKey(honourId, complaintId, n), render: revocationWithdrawnSpec(honourId, complaintId, opts.now) });
+  }
   return { view, from, title: title?.view, revocationRaised, revocationWithdrawn, revocationPending };
 }
 
@@ -1572,6 +1579,47 @@ export function revocationDecidedRenderer(db: Db): CardRenderer {
 }
 
 /**
+ * The 撤销称号提醒's copies redrawn by a 更正认定 (`revocationCorrectedKey`): `complaintId` the complaint corrected, `at`
+ * the correction's moment (ms). Drawn when sent, from the title as it stands then: the alert while a run is pending again
+ * (corrected back to 成立), the decision once revoked or kept since, else 撤销称号提醒已撤回.
+ */
+export const REVOCATION_WITHDRAWN_CARD = 'revocationWithdrawn';
+export const revocationWithdrawnSpec = (honourId: number, complaintId: number, at: Date) => ({ kind: REVOCATION_WITHDRAWN_CARD, honourId, complaintId, at: at.getTime() });
+/** A 更正认定's redraw of the alert's copies (`:<message id>` follows): the n-th correction of the complaint. */
+export const revocationCorrectedKey = (honourId: number, complaintId: number, n: number) => `revocation:corrected:${honourId}:${complaintId}:c${n}`;
+
+export function revocationWithdrawnRenderer(db: Db, timezone: string): CardRenderer {
+  return async (specs: CardSpec[]): Promise<RenderedCard[]> => {
+    const out: RenderedCard[] = [];
+    // a few a year: one title at a time
+    for (const spec of specs) {
+      const honourId = Number(spec.honourId);
+      const [honour] = Number.isSafeInteger(honourId) && honourId > 0 && honourId <= 2_147_483_647 ? await db.select().from(honours).where(eq(honours.id, honourId)) : [];
+      const drop = { drop: `称号 ${spec.honourId} 不存在` };
+      if (!honour) {
+        out.push(drop);
+        continue;
+      }
+      const status = honour.revokedAt ? undefined : await titleStatus(db, honour.teamId);
+      const alert = runPending(status, honour) ? await revocationAlertFor(db, honourId, timezone) : undefined;
+      if (alert) out.push({ card: alert });
+      else if (honour.revokedAt || (honour.keptAt && honour.keptAt.getTime() >= Number(spec.at))) out.push((await revocationDecidedFor(db, honourId)) ?? drop);
+      else {
+        const complaintId = Number(spec.complaintId);
+        const [team, found] = await Promise.all([complaintTeam(db, honour.teamId), Number.isSafeInteger(complaintId) && complaintId > 0 && complaintId <= 2_147_483_647 ? getComplaint(db, complaintId) : undefined]);
+        if (!team) {
+          out.push(drop);
+          continue;
+        }
+        const complaint = found?.complaint.status === 'dismissed' ? complaintSummary(found.complaint, found.team, timezone) : undefined;
+        out.push({ card: revocationWithdrawnCard({ team, year: honour.year, title: status?.view, complaint }) });
+      }
+    }
+    return out;
+  };
+}
+
+/**
  * The card 撤销称号 or 保留称号 answered with (revokeHonour, keepHonour), drawn from the honour as it stands: its reason,
  * its certificate and the cycle's bar when revoked; the team's other titles the same decision took (the same moment).
  */
@@ -1612,7 +1660,15 @@ export async function revocationDecidedFor(db: Db, honourId: number): Promise<{ 
  * (sent within 14 days), so nobody reads it as still awaiting a decision. One not sent yet goes out decided
  * (revocationAlertRenderer); the one-statement 撤销 / 保留 (src/fast/decisions.ts) queues the same rows.
  */
-async function redrawRevocationCopies(tx: Db, honourId: number, status: TitleStatus, clicked: string | undefined, opts: ComplaintOptions): Promise<void> {
+async function redrawRevocationCopies(
+  tx: Db,
+  honourId: number,
+  status: TitleStatus,
+  clicked: string | undefined,
+  opts: ComplaintOptions,
+  /** What they are redrawn as, and the key's prefix (a 更正认定's: `revocationCorrectedKey`); else as decided. */
+  as: { key: string; render: CardSpec } = { key: revocationRedrawnKey(honourId), render: { kind: REVOCATION_DECIDED_CARD, honourId } },
+): Promise<void> {
   const ids = titlesOfRun(status).map((h) => h.id);
   const keptOn = status.keptAt ? todayIn(opts.timezone, status.keptAt) : undefined;
   const dates = escalationDates(opts.now, opts.timezone).filter((d) => !keptOn || d > keptOn);
@@ -1632,7 +1688,7 @@ async function redrawRevocationCopies(tx: Db, honourId: number, status: TitleSta
     )
     .orderBy(asc(outbox.id));
   for (const { messageId } of sent) {
-    await opts.send({ dedupeKey: `${revocationRedrawnKey(honourId)}:${messageId}`, to: { updateMessage: messageId! }, render: { kind: REVOCATION_DECIDED_CARD, honourId } });
+    await opts.send({ dedupeKey: `${as.key}:${messageId}`, to: { updateMessage: messageId! }, render: as.render });
   }
 }
 

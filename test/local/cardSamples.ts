@@ -438,6 +438,10 @@ export const cardSamples: Record<string, Sample> = {
     complaints.revocationDecidedCard({ team: complaintTeam, year: 2026, decision: 'kept', reason: '已整改', others: [{ year: 2027 }] }),
     complaints.revocationDecidedCard({ team: { ...complaintTeam, leaderOpenId: 'pending:m:13900000088', contactOpenId: 'ou_contact' }, year: 2026, decision: 'revoked', reason: '连续三次投诉成立', barDays: 365 }),
   ],
+  'complaints.revocationWithdrawnCard': () => [
+    complaints.revocationWithdrawnCard({ team: complaintTeam, year: 2026, title: { ...title, run: 1 }, complaint: { ...upheld, status: 'dismissed', note: '误点成立，经核查投诉不实', decided: { by: '李管理员', at: '2027年3月3日 09:00' } } }),
+    complaints.revocationWithdrawnCard({ team: complaintTeam, year: 2026 }),
+  ],
   'complaints.titleRevokedNoticeCard': () => [complaints.titleRevokedNoticeCard({ team: complaintTeam, year: 2026, reason: '连续三次投诉成立', barDays: null }), complaints.titleRevokedNoticeCard({ team: complaintTeam, year: 2026, reason: '连续三次投诉成立', barDays: 500 })],
   'complaints.complaintFormCard': () => [
     complaints.complaintFormCard({ descriptor: complaintForm }),
