@@ -1063,16 +1063,29 @@ export async function correctComplaint(
     details: { reference: complaint.reference, teamId: team.id, from, to, note, previousNote: complaint.note, previousDecidedBy: complaint.decidedBy, previousDecidedAt: complaint.decidedAt?.toISOString() ?? null },
     at: opts.now,
   });
-  const [title] = await Promise.all([titleStatus(tx, team.id), redrawAlertCopies(tx, complaintId, clicked, opts, `c${n}:`)]);
+  // whoever heard of the complaint is told of the correction (tellCorrection): the complainant in chat, and the team,
+  // which heard of it only if it was upheld: now it hears it is not; or it hears it is, as any upheld one
   const key = `complaint:corrected:${complaintId}:${n}`;
+  const earlier = Array.from({ length: n - 1 }, (_, i) => i + 1);
+  const told: Told[] = [];
   if (updated.complainantOpenId) {
-    await opts.send({ dedupeKey: `${key}:complainant`, to: { openId: updated.complainantOpenId }, render: complaintCorrectedSpec(complaintId, from, to, 'complainant') });
+    told.push({
+      heard: [`${complaintOutcomeKey(complaintId)}:complainant`, ...earlier.map((k) => `complaint:corrected:${complaintId}:${k}:complainant`)],
+      message: { dedupeKey: `${key}:complainant`, to: { openId: updated.complainantOpenId }, render: complaintCorrectedSpec(complaintId, from, to, 'complainant') },
+    });
   }
   for (const openId of new Set([team.leaderOpenId, team.contactOpenId])) {
-    // the team heard of the complaint only if it was upheld: now it hears it is not; or it hears it is, as any upheld one
-    if (from === 'upheld') await opts.send({ dedupeKey: `${key}:user:${openId}`, to: { openId }, render: complaintCorrectedSpec(complaintId, from, to, 'team') });
-    else await opts.send({ dedupeKey: `${complaintUpheldKey(complaintId)}:c${n}:user:${openId}`, to: { openId }, render: complaintUpheldSpec(complaintId) });
+    told.push({
+      heard: [`${complaintUpheldKey(complaintId)}:user:${openId}`, ...earlier.flatMap((k) => [`${complaintUpheldKey(complaintId)}:c${k}:user:${openId}`, `complaint:corrected:${complaintId}:${k}:user:${openId}`])],
+      message:
+        from === 'upheld'
+          ? { dedupeKey: `${key}:user:${openId}`, to: { openId }, render: complaintCorrectedSpec(complaintId, from, to, 'team') }
+          : { dedupeKey: `${complaintUpheldKey(complaintId)}:c${n}:user:${openId}`, to: { openId }, render: complaintUpheldSpec(complaintId) },
+    });
   }
+  // issued together: one round trip
+  const [title, , heard] = await Promise.all([titleStatus(tx, team.id), redrawAlertCopies(tx, complaintId, clicked, opts, `c${n}:`), noticesQueued(tx, told.flatMap((t) => t.heard))]);
+  for (const t of told) await tellCorrection(t, heard, opts);
   const pendingBefore = titlesOfRun(before).length > 0;
   const pendingAfter = titlesOfRun(title).length > 0;
   const revocationRaised = to === 'upheld' ? await raiseRevocationAlertIfDue(tx, team, title, opts) : false;
@@ -1090,6 +1103,31 @@ export async function correctComplaint(
     await redrawRevocationCopies(tx, honourId, redrawn, undefined, opts, { key: revocationCorrectedKey(honourId, complaintId, n), render: revocationWithdrawnSpec(honourId, complaintId, opts.now) });
   }
   return { view, from, title: title?.view, revocationRaised, revocationWithdrawn, revocationPending };
+}
+
+/** A 更正认定's notice to one person, and the keys of what they were sent of the complaint before, the first decision's first. */
+interface Told {
+  heard: string[];
+  message: OutgoingMessage;
+}
+
+/** The outbox rows of these keys, locked until the commit (a dispatcher's claim skips them meanwhile). */
+function noticesQueued(tx: Db, keys: string[]) {
+  if (!keys.length) return Promise.resolve([]);
+  return tx.select({ id: outbox.id, dedupeKey: outbox.dedupeKey, status: outbox.status, attempts: outbox.attempts }).from(outbox).where(inArray(outbox.dedupeKey, keys)).for('update');
+}
+
+/**
+ * A 更正认定's notice to someone who may have heard of the complaint. The latest of what they were sent of it still
+ * waiting for its first attempt (never tried, so not heard) is drawn when it is sent from the complaint as it stands: it
+ * tells them the decision as corrected (投诉处理结果 with the 更正说明), or, no longer true, is not sent, so nothing more is
+ * queued (`noticesQueued` holds it until the commit). Any other goes first: the correction's notice waits for it
+ * (`after`), so a first notice still being sent or retried is never overtaken by its correction.
+ */
+async function tellCorrection(t: Told, queued: Awaited<ReturnType<typeof noticesQueued>>, opts: ComplaintOptions): Promise<void> {
+  const latest = queued.filter((r) => t.heard.includes(r.dedupeKey)).sort((a, b) => b.id - a.id)[0];
+  if (latest && latest.attempts === 0 && (latest.status === 'pending' || latest.status === 'waiting')) return;
+  await opts.send(latest ? { ...t.message, after: latest.dedupeKey } : t.message);
 }
 
 /** 投诉认定已更正, to the complainant in chat or to the team told of the first decision, drawn when sent; corrected again since, not sent. */
