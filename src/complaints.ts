@@ -30,7 +30,7 @@ import { CODE_GAP, defineForm, formDisplay, formSchema, halfWidth, readCode, rea
 import { adminDestinations, destinationKey } from './notifications.js';
 import { organizationKey } from './organizations.js';
 import { withoutContacts } from './log.js';
-import { type CardRenderer, type CardSpec, type Destination, lockHeld, type OutgoingMessage, type RenderedCard, replaceHeldCard, rowsOf } from './outbox.js';
+import { type CardRenderer, type CardSpec, type Destination, lockHeld, type OutboxRow, type OutgoingMessage, type RenderedCard, replaceHeldCard, rowsOf } from './outbox.js';
 import type { Actor } from './people.js';
 import { requireAdmin } from './permissions.js';
 import { revocationBarDays } from './policy.js';
@@ -1592,19 +1592,38 @@ export const revocationRedrawnKey = (honourId: number) => `revocation:redrawn:${
  * neither awaiting nor decided, or gone, is not sent.
  */
 export function revocationAlertRenderer(db: Db, timezone: string): CardRenderer {
-  return async (specs: CardSpec[]): Promise<RenderedCard[]> => {
+  return async (specs: CardSpec[], rows?: readonly OutboxRow[]): Promise<RenderedCard[]> => {
     const out: RenderedCard[] = [];
     // a few a year: one title at a time
-    for (const spec of specs) {
+    for (const [i, spec] of specs.entries()) {
       const honourId = Number(spec.honourId);
       const [honour] = Number.isSafeInteger(honourId) && honourId > 0 && honourId <= 2_147_483_647 ? await db.select().from(honours).where(eq(honours.id, honourId)) : [];
       const status = honour && !honour.revokedAt ? await titleStatus(db, honour.teamId) : undefined;
       const days = typeof spec.daysWaiting === 'number' ? spec.daysWaiting : undefined;
       const alert = honour && runPending(status, honour) ? await revocationAlertFor(db, honourId, timezone, undefined, days) : undefined;
-      out.push(alert ? { card: alert } : ((await revocationDecidedFor(db, honourId)) ?? { drop: `称号 ${spec.honourId} 不存在或没有待决定的撤销提醒` }));
+      const none = { drop: `称号 ${spec.honourId} 不存在或没有待决定的撤销提醒` };
+      if (alert) out.push({ card: alert });
+      else if (honour && !honour.revokedAt && honour.keptAt && !(await keptThisRun(db, honour.keptAt, rows?.[i]?.dedupeKey, timezone))) out.push(none);
+      else out.push((await revocationDecidedFor(db, honourId)) ?? none);
     }
     return out;
   };
+}
+
+/**
+ * Whether the title's 保留 (`keptAt`) answered the alert of this key, not an earlier run's: the run's first complaint
+ * (`revocation:alert:<honour>:from-<id>:…`) was set aside by it, or the escalation day (`revocation:escalate:<date>:…`)
+ * was not after it. An alert withdrawn before it went out (a 更正认定 took back the 成立 that made it due) is then not
+ * sent at all, rather than as the earlier 已保留称号. A key of neither kind: as before, the decision.
+ */
+async function keptThisRun(db: Db, keptAt: Date, dedupeKey: string | undefined, timezone: string): Promise<boolean> {
+  const from = /^revocation:alert:\d+:from-(\d+):/.exec(dedupeKey ?? '')?.[1];
+  if (from) {
+    const [first] = await db.select({ setAsideAt: complaints.setAsideAt }).from(complaints).where(eq(complaints.id, Number(from)));
+    return first?.setAsideAt?.getTime() === keptAt.getTime();
+  }
+  const day = /^revocation:escalate:(\d{4}-\d{2}-\d{2}):/.exec(dedupeKey ?? '')?.[1];
+  return day ? todayIn(timezone, keptAt) >= day : true;
 }
 
 /** 已撤销称号 / 已保留称号 in place of an alert's copy, drawn from the honour when sent; one neither revoked nor kept, or gone, is not sent. */

@@ -5,7 +5,8 @@ import { chatBindings, complaints, cycles, organizations, outbox, people, teams,
 import { ManualClock } from '../../src/clock.js';
 import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import { cardActions, cardText } from '../support/cards.js';
-import { ADMIN, type Harness, startHarness } from '../support/harness.js';
+import { ADMIN, type Harness, startHarness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
+import { cardActionEvent } from '../support/larkEvents.js';
 
 /**
  * 更正认定 that takes back the 成立 a 撤销称号提醒 was raised on (第二十二条): the alert is no longer pending, and its copies
@@ -91,5 +92,40 @@ describe('the 撤销称号提醒’s copies when a 更正认定 withdraws it', (
     expect(kept.body?.toast).toEqual({ type: 'success', content: '已保留称号' });
     expect(cardText(h.fake.currentCard(copies[1]))).toContain('已保留称号：湛江排水班');
     expect(cardActions(h.fake.currentCard(copies[1]))).toEqual([]);
+  });
+});
+
+describe('an alert withdrawn before it went out, on a title kept before', () => {
+  let h: Harness;
+  let s: Awaited<ReturnType<typeof seed>>;
+  const clock = new ManualClock('2027-03-02T09:00:00+08:00');
+  beforeAll(async () => {
+    h = await startHarness({ clock, admins: [ADMIN] });
+    s = await seed(h.db.db);
+    // an earlier run, kept on 1 月 20 日; TS-2027-0951 upheld after it starts the new one
+    const [old] = await h.db.db
+      .insert(complaints)
+      .values({ reference: 'TS-2027-0950', teamId: s.team, content: '早前投诉', channel: 'web', status: 'upheld', note: '核实', decidedBy: ADMIN, decidedAt: new Date('2027-01-10T10:00:00+08:00'), createdAt: new Date('2027-01-05T10:00:00+08:00') })
+      .returning();
+    const keptAt = new Date('2027-01-20T10:00:00+08:00');
+    await h.db.db.update(complaints).set({ setAsideAt: keptAt }).where(eq(complaints.id, old.id));
+    await h.db.db.update(honours).set({ keptAt, keptReason: '已整改到位' }).where(eq(honours.id, s.honour));
+  });
+  afterAll(() => h?.close());
+
+  const post = async (value: Record<string, unknown>, formValue: Record<string, unknown>) => {
+    const res = await h.post('/lark/cards', cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId: ADMIN, value, formValue }));
+    expect(res.body.toast?.type, JSON.stringify(res.body.toast)).toBe('success');
+  };
+
+  it('is not sent: the groups do not get the earlier 保留称号 as if it answered this one', async () => {
+    // 成立 completes the new run (its alert queued), corrected to 不成立 before anything is sent
+    await post({ action: 'complaint.uphold', complaintId: s.complaint }, { note: '核实成立' });
+    await post({ action: 'complaint.correct', complaintId: s.complaint, to: 'dismissed' }, { note: '误点成立' });
+    await h.drain();
+    const toGroups = h.fake.messages.filter((m) => m.receiveId === G1 || m.receiveId === G2).map((m) => cardText(m.content));
+    expect(toGroups.filter((t) => t.includes('称号'))).toEqual([]);
+    const alerts = await h.db.db.select({ status: outbox.status }).from(outbox).where(like(outbox.dedupeKey, `revocation:alert:${s.honour}:%`));
+    expect(alerts.map((a) => a.status)).toEqual(['dropped', 'dropped']);
   });
 });
