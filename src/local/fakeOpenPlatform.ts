@@ -128,7 +128,17 @@ export interface DirectoryUser {
    * https://open.feishu.cn/document/server-docs/contact-v3/user/batch_get_id); user.get gives it as enterprise_email
    */
   enterpriseEmail?: string;
+  /**
+   * 离职: batch_get_id finds them only with include_resigned, and a message to them is refused, HTTP 400
+   * `{code: 230029, msg: "User has resigned."}` (用户已离职, https://open.feishu.cn/document/server-docs/im-v1/message/create, error codes)
+   */
   resigned?: boolean;
+  /**
+   * Outside the app's 可用范围: a message to them is refused, HTTP 400 `{code: 230013, msg: "Bot has NO availability to this
+   * user."}` (https://open.feishu.cn/document/server-docs/im-v1/message/create, error codes; the range is widened in the
+   * developer console, 版本管理与发布, and takes effect with a published version)
+   */
+  outsideAvailability?: boolean;
 }
 
 /** What an accepted upload (im/v1/images or im/v1/files) carried, kept under the key it was answered with. */
@@ -411,7 +421,8 @@ const DEFAULT_FAULT_MSG: Record<number, string> = {
   99991664: 'Invalid app access token.',
   99991668: 'Invalid access token for authorization. Please make a request with token attached.',
   230049: 'The message is being sent, please do not resend it.',
-  230029: 'The user has resigned.',
+  230013: 'Bot has NO availability to this user.',
+  230029: 'User has resigned.',
   230034: 'The receive_id is invalid.',
   230038: 'Cross-tenant messages are not allowed for this receiver.',
   232009: 'Your operation is not allowed because the group has been disbanded.',
@@ -753,6 +764,14 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
     return false;
   };
 
+  /** Someone of the address book a message cannot reach: resigned (230029), or outside the app's 可用范围 (230013). */
+  const personUnreachable = (openId: string): { code: number; msg: string } | undefined => {
+    const p = people.get(openId);
+    if (p?.resigned) return { code: 230029, msg: DEFAULT_FAULT_MSG[230029] };
+    if (p?.outsideAvailability) return { code: 230013, msg: DEFAULT_FAULT_MSG[230013] };
+    return undefined;
+  };
+
   const hasToken = (req: IncomingMessage) => /^Bearer t-fake-\S+$/.test(String(req.headers.authorization ?? ''));
 
   /** first queued fault matching this request, else a receiver fault */
@@ -1012,6 +1031,8 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       const fault = takeFault(rec, [body.receive_id]);
       if (!fault && body.msg_type === 'interactive' && connectionGroups.has(body.receive_id)) return send(res, 400, CARD_IN_CONNECTION_GROUP);
       if (fault) return sendFault(res, fault);
+      const unreachable = receiveIdType === 'open_id' ? personUnreachable(body.receive_id) : undefined;
+      if (unreachable) return send(res, 400, unreachable);
       if (replayIfDuplicate(res, body.uuid)) return;
       const chatId = receiveIdType === 'chat_id' ? body.receive_id : p2pChatIdFor(body.receive_id);
       if (overRate(recentSends, chatId, perReceiver)) return send(res, 400, RATE_LIMITED);
