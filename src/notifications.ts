@@ -1,12 +1,14 @@
 import { deadLetterCard, outageDeadLettersCard } from '../cards/help.js';
 import { and, asc, eq, gte, inArray, lt, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
-import { assignments, auditLog, outbox, people, teams } from '../db/schema.js';
+import { applications, assignments, auditLog, cycles, outbox, people, teams } from '../db/schema.js';
 import { audit } from './audit.js';
 import { type Clock, systemClock } from './clock.js';
-import { formatDateTimeZh, todayIn, utcOffsetText } from './dates.js';
+import { formatDateTimeZh, formatDateZh, todayIn, utcOffsetText } from './dates.js';
+import { ENDORSEMENT_REQUEST_CARD } from './endorsementCards.js';
+import { isPending } from './import/people.js';
 import { adminDestinations, destinationKey, forExpertsGroup, forgetLostChat, lastLoss, reroutedMessages } from './groups.js';
-import { type CardRenderer, defaultOutboxLimits, type Destination, enqueue, enqueueMany, expiredInOutage, expiredInOutageSql, messageOf, type OutboxRow, type OutgoingMessage, type RenderedCard, type UnreachablePerson } from './outbox.js';
+import { type CardRenderer, cardSpecOf, defaultOutboxLimits, type Destination, enqueue, enqueueMany, expiredInOutage, expiredInOutageSql, messageOf, type OutboxRow, type OutgoingMessage, type RenderedCard, type UnreachablePerson } from './outbox.js';
 
 // where administrators are told things, and the key of a destination, belong with the groups bound for them
 export { adminDestinations, destinationKey } from './groups.js';
@@ -119,7 +121,8 @@ export function outageDeadLettersRenderer(db: Db, timezone: string, maxAgeMs = d
  * expert's tasks, a contact's requests, a leader's reminders) were marked undeliverable with a warning in the log, and a
  * resigned leader's team or expert's tasks waited for someone who would never come. The administrators are told once per
  * person and reason, in text (a card naming someone Feishu says the app may not reach is no safer), with what falls to
- * them: widen the range, give the teams another leader or contact, give the tasks another expert. The row stays
+ * them: widen the range, give the teams another leader or contact, give the tasks another expert. A contact's team
+ * hears it too, from the request or the word that found it out (`tellLeaderContactUnreachable`). The row stays
  * undeliverable; what was lost is there for the person to see again (评分, 进度) once they can be reached.
  */
 export function personUnreachableAlert(bootstrapAdmins: readonly string[], clock: Clock = systemClock) {
@@ -129,6 +132,8 @@ export function personUnreachableAlert(bootstrapAdmins: readonly string[], clock
     if (Object.values(UNREACHABLE_KEY).some((k) => row.dedupeKey.startsWith(k))) return;
     const [person] = await tx.select({ name: people.name }).from(people).where(eq(people.openId, row.receiver)).limit(1);
     const who = person?.name ? `${person.name}（${row.receiver}）` : row.receiver;
+    // the team whose application waits for this contact's confirmation hears it too: only its leader can name another
+    await tellLeaderContactUnreachable(tx, row, who, why);
     const text = why === 'outside' ? outsideRangeText(who) : `${why === 'resigned' ? resignedText(who) : stoppedText(who)}${await whatFallsToAdmins(tx, row.receiver, why)}`;
     for (const to of await adminDestinations(tx, bootstrapAdmins)) {
       await enqueue(tx, { dedupeKey: `${UNREACHABLE_KEY[why]}${row.receiver}:${destinationKey(to)}`, to, text });
@@ -143,6 +148,56 @@ const outsideRangeText = (who: string) =>
 const resignedText = (who: string) => `机器人无法给 ${who} 发消息：飞书返回此人已离职（飞书错误码 230029），此后发给此人的评分任务、确认申报和提醒都无法送达。`;
 const stoppedText = (who: string) =>
   `机器人无法给 ${who} 发消息：此人已在飞书中设置不再接收机器人的消息（飞书错误码 230053），收不到评分任务、确认申报和提醒。请联系此人在与机器人的单聊中重新允许机器人发消息，之后给机器人发送“帮助”查看待办。`;
+
+/** What the leader of a team is told of a contact out of reach, by reason. */
+const CONTACT_UNREACHABLE: Record<UnreachablePerson, string> = {
+  resigned: '飞书返回此人已离职',
+  outside: '此人不在飞书应用的可用范围内（可请协会管理员把此人加入应用的可用范围）',
+  stopped: '此人已在飞书中设置不再接收机器人的消息（可请此人在与机器人的单聊中重新允许机器人发消息，再发送“帮助”查看待确认的申报）',
+};
+
+/**
+ * A team's organisation contact out of reach, found by a message to them about that team (第十五条): the request to
+ * confirm an application (请确认申报材料), or the word that they were named contact (注册, 修改资料, an import). The
+ * application waits for a confirmation that will not come, and the leader, whose 进度 says it waits for the contact,
+ * learnt it at the deadline; a contact named out of reach was found out only then. The team's leader is now told, once
+ * for that application (or team) and contact, while the contact is still theirs, with what to do: name another contact
+ * under 修改资料 (the new one gets the requests, `contactHandOverMessages`).
+ */
+async function tellLeaderContactUnreachable(tx: Db, row: OutboxRow, who: string, why: UnreachablePerson): Promise<void> {
+  const spec = cardSpecOf(row);
+  if (spec?.kind === ENDORSEMENT_REQUEST_CARD && Number.isSafeInteger(spec.applicationId)) {
+    const [waiting] = await tx
+      .select({ id: applications.id, team: teams.name, code: teams.code, leader: teams.leaderOpenId, year: cycles.year, deadline: cycles.applicationDeadline })
+      .from(applications)
+      .innerJoin(teams, eq(teams.id, applications.teamId))
+      .innerJoin(cycles, eq(cycles.id, applications.cycleId))
+      .where(and(eq(applications.id, Number(spec.applicationId)), eq(applications.status, 'submitted'), eq(teams.contactOpenId, row.receiver)))
+      .limit(1);
+    if (!waiting || waiting.leader === row.receiver || isPending(waiting.leader)) return;
+    await enqueue(tx, {
+      dedupeKey: `endorse:contact-unreachable:${waiting.id}:${row.receiver}`,
+      to: { openId: waiting.leader },
+      text: `${waiting.team}（${waiting.code}）${waiting.year} 年度的申报已提交，但机器人无法把确认请求发给单位联系人 ${who}：${CONTACT_UNREACHABLE[why]}。申报须经单位联系人确认并推荐后才报协会（第十五条），申报截止日期为 ${formatDateZh(waiting.deadline)}。请在“进度”中点“修改资料”更换单位联系人，新的单位联系人会收到确认请求。`,
+    });
+    return;
+  }
+  // the word to someone named contact: keyed team:contact-named:<team>:<contact>… (注册, 修改资料) or
+  // import:<id>:contact-named:<contact>:<organisation>:<team> (an import)
+  const named = /^team:contact-named:(\d+):/.exec(row.dedupeKey)?.[1] ?? /^import:[^:]+:contact-named:[^:]+:\d+:(\d+)$/.exec(row.dedupeKey)?.[1];
+  if (!named) return;
+  const [team] = await tx
+    .select({ id: teams.id, name: teams.name, code: teams.code, leader: teams.leaderOpenId })
+    .from(teams)
+    .where(and(eq(teams.id, Number(named)), eq(teams.contactOpenId, row.receiver), eq(teams.status, 'active')))
+    .limit(1);
+  if (!team || team.leader === row.receiver || isPending(team.leader)) return;
+  await enqueue(tx, {
+    dedupeKey: `team:contact-unreachable:${team.id}:${row.receiver}`,
+    to: { openId: team.leader },
+    text: `${team.name}（${team.code}）登记的单位联系人 ${who} 收不到机器人的消息：${CONTACT_UNREACHABLE[why]}。班组的申报须经单位联系人确认并推荐后才报协会（第十五条）：请在“进度”中点“修改资料”更换单位联系人。`,
+  });
+}
 
 /** The teams and the tasks waiting for someone out of reach, and what the administrators can do for each (at most 5 teams named). */
 async function whatFallsToAdmins(tx: Db, openId: string, why: UnreachablePerson): Promise<string> {

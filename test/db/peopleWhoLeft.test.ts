@@ -1,15 +1,22 @@
-import { like } from 'drizzle-orm';
+import { eq, like } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { outbox } from '../../db/schema.js';
+import { outbox, people } from '../../db/schema.js';
+import { ManualClock } from '../../src/clock.js';
 import { enqueue } from '../../src/outbox.js';
-import { type Harness, startHarness } from '../support/harness.js';
+import { applicationForm, registrationForm } from '../support/forms.js';
+import { ADMIN, type Harness, startHarness } from '../support/harness.js';
 
 /**
  * People who leave: 离职 (their Feishu account deactivated) or taken out of the app's 可用范围. Feishu refuses a message to
  * them, 230029 "User has resigned." and 230013 "Bot has NO availability to this user."
  * (https://open.feishu.cn/document/server-docs/im-v1/message/create, error codes).
  * - The simulated Open Platform delivered to someone its own address book marked resigned: it now refuses as Feishu does.
+ * - An organisation contact who left while an application waited for their confirmation (第十五条): the leader was not
+ *   told and 进度 said it waited for the contact until the deadline; the leader is now told once, with what to do. A
+ *   contact named out of reach (a leader picking someone outside the range) is told the leader at once.
  */
+
+const texts = (h: Harness, to: string) => h.fake.messages.filter((m) => m.receiveId === to && m.msgType === 'text').map((m) => String(m.content.text));
 
 describe('the simulated Open Platform and people who left', () => {
   let h: Harness;
@@ -30,5 +37,67 @@ describe('the simulated Open Platform and people who left', () => {
     expect(of(outside.openId)).toMatchObject({ status: 'undeliverable', error: 'HTTP 400 code 230013: Bot has NO availability to this user.' });
     expect(of(stays.openId).status).toBe('sent');
   });
+});
+
+describe('an organisation contact who left while an application waits for them (第十五条)', () => {
+  const L = 'ou_leftcontact_leader0000000000001';
+  const C = 'ou_leftcontact_contact000000000001';
+  const C2 = 'ou_leftcontact_contact000000000002';
+  it('the leader is told once, with what to do; the contact they name gets the request', async () => {
+    const h = await startHarness({ clock: new ManualClock('2026-03-01T09:00:00+08:00'), outboxLimits: { perApp: 1000, perReceiver: 1000 } });
+    try {
+      h.fake.addUser({ openId: C, name: '李联系人' });
+      expect((await h.click(L, { action: 'team.register' }, registrationForm('离职联系人班', C))).toast.type).toBe('success');
+      h.clock.set('2027-03-10T09:00:00+08:00');
+      expect((await h.click(ADMIN, { action: 'cycle.open' }, { year: '2027', applicationDeadline: '2027-04-30', scoringDeadline: '2027-05-31', reviewMeetingDate: '2027-06-15' })).toast.type).toBe('success');
+      await h.drain();
+      await h.db.db.update(people).set({ name: '李联系人' }).where(eq(people.openId, C));
+      // the contact leaves the company
+      h.fake.addUser({ openId: C, name: '李联系人', resigned: true });
+      h.fake.reset();
+      expect((await h.click(L, { action: 'application.submit', teamId: 1, year: 2027 }, applicationForm())).toast.type).toBe('success');
+      await h.drain();
+      const told = texts(h, L);
+      expect(told).toHaveLength(1);
+      expect(told[0]).toMatch(/^离职联系人班（GDSZ-2026-\d{4}）2027 年度的申报已提交，但机器人无法把确认请求发给单位联系人 李联系人（ou_leftcontact_contact000000000001）：飞书返回此人已离职。/);
+      expect(told[0]).toContain('申报须经单位联系人确认并推荐后才报协会（第十五条），申报截止日期为 2027年4月30日。请在“进度”中点“修改资料”更换单位联系人，新的单位联系人会收到确认请求。');
+      // the administrators hear it once too, as before
+      expect(texts(h, ADMIN).filter((t) => t.includes('已离职'))).toHaveLength(1);
+      // taken back and submitted again: the request fails again, and nobody is told twice
+      expect((await h.click(L, { action: 'application.recall', teamId: 1, year: 2027 })).toast.type).toBe('success');
+      expect((await h.click(L, { action: 'application.submit', teamId: 1, year: 2027 }, applicationForm())).toast.type).toBe('success');
+      await h.drain();
+      expect(texts(h, L)).toHaveLength(1);
+      expect(texts(h, ADMIN).filter((t) => t.includes('已离职'))).toHaveLength(1);
+      // the leader names another contact: the request reaches them
+      h.fake.reset();
+      expect((await h.click(L, { action: 'team.editSave', teamId: 1 }, { contact: C2 })).toast.type).toBe('success');
+      await h.drain();
+      expect(h.fake.messages.filter((m) => m.receiveId === C2 && m.msgType === 'interactive').map((m) => m.content.header.title.content)).toContain('请确认申报材料：离职联系人班');
+    } finally {
+      await h.close();
+    }
+  }, 120_000);
+});
+
+describe('a contact named who is outside the app’s availability', () => {
+  const L = 'ou_outsidecontact_leader0000000001';
+  const C = 'ou_outsidecontact_contact000000001';
+  it('the leader who registered the team is told at once, not at the deadline', async () => {
+    const h = await startHarness({ clock: new ManualClock('2026-03-01T09:00:00+08:00'), outboxLimits: { perApp: 1000, perReceiver: 1000 } });
+    try {
+      h.fake.addUser({ openId: C, name: '周联系人', outsideAvailability: true });
+      expect((await h.click(L, { action: 'team.register' }, registrationForm('范围外联系人班', C))).toast.type).toBe('success');
+      await h.drain();
+      const told = texts(h, L);
+      expect(told).toHaveLength(1);
+      expect(told[0]).toMatch(/^范围外联系人班（GDSZ-2026-\d{4}）登记的单位联系人 (周联系人（)?ou_outsidecontact_contact000000001(）)? 收不到机器人的消息：此人不在飞书应用的可用范围内（可请协会管理员把此人加入应用的可用范围）。/);
+      expect(told[0]).toContain('班组的申报须经单位联系人确认并推荐后才报协会（第十五条）：请在“进度”中点“修改资料”更换单位联系人。');
+      // the administrators, who can widen the range, hear it as before
+      expect(texts(h, ADMIN).filter((t) => t.includes('不在飞书应用的可用范围内'))).toHaveLength(1);
+    } finally {
+      await h.close();
+    }
+  }, 120_000);
 });
 
