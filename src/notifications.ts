@@ -121,8 +121,9 @@ export function outageDeadLettersRenderer(db: Db, timezone: string, maxAgeMs = d
  * expert's tasks, a contact's requests, a leader's reminders) were marked undeliverable with a warning in the log, and a
  * resigned leader's team or expert's tasks waited for someone who would never come. The administrators are told once per
  * person and reason, in text (a card naming someone Feishu says the app may not reach is no safer), with what falls to
- * them: widen the range, give the teams another leader or contact, give the tasks another expert. A contact's team
- * hears it too, from the request or the word that found it out (`tellLeaderContactUnreachable`). The row stays
+ * them: widen the range, give the teams another leader or contact, give the tasks another expert (naming their teams),
+ * remove an administrator. A contact's team hears it too, from the request or the word that found it out
+ * (`tellLeaderContactUnreachable`). The row stays
  * undeliverable; what was lost is there for the person to see again (评分, 进度) once they can be reached.
  */
 export function personUnreachableAlert(bootstrapAdmins: readonly string[], clock: Clock = systemClock) {
@@ -130,13 +131,18 @@ export function personUnreachableAlert(bootstrapAdmins: readonly string[], clock
     await audit(tx, { actor: 'system:outbox', action: UNREACHABLE_AUDIT[why], entity: 'outbox', entityId: row.id, at: clock.now(), details: { dedupeKey: row.dedupeKey, receiver: row.receiver, error } });
     // an administrator out of reach themselves: the word to them fails alike, and says nothing more
     if (Object.values(UNREACHABLE_KEY).some((k) => row.dedupeKey.startsWith(k))) return;
-    const [person] = await tx.select({ name: people.name }).from(people).where(eq(people.openId, row.receiver)).limit(1);
+    const [person] = await tx.select({ name: people.name, roles: people.roles, expertActive: people.expertActive }).from(people).where(eq(people.openId, row.receiver)).limit(1);
     const who = person?.name ? `${person.name}（${row.receiver}）` : row.receiver;
     // the team whose application waits for this contact's confirmation hears it too: only its leader can name another
     await tellLeaderContactUnreachable(tx, row, who, why);
-    const text = why === 'outside' ? outsideRangeText(who) : `${why === 'resigned' ? resignedText(who) : stoppedText(who)}${await whatFallsToAdmins(tx, row.receiver, why)}`;
+    const falls = await whatFallsToAdmins(tx, row.receiver, why, person, bootstrapAdmins);
+    const text = `${why === 'outside' ? outsideRangeText(who) : why === 'resigned' ? resignedText(who) : stoppedText(who)}${falls.text}`;
+    // once per person and reason; again only when scoring tasks were given them after it was said (分配专家 naming
+    // someone the administrators were told about before the tasks existed, or a new year's panel): the key carries the
+    // newest task they were ever given
+    const since = falls.newestTask ? `:task-${falls.newestTask}` : '';
     for (const to of await adminDestinations(tx, bootstrapAdmins)) {
-      await enqueue(tx, { dedupeKey: `${UNREACHABLE_KEY[why]}${row.receiver}:${destinationKey(to)}`, to, text });
+      await enqueue(tx, { dedupeKey: `${UNREACHABLE_KEY[why]}${row.receiver}${since}:${destinationKey(to)}`, to, text });
     }
   };
 }
@@ -199,19 +205,45 @@ async function tellLeaderContactUnreachable(tx: Db, row: OutboxRow, who: string,
   });
 }
 
-/** The teams and the tasks waiting for someone out of reach, and what the administrators can do for each (at most 5 teams named). */
-async function whatFallsToAdmins(tx: Db, openId: string, why: UnreachablePerson): Promise<string> {
+/**
+ * The teams and the tasks waiting for someone out of reach, and what the administrators can do for each (at most 5
+ * teams named); `newestTask`, the newest scoring task ever given them.
+ */
+async function whatFallsToAdmins(
+  tx: Db,
+  openId: string,
+  why: UnreachablePerson,
+  person: { roles: string[]; expertActive: boolean } | undefined,
+  bootstrapAdmins: readonly string[],
+): Promise<{ text: string; newestTask?: number }> {
   const named = (rows: { name: string; code: string }[]) => `${rows.slice(0, 5).map((t) => `${t.name}（${t.code}）`).join('、')}${rows.length > 5 ? ` 等 ${rows.length} 个班组` : ''}`;
   const led = await tx.select({ name: teams.name, code: teams.code }).from(teams).where(and(eq(teams.leaderOpenId, openId), eq(teams.status, 'active'))).orderBy(asc(teams.code));
   const contactOf = await tx.select({ name: teams.name, code: teams.code }).from(teams).where(and(eq(teams.contactOpenId, openId), eq(teams.status, 'active'))).orderBy(asc(teams.code));
-  const [tasks] = await tx.select({ n: sql<number>`count(*)::int` }).from(assignments).where(and(eq(assignments.expertOpenId, openId), eq(assignments.status, 'assigned')));
+  const tasks = await tx
+    .select({ id: assignments.id, name: teams.name, code: teams.code })
+    .from(assignments)
+    .innerJoin(applications, eq(applications.id, assignments.applicationId))
+    .innerJoin(teams, eq(teams.id, applications.teamId))
+    .where(and(eq(assignments.expertOpenId, openId), eq(assignments.status, 'assigned')))
+    .orderBy(asc(teams.code), asc(assignments.id));
   const lines: string[] = [];
-  // someone who stopped the bot may let it again; someone who left will not come back
-  const unless = why === 'resigned' ? '' : '若此人无法恢复接收，';
+  // someone who stopped the bot may let it again, someone outside the range be let in; someone who left will not come back
+  const unless = why === 'resigned' ? '' : why === 'outside' ? '若无法把此人加入可用范围，' : '若此人无法恢复接收，';
   if (led.length) lines.push(`此人是 ${named(led)} 的班组长：${unless}请管理员发送“更换班组长 ${led[0].code}”${led.length > 1 ? '（每个班组各发一次）' : ''}为班组指定新的班组长。`);
   if (contactOf.length) lines.push(`此人是 ${named(contactOf)} 的单位联系人：${unless}请班组长在“进度”的“修改资料”中更换单位联系人。`);
-  if (Number(tasks?.n ?? 0)) lines.push(`此人还有 ${Number(tasks!.n)} 份评分任务未完成：${unless}请在相应班组的“专家组”中点“更换专家”改派${why === 'resigned' ? '，并在“专家库”中停用此人' : ''}。`);
-  return lines.length ? `\n${lines.join('\n')}` : '';
+  const inPool = person?.roles.includes('expert') && person.expertActive;
+  if (tasks.length) lines.push(`此人还有 ${tasks.length} 份评分任务未完成（${named(tasks)}）：${unless}请在这些班组的“专家组”中点“更换专家”改派${why === 'resigned' && inPool ? '，并在“专家库”中停用此人' : ''}。`);
+  else if (why === 'resigned' && inPool) lines.push('此人在专家库中仍是启用状态：请在“专家库”中停用此人，以免分配专家时再选到此人。');
+  if (person?.roles.includes('admin') || bootstrapAdmins.includes(openId)) {
+    lines.push(
+      bootstrapAdmins.includes(openId)
+        ? `此人是部署配置 ADMIN_OPEN_IDS 指定的管理员：${unless}请从 ADMIN_OPEN_IDS 中删去其 open_id 并重启机器人。`
+        : `此人是协会管理员：${unless}请发送“移除管理员”把此人从管理员名单中移除。`,
+    );
+  }
+  // of every task ever given them, whatever became of it: replacing one (更换专家) does not make it say all again
+  const [newest] = await tx.select({ id: sql<number | null>`max(${assignments.id})` }).from(assignments).where(eq(assignments.expertOpenId, openId));
+  return { text: lines.length ? `\n${lines.join('\n')}` : '', ...(newest?.id ? { newestTask: Number(newest.id) } : {}) };
 }
 
 /** What the administrators are told when their group is unbound because the bot can no longer post there. */

@@ -1,10 +1,11 @@
-import { eq, like } from 'drizzle-orm';
+import { and, eq, like } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { outbox, people } from '../../db/schema.js';
+import { applications, assignments, outbox, people, teams } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
 import { enqueue } from '../../src/outbox.js';
 import { applicationForm, registrationForm } from '../support/forms.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
+import { ADMIN_CHAT, generateCycle, type GeneratedCycle } from './jobsFixture.js';
 
 /**
  * People who leave: 离职 (their Feishu account deactivated) or taken out of the app's 可用范围. Feishu refuses a message to
@@ -12,8 +13,11 @@ import { ADMIN, type Harness, startHarness } from '../support/harness.js';
  * (https://open.feishu.cn/document/server-docs/im-v1/message/create, error codes).
  * - The simulated Open Platform delivered to someone its own address book marked resigned: it now refuses as Feishu does.
  * - An organisation contact who left while an application waited for their confirmation (第十五条): the leader was not
- *   told and 进度 said it waited for the contact until the deadline; the leader is now told once, with what to do. A
- *   contact named out of reach (a leader picking someone outside the range) is told the leader at once.
+ *   told and 进度 said it waited for the contact until the deadline; the leader is now told once, with what to do.
+ * - An expert who left: the administrators were told a count of unscored tasks in 相应班组, not which teams; tasks given
+ *   them after that word (分配专家 still finding them in the pool) went nowhere and nobody heard; one without tasks was
+ *   left in the pool. Now the teams are named, new tasks bring one more word, and the pool's 停用 is asked for.
+ * - An administrator who left: nothing said they were one; now the word says to remove them (移除管理员, or ADMIN_OPEN_IDS).
  */
 
 const texts = (h: Harness, to: string) => h.fake.messages.filter((m) => m.receiveId === to && m.msgType === 'text').map((m) => String(m.content.text));
@@ -101,3 +105,65 @@ describe('a contact named who is outside the app’s availability', () => {
   }, 120_000);
 });
 
+describe('an expert and an administrator who left', () => {
+  let h: Harness;
+  let g: GeneratedCycle;
+  let expert: string;
+  beforeAll(async () => {
+    h = await startHarness({});
+    g = await generateCycle(h.db.db, 37);
+    expert = Object.entries(g.experts).find(([, n]) => n === 2)![0];
+  });
+  afterAll(async () => h?.close());
+
+  const queue = (key: string, openId: string) => h.db.db.transaction((tx) => enqueue(tx, { dedupeKey: key, to: { openId }, text: key }));
+  const toAdmins = () => texts(h, ADMIN_CHAT);
+
+  it('an expert: the teams of the unscored tasks are named, and tasks given them afterwards are said once more', async () => {
+    h.fake.addUser({ openId: expert, name: '专家0', resigned: true });
+    await queue('remind:scoring:left:1', expert);
+    await queue('remind:scoring:left:2', expert);
+    await h.drain();
+    const open = await h.db.db
+      .select({ name: teams.name, code: teams.code })
+      .from(assignments)
+      .innerJoin(applications, eq(applications.id, assignments.applicationId))
+      .innerJoin(teams, eq(teams.id, applications.teamId))
+      .where(and(eq(assignments.expertOpenId, expert), eq(assignments.status, 'assigned')))
+      .orderBy(teams.code);
+    expect(toAdmins()).toHaveLength(1);
+    expect(toAdmins()[0]).toContain(`此人还有 2 份评分任务未完成（${open.map((t) => `${t.name}（${t.code}）`).join('、')}）：请在这些班组的“专家组”中点“更换专家”改派，并在“专家库”中停用此人。`);
+    // 分配专家 gives them one more (the pool still has them): the task card fails, and the administrators hear of it
+    const taken = new Set((await h.db.db.select({ id: assignments.applicationId }).from(assignments).where(eq(assignments.expertOpenId, expert))).map((a) => a.id));
+    const other = g.teams.find((t) => t.applicationId !== undefined && !taken.has(t.applicationId))!;
+    await h.db.db.insert(assignments).values({ applicationId: other.applicationId!, expertOpenId: expert, status: 'assigned' });
+    await queue('task:left:new', expert);
+    await h.drain();
+    expect(toAdmins()).toHaveLength(2);
+    expect(toAdmins()[1]).toContain('此人还有 3 份评分任务未完成');
+    // its reminders later: nothing more
+    await queue('remind:scoring:left:3', expert);
+    await h.drain();
+    expect(toAdmins()).toHaveLength(2);
+  });
+
+  it('an expert without tasks still in the pool: the administrators are asked to deactivate them', async () => {
+    const [{ openId: idle }] = await h.db.db.select({ openId: people.openId }).from(people).where(eq(people.name, '专家2'));
+    h.fake.addUser({ openId: idle, name: '专家2', resigned: true });
+    await queue('welcome:left:idle', idle);
+    await h.drain();
+    const said = toAdmins().find((t) => t.includes(idle))!;
+    expect(said).toContain('此人在专家库中仍是启用状态：请在“专家库”中停用此人，以免分配专家时再选到此人。');
+  });
+
+  it('an administrator: the word says to remove them', async () => {
+    const A = 'ou_leftadmin_000000000000000000001';
+    await h.db.db.insert(people).values({ openId: A, name: '赵管理员', roles: ['admin'] });
+    h.fake.addUser({ openId: A, name: '赵管理员', resigned: true });
+    await queue('admin:private:left', A);
+    await h.drain();
+    const said = toAdmins().find((t) => t.includes(A))!;
+    expect(said).toContain('机器人无法给 赵管理员（ou_leftadmin_000000000000000000001） 发消息：飞书返回此人已离职');
+    expect(said).toContain('此人是协会管理员：请发送“移除管理员”把此人从管理员名单中移除。');
+  });
+});

@@ -39,7 +39,7 @@ describe('a person who resigned or stopped the bot', () => {
     const told = toAdmins();
     expect(told).toHaveLength(1);
     expect(told[0]).toContain(`机器人无法给 专家0（${expert}） 发消息：飞书返回此人已离职（飞书错误码 230029）`);
-    expect(told[0]).toContain('此人还有 2 份评分任务未完成：请在相应班组的“专家组”中点“更换专家”改派，并在“专家库”中停用此人。');
+    expect(told[0]).toMatch(/此人还有 2 份评分任务未完成（测试班组[^）]+（GDSZ-\d{4}-\d{4}）、测试班组[^）]+（GDSZ-\d{4}-\d{4}））：请在这些班组的“专家组”中点“更换专家”改派，并在“专家库”中停用此人。/);
     expect(await h.db.db.select().from(auditLog).where(eq(auditLog.action, 'outbox.person_resigned'))).toHaveLength(2);
     await queue('remind:scoring:3', expert);
     await h.drain();
