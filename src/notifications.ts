@@ -174,13 +174,14 @@ async function tellLeaderContactUnreachable(tx: Db, row: OutboxRow, who: string,
   const spec = cardSpecOf(row);
   if (spec?.kind === ENDORSEMENT_REQUEST_CARD && Number.isSafeInteger(spec.applicationId)) {
     const [waiting] = await tx
-      .select({ id: applications.id, team: teams.name, code: teams.code, leader: teams.leaderOpenId, year: cycles.year, deadline: cycles.applicationDeadline })
+      .select({ id: applications.id, teamId: teams.id, team: teams.name, code: teams.code, leader: teams.leaderOpenId, year: cycles.year, deadline: cycles.applicationDeadline })
       .from(applications)
       .innerJoin(teams, eq(teams.id, applications.teamId))
       .innerJoin(cycles, eq(cycles.id, applications.cycleId))
       .where(and(eq(applications.id, Number(spec.applicationId)), eq(applications.status, 'submitted'), eq(teams.contactOpenId, row.receiver)))
       .limit(1);
     if (!waiting || waiting.leader === row.receiver || isPending(waiting.leader)) return;
+    if (await toldToday(tx, waiting.teamId, row.receiver, [`team:contact-unreachable:${waiting.teamId}:${row.receiver}`])) return;
     await enqueue(tx, {
       dedupeKey: `endorse:contact-unreachable:${waiting.id}:${row.receiver}`,
       to: { openId: waiting.leader },
@@ -198,11 +199,25 @@ async function tellLeaderContactUnreachable(tx: Db, row: OutboxRow, who: string,
     .where(and(eq(teams.id, Number(named)), eq(teams.contactOpenId, row.receiver), eq(teams.status, 'active')))
     .limit(1);
   if (!team || team.leader === row.receiver || isPending(team.leader)) return;
+  const pending = await tx.select({ id: applications.id }).from(applications).where(and(eq(applications.teamId, team.id), eq(applications.status, 'submitted')));
+  if (await toldToday(tx, team.id, row.receiver, pending.map((a) => `endorse:contact-unreachable:${a.id}:${row.receiver}`))) return;
   await enqueue(tx, {
     dedupeKey: `team:contact-unreachable:${team.id}:${row.receiver}`,
     to: { openId: team.leader },
     text: `${team.name}（${team.code}）登记的单位联系人 ${who} 收不到机器人的消息：${CONTACT_UNREACHABLE[why]}。班组的申报须经单位联系人确认并推荐后才报协会（第十五条）：请在“进度”中点“修改资料”更换单位联系人。`,
   });
+}
+
+/**
+ * Whether one of these words to a leader was queued in the last day: a contact named in 修改资料 with applications
+ * waiting gets the word naming them and the requests in one go, and the leader hears of the contact once for both.
+ * The two fail side by side: the team's and contact's lock makes the second see what the first queued.
+ */
+async function toldToday(tx: Db, teamId: number, contact: string, keys: string[]): Promise<boolean> {
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`contact-unreachable:${teamId}:${contact}`}, 0))`);
+  if (!keys.length) return false;
+  const [told] = await tx.select({ id: outbox.id }).from(outbox).where(and(inArray(outbox.dedupeKey, keys), sql`${outbox.createdAt} > now() - interval '1 day'`)).limit(1);
+  return !!told;
 }
 
 /**

@@ -47,6 +47,7 @@ describe('an organisation contact who left while an application waits for them (
   const L = 'ou_leftcontact_leader0000000000001';
   const C = 'ou_leftcontact_contact000000000001';
   const C2 = 'ou_leftcontact_contact000000000002';
+  const C3 = 'ou_leftcontact_contact000000000003';
   it('the leader is told once, with what to do; the contact they name gets the request', async () => {
     const h = await startHarness({ clock: new ManualClock('2026-03-01T09:00:00+08:00'), outboxLimits: { perApp: 1000, perReceiver: 1000 } });
     try {
@@ -78,6 +79,18 @@ describe('an organisation contact who left while an application waits for them (
       expect((await h.click(L, { action: 'team.editSave', teamId: 1 }, { contact: C2 })).toast.type).toBe('success');
       await h.drain();
       expect(h.fake.messages.filter((m) => m.receiveId === C2 && m.msgType === 'interactive').map((m) => m.content.header.title.content)).toContain('请确认申报材料：离职联系人班');
+      // then someone outside the app's range: the word naming them and the request both fail, and the leader hears it once
+      h.fake.addUser({ openId: C3, name: '吴联系人', outsideAvailability: true });
+      h.fake.reset();
+      expect((await h.click(L, { action: 'team.editSave', teamId: 1 }, { contact: C3 })).toast.type).toBe('success');
+      await h.drain();
+      expect(await h.db.db.select({ key: outbox.dedupeKey }).from(outbox).where(and(eq(outbox.receiver, C3), eq(outbox.status, 'undeliverable')))).toHaveLength(2);
+      const again = texts(h, L);
+      expect(again).toHaveLength(1);
+      // whichever failed first says it: the word naming them or the request
+      expect(again[0]).toContain(C3);
+      expect(again[0]).toContain('此人不在飞书应用的可用范围内');
+      expect(again[0]).toContain('请在“进度”中点“修改资料”更换单位联系人');
     } finally {
       await h.close();
     }
