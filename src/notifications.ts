@@ -122,7 +122,7 @@ export function outageDeadLettersRenderer(db: Db, timezone: string, maxAgeMs = d
  * resigned leader's team or expert's tasks waited for someone who would never come. The administrators are told once per
  * person and reason, in text (a card naming someone Feishu says the app may not reach is no safer), with what falls to
  * them: widen the range, give the teams another leader or contact, give the tasks another expert (naming their teams),
- * remove an administrator. A contact's team hears it too, from the request or the word that found it out
+ * remove an administrator. A contact's teams hear it too, their leaders being the ones to name another
  * (`tellLeaderContactUnreachable`). The row stays
  * undeliverable; what was lost is there for the person to see again (评分, 进度) once they can be reached.
  */
@@ -133,7 +133,7 @@ export function personUnreachableAlert(bootstrapAdmins: readonly string[], clock
     if (Object.values(UNREACHABLE_KEY).some((k) => row.dedupeKey.startsWith(k))) return;
     const [person] = await tx.select({ name: people.name, roles: people.roles, expertActive: people.expertActive }).from(people).where(eq(people.openId, row.receiver)).limit(1);
     const who = person?.name ? `${person.name}（${row.receiver}）` : row.receiver;
-    // the team whose application waits for this contact's confirmation hears it too: only its leader can name another
+    // the teams whose contact they are hear it too: only their leaders can name another
     await tellLeaderContactUnreachable(tx, row, who, why);
     const falls = await whatFallsToAdmins(tx, row.receiver, why, person, bootstrapAdmins);
     const text = `${why === 'outside' ? outsideRangeText(who) : why === 'resigned' ? resignedText(who) : stoppedText(who)}${falls.text}`;
@@ -163,58 +163,61 @@ const CONTACT_UNREACHABLE: Record<UnreachablePerson, string> = {
 };
 
 /**
- * A team's organisation contact out of reach, found by a message to them about that team (第十五条): the request to
- * confirm an application (请确认申报材料), or the word that they were named contact (注册, 修改资料, an import). The
- * application waits for a confirmation that will not come, and the leader, whose 进度 says it waits for the contact,
- * learnt it at the deadline; a contact named out of reach was found out only then. The team's leader is now told, once
- * for that application (or team) and contact, while the contact is still theirs, with what to do: name another contact
- * under 修改资料 (the new one gets the requests, `contactHandOverMessages`).
+ * A team's organisation contact out of reach (第十五条): its applications wait for a confirmation that will not come, and
+ * the leader, whose 进度 says it waits for the contact, learnt it at the deadline, if the administrators did not pass
+ * it on. The leader of each team whose contact they are is now told, once for the team and contact, with what to do:
+ * name another contact under 修改资料 (the new one gets the requests, `contactHandOverMessages`). A request to confirm
+ * an application (请确认申报材料) that fails tells its leader once for that application, with the deadline, even when
+ * the team was told before; within a day of one word (修改资料 naming someone out of reach with applications waiting:
+ * the word naming them and the requests fail together) the other is not said.
  */
 async function tellLeaderContactUnreachable(tx: Db, row: OutboxRow, who: string, why: UnreachablePerson): Promise<void> {
   const spec = cardSpecOf(row);
-  if (spec?.kind === ENDORSEMENT_REQUEST_CARD && Number.isSafeInteger(spec.applicationId)) {
-    const [waiting] = await tx
-      .select({ id: applications.id, teamId: teams.id, team: teams.name, code: teams.code, leader: teams.leaderOpenId, year: cycles.year, deadline: cycles.applicationDeadline })
-      .from(applications)
-      .innerJoin(teams, eq(teams.id, applications.teamId))
-      .innerJoin(cycles, eq(cycles.id, applications.cycleId))
-      .where(and(eq(applications.id, Number(spec.applicationId)), eq(applications.status, 'submitted'), eq(teams.contactOpenId, row.receiver)))
-      .limit(1);
-    if (!waiting || waiting.leader === row.receiver || isPending(waiting.leader)) return;
-    if (await toldToday(tx, waiting.teamId, row.receiver, [`team:contact-unreachable:${waiting.teamId}:${row.receiver}`])) return;
-    await enqueue(tx, {
-      dedupeKey: `endorse:contact-unreachable:${waiting.id}:${row.receiver}`,
-      to: { openId: waiting.leader },
-      text: `${waiting.team}（${waiting.code}）${waiting.year} 年度的申报已提交，但机器人无法把确认请求发给单位联系人 ${who}：${CONTACT_UNREACHABLE[why]}。申报须经单位联系人确认并推荐后才报协会（第十五条），申报截止日期为 ${formatDateZh(waiting.deadline)}。请在“进度”中点“修改资料”更换单位联系人，新的单位联系人会收到确认请求。`,
-    });
-    return;
-  }
-  // the word to someone named contact: keyed team:contact-named:<team>:<contact>… (注册, 修改资料) or
-  // import:<id>:contact-named:<contact>:<organisation>:<team> (an import)
-  const named = /^team:contact-named:(\d+):/.exec(row.dedupeKey)?.[1] ?? /^import:[^:]+:contact-named:[^:]+:\d+:(\d+)$/.exec(row.dedupeKey)?.[1];
-  if (!named) return;
-  const [team] = await tx
+  const requested = spec?.kind === ENDORSEMENT_REQUEST_CARD && Number.isSafeInteger(spec.applicationId) ? Number(spec.applicationId) : undefined;
+  const contactOf = await tx
     .select({ id: teams.id, name: teams.name, code: teams.code, leader: teams.leaderOpenId })
     .from(teams)
-    .where(and(eq(teams.id, Number(named)), eq(teams.contactOpenId, row.receiver), eq(teams.status, 'active')))
-    .limit(1);
-  if (!team || team.leader === row.receiver || isPending(team.leader)) return;
-  const pending = await tx.select({ id: applications.id }).from(applications).where(and(eq(applications.teamId, team.id), eq(applications.status, 'submitted')));
-  if (await toldToday(tx, team.id, row.receiver, pending.map((a) => `endorse:contact-unreachable:${a.id}:${row.receiver}`))) return;
-  await enqueue(tx, {
-    dedupeKey: `team:contact-unreachable:${team.id}:${row.receiver}`,
-    to: { openId: team.leader },
-    text: `${team.name}（${team.code}）登记的单位联系人 ${who} 收不到机器人的消息：${CONTACT_UNREACHABLE[why]}。班组的申报须经单位联系人确认并推荐后才报协会（第十五条）：请在“进度”中点“修改资料”更换单位联系人。`,
-  });
+    .where(and(eq(teams.contactOpenId, row.receiver), eq(teams.status, 'active')))
+    .orderBy(asc(teams.id));
+  // each later message to them (a reminder a day) finds the teams told: one read, not a lock a team
+  const told = requested === undefined && contactOf.length
+    ? new Set((await tx.select({ key: outbox.dedupeKey }).from(outbox).where(inArray(outbox.dedupeKey, contactOf.map((t) => `team:contact-unreachable:${t.id}:${row.receiver}`)))).map((r) => r.key))
+    : new Set<string>();
+  // in the teams' order, each under its lock: two failures to the same contact side by side take them alike
+  for (const team of contactOf) {
+    if (told.has(`team:contact-unreachable:${team.id}:${row.receiver}`)) continue;
+    if (team.leader === row.receiver || isPending(team.leader)) continue;
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`contact-unreachable:${team.id}:${row.receiver}`}, 0))`);
+    const applied = await tx
+      .select({ id: applications.id, status: applications.status, year: cycles.year, deadline: cycles.applicationDeadline })
+      .from(applications)
+      .innerJoin(cycles, eq(cycles.id, applications.cycleId))
+      .where(eq(applications.teamId, team.id))
+      .orderBy(asc(applications.id));
+    const teamKey = `team:contact-unreachable:${team.id}:${row.receiver}`;
+    const requestKey = (id: number) => `endorse:contact-unreachable:${id}:${row.receiver}`;
+    const waiting = applied.find((a) => a.id === requested && a.status === 'submitted');
+    if (waiting) {
+      if (await toldToday(tx, [teamKey])) continue;
+      await enqueue(tx, {
+        dedupeKey: requestKey(waiting.id),
+        to: { openId: team.leader },
+        text: `${team.name}（${team.code}）${waiting.year} 年度的申报已提交，但机器人无法把确认请求发给单位联系人 ${who}：${CONTACT_UNREACHABLE[why]}。申报须经单位联系人确认并推荐后才报协会（第十五条），申报截止日期为 ${formatDateZh(waiting.deadline)}。请在“进度”中点“修改资料”更换单位联系人，新的单位联系人会收到确认请求。`,
+      });
+      continue;
+    }
+    // the leader told of a request that failed (and then took it back, which the contact is told of in vain): enough
+    if (await toldToday(tx, applied.map((a) => requestKey(a.id)))) continue;
+    await enqueue(tx, {
+      dedupeKey: teamKey,
+      to: { openId: team.leader },
+      text: `${team.name}（${team.code}）登记的单位联系人 ${who} 收不到机器人的消息：${CONTACT_UNREACHABLE[why]}。班组的申报须经单位联系人确认并推荐后才报协会（第十五条）：请在“进度”中点“修改资料”更换单位联系人。`,
+    });
+  }
 }
 
-/**
- * Whether one of these words to a leader was queued in the last day: a contact named in 修改资料 with applications
- * waiting gets the word naming them and the requests in one go, and the leader hears of the contact once for both.
- * The two fail side by side: the team's and contact's lock makes the second see what the first queued.
- */
-async function toldToday(tx: Db, teamId: number, contact: string, keys: string[]): Promise<boolean> {
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`contact-unreachable:${teamId}:${contact}`}, 0))`);
+/** Whether one of these words to a leader was queued in the last day. */
+async function toldToday(tx: Db, keys: string[]): Promise<boolean> {
   if (!keys.length) return false;
   const [told] = await tx.select({ id: outbox.id }).from(outbox).where(and(inArray(outbox.dedupeKey, keys), sql`${outbox.createdAt} > now() - interval '1 day'`)).limit(1);
   return !!told;

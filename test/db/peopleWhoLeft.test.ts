@@ -118,6 +118,33 @@ describe('a contact named who is outside the app’s availability', () => {
   }, 120_000);
 });
 
+describe('a contact of two teams who left, found out by any message', () => {
+  const L1 = 'ou_twoteams_leader0000000000000001';
+  const L2 = 'ou_twoteams_leader0000000000000002';
+  const C = 'ou_twoteams_contact000000000000001';
+  it('each team’s leader is told once', async () => {
+    const h = await startHarness({ clock: new ManualClock('2026-03-01T09:00:00+08:00'), outboxLimits: { perApp: 1000, perReceiver: 1000 } });
+    try {
+      expect((await h.click(L1, { action: 'team.register' }, registrationForm('两班之一', C))).toast.type).toBe('success');
+      expect((await h.click(L2, { action: 'team.register' }, registrationForm('两班之二', C))).toast.type).toBe('success');
+      await h.drain();
+      h.fake.addUser({ openId: C, name: '郑联系人', resigned: true });
+      h.fake.reset();
+      for (const key of ['remind:contact:left:1', 'remind:contact:left:2']) {
+        await h.db.db.transaction((tx) => enqueue(tx, { dedupeKey: key, to: { openId: C }, text: key }));
+        await h.drain();
+      }
+      for (const [leader, team] of [[L1, '两班之一'], [L2, '两班之二']]) {
+        const told = texts(h, leader);
+        expect(told).toHaveLength(1);
+        expect(told[0]).toMatch(new RegExp(`^${team}（GDSZ-2026-\\d{4}）登记的单位联系人 .*${C}.* 收不到机器人的消息：飞书返回此人已离职。`));
+      }
+    } finally {
+      await h.close();
+    }
+  }, 120_000);
+});
+
 describe('an expert and an administrator who left', () => {
   let h: Harness;
   let g: GeneratedCycle;
