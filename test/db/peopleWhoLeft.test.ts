@@ -13,7 +13,9 @@ import { ADMIN_CHAT, generateCycle, type GeneratedCycle } from './jobsFixture.js
  * (https://open.feishu.cn/document/server-docs/im-v1/message/create, error codes).
  * - The simulated Open Platform delivered to someone its own address book marked resigned: it now refuses as Feishu does.
  * - An organisation contact who left while an application waited for their confirmation (第十五条): the leader was not
- *   told and 进度 said it waited for the contact until the deadline; the leader is now told once, with what to do.
+ *   told and 进度 said it waited for the contact until the deadline; the leader is now told once, with what to do. Any
+ *   message that finds a contact out of reach (the word naming them: a leader picking someone outside the range; a
+ *   reminder) tells the leader of each of their teams once; the two failing together in 修改资料 say it once.
  * - An expert who left: the administrators were told a count of unscored tasks in 相应班组, not which teams; tasks given
  *   them after that word (分配专家 still finding them in the pool) went nowhere and nobody heard; one without tasks was
  *   left in the pool. Now the teams are named, new tasks bring one more word, and the pool's 停用 is asked for.
