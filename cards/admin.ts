@@ -33,6 +33,11 @@ export interface AdminCycleView {
    * review, there is nothing to assign, and 结束评分并汇总 ends it.
    */
   inReview?: { toScore: number; scored: number };
+  /**
+   * Applications submitted and still waiting for their organisation's confirmation (第十五条) while the experts score, before
+   * the first 汇总: 结束评分并汇总 leaves them out of the year for good, which its dialog says.
+   */
+  unconfirmed?: number;
 }
 
 export interface AdminCardData {
@@ -102,6 +107,9 @@ function closeApplicationsWarning(c: AdminCycleView, today: string): string {
   const cut = pending ? `还有 ${pending} 份申报（草稿或退回修改）尚未提交，截止后不能再提交、不参加本年度评审，系统会通知其班组长。` : '目前没有尚未提交的草稿或退回修改的申报。';
   return `公布的申报截止日期为${text}，现在截止比它提前 ${daysLeft} 天：申报截止日期将改为今天（${today}），不能撤销。${after}${cut}`;
 }
+
+/** What 结束评分并汇总 does to the applications still unconfirmed (第十五条): out of the year, and no reopened sheet brings them back. */
+const unconfirmedAtSum = (n: number) => `另有 ${n} 份申报仍待单位联系人确认：汇总后不参加本年度评审，不能撤销，重开评分也不能让它们再参加。`;
 
 /** 历年评审结果: the years before the latest published one, which has a button of its own. */
 const pastYearsButton = () => button({ text: '历年评审结果', value: { action: 'results.years' } });
@@ -176,7 +184,9 @@ export function adminCard(data: AdminCardData): Card {
           value: { action: 'results.close', cycleId: c.id },
           confirm: {
             title: `结束${c.year}年度专家评分？`,
-            text: nothingToScore ? '本年度没有参评的申报：汇总后评审结束，不授予称号；再点“公布结果”即可开启下一年度。' : '所有申报完成评分后才能汇总；汇总后按评分规则计算最终得分、排名和结论，供预览；公布前如需更改，可重开单份评分。',
+            text: nothingToScore
+              ? '本年度没有参评的申报：汇总后评审结束，不授予称号；再点“公布结果”即可开启下一年度。'
+              : `所有申报完成评分后才能汇总；汇总后按评分规则计算最终得分、排名和结论，供预览；公布前如需更改，可重开单份评分。${c.unconfirmed ? unconfirmedAtSum(c.unconfirmed) : ''}`,
           },
         }),
       );

@@ -494,7 +494,7 @@ export function progressCard(d: ProgressView): Card {
         value: { action: 'results.close', cycleId: d.cycleId },
         confirm: {
           title: `结束${d.year}年度专家评分？`,
-          text: `汇总后按评分规则计算最终得分、排名和结论，供预览；公布前如需更改，可重开单份评分。${d.unconfirmed ? `另有 ${unconfirmedLine(d.unconfirmed)}，汇总后不参加本年度评审。` : ''}`,
+          text: `汇总后按评分规则计算最终得分、排名和结论，供预览；公布前如需更改，可重开单份评分。${d.unconfirmed ? `另有 ${unconfirmedLine(d.unconfirmed)}，汇总后不参加本年度评审，不能撤销，重开评分也不能让它们再参加。` : ''}`,
         },
       }),
     );

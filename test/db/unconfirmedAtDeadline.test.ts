@@ -18,6 +18,18 @@ type Body = { toast?: { type: string; content: string }; card?: { data?: any } }
 
 const LATE = '结束评分并汇总前仍未确认的，不参加本年度评审';
 
+/** The confirm dialog of 结束评分并汇总 on a card. */
+function closeScoringDialog(card: unknown): { title: string; text: string } {
+  const find = (v: any): any => {
+    if (Array.isArray(v)) return v.map(find).find(Boolean);
+    if (!v || typeof v !== 'object') return undefined;
+    if (v.tag === 'button' && v.behaviors?.[0]?.value?.action === 'results.close') return v.confirm;
+    return Object.values(v).map(find).find(Boolean);
+  };
+  const confirm = find(card);
+  return { title: confirm?.title?.content, text: confirm?.text?.content };
+}
+
 for (const mode of MODES_HERE) {
   describe(`截止申报 with applications still unconfirmed (${mode})`, () => {
     let h: Harness;
@@ -76,7 +88,14 @@ for (const mode of MODES_HERE) {
       const body: Body = await h.click(ADMIN, { action: 'review.progress', cycleId: f.cycleId });
       const card = JSON.stringify(body.card!.data);
       expect(cardText(body.card!.data)).toContain(`2 份申报仍待单位联系人确认（广州养护一班 ${f.teamA.code}、深圳建设三班 ${f.teamC.code}）`);
-      expect(card).toContain(`另有 2 份申报仍待单位联系人确认（广州养护一班 ${f.teamA.code}、深圳建设三班 ${f.teamC.code}），汇总后不参加本年度评审。`);
+      expect(card).toContain(`另有 2 份申报仍待单位联系人确认（广州养护一班 ${f.teamA.code}、深圳建设三班 ${f.teamC.code}），汇总后不参加本年度评审，不能撤销，重开评分也不能让它们再参加。`);
+    });
+
+    it('结束评分并汇总 on the 管理 card asks with them counted, and says it cannot be undone', async () => {
+      const body: Body = await h.click(ADMIN, { action: 'admin.menu' });
+      const dialog = closeScoringDialog(body.card!.data);
+      expect(dialog.title).toBe(`结束${YEAR}年度专家评分？`);
+      expect(dialog.text).toContain('另有 2 份申报仍待单位联系人确认：汇总后不参加本年度评审，不能撤销，重开评分也不能让它们再参加。');
     });
 
     it('a leader’s card drawn later leaves out a team confirmed meanwhile, and none left sends nothing', async () => {
