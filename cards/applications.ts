@@ -492,6 +492,16 @@ export const formalCheckReasonField = (applicationId: number) => `reason_${appli
 export const formalCheckPageSize = 3;
 
 /**
+ * 受理's confirm dialog: which team's application, and that it cannot be taken back (the state machine has no way from
+ * 已受理 back to 退回; the team's leader and contact are told at once).
+ */
+const acceptConfirm = (team: Pick<ApplicationCardTeam, 'name'>) => ({
+  // short, the name clipped: three of the longest on a page stay inside Feishu's 30 KB with the rest of the list
+  title: `受理${clipText(team.name, 10)}？`,
+  text: '受理后进入评审，不能撤销或退回。',
+});
+
+/**
  * 形式审查: the association's list of recommended applications, a page at a time, each with its organisation's
  * opinion and who gave it (`recommendedBy`). `total` counts all that wait; `first` is the place of the page's first
  * among them, from 1; 上一页 / 下一页 and each decision carry the page, so a decision answers with the same page.
@@ -544,7 +554,8 @@ export function formalCheckCard(opts: {
       form(`check_${a.id}`, [
         textInput({ name: formalCheckReasonField(a.id), label: '退回原因（退回时必填）', maxLength: 500, ...(confirming ? { value: confirm.reason } : {}) }),
         buttonRow([
-          submitButton({ text: '受理', name: `accept_${a.id}`, value: { action: 'check.accept', ...decidesOn(a), ...onPage } }),
+          // 受理 has no way back (accepted → scoring only): a tap on the wrong one of the page's applications is asked again, by name
+          submitButton({ text: '受理', name: `accept_${a.id}`, value: { action: 'check.accept', ...decidesOn(a), ...onPage }, confirm: acceptConfirm(a.team) }),
           confirming
             ? submitButton({ text: '确认退回（不参加本年度评审）', name: `return_${a.id}`, type: 'danger', value: { action: 'check.return', ...decidesOn(a), ...onPage, late: true } })
             : submitButton({ text: '退回', name: `return_${a.id}`, type: 'danger', value: { action: 'check.return', ...decidesOn(a), ...onPage } }),

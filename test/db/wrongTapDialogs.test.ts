@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { cardActions } from '../support/cards.js';
+import { ADMIN, type Harness } from '../support/harness.js';
+import { type Fixture, securityBotForBlock } from './securityFixture.js';
+
+/**
+ * An administrator on a phone taps the wrong button, or the right button on the wrong row. What cannot be taken back
+ * asks again first (a `confirm` on the button, card JSON 2.0), and the dialog names what the tap acts on, so that a
+ * tap on the neighbouring row is caught there, and says it cannot be undone.
+ */
+
+type Dialog = { title: string; text: string };
+
+/** Each button of `action` on the card, with its confirm dialog (undefined where it has none). */
+function dialogs(card: unknown, action: string): { value: Record<string, unknown>; dialog?: Dialog }[] {
+  const out: { value: Record<string, unknown>; dialog?: Dialog }[] = [];
+  const walk = (v: any): void => {
+    if (Array.isArray(v)) return v.forEach(walk);
+    if (!v || typeof v !== 'object') return;
+    const value = v.behaviors?.[0]?.value;
+    if (v.tag === 'button' && value?.action === action) {
+      out.push({ value, dialog: v.confirm ? { title: v.confirm.title?.content, text: v.confirm.text?.content } : undefined });
+    }
+    Object.values(v).forEach(walk);
+  };
+  walk(card);
+  return out;
+}
+
+describe('wrong taps: the dialogs of what cannot be taken back', () => {
+  let h: Harness;
+  let f: Fixture;
+  securityBotForBlock((bot) => ({ h, f } = bot));
+
+  it('形式审查: 受理 asks again, naming the team, and says it cannot be undone (accepted has no way back to 退回)', async () => {
+    const body = await h.click(ADMIN, { action: 'check.list' });
+    const accepts = dialogs(body.card.data, 'check.accept');
+    expect(accepts.map((a) => a.value.applicationId)).toEqual([f.appC]);
+    expect(accepts[0].dialog).toEqual({
+      title: '受理深圳建设三班？',
+      text: '受理后进入评审，不能撤销或退回。',
+    });
+    // 受理 from the dialog goes as before
+    const accepted = await h.click(ADMIN, { action: 'check.accept', applicationId: f.appC, submitted: accepts[0].value.submitted });
+    expect(accepted.toast).toEqual({ type: 'success', content: '已受理：深圳建设三班' });
+    expect(cardActions(accepted.card.data).some((a) => a.action === 'check.accept')).toBe(false);
+  });
+});
