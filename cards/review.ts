@@ -531,6 +531,18 @@ const onPanelFirst = (status: string) => (status === 'assigned' || status === 's
 
 const memberStatus: Record<string, string> = { assigned: '待评分', submitted: '已提交', declined: '已谢绝', replaced: '已改派' };
 
+/**
+ * 更换专家's confirm dialog: which expert, named, as a tap on the wrong row of a phone's panel is caught only by a dialog
+ * that says whom it takes off; and that it cannot be taken back (an expert once on a panel is never put on it again:
+ * one task per application and expert).
+ */
+function swapConfirm(name: string | null): { title: string; text: string } {
+  return {
+    title: name ? `更换专家${clipText(name, 20)}？` : '更换这位专家？',
+    text: '该任务将改派给另一位符合条件的专家，原专家的评分卡作废，不能撤销：原专家不能再回到这个专家组。如没有可接替的专家，原专家仍会撤下，专家组暂缺一位：在专家库添加专家后，点“分配专家”补齐。',
+  };
+}
+
 /** One application's panel for administrators: swap a pending expert, reopen a submitted sheet. */
 export function panelCard(d: PanelView): Card {
   const editable = d.cycleStatus === 'open' || d.cycleStatus === 'scoring';
@@ -550,7 +562,7 @@ export function panelCard(d: PanelView): Card {
           text: '更换专家',
           type: 'danger',
           value: { action: 'review.swap', assignmentId: m.assignmentId, ...(shown.page > 1 ? { page: shown.page } : {}) },
-          confirm: { title: '更换这位专家？', text: '该任务将改派给另一位符合条件的专家，原专家的评分卡作废。如没有可接替的专家，原专家仍会撤下，专家组暂缺一位：在专家库添加专家后，点“分配专家”补齐。' },
+          confirm: swapConfirm(m.name),
         }),
       );
     }

@@ -45,4 +45,15 @@ describe('wrong taps: the dialogs of what cannot be taken back', () => {
     expect(accepted.toast).toEqual({ type: 'success', content: '已受理：深圳建设三班' });
     expect(cardActions(accepted.card.data).some((a) => a.action === 'check.accept')).toBe(false);
   });
+
+  it('更换专家 names the expert each button takes off the panel, and says it cannot be undone', async () => {
+    const body = await h.click(ADMIN, { action: 'review.panel', applicationId: f.appD });
+    const swaps = dialogs(body.card.data, 'review.swap');
+    const taken = '该任务将改派给另一位符合条件的专家，原专家的评分卡作废，不能撤销：原专家不能再回到这个专家组。';
+    expect(swaps.map((s) => [s.value.assignmentId, s.dialog?.title])).toEqual([
+      [f.ownTask, '更换专家专家？'],
+      [f.foreignTask, '更换专家其他专家？'],
+    ]);
+    for (const s of swaps) expect(s.dialog?.text.startsWith(taken)).toBe(true);
+  });
 });
