@@ -423,7 +423,14 @@ export function administratorsCard(d: AdministratorsData): Card {
                   text: '移除',
                   type: 'danger',
                   value: { action: 'admins.remove', openId: a.openId, ...onPage },
-                  confirm: a.openId === d.viewer ? { title: '移除你自己的管理员身份？', text: '移除后你将不能再使用协会管理功能，需由其他管理员重新添加。' } : { title: '移除这位管理员？', text: '移除后对方不能再使用协会管理功能。' },
+                  // named: on a phone's roster the dialog is what shows a tap landed on the wrong row
+                  confirm:
+                    a.openId === d.viewer
+                      ? { title: '移除你自己的管理员身份？', text: '移除后你将不能再使用协会管理功能，需由其他管理员重新添加。' }
+                      : {
+                          title: a.name ? `移除管理员${a.name}？` : '移除这位管理员？',
+                          text: `移除后${a.name ?? '对方'}不能再使用协会管理功能；如移除有误，可在下方“添加管理员”中重新添加。`,
+                        },
                 }),
               ],
         },

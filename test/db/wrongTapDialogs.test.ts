@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { people } from '../../db/schema.js';
 import { cardActions } from '../support/cards.js';
 import { ADMIN, type Harness } from '../support/harness.js';
 import { type Fixture, securityBotForBlock } from './securityFixture.js';
@@ -6,7 +7,7 @@ import { type Fixture, securityBotForBlock } from './securityFixture.js';
 /**
  * An administrator on a phone taps the wrong button, or the right button on the wrong row. What cannot be taken back
  * asks again first (a `confirm` on the button, card JSON 2.0), and the dialog names what the tap acts on, so that a
- * tap on the neighbouring row is caught there, and says it cannot be undone.
+ * tap on the neighbouring row is caught there, and says whether it can be undone (and how, where it can).
  */
 
 type Dialog = { title: string; text: string };
@@ -27,7 +28,7 @@ function dialogs(card: unknown, action: string): { value: Record<string, unknown
   return out;
 }
 
-describe('wrong taps: the dialogs of what cannot be taken back', () => {
+describe('wrong taps: each dialog names what the tap acts on, and whether it can be undone', () => {
   let h: Harness;
   let f: Fixture;
   securityBotForBlock((bot) => ({ h, f } = bot));
@@ -55,5 +56,21 @@ describe('wrong taps: the dialogs of what cannot be taken back', () => {
       [f.foreignTask, '更换专家其他专家？'],
     ]);
     for (const s of swaps) expect(s.dialog?.text.startsWith(taken)).toBe(true);
+  });
+
+  it('移除 on the roster names the administrator it removes, and says how to add them back', async () => {
+    const OTHER_ADMIN = 'ou_wrongtapadmin00000000000000000001';
+    await h.db.db.insert(people).values({ openId: OTHER_ADMIN, name: '王协会', roles: ['admin'] });
+    const body = await h.click(ADMIN, { action: 'admins.list' });
+    const removes = dialogs(body.card.data, 'admins.remove');
+    expect(removes.map((r) => [r.value.openId, r.dialog])).toEqual([
+      [OTHER_ADMIN, { title: '移除管理员王协会？', text: '移除后王协会不能再使用协会管理功能；如移除有误，可在下方“添加管理员”中重新添加。' }],
+    ]);
+    // the way back the dialog names: removed by mistake, added again from the same card
+    const removed = await h.click(ADMIN, { action: 'admins.remove', openId: OTHER_ADMIN });
+    expect(removed.toast).toEqual({ type: 'success', content: '已移除该管理员' });
+    const added = await h.click(ADMIN, { action: 'admins.add' }, { admins: [OTHER_ADMIN] });
+    expect(added.toast?.type).toBe('success');
+    expect(dialogs(added.card.data, 'admins.remove').map((r) => r.value.openId)).toEqual([OTHER_ADMIN]);
   });
 });
