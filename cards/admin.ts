@@ -17,6 +17,8 @@ export interface AdminCycleView {
   status: string;
   statusLabel: string;
   applicationDeadline: ShownDate;
+  /** The application deadline as stored (YYYY-MM-DD): 截止申报 carries it. */
+  applicationDeadlineDay?: string;
   scoringDeadline: ShownDate;
   reviewMeetingDate: ShownDate;
   awardThreshold: number;
@@ -155,7 +157,8 @@ export function adminCard(data: AdminCardData): Card {
         button({
           text: '截止申报',
           type: 'danger',
-          value: { action: 'cycle.closeApplications', cycleId: c.id },
+          // the deadline its dialog speaks of: a card drawn before another one was set is refused, nothing closed
+          value: { action: 'cycle.closeApplications', cycleId: c.id, ...(c.applicationDeadlineDay ? { deadline: c.applicationDeadlineDay } : {}) },
           confirm: { title: `截止${c.year}年度申报？`, text: closeApplicationsWarning(c, data.today) },
         }),
       );

@@ -31,6 +31,7 @@ export async function adminOverview(tx: Db, now: string): Promise<AdminCardData>
       status: cycle.status,
       statusLabel: cycleStatusLabel(cycle.status),
       applicationDeadline: shown(cycle.applicationDeadline, now),
+      applicationDeadlineDay: cycle.applicationDeadline,
       scoringDeadline: shown(cycle.scoringDeadline, now),
       reviewMeetingDate: shown(cycle.reviewMeetingDate, now),
       awardThreshold: cycle.awardThreshold,

@@ -1,6 +1,6 @@
 import { bulkJobCard } from '../../cards/bulk.js';
 import { activeBulkJob, jobCard, jobView } from '../../src/bulkJobs.js';
-import { closeApplications, lockCycle } from '../../src/cycles.js';
+import { closeApplications, deadlineMovedSince, lockCycle } from '../../src/cycles.js';
 import { UserError } from '../../src/errors.js';
 import { fastCloseApplications } from '../../src/fast/cycleSteps.js';
 import { type CardActionDecl, type CardActionInput, type CardResponse, type HandlerContext, inSharedChat } from '../../src/handlers.js';
@@ -24,6 +24,12 @@ function assigning(year: number, job: Parameters<typeof jobCard>[0], unconfirmed
   return { toast: { type: 'success', content: `${closedLine(year)}${cutOffLine(cutOff)}${waitingLine(unconfirmed)}正在分配专家，完成后卡片会更新` }, card: { type: 'raw', data: jobCard(job) } };
 }
 
+/** The application deadline the button's card was drawn with (YYYY-MM-DD); none on a card drawn before buttons carried it. */
+function drawnDeadline(value: Record<string, unknown>): string | undefined {
+  const d = value.deadline;
+  return typeof d === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(d) ? d : undefined;
+}
+
 /**
  * `cycle.closeApplications` (截止申报, after the confirm dialog): open → scoring, and the experts' assignment
  * recorded as a job; the answer is its progress card, the task cards are queued by the job's batches. The toast says
@@ -38,6 +44,9 @@ export async function closeApplicationsNow(ctx: HandlerContext, input: CardActio
   if (running && locked.status !== 'open') {
     return { toast: { type: 'info', content: '申报已截止，专家分配正在进行' }, card: { type: 'raw', data: jobCard(running) } };
   }
+  // a card drawn before the deadline was changed: its dialog spoke of the old date (how early, what it cuts off)
+  const drawn = drawnDeadline(input.value);
+  if (drawn && locked.status === 'open' && locked.applicationDeadline !== drawn) throw await deadlineMovedSince(ctx.tx, locked, drawn, ctx.config.BOT_TIMEZONE);
   // issued together: the close and the counts the assignment needs (the close changes the cycle's status, which they do not read)
   const [cycle, counts] = await Promise.all([closeApplications(ctx.tx, ctx.actor, locked, ctx.clock.now(), ctx.config.BOT_TIMEZONE), assignmentCounts(ctx.tx, cycleId)]);
   // an application submitted in time and still unconfirmed is named: unconfirmed by 结束评分并汇总, it takes no part
@@ -82,6 +91,7 @@ export const closeApplicationsFast: NonNullable<CardActionDecl['fast']> = async 
     cycleId,
     messageId: input.messageId,
     leadAfterYear: CLOSED_AFTER_YEAR,
+    drawnDeadline: drawnDeadline(input.value),
     now: fx.clock.now(),
     timezone: fx.config.BOT_TIMEZONE,
     bootstrapAdmins: fx.config.ADMIN_OPEN_IDS,

@@ -212,6 +212,8 @@ export interface FastCloseApplications {
   /** BOT_TIMEZONE: the day the applications close. */
   timezone: string;
   bootstrapAdmins: readonly string[];
+  /** The application deadline the button's card was drawn with: another one now is the ordinary path's refusal. */
+  drawnDeadline?: string;
 }
 
 /** The text of the error a statement raises when the row changed under it: nothing it did is kept. */
@@ -259,6 +261,8 @@ verdict as (
     -- startAssignmentJob: no job running ('running'); tasksToMake: an expert in the pool, or it refuses, and something
     -- to fill ('nothing' otherwise; with no accepted application nothing is missing, so its first refusal is implied)
     and not exists (select 1 from running)
+    -- a card drawn before the deadline was changed (修改设置): the ordinary path's refusal (deadlineMovedSince)
+    and ($12::text is null or cycle.application_deadline::text = $12::text)
     and counts.experts > 0 and counts.missing > 0 as ok,
     cycle.year, counts.missing
   from cycle cross join counts
@@ -378,6 +382,7 @@ export async function fastCloseApplications(database: Database, event: FastClose
     unconfirmedNoteTemplate,
     // due at the process's time, as enqueueQuietly stamps it
     new Date().toISOString(),
+    event.drawnDeadline ?? null,
   ];
   let outcome: ClosedOutcome[];
   try {

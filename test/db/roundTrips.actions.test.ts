@@ -622,7 +622,9 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('database round trips of ever
     await warmUp('cycle.closeApplications', { openId: ADMIN, value: { cycleId: f.cycleId } });
     await app.bulkJobs.drain();
     yearB = await openCycle(2028, 2);
-    await measure('cycle.closeApplications', { openId: ADMIN, value: { cycleId: yearB } });
+    // as the 管理 card's button carries it: the deadline its dialog spoke of
+    const [drawn] = await db.select({ deadline: cycles.applicationDeadline }).from(cycles).where(eq(cycles.id, yearB));
+    await measure('cycle.closeApplications', { openId: ADMIN, value: { cycleId: yearB, deadline: drawn.deadline } });
     expect(await cycleStatus(yearB)).toBe('scoring');
     expect((await assignJobs(yearB)).map((j) => j.status)).toEqual(['queued']);
     await app.bulkJobs.drain();

@@ -1,7 +1,9 @@
+import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { people } from '../../db/schema.js';
+import { auditLog, cycles, people } from '../../db/schema.js';
 import { cardActions } from '../support/cards.js';
 import { ADMIN, type Harness } from '../support/harness.js';
+import { MODES_HERE } from '../support/worlds.js';
 import { type Fixture, securityBotForBlock } from './securityFixture.js';
 
 /**
@@ -74,3 +76,40 @@ describe('wrong taps: each dialog names what the tap acts on, and whether it can
     expect(dialogs(added.card.data, 'admins.remove').map((r) => r.value.openId)).toEqual([OTHER_ADMIN]);
   });
 });
+
+/**
+ * 截止申报 from a 管理 card drawn before another administrator moved the application deadline (修改设置): its dialog spoke
+ * of the old date (how many days early, what it cuts off), so nothing is closed, on both paths; the refusal says who
+ * moved it, when, to what, and the card is drawn again with the date as it is, whose 截止申报 then closes.
+ */
+for (const mode of MODES_HERE) {
+  describe(`截止申报 from a card drawn before the deadline was moved (${mode})`, () => {
+    let h: Harness;
+    let f: Fixture;
+    securityBotForBlock((bot) => ({ h, f } = bot), mode);
+    const MOVER = 'ou_wrongtapmover00000000000000000001';
+
+    it('is refused with who moved it and when, nothing closed; the card drawn again closes', async () => {
+      await h.db.db.insert(people).values({ openId: MOVER, name: '李协会', roles: ['admin'] });
+      const before = await h.click(ADMIN, { action: 'admin.menu' });
+      const [old] = dialogs(before.card.data, 'cycle.closeApplications');
+      expect(old.value).toEqual({ action: 'cycle.closeApplications', cycleId: f.cycleId, deadline: '2027-05-31' });
+      const moved = await h.click(MOVER, { action: 'cycle.settingsSave', cycleId: f.cycleId }, { applicationDeadline: '2027-06-30' });
+      expect(moved.toast?.type).toBe('success');
+      const stale = await h.click(ADMIN, old.value);
+      expect(stale.toast?.type).toBe('error');
+      expect(stale.toast?.content).toMatch(/^李协会已于 2027年3月10日 \d\d:\d\d 把申报截止日期改为2027年6月30日（你的卡片显示的是2027年5月31日），申报没有截止。/);
+      const [cycle] = await h.db.db.select().from(cycles).where(eq(cycles.id, f.cycleId));
+      expect([cycle.status, cycle.applicationDeadline]).toEqual(['open', '2027-06-30']);
+      expect(await h.db.db.select().from(auditLog).where(eq(auditLog.action, 'cycle.closeApplications'))).toEqual([]);
+      // the card as it is now: its dialog and its button speak of the date set since
+      const [now] = dialogs(stale.card.data, 'cycle.closeApplications');
+      expect(now.value.deadline).toBe('2027-06-30');
+      expect(now.dialog?.text).toContain('2027年6月30日');
+      const closed = await h.click(ADMIN, now.value);
+      expect(closed.toast?.type).toBe('success');
+      const [after] = await h.db.db.select().from(cycles).where(eq(cycles.id, f.cycleId));
+      expect(after.status).toBe('scoring');
+    });
+  });
+}
