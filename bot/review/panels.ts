@@ -97,7 +97,7 @@ export async function progressAgain(err: UserError, ctx: HandlerContext, input: 
 
 /** `review.swap` (更换专家): the pending task goes to another expert; the first one is told. */
 export async function swapPanelExpert(ctx: HandlerContext, input: CardActionInput): Promise<CardAnswer> {
-  const swapped = await swapExpert(ctx.tx, ctx.actor, idFrom(input.value, 'assignmentId'), ctx.clock.now());
+  const swapped = await swapExpert(ctx.tx, ctx.actor, idFrom(input.value, 'assignmentId'), ctx.clock.now(), ctx.config.BOT_TIMEZONE);
   if (swapped.restored) return restoredAnswer(ctx, input, swapped);
   const { task, replacement } = swapped;
   await ctx.send({

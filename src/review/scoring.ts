@@ -6,7 +6,7 @@ import { type ApplicationStatus, applicationMachine } from '../applications.js';
 import { audit } from '../audit.js';
 import { activeBulkJob } from '../bulkJobs.js';
 import { formatDateTimeZh } from '../dates.js';
-import { aggregatedBefore, cycleScoreSheet, reopenedForSheetsText, transitionCycle } from '../cycles.js';
+import { aggregatedBefore, cycleScoreSheet, DEFAULT_TIMEZONE, reopenedForSheetsText, transitionCycle } from '../cycles.js';
 import { lockWaiting } from '../outbox.js';
 import { AlreadyDone, cite, UserError } from '../errors.js';
 import { type DisplayRow, defineForm, type FieldSpec, fieldName, fieldText, type FormDescriptor, formDisplay, formSchema, optionalText, readForm, readNumber, SCORE_UNIT, typedText } from '../forms.js';
@@ -837,6 +837,7 @@ export async function swapExpert(
   actor: Actor,
   assignmentId: number,
   now: Date,
+  timezone = DEFAULT_TIMEZONE,
 ): Promise<({ task: Task; replacement: Replacement; restored?: undefined } | { task: Task; restored: true; replacement?: undefined }) & PanelCompletion> {
   const [task] = await adminTask(tx, actor, assignmentId);
   // an administrator's refusal, not the expert's (scoringOpen): what can still be done is 重开评分, before 公布
@@ -845,10 +846,8 @@ export async function swapExpert(
     throw new UserError(`${task.cycle.year}年度专家评分已结束，不能再更换专家；${next}`, { kind: 'info' });
   }
   if (task.assignment.status !== 'assigned') {
-    throw new UserError(
-      task.assignment.status === 'submitted' ? '该专家已提交评分，不能更换；如评分有误，请先“重开评分”。' : '这项任务已不在该专家名下，无需更换。',
-      { kind: 'info' },
-    );
+    if (task.assignment.status === 'submitted') throw new UserError('该专家已提交评分，不能更换；如评分有误，请先“重开评分”。', { kind: 'info' });
+    throw await goneFromPanel(tx, actor, task.assignment.id, timezone);
   }
   // a recusal (第十七条) still takes the expert off a summed panel, as a declared conflict's decline does: else the alert's
   // advice (重开评分, then 更换专家) ends at a sheet only the conflicted expert could submit, and the year cannot close
@@ -866,6 +865,27 @@ export async function swapExpert(
   const { replacement, members } = await replaceAndRecord(tx, actor, task, now, 'swap');
   const completion = await completeIfDone(tx, actor, task, now, members);
   return { task, replacement, ...completion };
+}
+
+/**
+ * 更换专家 from a panel card drawn before the task left the expert: who took it off and when (an administrator's 更换专家,
+ * or the expert's own 谢绝), from the latest audit row of the task, so the administrator sees why the row they tapped is gone.
+ */
+async function goneFromPanel(tx: Db, actor: Actor, assignmentId: number, timezone: string): Promise<UserError> {
+  const [row] = await tx
+    .select({ action: auditLog.action, at: auditLog.at, actor: auditLog.actor, name: people.name })
+    .from(auditLog)
+    .leftJoin(people, eq(people.openId, auditLog.actor))
+    .where(and(eq(auditLog.entity, 'assignment'), eq(auditLog.entityId, String(assignmentId)), inArray(auditLog.action, ['review.swap', 'review.decline'])))
+    .orderBy(desc(auditLog.id))
+    .limit(1);
+  const at = row && formatDateTimeZh(row.at, timezone);
+  const text = !row
+    ? '这项任务已不在该专家名下，无需更换。'
+    : row.action === 'review.swap'
+      ? `${row.actor === actor.openId ? '你' : (row.name ?? '其他管理员')}已于 ${at} 更换该专家，任务已改派，无需再更换。`
+      : `该专家已于 ${at} 谢绝这项任务，无需更换。`;
+  return new UserError(text, { kind: 'info' });
 }
 
 /** Whether the expert was 停用 (expertActive false) or is no longer in the pool. */

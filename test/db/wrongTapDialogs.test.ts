@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { auditLog, cycles, people } from '../../db/schema.js';
 import { cardActions } from '../support/cards.js';
@@ -74,6 +74,22 @@ describe('wrong taps: each dialog names what the tap acts on, and whether it can
     const added = await h.click(ADMIN, { action: 'admins.add' }, { admins: [OTHER_ADMIN] });
     expect(added.toast?.type).toBe('success');
     expect(dialogs(added.card.data, 'admins.remove').map((r) => r.value.openId)).toEqual([OTHER_ADMIN]);
+  });
+
+  it('更换专家 from a panel drawn before another administrator swapped that expert: refused with who and when, nothing written', async () => {
+    const SWAPPER = 'ou_wrongtapswapper000000000000000001';
+    await h.db.db.insert(people).values({ openId: SWAPPER, name: '赵协会', roles: ['admin'] });
+    const drawn = await h.click(ADMIN, { action: 'review.panel', applicationId: f.appD });
+    const old = dialogs(drawn.card.data, 'review.swap').find((s) => s.value.assignmentId === f.foreignTask)!;
+    const first = await h.click(SWAPPER, old.value);
+    expect(first.toast?.type).not.toBe('error');
+    const stale = await h.click(ADMIN, old.value);
+    expect(stale.toast?.type).toBe('info');
+    expect(stale.toast?.content).toMatch(/^赵协会已于 2027年3月10日 \d\d:\d\d 更换该专家，任务已改派，无需再更换。$/);
+    // the panel as it is now: that row has no 更换专家 any more
+    expect(dialogs(stale.card.data, 'review.swap').map((s) => s.value.assignmentId)).not.toContain(f.foreignTask);
+    const swaps = await h.db.db.select().from(auditLog).where(and(eq(auditLog.action, 'review.swap'), eq(auditLog.entityId, String(f.foreignTask))));
+    expect(swaps.map((a) => a.actor)).toEqual([SWAPPER]);
   });
 });
 
