@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
-import { and, eq, inArray, isNotNull, like } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNotNull, like, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../db/index.js';
 import {
-  applications, assignments, bulkJobs, complaints, conflicts, cycles, honours, imports, outbox, people, processedEvents, teamMembers, teams,
+  applications, assignments, auditLog, bulkJobs, complaints, conflicts, cycles, honours, imports, outbox, people, processedEvents, teamMembers, teams,
 } from '../../db/schema.js';
 import type { BotApp } from '../../src/app.js';
 import { batchWindowMs, complaintCorrectionForm, complaintDecisionForm, complaintTextForm, revocationDecisionForm } from '../../src/complaints.js';
@@ -59,6 +59,12 @@ const BOUNDS: Record<string, number> = {
   'import.export': 3,
 };
 
+/**
+ * The card actions that change no row of the programme's: they queue a message or a file for the one who pressed, which
+ * the outbox keeps. Every other one writes its audit row (第十七条) in its own transaction, under who pressed.
+ */
+const UNAUDITED = ['help.private', 'import.template', 'import.export', 'results.workbook', 'review.application'];
+
 const SECOND_EXPERT = 'ou_tripsexpert0000000000000000000002';
 const THIRD_EXPERT = 'ou_tripsexpert0000000000000000000003';
 
@@ -103,12 +109,14 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('database round trips of ever
     }
   });
 
-  /** One signed, encrypted card callback; the round trips and statements it cost from request to answer. */
+  /** One signed, encrypted card callback; the round trips and statements it cost from request to answer, and the audit rows it wrote. */
   async function click(openId: string, value: Record<string, unknown>, formValue?: Record<string, unknown>) {
+    const [{ last }] = await db.select({ last: sql<number>`coalesce(max(${auditLog.id}), 0)::int` }).from(auditLog);
     const { body, trips, statements, tripOf, eventId } = await bot.click<Body>(openId, value, formValue);
     // the event is recorded with its effects
     expect(await db.select().from(processedEvents).where(eq(processedEvents.eventId, eventId))).toHaveLength(1);
-    return { body, trips, statements, tripOf };
+    const audited = await db.select().from(auditLog).where(gt(auditLog.id, last)).orderBy(asc(auditLog.id));
+    return { body, trips, statements, tripOf, audited };
   }
 
   const title = (b: Body): string => b.card?.data?.header?.title?.content ?? '';
@@ -136,6 +144,11 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('database round trips of ever
     const r = await click(c.openId, { action, ...c.value }, c.form);
     expectSuccess(action, r.body, toast);
     measured.push({ action, trips: r.trips, statements: r.statements, tripOf: r.tripOf });
+    // 第十七条: every change is on record, in the change's own transaction, under who made it
+    if (!UNAUDITED.includes(action)) {
+      expect(r.audited.length, `${action}: no audit row`).toBeGreaterThan(0);
+      expect(r.audited.filter((a) => a.actor === c.openId).length, `${action}: no audit row by ${c.openId}: ${JSON.stringify(r.audited.map((a) => [a.actor, a.action]))}`).toBeGreaterThan(0);
+    }
     expect(r.trips).toBeGreaterThan(0);
     expect(BOUNDS[action], `${action}: no bound written`).toBeDefined();
     expect(r.trips, `${action}: round trips`).toBeLessThanOrEqual(BOUNDS[action]);
