@@ -376,7 +376,9 @@ export async function updateTeamProfile(
   if (!changed.length && !rename) throw new AlreadyDone('保存', { action: ['team.update', 'team.rename'], entity: 'team', entityId: teamId }, '', '没有需要保存的修改。');
   const saved = tx.update(teams).set({ ...changes, ...(rename ? { name: rename.to } : {}), updatedAt: now }).where(eq(teams.id, teamId)).returning();
   const [updated] = await renamed(saved, team.organization, patch.teamName ?? team.name);
-  if (changed.length) await audit(tx, { actor: actor.openId, action: 'team.update', entity: 'team', entityId: teamId, at: now, details: { changed, ...(contactChange ? { contact: contactChange } : {}) } });
+  // 第十七条: each field changed, from what it was to what it is, so that who changed it and from what can be told later
+  const fieldChanges = Object.fromEntries(changed.map((k) => [k, { from: (team as Record<string, unknown>)[k] ?? null, to: (changes as Record<string, unknown>)[k] ?? null }]));
+  if (changed.length) await audit(tx, { actor: actor.openId, action: 'team.update', entity: 'team', entityId: teamId, at: now, details: { changed, changes: fieldChanges, ...(contactChange ? { contact: contactChange } : {}) } });
   // the name's own record, as migrations 0005 and 0007 wrote theirs
   if (rename) await audit(tx, { actor: actor.openId, action: 'team.rename', entity: 'team', entityId: teamId, at: now, details: rename });
   const recusals = contactChange ? await recuseInsiders(tx, actor, [{ teamId, openId: contactChange.to, role: 'contact' }], now, timezone) : [];

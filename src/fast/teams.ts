@@ -158,16 +158,18 @@ const profileSql = `
 with ${teamAndActor(', t.name, t.phone, t.member_count, t.functions, t.goals, t.plan, t.department, t.type')},
 changes as (
   -- updateTeamProfile: each field typed whose value differs from the row's, in the form's order
-  select coalesce(array_agg(c.k order by c.n) filter (where c.differs), '{}'::text[]) as keys
+  select coalesce(array_agg(c.k order by c.n) filter (where c.differs), '{}'::text[]) as keys,
+    -- and each from what it was to what it is, as updateTeamProfile's audit row has them (第十七条)
+    coalesce(jsonb_object_agg(c.k, jsonb_build_object('from', c.was, 'to', c.typed)) filter (where c.differs), '{}'::jsonb) as fields
   from team t cross join lateral (values
-    (1, 'phone', $7::text is not null and $7::text is distinct from t.phone),
-    (2, 'memberCount', $8::int is not null and $8::int is distinct from t.member_count),
-    (3, 'functions', $9::text is not null and $9::text is distinct from t.functions),
-    (4, 'goals', $10::text is not null and $10::text is distinct from t.goals),
-    (5, 'plan', $11::text is not null and $11::text is distinct from t.plan),
-    (6, 'department', $14::text is not null and $14::text is distinct from t.department),
-    (7, 'type', $15::text is not null and $15::text is distinct from t.type)
-  ) c (n, k, differs)
+    (1, 'phone', $7::text is not null and $7::text is distinct from t.phone, to_jsonb(t.phone), to_jsonb($7::text)),
+    (2, 'memberCount', $8::int is not null and $8::int is distinct from t.member_count, to_jsonb(t.member_count), to_jsonb($8::int)),
+    (3, 'functions', $9::text is not null and $9::text is distinct from t.functions, to_jsonb(t.functions), to_jsonb($9::text)),
+    (4, 'goals', $10::text is not null and $10::text is distinct from t.goals, to_jsonb(t.goals), to_jsonb($10::text)),
+    (5, 'plan', $11::text is not null and $11::text is distinct from t.plan, to_jsonb(t.plan), to_jsonb($11::text)),
+    (6, 'department', $14::text is not null and $14::text is distinct from t.department, to_jsonb(t.department), to_jsonb($14::text)),
+    (7, 'type', $15::text is not null and $15::text is distinct from t.type, to_jsonb(t.type), to_jsonb($15::text))
+  ) c (n, k, differs, was, typed)
 ),
 verdict as (
   select coalesce(
@@ -204,7 +206,7 @@ saved as (
 logged as (
   -- audit() (src/audit.ts)
   insert into audit_log (actor, action, entity, entity_id, details, at)
-  select $3, 'team.update', 'team', $4::text, jsonb_build_object('changed', to_jsonb(ch.keys)), $6::timestamptz from saved cross join changes ch
+  select $3, 'team.update', 'team', $4::text, jsonb_build_object('changed', to_jsonb(ch.keys), 'changes', ch.fields), $6::timestamptz from saved cross join changes ch
   returning id
 )
 select coalesce((select ok from verdict), false) as ok,
