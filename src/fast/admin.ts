@@ -136,6 +136,10 @@ with asked as (
 seen as (
   -- the picked people as this statement's snapshot has them, with their row versions
   select p.open_id, p.xmin as version,
+    -- what the write goes over, for the audit row's before (addExperts' expertBefore); the row is as read (RACED otherwise)
+    jsonb_build_object('expert', 'expert' = any(p.roles), 'active', p.expert_active,
+      'organization', (select o.name from organizations o where o.id = p.organization_id),
+      'specialities', to_jsonb(coalesce(p.specialities, '{}'::text[])), 'maxLoad', p.max_load) as before,
     coalesce('expert' = any(p.roles) and p.expert_active and p.organization_id = (select o.id from organizations o where o.key = organization_key($6::text))
       -- a blank 专业特长 ($7 null) or 评审上限 ($10) keeps what is stored; 无 is '{}', 不限 a null $8
       and p.max_load is not distinct from case when $10::boolean then p.max_load else $8::int end
@@ -197,11 +201,13 @@ upserted as (
   returning open_id, xmax = 0 as inserted, specialities, max_load
 ),
 audited as (
-  -- addExperts' audit row of each picked person, in the order picked, with what they now have
+  -- addExperts' audit row of each picked person, in the order picked, with what they now have and, for someone on
+  -- record, what they had
   insert into audit_log (at, actor, action, entity, entity_id, details)
   select $9::timestamptz, $3::text, 'expert.add', 'person', a.open_id,
     jsonb_build_object('organization', (select name from org), 'specialities', to_jsonb(u.specialities), 'maxLoad', u.max_load)
-  from asked a join upserted u on u.open_id = a.open_id
+      || case when s.before is null then '{}'::jsonb else jsonb_build_object('before', s.before) end
+  from asked a join upserted u on u.open_id = a.open_id left join seen s on s.open_id = a.open_id
   order by a.n
   returning id
 ),

@@ -140,8 +140,14 @@ export async function addExperts(
     if (opts.editing) throw new UserError(`没有改动：${names.map((n) => n ?? '该专家').join('、')} 的专家信息与专家库中一致。`, { kind: 'info' });
     throw new AlreadyDone('添加', { action: 'expert.add', entity: 'person', entityId: input.experts[0] }, `${input.experts.length} 位专家（${organization}）`);
   }
+  // the organisations the picked people were of, named in each audit row's `before` (第十七条: what a change overwrote)
+  const formerOrgIds = [...new Set(current.map((p) => p.organizationId).filter((id): id is number => id !== null))];
+  const orgNames = new Map(
+    formerOrgIds.length ? (await tx.select({ id: organizations.id, name: organizations.name }).from(organizations).where(inArray(organizations.id, formerOrgIds))).map((o) => [o.id, o.name]) : [],
+  );
   for (const openId of input.experts) {
-    const { specialities, maxLoad } = kept(stored.get(openId));
+    const was = stored.get(openId);
+    const { specialities, maxLoad } = kept(was);
     await grantRole(tx, openId, 'expert');
     await tx
       .update(people)
@@ -152,7 +158,7 @@ export async function addExperts(
       action: 'expert.add',
       entity: 'person',
       entityId: openId,
-      details: { organization, specialities, maxLoad },
+      details: { organization, specialities, maxLoad, ...(was ? { before: expertBefore(was, orgNames) } : {}) },
       at: now,
     });
   }
@@ -162,6 +168,20 @@ export async function addExperts(
   // new to the pool (never an expert before: 启用 or 修改 of one is no joining), each once however often picked
   const joined = [...new Set(input.experts)].filter((openId) => !(stored.get(openId)?.roles ?? []).includes('expert'));
   return { openIds: input.experts, names, organization, recusals, joined };
+}
+
+/** What 添加专家 / 保存修改 writes over of someone already on record, for the audit row's `before`. */
+function expertBefore(
+  p: { roles: string[] | null; expertActive: boolean; organizationId: number | null; specialities: string[] | null; maxLoad: number | null },
+  orgNames: Map<number, string>,
+) {
+  return {
+    expert: (p.roles ?? []).includes('expert'),
+    active: p.expertActive,
+    organization: p.organizationId === null ? null : (orgNames.get(p.organizationId) ?? null),
+    specialities: p.specialities ?? [],
+    maxLoad: p.maxLoad ?? null,
+  };
 }
 
 /** 停用 / 启用: an inactive expert gets no new tasks; tasks already given stay until swapped. A second click changes nothing. */
