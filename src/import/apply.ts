@@ -252,16 +252,42 @@ export async function applyPlan(tx: Db, actor: Actor, importId: number, plan: Im
         named.set(key, entry);
       }
     }
-    entries.push({ action: 'team.import.update', entity: 'team', entityId: op.teamId, details: { importId, row: op.row, changed: op.changes, ...(contact ? { contact } : {}) } });
+    // 第十七条: each column written over, from what it was to what it is (the leader and contact by open_id, the organisation by name)
+    const organizationChanged = before.organizationId !== orgId.get(v.organization)!;
+    const formerOrganization = organizationChanged ? (await tx.select({ name: organizations.name }).from(organizations).where(eq(organizations.id, before.organizationId)))[0]?.name : undefined;
+    const columns: [string, unknown, unknown][] = [
+      ['name', before.name, v.name],
+      ['organization', organizationChanged ? (formerOrganization ?? null) : null, organizationChanged ? orgOf.get(v.organization)!.name : null],
+      ['type', before.type, v.type],
+      ['leader', before.leaderOpenId, v.leader],
+      ['contact', before.contactOpenId, v.contact],
+      ['registeredAt', before.registeredAt, v.registeredAt],
+      ['memberCount', before.memberCount, v.memberCount],
+      ['department', before.department, v.department ?? before.department],
+    ];
+    const changes = Object.fromEntries(columns.filter(([, from, to]) => from !== to).map(([k, from, to]) => [k, { from, to }]));
+    entries.push({ action: 'team.import.update', entity: 'team', entityId: op.teamId, details: { importId, row: op.row, changed: op.changes, changes, ...(contact ? { contact } : {}) } });
     // the name's own record, as 修改资料 writes it (the plan refused a rename while the running year's application is under way)
     if (before.name !== v.name) entries.push({ action: 'team.rename', entity: 'team', entityId: op.teamId, details: { from: before.name, to: v.name } });
   }
 
+  const expertBefore = new Map<string, Record<string, unknown>>();
   if (plan.experts.length) {
     // a blank 专业特长 or 评审上限 keeps what is stored, as 专家库's form does (a linked expert's row is locked above)
     const stored = new Map(
-      (await tx.select({ openId: people.openId, specialities: people.specialities, maxLoad: people.maxLoad }).from(people).where(inArray(people.openId, plan.experts.map((op) => op.openId)))).map((p) => [p.openId, p]),
+      (
+        await tx
+          .select({ openId: people.openId, name: people.name, roles: people.roles, organization: organizations.name, specialities: people.specialities, maxLoad: people.maxLoad })
+          .from(people)
+          .leftJoin(organizations, eq(organizations.id, people.organizationId))
+          .where(inArray(people.openId, plan.experts.map((op) => op.openId)))
+      ).map((p) => [p.openId, p]),
     );
+    // 第十七条: what each row writes over of someone on record (name, organisation, specialities, load limit)
+    for (const op of plan.experts) {
+      const was = stored.get(op.openId);
+      if (was) expertBefore.set(op.openId, { expert: (was.roles ?? []).includes('expert'), name: was.name, organization: was.organization, specialities: was.specialities ?? [], maxLoad: was.maxLoad ?? null });
+    }
     await tx
       .insert(people)
       .values(plan.experts.map((op) => ({ openId: op.openId, name: op.name, roles: ['expert'], organizationId: orgId.get(op.organization)!, ...keptDetails(op, stored.get(op.openId)) })))
@@ -278,7 +304,7 @@ export async function applyPlan(tx: Db, actor: Actor, importId: number, plan: Im
       });
   }
   for (const op of plan.experts) {
-    entries.push({ action: op.kind === 'add' ? 'expert.import' : 'expert.import.update', entity: 'person', entityId: op.openId, details: { importId, row: op.row, changed: op.changes } });
+    entries.push({ action: op.kind === 'add' ? 'expert.import' : 'expert.import.update', entity: 'person', entityId: op.openId, details: { importId, row: op.row, changed: op.changes, ...(expertBefore.has(op.openId) ? { before: expertBefore.get(op.openId) } : {}) } });
   }
   // someone already known whose organisation is now another: its teams are no longer theirs to score (someone new holds no task)
   const movedTo = new Map<number, string[]>();

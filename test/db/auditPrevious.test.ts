@@ -1,7 +1,10 @@
+import ExcelJS from 'exceljs';
 import { and, desc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditLog } from '../../db/schema.js';
-import { ADMIN, type Harness } from '../support/harness.js';
+import { auditLog, people, teams } from '../../db/schema.js';
+import { ManualClock } from '../../src/clock.js';
+import { cardActions } from '../support/cards.js';
+import { ADMIN, type Harness, startHarness, workbookSender } from '../support/harness.js';
 import { type Fixture, ORG_B, ORG_POOL, personas, startSecurityHarness } from './securityFixture.js';
 
 /**
@@ -61,5 +64,63 @@ describe('an overwrite keeps what it overwrote in its audit row', () => {
     expect(added.toast?.type, JSON.stringify(added.toast)).toBe('success');
     const row = await latest('expert.add', 'ou_auditnewexpert00000000000000001');
     expect(row.details).toEqual({ organization: ORG_POOL, specialities: ['道路养护'], maxLoad: 4 });
+  });
+});
+
+describe('导入 over rows on record keeps what each row wrote over in its audit row', () => {
+  let h: Harness;
+  const LEADER_1 = 'ou_auditimportleader00000000000001';
+  const LEADER_2 = 'ou_auditimportleader00000000000002';
+  const CONTACT = 'ou_auditimportcontact0000000000001';
+  const EXPERT = 'ou_auditimportexpert00000000000001';
+  beforeAll(async () => {
+    h = await startHarness({ clock: new ManualClock('2027-03-05T09:00:00+08:00'), outboxLimits: { perApp: 1000, perReceiver: 1000 } });
+    h.fake.addUser({ openId: LEADER_1, name: '王班长', mobile: '13700000101' });
+    h.fake.addUser({ openId: LEADER_2, name: '赵班长', mobile: '13700000102' });
+    h.fake.addUser({ openId: CONTACT, name: '钱联系人', mobile: '13600000101' });
+    h.fake.addUser({ openId: EXPERT, name: '孙专家', mobile: '13500000101' });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+  const send = workbookSender(() => h, 'auditprevious');
+  const ORG_1 = '广州市市政工程维修有限公司';
+  const ORG_2 = '佛山市政建设有限公司';
+  async function importIt(team: { org: string; leader: string; members: number }, expert: { org: string; maxLoad: number }) {
+    const wb = new ExcelJS.Workbook();
+    wb.addWorksheet('单位').addRows([['单位名称*'], [ORG_1], [ORG_2]]);
+    wb.addWorksheet('班组').addRows([
+      ['班组编号', '班组名称*', '所属单位*', '班组类型*', '班组长手机或邮箱*', '班组长姓名', '单位联系人手机或邮箱*', '单位联系人姓名', '注册日期*', '成员人数*', '主管部门'],
+      ['GDSZ-2024-0701', '养护七班', team.org, '项目团队', team.leader, '', '13600000101', '钱联系人', '2024-03-15', team.members, ''],
+    ]);
+    wb.addWorksheet('专家').addRows([
+      ['姓名*', '手机或邮箱*', '所属单位*', '专业特长', '评审上限'],
+      ['孙专家', 13500000101, expert.org, '道路养护', expert.maxLoad],
+    ]);
+    const preview = await send(Buffer.from(await wb.xlsx.writeBuffer()));
+    const confirm = cardActions(preview.content).find((a) => a.action === 'import.apply');
+    expect(confirm).toBeDefined();
+    expect((await h.click(ADMIN, confirm as never)).toast?.type).toBe('success');
+    await h.drain();
+  }
+  const latest = async (action: string, entityId: string | number) =>
+    (await h.db.db.select().from(auditLog).where(and(eq(auditLog.action, action), eq(auditLog.entityId, String(entityId)))).orderBy(desc(auditLog.id)).limit(1))[0];
+
+  it('a team moved to another organisation and leader, and an expert’s load limit: each from what it was', async () => {
+    await importIt({ org: ORG_1, leader: '13700000101', members: 10 }, { org: ORG_1, maxLoad: 3 });
+    const [team] = await h.db.db.select().from(teams).where(eq(teams.code, 'GDSZ-2024-0701'));
+    expect(team.leaderOpenId).toBe(LEADER_1);
+    await importIt({ org: ORG_2, leader: '13700000102', members: 12 }, { org: ORG_2, maxLoad: 5 });
+    const [after] = await h.db.db.select().from(teams).where(eq(teams.code, 'GDSZ-2024-0701'));
+    expect(after.leaderOpenId).toBe(LEADER_2);
+    const row = await latest('team.import.update', team.id);
+    expect(row.actor).toBe(ADMIN);
+    expect(row.details).toMatchObject({
+      changes: { organization: { from: ORG_1, to: ORG_2 }, leader: { from: LEADER_1, to: LEADER_2 }, memberCount: { from: 10, to: 12 } },
+    });
+    expect(Object.keys((row.details as { changes: object }).changes).sort()).toEqual(['leader', 'memberCount', 'organization']);
+    const expert = await latest('expert.import.update', EXPERT);
+    expect(expert.details).toMatchObject({ before: { expert: true, name: '孙专家', organization: ORG_1, specialities: ['道路养护'], maxLoad: 3 } });
+    expect((await h.db.db.select({ maxLoad: people.maxLoad }).from(people).where(eq(people.openId, EXPERT)))[0].maxLoad).toBe(5);
   });
 });
