@@ -745,6 +745,8 @@ export async function loadScoreSheet(
       areas: sheet.areas.length,
       items: sheet.areas.reduce((n, a) => n + a.items.length, 0),
       previousTitle: previous.success ? previous.data.title : null,
+      // the sheet written over, whole (第十七条): the cycle's row holds only the one in force
+      previousSheet: cycle.scoreSheet,
     },
     at: now,
   });

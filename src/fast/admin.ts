@@ -419,7 +419,7 @@ export async function fastSaveSettings<R>(
 const sheetSql = `
 with cycle as (
   -- lockCycle's row as this statement's snapshot has it, its version checked again under the lock
-  select c.id, c.status, c.xmin as version, c.score_sheet = $6::jsonb as same, c.score_sheet ->> 'title' as previous_title, c.award_threshold
+  select c.id, c.status, c.xmin as version, c.score_sheet = $6::jsonb as same, c.score_sheet ->> 'title' as previous_title, c.score_sheet as previous_sheet, c.award_threshold
   from cycles c where c.id = $5::int
 ),
 verdict as (
@@ -444,9 +444,11 @@ changed as (
   returning id
 ),
 audited as (
-  -- loadScoreSheet's audit row ($8: its details but the previous title)
+  -- loadScoreSheet's audit row ($8: its details but the previous title and the sheet written over, as read: the row's
+  -- version is checked above)
   insert into audit_log (at, actor, action, entity, entity_id, details)
-  select $7::timestamptz, $3::text, 'cycle.loadScoreSheet', 'cycle', ch.id::text, $8::jsonb || jsonb_build_object('previousTitle', c.previous_title)
+  select $7::timestamptz, $3::text, 'cycle.loadScoreSheet', 'cycle', ch.id::text,
+    $8::jsonb || jsonb_build_object('previousTitle', c.previous_title, 'previousSheet', coalesce(c.previous_sheet, 'null'::jsonb))
   from changed ch cross join cycle c
   returning id
 )

@@ -239,7 +239,11 @@ describe('专家库 and 评审设置: the one statement answers and writes what 
       { changes: { applicationDeadline: { from: '2027-05-31', to: '2027-06-15' }, scoringDeadline: { from: '2027-06-30', to: '2027-07-10' }, expertsPerApplication: { from: 20, to: 5 } } },
       { changes: { scoringDeadline: { from: '2027-07-10', to: '2027-07-12' }, reviewMeetingDate: { from: '2027-07-15', to: '2027-07-20' } } },
     ]);
-    expect(last.audits.filter((a) => a.action === 'cycle.loadScoreSheet').map((a) => a.details)).toEqual([
+    // each load keeps the sheet it wrote over, whole (第十七条)
+    expect(last.audits.filter((a) => a.action === 'cycle.loadScoreSheet').map((a) => (a.details as { previousSheet: { title: string } }).previousSheet.title)).toEqual([
+      defaultScoreSheet.title, '快速路径评分表', defaultScoreSheet.title,
+    ]);
+    expect(last.audits.filter((a) => a.action === 'cycle.loadScoreSheet').map(({ details: { previousSheet: _p, ...d } }: any) => d)).toEqual([
       { title: '快速路径评分表', total: 100, areas: 1, items: 3, previousTitle: defaultScoreSheet.title },
       { title: defaultScoreSheet.title, total: 100, areas: 7, items: 19, previousTitle: '快速路径评分表' },
       { title: '快速路径评分表', total: 100, areas: 1, items: 3, previousTitle: defaultScoreSheet.title },

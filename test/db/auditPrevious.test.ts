@@ -1,7 +1,7 @@
 import ExcelJS from 'exceljs';
 import { and, desc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditLog, people, teams } from '../../db/schema.js';
+import { auditLog, cycles, people, teams } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
 import { cardActions } from '../support/cards.js';
 import { ADMIN, type Harness, startHarness, workbookSender } from '../support/harness.js';
@@ -57,6 +57,18 @@ describe('an overwrite keeps what it overwrote in its audit row', () => {
       maxLoad: 5,
       before: { expert: true, active: true, organization: ORG_POOL, specialities: ['道路养护'], maxLoad: 3 },
     });
+  });
+
+  it('评分表 载入 over another: the sheet written over, whole', async () => {
+    const sheet = (title: string, last: number) => `评分表：${title}\n总分：100\n1 基础\n1.1 甲 50\n1.2 乙 ${last}\n1.3 丙 ${50 - last}`;
+    const load = (text: string) => h.click(ADMIN, { action: 'cycle.sheetLoad', cycleId: f.cycleId }, { sheet: text });
+    expect((await load(sheet('审计评分表一', 30))).toast?.type).toBe('success');
+    const [{ scoreSheet: first }] = await h.db.db.select({ scoreSheet: cycles.scoreSheet }).from(cycles).where(eq(cycles.id, f.cycleId));
+    expect((await load(sheet('审计评分表二', 20))).toast?.type).toBe('success');
+    const row = await latest('cycle.loadScoreSheet', f.cycleId);
+    expect(row.actor).toBe(ADMIN);
+    expect(row.details).toMatchObject({ title: '审计评分表二', previousTitle: '审计评分表一', previousSheet: first });
+    expect(JSON.stringify((row.details as { previousSheet: unknown }).previousSheet)).toContain('"max":30');
   });
 
   it('添加专家 of someone new: nothing was before, so no before', async () => {
