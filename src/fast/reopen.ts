@@ -71,7 +71,7 @@ const lockApplicationSql = `select id from applications where id in (select appl
 const reopenSql = `
 with task as (
   -- getTask (tasksQuery): the task with its application, team, organisation and cycle, all joined
-  select s.id, s.status, s.expert_open_id, s.scores, s.total, s.application_id, c.id as cycle_id, c.status as cycle_status, t.name as team_name,
+  select s.id, s.status, s.expert_open_id, s.scores, s.total, s.comment, s.application_id, c.id as cycle_id, c.status as cycle_status, t.name as team_name,
     t.id as team_id, t.organization_id, t.leader_open_id, t.contact_open_id
   from assignments s
     join applications a on a.id = s.application_id
@@ -144,7 +144,7 @@ audited as (
     from cycle_moved c
     union all
     select 2, 'review.reopen', 'assignment', r.id::text,
-      jsonb_build_object('applicationId', r.application_id, 'expert', k.expert_open_id, 'previousTotal', k.total::float8, 'previousScores', k.scores, 'cardKey', $8::text)
+      jsonb_build_object('applicationId', r.application_id, 'expert', k.expert_open_id, 'previousTotal', k.total::float8, 'previousScores', k.scores, 'previousComment', k.comment, 'cardKey', $8::text)
     from reopened r cross join task k
   ) x order by x.n
   returning id

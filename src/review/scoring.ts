@@ -975,6 +975,8 @@ export async function reopenScore(
       expert: task.assignment.expertOpenId,
       previousTotal: task.assignment.total,
       previousScores: task.assignment.scores,
+      // the expert's 评审意见 too: a sheet submitted again writes over it (第十七条)
+      previousComment: task.assignment.comment ?? null,
       // no card for an expert who must step aside: `reopenedCardKeys` reads `recused` as "no row carries the sheet"
       cardKey: card?.key ?? null,
       ...(recused ? { recused } : {}),

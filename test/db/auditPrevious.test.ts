@@ -1,11 +1,11 @@
 import ExcelJS from 'exceljs';
 import { and, desc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditLog, cycles, people, teams } from '../../db/schema.js';
+import { assignments, auditLog, cycles, people, teams } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
 import { cardActions } from '../support/cards.js';
 import { ADMIN, type Harness, startHarness, workbookSender } from '../support/harness.js';
-import { type Fixture, ORG_B, ORG_POOL, personas, startSecurityHarness } from './securityFixture.js';
+import { type Fixture, ORG_B, ORG_POOL, personas, scoreForm, startSecurityHarness } from './securityFixture.js';
 
 /**
  * 第十七条 (公开、公平、公正): the audit log of every change says who changed what and when, and where a change writes
@@ -24,6 +24,22 @@ describe('an overwrite keeps what it overwrote in its audit row', () => {
 
   const latest = async (action: string, entityId: string | number) =>
     (await h.db.db.select().from(auditLog).where(and(eq(auditLog.action, action), eq(auditLog.entityId, String(entityId)))).orderBy(desc(auditLog.id)).limit(1))[0];
+
+  it('重开评分: the 评审意见 the expert’s sheet had, which their next submit writes over', async () => {
+    const submitted = await h.click(personas.expert, { action: 'review.submit', assignmentId: f.ownTask }, { ...scoreForm(5), comment: '第一次评审意见' });
+    expect(submitted.toast?.type, JSON.stringify(submitted.toast)).toBe('success');
+    const reopened = await h.click(ADMIN, { action: 'review.reopen', assignmentId: f.ownTask });
+    expect(reopened.toast?.type, JSON.stringify(reopened.toast)).toBe('success');
+    const row = await latest('review.reopen', f.ownTask);
+    expect(row.actor).toBe(ADMIN);
+    expect(row.details).toMatchObject({ previousTotal: expect.any(Number), previousScores: expect.any(Object), previousComment: '第一次评审意见' });
+    const again = await h.click(personas.expert, { action: 'review.submit', assignmentId: f.ownTask }, { ...scoreForm(6), comment: '第二次评审意见' });
+    expect(again.toast?.type, JSON.stringify(again.toast)).toBe('success');
+    const [task] = await h.db.db.select({ comment: assignments.comment }).from(assignments).where(eq(assignments.id, f.ownTask));
+    expect(task.comment).toBe('第二次评审意见');
+    // off the panel again (as 更换专家 leaves it), so that the score sheet may be loaded below (第十八条)
+    await h.db.db.update(assignments).set({ status: 'replaced' }).where(eq(assignments.id, f.ownTask));
+  });
 
   it('修改资料: each field changed, from what it was to what it is', async () => {
     const saved = await h.click(personas.leader, { action: 'team.editSave', teamId: f.teamA.id }, { phone: '020-7654321', memberCount: '11', plan: '每周 QC 活动' });

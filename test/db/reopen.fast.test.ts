@@ -256,7 +256,7 @@ describe('重开评分: the one statement answers and writes what the ordinary t
       const trail = await h.db.db.select().from(auditLog).where(inArray(auditLog.action, ['cycle.reopenScoring', 'review.reopen'])).orderBy(asc(auditLog.id));
       expect(trail.slice(-2).map((a) => [a.action, a.details, a.at.toISOString()])).toEqual([
         ['cycle.reopenScoring', { from: 'closed', to: 'scoring', assignmentId: s.closedCycle }, new Date(NOW).toISOString()],
-        ['review.reopen', { applicationId: s.closedApp, expert: expert(5), previousTotal: 87.5, previousScores: { '1.1': 5, '1.2': 4.5 }, cardKey: `review:reopen:${s.closedCycle}:evt_reopen_fast_11` }, new Date(NOW).toISOString()],
+        ['review.reopen', { applicationId: s.closedApp, expert: expert(5), previousTotal: 87.5, previousScores: { '1.1': 5, '1.2': 4.5 }, previousComment: '材料翔实', cardKey: `review:reopen:${s.closedCycle}:evt_reopen_fast_11` }, new Date(NOW).toISOString()],
       ]);
     }
   });
