@@ -533,3 +533,30 @@ export function leaderChangedCard(d: LeaderChangeData, to: 'former' | 'contact' 
     elements: [markdown(what), note(after), buttonRow([button({ text: '查看进度', value: { action: 'team.status' } })])],
   });
 }
+
+/** 变更记录 of a team as the card shows it: each entry's time, who, what, and from what to what where it is on record. */
+export interface TeamHistoryData {
+  team: { name: string; code: string };
+  page: number;
+  more: boolean;
+  entries: { when: string; who: string; what: string; detail?: string }[];
+}
+
+/**
+ * 变更记录 (第十七条: 公开、公平、公正, every change on record): a team's audit rows, latest first, a page at a time; the
+ * next page is asked for by text (`变更记录 <编号> 第2页`), so the card holds no buttons. Every typed value is escaped.
+ */
+export function teamHistoryCard(d: TeamHistoryData): Card {
+  const lines = d.entries.map((e) => md`**${e.when}** ${e.who}：${e.what}${e.detail ? md`\n${e.detail}` : ''}`);
+  const next = d.more ? md`更早的记录：发送“变更记录 ${d.team.code} 第${d.page + 1}页”。` : md`以上是全部记录。`;
+  return card({
+    title: `变更记录：${d.team.name}`,
+    subtitle: `${d.team.code} · 第 ${d.page} 页`,
+    template: 'grey',
+    elements: [
+      markdown(lines.length ? mdJoin(lines, '\n\n') : md`${d.page > 1 ? '这一页没有记录。' : '该班组还没有变更记录。'}`),
+      hr(),
+      note(md`${next}记录包括班组资料、成员、班组长、申报、称号和投诉的每次变更，按时间从新到旧排列（第十七条）。`),
+    ],
+  });
+}

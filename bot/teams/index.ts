@@ -6,6 +6,7 @@ import { addTeamMembers, addTeamMembersFast, membersAgain, openProfileForm, prof
 import { openRegistrationForm, registrationFormAgain, sendRegistrationForm, submitRegistration, submitRegistrationFast } from './register.js';
 import { changeTeamLeader, leaderFormAgain, openLeaderForm, sendLeaderEntry, showLeaderEntry } from './leader.js';
 import { sendStatus, showStatus } from './status.js';
+import { sendTeamHistory } from './history.js';
 
 // an administrator may correct any team's record; a leader only their own
 const teamKeeper = ['admin', leaderOfTeam(teamLedBy)] as const;
@@ -35,6 +36,8 @@ export function register(bot: BotRegistry): void {
   // 更换班组长: the leader (or an administrator) hands the team to one of its members; `from` names the leader the card was drawn for
   bot.cardAction({ action: 'team.leaderForm', roles: teamKeeper, value: onTeam, run: openLeaderForm, privateInGroup: '更换班组长', refusalFor: teamNowLedBy });
   bot.cardAction({ action: 'team.leaderChange', roles: [...teamKeeper, formerLeaderOfTeam(changeLeader)], value: values({ teamId: id, from: z.string().min(1).max(200) }), run: changeTeamLeader, onRefused: leaderFormAgain });
+  // 变更记录 GDSZ-2025-0001 (第十七条): who changed a team's record, its applications, titles and complaints, and when
+  bot.command({ names: ['变更记录', 'history', '操作记录', '修改记录', 'change history'], takesArgument: true, argument: 'keyword', glued: true, roles: ['admin'], run: sendTeamHistory });
   bot.menuEntry({ action: 'team.registerForm', label: '注册班组', roles: [], order: 10, command: ['注册', 'register'] });
   bot.menuEntry({ action: 'team.status', label: '我的班组', roles: [], order: 20, command: ['进度', 'status'] });
   bot.menuEntry({ action: 'team.leaderStart', label: '更换班组长', roles: ['leader'], order: 25, command: ['更换班组长', 'change leader'] });

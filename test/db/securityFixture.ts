@@ -413,6 +413,8 @@ export const commandTable: Record<string, { allowed: Persona[] | 'all'; chat: 'p
   // the 进度 card's buttons typed: the leader's card; anyone else is told only the leader may
   修改资料: { allowed: ['leader'], chat: 'p2p' },
   班组成员: { allowed: ['leader'], chat: 'p2p' },
+  // 变更记录 <班组编号>: who changed a team's record and when (第十七条), for administrators; alone, how to name the team
+  变更记录: { allowed: admins, chat: 'p2p' },
   绑定通知: { allowed: admins, chat: 'group' },
   解绑: { allowed: admins, chat: 'group' },
   投诉: { allowed: 'all', chat: 'p2p' },

@@ -1105,5 +1105,18 @@ export const cardSamples: Record<string, Sample> = {
     teams.membersCard(team, [{ openId: LEADER, role: 'leader', name: '张班长' }], { candidates: [], error: { message: '该成员已在班组中' }, values: { membersLookup: '13800000009' } }),
   ],
   'teams.teamPickerCard': () => [teams.teamPickerCard({ title: '选择班组', prompt: '你是多个班组的班组长，请选择：', teams: [team, { id: 2, name: '另一班组', code: 'GDSZ-2026-0002' }], action: 'application.open', pageValue: { action: 'application.start' } })],
+  'teams.teamHistoryCard': () => [
+    teams.teamHistoryCard({
+      team: { name: team.name, code: team.code },
+      page: 1,
+      more: true,
+      entries: [
+        { when: '2027年3月10日 09:00', who: '王管理员', what: '修改资料', detail: '联系电话：020-1234567 → 020-7654321；成员人数：10 → 12' },
+        { when: '2027年3月9日 16:20', who: '张班长', what: '更换班组长', detail: '张班长 → 李四' },
+        { when: '2027年3月1日 08:00', who: '张班长', what: '提交申报' },
+      ],
+    }),
+    teams.teamHistoryCard({ team: { name: team.name, code: team.code }, page: 1, more: false, entries: [] }),
+  ],
 };
 

@@ -1,0 +1,42 @@
+import { teamHistoryCard } from '../../cards/teams.js';
+import { formatDateTimeZh } from '../../src/dates.js';
+import { readCode } from '../../src/forms.js';
+import type { HandlerContext, IncomingText } from '../../src/handlers.js';
+import { hasRole } from '../../src/people.js';
+import { adminOnlyCommand } from '../../src/permissions.js';
+import { describeEntry, namesInEntries, teamHistory } from '../../src/teamHistory.js';
+import { getTeam, teamByCode } from '../../src/teams.js';
+import { sendPrivately } from '../respond.js';
+
+const HOW = '请在命令后写上班组编号，如“变更记录 GDSZ-2025-0001”（编号见班组的卡片或“进度”）；更早的记录加页码，如“变更记录 GDSZ-2025-0001 第2页”。';
+
+/**
+ * `变更记录 <班组编号> [第N页]` / `history <code> [page N]`: an administrator asks who changed a team's record and when
+ * (第十七条); the card comes in the p2p chat. Glued to the name (变更记录GDSZ-2025-0001) only a team's code is this command's.
+ */
+export async function sendTeamHistory(ctx: HandlerContext, msg: IncomingText, argument: string, how?: { glued: boolean }): Promise<void | false> {
+  const pageMatch = /\s*(?:第\s*(\d+)\s*页|page\s*(\d+))\s*$/i.exec(argument);
+  const page = pageMatch ? Number(pageMatch[1] ?? pageMatch[2]) : 1;
+  const code = (pageMatch ? argument.slice(0, pageMatch.index) : argument).trim().replace(/^["'“”‘’「『]+|["'“”‘’」』]+$/g, '').trim();
+  const found = code ? await teamByCode(ctx.tx, readCode(code)) : undefined;
+  // glued to anything but a code, or followed by words with no number in them (history of the association): a question
+  if (!found && (how?.glued || (code && !/\d/.test(code)))) return false;
+  const key = `team:history:${ctx.eventId}`;
+  if (!hasRole(ctx.actor, 'admin')) return sendPrivately(ctx, msg, key, { text: adminOnlyCommand('变更记录') }, '回复');
+  if (!found) return sendPrivately(ctx, msg, key, { text: code ? `找不到编号为“${code}”的班组：${HOW}` : HOW }, '回复');
+  const [team, history] = await Promise.all([getTeam(ctx.tx, found.id), teamHistory(ctx.tx, found.id, page)]);
+  const names = await namesInEntries(ctx.tx, history.entries);
+  const nameOf = (openId: string) => (openId.startsWith('pending:') ? `${openId.slice('pending:'.length + 2)}（尚未关联飞书）` : (names.get(openId) ?? '未登记姓名的用户'));
+  const card = teamHistoryCard({
+    team: { name: team!.name, code: team!.code },
+    page: history.page,
+    more: history.more,
+    entries: history.entries.map((e) => ({
+      when: formatDateTimeZh(e.at, ctx.config.BOT_TIMEZONE),
+      // a complainant is not named here (the complaint's own card is where its handling is)
+      who: e.action === 'complaint.create' ? '投诉人' : e.actor.startsWith('system:') ? '系统' : (e.actorName ?? '未登记姓名的用户'),
+      ...describeEntry(e, nameOf),
+    })),
+  });
+  await sendPrivately(ctx, msg, key, { card }, '变更记录卡片');
+}

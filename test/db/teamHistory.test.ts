@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auditLog } from '../../db/schema.js';
+import { cardText, expectValidCard } from '../support/cards.js';
+import { ADMIN, type Harness } from '../support/harness.js';
+import { type Fixture, personas, startSecurityHarness } from './securityFixture.js';
+
+/**
+ * 变更记录 <班组编号> / history (第十七条): an administrator asked “who changed this team, and when” reads the team's audit
+ * rows (its record, applications, titles and complaints), latest first, fifteen a page, with who and from what to what;
+ * anyone else is told it is the administrators'.
+ */
+describe('变更记录 of a team', () => {
+  let h: Harness;
+  let f: Fixture;
+  beforeAll(async () => {
+    ({ h, f } = await startSecurityHarness());
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  /** What `openId` got from the bot after `text`: the cards and texts. */
+  async function ask(openId: string, text: string) {
+    const sent = h.fake.messages.length;
+    await h.say(openId, text);
+    return h.fake.messages.slice(sent).filter((m) => m.receiveId === openId);
+  }
+
+  it('shows a 修改资料 with who made it, when, and each field from what it was to what it is', async () => {
+    expect((await h.click(personas.leader, { action: 'team.editSave', teamId: f.teamA.id }, { phone: '020-7654321' })).toast?.type).toBe('success');
+    const [reply] = await ask(ADMIN, `变更记录 ${f.teamA.code}`);
+    expect(reply.msgType).toBe('interactive');
+    expectValidCard(reply.content);
+    const text = cardText(reply.content);
+    expect(reply.content.header.title.content).toMatch(/^变更记录：/);
+    expect(reply.content.header.subtitle.content).toBe(`${f.teamA.code} · 第 1 页`);
+    expect(text).toMatch(/班组长：修改资料/);
+    expect(text).toContain('联系电话：020-1234567 → 020-7654321');
+    expect(text).toContain('以上是全部记录。');
+  });
+
+  it('the English alias, and the code glued to the name', async () => {
+    const [en] = await ask(ADMIN, `history ${f.teamA.code}`);
+    expect(cardText(en.content)).toContain('联系电话：020-1234567 → 020-7654321');
+    const [glued] = await ask(ADMIN, `变更记录${f.teamA.code}`);
+    expect(glued.content.header.subtitle.content).toBe(`${f.teamA.code} · 第 1 页`);
+  });
+
+  it('pages fifteen at a time, the latest first, and says how to ask for the page before', async () => {
+    const base = h.clock.now().getTime();
+    await h.db.db.insert(auditLog).values(
+      Array.from({ length: 20 }, (_, i) => ({ actor: ADMIN, action: 'team.update', entity: 'team', entityId: String(f.teamA.id), at: new Date(base + (i + 1) * 60_000), details: { changed: ['goals'], changes: { goals: { from: `目标${i}`, to: `目标${i + 1}` } } } })),
+    );
+    const [first] = await ask(ADMIN, `变更记录 ${f.teamA.code}`);
+    const one = cardText(first.content);
+    expectValidCard(first.content);
+    expect(one).toContain('质量目标：目标19 → 目标20');
+    expect(one).not.toContain('质量目标：目标4 → 目标5');
+    expect(one).toContain(`更早的记录：发送“变更记录 ${f.teamA.code} 第2页”。`);
+    const [second] = await ask(ADMIN, `变更记录 ${f.teamA.code} 第2页`);
+    const two = cardText(second.content);
+    expect(two).toContain('质量目标：目标4 → 目标5');
+    expect(two).toContain('联系电话：020-1234567 → 020-7654321');
+    expect(two).not.toContain('质量目标：目标19 → 目标20');
+  });
+
+  it('refuses anyone not an administrator, and an unknown code says what to type', async () => {
+    const [refused] = await ask(personas.leader, `变更记录 ${f.teamA.code}`);
+    expect(refused.msgType).toBe('text');
+    expect(JSON.stringify(refused.content)).toContain('只有协会管理员可以使用“变更记录”');
+    const [unknown] = await ask(ADMIN, '变更记录 GDSZ-1999-0999');
+    expect(JSON.stringify(unknown.content)).toContain('找不到编号为“GDSZ-1999-0999”的班组');
+    // words with no code are a question, for the measures as before
+    const [question] = await ask(personas.leader, 'history of the programme');
+    expect(JSON.stringify(question.content)).not.toContain('变更记录');
+    const [none] = await ask(ADMIN, '变更记录');
+    expect(JSON.stringify(none.content)).toContain('请在命令后写上班组编号');
+  });
+});
