@@ -53,7 +53,7 @@ export function helpCard(opts: { roles?: string[]; buttons: MenuButton[]; primar
           ]
         : []),
       // 绑定通知 is said in a group, where no menu button can be: an administrator learns of it here
-      ...(opts.roles?.includes('admin') ? [note(raw(zh.adminGroupCommands))] : []),
+      ...(opts.roles?.includes('admin') ? [note(raw(zh.adminGroupCommands)), note(raw(zh.adminHistoryCommand))] : []),
       note(roleNames ? md`${zh.rolesLine(roleNames)}。${zh.menuAsk}` : md`${zh.menuAsk}`),
       ...(opts.firstAdministrator ? [note(md`${opts.firstAdministrator}`)] : []),
     ],

@@ -64,6 +64,13 @@ describe('变更记录 of a team', () => {
     expect(two).not.toContain('质量目标：目标19 → 目标20');
   });
 
+  it('an administrator’s 帮助 says how to ask for it; a leader’s does not', async () => {
+    const [admin] = await ask(ADMIN, '帮助');
+    expect(cardText(admin.content)).toContain('发送“变更记录 班组编号”（history）');
+    const [leader] = await ask(personas.leader, '帮助');
+    expect(cardText(leader.content)).not.toContain('变更记录');
+  });
+
   it('refuses anyone not an administrator, and an unknown code says what to type', async () => {
     const [refused] = await ask(personas.leader, `变更记录 ${f.teamA.code}`);
     expect(refused.msgType).toBe('text');
