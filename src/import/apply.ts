@@ -362,7 +362,8 @@ export async function applyPlan(tx: Db, actor: Actor, importId: number, plan: Im
     if (welcome) handOver.push(welcome);
   }
   await enqueueMany(tx, handOver);
-  const recusals = await recuseInsiders(tx, actor, joining, now, notices.timezone ?? DEFAULT_TIMEZONE);
+  // someone this import moved into the organisation has already stepped aside from its teams above: not reported twice
+  const recusals = await recuseInsiders(tx, actor, joining, now, notices.timezone ?? DEFAULT_TIMEZONE, colleagueRecusals.map((r) => ({ openId: r.openId, teamId: r.team.id })));
   await announceRecusals(outboxNotices(tx, notices.bootstrapAdmins ?? []), recusals);
 
   for (let i = 0; i < entries.length; i += 500) {

@@ -56,10 +56,20 @@ const unpublishedStatuses = ['open', 'scoring', 'closed'] as const;
  * and then finds the new member; the applications touched are locked next (the order `declineTask` takes), so a
  * sheet submitted meanwhile is read submitted and reported instead of failing the decline.
  */
-export async function recuseInsiders(tx: Db, actor: Actor, joining: readonly Joining[], now: Date, timezone: string): Promise<Recusal[]> {
-  const own = await stepAside(tx, actor, joining, now, timezone, (j) => ({ reason: `已成为该班组的${insiderRoleZh[j.role]}，须回避`, details: { role: j.role } }));
+export async function recuseInsiders(
+  tx: Db,
+  actor: Actor,
+  joining: readonly Joining[],
+  now: Date,
+  timezone: string,
+  /** People and teams the same change has already stepped aside (an import's `recuseColleagues`): not stepped aside, reported or told again. */
+  handled: readonly { openId: string; teamId: number }[] = [],
+): Promise<Recusal[]> {
+  const done = new Set(handled.map((d) => `${d.teamId}|${d.openId}`));
+  const fresh = <J extends { teamId: number; openId: string }>(list: readonly J[]) => list.filter((j) => !done.has(`${j.teamId}|${j.openId}`));
+  const own = await stepAside(tx, actor, fresh(joining), now, timezone, (j) => ({ reason: `已成为该班组的${insiderRoleZh[j.role]}，须回避`, details: { role: j.role } }));
   // the cycles are locked by now (stepAside took them first), so the organisation's tasks are read after any 分配专家 batch
-  const colleagues = await stepAside(tx, actor, await colleaguesOfJoining(tx, joining), now, timezone, (j) => ({
+  const colleagues = await stepAside(tx, actor, fresh(await colleaguesOfJoining(tx, joining)), now, timezone, (j) => ({
     reason: `已成为同单位班组“${j.via.name}”的${insiderRoleZh[j.role]}，与该班组同属一个单位，须回避`,
     details: { role: j.role, via: j.via.id },
   }));

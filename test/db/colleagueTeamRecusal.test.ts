@@ -1,8 +1,10 @@
+import ExcelJS from 'exceljs';
 import { and, asc, eq, like } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applications, assignments, auditLog, cycles, organizations, outbox, people, teamMembers, teams } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
 import { fastAddMembers } from '../../src/fast/teams.js';
+import { applyImport, previewImport } from '../../src/import/index.js';
 import { cardText } from '../support/cards.js';
 import { testDatabaseKind } from '../support/db.js';
 import { ADMIN, startHarness, type Harness } from '../support/harness.js';
@@ -106,5 +108,41 @@ describe('someone joining a team who holds a sister team of its organisation to 
     const body = await h.click(LEADER, { action: 'team.memberAdd', teamId: sister.id }, { members: [P(7)] });
     expect(body.toast).toEqual({ type: 'success', content: '已添加 1 名成员' });
     expect(await panel()).toEqual([P(4), P(5)]);
+  });
+});
+
+describe('an import moving an expert into the organisation and naming them contact of A', () => {
+  it('reports their sheet of B to the administrators once, and tells them once', async () => {
+    const db = h.db.db;
+    const expert = P(8);
+    const MOBILE = '13900000088';
+    const [committee] = await db.select().from(organizations).where(eq(organizations.name, COMMITTEE));
+    await db.insert(people).values({ openId: expert, name: '八号专家', roles: ['expert'], organizationId: committee.id });
+    await db.insert(assignments).values({ applicationId: app, expertOpenId: expert, status: 'submitted', scores: {}, total: 80, submittedAt: new Date('2027-03-04T00:00:00Z') });
+    const [a] = await db.select().from(teams).where(eq(teams.id, sister.id));
+    const wb = new ExcelJS.Workbook();
+    wb.addWorksheet('单位').addRows([['单位名称*'], ['同单位市政公司']]);
+    wb.addWorksheet('班组').addRows([
+      ['班组编号', '班组名称*', '所属单位*', '班组类型*', '班组长手机或邮箱*', '班组长姓名', '单位联系人手机或邮箱*', '单位联系人姓名', '注册日期*', '成员人数*', '主管部门'],
+      [a.code, a.name, '同单位市政公司', '项目团队', '13900000081', '一班班长', MOBILE, '八号专家', a.registeredAt, a.memberCount, a.department],
+    ]);
+    wb.addWorksheet('专家').addRows([
+      ['姓名*', '手机或邮箱*', '所属单位*', '专业特长', '评审上限'],
+      ['八号专家', MOBILE, '同单位市政公司', '', ''],
+    ]);
+    const bytes = Buffer.from(await wb.xlsx.writeBuffer());
+    const actor = { openId: ADMIN, name: null, roles: ['admin' as const] };
+    const lookup = async () => ({ byMobile: new Map([[MOBILE, expert], ['13900000081', LEADER]]), byEmail: new Map<string, string>() });
+    const now = h.clock.now();
+    const preview = await db.transaction((tx) => previewImport(tx, actor, { name: '同单位.xlsx', bytes }, lookup, '2027-03-05', now));
+    await db.transaction((tx) => applyImport(tx, actor, preview.id, now, '2027-03-05', { bootstrapAdmins: [ADMIN] }));
+    expect((await db.select().from(teams).where(eq(teams.id, sister.id)))[0].contactOpenId).toBe(expert);
+    expect(await taskOf(expert)).toMatchObject({ status: 'submitted', total: 80 });
+    const alerts = (await outboxLike('review:recusedScored:%')).filter((r) => r.dedupeKey.includes(`:${expert}:`));
+    expect(alerts.map((r) => r.receiver)).toEqual([ADMIN]);
+    const messages = (await outboxLike('review:recused:%')).filter((r) => r.receiver === expert);
+    expect(messages).toHaveLength(1);
+    const audits = (await db.select().from(auditLog).where(eq(auditLog.action, 'review.recuse'))).filter((r) => (r.details as { expert: string }).expert === expert);
+    expect(audits).toHaveLength(1);
   });
 });
