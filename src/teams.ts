@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Db } from '../db/index.js';
 import { applications, auditLog, certificates, codeSequences, cycles, honours, organizations, people, teamMembers, teams } from '../db/schema.js';
 import { audit } from './audit.js';
-import { runningStatuses } from './cycles.js';
+import { DEFAULT_TIMEZONE, runningStatuses } from './cycles.js';
 import { AlreadyDone, cite, UserError } from './errors.js';
 import { numberField, openIdField, option, optionalText, parseForm, text, defineForm, formLabels, formSchema, type FormValues } from './forms.js';
 import { organizationKey, upsertOrganization } from './organizations.js';
@@ -182,15 +182,19 @@ export function registeredAlready(team: Team, differs: boolean): AlreadyDone {
   );
 }
 
-/** 注册 (第十二条): stores the team, its leader and its organisation contact; `cardKey` (`registrationCardKey`) goes to the audit row. */
+/**
+ * 注册 (第十二条): stores the team, its leader and its organisation contact; `cardKey` (`registrationCardKey`) goes to the
+ * audit row. A leader or contact who holds another team of the organisation to score steps aside from it in the same
+ * transaction (回避, 第十七条: `recuseInsiders`); the caller tells what the recusals did (`announceRecusals`).
+ */
 export async function registerTeam(
   tx: Db,
   actor: Actor,
   values: Record<string, unknown>,
   today: string,
   now: Date,
-  opts: { cardKey?: string } = {},
-): Promise<Team & { organization: string }> {
+  opts: { cardKey?: string; timezone?: string } = {},
+): Promise<{ team: Team & { organization: string }; recusals: Recusal[] }> {
   const input = parseForm(registrationSchema, values, registrationLabels);
   const leader = input.leader ?? actor.openId;
   if (leader !== actor.openId && !actor.roles.includes('admin')) {
@@ -238,7 +242,12 @@ export async function registerTeam(
   const [team] = await insertTeam(tx, org.name, input.teamName, inserted);
   await tx.insert(teamMembers).values({ teamId: team.id, openId: leader, role: 'leader' });
   await audit(tx, { actor: actor.openId, action: 'team.register', entity: 'team', entityId: team.id, at: now, details: { code, name: team.name, organization: org.name, contact: input.contact, ...(opts.cardKey ? { card: opts.cardKey } : {}) } });
-  return { ...team, organization: org.name };
+  const joining = [
+    { teamId: team.id, openId: leader, role: 'leader' as const },
+    { teamId: team.id, openId: input.contact, role: 'contact' as const },
+  ];
+  const recusals = await recuseInsiders(tx, actor, joining, now, opts.timezone ?? DEFAULT_TIMEZONE);
+  return { team: { ...team, organization: org.name }, recusals };
 }
 
 /**

@@ -7,6 +7,7 @@ import type { CardActionInput, CardResponse, FastContext, FastOutcome, HandlerCo
 import { hasRole, pickerCandidates } from '../../src/people.js';
 import { eligibleFromOf, registrationNotices } from '../../src/registrationCards.js';
 import { differsFromRegistered, getTeam, registeredAlready, registeredFromCard, registerTeam, registrationCardKey, registrationForm as registrationDescriptor, registrationLabels, registrationSchema, teamsLedBy } from '../../src/teams.js';
+import { announceRecusals } from '../../src/review/recusal.js';
 import { personFromLookup } from '../lookup.js';
 import { raw, sendPrivately, today } from '../respond.js';
 import { teamData, type TeamRow } from './view.js';
@@ -42,9 +43,11 @@ export async function submitRegistration(ctx: HandlerContext, input: CardActionI
   if (before) throw registeredAlready(before, differsFromRegistered(before, ctx.actor, await contactLookedUp(ctx, input.formValue)));
   // a contact not found is told with the form's other problems, all in one round
   const formValue = await personFromLookup(ctx, input.formValue, { picker: 'contact', lookup: 'contactLookup', label: '单位联系人', form: { schema: registrationSchema, labels: registrationLabels } });
-  const created = await registerTeam(ctx.tx, ctx.actor, formValue, today(ctx), ctx.clock.now(), { cardKey });
+  const { team: created, recusals } = await registerTeam(ctx.tx, ctx.actor, formValue, today(ctx), ctx.clock.now(), { cardKey, timezone: ctx.config.BOT_TIMEZONE });
   // the contact is told by message, and a leader named by an administrator too; the leader sees the confirmation in place of the form
   for (const notice of registrationNotices(created, ctx.actor.openId)) await ctx.send(notice);
+  // 回避 (第十七条): a leader or contact who held a sister team to score stepped aside from it; the replacements and they are told
+  await announceRecusals(ctx, recusals);
   return registeredAnswer(created);
 }
 

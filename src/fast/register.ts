@@ -19,7 +19,9 @@ import { claimCte, outboxSpecsSql } from './sql.js';
  * it always has: a form that does not parse, a contact to look up in the address book, a contact who is the
  * leader or the one registering, someone registering another leader without being an administrator, a team of
  * that name already in the organisation (done before, or taken), a card that registered a team before (the
- * ordinary path says which), an event seen before. A team of that name, in any
+ * ordinary path says which), an event seen before, a leader or contact who holds another team of the organisation
+ * to score (回避, 第十七条: the ordinary path steps them aside), a running cycle locked by a 分配专家 batch or a
+ * replacement (the ordinary path waits for it). A team of that name, in any
  * spelling, committed by a concurrent registration after the statement's snapshot makes its insert fail on the unique
  * index of the name's key: the whole transaction is rolled back and the ordinary path answers too.
  */
@@ -50,6 +52,12 @@ with org_seen as (
   -- the organisation however its name is typed (src/organizations.ts)
   select id from organizations where key = organization_key($7::text)
 ),
+scoring_locked as (
+  -- 回避: the running cycles, in share mode until the COMMIT, as 添加成员's statement takes them (src/fast/teams.ts): a
+  -- 分配专家 batch that starts later reads the new team; one holding them now may have read the organisation before,
+  -- so the statement gives way and the ordinary path waits for it (recuseInsiders)
+  select id from cycles where status in ('open', 'scoring') for share skip locked
+),
 verdict as (
   select
     -- registerTeam: the leader is the one registering, unless an administrator registers for them (roles as
@@ -58,7 +66,16 @@ verdict as (
     -- registerTeam: no team of that name in the organisation (the ordinary path answers one as done, or refuses it)
     and not exists (select 1 from teams t where t.organization_id = (select id from org_seen) and organization_key(t.name) = organization_key($8::text))
     -- registeredFromCard: this card registered no team of theirs before (the ordinary path answers which one it did)
-    and not exists (select 1 from audit_log a where $21::text is not null and a.actor = $3::text and a.action = 'team.register' and a.details->>'card' = $21::text) as ok
+    and not exists (select 1 from audit_log a where $21::text is not null and a.actor = $3::text and a.action = 'team.register' and a.details->>'card' = $21::text)
+    -- 回避 (第十七条, recuseInsiders in src/review/recusal.ts): a leader or contact who holds the application of another
+    -- team of the organisation to score in a running cycle, or scored it in a year not yet published, is left to the
+    -- ordinary path, which steps them aside
+    and not exists (
+      select 1 from assignments s join applications ap on ap.id = s.application_id join cycles c on c.id = ap.cycle_id
+        join teams tm on tm.id = ap.team_id
+      where s.expert_open_id in ($5::text, $6::text) and tm.organization_id = (select id from org_seen)
+        and ((s.status = 'assigned' and c.status in ('open', 'scoring')) or (s.status = 'submitted' and c.status in ('open', 'scoring', 'closed'))))
+    and (select count(*) from scoring_locked) = (select count(*) from cycles where status in ('open', 'scoring')) as ok
 ),
 ${claimCte({ eventId: '$1::text', eventType: '$2::text' })},
 org as (

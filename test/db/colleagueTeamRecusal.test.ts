@@ -3,11 +3,13 @@ import { and, asc, eq, like } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applications, assignments, auditLog, cycles, organizations, outbox, people, teamMembers, teams } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
+import { fastRegister } from '../../src/fast/register.js';
 import { fastAddMembers } from '../../src/fast/teams.js';
 import { applyImport, previewImport } from '../../src/import/index.js';
 import { cardText } from '../support/cards.js';
 import { testDatabaseKind } from '../support/db.js';
 import { ADMIN, startHarness, type Harness } from '../support/harness.js';
+import { registrationForm } from '../support/forms.js';
 import { randomEventId } from '../support/larkEvents.js';
 
 /**
@@ -108,6 +110,42 @@ describe('someone joining a team who holds a sister team of its organisation to 
     const body = await h.click(LEADER, { action: 'team.memberAdd', teamId: sister.id }, { members: [P(7)] });
     expect(body.toast).toEqual({ type: 'success', content: '已添加 1 名成员' });
     expect(await panel()).toEqual([P(4), P(5)]);
+  });
+});
+
+describe('注册 of a team of the organisation by, or naming, someone who holds a sister team to score (第十七条)', () => {
+  it('an expert registering a team of it, naming another expert its contact: both step aside from B, replaced and told', async () => {
+    const form = registrationForm('同单位三班', P(4), { organization: '同单位市政公司' });
+    if (pg) {
+      // the one statement gives way to the ordinary path, writing nothing
+      const event = { eventId: randomEventId(), eventType: 'card.action.trigger', openId: P(5), formValue: form, today: '2027-03-05', now: h.clock.now(), bootstrapAdmins: [ADMIN] };
+      expect(await fastRegister(h.db, event)).toBeUndefined();
+      expect(await h.db.db.select().from(teams).where(eq(teams.name, '同单位三班'))).toEqual([]);
+    }
+    const body = await h.click(P(5), { action: 'team.register' }, form);
+    expect(body.toast.type).toBe('success');
+    const [third] = await h.db.db.select().from(teams).where(eq(teams.name, '同单位三班'));
+    expect(third).toMatchObject({ leaderOpenId: P(5), contactOpenId: P(4) });
+    expect(await taskOf(P(4))).toMatchObject({ status: 'declined', declineReason: '存在利益冲突：已成为同单位班组“同单位三班”的单位联系人，与该班组同属一个单位，须回避' });
+    expect(await taskOf(P(5))).toMatchObject({ status: 'declined', declineReason: '存在利益冲突：已成为同单位班组“同单位三班”的班组长，与该班组同属一个单位，须回避' });
+    // P(6) is the one left outside the organisation's teams; the other place the administrators are asked to fill
+    expect(await panel()).toEqual([P(6)]);
+    expect((await told(P(4)))[0]).toContain(`你已成为“同单位三班（${third.code}）”的单位联系人，与“${b.name}（${b.code}）”同属一个单位，须回避该班组的评审`);
+    expect((await told(P(5)))[0]).toContain(`你已成为“同单位三班（${third.code}）”的班组长，与“${b.name}（${b.code}）”同属一个单位`);
+    const recusals = await h.db.db.select().from(auditLog).where(and(eq(auditLog.action, 'review.recuse'), eq(auditLog.actor, P(5))));
+    expect(recusals.map((r) => (r.details as { expert: string }).expert).sort()).toEqual([P(4), P(5)]);
+  });
+
+  it('someone holding nothing of the organisation registers as before (on PostgreSQL by the one statement)', async () => {
+    const form = registrationForm('同单位四班', CONTACT, { organization: '同单位市政公司' });
+    const leader = 'ou_colleagueleader000000000000000004';
+    if (pg) {
+      const event = { eventId: randomEventId(), eventType: 'card.action.trigger', openId: leader, formValue: form, today: '2027-03-05', now: h.clock.now(), bootstrapAdmins: [ADMIN] };
+      expect((await fastRegister(h.db, event))?.team.name).toBe('同单位四班');
+    } else {
+      expect((await h.click(leader, { action: 'team.register' }, form)).toast.type).toBe('success');
+    }
+    expect(await panel()).toEqual([P(6)]);
   });
 });
 
