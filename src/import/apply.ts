@@ -189,6 +189,8 @@ export async function applyPlan(tx: Db, actor: Actor, importId: number, plan: Im
   const newLeaders = new Map<string, { openId: string; teams: { id: number; name: string; code: string; organization: string }[] }>();
   // a new leader or contact who holds the team's application to score steps aside (回避, 第十七条)
   const joining: Joining[] = [];
+  // so is a leader or contact of a team the import adds who holds another team of its organisation to score (as at 注册)
+  for (const t of added) joining.push({ teamId: t.id, openId: t.leaderOpenId, role: 'leader' }, { teamId: t.id, openId: t.contactOpenId, role: 'contact' });
   for (const op of plan.teams) {
     if (op.kind !== 'update') continue;
     const v = op.values;

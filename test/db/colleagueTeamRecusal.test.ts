@@ -184,3 +184,27 @@ describe('an import moving an expert into the organisation and naming them conta
     expect(audits).toHaveLength(1);
   });
 });
+
+describe('an import adding a team of the organisation whose contact holds a sister team to score', () => {
+  it('steps them aside from B in the import, as 注册 does', async () => {
+    const db = h.db.db;
+    const MOBILE = '13900000086';
+    const wb = new ExcelJS.Workbook();
+    wb.addWorksheet('单位').addRows([['单位名称*'], ['同单位市政公司']]);
+    wb.addWorksheet('班组').addRows([
+      ['班组编号', '班组名称*', '所属单位*', '班组类型*', '班组长手机或邮箱*', '班组长姓名', '单位联系人手机或邮箱*', '单位联系人姓名', '注册日期*', '成员人数*', '主管部门'],
+      ['', '同单位五班', '同单位市政公司', '项目团队', '13900000085', '五班班长', MOBILE, '六号专家', '2025-02-01', 9, '工程部'],
+    ]);
+    const bytes = Buffer.from(await wb.xlsx.writeBuffer());
+    const actor = { openId: ADMIN, name: null, roles: ['admin' as const] };
+    const lookup = async () => ({ byMobile: new Map([[MOBILE, P(6)], ['13900000085', 'ou_colleagueleader000000000000000005']]), byEmail: new Map<string, string>() });
+    const now = h.clock.now();
+    const preview = await db.transaction((tx) => previewImport(tx, actor, { name: '五班.xlsx', bytes }, lookup, '2027-03-05', now));
+    await db.transaction((tx) => applyImport(tx, actor, preview.id, now, '2027-03-05', { bootstrapAdmins: [ADMIN] }));
+    const [fifth] = await db.select().from(teams).where(eq(teams.name, '同单位五班'));
+    expect(fifth.contactOpenId).toBe(P(6));
+    expect(await taskOf(P(6))).toMatchObject({ status: 'declined', declineReason: '存在利益冲突：已成为同单位班组“同单位五班”的单位联系人，与该班组同属一个单位，须回避' });
+    expect(await panel()).toEqual([]);
+    expect((await told(P(6)))[0]).toContain(`你已成为“同单位五班（${fifth.code}）”的单位联系人，与“${b.name}（${b.code}）”同属一个单位`);
+  });
+});
