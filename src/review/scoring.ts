@@ -870,21 +870,36 @@ export async function swapExpert(
 /**
  * 更换专家 from a panel card drawn before the task left the expert: who took it off and when (an administrator's 更换专家,
  * or the expert's own 谢绝), from the latest audit row of the task, so the administrator sees why the row they tapped is gone.
+ * A decline the expert did not tap is not called 谢绝: a recusal (第十七条) the bot made when they joined the team or its
+ * organisation (a `review.recuse` row names the task among those it declined) says why they must step aside; one
+ * by 声明利益冲突 (its reason marked `DECLARED_CONFLICT`) says they declared the conflict.
  */
 async function goneFromPanel(tx: Db, actor: Actor, assignmentId: number, timezone: string): Promise<UserError> {
   const [row] = await tx
-    .select({ action: auditLog.action, at: auditLog.at, actor: auditLog.actor, name: people.name })
+    .select({
+      action: auditLog.action,
+      at: auditLog.at,
+      actor: auditLog.actor,
+      name: people.name,
+      details: auditLog.details,
+      recused: sql<boolean>`exists (select 1 from ${auditLog} r where r.action = 'review.recuse' and r.details -> 'declined' @> ${JSON.stringify([assignmentId])}::jsonb)`,
+    })
     .from(auditLog)
     .leftJoin(people, eq(people.openId, auditLog.actor))
     .where(and(eq(auditLog.entity, 'assignment'), eq(auditLog.entityId, String(assignmentId)), inArray(auditLog.action, ['review.swap', 'review.decline'])))
     .orderBy(desc(auditLog.id))
     .limit(1);
   const at = row && formatDateTimeZh(row.at, timezone);
+  const reason = row && typeof (row.details as { reason?: unknown } | null)?.reason === 'string' ? String((row.details as { reason: string }).reason) : '';
   const text = !row
     ? '这项任务已不在该专家名下，无需更换。'
     : row.action === 'review.swap'
       ? `${row.actor === actor.openId ? '你' : (row.name ?? '其他管理员')}已于 ${at} 更换该专家，任务已改派，无需再更换。`
-      : `该专家已于 ${at} 谢绝这项任务，无需更换。`;
+      : row.recused
+        ? `该专家${reason ? `${reason}（第十七条）` : '须回避（第十七条）'}，已于 ${at} 退出这项任务，无需更换。`
+        : reason.includes(DECLARED_CONFLICT)
+          ? `该专家已于 ${at} 声明利益冲突（第十七条），已退出这项任务，无需更换。`
+          : `该专家已于 ${at} 谢绝这项任务，无需更换。`;
   return new UserError(text, { kind: 'info' });
 }
 

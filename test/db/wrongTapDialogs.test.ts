@@ -4,7 +4,7 @@ import { auditLog, cycles, people } from '../../db/schema.js';
 import { cardActions } from '../support/cards.js';
 import { ADMIN, type Harness } from '../support/harness.js';
 import { MODES_HERE } from '../support/worlds.js';
-import { type Fixture, securityBotForBlock } from './securityFixture.js';
+import { type Fixture, OTHER_EXPERT, OTHER_LEADER, personas, securityBotForBlock } from './securityFixture.js';
 
 /**
  * An administrator on a phone taps the wrong button, or the right button on the wrong row. What cannot be taken back
@@ -90,6 +90,43 @@ describe('wrong taps: each dialog names what the tap acts on, and whether it can
     expect(dialogs(stale.card.data, 'review.swap').map((s) => s.value.assignmentId)).not.toContain(f.foreignTask);
     const swaps = await h.db.db.select().from(auditLog).where(and(eq(auditLog.action, 'review.swap'), eq(auditLog.entityId, String(f.foreignTask))));
     expect(swaps.map((a) => a.actor)).toEqual([SWAPPER]);
+  });
+});
+
+/**
+ * 更换专家 from a panel drawn before the expert left the task without tapping 谢绝: the bot stepped them aside (第十七条,
+ * they joined the team), or they declared a conflict with it. The refusal says so, not that they declined (谢绝).
+ */
+describe('更换专家 from a panel drawn before the expert stepped aside', () => {
+  let h: Harness;
+  let f: Fixture;
+  securityBotForBlock((bot) => ({ h, f } = bot));
+
+  const oldSwap = async (assignmentId: number) => {
+    const drawn = await h.click(ADMIN, { action: 'review.panel', applicationId: f.appD });
+    return dialogs(drawn.card.data, 'review.swap').find((s) => s.value.assignmentId === assignmentId)!;
+  };
+  const swapsOf = (assignmentId: number) => h.db.db.select().from(auditLog).where(and(eq(auditLog.action, 'review.swap'), eq(auditLog.entityId, String(assignmentId))));
+
+  it('a recusal the bot made (the expert joined the team): says why they must step aside, not 谢绝', async () => {
+    const old = await oldSwap(f.foreignTask);
+    const added = await h.click(OTHER_LEADER, { action: 'team.memberAdd', teamId: f.teamD.id }, { members: [OTHER_EXPERT] });
+    expect(added.toast?.type).toBe('success');
+    const stale = await h.click(ADMIN, old.value);
+    expect(stale.toast?.type).toBe('info');
+    expect(stale.toast?.content).toMatch(/^该专家已成为该班组的班组成员，须回避（第十七条），已于 2027年3月10日 \d\d:\d\d 退出这项任务，无需更换。$/);
+    expect(stale.toast?.content).not.toContain('谢绝');
+    expect(await swapsOf(f.foreignTask)).toEqual([]);
+  });
+
+  it('a conflict the expert declared: says they declared it, not 谢绝', async () => {
+    const old = await oldSwap(f.ownTask);
+    const declared = await h.click(personas.expert, { action: 'experts.conflictAdd' }, { kind: 'team', target: f.teamD.code, reason: '亲属在该班组' });
+    expect(declared.toast?.type, declared.toast?.content).toBe('success');
+    const stale = await h.click(ADMIN, old.value);
+    expect(stale.toast?.type).toBe('info');
+    expect(stale.toast?.content).toMatch(/^该专家已于 2027年3月10日 \d\d:\d\d 声明利益冲突（第十七条），已退出这项任务，无需更换。$/);
+    expect(await swapsOf(f.ownTask)).toEqual([]);
   });
 });
 
