@@ -648,20 +648,28 @@ async function overtakenError(tx: Db, cycleId: number, field: SettingField, was:
 /**
  * 截止申报 from a 管理 card drawn before the application deadline was changed (修改设置): the card's dialog said how early
  * the close was and what it cut off by the old date, so nothing is closed. Who changed it and when (the latest 修改设置
- * audit row naming it), what it is now, and what the card showed.
+ * audit row naming it: 你 when the clicker did it themselves), what it is now, and what the card showed. `clicked.redrawn`:
+ * whether the refusal's answer draws the 管理 card again (not on a card in a shared chat: `adminCardAgain`); else it
+ * says where to open it.
  */
-export async function deadlineMovedSince(tx: Db, cycle: Pick<Cycle, 'id' | 'applicationDeadline'>, drawn: string, timezone: string): Promise<UserError> {
+export async function deadlineMovedSince(
+  tx: Db,
+  cycle: Pick<Cycle, 'id' | 'applicationDeadline'>,
+  drawn: string,
+  timezone: string,
+  clicked: { by: string; redrawn: boolean },
+): Promise<UserError> {
   const [row] = await tx
-    .select({ at: auditLog.at, name: people.name })
+    .select({ at: auditLog.at, actor: auditLog.actor, name: people.name })
     .from(auditLog)
     .leftJoin(people, eq(people.openId, auditLog.actor))
     .where(and(eq(auditLog.entity, 'cycle'), eq(auditLog.entityId, String(cycle.id)), eq(auditLog.action, 'cycle.updateSettings'), sql`${auditLog.details} -> 'changes' ? 'applicationDeadline'`))
     .orderBy(desc(auditLog.id))
     .limit(1);
-  const by = row ? `${row.name ?? '其他管理员'}已于 ${formatDateTimeZh(row.at, timezone)} ` : '其他管理员已';
-  return new UserError(
-    `${by}把申报截止日期改为${formatDateZh(cycle.applicationDeadline)}（你的卡片显示的是${formatDateZh(drawn)}），申报没有截止。管理卡片已更新为现在的日期，请核对后再点“截止申报”。`,
-  );
+  const who = row && (row.actor === clicked.by ? '你' : (row.name ?? '其他管理员'));
+  const by = row ? `${who}已于 ${formatDateTimeZh(row.at, timezone)} ` : '其他管理员已';
+  const next = clicked.redrawn ? '管理卡片已更新为现在的日期，请核对后再点“截止申报”。' : '请在与机器人的单聊中发送“管理”打开管理卡片，核对现在的日期后再点“截止申报”。';
+  return new UserError(`${by}把申报截止日期改为${formatDateZh(cycle.applicationDeadline)}（你的卡片显示的是${formatDateZh(drawn)}），申报没有截止。${next}`);
 }
 
 /**

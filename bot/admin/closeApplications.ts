@@ -46,7 +46,10 @@ export async function closeApplicationsNow(ctx: HandlerContext, input: CardActio
   }
   // a card drawn before the deadline was changed: its dialog spoke of the old date (how early, what it cuts off)
   const drawn = drawnDeadline(input.value);
-  if (drawn && locked.status === 'open' && locked.applicationDeadline !== drawn) throw await deadlineMovedSince(ctx.tx, locked, drawn, ctx.config.BOT_TIMEZONE);
+  // the refusal says the card is drawn again only where `adminCardAgain` draws it (not on a card in a shared chat)
+  if (drawn && locked.status === 'open' && locked.applicationDeadline !== drawn) {
+    throw await deadlineMovedSince(ctx.tx, locked, drawn, ctx.config.BOT_TIMEZONE, { by: ctx.actor.openId, redrawn: !(await inSharedChat(ctx, input)) });
+  }
   // issued together: the close and the counts the assignment needs (the close changes the cycle's status, which they do not read)
   const [cycle, counts] = await Promise.all([closeApplications(ctx.tx, ctx.actor, locked, ctx.clock.now(), ctx.config.BOT_TIMEZONE), assignmentCounts(ctx.tx, cycleId)]);
   // an application submitted in time and still unconfirmed is named: unconfirmed by 结束评分并汇总, it takes no part

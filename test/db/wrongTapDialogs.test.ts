@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { auditLog, cycles, people } from '../../db/schema.js';
+import { auditLog, chatBindings, cycles, people } from '../../db/schema.js';
 import { cardActions } from '../support/cards.js';
 import { ADMIN, type Harness } from '../support/harness.js';
 import { MODES_HERE } from '../support/worlds.js';
@@ -163,6 +163,51 @@ for (const mode of MODES_HERE) {
       expect(closed.toast?.type).toBe('success');
       const [after] = await h.db.db.select().from(cycles).where(eq(cycles.id, f.cycleId));
       expect(after.status).toBe('scoring');
+    });
+  });
+}
+
+/**
+ * The same refusal says 你 when the clicker moved the deadline themselves (from a 修改设置 form opened elsewhere), and says
+ * the 管理 card was drawn again only where it was: on a card in a group the answer is the toast alone, so it says where
+ * to open the card instead.
+ */
+for (const mode of MODES_HERE) {
+  describe(`截止申报 from a card drawn before the deadline was moved: who, and where the card is (${mode})`, () => {
+    let h: Harness;
+    let f: Fixture;
+    securityBotForBlock((bot) => ({ h, f } = bot), mode);
+    const GROUP = 'oc_wrongtapdeadlinegroup000000001';
+
+    it('moved by the clicker themselves: 你, and the card drawn again', async () => {
+      const before = await h.click(ADMIN, { action: 'admin.menu' });
+      const [old] = dialogs(before.card.data, 'cycle.closeApplications');
+      const moved = await h.click(ADMIN, { action: 'cycle.settingsSave', cycleId: f.cycleId }, { applicationDeadline: '2027-06-30' });
+      expect(moved.toast?.type).toBe('success');
+      const stale = await h.click(ADMIN, old.value);
+      expect(stale.toast?.type).toBe('error');
+      expect(stale.toast?.content).toMatch(/^你已于 2027年3月10日 \d\d:\d\d 把申报截止日期改为2027年6月30日（你的卡片显示的是2027年5月31日），申报没有截止。管理卡片已更新为现在的日期，请核对后再点“截止申报”。$/);
+      expect(dialogs(stale.card.data, 'cycle.closeApplications')[0].value.deadline).toBe('2027-06-30');
+      const [cycle] = await h.db.db.select().from(cycles).where(eq(cycles.id, f.cycleId));
+      expect(cycle.status).toBe('open');
+    });
+
+    it('tapped on a card in a group: the card is not drawn again, and the refusal says where to open it', async () => {
+      await h.db.db.insert(chatBindings).values({ chatId: GROUP, purpose: 'admin', boundBy: ADMIN });
+      const before = await h.click(ADMIN, { action: 'admin.menu' });
+      const [old] = dialogs(before.card.data, 'cycle.closeApplications');
+      expect(old.value.deadline).toBe('2027-06-30');
+      const MOVER = 'ou_wrongtapmover00000000000000000002';
+      await h.db.db.insert(people).values({ openId: MOVER, name: '钱协会', roles: ['admin'] });
+      const moved = await h.click(MOVER, { action: 'cycle.settingsSave', cycleId: f.cycleId }, { applicationDeadline: '2027-06-15' });
+      expect(moved.toast?.type).toBe('success');
+      const stale = await h.click(ADMIN, old.value, undefined, { messageId: 'om_wrongtap_group_card', chatId: GROUP });
+      expect(stale.toast?.type).toBe('error');
+      expect(stale.toast?.content).toMatch(/^钱协会已于 2027年3月10日 \d\d:\d\d 把申报截止日期改为2027年6月15日（你的卡片显示的是2027年6月30日），申报没有截止。请在与机器人的单聊中发送“管理”打开管理卡片，核对现在的日期后再点“截止申报”。$/);
+      expect(stale.card).toBeUndefined();
+      const [cycle] = await h.db.db.select().from(cycles).where(eq(cycles.id, f.cycleId));
+      expect([cycle.status, cycle.applicationDeadline]).toEqual(['open', '2027-06-15']);
+      expect(await h.db.db.select().from(auditLog).where(eq(auditLog.action, 'cycle.closeApplications'))).toEqual([]);
     });
   });
 }
