@@ -250,7 +250,9 @@ async function whatFallsToAdmins(
   if (led.length) lines.push(`此人是 ${named(led)} 的班组长：${unless}请管理员发送“更换班组长 ${led[0].code}”${led.length > 1 ? '（每个班组各发一次）' : ''}为班组指定新的班组长。`);
   if (contactOf.length) lines.push(`此人是 ${named(contactOf)} 的单位联系人：${unless}请班组长在“进度”的“修改资料”中更换单位联系人。`);
   const inPool = person?.roles.includes('expert') && person.expertActive;
-  if (tasks.length) lines.push(`此人还有 ${tasks.length} 份评分任务未完成（${named(tasks)}）：${unless}请在这些班组的“专家组”中点“更换专家”改派${why === 'resigned' && inPool ? '，并在“专家库”中停用此人' : ''}。`);
+  // the teams, each once (its tasks of two years would name it twice), as 等 N 个班组 counts them
+  const taskTeams = tasks.filter((t, i) => i === 0 || tasks[i - 1].code !== t.code);
+  if (tasks.length) lines.push(`此人还有 ${tasks.length} 份评分任务未完成（${named(taskTeams)}）：${unless}请在这些班组的“专家组”中点“更换专家”改派${why === 'resigned' && inPool ? '，并在“专家库”中停用此人' : ''}。`);
   else if (why === 'resigned' && inPool) lines.push('此人在专家库中仍是启用状态：请在“专家库”中停用此人，以免分配专家时再选到此人。');
   if (person?.roles.includes('admin') || bootstrapAdmins.includes(openId)) {
     lines.push(

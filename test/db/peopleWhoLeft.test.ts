@@ -1,6 +1,7 @@
 import { and, eq, like } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applications, assignments, outbox, people, teams } from '../../db/schema.js';
+import { applications, assignments, cycles, outbox, people, teams } from '../../db/schema.js';
+import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import { ManualClock } from '../../src/clock.js';
 import { enqueue } from '../../src/outbox.js';
 import { applicationForm, registrationForm } from '../support/forms.js';
@@ -187,6 +188,28 @@ describe('an expert and an administrator who left', () => {
     await queue('remind:scoring:left:3', expert);
     await h.drain();
     expect(toAdmins()).toHaveLength(2);
+  });
+
+  it('an expert with tasks of two years for one team: that team is named once', async () => {
+    const lone = Object.entries(g.experts).find(([, n]) => n === 1)![0];
+    const [task] = await h.db.db
+      .select({ teamId: applications.teamId, name: teams.name, code: teams.code })
+      .from(assignments)
+      .innerJoin(applications, eq(applications.id, assignments.applicationId))
+      .innerJoin(teams, eq(teams.id, applications.teamId))
+      .where(and(eq(assignments.expertOpenId, lone), eq(assignments.status, 'assigned')));
+    // a task of an earlier year left assigned to them, for the same team
+    const [before] = await h.db.db
+      .insert(cycles)
+      .values({ year: 2026, status: 'published', applicationDeadline: '2026-05-31', scoringDeadline: '2026-06-30', reviewMeetingDate: '2026-07-15', scoreSheet: defaultScoreSheet })
+      .returning({ id: cycles.id });
+    const [app] = await h.db.db.insert(applications).values({ teamId: task.teamId, cycleId: before.id, status: 'scored' }).returning({ id: applications.id });
+    await h.db.db.insert(assignments).values({ applicationId: app.id, expertOpenId: lone, status: 'assigned' });
+    h.fake.addUser({ openId: lone, name: '专家3', resigned: true });
+    await queue('remind:scoring:left:lone', lone);
+    await h.drain();
+    const said = toAdmins().find((t) => t.includes(lone))!;
+    expect(said).toContain(`此人还有 2 份评分任务未完成（${task.name}（${task.code}））：请在这些班组的“专家组”中点“更换专家”改派`);
   });
 
   it('an expert without tasks still in the pool: the administrators are asked to deactivate them', async () => {
