@@ -1749,6 +1749,19 @@ async function redrawRevocationCopies(
   }
 }
 
+/**
+ * The row locks of the upheld complaints of the honour's team, in id order: 保留称号 writes them (set_aside_at) and takes
+ * them before the title's lock (lockHonour), in the order 认定 and 更正认定 take a complaint's row before it (lockTitle).
+ */
+function lockUpheldOfTitle(tx: Db, honourId: number) {
+  return tx
+    .select({ id: complaints.id })
+    .from(complaints)
+    .where(and(eq(complaints.teamId, sql`(select ${honours.teamId} from ${honours} where ${honours.id} = ${honourId})`), eq(complaints.status, 'upheld')))
+    .orderBy(asc(complaints.id))
+    .for('update');
+}
+
 async function lockHonour(tx: Db, honourId: number, timezone: string): Promise<{ honour: Honour; team: ComplaintTeamRow }> {
   // the team's honours, latest first (the title's lock, lockTitle, before any other): a decision may write every title held
   await tx
@@ -1827,7 +1840,10 @@ export async function revokeTitle(tx: Db, actor: Actor, honourId: number, values
 /** 保留称号: the decision on record, on every title the run is against (titlesOfRun); the upheld complaints the runs count until now no longer count (set_aside_at). */
 export async function keepTitle(tx: Db, actor: Actor, honourId: number, values: Record<string, unknown>, opts: ComplaintOptions, clicked?: string): Promise<{ team: ComplaintTeamRow; honour: Honour; reason: string; others: { year: number }[] }> {
   requireAdmin(actor);
-  const { honour, team } = await lockHonour(tx, honourId, opts.timezone);
+  // the team's upheld complaints (those it may set aside), in id order, before the title's lock: 认定 and 更正认定 hold a
+  // complaint's row while they wait for that lock, so taken after it, the two would each wait for the other (a deadlock).
+  // Issued together (one round trip), this lock sent first
+  const [, { honour, team }] = await Promise.all([lockUpheldOfTitle(tx, honourId).execute(), lockHonour(tx, honourId, opts.timezone)]);
   // issued together: one round trip
   const [status, member] = await Promise.all([titleStatus(tx, team.id), isTeamMember(tx, team.id, actor.openId)]);
   await refuseUnlessPending(tx, status, honour, team, opts.timezone);

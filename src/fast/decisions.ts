@@ -285,6 +285,10 @@ export interface TitleDecisionDone {
   queued: number;
 }
 
+// keepTitle's first lock (lockUpheldOfTitle): the team's upheld complaints, in id order, before the title's, as 认定 and
+// 更正认定 take a complaint's row before the title's lock (else a 保留 and a 更正认定 at once deadlock)
+const lockUpheldSql = `select id from complaints where team_id = (select team_id from honours where id = $1) and status = 'upheld' order by id for update`;
+
 // lockHonour's locks: the team's honours, latest first (its latest is the title's lock, lockTitle), the honour's among them
 const lockHonourSql = `select id from honours where team_id = (select team_id from honours where id = $1) order by year desc for update`;
 
@@ -409,6 +413,9 @@ select coalesce((select ok from verdict), false) as ok, exists (select 1 from ch
   exists (select 1 from cycle) as has_cycle,
   ${racedSql('changed')}`;
 
+/** A connection a pipelined statement is issued on. */
+type Issued = Parameters<Parameters<typeof pipelined>[1][number]>[0];
+
 type TitleOutcome = {
   ok: boolean;
   changed: boolean;
@@ -437,14 +444,10 @@ async function decideTitle(database: Database, event: FastTitleDecision, decisio
   params.push(...(decision === 'revoke' ? [...redraw, ...days] : [...redraw, due, ...days]));
   let outcome: TitleOutcome[];
   try {
-    [[, outcome]] = await pipelined<[unknown, TitleOutcome[]], []>(
-      client,
-      [
-        (c) => c.unsafe(lockHonourSql, [event.honourId], { prepare: true }).execute(),
-        (c) => c.unsafe(decision === 'keep' ? keepSql : revokeSql, params as never[], { prepare: true }).execute() as never,
-      ],
-      [],
-    );
+    // 保留称号's first lock, the upheld complaints (撤销 writes none: it takes none); both a statement, one round trip
+    const locks = (decision === 'keep' ? [lockUpheldSql, lockHonourSql] : [lockHonourSql]).map((text) => (c: Issued) => c.unsafe(text, [event.honourId], { prepare: true }).execute());
+    const [written] = await pipelined<unknown[], []>(client, [...locks, (c: Issued) => c.unsafe(decision === 'keep' ? keepSql : revokeSql, params as never[], { prepare: true }).execute()], []);
+    outcome = written[locks.length] as TitleOutcome[];
   } catch (err) {
     if (isRaced(err)) return undefined;
     throw err;
