@@ -1122,7 +1122,8 @@ function noticesQueued(tx: Db, keys: string[]) {
  * waiting for its first attempt (never tried, so not heard) is drawn when it is sent from the complaint as it stands: it
  * tells them the decision as corrected (投诉处理结果 with the 更正说明), or, no longer true, is not sent, so nothing more is
  * queued (`noticesQueued` holds it until the commit). Any other goes first: the correction's notice waits for it
- * (`after`), so a first notice still being sent or retried is never overtaken by its correction.
+ * (`after`), so a first notice still being sent or retried is never overtaken by its correction; retried, it shows the
+ * decision it announced, not the corrected one (decisionsAnnounced), since its first try may have reached them.
  */
 async function tellCorrection(t: Told, queued: Awaited<ReturnType<typeof noticesQueued>>, opts: ComplaintOptions): Promise<void> {
   const latest = queued.filter((r) => t.heard.includes(r.dedupeKey)).sort((a, b) => b.id - a.id)[0];
@@ -1132,16 +1133,19 @@ async function tellCorrection(t: Told, queued: Awaited<ReturnType<typeof notices
 
 /** 投诉认定已更正, to the complainant in chat or to the team told of the first decision, drawn when sent; corrected again since, not sent. */
 export function complaintCorrectedRenderer(db: Db, timezone: string): CardRenderer {
-  return async (specs: CardSpec[]): Promise<RenderedCard[]> => {
-    const { ids, found, rows } = await complaintsOfSpecs(db, specs);
+  return async (specs: CardSpec[], outboxRows?: readonly OutboxRow[]): Promise<RenderedCard[]> => {
+    const [{ ids, found, rows }, announced] = await Promise.all([complaintsOfSpecs(db, specs), decisionsAnnounced(db, outboxRows)]);
     const titles = await titlesOfTeams(db, found);
     return ids.map((id, i): RenderedCard => {
       const r = rows.get(id);
       const spec = specs[i];
-      if (!r || r.complaint.status !== spec.to || !isCorrectable(String(spec.from))) return { drop: `投诉 ${id} 不存在或认定又已改变` };
+      if (!r) return { drop: `投诉 ${id} 不存在或认定又已改变` };
+      // a retry a later correction's notice follows: the correction it announced (decisionsAnnounced)
+      const complaint = { ...r.complaint, ...announced.get(outboxRows?.[i]?.dedupeKey ?? '') };
+      if (complaint.status !== spec.to || !isCorrectable(String(spec.from))) return { drop: `投诉 ${id} 不存在或认定又已改变` };
       const team = spec.audience === 'team';
-      const content = team ? withoutContacts(r.complaint.content) : r.complaint.content;
-      return { card: complaintCorrectedNoticeCard(complaintSummary({ ...r.complaint, content }, r.team, timezone), { from: spec.from as CorrectableStatus, team, title: team ? titles.get(r.team.id) : undefined }) };
+      const content = team ? withoutContacts(complaint.content) : complaint.content;
+      return { card: complaintCorrectedNoticeCard(complaintSummary({ ...complaint, content }, r.team, timezone), { from: spec.from as CorrectableStatus, team, title: team ? titles.get(r.team.id) : undefined }) };
     });
   };
 }
@@ -1324,16 +1328,54 @@ export async function complaintsWithTeams(db: Db, ids: number[]) {
 }
 
 /**
+ * The decision a complaint's notice announced, for each of these rows that a 更正认定 found already tried and had its own
+ * notice follow (tellCorrection's `after`): keyed by the row's dedupe key, the complaint as it stood before that
+ * correction (its audit row: the decision, its 处理意见, who made it and when). A try that failed may still have reached
+ * Feishu, which keeps the first card sent under the row's uuid; so drawn again on a retry, the notice shows the decision
+ * it announced, not the complaint as corrected since, and whoever gets it hears the decision, then its correction, as
+ * they would had the first try gone through, never a correction of a decision they were not told. Rows nothing follows
+ * are drawn from the complaint as it stands.
+ */
+async function decisionsAnnounced(db: Db, rows: readonly OutboxRow[] | undefined): Promise<Map<string, Partial<ComplaintRead>>> {
+  const out = new Map<string, Partial<ComplaintRead>>();
+  const keys = (rows ?? []).map((r) => r.dedupeKey);
+  if (!keys.length) return out;
+  // waiting for these rows while they are drawn (outbox_waiting_idx)
+  const followers = await db.select({ key: outbox.dedupeKey, after: outbox.afterKey }).from(outbox).where(and(inArray(outbox.afterKey, keys), eq(outbox.status, 'waiting')));
+  // the correction that queued each follower: complaint:corrected:<id>:<n>:… or complaint:upheld:<id>:c<n>:…
+  const made = followers.flatMap((f) => {
+    const m = /^complaint:(?:corrected:(\d+):(\d+)|upheld:(\d+):c(\d+)):/.exec(f.key);
+    return m && f.after ? [{ after: f.after, complaintId: Number(m[1] ?? m[3]), n: Number(m[2] ?? m[4]) }] : [];
+  });
+  if (!made.length) return out;
+  const corrections = await db
+    .select({ entityId: auditLog.entityId, details: auditLog.details, name: people.name })
+    .from(auditLog)
+    .leftJoin(people, eq(people.openId, sql`${auditLog.details}->>'previousDecidedBy'`))
+    .where(and(eq(auditLog.action, 'complaint.correct'), eq(auditLog.entity, 'complaint'), inArray(auditLog.entityId, [...new Set(made.map((m) => String(m.complaintId)))])))
+    .orderBy(asc(auditLog.id));
+  for (const m of made) {
+    const c = corrections.filter((r) => r.entityId === String(m.complaintId))[m.n - 1];
+    const d = c?.details as { from?: string; previousNote?: string | null; previousDecidedBy?: string | null; previousDecidedAt?: string | null } | null | undefined;
+    if (!d?.from || !isCorrectable(d.from)) continue;
+    out.set(m.after, { status: d.from, note: d.previousNote ?? null, decidedBy: d.previousDecidedBy ?? null, decidedAt: d.previousDecidedAt ? new Date(d.previousDecidedAt) : null, decidedByName: c?.name ?? null });
+  }
+  return out;
+}
+
+/**
  * 投诉处理结果 to the complainant, drawn from the complaint as it stands when sent: a decided complaint does not change
  * again, so it is the card the decision drew. One that is not there, or not decided, is not sent.
  */
 export function complaintOutcomeRenderer(db: Db, timezone: string): CardRenderer {
-  return async (specs: CardSpec[]): Promise<RenderedCard[]> => {
-    const { ids, rows } = await complaintsOfSpecs(db, specs);
-    return ids.map((id): RenderedCard => {
+  return async (specs: CardSpec[], outboxRows?: readonly OutboxRow[]): Promise<RenderedCard[]> => {
+    const [{ ids, rows }, announced] = await Promise.all([complaintsOfSpecs(db, specs), decisionsAnnounced(db, outboxRows)]);
+    return ids.map((id, i): RenderedCard => {
       const r = rows.get(id);
       if (!r || r.complaint.status === 'open') return { drop: `投诉 ${id} 不存在或尚未认定` };
-      return { card: complaintOutcomeCard(complaintView(r.complaint, r.team, timezone)) };
+      // a retry a correction's notice follows: the decision it announced (decisionsAnnounced)
+      const complaint = { ...r.complaint, ...announced.get(outboxRows?.[i]?.dedupeKey ?? '') };
+      return { card: complaintOutcomeCard(complaintView(complaint, r.team, timezone)) };
     });
   };
 }
@@ -1343,15 +1385,17 @@ export function complaintOutcomeRenderer(db: Db, timezone: string): CardRenderer
  * (a run a 保留称号 ended since shows as it stands). One no longer upheld, or gone, is not sent.
  */
 export function complaintUpheldRenderer(db: Db, timezone: string): CardRenderer {
-  return async (specs: CardSpec[]): Promise<RenderedCard[]> => {
-    const { ids, found, rows } = await complaintsOfSpecs(db, specs);
+  return async (specs: CardSpec[], outboxRows?: readonly OutboxRow[]): Promise<RenderedCard[]> => {
+    const [{ ids, found, rows }, announced] = await Promise.all([complaintsOfSpecs(db, specs), decisionsAnnounced(db, outboxRows)]);
     const titles = await titlesOfTeams(db, found);
-    return ids.map((id): RenderedCard => {
+    return ids.map((id, i): RenderedCard => {
       const r = rows.get(id);
-      if (!r || r.complaint.status !== 'upheld') return { drop: `投诉 ${id} 不存在或未认定成立` };
+      // a retry a correction's notice follows: the decision it announced (decisionsAnnounced)
+      const complaint = r && { ...r.complaint, ...announced.get(outboxRows?.[i]?.dedupeKey ?? '') };
+      if (!r || complaint?.status !== 'upheld') return { drop: `投诉 ${id} 不存在或未认定成立` };
       // the team reads what was complained of, not how to reach who complained: a phone or e-mail typed into it is hidden
-      const content = withoutContacts(r.complaint.content);
-      return { card: complaintUpheldNoticeCard(complaintSummary({ ...r.complaint, content }, r.team, timezone), titles.get(r.team.id)) };
+      const content = withoutContacts(complaint.content);
+      return { card: complaintUpheldNoticeCard(complaintSummary({ ...complaint, content }, r.team, timezone), titles.get(r.team.id)) };
     });
   };
 }

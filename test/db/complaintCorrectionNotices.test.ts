@@ -7,13 +7,16 @@ import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import { cardText } from '../support/cards.js';
 import { ADMIN, type Harness, startHarness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
 import { cardActionEvent } from '../support/larkEvents.js';
+import { until } from '../support/waiting.js';
 
 /**
  * 更正认定 while the first decision's notice is still in the outbox: a notice never tried is drawn when sent from the
  * complaint as it stands, so it already tells the decision as corrected; the complainant gets that one card (投诉处理结果：
  * 不成立, with the 更正说明), not 成立 then 认定已更正, and the team, never told of the 成立, is told nothing. A first notice
- * already on its way (being sent, or retried) is followed, never overtaken, by the correction's. A correction taken back
- * before its own notice went out leaves what they heard as it was: neither is sent.
+ * already on its way (being sent, or retried) is followed, never overtaken, by the correction's; one retried shows the
+ * decision it announced (its first try may have reached Feishu, which keeps the first card under its uuid), so nobody
+ * hears of a correction of a decision they were never told, nor gets 不成立 and then “由成立更正为不成立”. A correction
+ * taken back before its own notice went out leaves what they heard as it was: neither is sent.
  */
 
 const LEADER = 'ou_noticecorrectleader00000000000001';
@@ -35,7 +38,7 @@ async function seed(db: Db) {
     .returning();
   await db.insert(honours).values({ teamId: t.id, year: 2026, awardedAt: new Date('2026-12-01T10:00:00+08:00') });
   const ids: number[] = [];
-  for (const [i, content] of ['人行道砖松动', '井盖异响', '路灯不亮'].entries()) {
+  for (const [i, content] of ['人行道砖松动', '井盖异响', '路灯不亮', '桥面积水'].entries()) {
     const [c] = await db
       .insert(complaints)
       .values({ reference: `TS-2027-096${i + 1}`, teamId: t.id, content, channel: 'chat', complainantOpenId: COMPLAINANT, status: 'open', createdAt: new Date(`2027-02-0${i + 1}T10:00:00+08:00`) })
@@ -104,6 +107,36 @@ describe('更正认定 while the first decision’s notice is still in the outbo
     expect(told[0]).toContain('投诉认定已更正：不成立');
     const rows = await h.db.db.select({ key: outbox.dedupeKey, status: outbox.status }).from(outbox).where(eq(outbox.receiver, COMPLAINANT)).orderBy(asc(outbox.id));
     expect(rows.filter((r) => r.key.includes(`:${c[1]}:`)).map((r) => r.status)).toEqual(['sent', 'sent']);
+  });
+
+  it('a first notice Feishu refused once, retried after the correction: it tells the decision it announced, and the correction follows it', async () => {
+    clock.set(new Date('2027-03-04T09:00:00+08:00'));
+    await clickQueued({ action: 'complaint.uphold', complaintId: c[3] }, { note: '核实成立，路面积水严重' });
+    // each notice's send refused (HTTP 400 230020, too many messages to one user) until the correction is made: each
+    // tried and waiting for its retry
+    for (const who of [COMPLAINANT, LEADER, CONTACT]) h.fake.failReceiver(who, { status: 400, code: 230020, msg: 'rate limited' });
+    const firsts = () => h.db.db.select({ status: outbox.status, attempts: outbox.attempts }).from(outbox).where(like(outbox.dedupeKey, `complaint:%:${c[3]}:%`));
+    await until(async () => (await h.app.dispatcher.runOnce()) >= 0 && (await firsts()).every((r) => r.attempts > 0));
+    expect(await firsts()).toHaveLength(3);
+    for (const r of await firsts()) expect(r.status).toBe('pending');
+    clock.set(new Date('2027-03-04T09:10:00+08:00'));
+    await clickQueued({ action: 'complaint.correct', complaintId: c[3], to: 'dismissed' }, { note: '误点成立，经核查为雨后正常积水' });
+    h.fake.clearFaults();
+    await h.drain();
+    // the complainant: the result as decided (成立, its 处理意见), then its correction; not 不成立 and then “由成立更正为不成立”
+    const complainant = sentTo(COMPLAINANT, 'TS-2027-0964');
+    expect(complainant).toHaveLength(2);
+    expect(complainant[0]).toContain('投诉处理结果：成立');
+    expect(complainant[0]).toContain('核实成立，路面积水严重');
+    expect(complainant[1]).toContain('投诉认定已更正：不成立');
+    expect(complainant[1]).toContain('误点成立，经核查为雨后正常积水');
+    // the team: the 成立 it is then told was corrected, before the correction; not a correction of a 成立 it never had
+    for (const who of [LEADER, CONTACT]) {
+      const team = sentTo(who, 'TS-2027-0964');
+      expect(team, who).toHaveLength(2);
+      expect(team[0]).toContain('投诉成立：茂名道路养护班');
+      expect(team[1]).toContain('投诉认定已更正：不成立');
+    }
   });
 
 });
