@@ -1,9 +1,14 @@
 import { desc, inArray, sql } from 'drizzle-orm';
+import { asTyped, clipText, Md, md, mdJoin } from '../cards/kit.js';
 import type { Db } from '../db/index.js';
 import { auditLog, people } from '../db/schema.js';
 
 /** How many audit rows one 变更记录 card shows: its lines stay far below Feishu's 30 KB and 200 tagged objects. */
 export const HISTORY_PAGE_SIZE = 15;
+/** The highest page read: 15 × 100 000 rows is past any team's history, and the offset stays a small number. */
+export const HISTORY_MAX_PAGE = 100_000;
+/** The members a 添加成员 entry names (the picker takes up to 200 at once); the rest are counted. */
+const MEMBERS_SHOWN = 10;
 
 export interface HistoryEntry {
   at: Date;
@@ -21,7 +26,8 @@ export interface HistoryEntry {
  * titles and complaints, latest first, `HISTORY_PAGE_SIZE` a page. Reads only.
  */
 export async function teamHistory(tx: Db, teamId: number, page: number): Promise<{ entries: HistoryEntry[]; page: number; more: boolean }> {
-  const at = Math.max(1, Math.floor(page));
+  // a page past any team's history (第99999999999999999999页) reads as the last one asked for, not an offset PostgreSQL refuses
+  const at = Math.min(HISTORY_MAX_PAGE, Math.max(1, Math.floor(page)));
   const team = String(teamId);
   const rows = await tx
     .select({ at: auditLog.at, actor: auditLog.actor, actorName: people.name, action: auditLog.action, entity: auditLog.entity, entityId: auditLog.entityId, details: auditLog.details })
@@ -55,6 +61,7 @@ const ACTION_NAMES: Record<string, string> = {
   'team.import.update': '导入（更新班组）',
   'application.create': '保存申报草稿',
   'application.save': '保存申报草稿',
+  'application.saveReturned': '修改退回的申报',
   'application.copyPrevious': '沿用往年内容',
   'application.submit': '提交申报',
   'application.recall': '撤回申报',
@@ -65,6 +72,7 @@ const ACTION_NAMES: Record<string, string> = {
   'application.assign': '分配专家',
   'application.completePanel': '专家评分完成',
   'review.replace': '更换评审专家',
+  'review.recuse': '专家回避',
   'honour.import': '导入称号',
   'honour.import.update': '导入（更新称号）',
   'honour.keep': '保留称号',
@@ -72,10 +80,10 @@ const ACTION_NAMES: Record<string, string> = {
   'honour.revocationAlert': '撤销称号提醒',
   'honour.revocationAlertWithdrawn': '撤销称号提醒撤回',
   'complaint.create': '收到投诉',
-  'complaint.upheld': '投诉成立',
-  'complaint.dismissed': '投诉不成立',
+  'complaint.uphold': '投诉成立',
+  'complaint.dismiss': '投诉不成立',
   'complaint.duplicate': '重复投诉',
-  'complaint.withdrawn': '投诉已撤回',
+  'complaint.withdraw': '投诉已撤回',
   'complaint.correct': '更正认定',
 };
 
@@ -96,43 +104,54 @@ const FIELD_NAMES: Record<string, string> = {
   department: '主管部门',
 };
 
-const shown = (v: unknown, names: (openId: string) => string): string => {
-  if (v === null || v === undefined || v === '') return '（空）';
-  if (typeof v === 'string' && /^(ou_|pending:)/.test(v)) return names(v);
+/**
+ * A value on record as the card shows it: a person by name (`names`), anything else as typed (`asTyped`: a 请联系协会 someone
+ * wrote gets no contact put after it), cut at `cut` characters.
+ */
+const shown = (v: unknown, names: (openId: string) => string, cut: number): Md => {
+  if (v === null || v === undefined || v === '') return md`（空）`;
+  if (typeof v === 'string' && /^(ou_|pending:)/.test(v)) return md`${asTyped(names(v))}`;
   const s = typeof v === 'string' ? v : JSON.stringify(v);
-  return s.length > 30 ? `${s.slice(0, 30)}…` : s;
+  return md`${asTyped(clipText(s, cut))}`;
 };
 
-/** An entry in words: what was done, and (where the row keeps it) from what to what. `names` says who an open_id is. */
-export function describeEntry(e: HistoryEntry, names: (openId: string) => string): { what: string; detail?: string } {
+/**
+ * An entry in words: what was done, and (where the row keeps it) from what to what. `names` says who an open_id is;
+ * each value typed is cut at `cut` characters (a card over Feishu's size is drawn again with less, `fittedCard`).
+ */
+export function describeEntry(e: HistoryEntry, names: (openId: string) => string, cut = 30): { what: string; detail?: Md } {
   const what = ACTION_NAMES[e.action] ?? e.action;
   const d = e.details;
   const changes = d.changes;
   if (changes && typeof changes === 'object' && !Array.isArray(changes)) {
     const parts = Object.entries(changes as Record<string, { from?: unknown; to?: unknown }>).map(
-      ([k, c]) => `${FIELD_NAMES[k] ?? k}：${shown(c?.from, names)} → ${shown(c?.to, names)}`,
+      ([k, c]) => md`${FIELD_NAMES[k] ?? k}：${shown(c?.from, names, cut)} → ${shown(c?.to, names, cut)}`,
     );
-    if (parts.length) return { what, detail: parts.join('；') };
+    if (parts.length) return { what, detail: mdJoin(parts, '；') };
   }
-  if ((e.action === 'team.rename' || e.action === 'team.leader.change') && 'from' in d) return { what, detail: `${shown(d.from, names)} → ${shown(d.to, names)}` };
-  if (e.action === 'team.members.add' && Array.isArray(d.added)) return { what, detail: d.added.map((x) => shown(x, names)).join('、') };
-  if (e.action === 'team.members.remove') return { what, detail: shown(d.removed, names) };
+  if ((e.action === 'team.rename' || e.action === 'team.leader.change') && 'from' in d) return { what, detail: md`${shown(d.from, names, cut)} → ${shown(d.to, names, cut)}` };
+  if (e.action === 'team.members.add' && Array.isArray(d.added)) {
+    const listed = mdJoin(d.added.slice(0, MEMBERS_SHOWN).map((x) => shown(x, names, cut)), '、');
+    return { what, detail: d.added.length > MEMBERS_SHOWN ? md`${listed} 等 ${d.added.length} 人` : listed };
+  }
+  if (e.action === 'team.members.remove') return { what, detail: shown(d.removed, names, cut) };
+  if (e.action === 'review.recuse' && typeof d.expert === 'string') return { what, detail: md`回避的专家：${shown(d.expert, names, cut)}` };
   for (const key of ['reason', 'note', 'opinion'] as const) {
-    if (typeof d[key] === 'string' && d[key]) return { what, detail: shown(d[key], names) };
+    if (typeof d[key] === 'string' && d[key]) return { what, detail: shown(d[key], names, cut) };
   }
-  if (Array.isArray(d.changed) && d.changed.length) return { what, detail: d.changed.map((k) => FIELD_NAMES[String(k)] ?? String(k)).join('、') };
+  if (Array.isArray(d.changed) && d.changed.length) return { what, detail: md`${d.changed.map((k) => FIELD_NAMES[String(k)] ?? String(k)).join('、')}` };
   return { what };
 }
 
-/** The open_ids a row names in its details (a leader handed over, a member added, a contact replaced). */
+/** The people a row names in its details (a leader handed over, a member added, a contact replaced): open_ids, and the `pending:` ids of people not yet linked. */
 function namedIn(value: unknown, into: Set<string>): void {
   if (typeof value === 'string') {
-    if (/^ou_/.test(value)) into.add(value);
+    if (/^(ou_|pending:)/.test(value)) into.add(value);
   } else if (Array.isArray(value)) value.forEach((v) => namedIn(v, into));
   else if (value && typeof value === 'object') Object.values(value).forEach((v) => namedIn(v, into));
 }
 
-/** The names on record of the people the entries' details name, by open_id. */
+/** The names on record of the people the entries' details name, by open_id (or `pending:` id). */
 export async function namesInEntries(tx: Db, entries: readonly HistoryEntry[]): Promise<Map<string, string | null>> {
   const ids = new Set<string>();
   entries.forEach((e) => namedIn(e.details, ids));

@@ -1,3 +1,4 @@
+import { clipText, fittedCard } from '../../cards/kit.js';
 import { teamHistoryCard } from '../../cards/teams.js';
 import { formatDateTimeZh } from '../../src/dates.js';
 import { readCode } from '../../src/forms.js';
@@ -7,6 +8,9 @@ import { adminOnlyCommand } from '../../src/permissions.js';
 import { describeEntry, namesInEntries, teamHistory } from '../../src/teamHistory.js';
 import { getTeam, teamByCode } from '../../src/teams.js';
 import { sendPrivately } from '../respond.js';
+
+/** The longest name an entry shows (the person's card has the whole). */
+const NAME_SHOWN = 20;
 
 const HOW = '请在命令后写上班组编号，如“变更记录 GDSZ-2025-0001”（编号见班组的卡片或“进度”）；更早的记录加页码，如“变更记录 GDSZ-2025-0001 第2页”。';
 
@@ -26,17 +30,27 @@ export async function sendTeamHistory(ctx: HandlerContext, msg: IncomingText, ar
   if (!found) return sendPrivately(ctx, msg, key, { text: code ? `找不到编号为“${code}”的班组：${HOW}` : HOW }, '回复');
   const [team, history] = await Promise.all([getTeam(ctx.tx, found.id), teamHistory(ctx.tx, found.id, page)]);
   const names = await namesInEntries(ctx.tx, history.entries);
-  const nameOf = (openId: string) => (openId.startsWith('pending:') ? `${openId.slice('pending:'.length + 2)}（尚未关联飞书）` : (names.get(openId) ?? '未登记姓名的用户'));
-  const card = teamHistoryCard({
-    team: { name: team!.name, code: team!.code },
-    page: history.page,
-    more: history.more,
-    entries: history.entries.map((e) => ({
-      when: formatDateTimeZh(e.at, ctx.config.BOT_TIMEZONE),
-      // a complainant is not named here (the complaint's own card is where its handling is)
-      who: e.action === 'complaint.create' ? '投诉人' : e.actor.startsWith('system:') ? '系统' : (e.actorName ?? '未登记姓名的用户'),
-      ...describeEntry(e, nameOf),
-    })),
-  });
+  // someone imported and not yet linked shows by the name on record, else by the mobile or e-mail they were imported with
+  const nameOf = (id: string) => {
+    const name = names.get(id);
+    if (id.startsWith('pending:')) return `${clipText(name ?? id.slice('pending:'.length + 2), NAME_SHOWN)}（尚未关联飞书）`;
+    return name ? clipText(name, NAME_SHOWN) : '未登记姓名的用户';
+  };
+  // each entry's values cut shorter while the card is over Feishu's size (a 修改资料 of every field, escaped, is long)
+  const card = fittedCard(
+    (clip) =>
+      teamHistoryCard({
+        team: { name: team!.name, code: team!.code },
+        page: history.page,
+        more: history.more,
+        entries: history.entries.map((e) => ({
+          when: formatDateTimeZh(e.at, ctx.config.BOT_TIMEZONE),
+          // a complainant is not named here (the complaint's own card is where its handling is)
+          who: e.action === 'complaint.create' ? '投诉人' : e.actor.startsWith('system:') ? '系统' : clipText(e.actorName ?? '未登记姓名的用户', NAME_SHOWN),
+          ...describeEntry(e, nameOf, clip),
+        })),
+      }),
+    [20, 10, 4],
+  );
   await sendPrivately(ctx, msg, key, { card }, '变更记录卡片');
 }

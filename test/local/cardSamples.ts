@@ -1111,8 +1111,8 @@ export const cardSamples: Record<string, Sample> = {
       page: 1,
       more: true,
       entries: [
-        { when: '2027年3月10日 09:00', who: '王管理员', what: '修改资料', detail: '联系电话：020-1234567 → 020-7654321；成员人数：10 → 12' },
-        { when: '2027年3月9日 16:20', who: '张班长', what: '更换班组长', detail: '张班长 → 李四' },
+        { when: '2027年3月10日 09:00', who: '王管理员', what: '修改资料', detail: kit.md`联系电话：020-1234567 → 020-7654321；成员人数：10 → 12` },
+        { when: '2027年3月9日 16:20', who: '张班长', what: '更换班组长', detail: kit.md`张班长 → 李四` },
         { when: '2027年3月1日 08:00', who: '张班长', what: '提交申报' },
       ],
     }),
