@@ -8,7 +8,7 @@ import { AlreadyDone, cite, UserError } from './errors.js';
 import { numberField, openIdField, option, optionalText, parseForm, text, defineForm, formLabels, formSchema, type FormValues } from './forms.js';
 import { organizationKey, upsertOrganization } from './organizations.js';
 import { type Actor, ensurePerson, grantRole } from './people.js';
-import { type Recusal, recuseInsiders } from './review/recusal.js';
+import { lockRunningCyclesFirst, type Recusal, recuseInsiders } from './review/recusal.js';
 import { StateMachine } from './stateMachine.js';
 
 /** 第二条: an administrative team, a project team or a department. */
@@ -201,6 +201,8 @@ export async function registerTeam(
     throw new UserError('班组长须为注册人本人；如需代为注册，请由协会管理员操作。', { field: 'leader' });
   }
   await checkContact(tx, input.contact, leader);
+  // 回避 below: the running cycles first, then the organisation, the people and the code (the one statement's order)
+  await lockRunningCyclesFirst(tx, [leader, input.contact], input.organization);
   // another spelling of an organisation already known is that organisation, under the name first seen
   const org = await upsertOrganization(tx, input.organization);
   // the organisation's row, locked by the upsert above, makes a second registration wait for the first.
@@ -246,7 +248,7 @@ export async function registerTeam(
     { teamId: team.id, openId: leader, role: 'leader' as const },
     { teamId: team.id, openId: input.contact, role: 'contact' as const },
   ];
-  const recusals = await recuseInsiders(tx, actor, joining, now, opts.timezone ?? DEFAULT_TIMEZONE);
+  const recusals = await recuseInsiders(tx, actor, joining, now, opts.timezone ?? DEFAULT_TIMEZONE, [], { cyclesLocked: true });
   return { team: { ...team, organization: org.name }, recusals };
 }
 

@@ -15,7 +15,7 @@ import { expertWelcomeNotice } from '../review/expertWelcome.js';
 import { DEFAULT_TIMEZONE } from '../cycles.js';
 import { type Actor, grantRole } from '../people.js';
 import { requireAdmin } from '../permissions.js';
-import { announceColleagueRecusals, announceRecusals, type ColleagueRecusal, type Joining, outboxNotices, recuseColleagues, recuseInsiders } from '../review/recusal.js';
+import { announceColleagueRecusals, announceRecusals, type ColleagueRecusal, type Joining, lockRunningCyclesFirst, outboxNotices, recuseColleagues, recuseInsiders } from '../review/recusal.js';
 import type { ContactChange } from '../teams.js';
 import { importDataVersion } from './dataVersion.js';
 import { keptDetails } from '../review/experts.js';
@@ -115,6 +115,9 @@ export interface ImportNotices {
  */
 export async function applyPlan(tx: Db, actor: Actor, importId: number, plan: ImportPlan, now: Date, notices: ImportNotices = {}, fileCodes: readonly string[] = []): Promise<AddedTeam[]> {
   const entries: { action: string; entity: string; entityId: string | number; details: Record<string, unknown> }[] = [];
+  // 回避 below: the running cycles first, then the organisations, the people and the codes, as 注册 takes them; for no key
+  // update when anyone the batch names holds a task or an unpublished sheet of any team (the check is not per organisation)
+  await lockRunningCyclesFirst(tx, [...plan.teams.flatMap((op) => [op.values.leader, op.values.contact]), ...plan.experts.map((op) => op.openId)].filter((id) => !isPending(id)));
   // a name already here in another spelling is that organisation (its key is unique): nothing added, the first spelling kept
   if (plan.organizations.length) await tx.insert(organizations).values(plan.organizations.map((name) => ({ name }))).onConflictDoNothing();
   // every organisation the plan names, found by its key as the database computes it: typed name → id and stored name
@@ -320,7 +323,7 @@ export async function applyPlan(tx: Db, actor: Actor, importId: number, plan: Im
   const nameOfOrg = new Map([...orgOf.values()].map((o) => [o.id, o.name]));
   const colleagueRecusals: ColleagueRecusal[] = [];
   for (const [id, openIds] of [...movedTo].sort(([a], [b]) => a - b)) {
-    colleagueRecusals.push(...(await recuseColleagues(tx, actor, openIds, { id, name: nameOfOrg.get(id)! }, now, notices.timezone ?? DEFAULT_TIMEZONE)));
+    colleagueRecusals.push(...(await recuseColleagues(tx, actor, openIds, { id, name: nameOfOrg.get(id)! }, now, notices.timezone ?? DEFAULT_TIMEZONE, { cyclesLocked: true })));
   }
   await announceColleagueRecusals(outboxNotices(tx, notices.bootstrapAdmins ?? []), colleagueRecusals);
 
@@ -365,7 +368,7 @@ export async function applyPlan(tx: Db, actor: Actor, importId: number, plan: Im
   }
   await enqueueMany(tx, handOver);
   // someone this import moved into the organisation has already stepped aside from its teams above: not reported twice
-  const recusals = await recuseInsiders(tx, actor, joining, now, notices.timezone ?? DEFAULT_TIMEZONE, colleagueRecusals.map((r) => ({ openId: r.openId, teamId: r.team.id })));
+  const recusals = await recuseInsiders(tx, actor, joining, now, notices.timezone ?? DEFAULT_TIMEZONE, colleagueRecusals.map((r) => ({ openId: r.openId, teamId: r.team.id })), { cyclesLocked: true });
   await announceRecusals(outboxNotices(tx, notices.bootstrapAdmins ?? []), recusals);
 
   for (let i = 0; i < entries.length; i += 500) {

@@ -1,7 +1,7 @@
-import { and, asc, eq, inArray, or } from 'drizzle-orm';
+import { and, asc, eq, inArray, or, sql } from 'drizzle-orm';
 import { conflictAfterScoringCard } from '../../cards/review.js';
 import type { Db } from '../../db/index.js';
-import { applications, assignments, cycles, teams } from '../../db/schema.js';
+import { applications, assignments, cycles, organizations, teams } from '../../db/schema.js';
 import { audit } from '../audit.js';
 import { cite } from '../errors.js';
 import { adminOutboxQuery } from '../fast/sql.js';
@@ -64,15 +64,17 @@ export async function recuseInsiders(
   timezone: string,
   /** People and teams the same change has already stepped aside (an import's `recuseColleagues`): not stepped aside, reported or told again. */
   handled: readonly { openId: string; teamId: number }[] = [],
+  /** The caller took the running cycles first (`lockRunningCyclesFirst`): they are not locked again here. */
+  opts: { cyclesLocked?: boolean } = {},
 ): Promise<Recusal[]> {
   const done = new Set(handled.map((d) => `${d.teamId}|${d.openId}`));
   const fresh = <J extends { teamId: number; openId: string }>(list: readonly J[]) => list.filter((j) => !done.has(`${j.teamId}|${j.openId}`));
-  const own = await stepAside(tx, actor, fresh(joining), now, timezone, (j) => ({ reason: `已成为该班组的${insiderRoleZh[j.role]}，须回避`, details: { role: j.role } }));
+  const own = await stepAside(tx, actor, fresh(joining), now, timezone, (j) => ({ reason: `已成为该班组的${insiderRoleZh[j.role]}，须回避`, details: { role: j.role } }), opts);
   // the cycles are locked by now (stepAside took them first), so the organisation's tasks are read after any 分配专家 batch
   const colleagues = await stepAside(tx, actor, fresh(await colleaguesOfJoining(tx, joining)), now, timezone, (j) => ({
     reason: `已成为同单位班组“${j.via.name}”的${insiderRoleZh[j.role]}，与该班组同属一个单位，须回避`,
     details: { role: j.role, via: j.via.id },
-  }));
+  }), opts);
   return [...own, ...colleagues];
 }
 
@@ -135,6 +137,7 @@ async function stepAside<J extends { teamId: number; openId: string }>(
   now: Date,
   timezone: string,
   why: (j: J) => { reason: string; details: Record<string, unknown> },
+  opts: { cyclesLocked?: boolean } = {},
 ): Promise<(J & SteppedAside)[]> {
   const wanted = dedupe(joining.filter((j) => !j.openId.startsWith('pending:')));
   if (!wanted.length) return [];
@@ -144,8 +147,9 @@ async function stepAside<J extends { teamId: number; openId: string }>(
   // issued together (one round trip), in this order: each runs once the lock before it is granted
   const [, , touched, scored] = await Promise.all([
     // no key update: it waits for (and holds off) a 分配专家 batch, which takes the cycle for update, yet not an
-    // application's insert, whose foreign key takes key share (a contact change holds the team's row meanwhile)
-    tx.select({ id: cycles.id }).from(cycles).where(inArray(cycles.status, [...scoringStatuses])).orderBy(asc(cycles.id)).for('no key update'),
+    // application's insert, whose foreign key takes key share (a contact change holds the team's row meanwhile).
+    // Taken already by a caller that locks them first (`lockRunningCyclesFirst`)
+    opts.cyclesLocked ? undefined : lockRunningCycles(tx, 'no key update'),
     tx
       .select({ id: applications.id })
       .from(applications)
@@ -204,6 +208,60 @@ async function stepAside<J extends { teamId: number; openId: string }>(
     out.push({ ...j, team, declined, scored: sheets });
   }
   return out;
+}
+
+/** The running cycles' rows, locked in `mode`, in the order of their ids. */
+const lockRunningCycles = (tx: Db, mode: 'share' | 'no key update') =>
+  tx.select({ id: cycles.id }).from(cycles).where(inArray(cycles.status, [...scoringStatuses])).orderBy(asc(cycles.id)).for(mode);
+
+/**
+ * Whether any of `openIds` holds a task to step aside from: assigned in a running cycle, or a sheet submitted in a year
+ * not yet published (what `stepAside` reads); of a team of the organisation named `organization` (by its key) when given.
+ */
+async function holdsTasks(tx: Db, openIds: readonly string[], organization?: string): Promise<boolean> {
+  const [row] = await tx
+    .select({ one: sql<number>`1` })
+    .from(assignments)
+    .innerJoin(applications, eq(applications.id, assignments.applicationId))
+    .innerJoin(cycles, eq(cycles.id, applications.cycleId))
+    .innerJoin(teams, eq(teams.id, applications.teamId))
+    .innerJoin(organizations, eq(organizations.id, teams.organizationId))
+    .where(
+      and(
+        inArray(assignments.expertOpenId, [...openIds]),
+        organization === undefined ? undefined : sql`${organizations.key} = organization_key(${organization})`,
+        or(
+          and(eq(assignments.status, 'assigned'), inArray(cycles.status, [...scoringStatuses])),
+          and(eq(assignments.status, 'submitted'), inArray(cycles.status, [...unpublishedStatuses])),
+        ),
+      ),
+    )
+    .limit(1);
+  return row !== undefined;
+}
+
+/**
+ * 注册 and an import batch take the running cycles' lock FIRST, before the organisation, the people and the year's
+ * code serial (cycle → organisation → people → code), the order 注册's one statement takes them in
+ * (src/fast/register.ts: the cycles for share, then the rest). Taken last, as `recuseInsiders` takes them for the
+ * changes that lock a team's row first, a registration or batch holding the year's serial waited on the cycle held
+ * for share by a one-statement registration that waited on that serial: a deadlock, and PostgreSQL aborted one.
+ * The mode is the weakest that suffices: for share when nobody named holds a task to step aside from (it waits for,
+ * and holds off, a 分配专家 batch or a replacement, which take the cycles for update, yet neither another
+ * registration nor the one statement); for no key update only when someone does (`declineTask` then replaces them,
+ * one such change at a time). The unlocked check decides; under the share lock it is read again, and a task given
+ * meanwhile (a batch that committed between the two) upgrades the lock, still before anything else is locked.
+ * Pass `cyclesLocked: true` to `recuseInsiders` and `recuseColleagues` afterwards.
+ */
+export async function lockRunningCyclesFirst(tx: Db, openIds: readonly string[], organization?: string): Promise<void> {
+  const wanted = [...new Set(openIds.filter((id) => !id.startsWith('pending:')))];
+  if (wanted.length && (await holdsTasks(tx, wanted, organization))) {
+    await lockRunningCycles(tx, 'no key update');
+    return;
+  }
+  // issued together (one round trip), in this order: the check runs once the share lock is granted
+  const [, holds] = await Promise.all([lockRunningCycles(tx, 'share'), wanted.length ? holdsTasks(tx, wanted, organization) : false]);
+  if (holds) await lockRunningCycles(tx, 'no key update');
 }
 
 /** One entry per person and team (a role named twice keeps the first: 班组长 before 成员 as the callers list them). */
@@ -300,12 +358,21 @@ export const sameOrganizationReason = (organization: string) => `所在单位已
  * The running cycles are locked before the teams are read, as `recuseInsiders` locks them: a 分配专家 batch that read the
  * person's old organisation commits its tasks first, and they are found here.
  */
-export async function recuseColleagues(tx: Db, actor: Actor, openIds: readonly string[], organization: NewOrganization, now: Date, timezone: string): Promise<ColleagueRecusal[]> {
+export async function recuseColleagues(
+  tx: Db,
+  actor: Actor,
+  openIds: readonly string[],
+  organization: NewOrganization,
+  now: Date,
+  timezone: string,
+  /** The caller took the running cycles first (`lockRunningCyclesFirst`): they are not locked again here. */
+  opts: { cyclesLocked?: boolean } = {},
+): Promise<ColleagueRecusal[]> {
   const wanted = [...new Set(openIds.filter((id) => !id.startsWith('pending:')))];
   if (!wanted.length) return [];
   // issued together (one round trip), in this order: the teams are read once the cycles' lock is granted
   const [, held] = await Promise.all([
-    tx.select({ id: cycles.id }).from(cycles).where(inArray(cycles.status, [...scoringStatuses])).orderBy(asc(cycles.id)).for('no key update'),
+    opts.cyclesLocked ? undefined : lockRunningCycles(tx, 'no key update'),
     tx
       .selectDistinct({ openId: assignments.expertOpenId, teamId: applications.teamId })
       .from(assignments)
@@ -328,7 +395,7 @@ export async function recuseColleagues(tx: Db, actor: Actor, openIds: readonly s
   return stepAside(tx, actor, held.map((h) => ({ ...h, organization })), now, timezone, (j) => ({
     reason: sameOrganizationReason(j.organization.name),
     details: { organization: j.organization.name },
-  }));
+  }), opts);
 }
 
 /**
