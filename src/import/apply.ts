@@ -125,6 +125,14 @@ export async function applyPlan(tx: Db, actor: Actor, importId: number, plan: Im
   const orgId = new Map([...orgOf].map(([typed, o]) => [typed, o.id]));
   for (const name of plan.organizations) entries.push({ action: 'organization.import', entity: 'organization', entityId: orgId.get(name)!, details: { name } });
 
+  // 第十七条: the experts' names and organisations as they were, read before the people's rows below fill in a missing
+  // name or give a contact with none an organisation (a linked one's organisation is read again under its lock)
+  const expertsWere = new Map(
+    plan.experts.length
+      ? (await tx.select({ openId: people.openId, name: people.name, organizationId: people.organizationId }).from(people).where(inArray(people.openId, plan.experts.map((op) => op.openId)))).map((p) => [p.openId, p])
+      : [],
+  );
+
   // a pending person is no expert for assignment until linked: expert_active stays false
   if (plan.people.length) {
     await tx
@@ -288,10 +296,17 @@ export async function applyPlan(tx: Db, actor: Actor, importId: number, plan: Im
           .where(inArray(people.openId, plan.experts.map((op) => op.openId)))
       ).map((p) => [p.openId, p]),
     );
-    // 第十七条: what each row writes over of someone on record (name, organisation, specialities, load limit)
+    // 第十七条: what each row writes over of someone on record (name, organisation, specialities, load limit), the name
+    // and the organisation as they were before this batch's own writes above
+    const orgIdsWere = [...new Set([...expertsWere.values()].map((p) => orgBefore.get(p.openId) ?? p.organizationId).filter((id): id is number => id !== null))];
+    const orgNameOf = new Map(orgIdsWere.length ? (await tx.select({ id: organizations.id, name: organizations.name }).from(organizations).where(inArray(organizations.id, orgIdsWere))).map((o) => [o.id, o.name]) : []);
     for (const op of plan.experts) {
       const was = stored.get(op.openId);
-      if (was) expertBefore.set(op.openId, { expert: (was.roles ?? []).includes('expert'), name: was.name, organization: was.organization, specialities: was.specialities ?? [], maxLoad: was.maxLoad ?? null });
+      const before = expertsWere.get(op.openId);
+      if (!was || !before) continue;
+      const organizationId = orgBefore.has(op.openId) ? orgBefore.get(op.openId) : before.organizationId;
+      const organization = organizationId == null ? null : (orgNameOf.get(organizationId) ?? null);
+      expertBefore.set(op.openId, { expert: (was.roles ?? []).includes('expert'), name: before.name, organization, specialities: was.specialities ?? [], maxLoad: was.maxLoad ?? null });
     }
     await tx
       .insert(people)
