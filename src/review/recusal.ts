@@ -47,6 +47,12 @@ export const insiderRoleZh: Record<InsiderRole, string> = { leader: '班组长',
 const scoringStatuses = ['open', 'scoring'] as const;
 /** Cycles whose submitted sheets still count before 公布 (declareConflict's `scored`). */
 const unpublishedStatuses = ['open', 'scoring', 'closed'] as const;
+/** A task someone must step aside from (joined with its application and cycle): assigned in a running cycle, or a sheet submitted in a year not yet published. */
+const stillToStepAsideFrom = () =>
+  or(
+    and(eq(assignments.status, 'assigned'), inArray(cycles.status, [...scoringStatuses])),
+    and(eq(assignments.status, 'submitted'), inArray(cycles.status, [...unpublishedStatuses])),
+  );
 
 /**
  * Steps each joining person aside from the team's application (see the module's note), and from those of the other
@@ -105,10 +111,7 @@ async function colleaguesOfJoining(tx: Db, joining: readonly Joining[]): Promise
       and(
         inArray(assignments.expertOpenId, [...new Set(wanted.map((j) => j.openId))]),
         inArray(teams.organizationId, [...new Set(joined.map((t) => t.organizationId))]),
-        or(
-          and(eq(assignments.status, 'assigned'), inArray(cycles.status, [...scoringStatuses])),
-          and(eq(assignments.status, 'submitted'), inArray(cycles.status, [...unpublishedStatuses])),
-        ),
+        stillToStepAsideFrom(),
       ),
     )
     .orderBy(asc(assignments.expertOpenId), asc(applications.teamId));
@@ -230,10 +233,7 @@ async function holdsTasks(tx: Db, openIds: readonly string[], organization?: str
       and(
         inArray(assignments.expertOpenId, [...openIds]),
         organization === undefined ? undefined : sql`${organizations.key} = organization_key(${organization})`,
-        or(
-          and(eq(assignments.status, 'assigned'), inArray(cycles.status, [...scoringStatuses])),
-          and(eq(assignments.status, 'submitted'), inArray(cycles.status, [...unpublishedStatuses])),
-        ),
+        stillToStepAsideFrom(),
       ),
     )
     .limit(1);
@@ -383,10 +383,7 @@ export async function recuseColleagues(
         and(
           inArray(assignments.expertOpenId, wanted),
           eq(teams.organizationId, organization.id),
-          or(
-            and(eq(assignments.status, 'assigned'), inArray(cycles.status, [...scoringStatuses])),
-            and(eq(assignments.status, 'submitted'), inArray(cycles.status, [...unpublishedStatuses])),
-          ),
+          stillToStepAsideFrom(),
         ),
       )
       .orderBy(asc(assignments.expertOpenId), asc(applications.teamId)),
