@@ -1,4 +1,5 @@
 import type { DisplayRow, FormDescriptor } from '../src/forms.js';
+import { withoutContacts } from '../src/log.js';
 import { afterRevocation, revokedTold } from './strings.js';
 import { form, type FormError, formDisplayElements, formInputs, refusalBanner, submitButton } from './forms.js';
 import { asTyped, button, buttonRow, card, type Card, type Element, fields, hr, markdown, namedButtonText, note, md, mdJoin, type MdValue, pager, clipText } from './kit.js';
@@ -70,11 +71,36 @@ const errorBanner = (error?: FormError): Element[] => refusalBanner(error);
 
 const row = (key: string, label: string, text: string): DisplayRow => ({ key, label, kind: 'text', text });
 
+/**
+ * Where a complaint's card is read: `group`, in a group (绑定通知's, or any a card of it reached), one card for everyone
+ * there, who need not all be administrators. The complainant's contact is the association's alone (投诉表: 仅协会可见),
+ * so a group's card leaves it out, and a phone or e-mail typed into the content too (as the team reads it), and carries
+ * 查看联系方式 instead: complaint.open, administrators only, sends the whole complaint to the clicker privately (privateInGroup).
+ */
+export interface ComplaintCardWhere {
+  group?: boolean;
+}
+
+/** The contact's row on a group's card, in place of the contact. */
+export const contactWithheldText = '不在群内显示（仅协会可见）：管理员点“查看联系方式”私信查看';
+
+/** The complaint's rows as filed, on a group's card without the complainant's contact. */
+function displayFor(c: ComplaintView, group: boolean | undefined): DisplayRow[] {
+  if (!group) return c.display;
+  return c.display.map((r) => (r.key === 'contact' && r.text ? { ...r, text: contactWithheldText } : r.key === 'content' ? { ...r, text: contentFor(r.text, group) } : r));
+}
+
+/** 查看联系方式 on a group's card of a complaint that left a contact (see ComplaintCardWhere). */
+function contactButton(c: ComplaintView, group: boolean | undefined): Element[] {
+  if (!group || !c.contact) return [];
+  return [buttonRow([button({ text: '查看联系方式', value: { action: 'complaint.open', complaintId: c.id } })])];
+}
+
 /** The complaint as filed (the descriptor's fields, the team as found) with its reference, organisation, date and channel; long texts under their labels. */
-function complaintFields(c: ComplaintView): Element[] {
+function complaintFields(c: ComplaintView, group?: boolean): Element[] {
   return formDisplayElements([
     row('reference', '投诉编号', c.reference),
-    ...c.display,
+    ...displayFor(c, group),
     row('organization', '所属单位', c.team.organization),
     row('receivedOn', '收到日期', c.receivedOn),
     row('channel', '渠道', channelNames[c.channel] ?? c.channel),
@@ -91,7 +117,7 @@ function titleLine(title: TitleView | undefined): Element[] {
 }
 
 /** To the admin group when a complaint arrives (or is still open after a week): 成立 / 不成立 with a note. */
-export function complaintAlertCard(c: ComplaintView, opts: { title?: TitleView; daysOpen?: number; error?: FormError; values?: Record<string, unknown> } = {}): Card {
+export function complaintAlertCard(c: ComplaintView, opts: ComplaintCardWhere & { title?: TitleView; daysOpen?: number; error?: FormError; values?: Record<string, unknown> } = {}): Card {
   const escalated = opts.daysOpen !== undefined;
   return card({
     title: escalated ? `投诉已 ${opts.daysOpen} 天未处理：${c.team.name}` : `新的质量投诉：${c.team.name}`,
@@ -100,7 +126,8 @@ export function complaintAlertCard(c: ComplaintView, opts: { title?: TitleView; 
     summary: `${c.reference} ${c.team.name}`,
     elements: [
       ...errorBanner(opts.error),
-      ...complaintFields(c),
+      ...complaintFields(c, opts.group),
+      ...contactButton(c, opts.group),
       ...titleLine(opts.title),
       hr(),
       form(c.decisionForm.name, [
@@ -130,11 +157,11 @@ export const batchAlertListed = 10;
  * `channel: 'chat'`) arrived after the first one's alert: one card for all of them, each with the button that opens its
  * 成立 / 不成立 card.
  */
-export function complaintBatchAlertCard(opts: { items: ComplaintSummary[]; channel?: 'web' | 'chat' }): Card {
+export function complaintBatchAlertCard(opts: ComplaintCardWhere & { items: ComplaintSummary[]; channel?: 'web' | 'chat' }): Card {
   const chat = opts.channel === 'chat';
   const listed = opts.items.slice(0, batchAlertListed);
   const more = opts.items.length - listed.length;
-  const rows = listed.map((c) => complaintRow(c));
+  const rows = listed.map((c) => complaintRow(c, undefined, opts.group));
   const title = chat ? `同一人 1 分钟内在飞书又提交 ${opts.items.length} 件投诉` : `1 分钟内收到 ${opts.items.length} 件网上投诉`;
   return card({
     title,
@@ -151,8 +178,11 @@ export function complaintBatchAlertCard(opts: { items: ComplaintSummary[]; chann
   });
 }
 
+/** What was complained of as a group's card quotes it: a phone or e-mail typed into it hidden, as the team reads it (ComplaintCardWhere). */
+const contentFor = (content: string, group: boolean | undefined) => (group ? withoutContacts(content) : content);
+
 /** A complaint on a list card: its reference, team and the start of what was complained of, and 处理 to open its own card. */
-function complaintRow(c: ComplaintSummary, daysOpen?: number): Element {
+function complaintRow(c: ComplaintSummary, daysOpen?: number, group?: boolean): Element {
   const open = daysOpen === undefined ? '' : md`，已 ${daysOpen} 天`;
   return {
     tag: 'column_set',
@@ -162,7 +192,7 @@ function complaintRow(c: ComplaintSummary, daysOpen?: number): Element {
         tag: 'column',
         width: 'weighted',
         weight: 1,
-        elements: [markdown(md`**${c.reference}** ${c.team.name}（${c.team.code}，${c.team.organization}${open}）\n${asTyped(excerpt(c.content, 60))}`)],
+        elements: [markdown(md`**${c.reference}** ${c.team.name}（${c.team.code}，${c.team.organization}${open}）\n${asTyped(excerpt(contentFor(c.content, group), 60))}`)],
       },
       { tag: 'column', width: 'auto', elements: [button({ text: '处理', value: { action: 'complaint.open', complaintId: c.id } })] },
     ],
@@ -173,7 +203,7 @@ function complaintRow(c: ComplaintSummary, daysOpen?: number): Element {
  * To the admin group when complaints are still open a week after they came in (`afterDays`), one card a day for all of
  * them: the oldest `batchAlertListed` each with 处理, the rest counted and found under 投诉处理. `total` counts them all.
  */
-export function complaintEscalationCard(opts: { items: (ComplaintSummary & { daysOpen: number })[]; total: number; afterDays: number }): Card {
+export function complaintEscalationCard(opts: ComplaintCardWhere & { items: (ComplaintSummary & { daysOpen: number })[]; total: number; afterDays: number }): Card {
   const listed = opts.items.slice(0, batchAlertListed);
   const more = opts.total - listed.length;
   const title = `${opts.total} 件投诉超过 ${opts.afterDays} 天未处理`;
@@ -183,7 +213,7 @@ export function complaintEscalationCard(opts: { items: (ComplaintSummary & { day
     template: 'orange',
     summary: title,
     elements: [
-      ...listed.map((c) => complaintRow(c, c.daysOpen)),
+      ...listed.map((c) => complaintRow(c, c.daysOpen, opts.group)),
       ...(more > 0 ? [note(md`另有 ${more} 件，请点下方“投诉处理”查看（也可发送“管理”后点“投诉处理”），待处理投诉按收到先后排列。`)] : []),
       hr(),
       buttonRow([button({ text: '投诉处理', type: 'primary', value: { action: 'complaint.list' } })]),
@@ -193,14 +223,14 @@ export function complaintEscalationCard(opts: { items: (ComplaintSummary & { day
 }
 
 /** The alert after an administrator decided: read-only. */
-export function complaintDecidedCard(c: ComplaintView, opts: { title?: TitleView; revocationRaised?: boolean; revocationWithdrawn?: boolean } = {}): Card {
+export function complaintDecidedCard(c: ComplaintView, opts: ComplaintCardWhere & { title?: TitleView; revocationRaised?: boolean; revocationWithdrawn?: boolean } = {}): Card {
   const upheld = c.status === 'upheld';
   return card({
     title: `投诉${complaintStatusNames[c.status] ?? c.status}：${c.team.name}`,
     subtitle: c.reference,
     template: upheld ? 'orange' : 'grey',
     elements: [
-      ...complaintFields(c),
+      ...complaintFields(c, opts.group),
       ...formDisplayElements([
         row('status', '认定结果', complaintStatusText(c)),
         ...(c.decided ? [row('decided', '认定人', `${c.decided.by}，${c.decided.at}`)] : []),
@@ -209,7 +239,8 @@ export function complaintDecidedCard(c: ComplaintView, opts: { title?: TitleView
       ...titleLine(opts.title),
       ...(opts.revocationRaised ? [note('已达到连续成立次数，撤销称号提醒已发送到协会管理群。')] : []),
       ...(opts.revocationWithdrawn ? [note('更正后连续成立的投诉不足规定次数，此前的撤销称号提醒不再适用，其“撤销称号”“保留称号”将不再受理。')] : []),
-      ...webComplainantTold(c),
+      ...webComplainantTold(c, opts.group),
+      ...contactButton(c, opts.group),
       // a wrong click is put right here: 成立 ⇄ 不成立, asked again on its own card before anything changes
       ...(c.status === 'upheld' || c.status === 'dismissed'
         ? [hr(), buttonRow([button({ text: '更正认定', value: { action: 'complaint.correctAsk', complaintId: c.id } })]), note('认定有误（如点错了成立或不成立）时点“更正认定”，填写更正说明后再确认。')]
@@ -286,21 +317,23 @@ export function complaintCorrectedNoticeCard(c: ComplaintSummary, opts: { from: 
 }
 
 /** A web complainant is outside Feishu: nothing tells them the decision but the association, at the contact they left (第二十一条). */
-function webComplainantTold(c: ComplaintView): Element[] {
+function webComplainantTold(c: ComplaintView, group?: boolean): Element[] {
   if (c.channel !== 'web') return [];
   return [
     markdown(
       c.contact
-        ? md`**请告知投诉人：** 网上投诉的投诉人收不到飞书通知，请按其联系方式（${asTyped(c.contact)}）告知认定结果和处理意见，并提供投诉编号 ${c.reference}。`
+        ? group
+          ? md`**请告知投诉人：** 网上投诉的投诉人收不到飞书通知，请点“查看联系方式”（私信发给管理员），按其联系方式告知认定结果和处理意见，并提供投诉编号 ${c.reference}。`
+          : md`**请告知投诉人：** 网上投诉的投诉人收不到飞书通知，请按其联系方式（${asTyped(c.contact)}）告知认定结果和处理意见，并提供投诉编号 ${c.reference}。`
         : md`网上投诉的投诉人没有留下联系方式，认定结果无法告知投诉人。`,
     ),
   ];
 }
 
 /** 第二十二条: one alert when a title holder reaches the configured run of upheld complaints. */
-export function revocationAlertCard(opts: { team: ComplaintTeam; title: TitleView; history: ComplaintSummary[]; form: FormDescriptor; error?: FormError; values?: Record<string, unknown>; daysWaiting?: number }): Card {
+export function revocationAlertCard(opts: ComplaintCardWhere & { team: ComplaintTeam; title: TitleView; history: ComplaintSummary[]; form: FormDescriptor; error?: FormError; values?: Record<string, unknown>; daysWaiting?: number }): Card {
   const { team, title } = opts;
-  const history = opts.history.map((c) => md`- ${c.receivedOn} ${c.reference}：**${complaintStatusNames[c.status] ?? c.status}**　${asTyped(excerpt(c.content, 60))}${c.note ? md`（意见：${asTyped(excerpt(c.note, 40))}）` : ''}`);
+  const history = opts.history.map((c) => md`- ${c.receivedOn} ${c.reference}：**${complaintStatusNames[c.status] ?? c.status}**　${asTyped(excerpt(contentFor(c.content, opts.group), 60))}${c.note ? md`（意见：${asTyped(excerpt(c.note, 40))}）` : ''}`);
   return card({
     // raised again by the escalation job: the decision has been awaited this long
     title: opts.daysWaiting !== undefined ? `撤销称号已 ${opts.daysWaiting} 天未决定：${team.name}` : `撤销称号提醒：${team.name}`,

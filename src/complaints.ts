@@ -765,17 +765,27 @@ export function complaintAlertMessage(complaintId: number, to: Destination): Out
  * not count in the run). A complaint that is not there is not sent.
  */
 export function complaintAlertRenderer(db: Db, timezone: string): CardRenderer {
-  return async (specs: CardSpec[]): Promise<RenderedCard[]> => {
+  return async (specs: CardSpec[], outboxRows?: readonly OutboxRow[]): Promise<RenderedCard[]> => {
     const { ids, found, rows } = await complaintsOfSpecs(db, specs);
     const titles = await titlesOfTeams(db, found);
-    return ids.map((id): RenderedCard => {
+    return ids.map((id, i): RenderedCard => {
       const r = rows.get(id);
       if (!r) return { drop: `投诉 ${id} 不存在` };
       // decided before its alert went out (another administrator's copy): drawn as decided, with no buttons
       const view = complaintView(r.complaint, r.team, timezone);
-      return { card: r.complaint.status === 'open' ? complaintAlertCard(view, { title: titles.get(r.team.id) }) : complaintDecidedCard(view, { title: titles.get(r.team.id) }) };
+      const where = { title: titles.get(r.team.id), group: landsInGroup(specs[i], outboxRows?.[i]) };
+      return { card: r.complaint.status === 'open' ? complaintAlertCard(view, where) : complaintDecidedCard(view, where) };
     });
   };
+}
+
+/**
+ * Whether a complaint's card drawn when sent lands in a group (ComplaintCardWhere): sent to a chat_id, or a redraw of
+ * a card sent to one (its spec says so, `group`: an update names only the message). A person's own copy keeps the contact.
+ */
+// a message to a chat_id goes to the group, everyone in it (https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/create)
+export function landsInGroup(spec: CardSpec, row?: Pick<OutboxRow, 'receiveIdType'>): boolean {
+  return spec.group === true || row?.receiveIdType === 'chat_id';
 }
 
 // --- alerts of a flood, at most one card a minute ---------------------------------------------------
@@ -890,7 +900,8 @@ async function batchCard(tx: Db, to: Destination, stream: AlertStream, firstId: 
       ),
     )
     .orderBy(asc(complaints.id));
-  return complaintBatchAlertCard({ items: rows.map((r) => complaintSummary(r.complaint, r.team, timezone)), channel: stream.channel });
+  // a group's is everyone's there: what was complained of without a phone or e-mail typed into it (ComplaintCardWhere)
+  return complaintBatchAlertCard({ items: rows.map((r) => complaintSummary(r.complaint, r.team, timezone)), channel: stream.channel, group: 'chatId' in to });
 }
 
 // --- decisions ---------------------------------------------------------------------------------
@@ -1246,7 +1257,7 @@ async function redrawAlertCopies(tx: Db, complaintId: number, clicked: string | 
   // the keys complaintAlertMessage and the escalation job give the administrators' destinations (adminDestinations), in the same statement
   const dates = escalationDates(opts.now, opts.timezone);
   const sent = await tx
-    .select({ messageId: outbox.messageId })
+    .select({ messageId: outbox.messageId, receiveIdType: outbox.receiveIdType })
     .from(outbox)
     .where(
       and(
@@ -1258,9 +1269,10 @@ async function redrawAlertCopies(tx: Db, complaintId: number, clicked: string | 
       ),
     )
     .orderBy(asc(outbox.id));
-  for (const { messageId } of sent) {
-    // `again` (a 更正认定's c<n>:): the copies redrawn once more, with the decision as corrected
-    await opts.send({ dedupeKey: `${complaintRedrawnKey(complaintId)}:${again}${messageId}`, to: { updateMessage: messageId! }, render: { kind: COMPLAINT_DECIDED_CARD, complaintId } });
+  for (const { messageId, receiveIdType } of sent) {
+    // `again` (a 更正认定's c<n>:): the copies redrawn once more, with the decision as corrected; a group's without the contact (landsInGroup)
+    const render = { kind: COMPLAINT_DECIDED_CARD, complaintId, ...(receiveIdType === 'chat_id' ? { group: true } : {}) };
+    await opts.send({ dedupeKey: `${complaintRedrawnKey(complaintId)}:${again}${messageId}`, to: { updateMessage: messageId! }, render });
   }
 }
 
@@ -1268,13 +1280,13 @@ export const complaintRedrawnKey = (complaintId: number) => `complaint:redrawn:$
 
 /** The decided card in place of an alert's copy, drawn when sent (the decision does not change again); one still open, or gone, is not sent. */
 export function complaintDecidedRenderer(db: Db, timezone: string): CardRenderer {
-  return async (specs: CardSpec[]): Promise<RenderedCard[]> => {
+  return async (specs: CardSpec[], outboxRows?: readonly OutboxRow[]): Promise<RenderedCard[]> => {
     const { ids, found, rows } = await complaintsOfSpecs(db, specs);
     const titles = await titlesOfTeams(db, found);
-    return ids.map((id): RenderedCard => {
+    return ids.map((id, i): RenderedCard => {
       const r = rows.get(id);
       if (!r || r.complaint.status === 'open') return { drop: `投诉 ${id} 不存在或尚未认定` };
-      return { card: complaintDecidedCard(complaintView(r.complaint, r.team, timezone), { title: titles.get(r.team.id) }) };
+      return { card: complaintDecidedCard(complaintView(r.complaint, r.team, timezone), { title: titles.get(r.team.id), group: landsInGroup(specs[i], outboxRows?.[i]) }) };
     });
   };
 }
@@ -1612,12 +1624,12 @@ async function raiseRevocationAlertIfDue(tx: Db, team: ComplaintTeamRow, status:
  * The revocation alert of a title that is still held, drawn again (with what was wrong and what was typed, after a
  * refused decision; `daysWaiting`, the escalation job's: how long the decision has been awaited).
  */
-export async function revocationAlertFor(tx: Db, honourId: number, timezone: string, refused?: { error: { field?: string; message: string }; values: Record<string, unknown> }, daysWaiting?: number) {
+export async function revocationAlertFor(tx: Db, honourId: number, timezone: string, refused?: { error: { field?: string; message: string }; values: Record<string, unknown> }, daysWaiting?: number, group?: boolean) {
   const [honour] = await tx.select().from(honours).where(eq(honours.id, honourId));
   const team = honour ? await complaintTeam(tx, honour.teamId) : undefined;
   const status = team ? await titleStatus(tx, team.id) : undefined;
   if (!team || !status || !status.held.some((h) => h.id === honourId)) return undefined;
-  return revocationAlertCard({ team, title: status.view, history: status.history.map((c) => complaintSummary(c, team, timezone)), form: revocationDecisionForm, ...refused, ...(daysWaiting !== undefined ? { daysWaiting } : {}) });
+  return revocationAlertCard({ team, title: status.view, history: status.history.map((c) => complaintSummary(c, team, timezone)), form: revocationDecisionForm, ...refused, ...(daysWaiting !== undefined ? { daysWaiting } : {}), group });
 }
 
 // --- the revocation alert's copies, drawn when they are sent -------------------------------------
@@ -1644,7 +1656,7 @@ export function revocationAlertRenderer(db: Db, timezone: string): CardRenderer 
       const [honour] = Number.isSafeInteger(honourId) && honourId > 0 && honourId <= 2_147_483_647 ? await db.select().from(honours).where(eq(honours.id, honourId)) : [];
       const status = honour && !honour.revokedAt ? await titleStatus(db, honour.teamId) : undefined;
       const days = typeof spec.daysWaiting === 'number' ? spec.daysWaiting : undefined;
-      const alert = honour && runPending(status, honour) ? await revocationAlertFor(db, honourId, timezone, undefined, days) : undefined;
+      const alert = honour && runPending(status, honour) ? await revocationAlertFor(db, honourId, timezone, undefined, days, landsInGroup(spec, rows?.[i])) : undefined;
       const none = { drop: `称号 ${spec.honourId} 不存在或没有待决定的撤销提醒` };
       if (alert) out.push({ card: alert });
       else if (honour && !honour.revokedAt && honour.keptAt && !(await keptThisRun(db, honour.keptAt, rows?.[i]?.dedupeKey, timezone))) out.push(none);
@@ -1690,10 +1702,10 @@ export const revocationWithdrawnSpec = (honourId: number, complaintId: number, a
 export const revocationCorrectedKey = (honourId: number, complaintId: number, n: number) => `revocation:corrected:${honourId}:${complaintId}:c${n}`;
 
 export function revocationWithdrawnRenderer(db: Db, timezone: string): CardRenderer {
-  return async (specs: CardSpec[]): Promise<RenderedCard[]> => {
+  return async (specs: CardSpec[], rows?: readonly OutboxRow[]): Promise<RenderedCard[]> => {
     const out: RenderedCard[] = [];
     // a few a year: one title at a time
-    for (const spec of specs) {
+    for (const [i, spec] of specs.entries()) {
       const honourId = Number(spec.honourId);
       const [honour] = Number.isSafeInteger(honourId) && honourId > 0 && honourId <= 2_147_483_647 ? await db.select().from(honours).where(eq(honours.id, honourId)) : [];
       const drop = { drop: `称号 ${spec.honourId} 不存在` };
@@ -1702,7 +1714,7 @@ export function revocationWithdrawnRenderer(db: Db, timezone: string): CardRende
         continue;
       }
       const status = honour.revokedAt ? undefined : await titleStatus(db, honour.teamId);
-      const alert = runPending(status, honour) ? await revocationAlertFor(db, honourId, timezone) : undefined;
+      const alert = runPending(status, honour) ? await revocationAlertFor(db, honourId, timezone, undefined, undefined, landsInGroup(spec, rows?.[i])) : undefined;
       if (alert) out.push({ card: alert });
       else if (honour.revokedAt || (honour.keptAt && honour.keptAt.getTime() >= Number(spec.at))) out.push((await revocationDecidedFor(db, honourId)) ?? drop);
       else {
@@ -1768,14 +1780,15 @@ async function redrawRevocationCopies(
   clicked: string | undefined,
   opts: ComplaintOptions,
   /** What they are redrawn as, and the key's prefix (a 更正认定's: `revocationCorrectedKey`); else as decided. */
-  as: { key: string; render: CardSpec } = { key: revocationRedrawnKey(honourId), render: { kind: REVOCATION_DECIDED_CARD, honourId } },
+  corrected?: { key: string; render: CardSpec },
 ): Promise<void> {
+  const as = corrected ?? { key: revocationRedrawnKey(honourId), render: { kind: REVOCATION_DECIDED_CARD, honourId } };
   const ids = titlesOfRun(status).map((h) => h.id);
   const keptOn = status.keptAt ? todayIn(opts.timezone, status.keptAt) : undefined;
   const dates = escalationDates(opts.now, opts.timezone).filter((d) => !keptOn || d > keptOn);
   const unnestText = (xs: unknown[]) => sql`unnest(string_to_array(${xs.join(',')}::text, ','))`;
   const sent = await tx
-    .select({ messageId: outbox.messageId })
+    .select({ messageId: outbox.messageId, receiveIdType: outbox.receiveIdType })
     .from(outbox)
     .where(
       and(
@@ -1788,8 +1801,10 @@ async function redrawRevocationCopies(
       ),
     )
     .orderBy(asc(outbox.id));
-  for (const { messageId } of sent) {
-    await opts.send({ dedupeKey: `${as.key}:${messageId}`, to: { updateMessage: messageId! }, render: as.render });
+  for (const { messageId, receiveIdType } of sent) {
+    // a 更正认定's redraw may draw the alert again: a group's quotes the complaints without a phone or e-mail typed in (landsInGroup)
+    const render = corrected && receiveIdType === 'chat_id' ? { ...as.render, group: true } : as.render;
+    await opts.send({ dedupeKey: `${as.key}:${messageId}`, to: { updateMessage: messageId! }, render });
   }
 }
 

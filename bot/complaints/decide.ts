@@ -23,7 +23,7 @@ import {
 } from '../../src/complaints.js';
 import { AlreadyDone, formErrorOf, UserError } from '../../src/errors.js';
 import { fastDecideComplaint, fastKeepTitle, fastRevokeTitle } from '../../src/fast/decisions.js';
-import type { CardActionDecl, CardActionInput, CardRun, FastContext, HandlerContext } from '../../src/handlers.js';
+import { type CardActionDecl, type CardActionInput, type CardRun, type FastContext, type HandlerContext, inSharedChat } from '../../src/handlers.js';
 import { revocationBarDays } from '../../src/policy.js';
 import { hasRole } from '../../src/people.js';
 import { idFrom, idOrZero, pageFrom, raw } from '../respond.js';
@@ -37,10 +37,11 @@ export async function alertAgain(err: UserError, ctx: HandlerContext, input: Car
   if (!hasRole(ctx.actor, 'admin')) return undefined;
   const found = await getComplaint(ctx.tx, idOrZero(input.value, 'complaintId'));
   if (!found) return undefined;
-  const title = await titleStatus(ctx.tx, found.team.id);
-  if (found.complaint.status !== 'open') return raw(complaintDecidedCard(complaintView(found.complaint, found.team, ctx.config.BOT_TIMEZONE), { title: title?.view }));
+  // the card clicked in a group is everyone's there: drawn again without the complainant's contact (ComplaintCardWhere)
+  const [title, group] = await Promise.all([titleStatus(ctx.tx, found.team.id), inSharedChat(ctx, input)]);
+  if (found.complaint.status !== 'open') return raw(complaintDecidedCard(complaintView(found.complaint, found.team, ctx.config.BOT_TIMEZONE), { title: title?.view, group }));
   if (err.opts.kind === 'info') return undefined;
-  return raw(complaintAlertCard(complaintView(found.complaint, found.team, ctx.config.BOT_TIMEZONE), { title: title?.view, error: formErrorOf(err), values: input.formValue }));
+  return raw(complaintAlertCard(complaintView(found.complaint, found.team, ctx.config.BOT_TIMEZONE), { title: title?.view, error: formErrorOf(err), values: input.formValue, group }));
 }
 
 const decidedToast = (decision: ComplaintDecision, revocationRaised: boolean, repeats?: string) => {
@@ -51,8 +52,13 @@ const decidedToast = (decision: ComplaintDecision, revocationRaised: boolean, re
 
 function decide(decision: ComplaintDecision): CardRun {
   return async (ctx, input) => {
-    const result = await decideComplaint(ctx.tx, ctx.actor, idFrom(input.value, 'complaintId'), decision, input.formValue, complaintOptions(ctx), input.messageId);
-    return raw(complaintDecidedCard(result.view, { title: result.title, revocationRaised: result.revocationRaised }), decidedToast(decision, result.revocationRaised, result.view.repeats));
+    // the alert clicked in a group is redrawn there, for everyone: without the complainant's contact (ComplaintCardWhere);
+    // asked beside the decision's first reads, in their round trip
+    const [result, group] = await Promise.all([
+      decideComplaint(ctx.tx, ctx.actor, idFrom(input.value, 'complaintId'), decision, input.formValue, complaintOptions(ctx), input.messageId),
+      inSharedChat(ctx, input),
+    ]);
+    return raw(complaintDecidedCard(result.view, { title: result.title, revocationRaised: result.revocationRaised, group }), decidedToast(decision, result.revocationRaised, result.view.repeats));
   };
 }
 
@@ -76,10 +82,10 @@ function decideFast(decision: 'uphold' | 'dismiss'): NonNullable<CardActionDecl[
     const complaintId = idOrZero(input.value, 'complaintId');
     const typed = parsed(() => readComplaintDecision(input.formValue));
     if (!complaintId || !typed) return undefined;
-    const done = await fastDecideComplaint(fx.database, { ...who(fx), complaintId, decision, note: typed.note, clicked: input.messageId, timezone: fx.config.BOT_TIMEZONE });
+    const done = await fastDecideComplaint(fx.database, { ...who(fx), complaintId, decision, note: typed.note, clicked: input.messageId, chatId: input.chatId, timezone: fx.config.BOT_TIMEZONE });
     if (!done) return undefined;
     const view = complaintView(done.found.complaint, done.found.team, fx.config.BOT_TIMEZONE);
-    return { outcome: 'ok', answer: raw(complaintDecidedCard(view, { title: done.title, revocationRaised: false }), decidedToast(decision, false)), queued: done.queued };
+    return { outcome: 'ok', answer: raw(complaintDecidedCard(view, { title: done.title, revocationRaised: false, group: done.shared }), decidedToast(decision, false)), queued: done.queued };
   };
 }
 
@@ -104,7 +110,8 @@ export async function revocationAgain(err: UserError, ctx: HandlerContext, input
     const decided = await revocationDecidedFor(ctx.tx, idOrZero(input.value, 'honourId'));
     return decided ? raw(decided.card) : undefined;
   }
-  const alert = await revocationAlertFor(ctx.tx, idOrZero(input.value, 'honourId'), ctx.config.BOT_TIMEZONE, { error: formErrorOf(err), values: input.formValue });
+  // drawn again where it was clicked: a group's quotes the complaints without a phone or e-mail typed into them
+  const alert = await revocationAlertFor(ctx.tx, idOrZero(input.value, 'honourId'), ctx.config.BOT_TIMEZONE, { error: formErrorOf(err), values: input.formValue }, undefined, await inSharedChat(ctx, input));
   return alert ? raw(alert) : undefined;
 }
 
@@ -200,7 +207,11 @@ export const askCorrection: CardRun = async (ctx, input) => {
 export const correctDecision: CardRun = async (ctx, input) => {
   const to = input.value.to === 'dismissed' ? 'dismissed' : 'upheld';
   const drawn = typeof input.value.decided === 'number' ? input.value.decided : undefined;
-  const r = await correctComplaint(ctx.tx, ctx.actor, idFrom(input.value, 'complaintId'), to, input.formValue, complaintOptions(ctx), input.messageId, drawn);
+  // clicked in a group (the correction card sent there before it went privately): drawn without the contact, asked beside the first reads
+  const [r, group] = await Promise.all([
+    correctComplaint(ctx.tx, ctx.actor, idFrom(input.value, 'complaintId'), to, input.formValue, complaintOptions(ctx), input.messageId, drawn),
+    inSharedChat(ctx, input),
+  ]);
   const said = `已将投诉 ${r.view.reference} 由“${r.from === 'upheld' ? '成立' : '不成立'}”更正为“${to === 'upheld' ? '成立' : '不成立'}”`;
   const after = r.revocationRaised
     ? '，撤销称号提醒已发出'
@@ -209,7 +220,7 @@ export const correctDecision: CardRun = async (ctx, input) => {
       : r.revocationPending
         ? '，连续成立已达规定次数：请在此前的撤销称号提醒中决定（也可在“投诉处理”中找到）'
         : '';
-  return raw(complaintDecidedCard(r.view, { title: r.title, revocationRaised: r.revocationRaised, revocationWithdrawn: r.revocationWithdrawn }), { type: 'success', content: `${said}${after}` });
+  return raw(complaintDecidedCard(r.view, { title: r.title, revocationRaised: r.revocationRaised, revocationWithdrawn: r.revocationWithdrawn, group }), { type: 'success', content: `${said}${after}` });
 };
 
 /** A refused correction: the correction card again with what is wrong (the 更正说明 missing); anything else, the complaint as it stands. */
@@ -218,8 +229,8 @@ export async function correctionAgain(err: UserError, ctx: HandlerContext, input
   const found = await getComplaint(ctx.tx, idOrZero(input.value, 'complaintId'));
   if (!found) return undefined;
   const view = complaintView(found.complaint, found.team, ctx.config.BOT_TIMEZONE);
-  const title = await titleStatus(ctx.tx, found.team.id);
+  const [title, group] = await Promise.all([titleStatus(ctx.tx, found.team.id), inSharedChat(ctx, input)]);
   if (err.opts.field && isCorrectable(found.complaint.status)) return raw(complaintCorrectionCard(view, complaintCorrectionForm, { title: title?.view, error: formErrorOf(err), values: input.formValue }));
-  if (found.complaint.status === 'open') return raw(complaintAlertCard(view, { title: title?.view }));
-  return raw(complaintDecidedCard(view, { title: title?.view }));
+  if (found.complaint.status === 'open') return raw(complaintAlertCard(view, { title: title?.view, group }));
+  return raw(complaintDecidedCard(view, { title: title?.view, group }));
 }

@@ -2,6 +2,7 @@ import type { Database } from '../../db/index.js';
 import { COMPLAINT_DECIDED_CARD, type ComplaintTeamRow, DECISION_BUTTON_PATH, escalationDates, complaintOutcomeKey, complaintRedrawnKey, complaintOutcomeSpec, complaintUpheldKey, complaintUpheldSpec, getComplaint, REVOCATION_DECIDED_CARD, revocationRedrawnKey, titleRevokedKey, titleRevokedSpec } from '../complaints.js';
 import { pipelined, postgresClient, readOn } from '../pipeline.js';
 import { cycleDefaults } from '../cycles.js';
+import { isSharedChat } from '../groups.js';
 import { adminDestinationsSql, claimCte, failWhenNotWritten, outboxSpecsSql, raisedOnPurpose, revocationRunNumberSql } from './sql.js';
 
 /**
@@ -115,6 +116,8 @@ export interface FastComplaintDecision extends Who {
   note: string;
   /** The message of the card clicked: the other copies of the alert are redrawn as decided, not this one. */
   clicked?: string;
+  /** The chat the card was clicked in: a group's (isSharedChat) is answered without the complainant's contact. */
+  chatId?: string;
   /** BOT_TIMEZONE: the dates of the escalation cards redrawn (escalationDates). */
   timezone: string;
 }
@@ -122,6 +125,8 @@ export interface FastComplaintDecision extends Who {
 /** What the answer card is drawn from: the complaint as committed, with its team, and the title's run after it. */
 export interface ComplaintDecisionDone {
   found: NonNullable<Awaited<ReturnType<typeof getComplaint>>>;
+  /** Clicked in a group (isSharedChat): the answer card is everyone's there. */
+  shared: boolean;
   title?: { honourId: number; year: number; run: number; required: number; heldYears?: number[] };
   queued: number;
 }
@@ -191,7 +196,9 @@ redrawn as (
   -- still redrawable ($18) that carry this complaint's form ($19), but the one clicked ($15), redrawn as decided
   insert into outbox (dedupe_key, kind, receive_id_type, receiver, rate_key, msg_type, priority, card, next_attempt_at)
   select $16::text || ':' || o.message_id, 'update', 'message_id', o.message_id, o.message_id, 'interactive', 1,
-    jsonb_build_object('render', jsonb_build_object('kind', $17::text, 'complaintId', c.id)), $12::timestamptz
+    -- a group's copy is redrawn without the complainant's contact (landsInGroup)
+    jsonb_build_object('render', jsonb_build_object('kind', $17::text, 'complaintId', c.id)
+      || case when o.receive_id_type = 'chat_id' then '{"group": true}'::jsonb else '{}'::jsonb end), $12::timestamptz
   from changed c join outbox o on o.dedupe_key in (
     select 'complaint:new:' || c.id || ':' || s.dest_key from (${adminDestinationsSql('$5')}) s
     union all select 'complaint:escalate:' || d.day || ':' || s.dest_key from unnest($18::text[]) d (day) cross join (${adminDestinationsSql('$5')}) s)
@@ -242,15 +249,16 @@ export async function fastDecideComplaint(database: Database, event: FastComplai
   ];
   let outcome: DecisionOutcome[];
   let found: Awaited<ReturnType<typeof getComplaint>>;
+  let shared: boolean;
   try {
-    [[, , outcome], [found]] = await pipelined<[unknown, unknown, DecisionOutcome[]], [Awaited<ReturnType<typeof getComplaint>>]>(
+    [[, , outcome], [found, shared]] = await pipelined<[unknown, unknown, DecisionOutcome[]], [Awaited<ReturnType<typeof getComplaint>>, boolean]>(
       client,
       [
         (c) => c.unsafe(lockComplaintSql, [event.complaintId], { prepare: true }).execute(),
         (c) => c.unsafe(lockTitleSql, [event.complaintId], { prepare: true }).execute(),
         (c) => c.unsafe(decideComplaintSql, params as never[], { prepare: true }).execute() as never,
       ],
-      [readOn(database, (db) => getComplaint(db, event.complaintId))],
+      [readOn(database, (db) => getComplaint(db, event.complaintId)), readOn(database, (db) => (event.chatId ? isSharedChat(db, event.chatId) : Promise.resolve(false)))],
     );
   } catch (err) {
     if (isRaced(err)) return undefined;
@@ -260,7 +268,7 @@ export async function fastDecideComplaint(database: Database, event: FastComplai
   if (!row?.changed || !found) return undefined;
   const heldYears = row.held_years && row.held_years.length > 1 ? { heldYears: row.held_years } : {};
   const title = row.honour_id !== null && row.year !== null && row.required !== null ? { honourId: row.honour_id, year: row.year, run: row.run, required: row.required, ...heldYears } : undefined;
-  return { found, title, queued: row.queued };
+  return { found, shared, title, queued: row.queued };
 }
 
 // --- 保留称号 / 撤销称号 -------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import {
   complaintView,
   daysOpen,
   escalationKey,
+  landsInGroup,
   openComplaintTimes,
   revocationAlertSpec,
   titlesAwaitingDecision,
@@ -18,7 +19,7 @@ import {
 } from '../complaints.js';
 import { daysBetween, todayIn } from '../dates.js';
 import { adminDestinations, destinationKey } from '../notifications.js';
-import type { CardRenderer, CardSpec, RenderedCard } from '../outbox.js';
+import type { CardRenderer, CardSpec, OutboxRow, RenderedCard } from '../outbox.js';
 import { type JobOptions, type RunOutcome, runClaimed } from './claimRun.js';
 
 /** A complaint open longer than this is raised again in the admin group. */
@@ -88,18 +89,18 @@ const idList = (value: unknown): number[] => (Array.isArray(value) ? value : [va
  * so the group never gets a decision form of a complaint already decided.
  */
 export function escalationRenderer(db: Db, day: SendDay): CardRenderer {
-  return async (specs: CardSpec[]): Promise<RenderedCard[]> => {
+  return async (specs: CardSpec[], outboxRows?: readonly OutboxRow[]): Promise<RenderedCard[]> => {
     const rows = await complaintsOfSpecs(db, specs, (s) => idList(s.complaintId));
     // the title line as the team's title stands when the card goes out (titleStatus), read once a team
     const titles = new Map<number, Awaited<ReturnType<typeof titleStatus>>>();
     for (const r of rows.values()) if (r.complaint.status === 'open' && !titles.has(r.team.id)) titles.set(r.team.id, await titleStatus(db, r.team.id));
     const now = day.clock.now();
-    return specs.map((spec): RenderedCard => {
+    return specs.map((spec, i): RenderedCard => {
       const r = rows.get(Number(spec.complaintId));
       if (!r) return { drop: `投诉 ${String(spec.complaintId)} 不存在` };
       if (r.complaint.status !== 'open') return { drop: `投诉 ${r.complaint.reference} 已认定，无需再提醒` };
       const { complaint, team } = r;
-      return { card: complaintAlertCard(complaintView(complaint, team, day.timezone), { title: titles.get(team.id)?.view, daysOpen: daysOpen(complaint, now, day.timezone) }) };
+      return { card: complaintAlertCard(complaintView(complaint, team, day.timezone), { title: titles.get(team.id)?.view, daysOpen: daysOpen(complaint, now, day.timezone), group: landsInGroup(spec, outboxRows?.[i]) }) };
     });
   };
 }
@@ -109,17 +110,17 @@ export function escalationRenderer(db: Db, day: SendDay): CardRenderer {
  * `batchAlertListed` listed with 处理 and the rest counted. None still open: not sent.
  */
 export function escalationListRenderer(db: Db, day: SendDay): CardRenderer {
-  return async (specs: CardSpec[]): Promise<RenderedCard[]> => {
+  return async (specs: CardSpec[], outboxRows?: readonly OutboxRow[]): Promise<RenderedCard[]> => {
     const rows = await complaintsOfSpecs(db, specs, (s) => idList(s.complaintIds));
     const now = day.clock.now();
-    return specs.map((spec): RenderedCard => {
+    return specs.map((spec, i): RenderedCard => {
       const open = idList(spec.complaintIds).flatMap((id) => {
         const r = rows.get(id);
         return r && r.complaint.status === 'open' ? [r] : [];
       });
       if (!open.length) return { drop: '所列投诉均已认定，无需再提醒' };
       const items = open.slice(0, batchAlertListed).map((r) => ({ ...complaintSummary(r.complaint, r.team, day.timezone), daysOpen: daysOpen(r.complaint, now, day.timezone) }));
-      return { card: complaintEscalationCard({ items, total: open.length, afterDays: escalateAfterDays }) };
+      return { card: complaintEscalationCard({ items, total: open.length, afterDays: escalateAfterDays, group: landsInGroup(spec, outboxRows?.[i]) }) };
     });
   };
 }

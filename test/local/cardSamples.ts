@@ -410,6 +410,8 @@ export const cardSamples: Record<string, Sample> = {
   'complaints.complaintAlertCard': () => [
     complaints.complaintAlertCard(complaint),
     complaints.complaintAlertCard(complaint, { title, daysOpen: 8, error: { field: 'note', message: '请填写处理意见' } }),
+    // in an administrators' group: the contact left out, 查看联系方式 in its place
+    complaints.complaintAlertCard(complaint, { title, daysOpen: 8, error: { field: 'note', message: '请填写处理意见' }, group: true }),
   ],
   'complaints.complaintBatchAlertCard': () => [
     complaints.complaintBatchAlertCard({ items: [complaint, { ...complaint, id: complaint.id + 1, reference: 'TS-2026-0008' }] }),
@@ -420,7 +422,7 @@ export const cardSamples: Record<string, Sample> = {
     complaints.complaintEscalationCard({ items: [{ ...complaint, daysOpen: 8 }, { ...complaint, id: complaint.id + 1, reference: 'TS-2026-0008', daysOpen: 15 }], total: 2, afterDays: 7 }),
     complaints.complaintEscalationCard({ items: Array.from({ length: 10 }, (_, i) => ({ ...complaint, id: complaint.id + i, reference: `TS-2026-${String(10 + i).padStart(4, '0')}`, daysOpen: 8 })), total: 30, afterDays: 7 }),
   ],
-  'complaints.complaintDecidedCard': () => [complaints.complaintDecidedCard(upheld, { title, revocationRaised: true }), complaints.complaintDecidedCard({ ...upheld, status: 'dismissed' }), complaints.complaintDecidedCard(repeated), complaints.complaintDecidedCard(withdrawn)],
+  'complaints.complaintDecidedCard': () => [complaints.complaintDecidedCard(upheld, { title, revocationRaised: true }), complaints.complaintDecidedCard({ ...upheld, status: 'dismissed' }), complaints.complaintDecidedCard(repeated), complaints.complaintDecidedCard(withdrawn), complaints.complaintDecidedCard(upheld, { title, revocationRaised: true, group: true })],
   'complaints.complaintCorrectionCard': () => [
     complaints.complaintCorrectionCard({ ...upheld, channel: 'chat' }, complaintCorrectionForm, { title }),
     complaints.complaintCorrectionCard({ ...upheld, status: 'dismissed' }, complaintCorrectionForm, { error: { field: 'note', message: '请填写更正说明' } }),
