@@ -213,8 +213,15 @@ export interface FakeOpenPlatform {
    * number or a personal e-mail address in plain text is refused, HTTP 400 230028 "The messages do NOT pass the audit."
    * ("消息DLP审查未通过，当消息内容中含有明文电话号码、明文个人邮箱等内容时可能会触发该错误", the error tables of
    * https://open.feishu.cn/document/server-docs/im-v1/message/create and .../message/patch). Off unless turned on.
+   * `patterns`: what the tenant's rules refuse instead of those (a tenant's rules are its own).
    */
-  setDlp(on: boolean): void;
+  setDlp(on: boolean, patterns?: RegExp[]): void;
+  /**
+   * This open_id is another app's (copied from another app or tool): a message sent to it is refused, HTTP 400
+   * `{code: 99992361, msg: "open_id cross app"}` (an open_id is per app,
+   * https://open.feishu.cn/document/uAjLw4CM/ugTN1YjL4UTN24CO1UjN/trouble-shooting/how-to-obtain-openid), until the fake is reset.
+   */
+  foreignOpenId(openId: string): void;
   /**
    * The chat is gone for the bot: every send to it (or reply in it) is answered as Feishu answers it, HTTP 400 with
    * `{code, msg}`: 232009 the chat was disbanded (the default), 230002 the bot was removed, 230034 no such chat. Until cleared.
@@ -609,7 +616,10 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
   let botAbilityOff = false;
   /** `setDlp(true)`: the tenant's DLP refuses content with a plain mobile number or personal e-mail (230028). */
   let dlpOn = false;
-  const dlpRefuses = (content: string) => dlpOn && DLP_PATTERNS.some((p) => p.test(content));
+  let dlpPatterns: RegExp[] = DLP_PATTERNS;
+  const dlpRefuses = (content: string) => dlpOn && dlpPatterns.some((p) => new RegExp(p.source, p.flags.replace('g', '')).test(content));
+  /** `foreignOpenId`: open_ids of another app, which every send refuses with 99992361 */
+  const foreignOpenIds = new Set<string>();
   const connectionGroups = new Set<string>();
   const CARD_IN_CONNECTION_GROUP = { code: 230054, msg: 'This type of message is unavailable in the connection group.' };
   const stalls: { match: (req: { method: string; path: string }) => boolean; delayMs: number }[] = [];
@@ -1031,6 +1041,7 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       const fault = takeFault(rec, [body.receive_id]);
       if (!fault && body.msg_type === 'interactive' && connectionGroups.has(body.receive_id)) return send(res, 400, CARD_IN_CONNECTION_GROUP);
       if (fault) return sendFault(res, fault);
+      if (receiveIdType === 'open_id' && foreignOpenIds.has(body.receive_id)) return send(res, 400, { code: 99992361, msg: 'open_id cross app' });
       const unreachable = receiveIdType === 'open_id' ? personUnreachable(body.receive_id) : undefined;
       if (unreachable) return send(res, 400, unreachable);
       if (replayIfDuplicate(res, body.uuid)) return;
@@ -1315,8 +1326,12 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
     failReceiver(receiveId, fault) {
       receiverFaults.set(receiveId, fault);
     },
-    setDlp(on) {
+    setDlp(on, patterns) {
       dlpOn = on;
+      dlpPatterns = patterns ?? DLP_PATTERNS;
+    },
+    foreignOpenId(openId) {
+      foreignOpenIds.add(openId);
     },
     setBotAbility(on) {
       botAbilityOff = !on;
@@ -1472,6 +1487,8 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       receiverFaults.clear();
       botAbilityOff = false;
       dlpOn = false;
+      dlpPatterns = DLP_PATTERNS;
+      foreignOpenIds.clear();
       stalls.length = 0;
       tokenFaults.length = 0;
       byUuid.clear();
