@@ -64,6 +64,22 @@ export function readContactForm(formValue: Record<string, unknown>): Association
   };
 }
 
+/**
+ * Whether the contact holds what a tenant's data-loss prevention (DLP) commonly refuses in a message: a mobile number
+ * (11 digits from 13 to 19, however spaced) or a personal mailbox. Feishu then refuses each message carrying it, 230028
+ * "当消息内容中含有明文电话号码、明文个人邮箱等内容时可能会触发该错误" (https://open.feishu.cn/document/server-docs/im-v1/message/create,
+ * error codes), and the outbox sends them without it.
+ */
+export function contactDlpMayRefuse(c: AssociationContact): boolean {
+  const mobile = !!c.phone && /(?<!\d)1[3-9]\d{9}(?!\d)/.test(c.phone.replace(/[\s-]/g, ''));
+  const personal = !!c.email && /@(?:qq|163|126|139|189|gmail|hotmail|outlook|yahoo|foxmail|sina|sohu|aliyun)\./i.test(c.email);
+  return mobile || personal;
+}
+
+/** The answer to a save of such a contact: saved, and what the tenant's DLP may do to it. */
+export const CONTACT_DLP_WARNING =
+  '已保存协会联系方式。注意：其中有手机号或个人邮箱，若企业开启了飞书数据防泄漏（DLP），附有它的消息会被拦截，机器人将改写为“联系方式请向协会管理员索取”；建议改填座机号码或单位邮箱';
+
 /** The form's values for a contact (its inputs filled with it). */
 export function contactFormValues(c: AssociationContact | undefined): Record<string, string> {
   return c ? { contactName: c.name, contactPhone: c.phone ?? '', contactEmail: c.email ?? '', contactHours: c.hours ?? '' } : {};

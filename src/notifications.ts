@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import type { AssociationContact } from '../cards/contact.js';
 import { deadLetterCard, outageDeadLettersCard } from '../cards/help.js';
 import { and, asc, eq, gte, inArray, lt, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
@@ -8,7 +10,7 @@ import { formatDateTimeZh, formatDateZh, todayIn, utcOffsetText } from './dates.
 import { ENDORSEMENT_REQUEST_CARD } from './endorsementCards.js';
 import { isPending } from './import/people.js';
 import { adminDestinations, destinationKey, forExpertsGroup, forgetLostChat, lastLoss, reroutedMessages } from './groups.js';
-import { type CardRenderer, cardSpecOf, defaultOutboxLimits, type Destination, enqueue, enqueueMany, expiredInOutage, expiredInOutageSql, messageOf, type OutboxRow, type OutgoingMessage, type RenderedCard, type UnreachablePerson } from './outbox.js';
+import { CONTACT_WITHHELD, type CardRenderer, cardSpecOf, defaultOutboxLimits, type Destination, enqueue, enqueueMany, expiredInOutage, expiredInOutageSql, messageOf, type OutboxRow, type OutgoingMessage, type RenderedCard, type UnreachablePerson } from './outbox.js';
 
 // where administrators are told things, and the key of a destination, belong with the groups bound for them
 export { adminDestinations, destinationKey } from './groups.js';
@@ -52,6 +54,26 @@ export function deadLetterAlert(bootstrapAdmins: readonly string[], timezone: st
     }
   };
 }
+
+/**
+ * A message sent without 协会联系方式 because the tenant's data-loss prevention (DLP) refused it with it (230028, "消息DLP
+ * 审查未通过，当消息内容中含有明文电话号码、明文个人邮箱等内容时可能会触发该错误",
+ * https://open.feishu.cn/document/server-docs/im-v1/message/create, error codes): the administrators are told once for
+ * each contact as saved, in text naming no phone or e-mail (which DLP would refuse again), what to change.
+ */
+export function contactRefusedAlert(bootstrapAdmins: readonly string[], clock: Clock = systemClock) {
+  return async (tx: Db, row: OutboxRow, contact: AssociationContact): Promise<void> => {
+    await audit(tx, { actor: 'system:outbox', action: 'outbox.contact_withheld', entity: 'outbox', entityId: row.id, at: clock.now(), details: { dedupeKey: row.dedupeKey, receiver: row.receiver } });
+    const saved = createHash('sha256').update(JSON.stringify(contact)).digest('hex').slice(0, 16);
+    for (const to of await adminDestinations(tx, bootstrapAdmins)) {
+      await enqueue(tx, { dedupeKey: `${CONTACT_REFUSED_KEY}${saved}:${destinationKey(to)}`, to, text: CONTACT_REFUSED_TEXT });
+    }
+  };
+}
+export const CONTACT_REFUSED_KEY = 'alert:dlp-contact:';
+export const CONTACT_REFUSED_TEXT =
+  `飞书拒绝了一条附有协会联系方式的消息：企业的数据防泄漏（DLP）策略不允许消息中出现明文手机号或个人邮箱（飞书错误码 230028）。这类消息机器人已改为不附电话和邮箱重新发出，写作“${CONTACT_WITHHELD}”，收件人照常收到。` +
+  '要让各处提示重新附上电话和邮箱，请在“管理”→“协会联系方式”中把电话改为座机号码、邮箱改为单位邮箱，或请企业的飞书管理员在管理后台的数据防泄漏策略中放行机器人的消息。';
 
 /** The spec kind of the hour's card on messages given up through an outage (`{ kind, from, to }`, ISO instants). */
 export const OUTAGE_DEAD_LETTERS_CARD = 'outageDeadLetters';

@@ -8,6 +8,7 @@ import { metrics } from './metrics.js';
 import { OutageLog } from './reachability.js';
 import { storable } from './storable.js';
 import { type AssociationContact, withContact, withContactInCard } from '../cards/contact.js';
+import { escapeText } from '../cards/kit.js';
 import { type ContactSeen, contactOf } from './associationContact.js';
 import { associationContactRead } from './people.js';
 
@@ -284,6 +285,10 @@ export type SendOutcome =
       unreachablePerson?: UnreachablePerson;
       outage?: Outage;
       cardLocked?: boolean;
+      /** The tenant's data-loss prevention refused the content (230028): sent again once without the association's contact. */
+      dlpRefused?: boolean;
+      /** The open_id is another app's (99992361 open_id cross app): nothing sent to it arrives. */
+      foreignOpenId?: boolean;
     }
   | { ok: false; drop: string };
 
@@ -297,7 +302,8 @@ export type SendOutcome =
 export type Outage = 'network' | 'credentials' | 'bot' | 'scope';
 
 export interface MessageTransport {
-  deliver(row: OutboxRow): Promise<SendOutcome>;
+  /** `uuidKey`: what Feishu's uuid is made from (`messageUuid`), the row's dedupe key unless said. */
+  deliver(row: OutboxRow, uuidKey?: string): Promise<SendOutcome>;
 }
 
 export interface OutboxLimits {
@@ -384,6 +390,14 @@ export interface DeadLetterHook {
   (tx: Db, row: OutboxRow, error: string): Promise<void>;
 }
 
+/**
+ * Called in the transaction that marks sent a row that went without 协会联系方式 because the tenant's DLP refused it with
+ * the contact in it (230028): the administrators are told what to change.
+ */
+export interface ContactRefusedHook {
+  (tx: Db, row: OutboxRow, contact: AssociationContact): Promise<void>;
+}
+
 /** Why a person cannot be sent anything (`SendOutcome.unreachablePerson`). */
 export type UnreachablePerson = 'outside' | 'resigned' | 'stopped';
 
@@ -432,6 +446,8 @@ export class OutboxDispatcher {
   private outage?: { kind: Outage; since: number; pauseMs: number; pausedAt: number; probes: number; error: string; logged: boolean };
   /** 协会联系方式 as the claim of a row read it. */
   private readonly contactOfRow = new WeakMap<OutboxRow, AssociationContact | undefined>();
+  /** The open_ids of another app already said in the log (99992361), each once a process. */
+  private readonly foreignOpenIdsLogged = new Set<string>();
   /** When this process began the claim of a row, by its own clock (the one `pausedAt` is in; claimed_at is the database's). */
   private readonly claimedLocally = new WeakMap<OutboxRow, number>();
 
@@ -457,6 +473,10 @@ export class OutboxDispatcher {
       cards?: CardRenderers;
       /** Told the 协会联系方式 each claim reads (shared with the event processor). */
       contact?: ContactSeen;
+      /** A row sent without 协会联系方式 after the tenant's DLP refused it with it (230028). */
+      onContactRefused?: ContactRefusedHook;
+      /** ADMIN_OPEN_IDS, for the error line that names it when one of them is another app's open_id (99992361). */
+      adminOpenIds?: readonly string[];
     },
   ) {
     this.limits = { ...defaultOutboxLimits, ...deps.limits };
@@ -616,6 +636,8 @@ export class OutboxDispatcher {
   private async sendOne(row: OutboxRow, card?: Promise<RenderedCard>): Promise<void> {
     const { db, transport, log } = this.deps;
     let outcome: SendOutcome;
+    /** the contact this row went without, the tenant's DLP having refused it with it (230028) */
+    let withheld: AssociationContact | undefined;
     try {
       const rendered = card ? await card : undefined;
       // the claim takes a message's updates in order, but one retried after its backoff may come after a later one:
@@ -625,12 +647,49 @@ export class OutboxDispatcher {
       else if (rendered && 'error' in rendered) outcome = { ok: false, retryable: true, undeliverable: false, error: rendered.error };
       // the same dedupe key, so the same uuid: a resend after a crash draws the card again and Feishu keeps the first
       else {
-        outcome = await transport.deliver(withContactInRow(rendered ? { ...row, card: rendered.card } : row, this.contactOfRow.get(row)));
+        const drawn = rendered ? { ...row, card: rendered.card } : row;
+        const contact = this.contactOfRow.get(row);
+        // refused by DLP with the contact at an earlier try: without it at once, under that version's uuid, so a resend
+        // after a crash is the one Feishu may already hold and the first version never goes as well
+        const bare = contact && row.lastError?.startsWith(DLP_WITHHELD) ? withoutContact(drawn, contact) : undefined;
+        if (bare) {
+          withheld = contact;
+          outcome = await transport.deliver(bare, dlpUuidKey(row.dedupeKey));
+        } else {
+          outcome = await transport.deliver(withContactInRow(drawn, contact));
+          const again = !outcome.ok && 'dlpRefused' in outcome && outcome.dlpRefused && contact ? withoutContact(drawn, contact) : undefined;
+          if (again && !outcome.ok && 'error' in outcome) {
+            // said on the row before the second send: whatever happens next, a later try sends this version alone
+            await db.update(outbox).set({ lastError: `${DLP_WITHHELD}${outcome.error}`.slice(0, 500) }).where(and(eq(outbox.id, row.id), eq(outbox.status, 'sending'), row.claimedAt ? eq(outbox.claimedAt, row.claimedAt) : undefined));
+            withheld = contact;
+            outcome = await transport.deliver(again, dlpUuidKey(row.dedupeKey));
+          }
+        }
         // any answer of the platform, even a refusal of this row, ends an outage
         if (outcome.ok || ('retryable' in outcome && !outcome.outage)) this.platformAnswered();
       }
     } catch (err) {
       outcome = { ok: false, retryable: true, undeliverable: false, error: errorText(err) };
+    }
+    // a failure of the version without the contact keeps saying so, for the next try
+    if (withheld && !outcome.ok && 'error' in outcome && !outcome.error.startsWith(DLP_WITHHELD)) outcome = { ...outcome, error: `${DLP_WITHHELD}${outcome.error}`.slice(0, 500) };
+    if (!outcome.ok && 'foreignOpenId' in outcome && outcome.foreignOpenId) this.logForeignOpenId(row, outcome.error);
+    if (outcome.ok && withheld) {
+      const contact = withheld;
+      const messageId = outcome.messageId ?? null;
+      const marked = await db.transaction(async (tx) => {
+        const [sent] = await tx
+          .update(outbox)
+          .set({ status: 'sent', sentAt: dbClockIn(0), messageId, lastError: null })
+          .where(and(eq(outbox.id, row.id), eq(outbox.status, 'sending')))
+          .returning({ followed: sql<boolean>`exists (select 1 from outbox later where later.after_key = outbox.dedupe_key and later.status = 'waiting')` });
+        if (sent && this.deps.onContactRefused) await this.deps.onContactRefused(tx, row, contact);
+        return sent;
+      });
+      metrics.outboxSent.inc({ kind: row.kind });
+      log.warn({ outboxId: row.id, dedupeKey: row.dedupeKey }, 'message sent without 协会联系方式: the tenant’s DLP refused it with the contact (230028)');
+      if (marked?.followed) this.nudge();
+      return;
     }
     if (outcome.ok) {
       const [sent] = await db
@@ -721,6 +780,23 @@ export class OutboxDispatcher {
     }
     metrics.outboxFailed.inc({ reason: 'dead' });
     log.error({ outboxId: row.id, dedupeKey: row.dedupeKey, receiver: row.receiver, attempts: row.attempts, error: outcome.error }, 'message dead-lettered');
+  }
+
+  /**
+   * A send refused because its open_id is another app's (99992361): said once a process for each, at error naming
+   * ADMIN_OPEN_IDS when it is one of them (the first administrator's open_id copied from another app or tool).
+   */
+  private logForeignOpenId(row: OutboxRow, error: string): void {
+    if (row.receiveIdType !== 'open_id' || this.foreignOpenIdsLogged.has(row.receiver)) return;
+    this.foreignOpenIdsLogged.add(row.receiver);
+    if (this.deps.adminOpenIds?.includes(row.receiver)) {
+      this.deps.log.error(
+        { receiver: row.receiver, error },
+        `ADMIN_OPEN_IDS names ${row.receiver}, an open_id of another Feishu app (99992361 open_id cross app): nothing the bot sends reaches it, and the person it was meant for is not an administrator of this bot. Empty ADMIN_OPEN_IDS, restart the bot and have the administrator send 管理 to the bot: it answers with their open_id for this app; put that in ADMIN_OPEN_IDS and restart again`,
+      );
+    } else {
+      this.deps.log.error({ receiver: row.receiver, error }, `open_id ${row.receiver} is another Feishu app's (99992361 open_id cross app): nothing the bot sends reaches it`);
+    }
   }
 
   /**
@@ -1018,6 +1094,47 @@ const HANDOVER_WAIT_MS = 500;
 
 /** The longest the dispatcher holds every send after one app-wide 429 (x-ogw-ratelimit-reset is seconds in practice). */
 const APP_PAUSE_MAX_MS = 60_000;
+
+/**
+ * How the error of a row begins once the tenant's DLP refused it with 协会联系方式 (230028): each later try sends it without
+ * (`withoutContact`), under the uuid of that version (`dlpUuidKey`).
+ */
+export const DLP_WITHHELD = 'sent without 协会联系方式, DLP refused it (230028): ';
+
+/**
+ * The key of the uuid of a row's version without 协会联系方式: another content, so another uuid (Feishu keeps what it first
+ * took under a uuid for an hour and answers a later send of it with that, "持有相同 uuid 的请求 1 小时内至多成功发送一条消息",
+ * https://open.feishu.cn/document/server-docs/im-v1/message/create, 请求体 uuid); the same at every try of it.
+ */
+const dlpUuidKey = (dedupeKey: string) => `${dedupeKey}#dlp`;
+
+/** What a message says in place of the contact's phone and e-mail when the tenant's DLP refused them. */
+export const CONTACT_WITHHELD = '联系方式请向协会管理员索取';
+
+/**
+ * A row as sent once the tenant's DLP refused it with 协会联系方式: after each 请联系协会, the contact's name (and office
+ * hours) with CONTACT_WITHHELD in place of its phone and e-mail; and wherever else they are shown as the administrator
+ * typed them (the 联系协会 card), CONTACT_WITHHELD instead. Undefined when that changes nothing: the refusal was of
+ * something else, and sending it again would only be refused again.
+ */
+function withoutContact(row: OutboxRow, contact: AssociationContact): OutboxRow | undefined {
+  if ((row.msgType !== 'text' && row.msgType !== 'interactive') || (!contact.phone && !contact.email)) return undefined;
+  const neutral: AssociationContact = { name: `${contact.name}，${CONTACT_WITHHELD}`, ...(contact.hours ? { hours: contact.hours } : {}) };
+  const shown = withContactInRow(row, neutral);
+  const typed = [contact.phone, contact.email].filter((v): v is string => !!v);
+  // as typed, and as a card's markdown shows them (escaped)
+  const forms = [...new Set(typed.flatMap((t) => [t, escapeText(t, false), escapeText(t)]))].sort((a, b) => b.length - a.length);
+  const mask = (text: string) => forms.reduce((t, f) => t.split(f).join(CONTACT_WITHHELD), text);
+  const walk = (v: unknown, key?: string): unknown => {
+    if (typeof v === 'string') return key === 'value' ? v : mask(v);
+    if (Array.isArray(v)) return v.map((x) => walk(x));
+    if (!v || typeof v !== 'object') return v;
+    // a button's value is what comes back on a click: never rewritten
+    return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, k === 'value' || k === 'behaviors' ? x : walk(x, k)]));
+  };
+  const card = walk(shown.card);
+  return JSON.stringify(card) === JSON.stringify(row.card) ? undefined : { ...shown, card: card as OutboxRow['card'] };
+}
 
 /**
  * A row as sent: 协会联系方式 after each 请联系协会 of its text (as typed: the transport makes a text message inert) or of

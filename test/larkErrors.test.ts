@@ -153,6 +153,11 @@ describe('Feishu error codes, as the SDK reports them from the simulated Open Pl
     expect(outcomeOf(classifyFailure(400, 230001, 'invalid param'))).toBe('permanent');
   });
 
+  it('230028 (the tenant’s DLP) and 99992361 (another app’s open_id) are permanent, each marked for the outbox to act on', () => {
+    expect(classifyFailure(400, 230028, 'The messages do NOT pass the audit.')).toMatchObject({ ok: false, retryable: false, undeliverable: false, dlpRefused: true });
+    expect(classifyFailure(400, 99992361, 'open_id cross app')).toMatchObject({ ok: false, retryable: false, undeliverable: false, foreignOpenId: true });
+  });
+
   it('gives every SDK call a timeout, short enough that a whole delivery stays inside the outbox lease', async () => {
     // the longest delivery: a token, an upload and the send, then all three again after a refused token, and the attachment drawn
     expect(2 * 3 * SDK_HTTP_TIMEOUT_MS).toBeLessThanOrEqual(defaultOutboxLimits.leaseMs - 30_000);

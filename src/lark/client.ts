@@ -226,6 +226,19 @@ const messageScopeMissing = (msg: string): boolean => {
  * error codes).
  */
 const UNREACHABLE_PERSON: Record<number, 'outside' | 'resigned' | 'stopped'> = { 230013: 'outside', 230029: 'resigned', 230053: 'stopped' };
+/**
+ * 230028 "The messages do NOT pass the audit.": the tenant's data-loss prevention refused the content, "消息DLP审查未通过，当消息
+ * 内容中含有明文电话号码、明文个人邮箱等内容时可能会触发该错误" (https://open.feishu.cn/document/server-docs/im-v1/message/create,
+ * error codes). The same content is refused again; the outbox sends it once more without the association's contact
+ * (`SendOutcome.dlpRefused`).
+ */
+const DLP_REFUSED = 230028;
+/**
+ * 99992361 "open_id cross app": the open_id is another app's (an open_id is per app; "Refer to the documentation to fix the
+ * error: https://open.feishu.cn/document/uAjLw4CM/ugTN1YjL4UTN24CO1UjN/trouble-shooting/how-to-obtain-openid"). Nothing
+ * sent to it will pass (`SendOutcome.foreignOpenId`).
+ */
+const OPEN_ID_CROSS_APP = 99992361;
 /** 99991401: the server's IP is not in the app's allow-list; every retry fails the same way until an admin fixes it. */
 const PERMANENT_CODES = new Set([99991401]);
 /**
@@ -248,6 +261,8 @@ export function classifyFailure(status: number | undefined, code: number | undef
   const permanent: SendOutcome = { ok: false, retryable: false, undeliverable: false, error };
   const retry = (retryAfterMs?: number): SendOutcome => ({ ok: false, retryable: true, undeliverable: false, error, ...(retryAfterMs ? { retryAfterMs } : {}) });
   if (code !== undefined && PERMANENT_CODES.has(code)) return permanent;
+  if (code === DLP_REFUSED) return { ...permanent, dlpRefused: true };
+  if (code === OPEN_ID_CROSS_APP) return { ...permanent, foreignOpenId: true };
   if (code === BOT_ABILITY_OFF) return { ok: false, retryable: true, undeliverable: false, error, appWide: true, outage: 'bot' };
   if (code === SCOPE_MISSING && messageScopeMissing(msg)) return { ok: false, retryable: true, undeliverable: false, error, appWide: true, outage: 'scope' };
   if (code !== undefined && UNDELIVERABLE_CODES.has(code)) {
@@ -449,15 +464,15 @@ export class LarkTransport implements MessageTransport {
     private readonly renderAttachment?: AttachmentRenderer,
   ) {}
 
-  async deliver(row: OutboxRow): Promise<SendOutcome> {
-    const first = await this.attempt(row);
+  async deliver(row: OutboxRow, uuidKey: string = row.dedupeKey): Promise<SendOutcome> {
+    const first = await this.attempt(row, uuidKey);
     if (first.code === undefined || !TOKEN_INVALID_CODES.has(first.code)) return first.outcome;
     // a revoked or expired tenant token: the SDK would keep using its cached one until it expires
     dropTenantToken(this.client);
-    return (await this.attempt(row)).outcome;
+    return (await this.attempt(row, uuidKey)).outcome;
   }
 
-  private async attempt(row: OutboxRow): Promise<Attempt> {
+  private async attempt(row: OutboxRow, uuidKey: string): Promise<Attempt> {
     let content = row.msgType === 'text' ? JSON.stringify({ text: inertText(String((row.card as { text?: unknown }).text ?? '')) }) : JSON.stringify(row.card);
     try {
       if (row.msgType === 'file') {
@@ -476,12 +491,12 @@ export class LarkTransport implements MessageTransport {
       if (row.kind === 'send') {
         res = await this.client.im.v1.message.create({
           params: { receive_id_type: row.receiveIdType as 'open_id' | 'chat_id' },
-          data: { receive_id: row.receiver, msg_type: row.msgType, content, uuid: messageUuid(row.dedupeKey) },
+          data: { receive_id: row.receiver, msg_type: row.msgType, content, uuid: messageUuid(uuidKey) },
         });
       } else if (row.kind === 'reply') {
         res = await this.client.im.v1.message.reply({
           path: { message_id: row.receiver },
-          data: { msg_type: row.msgType, content, uuid: messageUuid(row.dedupeKey) },
+          data: { msg_type: row.msgType, content, uuid: messageUuid(uuidKey) },
         });
       } else {
         res = await this.client.im.v1.message.patch({ path: { message_id: row.receiver }, data: { content } });
