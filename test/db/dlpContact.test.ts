@@ -80,6 +80,16 @@ describe('协会联系方式 refused by the tenant’s DLP (230028)', () => {
     expect(text).not.toContain(MOBILE);
   });
 
+  it('a card saying 请联系协会 goes again too, its button values untouched', async () => {
+    const card = { schema: '2.0', body: { elements: [{ tag: 'markdown', content: '材料有误，请联系协会。' }, { tag: 'button', text: { tag: 'plain_text', content: '帮助' }, behaviors: [{ type: 'callback', value: { action: 'help', said: '请联系协会' } }] }] } };
+    await h.db.db.transaction((tx) => enqueue(tx, { dedupeKey: 'dlp:card', to: { openId: USER }, card }));
+    await h.drain();
+    expect((await row('dlp:card')).status).toBe('sent');
+    const got = h.fake.messages.filter((m) => m.receiveId === USER && m.msgType === 'interactive').at(-1)!;
+    expect(cardText(got.content)).toContain(`请联系协会（协会秘书处 张三，${CONTACT_WITHHELD}，办公时间 工作日 9:00–17:00）。`);
+    expect(JSON.stringify(got.content)).toContain('"said":"请联系协会"');
+  });
+
   it('a row refused before without the contact goes without it at once, and sent again (a crash) Feishu keeps the first', async () => {
     await queue('dlp:again', '请联系协会。');
     await h.db.db.update(outbox).set({ lastError: `${DLP_WITHHELD}HTTP 400 code 230028: The messages do NOT pass the audit.` }).where(eq(outbox.dedupeKey, 'dlp:again'));
