@@ -218,11 +218,13 @@ const lockRunningCycles = (tx: Db, mode: 'share' | 'no key update') =>
   tx.select({ id: cycles.id }).from(cycles).where(inArray(cycles.status, [...scoringStatuses])).orderBy(asc(cycles.id)).for(mode);
 
 /**
- * Whether any of `openIds` holds a task to step aside from: assigned in a running cycle, or a sheet submitted in a year
- * not yet published (what `stepAside` reads); of a team of the organisation named `organization` (by its key) when given.
+ * The first task any of `openIds` holds to step aside from: assigned in a running cycle, or a sheet submitted in a year
+ * not yet published (what `stepAside` reads); of a team of the organisation named `organization` (by its key) when
+ * given. A query not yet sent: in a `Promise.all` it goes out in its place, after the locks before it (an async
+ * function's query would go out as the array is built, ahead of them, and read before they were granted).
  */
-async function holdsTasks(tx: Db, openIds: readonly string[], organization?: string): Promise<boolean> {
-  const [row] = await tx
+const tasksHeld = (tx: Db, openIds: readonly string[], organization?: string) =>
+  tx
     .select({ one: sql<number>`1` })
     .from(assignments)
     .innerJoin(applications, eq(applications.id, assignments.applicationId))
@@ -237,31 +239,34 @@ async function holdsTasks(tx: Db, openIds: readonly string[], organization?: str
       ),
     )
     .limit(1);
-  return row !== undefined;
-}
 
 /**
- * 注册 and an import batch take the running cycles' lock FIRST, before the organisation, the people and the year's
- * code serial (cycle → organisation → people → code), the order 注册's one statement takes them in
- * (src/fast/register.ts: the cycles for share, then the rest). Taken last, as `recuseInsiders` takes them for the
- * changes that lock a team's row first, a registration or batch holding the year's serial waited on the cycle held
- * for share by a one-statement registration that waited on that serial: a deadlock, and PostgreSQL aborted one.
+ * Every change that may step someone aside (注册, an import batch, 修改资料's new contact, 添加成员, a linking) takes the
+ * running cycles' lock FIRST, before the organisation, the people, the team's row and the year's code serial (cycle →
+ * organisation → people → team → code), the order 注册's and 添加成员's one statements take them in (src/fast/register.ts,
+ * src/fast/teams.ts: the cycles for share, then the rest). Taken last, as `recuseInsiders` takes them on its own, a
+ * change holding a person's row (or the year's serial) waited on the cycle held for share by a one-statement 注册 that
+ * waited on that row: a deadlock, and PostgreSQL aborted one.
  * The mode is the weakest that suffices: for share when nobody named holds a task to step aside from (it waits for,
- * and holds off, a 分配专家 batch or a replacement, which take the cycles for update, yet neither another
- * registration nor the one statement); for no key update only when someone does (`declineTask` then replaces them,
- * one such change at a time). The unlocked check decides; under the share lock it is read again, and a task given
- * meanwhile (a batch that committed between the two) upgrades the lock, still before anything else is locked.
+ * and holds off, a 分配专家 batch or a replacement, which take the cycles for update, yet neither another such change
+ * nor the one statements); for no key update only when someone does (`declineTask` then replaces them, one such change
+ * at a time). The check is read under the share lock, taken inside a savepoint: when it finds a task, the savepoint is
+ * rolled back, which lets the share lock go, before the stronger lock is asked for. Upgrading in place, two changes that
+ * both found one (a batch that committed just before) each waited for the other's share lock, and PostgreSQL aborted one.
+ * Nothing else is locked by then. One round trip when nobody holds a task, two when someone does.
  * Pass `cyclesLocked: true` to `recuseInsiders` and `recuseColleagues` afterwards.
  */
 export async function lockRunningCyclesFirst(tx: Db, openIds: readonly string[], organization?: string): Promise<void> {
   const wanted = [...new Set(openIds.filter((id) => !id.startsWith('pending:')))];
-  if (wanted.length && (await holdsTasks(tx, wanted, organization))) {
-    await lockRunningCycles(tx, 'no key update');
+  if (!wanted.length) {
+    await lockRunningCycles(tx, 'share');
     return;
   }
-  // issued together (one round trip), in this order: the check runs once the share lock is granted
-  const [, holds] = await Promise.all([lockRunningCycles(tx, 'share'), wanted.length ? holdsTasks(tx, wanted, organization) : false]);
-  if (holds) await lockRunningCycles(tx, 'no key update');
+  // issued together (one round trip), in this order: the check runs once the share lock is granted. The savepoint is
+  // left open when nothing is found (the transaction's COMMIT ends it)
+  const [, , held] = await Promise.all([tx.execute(sql`savepoint cycles_first`), lockRunningCycles(tx, 'share'), tasksHeld(tx, wanted, organization)]);
+  if (!held.length) return;
+  await Promise.all([tx.execute(sql`rollback to savepoint cycles_first`), lockRunningCycles(tx, 'no key update')]);
 }
 
 /** One entry per person and team (a role named twice keeps the first: 班组长 before 成员 as the callers list them). */
