@@ -355,6 +355,10 @@ export async function updateTeamProfile(
   now: Date,
   timezone: string,
 ): Promise<{ team: Team; before: Team & { organization: string }; contactChange?: ContactChange; recusals: Recusal[] }> {
+  // 回避 below (a new contact): the running cycles first, before the team's row and the contact's (the order of 注册's
+  // one statement, which takes the cycles, then the people); a form that does not parse is refused below, after the team's checks
+  const named = contactTyped(values);
+  if (named !== undefined) await lockRunningCyclesFirst(tx, [named]);
   // a second save of the same form waits here for the first, then finds nothing to change
   const team = await teamLedBy(tx, actor, teamId, { lock: true });
   teamMachine.check('update', team.status as TeamStatus, actor, team.leaderOpenId === actor.openId ? ['leader'] : []);
@@ -392,8 +396,18 @@ export async function updateTeamProfile(
   if (changed.length) await audit(tx, { actor: actor.openId, action: 'team.update', entity: 'team', entityId: teamId, at: now, details: { changed, changes: fieldChanges, ...(contactChange ? { contact: contactChange } : {}) } });
   // the name's own record, as migrations 0005 and 0007 wrote theirs
   if (rename) await audit(tx, { actor: actor.openId, action: 'team.rename', entity: 'team', entityId: teamId, at: now, details: rename });
-  const recusals = contactChange ? await recuseInsiders(tx, actor, [{ teamId, openId: contactChange.to, role: 'contact' }], now, timezone) : [];
+  const recusals = contactChange ? await recuseInsiders(tx, actor, [{ teamId, openId: contactChange.to, role: 'contact' }], now, timezone, [], { cyclesLocked: true }) : [];
   return { team: updated, before: team, contactChange, recusals };
+}
+
+/** The contact 修改资料's form names, when it parses: undefined otherwise (the save's own parse refuses it in its turn). */
+function contactTyped(values: Record<string, unknown>): string | undefined {
+  try {
+    return parseProfile(values).contact;
+  } catch (err) {
+    if (err instanceof UserError) return undefined;
+    throw err;
+  }
 }
 
 /** Who an application of the running year waits for, by its status: while it does, the team keeps the name it applied under. */
@@ -488,8 +502,10 @@ export async function addMembers(tx: Db, actor: Actor, teamId: number, openIds: 
   if (openIds.includes(team.contactOpenId)) {
     throw new UserError(cite(15, '申报材料须由所在单位确认并填写推荐意见，所选人员是本班组的单位联系人，不能同时是班组成员。请先在“修改资料”中更换单位联系人。'), { field: 'members' });
   }
-  // each person's writes issued together (one round trip for all), in the order picked
   const unique = [...new Set(openIds)];
+  // 回避 below: the running cycles first, then the people's rows (the order of 添加成员's and 注册's one statements)
+  await lockRunningCyclesFirst(tx, unique, team.organization);
+  // each person's writes issued together (one round trip for all), in the order picked
   const inserted = await Promise.all(
     unique.map(async (openId) => {
       await ensurePerson(tx, openId);
@@ -511,7 +527,7 @@ export async function addMembers(tx: Db, actor: Actor, teamId: number, openIds: 
     throw new UserError(`所选人员都已在本班组中${leader}，无需添加。`, { kind: 'info', field: 'members' });
   }
   await audit(tx, { actor: actor.openId, action: 'team.members.add', entity: 'team', entityId: teamId, at: now, details: { added } });
-  const recusals = await recuseInsiders(tx, actor, added.map((openId) => ({ teamId, openId, role: 'member' as const })), now, timezone);
+  const recusals = await recuseInsiders(tx, actor, added.map((openId) => ({ teamId, openId, role: 'member' as const })), now, timezone, [], { cyclesLocked: true });
   return { added, recusals };
 }
 

@@ -13,7 +13,7 @@ import { endorsementRequestMessage } from '../endorsementCards.js';
 import { enqueue, enqueueMany, rowsOf } from '../outbox.js';
 import { grantRole } from '../people.js';
 import { latePublishedMessages } from '../review/resultCards.js';
-import { announceRecusals, type Joining, outboxNotices, recuseInsiders } from '../review/recusal.js';
+import { announceRecusals, type Joining, lockRunningCyclesFirst, outboxNotices, recuseInsiders } from '../review/recusal.js';
 import { expertWelcomeNotice } from '../review/expertWelcome.js';
 import { type ImportNotices, teamsNamingPerson, tellPeople } from './apply.js';
 import { isPending, PENDING_PREFIX } from './people.js';
@@ -79,6 +79,11 @@ export function pendingPersonLinker(deps: {
  * (回避, 第十七条).
  */
 export async function linkPendingPerson(tx: Db, openId: string, keys: string[], now: Date, today: string, notices: ImportNotices = {}): Promise<string[]> {
+  // nothing to link takes no lock; else 回避 below: the running cycles first, then the people's rows and the teams' (the
+  // order of 注册's one statement, which takes the cycles, then the people)
+  const present = await tx.select({ openId: people.openId }).from(people).where(inArray(people.openId, keys.map((key) => `${PENDING_PREFIX}${key}`)));
+  if (!present.length) return [];
+  await lockRunningCyclesFirst(tx, [openId]);
   const found: { key: string; placeholder: string; person: typeof people.$inferSelect }[] = [];
   for (const key of keys) {
     const placeholder = `${PENDING_PREFIX}${key}`;
@@ -179,7 +184,7 @@ export async function linkPendingPerson(tx: Db, openId: string, keys: string[], 
   // a team whose contact was already this person before they were linked as its leader needs another contact too
   for (const t of await tx.select({ id: teams.id }).from(teams).where(and(eq(teams.leaderOpenId, openId), eq(teams.contactOpenId, openId)))) needContact.add(t.id);
   // the person is the actor of their own linking (as of its audit row)
-  const recusals = await recuseInsiders(tx, { openId, name: null, roles: [] }, joining, now, notices.timezone ?? DEFAULT_TIMEZONE);
+  const recusals = await recuseInsiders(tx, { openId, name: null, roles: [] }, joining, now, notices.timezone ?? DEFAULT_TIMEZONE, [], { cyclesLocked: true });
   await announceRecusals(outboxNotices(tx, notices.bootstrapAdmins ?? []), recusals);
   // a team they had before (registered, or named by an import that found them, which told them then) is not told again
   const named = (await teamsNamingPerson(tx, openId)).filter(({ team }) => moved.has(team.id) || needContact.has(team.id));

@@ -9,7 +9,7 @@ import { findOrganization, upsertOrganization } from '../organizations.js';
 import { type Actor, grantRole, hasRole } from '../people.js';
 import { requireAdmin } from '../permissions.js';
 import { conflictForm, teamCodesTyped } from './conflicts.js';
-import { type ColleagueRecusal, recuseColleagues } from './recusal.js';
+import { type ColleagueRecusal, lockRunningCyclesFirst, recuseColleagues } from './recusal.js';
 import { DECLARED_CONFLICT, declineForm, declineTask, type PanelCompletion, type Replacement, type Task } from './scoring.js';
 import { cutText } from '../../cards/kit.js';
 
@@ -121,6 +121,9 @@ export async function addExperts(
 ): Promise<{ openIds: string[]; names: (string | null)[]; organization: string; recusals: ColleagueRecusal[]; joined: string[] }> {
   requireAdmin(actor);
   const input = readExpertForm(formValue);
+  // 回避 below: the running cycles first, then the organisation and the people (the order of 注册's and 添加专家's one
+  // statements, which take the cycles, then the rest)
+  await lockRunningCyclesFirst(tx, input.experts, input.organization);
   // another spelling of a known organisation is that one, under the name first seen
   const { id: orgId, name: organization } = await upsertOrganization(tx, input.organization);
   // a second click waits for the first's rows, then finds every picked person in the pool as asked
@@ -164,7 +167,7 @@ export async function addExperts(
   }
   // someone already known whose organisation is now another (someone new holds no task)
   const moved = current.filter((p) => p.organizationId !== orgId).map((p) => p.openId);
-  const recusals = await recuseColleagues(tx, actor, moved, { id: orgId, name: organization }, now, timezone);
+  const recusals = await recuseColleagues(tx, actor, moved, { id: orgId, name: organization }, now, timezone, { cyclesLocked: true });
   // new to the pool (never an expert before: 启用 or 修改 of one is no joining), each once however often picked
   const joined = [...new Set(input.experts)].filter((openId) => !(stored.get(openId)?.roles ?? []).includes('expert'));
   return { openIds: input.experts, names, organization, recusals, joined };

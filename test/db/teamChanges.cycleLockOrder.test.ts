@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applications, assignments, cycles, organizations, people, teamMembers, teams } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
 import { fastRegister } from '../../src/fast/register.js';
+import { linkPendingPerson } from '../../src/import/linking.js';
 import { testDatabaseKind } from '../support/db.js';
 import { ADMIN, startHarness, type Harness } from '../support/harness.js';
 import { applicationForm, registrationForm } from '../support/forms.js';
@@ -63,6 +64,97 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('team changes beside the one-
     expect((await h.click(ADMIN, { action: 'cycle.open' }, cycleForm)).toast.type).toBe('success');
   }, 120_000);
   afterAll(async () => h?.close());
+
+  it('修改资料 naming a new contact, paused on its new name, and a one-statement 注册 naming that contact: both are kept', async () => {
+    const db = h.db.db;
+    const team = await registered(id('leaderA'), '锁序戊班', id('contactA'), '锁序戊公司');
+    const y = id('newcontactY');
+    await db.insert(people).values([{ openId: y }, { openId: id('holderA') }, { openId: id('holderB') }]);
+    // the save waits on the new name: a team of that name in the organisation, inserted elsewhere, not yet committed
+    const held = await heldTransaction(
+      db,
+      (tx) =>
+        tx.insert(teams).values({
+          code: 'GDSZ-LOCK-0101', name: '锁序戊改名班', organizationId: team.organizationId, department: '', type: 'project', leaderOpenId: id('holderA'), phone: '020-1234567',
+          memberCount: 9, functions: '', goals: '', plan: '', contactOpenId: id('holderB'), registeredAt: '2027-01-10',
+        }),
+      { rollback: true },
+    );
+    const [saved, one] = await beside(
+      held,
+      () => h.click(id('leaderA'), { action: 'team.editSave', teamId: team.id }, { contact: y, teamName: '锁序戊改名班' }),
+      () => fast(id('leaderB'), '锁序己班', y, '锁序己公司'),
+    );
+    expect(saved.toast).toMatchObject({ type: 'success' });
+    expect(one).toMatchObject({ team: { name: '锁序己班', contactOpenId: y } });
+    expect((await db.select().from(teams).where(eq(teams.id, team.id)))[0]).toMatchObject({ contactOpenId: y, name: '锁序戊改名班' });
+  });
+
+  it('添加成员 paused on the new membership and a one-statement 注册 naming that member as contact: both are kept', async () => {
+    const db = h.db.db;
+    const team = await registered(id('leaderC'), '锁序辛班', id('contactC'), '锁序辛公司');
+    const m = id('memberM');
+    await db.insert(people).values({ openId: m });
+    // the addition waits on the membership: the same one inserted elsewhere, not yet committed
+    const held = await heldTransaction(db, (tx) => tx.insert(teamMembers).values({ teamId: team.id, openId: m, role: 'member' }), { rollback: true });
+    const [added, one] = await beside(
+      held,
+      () => h.click(id('leaderC'), { action: 'team.memberAdd', teamId: team.id }, { members: [m] }),
+      () => fast(id('leaderD'), '锁序壬班', m, '锁序壬公司'),
+    );
+    expect(added.toast).toMatchObject({ type: 'success' });
+    expect(one).toMatchObject({ team: { name: '锁序壬班', contactOpenId: m } });
+    expect(await db.select().from(teamMembers).where(and(eq(teamMembers.teamId, team.id), eq(teamMembers.openId, m)))).toHaveLength(1);
+  });
+
+  it('a linking paused on its team and a one-statement 注册 naming the person linked: both are kept', async () => {
+    const db = h.db.db;
+    const person = id('linkedP');
+    const placeholder = 'pending:m:13900000181';
+    await db.insert(people).values([{ openId: placeholder, name: '导入班长' }, { openId: id('contactE') }]);
+    const [org] = await db.insert(organizations).values({ name: '锁序癸公司' }).returning();
+    const [team] = await db
+      .insert(teams)
+      .values({
+        code: 'GDSZ-LOCK-0102', name: '锁序癸班', organizationId: org.id, department: '', type: 'project', leaderOpenId: placeholder, phone: '020-1234567',
+        memberCount: 9, functions: '', goals: '', plan: '', contactOpenId: id('contactE'), registeredAt: '2027-01-10',
+      })
+      .returning();
+    await db.insert(teamMembers).values({ teamId: team.id, openId: placeholder, role: 'leader' });
+    // the linking waits on the team's row, locked elsewhere
+    const held = await heldTransaction(db, (tx) => tx.execute(sql`select id from teams where id = ${team.id} for update`));
+    const now = h.clock.now();
+    const [linked, one] = await beside(
+      held,
+      () =>
+        db.transaction((tx) => linkPendingPerson(tx, person, ['m:13900000181'], now, TODAY, { bootstrapAdmins: [ADMIN] })).then(
+          (keys) => keys,
+          (err: Error & { cause?: { code?: string }; code?: string }) => err.cause?.code ?? err.code ?? err.message,
+        ),
+      () => fast(id('leaderF'), '锁序子班', person, '锁序子公司'),
+    );
+    expect(linked).toEqual(['m:13900000181']);
+    expect(one).toMatchObject({ team: { name: '锁序子班', contactOpenId: person } });
+    expect((await db.select().from(teams).where(eq(teams.id, team.id)))[0].leaderOpenId).toBe(person);
+  });
+
+  it('添加专家 moving an expert into an organisation, paused on the expert, and a one-statement 注册 in that organisation: both are kept', async () => {
+    const db = h.db.db;
+    const e = id('expertE');
+    const [former] = await db.insert(organizations).values({ name: '锁序专家原单位' }).returning();
+    await db.insert(people).values({ openId: e, roles: ['expert'], expertActive: true, organizationId: former.id });
+    // the addition waits on the expert's row, locked elsewhere, the organisation taken
+    const held = await heldTransaction(db, (tx) => tx.execute(sql`select open_id from people where open_id = ${e} for update`));
+    const [added, one] = await beside(
+      held,
+      () => h.click(ADMIN, { action: 'experts.add' }, { experts: [e], organization: '锁序辰公司' }),
+      () => fast(id('leaderJ'), '锁序辰班', id('contactJ'), '锁序辰公司'),
+    );
+    expect(added.toast).toMatchObject({ type: 'success' });
+    expect(one).toMatchObject({ team: { name: '锁序辰班' } });
+    const [expert] = await db.select({ organizationId: people.organizationId }).from(people).where(eq(people.openId, e));
+    expect(expert.organizationId).toBe((one as { team: { organizationId: number } }).team.organizationId);
+  });
 
   it('two ordinary registrations that find a task given while they waited for the cycle: both register, the task is declined once', async () => {
     const db = h.db.db;
