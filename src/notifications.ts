@@ -153,26 +153,65 @@ export function personUnreachableAlert(bootstrapAdmins: readonly string[], clock
     await audit(tx, { actor: 'system:outbox', action: UNREACHABLE_AUDIT[why], entity: 'outbox', entityId: row.id, at: clock.now(), details: { dedupeKey: row.dedupeKey, receiver: row.receiver, error } });
     // an administrator out of reach themselves: the word to them fails alike, and says nothing more
     if (Object.values(UNREACHABLE_KEY).some((k) => row.dedupeKey.startsWith(k))) return;
-    const [person] = await tx.select({ name: people.name, roles: people.roles, expertActive: people.expertActive }).from(people).where(eq(people.openId, row.receiver)).limit(1);
-    const who = person?.name ? `${person.name}（${row.receiver}）` : row.receiver;
-    // the teams whose contact they are hear it too: only their leaders can name another
-    await tellLeaderContactUnreachable(tx, row, who, why);
-    const falls = await whatFallsToAdmins(tx, row.receiver, why, person, bootstrapAdmins);
-    const text = `${why === 'outside' ? outsideRangeText(who) : why === 'resigned' ? resignedText(who) : stoppedText(who)}${falls.text}`;
-    // once per person and reason; again only when scoring tasks were given them after it was said (分配专家 naming
-    // someone the administrators were told about before the tasks existed, or a new year's panel): the key carries the
-    // newest task they were ever given
-    const since = falls.newestTask ? `:task-${falls.newestTask}` : '';
-    for (const to of await adminDestinations(tx, bootstrapAdmins)) {
-      await enqueue(tx, { dedupeKey: `${UNREACHABLE_KEY[why]}${row.receiver}${since}:${destinationKey(to)}`, to, text });
-    }
+    const spec = cardSpecOf(row);
+    const requested = spec?.kind === ENDORSEMENT_REQUEST_CARD && Number.isSafeInteger(spec.applicationId) ? Number(spec.applicationId) : undefined;
+    await tellPersonUnreachable(tx, row.receiver, why, bootstrapAdmins, { requested });
   };
+}
+
+/**
+ * Feishu's 员工离职 event (contact.user.deleted_v3, sent to an app subscribed to it that holds contact:contact.base:readonly
+ * or contact:contact:readonly_as_app, for someone within its address-book range:
+ * https://open.feishu.cn/document/server-docs/contact-v3/user/events/deleted): someone who left while nothing was on its
+ * way to them is found out at once, not at the next message. What a 230029 refusal says, under the same keys, so the
+ * event and a refusal (either first, or the event redelivered) say it once. Someone the bot has nothing to do with
+ * (no role, team or task) brings no word; true when something was said or recorded.
+ */
+export async function personLeft(tx: Db, openId: string, bootstrapAdmins: readonly string[], at: Date, eventId: string, send?: (m: OutgoingMessage) => Promise<void>): Promise<boolean> {
+  const said = await tellPersonUnreachable(tx, openId, 'resigned', bootstrapAdmins, { fromEvent: true, send });
+  // the event redelivered under another id: recorded once
+  const [recorded] = said ? await tx.select({ id: auditLog.id }).from(auditLog).where(and(eq(auditLog.entity, 'person'), eq(auditLog.entityId, openId), eq(auditLog.action, 'contact.user_deleted'))).limit(1) : [];
+  if (said && !recorded) await audit(tx, { actor: 'system:feishu', action: 'contact.user_deleted', entity: 'person', entityId: openId, at, details: { eventId } });
+  return said;
+}
+
+/**
+ * What a person out of reach brings (`personUnreachableAlert`, `personLeft`): their teams' leaders told (a contact),
+ * the administrators told once per person and reason with what falls to them. `requested`: the application whose
+ * confirmation request failed; `fromEvent`: Feishu told of it, no send failed, and someone with nothing falling to
+ * anyone is not spoken of. False when nothing was said.
+ */
+async function tellPersonUnreachable(
+  tx: Db,
+  openId: string,
+  why: UnreachablePerson,
+  bootstrapAdmins: readonly string[],
+  o: { requested?: number; fromEvent?: boolean; send?: (m: OutgoingMessage) => Promise<void> },
+): Promise<boolean> {
+  const send = o.send ?? (async (m: OutgoingMessage) => void (await enqueue(tx, m)));
+  const [person] = await tx.select({ name: people.name, roles: people.roles, expertActive: people.expertActive }).from(people).where(eq(people.openId, openId)).limit(1);
+  const who = person?.name ? `${person.name}（${openId}）` : openId;
+  // the teams whose contact they are hear it too: only their leaders can name another
+  await tellLeaderContactUnreachable(tx, openId, o.requested, who, why, send);
+  const falls = await whatFallsToAdmins(tx, openId, why, person, bootstrapAdmins);
+  if (o.fromEvent && !falls.text) return false;
+  const head = o.fromEvent ? leftText(who) : why === 'outside' ? outsideRangeText(who) : why === 'resigned' ? resignedText(who) : stoppedText(who);
+  const text = `${head}${falls.text}`;
+  // once per person and reason; again only when scoring tasks were given them after it was said (分配专家 naming
+  // someone the administrators were told about before the tasks existed, or a new year's panel): the key carries the
+  // newest task they were ever given
+  const since = falls.newestTask ? `:task-${falls.newestTask}` : '';
+  for (const to of await adminDestinations(tx, bootstrapAdmins)) {
+    await send({ dedupeKey: `${UNREACHABLE_KEY[why]}${openId}${since}:${destinationKey(to)}`, to, text });
+  }
+  return true;
 }
 const UNREACHABLE_KEY: Record<UnreachablePerson, string> = { outside: 'alert:outside-availability:', resigned: 'alert:person-resigned:', stopped: 'alert:bot-stopped:' };
 const UNREACHABLE_AUDIT: Record<UnreachablePerson, string> = { outside: 'outbox.outside_availability', resigned: 'outbox.person_resigned', stopped: 'outbox.bot_stopped' };
 
 const outsideRangeText = (who: string) =>
   `机器人无法给 ${who} 发消息：此人不在飞书应用的可用范围内（飞书错误码 230013），收不到机器人的任何消息（如评分任务、确认申报、通知）。请在飞书开发者后台的“版本管理与发布”中把此人加入应用的可用范围并发布新版本；之后请此人给机器人发送“帮助”查看待办。`;
+const leftText = (who: string) => `飞书通讯录通知 ${who} 已离职（员工离职事件），此后发给此人的评分任务、确认申报和提醒都无法送达。`;
 const resignedText = (who: string) => `机器人无法给 ${who} 发消息：飞书返回此人已离职（飞书错误码 230029），此后发给此人的评分任务、确认申报和提醒都无法送达。`;
 const stoppedText = (who: string) =>
   `机器人无法给 ${who} 发消息：此人已在飞书中设置不再接收机器人的消息（飞书错误码 230053），收不到评分任务、确认申报和提醒。请联系此人在与机器人的单聊中重新允许机器人发消息，之后给机器人发送“帮助”查看待办。`;
@@ -193,9 +232,15 @@ const CONTACT_UNREACHABLE: Record<UnreachablePerson, string> = {
  * the team was told before; within a day of one word (修改资料 naming someone out of reach with applications waiting:
  * the word naming them and the requests fail together) the other is not said.
  */
-async function tellLeaderContactUnreachable(tx: Db, row: OutboxRow, who: string, why: UnreachablePerson): Promise<void> {
-  const spec = cardSpecOf(row);
-  const requested = spec?.kind === ENDORSEMENT_REQUEST_CARD && Number.isSafeInteger(spec.applicationId) ? Number(spec.applicationId) : undefined;
+async function tellLeaderContactUnreachable(
+  tx: Db,
+  receiver: string,
+  requested: number | undefined,
+  who: string,
+  why: UnreachablePerson,
+  send: (m: OutgoingMessage) => Promise<void>,
+): Promise<void> {
+  const row = { receiver };
   const contactOf = await tx
     .select({ id: teams.id, name: teams.name, code: teams.code, leader: teams.leaderOpenId })
     .from(teams)
@@ -221,7 +266,7 @@ async function tellLeaderContactUnreachable(tx: Db, row: OutboxRow, who: string,
     const waiting = applied.find((a) => a.id === requested && a.status === 'submitted');
     if (waiting) {
       if (await toldToday(tx, [teamKey])) continue;
-      await enqueue(tx, {
+      await send({
         dedupeKey: requestKey(waiting.id),
         to: { openId: team.leader },
         text: `${team.name}（${team.code}）${waiting.year} 年度的申报已提交，但机器人无法把确认请求发给单位联系人 ${who}：${CONTACT_UNREACHABLE[why]}。申报须经单位联系人确认并推荐后才报协会（第十五条），申报截止日期为 ${formatDateZh(waiting.deadline)}。请在“进度”中点“修改资料”更换单位联系人，新的单位联系人会收到确认请求。`,
@@ -230,7 +275,7 @@ async function tellLeaderContactUnreachable(tx: Db, row: OutboxRow, who: string,
     }
     // the leader told of a request that failed (and then took it back, which the contact is told of in vain): enough
     if (await toldToday(tx, applied.map((a) => requestKey(a.id)))) continue;
-    await enqueue(tx, {
+    await send({
       dedupeKey: teamKey,
       to: { openId: team.leader },
       text: `${team.name}（${team.code}）登记的单位联系人 ${who} 收不到机器人的消息：${CONTACT_UNREACHABLE[why]}。班组的申报须经单位联系人确认并推荐后才报协会（第十五条）：请在“进度”中点“修改资料”更换单位联系人。`,
@@ -244,6 +289,9 @@ async function toldToday(tx: Db, keys: string[]): Promise<boolean> {
   const [told] = await tx.select({ id: outbox.id }).from(outbox).where(and(inArray(outbox.dedupeKey, keys), sql`${outbox.createdAt} > now() - interval '1 day'`)).limit(1);
   return !!told;
 }
+
+/** The years whose unscored tasks still wait for their expert (as 停用's count of them, src/fast/admin.ts). */
+const RUNNING_CYCLE = ['open', 'scoring', 'closed'];
 
 /**
  * The teams and the tasks waiting for someone out of reach, and what the administrators can do for each (at most 5
@@ -264,7 +312,9 @@ async function whatFallsToAdmins(
     .from(assignments)
     .innerJoin(applications, eq(applications.id, assignments.applicationId))
     .innerJoin(teams, eq(teams.id, applications.teamId))
-    .where(and(eq(assignments.expertOpenId, openId), eq(assignments.status, 'assigned')))
+    .innerJoin(cycles, eq(cycles.id, applications.cycleId))
+    // a year whose results are out (公布结果) needs no more scores: its tasks left unscored are not the administrators' to move
+    .where(and(eq(assignments.expertOpenId, openId), eq(assignments.status, 'assigned'), inArray(cycles.status, RUNNING_CYCLE)))
     .orderBy(asc(teams.code), asc(assignments.id));
   const lines: string[] = [];
   // someone who stopped the bot may let it again, someone outside the range be let in; someone who left will not come back

@@ -7,6 +7,7 @@ import { contactFormAgain, saveContact, showContactForm } from './contact.js';
 import { adminCardAgain, closeApplicationsFast, closeApplicationsNow } from './closeApplications.js';
 import { saveSettings, saveSettingsFast, settingsFormAgain, showSettingsForm } from './cycleSettings.js';
 import { cycleFormAgain, showCycleForm, submitCycleForm, submitCycleFormFast } from './openCycle.js';
+import { onPersonLeft } from './peopleWhoLeft.js';
 import { sheetFormAgain, showSheetForm, submitSheet, submitSheetFast } from './scoreSheet.js';
 import { refreshAdmin, showAdmin } from './showAdmin.js';
 
@@ -35,6 +36,8 @@ const onCycle = values({ cycleId: id });
 
 /** 协会管理: the annual cycle (第十九条) and its settings, for association administrators (第十四条). */
 export function register(bot: BotRegistry): void {
+  // 员工离职: someone who left is told of to the administrators (and their teams' leaders) before anything is sent to them
+  bot.event({ eventType: 'contact.user.deleted_v3', run: onPersonLeft });
   bot.command({ names: ['管理', 'admin', 'admin menu', 'administration'], run: showAdmin });
   // a button of the 协会管理 card (or of a card it opens) typed by an administrator: that card, where the button is; a
   // typed word never does what the button does. For anyone else these are questions for the measures.

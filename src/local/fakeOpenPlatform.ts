@@ -167,6 +167,9 @@ export interface FakeUpdate {
   card: any;
 }
 
+/** Any one of them lets the app subscribe to 员工离职 (https://open.feishu.cn/document/server-docs/contact-v3/user/events/deleted). */
+const USER_EVENT_SCOPES = ['contact:contact.base:readonly', 'contact:contact:readonly_as_app', 'contact:contact:access_as_app'];
+
 /** Why the Feishu client or server would not let a click through; the callback never reaches the bot. */
 export interface CardActionRefusal {
   ok: false;
@@ -264,6 +267,13 @@ export interface FakeOpenPlatform {
   issuedTokens: string[];
   /** adds (or replaces, by open_id) someone in the tenant's address book; an open_id is made up when none is given */
   addUser(user: Omit<DirectoryUser, 'openId'> & { openId?: string }): DirectoryUser;
+  /**
+   * Someone of the address book leaves (离职): marked resigned (sends to them refused with 230029 from now on). True when
+   * Feishu would tell the app of it with contact.user.deleted_v3 (`userDeletedEvent`, src/local/feishuEvents.ts): the
+   * app holds contact:contact.base:readonly or contact:contact:readonly_as_app (or the older access_as_app),
+   * https://open.feishu.cn/document/server-docs/contact-v3/user/events/deleted
+   */
+  resign(openId: string): boolean;
   /** the tenant's address book */
   directory(): DirectoryUser[];
   /** a file a user sent in a message, downloadable through im/v1/messages/:message_id/resources/:file_key */
@@ -1377,6 +1387,11 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       const added: DirectoryUser = { ...user, openId: user.openId ?? `ou_${hex(16)}` };
       people.set(added.openId, added);
       return added;
+    },
+    resign(openId) {
+      const p = people.get(openId);
+      people.set(openId, { ...(p ?? { openId, name: '' }), resigned: true });
+      return USER_EVENT_SCOPES.some(granted);
     },
     directory() {
       return [...people.values()];

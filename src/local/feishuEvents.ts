@@ -205,6 +205,28 @@ export function botMenuEvent(p: { token: string; openId: string; eventKey: strin
   };
 }
 
+/**
+ * 员工离职 as Feishu sends it to an app subscribed to contact.user.deleted_v3 (holding contact:contact.base:readonly or
+ * contact:contact:readonly_as_app, the person within its address-book range): the person as they were under `object`,
+ * their departments under `old_object` (https://open.feishu.cn/document/server-docs/contact-v3/user/events/deleted).
+ */
+export function userDeletedEvent(p: { token: string; openId: string; name?: string; eventId?: string; appId?: string }): object {
+  const ids = userIdsFor(p.openId);
+  return {
+    schema: '2.0',
+    header: eventHeader(p, 'contact.user.deleted_v3', String(Date.now())),
+    event: {
+      object: {
+        ...ids,
+        name: p.name ?? '',
+        status: { is_frozen: false, is_resigned: true, is_activated: false, is_exited: false, is_unjoin: false },
+        department_ids: [],
+      },
+      old_object: { open_id: p.openId, department_ids: ['od-fake-department'] },
+    },
+  };
+}
+
 export function cardActionEvent(p: {
   token: string;
   openId: string;

@@ -1,6 +1,6 @@
 import { and, eq, like } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applications, assignments, cycles, outbox, people, teams } from '../../db/schema.js';
+import { applications, assignments, auditLog, cycles, outbox, people, teams } from '../../db/schema.js';
 import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import { ManualClock } from '../../src/clock.js';
 import { enqueue } from '../../src/outbox.js';
@@ -190,7 +190,7 @@ describe('an expert and an administrator who left', () => {
     expect(toAdmins()).toHaveLength(2);
   });
 
-  it('an expert with tasks of two years for one team: that team is named once', async () => {
+  it('an expert with a task of this year and one of a year whose results are out: only this year’s is listed', async () => {
     const lone = Object.entries(g.experts).find(([, n]) => n === 1)![0];
     const [task] = await h.db.db
       .select({ teamId: applications.teamId, name: teams.name, code: teams.code })
@@ -209,7 +209,8 @@ describe('an expert and an administrator who left', () => {
     await queue('remind:scoring:left:lone', lone);
     await h.drain();
     const said = toAdmins().find((t) => t.includes(lone))!;
-    expect(said).toContain(`此人还有 2 份评分任务未完成（${task.name}（${task.code}））：请在这些班组的“专家组”中点“更换专家”改派`);
+    // the earlier year's results are out (公布结果): its task left unscored is nobody's to move, and not counted
+    expect(said).toContain(`此人还有 1 份评分任务未完成（${task.name}（${task.code}））：请在这些班组的“专家组”中点“更换专家”改派`);
   });
 
   it('an expert without tasks still in the pool: the administrators are asked to deactivate them', async () => {
@@ -230,5 +231,63 @@ describe('an expert and an administrator who left', () => {
     const said = toAdmins().find((t) => t.includes(A))!;
     expect(said).toContain('机器人无法给 赵管理员（ou_leftadmin_000000000000000000001） 发消息：飞书返回此人已离职');
     expect(said).toContain('此人是协会管理员：请发送“移除管理员”把此人从管理员名单中移除。');
+  });
+});
+
+describe('someone who leaves while nothing is on its way to them (员工离职, contact.user.deleted_v3)', () => {
+  let h: Harness;
+  let g: GeneratedCycle;
+  beforeAll(async () => {
+    h = await startHarness({ outboxLimits: { perApp: 1000, perReceiver: 1000 } });
+    g = await generateCycle(h.db.db, 53);
+  });
+  afterAll(async () => h?.close());
+  const toAdmins = () => texts(h, ADMIN_CHAT);
+
+  it('an expert with tasks: the administrators hear it at once, naming the teams; a redelivery or a refused send later says nothing more', async () => {
+    const expert = Object.entries(g.experts).find(([, n]) => n >= 1)![0];
+    const open = await h.db.db
+      .select({ name: teams.name, code: teams.code })
+      .from(assignments)
+      .innerJoin(applications, eq(applications.id, assignments.applicationId))
+      .innerJoin(teams, eq(teams.id, applications.teamId))
+      .where(and(eq(assignments.expertOpenId, expert), eq(assignments.status, 'assigned')))
+      .orderBy(teams.code);
+    h.fake.reset();
+    expect((await h.leaves(expert, { eventId: 'left-expert-1' }))?.status).toBe(200);
+    const said = toAdmins().filter((t) => t.includes(expert));
+    expect(said).toHaveLength(1);
+    expect(said[0]).toContain('已离职');
+    expect(said[0]).toContain(`此人还有 ${open.length} 份评分任务未完成（${open.map((t) => `${t.name}（${t.code}）`).join('、')}）：请在这些班组的“专家组”中点“更换专家”改派，并在“专家库”中停用此人。`);
+    // the same event again, and again under another id (Feishu retries): nothing more
+    await h.leaves(expert, { eventId: 'left-expert-1' });
+    await h.leaves(expert, { eventId: 'left-expert-1-again' });
+    // a reminder to them refused with 230029: the same word, under the same key, is not said twice
+    await h.db.db.transaction((tx) => enqueue(tx, { dedupeKey: 'remind:scoring:event-left', to: { openId: expert }, text: 'x' }));
+    await h.drain();
+    expect(toAdmins().filter((t) => t.includes(expert))).toHaveLength(1);
+    expect(await h.db.db.select({ id: auditLog.id }).from(auditLog).where(and(eq(auditLog.action, 'contact.user_deleted'), eq(auditLog.entityId, expert)))).toHaveLength(1);
+  });
+
+  it('an organisation contact: each of their teams’ leaders is told once', async () => {
+    const contact = g.teams[0].contact;
+    const led = await h.db.db.select({ leader: teams.leaderOpenId, name: teams.name }).from(teams).where(and(eq(teams.contactOpenId, contact), eq(teams.status, 'active')));
+    expect(led.length).toBeGreaterThan(0);
+    h.fake.reset();
+    await h.leaves(contact, { eventId: 'left-contact-1' });
+    await h.leaves(contact, { eventId: 'left-contact-1-again' });
+    for (const t of led) {
+      const told = texts(h, t.leader).filter((x) => x.includes(contact));
+      expect(told).toHaveLength(1);
+      expect(told[0]).toContain(`${t.name}（`);
+      expect(told[0]).toContain('收不到机器人的消息：飞书返回此人已离职');
+    }
+  });
+
+  it('someone the bot has nothing to do with: nobody is told', async () => {
+    h.fake.reset();
+    const stranger = 'ou_left_stranger_00000000000000001';
+    expect((await h.leaves(stranger, { eventId: 'left-stranger-1' }))?.status).toBe(200);
+    expect(h.fake.messages).toHaveLength(0);
   });
 });

@@ -7,7 +7,7 @@ import { createLogger } from '../../src/log.js';
 import { type FakeOpenPlatform, startFakeOpenPlatform } from '../../src/local/fakeOpenPlatform.js';
 import type { OutboxLimits } from '../../src/outbox.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
-import { cardActionEvent, fileMessageEvent, messageEvent, signedRequest } from './larkEvents.js';
+import { cardActionEvent, fileMessageEvent, messageEvent, signedRequest, userDeletedEvent } from './larkEvents.js';
 
 export const TEST_ENCRYPT_KEY = 'test-encrypt-key-0123456789';
 export const TEST_VERIFICATION_TOKEN = 'test-verification-token';
@@ -38,6 +38,12 @@ export interface Harness {
    * go out and land on the answer: the card being clicked takes none until it is answered.
    */
   clickCard(openId: string, messageId: string, value: Record<string, unknown>, formValue?: Record<string, unknown>): Promise<{ refused?: { code: number; msg: string }; body?: any }>;
+  /**
+   * Someone leaves the company: the fake's address book marks them resigned and, as Feishu does for an app holding a
+   * contact scope, 员工离职 (contact.user.deleted_v3) is posted signed and encrypted; waits for the outbox to empty.
+   * Undefined when Feishu would send no event (the app without the scope).
+   */
+  leaves(openId: string, opts?: { eventId?: string; name?: string }): Promise<{ status: number; body: any } | undefined>;
   drain(): Promise<void>;
   close(): Promise<void>;
 }
@@ -170,6 +176,12 @@ export async function startHarness(
     clock,
     logs,
     post,
+    async leaves(openId, o = {}) {
+      if (!fake.resign(openId)) return undefined;
+      const res = await post('/lark/events', userDeletedEvent({ token: TEST_VERIFICATION_TOKEN, appId: 'cli_test', openId, name: o.name, eventId: o.eventId }));
+      await h.drain();
+      return res;
+    },
     async say(openId, text, o = {}) {
       const res = await post('/lark/events', messageEvent({ token: TEST_VERIFICATION_TOKEN, appId: 'cli_test', openId, text, eventId: o.eventId }));
       await h.drain();

@@ -31,6 +31,7 @@ export {
   signature,
   type SignedRequest,
   signedRequest,
+  userDeletedEvent,
   userIdsFor,
 } from '../../src/local/feishuEvents.js';
 export { p2pChatIdFor };
