@@ -4,7 +4,7 @@ import { type Cycle, lockCycle } from '../../src/cycles.js';
 import { fastAssign } from '../../src/fast/jobSteps.js';
 import type { CardActionDecl, CardActionInput, CardResponse, HandlerContext } from '../../src/handlers.js';
 import { enqueueMany } from '../../src/outbox.js';
-import { assignBatch, checkAssignable } from '../../src/review/assignment.js';
+import { assignBatch, checkAssignable, expertsWhoLeftText } from '../../src/review/assignment.js';
 import { startAssignmentJob } from '../../src/review/assignJob.js';
 import { taskCardMessage } from '../../src/review/taskCards.js';
 import { idOrZero } from '../respond.js';
@@ -15,6 +15,8 @@ export const ASSIGN_BATCH = 200;
 const REPORT_MAX = 15;
 
 type AssignResult = {
+  /** the experts passed by for having left the company, said on the finished card */
+  outcome?: string;
   missing?: number;
   unfilled?: { code: string; team: string; reason: string }[];
   unfilledTotal?: number;
@@ -31,7 +33,12 @@ export const assignJob: BulkJobKind = {
     const now = clock.now();
     const batch = await assignBatch(tx, actor, cycle, job.cursor, ASSIGN_BATCH, now);
     const before = (job.result ?? {}) as AssignResult;
-    if (!batch) return { done: job.done, total: job.done + missingOf(before), cursor: job.cursor, finished: true, result: before };
+    // the pool is the same for every batch: the experts it passes by for having left are said once, at the end
+    const left = async () => {
+      const text = await expertsWhoLeftText(tx);
+      return text ? { outcome: text } : {};
+    };
+    if (!batch) return { done: job.done, total: job.done + missingOf(before), cursor: job.cursor, finished: true, result: { ...before, ...(await left()) } };
     // the key is the assignment: a batch replayed after a crash queues nothing twice; the card is drawn when it is sent
     await enqueueMany(tx, batch.created.map((assignment) => taskCardMessage(assignment, 'bulk')));
     const listed = before.unfilled ?? [];
@@ -39,7 +46,7 @@ export const assignJob: BulkJobKind = {
     const shown = room > 0 ? batch.unfilled.slice(0, room) : [];
     const byId = await teamsOfApplications(tx, shown.map((u) => u.applicationId));
     const missing = batch.unfilled.reduce((n, u) => n + u.missing, 0);
-    const result: Required<AssignResult> = {
+    const result: Omit<Required<AssignResult>, 'outcome'> & AssignResult = {
       unfilled: [...listed, ...shown.map((u) => ({ code: byId.get(u.applicationId)?.code ?? '', team: byId.get(u.applicationId)?.name ?? '', reason: u.reason }))],
       unfilledTotal: (before.unfilledTotal ?? 0) + batch.unfilled.length,
       missing: missingOf(before) + missing,
@@ -47,7 +54,7 @@ export const assignJob: BulkJobKind = {
     const done = job.done + batch.created.length;
     // a short batch was the last: the total becomes what was made plus what could not be
     const finished = batch.applications < ASSIGN_BATCH;
-    return { done, total: finished ? done + result.missing : Math.max(job.total, done + result.missing), cursor: batch.lastApplicationId, finished, result };
+    return { done, total: finished ? done + result.missing : Math.max(job.total, done + result.missing), cursor: batch.lastApplicationId, finished, result: finished ? { ...result, ...(await left()) } : result };
   },
 };
 

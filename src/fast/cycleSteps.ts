@@ -6,6 +6,7 @@ import { todayIn } from '../dates.js';
 import { unconfirmedNoteSql, unconfirmedNoteTemplate, unconfirmedNoticesSql } from '../deadlineNotices.js';
 import { UserError } from '../errors.js';
 import { pipelined, postgresClient, readOn } from '../pipeline.js';
+import { leftCompanySql } from '../review/assignment.js';
 import { defaultScoreSheet } from '../scoreSheet.js';
 import { adminDestinationsSql, claimCte, failWhenNotWritten, raisedOnPurpose } from './sql.js';
 
@@ -239,7 +240,7 @@ counts as (
     (select coalesce(sum(greatest(0, (select c.experts_per_application from cycles c where c.id = $5) - (
        select count(*) from assignments s where s.application_id = a.id and s.status in ('assigned', 'submitted')))), 0)::int
      from applications a where a.cycle_id = $5 and a.status in ('accepted', 'scoring', 'scored')) as missing,
-    (select count(*)::int from people p where 'expert' = any(p.roles) and p.expert_active) as experts
+    (select count(*)::int from people p where 'expert' = any(p.roles) and p.expert_active and not ${leftCompanySql('p.open_id')}) as experts
 ),
 verdict as (
   select

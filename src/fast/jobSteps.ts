@@ -2,6 +2,7 @@ import postgres from 'postgres';
 import type { Database } from '../../db/index.js';
 import type { BulkJob } from '../bulkJobs.js';
 import { pipelined, postgresClient } from '../pipeline.js';
+import { leftCompanySql } from '../review/assignment.js';
 import { type JobJson, jobOf } from './cycleSteps.js';
 import { claimCte, failWhenNotWritten, raisedOnPurpose } from './sql.js';
 
@@ -52,7 +53,7 @@ counts as (
     (select coalesce(sum(greatest(0, (select c.experts_per_application from cycles c where c.id = $5) - (
        select count(*) from assignments s where s.application_id = a.id and s.status in ('assigned', 'submitted')))), 0)::int
      from applications a where a.cycle_id = $5 and a.status in ('accepted', 'scoring', 'scored')) as missing,
-    (select count(*)::int from people p where 'expert' = any(p.roles) and p.expert_active) as experts
+    (select count(*)::int from people p where 'expert' = any(p.roles) and p.expert_active and not ${leftCompanySql('p.open_id')}) as experts
 ),
 verdict as (
   select

@@ -3,6 +3,7 @@ import type { Database, Db } from '../../db/index.js';
 import { assignments } from '../../db/schema.js';
 import { fieldText, readForm } from '../forms.js';
 import { type Issue, pipelined, postgresClient, readOn } from '../pipeline.js';
+import { leftCompanySql } from '../review/assignment.js';
 import { conflictForm, teamCodesTyped } from '../review/conflicts.js';
 import { conflictsOf, type DeclaredConflictView } from '../review/experts.js';
 import { declineForm, tasksWithoutSheetQuery, type TaskWithoutSheet } from '../review/scoring.js';
@@ -77,8 +78,8 @@ ${p}eligible as (
   from people e cross join ${p}app x left join ${p}loads l on l.expert_open_id = e.open_id
   -- expertPool: whoever has the expert role
   where 'expert' = any(e.roles)
-    -- eligible: isActive
-    and e.expert_active
+    -- eligible: isActive (not 停用, and not one who left the company: PoolExpert.left)
+    and e.expert_active and not ${leftCompanySql('e.open_id')}
     -- fill's heap: only experts under their cap (a null or negative max_load is no cap; 0 takes nothing)
     and (e.max_load is null or e.max_load < 0 or coalesce(l.load, 0) < e.max_load)
     -- eligible: not of the applicant's organisation (an expert of none never is), nor leading, in or the contact of

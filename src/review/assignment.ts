@@ -40,6 +40,8 @@ export interface PoolExpert {
   /** 评审上限; null means no limit. */
   maxLoad: number | null;
   active: boolean;
+  /** Left the company (员工离职, or a send refused 230029): never given a task, as one 停用 is not (`leftCompanySql`). */
+  left?: boolean;
 }
 
 /** 利益冲突: an expert against a team or a whole organisation. */
@@ -72,6 +74,8 @@ export interface AssignmentProblem {
 /** Why experts could not take an application, counted per reason. */
 export interface BlockedCounts {
   inactive: number;
+  /** Left the company (`PoolExpert.left`). */
+  left?: number;
   sameOrganization: number;
   /** The team's own leader, a member or its organisation contact. */
   ownTeam: number;
@@ -159,7 +163,7 @@ export function planAssignments(problem: AssignmentProblem): AssignmentPlan {
     if (e.organizationId !== null) org[i] = e.organizationId;
     if (e.teamOrganizations?.length) teamOrgs.set(i, new Set(e.teamOrganizations));
     if (e.maxLoad !== null && e.maxLoad >= 0) cap[i] = e.maxLoad;
-    isActive[i] = e.active ? 1 : 0;
+    isActive[i] = e.active && !e.left ? 1 : 0;
   }
 
   const conflictTeams = new Map<number, Set<number>>();
@@ -263,6 +267,7 @@ export function planAssignments(problem: AssignmentProblem): AssignmentPlan {
     for (let i = 0; i < width; i++) {
       if (declined?.has(i)) blocked.declined++;
       else if (onPanel?.has(i)) available++;
+      else if (experts[i].left && experts[i].active) blocked.left = (blocked.left ?? 0) + 1;
       else if (!isActive[i]) blocked.inactive++;
       else if (org[i] === app.organizationId) blocked.sameOrganization++;
       else if (insider(i, app)) blocked.ownTeam++;
@@ -406,11 +411,12 @@ const reasonTexts: [keyof BlockedCounts, string][] = [
   ['declined', '已谢绝或被更换出该评审任务'],
   ['atCapacity', '已达评审上限'],
   ['inactive', '已停用'],
+  ['left', '已离职'],
 ];
 
 /** "只有 2 位专家可用：其余 5 位与申报单位同属一家单位" */
 export function explainUnfilled(need: number, available: number, missing: number, blocked: BlockedCounts): string {
-  const parts = reasonTexts.filter(([key]) => blocked[key] > 0).map(([key, text]) => ({ n: blocked[key], text }));
+  const parts = reasonTexts.filter(([key]) => (blocked[key] ?? 0) > 0).map(([key, text]) => ({ n: blocked[key] ?? 0, text }));
   const rest = parts.reduce((n, p) => n + p.n, 0);
   const head = `需要 ${need} 位，缺 ${missing} 位。`;
   if (available === 0 && rest === 0) return `${head}专家库中没有专家，请先在“专家库”中添加专家。`;
@@ -433,6 +439,17 @@ export interface NewAssignment {
 
 
 /**
+ * Whether the person of `openId` (an SQL expression) is known to have left the company: Feishu's 员工离职 event
+ * (`personLeft`, src/notifications.ts), or a message to them refused 230029 "User has resigned" (`personUnreachableAlert`),
+ * both on record in audit_log (its action index). Someone who left does not come back: 分配专家 passes them by as it
+ * passes an expert 停用. Someone outside the app's range or who stopped the bot is not: an administrator can mend either.
+ * One text for the ordinary path and the one-statement ones (src/fast/jobSteps.ts, src/fast/cycleSteps.ts).
+ */
+export const leftCompanySql = (openId: string): string =>
+  `(exists (select 1 from audit_log l where l.action = 'outbox.person_resigned' and l.details->>'receiver' = ${openId})
+    or exists (select 1 from audit_log l where l.entity = 'person' and l.entity_id = ${openId} and l.action = 'contact.user_deleted'))`;
+
+/**
  * Every expert with what assignment weighs: organisation (their own and those of the teams they lead, belong to or are
  * the contact of: three index probes an expert, teams_leader_idx, teams_contact_idx, team_members_open_id_idx), load
  * cap, whether active.
@@ -445,9 +462,24 @@ function expertPool(tx: Db) {
     union select own.organization_id from ${teams} as own where own.contact_open_id = ${expert}
     union select own.organization_id from ${teamMembers} as own_member join ${teams} as own on own.id = own_member.team_id where own_member.open_id = ${expert})`;
   return tx
-    .select({ openId: people.openId, organizationId: people.organizationId, teamOrganizations, maxLoad: people.maxLoad, active: people.expertActive })
+    .select({ openId: people.openId, organizationId: people.organizationId, teamOrganizations, maxLoad: people.maxLoad, active: people.expertActive, left: sql<boolean>`${sql.raw(leftCompanySql('people.open_id'))}` })
     .from(people)
     .where(sql`'expert' = any(${people.roles})`);
+}
+
+/**
+ * 分配专家's word on the experts of the pool it passed by for having left the company (`leftCompanySql`): how many and
+ * who (five named), with what to do; undefined when none. Those 停用 already are not counted.
+ */
+export async function expertsWhoLeftText(tx: Db): Promise<string | undefined> {
+  const left = await tx
+    .select({ openId: people.openId, name: people.name })
+    .from(people)
+    .where(and(sql`'expert' = any(${people.roles})`, eq(people.expertActive, true), sql.raw(leftCompanySql('people.open_id'))))
+    .orderBy(asc(people.openId));
+  if (!left.length) return undefined;
+  const names = left.slice(0, 5).map((p) => (p.name ? `${p.name}（${p.openId}）` : p.openId)).join('、');
+  return `已跳过 ${left.length} 位已离职的专家（${names}${left.length > 5 ? ` 等 ${left.length} 位` : ''}），未给其分配评审任务：请在“专家库”中停用。`;
 }
 
 /**
@@ -645,7 +677,7 @@ export async function assignmentCounts(tx: Db, cycleId: number): Promise<Assignm
       (select coalesce(sum(greatest(0, (select c.experts_per_application from ${cycles} c where c.id = ${cycleId}) - (
          select count(*) from ${assignments} s where s.application_id = a.id and s.status in ('assigned', 'submitted')))), 0)::int
        from ${applications} a where a.cycle_id = ${cycleId} and a.status in ('accepted', 'scoring', 'scored')) as missing,
-      (select count(*)::int from ${people} p where 'expert' = any(p.roles) and p.expert_active) as experts,
+      (select count(*)::int from ${people} p where 'expert' = any(p.roles) and p.expert_active and not ${sql.raw(leftCompanySql('p.open_id'))}) as experts,
       (select count(*)::int from ${people} p where 'expert' = any(p.roles) and starts_with(p.open_id, ${PENDING_PREFIX})) as unlinked`).then(rowsOf);
   const r = row as { apps: number; missing: number; experts: number; unlinked: number; unchecked: number };
   return { apps: Number(r.apps), missing: Number(r.missing), experts: Number(r.experts), unlinked: Number(r.unlinked), unchecked: Number(r.unchecked) };

@@ -1,6 +1,6 @@
-import { and, eq, like } from 'drizzle-orm';
+import { and, eq, inArray, like } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applications, assignments, auditLog, cycles, outbox, people, teams } from '../../db/schema.js';
+import { applications, assignments, auditLog, bulkJobs, cycles, outbox, people, teams } from '../../db/schema.js';
 import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import { ManualClock } from '../../src/clock.js';
 import { enqueue } from '../../src/outbox.js';
@@ -289,5 +289,47 @@ describe('someone who leaves while nothing is on its way to them (员工离职, 
     const stranger = 'ou_left_stranger_00000000000000001';
     expect((await h.leaves(stranger, { eventId: 'left-stranger-1' }))?.status).toBe(200);
     expect(h.fake.messages).toHaveLength(0);
+  });
+});
+
+describe.each([
+  ['one statement', true],
+  ['ordinary transaction', false],
+])('分配专家 passes by an expert who left (%s)', (_path, fast) => {
+  let h: Harness;
+  let g: GeneratedCycle;
+  beforeAll(async () => {
+    h = await startHarness({ outboxLimits: { perApp: 1000, perReceiver: 1000 } });
+    h.app.processor.fastPaths = fast;
+    g = await generateCycle(h.db.db, fast ? 71 : 72);
+  });
+  afterAll(async () => h?.close());
+
+  it('gives them no task, and its finished card says how many were passed by and who', async () => {
+    // every application of the year accepted with no panel yet; 4 experts in the pool, 3 a panel
+    const apps = g.teams.filter((t) => t.applicationId !== undefined).map((t) => t.applicationId!);
+    await h.db.db.delete(assignments).where(inArray(assignments.applicationId, apps));
+    await h.db.db.update(applications).set({ status: 'accepted' }).where(inArray(applications.id, apps));
+    const [gone, refused] = Object.keys(g.experts).sort();
+    // one left while nothing was on its way to them (员工离职), one found out by a refused send (230029)
+    await h.leaves(gone, { eventId: `left-pool-${fast}` });
+    h.fake.addUser({ openId: refused, name: '专家1', resigned: true });
+    await h.db.db.transaction((tx) => enqueue(tx, { dedupeKey: `remind:left-pool:${fast}`, to: { openId: refused }, text: 'x' }));
+    await h.drain();
+    const answer = await h.click(ADMIN, { action: 'review.assign', cycleId: g.cycleId });
+    expect(answer.toast.type).toBe('success');
+    await h.drain();
+    const given = await h.db.db.select({ expert: assignments.expertOpenId }).from(assignments).where(inArray(assignments.applicationId, apps));
+    expect(given.length).toBeGreaterThan(0);
+    expect(given.filter((a) => a.expert === gone || a.expert === refused)).toEqual([]);
+    const [job] = await h.db.db.select({ result: bulkJobs.result, status: bulkJobs.status }).from(bulkJobs).where(and(eq(bulkJobs.kind, 'assign'), eq(bulkJobs.cycleId, g.cycleId)));
+    expect(job.status).toBe('done');
+    const [a, b] = [gone, refused].sort();
+    const names = (await h.db.db.select({ openId: people.openId, name: people.name }).from(people).where(inArray(people.openId, [a, b]))).sort((x, y) => (x.openId < y.openId ? -1 : 1));
+    expect((job.result as { outcome?: string }).outcome).toBe(`已跳过 2 位已离职的专家（${names.map((p) => `${p.name}（${p.openId}）`).join('、')}），未给其分配评审任务：请在“专家库”中停用。`);
+    // each short panel says why: 2 of the 4 left
+    const unfilled = (job.result as { unfilled?: { reason: string }[] }).unfilled ?? [];
+    expect(unfilled.length).toBeGreaterThan(0);
+    expect(unfilled[0].reason).toContain('2 位已离职');
   });
 });
