@@ -55,3 +55,16 @@ it('a profile without contact:user.phone:readonly has no mobile; without contact
   expect((await call('GET', `/open-apis/contact/v3/users/${user.openId}?user_id_type=open_id`)).body.code).toBe(99991672);
   fake.reset();
 });
+
+it('员工离职 (contact.user.deleted_v3) is sent only to an app holding one of its contact scopes; the person is resigned either way', async () => {
+  const user = fake.addUser({ name: '王五' });
+  fake.revokeScopes('contact:contact.base:readonly', 'contact:contact:readonly_as_app');
+  expect(fake.resign(user.openId)).toBe(true); // contact:contact:access_as_app still held
+  fake.revokeScopes('contact:contact:access_as_app');
+  const other = fake.addUser({ name: '赵六' });
+  expect(fake.resign(other.openId)).toBe(false);
+  expect(fake.directory().find((p) => p.openId === other.openId)?.resigned).toBe(true);
+  fake.grantScopes('contact:contact.base:readonly');
+  expect(fake.resign(other.openId)).toBe(true);
+  fake.reset();
+});
