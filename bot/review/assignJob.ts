@@ -4,7 +4,7 @@ import { type Cycle, lockCycle } from '../../src/cycles.js';
 import { fastAssign } from '../../src/fast/jobSteps.js';
 import type { CardActionDecl, CardActionInput, CardResponse, HandlerContext } from '../../src/handlers.js';
 import { enqueueMany } from '../../src/outbox.js';
-import { assignBatch, checkAssignable, expertsWhoLeftText } from '../../src/review/assignment.js';
+import { assignBatch, checkAssignable, expertsWhoLeft, expertsWhoLeftNote } from '../../src/review/assignment.js';
 import { startAssignmentJob } from '../../src/review/assignJob.js';
 import { taskCardMessage } from '../../src/review/taskCards.js';
 import { idOrZero } from '../respond.js';
@@ -35,7 +35,7 @@ export const assignJob: BulkJobKind = {
     const before = (job.result ?? {}) as AssignResult;
     // the pool is the same for every batch: the experts it passes by for having left are said once, at the end
     const left = async () => {
-      const text = await expertsWhoLeftText(tx);
+      const text = expertsWhoLeftNote(await expertsWhoLeft(tx));
       return text ? { outcome: text } : {};
     };
     if (!batch) return { done: job.done, total: job.done + missingOf(before), cursor: job.cursor, finished: true, result: { ...before, ...(await left()) } };
@@ -71,12 +71,13 @@ export async function startAssignment(ctx: HandlerContext, input: CardActionInpu
   const started = await startAssignmentJob(ctx.tx, ctx.actor, cycle, { messageId: input.messageId, lead, now: ctx.clock.now() });
   if (started.state === 'running') return { toast: { type: 'info', content: '专家分配正在进行，卡片显示当前进度' }, card: { type: 'raw', data: jobCard(started.job) } };
   if (started.state === 'nothing') return { toast: { type: 'success', content: `${lead ?? ''}所有申报已配齐专家，无需再分配` }, card: { type: 'raw', data: await progressCardFor(ctx, typeof cycle === 'number' ? cycle : cycle.id) } };
-  return assignmentStarted(started.job, lead);
+  // 分配专家 pressed (not 截止申报, whose card says it when the job ends): the experts passed by, at once
+  return assignmentStarted(started.job, lead, lead ? undefined : expertsWhoLeftNote(await expertsWhoLeft(ctx.tx), true));
 }
 
 /** The answer when the assignment was recorded: the job's progress card. */
-function assignmentStarted(job: BulkJob, lead?: string): CardResponse {
-  return { toast: { type: 'success', content: `${lead ?? ''}正在分配专家，完成后卡片会更新` }, card: { type: 'raw', data: jobCard(job) } };
+function assignmentStarted(job: BulkJob, lead?: string, passedBy?: string): CardResponse {
+  return { toast: { type: 'success', content: `${lead ?? ''}正在分配专家，完成后卡片会更新${passedBy ? `；${passedBy}` : ''}` }, card: { type: 'raw', data: jobCard(job) } };
 }
 
 /**
@@ -97,5 +98,5 @@ export const assignExpertsFast: NonNullable<CardActionDecl['fast']> = async (fx,
     bootstrapAdmins: fx.config.ADMIN_OPEN_IDS,
   });
   if (!done) return undefined;
-  return { outcome: 'ok', answer: assignmentStarted(done.job), queued: 0 };
+  return { outcome: 'ok', answer: assignmentStarted(done.job, undefined, expertsWhoLeftNote(done.left, true)), queued: 0 };
 };

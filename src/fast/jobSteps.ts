@@ -2,7 +2,7 @@ import postgres from 'postgres';
 import type { Database } from '../../db/index.js';
 import type { BulkJob } from '../bulkJobs.js';
 import { pipelined, postgresClient } from '../pipeline.js';
-import { leftCompanySql } from '../review/assignment.js';
+import { type ExpertWhoLeft, expertsWhoLeftSql, leftCompanySql } from '../review/assignment.js';
 import { type JobJson, jobOf } from './cycleSteps.js';
 import { claimCte, failWhenNotWritten, raisedOnPurpose } from './sql.js';
 
@@ -92,6 +92,8 @@ audited as (
 select coalesce((select ok from verdict), false) as ok,
   (select row_to_json(j) from job j) as job,
   (select count(*) from audited)::int as audited,
+  -- startAssignment's word on the experts passed by for having left (expertsWhoLeft)
+  ${expertsWhoLeftSql} as left,
   -- claimed, but a job of the cycle was recorded after the snapshot: fail, so the claim is not kept (a text cast to
   -- int is how a plain statement raises; the subquery keeps the planner from folding it ahead of the case)
   ${failWhenNotWritten('job', RACED)}`;
@@ -100,6 +102,7 @@ interface JobOutcome {
   ok: boolean;
   job: JobJson | string | null;
   audited: number;
+  left?: ExpertWhoLeft[] | string | null;
   raced: null;
 }
 
@@ -109,7 +112,7 @@ function raced(err: unknown): boolean {
 }
 
 /** 分配专家 that starts the job, in one round trip; the job as recorded. Undefined (nothing written) whenever the ordinary path must answer; always so on PGlite. */
-export async function fastAssign(database: Database, event: FastAssign): Promise<{ job: BulkJob } | undefined> {
+export async function fastAssign(database: Database, event: FastAssign): Promise<{ job: BulkJob; left: ExpertWhoLeft[] } | undefined> {
   const client = postgresClient(database);
   if (!client) return undefined;
   const params = [event.eventId, event.eventType, event.openId, [...event.bootstrapAdmins], event.cycleId, event.messageId ?? null, event.now.toISOString()];
@@ -122,7 +125,7 @@ export async function fastAssign(database: Database, event: FastAssign): Promise
   }
   const row = outcome[0];
   if (!row?.job) return undefined;
-  return { job: jobOf(row.job) };
+  return { job: jobOf(row.job), left: typeof row.left === 'string' ? (JSON.parse(row.left) as ExpertWhoLeft[]) : (row.left ?? []) };
 }
 
 /**

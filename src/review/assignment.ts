@@ -468,18 +468,34 @@ function expertPool(tx: Db) {
 }
 
 /**
- * 分配专家's word on the experts of the pool it passed by for having left the company (`leftCompanySql`): how many and
- * who (five named), with what to do; undefined when none. Those 停用 already are not counted.
+ * The experts of the pool (not 停用) that 分配专家 passes by for having left the company (`leftCompanySql`), as a JSON
+ * array of {openId, name} by open_id: one text for the ordinary path and the one-statement one (src/fast/jobSteps.ts).
  */
-export async function expertsWhoLeftText(tx: Db): Promise<string | undefined> {
-  const left = await tx
-    .select({ openId: people.openId, name: people.name })
-    .from(people)
-    .where(and(sql`'expert' = any(${people.roles})`, eq(people.expertActive, true), sql.raw(leftCompanySql('people.open_id'))))
-    .orderBy(asc(people.openId));
+export const expertsWhoLeftSql = `(select coalesce(json_agg(json_build_object('openId', p.open_id, 'name', p.name) order by p.open_id), '[]'::json)
+  from people p where 'expert' = any(p.roles) and p.expert_active and ${leftCompanySql('p.open_id')})`;
+
+export interface ExpertWhoLeft {
+  openId: string;
+  name: string | null;
+}
+
+/** The experts of the pool 分配专家 passes by for having left the company (`expertsWhoLeftSql`). */
+export async function expertsWhoLeft(tx: Db): Promise<ExpertWhoLeft[]> {
+  const [row] = await tx.execute<{ left: ExpertWhoLeft[] | string }>(sql.raw(`select ${expertsWhoLeftSql} as left`)).then(rowsOf);
+  const left = (row as { left: ExpertWhoLeft[] | string }).left;
+  return typeof left === 'string' ? (JSON.parse(left) as ExpertWhoLeft[]) : left;
+}
+
+/**
+ * 分配专家's word on the experts it passed by for having left: how many and who (five named), undefined when none.
+ * `short`: names alone, for a toast; else with open_ids and what to do, for the finished card.
+ */
+export function expertsWhoLeftNote(left: readonly ExpertWhoLeft[], short = false): string | undefined {
   if (!left.length) return undefined;
+  const more = left.length > 5 ? ` 等 ${left.length} 位` : '';
+  if (short) return `已跳过 ${left.length} 位已离职的专家：${left.slice(0, 5).map((p) => p.name || p.openId).join('、')}${more}`;
   const names = left.slice(0, 5).map((p) => (p.name ? `${p.name}（${p.openId}）` : p.openId)).join('、');
-  return `已跳过 ${left.length} 位已离职的专家（${names}${left.length > 5 ? ` 等 ${left.length} 位` : ''}），未给其分配评审任务：请在“专家库”中停用。`;
+  return `已跳过 ${left.length} 位已离职的专家（${names}${more}），未给其分配评审任务：请在“专家库”中停用。`;
 }
 
 /**

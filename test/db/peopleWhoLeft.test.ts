@@ -318,6 +318,9 @@ describe.each([
     await h.drain();
     const answer = await h.click(ADMIN, { action: 'review.assign', cycleId: g.cycleId });
     expect(answer.toast.type).toBe('success');
+    // the answer says it at once: how many, and who
+    const named = (await h.db.db.select({ openId: people.openId, name: people.name }).from(people).where(inArray(people.openId, [gone, refused]))).sort((x, y) => (x.openId < y.openId ? -1 : 1));
+    expect(answer.toast.content).toBe(`正在分配专家，完成后卡片会更新；已跳过 2 位已离职的专家：${named.map((p) => p.name).join('、')}`);
     await h.drain();
     const given = await h.db.db.select({ expert: assignments.expertOpenId }).from(assignments).where(inArray(assignments.applicationId, apps));
     expect(given.length).toBeGreaterThan(0);
