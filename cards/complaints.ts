@@ -1,5 +1,4 @@
 import type { DisplayRow, FormDescriptor } from '../src/forms.js';
-import { withoutContacts } from '../src/log.js';
 import { afterRevocation, revokedTold } from './strings.js';
 import { form, type FormError, formDisplayElements, formInputs, refusalBanner, submitButton } from './forms.js';
 import { asTyped, button, buttonRow, card, type Card, type Element, fields, hr, markdown, namedButtonText, note, md, mdJoin, type MdValue, pager, clipText } from './kit.js';
@@ -20,6 +19,8 @@ export interface ComplaintSummary {
   decidedMs?: number;
   reference: string;
   content: string;
+  /** What was complained of as a group's card shows it (ComplaintCardWhere): a phone or e-mail typed into it hidden, as the team reads it. */
+  contentInGroup: string;
   contact: string | null;
   channel: string; // chat | web
   status: string; // open | upheld | dismissed | duplicate | withdrawn
@@ -87,7 +88,7 @@ export const contactWithheldText = '不在群内显示（仅协会可见）：�
 /** The complaint's rows as filed, on a group's card without the complainant's contact. */
 function displayFor(c: ComplaintView, group: boolean | undefined): DisplayRow[] {
   if (!group) return c.display;
-  return c.display.map((r) => (r.key === 'contact' && r.text ? { ...r, text: contactWithheldText } : r.key === 'content' ? { ...r, text: contentFor(r.text, group) } : r));
+  return c.display.map((r) => (r.key === 'contact' && r.text ? { ...r, text: contactWithheldText } : r.key === 'content' ? { ...r, text: c.contentInGroup } : r));
 }
 
 /** 查看联系方式 on a group's card of a complaint that left a contact (see ComplaintCardWhere). */
@@ -178,8 +179,8 @@ export function complaintBatchAlertCard(opts: ComplaintCardWhere & { items: Comp
   });
 }
 
-/** What was complained of as a group's card quotes it: a phone or e-mail typed into it hidden, as the team reads it (ComplaintCardWhere). */
-const contentFor = (content: string, group: boolean | undefined) => (group ? withoutContacts(content) : content);
+/** What was complained of as a card quotes it: a group's without a phone or e-mail typed into it (ComplaintCardWhere). */
+const contentFor = (c: ComplaintSummary, group: boolean | undefined) => (group ? c.contentInGroup : c.content);
 
 /** A complaint on a list card: its reference, team and the start of what was complained of, and 处理 to open its own card. */
 function complaintRow(c: ComplaintSummary, daysOpen?: number, group?: boolean): Element {
@@ -192,7 +193,7 @@ function complaintRow(c: ComplaintSummary, daysOpen?: number, group?: boolean): 
         tag: 'column',
         width: 'weighted',
         weight: 1,
-        elements: [markdown(md`**${c.reference}** ${c.team.name}（${c.team.code}，${c.team.organization}${open}）\n${asTyped(excerpt(contentFor(c.content, group), 60))}`)],
+        elements: [markdown(md`**${c.reference}** ${c.team.name}（${c.team.code}，${c.team.organization}${open}）\n${asTyped(excerpt(contentFor(c, group), 60))}`)],
       },
       { tag: 'column', width: 'auto', elements: [button({ text: '处理', value: { action: 'complaint.open', complaintId: c.id } })] },
     ],
@@ -333,7 +334,7 @@ function webComplainantTold(c: ComplaintView, group?: boolean): Element[] {
 /** 第二十二条: one alert when a title holder reaches the configured run of upheld complaints. */
 export function revocationAlertCard(opts: ComplaintCardWhere & { team: ComplaintTeam; title: TitleView; history: ComplaintSummary[]; form: FormDescriptor; error?: FormError; values?: Record<string, unknown>; daysWaiting?: number }): Card {
   const { team, title } = opts;
-  const history = opts.history.map((c) => md`- ${c.receivedOn} ${c.reference}：**${complaintStatusNames[c.status] ?? c.status}**　${asTyped(excerpt(contentFor(c.content, opts.group), 60))}${c.note ? md`（意见：${asTyped(excerpt(c.note, 40))}）` : ''}`);
+  const history = opts.history.map((c) => md`- ${c.receivedOn} ${c.reference}：**${complaintStatusNames[c.status] ?? c.status}**　${asTyped(excerpt(contentFor(c, opts.group), 60))}${c.note ? md`（意见：${asTyped(excerpt(c.note, 40))}）` : ''}`);
   return card({
     // raised again by the escalation job: the decision has been awaited this long
     title: opts.daysWaiting !== undefined ? `撤销称号已 ${opts.daysWaiting} 天未决定：${team.name}` : `撤销称号提醒：${team.name}`,

@@ -416,6 +416,7 @@ export function complaintSummary(c: ComplaintRead, team: ComplaintTeam, timezone
     id: c.id,
     reference: c.reference,
     content: c.content,
+    contentInGroup: withoutContacts(c.content),
     contact: c.contact,
     channel: c.channel,
     status: c.status,
@@ -429,7 +430,8 @@ export function complaintSummary(c: ComplaintRead, team: ComplaintTeam, timezone
 }
 
 /** A summary with what the complaint's own card shows: the complaint and the decision as their descriptors display them, and the decision's form. */
-export function complaintViewOf(s: ComplaintSummary): ComplaintView {
+export function complaintViewOf(summary: Omit<ComplaintSummary, 'contentInGroup'> & { contentInGroup?: string }): ComplaintView {
+  const s: ComplaintSummary = { ...summary, contentInGroup: summary.contentInGroup ?? withoutContacts(summary.content) };
   return {
     ...s,
     display: formDisplay(complaintForm, { team: `${s.team.name}（${s.team.code}）`, content: s.content, contact: s.contact }),

@@ -258,7 +258,7 @@ describe('every list card at its largest realistic input passes', () => {
 
   it('the complaint list: a page of 15 at their longest, titles awaiting a decision and complaints, with its pager', () => {
     const t = { id: 1, name: '广州市政道路养护第一班'.padEnd(50, '班'), code: 'GDSZ-2026-0001', organization: '广州市市政工程维修有限公司' };
-    const items = Array.from({ length: 10 }, (_, i) => ({ id: i + 1, reference: `TS-2027-${String(i + 1).padStart(4, '0')}`, content: long(2000), contact: '13800000000', channel: 'web', status: 'open', note: null, receivedOn: '2027-05-02', decidedOn: null, team: t, daysOpen: 9 }));
+    const items = Array.from({ length: 10 }, (_, i) => ({ id: i + 1, reference: `TS-2027-${String(i + 1).padStart(4, '0')}`, content: long(2000), contentInGroup: long(2000), contact: '13800000000', channel: 'web', status: 'open', note: null, receivedOn: '2027-05-02', decidedOn: null, team: t, daysOpen: 9 }));
     const titles = Array.from({ length: 5 }, (_, i) => ({ honourId: i + 13, year: 2026, run: 2, team: t }));
     expect(items.length + titles.length).toBe(complaintListPage);
     const c = complaintListCard({ items, total: 35, titles, titleTotal: 17, first: 1, page: 2, pages: 4, asked: 2 });
@@ -280,7 +280,7 @@ describe('every list card at its largest realistic input passes', () => {
 
   it('the web-complaint batch alert: 35 complaints, ten listed, the rest counted', () => {
     const t = { id: 1, name: '广州市政道路养护第一班', code: 'GDSZ-2026-0001', organization: '广州市市政工程维修有限公司' };
-    const items = Array.from({ length: 35 }, (_, i) => ({ id: i + 1, reference: `TS-2027-${String(i + 1).padStart(4, '0')}`, content: long(2000), contact: '13800000000', channel: 'web', status: 'open', note: null, receivedOn: '2027-05-02', team: t }));
+    const items = Array.from({ length: 35 }, (_, i) => ({ id: i + 1, reference: `TS-2027-${String(i + 1).padStart(4, '0')}`, content: long(2000), contentInGroup: long(2000), contact: '13800000000', channel: 'web', status: 'open', note: null, receivedOn: '2027-05-02', team: t }));
     const c = complaintBatchAlertCard({ items });
     expectValidCard(c);
     const text = cardText(c);
