@@ -106,6 +106,22 @@ async function within<T, L>(work: Promise<T>, ms: number, late: L): Promise<T | 
 // a delivery seen before may have been refused the first time: the answer claims nothing was done, nor that it was not
 const duplicateToast: CardResponse = { toast: { type: 'info', content: '这次点击已收到，请以卡片当前内容为准；如卡片未更新，请重新打开后再操作' } };
 
+/** The answers to a redelivered click that say nothing of its result, by the action's label: a late one sends nothing more. */
+const duplicateToasts = new Map<string, CardResponse>();
+const isDuplicateToast = (answer: CardResponse) => answer === duplicateToast || duplicateToasts.get(answer.toast?.content ?? '') === answer;
+
+/**
+ * The answer to a redelivered click, naming the action as its button does (“保留称号”) when it has a label: handled
+ * before, done or refused (the toast says which only where the action's `duplicate` reads it from what it left).
+ */
+export function duplicateToastFor(label: string | undefined): CardResponse {
+  if (!label) return duplicateToast;
+  const content = `“${label}”：这次点击已收到并处理过，请以卡片当前内容为准；如卡片未更新，请重新打开后再操作`;
+  let answer = duplicateToasts.get(content);
+  if (!answer) duplicateToasts.set(content, (answer = { toast: { type: 'info', content } }));
+  return answer;
+}
+
 /** The answer to a card action the database could not take now: nothing was done, a later click works. */
 export const unavailableToast: CardResponse = { toast: { type: 'error', content: '系统暂时不可用，请稍后再试' } };
 
@@ -469,10 +485,10 @@ export class EventProcessor {
           log.warn({ eventId, code: (err as { code: string }).code }, 'one-statement path aborted by the server; ordinary path');
           return undefined;
         });
-      if (fast) return this.answered(claim, fast);
+      if (fast) return this.answered(claim, fast, def.label);
     }
     const answerDuplicate = def.duplicate && ((tx: Db) => def.duplicate!(tx, { openId, config }, input));
-    return await this.once(claim, duplicateToast, (ctx: HandlerContext) => def.dispatch(ctx, input), answerDuplicate);
+    return await this.once(claim, duplicateToastFor(def.label), (ctx: HandlerContext) => def.dispatch(ctx, input), answerDuplicate);
   }
 
   /**
@@ -541,7 +557,7 @@ export class EventProcessor {
   /** What `finishLate` sends of a late answer: its card over the clicked one, and what the card cannot say. */
   private async sayLate(eventId: string, verb: string, openId: string, messageId: string | undefined, click: number, answer: CardResponse, failed: boolean): Promise<void> {
     const { log, database } = this.deps;
-    if (answer === duplicateToast) return;
+    if (isDuplicateToast(answer)) return;
     const toast = answer.toast?.content;
     const said = failed
       ? '你刚才在卡片上的操作出了问题，可能没有完成。请稍后再试一次；若一再出现，请联系协会管理员。'
@@ -604,7 +620,7 @@ export class EventProcessor {
   }
 
   /** The bookkeeping `once` does, for an event a fast path handled itself. */
-  private answered(event: { eventId: string; eventType: string; openId: string }, fast: FastOutcome): CardResponse {
+  private answered(event: { eventId: string; eventType: string; openId: string }, fast: FastOutcome, label: string | undefined): CardResponse {
     metrics.eventsProcessed.inc({ type: event.eventType, outcome: fast.outcome });
     if (fast.outcome !== 'duplicate') {
       if (fast.changesSender) this.actors.forget(event.openId);
@@ -615,7 +631,7 @@ export class EventProcessor {
       return fast.answer;
     }
     this.deps.log.info({ eventId: event.eventId, eventType: event.eventType, dedupeKey: event.eventId }, 'duplicate event ignored');
-    return fast.answer ?? duplicateToast;
+    return fast.answer ?? duplicateToastFor(label);
   }
 
   async onOtherEvent(eventType: string, data: Record<string, unknown>): Promise<void> {
@@ -761,7 +777,8 @@ export function quietUnhandledTypes(sdkLog: lark.Logger, log: Logger, handled: R
 
 /** A card answer with 协会联系方式 after each 请联系协会 of its toast (as typed) and card (escaped in markdown). */
 function withContactInAnswer(answer: CardResponse, contact: ContactSeen['current']): CardResponse {
-  if (!contact) return answer;
+  // a redelivery's toast says nothing of 协会 and stays itself, for a late answer to know it (sayLate)
+  if (!contact || isDuplicateToast(answer)) return answer;
   const toast = answer.toast && { ...answer.toast, content: withContact(answer.toast.content, contact) };
   return { ...answer, ...(toast ? { toast } : {}), ...(answer.card ? { card: withContactInCard(answer.card, contact) } : {}) };
 }

@@ -173,6 +173,11 @@ export const assignedExpert = (checkedBy: Check): RowRole => ({ persona: 'expert
 /** A card action as declared: its verb, who may use it, what its button's value holds, and what it does. */
 export interface CardActionDecl<V extends Record<string, unknown> = Record<string, unknown>> {
   action: string;
+  /**
+   * What the action is called, as its button says it out of its card ('保留称号'): a redelivered click (Feishu sent the
+   * same event again) with no `duplicate` answer is told it was already handled under this name. Unset, the toast names none.
+   */
+  label?: string;
   roles: readonly Allowed[];
   value: z.ZodType<V, unknown>;
   run: CardRun;

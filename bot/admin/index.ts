@@ -53,19 +53,19 @@ export function register(bot: BotRegistry): void {
   bot.menuEntry({ action: 'admin.menu', label: '协会管理', roles: ['admin'], order: 80, command: ['管理', 'admin'] });
   bot.cardAction({ action: 'admin.menu', roles: admin, value: noValue, run: refreshAdmin, privateInGroup: '协会管理卡片' });
   bot.cardAction({ action: 'cycle.form', roles: admin, value: noValue, run: showCycleForm, onRefused: adminCardAgain });
-  bot.cardAction({ action: 'cycle.open', roles: admin, value: noValue, run: submitCycleForm, fast: submitCycleFormFast, onRefused: cycleFormAgain });
+  bot.cardAction({ action: 'cycle.open', label: '开启评审', roles: admin, value: noValue, run: submitCycleForm, fast: submitCycleFormFast, onRefused: cycleFormAgain });
   bot.cardAction({ action: 'cycle.settings', roles: admin, value: onCycle, run: showSettingsForm, onRefused: adminCardAgain });
-  bot.cardAction({ action: 'cycle.settingsSave', roles: admin, value: onCycle, run: saveSettings, onRefused: settingsFormAgain, fast: saveSettingsFast });
+  bot.cardAction({ action: 'cycle.settingsSave', label: '保存设置', roles: admin, value: onCycle, run: saveSettings, onRefused: settingsFormAgain, fast: saveSettingsFast });
   bot.cardAction({ action: 'cycle.sheetForm', roles: admin, value: onCycle, run: showSheetForm, onRefused: adminCardAgain });
-  bot.cardAction({ action: 'cycle.sheetLoad', roles: admin, value: onCycle, run: submitSheet, onRefused: sheetFormAgain, fast: submitSheetFast });
-  bot.cardAction({ action: 'cycle.closeApplications', roles: admin, value: onCycle, run: closeApplicationsNow, fast: closeApplicationsFast, onRefused: adminCardAgain });
+  bot.cardAction({ action: 'cycle.sheetLoad', label: '载入评分表', roles: admin, value: onCycle, run: submitSheet, onRefused: sheetFormAgain, fast: submitSheetFast });
+  bot.cardAction({ action: 'cycle.closeApplications', label: '截止申报', roles: admin, value: onCycle, run: closeApplicationsNow, fast: closeApplicationsFast, onRefused: adminCardAgain });
   // 管理员 (第十四条): who runs the review, beside ADMIN_OPEN_IDS
   bot.cardAction({ action: 'admins.list', roles: admin, value: noValue, run: showAdministrators, privateInGroup: '管理员名单' });
-  bot.cardAction({ action: 'admins.add', roles: admin, value: noValue, run: addAdministratorsAction, onRefused: administratorsAgain });
-  bot.cardAction({ action: 'admins.remove', roles: admin, value: noValue, run: removeAdministratorAction, onRefused: administratorsAgain });
+  bot.cardAction({ action: 'admins.add', label: '添加管理员', roles: admin, value: noValue, run: addAdministratorsAction, onRefused: administratorsAgain });
+  bot.cardAction({ action: 'admins.remove', label: '移除管理员', roles: admin, value: noValue, run: removeAdministratorAction, onRefused: administratorsAgain });
   // 协会联系方式: said once here, appended wherever a text says 请联系协会
   bot.cardAction({ action: 'association.contactForm', roles: admin, value: noValue, run: showContactForm, onRefused: adminCardAgain });
-  bot.cardAction({ action: 'association.contactSave', roles: admin, value: noValue, run: saveContact, onRefused: contactFormAgain });
+  bot.cardAction({ action: 'association.contactSave', label: '保存联系方式', roles: admin, value: noValue, run: saveContact, onRefused: contactFormAgain });
   bot.cardAction({ action: 'bulk.show', roles: admin, value: values({ jobId: id }), run: showBulkJob, onRefused: adminCardAgain });
-  bot.cardAction({ action: 'bulk.retry', roles: admin, value: values({ jobId: id }), run: retryBulkJobAction, onRefused: adminCardAgain, fast: retryBulkJobFast });
+  bot.cardAction({ action: 'bulk.retry', label: '重试', roles: admin, value: values({ jobId: id }), run: retryBulkJobAction, onRefused: adminCardAgain, fast: retryBulkJobFast });
 }

@@ -42,12 +42,12 @@ export function register(bot: BotRegistry): void {
   bot.cardAction({ action: 'application.start', roles: ['public'], value: noValue, run: startApplication, privateInGroup: '申报表' });
   bot.cardAction({ action: 'application.open', roles: applicant, value: onTeam, run: openApplication, privateInGroup: '申报表', refusalFor: teamNowLedBy });
   // the leader who handed the team over (or a member) pressing them is told who leads it now (formNowLedBy)
-  bot.cardAction({ action: 'application.save', roles: applicant, value: onForm, run: saveApplicationDraft, onRefused: applicationFormAgain, fast: saveApplicationDraftFast, refusalFor: formNowLedBy });
+  bot.cardAction({ action: 'application.save', label: '保存草稿', roles: applicant, value: onForm, run: saveApplicationDraft, onRefused: applicationFormAgain, fast: saveApplicationDraftFast, refusalFor: formNowLedBy });
   // 沿用往年内容 on a form not yet saved: the team's last form as this year's draft
-  bot.cardAction({ action: 'application.copyPrevious', roles: applicant, value: onForm, run: copyPreviousApplication, refusalFor: formNowLedBy });
-  bot.cardAction({ action: 'application.submit', roles: applicantSubmits, value: onForm, run: submitApplicationForm, onRefused: submittedFormAgain, fast: submitApplicationFormFast, refusalFor: formNowLedBy });
+  bot.cardAction({ action: 'application.copyPrevious', label: '沿用上年内容', roles: applicant, value: onForm, run: copyPreviousApplication, refusalFor: formNowLedBy });
+  bot.cardAction({ action: 'application.submit', label: '提交申报', roles: applicantSubmits, value: onForm, run: submitApplicationForm, onRefused: submittedFormAgain, fast: submitApplicationFormFast, refusalFor: formNowLedBy });
   // 撤回申报, a few a year: the ordinary path (the team's lock; the team, its application and the contact's notice)
-  bot.cardAction({ action: 'application.recall', roles: applicantRecalls, value: onForm, run: recallSubmittedApplication, onRefused: recallRefused, refusalFor: teamNowLedBy });
+  bot.cardAction({ action: 'application.recall', label: '撤回申报', roles: applicantRecalls, value: onForm, run: recallSubmittedApplication, onRefused: recallRefused, refusalFor: teamNowLedBy });
   // 撤回申报's pages: the caller's own applications (someone who leads no team is told who can)
   bot.cardAction({ action: 'application.recallList', roles: ['public'], value: noValue, run: listRecallChoices, privateInGroup: '撤回申报卡片' });
   // typed, it shows the button (confirmed on the card); the words alone take nothing back
@@ -69,11 +69,11 @@ export function register(bot: BotRegistry): void {
   // the list is the caller's own: whoever is nobody's contact sees it empty
   bot.cardAction({ action: 'endorse.list', roles: ['public'], value: noValue, run: listEndorsements, privateInGroup: '待确认申报' });
   bot.cardAction({ action: 'endorse.open', roles: contact, value: onApplication, run: openEndorsement, privateInGroup: '申报表' });
-  bot.cardAction({ action: 'endorse.recommend', roles: contactDecides, value: onSubmission, run: recommendApplication, onRefused: endorsementAgain, fast: recommendApplicationFast });
-  bot.cardAction({ action: 'endorse.return', roles: contactDecides, value: onSubmission, run: returnApplication, onRefused: endorsementAgain, fast: returnApplicationFast });
+  bot.cardAction({ action: 'endorse.recommend', label: '推荐', roles: contactDecides, value: onSubmission, run: recommendApplication, onRefused: endorsementAgain, fast: recommendApplicationFast });
+  bot.cardAction({ action: 'endorse.return', label: '退回修改', roles: contactDecides, value: onSubmission, run: returnApplication, onRefused: endorsementAgain, fast: returnApplicationFast });
   bot.cardAction({ action: 'check.list', roles: admin, value: noValue, run: listFormalChecks, privateInGroup: '形式审查清单' });
-  bot.cardAction({ action: 'check.accept', roles: admin, value: onSubmission, run: acceptApplication, onRefused: checkListAgain, fast: acceptApplicationFast });
-  bot.cardAction({ action: 'check.return', roles: admin, value: onSubmission, run: returnToTeam, onRefused: checkListAgain, fast: returnToTeamFast });
+  bot.cardAction({ action: 'check.accept', label: '受理', roles: admin, value: onSubmission, run: acceptApplication, onRefused: checkListAgain, fast: acceptApplicationFast });
+  bot.cardAction({ action: 'check.return', label: '退回申报', roles: admin, value: onSubmission, run: returnToTeam, onRefused: checkListAgain, fast: returnToTeamFast });
   bot.menuEntry({ action: 'application.start', label: '年度申报', roles: ['leader'], order: 15, command: ['申报', 'apply'] });
   bot.menuEntry({ action: 'endorse.list', label: '待确认申报', roles: ['org_contact'], order: 30, command: ['待确认申报', 'pending applications'] });
   bot.menuEntry({ action: 'check.list', label: '形式审查', roles: ['admin'], order: 70 });

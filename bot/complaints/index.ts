@@ -40,17 +40,17 @@ export function register(bot: BotRegistry): void {
   bot.command({ names: ['投诉处理', '处理投诉', '投诉列表', '投诉清单', '待处理投诉', 'complaints', 'open complaints'], roles: admin, run: complaintListCommand });
   // anyone may complain about any team (第二十一条)
   bot.cardAction({ action: 'complaint.start', roles: ['public'], value: complaintStartValue, run: startComplaint, privateInGroup: '投诉表' });
-  bot.cardAction({ action: 'complaint.submit', roles: ['public'], value: complaintSubmitValue, run: submitComplaint, onRefused: complaintFormAgain, fast: submitComplaintFast });
-  bot.cardAction({ action: 'complaint.uphold', roles: admin, value: onComplaint, run: upholdComplaint, onRefused: alertAgain, fast: upholdComplaintFast });
-  bot.cardAction({ action: 'complaint.dismiss', roles: admin, value: onComplaint, run: dismissComplaint, onRefused: alertAgain, fast: dismissComplaintFast });
-  bot.cardAction({ action: 'complaint.duplicate', roles: admin, value: onComplaint, run: duplicateComplaint, onRefused: alertAgain });
-  bot.cardAction({ action: 'complaint.withdraw', roles: admin, value: onComplaint, run: withdrawComplaint, onRefused: alertAgain });
+  bot.cardAction({ action: 'complaint.submit', label: '提交投诉', roles: ['public'], value: complaintSubmitValue, run: submitComplaint, onRefused: complaintFormAgain, fast: submitComplaintFast });
+  bot.cardAction({ action: 'complaint.uphold', label: '投诉成立', roles: admin, value: onComplaint, run: upholdComplaint, onRefused: alertAgain, fast: upholdComplaintFast });
+  bot.cardAction({ action: 'complaint.dismiss', label: '投诉不成立', roles: admin, value: onComplaint, run: dismissComplaint, onRefused: alertAgain, fast: dismissComplaintFast });
+  bot.cardAction({ action: 'complaint.duplicate', label: '重复投诉', roles: admin, value: onComplaint, run: duplicateComplaint, onRefused: alertAgain });
+  bot.cardAction({ action: 'complaint.withdraw', label: '投诉已撤回', roles: admin, value: onComplaint, run: withdrawComplaint, onRefused: alertAgain });
   bot.cardAction({ action: 'complaint.correctAsk', roles: admin, value: onComplaint, run: askCorrection, privateInGroup: '更正认定卡片' });
-  bot.cardAction({ action: 'complaint.correct', roles: admin, value: onCorrection, run: correctDecision, onRefused: correctionAgain });
+  bot.cardAction({ action: 'complaint.correct', label: '更正认定', roles: admin, value: onCorrection, run: correctDecision, onRefused: correctionAgain });
   bot.cardAction({ action: 'complaint.list', roles: admin, value: noValue, run: listComplaints, privateInGroup: '投诉清单' });
   bot.cardAction({ action: 'complaint.open', roles: admin, value: onComplaint, run: openComplaint, privateInGroup: '投诉处理卡片' });
-  bot.cardAction({ action: 'revocation.revoke', roles: admin, value: onHonour, run: revokeHonour, onRefused: revocationAgain, fast: revokeHonourFast });
-  bot.cardAction({ action: 'revocation.keep', roles: admin, value: onHonour, run: keepHonour, onRefused: revocationAgain, fast: keepHonourFast });
+  bot.cardAction({ action: 'revocation.revoke', label: '撤销称号', roles: admin, value: onHonour, run: revokeHonour, onRefused: revocationAgain, fast: revokeHonourFast });
+  bot.cardAction({ action: 'revocation.keep', label: '保留称号', roles: admin, value: onHonour, run: keepHonour, onRefused: revocationAgain, fast: keepHonourFast });
   bot.cardAction({ action: 'revocation.open', roles: admin, value: onHonour, run: openRevocation, privateInGroup: '撤销称号决定卡片' });
   bot.menuEntry({ action: 'complaint.start', label: '质量投诉', roles: [], order: 85, command: ['投诉', 'complain'] });
   bot.menuEntry({ action: 'complaint.list', label: '投诉处理', roles: ['admin'], order: 75, command: ['投诉处理', 'complaints'] });

@@ -36,7 +36,7 @@ export function register(bot: BotRegistry): void {
   bot.command({ names: ['导出', 'export'], objects: EXPORT_SHEETS, roles: admin, run: sendRegisterTyped });
   bot.cardAction({ action: 'import.export', roles: admin, value: noValue, run: sendRegister });
   bot.cardAction({ action: 'import.page', roles: admin, value: onImport, run: pageImport });
-  bot.cardAction({ action: 'import.apply', roles: admin, value: onImport, run: confirmImport, fast: confirmImportFast });
+  bot.cardAction({ action: 'import.apply', label: '确认导入', roles: admin, value: onImport, run: confirmImport, fast: confirmImportFast });
   bot.file = importFile(bot.file);
   // a link to the sheet on Feishu, sent for the file: how to download it as the workbook
   bot.fallback = feishuSheetLinkOr(bot.fallback);

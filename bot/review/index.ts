@@ -47,17 +47,17 @@ export function register(bot: BotRegistry): void {
   bot.cardAction({ action: 'review.next', roles: ['public'], value: noValue, run: openNextTask, privateInGroup: '评分表' });
   bot.cardAction({ action: 'review.open', roles: [assignedExpert(ownTask)], value: onTask, run: openTask, privateInGroup: '评分表' });
   bot.cardAction({ action: 'review.application', roles: [assignedExpert(ownTask)], value: onTask, run: showTaskApplication, fast: showTaskApplicationFast });
-  bot.cardAction({ action: 'review.submit', roles: [assignedExpert(submitScores)], value: onTask, run: submitTask, onRefused: submitTaskAgain, fast: submitTaskFast, duplicate: submitTaskDuplicate });
+  bot.cardAction({ action: 'review.submit', label: '提交评分', roles: [assignedExpert(submitScores)], value: onTask, run: submitTask, onRefused: submitTaskAgain, fast: submitTaskFast, duplicate: submitTaskDuplicate });
   bot.cardAction({ action: 'review.declineForm', roles: [assignedExpert(ownTask)], value: onTask, run: showDeclineForm, privateInGroup: '谢绝任务表' });
-  bot.cardAction({ action: 'review.decline', roles: [assignedExpert(declineTask)], value: onTask, run: declineTaskAction, onRefused: declineFormAgain, fast: declineTaskFast });
+  bot.cardAction({ action: 'review.decline', label: '谢绝评审', roles: [assignedExpert(declineTask)], value: onTask, run: declineTaskAction, onRefused: declineFormAgain, fast: declineTaskFast });
   // 声明利益冲突 (第十七条): the form lists only the caller's own declarations; declaring is for experts, and
   // re-assigns their pending tasks it touches. The verbs keep their experts.* names: sent cards carry them.
   bot.cardAction({ action: 'experts.conflictForm', roles: ['public'], value: noValue, run: showConflictForm, privateInGroup: '利益冲突声明表' });
-  bot.cardAction({ action: 'experts.conflictAdd', roles: ['expert'], value: noValue, run: addConflict, onRefused: conflictFormAgain, fast: addConflictFast });
-  bot.cardAction({ action: 'review.assign', roles: admin, value: onCycle, run: assignExperts, onRefused: adminCardAgain, fast: assignExpertsFast });
+  bot.cardAction({ action: 'experts.conflictAdd', label: '声明回避', roles: ['expert'], value: noValue, run: addConflict, onRefused: conflictFormAgain, fast: addConflictFast });
+  bot.cardAction({ action: 'review.assign', label: '分配专家', roles: admin, value: onCycle, run: assignExperts, onRefused: adminCardAgain, fast: assignExpertsFast });
   bot.cardAction({ action: 'review.progress', roles: admin, value: onCycle, run: showProgress, onRefused: adminCardAgain, privateInGroup: '评审进度' });
   bot.cardAction({ action: 'review.panel', roles: admin, value: values({ applicationId: id }), run: showPanel, privateInGroup: '专家组' });
   bot.cardAction({ action: 'review.panelByCode', roles: admin, value: onCycle, run: showPanelByCode, onRefused: progressAgain, privateInGroup: '专家组' });
-  bot.cardAction({ action: 'review.swap', roles: admin, value: onTask, run: swapPanelExpert, onRefused: panelAgain, fast: swapPanelExpertFast });
-  bot.cardAction({ action: 'review.reopen', roles: admin, value: onTask, run: reopenPanelScore, onRefused: panelAgain, fast: reopenPanelScoreFast });
+  bot.cardAction({ action: 'review.swap', label: '更换专家', roles: admin, value: onTask, run: swapPanelExpert, onRefused: panelAgain, fast: swapPanelExpertFast });
+  bot.cardAction({ action: 'review.reopen', label: '重开评分', roles: admin, value: onTask, run: reopenPanelScore, onRefused: panelAgain, fast: reopenPanelScoreFast });
 }

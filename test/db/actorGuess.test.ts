@@ -58,7 +58,7 @@ describe('the actor taken from the sender’s last event is only a guess', () =>
     await h.db.db.update(cycles).set({ status: 'published' }).where(eq(cycles.year, 2027));
     expect((await h.click(SECRETARY, { action: 'cycle.open' }, cycleForm(2028), { eventId })).toast?.type).toBe('success');
     const again = await h.click(SECRETARY, { action: 'cycle.open' }, cycleForm(2028), { eventId });
-    expect(again.toast).toEqual({ type: 'info', content: '这次点击已收到，请以卡片当前内容为准；如卡片未更新，请重新打开后再操作' });
+    expect(again.toast).toEqual({ type: 'info', content: '“开启评审”：这次点击已收到并处理过，请以卡片当前内容为准；如卡片未更新，请重新打开后再操作' });
     expect(await cycleOf(2028)).toHaveLength(1);
     expect(await h.db.db.select().from(auditLog).where(eq(auditLog.action, 'cycle.open'))).toHaveLength(2);
   });

@@ -448,9 +448,9 @@ describe('申报 保存 and 提交 with the fast paths on and off: the same answ
       });
       expect(r.answers.map((a) => a.toast)).toEqual([
         { type: 'success', content: '草稿已保存，可随时发送“申报”继续填写' },
-        { type: 'info', content: '这次点击已收到，请以卡片当前内容为准；如卡片未更新，请重新打开后再操作' },
+        { type: 'info', content: '“保存草稿”：这次点击已收到并处理过，请以卡片当前内容为准；如卡片未更新，请重新打开后再操作' },
         { type: 'success', content: '已提交，等待单位联系人确认（第十五条）' },
-        { type: 'info', content: '这次点击已收到，请以卡片当前内容为准；如卡片未更新，请重新打开后再操作' },
+        { type: 'info', content: '“提交申报”：这次点击已收到并处理过，请以卡片当前内容为准；如卡片未更新，请重新打开后再操作' },
       ]);
       expect(r.changed.audit).toHaveLength(2);
       expect(r.changed.events).toHaveLength(2);

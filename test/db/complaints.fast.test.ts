@@ -229,7 +229,7 @@ describe('投诉 with and without its one-statement path: the same answers, rows
     expect(second.body.toast).toEqual({ type: 'info', content: `已于 ${formatDateTimeZh(complaint.createdAt, TZ)} 提交该投诉（编号 ${complaint.reference}），无需重复提交。` });
     expect(second.body.card).toEqual(first.body.card);
     const redelivered = await both(OTHER_CUSTOMER, value, text('路灯杆倾斜'), first.eventId);
-    expect(redelivered.body).toEqual({ toast: { type: 'info', content: '这次点击已收到，请以卡片当前内容为准；如卡片未更新，请重新打开后再操作' } });
+    expect(redelivered.body).toEqual({ toast: { type: 'info', content: '“提交投诉”：这次点击已收到并处理过，请以卡片当前内容为准；如卡片未更新，请重新打开后再操作' } });
     // a forwarded form is another's: a complaint of its own
     const forwarded = await both(CUSTOMER, value, text('路灯杆倾斜'));
     expect((await expectTaken(forwarded, fast.teams.lighting, p2pAdmins)).reference).not.toBe(complaint.reference);
@@ -334,7 +334,7 @@ describe('投诉 with and without its one-statement path: the same answers, rows
       const value = { action: 'complaint.submit', teamId: fast.teams.drain, ...(formKey ? { formKey } : {}) };
       const answers = await Promise.all([post(CUSTOMER, value, { content }, eventId), post(CUSTOMER, value, { content }, eventId)]);
       expect(answers.map((a) => a.toast?.type).sort(), JSON.stringify(answers)).toEqual(['info', 'success']);
-      expect(answers.find((a) => a.toast?.type === 'info')).toEqual({ toast: { type: 'info', content: '这次点击已收到，请以卡片当前内容为准；如卡片未更新，请重新打开后再操作' } });
+      expect(answers.find((a) => a.toast?.type === 'info')).toEqual({ toast: { type: 'info', content: '“提交投诉”：这次点击已收到并处理过，请以卡片当前内容为准；如卡片未更新，请重新打开后再操作' } });
       expect(await fast.h.db.db.select({ id: complaints.id }).from(complaints).where(eq(complaints.content, content))).toHaveLength(1);
     }
   });

@@ -348,7 +348,7 @@ describe('推荐 / 退回: the one-statement path and the ordinary one', () => {
     await both(personas.contact, value, returnForm, eventId);
     const [a, b] = await both(personas.contact, value, returnForm, eventId);
     expect(a).toEqual(b);
-    expect(a).toEqual({ toast: { type: 'info', content: '这次点击已收到，请以卡片当前内容为准；如卡片未更新，请重新打开后再操作' } });
+    expect(a).toEqual({ toast: { type: 'info', content: '“退回修改”：这次点击已收到并处理过，请以卡片当前内容为准；如卡片未更新，请重新打开后再操作' } });
     for (const { db } of sides()) {
       expect(await db.select().from(auditLog).where(and(eq(auditLog.entity, 'application'), eq(auditLog.entityId, String(applicationId))))).toHaveLength(1);
       expect(await db.select().from(outbox).where(like(outbox.dedupeKey, `%${eventId}%`))).toHaveLength(1);

@@ -400,7 +400,7 @@ describe('确认导入 clicked twice at once, the fast paths on', () => {
       expect(started, toasts).toHaveLength(1);
       const other = answers.find((b) => b !== started[0])!;
       // the second, under the lock, finds the first's job (or, the same delivery, the event recorded)
-      expect(other.toast, toasts).toEqual({ type: 'info', content: sameEvent ? '这次点击已收到，请以卡片当前内容为准；如卡片未更新，请重新打开后再操作' : '这个文件正在导入，卡片显示当前进度' });
+      expect(other.toast, toasts).toEqual({ type: 'info', content: sameEvent ? '“确认导入”：这次点击已收到并处理过，请以卡片当前内容为准；如卡片未更新，请重新打开后再操作' : '这个文件正在导入，卡片显示当前进度' });
       const jobs = await jobsOf(importId);
       expect(jobs, toasts).toHaveLength(1);
       const audits = await db.select({ actor: auditLog.actor }).from(auditLog).where(and(eq(auditLog.action, 'bulk.import.start'), eq(auditLog.entityId, String(jobs[0].id))));

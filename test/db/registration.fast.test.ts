@@ -219,7 +219,7 @@ describe('注册: the one-statement path answers, writes and sends what the ordi
     expect(taken.toast).toEqual({ type: 'info', content: '“深圳市政新单位”已有名为“新单位一组”的班组（编号 GDSZ-2026-0001），由另一位班组长注册。如是同一个班组，请其班组长在“班组成员”中添加你；如是另一个班组，请改用能区分的名称（如加上项目部或工区）后再提交。' });
     // the first registration's event delivered again
     const redelivered = await both(LEADER_NEW, registrationForm('新单位一组', CONTACT_NEW, { organization: '深圳市政新单位' }), 'ev_fastreg_01');
-    expect(redelivered.toast).toEqual({ type: 'info', content: '这次点击已收到，请以卡片当前内容为准；如卡片未更新，请重新打开后再操作' });
+    expect(redelivered.toast).toEqual({ type: 'info', content: '“提交注册”：这次点击已收到并处理过，请以卡片当前内容为准；如卡片未更新，请重新打开后再操作' });
     // each refusal recorded its event once, as the ordinary path records it; no code was drawn for any
     const events = await fast.db.db.select().from(processedEvents).where(sql`${processedEvents.eventId} like 'ev_fastreg_0%'`);
     expect(events.map((e) => e.eventId).sort()).toEqual(['ev_fastreg_01', 'ev_fastreg_02', 'ev_fastreg_03', 'ev_fastreg_04', 'ev_fastreg_05', 'ev_fastreg_06', 'ev_fastreg_07', 'ev_fastreg_08', 'ev_fastreg_09']);

@@ -34,9 +34,25 @@ describe.each(MODES_HERE)('retried and crossed clicks (%s)', (mode) => {
       const first = await h.click(personas.contact, value, { truthful: true, opinion: '' }, { eventId: 'ev_refused_twice' });
       const again = await h.click(personas.contact, value, { truthful: true, opinion: '' }, { eventId: 'ev_refused_twice' });
       expect(first.toast).toEqual({ type: 'error', content: '请填写推荐意见' });
-      expect(again.toast).toEqual({ type: 'info', content: '这次点击已收到，请以卡片当前内容为准；如卡片未更新，请重新打开后再操作' });
+      // named as its button is, and handled: not told it was done, nor that it was not
+      expect(again.toast).toEqual({ type: 'info', content: '“推荐”：这次点击已收到并处理过，请以卡片当前内容为准；如卡片未更新，请重新打开后再操作' });
       const [app] = await h.db.db.select().from(applications).where(eq(applications.id, f.appA));
       expect(app.status).toBe('submitted');
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('a click that was done, delivered again under its event_id, is told which action it was and that it was handled', async () => {
+    const { h, f } = await start(mode);
+    try {
+      const value = { action: 'check.accept', applicationId: f.appC };
+      const first = await h.click(SECOND_ADMIN, value, {}, { eventId: 'ev_accepted_twice' });
+      const again = await h.click(SECOND_ADMIN, value, {}, { eventId: 'ev_accepted_twice' });
+      expect(first.toast.type).toBe('success');
+      expect(again.toast).toEqual({ type: 'info', content: '“受理”：这次点击已收到并处理过，请以卡片当前内容为准；如卡片未更新，请重新打开后再操作' });
+      const rows = await h.db.db.select().from(auditLog).where(eq(auditLog.entityId, String(f.appC)));
+      expect(rows.filter((d) => d.action === 'application.accept')).toHaveLength(1);
     } finally {
       await h.close();
     }
