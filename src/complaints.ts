@@ -1823,7 +1823,7 @@ function lockUpheldOfTitle(tx: Db, honourId: number) {
     .for('update');
 }
 
-async function lockHonour(tx: Db, honourId: number, timezone: string): Promise<{ honour: Honour; team: ComplaintTeamRow }> {
+async function lockHonour(tx: Db, honourId: number, timezone: string, actor: Actor): Promise<{ honour: Honour; team: ComplaintTeamRow }> {
   // the team's honours, latest first (the title's lock, lockTitle, before any other): a decision may write every title held
   await tx
     .select({ id: honours.id })
@@ -1842,24 +1842,46 @@ async function lockHonour(tx: Db, honourId: number, timezone: string): Promise<{
   const { honour, team } = row ?? {};
   if (!honour || !team) throw new UserError('找不到该称号记录，请发送“管理”查看。');
   if (honour.revokedAt) {
+    const who = await titleDecidedBy(tx, honour.id, 'honour.revoke', actor);
+    // who decided and when, as a complaint decided already says it (decidedAlready); a title revoked with no decision on record (imported so) by date alone
+    if (who) throw new UserError(`${who}已于 ${formatDateTimeZh(honour.revokedAt, timezone)} 撤销 ${team.name} 的 ${honour.year} 年度称号，无需再处理。`, { kind: 'info' });
     throw new UserError(`${team.name} 的 ${honour.year} 年度称号已于 ${formatDateZh(todayIn(timezone, honour.revokedAt))} 撤销，无需重复处理。`, { kind: 'info' });
   }
   return { honour, team };
 }
 
-/** A title kept (保留称号) and no new run since: that decision stands, whichever copy of the alert is clicked next. */
-function keptAlready(honour: Honour, team: ComplaintTeamRow, timezone: string): UserError {
+/**
+ * Who made a title's latest 撤销称号 or 保留称号 (its audit row), as a complaint decided already names them: 你 to the
+ * one who did, else their name, else 其他管理员; undefined when no decision is on record.
+ */
+async function titleDecidedBy(tx: Db, honourId: number, action: 'honour.revoke' | 'honour.keep', actor: Actor): Promise<string | undefined> {
+  const [row] = await tx
+    .select({ by: auditLog.actor, name: people.name })
+    .from(auditLog)
+    .leftJoin(people, eq(people.openId, auditLog.actor))
+    .where(and(eq(auditLog.action, action), eq(auditLog.entity, 'honour'), eq(auditLog.entityId, String(honourId))))
+    .orderBy(desc(auditLog.at), desc(auditLog.id))
+    .limit(1);
+  if (!row) return undefined;
+  return row.by === actor.openId ? '你' : (row.name ?? '其他管理员');
+}
+
+/** A title kept (保留称号) and no new run since: that decision stands, whichever copy of the alert is clicked next; who kept it and when, when on record. */
+async function keptAlready(tx: Db, honour: Honour, team: ComplaintTeamRow, timezone: string, actor: Actor): Promise<UserError> {
   const why = honour.keptReason ? `（理由：${honour.keptReason}）` : '';
-  return new UserError(cite(22, `${team.name} 的 ${honour.year} 年度称号已于 ${formatDateZh(todayIn(timezone, honour.keptAt!))} 决定保留${why}，无需重复处理；此后再连续出现成立的投诉时，会再次提醒是否撤销称号。`), { kind: 'info', article: 22 });
+  const next = '此后再连续出现成立的投诉时，会再次提醒是否撤销称号。';
+  const who = await titleDecidedBy(tx, honour.id, 'honour.keep', actor);
+  if (who) return new UserError(cite(22, `${who}已于 ${formatDateTimeZh(honour.keptAt!, timezone)} 决定保留 ${team.name} 的 ${honour.year} 年度称号${why}，无需再处理；${next}`), { kind: 'info', article: 22 });
+  return new UserError(cite(22, `${team.name} 的 ${honour.year} 年度称号已于 ${formatDateZh(todayIn(timezone, honour.keptAt!))} 决定保留${why}，无需重复处理；${next}`), { kind: 'info', article: 22 });
 }
 
 /** Whether the title's run of upheld complaints (since any 保留称号) has reached the threshold (第二十二条) and is against this title (titlesOfRun). */
 const runPending = (status: TitleStatus | undefined, honour: Honour): boolean => titlesOfRun(status).some((h) => h.id === honour.id);
 
 /** 撤销 / 保留 decide a pending revocation (第二十二条) alone: a title kept since says so, any other says how far its run has gone. */
-async function refuseUnlessPending(tx: Db, status: TitleStatus | undefined, honour: Honour, team: ComplaintTeamRow, timezone: string): Promise<void> {
+async function refuseUnlessPending(tx: Db, status: TitleStatus | undefined, honour: Honour, team: ComplaintTeamRow, timezone: string, actor: Actor): Promise<void> {
   if (runPending(status, honour)) return;
-  if (honour.keptAt) throw keptAlready(honour, team, timezone);
+  if (honour.keptAt) throw await keptAlready(tx, honour, team, timezone, actor);
   const [run, required] = status?.held.some((h) => h.id === honour.id) ? [status.view.run, status.view.required] : [0, await revocationRun(tx)];
   throw new UserError(cite(22, `${team.name} 目前连续成立的投诉为 ${run} 次（连续 ${required} 次才提醒撤销），没有待决定的撤销提醒。`), { kind: 'info', article: 22 });
 }
@@ -1871,10 +1893,10 @@ async function refuseUnlessPending(tx: Db, status: TitleStatus | undefined, hono
  */
 export async function revokeTitle(tx: Db, actor: Actor, honourId: number, values: Record<string, unknown>, opts: ComplaintOptions, clicked?: string): Promise<{ team: ComplaintTeamRow; honour: Honour; reason: string; certificate?: string; barDays: number | null; others: { year: number; certificate?: string }[] }> {
   requireAdmin(actor);
-  const { honour, team } = await lockHonour(tx, honourId, opts.timezone);
+  const { honour, team } = await lockHonour(tx, honourId, opts.timezone, actor);
   // only while a run stands at the threshold; two copies of one alert (each administrator's): once one kept the title, the other's 撤销 no longer applies
   const status = await titleStatus(tx, team.id);
-  await refuseUnlessPending(tx, status, honour, team, opts.timezone);
+  await refuseUnlessPending(tx, status, honour, team, opts.timezone, actor);
   const { reason } = readRevocationDecision(values);
   const ids = titlesOfRun(status).map((h) => h.id);
   // issued together: one round trip. The certificate row stays as issued; a revoked honour is what makes its number void (第二十条, 第二十二条)
@@ -1904,10 +1926,10 @@ export async function keepTitle(tx: Db, actor: Actor, honourId: number, values: 
   // the team's upheld complaints (those it may set aside), in id order, before the title's lock: 认定 and 更正认定 hold a
   // complaint's row while they wait for that lock, so taken after it, the two would each wait for the other (a deadlock).
   // Issued together (one round trip), this lock sent first
-  const [, { honour, team }] = await Promise.all([lockUpheldOfTitle(tx, honourId).execute(), lockHonour(tx, honourId, opts.timezone)]);
+  const [, { honour, team }] = await Promise.all([lockUpheldOfTitle(tx, honourId).execute(), lockHonour(tx, honourId, opts.timezone, actor)]);
   // issued together: one round trip
   const [status, member] = await Promise.all([titleStatus(tx, team.id), isTeamMember(tx, team.id, actor.openId)]);
-  await refuseUnlessPending(tx, status, honour, team, opts.timezone);
+  await refuseUnlessPending(tx, status, honour, team, opts.timezone, actor);
   refuseOwnTeam(team, actor, member, '决定保留本班组的称号');
   const { reason } = readRevocationDecision(values);
   // issued together: one round trip. The upheld complaints the runs count are set aside by this 保留 (第二十二条), marked

@@ -228,7 +228,8 @@ describe('a public complaint through the HTTP endpoint, upheld twice, raises one
     }
     const twice = await h.click(ADMIN, { action: 'revocation.revoke', honourId: t.honourId }, { reason: '再次' });
     expect(twice.toast.type).toBe('info');
-    expect(twice.toast.content).toMatch(/已于 2027年\d{1,2}月\d{1,2}日 撤销/);
+    // who revoked it and when: 你, the one who did
+    expect(twice.toast.content).toMatch(/^你已于 2027年\d{1,2}月\d{1,2}日 \d{2}:\d{2} 撤销 广州市政养护三班 的 2026 年度称号，无需再处理。$/);
     expect((await h.db.db.select().from(auditLog).where(and(eq(auditLog.action, 'honour.revoke'), eq(auditLog.entityId, String(t.honourId))))).length).toBe(1);
   });
 });

@@ -224,7 +224,7 @@ describe('complaint and title decisions with and without their one-statement pat
     // the other administrator's copy of the same alert: 撤销 no longer applies, on both paths, and changes nothing
     const before = await rows(db);
     const late = await both(SECOND_ADMIN, { action: 'revocation.revoke', honourId: honour }, { reason: '连续投诉' });
-    expect(late.body.toast).toEqual({ type: 'info', content: expect.stringMatching(/^第二十二条：.* 的 2026 年度称号已于 2027年\d+月\d+日 决定保留（理由：已整改，回访满意），无需重复处理/) });
+    expect(late.body.toast).toEqual({ type: 'info', content: expect.stringMatching(/^第二十二条：其他管理员已于 2027年\d+月\d+日 \d{2}:\d{2} 决定保留 .* 的 2026 年度称号（理由：已整改，回访满意），无需再处理/) });
     expect(late.sent).toEqual([]);
     expect({ ...(await rows(db)), processed: [] }).toEqual({ ...before, processed: [] });
   });

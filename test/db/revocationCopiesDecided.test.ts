@@ -189,7 +189,10 @@ describe('the revocation alert’s other copies, once one administrator decides'
       // a second decision, from a copy since redrawn: told it is decided, and nothing queued again
       const before = await h.db.db.$count(outbox);
       const late = await h.click(ADMIN, { action: 'revocation.keep', honourId }, { reason: '已整改' }, { messageId: a2, chatId: G2 });
-      expect(late.toast).toEqual({ type: 'info', content: '佛山路灯维护班 的 2026 年度称号已于 2027年3月11日 撤销，无需重复处理。' });
+      // who decided and when, as a complaint decided already says it: by name, or 你 to the one who did
+      expect(late.toast).toEqual({ type: 'info', content: '李管理员已于 2027年3月11日 10:00 撤销 佛山路灯维护班 的 2026 年度称号，无需再处理。' });
+      const ownLate = await h.click(ADMIN2, { action: 'revocation.keep', honourId }, { reason: '已整改' }, { messageId: e1, chatId: G1 });
+      expect(ownLate.toast).toEqual({ type: 'info', content: '你已于 2027年3月11日 10:00 撤销 佛山路灯维护班 的 2026 年度称号，无需再处理。' });
       const lateRevoke = await h.click(ADMIN, { action: 'revocation.revoke', honourId }, { reason: '再次' }, { messageId: e2, chatId: G2 });
       expect(lateRevoke.toast.type).toBe('info');
       expect(await h.db.db.$count(outbox)).toBe(before);
@@ -214,6 +217,9 @@ describe('the revocation alert’s other copies, once one administrator decides'
       expect(h.fake.currentCard(m1)).toEqual(keptCard);
       const keptRows = await redrawRows(h, honourId);
       expect(keptRows.map((r) => r.copy)).toEqual([k1]);
+      // the other administrator's 撤销 on the copy redrawn: who kept it and when, as a complaint decided already says it
+      const lateRevoke = await h.click(ADMIN, { action: 'revocation.revoke', honourId }, { reason: '连续投诉' }, { messageId: m1, chatId: k1.split(':chat:')[1] });
+      expect(lateRevoke.toast).toEqual({ type: 'info', content: `第二十二条：李管理员已于 2027年3月5日 10:00 决定保留 ${team.name} 的 2026 年度称号（理由：已整改，回访满意），无需再处理；此后再连续出现成立的投诉时，会再次提醒是否撤销称号。` });
 
       // a new run after the 保留: its alert to both groups, then 撤销 from the first group's copy
       h.clock.set(new Date('2027-03-06T09:00:00+08:00'));
