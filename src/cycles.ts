@@ -576,7 +576,7 @@ export async function updateCycleSettings(
   // two administrators on two copies of the form, changing one setting: the later save would overwrite the earlier
   // unseen, both told 已保存; it is refused on that field, its form drawn again with the value now in force
   const overtaken = changes.find((f) => drawn[f] !== undefined && drawn[f] !== String(current[f]));
-  if (overtaken) throw await overtakenError(tx, cycleId, overtaken, drawn[overtaken]!, current[overtaken], values[overtaken], timezone);
+  if (overtaken) throw await overtakenError(tx, cycleId, overtaken, drawn[overtaken]!, current[overtaken], values[overtaken], timezone, actor.openId);
   const total = sheetTotal(cycle);
   if (changes.includes('awardThreshold') && values.awardThreshold > total) {
     throw cycleFieldError('awardThreshold', `不能高于本年度评分表的总分（${total} 分），否则没有班组能达到`, 18);
@@ -627,18 +627,21 @@ export async function updateCycleSettings(
 }
 
 /**
- * The refusal of a save whose setting was changed by someone else since its form was drawn: who changed it and when
- * (the latest 修改设置 audit row naming it), what it is now, and that the value typed was not saved.
+ * The refusal of a save whose setting was changed since its form was drawn (by someone else, or by the clicker on another
+ * copy): who changed it and when (the latest 修改设置 audit row naming it: 你 when the clicker did it themselves), what it
+ * is now, and that the value typed was not saved.
  */
-async function overtakenError(tx: Db, cycleId: number, field: SettingField, was: string, now: unknown, typed: unknown, timezone: string): Promise<UserError> {
+async function overtakenError(tx: Db, cycleId: number, field: SettingField, was: string, now: unknown, typed: unknown, timezone: string, clicker: string): Promise<UserError> {
   const [row] = await tx
-    .select({ at: auditLog.at, name: people.name })
+    .select({ at: auditLog.at, actor: auditLog.actor, name: people.name })
     .from(auditLog)
     .leftJoin(people, eq(people.openId, auditLog.actor))
     .where(and(eq(auditLog.entity, 'cycle'), eq(auditLog.entityId, String(cycleId)), eq(auditLog.action, 'cycle.updateSettings'), sql`${auditLog.details} -> 'changes' ? ${field}`))
     .orderBy(desc(auditLog.id))
     .limit(1);
-  const by = row ? `${row.name ?? '其他管理员'}已于 ${formatDateTimeZh(row.at, timezone)} ` : '其他管理员已';
+  // 你 when the clicker changed it themselves, on another copy of the form (as deadlineMovedSince says it)
+  const who = row && (row.actor === clicker ? '你' : (row.name ?? '其他管理员'));
+  const by = row ? `${who}已于 ${formatDateTimeZh(row.at, timezone)} ` : '其他管理员已';
   return cycleFieldError(
     field,
     `${by}改为${settingText(field, now as string | number)}（你打开表单时为${settingText(field, was)}），你填写的${settingText(field, typed as string | number)}没有保存。表单已更新为现在的设置，请核对后再保存`,
