@@ -77,6 +77,16 @@ export function readNumber(v: unknown, unit: RegExp = ANY_UNIT): number | undefi
 export const typedAsPercent = (v: unknown) => typeof v === 'string' && /[%％]\s*$/.test(v);
 
 /**
+ * Whether a share (0 to 1) was typed as a percentage without its sign (10 for 10%): a number above 1 and up to 100 is
+ * no share, so it can only mean that, and is read so. 1 stays 1 (the whole): it reads either way.
+ */
+export function shareTypedAsPercentWithoutSign(v: unknown): boolean {
+  if (typedAsPercent(v)) return false;
+  const n = readNumber(v);
+  return n !== undefined && n > 1 && n <= 100;
+}
+
+/**
  * The one reader of dates: the picker's value (“2024-04-01 +0800”, “2026-05-31T00:00:00+08:00”) or a typed
  * one (2026-12-01, 2026/12/1, 2026年12月1日, 20261201 as other systems export it, full-width digits) as 'YYYY-MM-DD'.
  * Blank is undefined; anything else is returned trimmed, for the field's check to refuse.
@@ -138,7 +148,8 @@ export const optionalText = (label: string, max: number): z.ZodType<string | und
 const halves = (step: number) => step === 0.5;
 
 /**
- * A number typed into a text input, read by `readNumber`; bounds inclusive; `share` also takes “10%” as 0.1;
+ * A number typed into a text input, read by `readNumber`; bounds inclusive; `share` also takes “10%” as 0.1, and a
+ * share of 0 to 1 takes 10 (above 1, up to 100) as 10% too;
  * `rangeWhy` says after the bounds why they are so, where the measures decide it.
  */
 export const numberField = (label: string, min: number, max: number, opts: { integer?: boolean; step?: number; share?: boolean; unit?: string; rangeWhy?: string } = {}) => {
@@ -146,12 +157,13 @@ export const numberField = (label: string, min: number, max: number, opts: { int
   return z.preprocess(
     (v) => {
       const n = readNumber(v);
-      return n !== undefined && opts.share && typedAsPercent(v) ? Math.round((n / 100) * 1e6) / 1e6 : n;
+      const percent = opts.share && (typedAsPercent(v) || (min === 0 && max === 1 && shareTypedAsPercentWithoutSign(v)));
+      return n !== undefined && percent ? Math.round((n / 100) * 1e6) / 1e6 : n;
     },
     z
       .number({ error: (iss) => (iss.input === undefined ? `请填写${label}` : `${label}须为数字`) })
       .refine((n) => !Number.isNaN(n), `${label}须为数字`)
-      // a share typed as a percentage without its sign (10 for 10%) is told both ways it may be written
+      // a share out of range (150, or 150%) is told both ways it may be written
       .refine(
         (n) => n >= min && n <= max,
         opts.share && min === 0 && max === 1 ? `${label}须在 0 到 1 之间，如前 10% 填 0.1 或 10%` : `${label}须在 ${min} 到 ${max} ${unit}之间${opts.rangeWhy ? `：${opts.rangeWhy}` : ''}`,

@@ -88,8 +88,12 @@ describe('the one number reader and the one date reader', () => {
   it('a share takes 10% as 0.1, and a score field refuses 0.3 where halves only', () => {
     const share = z.object({ s: numberField('择优推荐比例', 0, 1, { share: true }) });
     expect(parseForm(share, { s: '１０％' }, { s: '择优推荐比例' }).s).toBe(0.1);
-    // 10 meant as 10%: told both ways a share may be written
-    expect(() => parseForm(share, { s: '10' }, { s: '择优推荐比例' })).toThrow('择优推荐比例须在 0 到 1 之间，如前 10% 填 0.1 或 10%');
+    // above 1 a number is no share: 10 can only mean 10%, and is read so; 1 stays the whole; past 100 told both ways a share may be written
+    expect(parseForm(share, { s: '10' }, { s: '择优推荐比例' }).s).toBe(0.1);
+    expect(parseForm(share, { s: '１２.５' }, { s: '择优推荐比例' }).s).toBe(0.125);
+    expect(parseForm(share, { s: '1' }, { s: '择优推荐比例' }).s).toBe(1);
+    expect(parseForm(share, { s: '0.2' }, { s: '择优推荐比例' }).s).toBe(0.2);
+    expect(() => parseForm(share, { s: '150' }, { s: '择优推荐比例' })).toThrow('择优推荐比例须在 0 到 1 之间，如前 10% 填 0.1 或 10%');
     const halves = z.object({ p: numberField('1.1 目标分解与职能明确', 0, 5, { step: 0.5 }) });
     expect(() => parseForm(halves, { p: '0.3' }, {})).toThrow(/1\.1 目标分解与职能明确须为整分或半分/);
     expect(parseForm(halves, { p: '４．５分' }, {}).p).toBe(4.5);

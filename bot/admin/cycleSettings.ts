@@ -1,6 +1,7 @@
 import { cycleFieldLabels, getCycle, parseGivenSettings, requireSettingsEditable, updateCycleSettings } from '../../src/cycles.js';
 import { formatDateZh, todayIn } from '../../src/dates.js';
 import { formErrorOf, UserError } from '../../src/errors.js';
+import { halfWidth, shareTypedAsPercentWithoutSign } from '../../src/forms.js';
 import { fastSaveSettings } from '../../src/fast/admin.js';
 import { expertsWithOpenTasks } from '../../src/review/scoring.js';
 import type { CardActionDecl, CardActionInput, CardAnswer, CardResponse, HandlerContext } from '../../src/handlers.js';
@@ -37,16 +38,18 @@ export async function saveSettings(ctx: HandlerContext, input: CardActionInput):
       await ctx.send({ dedupeKey: `cycle:scoringDeadline:${cycleId}:${ctx.eventId}:${openId}`, to: { openId }, text });
     }
   }
-  return ctx.afterCommit(async (read) => ({ toast: savedToast(saved.year, changes), card: { type: 'raw', data: await adminCardFor(read) } }));
+  return ctx.afterCommit(async (read) => ({ toast: savedToast(saved.year, changes, given), card: { type: 'raw', data: await adminCardFor(read) } }));
 }
 
 /** Whether the settings form changes 专家评分截止日期 (the experts with sheets to submit are told: the ordinary path). */
 const changesScoringDeadline = (given: Record<string, unknown>) => given.scoringDeadline !== undefined && String(given.scoringDeadline).trim() !== '';
 
-const savedToast = (year: number, changes: readonly (keyof typeof cycleFieldLabels)[]) => ({
-  type: 'success' as const,
-  content: `已保存${year}年度评审设置：${changes.map((f) => cycleFieldLabels[f]).join('、')}`,
-});
+/** 已保存 and what; a 择优推荐比例 typed as a percentage without its sign (10) says how it was read (前 10%). */
+const savedToast = (year: number, changes: readonly (keyof typeof cycleFieldLabels)[], given: Record<string, unknown>) => {
+  const typed = shareTypedAsPercentWithoutSign(given.recommendShare) ? halfWidth(String(given.recommendShare)).trim() : undefined;
+  const said = (f: (typeof changes)[number]) => (f === 'recommendShare' && typed ? `${cycleFieldLabels[f]}（${typed} 按前 ${typed}% 保存）` : cycleFieldLabels[f]);
+  return { type: 'success' as const, content: `已保存${year}年度评审设置：${changes.map(said).join('、')}` };
+};
 
 /**
  * The same in one round trip on PostgreSQL (src/fast/admin.ts) when the save succeeds: the settings given are read
@@ -76,7 +79,7 @@ export const saveSettingsFast: NonNullable<CardActionDecl['fast']> = async (fx, 
     (db) => adminCardOn(db, today),
   );
   if (!done) return undefined;
-  return { outcome: 'ok', answer: { toast: savedToast(done.year, done.changes), card: { type: 'raw', data: done.answer } } };
+  return { outcome: 'ok', answer: { toast: savedToast(done.year, done.changes, given), card: { type: 'raw', data: done.answer } } };
 };
 
 export async function settingsFormAgain(err: UserError, ctx: HandlerContext, input: CardActionInput): Promise<CardResponse | undefined> {

@@ -124,6 +124,8 @@ const steps: Step[] = [
     toast: 'success',
     says: /^已保存2027年度评审设置：申报截止日期、专家评分截止日期、每份申报的评审专家人数$/,
   },
+  // above 1 a number is no share: 10 read as 10%, and the answer says so
+  { name: '设置 of 择优推荐比例 typed 10, without its sign', who: ADMIN, action: 'cycle.settingsSave', value: onCycle, form: { recommendShare: '10' }, toast: 'success', says: /^已保存2027年度评审设置：择优推荐比例（10 按前 10% 保存）$/ },
   // 评分表
   { name: '评分表 by someone not an administrator', who: personas.leader, action: 'cycle.sheetLoad', value: onCycle, form: { sheet: sheetText('40') }, toast: 'error', says: /只有协会管理员/, leftToOrdinary: true },
   { name: '评分表 that does not add up', who: ADMIN, action: 'cycle.sheetLoad', value: onCycle, form: { sheet: sheetText('40').replace('总分：100', '总分：90') }, toast: 'error', says: /不一致/, leftToOrdinary: true },
@@ -231,12 +233,13 @@ describe('专家库 and 评审设置: the one statement answers and writes what 
     // what the successes wrote, as the ordinary path writes it
     expect(last.persons.find((p) => p.openId === NEW_EXPERT)).toMatchObject({ roles: ['expert'], organization: NEW_ORG, specialities: [], maxLoad: null, expertActive: true, changedAt: NOW });
     expect(last.persons.find((p) => p.openId === OTHER_EXPERT)).toMatchObject({ roles: ['expert'], organization: ORG_POOL, specialities: ['桥梁检测', '道路养护'], maxLoad: 12, changedAt: NOW });
-    expect(last.cycle[0]).toMatchObject({ settings: { dropExtremesFrom: 4, outlierDistance: 10, revocationRun: 3 }, applicationDeadline: '2027-03-01', scoringDeadline: '2027-03-05', reviewMeetingDate: '2027-07-20', awardThreshold: 88.5, expertsPerApplication: 5, recommendShare: 0.15 });
+    expect(last.cycle[0]).toMatchObject({ settings: { dropExtremesFrom: 4, outlierDistance: 10, revocationRun: 3 }, applicationDeadline: '2027-03-01', scoringDeadline: '2027-03-05', reviewMeetingDate: '2027-07-20', awardThreshold: 88.5, expertsPerApplication: 5, recommendShare: 0.1 });
     expect(last.audits.filter((a) => a.action === 'cycle.updateSettings').map((a) => a.details)).toEqual([
       { changes: { awardThreshold: { from: 85, to: 88.5 }, recommendShare: { from: 0.1, to: 0.15 } } },
       { changes: { dropExtremesFrom: { from: 5, to: 4 }, outlierDistance: { from: 15, to: 7.5 }, revocationRun: { from: 2, to: 3 } } },
       { changes: { outlierDistance: { from: 7.5, to: 10 } } },
       { changes: { applicationDeadline: { from: '2027-05-31', to: '2027-06-15' }, scoringDeadline: { from: '2027-06-30', to: '2027-07-10' }, expertsPerApplication: { from: 20, to: 5 } } },
+      { changes: { recommendShare: { from: 0.15, to: 0.1 } } },
       { changes: { scoringDeadline: { from: '2027-07-10', to: '2027-07-12' }, reviewMeetingDate: { from: '2027-07-15', to: '2027-07-20' } } },
     ]);
     // each load keeps the sheet it wrote over, whole (第十七条)

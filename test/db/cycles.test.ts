@@ -124,7 +124,7 @@ describe('管理 and opening the annual cycle', () => {
     ['a threshold of 120', { awardThreshold: '120' }, '授予称号分数线'],
     ['a threshold that is no number', { awardThreshold: '八十五' }, '授予称号分数线'],
     ['16 experts', { expertsPerApplication: '16' }, '每份申报的评审专家人数'],
-    ['a share above 1', { recommendShare: '1.5' }, '择优推荐比例'],
+    ['a share above 100', { recommendShare: '150' }, '择优推荐比例'],
     ['a year out of range', { year: '1999' }, '评审年度'],
   ])('refuses %s, names the field, keeps what was typed and stores nothing', async (_name, change, label) => {
     const typed = { ...goodForm, awardThreshold: '90', ...change };
