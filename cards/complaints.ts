@@ -469,7 +469,8 @@ export function titleRevokedNoticeCard(opts: { team: ComplaintTeam; year: number
  */
 export function complaintFormCard(opts: {
   descriptor: FormDescriptor;
-  team?: { id: number; name: string; code: string };
+  /** `formerly`: the former name the team was found by, said after its name now. */
+  team?: { id: number; name: string; code: string; formerly?: string };
   formKey?: string;
   values?: Record<string, unknown>;
   error?: FormError;
@@ -493,7 +494,9 @@ export function complaintFormCard(opts: {
         : []),
       markdown(
         opts.team
-          ? md`被投诉班组：**${opts.team.name}**（${opts.team.code}）`
+          ? opts.team.formerly
+            ? md`被投诉班组：**${opts.team.name}**（${opts.team.code}，原名“${opts.team.formerly}”）`
+            : md`被投诉班组：**${opts.team.name}**（${opts.team.code}）`
           : '请填写被投诉班组的名称或编号（如 GDSZ-2026-0001），并描述问题。协会将核查处理。',
       ),
       form(opts.descriptor.name, [

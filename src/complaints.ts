@@ -142,6 +142,8 @@ export const readRevocationDecision = (values: Record<string, unknown>) => readF
 export interface ComplaintTeamRow extends ComplaintTeam {
   leaderOpenId: string;
   contactOpenId: string;
+  /** The former name it was found by (findTeams), as typed: the form says the team is now named otherwise. */
+  formerly?: string;
 }
 
 const teamColumns = {
@@ -207,8 +209,9 @@ const teamOfCertificate = (tx: Db, number: string) =>
   teamQuery(tx).where(sql`${teams.id} = (select ${certificates.teamId} from ${certificates} where ${certificates.number} = ${number})`);
 
 /**
- * Teams a complainant may mean: the code or a certificate's number exactly, else the full name, or the name a
- * certificate was issued under (a team renamed since is the team its certificate names); in chat (`partial`) also
+ * Teams a complainant may mean: the code or a certificate's number exactly, else the full name, or a name it had: the
+ * name a certificate was issued under (a team renamed since is the team its certificate names) or one 修改资料 renamed
+ * it from (`formerly` set to it, for the form to say so); in chat (`partial`) also
  * names containing the words, at most 11, so a picker can show ten and say there are more. Names are compared as
  * teams are told apart (organization_key, migration 0007): 养护一班(东区) and 养护一班 （东区） are 养护一班（东区）.
  */
@@ -229,10 +232,15 @@ export async function findTeams(tx: Db, query: string, opts: { partial: boolean 
     .where(sql`organization_key(${teams.name}) in (organization_key(${q}), organization_key(${s}))`)
     .orderBy(asc(teams.id));
   if (exact.length) return exact;
+  // a name it had: printed on a certificate, or renamed from by 修改资料 (team.rename's audit row, from → to; renames are few)
   const formerly = await teamQuery(tx)
-    .where(sql`${teams.id} in (select ${certificates.teamId} from ${certificates} where organization_key(${certificates.teamName}) in (organization_key(${q}), organization_key(${s})))`)
+    .where(
+      sql`${teams.id} in (select ${certificates.teamId} from ${certificates} where organization_key(${certificates.teamName}) in (organization_key(${q}), organization_key(${s})))
+        or ${teams.id}::text in (select ${auditLog.entityId} from ${auditLog} where ${auditLog.action} = 'team.rename' and ${auditLog.entity} = 'team'
+          and organization_key(${auditLog.details} ->> 'from') in (organization_key(${q}), organization_key(${s})))`,
+    )
     .orderBy(asc(teams.id));
-  if (formerly.length || !opts.partial) return formerly;
+  if (formerly.length || !opts.partial) return formerly.map((t) => ({ ...t, formerly: q }));
   return teamQuery(tx)
     .where(sql`position(organization_key(${q}) in organization_key(${teams.name})) > 0 or position(organization_key(${s}) in organization_key(${teams.name})) > 0`)
     .orderBy(asc(teams.name), asc(teams.id))

@@ -57,8 +57,8 @@ const alertLockSql = `select pg_advisory_xact_lock(hashtextextended($1::text, 0)
 const submitSql = `
 with team as (
   -- the one team meant: complaintTeam (picked, by id), else findTeams with partial: true (the code exactly; else
-  -- the full name by organization_key; else the name a certificate was issued under; else names containing it), as
-  -- resolveComplaintTeam takes only one match
+  -- the full name by organization_key; else a name it had: one a certificate was issued under, or one 修改资料 renamed
+  -- it from, team.rename's audit row; else names containing it), as resolveComplaintTeam takes only one match
   select t.id, t.name, t.code
   from teams t join organizations o on o.id = t.organization_id
   where case
@@ -67,8 +67,12 @@ with team as (
     else organization_key(t.name) = organization_key($6::text)
       or (not exists (select 1 from teams x join organizations xo on xo.id = x.organization_id where organization_key(x.name) = organization_key($6::text))
         and (t.id in (select ce.team_id from certificates ce where organization_key(ce.team_name) = organization_key($6::text))
+          or t.id::text in (select ra.entity_id from audit_log ra where ra.action = 'team.rename' and ra.entity = 'team' and organization_key(ra.details ->> 'from') = organization_key($6::text))
           or (position(organization_key($6::text) in organization_key(t.name)) > 0
-            and not exists (select 1 from certificates cx join teams ct on ct.id = cx.team_id where organization_key(cx.team_name) = organization_key($6::text)))))
+            and not exists (select 1 from certificates cx join teams ct on ct.id = cx.team_id where organization_key(cx.team_name) = organization_key($6::text))
+            and not exists (
+              select 1 from audit_log rx join teams rt on rt.id::text = rx.entity_id
+              where rx.action = 'team.rename' and rx.entity = 'team' and organization_key(rx.details ->> 'from') = organization_key($6::text)))))
   end
   limit 2
 ),

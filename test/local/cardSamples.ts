@@ -448,6 +448,8 @@ export const cardSamples: Record<string, Sample> = {
   'complaints.complaintFormCard': () => [
     complaints.complaintFormCard({ descriptor: complaintForm }),
     complaints.complaintFormCard({ descriptor: complaintTextForm, team: { id: 1, name: team.name, code: team.code }, formKey: 'k1', values: { content: '开裂' }, error: { message: '请描述问题' } }),
+    // a team found by a name it had (a certificate's, or one 修改资料 renamed it from): said after its name now
+    complaints.complaintFormCard({ descriptor: complaintTextForm, team: { id: 1, name: team.name, code: team.code, formerly: '佛山排水二班' }, formKey: 'k1' }),
     // a team typed with a slip: the three title holders it may mean, each button carrying the longest content and contact it carries on
     complaints.complaintFormCard({
       descriptor: complaintForm,
