@@ -1747,6 +1747,12 @@ export function revocationWithdrawnRenderer(db: Db, timezone: string): CardRende
  * its certificate and the cycle's bar when revoked; the team's other titles the same decision took (the same moment).
  */
 export async function revocationDecidedFor(db: Db, honourId: number): Promise<{ card: Card } | undefined> {
+  const decided = await revocationDecidedOf(db, honourId);
+  return decided && { card: decided.card };
+}
+
+/** `revocationDecidedFor`, with the decision and the team it was drawn of. */
+export async function revocationDecidedOf(db: Db, honourId: number): Promise<{ card: Card; decision: 'revoked' | 'kept'; team: ComplaintTeamRow } | undefined> {
   if (!Number.isSafeInteger(honourId) || honourId <= 0 || honourId > 2_147_483_647) return undefined;
   const [row] = await db
     .select({ honour: honours, team: teamColumns })
@@ -1771,8 +1777,8 @@ export async function revocationDecidedFor(db: Db, honourId: number): Promise<{ 
   ]);
   const certificate = taken.find((h) => h.id === honourId)?.certificate ?? undefined;
   const others = taken.filter((h) => h.id !== honourId).map((h) => (decision === 'revoked' ? { year: h.year, certificate: h.certificate ?? undefined } : { year: h.year }));
-  if (decision === 'kept') return { card: revocationDecidedCard({ team, year: honour.year, decision, reason: honour.keptReason ?? '', others }) };
-  return { card: revocationDecidedCard({ team, year: honour.year, decision, reason: honour.revokedReason ?? '', certificate, barDays: revocationBarDays(cycle), others }) };
+  if (decision === 'kept') return { card: revocationDecidedCard({ team, year: honour.year, decision, reason: honour.keptReason ?? '', others }), decision, team };
+  return { card: revocationDecidedCard({ team, year: honour.year, decision, reason: honour.revokedReason ?? '', certificate, barDays: revocationBarDays(cycle), others }), decision, team };
 }
 
 /**
@@ -1863,6 +1869,13 @@ async function lockHonour(tx: Db, honourId: number, timezone: string, actor: Act
  * one who did, else their name, else 其他管理员; undefined when no decision is on record.
  */
 async function titleDecidedBy(tx: Db, honourId: number, action: 'honour.revoke' | 'honour.keep', actor: Actor): Promise<string | undefined> {
+  const row = await titleDecider(tx, honourId, action);
+  if (!row) return undefined;
+  return row.by === actor.openId ? '你' : (row.name ?? '其他管理员');
+}
+
+/** The latest 撤销称号 or 保留称号 of a title on record (its audit row): who (open_id, name in people); undefined when none. */
+export async function titleDecider(tx: Db, honourId: number, action: 'honour.revoke' | 'honour.keep'): Promise<{ by: string; name: string | null } | undefined> {
   const [row] = await tx
     .select({ by: auditLog.actor, name: people.name })
     .from(auditLog)
@@ -1870,8 +1883,7 @@ async function titleDecidedBy(tx: Db, honourId: number, action: 'honour.revoke' 
     .where(and(eq(auditLog.action, action), eq(auditLog.entity, 'honour'), eq(auditLog.entityId, String(honourId))))
     .orderBy(desc(auditLog.at), desc(auditLog.id))
     .limit(1);
-  if (!row) return undefined;
-  return row.by === actor.openId ? '你' : (row.name ?? '其他管理员');
+  return row;
 }
 
 /** A title kept (保留称号) and no new run since: that decision stands, whichever copy of the alert is clicked next; who kept it and when, when on record. */

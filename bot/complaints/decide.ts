@@ -17,7 +17,9 @@ import {
   openComplaints,
   revocationAlertFor,
   revocationDecidedFor,
+  revocationDecidedOf,
   revokeTitle,
+  titleDecider,
   titlesAwaitingDecision,
   titleStatus,
 } from '../../src/complaints.js';
@@ -154,6 +156,23 @@ function titleFast(decision: 'revoke' | 'keep'): NonNullable<CardActionDecl['fas
 
 export const revokeHonourFast = titleFast('revoke');
 export const keepHonourFast = titleFast('keep');
+
+/**
+ * 撤销称号 / 保留称号 delivered again (Feishu retried the event): when the title stands as this click would have left it
+ * and its latest such decision on record is the clicker's, what that answered, the toast and the decided card, drawn from
+ * the honour as it stands; else undefined, for the toast that says the click was handled.
+ */
+function titleDuplicate(decision: 'revoke' | 'keep'): NonNullable<CardActionDecl['duplicate']> {
+  return async (tx, who, input) => {
+    const honourId = idOrZero(input.value, 'honourId');
+    const [decided, decider] = await Promise.all([revocationDecidedOf(tx, honourId), titleDecider(tx, honourId, decision === 'revoke' ? 'honour.revoke' : 'honour.keep')]);
+    if (!decided || decided.decision !== (decision === 'revoke' ? 'revoked' : 'kept') || decider?.by !== who.openId) return undefined;
+    return raw(decided.card, decision === 'revoke' ? revokedToast(decided.team) : keptToast);
+  };
+}
+
+export const revokeHonourDuplicate = titleDuplicate('revoke');
+export const keepHonourDuplicate = titleDuplicate('keep');
 
 /**
  * complaint.list {page?}: 投诉处理, a page at a time: the titles awaiting 撤销 / 保留 (第二十二条), then the open

@@ -10,12 +10,14 @@ import {
   dismissComplaintFast,
   duplicateComplaint,
   keepHonour,
+  keepHonourDuplicate,
   keepHonourFast,
   listComplaints,
   openComplaint,
   openRevocation,
   revocationAgain,
   revokeHonour,
+  revokeHonourDuplicate,
   revokeHonourFast,
   upholdComplaint,
   upholdComplaintFast,
@@ -49,8 +51,8 @@ export function register(bot: BotRegistry): void {
   bot.cardAction({ action: 'complaint.correct', label: '更正认定', roles: admin, value: onCorrection, run: correctDecision, onRefused: correctionAgain });
   bot.cardAction({ action: 'complaint.list', roles: admin, value: noValue, run: listComplaints, privateInGroup: '投诉清单' });
   bot.cardAction({ action: 'complaint.open', roles: admin, value: onComplaint, run: openComplaint, privateInGroup: '投诉处理卡片' });
-  bot.cardAction({ action: 'revocation.revoke', label: '撤销称号', roles: admin, value: onHonour, run: revokeHonour, onRefused: revocationAgain, fast: revokeHonourFast });
-  bot.cardAction({ action: 'revocation.keep', label: '保留称号', roles: admin, value: onHonour, run: keepHonour, onRefused: revocationAgain, fast: keepHonourFast });
+  bot.cardAction({ action: 'revocation.revoke', label: '撤销称号', roles: admin, value: onHonour, run: revokeHonour, onRefused: revocationAgain, fast: revokeHonourFast, duplicate: revokeHonourDuplicate });
+  bot.cardAction({ action: 'revocation.keep', label: '保留称号', roles: admin, value: onHonour, run: keepHonour, onRefused: revocationAgain, fast: keepHonourFast, duplicate: keepHonourDuplicate });
   bot.cardAction({ action: 'revocation.open', roles: admin, value: onHonour, run: openRevocation, privateInGroup: '撤销称号决定卡片' });
   bot.menuEntry({ action: 'complaint.start', label: '质量投诉', roles: [], order: 85, command: ['投诉', 'complain'] });
   bot.menuEntry({ action: 'complaint.list', label: '投诉处理', roles: ['admin'], order: 75, command: ['投诉处理', 'complaints'] });

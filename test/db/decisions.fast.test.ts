@@ -221,6 +221,12 @@ describe('complaint and title decisions with and without their one-statement pat
     expect(r.sent).toEqual([]);
     const [audit] = await db.select().from(auditLog).where(eq(auditLog.action, 'honour.keep'));
     expect(audit.details).toEqual({ teamId: team, year: 2026, reason: '已整改，回访满意', run: 2 });
+    // the same delivery again (its answer lost): answered as the first was, the toast and the decided card, nothing written
+    const unchanged = await rows(db);
+    const redelivered = await both(ADMIN, { action: 'revocation.keep', honourId: honour }, { reason: '已整改，回访满意' }, r.eventId);
+    expect(redelivered.body).toEqual(r.body);
+    expect(redelivered.sent).toEqual([]);
+    expect(await rows(db)).toEqual(unchanged);
     // the other administrator's copy of the same alert: 撤销 no longer applies, on both paths, and changes nothing
     const before = await rows(db);
     const late = await both(SECOND_ADMIN, { action: 'revocation.revoke', honourId: honour }, { reason: '连续投诉' });
@@ -241,6 +247,10 @@ describe('complaint and title decisions with and without their one-statement pat
     );
     const [audit] = await fast.h.db.db.select().from(auditLog).where(eq(auditLog.action, 'honour.revoke'));
     expect(audit.details).toEqual({ teamId: team, year: 2026, reason: '质量问题屡次被投诉', certificate: 'GDSZ-ZS-2026-0007' });
+    // the same delivery again (its answer lost): answered as the first was, the toast and the decided card
+    const redelivered = await both(SECOND_ADMIN, { action: 'revocation.revoke', honourId: honour }, { reason: '质量问题屡次被投诉' }, r.eventId);
+    expect(redelivered.body).toEqual(r.body);
+    expect(redelivered.sent).toEqual([]);
   });
 
   it('撤销称号 without a certificate, by the bootstrap administrator, and 撤销 of a title already revoked (told when, as before)', async () => {
