@@ -638,6 +638,8 @@ export class OutboxDispatcher {
     let outcome: SendOutcome;
     /** the contact this row went without, the tenant's DLP having refused it with it (230028) */
     let withheld: AssociationContact | undefined;
+    /** a try of a row whose version without the contact may have gone already (its error says so) */
+    let dlpBefore = false;
     try {
       const rendered = card ? await card : undefined;
       // the claim takes a message's updates in order, but one retried after its backoff may come after a later one:
@@ -651,10 +653,13 @@ export class OutboxDispatcher {
         const contact = this.contactOfRow.get(row);
         // refused by DLP with the contact at an earlier try: without it at once, under that version's uuid, so a resend
         // after a crash is the one Feishu may already hold and the first version never goes as well
-        const bare = contact && row.lastError?.startsWith(DLP_WITHHELD) ? withoutContact(drawn, contact) : undefined;
-        if (bare) {
-          withheld = contact;
-          outcome = await transport.deliver(bare, dlpUuidKey(row.dedupeKey));
+        if (row.lastError?.startsWith(DLP_WITHHELD)) {
+          // every later try under that version's uuid, even when the contact changed since and leaves nothing to hide:
+          // the original uuid Feishu refused, so a version sent under it would arrive beside one it may hold already
+          const bare = contact ? withoutContact(drawn, contact) : undefined;
+          if (bare) withheld = contact;
+          dlpBefore = true;
+          outcome = await transport.deliver(bare ?? withContactInRow(drawn, contact), dlpUuidKey(row.dedupeKey));
         } else {
           outcome = await transport.deliver(withContactInRow(drawn, contact));
           const again = !outcome.ok && 'dlpRefused' in outcome && outcome.dlpRefused && contact ? withoutContact(drawn, contact) : undefined;
@@ -672,7 +677,7 @@ export class OutboxDispatcher {
       outcome = { ok: false, retryable: true, undeliverable: false, error: errorText(err) };
     }
     // a failure of the version without the contact keeps saying so, for the next try
-    if (withheld && !outcome.ok && 'error' in outcome && !outcome.error.startsWith(DLP_WITHHELD)) outcome = { ...outcome, error: `${DLP_WITHHELD}${outcome.error}`.slice(0, 500) };
+    if ((withheld || dlpBefore) && !outcome.ok && 'error' in outcome && !outcome.error.startsWith(DLP_WITHHELD)) outcome = { ...outcome, error: `${DLP_WITHHELD}${outcome.error}`.slice(0, 500) };
     if (!outcome.ok && 'foreignOpenId' in outcome && outcome.foreignOpenId) this.logForeignOpenId(row, outcome.error);
     if (outcome.ok && withheld) {
       const contact = withheld;

@@ -1,4 +1,4 @@
-import { eq, like } from 'drizzle-orm';
+import { eq, like, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog, outbox } from '../../db/schema.js';
 import { CONTACT_WITHHELD, DLP_WITHHELD, enqueue, messageUuid } from '../../src/outbox.js';
@@ -101,6 +101,22 @@ describe('协会联系方式 refused by the tenant’s DLP (230028)', () => {
     await h.drain();
     expect((await row('dlp:again')).status).toBe('sent');
     expect(textsTo(USER)).toHaveLength(before);
+  });
+
+  it('sent without the contact, its answer lost, then the contact gone: the next try is still under the version’s uuid, and Feishu keeps the first', async () => {
+    await queue('dlp:changed', '请联系协会。');
+    await h.drain();
+    expect(sendsOf('dlp:changed').map(uuidOf)).toEqual([messageUuid('dlp:changed'), messageUuid('dlp:changed#dlp')]);
+    const before = textsTo(USER).length;
+    // the answer to the send without the phone was lost (the row claimed again), and meanwhile the contact went (no form
+    // clears it: the database edited by hand): nothing left to hide, but Feishu may hold the version without the phone already
+    await h.db.db.update(outbox).set({ status: 'pending', lastError: `${DLP_WITHHELD}HTTP - code -: socket hang up` }).where(eq(outbox.dedupeKey, 'dlp:changed'));
+    await h.db.db.execute(sql`update association_settings set contact = null where id = 1`);
+    await h.drain();
+    expect((await row('dlp:changed')).status).toBe('sent');
+    expect(sendsOf('dlp:changed').map(uuidOf).slice(2)).toEqual([messageUuid('dlp:changed#dlp')]);
+    expect(textsTo(USER)).toHaveLength(before);
+    await h.click(ADMIN, { action: 'association.contactSave' }, CONTACT);
   });
 
   it('content refused for something else than the contact is tried once and dead-lettered, as before', async () => {
