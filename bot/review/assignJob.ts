@@ -3,7 +3,7 @@ import { type BulkJob, type BulkJobKind, jobCard } from '../../src/bulkJobs.js';
 import { type Cycle, lockCycle } from '../../src/cycles.js';
 import { fastAssign } from '../../src/fast/jobSteps.js';
 import type { CardActionDecl, CardActionInput, CardResponse, HandlerContext } from '../../src/handlers.js';
-import { enqueueMany } from '../../src/outbox.js';
+import { enqueue, enqueueMany } from '../../src/outbox.js';
 import { assignBatch, checkAssignable, expertsWhoLeft, expertsWhoLeftNote } from '../../src/review/assignment.js';
 import { startAssignmentJob } from '../../src/review/assignJob.js';
 import { taskCardMessage } from '../../src/review/taskCards.js';
@@ -35,8 +35,11 @@ export const assignJob: BulkJobKind = {
     const before = (job.result ?? {}) as AssignResult;
     // the pool is the same for every batch: the experts it passes by for having left are said once, at the end
     const left = async () => {
-      const text = expertsWhoLeftNote(await expertsWhoLeft(tx));
-      return text ? { outcome: text } : {};
+      const who = await expertsWhoLeft(tx);
+      if (!who.length) return {};
+      // the names privately, the card (perhaps a group's) counting them: expertsWhoLeftNote
+      await enqueue(tx, { dedupeKey: `assign:left:${job.id}`, to: { openId: actor.openId }, text: expertsWhoLeftNote(who, 'message')! });
+      return { outcome: expertsWhoLeftNote(who, 'card') };
     };
     if (!batch) return { done: job.done, total: job.done + missingOf(before), cursor: job.cursor, finished: true, result: { ...before, ...(await left()) } };
     // the key is the assignment: a batch replayed after a crash queues nothing twice; the card is drawn when it is sent
@@ -72,7 +75,7 @@ export async function startAssignment(ctx: HandlerContext, input: CardActionInpu
   if (started.state === 'running') return { toast: { type: 'info', content: '专家分配正在进行，卡片显示当前进度' }, card: { type: 'raw', data: jobCard(started.job) } };
   if (started.state === 'nothing') return { toast: { type: 'success', content: `${lead ?? ''}所有申报已配齐专家，无需再分配` }, card: { type: 'raw', data: await progressCardFor(ctx, typeof cycle === 'number' ? cycle : cycle.id) } };
   // 分配专家 pressed (not 截止申报, whose card says it when the job ends): the experts passed by, at once
-  return assignmentStarted(started.job, lead, lead ? undefined : expertsWhoLeftNote(await expertsWhoLeft(ctx.tx), true));
+  return assignmentStarted(started.job, lead, lead ? undefined : expertsWhoLeftNote(await expertsWhoLeft(ctx.tx), 'toast'));
 }
 
 /** The answer when the assignment was recorded: the job's progress card. */
@@ -98,5 +101,5 @@ export const assignExpertsFast: NonNullable<CardActionDecl['fast']> = async (fx,
     bootstrapAdmins: fx.config.ADMIN_OPEN_IDS,
   });
   if (!done) return undefined;
-  return { outcome: 'ok', answer: assignmentStarted(done.job, undefined, expertsWhoLeftNote(done.left, true)), queued: 0 };
+  return { outcome: 'ok', answer: assignmentStarted(done.job, undefined, expertsWhoLeftNote(done.left, 'toast')), queued: 0 };
 };

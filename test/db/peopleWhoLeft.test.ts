@@ -305,7 +305,7 @@ describe.each([
   });
   afterAll(async () => h?.close());
 
-  it('gives them no task, and its finished card says how many were passed by and who', async () => {
+  it('gives them no task; its finished card says how many were passed by, the administrator who started it privately who', async () => {
     // every application of the year accepted with no panel yet; 4 experts in the pool, 3 a panel
     const apps = g.teams.filter((t) => t.applicationId !== undefined).map((t) => t.applicationId!);
     await h.db.db.delete(assignments).where(inArray(assignments.applicationId, apps));
@@ -329,7 +329,12 @@ describe.each([
     expect(job.status).toBe('done');
     const [a, b] = [gone, refused].sort();
     const names = (await h.db.db.select({ openId: people.openId, name: people.name }).from(people).where(inArray(people.openId, [a, b]))).sort((x, y) => (x.openId < y.openId ? -1 : 1));
-    expect((job.result as { outcome?: string }).outcome).toBe(`已跳过 2 位已离职的专家（${names.map((p) => `${p.name}（${p.openId}）`).join('、')}），未给其分配评审任务：请在“专家库”中停用。`);
+    // the job's card may be a group's, whose members need not be administrators: it counts them; the names go to the
+    // administrator who started it, privately
+    expect((job.result as { outcome?: string }).outcome).toBe('已跳过 2 位已离职的专家，未给其分配评审任务：名单已私信发给发起分配的管理员，请在“专家库”中停用。');
+    for (const p of names) expect(JSON.stringify(job.result)).not.toContain(p.openId);
+    const told = h.fake.messages.filter((m) => m.receiveId === ADMIN && m.msgType === 'text').map((m) => String(m.content.text));
+    expect(told.filter((t) => t.startsWith('分配专家已跳过'))).toEqual([`分配专家已跳过 2 位已离职的专家（${names.map((p) => `${p.name}（${p.openId}）`).join('、')}），未给其分配评审任务：请在“专家库”中停用。`]);
     // each short panel says why: 2 of the 4 left
     const unfilled = (job.result as { unfilled?: { reason: string }[] }).unfilled ?? [];
     expect(unfilled.length).toBeGreaterThan(0);
