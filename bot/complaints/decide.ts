@@ -159,15 +159,20 @@ export const keepHonourFast = titleFast('keep');
 
 /**
  * 撤销称号 / 保留称号 delivered again (Feishu retried the event): when the title stands as this click would have left it
- * and its latest such decision on record is the clicker's, what that answered, the toast and the decided card, drawn from
- * the honour as it stands; else undefined, for the toast that says the click was handled.
+ * and its latest such decision on record is the clicker's, the decided card, drawn from the honour as it stands, and a
+ * toast saying the decision stands as theirs; else undefined, for the toast that says the click was handled.
  */
 function titleDuplicate(decision: 'revoke' | 'keep'): NonNullable<CardActionDecl['duplicate']> {
   return async (tx, who, input) => {
     const honourId = idOrZero(input.value, 'honourId');
     const [decided, decider] = await Promise.all([revocationDecidedOf(tx, honourId), titleDecider(tx, honourId, decision === 'revoke' ? 'honour.revoke' : 'honour.keep')]);
     if (!decided || decided.decision !== (decision === 'revoke' ? 'revoked' : 'kept') || decider?.by !== who.openId) return undefined;
-    return raw(decided.card, decision === 'revoke' ? revokedToast(decided.team) : keptToast);
+    // true whether this delivery made the decision or was refused beside it (the same clicker's other copy first): only
+    // the event_id is kept, so the toast says the decision stands as theirs, not that this click made it
+    return raw(decided.card, {
+      type: 'info',
+      content: decision === 'revoke' ? `“撤销称号”：这次点击已收到并处理过，该称号已由你撤销，${revokedTold(decided.team)}` : '“保留称号”：这次点击已收到并处理过，该称号已由你决定保留',
+    });
   };
 }
 

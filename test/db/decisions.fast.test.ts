@@ -221,10 +221,12 @@ describe('complaint and title decisions with and without their one-statement pat
     expect(r.sent).toEqual([]);
     const [audit] = await db.select().from(auditLog).where(eq(auditLog.action, 'honour.keep'));
     expect(audit.details).toEqual({ teamId: team, year: 2026, reason: '已整改，回访满意', run: 2 });
-    // the same delivery again (its answer lost): answered as the first was, the toast and the decided card, nothing written
+    // the same delivery again (its answer lost): the decided card, and a toast that the decision stands as the clicker's
+    // (true whether this delivery made it or was refused beside it), nothing written
     const unchanged = await rows(db);
     const redelivered = await both(ADMIN, { action: 'revocation.keep', honourId: honour }, { reason: '已整改，回访满意' }, r.eventId);
-    expect(redelivered.body).toEqual(r.body);
+    expect(redelivered.body.card).toEqual(r.body.card);
+    expect(redelivered.body.toast).toEqual({ type: 'info', content: '“保留称号”：这次点击已收到并处理过，该称号已由你决定保留' });
     expect(redelivered.sent).toEqual([]);
     expect(await rows(db)).toEqual(unchanged);
     // the other administrator's copy of the same alert: 撤销 no longer applies, on both paths, and changes nothing
@@ -247,9 +249,11 @@ describe('complaint and title decisions with and without their one-statement pat
     );
     const [audit] = await fast.h.db.db.select().from(auditLog).where(eq(auditLog.action, 'honour.revoke'));
     expect(audit.details).toEqual({ teamId: team, year: 2026, reason: '质量问题屡次被投诉', certificate: 'GDSZ-ZS-2026-0007' });
-    // the same delivery again (its answer lost): answered as the first was, the toast and the decided card
+    // the same delivery again (its answer lost): the decided card, and a toast that the decision stands as the clicker's
     const redelivered = await both(SECOND_ADMIN, { action: 'revocation.revoke', honourId: honour }, { reason: '质量问题屡次被投诉' }, r.eventId);
-    expect(redelivered.body).toEqual(r.body);
+    expect(redelivered.body.card).toEqual(r.body.card);
+    expect(redelivered.body.toast.type).toBe('info');
+    expect(redelivered.body.toast.content).toMatch(/^“撤销称号”：这次点击已收到并处理过，该称号已由你撤销，/);
     expect(redelivered.sent).toEqual([]);
   });
 
