@@ -632,16 +632,19 @@ export async function updateCycleSettings(
  * is now, and that the value typed was not saved.
  */
 async function overtakenError(tx: Db, cycleId: number, field: SettingField, was: string, now: unknown, typed: unknown, timezone: string, clicker: string): Promise<UserError> {
-  const [row] = await tx
-    .select({ at: auditLog.at, actor: auditLog.actor, name: people.name })
+  const [found] = await tx
+    .select({ at: auditLog.at, actor: auditLog.actor, name: people.name, to: sql<string | null>`${auditLog.details} -> 'changes' -> ${field} ->> 'to'` })
     .from(auditLog)
     .leftJoin(people, eq(people.openId, auditLog.actor))
     .where(and(eq(auditLog.entity, 'cycle'), eq(auditLog.entityId, String(cycleId)), eq(auditLog.action, 'cycle.updateSettings'), sql`${auditLog.details} -> 'changes' ? ${field}`))
     .orderBy(desc(auditLog.id))
     .limit(1);
+  // named only when that save left the value in force: 截止申报 moves the deadline with no 修改设置 row, and the last
+  // save would then be credited (to the clicker, as 你) with a value someone else's close set
+  const row = found && found.to !== null && String(found.to) === String(now) ? found : undefined;
   // 你 when the clicker changed it themselves, on another copy of the form (as deadlineMovedSince says it)
   const who = row && (row.actor === clicker ? '你' : (row.name ?? '其他管理员'));
-  const by = row ? `${who}已于 ${formatDateTimeZh(row.at, timezone)} ` : '其他管理员已';
+  const by = row ? `${who}已于 ${formatDateTimeZh(row.at, timezone)} ` : '此后已';
   return cycleFieldError(
     field,
     `${by}改为${settingText(field, now as string | number)}（你打开表单时为${settingText(field, was)}），你填写的${settingText(field, typed as string | number)}没有保存。表单已更新为现在的设置，请核对后再保存`,

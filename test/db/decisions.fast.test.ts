@@ -252,8 +252,8 @@ describe('complaint and title decisions with and without their one-statement pat
     // the same delivery again (its answer lost): the decided card, and a toast that the decision stands as the clicker's
     const redelivered = await both(SECOND_ADMIN, { action: 'revocation.revoke', honourId: honour }, { reason: '质量问题屡次被投诉' }, r.eventId);
     expect(redelivered.body.card).toEqual(r.body.card);
-    expect(redelivered.body.toast.type).toBe('info');
-    expect(redelivered.body.toast.content).toMatch(/^“撤销称号”：这次点击已收到并处理过，该称号已由你撤销，/);
+    expect(redelivered.body.toast?.type).toBe('info');
+    expect(redelivered.body.toast?.content).toMatch(/^“撤销称号”：这次点击已收到并处理过，该称号已由你撤销，/);
     expect(redelivered.sent).toEqual([]);
   });
 

@@ -73,6 +73,22 @@ for (const mode of MODES_HERE) {
       expect([Number(last.awardThreshold), Number(last.recommendShare)]).toEqual([Number(byOther), 0.25]);
     });
 
+    it('a setting changed since by another way than 修改设置 (截止申报 moves the deadline) is not credited to the last save', async () => {
+      const [before] = await h.db.db.select().from(cycles).where(eq(cycles.id, f.cycleId));
+      const save = (copy: unknown) => cardActions(copy).find((a) => a.action === 'cycle.settingsSave')!;
+      const drawn = Number(before.awardThreshold);
+      const copyA = (await h.click(personas.admin, { action: 'cycle.settings', cycleId: f.cycleId })).card.data;
+      expect((await h.click(personas.admin, save(copyA), { ...shownValues(copyA), awardThreshold: String(drawn + 1) })).toast.type).toBe('success');
+      const copyB = (await h.click(personas.admin, { action: 'cycle.settings', cycleId: f.cycleId })).card.data;
+      // changed with no 修改设置 row (as 截止申报 moves the application deadline)
+      await h.db.db.update(cycles).set({ awardThreshold: String(drawn + 2) }).where(eq(cycles.id, f.cycleId));
+      const b = await h.click(personas.admin, save(copyB), { ...shownValues(copyB), awardThreshold: String(drawn + 5) });
+      expect(b.toast.type).toBe('error');
+      expect(b.toast.content).not.toContain('你已于');
+      expect(b.toast.content).toContain(`此后已改为${drawn + 2}分（你打开表单时为${drawn + 1}分），你填写的${drawn + 5}分没有保存`);
+      await h.db.db.update(cycles).set({ awardThreshold: before.awardThreshold }).where(eq(cycles.id, f.cycleId));
+    });
+
     it('a copy saved unchanged changes nothing and says so', async () => {
       const copy = (await h.click(personas.admin, { action: 'cycle.settings', cycleId: f.cycleId })).card.data;
       const again = await h.click(personas.admin, cardActions(copy).find((a) => a.action === 'cycle.settingsSave')!, shownValues(copy));
