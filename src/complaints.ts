@@ -215,7 +215,7 @@ const teamOfCertificate = (tx: Db, number: string) =>
  * names containing the words, at most 11, so a picker can show ten and say there are more. Names are compared as
  * teams are told apart (organization_key, migration 0007): 养护一班(东区) and 养护一班 （东区） are 养护一班（东区）.
  */
-export async function findTeams(tx: Db, query: string, opts: { partial: boolean }): Promise<ComplaintTeamRow[]> {
+export async function findTeams(tx: Db, query: string, opts: { partial: boolean; renamedFrom?: false }): Promise<ComplaintTeamRow[]> {
   const sought = teamSought(query);
   if (!sought) return [];
   if (sought.code) return teamQuery(tx).where(eq(teams.code, sought.code));
@@ -236,8 +236,8 @@ export async function findTeams(tx: Db, query: string, opts: { partial: boolean 
   const formerly = await teamQuery(tx)
     .where(
       sql`${teams.id} in (select ${certificates.teamId} from ${certificates} where organization_key(${certificates.teamName}) in (organization_key(${q}), organization_key(${s})))
-        or ${teams.id}::text in (select ${auditLog.entityId} from ${auditLog} where ${auditLog.action} = 'team.rename' and ${auditLog.entity} = 'team'
-          and organization_key(${auditLog.details} ->> 'from') in (organization_key(${q}), organization_key(${s})))`,
+        ${opts.renamedFrom === false ? sql`` : sql`or ${teams.id}::text in (select ${auditLog.entityId} from ${auditLog} where ${auditLog.action} = 'team.rename' and ${auditLog.entity} = 'team'
+          and organization_key(${auditLog.details} ->> 'from') in (organization_key(${q}), organization_key(${s})))`}`,
     )
     .orderBy(asc(teams.id));
   if (formerly.length || !opts.partial) return formerly.map((t) => ({ ...t, formerly: q }));

@@ -54,11 +54,12 @@ const TEAMS_SHOWN = 10;
  * the words (养护一班 for 养护一班（东区）: a short name is no false claim), each with its titles.
  */
 export async function titlesOfTeams(tx: Db, query: string, timezone: string): Promise<TeamTitles[]> {
-  const exact = await findTeams(tx, query, { partial: false });
+  // not by a name 修改资料 renamed a team from: this answer is public, and a name a team merely had is the association's record
+  const exact = await findTeams(tx, query, { partial: false, renamedFrom: false });
   // a certificate shows the name it was issued under: its team is found by it even when another team has the name now
   const issuedUnder = (await teamsIssuedUnder(tx, query)).filter((t) => !exact.some((e) => e.id === t.id));
   const named = [...exact, ...issuedUnder];
-  const found = (named.length ? named : await findTeams(tx, query, { partial: true })).slice(0, TEAMS_SHOWN);
+  const found = (named.length ? named : await findTeams(tx, query, { partial: true, renamedFrom: false })).slice(0, TEAMS_SHOWN);
   if (!found.length) return [];
   const rows = await tx
     .select({ teamId: honours.teamId, year: honours.year, title: honours.title, revokedAt: honours.revokedAt, issuedAs: certificates.teamName })

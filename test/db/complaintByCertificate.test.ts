@@ -1,6 +1,7 @@
 import { desc } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog, certificates, complaints, honours, organizations, people, teams } from '../../db/schema.js';
+import { titlesOfTeams } from '../../src/certificates/check.js';
 import { ManualClock } from '../../src/clock.js';
 import { fastSubmitComplaint } from '../../src/fast/complaint.js';
 import { testDatabaseKind } from '../support/db.js';
@@ -106,6 +107,13 @@ describe('a team that never held the title, renamed by 修改资料', () => {
       expect((await latest()).teamId).toBe(renamedId);
     }
     h.app.processor.fastPaths = true;
+  });
+
+  it('is not found by the name it had on the public 查询证书: a name a team merely had is the association’s record, not a certificate', async () => {
+    const found = await titlesOfTeams(h.db.db, '佛山排水二班', 'Asia/Shanghai');
+    expect(found.map((t) => t.code)).not.toContain('GDSZ-2025-0062');
+    // its name now finds it there, as before
+    expect((await titlesOfTeams(h.db.db, '排水管网二班', 'Asia/Shanghai')).map((t) => t.code)).toEqual(['GDSZ-2025-0062']);
   });
 
   it.skipIf(testDatabaseKind() !== 'postgres')('the one statement finds it by the name it had, as findTeams does', async () => {
