@@ -1,7 +1,7 @@
 import { cycleFieldLabels, getCycle, parseGivenSettings, requireSettingsEditable, updateCycleSettings } from '../../src/cycles.js';
 import { formatDateZh, todayIn } from '../../src/dates.js';
 import { formErrorOf, UserError } from '../../src/errors.js';
-import { halfWidth, shareTypedAsPercentWithoutSign } from '../../src/forms.js';
+import { halfWidth, readNumber, shareTypedAsPercentWithoutSign } from '../../src/forms.js';
 import { fastSaveSettings } from '../../src/fast/admin.js';
 import { expertsWithOpenTasks } from '../../src/review/scoring.js';
 import type { CardActionDecl, CardActionInput, CardAnswer, CardResponse, HandlerContext } from '../../src/handlers.js';
@@ -46,8 +46,10 @@ const changesScoringDeadline = (given: Record<string, unknown>) => given.scoring
 
 /** 已保存 and what; a 择优推荐比例 typed as a percentage without its sign (10) says how it was read (前 10%). */
 const savedToast = (year: number, changes: readonly (keyof typeof cycleFieldLabels)[], given: Record<string, unknown>) => {
-  const typed = shareTypedAsPercentWithoutSign(given.recommendShare) ? halfWidth(String(given.recommendShare)).trim() : undefined;
-  const said = (f: (typeof changes)[number]) => (f === 'recommendShare' && typed ? `${cycleFieldLabels[f]}（${typed} 按前 ${typed}% 保存）` : cycleFieldLabels[f]);
+  // the number as read (10分 is 10), and 1, which reads either way, said to be the whole
+  const n = readNumber(given.recommendShare);
+  const typed = shareTypedAsPercentWithoutSign(given.recommendShare) && n !== undefined ? `${n} 按前 ${n}% 保存` : n === 1 && !/%|％/.test(halfWidth(String(given.recommendShare))) ? '1 即全部，前 100%' : undefined;
+  const said = (f: (typeof changes)[number]) => (f === 'recommendShare' && typed ? `${cycleFieldLabels[f]}（${typed}）` : cycleFieldLabels[f]);
   return { type: 'success' as const, content: `已保存${year}年度评审设置：${changes.map(said).join('、')}` };
 };
 

@@ -125,6 +125,8 @@ const steps: Step[] = [
     says: /^已保存2027年度评审设置：申报截止日期、专家评分截止日期、每份申报的评审专家人数$/,
   },
   // above 1 a number is no share: 10 read as 10%, and the answer says so
+  { name: '设置 of 择优推荐比例 typed 12分, read as 12', who: ADMIN, action: 'cycle.settingsSave', value: onCycle, form: { recommendShare: '12分' }, toast: 'success', says: /^已保存2027年度评审设置：择优推荐比例（12 按前 12% 保存）$/ },
+  { name: '设置 of 择优推荐比例 typed 1, the whole', who: ADMIN, action: 'cycle.settingsSave', value: onCycle, form: { recommendShare: '1' }, toast: 'success', says: /^已保存2027年度评审设置：择优推荐比例（1 即全部，前 100%）$/ },
   { name: '设置 of 择优推荐比例 typed 10, without its sign', who: ADMIN, action: 'cycle.settingsSave', value: onCycle, form: { recommendShare: '10' }, toast: 'success', says: /^已保存2027年度评审设置：择优推荐比例（10 按前 10% 保存）$/ },
   // 评分表
   { name: '评分表 by someone not an administrator', who: personas.leader, action: 'cycle.sheetLoad', value: onCycle, form: { sheet: sheetText('40') }, toast: 'error', says: /只有协会管理员/, leftToOrdinary: true },
@@ -239,7 +241,9 @@ describe('专家库 and 评审设置: the one statement answers and writes what 
       { changes: { dropExtremesFrom: { from: 5, to: 4 }, outlierDistance: { from: 15, to: 7.5 }, revocationRun: { from: 2, to: 3 } } },
       { changes: { outlierDistance: { from: 7.5, to: 10 } } },
       { changes: { applicationDeadline: { from: '2027-05-31', to: '2027-06-15' }, scoringDeadline: { from: '2027-06-30', to: '2027-07-10' }, expertsPerApplication: { from: 20, to: 5 } } },
-      { changes: { recommendShare: { from: 0.15, to: 0.1 } } },
+      { changes: { recommendShare: { from: 0.15, to: 0.12 } } },
+      { changes: { recommendShare: { from: 0.12, to: 1 } } },
+      { changes: { recommendShare: { from: 1, to: 0.1 } } },
       { changes: { scoringDeadline: { from: '2027-07-10', to: '2027-07-12' }, reviewMeetingDate: { from: '2027-07-15', to: '2027-07-20' } } },
     ]);
     // each load keeps the sheet it wrote over, whole (第十七条)

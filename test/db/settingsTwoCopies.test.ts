@@ -81,12 +81,12 @@ for (const mode of MODES_HERE) {
       expect((await h.click(personas.admin, save(copyA), { ...shownValues(copyA), awardThreshold: String(drawn + 1) })).toast.type).toBe('success');
       const copyB = (await h.click(personas.admin, { action: 'cycle.settings', cycleId: f.cycleId })).card.data;
       // changed with no 修改设置 row (as 截止申报 moves the application deadline)
-      await h.db.db.update(cycles).set({ awardThreshold: String(drawn + 2) }).where(eq(cycles.id, f.cycleId));
+      await h.db.db.update(cycles).set({ awardThreshold: drawn + 2 }).where(eq(cycles.id, f.cycleId));
       const b = await h.click(personas.admin, save(copyB), { ...shownValues(copyB), awardThreshold: String(drawn + 5) });
       expect(b.toast.type).toBe('error');
       expect(b.toast.content).not.toContain('你已于');
       expect(b.toast.content).toContain(`此后已改为${drawn + 2}分（你打开表单时为${drawn + 1}分），你填写的${drawn + 5}分没有保存`);
-      await h.db.db.update(cycles).set({ awardThreshold: before.awardThreshold }).where(eq(cycles.id, f.cycleId));
+      await h.db.db.update(cycles).set({ awardThreshold: Number(before.awardThreshold) }).where(eq(cycles.id, f.cycleId));
     });
 
     it('a copy saved unchanged changes nothing and says so', async () => {
