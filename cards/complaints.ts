@@ -223,6 +223,40 @@ export function complaintEscalationCard(opts: ComplaintCardWhere & { items: (Com
   });
 }
 
+/**
+ * To an administrators' destination when several titles' 撤销 / 保留 (第二十二条) have been awaited a week or more
+ * (`afterDays`), one card a day for all of them (a lone title gets its alert again instead): the longest awaited
+ * `batchAlertListed` each with 决定, which opens its decision card (privately from a group), the rest counted and found
+ * under 投诉处理. `total` counts them all.
+ */
+export function revocationEscalationCard(opts: ComplaintCardWhere & { items: (TitleAwaiting & { days: number })[]; total: number; afterDays: number }): Card {
+  const listed = opts.items.slice(0, batchAlertListed);
+  const more = opts.total - listed.length;
+  const title = `${opts.total} 个称号超过 ${opts.afterDays} 天未决定是否撤销`;
+  return card({
+    title,
+    subtitle: '第二十二条：请决定撤销或保留称号',
+    template: 'carmine',
+    summary: title,
+    elements: [
+      ...listed.map(
+        (t): Element => ({
+          tag: 'column_set',
+          flex_mode: 'none',
+          columns: [
+            { tag: 'column', width: 'weighted', weight: 1, elements: [markdown(md`**${t.team.name}**（${t.team.code}，${t.team.organization}）${t.year} 年度称号：连续 ${t.run} 次投诉成立，已 ${t.days} 天未决定`)] },
+            { tag: 'column', width: 'auto', elements: [button({ text: '决定', type: 'danger', value: { action: 'revocation.open', honourId: t.honourId } })] },
+          ],
+        }),
+      ),
+      ...(more > 0 ? [note(md`另有 ${more} 个，请点下方“投诉处理”查看（也可发送“管理”后点“投诉处理”），待决定的称号列在最前。`)] : []),
+      hr(),
+      buttonRow([button({ text: '投诉处理', type: 'primary', value: { action: 'complaint.list' } })]),
+      note(md`点“决定”打开该称号的撤销 / 保留卡片（在群里点击时私信发给你）。撤销称号提醒 ${opts.afterDays} 天后仍未决定的，每满一周提醒一次；同一天到期的合并为一张。`),
+    ],
+  });
+}
+
 /** The alert after an administrator decided: read-only. */
 export function complaintDecidedCard(c: ComplaintView, opts: ComplaintCardWhere & { title?: TitleView; revocationRaised?: boolean; revocationWithdrawn?: boolean } = {}): Card {
   const upheld = c.status === 'upheld';

@@ -22,6 +22,7 @@ import { type Card, clipText } from '../cards/kit.js';
 import type { Db } from '../db/index.js';
 import { auditLog, certificates, codeSequences, complaints, honours, organizations, outbox, people, teamMembers, teams } from '../db/schema.js';
 import { audit } from './audit.js';
+import type { Clock } from './clock.js';
 import { cycleDefaults, cycleRules, getRunningOrLatestCycle } from './cycles.js';
 import { addDays, daysBetween, formatDateTimeZh, formatDateZh, todayIn } from './dates.js';
 import { cite, UserError } from './errors.js';
@@ -1647,6 +1648,14 @@ export async function revocationAlertFor(tx: Db, honourId: number, timezone: str
 /** 撤销称号提醒 to an administrators' destination, drawn when sent; `daysWaiting`: the escalation job's (撤销称号已 N 天未决定). */
 export const REVOCATION_ALERT_CARD = 'revocationAlert';
 export const revocationAlertSpec = (honourId: number, daysWaiting?: number) => ({ kind: REVOCATION_ALERT_CARD, honourId, ...(daysWaiting !== undefined ? { daysWaiting } : {}) });
+/**
+ * The escalation job's card of several titles awaiting 撤销 / 保留 to one destination (`revocationEscalationKey`), drawn
+ * when sent (src/jobs/escalation.ts): those still awaiting then, the days waited counted to that day.
+ */
+export const REVOCATION_ESCALATION_LIST = 'revocationEscalationList';
+export const revocationEscalationListSpec = (honourIds: number[]) => ({ kind: REVOCATION_ESCALATION_LIST, honourIds });
+/** A lone title's escalation (its alert again) keeps its honour in the key, which a decision's redraw looks for; a list's is one a day and destination. */
+export const revocationEscalationKey = (date: string, dest: string, honourId?: number) => `revocation:escalate:${date}:${honourId ?? 'titles'}:${dest}`;
 
 /** The card of a decided revocation, drawn when sent: it takes the place of the alert's other copies (`revocation:redrawn:…`). */
 export const REVOCATION_DECIDED_CARD = 'revocationDecided';
@@ -1657,15 +1666,18 @@ export const revocationRedrawnKey = (honourId: number) => `revocation:redrawn:${
  * went out (another administrator's copy), the decision, with no form, as `revocationDecidedRenderer` draws it. A title
  * neither awaiting nor decided, or gone, is not sent.
  */
-export function revocationAlertRenderer(db: Db, timezone: string): CardRenderer {
+export function revocationAlertRenderer(db: Db, timezone: string, clock?: Clock): CardRenderer {
   return async (specs: CardSpec[], rows?: readonly OutboxRow[]): Promise<RenderedCard[]> => {
+    const today = clock ? todayIn(timezone, clock.now()) : undefined;
     const out: RenderedCard[] = [];
     // a few a year: one title at a time
     for (const [i, spec] of specs.entries()) {
       const honourId = Number(spec.honourId);
       const [honour] = Number.isSafeInteger(honourId) && honourId > 0 && honourId <= 2_147_483_647 ? await db.select().from(honours).where(eq(honours.id, honourId)) : [];
       const status = honour && !honour.revokedAt ? await titleStatus(db, honour.teamId) : undefined;
-      const days = typeof spec.daysWaiting === 'number' ? spec.daysWaiting : undefined;
+      // the escalation job's: the days waited counted to the day it is sent, as its complaint cards count theirs
+      const queued = typeof spec.daysWaiting === 'number' ? spec.daysWaiting : undefined;
+      const days = queued !== undefined && today && status && honour ? daysBetween(todayIn(timezone, status.dueAt ?? honour.awardedAt), today) : queued;
       const alert = honour && runPending(status, honour) ? await revocationAlertFor(db, honourId, timezone, undefined, days, landsInGroup(spec, rows?.[i])) : undefined;
       const none = { drop: `称号 ${spec.honourId} 不存在或没有待决定的撤销提醒` };
       if (alert) out.push({ card: alert });

@@ -1,5 +1,5 @@
 import { and, eq, lt, max } from 'drizzle-orm';
-import { batchAlertListed, complaintAlertCard, complaintEscalationCard } from '../../cards/complaints.js';
+import { batchAlertListed, complaintAlertCard, complaintEscalationCard, revocationEscalationCard } from '../../cards/complaints.js';
 import type { Db } from '../../db/index.js';
 import { jobRuns } from '../../db/schema.js';
 import type { Clock } from '../clock.js';
@@ -14,6 +14,8 @@ import {
   landsInGroup,
   openComplaintTimes,
   revocationAlertSpec,
+  revocationEscalationKey,
+  revocationEscalationListSpec,
   titlesAwaitingDecision,
   titleStatus,
 } from '../complaints.js';
@@ -31,9 +33,10 @@ const weekMarkReached = (days: number, since: number) => days > escalateAfterDay
 /**
  * The `escalation` job: each complaint open for more than 7 days is raised again once per week open (day 8, 15, 22…),
  * all those of one run on ONE card per destination, so a flood of complaints never comes back as a flood of cards.
- * A lone complaint keeps its own card with the decision form. So is a title whose 撤销 / 保留 (第二十二条) has been
- * awaited that long (`titlesAwaitingDecision`, counted from when its run reached the number): its alert again, with
- * the decision form and the days waited (its first alert stops taking clicks after 14 days). Period: the date. The
+ * A lone complaint keeps its own card with the decision form. So are the titles whose 撤销 / 保留 (第二十二条) have been
+ * awaited that long (`titlesAwaitingDecision`, counted from when its run reached the number): a lone one's alert again,
+ * with the decision form and the days waited (its first alert stops taking clicks after 14 days); several on one card
+ * a destination, each with 决定 (`revocationEscalationCard`). Period: the date. The
  * marks passed since the last run done (a week at most) count, so a day the bot was down is made up by the next run.
  */
 export async function runEscalation(db: Db, opts: JobOptions): Promise<RunOutcome[]> {
@@ -51,9 +54,14 @@ export async function runEscalation(db: Db, opts: JobOptions): Promise<RunOutcom
         const render = due.length === 1 ? complaintEscalationSpec(due[0].id) : complaintEscalationListSpec(due.map((c) => c.id));
         for (const to of destinations) await messages.send({ dedupeKey: escalationKey(today, destinationKey(to)), to, render });
       }
-      for (const t of titles) {
+      if (titles.length === 1) {
         // drawn when it is sent (revocationAlertRenderer): decided before it goes out, it goes out decided
-        for (const to of destinations) await messages.send({ dedupeKey: `revocation:escalate:${today}:${t.honourId}:${destinationKey(to)}`, to, render: revocationAlertSpec(t.honourId, t.days) });
+        const [t] = titles;
+        for (const to of destinations) await messages.send({ dedupeKey: revocationEscalationKey(today, destinationKey(to), t.honourId), to, render: revocationAlertSpec(t.honourId, t.days) });
+      } else if (titles.length) {
+        // several: one card a destination (revocationEscalationListRenderer), drawn when sent with those still awaiting
+        const render = revocationEscalationListSpec(titles.map((t) => t.honourId));
+        for (const to of destinations) await messages.send({ dedupeKey: revocationEscalationKey(today, destinationKey(to)), to, render });
       }
       return { complaints: due.length, ...(titles.length ? { titles: titles.length } : {}) };
     }),
@@ -121,6 +129,26 @@ export function escalationListRenderer(db: Db, day: SendDay): CardRenderer {
       if (!open.length) return { drop: '所列投诉均已认定，无需再提醒' };
       const items = open.slice(0, batchAlertListed).map((r) => ({ ...complaintSummary(r.complaint, r.team, day.timezone), daysOpen: daysOpen(r.complaint, now, day.timezone) }));
       return { card: complaintEscalationCard({ items, total: open.length, afterDays: escalateAfterDays, group: landsInGroup(spec, outboxRows?.[i]) }) };
+    });
+  };
+}
+
+/**
+ * The escalation card of several titles awaiting 撤销 / 保留, drawn when sent: those still awaiting then, the longest
+ * awaited first, the days counted to that day, the first `batchAlertListed` listed with 决定 and the rest counted. None
+ * still awaiting (each revoked or kept since): not sent.
+ */
+export function revocationEscalationListRenderer(db: Db, day: SendDay): CardRenderer {
+  return async (specs: CardSpec[], outboxRows?: readonly OutboxRow[]): Promise<RenderedCard[]> => {
+    // a few a year: every title awaiting, read once
+    const awaiting = await titlesAwaitingDecision(db);
+    const today = todayIn(day.timezone, day.clock.now());
+    return specs.map((spec, i): RenderedCard => {
+      const wanted = new Set(idList(spec.honourIds));
+      const still = awaiting.filter((t) => wanted.has(t.honourId));
+      if (!still.length) return { drop: '所列称号均已决定撤销或保留，无需再提醒' };
+      const items = still.slice(0, batchAlertListed).map((t) => ({ honourId: t.honourId, year: t.year, run: t.run, team: t.team, days: daysBetween(todayIn(day.timezone, t.dueAt), today) }));
+      return { card: revocationEscalationCard({ items, total: still.length, afterDays: escalateAfterDays, group: landsInGroup(spec, outboxRows?.[i]) }) };
     });
   };
 }

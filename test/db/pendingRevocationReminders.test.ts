@@ -76,8 +76,10 @@ describe('a 撤销 / 保留 still owed', () => {
     const [run] = await jobAt('escalation', '2026-08-09');
     expect(run.queued).toEqual([`revocation:escalate:2026-08-09:${honourId}:chat:${GROUP}`]);
     expect(run.details).toMatchObject({ complaints: 0, titles: 1 });
+    // drawn when it is sent, as the complaint escalation's cards are: it goes out the next day (the bot was down), its days are that day's
+    h.clock.set(new Date('2026-08-10T09:00:00+08:00'));
     const { card } = await groupCard(run.queued[0]);
-    expect(cardText(card)).toContain('撤销称号已 8 天未决定：市政养护十一班');
+    expect(cardText(card)).toContain('撤销称号已 9 天未决定：市政养护十一班');
     expect(cardActions(card)).toEqual(expect.arrayContaining([{ action: 'revocation.keep', honourId }, { action: 'revocation.revoke', honourId }]));
     const [next] = await jobAt('escalation', '2026-08-10');
     expect(next.queued).toEqual([]);

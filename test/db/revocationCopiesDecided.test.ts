@@ -91,6 +91,8 @@ async function sentAs(h: Harness, pattern: string): Promise<Map<string, string>>
 async function escalate(h: Harness, day: string) {
   const [run] = await runJob('escalation', h.db.db, { now: new Date(`2027-03-${day}T09:00:00+08:00`), timezone: TZ, bootstrapAdmins: [ADMIN] });
   expect(run.status).toBe('done');
+  // sent as it is queued: its days waited are counted to the day it is sent
+  h.clock.set(new Date(`2027-03-${day}T09:00:00+08:00`));
   await h.drain();
   return run.queued;
 }

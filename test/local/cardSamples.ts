@@ -422,6 +422,10 @@ export const cardSamples: Record<string, Sample> = {
     complaints.complaintEscalationCard({ items: [{ ...complaint, daysOpen: 8 }, { ...complaint, id: complaint.id + 1, reference: 'TS-2026-0008', daysOpen: 15 }], total: 2, afterDays: 7 }),
     complaints.complaintEscalationCard({ items: Array.from({ length: 10 }, (_, i) => ({ ...complaint, id: complaint.id + i, reference: `TS-2026-${String(10 + i).padStart(4, '0')}`, daysOpen: 8 })), total: 30, afterDays: 7 }),
   ],
+  'complaints.revocationEscalationCard': () => [
+    complaints.revocationEscalationCard({ items: [{ honourId: 5, year: 2026, run: 2, team: complaintTeam, days: 8 }, { honourId: 6, year: 2025, run: 3, team: { ...complaintTeam, id: complaintTeam.id + 1, code: 'GDSZ-2024-0002' }, days: 15 }], total: 2, afterDays: 7, group: true }),
+    complaints.revocationEscalationCard({ items: Array.from({ length: 10 }, (_, i) => ({ honourId: 10 + i, year: 2026, run: 2, team: { ...complaintTeam, id: complaintTeam.id + i, name: '长'.repeat(40) }, days: 8 + i })), total: 30, afterDays: 7 }),
+  ],
   'complaints.complaintDecidedCard': () => [complaints.complaintDecidedCard(upheld, { title, revocationRaised: true }), complaints.complaintDecidedCard({ ...upheld, status: 'dismissed' }), complaints.complaintDecidedCard(repeated), complaints.complaintDecidedCard(withdrawn), complaints.complaintDecidedCard(upheld, { title, revocationRaised: true, group: true })],
   'complaints.complaintCorrectionCard': () => [
     complaints.complaintCorrectionCard({ ...upheld, channel: 'chat' }, complaintCorrectionForm, { title }),
