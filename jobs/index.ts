@@ -28,7 +28,7 @@ export function startSchedules(deps: ScheduleDeps): Schedules {
   // a sweep missed is made up 30 s later: no warning of node-cron's own in the log for it
   const tasks = [cron.schedule('*/30 * * * * *', outboxSweep(deps.dispatcher), { timezone, name: 'outbox-sweep', suppressMissedWarning: true })];
   // reminders, anniversary, digest, escalation: hourly 09:00–18:00, so a tick missed or failed is made up the same day; the (job, period) claim makes the rest no-ops.
-  // A whole day missed is made up by the next run: the latest deadline reminder owed, the anniversaries of up to 7 days back
+  // A whole day missed is made up by the next run: the latest deadline reminder owed, the anniversaries since the last run done (60 days back with none on record)
   const jobDeps = { db: deps.database.db, now: () => deps.clock.now(), timezone, bootstrapAdmins: deps.config.ADMIN_OPEN_IDS, log: deps.log, nudge: () => deps.dispatcher.nudge() };
   // a tick whose timer fires late (the loop busy over the hour: another job's read on PGlite, which computes on the main
   // thread, an import being read, the machine paused) still runs: node-cron gives up a run more than a second late

@@ -1,23 +1,30 @@
-import { and, asc, between, eq, gte, inArray, lt, max } from 'drizzle-orm';
+import { and, asc, between, eq, inArray, isNotNull, lt, max } from 'drizzle-orm';
 import { anniversaryCard } from '../../cards/reminders.js';
 import type { Db } from '../../db/index.js';
-import { applications, jobRuns, teams } from '../../db/schema.js';
+import { applications, honours, jobRuns, teams } from '../../db/schema.js';
 import { type Cycle, cycleOpenForApplications, oneYearAfter } from '../applications.js';
 import { addDays, todayIn } from '../dates.js';
 import { UserError } from '../errors.js';
 import { type JobOptions, type RunOutcome, runClaimed } from './claimRun.js';
-import { applyReminderToday, barredAtDeadline } from './reminders.js';
+import { applyOpenNoticeToday, applyReminderToday, barredAtDeadline } from './reminders.js';
 
-/** How many days back a run makes up the anniversaries of days the job did not run (the bot was down). */
-export const ANNIVERSARY_CATCH_UP_DAYS = 7;
+/**
+ * How many days back a run makes up the anniversaries when the job has no run done on record (a new installation, or
+ * its history lost): generous, as an outage may be long. With a run on record it makes up every day since that run.
+ */
+export const ANNIVERSARY_CATCH_UP_DAYS = 60;
+/** The most a run makes up even with a run on record: after a year, a team's anniversary comes round again. */
+export const ANNIVERSARY_CATCH_UP_MAX_DAYS = 366;
 
 /**
  * The `anniversary` job (第十六条): the day a team has been registered a year, its leader is told it
  * may take part, with a button to apply when a cycle takes applications. Period: the date. A team that has applied in
  * the open cycle is not called to apply (a draft or a returned form is asked to be finished), and one whose leader has
- * the application deadline's reminder the same day gets that card alone. A run also
- * tells the teams whose anniversary fell after the last day the job ran (at most ANNIVERSARY_CATCH_UP_DAYS
- * back), each once: the message is keyed by the team and its anniversary, whichever day it goes out.
+ * the application deadline's reminder or the notice that applications opened the same day gets that card alone. A run
+ * also tells the teams whose anniversary fell after the last day the job ran to its end (however long ago, up to
+ * ANNIVERSARY_CATCH_UP_MAX_DAYS; ANNIVERSARY_CATCH_UP_DAYS back when no run is on record), each once: the message is
+ * keyed by the team and its anniversary, whichever day it goes out. A team whose title was revoked since its
+ * anniversary (第二十二条, barred by 协会规定) is not told late that it may take part.
  */
 export async function runAnniversary(db: Db, opts: JobOptions): Promise<RunOutcome[]> {
   const today = todayIn(opts.timezone, opts.now);
@@ -30,7 +37,16 @@ export async function runAnniversary(db: Db, opts: JobOptions): Promise<RunOutco
         .from(teams)
         .where(and(eq(teams.status, 'active'), between(teams.registeredAt, addDays(from, -367), addDays(today, -364))))
         .orderBy(asc(teams.id));
-      const due = candidates.map((t) => ({ ...t, anniversary: oneYearAfter(t.registeredAt) })).filter((t) => t.anniversary >= from && t.anniversary <= today);
+      const inWindow = candidates.map((t) => ({ ...t, anniversary: oneYearAfter(t.registeredAt) })).filter((t) => t.anniversary >= from && t.anniversary <= today);
+      // a title revoked since the anniversary: the team is barred from applying (协会规定), so not told now that it may
+      const revoked = inWindow.length
+        ? await tx
+            .select({ teamId: honours.teamId, revokedAt: honours.revokedAt })
+            .from(honours)
+            .where(and(inArray(honours.teamId, inWindow.map((t) => t.id)), isNotNull(honours.revokedAt)))
+        : [];
+      const revokedSince = new Set(revoked.filter((r) => inWindow.some((t) => t.id === r.teamId && todayIn(opts.timezone, r.revokedAt!) >= t.anniversary)).map((r) => r.teamId));
+      const due = inWindow.filter((t) => !revokedSince.has(t.id));
       const cycle = due.length ? await openCycle(tx, today) : undefined;
       // the team's application in the open cycle: one submitted (or further) is not called to apply; a draft or a
       // returned one is asked to finish it
@@ -43,7 +59,8 @@ export async function runAnniversary(db: Db, opts: JobOptions): Promise<RunOutco
           .where(and(eq(applications.cycleId, cycle.id), inArray(applications.teamId, due.map((t) => t.id))));
         for (const r of rows) status.set(r.teamId, r.status);
         // the deadline's reminder goes to an eligible, unbarred team's leader today: it says what this card would
-        if (await applyReminderToday(tx, cycle, opts)) {
+        // so does the notice that applications opened, when it goes out today (after a long outage, say)
+        if ((await applyReminderToday(tx, cycle, opts)) || (await applyOpenNoticeToday(tx, cycle, opts))) {
           const barred = await barredAtDeadline(tx, cycle, opts);
           folded = new Set(due.filter((t) => t.anniversary <= cycle.applicationDeadline && !barred.has(t.id)).map((t) => t.id));
         }
@@ -66,19 +83,24 @@ export async function runAnniversary(db: Db, opts: JobOptions): Promise<RunOutco
           card: anniversaryCard({ team: t, cycle, ...(s === 'draft' || s === 'returned' ? { state: s } : {}), ...(t.anniversary < today ? { lateSince: t.anniversary } : {}) }),
         });
       }
-      return { teams: due.length, applied, inDeadlineReminder, from, cycle: cycle?.year ?? null };
+      return { teams: due.length, applied, inDeadlineReminder, from, cycle: cycle?.year ?? null, ...(revokedSince.size ? { revokedSince: revokedSince.size } : {}) };
     }),
   ];
 }
 
-/** The day after the job last ran to its end, or ANNIVERSARY_CATCH_UP_DAYS back when that was longer ago (or never). */
+/**
+ * The day after the job last ran to its end (ANNIVERSARY_CATCH_UP_MAX_DAYS back at most), or ANNIVERSARY_CATCH_UP_DAYS
+ * back when no run is on record.
+ */
 async function firstDayOwed(tx: Db, today: string): Promise<string> {
-  const earliest = addDays(today, -ANNIVERSARY_CATCH_UP_DAYS);
   const [last] = await tx
     .select({ day: max(jobRuns.period) })
     .from(jobRuns)
-    .where(and(eq(jobRuns.job, 'anniversary'), eq(jobRuns.status, 'done'), gte(jobRuns.period, earliest), lt(jobRuns.period, today)));
-  return last?.day ? addDays(last.day, 1) : earliest;
+    .where(and(eq(jobRuns.job, 'anniversary'), eq(jobRuns.status, 'done'), lt(jobRuns.period, today)));
+  if (!last?.day) return addDays(today, -ANNIVERSARY_CATCH_UP_DAYS);
+  const earliest = addDays(today, -ANNIVERSARY_CATCH_UP_MAX_DAYS);
+  const after = addDays(last.day, 1);
+  return after > earliest ? after : earliest;
 }
 
 async function openCycle(tx: Db, today: string): Promise<Cycle | undefined> {

@@ -379,6 +379,19 @@ export async function applyReminderToday(db: Db, cycle: Cycle, opts: JobOptions)
 }
 
 /**
+ * Whether the notice that the cycle's applications are open goes out today (owed and not yet sent, or sent today): it
+ * names each unbarred team with no application, a draft or a returned one, with 立即申报 for those a year old by the
+ * deadline, what the anniversary card would say.
+ */
+export async function applyOpenNoticeToday(db: Db, cycle: Cycle, opts: JobOptions): Promise<boolean> {
+  const today = todayIn(opts.timezone, opts.now);
+  const due = applyOpenPeriod(cycle, today);
+  if (!due) return false;
+  const [run] = await db.select({ status: jobRuns.status, startedAt: jobRuns.startedAt }).from(jobRuns).where(and(eq(jobRuns.job, 'reminders'), eq(jobRuns.period, due.period)));
+  return !run || run.status !== 'done' || todayIn(opts.timezone, run.startedAt) === today;
+}
+
+/**
  * Each expert with tasks still `assigned` in this cycle; the button opens the next one. A task the expert must step
  * aside from (回避, 第十七条) waits for 更换专家, not for them: it is not counted, and alone it reminds nobody.
  */

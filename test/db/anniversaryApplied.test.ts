@@ -1,7 +1,7 @@
 import { eq, inArray, like } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../db/index.js';
-import { outbox, teams } from '../../db/schema.js';
+import { jobRuns, outbox, teams } from '../../db/schema.js';
 import { runAnniversary } from '../../src/jobs/anniversary.js';
 import { runReminders } from '../../src/jobs/reminders.js';
 import { cardActions, cardText, expectValidCard } from '../support/cards.js';
@@ -28,6 +28,11 @@ describe('the anniversary card and the team’s application in the open cycle', 
     db = await createTestDatabase();
     // the deadline is 31 May 2027; 20 May is no reminder's day
     g = await generateCycle(db.db, 47, { anniversaryOn: '2027-05-20' });
+    // the cycle opened weeks ago, its notice went out then; the anniversary job ran to its end the day before
+    await db.db.insert(jobRuns).values([
+      { job: 'reminders', period: 'apply-open:2027', startedAt: at('2027-04-01').now, finishedAt: at('2027-04-01').now, status: 'done', details: {} },
+      { job: 'anniversary', period: '2027-05-19', startedAt: at('2027-05-19').now, finishedAt: at('2027-05-19').now, status: 'done', details: {} },
+    ]);
   });
   afterAll(async () => {
     await db?.close();
