@@ -307,14 +307,20 @@ export async function teamsLedBy(tx: Db, openId: string): Promise<{ name: string
 
 /** A team with its organisation's name; `lock` takes the team row's lock in the same read. */
 export async function getTeam(tx: Db, teamId: number, opts: { lock?: boolean } = {}): Promise<(Team & { organization: string }) | undefined> {
-  const query = tx
+  const query = teamRow(tx, teamId);
+  return teamOf(opts.lock ? await query.for('update', { of: teams }) : await query);
+}
+
+/** `getTeam`'s query, not yet sent: in a `Promise.all` it goes out in its place, after the queries before it. */
+const teamRow = (tx: Db, teamId: number) =>
+  tx
     .select({ team: teams, organization: organizations.name })
     .from(teams)
     .innerJoin(organizations, eq(organizations.id, teams.organizationId))
     .where(eq(teams.id, teamId));
-  const [row] = opts.lock ? await query.for('update', { of: teams }) : await query;
-  return row ? { ...row.team, organization: row.organization } : undefined;
-}
+
+/** `getTeam`'s answer from its query's rows. */
+const teamOf = ([row]: { team: Team; organization: string }[]): (Team & { organization: string }) | undefined => (row ? { ...row.team, organization: row.organization } : undefined);
 
 /** Loads a team the actor leads (or any team for an admin); refuses otherwise. */
 export async function teamLedBy(tx: Db, actor: Actor, teamId: number, opts: { lock?: boolean } = {}): Promise<Team & { organization: string }> {
@@ -604,16 +610,27 @@ export interface LeaderChange {
  * application is the new leader's from this commit on.
  */
 export async function changeLeader(tx: Db, actor: Actor, teamId: number, from: string, to: string, now: Date): Promise<LeaderChange> {
-  // the membership chosen is read with the team's lock, in its round trip (issued after it, so read once it is held);
-  // locked too: 移除 takes it without the team's lock, and one committed meanwhile leaves no member to lead the team
-  const [team, [member]] = await Promise.all([
-    getTeam(tx, teamId, { lock: true }),
+  // issued together (one round trip), in this order, each once the lock before it is held: the people the change
+  // touches (the former leader's membership and the new leader's name on the team take their rows for key share, by
+  // the foreign keys), then the team's row, in the global order (cycle → organisation → people → team → code): a
+  // linking of a pending former leader locks its row, then the team's; taken after the team, the change's membership
+  // insert waited on that row, and PostgreSQL aborted one (a `from` gone stale is refused below). Then the membership
+  // chosen: locked too, as 移除 takes it without the team's lock, and one committed meanwhile leaves no member to lead it
+  const [, teamRows, [member]] = await Promise.all([
+    tx
+      .select({ openId: people.openId })
+      .from(people)
+      .where(inArray(people.openId, [...new Set([from, to].filter(Boolean))]))
+      .orderBy(asc(people.openId))
+      .for('key share'),
+    teamRow(tx, teamId).for('update', { of: teams }),
     tx
       .select({ role: teamMembers.role })
       .from(teamMembers)
       .where(and(eq(teamMembers.teamId, teamId), eq(teamMembers.openId, to || '')))
       .for('update'),
   ]);
+  const team = teamOf(teamRows);
   if (!team) throw new UserError('找不到该班组，请发送“进度”重新查看。');
   const admin = actor.roles.includes('admin');
   const mine = admin || team.leaderOpenId === actor.openId;
