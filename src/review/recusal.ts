@@ -57,10 +57,12 @@ const stillToStepAsideFrom = () =>
 /**
  * Steps each joining person aside from the team's application (see the module's note), and from those of the other
  * teams of its organisation they hold (`via`: 同属一个单位, as the planner and the submit count them); the recusals
- * made, one per person and team with a task declined or a sheet to report. Every running cycle is locked first, after the change's
- * own writes: a 分配专家 batch that read the team before this change commits before the tasks are read here, or waits
- * and then finds the new member; the applications touched are locked next (the order `declineTask` takes), so a
- * sheet submitted meanwhile is read submitted and reported instead of failing the decline.
+ * made, one per person and team with a task declined or a sheet to report. The caller has taken every running cycle
+ * FIRST, before any row of its change (`lockRunningCyclesFirst`; `opts` is its word for it, and nothing here takes them:
+ * taken here, after the change's rows, they deadlocked with the one-statement 注册): a 分配专家 batch that read the team
+ * before this change committed before the change began, or waits and then finds the new member; the applications
+ * touched are locked here (the order `declineTask` takes), so a sheet submitted meanwhile is read submitted and
+ * reported instead of failing the decline.
  */
 export async function recuseInsiders(
   tx: Db,
@@ -70,18 +72,27 @@ export async function recuseInsiders(
   timezone: string,
   /** People and teams the same change has already stepped aside (an import's `recuseColleagues`): not stepped aside, reported or told again. */
   handled: readonly { openId: string; teamId: number }[] = [],
-  /** The caller took the running cycles first (`lockRunningCyclesFirst`): they are not locked again here. */
-  opts: { cyclesLocked?: boolean } = {},
+  /** The caller's word that it took the running cycles first (`lockRunningCyclesFirst`): nothing here locks them. */
+  opts: CyclesLockedFirst,
 ): Promise<Recusal[]> {
   const done = new Set(handled.map((d) => `${d.teamId}|${d.openId}`));
   const fresh = <J extends { teamId: number; openId: string }>(list: readonly J[]) => list.filter((j) => !done.has(`${j.teamId}|${j.openId}`));
-  const own = await stepAside(tx, actor, fresh(joining), now, timezone, (j) => ({ reason: `已成为该班组的${insiderRoleZh[j.role]}，须回避`, details: { role: j.role } }), opts);
-  // the cycles are locked by now (stepAside took them first), so the organisation's tasks are read after any 分配专家 batch
+  const own = await stepAside(tx, actor, fresh(joining), now, timezone, (j) => ({ reason: `已成为该班组的${insiderRoleZh[j.role]}，须回避`, details: { role: j.role } }));
+  // the cycles are locked (the caller took them first), so the organisation's tasks are read after any 分配专家 batch
   const colleagues = await stepAside(tx, actor, fresh(await colleaguesOfJoining(tx, joining)), now, timezone, (j) => ({
     reason: `已成为同单位班组“${j.via.name}”的${insiderRoleZh[j.role]}，与该班组同属一个单位，须回避`,
     details: { role: j.role, via: j.via.id },
-  }), opts);
+  }));
   return [...own, ...colleagues];
+}
+
+/**
+ * What a caller of `recuseInsiders` or `recuseColleagues` passes to say it took the running cycles first
+ * (`lockRunningCyclesFirst`), before the organisation, the people and the team: neither takes them itself, as they did
+ * for a caller that did not, last, in the order that deadlocked.
+ */
+export interface CyclesLockedFirst {
+  cyclesLocked: true;
 }
 
 /** Someone joining a team (`via`) who holds another team of its organisation to score: that team is theirs too. */
@@ -140,19 +151,15 @@ async function stepAside<J extends { teamId: number; openId: string }>(
   now: Date,
   timezone: string,
   why: (j: J) => { reason: string; details: Record<string, unknown> },
-  opts: { cyclesLocked?: boolean } = {},
 ): Promise<(J & SteppedAside)[]> {
   const wanted = dedupe(joining.filter((j) => !j.openId.startsWith('pending:')));
   if (!wanted.length) return [];
   const openIds = [...new Set(wanted.map((j) => j.openId))];
   const teamIds = [...new Set(wanted.map((j) => j.teamId))];
   const ofJoining = and(inArray(assignments.expertOpenId, openIds), inArray(applications.teamId, teamIds));
-  // issued together (one round trip), in this order: each runs once the lock before it is granted
-  const [, , touched, scored] = await Promise.all([
-    // no key update: it waits for (and holds off) a 分配专家 batch, which takes the cycle for update, yet not an
-    // application's insert, whose foreign key takes key share (a contact change holds the team's row meanwhile).
-    // Taken already by a caller that locks them first (`lockRunningCyclesFirst`)
-    opts.cyclesLocked ? undefined : lockRunningCycles(tx, 'no key update'),
+  // issued together (one round trip), in this order: the tasks are read once the applications' locks are granted. The
+  // running cycles are held already (the caller's `lockRunningCyclesFirst`), so no 分配专家 batch gives a task meanwhile
+  const [, touched, scored] = await Promise.all([
     tx
       .select({ id: applications.id })
       .from(applications)
@@ -244,7 +251,7 @@ const tasksHeld = (tx: Db, openIds: readonly string[], organization?: string) =>
  * Every change that may step someone aside (注册, an import batch, 修改资料's new contact, 添加成员, a linking) takes the
  * running cycles' lock FIRST, before the organisation, the people, the team's row and the year's code serial (cycle →
  * organisation → people → team → code), the order 注册's and 添加成员's one statements take them in (src/fast/register.ts,
- * src/fast/teams.ts: the cycles for share, then the rest). Taken last, as `recuseInsiders` takes them on its own, a
+ * src/fast/teams.ts: the cycles for share, then the rest). Taken last, as `recuseInsiders` once took them itself, a
  * change holding a person's row (or the year's serial) waited on the cycle held for share by a one-statement 注册 that
  * waited on that row: a deadlock, and PostgreSQL aborted one.
  * The mode is the weakest that suffices: for share when nobody named holds a task to step aside from (it waits for,
@@ -254,7 +261,7 @@ const tasksHeld = (tx: Db, openIds: readonly string[], organization?: string) =>
  * rolled back, which lets the share lock go, before the stronger lock is asked for. Upgrading in place, two changes that
  * both found one (a batch that committed just before) each waited for the other's share lock, and PostgreSQL aborted one.
  * Nothing else is locked by then. One round trip when nobody holds a task, two when someone does.
- * Pass `cyclesLocked: true` to `recuseInsiders` and `recuseColleagues` afterwards.
+ * Pass `{ cyclesLocked: true }` to `recuseInsiders` and `recuseColleagues` afterwards: they take no cycle themselves.
  */
 export async function lockRunningCyclesFirst(tx: Db, openIds: readonly string[], organization?: string): Promise<void> {
   const wanted = [...new Set(openIds.filter((id) => !id.startsWith('pending:')))];
@@ -360,8 +367,8 @@ export const sameOrganizationReason = (organization: string) => `所在单位已
 /**
  * Steps each person moved into `organization` aside from its teams' applications (see the note above), in the
  * transaction that moved them: the recusals made, one per person and team with a task declined or a sheet to report.
- * The running cycles are locked before the teams are read, as `recuseInsiders` locks them: a 分配专家 batch that read the
- * person's old organisation commits its tasks first, and they are found here.
+ * The running cycles are held before the teams are read (the caller's `lockRunningCyclesFirst`, as for `recuseInsiders`):
+ * a 分配专家 batch that read the person's old organisation committed its tasks first, and they are found here.
  */
 export async function recuseColleagues(
   tx: Db,
@@ -370,34 +377,31 @@ export async function recuseColleagues(
   organization: NewOrganization,
   now: Date,
   timezone: string,
-  /** The caller took the running cycles first (`lockRunningCyclesFirst`): they are not locked again here. */
-  opts: { cyclesLocked?: boolean } = {},
+  /** The caller's word that it took the running cycles first (`lockRunningCyclesFirst`): nothing here locks them. */
+  opts: CyclesLockedFirst,
 ): Promise<ColleagueRecusal[]> {
   const wanted = [...new Set(openIds.filter((id) => !id.startsWith('pending:')))];
   if (!wanted.length) return [];
-  // issued together (one round trip), in this order: the teams are read once the cycles' lock is granted
-  const [, held] = await Promise.all([
-    opts.cyclesLocked ? undefined : lockRunningCycles(tx, 'no key update'),
-    tx
-      .selectDistinct({ openId: assignments.expertOpenId, teamId: applications.teamId })
-      .from(assignments)
-      .innerJoin(applications, eq(applications.id, assignments.applicationId))
-      .innerJoin(teams, eq(teams.id, applications.teamId))
-      .innerJoin(cycles, eq(cycles.id, applications.cycleId))
-      .where(
-        and(
-          inArray(assignments.expertOpenId, wanted),
-          eq(teams.organizationId, organization.id),
-          stillToStepAsideFrom(),
-        ),
-      )
-      .orderBy(asc(assignments.expertOpenId), asc(applications.teamId)),
-  ]);
+  // read under the cycles' lock the caller took first: after any 分配专家 batch that read the old organisation
+  const held = await tx
+    .selectDistinct({ openId: assignments.expertOpenId, teamId: applications.teamId })
+    .from(assignments)
+    .innerJoin(applications, eq(applications.id, assignments.applicationId))
+    .innerJoin(teams, eq(teams.id, applications.teamId))
+    .innerJoin(cycles, eq(cycles.id, applications.cycleId))
+    .where(
+      and(
+        inArray(assignments.expertOpenId, wanted),
+        eq(teams.organizationId, organization.id),
+        stillToStepAsideFrom(),
+      ),
+    )
+    .orderBy(asc(assignments.expertOpenId), asc(applications.teamId));
   if (!held.length) return [];
   return stepAside(tx, actor, held.map((h) => ({ ...h, organization })), now, timezone, (j) => ({
     reason: sameOrganizationReason(j.organization.name),
     details: { organization: j.organization.name },
-  }), opts);
+  }));
 }
 
 /**
