@@ -365,8 +365,16 @@ export async function updateTeamProfile(
   // one statement, which takes the cycles, then the people); a form that does not parse is refused below, after the team's checks
   const named = contactTyped(values);
   if (named !== undefined) await lockRunningCyclesFirst(tx, [named]);
-  // a second save of the same form waits here for the first, then finds nothing to change
-  const team = await teamLedBy(tx, actor, teamId, { lock: true });
+  // issued together (one round trip), in this order: the contact named, made sure of and locked (its row is written
+  // below, its role granted), then the team's row, in the global order (cycle → organisation → people → team → code):
+  // a linking of the person whose pending id is the team's contact writes their row, then waits on the team's; taken
+  // after the team, the contact's row waited on the linking, and PostgreSQL aborted one. Refused, nothing is kept.
+  // A second save of the same form waits here for the first, then finds nothing to change
+  const [, rows] = await Promise.all([
+    named === undefined || named === '' ? undefined : tx.insert(people).values({ openId: named }).onConflictDoUpdate({ target: people.openId, set: { name: sql`${people.name}` } }),
+    teamRow(tx, teamId).for('update', { of: teams }),
+  ]);
+  const team = ledBy(actor, teamOf(rows));
   teamMachine.check('update', team.status as TeamStatus, actor, team.leaderOpenId === actor.openId ? ['leader'] : []);
   const patch = parseProfile(values);
   const changes: Partial<typeof teams.$inferInsert> = {};

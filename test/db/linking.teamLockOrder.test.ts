@@ -14,9 +14,11 @@ import { heldTransaction, lockWaits, until } from '../support/waiting.js';
  * row; the linking took that row for update, then waited on the team's row to move the leadership: a deadlock, and
  * PostgreSQL aborted one of them (an error). The change now takes the people it touches (key share) before the team,
  * in the global order (cycle → organisation → people → team → code), in the same round trip: whichever comes first
- * stands, and the other goes on behind it.
+ * stands, and the other goes on behind it. So too 修改资料 naming as the team's contact the person its pending contact
+ * names: it locked the team, then granted the contact's role on their row, which the linking had written before
+ * waiting on the team; the save now makes sure of that row, locked, before the team's.
  */
-describe.skipIf(testDatabaseKind() !== 'postgres')('更换班组长 beside the linking of its pending former leader (PostgreSQL)', () => {
+describe.skipIf(testDatabaseKind() !== 'postgres')('更换班组长 and 修改资料 beside the linking of a pending leader or contact (PostgreSQL)', () => {
   let h: Harness;
   const TODAY = '2027-03-05';
   const id = (s: string) => `ou_leaderlinkorder_${s.padEnd(16, '0')}`;
@@ -136,5 +138,45 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('更换班组长 beside the l
     expect(row.leader).toBe(person);
     const changes = await db.select().from(auditLog).where(and(eq(auditLog.action, 'team.leader.change'), eq(auditLog.entityId, String(team.id))));
     expect(changes).toEqual([]);
+  });
+
+  it('修改资料 naming as contact the person its pending contact names, paused on the team, beside the linking of that person: both are kept', async () => {
+    const db = h.db.db;
+    const mobile = '13900000294';
+    const leader = id('leaderD');
+    const person = id('linkedD');
+    const placeholder = `pending:m:${mobile}`;
+    await db.insert(people).values([{ openId: placeholder, name: '导入联系人' }, { openId: leader, name: '班组长' }]);
+    const [org] = await db.insert(organizations).values({ name: '关联序丁班公司' }).returning();
+    const [team] = await db
+      .insert(teams)
+      .values({
+        code: 'GDSZ-LINK-0104', name: '关联序丁班', organizationId: org.id, department: '', type: 'project', leaderOpenId: leader, phone: '020-1234567',
+        memberCount: 9, functions: '', goals: '', plan: '', contactOpenId: placeholder, registeredAt: '2027-01-10',
+      })
+      .returning();
+    await db.insert(teamMembers).values({ teamId: team.id, openId: leader, role: 'leader' });
+    // the save waits on the team's row, locked elsewhere
+    const held = await heldTransaction(db, (tx) => tx.execute(sql`select id from teams where id = ${team.id} for update`));
+    h.app.processor.fastPaths = false;
+    let saved: Promise<{ toast: { type: string; content: string } }>;
+    let linked: Promise<string[] | string>;
+    try {
+      saved = h.click(leader, { action: 'team.editSave', teamId: team.id }, { contact: person });
+      await until(async () => (await lockWaits(db)) >= 1);
+      // the linking waits too: on the team's row behind the save (before), or on the person's row the save holds (now)
+      linked = link(person, mobile);
+      await until(async () => (await lockWaits(db)) >= 2);
+    } finally {
+      h.app.processor.fastPaths = true;
+      held.release();
+      await held.ended;
+    }
+    const [answer, keys] = await Promise.all([saved!, linked!]);
+    expect(answer.toast).toMatchObject({ type: 'success' });
+    expect(keys).toEqual([`m:${mobile}`]);
+    const [row] = await db.select({ contact: teams.contactOpenId }).from(teams).where(eq(teams.id, team.id));
+    expect(row.contact).toBe(person);
+    expect(await db.select().from(people).where(eq(people.openId, placeholder))).toEqual([]);
   });
 });
