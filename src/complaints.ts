@@ -1901,10 +1901,10 @@ export async function titleDecider(tx: Db, honourId: number, action: 'honour.rev
 /** A title kept (保留称号) and no new run since: that decision stands, whichever copy of the alert is clicked next; who kept it and when, when on record. */
 async function keptAlready(tx: Db, honour: Honour, team: ComplaintTeamRow, timezone: string, actor: Actor): Promise<UserError> {
   const why = honour.keptReason ? `（理由：${honour.keptReason}）` : '';
-  const next = '此后再连续出现成立的投诉时，会再次提醒是否撤销称号。';
   const who = await titleDecidedBy(tx, honour.id, 'honour.keep', actor);
-  if (who) return new UserError(cite(22, `${who}已于 ${formatDateTimeZh(honour.keptAt!, timezone)} 决定保留 ${team.name} 的 ${honour.year} 年度称号${why}，无需再处理；${next}`), { kind: 'info', article: 22 });
-  return new UserError(cite(22, `${team.name} 的 ${honour.year} 年度称号已于 ${formatDateZh(todayIn(timezone, honour.keptAt!))} 决定保留${why}，无需重复处理；${next}`), { kind: 'info', article: 22 });
+  // the article's words in each message itself (test/articleCitations.test.ts reads them in the source)
+  if (who) return new UserError(cite(22, `${who}已于 ${formatDateTimeZh(honour.keptAt!, timezone)} 决定保留 ${team.name} 的 ${honour.year} 年度称号${why}，无需再处理；此后再连续出现成立的投诉时，会再次提醒是否撤销称号。`), { kind: 'info', article: 22 });
+  return new UserError(cite(22, `${team.name} 的 ${honour.year} 年度称号已于 ${formatDateZh(todayIn(timezone, honour.keptAt!))} 决定保留${why}，无需重复处理；此后再连续出现成立的投诉时，会再次提醒是否撤销称号。`), { kind: 'info', article: 22 });
 }
 
 /** Whether the title's run of upheld complaints (since any 保留称号) has reached the threshold (第二十二条) and is against this title (titlesOfRun). */
