@@ -364,7 +364,7 @@ export async function updateTeamProfile(
   // 回避 below (a new contact): the running cycles first, before the team's row and the contact's (the order of 注册's
   // one statement, which takes the cycles, then the people); a form that does not parse is refused below, after the team's checks
   const named = contactTyped(values);
-  if (named !== undefined) await lockRunningCyclesFirst(tx, [named]);
+  if (named !== undefined) await lockRunningCyclesFirst(tx, [named], undefined, teamId);
   // issued together (one round trip), in this order: the contact named, made sure of and locked (its row is written
   // below, its role granted), then the team's row, in the global order (cycle → organisation → people → team → code):
   // a linking of the person whose pending id is the team's contact writes their row, then waits on the team's; taken

@@ -230,7 +230,7 @@ const lockRunningCycles = (tx: Db, mode: 'share' | 'no key update') =>
  * given. A query not yet sent: in a `Promise.all` it goes out in its place, after the locks before it (an async
  * function's query would go out as the array is built, ahead of them, and read before they were granted).
  */
-const tasksHeld = (tx: Db, openIds: readonly string[], organization?: string) =>
+const tasksHeld = (tx: Db, openIds: readonly string[], organization?: string, contactOf?: number) =>
   tx
     .select({ one: sql<number>`1` })
     .from(assignments)
@@ -242,6 +242,9 @@ const tasksHeld = (tx: Db, openIds: readonly string[], organization?: string) =>
       and(
         inArray(assignments.expertOpenId, [...openIds]),
         organization === undefined ? undefined : sql`${organizations.key} = organization_key(${organization})`,
+        // a team's contact steps aside within the team's organisation only (its teams' applications): a task elsewhere
+        // asks no stronger lock of every 修改资料 (which names the contact with every save, changed or not)
+        contactOf === undefined ? undefined : sql`${organizations.id} = (select t.organization_id from ${teams} t where t.id = ${contactOf})`,
         stillToStepAsideFrom(),
       ),
     )
@@ -260,10 +263,11 @@ const tasksHeld = (tx: Db, openIds: readonly string[], organization?: string) =>
  * at a time). The check is read under the share lock, taken inside a savepoint: when it finds a task, the savepoint is
  * rolled back, which lets the share lock go, before the stronger lock is asked for. Upgrading in place, two changes that
  * both found one (a batch that committed just before) each waited for the other's share lock, and PostgreSQL aborted one.
- * Nothing else is locked by then. One round trip when nobody holds a task, two when someone does.
+ * Nothing else is locked by then. One round trip when nobody holds a task, two when someone does. `contactOf`: the people
+ * are named as that team's contact (修改资料), so only their tasks in its organisation count.
  * Pass `{ cyclesLocked: true }` to `recuseInsiders` and `recuseColleagues` afterwards: they take no cycle themselves.
  */
-export async function lockRunningCyclesFirst(tx: Db, openIds: readonly string[], organization?: string): Promise<void> {
+export async function lockRunningCyclesFirst(tx: Db, openIds: readonly string[], organization?: string, contactOf?: number): Promise<void> {
   const wanted = [...new Set(openIds.filter((id) => !id.startsWith('pending:')))];
   if (!wanted.length) {
     await lockRunningCycles(tx, 'share');
@@ -271,7 +275,7 @@ export async function lockRunningCyclesFirst(tx: Db, openIds: readonly string[],
   }
   // issued together (one round trip), in this order: the check runs once the share lock is granted. The savepoint is
   // left open when nothing is found (the transaction's COMMIT ends it)
-  const [, , held] = await Promise.all([tx.execute(sql`savepoint cycles_first`), lockRunningCycles(tx, 'share'), tasksHeld(tx, wanted, organization)]);
+  const [, , held] = await Promise.all([tx.execute(sql`savepoint cycles_first`), lockRunningCycles(tx, 'share'), tasksHeld(tx, wanted, organization, contactOf)]);
   if (!held.length) return;
   await Promise.all([tx.execute(sql`rollback to savepoint cycles_first`), lockRunningCycles(tx, 'no key update')]);
 }
