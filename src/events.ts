@@ -148,6 +148,29 @@ export const CARD_ANSWER_MS = 2500;
 const LATE_CARD_WATCH_MS = 120_000;
 
 /**
+ * How long past CARD_ANSWER_MS the answer waits for a click whose work reached its COMMIT in time (its result not
+ * queued with it): the answer is then the result itself. Past this it is `slowToast`, its result queued after the COMMIT.
+ */
+export const COMMIT_WAIT_MS = 300;
+
+/**
+ * A card action being handled, as its answer and its transaction see it. Answered `slowToast` before its work reaches
+ * its COMMIT (`late`), the work queues its result in its own transaction: a process dying once it has committed (kill
+ * -9, out of memory) cannot lose the word the toast promised. Reaching its COMMIT first (`committing`), it is answered
+ * with its result, waited for up to COMMIT_WAIT_MS.
+ */
+interface ClickWatch {
+  eventId: string;
+  openId: string;
+  messageId?: string;
+  click: number;
+  late: boolean;
+  committing: boolean;
+  /** The late answer queued in the work's transaction: the card's dedupe key, if a card went; undefined when none was. */
+  queued?: { card?: string };
+}
+
+/**
  * Runs each event once: the event_id row and every effect commit in one transaction, so a retried
  * delivery finds the row and does nothing, and a failed one leaves nothing behind to block the retry.
  */
@@ -234,6 +257,8 @@ export class EventProcessor {
     work: (ctx: HandlerContext) => Promise<T | ReadAfterCommit<T>>,
     /** A better answer to a delivery seen before, read from the state the first one left. */
     answerDuplicate?: (tx: Db) => Promise<T | undefined>,
+    /** A card action's: answered late, its result is queued in this transaction (`sealClick`). */
+    click?: ClickWatch,
   ): Promise<T> {
     const { log } = this.deps;
     const { eventId, eventType, openId } = event;
@@ -241,10 +266,14 @@ export class EventProcessor {
     const queued = { n: 0 };
     type Result = { duplicate: true; answer?: T } | { duplicate: false; value: T };
     let result: Result;
+    // a transaction begun again (a wrong guess of the actor, a refusal) starts with nothing queued
+    const seal = async (tx: Db, value: T | ReadAfterCommit<T>): Promise<T | ReadAfterCommit<T>> =>
+      click ? ((await this.sealClick(tx, click, value as CardResponse | ReadAfterCommit<CardResponse>, queued)) as T | ReadAfterCommit<T>) : value;
     try {
       result = await this.claimed<Result>(dedupeKey, eventType, openId, async (tx, actor) => {
+        if (click) click.queued = undefined;
         if (!actor) return { duplicate: true as const, answer: await answerDuplicate?.(tx) };
-        const value = await work(this.context(tx, actor, event, queued));
+        const value = await seal(tx, await work(this.context(tx, actor, event, queued)));
         // the answer read after the COMMIT, in its round trip (see ReadAfterCommit)
         if (value instanceof ReadAfterCommit) return new ReadAfterCommit(async (db) => ({ duplicate: false as const, value: await value.read(db) }));
         return { duplicate: false as const, value };
@@ -254,8 +283,9 @@ export class EventProcessor {
       // the refused work left nothing behind; record the event and answer in a transaction of its own
       queued.n = 0;
       result = await this.claimed(dedupeKey, eventType, openId, async (tx, actor) => {
+        if (click) click.queued = undefined;
         if (!actor) return { duplicate: true as const, answer: await answerDuplicate?.(tx) };
-        return { duplicate: false as const, value: (await err.answer(this.context(tx, actor, event, queued))) as T };
+        return { duplicate: false as const, value: (await seal(tx, (await err.answer(this.context(tx, actor, event, queued))) as T)) as T };
       });
       metrics.eventsProcessed.inc({ type: eventType, outcome: 'refused' });
     }
@@ -296,6 +326,25 @@ export class EventProcessor {
       if (guessed) return guessed.value;
     }
     return transactionWith(database, client, claim, (tx, rows) => body(tx, actorOf(rows)));
+  }
+
+  /**
+   * The end of a card action's transaction, before its COMMIT: answered `slowToast` already, its result (read now, in
+   * the transaction, where an in-time answer reads it after the COMMIT) is queued here, so it commits with the work or
+   * not at all; else the answer waits for the COMMIT (`ClickWatch`).
+   */
+  private async sealClick(tx: Db, click: ClickWatch, value: CardResponse | ReadAfterCommit<CardResponse>, queued: { n: number }): Promise<CardResponse | ReadAfterCommit<CardResponse>> {
+    if (!click.late) {
+      click.committing = true;
+      return value;
+    }
+    click.committing = false;
+    const answer = value instanceof ReadAfterCommit ? await value.read(tx) : value;
+    const { messages, card } = this.lateMessages(click, withContactInAnswer(answer, this.contact.current), false);
+    for (const message of messages) await enqueue(tx, message);
+    queued.n += messages.length;
+    click.queued = { card };
+    return answer;
   }
 
   private context(tx: Db, actor: Actor, event: { eventId: string; eventType: string; replyTo?: string; said?: string }, queued: { n: number }): HandlerContext {
@@ -435,10 +484,20 @@ export class EventProcessor {
     };
     const claim = { eventId: event_id, eventType: 'card.action.trigger', openId: operator.open_id };
     const click = ++this.clicks;
-    const work = this.cardWork(claim, def, input);
+    const watch: ClickWatch = { eventId: event_id, openId: operator.open_id, messageId: input.messageId, click, late: false, committing: false };
+    const work = this.cardWork(claim, def, input, watch);
     let timer: NodeJS.Timeout | undefined;
     const answerMs = this.deps.cardAnswerMs ?? CARD_ANSWER_MS;
-    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), answerMs)));
+    let waited = false;
+    const late = new Promise<'late'>((resolve) => {
+      const due = () => {
+        // at its COMMIT, not late: its result is the answer, if it comes in time
+        if (watch.committing && !waited) return void ((waited = true), (timer = setTimeout(due, COMMIT_WAIT_MS)));
+        watch.late = true;
+        resolve('late');
+      };
+      timer = setTimeout(due, answerMs);
+    });
     const { log } = this.deps;
     try {
       const answer = await Promise.race([work, late]);
@@ -450,7 +509,7 @@ export class EventProcessor {
       if (input.messageId) this.lateCardsOf(input.messageId).working++;
       this.lateClicks.set(event_id, operator.open_id);
       // a stop waits for it as for any handler: its card is queued before the connections close
-      this.track(this.finishLate(event_id, verb, operator.open_id, input.messageId, click, work));
+      this.track(this.finishLate(event_id, verb, operator.open_id, input.messageId, click, work, watch));
       return slowToast;
     } catch (err) {
       if (!databaseUnreachable(err)) {
@@ -468,12 +527,12 @@ export class EventProcessor {
   }
 
   /** A card action's work: its fast path where it has one, else its transaction. */
-  private async cardWork(claim: { eventId: string; eventType: string; openId: string }, def: NonNullable<ReturnType<BotRegistry['action']>>, input: CardActionInput): Promise<CardResponse> {
+  private async cardWork(claim: { eventId: string; eventType: string; openId: string }, def: NonNullable<ReturnType<BotRegistry['action']>>, input: CardActionInput, watch?: ClickWatch): Promise<CardResponse> {
     // 请联系协会 in the toast or the card says how (协会联系方式, as the event's claim read it; a fast path's, as this process last did)
-    return withContactInAnswer(await this.cardWorkAsDrawn(claim, def, input), this.contact.current);
+    return withContactInAnswer(await this.cardWorkAsDrawn(claim, def, input, watch), this.contact.current);
   }
 
-  private async cardWorkAsDrawn(claim: { eventId: string; eventType: string; openId: string }, def: NonNullable<ReturnType<BotRegistry['action']>>, input: CardActionInput): Promise<CardResponse> {
+  private async cardWorkAsDrawn(claim: { eventId: string; eventType: string; openId: string }, def: NonNullable<ReturnType<BotRegistry['action']>>, input: CardActionInput, watch?: ClickWatch): Promise<CardResponse> {
     const { database, clock, config, log } = this.deps;
     const { eventId, openId } = claim;
     if (def.fast && this.fastPaths) {
@@ -488,7 +547,7 @@ export class EventProcessor {
       if (fast) return this.answered(claim, fast, def.label);
     }
     const answerDuplicate = def.duplicate && ((tx: Db) => def.duplicate!(tx, { openId, config }, input));
-    return await this.once(claim, duplicateToastFor(def.label), (ctx: HandlerContext) => def.dispatch(ctx, input), answerDuplicate);
+    return await this.once(claim, duplicateToastFor(def.label), (ctx: HandlerContext) => def.dispatch(ctx, input), answerDuplicate, watch);
   }
 
   /**
@@ -497,7 +556,7 @@ export class EventProcessor {
    * toast alone) is sent to the person who clicked as a message, and so is a failure, since the toast promised word of
    * the result. A redelivery of the same click, answered as a duplicate, sends nothing.
    */
-  private async finishLate(eventId: string, verb: string, openId: string, messageId: string | undefined, click: number, work: Promise<CardResponse>): Promise<void> {
+  private async finishLate(eventId: string, verb: string, openId: string, messageId: string | undefined, click: number, work: Promise<CardResponse>, watch?: ClickWatch): Promise<void> {
     const { log } = this.deps;
     let answer: CardResponse;
     let failed = false;
@@ -509,20 +568,22 @@ export class EventProcessor {
       answer = {};
       failed = true;
     }
-    const watch = messageId ? this.lateCards.get(messageId) : undefined;
-    if (watch) watch.working--;
+    const cards = messageId ? this.lateCards.get(messageId) : undefined;
+    if (cards) cards.working--;
     this.lateClicks.delete(eventId);
+    // queued with the work, committed: what is left is this process's watch on the card
+    const say = () => (!failed && watch?.queued ? this.saidLate(eventId, verb, messageId, click, watch.queued.card) : this.sayLate(eventId, verb, openId, messageId, click, answer, failed));
     try {
       if (this.handedOver.delete(eventId)) {
         // a stop queued the notice that the click was cut short: what happened is said here instead, if it still can
         // be. A failure is left to the notice, which reads what it left: nothing saved (rolled back), or saved (the
         // read after its COMMIT failed as the database closed) with no answer queued
         if (failed) return;
-        await this.sayLate(eventId, verb, openId, messageId, click, answer, failed);
+        await say();
         await dropUnfinishedNotice(this.deps.database.db, eventId);
         return;
       }
-      await this.sayLate(eventId, verb, openId, messageId, click, answer, failed);
+      await say();
     } catch (err) {
       // the notice, held, is then dropped by its renderer if the click was done (src/lateClicks.ts)
       log.warn({ eventId, verb, err: errorText(err) }, 'card action answered late: the notice queued at the stop could not be dropped');
@@ -554,10 +615,13 @@ export class EventProcessor {
     return open.length;
   }
 
-  /** What `finishLate` sends of a late answer: its card over the clicked one, and what the card cannot say. */
-  private async sayLate(eventId: string, verb: string, openId: string, messageId: string | undefined, click: number, answer: CardResponse, failed: boolean): Promise<void> {
-    const { log, database } = this.deps;
-    if (isDuplicateToast(answer)) return;
+  /**
+   * What a late answer sends: its card over the clicked one (unless a newer click's card was given on it since), and
+   * what the card cannot say; `card` is the card's dedupe key when it goes.
+   */
+  private lateMessages(click: { eventId: string; openId: string; messageId?: string; click: number }, answer: CardResponse, failed: boolean): { messages: OutgoingMessage[]; card?: string; stale: boolean } {
+    const { eventId, openId, messageId } = click;
+    if (isDuplicateToast(answer)) return { messages: [], stale: false };
     const toast = answer.toast?.content;
     const said = failed
       ? '你刚才在卡片上的操作出了问题，可能没有完成。请稍后再试一次；若一再出现，请联系协会管理员。'
@@ -568,25 +632,52 @@ export class EventProcessor {
         : undefined;
     // a late card older than a card since given on the same message (a newer click's) would put the older state back
     const watch = messageId ? this.lateCards.get(messageId) : undefined;
-    const stale = !!watch && watch.newest > click;
+    const stale = !!answer.card && !!watch && watch.newest > click.click;
+    const messages: OutgoingMessage[] = [];
+    const card = answer.card && messageId && !stale ? `late-answer:${eventId}` : undefined;
+    if (card) messages.push({ dedupeKey: card, to: { updateMessage: messageId! }, card: answer.card!.data, priority: 'interactive' });
+    if (said && openId) messages.push({ dedupeKey: `late-answer:${eventId}:said`, to: { openId }, text: said, priority: 'interactive' });
+    return { messages, card, stale };
+  }
+
+  /** What `finishLate` sends of a late answer its work did not queue: its card over the clicked one, and what the card cannot say. */
+  private async sayLate(eventId: string, verb: string, openId: string, messageId: string | undefined, click: number, answer: CardResponse, failed: boolean): Promise<void> {
+    const { log, database } = this.deps;
+    const { messages, card, stale } = this.lateMessages({ eventId, openId, messageId, click }, answer, failed);
+    if (!messages.length && !stale) return;
     try {
-      if (answer.card && messageId && !stale) {
-        const dedupeKey = `late-answer:${eventId}`;
-        await enqueue(database.db, { dedupeKey, to: { updateMessage: messageId }, card: answer.card.data, priority: 'interactive' });
-        const queued = this.lateCardsOf(messageId);
-        queued.newest = Math.max(queued.newest, click);
-        queued.queued.set(dedupeKey, click);
-        setTimeout(() => {
-          queued.queued.delete(dedupeKey);
-          this.forgetIdle(messageId);
-        }, LATE_CARD_WATCH_MS).unref();
-      }
-      if (said && openId) await enqueue(database.db, { dedupeKey: `late-answer:${eventId}:said`, to: { openId }, text: said, priority: 'interactive' });
-      if (answer.card && stale) log.info({ eventId, verb }, 'card action answered late: its card dropped, a newer click on the card was answered since');
-      log.info({ eventId, verb, card: Boolean(answer.card && messageId && !stale), said: Boolean(said) }, 'card action answered late: its result follows through the outbox');
+      for (const message of messages) await enqueue(database.db, message);
+      if (stale) log.info({ eventId, verb }, 'card action answered late: its card dropped, a newer click on the card was answered since');
+      await this.saidLate(eventId, verb, messageId, click, card, messages.length);
     } catch (err) {
       log.warn({ eventId, verb, err: errorText(err) }, 'card action answered late: its result could not be queued');
     }
+  }
+
+  /**
+   * A late answer queued (by its work's transaction, or after it): its card is watched, so that a newer click's card,
+   * answered in time, takes it off the queue; one given already while the work committed takes it off now.
+   */
+  private async saidLate(eventId: string, verb: string, messageId: string | undefined, click: number, card: string | undefined, sent?: number): Promise<void> {
+    const { log, database } = this.deps;
+    if (card && messageId) {
+      const queued = this.lateCardsOf(messageId);
+      if (queued.newest > click) {
+        await dropWaiting(database.db, [card], 'a newer click on the card was answered first').catch((err: unknown) =>
+          log.warn({ eventId, verb, err: errorText(err) }, 'a late card older than the one shown could not be dropped'),
+        );
+        log.info({ eventId, verb }, 'card action answered late: its card dropped, a newer click on the card was answered since');
+        card = undefined;
+      } else {
+        queued.newest = Math.max(queued.newest, click);
+        queued.queued.set(card, click);
+        setTimeout(() => {
+          queued.queued.delete(card!);
+          this.forgetIdle(messageId);
+        }, LATE_CARD_WATCH_MS).unref();
+      }
+    }
+    log.info({ eventId, verb, card: Boolean(card), messages: sent, withWork: sent === undefined }, 'card action answered late: its result follows through the outbox');
   }
 
   private lateCardsOf(messageId: string) {

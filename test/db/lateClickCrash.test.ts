@@ -1,0 +1,58 @@
+import { like } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { outbox, teams } from '../../db/schema.js';
+import { ManualClock } from '../../src/clock.js';
+import type { CardActionDef } from '../../src/handlers.js';
+import { cardActionEvent } from '../../src/local/feishuEvents.js';
+import { cardText } from '../support/cards.js';
+import { type Harness, startHarness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
+import { NO_SEND_LIMITS, NOW, personas, registrationForm, seedFixture } from './securityFixture.js';
+
+/**
+ * A click answered “正在处理…完成后会更新这张卡片，或发消息告诉你结果” whose process dies (kill -9, out of memory) the moment its
+ * work has committed: Feishu, answered, never sends the click again, so the result promised must already be in the
+ * outbox, queued in the work's own transaction, for whichever process is left to send. The death is the process's
+ * after-commit step (`finishLate`, where the result was queued) never running.
+ */
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('a click answered as still running, its process gone right after its work committed', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ clock: new ManualClock(NOW), outboxLimits: NO_SEND_LIMITS, cardAnswerMs: 300 });
+    await seedFixture(h.db.db);
+  });
+  afterAll(async () => {
+    vi.restoreAllMocks();
+    await h?.close();
+  });
+
+  it('has its card queued with the work: the person sees the result once the outbox sends it', { timeout: 60_000 }, async () => {
+    const registry = h.app.registry;
+    const action = registry.action.bind(registry);
+    // the work, in its transaction, held up past the answer time (a slow machine, a lock) before its COMMIT; the
+    // ordinary path, as a fast path that declines or is aborted takes
+    vi.spyOn(registry, 'action').mockImplementation((verb: string): CardActionDef | undefined => {
+      const def = action(verb);
+      if (verb !== 'team.register' || !def) return def;
+      return { ...def, fast: undefined, dispatch: async (ctx, input) => sleep(800).then(() => def.dispatch(ctx, input)) };
+    });
+    // the process dies once the work has committed: nothing it would have done after the COMMIT happens
+    const processor = h.app.processor as unknown as { finishLate: (...args: unknown[]) => Promise<void> };
+    let committed!: () => void;
+    const workEnded = new Promise<void>((r) => (committed = r));
+    vi.spyOn(processor, 'finishLate').mockImplementation(async (...args: unknown[]) => {
+      await (args[5] as Promise<unknown>).catch(() => undefined);
+      committed();
+    });
+    const MSG = 'om_late_crash_register_00000000001';
+    const answer = await h.post('/lark/cards', cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId: personas.public, value: { action: 'team.register' }, formValue: registrationForm('崩溃'), messageId: MSG, eventId: 'evt_late_crash_register' }));
+    expect(answer.body).toEqual({ toast: { type: 'info', content: '正在处理，请稍候：完成后会更新这张卡片，或发消息告诉你结果' } });
+    await workEnded;
+    expect(await h.db.db.select().from(teams).where(like(teams.name, '%崩溃%'))).toHaveLength(1);
+    const late = await h.db.db.select().from(outbox).where(like(outbox.dedupeKey, 'late-answer:evt_late_crash_register%'));
+    expect(late.map((r) => r.dedupeKey)).toEqual(['late-answer:evt_late_crash_register']);
+    await h.drain();
+    expect(cardText(h.fake.currentCard(MSG))).toContain('崩溃');
+  });
+});
