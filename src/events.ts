@@ -11,7 +11,7 @@ import { errorText, type Logger } from './log.js';
 import { metrics } from './metrics.js';
 import { databaseUnreachable } from './reachability.js';
 import { type Destination, dropWaiting, enqueue, enqueueQuietly, HANDOVER_MS, type OutgoingMessage } from './outbox.js';
-import { dropUnfinishedNotice, unfinishedClickNotice } from './lateClicks.js';
+import { dropUnfinishedNotice, holdUnfinishedNotice, LATE_CLICK_LEASE_MS, unfinishedClickNotice } from './lateClicks.js';
 import { ContactSeen } from './associationContact.js';
 import { withContact, withContactInCard } from '../cards/contact.js';
 import { type Actor, actorFromClaim, claimEventAndLoadActor, claimEventSql, KnownActors, sameActor } from './people.js';
@@ -200,6 +200,8 @@ export class EventProcessor {
   private readonly lateClicks = new Map<string, string>();
   /** Those of them a stop told of (`handOverUnfinished`): the notice queued then speaks for a failure. */
   private readonly handedOver = new Set<string>();
+  /** Their notices, queued as each was answered and held while this process lives (`leaseNotice`). */
+  private readonly leases = new Map<string, { queued: Promise<unknown>; stop: () => void }>();
 
   /** Handlers still running (both receivers): a stop waits for them before it closes connections. */
   private readonly running = new Set<Promise<unknown>>();
@@ -508,6 +510,7 @@ export class EventProcessor {
       log.warn({ eventId: event_id, verb, ms: answerMs }, 'card action not answered in time; answered as still running');
       if (input.messageId) this.lateCardsOf(input.messageId).working++;
       this.lateClicks.set(event_id, operator.open_id);
+      if (operator.open_id) this.leaseNotice(event_id, operator.open_id);
       // a stop waits for it as for any handler: its card is queued before the connections close
       this.track(this.finishLate(event_id, verb, operator.open_id, input.messageId, click, work, watch));
       return slowToast;
@@ -571,22 +574,22 @@ export class EventProcessor {
     const cards = messageId ? this.lateCards.get(messageId) : undefined;
     if (cards) cards.working--;
     this.lateClicks.delete(eventId);
+    const lease = this.leases.get(eventId);
+    this.leases.delete(eventId);
+    lease?.stop();
     // queued with the work, committed: what is left is this process's watch on the card
     const say = () => (!failed && watch?.queued ? this.saidLate(eventId, verb, messageId, click, watch.queued.card) : this.sayLate(eventId, verb, openId, messageId, click, answer, failed));
     try {
-      if (this.handedOver.delete(eventId)) {
-        // a stop queued the notice that the click was cut short: what happened is said here instead, if it still can
-        // be. A failure is left to the notice, which reads what it left: nothing saved (rolled back), or saved (the
-        // read after its COMMIT failed as the database closed) with no answer queued
-        if (failed) return;
-        await say();
-        await dropUnfinishedNotice(this.deps.database.db, eventId);
-        return;
-      }
+      // a stop handed the click over: what happened is said here instead, if it still can be. A failure is left to the
+      // notice, which reads what it left: nothing saved (rolled back), or saved (the read after its COMMIT failed as
+      // the database closed) with no answer queued
+      if (this.handedOver.delete(eventId) && failed) return;
       await say();
+      await lease?.queued;
+      await dropUnfinishedNotice(this.deps.database.db, eventId);
     } catch (err) {
       // the notice, held, is then dropped by its renderer if the click was done (src/lateClicks.ts)
-      log.warn({ eventId, verb, err: errorText(err) }, 'card action answered late: the notice queued at the stop could not be dropped');
+      log.warn({ eventId, verb, err: errorText(err) }, 'card action answered late: its notice could not be dropped');
     } finally {
       if (messageId) this.forgetIdle(messageId);
     }
@@ -603,9 +606,14 @@ export class EventProcessor {
     const holdUntil = new Date(this.deps.clock.now().getTime() + HANDOVER_MS);
     // marked first: a click that fails while its notice is being queued leaves the saying to the notice, not to both
     for (const [eventId] of open) this.handedOver.add(eventId);
+    // their notices, held while this process lived, go once it is gone
+    for (const [eventId] of open) this.leases.get(eventId)?.stop();
     try {
       await this.deps.database.db.transaction(async (tx) => {
-        for (const [eventId, openId] of open) await enqueue(tx, unfinishedClickNotice(eventId, openId, holdUntil));
+        for (const [eventId, openId] of open) {
+          await enqueue(tx, unfinishedClickNotice(eventId, openId, holdUntil));
+          await holdUnfinishedNotice(tx, eventId, holdUntil);
+        }
       });
     } catch (err) {
       for (const [eventId] of open) this.handedOver.delete(eventId);
@@ -613,6 +621,23 @@ export class EventProcessor {
     }
     this.deps.log.warn({ clicks: open.length }, 'clicks answered as still running were cut short by the stop: each person is told, unless the click is found done');
     return open.length;
+  }
+
+  /**
+   * A click just answered `slowToast`: the notice that it was cut short is queued at once, held LATE_CLICK_LEASE_MS
+   * and held on while this process lives, so a death before the work's COMMIT (or a one-statement path's, whose result
+   * is queued after it) is still told; `finishLate` drops it once the result is queued.
+   */
+  private leaseNotice(eventId: string, openId: string): void {
+    const { database, clock, log } = this.deps;
+    const until = () => new Date(clock.now().getTime() + LATE_CLICK_LEASE_MS);
+    const queued = enqueue(database.db, unfinishedClickNotice(eventId, openId, until())).catch((err: unknown) =>
+      log.warn({ eventId, err: errorText(err) }, 'card action answered late: the notice held for it could not be queued'),
+    );
+    const timer = setInterval(() => {
+      holdUnfinishedNotice(database.db, eventId, until()).catch((err: unknown) => log.warn({ eventId, err: errorText(err) }, 'card action answered late: its notice could not be held on'));
+    }, LATE_CLICK_LEASE_MS / 3).unref();
+    this.leases.set(eventId, { queued, stop: () => clearInterval(timer) });
   }
 
   /**

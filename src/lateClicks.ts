@@ -6,6 +6,7 @@ import type { CardRenderer, CardSpec, OutgoingMessage, RenderedCard } from './ou
 
 /**
  * A click answered “正在处理，请稍候：完成后会更新这张卡片，或发消息告诉你结果” (`slowToast`) whose work was still running when
+ * its process died (the notice, queued as the click was answered, held while the process lives: LATE_CLICK_LEASE_MS) or
  * the bot was stopped: the stop closes the database under it, the work is rolled back, and Feishu, answered, never
  * sends the click again. Before it closes, the stop queues this card to the person, held until after the process is
  * gone; whichever replica sends it then claims the click's event: recorded already (its work committed after all, at
@@ -65,6 +66,22 @@ export function unfinishedClickRenderer(db: Db): CardRenderer {
       return { card: unfinishedClickCard() };
     });
   };
+}
+
+/**
+ * How long the notice of a click still working (queued as it is answered `slowToast`) is held past the last sign that
+ * its process lives: the process pushes the hold on every third of it while the work runs, and drops the notice once
+ * the result is queued. A process that dies (kill -9, out of memory, the machine gone) pushes no more: the notice is
+ * then sent by whichever replica is left, and says what became of the click.
+ */
+export const LATE_CLICK_LEASE_MS = 60_000;
+
+/** The notice of a click still working held until `holdUntil` (a lease renewed, or a stop's handover). */
+export async function holdUnfinishedNotice(db: Db, eventId: string, holdUntil: Date): Promise<void> {
+  await db
+    .update(outbox)
+    .set({ nextAttemptAt: holdUntil })
+    .where(and(eq(outbox.dedupeKey, `late-answer:${eventId}:unfinished`), eq(outbox.status, 'held')));
 }
 
 /** The notice of a click the process lived to answer itself after all: it says what became of it. */

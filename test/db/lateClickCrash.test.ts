@@ -1,10 +1,12 @@
 import { like } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { outbox, teams } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
 import type { CardActionDef } from '../../src/handlers.js';
 import { cardActionEvent } from '../../src/local/feishuEvents.js';
+import { LATE_CLICK_LEASE_MS } from '../../src/lateClicks.js';
 import { cardText } from '../support/cards.js';
+import { testDatabaseKind } from '../support/db.js';
 import { type Harness, startHarness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
 import { NO_SEND_LIMITS, NOW, personas, registrationForm, seedFixture } from './securityFixture.js';
 
@@ -12,7 +14,9 @@ import { NO_SEND_LIMITS, NOW, personas, registrationForm, seedFixture } from './
  * A click answered “正在处理…完成后会更新这张卡片，或发消息告诉你结果” whose process dies (kill -9, out of memory) the moment its
  * work has committed: Feishu, answered, never sends the click again, so the result promised must already be in the
  * outbox, queued in the work's own transaction, for whichever process is left to send. The death is the process's
- * after-commit step (`finishLate`, where the result was queued) never running.
+ * after-commit step (`finishLate`, where the result was queued) never running. Dying before the COMMIT (the work rolled
+ * back), or after a one-statement path's (its result queued only after it), the person is told by the notice queued
+ * as the click was answered, held while the process lives (src/lateClicks.ts) and sent once its hold has run out.
  */
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -23,8 +27,10 @@ describe('a click answered as still running, its process gone right after its wo
     await seedFixture(h.db.db);
   });
   afterAll(async () => {
-    vi.restoreAllMocks();
     await h?.close();
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
   });
 
   it('has its card queued with the work: the person sees the result once the outbox sends it', { timeout: 60_000 }, async () => {
@@ -51,8 +57,75 @@ describe('a click answered as still running, its process gone right after its wo
     await workEnded;
     expect(await h.db.db.select().from(teams).where(like(teams.name, '%崩溃%'))).toHaveLength(1);
     const late = await h.db.db.select().from(outbox).where(like(outbox.dedupeKey, 'late-answer:evt_late_crash_register%'));
-    expect(late.map((r) => r.dedupeKey)).toEqual(['late-answer:evt_late_crash_register']);
+    expect(late.map((r) => r.dedupeKey).filter((k) => !k.endsWith(':unfinished'))).toEqual(['late-answer:evt_late_crash_register']);
     await h.drain();
     expect(cardText(h.fake.currentCard(MSG))).toContain('崩溃');
+    // the notice held for it, its process gone, finds the click done and answered: the person hears no more
+    h.clock.advance(LATE_CLICK_LEASE_MS + 1000);
+    await h.drain();
+    expect(told(personas.public)).toEqual([]);
+    const [notice] = await h.db.db.select().from(outbox).where(like(outbox.dedupeKey, 'late-answer:evt_late_crash_register:unfinished'));
+    expect(notice.status).toBe('dropped');
+  });
+
+  const told = (openId: string) => h.fake.messages.filter((m) => m.receiveId === openId && /刚才的操作/.test(JSON.stringify(m.content)));
+
+  it('dying before its work commits, the person is told, once the notice’s hold runs out, that nothing was saved', { timeout: 60_000 }, async () => {
+    const person = 'ou_latecrashrolledback00000000001';
+    const registry = h.app.registry;
+    const action = registry.action.bind(registry);
+    vi.spyOn(registry, 'action').mockImplementation((verb: string): CardActionDef | undefined => {
+      const def = action(verb);
+      if (verb !== 'team.register' || !def) return def;
+      // the connection gone with the process: the work's transaction is rolled back
+      return { ...def, fast: undefined, dispatch: async (ctx, input) => (await def.dispatch(ctx, input), await sleep(800), Promise.reject(new Error('connection ended'))) };
+    });
+    const processor = h.app.processor as unknown as { finishLate: (...args: unknown[]) => Promise<void> };
+    let ended!: () => void;
+    const workEnded = new Promise<void>((r) => (ended = r));
+    vi.spyOn(processor, 'finishLate').mockImplementation(async (...args: unknown[]) => {
+      await (args[5] as Promise<unknown>).catch(() => undefined);
+      ended();
+    });
+    const answer = await h.post('/lark/cards', cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId: person, value: { action: 'team.register' }, formValue: registrationForm('回滚'), messageId: 'om_late_crash_rolled_back_00000001', eventId: 'evt_late_crash_rolled_back' }));
+    expect(answer.body.toast.content).toContain('正在处理');
+    await workEnded;
+    expect(await h.db.db.select().from(teams).where(like(teams.name, '%回滚%'))).toHaveLength(0);
+    await h.drain();
+    expect(told(person)).toEqual([]);
+    h.clock.advance(LATE_CLICK_LEASE_MS + 1000);
+    await h.drain();
+    expect(told(person).map((m) => JSON.stringify(m.content))).toEqual([expect.stringContaining('没有保存')]);
+  });
+
+  it('dying after a one-statement path committed (PostgreSQL), the person is told it was saved; on PGlite the ordinary path queued its card', { timeout: 60_000 }, async () => {
+    const person = 'ou_latecrashfastpath000000000001';
+    const registry = h.app.registry;
+    const action = registry.action.bind(registry);
+    vi.spyOn(registry, 'action').mockImplementation((verb: string): CardActionDef | undefined => {
+      const def = action(verb);
+      if (verb !== 'team.register' || !def) return def;
+      return { ...def, fast: async (fx, input) => sleep(800).then(() => def.fast!(fx, input)), dispatch: async (ctx, input) => sleep(800).then(() => def.dispatch(ctx, input)) };
+    });
+    const processor = h.app.processor as unknown as { finishLate: (...args: unknown[]) => Promise<void> };
+    let ended!: () => void;
+    const workEnded = new Promise<void>((r) => (ended = r));
+    vi.spyOn(processor, 'finishLate').mockImplementation(async (...args: unknown[]) => {
+      await (args[5] as Promise<unknown>).catch(() => undefined);
+      ended();
+    });
+    const MSG = 'om_late_crash_fast_path_0000000001';
+    const answer = await h.post('/lark/cards', cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId: person, value: { action: 'team.register' }, formValue: registrationForm('快路'), messageId: MSG, eventId: 'evt_late_crash_fast_path' }));
+    expect(answer.body.toast.content).toContain('正在处理');
+    await workEnded;
+    expect(await h.db.db.select().from(teams).where(like(teams.name, '%快路%'))).toHaveLength(1);
+    h.clock.advance(LATE_CLICK_LEASE_MS + 1000);
+    await h.drain();
+    if (testDatabaseKind() === 'postgres') {
+      expect(told(person).map((m) => JSON.stringify(m.content))).toEqual([expect.stringContaining('刚才的操作已经完成')]);
+    } else {
+      expect(told(person)).toEqual([]);
+      expect(cardText(h.fake.currentCard(MSG))).toContain('快路');
+    }
   });
 });
