@@ -186,6 +186,44 @@ describe.runIf(testDatabaseKind() === 'postgres')('two bot processes on one Post
     });
   }
 
+  // As above, but the replica is killed (kill -9, out of memory): no stop runs. Its work, waiting on the lock, is rolled
+  // back with its connection (or, a one-statement path, may commit once the lock is freed); the notice queued as the
+  // click was answered, held on by the process while it lived, is sent once its hold ends and says which.
+  it('a click answered as still running when its replica is killed: the person hears, once, whether it was saved', { timeout: START_MS + 120_000 }, async () => {
+    const killed = await startBot(db, fake);
+    const leader = 'ou_killleader'.padEnd(35, '0');
+    try {
+      const event = cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId: leader, value: { action: 'team.register' }, formValue: registrationForm('被杀', { contact: 'ou_killcontact'.padEnd(35, '0') }) });
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let locked!: () => void;
+      const lockHeld = new Promise<void>((resolve) => (locked = resolve));
+      const locker = db.db.transaction(async (tx) => {
+        await tx.execute(sql`lock table teams in exclusive mode`);
+        locked();
+        await released;
+      });
+      await lockHeld;
+      const answer = await post(killed.url, '/lark/cards', event);
+      expect(answer.body).toEqual({ toast: { type: 'info', content: '正在处理，请稍候：完成后会更新这张卡片，或发消息告诉你结果' } });
+      await waitFor('the notice queued', async () => (await count(db.db, sql`select count(*)::int as n from outbox where dedupe_key like 'late-answer:%:unfinished' and status = 'held'`)) === 1);
+      killed.child.kill('SIGKILL');
+      await killed.exited;
+      release();
+      await locker;
+      // its statement, if it was one, has run by now
+      await new Promise((r) => setTimeout(r, 3000));
+      const saved = (await db.db.select().from(teams).where(like(teams.name, '%被杀%'))).length;
+      const told = () => fake.messages.filter((m) => m.receiveId === leader && JSON.stringify(m.content).includes('刚才的操作'));
+      await waitFor('the person told', async () => told().length > 0, 90_000);
+      expect(told().map((m) => JSON.stringify(m.content))).toEqual([expect.stringContaining(saved ? '刚才的操作已经完成' : '没有保存')]);
+      expect((await db.db.select().from(teams).where(like(teams.name, '%被杀%'))).length).toBe(saved);
+      console.log(`killed under a click: ${saved ? 'saved (its statement committed after the process)' : 'not saved (rolled back)'}`);
+    } finally {
+      if (killed.child.exitCode === null) killed.child.kill('SIGKILL');
+    }
+  });
+
   it('one replica stopped while its sends are unanswered: the other sends them seconds later, each once, not when their three-minute lease runs out', { timeout: START_MS + 90_000 }, async () => {
     // the stopping replica talks to an Open Platform of its own, which holds its sends unanswered
     const slow = await startFakeOpenPlatform({ appId: APP.id, appSecret: APP.secret });
