@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { outbox, teams } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
 import type { CardActionDef } from '../../src/handlers.js';
+import { ReadAfterCommit } from '../../src/pipeline.js';
 import { cardActionEvent } from '../../src/local/feishuEvents.js';
 import { LATE_CLICK_LEASE_MS } from '../../src/lateClicks.js';
 import { cardText } from '../support/cards.js';
@@ -66,6 +67,25 @@ describe('a click answered as still running, its process gone right after its wo
     expect(told(personas.public)).toEqual([]);
     const [notice] = await h.db.db.select().from(outbox).where(like(outbox.dedupeKey, 'late-answer:evt_late_crash_register:unfinished'));
     expect(notice.status).toBe('dropped');
+  });
+
+  it('reaching its COMMIT within the answer time, it is answered with its result, waited for a moment more, and nothing follows', { timeout: 60_000 }, async () => {
+    const person = 'ou_latecrashcommitwait00000000001';
+    const registry = h.app.registry;
+    const action = registry.action.bind(registry);
+    vi.spyOn(registry, 'action').mockImplementation((verb: string): CardActionDef | undefined => {
+      const def = action(verb);
+      if (verb !== 'team.register' || !def) return def;
+      // its COMMIT (with the reads after it) is what takes past the answer time
+      return { ...def, fast: undefined, dispatch: async (ctx, input) => {
+        const answer = await def.dispatch(ctx, input);
+        return new ReadAfterCommit(async (db) => (await sleep(400), answer instanceof ReadAfterCommit ? answer.read(db) : answer));
+      } };
+    });
+    const answer = await h.post('/lark/cards', cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId: person, value: { action: 'team.register' }, formValue: registrationForm('等提交'), messageId: 'om_late_commit_wait_00000000000001', eventId: 'evt_late_commit_wait' }));
+    expect(JSON.stringify(answer.body)).not.toContain('正在处理');
+    expect(JSON.stringify(answer.body)).toContain('等提交');
+    expect(await h.db.db.select().from(outbox).where(like(outbox.dedupeKey, 'late-answer:evt_late_commit_wait%'))).toEqual([]);
   });
 
   const told = (openId: string) => h.fake.messages.filter((m) => m.receiveId === openId && /刚才的操作/.test(JSON.stringify(m.content)));
