@@ -76,15 +76,24 @@ describe('a click answered as still running, its process gone right after its wo
     vi.spyOn(registry, 'action').mockImplementation((verb: string): CardActionDef | undefined => {
       const def = action(verb);
       if (verb !== 'team.register' || !def) return def;
-      // its COMMIT (with the reads after it) is what takes past the answer time
+      // its COMMIT (with the reads after it) is what takes past the answer time: the read after it ends just after the
+      // answer time, within COMMIT_WAIT_MS, however long the work before the COMMIT took on a loaded machine
       return { ...def, fast: undefined, dispatch: async (ctx, input) => {
         const answer = await def.dispatch(ctx, input);
-        return new ReadAfterCommit(async (db) => (await sleep(400), answer instanceof ReadAfterCommit ? answer.read(db) : answer));
+        return new ReadAfterCommit(async (db) => (await sleep(Math.max(0, started + ANSWER_MS + 50 - Date.now())), answer instanceof ReadAfterCommit ? answer.read(db) : answer));
       } };
     });
+    // an answer time of its own, long enough for the work before the COMMIT on a starved machine
+    const ANSWER_MS = 3000;
+    const deps = (h.app.processor as unknown as { deps: { cardAnswerMs?: number } }).deps;
+    const before = deps.cardAnswerMs;
+    deps.cardAnswerMs = ANSWER_MS;
+    const started = Date.now();
     const answer = await h.post('/lark/cards', cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId: person, value: { action: 'team.register' }, formValue: registrationForm('等提交'), messageId: 'om_late_commit_wait_00000000000001', eventId: 'evt_late_commit_wait' }));
     expect(JSON.stringify(answer.body)).not.toContain('正在处理');
     expect(JSON.stringify(answer.body)).toContain('等提交');
+    deps.cardAnswerMs = before;
+    expect(Date.now() - started).toBeGreaterThan(ANSWER_MS);
     expect(await h.db.db.select().from(outbox).where(like(outbox.dedupeKey, 'late-answer:evt_late_commit_wait%'))).toEqual([]);
   });
 
