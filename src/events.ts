@@ -148,8 +148,9 @@ export const CARD_ANSWER_MS = 2500;
 const LATE_CARD_WATCH_MS = 120_000;
 
 /**
- * How long past CARD_ANSWER_MS the answer waits for a click whose work reached its COMMIT in time (its result not
- * queued with it): the answer is then the result itself. Past this it is `slowToast`, its result queued after the COMMIT.
+ * The last part of CARD_ANSWER_MS, kept for a click whose work is at its COMMIT when the rest has passed (its result not
+ * queued with it): the answer is then the result itself. Any other click is answered `slowToast` when the rest has
+ * passed, and one still committing at CARD_ANSWER_MS too, its result queued after the COMMIT.
  */
 export const COMMIT_WAIT_MS = 300;
 
@@ -491,14 +492,17 @@ export class EventProcessor {
     let timer: NodeJS.Timeout | undefined;
     const answerMs = this.deps.cardAnswerMs ?? CARD_ANSWER_MS;
     let waited = false;
+    // the answer goes by answerMs at the latest (Feishu waits 3 s from the request): a click found at its COMMIT when
+    // the wait for it is all that is left gets that wait; any other is answered slowToast then
+    const commitWait = Math.min(COMMIT_WAIT_MS, Math.floor(answerMs / 4));
     const late = new Promise<'late'>((resolve) => {
       const due = () => {
         // at its COMMIT, not late: its result is the answer, if it comes in time
-        if (watch.committing && !waited) return void ((waited = true), (timer = setTimeout(due, COMMIT_WAIT_MS)));
+        if (watch.committing && !waited) return void ((waited = true), (timer = setTimeout(due, commitWait)));
         watch.late = true;
         resolve('late');
       };
-      timer = setTimeout(due, answerMs);
+      timer = setTimeout(due, answerMs - commitWait);
     });
     const { log } = this.deps;
     try {
@@ -584,6 +588,14 @@ export class EventProcessor {
       // notice, which reads what it left: nothing saved (rolled back), or saved (the read after its COMMIT failed as
       // the database closed) with no answer queued
       if (this.handedOver.delete(eventId) && failed) return;
+      if (failed && watch?.queued) {
+        // its COMMIT failed with its result queued in it (the connection lost as it committed): whether it committed is
+        // for the notice to tell, which reads what the click left, held until then; said here, the person could get the
+        // result and “可能没有完成” both, or neither truly
+        await lease?.queued;
+        await holdUnfinishedNotice(this.deps.database.db, eventId, new Date(this.deps.clock.now().getTime() + HANDOVER_MS));
+        return;
+      }
       await say();
       await lease?.queued;
       await dropUnfinishedNotice(this.deps.database.db, eventId);

@@ -1,9 +1,10 @@
-import { like } from 'drizzle-orm';
+import { like, sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { outbox, teams } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
 import type { CardActionDef } from '../../src/handlers.js';
 import { ReadAfterCommit } from '../../src/pipeline.js';
+import { COMMIT_WAIT_MS } from '../../src/events.js';
 import { cardActionEvent } from '../../src/local/feishuEvents.js';
 import { LATE_CLICK_LEASE_MS } from '../../src/lateClicks.js';
 import { cardText } from '../support/cards.js';
@@ -76,11 +77,11 @@ describe('a click answered as still running, its process gone right after its wo
     vi.spyOn(registry, 'action').mockImplementation((verb: string): CardActionDef | undefined => {
       const def = action(verb);
       if (verb !== 'team.register' || !def) return def;
-      // its COMMIT (with the reads after it) is what takes past the answer time: the read after it ends just after the
-      // answer time, within COMMIT_WAIT_MS, however long the work before the COMMIT took on a loaded machine
+      // its COMMIT (with the reads after it) is what takes past the answer time less COMMIT_WAIT_MS: the read after it
+      // ends just after that, within the wait, however long the work before the COMMIT took on a loaded machine
       return { ...def, fast: undefined, dispatch: async (ctx, input) => {
         const answer = await def.dispatch(ctx, input);
-        return new ReadAfterCommit(async (db) => (await sleep(Math.max(0, started + ANSWER_MS + 50 - Date.now())), answer instanceof ReadAfterCommit ? answer.read(db) : answer));
+        return new ReadAfterCommit(async (db) => (await sleep(Math.max(0, started + ANSWER_MS - COMMIT_WAIT_MS + 100 - Date.now())), answer instanceof ReadAfterCommit ? answer.read(db) : answer));
       } };
     });
     // an answer time of its own, long enough for the work before the COMMIT on a starved machine
@@ -93,8 +94,46 @@ describe('a click answered as still running, its process gone right after its wo
     expect(JSON.stringify(answer.body)).not.toContain('正在处理');
     expect(JSON.stringify(answer.body)).toContain('等提交');
     deps.cardAnswerMs = before;
-    expect(Date.now() - started).toBeGreaterThan(ANSWER_MS);
+    // answered after the rest of the answer time, within it
+    expect(Date.now() - started).toBeGreaterThan(ANSWER_MS - COMMIT_WAIT_MS);
     expect(await h.db.db.select().from(outbox).where(like(outbox.dedupeKey, 'late-answer:evt_late_commit_wait%'))).toEqual([]);
+  });
+
+  it('reaching its COMMIT only after the answer time less the wait, it is answered 正在处理 then, not after the answer time (Feishu waits 3 s)', { timeout: 60_000 }, async () => {
+    const person = 'ou_latecommitlate0000000000000001';
+    const ANSWER_MS = 3000;
+    const registry = h.app.registry;
+    const action = registry.action.bind(registry);
+    vi.spyOn(registry, 'action').mockImplementation((verb: string): CardActionDef | undefined => {
+      const def = action(verb);
+      if (verb !== 'team.register' || !def) return def;
+      // the work reaches its COMMIT just before the answer time, its read after it ends past it
+      return { ...def, fast: undefined, dispatch: async (ctx, input) => {
+        await sleep(Math.max(0, started + ANSWER_MS - 100 - Date.now()));
+        const answer = await def.dispatch(ctx, input);
+        return new ReadAfterCommit(async (db) => (await sleep(Math.max(0, started + ANSWER_MS + 150 - Date.now())), answer instanceof ReadAfterCommit ? answer.read(db) : answer));
+      } };
+    });
+    const processor = h.app.processor as unknown as { finishLate: (...args: unknown[]) => Promise<void>; deps: { cardAnswerMs?: number } };
+    const finish = processor.finishLate.bind(processor);
+    let ended!: () => void;
+    const workEnded = new Promise<void>((r) => (ended = r));
+    vi.spyOn(processor, 'finishLate').mockImplementation(async (...args: unknown[]) => {
+      await finish(...args);
+      ended();
+    });
+    const before = processor.deps.cardAnswerMs;
+    processor.deps.cardAnswerMs = ANSWER_MS;
+    const started = Date.now();
+    try {
+      const answer = await h.post('/lark/cards', cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId: person, value: { action: 'team.register' }, formValue: registrationForm('近截止'), messageId: 'om_late_commit_late_000000000000001', eventId: 'evt_late_commit_late' }));
+      expect(answer.body.toast.content).toContain('正在处理');
+      await workEnded;
+    } finally {
+      processor.deps.cardAnswerMs = before;
+    }
+    // its result follows as a late answer does
+    expect(await h.db.db.select().from(outbox).where(like(outbox.dedupeKey, 'late-answer:evt_late_commit_late%'))).not.toEqual([]);
   });
 
   const told = (openId: string) => h.fake.messages.filter((m) => m.receiveId === openId && /刚才的操作/.test(JSON.stringify(m.content)));
@@ -125,6 +164,45 @@ describe('a click answered as still running, its process gone right after its wo
     h.clock.advance(LATE_CLICK_LEASE_MS + 1000);
     await h.drain();
     expect(told(person).map((m) => JSON.stringify(m.content))).toEqual([expect.stringContaining('没有保存')]);
+  });
+
+  it('its COMMIT failing with its result queued in it, the person is told by the held notice, which reads that nothing was saved, and by nothing else', { timeout: 60_000 }, async () => {
+    const person = 'ou_latecommitfails000000000000001';
+    const eventId = 'evt_late_commit_fails';
+    // the COMMIT refused: a deferred check on the result's own row, run as the transaction commits
+    await h.db.db.execute(sql.raw(`create function test_refuse_late_answer() returns trigger language plpgsql as $$ begin if new.dedupe_key = 'late-answer:${eventId}' then raise exception 'refused at commit'; end if; return null; end $$`));
+    await h.db.db.execute(sql.raw(`create constraint trigger test_refuse_late_answer after insert on outbox deferrable initially deferred for each row execute function test_refuse_late_answer()`));
+    try {
+      const registry = h.app.registry;
+      const action = registry.action.bind(registry);
+      vi.spyOn(registry, 'action').mockImplementation((verb: string): CardActionDef | undefined => {
+        const def = action(verb);
+        if (verb !== 'team.register' || !def) return def;
+        return { ...def, fast: undefined, dispatch: async (ctx, input) => sleep(800).then(() => def.dispatch(ctx, input)) };
+      });
+      const processor = h.app.processor as unknown as { finishLate: (...args: unknown[]) => Promise<void> };
+      const finish = processor.finishLate.bind(processor);
+      let ended!: () => void;
+      const workEnded = new Promise<void>((r) => (ended = r));
+      vi.spyOn(processor, 'finishLate').mockImplementation(async (...args: unknown[]) => {
+        await finish(...args);
+        ended();
+      });
+      const answer = await h.post('/lark/cards', cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId: person, value: { action: 'team.register' }, formValue: registrationForm('提交被拒'), messageId: 'om_late_commit_fails_0000000000001', eventId }));
+      expect(answer.body.toast.content).toContain('正在处理');
+      await workEnded;
+      expect(await h.db.db.select().from(teams).where(like(teams.name, '%提交被拒%'))).toHaveLength(0);
+      await h.drain();
+      // not “可能没有完成” now and the notice later: one word, once it is known
+      const toPerson = () => h.fake.messages.filter((m) => m.receiveId === person).map((m) => JSON.stringify(m.content));
+      expect(toPerson()).toEqual([]);
+      h.clock.advance(LATE_CLICK_LEASE_MS + 1000);
+      await h.drain();
+      expect(toPerson()).toEqual([expect.stringContaining('没有保存')]);
+    } finally {
+      await h.db.db.execute(sql.raw('drop trigger test_refuse_late_answer on outbox'));
+      await h.db.db.execute(sql.raw('drop function test_refuse_late_answer()'));
+    }
   });
 
   it('dying after a one-statement path committed (PostgreSQL), the person is told it was saved; on PGlite the ordinary path queued its card', { timeout: 60_000 }, async () => {
