@@ -495,8 +495,8 @@ export function expertsWhoLeftNote(left: readonly ExpertWhoLeft[], form: 'toast'
   const more = left.length > 5 ? ` 等 ${left.length} 位` : '';
   if (form === 'toast') return `已跳过 ${left.length} 位已离职的专家：${left.slice(0, 5).map((p) => p.name || p.openId).join('、')}${more}`;
   // the job's card may be a group's (分配专家 pressed on a shortage alert there), whose members need not be administrators:
-  // it counts them, and the names go to the administrator who started the job
-  if (form === 'card') return `已跳过 ${left.length} 位已离职的专家，未给其分配评审任务：名单已私信发给发起分配的管理员，请在“专家库”中停用。`;
+  // it counts them, and the names go to the administrator who started the job (or pressed 重试: the job is then theirs)
+  if (form === 'card') return `已跳过 ${left.length} 位已离职的专家，未给其分配评审任务：名单已私信发给发起（或重试）这次分配的管理员，请在“专家库”中停用。`;
   const names = left.slice(0, 5).map((p) => (p.name ? `${p.name}（${p.openId}）` : p.openId)).join('、');
   return `分配专家已跳过 ${left.length} 位已离职的专家（${names}${more}），未给其分配评审任务：请在“专家库”中停用。`;
 }

@@ -331,7 +331,7 @@ describe.each([
     const names = (await h.db.db.select({ openId: people.openId, name: people.name }).from(people).where(inArray(people.openId, [a, b]))).sort((x, y) => (x.openId < y.openId ? -1 : 1));
     // the job's card may be a group's, whose members need not be administrators: it counts them; the names go to the
     // administrator who started it, privately
-    expect((job.result as { outcome?: string }).outcome).toBe('已跳过 2 位已离职的专家，未给其分配评审任务：名单已私信发给发起分配的管理员，请在“专家库”中停用。');
+    expect((job.result as { outcome?: string }).outcome).toBe('已跳过 2 位已离职的专家，未给其分配评审任务：名单已私信发给发起（或重试）这次分配的管理员，请在“专家库”中停用。');
     for (const p of names) expect(JSON.stringify(job.result)).not.toContain(p.openId);
     const told = h.fake.messages.filter((m) => m.receiveId === ADMIN && m.msgType === 'text').map((m) => String(m.content.text));
     expect(told.filter((t) => t.startsWith('分配专家已跳过'))).toEqual([`分配专家已跳过 2 位已离职的专家（${names.map((p) => `${p.name}（${p.openId}）`).join('、')}），未给其分配评审任务：请在“专家库”中停用。`]);
