@@ -61,9 +61,16 @@ export function pendingPersonLinker(deps: {
     const keys = [...new Set([...(reach.mobile ? [`m:${mobileKey(reach.mobile)}`] : []), ...emails])];
     if (!keys.length) return;
     const now = deps.clock.now();
-    const linked = await deps.database.db.transaction((tx) =>
-      linkPendingPerson(tx, openId, keys, now, todayIn(deps.timezone, now), { timezone: deps.timezone, bootstrapAdmins: deps.bootstrapAdmins }),
-    );
+    let linked: string[];
+    try {
+      linked = await deps.database.db.transaction((tx) =>
+        linkPendingPerson(tx, openId, keys, now, todayIn(deps.timezone, now), { timezone: deps.timezone, bootstrapAdmins: deps.bootstrapAdmins }),
+      );
+    } catch (err) {
+      // nothing linked (rolled back): their next message tries again, not only a restart or the next import
+      checked.delete(openId);
+      throw err;
+    }
     // by what, not the mobile or e-mail itself (a third party's, tied here to an open_id)
     if (linked.length) deps.log.info({ openId, linkedBy: linked.map((k) => (k.startsWith('m:') ? 'mobile' : 'email')) }, 'imported person linked');
   };
