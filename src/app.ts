@@ -29,7 +29,7 @@ import { localConsoleOf } from './local/console.js';
 import { type FakeOpenPlatform, startFakeOpenPlatform } from './local/fakeOpenPlatform.js';
 import { LOCAL_DIRECTORY_ONLY, LOCAL_PEOPLE, seedLocal } from './local/seed.js';
 import { type MessageTransport, OutboxDispatcher, type OutboxLimits } from './outbox.js';
-import { chatGoneReroute, contactRefusedAlert, deadLetterAlert, personUnreachableAlert } from './notifications.js';
+import { chatGoneReroute, contactRefusedAlert, deadLetterAlert, personUnreachableAlert, typedContactsWithheldAlert } from './notifications.js';
 import { mountRoutes, routeErrorPage } from './routes.js';
 import { createServer } from './server.js';
 import { ContactSeen } from './associationContact.js';
@@ -157,6 +157,7 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
     onChatGone: chatGoneReroute(config.ADMIN_OPEN_IDS, clock),
     onPersonUnreachable: personUnreachableAlert(config.ADMIN_OPEN_IDS, clock),
     onContactRefused: contactRefusedAlert(config.ADMIN_OPEN_IDS, clock),
+    onTypedContactsWithheld: typedContactsWithheldAlert(config.ADMIN_OPEN_IDS, config.BOT_TIMEZONE, clock),
     adminOpenIds: config.ADMIN_OPEN_IDS,
     limits: opts.outboxLimits,
     pollMs: opts.outboxPollMs,

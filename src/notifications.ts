@@ -75,6 +75,29 @@ export const CONTACT_REFUSED_TEXT =
   `飞书拒绝了一条附有协会联系方式的消息：企业的数据防泄漏（DLP）策略不允许消息中出现明文手机号或个人邮箱（飞书错误码 230028）。这类消息机器人已改为不附电话和邮箱重新发出，写作“${CONTACT_WITHHELD}”，收件人照常收到。` +
   '要让各处提示重新附上电话和邮箱，请在“管理”→“协会联系方式”中把电话改为座机号码、邮箱改为单位邮箱，或请企业的飞书管理员在管理后台的数据防泄漏策略中放行机器人的消息。';
 
+/**
+ * A message sent with the phone numbers and e-mails users typed into it withheld (a leader's 联系电话 in a card to the
+ * organisation's contact, a phone in a complaint), because the tenant's DLP refused it with them (230028, "当消息内容中含有
+ * 明文电话号码、明文个人邮箱等内容时可能会触发该错误", https://open.feishu.cn/document/server-docs/im-v1/message/create,
+ * error codes): each such message audited, the administrators told once a day (BOT_TIMEZONE's), in text naming no phone or
+ * e-mail, what their readers see and what to do; a day of such messages raises no flood.
+ */
+export function typedContactsWithheldAlert(bootstrapAdmins: readonly string[], timezone: string, clock: Clock = systemClock) {
+  return async (tx: Db, row: OutboxRow): Promise<void> => {
+    const now = clock.now();
+    await audit(tx, { actor: 'system:outbox', action: 'outbox.typed_contacts_withheld', entity: 'outbox', entityId: row.id, at: now, details: { dedupeKey: row.dedupeKey, receiver: row.receiver } });
+    const day = todayIn(timezone, now);
+    for (const to of await adminDestinations(tx, bootstrapAdmins)) {
+      await enqueue(tx, { dedupeKey: `${TYPED_CONTACTS_KEY}${day}:${destinationKey(to)}`, to, text: TYPED_CONTACTS_TEXT });
+    }
+  };
+}
+export const TYPED_CONTACTS_KEY = 'alert:dlp-typed:';
+export const TYPED_CONTACTS_TEXT =
+  '飞书拒绝了含有用户填写的电话号码或邮箱的消息（如注册表、申报表中的联系电话，投诉内容里的手机号）：企业的数据防泄漏（DLP）策略不允许消息中出现明文手机号或个人邮箱（飞书错误码 230028）。' +
+  '这类消息机器人已把其中的电话号码、邮箱隐去（显示为[号码]、[邮箱]）重新发出，收件人照常收到，并被告知“需要时请向协会管理员索取”；表单中原已填有它们的栏目留空，需重新填写。系统中保存的资料不受影响。' +
+  '要让消息照原样显示，请企业的飞书管理员在管理后台的数据防泄漏策略中放行机器人的消息。今天再有这类消息不再提醒。';
+
 /** The spec kind of the hour's card on messages given up through an outage (`{ kind, from, to }`, ISO instants). */
 export const OUTAGE_DEAD_LETTERS_CARD = 'outageDeadLetters';
 

@@ -3,13 +3,13 @@ import { and, asc, desc, eq, gt, inArray, lte, or, type SQL, sql } from 'drizzle
 import type { Db } from '../db/index.js';
 import { outbox } from '../db/schema.js';
 import { type Clock, dbClockIn, systemClock } from './clock.js';
-import { errorText, type Logger } from './log.js';
+import { errorText, type Logger, withoutContacts } from './log.js';
 import { metrics } from './metrics.js';
 import { OutageLog } from './reachability.js';
 import { storable } from './storable.js';
 import { type AssociationContact, withContact, withContactInCard } from '../cards/contact.js';
 import { escapeText } from '../cards/kit.js';
-import { type ContactSeen, contactOf } from './associationContact.js';
+import { type ContactSeen, contactDlpMayRefuse, contactOf } from './associationContact.js';
 import { associationContactRead } from './people.js';
 
 /**
@@ -285,7 +285,10 @@ export type SendOutcome =
       unreachablePerson?: UnreachablePerson;
       outage?: Outage;
       cardLocked?: boolean;
-      /** The tenant's data-loss prevention refused the content (230028): sent again once without the association's contact. */
+      /**
+       * The tenant's data-loss prevention refused the content (230028): sent again once without the association's contact
+       * and the phone numbers and e-mails users typed (`dlpVersion`).
+       */
       dlpRefused?: boolean;
       /** The open_id is another app's (99992361 open_id cross app): nothing sent to it arrives. */
       foreignOpenId?: boolean;
@@ -398,6 +401,14 @@ export interface ContactRefusedHook {
   (tx: Db, row: OutboxRow, contact: AssociationContact): Promise<void>;
 }
 
+/**
+ * Called in the transaction that marks sent a row that went with the phone numbers and e-mails users typed into it
+ * withheld (`TYPED_CONTACTS_WITHHELD`) because the tenant's DLP refused it with them (230028).
+ */
+export interface TypedContactsWithheldHook {
+  (tx: Db, row: OutboxRow): Promise<void>;
+}
+
 /** Why a person cannot be sent anything (`SendOutcome.unreachablePerson`). */
 export type UnreachablePerson = 'outside' | 'resigned' | 'stopped';
 
@@ -475,6 +486,8 @@ export class OutboxDispatcher {
       contact?: ContactSeen;
       /** A row sent without 协会联系方式 after the tenant's DLP refused it with it (230028). */
       onContactRefused?: ContactRefusedHook;
+      /** A row sent without the phone numbers and e-mails users typed into it after the tenant's DLP refused it with them (230028). */
+      onTypedContactsWithheld?: TypedContactsWithheldHook;
       /** ADMIN_OPEN_IDS, for the error line that names it when one of them is another app's open_id (99992361). */
       adminOpenIds?: readonly string[];
     },
@@ -636,9 +649,9 @@ export class OutboxDispatcher {
   private async sendOne(row: OutboxRow, card?: Promise<RenderedCard>): Promise<void> {
     const { db, transport, log } = this.deps;
     let outcome: SendOutcome;
-    /** the contact this row went without, the tenant's DLP having refused it with it (230028) */
-    let withheld: AssociationContact | undefined;
-    /** a try of a row whose version without the contact may have gone already (its error says so) */
+    /** what this row went without, the tenant's DLP having refused it with it (230028): 协会联系方式, contacts users typed */
+    let withheld: Omit<DlpVersion, 'row'> | undefined;
+    /** a try of a row whose version without them may have gone already (its error says so) */
     let dlpBefore = false;
     try {
       const rendered = card ? await card : undefined;
@@ -651,23 +664,23 @@ export class OutboxDispatcher {
       else {
         const drawn = rendered ? { ...row, card: rendered.card } : row;
         const contact = this.contactOfRow.get(row);
-        // refused by DLP with the contact at an earlier try: without it at once, under that version's uuid, so a resend
-        // after a crash is the one Feishu may already hold and the first version never goes as well
+        // refused by DLP at an earlier try: without the contact and what users typed at once, under that version's uuid,
+        // so a resend after a crash is the one Feishu may already hold and the first version never goes as well
         if (row.lastError?.startsWith(DLP_WITHHELD)) {
           // every later try under that version's uuid, even when the contact changed since and leaves nothing to hide:
           // the original uuid Feishu refused, so a version sent under it would arrive beside one it may hold already
-          const bare = contact ? withoutContact(drawn, contact) : undefined;
-          if (bare) withheld = contact;
+          const bare = dlpVersion(drawn, contact);
+          if (bare) withheld = { contact: bare.contact, typed: bare.typed };
           dlpBefore = true;
-          outcome = await transport.deliver(bare ?? withContactInRow(drawn, contact), dlpUuidKey(row.dedupeKey));
+          outcome = await transport.deliver(bare?.row ?? withContactInRow(drawn, contact), dlpUuidKey(row.dedupeKey));
         } else {
           outcome = await transport.deliver(withContactInRow(drawn, contact));
-          const again = !outcome.ok && 'dlpRefused' in outcome && outcome.dlpRefused && contact ? withoutContact(drawn, contact) : undefined;
+          const again = !outcome.ok && 'dlpRefused' in outcome && outcome.dlpRefused ? dlpVersion(drawn, contact) : undefined;
           if (again && !outcome.ok && 'error' in outcome) {
             // said on the row before the second send: whatever happens next, a later try sends this version alone
             await db.update(outbox).set({ lastError: `${DLP_WITHHELD}${outcome.error}`.slice(0, 500) }).where(and(eq(outbox.id, row.id), eq(outbox.status, 'sending'), row.claimedAt ? eq(outbox.claimedAt, row.claimedAt) : undefined));
-            withheld = contact;
-            outcome = await transport.deliver(again, dlpUuidKey(row.dedupeKey));
+            withheld = { contact: again.contact, typed: again.typed };
+            outcome = await transport.deliver(again.row, dlpUuidKey(row.dedupeKey));
           }
         }
         // any answer of the platform, even a refusal of this row, ends an outage
@@ -676,11 +689,14 @@ export class OutboxDispatcher {
     } catch (err) {
       outcome = { ok: false, retryable: true, undeliverable: false, error: errorText(err) };
     }
-    // a failure of the version without the contact keeps saying so, for the next try
+    // a failure of the version without them keeps saying so, for the next try
     if ((withheld || dlpBefore) && !outcome.ok && 'error' in outcome && !outcome.error.startsWith(DLP_WITHHELD)) outcome = { ...outcome, error: `${DLP_WITHHELD}${outcome.error}`.slice(0, 500) };
     if (!outcome.ok && 'foreignOpenId' in outcome && outcome.foreignOpenId) this.logForeignOpenId(row, outcome.error);
     if (outcome.ok && withheld) {
-      const contact = withheld;
+      const { contact, typed } = withheld;
+      // the contact was withheld with what users typed: the advice to change it only if it is what DLP commonly refuses
+      // (a mobile, a personal mailbox), not a landline hidden along with the rest
+      const contactTold = contact && (!typed || contactDlpMayRefuse(contact)) ? contact : undefined;
       const messageId = outcome.messageId ?? null;
       const marked = await db.transaction(async (tx) => {
         const [sent] = await tx
@@ -688,11 +704,15 @@ export class OutboxDispatcher {
           .set({ status: 'sent', sentAt: dbClockIn(0), messageId, lastError: null })
           .where(and(eq(outbox.id, row.id), eq(outbox.status, 'sending')))
           .returning({ followed: sql<boolean>`exists (select 1 from outbox later where later.after_key = outbox.dedupe_key and later.status = 'waiting')` });
-        if (sent && this.deps.onContactRefused) await this.deps.onContactRefused(tx, row, contact);
+        if (sent && contactTold && this.deps.onContactRefused) await this.deps.onContactRefused(tx, row, contactTold);
+        if (sent && typed && this.deps.onTypedContactsWithheld) await this.deps.onTypedContactsWithheld(tx, row);
         return sent;
       });
       metrics.outboxSent.inc({ kind: row.kind });
-      log.warn({ outboxId: row.id, dedupeKey: row.dedupeKey }, 'message sent without 协会联系方式: the tenant’s DLP refused it with the contact (230028)');
+      log.warn(
+        { outboxId: row.id, dedupeKey: row.dedupeKey, contact: !!contact, typed },
+        'message sent without its phone numbers and e-mails: the tenant’s DLP refused it with them (230028)',
+      );
       if (marked?.followed) this.nudge();
       return;
     }
@@ -1101,14 +1121,15 @@ const HANDOVER_WAIT_MS = 500;
 const APP_PAUSE_MAX_MS = 60_000;
 
 /**
- * How the error of a row begins once the tenant's DLP refused it with 协会联系方式 (230028): each later try sends it without
- * (`withoutContact`), under the uuid of that version (`dlpUuidKey`).
+ * How the error of a row begins once the tenant's DLP refused it (230028) and a version without 协会联系方式 or the
+ * contacts users typed was made (`dlpVersion`): each later try sends that version, under its uuid (`dlpUuidKey`). The
+ * words stay as rows already queued hold them.
  */
 export const DLP_WITHHELD = 'sent without 协会联系方式, DLP refused it (230028): ';
 
 /**
- * The key of the uuid of a row's version without 协会联系方式: another content, so another uuid (Feishu keeps what it first
- * took under a uuid for an hour and answers a later send of it with that, "持有相同 uuid 的请求 1 小时内至多成功发送一条消息",
+ * The key of the uuid of a row's version without 协会联系方式 and the contacts users typed (`dlpVersion`): another content,
+ * so another uuid (Feishu keeps what it first took under a uuid for an hour and answers a later send of it with that, "持有相同 uuid 的请求 1 小时内至多成功发送一条消息",
  * https://open.feishu.cn/document/server-docs/im-v1/message/create, 请求体 uuid); the same at every try of it.
  */
 const dlpUuidKey = (dedupeKey: string) => `${dedupeKey}#dlp`;
@@ -1117,28 +1138,107 @@ const dlpUuidKey = (dedupeKey: string) => `${dedupeKey}#dlp`;
 export const CONTACT_WITHHELD = '联系方式请向协会管理员索取';
 
 /**
- * A row as sent once the tenant's DLP refused it with 协会联系方式: after each 请联系协会, the contact's name (and office
- * hours) with CONTACT_WITHHELD in place of its phone and e-mail; and wherever else they are shown as the administrator
- * typed them (the 联系协会 card), CONTACT_WITHHELD instead. Undefined when that changes nothing: the refusal was of
- * something else, and sending it again would only be refused again.
+ * What a message says, at its end (a card's: at its top), once the tenant's DLP refused it and the phone numbers and
+ * e-mails users typed into it (a leader's 联系电话, a phone in a complaint) are shown as `withoutContacts` writes them.
  */
-function withoutContact(row: OutboxRow, contact: AssociationContact): OutboxRow | undefined {
-  if ((row.msgType !== 'text' && row.msgType !== 'interactive') || (!contact.phone && !contact.email)) return undefined;
-  const neutral: AssociationContact = { name: `${contact.name}，${CONTACT_WITHHELD}`, ...(contact.hours ? { hours: contact.hours } : {}) };
-  const shown = withContactInRow(row, neutral);
-  const typed = [contact.phone, contact.email].filter((v): v is string => !!v);
-  // as typed, and as a card's markdown shows them (escaped)
-  const forms = [...new Set(typed.flatMap((t) => [t, escapeText(t, false), escapeText(t)]))].sort((a, b) => b.length - a.length);
-  const mask = (text: string) => forms.reduce((t, f) => t.split(f).join(CONTACT_WITHHELD), text);
-  const walk = (v: unknown, key?: string): unknown => {
-    if (typeof v === 'string') return key === 'value' ? v : mask(v);
-    if (Array.isArray(v)) return v.map((x) => walk(x));
+export const TYPED_CONTACTS_WITHHELD = '（企业的数据防泄漏（DLP）策略不允许消息中出现明文手机号和邮箱，本消息中的电话号码、邮箱已隐去，显示为[号码]、[邮箱]；需要时请向协会管理员索取。）';
+/** Said after it on a form one of whose inputs held one: the input is left empty rather than filled with the mask. */
+export const TYPED_INPUT_CLEARED = '表单中原已填有电话号码或邮箱的栏目现为空白，需要时请重新填写。';
+
+/** A row as the tenant's DLP may take it after a refusal (`dlpVersion`), and what it withholds. */
+interface DlpVersion {
+  row: OutboxRow;
+  /** 协会联系方式, its phone and e-mail withheld */
+  contact?: AssociationContact;
+  /** phone numbers or e-mails typed by users withheld */
+  typed: boolean;
+}
+
+/**
+ * The version of a row sent once the tenant's DLP refused it (230028, "消息DLP审查未通过，当消息内容中含有明文电话号码、
+ * 明文个人邮箱等内容时可能会触发该错误", https://open.feishu.cn/document/server-docs/im-v1/message/create, error codes):
+ * - 协会联系方式: after each 请联系协会, the contact's name (and office hours) with CONTACT_WITHHELD in place of its phone
+ *   and e-mail; wherever else they are shown as the administrator typed them (the 联系协会 card), CONTACT_WITHHELD;
+ * - whatever else looks like a phone number or an e-mail (what users typed: a leader's 联系电话 in a card to the
+ *   organisation's contact, a phone in a complaint's text) as `withoutContacts` writes it, [号码] / [邮箱], with
+ *   TYPED_CONTACTS_WITHHELD saying why and where to ask.
+ * Only what the reader sees: a button's value and a callback's payload, which come back on a click, never; an input
+ * filled with one is left empty (the mask typed back would be taken for the value). Undefined when that changes nothing:
+ * the refusal was of something else, and sending it again would only be refused again.
+ */
+function dlpVersion(row: OutboxRow, contact: AssociationContact | undefined): DlpVersion | undefined {
+  if (row.msgType !== 'text' && row.msgType !== 'interactive') return undefined;
+  const refused = withContactInRow(row, contact);
+  let shown = refused;
+  let withheld: AssociationContact | undefined;
+  if (contact && (contact.phone || contact.email)) {
+    const neutral: AssociationContact = { name: `${contact.name}，${CONTACT_WITHHELD}`, ...(contact.hours ? { hours: contact.hours } : {}) };
+    const typed = [contact.phone, contact.email].filter((v): v is string => !!v);
+    // as typed, and as a card's markdown shows them (escaped)
+    const forms = [...new Set(typed.flatMap((t) => [t, escapeText(t, false), escapeText(t)]))].sort((a, b) => b.length - a.length);
+    const bare = shownMasked(withContactInRow(row, neutral), (text) => forms.reduce((t, f) => t.split(f).join(CONTACT_WITHHELD), text));
+    if (!sameCard(bare, refused)) {
+      shown = bare;
+      withheld = contact;
+    }
+  }
+  const masked = shownMasked(shown, withoutContacts);
+  const typed = !sameCard(masked, shown);
+  if (!withheld && !typed) return undefined;
+  return { row: typed ? withTypedWithheldNote(masked, inputCleared(masked, shown)) : shown, ...(withheld ? { contact: withheld } : {}), typed };
+}
+
+const sameCard = (a: OutboxRow, b: OutboxRow) => JSON.stringify(a.card) === JSON.stringify(b.card);
+
+/** Keys whose strings Feishu does not show as text, or which name something (a field, a link, an image): kept as they are. */
+const UNSHOWN_KEY = /^(?:tag|name|element_id|img_key|image_key|file_key|initial_option|initial_options|selected_values|initial_chosen_options|template)$|url$/i;
+
+/**
+ * A text or card row with `mask` applied to every string its reader is shown. A button's `value` and a callback's
+ * `behaviors` are what come back on a click: never rewritten. An input's `default_value` changed by the mask is
+ * dropped: submitted, the mask would come back as if typed.
+ */
+function shownMasked(row: OutboxRow, mask: (text: string) => string): OutboxRow {
+  const walk = (v: unknown): unknown => {
+    if (typeof v === 'string') return mask(v);
+    if (Array.isArray(v)) return v.map(walk);
     if (!v || typeof v !== 'object') return v;
-    // a button's value is what comes back on a click: never rewritten
-    return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, k === 'value' || k === 'behaviors' ? x : walk(x, k)]));
+    const node = v as Record<string, unknown>;
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(node)) {
+      if (k === 'value' || k === 'behaviors' || (typeof x === 'string' && UNSHOWN_KEY.test(k))) out[k] = x;
+      else if (k === 'default_value' && typeof x === 'string') {
+        if (mask(x) === x) out[k] = x;
+      } else out[k] = walk(x);
+    }
+    return out;
   };
-  const card = walk(shown.card);
-  return JSON.stringify(card) === JSON.stringify(row.card) ? undefined : { ...shown, card: card as OutboxRow['card'] };
+  return { ...row, card: walk(row.card) as OutboxRow['card'] };
+}
+
+/** Whether `masked` has an input left empty that `shown` had filled. */
+function inputCleared(masked: OutboxRow, shown: OutboxRow): boolean {
+  const filled = (card: unknown) => {
+    let n = 0;
+    JSON.stringify(card, (k, x: unknown) => {
+      if (k === 'default_value') n++;
+      return x;
+    });
+    return n;
+  };
+  return filled(masked.card) < filled(shown.card);
+}
+
+/** TYPED_CONTACTS_WITHHELD at the end of a text, as the first line of a card (a grey note, above what it says of). */
+function withTypedWithheldNote(row: OutboxRow, cleared: boolean): OutboxRow {
+  const said = cleared ? `${TYPED_CONTACTS_WITHHELD}${TYPED_INPUT_CLEARED}` : TYPED_CONTACTS_WITHHELD;
+  const card = row.card as { text?: unknown; body?: { elements?: unknown }; elements?: unknown };
+  if (row.msgType === 'text') return typeof card.text === 'string' ? { ...row, card: { ...card, text: `${card.text}\n\n${said}` } } : row;
+  // our own words, markdown as they are: no [text] of them is followed by (, so none is a link
+  if (card.body && Array.isArray(card.body.elements)) return { ...row, card: { ...card, body: { ...card.body, elements: [{ tag: 'markdown', content: said, text_size: 'notation' }, ...(card.body.elements as unknown[])] } } as OutboxRow['card'] };
+  // a card of JSON 1.0: its elements at the top level
+  if (Array.isArray(card.elements)) return { ...row, card: { ...card, elements: [{ tag: 'markdown', content: said }, ...(card.elements as unknown[])] } as OutboxRow['card'] };
+  return row;
 }
 
 /**

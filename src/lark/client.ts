@@ -230,7 +230,7 @@ const UNREACHABLE_PERSON: Record<number, 'outside' | 'resigned' | 'stopped'> = {
  * 230028 "The messages do NOT pass the audit.": the tenant's data-loss prevention refused the content, "消息DLP审查未通过，当消息
  * 内容中含有明文电话号码、明文个人邮箱等内容时可能会触发该错误" (https://open.feishu.cn/document/server-docs/im-v1/message/create,
  * error codes). The same content is refused again; the outbox sends it once more without the association's contact
- * (`SendOutcome.dlpRefused`).
+ * and the phone numbers and e-mails users typed into it (`SendOutcome.dlpRefused`).
  */
 const DLP_REFUSED = 230028;
 /**

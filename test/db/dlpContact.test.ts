@@ -1,7 +1,8 @@
 import { eq, like, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog, outbox } from '../../db/schema.js';
-import { CONTACT_WITHHELD, DLP_WITHHELD, enqueue, messageUuid } from '../../src/outbox.js';
+import { CONTACT_REFUSED_TEXT, TYPED_CONTACTS_TEXT } from '../../src/notifications.js';
+import { CONTACT_WITHHELD, DLP_WITHHELD, enqueue, messageUuid, TYPED_CONTACTS_WITHHELD } from '../../src/outbox.js';
 import { cardText } from '../support/cards.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
 
@@ -10,7 +11,8 @@ import { ADMIN, type Harness, startHarness } from '../support/harness.js';
  * 电话号码…"): with 协会联系方式 a mobile number, every message carrying it (after 请联系协会, the 联系协会 card) was refused,
  * dead-lettered, and the user got nothing. It now goes again once without the phone and e-mail, saying
  * “联系方式请向协会管理员索取” in their place, under a uuid of its own; the administrators are told once what to change, and
- * the save of such a contact warns of it.
+ * the save of such a contact warns of it. A mobile typed by a user in the same message is withheld with it
+ * (test/db/dlpTyped.test.ts).
  */
 const USER = 'ou_dlpuser0000000000000000000000001';
 const MOBILE = '13800138000';
@@ -119,13 +121,33 @@ describe('协会联系方式 refused by the tenant’s DLP (230028)', () => {
     await h.click(ADMIN, { action: 'association.contactSave' }, CONTACT);
   });
 
-  it('content refused for something else than the contact is tried once and dead-lettered, as before', async () => {
-    await queue('dlp:typed', '班组长电话 13912345678');
+  it('a mobile typed beside 请联系协会: both withheld, saying so; the contact’s alert stays the one, the typed one comes once', async () => {
+    await queue('dlp:typed', '班组长电话 13912345678，如有疑问请联系协会。');
     await h.drain();
-    const r = await row('dlp:typed');
+    expect((await row('dlp:typed')).status).toBe('sent');
+    expect(textsTo(USER).at(-1)).toBe(`班组长电话 [号码]，如有疑问请联系协会${WITHHELD}。\n\n${TYPED_CONTACTS_WITHHELD}`);
+    expect(textsTo(ADMIN).filter((t) => t === CONTACT_REFUSED_TEXT)).toHaveLength(1);
+    expect(textsTo(ADMIN).filter((t) => t === TYPED_CONTACTS_TEXT)).toHaveLength(1);
+  });
+
+  it('a landline contact withheld along with a typed mobile: no advice to change the contact', async () => {
+    await h.click(ADMIN, { action: 'association.contactSave' }, { ...CONTACT, contactPhone: '020-12345678' });
+    await queue('dlp:landline', '请联系协会。班组长电话 13912345678');
+    await h.drain();
+    expect(textsTo(USER).at(-1)).toBe(`请联系协会（协会秘书处 张三，${CONTACT_WITHHELD}，办公时间 工作日 9:00–17:00）。班组长电话 [号码]\n\n${TYPED_CONTACTS_WITHHELD}`);
+    expect(textsTo(ADMIN).filter((t) => t === CONTACT_REFUSED_TEXT)).toHaveLength(1);
+    expect(textsTo(ADMIN).filter((t) => t === TYPED_CONTACTS_TEXT)).toHaveLength(1);
+    await h.click(ADMIN, { action: 'association.contactSave' }, CONTACT);
+  });
+
+  it('content refused for something else than a contact is tried once and dead-lettered, as before', async () => {
+    h.fake.setDlp(true, [/机密/]);
+    await queue('dlp:other', '机密文件，请勿外传');
+    await h.drain();
+    const r = await row('dlp:other');
     expect(r.status).toBe('dead');
     expect(r.lastError).toContain('code 230028');
-    expect(sendsOf('dlp:typed')).toHaveLength(1);
+    expect(sendsOf('dlp:other')).toHaveLength(1);
     h.fake.setDlp(false);
   });
 });

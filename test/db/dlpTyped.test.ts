@@ -1,0 +1,169 @@
+import { eq, like } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auditLog, outbox, teams } from '../../db/schema.js';
+import { ManualClock } from '../../src/clock.js';
+import { formDefaults } from '../../src/local/actors.js';
+import { enqueue, messageUuid, TYPED_CONTACTS_WITHHELD } from '../../src/outbox.js';
+import { cardActions, cardText, expectValidCard, inputValues } from '../support/cards.js';
+import { registrationForm } from '../support/forms.js';
+import { ADMIN, type Harness, startHarness } from '../support/harness.js';
+
+/**
+ * A tenant whose data-loss prevention (DLP) refuses a plain mobile number or e-mail (230028): a mobile or e-mail a USER
+ * typed (a leader's 联系电话 at 注册, shown to the organisation's contact; a phone in a complaint; a form filled with it)
+ * made every message showing it refused, and nothing was sent again (or the version without 协会联系方式 was refused
+ * alike): dead-lettered, its reader got nothing (the contact never heard they were named, the leader never got the
+ * 修改资料 form). That message now goes again once with every mobile and e-mail shown as [号码] / [邮箱], saying why and
+ * where to ask; button values stay as they were, and an input that held one is left empty (nothing masked comes back as
+ * typed). The administrators are told once a day. A tenant without DLP sees everything as before.
+ */
+const LEADER = 'ou_dlpleader000000000000000000000001';
+const LEADER_A = 'ou_dlpleader000000000000000000000002';
+const LEADER_B = 'ou_dlpleader000000000000000000000003';
+const CONTACT = 'ou_dlpcontact00000000000000000000001';
+const USER = 'ou_dlpreader000000000000000000000001';
+const MOBILE = '13812345678';
+const EMAIL = 'zhangsan@example.com';
+/** Any mobile from 13 to 19 and any e-mail address, wherever in the request's content. */
+const PATTERNS = [/(?<!\d)1[3-9]\d{9}(?!\d)/, /[\w.+-]+@[\w-]+\.[\w.]+/];
+
+describe('contact details typed by users, refused by the tenant’s DLP (230028)', () => {
+  let h: Harness;
+  const clock = new ManualClock('2026-03-02T09:00:00+08:00');
+  beforeAll(async () => {
+    h = await startHarness({ admins: [ADMIN], clock, outboxLimits: { perApp: 1000, perReceiver: 1000 } });
+  }, 120_000);
+  afterAll(async () => h?.close());
+
+  const lastCardTo = (openId: string) => h.fake.messages.filter((m) => m.receiveId === openId && m.msgType === 'interactive').at(-1);
+  const textsTo = (openId: string) => h.fake.messages.filter((m) => m.receiveId === openId && m.msgType === 'text').map((m) => String(m.content.text));
+  const row = async (key: string) => (await h.db.db.select().from(outbox).where(eq(outbox.dedupeKey, key)))[0];
+  const toldAdmins = () => textsTo(ADMIN).filter((t) => t.includes('230028'));
+  const withheldAudits = async () => h.db.db.select().from(auditLog).where(eq(auditLog.action, 'outbox.typed_contacts_withheld'));
+
+  it('DLP off: the organisation’s contact sees the leader’s mobile as typed', async () => {
+    await h.click(LEADER, { action: 'team.register' }, registrationForm('无DLP养护班', CONTACT, { phone: MOBILE }));
+    await h.drain();
+    const card = lastCardTo(CONTACT)!;
+    expect(cardText(card.content)).toContain(MOBILE);
+    expect(cardText(card.content)).not.toContain(TYPED_CONTACTS_WITHHELD);
+  });
+
+  it('DLP on: the contact named at 注册 gets the card, the leader’s mobile withheld and why; the administrators are told once', async () => {
+    h.fake.setDlp(true, PATTERNS);
+    const before = h.fake.messages.filter((m) => m.receiveId === CONTACT).length;
+    const answer = await h.click(LEADER_A, { action: 'team.register' }, registrationForm('DLP养护一班', CONTACT, { phone: MOBILE }));
+    expect(answer.toast.type).toBe('success');
+    await h.drain();
+    const got = h.fake.messages.filter((m) => m.receiveId === CONTACT);
+    expect(got).toHaveLength(before + 1);
+    const card = got.at(-1)!;
+    expectValidCard(card.content);
+    const text = cardText(card.content);
+    expect(text).toContain('你被登记为班组的单位联系人');
+    expect(text).toContain('[号码]');
+    expect(text).toContain(TYPED_CONTACTS_WITHHELD);
+    expect(JSON.stringify(card.content)).not.toContain(MOBILE);
+    // the team keeps the mobile as typed
+    const [team] = await h.db.db.select().from(teams).where(eq(teams.name, 'DLP养护一班'));
+    expect(team.phone).toBe(MOBILE);
+    const told = toldAdmins();
+    expect(told).toHaveLength(1);
+    expect(told[0]).toContain('[号码]');
+    expect(told[0]).not.toContain(MOBILE);
+    expect(await withheldAudits()).toHaveLength(1);
+
+    // another the same day reaches its reader; the administrators heard it already
+    await h.click(LEADER_B, { action: 'team.register' }, registrationForm('DLP养护二班', CONTACT, { phone: MOBILE }));
+    await h.drain();
+    expect(h.fake.messages.filter((m) => m.receiveId === CONTACT)).toHaveLength(before + 2);
+    expect(toldAdmins()).toHaveLength(1);
+    expect(await withheldAudits()).toHaveLength(2);
+  });
+
+  it('修改资料 reaches the leader with the 联系电话 input left empty, and saving it untouched keeps the mobile', async () => {
+    const [team] = await h.db.db.select().from(teams).where(eq(teams.name, 'DLP养护二班'));
+    await h.say(LEADER_B, '修改资料');
+    const form = lastCardTo(LEADER_B)!;
+    expectValidCard(form.content);
+    expect(cardText(form.content)).toContain('修改资料：DLP养护二班');
+    expect(cardText(form.content)).toContain(TYPED_CONTACTS_WITHHELD);
+    const inputs = inputValues(form.content);
+    expect(inputs.phone).toBeUndefined();
+    expect(inputs.functions).toBe('城市道路日常养护与应急抢修');
+    expect(JSON.stringify(form.content)).not.toContain(MOBILE);
+    const action = cardActions(form.content).find((a) => a.action === 'team.editSave')!;
+    expect(action).toMatchObject({ action: 'team.editSave' });
+    const teamId = Number(action.teamId);
+    const saved = await h.click(LEADER_B, action, { ...formDefaults(form.content), memberCount: '13' });
+    expect(saved.toast.type).toBe('success');
+    const [after] = await h.db.db.select().from(teams).where(eq(teams.id, teamId));
+    expect(after.phone).toBe(MOBILE);
+    expect(after.memberCount).toBe(13);
+    expect(team.phone).toBe(MOBILE);
+  });
+
+  it('a text with a mobile and an e-mail typed in goes again with both withheld, under the row’s own #dlp uuid', async () => {
+    await h.db.db.transaction((tx) => enqueue(tx, { dedupeKey: 'dlp-typed:text', to: { openId: USER }, text: `投诉内容：班组长电话 ${MOBILE}，邮箱 ${EMAIL}，至今未整改。` }));
+    await h.drain();
+    expect((await row('dlp-typed:text')).status).toBe('sent');
+    const got = h.fake.messages.filter((m) => m.receiveId === USER).at(-1)!;
+    expect(got.uuid).toBe(messageUuid('dlp-typed:text#dlp'));
+    expect(got.content.text).toBe(`投诉内容：班组长电话 [号码]，邮箱 [邮箱]，至今未整改。\n\n${TYPED_CONTACTS_WITHHELD}`);
+  });
+
+  it('a card’s shown text is masked, an e-mail written in markdown too; its button values are not', async () => {
+    const card = {
+      schema: '2.0',
+      config: { update_multi: true, summary: { content: `投诉人 ${MOBILE}` } },
+      header: { title: { tag: 'plain_text', content: '新的投诉' }, template: 'red' },
+      body: {
+        elements: [
+          { tag: 'markdown', content: `投诉人电话：${MOBILE}；邮箱：zhang&#95;san@example.com` },
+          { tag: 'button', text: { tag: 'plain_text', content: '查看' }, behaviors: [{ type: 'callback', value: { action: 'complaint.open', ref: '1234567' } }] },
+        ],
+      },
+    };
+    await h.db.db.transaction((tx) => enqueue(tx, { dedupeKey: 'dlp-typed:card', to: { openId: USER }, card }));
+    await h.drain();
+    expect((await row('dlp-typed:card')).status).toBe('sent');
+    const got = lastCardTo(USER)!;
+    const text = cardText(got.content);
+    expect(text).toContain('投诉人电话：[号码]');
+    expect(text).toContain('[邮箱]');
+    expect(text).toContain('投诉人 [号码]');
+    expect(text).toContain(TYPED_CONTACTS_WITHHELD);
+    expect(JSON.stringify(got.content)).not.toMatch(/@|13812345678/);
+    expect(cardActions(got.content)).toEqual([{ action: 'complaint.open', ref: '1234567' }]);
+  });
+
+  it('content refused for something else is tried once and dead-lettered, as before; with a mobile in it too, once more without', async () => {
+    h.fake.setDlp(true, [/机密/]);
+    const sends = (key: string) => h.fake.requests.filter((q) => [messageUuid(key), messageUuid(`${key}#dlp`)].includes((q.body as { uuid?: string } | undefined)?.uuid ?? ''));
+    await h.db.db.transaction((tx) => enqueue(tx, { dedupeKey: 'dlp-typed:other', to: { openId: USER }, text: '机密文件，请勿外传' }));
+    await h.db.db.transaction((tx) => enqueue(tx, { dedupeKey: 'dlp-typed:other2', to: { openId: USER }, text: `机密文件，班组长电话 ${MOBILE}` }));
+    await h.drain();
+    const r = await row('dlp-typed:other');
+    expect(r.status).toBe('dead');
+    expect(r.lastError).toContain('code 230028');
+    expect(sends('dlp-typed:other')).toHaveLength(1);
+    const r2 = await row('dlp-typed:other2');
+    expect(r2.status).toBe('dead');
+    expect(r2.lastError).toMatch(/^sent without 协会联系方式, DLP refused it \(230028\): .*code 230028/);
+    expect(sends('dlp-typed:other2').map((q) => (q.body as { uuid: string }).uuid)).toEqual([messageUuid('dlp-typed:other2'), messageUuid('dlp-typed:other2#dlp')]);
+    h.fake.setDlp(false);
+  });
+
+  it('the next day another such message tells the administrators again, once', async () => {
+    h.fake.setDlp(true, PATTERNS);
+    clock.set('2026-03-03T09:00:00+08:00');
+    await h.db.db.transaction((tx) => enqueue(tx, { dedupeKey: 'dlp-typed:day2', to: { openId: USER }, text: `电话 ${MOBILE}` }));
+    await h.db.db.transaction((tx) => enqueue(tx, { dedupeKey: 'dlp-typed:day2b', to: { openId: USER }, text: `邮箱 ${EMAIL}` }));
+    await h.drain();
+    expect((await row('dlp-typed:day2')).status).toBe('sent');
+    expect((await row('dlp-typed:day2b')).status).toBe('sent');
+    expect(toldAdmins()).toHaveLength(2);
+    expect(await h.db.db.select().from(outbox).where(like(outbox.dedupeKey, 'alert:dlp-typed:%'))).toHaveLength(2);
+    h.fake.setDlp(false);
+  });
+});
