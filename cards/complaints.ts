@@ -559,19 +559,31 @@ export const PICKER_TEAMS_SHOWN = 10;
  * there are more and how to name the one meant (a fuller name, the team's code or its certificate's number): a team
  * beyond the first ten is reached that way, not left unsaid behind “有 10 个”.
  */
-export function complaintTeamPickerCard(opts: { query: string; teams: { id: number; name: string; code: string; organization: string }[]; content?: string }): Card {
+export function complaintTeamPickerCard(opts: {
+  query: string;
+  teams: { id: number; name: string; code: string; organization: string }[];
+  content?: string;
+  /** What was typed is an organisation's name (`exact`), or part of one organisation's: `teams` are its title holders. */
+  organization?: { name: string; exact: boolean };
+}): Card {
   const carried = opts.content && opts.content.length <= PICKER_CONTENT_MAX ? opts.content : undefined;
   const shown = opts.teams.slice(0, PICKER_TEAMS_SHOWN);
   const more = opts.teams.length > shown.length;
-  const labels = shown.map((t) => namedButtonText(t.name, t.organization));
+  const org = opts.organization;
+  // an organisation's teams are all of it: each button names its code, not the organisation again
+  const labels = shown.map((t) => namedButtonText(t.name, org ? t.code : t.organization));
+  const ofOrganization = org
+    ? md`${org.exact ? md`“${opts.query}”是单位名称。该单位` : md`找不到班组“${opts.query}”。与它相符的单位“${org.name}”`}获得“质量信得过班组”称号的班组有 ${opts.teams.length} 个${more ? md`，下面是前 ${PICKER_TEAMS_SHOWN} 个` : ''}，请选择要投诉的班组。要投诉的班组不在其中的，请发送“投诉”加班组全称或编号（如 GDSZ-2026-0001）。`
+    : undefined;
   return card({
     title: '质量投诉：选择班组',
     template: 'orange',
     elements: [
       markdown(
-        more
-          ? md`与“${opts.query}”相符的班组超过 ${PICKER_TEAMS_SHOWN} 个，下面是前 ${PICKER_TEAMS_SHOWN} 个，请选择。没有要投诉的班组时，请重新发送“投诉”加更完整的班组名称，或班组编号（如 GDSZ-2026-0001）、证书编号。`
-          : md`与“${opts.query}”相符的班组有 ${shown.length} 个，请选择：`,
+        ofOrganization ??
+          (more
+            ? md`与“${opts.query}”相符的班组超过 ${PICKER_TEAMS_SHOWN} 个，下面是前 ${PICKER_TEAMS_SHOWN} 个，请选择。没有要投诉的班组时，请重新发送“投诉”加更完整的班组名称，或班组编号（如 GDSZ-2026-0001）、证书编号。`
+            : md`与“${opts.query}”相符的班组有 ${shown.length} 个，请选择：`),
       ),
       // a button shows at most 100 characters: when a name or unit was clipped there, every team is named in full here
       ...(labels.some((l) => l.clipped) ? [markdown(mdJoin(shown.map((t, i) => md`${i + 1}. ${t.name}（${t.organization}，${t.code}）`), '\n'))] : []),

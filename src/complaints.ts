@@ -405,11 +405,97 @@ export async function nearTeams(tx: Db, typed: string): Promise<NearTeam[]> {
   return rows.map((r) => ({ id: Number(r.id), name: r.name, code: r.code }));
 }
 
+/**
+ * An organisation named where a team belongs (投诉 广州市政公司: the complainant knows the company they dealt with, not
+ * its team): the organisation whose name it is (`exact`, compared as organisations are told apart, organization_key),
+ * else the one organisation whose name holds it (two characters or more; several, none), and its teams that hold the
+ * title now (as heldTitles reads it: an honour later than the team's latest revoked one), by name. Those are the teams
+ * 第二十二条 concerns, and their names and codes are public on certificates; the organisation's other teams are not
+ * offered, nor the name of an organisation only partly typed that holds no title.
+ */
+export interface OrganizationMeant {
+  name: string;
+  exact: boolean;
+  teams: ComplaintTeamRow[];
+}
+
+/** The most of an organisation's title holders its answer names, each a button in chat (the picker's ten). */
+export const ORGANIZATION_TEAMS_SHOWN = 10;
+
+export async function organizationMeant(tx: Db, typed: string): Promise<OrganizationMeant | undefined> {
+  const sought = teamSought(typed);
+  if (!sought?.q) return undefined;
+  const q = sought.q;
+  const s = simplified(q);
+  const columns = { id: organizations.id, name: organizations.name };
+  let exact = true;
+  let [org] = await tx.select(columns).from(organizations).where(sql`${organizations.key} in (organization_key(${q}), organization_key(${s}))`).limit(1);
+  if (!org && [...organizationKey(s)].length >= 2) {
+    exact = false;
+    const partly = await tx
+      .select(columns)
+      .from(organizations)
+      .where(sql`position(organization_key(${q}) in ${organizations.key}) > 0 or position(organization_key(${s}) in ${organizations.key}) > 0`)
+      .limit(2);
+    if (partly.length === 1) org = partly[0];
+  }
+  if (!org) return undefined;
+  const held = await teamQuery(tx)
+    .where(
+      and(
+        eq(teams.organizationId, org.id),
+        sql`exists (select 1 from ${honours} h where h.team_id = ${teams.id} and h.revoked_at is null
+          and not exists (select 1 from ${honours} r where r.team_id = ${teams.id} and r.revoked_at is not null and r.year > h.year))`,
+      ),
+    )
+    .orderBy(asc(teams.name), asc(teams.id));
+  return { name: org.name, exact, teams: held };
+}
+
+/** An organisation was typed for the team (organizationMeant): nothing is filed; its title holders are named to pick from. */
+export class OrganizationNamed extends TeamNotFound {
+  constructor(
+    message: string,
+    near: readonly NearTeam[],
+    readonly typed: string,
+    readonly organization: OrganizationMeant,
+  ) {
+    super(message, near);
+  }
+}
+
+/**
+ * What a complainant who typed an organisation is told, on the public page and on the chat form: that it is an
+ * organisation, its teams holding the title by name and code (the first ORGANIZATION_TEAMS_SHOWN; in chat `buttons`
+ * open their forms), and how to name a team that is not among them; or plainly that it has none.
+ */
+export function organizationNamed(typed: string, org: OrganizationMeant, opts: { buttons?: boolean } = {}): OrganizationNamed {
+  const shown = org.teams.slice(0, ORGANIZATION_TEAMS_SHOWN);
+  const near = shown.map((t) => ({ id: t.id, name: t.name, code: t.code }));
+  const lead = org.exact ? `“${quoted(typed)}”是单位名称，不是班组名称。` : `找不到班组“${quoted(typed)}”。`;
+  if (!shown.length) {
+    const which = org.exact ? '该单位' : '与它相符的单位';
+    return new OrganizationNamed(`${lead}${which}目前没有获得“质量信得过班组”称号的班组。${HOW_TO_NAME}。`, near, typed, org);
+  }
+  const which = org.exact ? '该单位' : `与它相符的单位“${org.name}”`;
+  const names = shown.map((t) => `“${t.name}”（${t.code}）`).join('、');
+  const count = org.teams.length > shown.length ? `有 ${org.teams.length} 个，前 ${shown.length} 个是：` : `有 ${shown.length} 个：`;
+  const pick = opts.buttons ? '请点击下方的班组，或把被投诉班组改为其中一个的全称或编号后重新提交' : '请把被投诉班组改为其中一个的全称或编号后重新提交';
+  return new OrganizationNamed(`${lead}${which}获得“质量信得过班组”称号的班组${count}${names}。${pick}；要投诉的班组不在其中的，${HOW_TO_NAME}。`, near, typed, org);
+}
+
 /** The one team meant, or a UserError on the `team` field saying what to write instead (TeamNotFound: and the teams it may mean). */
 export async function resolveComplaintTeam(tx: Db, query: string, opts: { partial: boolean }): Promise<ComplaintTeamRow> {
   const found = await findTeams(tx, query, opts);
   const q = query.trim();
-  if (!found.length) throw teamNotFound(q, await nearTeams(tx, q));
+  if (!found.length) {
+    // an organisation's name: its title holders; a name one slip from a title holder's goes before part of an organisation's
+    const org = await organizationMeant(tx, q);
+    if (org?.exact) throw organizationNamed(q, org);
+    const near = await nearTeams(tx, q);
+    if (org && !near.length) throw organizationNamed(q, org);
+    throw teamNotFound(q, near);
+  }
   if (found.length > 1) {
     const list = found.slice(0, 10).map((t) => `${t.name}（${t.organization}，${t.code}）`).join('、');
     throw new UserError(`有 ${found.length > 10 ? '10 个以上' : `${found.length} 个`}班组与“${quoted(q)}”相符：${list}。请填写班组编号。`, { field: 'team' });

@@ -15,6 +15,10 @@ import {
   findTeams,
   getComplaint,
   nearTeams,
+  type OrganizationMeant,
+  organizationMeant,
+  OrganizationNamed,
+  organizationNamed,
   readComplaintIntake,
   teamAtStart,
   TeamNotFound,
@@ -41,11 +45,24 @@ async function startCard(ctx: HandlerContext, query: string, formKey: string): P
   const found = await findTeams(ctx.tx, query, { partial: true });
   if (found.length === 1) return complaintFormCard({ descriptor: complaintFormFor(true), team: found[0], formKey });
   if (found.length > 1) return complaintTeamPickerCard({ query, teams: found });
+  // an organisation's name (投诉 广州市政公司): its title holders to pick from; part of one, after a team's name or a slip
+  const org = await organizationMeant(ctx.tx, query);
+  if (org?.exact) return organizationCard(query, org, formKey);
   const started = await teamAtStart(ctx.tx, query) ?? (await slipAtStart(ctx, query));
   if (started) return cardOfStart(ctx, started, formKey);
+  if (org) return organizationCard(query, org, formKey);
   // a slip (广州市政养护三斑): the title holders it may mean, each a button; nothing is filed until one is named
   const missing = teamNotFound(query, await nearTeams(ctx.tx, query), { buttons: true });
   return complaintFormCard({ descriptor: complaintForm, formKey, values: { team: query }, error: formErrorOf(missing), suggested: missing.near });
+}
+
+/**
+ * An organisation typed for the team: the picker of its title holders (a button each opening that team's form, as for a
+ * name several teams share); none, the empty form saying so and how to name a team.
+ */
+function organizationCard(query: string, org: OrganizationMeant, formKey: string): Card {
+  if (org.teams.length) return complaintTeamPickerCard({ query, teams: org.teams, organization: { name: org.name, exact: org.exact } });
+  return complaintFormCard({ descriptor: complaintForm, formKey, values: { team: query }, error: formErrorOf(organizationNamed(query, org)) });
 }
 
 /**
@@ -108,8 +125,11 @@ export async function sendComplaintForm(ctx: HandlerContext, msg: IncomingText, 
   let card: Card;
   if (how?.glued) {
     const started = (await teamAtStart(ctx.tx, query)) ?? (await slipAtStart(ctx, query));
-    if (!started) return false;
-    card = await cardOfStart(ctx, started, ctx.eventId);
+    // 投诉广州市政公司: an organisation's whole name glued on (part of one may be a question: 投诉处理)
+    const org = started ? undefined : await organizationMeant(ctx.tx, query);
+    if (org?.exact) card = organizationCard(query, org, ctx.eventId);
+    else if (!started) return false;
+    else card = await cardOfStart(ctx, started, ctx.eventId);
   } else {
     // `投诉 怎么处理`, `complain how does it work`: a question about complaints, not a team, when no team is named
     if (asksAbout(query) && !(await findTeams(ctx.tx, query, { partial: true })).length && !(await teamAtStart(ctx.tx, query))) return false;
@@ -144,9 +164,14 @@ export async function complaintFormAgain(err: UserError, ctx: HandlerContext, in
   }
   const team = await complaintTeam(ctx.tx, idOrZero(input.value, 'teamId'));
   const formKey = typeof input.value.formKey === 'string' ? input.value.formKey : undefined;
-  // a team typed with a slip: the teams it may mean, as buttons carrying what was typed
+  // a team typed with a slip, or an organisation: the teams it may mean, as buttons carrying what was typed
   const suggested = err instanceof TeamNotFound && err.near.length ? err.near : undefined;
-  const error = suggested ? formErrorOf(teamNotFound(String(input.formValue.team ?? ''), suggested, { buttons: true })) : formErrorOf(err);
+  const error =
+    err instanceof OrganizationNamed
+      ? formErrorOf(organizationNamed(err.typed, err.organization, { buttons: true }))
+      : suggested
+        ? formErrorOf(teamNotFound(String(input.formValue.team ?? ''), suggested, { buttons: true }))
+        : formErrorOf(err);
   return raw(complaintFormCard({ descriptor: complaintFormFor(team !== undefined), team, formKey, values: input.formValue, error, suggested }));
 }
 

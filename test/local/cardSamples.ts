@@ -472,6 +472,13 @@ export const cardSamples: Record<string, Sample> = {
       content: '路'.repeat(complaints.PICKER_CONTENT_MAX),
     }),
     complaints.complaintTeamPickerCard({ query: '养护', teams: [{ id: 1, name: team.name, code: team.code, organization: team.organization }], content: '路'.repeat(complaints.PICKER_CONTENT_MAX + 1) }),
+    // an organisation typed (投诉 <单位>): its title holders, eleven of them, by name and code
+    complaints.complaintTeamPickerCard({
+      query: team.organization,
+      teams: Array.from({ length: 11 }, (_, i) => ({ id: i + 1, name: '桥'.repeat(50), code: `GDSZ-2024-${String(i + 1).padStart(4, '0')}`, organization: team.organization })),
+      organization: { name: team.organization, exact: true },
+    }),
+    complaints.complaintTeamPickerCard({ query: '市政', teams: [{ id: 1, name: team.name, code: team.code, organization: team.organization }], organization: { name: team.organization, exact: false } }),
   ],
   'complaints.complaintReceivedCard': () => [complaints.complaintReceivedCard({ reference: complaint.reference, team: { name: team.name, code: team.code } })],
   'complaints.complaintOutcomeCard': () => [complaints.complaintOutcomeCard(upheld), complaints.complaintOutcomeCard(repeated), complaints.complaintOutcomeCard(withdrawn)],

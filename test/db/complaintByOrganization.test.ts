@@ -1,0 +1,210 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { complaints, honours, organizations, people, teams } from '../../db/schema.js';
+import { ManualClock } from '../../src/clock.js';
+import { cardActions, cardText } from '../support/cards.js';
+import { type Harness, startHarness } from '../support/harness.js';
+
+/**
+ * A complainant who knows only the organisation they dealt with (投诉 广州市政工程有限公司) was told 找不到班组 and no
+ * more. Now the organisation's name (any spelling organisations are told apart by, or part of one organisation's) is
+ * answered with its teams that hold the title now, by name and code: in chat a button each opening that team's form,
+ * on the public form and the JSON API in the refusal and its `suggestions`; an organisation holding none is told so
+ * plainly. Nothing is filed; a team that never held the title, or whose title was revoked, is not offered.
+ */
+
+const ORG = '广州市政工程有限公司';
+const HELD = { name: '路面养护一班', code: 'GDSZ-2026-0101' };
+// its 2025 title revoked, awarded again for 2026: it holds the title
+const HELD_AGAIN = { name: '排水养护班', code: 'GDSZ-2026-0104' };
+const REVOKED = { name: '路面养护二班', code: 'GDSZ-2026-0102' };
+const NEVER = { name: '桥梁检修班', code: 'GDSZ-2026-0103' };
+const UNTITLED_ORG = '佛山排水工程有限公司';
+const UNTITLED_TEAM = { name: '佛山排水一班', code: 'GDSZ-2026-0105' };
+const NOT_HELD = [REVOKED, NEVER, UNTITLED_TEAM];
+// a name as someone may register it, with what Feishu's markdown and a page would read as markup
+const HOSTILE_ORG = '星光**市政**<at id=all></at>[公司](https://evil.example)';
+const HOSTILE_TEAM = { name: '星光养护班', code: 'GDSZ-2026-0106' };
+
+let h: Harness;
+const ids: Record<string, number> = {};
+let customers = 0;
+const customer = () => `ou_orgcomplaint${String(++customers).padStart(21, '0')}`;
+let addresses = 0;
+const address = () => `198.51.100.${++addresses}`;
+
+beforeAll(async () => {
+  h = await startHarness({ clock: new ManualClock('2027-09-01T10:00:00+08:00'), env: { TRUST_PROXY: '1' } });
+  const db = h.db.db;
+  const [org, untitled, hostile] = await db
+    .insert(organizations)
+    .values([{ name: ORG }, { name: UNTITLED_ORG }, { name: HOSTILE_ORG }, { name: '广州路桥有限公司' }, { name: '广州路桥二公司' }])
+    .returning();
+  await db.insert(people).values([{ openId: 'ou_orgcomplaint_leader000000000001' }, { openId: 'ou_orgcomplaint_contact00000000001', roles: ['org_contact'] }]);
+  const team = (t: { name: string; code: string }, organizationId: number) => ({
+    ...t, organizationId, department: '养护部', type: 'project', leaderOpenId: 'ou_orgcomplaint_leader000000000001',
+    phone: '020-12345678', memberCount: 8, functions: '道路养护', goals: 'x', plan: 'y', contactOpenId: 'ou_orgcomplaint_contact00000000001', registeredAt: '2025-02-01',
+  });
+  const rows = await db
+    .insert(teams)
+    .values([team(HELD, org.id), team(HELD_AGAIN, org.id), team(REVOKED, org.id), team(NEVER, org.id), team(UNTITLED_TEAM, untitled.id), team(HOSTILE_TEAM, hostile.id)])
+    .returning();
+  for (const r of rows) ids[r.code] = r.id;
+  await db.insert(honours).values([
+    { teamId: ids[HELD.code], year: 2026, awardedAt: new Date('2026-12-01T00:00:00Z') },
+    { teamId: ids[HOSTILE_TEAM.code], year: 2026, awardedAt: new Date('2026-12-01T00:00:00Z') },
+    { teamId: ids[HELD_AGAIN.code], year: 2025, awardedAt: new Date('2025-12-01T00:00:00Z'), revokedAt: new Date('2026-06-01T00:00:00Z'), revokedReason: '连续投诉' },
+    { teamId: ids[HELD_AGAIN.code], year: 2026, awardedAt: new Date('2026-12-01T00:00:00Z') },
+    { teamId: ids[REVOKED.code], year: 2026, awardedAt: new Date('2026-12-01T00:00:00Z'), revokedAt: new Date('2027-06-01T00:00:00Z'), revokedReason: '连续投诉' },
+    // the untitled organisation's team once held it, revoked since
+    { teamId: ids[UNTITLED_TEAM.code], year: 2026, awardedAt: new Date('2026-12-01T00:00:00Z'), revokedAt: new Date('2027-06-01T00:00:00Z'), revokedReason: '连续投诉' },
+  ]);
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+const stored = async () => (await h.db.db.select().from(complaints)).length;
+/** The title holders a card's buttons open (in either order). */
+const offered = (json: string) => [HELD, HELD_AGAIN].filter((t) => json.includes(`"action":"complaint.start","teamId":${ids[t.code]}`));
+
+async function say(text: string) {
+  const who = customer();
+  h.fake.reset();
+  await h.say(who, text);
+  const sent = h.fake.messages.filter((m) => m.receiveId === who);
+  expect(sent, text).toHaveLength(1);
+  return { who, card: sent[0].content };
+}
+
+describe('an organisation named after 投诉, in chat', () => {
+  it.each([
+    ['its name', `投诉 ${ORG}`, `“${ORG}”是单位名称。该单位获得“质量信得过班组”称号的班组有 2 个`],
+    ['spelled with spaces and full width', '投诉 广州市政工程　有限 公司', '是单位名称。该单位获得“质量信得过班组”称号的班组有 2 个'],
+    ['glued to 投诉', `投诉${ORG}`, `“${ORG}”是单位名称。`],
+    ['in quotes', `投诉 “${ORG}”`, '是单位名称。'],
+    ['part of its name', '投诉 市政工程有限', `找不到班组“市政工程有限”。与它相符的单位“${ORG}”获得“质量信得过班组”称号的班组有 2 个`],
+    ['complain, in English', `complain ${ORG}`, '是单位名称。'],
+  ])('%s (%s): its title holders, a button each, no other team', async (_, text, says) => {
+    const before = await stored();
+    const { card } = await say(text);
+    expect(cardText(card)).toContain(says);
+    const json = JSON.stringify(card);
+    expect(offered(json)).toEqual([HELD, HELD_AGAIN]);
+    expect(cardActions(card).filter((a) => a.action === 'complaint.start')).toHaveLength(2);
+    for (const t of NOT_HELD) expect(json).not.toContain(t.name);
+    expect(json).toContain(HELD.code);
+    expect(await stored()).toBe(before);
+  });
+
+  it('a button opens that team’s form, and the complaint is filed against it', async () => {
+    const { who } = await say(`投诉 ${ORG}`);
+    const opened = await h.click(who, { action: 'complaint.start', teamId: ids[HELD.code] });
+    expect(cardText(opened.card.data)).toContain(`被投诉班组：**${HELD.name}**`);
+    const before = await stored();
+    const sent = await h.click(who, { action: 'complaint.submit', teamId: ids[HELD.code], formKey: 'org-1' }, { content: '路面修补后又开裂。', contact: '' });
+    expect(sent.toast.type).toBe('success');
+    expect(await stored()).toBe(before + 1);
+  });
+
+  it('an organisation holding no title is told so plainly, no team offered', async () => {
+    const { card } = await say(`投诉 ${UNTITLED_ORG}`);
+    const text = cardText(card);
+    expect(text).toContain(`“${UNTITLED_ORG}”是单位名称，不是班组名称。该单位目前没有获得“质量信得过班组”称号的班组。`);
+    expect(text).toContain('请填写班组全称或编号');
+    expect(cardActions(card).some((a) => a.action === 'complaint.start')).toBe(false);
+    expect(JSON.stringify(card)).not.toContain(UNTITLED_TEAM.name);
+  });
+
+  it('part of several organisations’ names is no organisation: 找不到班组 as before', async () => {
+    const { card } = await say('投诉 广州路桥');
+    expect(cardText(card)).toContain('找不到班组“广州路桥”。');
+    expect(cardText(card)).not.toContain('单位名称');
+  });
+
+  it('what was typed is shown as text, not read as markup', async () => {
+    const { card } = await say(`投诉 ${HOSTILE_ORG}`);
+    const json = JSON.stringify(card);
+    expect(json).toContain(`"action":"complaint.start","teamId":${ids[HOSTILE_TEAM.code]}`);
+    expect(cardText(card)).toContain('是单位名称');
+    expect(json).not.toContain('<at id=all>');
+    expect(json).not.toContain('**市政**');
+    expect(json).not.toContain('](https://evil.example)');
+  });
+
+  it('the chat form sent with the organisation for the team is refused with its title holders as buttons', async () => {
+    const who = customer();
+    const before = await stored();
+    const body = await h.click(who, { action: 'complaint.submit', formKey: 'org-2' }, { team: ORG, content: '井盖松动', contact: '13800000001' });
+    expect(await stored()).toBe(before);
+    const text = cardText(body.card.data);
+    expect(text).toContain(`“${ORG}”是单位名称，不是班组名称。该单位获得“质量信得过班组”称号的班组有 2 个：`);
+    expect(text).toContain(`“${HELD.name}”（${HELD.code}）`);
+    expect(text).toContain('请点击下方的班组');
+    const json = JSON.stringify(body.card.data);
+    expect(json).toContain(`"action":"complaint.start","teamId":${ids[HELD.code]},"content":"井盖松动","contact":"13800000001"`);
+    for (const t of NOT_HELD) expect(json).not.toContain(t.name);
+  });
+});
+
+async function postJson(team: string) {
+  const res = await fetch(`${h.app.url}/api/complaints`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-forwarded-for': address() },
+    body: JSON.stringify({ team, content: '人行道砖松动，雨后积水。', contact: '13800000000' }),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, any> };
+}
+
+describe('an organisation typed for the team, on the public form', () => {
+  it('the JSON API names its title holders by name and code, in the message and its suggestions, and files nothing', async () => {
+    const before = await stored();
+    const r = await postJson(ORG);
+    expect(r.status).toBe(400);
+    expect(r.body.field).toBe('team');
+    expect(r.body.msg).toContain(`“${ORG}”是单位名称，不是班组名称。该单位获得“质量信得过班组”称号的班组有 2 个：`);
+    expect(r.body.msg).toContain(`“${HELD.name}”（${HELD.code}）`);
+    expect(r.body.msg).toContain(`“${HELD_AGAIN.name}”（${HELD_AGAIN.code}）`);
+    expect(r.body.msg).toContain('请把被投诉班组改为其中一个的全称或编号后重新提交');
+    expect(r.body.msg).not.toContain('点击');
+    expect([...r.body.suggestions].sort((a: any, b: any) => a.code.localeCompare(b.code))).toEqual([HELD, HELD_AGAIN]);
+    for (const t of NOT_HELD) expect(r.body.msg).not.toContain(t.name);
+    expect(await stored()).toBe(before);
+  });
+
+  it('an organisation holding no title: said plainly, nothing suggested', async () => {
+    const r = await postJson(UNTITLED_ORG);
+    expect(r.status).toBe(400);
+    expect(r.body.msg).toContain('该单位目前没有获得“质量信得过班组”称号的班组');
+    expect(r.body.suggestions).toBeUndefined();
+    expect(r.body.msg).not.toContain(UNTITLED_TEAM.name);
+  });
+
+  it('the page posted without JavaScript lists them under the team field', async () => {
+    const res = await fetch(`${h.app.url}/api/complaints`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html', 'x-forwarded-for': address() },
+      body: new URLSearchParams({ team: ORG, content: '人行道砖松动。', contact: '' }).toString(),
+    });
+    expect(res.status).toBe(400);
+    const page = await res.text();
+    expect(page).toContain(`<p class="field-error" id="team-error">“${ORG}”是单位名称，不是班组名称。该单位获得“质量信得过班组”称号的班组有 2 个：`);
+  });
+
+  it('what was typed is shown as text on the page', async () => {
+    const res = await fetch(`${h.app.url}/api/complaints`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html', 'x-forwarded-for': address() },
+      body: new URLSearchParams({ team: HOSTILE_ORG, content: '人行道砖松动。', contact: '' }).toString(),
+    });
+    expect(res.status).toBe(400);
+    const page = await res.text();
+    expect(page).toContain(`“${HOSTILE_TEAM.name}”（${HOSTILE_TEAM.code}）`);
+    expect(page).not.toContain('<at id=all>');
+  });
+
+  it('a team of that organisation named then is filed', async () => {
+    const before = await stored();
+    expect((await postJson(HELD.code)).status).toBe(201);
+    expect(await stored()).toBe(before + 1);
+  });
+});
