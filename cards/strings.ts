@@ -10,6 +10,8 @@ export const zh = {
   menuAsk: '也可以直接提问，例如“注册多久才能参加评选”，我会找出相关条款。',
   /** The group-only commands an administrator has no button for. */
   adminGroupCommands: '通知群：把机器人拉进群，在群里 @机器人 发送“绑定通知”（bind）接收协会管理通知，发送“绑定通知 专家”（bind expert）接收评审专家通知；“解绑”（unbind）取消。',
+  /** How a complainant follows their complaints: no button has it. */
+  myComplaintsCommand: '投诉进度：发送“我的投诉”（my complaints；也可发送“投诉进度”“投诉状态”“complaint status”）查看你在飞书提交的投诉及各自的处理情况。',
   adminHistoryCommand: '变更记录：发送“变更记录 班组编号”（history）查看谁在何时改了该班组的资料、成员、申报、称号和投诉（第十七条）。',
   rolesLine: (roles: string[]) => `你的身份：${roles.length ? roles.join('、') : '访客'}`,
   unknownText: '没有听懂这句话。发送“帮助”查看可用的命令。',

@@ -36,7 +36,11 @@ export function register(bot: BotRegistry): void {
   // a team's name is searched as typed (it may hold full-width brackets); a code is read in half width by teamSought
   // a complainant asking after their own complaints without a reference (查询我的投诉 is this after its 查询); before 投诉,
   // so 投诉进度 is not read as 投诉 glued to a team named 进度
-  bot.command({ names: ['我的投诉', '投诉进度', '我的投诉进度', '投诉处理进度', '投诉结果', '我的投诉结果', 'my complaints', 'my complaint'], run: myComplaintsCommand });
+  // complaint status, 投诉状态: asked so, not a complaint about a team named status / 状态
+  bot.command({
+    names: ['我的投诉', '投诉进度', '投诉状态', '我的投诉进度', '我的投诉状态', '投诉处理进度', '投诉结果', '我的投诉结果', 'my complaints', 'my complaint', 'complaint status', 'complaints status', 'complaint progress', 'my complaint status'],
+    run: myComplaintsCommand,
+  });
   bot.command({ names: ['投诉', 'complain', 'complaint'], takesArgument: true, argument: 'asTyped', glued: true, run: complaintCommand });
   // the 投诉处理 button's label typed, the list's title (待处理投诉), and the ways an administrator asks for that list
   bot.command({ names: ['投诉处理', '处理投诉', '投诉列表', '投诉清单', '待处理投诉', 'complaints', 'open complaints'], roles: admin, run: complaintListCommand });

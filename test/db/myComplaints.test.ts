@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { complaints, organizations, people, teams } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
-import { cardActions } from '../support/cards.js';
+import { cardActions, cardText } from '../support/cards.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
 
 /**
@@ -13,7 +13,8 @@ import { ADMIN, type Harness, startHarness } from '../support/harness.js';
 const clock = new ManualClock('2027-03-01T10:00:00+08:00');
 const COMPLAINANT = 'ou_mine_complainant00000000000001';
 const NOBODY = 'ou_mine_nobody0000000000000000001';
-const PHRASES = ['我的投诉', '投诉进度', '查询我的投诉', '查看我的投诉', 'my complaints', '我的投诉。'];
+// complaint status, 投诉状态 were read as a complaint about a team named status / 状态
+const PHRASES = ['我的投诉', '投诉进度', '查询我的投诉', '查看我的投诉', 'my complaints', '我的投诉。', 'complaint status', 'Complaint status?', 'complaints status', '投诉状态', '我的投诉状态'];
 let h: Harness;
 
 beforeAll(async () => {
@@ -86,6 +87,12 @@ describe('asking after one’s own complaints without a reference', () => {
       expect(m.content.text, typed).toContain('投诉 班组名称');
       expect(m.content.text, typed).not.toContain('第二十二条');
     }
+  });
+
+  it('the 帮助 menu tells a complainant how to follow their complaints; an administrator’s does not', async () => {
+    const menu = cardText((await ask(COMPLAINANT, '帮助')).content);
+    expect(menu).toContain('发送“我的投诉”（my complaints；也可发送“投诉进度”“投诉状态”“complaint status”）查看你在飞书提交的投诉');
+    expect(cardText((await ask(ADMIN, '帮助')).content)).not.toContain('我的投诉');
   });
 
   it('an administrator gets the list of complaints to handle', async () => {

@@ -550,6 +550,8 @@ export const cardSamples: Record<string, Sample> = {
   'help.helpCard': () => [
     help.helpCard({ roles: ['admin', 'leader'], buttons: [{ action: 'team.registerForm', label: '注册班组', command: ['注册', 'register'] }, { action: 'admin.menu', label: '协会管理', value: { tab: 1 }, command: ['管理', 'admin'] }, { action: 'check.list', label: '形式审查' }] }),
     help.helpCard({ roles: [], buttons: [] }),
+    // anyone not an administrator, with 质量投诉: how to follow one's complaints
+    help.helpCard({ roles: [], buttons: [{ action: 'complaint.start', label: '质量投诉', command: ['投诉', 'complain'] }] }),
     help.helpCard({ buttons: [{ action: 'help.private', label: '在私聊中打开我的菜单' }] }),
     // a contact with applications to confirm: that button highlighted, with how many
     help.helpCard({ roles: ['org_contact'], buttons: [{ action: 'team.registerForm', label: '注册班组', command: ['注册', 'register'] }, { action: 'endorse.list', label: '待确认申报' }], primary: { action: 'endorse.list', count: 3 } }),
