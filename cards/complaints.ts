@@ -223,33 +223,45 @@ export function complaintEscalationCard(opts: ComplaintCardWhere & { items: (Com
   });
 }
 
+/** A title of the escalation list decided since it went out: 撤销 or 保留, by whom (their name, else 管理员) and when. */
+export interface TitleDecidedOnList {
+  decision: 'revoked' | 'kept';
+  by: string;
+  at: string;
+}
+
 /**
  * To an administrators' destination when several titles' 撤销 / 保留 (第二十二条) have been awaited a week or more
  * (`afterDays`), one card a day for all of them (a lone title gets its alert again instead): the longest awaited
  * `batchAlertListed` each with 决定, which opens its decision card (privately from a group), the rest counted and found
- * under 投诉处理. `total` counts them all.
+ * under 投诉处理. `total` counts those still awaiting. Redrawn once one of them is decided (`decided` on its item): that
+ * one says who decided what and when, with no button; none left awaiting, the card says all are decided.
  */
-export function revocationEscalationCard(opts: ComplaintCardWhere & { items: (TitleAwaiting & { days: number })[]; total: number; afterDays: number }): Card {
+export function revocationEscalationCard(opts: ComplaintCardWhere & { items: (TitleAwaiting & { days: number; decided?: TitleDecidedOnList })[]; total: number; afterDays: number }): Card {
   const listed = opts.items.slice(0, batchAlertListed);
-  const more = opts.total - listed.length;
-  const title = `${opts.total} 个称号超过 ${opts.afterDays} 天未决定是否撤销`;
+  const more = opts.total - listed.filter((t) => !t.decided).length;
+  const decided = listed.filter((t) => t.decided).length;
+  const title = opts.total ? `${opts.total} 个称号超过 ${opts.afterDays} 天未决定是否撤销` : '所列称号均已决定撤销或保留';
   return card({
     title,
-    subtitle: '第二十二条：请决定撤销或保留称号',
-    template: 'carmine',
+    subtitle: opts.total ? '第二十二条：请决定撤销或保留称号' : '第二十二条：无需再决定',
+    template: opts.total ? 'carmine' : 'grey',
     summary: title,
     elements: [
-      ...listed.map(
-        (t): Element => ({
+      ...listed.map((t): Element => {
+        const who = md`**${t.team.name}**（${t.team.code}，${t.team.organization}）${t.year} 年度称号`;
+        if (t.decided) return markdown(md`${who}：已由 ${t.decided.by} 于 ${t.decided.at} 决定${t.decided.decision === 'revoked' ? '撤销称号' : '保留称号'}`);
+        return {
           tag: 'column_set',
           flex_mode: 'none',
           columns: [
-            { tag: 'column', width: 'weighted', weight: 1, elements: [markdown(md`**${t.team.name}**（${t.team.code}，${t.team.organization}）${t.year} 年度称号：连续 ${t.run} 次投诉成立，已 ${t.days} 天未决定`)] },
+            { tag: 'column', width: 'weighted', weight: 1, elements: [markdown(md`${who}：连续 ${t.run} 次投诉成立，已 ${t.days} 天未决定`)] },
             { tag: 'column', width: 'auto', elements: [button({ text: '决定', type: 'danger', value: { action: 'revocation.open', honourId: t.honourId } })] },
           ],
-        }),
-      ),
+        };
+      }),
       ...(more > 0 ? [note(md`另有 ${more} 个，请点下方“投诉处理”查看（也可发送“管理”后点“投诉处理”），待决定的称号列在最前。`)] : []),
+      ...(decided && opts.total ? [note(md`已决定的 ${decided} 个不再需要处理，其余仍请点“决定”。`)] : []),
       hr(),
       buttonRow([button({ text: '投诉处理', type: 'primary', value: { action: 'complaint.list' } })]),
       note(md`点“决定”打开该称号的撤销 / 保留卡片（在群里点击时私信发给你）。撤销称号提醒 ${opts.afterDays} 天后仍未决定的，每满一周提醒一次；同一天到期的合并为一张。`),

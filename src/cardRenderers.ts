@@ -1,7 +1,7 @@
 import type { Db } from '../db/index.js';
 import { type Clock, systemClock } from './clock.js';
 import { UNCONFIRMED_CONTACT_NOTICE, UNCONFIRMED_LEADER_NOTICE, unconfirmedContactNoticeRenderer, unconfirmedLeaderNoticeRenderer } from './deadlineNotices.js';
-import { COMPLAINT_ALERT_CARD, COMPLAINT_CORRECTED_CARD, complaintCorrectedRenderer, COMPLAINT_DECIDED_CARD, COMPLAINT_ESCALATION_CARD, COMPLAINT_ESCALATION_LIST, COMPLAINT_OUTCOME_CARD, COMPLAINT_UPHELD_CARD, complaintAlertRenderer, complaintDecidedRenderer, complaintOutcomeRenderer, complaintUpheldRenderer, REVOCATION_ALERT_CARD, REVOCATION_DECIDED_CARD, REVOCATION_ESCALATION_LIST, REVOCATION_WITHDRAWN_CARD, revocationAlertRenderer, revocationDecidedRenderer, revocationWithdrawnRenderer, TITLE_REVOKED_CARD, titleRevokedRenderer } from './complaints.js';
+import { COMPLAINT_ALERT_CARD, COMPLAINT_CORRECTED_CARD, complaintCorrectedRenderer, COMPLAINT_DECIDED_CARD, COMPLAINT_ESCALATION_CARD, COMPLAINT_ESCALATION_LIST, COMPLAINT_OUTCOME_CARD, COMPLAINT_UPHELD_CARD, complaintAlertRenderer, complaintDecidedRenderer, complaintOutcomeRenderer, complaintUpheldRenderer, REVOCATION_ALERT_CARD, REVOCATION_DECIDED_CARD, REVOCATION_ESCALATION_LIST, REVOCATION_ESCALATION_LIST_REDRAWN, REVOCATION_WITHDRAWN_CARD, revocationAlertRenderer, revocationDecidedRenderer, revocationWithdrawnRenderer, TITLE_REVOKED_CARD, titleRevokedRenderer } from './complaints.js';
 import {
   ENDORSEMENT_LEADER_NOTICE,
   ENDORSEMENT_REQUEST_CARD,
@@ -26,7 +26,7 @@ import {
   scoringGroupReminderRenderer,
   scoringReminderRenderer,
 } from './jobs/reminderCards.js';
-import { escalationListRenderer, escalationRenderer, revocationEscalationListRenderer } from './jobs/escalation.js';
+import { escalationListRenderer, escalationRenderer, revocationEscalationListRedrawnRenderer, revocationEscalationListRenderer } from './jobs/escalation.js';
 import { FORMAL_CHECK_NOTICE, formalCheckNoticeRenderer } from './formalCheckNotices.js';
 import { HELP_MENU_CARD, helpMenuRenderer } from './helpMenuCards.js';
 import { UNFINISHED_CLICK_CARD, unfinishedClickRenderer } from './lateClicks.js';
@@ -72,6 +72,7 @@ export function cardRenderers(db: Db, timezone: string, clock: Clock = systemClo
     [TITLE_REVOKED_CARD]: titleRevokedRenderer(db),
     [REVOCATION_ALERT_CARD]: revocationAlertRenderer(db, timezone, clock),
     [REVOCATION_ESCALATION_LIST]: revocationEscalationListRenderer(db, day),
+    [REVOCATION_ESCALATION_LIST_REDRAWN]: revocationEscalationListRedrawnRenderer(db, day),
     [REVOCATION_DECIDED_CARD]: revocationDecidedRenderer(db),
     [REVOCATION_WITHDRAWN_CARD]: revocationWithdrawnRenderer(db, timezone),
     [HELP_MENU_CARD]: helpMenuRenderer(db, day),

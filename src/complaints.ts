@@ -31,7 +31,7 @@ import { CODE_GAP, defineForm, formDisplay, formSchema, halfWidth, readCode, rea
 import { adminDestinations, destinationKey } from './notifications.js';
 import { organizationKey } from './organizations.js';
 import { withoutContacts } from './log.js';
-import { type CardRenderer, type CardSpec, type Destination, lockHeld, type OutboxRow, type OutgoingMessage, type RenderedCard, replaceHeldCard, rowsOf } from './outbox.js';
+import { type CardRenderer, type CardSpec, cardSpecOf, type Destination, lockHeld, type OutboxRow, type OutgoingMessage, type RenderedCard, replaceHeldCard, rowsOf } from './outbox.js';
 import type { Actor } from './people.js';
 import { requireAdmin } from './permissions.js';
 import { revocationBarDays } from './policy.js';
@@ -1742,6 +1742,12 @@ export const REVOCATION_ESCALATION_LIST = 'revocationEscalationList';
 export const revocationEscalationListSpec = (honourIds: number[]) => ({ kind: REVOCATION_ESCALATION_LIST, honourIds });
 /** A lone title's escalation (its alert again) keeps its honour in the key, which a decision's redraw looks for; a list's is one a day and destination. */
 export const revocationEscalationKey = (date: string, dest: string, honourId?: number) => `revocation:escalate:${date}:${honourId ?? 'titles'}:${dest}`;
+/**
+ * The list of several titles (`revocationEscalationListSpec`) redrawn once one of them is decided (撤销 / 保留), by its
+ * message id: `honourIds` the list's, `day` the day it was raised (`revocationEscalationKey`), `group` when it went to
+ * a chat. Drawn when sent (src/jobs/escalation.ts): those still awaiting with 决定, those decided since that day as decided.
+ */
+export const REVOCATION_ESCALATION_LIST_REDRAWN = 'revocationEscalationListRedrawn';
 
 /** The card of a decided revocation, drawn when sent: it takes the place of the alert's other copies (`revocation:redrawn:…`). */
 export const REVOCATION_DECIDED_CARD = 'revocationDecided';
@@ -1884,8 +1890,10 @@ export async function revocationDecidedOf(db: Db, honourId: number): Promise<{ c
  * last 保留称号 (the runs this decision answers): the alert's (`revocation:alert:<honour>:from-<first complaint>:<destination>`)
  * and the escalation job's of the days still redrawable after that 保留 (`revocation:escalate:<date>:<honour>:<destination>`),
  * of every title the decision takes. Each is redrawn as decided by its message id, if Feishu still takes an update of it
- * (sent within 14 days), so nobody reads it as still awaiting a decision. One not sent yet goes out decided
- * (revocationAlertRenderer); the one-statement 撤销 / 保留 (src/fast/decisions.ts) queues the same rows.
+ * (sent within 14 days), so nobody reads it as still awaiting a decision; so is each list of several titles of those days
+ * (`revocation:escalate:<date>:titles:<destination>`) listing one of them, as a list (REVOCATION_ESCALATION_LIST_REDRAWN).
+ * One not sent yet goes out decided (revocationAlertRenderer; a list leaves it out); the one-statement 撤销 / 保留
+ * (src/fast/decisions.ts) queues the same rows.
  */
 async function redrawRevocationCopies(
   tx: Db,
@@ -1902,12 +1910,16 @@ async function redrawRevocationCopies(
   const dates = escalationDates(opts.now, opts.timezone).filter((d) => !keptOn || d > keptOn);
   const unnestText = (xs: unknown[]) => sql`unnest(string_to_array(${xs.join(',')}::text, ','))`;
   const sent = await tx
-    .select({ messageId: outbox.messageId, receiveIdType: outbox.receiveIdType })
+    .select({ messageId: outbox.messageId, receiveIdType: outbox.receiveIdType, dedupeKey: outbox.dedupeKey, card: outbox.card })
     .from(outbox)
     .where(
       and(
+        // the escalation job's lists of several titles (`revocationEscalationKey` with no honour) of those days too, the
+        // ones listing a title the decision takes; a 更正认定's redraw leaves them as they are
         sql`${outbox.dedupeKey} in (select 'revocation:alert:' || h.id || ':from-' || u.id || ':' || s.dest_key from ${unnestText(ids)} h (id) cross join ${unnestText(status.upheld)} u (id) cross join (${adminDestinationsQuery(opts.bootstrapAdmins)}) s
-          union all select 'revocation:escalate:' || d.day || ':' || h.id || ':' || s.dest_key from ${unnestText(dates)} d (day) cross join ${unnestText(ids)} h (id) cross join (${adminDestinationsQuery(opts.bootstrapAdmins)}) s)`,
+          union all select 'revocation:escalate:' || d.day || ':' || h.id || ':' || s.dest_key from ${unnestText(dates)} d (day) cross join ${unnestText(ids)} h (id) cross join (${adminDestinationsQuery(opts.bootstrapAdmins)}) s
+          union all select 'revocation:escalate:' || d.day || ':titles:' || s.dest_key from ${unnestText(corrected ? [] : dates)} d (day) cross join (${adminDestinationsQuery(opts.bootstrapAdmins)}) s)`,
+        sql`(not ${isEscalationList(sql`${outbox.dedupeKey}`)} or exists (select 1 from ${unnestText(ids)} h (id) where ${outbox.card} -> 'render' -> 'honourIds' @> jsonb_build_array(h.id::int)))`,
         isNotNull(outbox.messageId),
         clicked ? ne(outbox.messageId, clicked) : undefined,
         // Feishu takes no update of a card sent more than 14 days ago; sent_at is the database's clock
@@ -1915,11 +1927,25 @@ async function redrawRevocationCopies(
       ),
     )
     .orderBy(asc(outbox.id));
-  for (const { messageId, receiveIdType } of sent) {
+  for (const { messageId, receiveIdType, dedupeKey, card } of sent) {
     // a 更正认定's redraw may draw the alert again: a group's quotes the complaints without a phone or e-mail typed in (landsInGroup)
-    const render = corrected && receiveIdType === 'chat_id' ? { ...as.render, group: true } : as.render;
+    const group = receiveIdType === 'chat_id' ? { group: true } : {};
+    const render = escalationListOfKey(dedupeKey)
+      ? { kind: REVOCATION_ESCALATION_LIST_REDRAWN, honourIds: cardSpecOf({ msgType: 'interactive', card })?.honourIds ?? [], day: escalationListOfKey(dedupeKey), ...group }
+      : corrected
+        ? { ...as.render, ...group }
+        : as.render;
     await opts.send({ dedupeKey: `${as.key}:${messageId}`, to: { updateMessage: messageId! }, render });
   }
+}
+
+/** Whether an outbox key (an SQL text expression) is the escalation job's list of several titles (`revocationEscalationKey` with no honour). */
+const isEscalationList = (key: SQL) => sql`(starts_with(${key}, 'revocation:escalate:') and split_part(${key}, ':', 4) = 'titles')`;
+
+/** The day of the escalation job's list of several titles whose key this is (`revocationEscalationKey`), else undefined. */
+function escalationListOfKey(key: string): string | undefined {
+  const [a, b, day, titles] = key.split(':');
+  return a === 'revocation' && b === 'escalate' && titles === 'titles' ? day : undefined;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Database } from '../../db/index.js';
-import { COMPLAINT_DECIDED_CARD, type ComplaintTeamRow, DECISION_BUTTON_PATH, escalationDates, complaintOutcomeKey, complaintRedrawnKey, complaintOutcomeSpec, complaintUpheldKey, complaintUpheldSpec, getComplaint, REVOCATION_DECIDED_CARD, revocationRedrawnKey, titleRevokedKey, titleRevokedSpec } from '../complaints.js';
+import { COMPLAINT_DECIDED_CARD, type ComplaintTeamRow, DECISION_BUTTON_PATH, escalationDates, complaintOutcomeKey, complaintRedrawnKey, complaintOutcomeSpec, complaintUpheldKey, complaintUpheldSpec, getComplaint, REVOCATION_DECIDED_CARD, REVOCATION_ESCALATION_LIST_REDRAWN, revocationRedrawnKey, titleRevokedKey, titleRevokedSpec } from '../complaints.js';
 import { pipelined, postgresClient, readOn } from '../pipeline.js';
 import { cycleDefaults } from '../cycles.js';
 import { isSharedChat } from '../groups.js';
@@ -317,22 +317,31 @@ const decided = `(select count(*) from audited)::int as audited,
  * title's last 保留称号 (keyed by an upheld complaint the runs count), and the escalation cards of the days still
  * redrawable ($d, the dates) after that 保留's day (in $z, BOT_TIMEZONE), of the titles the decision takes, sent within
  * the 14 days Feishu takes an update, but the one clicked ($c): redrawn as decided ($k the key, $r the kind, $n due).
+ * The escalation job's lists of several titles of those days that list one of them are redrawn as lists
+ * (REVOCATION_ESCALATION_LIST_REDRAWN, with the list's titles and day; `group` when it went to a chat).
  */
 const redrawnSql = (p: { c: string; k: string; r: string; n: string; d: string; z: string }) => `redrawn as (
   insert into outbox (dedupe_key, kind, receive_id_type, receiver, rate_key, msg_type, priority, card, next_attempt_at)
   select ${p.k}::text || ':' || o.message_id, 'update', 'message_id', o.message_id, o.message_id, 'interactive', 1,
-    jsonb_build_object('render', jsonb_build_object('kind', ${p.r}::text, 'honourId', c.id)), ${p.n}::timestamptz
+    jsonb_build_object('render', case when ${listSql} then jsonb_build_object('kind', '${REVOCATION_ESCALATION_LIST_REDRAWN}'::text,
+        'honourIds', o.card -> 'render' -> 'honourIds', 'day', split_part(o.dedupe_key, ':', 3))
+        || case when o.receive_id_type = 'chat_id' then '{"group": true}'::jsonb else '{}'::jsonb end
+      else jsonb_build_object('kind', ${p.r}::text, 'honourId', c.id) end), ${p.n}::timestamptz
   from changed c join outbox o on o.dedupe_key in (
     select 'revocation:alert:' || r.id || ':from-' || u.id || ':' || s.dest_key
     from run_titles r cross join (select id from counted where status = 'upheld') u cross join (${adminDestinationsSql('$5')}) s
-    union all select 'revocation:escalate:' || d.day || ':' || r.id || ':' || s.dest_key
-    from unnest(${p.d}::text[]) d (day) cross join run_titles r cross join (${adminDestinationsSql('$5')}) s
+    union all select 'revocation:escalate:' || d.day || ':' || x.id || ':' || s.dest_key
+    from unnest(${p.d}::text[]) d (day) cross join (select id::text from run_titles union all select 'titles') x (id) cross join (${adminDestinationsSql('$5')}) s
     where (select kept_at from title) is null or d.day > to_char((select kept_at from title) at time zone ${p.z}::text, 'YYYY-MM-DD'))
   where o.message_id is not null and o.message_id is distinct from ${p.c}::text and o.sent_at > now() - interval '14 days'
+    and (not ${listSql} or exists (select 1 from run_titles r where o.card -> 'render' -> 'honourIds' @> jsonb_build_array(r.id)))
   order by o.id
   on conflict (dedupe_key) do nothing
   returning id
 )`;
+
+/** isEscalationList (src/complaints.ts) of the outbox row `o`: the escalation job's list of several titles. */
+const listSql = `(starts_with(o.dedupe_key, 'revocation:escalate:') and split_part(o.dedupe_key, ':', 4) = 'titles')`;
 
 const keepSql = `
 with ${honourSql},

@@ -1,13 +1,15 @@
-import { and, eq, lt, max } from 'drizzle-orm';
-import { batchAlertListed, complaintAlertCard, complaintEscalationCard, revocationEscalationCard } from '../../cards/complaints.js';
+import { and, eq, inArray, lt, max } from 'drizzle-orm';
+import { batchAlertListed, complaintAlertCard, complaintEscalationCard, revocationEscalationCard, type TitleDecidedOnList } from '../../cards/complaints.js';
 import type { Db } from '../../db/index.js';
-import { jobRuns } from '../../db/schema.js';
+import { honours, jobRuns } from '../../db/schema.js';
 import type { Clock } from '../clock.js';
 import {
   complaintEscalationListSpec,
   complaintEscalationSpec,
   complaintSummary,
   complaintsWithTeams,
+  complaintTeam,
+  type ComplaintTeamRow,
   complaintView,
   daysOpen,
   escalationKey,
@@ -16,10 +18,11 @@ import {
   revocationAlertSpec,
   revocationEscalationKey,
   revocationEscalationListSpec,
+  titleDecider,
   titlesAwaitingDecision,
   titleStatus,
 } from '../complaints.js';
-import { daysBetween, todayIn } from '../dates.js';
+import { daysBetween, formatDateTimeZh, todayIn } from '../dates.js';
 import { adminDestinations, destinationKey } from '../notifications.js';
 import type { CardRenderer, CardSpec, OutboxRow, RenderedCard } from '../outbox.js';
 import { type JobOptions, type RunOutcome, runClaimed } from './claimRun.js';
@@ -149,6 +152,45 @@ export function revocationEscalationListRenderer(db: Db, day: SendDay): CardRend
       if (!still.length) return { drop: '所列称号均已决定撤销或保留，无需再提醒' };
       const items = still.slice(0, batchAlertListed).map((t) => ({ honourId: t.honourId, year: t.year, run: t.run, team: t.team, days: daysBetween(todayIn(day.timezone, t.dueAt), today) }));
       return { card: revocationEscalationCard({ items, total: still.length, afterDays: escalateAfterDays, group: landsInGroup(spec, outboxRows?.[i]) }) };
+    });
+  };
+}
+
+/**
+ * The list of several titles redrawn in place once one of them is decided (`REVOCATION_ESCALATION_LIST_REDRAWN`, queued
+ * by the decision): in the list's order, those still awaiting with 决定 and their days counted to the day it is drawn,
+ * those decided (撤销 / 保留) since the list's day with who decided and when, no button; none left awaiting, it says all
+ * are decided. A title neither (a 更正认定 took its run back) is left off; none left at all: not updated.
+ */
+export function revocationEscalationListRedrawnRenderer(db: Db, day: SendDay): CardRenderer {
+  return async (specs: CardSpec[], outboxRows?: readonly OutboxRow[]): Promise<RenderedCard[]> => {
+    // a few a year: every title awaiting, read once; the decided ones one at a time
+    const awaiting = new Map((await titlesAwaitingDecision(db)).map((t) => [t.honourId, t]));
+    const today = todayIn(day.timezone, day.clock.now());
+    const listed = specs.map((spec) => idList(spec.honourIds).filter((id) => Number.isSafeInteger(id) && id > 0 && id <= 2_147_483_647));
+    const others = [...new Set(listed.flat().filter((id) => !awaiting.has(id)))];
+    const rows = others.length ? await db.select().from(honours).where(inArray(honours.id, others)) : [];
+    const decided = new Map<number, { honourId: number; year: number; team: ComplaintTeamRow; decided: TitleDecidedOnList; on: string }>();
+    for (const h of rows) {
+      const at = h.revokedAt ?? h.keptAt;
+      const team = at ? await complaintTeam(db, h.teamId) : undefined;
+      if (!at || !team) continue;
+      const decision = h.revokedAt ? 'revoked' : 'kept';
+      const by = await titleDecider(db, h.id, decision === 'revoked' ? 'honour.revoke' : 'honour.keep');
+      decided.set(h.id, { honourId: h.id, year: h.year, team, on: todayIn(day.timezone, at), decided: { decision, by: by?.name ?? '管理员', at: formatDateTimeZh(at, day.timezone) } });
+    }
+    return specs.map((spec, i): RenderedCard => {
+      const since = typeof spec.day === 'string' ? spec.day : '';
+      const items = listed[i].flatMap((id): { honourId: number; year: number; run: number; team: ComplaintTeamRow; days: number; decided?: TitleDecidedOnList }[] => {
+        const t = awaiting.get(id);
+        if (t) return [{ honourId: t.honourId, year: t.year, run: t.run, team: t.team, days: daysBetween(todayIn(day.timezone, t.dueAt), today) }];
+        // decided since the list was raised (a 保留 before it, of an earlier run, is not this list's decision)
+        const d = decided.get(id);
+        return d && d.on >= since ? [{ honourId: d.honourId, year: d.year, run: 0, team: d.team, days: 0, decided: d.decided }] : [];
+      });
+      if (!items.length) return { drop: '所列称号均不再待决定，卡片不再更新' };
+      const total = items.filter((t) => !t.decided).length;
+      return { card: revocationEscalationCard({ items, total, afterDays: escalateAfterDays, group: landsInGroup(spec, outboxRows?.[i]) }) };
     });
   };
 }
