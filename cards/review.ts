@@ -327,7 +327,24 @@ function declineReasonShown(reason: string): string {
   return reason.replace(/^存在利益冲突：(?=声明利益冲突：)/, '');
 }
 
-export function declinedCard(d: { application: TaskApplication; reason: string }): Card {
+/**
+ * An old copy of a declined task's sheet: the reason of the decline, or, for a task the bot stepped its expert aside from
+ * (回避, `recused`: why, in words that follow 你), that they must step aside, with no 谢绝 they never pressed; another
+ * expert named as arranged only when one took the place (`arranged`).
+ */
+export function declinedCard(d: { application: TaskApplication; reason: string; recused?: string; arranged?: boolean }): Card {
+  if (d.recused) {
+    return card({
+      title: `须回避：${d.application.team}`,
+      template: 'grey',
+      elements: [
+        ...applicationBrief(d.application, false),
+        markdown(md`你${d.recused}，须回避该班组的评审（第十七条），这项任务无需你评分。`),
+        ...(d.arranged ? [note('协会已另行安排其他专家评审。')] : []),
+        buttonRow([button({ text: '我的评分任务', value: { action: 'review.list' } })]),
+      ],
+    });
+  }
   return card({
     title: `已谢绝：${d.application.team}`,
     template: 'grey',

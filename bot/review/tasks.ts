@@ -9,7 +9,7 @@ import { fastSubmitScores } from '../../src/review/fastSubmit.js';
 import { alertOutliers } from '../../src/review/outlierAlert.js';
 import { announceReopeningDone } from '../../src/review/reopeningDone.js';
 import { hasRole } from '../../src/people.js';
-import { alreadyDone, declinedOpenText, offPanelText, declineForm, declineTask, expertProgress, expertTasks, getTask, NO_DECLINE_AFTER_SUM, noNewExpertAfterSum, notToDecline, otherTasksOfOrganization, ownTask, parseScoreForm, placeTaken, type Progress, recusalReason, recusedTaskText, type ScoreSheetInput, scoreSheetForm, SheetChanged, shownSheet, submitScores, type SubmittedTask, type Task } from '../../src/review/scoring.js';
+import { alreadyDone, declinedHow, declinedOpenText, offPanelText, declineForm, declineTask, expertProgress, expertTasks, getTask, NO_DECLINE_AFTER_SUM, noNewExpertAfterSum, notToDecline, otherTasksOfOrganization, ownTask, parseScoreForm, type Progress, recusalReason, recusedTaskText, type ScoreSheetInput, scoreSheetForm, SheetChanged, shownSheet, submitScores, type SubmittedTask, type Task } from '../../src/review/scoring.js';
 import type { Db } from '../../db/index.js';
 import type { Config } from '../../src/config.js';
 import { formText, idFrom, idOrZero, pageFrom, replyDestination, sendPrivately, today } from '../respond.js';
@@ -83,9 +83,9 @@ export async function openTask(ctx: HandlerContext, input: CardActionInput): Pro
   const task = await ownTask(ctx.tx, ctx.actor, idFrom(input.value, 'assignmentId'));
   // the expert's progress is the running year's: a sheet of a year published shows none (it showed this year's under last year's title)
   if (task.assignment.status === 'submitted') return { card: { type: 'raw', data: submittedCard(ctx, task, task.cycle.status === 'published' ? undefined : await progressOf(ctx)) } };
-  // declined (by 谢绝, or by 声明利益冲突): nothing to score, whatever was pressed; not “无需再谢绝”
+  // declined (by 谢绝, by 声明利益冲突, or by the bot's 回避): nothing to score, whatever was pressed; not “无需再谢绝”
   if (task.assignment.status === 'declined') {
-    return { toast: { type: 'info', content: declinedOpenText(task.assignment, await placeTaken(ctx.tx, task)) }, card: { type: 'raw', data: (await taskListFor(ctx)).card } };
+    return { toast: { type: 'info', content: declinedOpenText(task, await declinedHow(ctx.tx, task)) }, card: { type: 'raw', data: (await taskListFor(ctx)).card } };
   }
   const done = alreadyDone(task.assignment, ctx.config.BOT_TIMEZONE, task.cycle);
   if (done) return { toast: { type: 'info', content: done.message }, card: { type: 'raw', data: (await taskListFor(ctx)).card } };
@@ -191,12 +191,13 @@ function submittedAnswer(ctx: Pick<HandlerContext, 'config'>, task: SubmittedTas
 /** A refused submission keeps what was typed; a task already submitted shows its summary. */
 export async function submitTaskAgain(err: UserError, ctx: HandlerContext, input: CardActionInput): Promise<CardResponse | undefined> {
   const task = await getTask(ctx.tx, idOrZero(input.value, 'assignmentId'));
-  return refusedSubmitCard(err, ctx, ctx.actor.openId, task, input, () => progressOf(ctx));
+  return refusedSubmitCard(err, ctx, ctx.tx, ctx.actor.openId, task, input, () => progressOf(ctx));
 }
 
 async function refusedSubmitCard(
   err: UserError,
   ctx: Pick<HandlerContext, 'config' | 'clock'>,
+  tx: Db,
   openId: string,
   task: Task | undefined,
   input: CardActionInput,
@@ -207,7 +208,8 @@ async function refusedSubmitCard(
   if (task.assignment.status === 'submitted' && err instanceof AlreadyDone) return submittedAgain(ctx, openId, task, await progress(), input.formValue);
   if (task.assignment.status === 'submitted') return { card: { type: 'raw', data: submittedCard(ctx, task, await progress()) } };
   // an old copy of a task declined or given to someone else: the sheet is no longer live, so the card says so instead
-  if (task.assignment.status === 'declined') return { card: { type: 'raw', data: declinedCard({ application: taskApplication(task), reason: task.assignment.declineReason ?? '' }) } };
+  // one the bot stepped its expert aside from (回避) says why, not 已谢绝
+  if (task.assignment.status === 'declined') return { card: { type: 'raw', data: declinedCard({ application: taskApplication(task), reason: task.assignment.declineReason ?? '', ...(await declinedHow(tx, task)) }) } };
   if (task.assignment.status === 'replaced') return { card: { type: 'raw', data: reassignedCard({ application: taskApplication(task) }) } };
   // the year's scoring has ended: the sheet stops being live, as the refusal says
   if (task.assignment.status === 'assigned' && task.cycle.status !== 'open' && task.cycle.status !== 'scoring') {
@@ -260,14 +262,14 @@ export async function submitTaskFast(fx: FastContext, input: CardActionInput): P
   if (r.kind === 'duplicate') return { outcome: 'duplicate', answer: submittedAgain(fx, fx.openId, r.task, r.progress, input.formValue) };
   if (r.kind === 'submitted') return { outcome: 'ok', answer: submittedAnswer(fx, r.task, r.input.total, r.progress) };
   fx.log.info({ reason: withoutContacts(r.error.message), field: r.error.opts.field }, 'card action refused');
-  const card = await refusedSubmitCard(r.error, fx, fx.openId, r.task, input, async () => r.progress);
+  const card = await refusedSubmitCard(r.error, fx, fx.database.db, fx.openId, r.task, input, async () => r.progress);
   return { outcome: 'refused', answer: { toast: toastFor(r.error), ...(card ?? {}) } };
 }
 
 /** `review.declineForm`: why the expert declines. */
 export async function showDeclineForm(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
   const task = await ownTask(ctx.tx, ctx.actor, idFrom(input.value, 'assignmentId'));
-  const done = notToDecline(task.assignment, ctx.config.BOT_TIMEZONE, task.cycle);
+  const done = await notToDecline(ctx.tx, task, ctx.config.BOT_TIMEZONE);
   if (done) throw done;
   // refused before the reason is asked for, as the decline would be
   await noNewExpertAfterSum(ctx.tx, task.cycle, NO_DECLINE_AFTER_SUM);

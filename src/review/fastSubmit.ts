@@ -6,7 +6,7 @@ import { UserError } from '../errors.js';
 import { postgresClient } from '../pipeline.js';
 import { type ScoreSheet, sheetFingerprint } from '../scoreSheet.js';
 import { aggregationRuleOf, defaultAggregationRule } from './aggregation.js';
-import { checkSubmit, type Progress, parseScoreForm, progressFrom, type ScoreSheetInput, type SubmittedTask, type Task } from './scoring.js';
+import { checkSubmit, declinedHow, type Progress, parseScoreForm, progressFrom, type ScoreSheetInput, type SubmittedTask, type Task } from './scoring.js';
 
 /**
  * 提交评分 in one round trip on PostgreSQL: one call of the function `review_submit` (migration 0006) takes the
@@ -256,8 +256,11 @@ async function submitOnce(database: Database, event: FastSubmitEvent, known: Kno
   if (written && input && outcome.brief) return { kind: 'submitted', task: await storedTask(database, event, input, outcome.brief), progress, input };
   const task = await withCycle(database, outcome.task ? taskOf(outcome.task) : undefined);
   if (!claimed) return { kind: 'duplicate', task, progress };
+  // an old card of a task declined: what became of it (stepped aside by the bot, another expert arranged or not), read
+  // now that the statement has answered; a refusal of its own, off the hot path
+  const how = task?.assignment.status === 'declined' && task.assignment.expertOpenId === event.openId ? await declinedHow(database.db, task) : undefined;
   try {
-    checkSubmit(task, event, event.formValue, event.timezone, event.shownSheet);
+    checkSubmit(task, event, event.formValue, event.timezone, event.shownSheet, how);
   } catch (error) {
     if (error instanceof UserError) return { kind: 'refused', error, task, progress };
     throw error;

@@ -443,12 +443,10 @@ export function recusedTaskText(why: string, teamName: string): string {
 export async function offPanelText(tx: Db, task: Pick<Task, 'assignment' | 'team'>): Promise<string | undefined> {
   const a = task.assignment;
   if (a.status === 'replaced') return cite(17, `评审坚持公开、公平和公正原则，申报材料只供评审该申报的专家查看。协会已将这项评分任务改派给其他专家，申报表全文不再发给你。`);
-  if (a.status === 'declined') {
-    return declaredConflict(a)
-      ? cite(17, `评审坚持公开、公平和公正原则。你已声明利益冲突，须回避该班组（${task.team.name}）的评审，申报表全文不再发给你。`)
-      : cite(17, `评审坚持公开、公平和公正原则，申报材料只供评审该申报的专家查看。你已谢绝这项评分任务，申报表全文不再发给你。`);
-  }
-  const why = await recusalReason(tx, task);
+  if (a.status === 'declined' && declaredConflict(a)) return cite(17, `评审坚持公开、公平和公正原则。你已声明利益冲突，须回避该班组（${task.team.name}）的评审，申报表全文不再发给你。`);
+  // a task the bot stepped its expert aside from (回避) was not declined by them: why they must step aside, as below
+  const why = a.status === 'declined' ? await steppedAsideWhy(tx, task) : await recusalReason(tx, task);
+  if (a.status === 'declined' && !why) return cite(17, `评审坚持公开、公平和公正原则，申报材料只供评审该申报的专家查看。你已谢绝这项评分任务，申报表全文不再发给你。`);
   return why && cite(17, `评审坚持公开、公平和公正原则。你${why}，须回避该班组（${task.team.name}）的评审，申报表全文不再发给你。`);
 }
 
@@ -461,9 +459,14 @@ type TaskYear = Pick<Task['cycle'], 'year' | 'status'>;
 /** What to do about a submitted sheet: ask for 重开, or, once the year's results are published, nothing (`resultsPublishedText`). */
 const changeSubmitted = (cycle: TaskYear | undefined, ask: string) => (cycle?.status === 'published' ? resultsPublishedText(cycle.year) : ask);
 
-/** Why a task can no longer be declined (谢绝此任务 on an old copy of its card, or its form sent again), if so. */
-export function notToDecline(a: Assignment, timezone: string, cycle?: TaskYear): UserError | undefined {
+/**
+ * Why a task can no longer be declined (谢绝此任务 on an old copy of its card, or its form sent again), if so; a declined
+ * task says what became of it (`declinedHow`: stepped aside by the bot, another expert arranged or not).
+ */
+export async function notToDecline(tx: Db, task: Task, timezone: string): Promise<UserError | undefined> {
+  const { assignment: a, cycle } = task;
   if (a.status === 'submitted') return new UserError(`这份评分已提交，不能再谢绝；${changeSubmitted(cycle, '如需更改，请联系协会管理员。')}`, { kind: 'info' });
+  if (a.status === 'declined') return declinedAgain(task, await declinedHow(tx, task));
   return alreadyDone(a, timezone, cycle);
 }
 
@@ -478,18 +481,84 @@ export const DECLARED_CONFLICT = '声明利益冲突：';
  * (src/review/experts.ts, its reason marked so): that expert pressed no 谢绝, and is told what they did.
  */
 const declaredConflict = (a: Pick<Assignment, 'declineReason'>) => !!a.declineReason?.includes(DECLARED_CONFLICT);
-function declinedText(a: Pick<Assignment, 'declineReason'>): string {
-  return declaredConflict(a) ? '你已声明利益冲突（第十七条），这项评分任务已由协会另行安排专家' : '你已谢绝这项评分任务，协会已另行安排专家';
+/**
+ * A declined task as its expert's old buttons speak of it (`declinedHow`): another expert arranged only when one took a
+ * place on its panel since (`placeTaken`); `recused`, when the bot stepped the expert aside (回避, `steppedAsideWhy`), why.
+ */
+export interface DeclinedHow {
+  arranged: boolean;
+  recused?: string;
+}
+
+/** What became of a declined task (`DeclinedHow`), read once for the answer of an old button. */
+export async function declinedHow(tx: Db, task: Pick<Task, 'assignment' | 'team' | 'cycle'>): Promise<DeclinedHow> {
+  // issued together: one round trip
+  const [arranged, recused] = await Promise.all([placeTaken(tx, task), steppedAsideWhy(tx, task)]);
+  return recused ? { arranged, recused } : { arranged };
 }
 
 /**
- * What 评分 (review.open: an old task list, the 申报表 message's button) on a declined task is told: declined for the
- * conflict declared (第十七条) or by 谢绝, nothing to score; another expert arranged only when one took a place on its
- * panel since (`placeTaken`).
+ * Why the bot stepped the declined task's expert aside from its team (回避, 第十七条): they joined the team or another of
+ * its organisation, or their organisation became the team's (`stepAside` in recusal.ts declined the task for them, and
+ * its `review.recuse` audit row names it). In the words of `recusalReason` while that still holds, else in those of the
+ * decline's reason as the recusal stored it; undefined for a task the expert declined themselves (谢绝, 声明利益冲突).
  */
-export function declinedOpenText(a: Pick<Assignment, 'declineReason'>, arranged: boolean): string {
-  const what = declaredConflict(a) ? '你已声明利益冲突（第十七条），这项评分任务已因此谢绝，无需你评分' : '你已谢绝这项评分任务，无需评分';
-  return `${what}${arranged ? '；协会已另行安排其他专家。' : '。'}`;
+export async function steppedAsideWhy(tx: Db, task: Pick<Task, 'assignment' | 'team'>): Promise<string | undefined> {
+  const a = task.assignment;
+  if (a.status !== 'declined' || declaredConflict(a)) return undefined;
+  const [row] = await tx
+    .select({ one: sql<number>`1` })
+    .from(auditLog)
+    .where(and(eq(auditLog.action, 'review.recuse'), sql`${auditLog.details} -> 'declined' @> ${JSON.stringify([a.id])}::jsonb`))
+    .limit(1);
+  if (!row) return undefined;
+  const stored = (a.declineReason ?? '').replace(/^[^：]*利益冲突：/, '').replace(/，?须回避$/, '');
+  return (await recusalReason(tx, task)) ?? (stored || '与该班组存在利益关系');
+}
+
+/** What a declined task's old button is told, by the button: 评分 (`open`), 提交评分 (`submit`) or 谢绝 (`decline`). */
+type DeclinedPress = 'open' | 'submit' | 'decline';
+
+/**
+ * What an old button on a declined task is told: stepped aside by the bot (回避, 第十七条: why, nothing to score), declined
+ * for the conflict declared (第十七条) or by 谢绝; another expert arranged only when one took a place on its panel since.
+ */
+function declinedText(task: Pick<Task, 'assignment' | 'team'>, how: DeclinedHow, press: DeclinedPress): string {
+  const a = task.assignment;
+  const arranged = how.arranged ? '；协会已另行安排其他专家。' : '。';
+  if (how.recused) {
+    const then = press === 'open' ? '' : press === 'submit' ? '，这份评分表无需提交' : '，无需谢绝';
+    return `${cite(17, `评审坚持公开、公平和公正原则。你${how.recused}，须回避该班组（${task.team.name}）的评审，这项任务无需你评分`)}${then}${arranged}`;
+  }
+  if (press === 'open') return `${declaredConflict(a) ? '你已声明利益冲突（第十七条），这项评分任务已因此谢绝，无需你评分' : '你已谢绝这项评分任务，无需评分'}${arranged}`;
+  const what = declaredConflict(a)
+    ? how.arranged
+      ? '你已声明利益冲突（第十七条），这项评分任务已由协会另行安排专家'
+      : '你已声明利益冲突（第十七条），这项评分任务已因此谢绝'
+    : how.arranged
+      ? '你已谢绝这项评分任务，协会已另行安排专家'
+      : '你已谢绝这项评分任务';
+  return `${what}，${press === 'submit' ? '这份评分表无需再提交' : '无需再谢绝'}。`;
+}
+
+/**
+ * What 评分 (review.open: an old task list, the 申报表 message's button) on a declined task is told: stepped aside by the
+ * bot (第十七条: why), declined for the conflict declared (第十七条) or by 谢绝, nothing to score; another expert arranged
+ * only when one took a place on its panel since (`placeTaken`).
+ */
+export function declinedOpenText(task: Pick<Task, 'assignment' | 'team'>, how: DeclinedHow): string {
+  return declinedText(task, how, 'open');
+}
+
+/**
+ * Why a declined task takes no second 谢绝 (谢绝此任务 on an old copy of its card, or its form sent again): what
+ * `declinedText` says; a 谢绝 the expert pressed before is told with its time (`AlreadyDone`).
+ */
+function declinedAgain(task: Pick<Task, 'assignment' | 'team'>, how: DeclinedHow): UserError {
+  const a = task.assignment;
+  if (how.recused || declaredConflict(a)) return new UserError(declinedText(task, how, 'decline'), { kind: 'info' });
+  const otherwise = how.arranged ? '你已谢绝这项评分任务，协会已另行安排专家。' : '你已谢绝这项评分任务。';
+  return new AlreadyDone('谢绝', { action: 'review.decline', entity: 'assignment', entityId: a.id }, '这项评分任务，协会将另行安排专家', otherwise);
 }
 
 /**
@@ -516,8 +585,6 @@ export function alreadyDone(a: Assignment, timezone: string, cycle?: TaskYear, t
     const known = a.submittedAt ? `这份评分已于 ${formatDateTimeZh(a.submittedAt, timezone)} 提交${total}，无需重复提交${other}；${changeSubmitted(cycle, '如需修改，请联系协会管理员重开。')}` : undefined;
     return new AlreadyDone('提交', { action: 'review.submit', entity: 'assignment', entityId: a.id }, total, known);
   }
-  if (a.status === 'declined' && declaredConflict(a)) return new UserError(`${declinedText(a)}，无需再谢绝。`, { kind: 'info' });
-  if (a.status === 'declined') return new AlreadyDone('谢绝', { action: 'review.decline', entity: 'assignment', entityId: a.id }, '这项评分任务，协会将另行安排专家', `${declinedText(a)}。`);
   if (a.status === 'replaced') return new UserError('协会已将这项评分任务改派给其他专家，无需再评分。', { kind: 'info' });
   return undefined;
 }
@@ -631,9 +698,9 @@ export function shownSheet(value: Record<string, unknown>): string | undefined {
  * card, or by a 谢绝 that committed while this submit waited) needs no sheet, not “no second decline”; else as
  * `alreadyDone` (submitted, or moved to another expert).
  */
-function notToSubmit(assignment: Assignment, timezone: string, cycle: TaskYear): UserError | undefined {
-  if (assignment.status === 'declined') return new UserError(`${declinedText(assignment)}，这份评分表无需再提交。`, { kind: 'info' });
-  return alreadyDone(assignment, timezone, cycle);
+function notToSubmit(task: Pick<Task, 'assignment' | 'team'>, timezone: string, cycle: TaskYear, how: DeclinedHow = { arranged: false }): UserError | undefined {
+  if (task.assignment.status === 'declined') return new UserError(declinedText(task, how, 'submit'), { kind: 'info' });
+  return alreadyDone(task.assignment, timezone, cycle);
 }
 
 /**
@@ -641,9 +708,9 @@ function notToSubmit(assignment: Assignment, timezone: string, cycle: TaskYear):
  * the fingerprint of the sheet the card showed, when the card carries one: values typed against another sheet are not
  * read against this one, though they may fit its codes and maxima.
  */
-export function checkSubmit(found: Task | undefined, actor: Pick<Actor, 'openId'>, formValue: Record<string, unknown>, timezone: string, shown?: string): ScoreSheetInput {
+export function checkSubmit(found: Task | undefined, actor: Pick<Actor, 'openId'>, formValue: Record<string, unknown>, timezone: string, shown?: string, how?: DeclinedHow): ScoreSheetInput {
   const task = ownedBy(actor, found);
-  const done = notToSubmit(task.assignment, timezone, task.cycle);
+  const done = notToSubmit(task, timezone, task.cycle, how);
   if (done) throw done;
   scoringOpen(task.cycle);
   const sheet = cycleScoreSheet(task.cycle);
@@ -664,7 +731,8 @@ export async function submitScores(
   // 第十八条: a sheet load holds SHARE on assignments while it counts submitted sheets; this waits for it, so the sheet below is read after it commits
   await tx.execute(sql`lock table ${assignments} in row exclusive mode`);
   const task = await lockedTask(tx, actor, assignmentId, { cycle: false });
-  const input = checkSubmit(task, actor, formValue, timezone, shown);
+  // an old card of a task declined: what became of it (stepped aside by the bot, another expert arranged or not)
+  const input = checkSubmit(task, actor, formValue, timezone, shown, task.assignment.status === 'declined' ? await declinedHow(tx, task) : undefined);
   // 第十七条: an expert who must step aside scores nothing of the team; their sheet is pending only when 重开评分 gave it
   // back after a late conflict, until 更换专家 (the one-statement path leaves this to here, migration 0016)
   const recusal = await recusalReason(tx, task);
@@ -678,7 +746,8 @@ export async function submitScores(
     // another submit or a 谢绝 committed while this one waited: the row is read now, not as the task was read before the
     // lock (FOR UPDATE OF applications re-reads only the application row once the lock is had, not the joined assignment)
     const [current] = await tx.select().from(assignments).where(eq(assignments.id, assignmentId));
-    throw (current && notToSubmit(current, timezone, task.cycle)) ?? new UserError('这项评分任务已处理，请重新打开“评分”。', { kind: 'info' });
+    const read = current && { ...task, assignment: current };
+    throw (read && notToSubmit(read, timezone, task.cycle, current.status === 'declined' ? await declinedHow(tx, read) : undefined)) ?? new UserError('这项评分任务已处理，请重新打开“评分”。', { kind: 'info' });
   }
   await audit(tx, {
     actor: actor.openId,
@@ -757,7 +826,7 @@ export async function declineTask(
   opts: { recordConflict?: boolean; recusal?: boolean; declared?: boolean } = {},
 ): Promise<{ task: Task; replacement: Replacement; declineReason: string } & PanelCompletion> {
   const task = await lockedTask(tx, actor, assignmentId, { cycle: true });
-  const done = notToDecline(task.assignment, timezone, task.cycle);
+  const done = await notToDecline(tx, task, timezone);
   if (done) throw done;
   scoringOpen(task.cycle);
   if (!opts.recusal) await noNewExpertAfterSum(tx, task.cycle, NO_DECLINE_AFTER_SUM);

@@ -106,10 +106,11 @@ describe('a member, a contact or a linked leader who holds the team’s applicat
     expect(told[0]).toContain('第十七条：评审坚持公开、公平和公正原则。');
     expect(told[0]).toContain(`你已成为“${team.name}（${team.code}）”的班组成员，须回避该班组的评审`);
     expect(told[0]).toContain('改派其他专家');
-    // the old task card's 提交评分 no longer takes a sheet: the card turns to the declined task and why
+    // the old task card's 提交评分 no longer takes a sheet: the card says they must step aside and why (they pressed no 谢绝)
     const submitted = await h.click(P(1), { action: 'review.submit', assignmentId: old.id }, { comment: '' });
-    expect(cardText(submitted.card.data)).toContain('已谢绝');
-    expect(cardText(submitted.card.data)).toContain('已成为该班组的班组成员，须回避');
+    expect(cardText(submitted.card.data)).toContain(`须回避：${team.name}`);
+    expect(cardText(submitted.card.data)).toContain('你是该班组的成员，须回避该班组的评审（第十七条），这项任务无需你评分。');
+    expect(cardText(submitted.card.data)).not.toContain('谢绝');
     const [recuse] = await h.db.db.select().from(auditLog).where(eq(auditLog.action, 'review.recuse'));
     expect(recuse).toMatchObject({ actor: leader, entityId: String(team.id), details: { expert: P(1), role: 'member', declined: [old.id], scored: [] } });
   });

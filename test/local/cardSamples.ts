@@ -829,7 +829,12 @@ export const cardSamples: Record<string, Sample> = {
     review.declineFormCard({ assignmentId: 12, application: taskApplication, descriptor: declineForm, values: { kind: 'conflict', reason: '曾在该单位任职' }, error: '请选择原因' }),
     review.declineFormCard({ assignmentId: 12, application: taskApplication, descriptor: declineForm, sameOrganization: { name: '广州市市政工程维修有限公司', tasks: 3 } }),
   ],
-  'review.declinedCard': () => [review.declinedCard({ application: taskApplication, reason: '时间无法安排' })],
+  'review.declinedCard': () => [
+    review.declinedCard({ application: taskApplication, reason: '时间无法安排' }),
+    // stepped aside by the bot (回避): why, with another expert arranged and with nobody yet
+    review.declinedCard({ application: taskApplication, reason: '存在利益冲突：已成为该班组的班组成员，须回避', recused: '是该班组的成员', arranged: true }),
+    review.declinedCard({ application: taskApplication, reason: '存在利益冲突：所在单位已改为“广州市市政工程维修有限公司”，与该班组同属一个单位，须回避', recused: '与该班组同属一个单位' }),
+  ],
   'review.reassignedCard': () => [review.reassignedCard({ application: taskApplication })],
   'review.scoringEndedCard': () => [review.scoringEndedCard({ application: taskApplication, year: 2026 })],
   'review.conflictAfterScoringCard': () => [
