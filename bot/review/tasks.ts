@@ -63,6 +63,17 @@ function typedOnSheet(task: Task | undefined, typed: unknown): Record<string, st
 }
 
 /**
+ * 我的评分任务 / 开始下一份评分 pressed by someone who is no expert and has no task this year, none moved away either: the
+ * card is an expert's, forwarded to them, and no task will come to them (not “暂未给你分配评分任务。分配后我会通知你”).
+ */
+const NOT_AN_EXPERTS_CARD = '这张卡片属于其他评审专家的评分任务。你不是评审专家，没有评分任务。';
+/** 我的评分任务 on a score sheet of another expert's task (forwarded): said above the presser's own list. */
+const ANOTHER_EXPERTS_TASK = '这张卡片上的评分任务属于其他评审专家，不是你的。';
+
+/** Whether the clicker is no expert and has nothing of the year to list (`NOT_AN_EXPERTS_CARD`). */
+const nothingForNonExpert = (ctx: HandlerContext, read: Awaited<ReturnType<typeof expertTasks>>) => !read.tasks.length && !read.movedAway && !hasRole(ctx.actor, 'expert');
+
+/**
  * `review.list`: the same list, in place. From a score sheet (its 我的评分任务 submits the form: `from`), the scores
  * typed on it ride on that task's 评分 button, so going back draws the sheet with them.
  */
@@ -70,9 +81,14 @@ export async function listTasks(ctx: HandlerContext, input: CardActionInput): Pr
   const from = idOrZero(input.value, 'from');
   const task = from ? await getTask(ctx.tx, from) : undefined;
   const typed = task?.assignment.expertOpenId === ctx.actor.openId ? typedOnSheet(task, input.formValue) : undefined;
-  if (!typed) return { card: { type: 'raw', data: (await taskListFor(ctx, pageFrom(input.value))).card } };
-  // the page the sheet's task is on: on another, its 评分 button and the scores riding on it would not be shown
   const read = await expertTasks(ctx.tx, ctx.actor.openId);
+  if (!typed) {
+    // a card forwarded from an expert: whose it is, not a promise of tasks to someone who will get none
+    if (nothingForNonExpert(ctx, read)) return { toast: { type: 'info', content: NOT_AN_EXPERTS_CARD } };
+    const list: CardResponse = { card: { type: 'raw', data: (await taskListFor(ctx, pageFrom(input.value), read)).card } };
+    return task && task.assignment.expertOpenId !== ctx.actor.openId ? { toast: { type: 'info', content: ANOTHER_EXPERTS_TASK }, ...list } : list;
+  }
+  // the page the sheet's task is on: on another, its 评分 button and the scores riding on it would not be shown
   const at = read.tasks.findIndex((t) => t.assignmentId === from);
   const page = at < 0 ? 1 : Math.floor(at / LIST_PAGE) + 1;
   return { card: { type: 'raw', data: (await taskListFor(ctx, page, read, { assignmentId: from, typed })).card } };
@@ -138,7 +154,9 @@ export const showTaskApplicationFast: NonNullable<CardActionDecl['fast']> = asyn
 export async function openNextTask(ctx: HandlerContext): Promise<CardResponse> {
   const read = await expertTasks(ctx.tx, ctx.actor.openId);
   const next = read.tasks.find((t) => t.status === 'assigned' && !t.recused);
-  // no task this year (none given yet, or all declined or moved away): the list says which
+  // no task this year (none given yet, or all declined or moved away): the list says which; to someone who is no expert
+  // (a reminder forwarded to them), whose card it is
+  if (nothingForNonExpert(ctx, read)) return { toast: { type: 'info', content: NOT_AN_EXPERTS_CARD } };
   if (!read.tasks.length) return { card: { type: 'raw', data: (await taskListFor(ctx, 1, read)).card } };
   if (!next) {
     const recused = read.tasks.filter((t) => t.recused).length;
