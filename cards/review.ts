@@ -327,12 +327,30 @@ function declineReasonShown(reason: string): string {
   return reason.replace(/^存在利益冲突：(?=声明利益冲突：)/, '');
 }
 
+/** A decline no expert could take the place of: the administrators hear of it (无法自动改派专家) and arrange one. */
+const NOBODY_FREE = '暂无专家可以接替，已告知协会管理员另行安排。';
+/** A decline on a panel already short, an expert coming yet fewer than it misses: the administrators hear it is still short (专家组仍未配齐). */
+const STILL_SHORT = '已有专家接替，但专家组仍未配齐，已告知协会管理员另行安排。';
+
 /**
- * An old copy of a declined task's sheet: the reason of the decline, or, for a task the bot stepped its expert aside from
- * (回避, `recused`: why, in words that follow 你), that they must step aside, with no 谢绝 they never pressed; another
- * expert named as arranged only when one took the place (`arranged`).
+ * What a declined task's card says became of the place (`declinedCard`): another expert took it (`arranged`); the panel
+ * has its experts without one (`unneeded`: it was one too large); one came yet the panel is still short (`partly`); or
+ * nobody could, and the administrators were told.
  */
-export function declinedCard(d: { application: TaskApplication; reason: string; recused?: string; arranged?: boolean }): Card {
+export function declinedPlaceText(d: { arranged: boolean; partly?: boolean; unneeded?: boolean }): '协会已另行安排其他专家评审。' | '该申报的专家组人数已足，无需其他专家接替。' | typeof STILL_SHORT | typeof NOBODY_FREE {
+  if (d.arranged) return '协会已另行安排其他专家评审。';
+  if (d.unneeded) return '该申报的专家组人数已足，无需其他专家接替。';
+  return d.partly ? STILL_SHORT : NOBODY_FREE;
+}
+
+/**
+ * A declined task's sheet (the 谢绝's answer, or an old copy): the reason of the decline, or, for a task the bot stepped
+ * its expert aside from (回避, `recused`: why, in words that follow 你), that they must step aside, with no 谢绝 they
+ * never pressed; another expert named as arranged only when one took the place (`arranged`), else, for a decline, that
+ * nobody could (or, `partly`, that one came yet the panel is still short) and the administrators were told (they are:
+ * `announceReplacement`).
+ */
+export function declinedCard(d: { application: TaskApplication; reason: string; recused?: string; arranged: boolean; partly?: boolean; unneeded?: boolean }): Card {
   if (d.recused) {
     return card({
       title: `须回避：${d.application.team}`,
@@ -351,7 +369,7 @@ export function declinedCard(d: { application: TaskApplication; reason: string; 
     elements: [
       ...applicationBrief(d.application, false),
       markdown(md`**谢绝原因**：${asTyped(declineReasonShown(d.reason))}`),
-      note('协会已收到，将由其他专家评审。'),
+      note(declinedPlaceText(d)),
       buttonRow([button({ text: '我的评分任务', value: { action: 'review.list' } })]),
     ],
   });

@@ -306,7 +306,7 @@ describe('the expert-side forms: every field reaches each output', () => {
     const display = formDisplay(declineForm, stored);
     for (const row of display) expect(row.text, row.key).not.toBe('');
     expect(display[0].text).toBe('时间无法安排');
-    expect(cardText(declinedCard({ application, reason: display.map((r) => r.text).join('：') }))).toContain(`时间无法安排：${display[1].text}`);
+    expect(cardText(declinedCard({ application, reason: display.map((r) => r.text).join('：'), arranged: true }))).toContain(`时间无法安排：${display[1].text}`);
   });
 
   it('the expert add form: card inputs keep what was picked and typed', () => {

@@ -1,4 +1,4 @@
-import { declinedCard, declineFormCard, reassignedCard, scoringEndedCard } from '../../cards/review.js';
+import { declinedCard, declinedPlaceText, declineFormCard, reassignedCard, scoringEndedCard } from '../../cards/review.js';
 import { AlreadyDone, formErrorOf, UserError } from '../../src/errors.js';
 import { type CardActionDecl, type CardActionInput, type CardResponse, type FastContext, type FastOutcome, type HandlerContext, type IncomingText, toastFor } from '../../src/handlers.js';
 import { fastDecline } from '../../src/fast/replace.js';
@@ -303,13 +303,20 @@ export async function declineTaskAction(ctx: HandlerContext, input: CardActionIn
   await announceReplacement(ctx, result.task, result.replacement, `专家谢绝了评分任务（${cutText(typedText(String(input.formValue.reason ?? '')), 100)}）`);
   await alertOutliers(ctx, result.task, result);
   await announceReopeningDone(ctx, result.task, result);
-  return declinedAnswer(result.task, result.declineReason);
+  // a place nobody took is told to the administrators above (announceReplacement): the expert is told that, not of another expert
+  const { unfilled, created } = result.replacement;
+  return declinedAnswer(result.task, result.declineReason, { arranged: !!created && !unfilled, partly: !!unfilled && !!created, unneeded: !created && !unfilled });
 }
 
-function declinedAnswer(task: Pick<Task, 'application' | 'team' | 'organization'>, declineReason: string): CardResponse {
+/**
+ * What a 谢绝 answers: another expert arranged when one came and every place the panel missed was taken; else that
+ * nobody could (or, `partly`, that one came and the panel is still short) and the administrators were told, or that the
+ * panel needs nobody more (`unneeded`).
+ */
+function declinedAnswer(task: Pick<Task, 'application' | 'team' | 'organization'>, declineReason: string, place: { arranged: boolean; partly?: boolean; unneeded?: boolean }): CardResponse {
   return {
-    toast: { type: 'success', content: `已谢绝：${task.team.name}。协会将安排其他专家。` },
-    card: { type: 'raw', data: declinedCard({ application: taskApplication(task), reason: declineReason }) },
+    toast: { type: 'success', content: `已谢绝：${task.team.name}。${declinedPlaceText(place)}` },
+    card: { type: 'raw', data: declinedCard({ application: taskApplication(task), reason: declineReason, ...place }) },
   };
 }
 
@@ -323,14 +330,15 @@ export async function declineTaskFast(fx: FastContext, input: CardActionInput): 
   if (!assignmentId) return undefined;
   const done = await fastDecline(fx.database, { eventId: fx.eventId, eventType: fx.eventType, openId: fx.openId, assignmentId, formValue: input.formValue, now: fx.clock.now() });
   if (!done) return undefined;
-  return { outcome: 'ok', answer: declinedAnswer(done.task, done.declineReason), queued: done.queued };
+  // taken here only when a replacement took every place the panel misses
+  return { outcome: 'ok', answer: declinedAnswer(done.task, done.declineReason, { arranged: true }), queued: done.queued };
 }
 
 export async function declineFormAgain(err: UserError, ctx: HandlerContext, input: CardActionInput): Promise<CardResponse | undefined> {
   const task = await getTask(ctx.tx, idOrZero(input.value, 'assignmentId'));
   // declined by the first click: the card the first answer showed
   if (err instanceof AlreadyDone && task?.assignment.expertOpenId === ctx.actor.openId && task.assignment.status === 'declined') {
-    return { card: { type: 'raw', data: declinedCard({ application: taskApplication(task), reason: task.assignment.declineReason ?? '' }) } };
+    return { card: { type: 'raw', data: declinedCard({ application: taskApplication(task), reason: task.assignment.declineReason ?? '', ...(await declinedHow(ctx.tx, task)) }) } };
   }
   if (!task || task.assignment.expertOpenId !== ctx.actor.openId || task.assignment.status !== 'assigned' || !err.opts.field) return undefined;
   const sameOrganization = { name: task.organization, tasks: await otherTasksOfOrganization(ctx.tx, task) };

@@ -557,8 +557,10 @@ export function declinedOpenText(task: Pick<Task, 'assignment' | 'team'>, how: D
 function declinedAgain(task: Pick<Task, 'assignment' | 'team'>, how: DeclinedHow): UserError {
   const a = task.assignment;
   if (how.recused || declaredConflict(a)) return new UserError(declinedText(task, how, 'decline'), { kind: 'info' });
-  const otherwise = how.arranged ? '你已谢绝这项评分任务，协会已另行安排专家。' : '你已谢绝这项评分任务。';
-  return new AlreadyDone('谢绝', { action: 'review.decline', entity: 'assignment', entityId: a.id }, '这项评分任务，协会将另行安排专家', otherwise);
+  // nobody took the place: the administrators were told (announceReplacement), not “协会将另行安排专家” as if arranged
+  const otherwise = how.arranged ? '你已谢绝这项评分任务，协会已另行安排专家。' : '你已谢绝这项评分任务，暂无专家可以接替，已告知协会管理员。';
+  const detail = how.arranged ? '这项评分任务，协会已另行安排专家' : '这项评分任务，暂无专家可以接替，已告知协会管理员';
+  return new AlreadyDone('谢绝', { action: 'review.decline', entity: 'assignment', entityId: a.id }, detail, otherwise);
 }
 
 /**

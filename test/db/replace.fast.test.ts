@@ -145,7 +145,7 @@ const steps: Step[] = [
   { name: 'decline: no such task', action: 'review.decline', who: personas.expert, task: () => 999_999, form: unavailable, toast: 'error', says: /这不是你的评分任务/, leftToOrdinary: true },
   { name: 'decline: no reason given', action: 'review.decline', who: personas.expert, task: (t) => t.own, form: { kind: 'unavailable', reason: ' ' }, toast: 'error', says: /谢绝原因/, leftToOrdinary: true },
   { name: 'decline: an unknown kind', action: 'review.decline', who: personas.expert, task: (t) => t.own, form: { kind: 'bored', reason: '不想评' }, toast: 'error', says: /谢绝原因类型/, leftToOrdinary: true },
-  { name: 'decline: two replacements', action: 'review.decline', who: personas.expert, task: (t) => t.own, form: unavailable, eventId: 'evt_replace_fast_first', toast: 'success', says: /^已谢绝：深圳建设四班。协会将安排其他专家。$/ },
+  { name: 'decline: two replacements', action: 'review.decline', who: personas.expert, task: (t) => t.own, form: unavailable, eventId: 'evt_replace_fast_first', toast: 'success', says: /^已谢绝：深圳建设四班。协会已另行安排其他专家评审。$/ },
   {
     name: 'decline: the same delivery again',
     action: 'review.decline',
@@ -159,11 +159,11 @@ const steps: Step[] = [
     // the event's claim is what stops it: tried on a task the verdict would take
     probeTask: (t) => t.conflictDecline,
   },
-  { name: 'decline: clicked again', action: 'review.decline', who: personas.expert, task: (t) => t.own, form: unavailable, toast: 'info', says: /^已于 .* 谢绝这项评分任务，协会将另行安排专家/, leftToOrdinary: true },
+  { name: 'decline: clicked again', action: 'review.decline', who: personas.expert, task: (t) => t.own, form: unavailable, toast: 'info', says: /^已于 .* 谢绝这项评分任务，协会已另行安排专家，无需重复谢绝。$/, leftToOrdinary: true },
   { name: 'decline: a conflict of interest', action: 'review.decline', who: R(1), task: (t) => t.conflictDecline, form: { kind: 'conflict', reason: '曾在该单位任职' }, toast: 'success', says: /^已谢绝：更换测试11班。/ },
-  { name: 'decline: nobody may replace', action: 'review.decline', who: R(2), task: (t) => t.noneLeft, form: unavailable, toast: 'success', says: /^已谢绝：更换测试12班。/, leftToOrdinary: true },
-  { name: 'decline: one of the two places filled', action: 'review.decline', who: R(3), task: (t) => t.partly, form: unavailable, toast: 'success', says: /^已谢绝：更换测试13班。/, leftToOrdinary: true },
-  { name: 'decline: the panel completes', action: 'review.decline', who: R(4), task: (t) => t.completes, form: { kind: 'conflict', reason: '与班组长为亲属' }, toast: 'success', says: /^已谢绝：更换测试14班。/, leftToOrdinary: true },
+  { name: 'decline: nobody may replace', action: 'review.decline', who: R(2), task: (t) => t.noneLeft, form: unavailable, toast: 'success', says: /^已谢绝：更换测试12班。暂无专家可以接替，已告知协会管理员另行安排。$/, leftToOrdinary: true },
+  { name: 'decline: one of the two places filled', action: 'review.decline', who: R(3), task: (t) => t.partly, form: unavailable, toast: 'success', says: /^已谢绝：更换测试13班。已有专家接替，但专家组仍未配齐，已告知协会管理员另行安排。$/, leftToOrdinary: true },
+  { name: 'decline: the panel completes', action: 'review.decline', who: R(4), task: (t) => t.completes, form: { kind: 'conflict', reason: '与班组长为亲属' }, toast: 'success', says: /^已谢绝：更换测试14班。该申报的专家组人数已足，无需其他专家接替。$/, leftToOrdinary: true },
   { name: 'decline: a submitted sheet', action: 'review.decline', who: R(1), task: (t) => t.submitted, form: unavailable, toast: 'info', says: /^这份评分已提交，不能再谢绝/, leftToOrdinary: true },
   // 更换专家
   { name: 'swap: not an administrator', action: 'review.swap', who: personas.expert, task: (t) => t.swap, toast: 'error', says: /只有协会管理员/, leftToOrdinary: true },

@@ -74,6 +74,7 @@ export const notCardBuilders: Record<string, string> = {
   'measures.asksAssociationContact': 'whether a question asks how to reach the association',
   'measures.asksYearDates': 'whether a question asks a date the running year sets',
   'measures.yearAsked': 'the year a question names (去年, 2026年)',
+  'review.declinedPlaceText': 'one sentence: what became of a declined task’s place',
 };
 
 const sampleContact: contact.AssociationContact = { name: '协会秘书处 张三', phone: '020-12345678', email: 'office@example.org', hours: '工作日 9:00–17:00' };
@@ -830,10 +831,13 @@ export const cardSamples: Record<string, Sample> = {
     review.declineFormCard({ assignmentId: 12, application: taskApplication, descriptor: declineForm, sameOrganization: { name: '广州市市政工程维修有限公司', tasks: 3 } }),
   ],
   'review.declinedCard': () => [
-    review.declinedCard({ application: taskApplication, reason: '时间无法安排' }),
+    review.declinedCard({ application: taskApplication, reason: '时间无法安排', arranged: true }),
+    // nobody free to take the place: the administrators were told
+    review.declinedCard({ application: taskApplication, reason: '时间无法安排', arranged: false }),
+    review.declinedCard({ application: taskApplication, reason: '时间无法安排', arranged: false, partly: true }),
     // stepped aside by the bot (回避): why, with another expert arranged and with nobody yet
     review.declinedCard({ application: taskApplication, reason: '存在利益冲突：已成为该班组的班组成员，须回避', recused: '是该班组的成员', arranged: true }),
-    review.declinedCard({ application: taskApplication, reason: '存在利益冲突：所在单位已改为“广州市市政工程维修有限公司”，与该班组同属一个单位，须回避', recused: '与该班组同属一个单位' }),
+    review.declinedCard({ application: taskApplication, reason: '存在利益冲突：所在单位已改为“广州市市政工程维修有限公司”，与该班组同属一个单位，须回避', recused: '与该班组同属一个单位', arranged: false }),
   ],
   'review.reassignedCard': () => [review.reassignedCard({ application: taskApplication })],
   'review.scoringEndedCard': () => [review.scoringEndedCard({ application: taskApplication, year: 2026 })],
