@@ -221,9 +221,19 @@ export interface TaskListData {
   overdueDays?: number;
   /** The year's tasks the expert declined or that went to another expert (谢绝, 更换专家, a conflict). */
   movedAway?: number;
+  /**
+   * Those, by what became of each: declined by the expert's 谢绝, by their 声明利益冲突, by the bot stepping them aside
+   * (回避, 第十七条), or given to another expert by 更换专家; without it, all are counted as declined or moved away.
+   */
+  moved?: { declined: number; declared: number; recused: number; replaced: number };
+  /** The expert is 停用 in 专家库: no task will be given to them, and they are told so, not promised one. */
+  inactive?: boolean;
   /** Of `total`, the pending tasks the expert must step aside from (第十七条): not counted as theirs to score. */
   recused?: number;
 }
+
+/** What an expert 停用 in 专家库 with nothing to score is told, in place of a promise of tasks. */
+const STOPPED = '你在专家库中已停用，协会不会再给你分配评分任务。如有误，请联系协会管理员。';
 
 /** 评分 / review: the expert's tasks with the progress ("已完成 7 / 20") and the 评分截止, overdue when past it. */
 export function taskListCard(d: TaskListData): Card {
@@ -231,9 +241,19 @@ export function taskListCard(d: TaskListData): Card {
   if (!d.year) {
     elements.push(markdown('当前没有进行中的年度评审，暂无评分任务。'));
   } else if (!d.total && d.movedAway) {
-    elements.push(markdown(md`你在${d.year}年度的 ${d.movedAway} 项评分任务已谢绝或改派其他专家，目前没有待评任务。如有新的任务分配给你，我会通知你。`));
+    // what became of each, as the expert's old buttons say it: a 回避 the bot made is no 谢绝 of theirs
+    const m = d.moved ?? { declined: d.movedAway, declared: 0, recused: 0, replaced: 0 };
+    const parts = [
+      m.declined ? `${m.declined} 项已谢绝` : '',
+      m.declared ? `${m.declared} 项因你声明利益冲突已谢绝（第十七条）` : '',
+      m.recused ? `${m.recused} 项须回避（第十七条）` : '',
+      m.replaced ? `${m.replaced} 项已由协会改派` : '',
+    ].filter(Boolean);
+    const then = d.inactive ? STOPPED : '如有新的任务分配给你，我会通知你。';
+    elements.push(markdown(md`你在${d.year}年度的评分任务：${parts.join('，')}；目前没有待评任务。${then}`));
   } else if (!d.total) {
-    elements.push(markdown(md`${d.year}年度评审暂未给你分配评分任务。分配后我会通知你。`));
+    // 停用: no task will come while it lasts, so none is promised
+    elements.push(markdown(d.inactive ? STOPPED : md`${d.year}年度评审暂未给你分配评分任务。分配后我会通知你。`));
   } else {
     const deadline = d.scoringDeadline ? md` · 评分截止 ${d.scoringDeadline}` : '';
     const overdue = d.overdueDays ? md`<font color='red'>（已逾期 ${d.overdueDays} 天）</font>` : '';

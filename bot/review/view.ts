@@ -44,7 +44,7 @@ export async function taskListFor(
   /** Scores typed on one task's sheet and not submitted: its 评分 button brings them back. */
   typedOn?: { assignmentId: number; typed: Record<string, string> },
 ): Promise<{ card: Card; total: number }> {
-  const { cycle, tasks, movedAway } = read ?? (await expertTasks(ctx.tx, ctx.actor.openId));
+  const { cycle, tasks, movedAway, moved, inactive } = read ?? (await expertTasks(ctx.tx, ctx.actor.openId));
   const done = tasks.filter((t) => t.status === 'submitted').length;
   const shown = pageOf(tasks, page, LIST_PAGE);
   // past the 评分截止 with tasks still to score, while the year is still scoring (the bot's day, in its time zone)
@@ -67,6 +67,8 @@ export async function taskListFor(
       scoringDeadline: cycle && formatDateZh(cycle.scoringDeadline),
       overdueDays,
       movedAway,
+      moved,
+      inactive,
       recused: tasks.filter((t) => t.recused).length,
     }),
   };

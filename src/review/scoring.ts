@@ -1140,16 +1140,34 @@ export interface ExpertTask {
 }
 
 /**
- * An expert's tasks in the running cycle (the ones to score first, then the ones they must step aside from, then the
- * scored), without anyone else's scores.
+ * The running cycle's tasks gone from an expert, by what became of each: declined by their 谢绝 (`declined`), by their
+ * 声明利益冲突 (`declared`), by the bot stepping them aside from a team (回避, 第十七条: a `review.recuse` row names it,
+ * `recused`), or given to another expert by an administrator's 更换专家 (`replaced`).
  */
-export async function expertTasks(tx: Db, openId: string): Promise<{ cycle?: typeof cycles.$inferSelect; tasks: ExpertTask[]; movedAway?: number }> {
+export interface MovedAway {
+  declined: number;
+  declared: number;
+  recused: number;
+  replaced: number;
+}
+
+/**
+ * An expert's tasks in the running cycle (the ones to score first, then the ones they must step aside from, then the
+ * scored), without anyone else's scores. `movedAway`: how many went from them, `moved` by what became of each;
+ * `inactive`: the expert is 停用 in 专家库 (no new task comes to them).
+ */
+export async function expertTasks(
+  tx: Db,
+  openId: string,
+): Promise<{ cycle?: typeof cycles.$inferSelect; tasks: ExpertTask[]; movedAway?: number; moved?: MovedAway; inactive?: boolean }> {
   const running = inArray(cycles.status, ['open', 'scoring', 'closed']);
   // 第十七条 by its conditions in this statement: no extra round trip, 提交评分's own verdict, and a conflict with no reopen too
   const recused = sql<boolean>`(${assignments.status} = 'assigned' and ${mustRecuseSql(assignments.expertOpenId)})`;
-  // issued together (one round trip): the tasks are the running cycle's range of assignments_expert_cycle_idx, and the
-  // tasks the expert declined or that went to another expert (for a list left empty by them)
-  const [[cycle], rows, [moved]] = await Promise.all([
+  // issued together (one round trip): the tasks are the running cycle's range of assignments_expert_cycle_idx, the tasks
+  // that went from the expert, by what became of each (for a list left empty by them), and whether they are 停用
+  const declared = sql`position(${DECLARED_CONFLICT} in coalesce(${assignments.declineReason}, '')) > 0`;
+  const steppedAside = sql`exists (select 1 from ${auditLog} r where r.action = 'review.recuse' and r.details -> 'declined' @> jsonb_build_array(${assignments.id}))`;
+  const [[cycle], rows, [moved], [person]] = await Promise.all([
     tx.select().from(cycles).where(running).limit(1),
     tx
       .select({
@@ -1168,14 +1186,26 @@ export async function expertTasks(tx: Db, openId: string): Promise<{ cycle?: typ
       .where(and(eq(assignments.expertOpenId, openId), eq(assignments.cycleId, runningCycleId), inArray(assignments.status, ['assigned', 'submitted'])))
       .orderBy(sql`case when ${assignments.status} <> 'assigned' then 2 when ${recused} then 1 else 0 end`, asc(teams.code)),
     tx
-      .select({ n: sql<number>`count(*)::int` })
+      .select({
+        n: sql<number>`count(*)::int`,
+        replaced: sql<number>`count(*) filter (where ${assignments.status} = 'replaced')::int`,
+        declared: sql<number>`count(*) filter (where ${assignments.status} = 'declined' and ${declared})::int`,
+        recused: sql<number>`count(*) filter (where ${assignments.status} = 'declined' and not ${declared} and ${steppedAside})::int`,
+      })
       .from(assignments)
       .where(and(eq(assignments.expertOpenId, openId), eq(assignments.cycleId, runningCycleId), inArray(assignments.status, ['declined', 'replaced']))),
+    tx.select({ active: people.expertActive, roles: people.roles }).from(people).where(eq(people.openId, openId)),
   ]);
-  if (!cycle) return { tasks: [] };
+  // 停用 in 专家库 while still an expert: no task will come to them
+  const inactive = !!person && !person.active && (person.roles ?? []).includes('expert');
+  if (!cycle) return { tasks: [], ...(inactive ? { inactive } : {}) };
+  const n = Number(moved?.n ?? 0);
+  const [replaced, declaredN, recusedN] = [Number(moved?.replaced ?? 0), Number(moved?.declared ?? 0), Number(moved?.recused ?? 0)];
   return {
     cycle,
-    movedAway: moved?.n ?? 0,
+    movedAway: n,
+    moved: { declined: n - replaced - declaredN - recusedN, declared: declaredN, recused: recusedN, replaced },
+    ...(inactive ? { inactive } : {}),
     tasks: rows.map((r) => ({
       assignmentId: r.id,
       status: r.status,

@@ -229,7 +229,7 @@ describe.each(MODES_HERE)('a reopened sheet does not reopen the intake (%s path)
     expect((await db().select().from(assignments).where(eq(assignments.id, conflicted.id)))[0].status).toBe('replaced');
     // the expert's 评分任务 says where the task went, not that none was ever given
     const list = await h.click(conflicted.expertOpenId, { action: 'review.list' });
-    expect(cardText(list.card?.data)).toContain('你在2027年度的 1 项评分任务已谢绝或改派其他专家，目前没有待评任务。');
+    expect(cardText(list.card?.data)).toContain('你在2027年度的评分任务：1 项已由协会改派；目前没有待评任务。');
 
     // the new expert scores it, and the year is summed again without the conflicted sheet
     expect((await h.click(EXPERTS[2], { action: 'review.submit', assignmentId: replacement.id }, scoreForm(95))).toast?.type).toBe('success');

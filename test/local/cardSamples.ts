@@ -824,6 +824,9 @@ export const cardSamples: Record<string, Sample> = {
     }),
     review.taskListCard({ done: 0, total: 0, tasks: [], page: 1, pages: 1 }),
     review.taskListCard({ year: 2026, done: 0, total: 0, tasks: [], page: 1, pages: 1 }),
+    // every task gone, by what became of each; and an expert 停用 in 专家库
+    review.taskListCard({ year: 2026, done: 0, total: 0, tasks: [], page: 1, pages: 1, movedAway: 4, moved: { declined: 1, declared: 1, recused: 1, replaced: 1 } }),
+    review.taskListCard({ year: 2026, done: 0, total: 0, tasks: [], page: 1, pages: 1, inactive: true }),
   ],
   'review.taskApplicationCard': () => [review.taskApplicationCard({ assignmentId: 12, year: 2026, application: taskApplication })],
   'review.declineFormCard': () => [
