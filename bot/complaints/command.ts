@@ -17,11 +17,26 @@ const LIST_WORDS = /^(?:lists?|列表|清单|处理|待处理)$/i;
 
 /** Whether a text asks to see the complaints rather than to make one: 查看投诉, 看看投诉, 查询投诉 (nothing after 投诉). */
 function asksToSee(text: string, argument: string): boolean {
-  if (argument.trim()) return false;
+  return !!lookingWord(text, argument);
+}
+
+/** The word of asking to see before 投诉 / complaint (查看, show, …), when nothing follows it; undefined otherwise. */
+function lookingWord(text: string, argument: string): string | undefined {
+  if (argument.trim()) return undefined;
   const t = simplified(halfWidth(text)).toLowerCase();
   const at = t.search(/投诉|complain/);
-  return at > 0 && LOOKING.test(t.slice(0, at));
+  return at > 0 ? LOOKING.exec(t.slice(0, at))?.[0] : undefined;
 }
+
+/**
+ * Whether someone who is no administrator asks after their own complaints (查看投诉, 查询投诉, show / view complaints,
+ * nothing after): they have no list to handle, and an empty complaint form is not what they asked for; 打开投诉 still
+ * opens the form.
+ */
+const asksOwn = (text: string, argument: string) => {
+  const word = lookingWord(text, argument);
+  return !!word && word !== '打开';
+};
 
 /** 投诉清单 (the complaints to handle and the titles awaiting a decision), sent privately even when asked in a group. */
 async function sendComplaintList(ctx: HandlerContext, msg: IncomingText): Promise<void> {
@@ -30,10 +45,12 @@ async function sendComplaintList(ctx: HandlerContext, msg: IncomingText): Promis
 
 /**
  * 投诉 / complain: the complaint form (第二十一条) for anyone; an administrator asking to see the complaints (查看投诉,
- * 看看投诉, 查询投诉) gets the list of those to handle, as the 投诉处理 button shows it.
+ * 看看投诉, 查询投诉) gets the list of those to handle, as the 投诉处理 button shows it, and anyone else their own
+ * complaints, as 我的投诉 lists them.
  */
 export async function complaintCommand(ctx: HandlerContext, msg: IncomingText, argument: string, how?: { glued: boolean }): Promise<void | false> {
   if (hasRole(ctx.actor, 'admin') && (asksToSee(msg.text, argument) || LIST_WORDS.test(argument.trim()))) return sendComplaintList(ctx, msg);
+  if (!hasRole(ctx.actor, 'admin') && asksOwn(msg.text, argument)) return myComplaintsCommand(ctx, msg);
   // 投诉 TS-2026-0005, 查看投诉 TS-2026-0005: the complaint of that reference, not a new one against a team of that name
   const reference = readComplaintReference(argument.replace(/^(?:查看|查询|进度|处理情况)[\s:：]*/, ''));
   if (reference) return showComplaint(ctx, msg, reference);
@@ -45,11 +62,12 @@ export async function complaintCommand(ctx: HandlerContext, msg: IncomingText, a
 }
 
 /**
- * 投诉处理, 处理投诉, 投诉列表, 投诉清单: an administrator's list of the complaints to handle. Anyone else asked something
- * about complaints, which the measures answer (第二十一、二十二条, and how to make one).
+ * 投诉处理, 处理投诉, 投诉列表, 投诉清单: an administrator's list of the complaints to handle. Anyone else asking to see
+ * the complaints (show / check / view complaints) gets their own, as 我的投诉 lists them; else they asked something about
+ * complaints, which the measures answer (第二十一、二十二条, and how to make one).
  */
 export async function complaintListCommand(ctx: HandlerContext, msg: IncomingText): Promise<void | false> {
-  if (!hasRole(ctx.actor, 'admin')) return false;
+  if (!hasRole(ctx.actor, 'admin')) return asksOwn(msg.text, '') ? myComplaintsCommand(ctx, msg) : false;
   return sendComplaintList(ctx, msg);
 }
 

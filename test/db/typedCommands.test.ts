@@ -226,8 +226,18 @@ describe('asking to see the complaints or one’s score, in the words people use
     expect(h.fake.messages.some((m) => m.msgType === 'text' && String(m.content?.text).includes('已通过私聊把投诉清单发给你'))).toBe(true);
   });
 
-  it.each(['leader', 'public'] as const)('a %s keeps the complaint form for 查看投诉 and the measures for 处理投诉 and 投诉列表', async (who) => {
-    expect((await ask(h, who, '查看投诉')).text).toContain(FORM);
+  it.each(['查看投诉', '查询投诉', '看看投诉', 'view complaints', 'show complaints', 'check complaints'])('%s by an administrator still opens the complaints to handle', async (text) => {
+    expect((await ask(h, 'admin', text)).text).toContain(LIST);
+  });
+
+  // 查看投诉 / 查询投诉 with nothing after asked for the complaints, not to make one: someone with none to handle gets their own
+  it.each(['leader', 'public'] as const)('a %s gets their own complaints for 查看投诉, 查询投诉 and view complaints, the form for 打开投诉, the measures for 处理投诉 and 投诉列表', async (who) => {
+    for (const text of ['查看投诉', '查询投诉', '看看投诉', 'view complaints', 'show complaints', 'check complaints']) {
+      const answer = await ask(h, who, text);
+      expect(answer.text, text).toContain('你还没有在飞书提交过投诉。');
+      expect(answer.text, text).not.toContain(FORM);
+    }
+    expect((await ask(h, who, '打开投诉')).text).toContain(FORM);
     for (const text of ['处理投诉', '投诉列表']) {
       const answer = await ask(h, who, text);
       expect(answer.text, text).toContain('[card 办法中的相关条款]');
