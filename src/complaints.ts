@@ -411,7 +411,8 @@ export async function nearTeams(tx: Db, typed: string): Promise<NearTeam[]> {
  * else the one organisation whose name holds it (two characters or more; several, none), and its teams that hold the
  * title now (as heldTitles reads it: an honour later than the team's latest revoked one), by name. Those are the teams
  * 第二十二条 concerns, and their names and codes are public on certificates; the organisation's other teams are not
- * offered, nor the name of an organisation only partly typed that holds no title.
+ * offered. An organisation holding no title is undefined, as a name unknown: whether it is in the register (registered
+ * teams, never won or lost its title) is not told to anyone typing names on the public form.
  */
 export interface OrganizationMeant {
   name: string;
@@ -449,6 +450,8 @@ export async function organizationMeant(tx: Db, typed: string): Promise<Organiza
       ),
     )
     .orderBy(asc(teams.name), asc(teams.id));
+  // one holding none is answered as a name nobody registered: that it is an organisation of the register is not said
+  if (!held.length) return undefined;
   return { name: org.name, exact, teams: held };
 }
 
@@ -467,16 +470,12 @@ export class OrganizationNamed extends TeamNotFound {
 /**
  * What a complainant who typed an organisation is told, on the public page and on the chat form: that it is an
  * organisation, its teams holding the title by name and code (the first ORGANIZATION_TEAMS_SHOWN; in chat `buttons`
- * open their forms), and how to name a team that is not among them; or plainly that it has none.
+ * open their forms), and how to name a team that is not among them.
  */
 export function organizationNamed(typed: string, org: OrganizationMeant, opts: { buttons?: boolean } = {}): OrganizationNamed {
   const shown = org.teams.slice(0, ORGANIZATION_TEAMS_SHOWN);
   const near = shown.map((t) => ({ id: t.id, name: t.name, code: t.code }));
   const lead = org.exact ? `“${quoted(typed)}”是单位名称，不是班组名称。` : `找不到班组“${quoted(typed)}”。`;
-  if (!shown.length) {
-    const which = org.exact ? '该单位' : '与它相符的单位';
-    return new OrganizationNamed(`${lead}${which}目前没有获得“质量信得过班组”称号的班组。${HOW_TO_NAME}。`, near, typed, org);
-  }
   const which = org.exact ? '该单位' : `与它相符的单位“${org.name}”`;
   const names = shown.map((t) => `“${t.name}”（${t.code}）`).join('、');
   const count = org.teams.length > shown.length ? `有 ${org.teams.length} 个，前 ${shown.length} 个是：` : `有 ${shown.length} 个：`;

@@ -47,10 +47,10 @@ async function startCard(ctx: HandlerContext, query: string, formKey: string): P
   if (found.length > 1) return complaintTeamPickerCard({ query, teams: found });
   // an organisation's name (投诉 广州市政公司): its title holders to pick from; part of one, after a team's name or a slip
   const org = await organizationMeant(ctx.tx, query);
-  if (org?.exact) return organizationCard(query, org, formKey);
+  if (org?.exact) return organizationCard(query, org);
   const started = await teamAtStart(ctx.tx, query) ?? (await slipAtStart(ctx, query));
   if (started) return cardOfStart(ctx, started, formKey);
-  if (org) return organizationCard(query, org, formKey);
+  if (org) return organizationCard(query, org);
   // a slip (广州市政养护三斑): the title holders it may mean, each a button; nothing is filed until one is named
   const missing = teamNotFound(query, await nearTeams(ctx.tx, query), { buttons: true });
   return complaintFormCard({ descriptor: complaintForm, formKey, values: { team: query }, error: formErrorOf(missing), suggested: missing.near });
@@ -58,11 +58,10 @@ async function startCard(ctx: HandlerContext, query: string, formKey: string): P
 
 /**
  * An organisation typed for the team: the picker of its title holders (a button each opening that team's form, as for a
- * name several teams share); none, the empty form saying so and how to name a team.
+ * name several teams share).
  */
-function organizationCard(query: string, org: OrganizationMeant, formKey: string): Card {
-  if (org.teams.length) return complaintTeamPickerCard({ query, teams: org.teams, organization: { name: org.name, exact: org.exact } });
-  return complaintFormCard({ descriptor: complaintForm, formKey, values: { team: query }, error: formErrorOf(organizationNamed(query, org)) });
+function organizationCard(query: string, org: OrganizationMeant): Card {
+  return complaintTeamPickerCard({ query, teams: org.teams, organization: { name: org.name, exact: org.exact } });
 }
 
 /**
@@ -127,7 +126,7 @@ export async function sendComplaintForm(ctx: HandlerContext, msg: IncomingText, 
     const started = (await teamAtStart(ctx.tx, query)) ?? (await slipAtStart(ctx, query));
     // 投诉广州市政公司: an organisation's whole name glued on (part of one may be a question: 投诉处理)
     const org = started ? undefined : await organizationMeant(ctx.tx, query);
-    if (org?.exact) card = organizationCard(query, org, ctx.eventId);
+    if (org?.exact) card = organizationCard(query, org);
     else if (!started) return false;
     else card = await cardOfStart(ctx, started, ctx.eventId);
   } else {
