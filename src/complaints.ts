@@ -145,6 +145,8 @@ export interface ComplaintTeamRow extends ComplaintTeam {
   contactOpenId: string;
   /** The former name it was found by (findTeams), as typed: the form says the team is now named otherwise. */
   formerly?: string;
+  /** Found by part of its name (findTeams, `partial`). */
+  partly?: true;
 }
 
 const teamColumns = {
@@ -242,10 +244,22 @@ export async function findTeams(tx: Db, query: string, opts: { partial: boolean;
     )
     .orderBy(asc(teams.id));
   if (formerly.length || !opts.partial) return formerly.map((t) => ({ ...t, formerly: q }));
-  return teamQuery(tx)
+  const partly = await teamQuery(tx)
     .where(sql`position(organization_key(${q}) in organization_key(${teams.name})) > 0 or position(organization_key(${s}) in organization_key(${teams.name})) > 0`)
     .orderBy(asc(teams.name), asc(teams.id))
     .limit(11);
+  return partly.map((t) => ({ ...t, partly: true as const }));
+}
+
+/**
+ * The teams a complaint's team field names (findTeams), except that the whole name of an organisation holding the title
+ * (organizationMeant, exact) is that organisation rather than part of its teams' names (teams often carry their
+ * company's name): none then, for its title holders to be named. A team's own name, code or former name goes first.
+ */
+export async function complaintTeamsNamed(tx: Db, query: string, opts: { partial: boolean }): Promise<ComplaintTeamRow[]> {
+  const found = await findTeams(tx, query, opts);
+  if (found[0]?.partly && (await organizationMeant(tx, query))?.exact) return [];
+  return found;
 }
 
 /**
@@ -485,7 +499,7 @@ export function organizationNamed(typed: string, org: OrganizationMeant, opts: {
 
 /** The one team meant, or a UserError on the `team` field saying what to write instead (TeamNotFound: and the teams it may mean). */
 export async function resolveComplaintTeam(tx: Db, query: string, opts: { partial: boolean }): Promise<ComplaintTeamRow> {
-  const found = await findTeams(tx, query, opts);
+  const found = await complaintTeamsNamed(tx, query, opts);
   const q = query.trim();
   if (!found.length) {
     // an organisation's name: its title holders; a name one slip from a title holder's goes before part of an organisation's

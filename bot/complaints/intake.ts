@@ -16,6 +16,7 @@ import {
   getComplaint,
   nearTeams,
   type OrganizationMeant,
+  complaintTeamsNamed,
   organizationMeant,
   OrganizationNamed,
   organizationNamed,
@@ -42,7 +43,7 @@ export function complaintOptions(ctx: HandlerContext): ComplaintOptions {
  */
 async function startCard(ctx: HandlerContext, query: string, formKey: string): Promise<Card> {
   if (!query) return complaintFormCard({ descriptor: complaintForm, formKey });
-  const found = await findTeams(ctx.tx, query, { partial: true });
+  const found = await complaintTeamsNamed(ctx.tx, query, { partial: true });
   if (found.length === 1) return complaintFormCard({ descriptor: complaintFormFor(true), team: found[0], formKey });
   if (found.length > 1) return complaintTeamPickerCard({ query, teams: found });
   // an organisation's name (投诉 广州市政公司): its title holders to pick from; part of one, after a team's name or a slip

@@ -69,6 +69,12 @@ with team as (
         and (t.id in (select ce.team_id from certificates ce where organization_key(ce.team_name) = organization_key($6::text))
           or t.id::text in (select ra.entity_id from audit_log ra where ra.action = 'team.rename' and ra.entity = 'team' and organization_key(ra.details ->> 'from') = organization_key($6::text))
           or (position(organization_key($6::text) in organization_key(t.name)) > 0
+            -- complaintTeamsNamed: the whole name of an organisation holding the title is it, not part of team names
+            and not exists (
+              select 1 from organizations ko join teams kt on kt.organization_id = ko.id
+              where ko.key = organization_key($6::text)
+                and exists (select 1 from honours kh where kh.team_id = kt.id and kh.revoked_at is null
+                  and not exists (select 1 from honours kr where kr.team_id = kt.id and kr.revoked_at is not null and kr.year > kh.year)))
             and not exists (select 1 from certificates cx join teams ct on ct.id = cx.team_id where organization_key(cx.team_name) = organization_key($6::text))
             and not exists (
               select 1 from audit_log rx join teams rt on rt.id::text = rx.entity_id

@@ -235,3 +235,54 @@ describe('an organisation typed for the team, on the public form', () => {
     expect(await stored()).toBe(before + 1);
   });
 });
+
+/**
+ * Teams often carry their company's name (东莞市政公司养护一班): the whole name of an organisation holding the title was
+ * taken for part of those teams' names, and 投诉 <单位全称> opened one of them, any organisation's and titled or not, or
+ * filed the complaint against it. It now names the organisation's title holders; part of team names still finds those.
+ */
+describe('an organisation whose name is part of team names', () => {
+  const NAMED_ORG = '东莞市政公司';
+  const CARRIES = { name: '东莞市政公司养护一班', code: 'GDSZ-2026-0201' };
+  const TITLED = { name: '东莞桥梁班', code: 'GDSZ-2026-0202' };
+  beforeAll(async () => {
+    const db = h.db.db;
+    const [org] = await db.insert(organizations).values({ name: NAMED_ORG }).returning();
+    const rows = await db
+      .insert(teams)
+      .values(
+        [CARRIES, TITLED].map((t) => ({
+          ...t, organizationId: org.id, department: '养护部', type: 'project', leaderOpenId: 'ou_orgcomplaint_leader000000000001',
+          phone: '020-12345678', memberCount: 8, functions: '道路养护', goals: 'x', plan: 'y', contactOpenId: 'ou_orgcomplaint_contact00000000001', registeredAt: '2025-02-01',
+        })),
+      )
+      .returning();
+    for (const r of rows) ids[r.code] = r.id;
+    await db.insert(honours).values({ teamId: ids[TITLED.code], year: 2026, awardedAt: new Date('2026-12-01T00:00:00Z') });
+  });
+
+  it('投诉 <its whole name> lists its title holders, not the team whose name holds it', async () => {
+    const { card } = await say(`投诉 ${NAMED_ORG}`);
+    expect(cardText(card)).toContain(`“${NAMED_ORG}”是单位名称。`);
+    expect(cardActions(card).filter((a) => a.action === 'complaint.start').map((a) => a.teamId)).toEqual([ids[TITLED.code]]);
+    expect(JSON.stringify(card)).not.toContain(CARRIES.name);
+  });
+
+  it('the chat form sent with its whole name files nothing and names its title holders', async () => {
+    const before = await stored();
+    const body = await h.click(customer(), { action: 'complaint.submit', formKey: 'org-3' }, { team: NAMED_ORG, content: '井盖松动', contact: '' });
+    expect(await stored()).toBe(before);
+    expect(cardText(body.card.data)).toContain(`“${NAMED_ORG}”是单位名称，不是班组名称。该单位获得“质量信得过班组”称号的班组有 1 个：“${TITLED.name}”（${TITLED.code}）`);
+  });
+
+  it('the public form sent with its whole name names its title holders', async () => {
+    const r = await postJson(NAMED_ORG);
+    expect(r.status).toBe(400);
+    expect(r.body.suggestions).toEqual([TITLED]);
+  });
+
+  it('part of the team’s name still opens that team’s form', async () => {
+    const { card } = await say('投诉 市政公司养护');
+    expect(cardText(card)).toContain(`被投诉班组：**${CARRIES.name}**`);
+  });
+});
