@@ -28,17 +28,20 @@ export const contactForm = defineForm({
       label: '电话',
       maxLength: 40,
       required: false,
+      // shown: an example no data-loss prevention (DLP) takes for a number; `example` is a valid value, for tests
+      placeholder: '如 020-xxxxxxxx',
       example: '020-12345678',
       // at least 7 digits; an extension (转 801) and a second number (、13800000000) as people write them
-      pattern: { regex: /^(?=(?:\D*\d){7})[0-9+\-\s()（）转,，、/]{7,40}$/, message: '电话须为电话号码（至少 7 位数字，可含 - + 空格、括号和“转”分机；两个号码用顿号隔开），如 020-12345678' },
+      pattern: { regex: /^(?=(?:\D*\d){7})[0-9+\-\s()（）转,，、/]{7,40}$/, message: '电话须为电话号码（至少 7 位数字，可含 - + 空格、括号和“转”分机；两个号码用顿号隔开），如 020-xxxxxxxx' },
     },
     contactEmail: {
       kind: 'text',
       label: '邮箱',
       maxLength: 100,
       required: false,
+      placeholder: '如 office@协会邮箱',
       example: 'office@example.org',
-      pattern: { regex: /^[^\s@，。、]+@[^\s@，。、]+\.[^\s@，。、]+$/, message: '邮箱须为电子邮箱地址，如 office@example.org' },
+      pattern: { regex: /^[^\s@，。、]+@[^\s@，。、]+\.[^\s@，。、]+$/, message: '邮箱须为电子邮箱地址，如 office@协会邮箱' },
     },
     contactHours: { kind: 'text', label: '办公时间', maxLength: 60, required: false, example: '工作日 9:00–17:00' },
   },

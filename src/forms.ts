@@ -290,7 +290,11 @@ interface BaseField {
   /** A short hint after the label: “须达 90% 以上”. */
   help?: string;
   placeholder?: string;
-  /** A valid value as typed, where the kind alone does not make one (a phone number): shown as the placeholder, used by tests. */
+  /**
+   * A valid value as typed, where the kind alone does not make one (a phone number): used by tests, and shown as the
+   * placeholder when there is none. A phone number or an e-mail is no placeholder: a tenant's data-loss prevention (DLP)
+   * refuses a message showing one; give `placeholder` then (138xxxxxxxx, name@公司邮箱).
+   */
   example?: string;
 }
 

@@ -653,7 +653,7 @@ function movedUnderWay(changes: string[], application: ApplicationUnderWay, name
 /** Why a cell names nobody to look up; one holding an @ with more than the address (li@example.com（李）) says to keep only the address. */
 function notAPerson(what: string, cell: string): string {
   const why = `${what}“${cell}”不是有效的手机号或邮箱，无法查找此人`;
-  return /[@＠]/.test(cell) ? `${why}：单元格中只填邮箱本身（如 li@example.com），不要加姓名、说明或其他文字` : why;
+  return /[@＠]/.test(cell) ? `${why}：单元格中只填邮箱本身（如 name@公司邮箱），不要加姓名、说明或其他文字` : why;
 }
 
 /**

@@ -154,6 +154,19 @@ describe('contact details typed by users, refused by the tenant’s DLP (230028)
     h.fake.setDlp(false);
   });
 
+  it('the 投诉 form, nobody having typed anything, goes as it is: its own example is no phone number', async () => {
+    h.fake.setDlp(true, PATTERNS);
+    const asker = 'ou_dlpreader000000000000000000000009';
+    await h.say(asker, '投诉');
+    await h.drain();
+    const form = lastCardTo(asker)!;
+    expect(cardText(form.content)).toContain('联系方式');
+    expect(cardText(form.content)).not.toContain(TYPED_CONTACTS_WITHHELD);
+    expect(JSON.stringify(form.content)).not.toContain('[号码]');
+    expect((await withheldAudits()).filter((a) => String((a.details as { receiver?: string }).receiver) === asker)).toEqual([]);
+    h.fake.setDlp(false);
+  });
+
   it('the next day another such message tells the administrators again, once', async () => {
     h.fake.setDlp(true, PATTERNS);
     clock.set('2026-03-03T09:00:00+08:00');

@@ -168,7 +168,7 @@ describe('an e-mail or mobile typed with punctuation after it', () => {
       ]),
     );
     const s = summaryOf(await lastImport());
-    const keepOnlyTheAddress = '：单元格中只填邮箱本身（如 li@example.com），不要加姓名、说明或其他文字';
+    const keepOnlyTheAddress = '：单元格中只填邮箱本身（如 name@公司邮箱），不要加姓名、说明或其他文字';
     expect(s.refused.map((r) => [r.row, r.reason])).toEqual([
       [4, `单位联系人“wei@example.com（卫五）”不是有效的手机号或邮箱，无法查找此人${keepOnlyTheAddress}`],
       [5, `单位联系人“邮箱:shen@example.com”不是有效的手机号或邮箱，无法查找此人${keepOnlyTheAddress}`],
