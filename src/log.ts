@@ -42,12 +42,12 @@ const EMAIL_NAME = /[\w.+-]/;
 const EMAIL_DOMAIN = /[\w-]+(?:\.[\w-]+)+/y;
 
 /**
- * `[\w.+-]+@[\w-]+(?:\.[\w-]+)+` replaced, found from each @ rather than from each character: as a regular expression
+ * Where `[\w.+-]+@[\w-]+(?:\.[\w-]+)+` matches, found from each @ rather than from each character: as a regular expression
  * each character of a long word without an @ was read to the word's end, and 100 000 of them held every event for 10 s.
  * The same addresses, the same span: the name reaches back to where the last one ended, the domain as far as it goes.
  */
-function withoutEmails(text: string): string {
-  let out = '';
+function emailSpans(text: string): ContactSpan[] {
+  const spans: ContactSpan[] = [];
   let done = 0;
   for (let at = text.indexOf('@'); at >= 0; at = text.indexOf('@', at + 1)) {
     let start = at;
@@ -55,15 +55,43 @@ function withoutEmails(text: string): string {
     if (start === at) continue;
     EMAIL_DOMAIN.lastIndex = at + 1;
     if (!EMAIL_DOMAIN.test(text)) continue;
-    out += `${text.slice(done, start)}[邮箱]`;
     done = EMAIL_DOMAIN.lastIndex;
+    spans.push({ start, end: done, mask: '[邮箱]' });
     at = done - 1;
   }
-  return done === 0 ? text : out + text.slice(done);
+  return spans;
+}
+
+/** A phone number or an e-mail address in a text (`contactSpans`): from `start` to `end`, and what `withoutContacts` writes instead. */
+export interface ContactSpan {
+  start: number;
+  end: number;
+  mask: '[号码]' | '[邮箱]';
+}
+
+/** Where `withoutContacts` masks: the e-mail addresses, then the phone numbers outside them; in order. */
+export function contactSpans(text: string): ContactSpan[] {
+  const emails = emailSpans(text);
+  // an address blanked, as long as it was: no number is read inside one, nor across it
+  let blanked = '';
+  let from = 0;
+  for (const e of emails) {
+    blanked += text.slice(from, e.start) + '\0'.repeat(e.end - e.start);
+    from = e.end;
+  }
+  blanked += text.slice(from);
+  const phones = [...blanked.matchAll(PHONE)].map((m): ContactSpan => ({ start: m.index, end: m.index + m[0].length, mask: '[号码]' }));
+  return [...emails, ...phones].sort((a, b) => a.start - b.start);
 }
 
 export function withoutContacts(text: string): string {
-  return withoutEmails(text).replace(PHONE, '[号码]');
+  let out = '';
+  let from = 0;
+  for (const span of contactSpans(text)) {
+    out += text.slice(from, span.start) + span.mask;
+    from = span.end;
+  }
+  return from === 0 ? text : out + text.slice(from);
 }
 
 /** A text that may quote an error (the SDK's own log lines): whatever follows Drizzle's "params:" goes. */

@@ -3,7 +3,7 @@ import { and, asc, desc, eq, gt, inArray, lte, or, type SQL, sql } from 'drizzle
 import type { Db } from '../db/index.js';
 import { outbox } from '../db/schema.js';
 import { type Clock, dbClockIn, systemClock } from './clock.js';
-import { errorText, type Logger, withoutContacts } from './log.js';
+import { contactSpans, errorText, type Logger } from './log.js';
 import { metrics } from './metrics.js';
 import { OutageLog } from './reachability.js';
 import { storable } from './storable.js';
@@ -1182,7 +1182,7 @@ function dlpVersion(row: OutboxRow, contact: AssociationContact | undefined): Dl
       withheld = contact;
     }
   }
-  const masked = shownMasked(shown, withoutContacts);
+  const masked = shownMasked(shown, shownWithoutContacts);
   const typed = !sameCard(masked, shown);
   if (!withheld && !typed) return undefined;
   return { row: typed ? withTypedWithheldNote(masked, inputCleared(masked, shown)) : shown, ...(withheld ? { contact: withheld } : {}), typed };
@@ -1190,30 +1190,90 @@ function dlpVersion(row: OutboxRow, contact: AssociationContact | undefined): Dl
 
 const sameCard = (a: OutboxRow, b: OutboxRow) => JSON.stringify(a.card) === JSON.stringify(b.card);
 
-/** Keys whose strings Feishu does not show as text, or which name something (a field, a link, an image): kept as they are. */
+/**
+ * Keys whose values Feishu does not show as text, or which name something (a field, a link, an image, the options a
+ * select starts with): kept as they are, strings and arrays alike.
+ */
 const UNSHOWN_KEY = /^(?:tag|name|element_id|img_key|image_key|file_key|initial_option|initial_options|selected_values|initial_chosen_options|template)$|url$/i;
 
 /**
- * A text or card row with `mask` applied to every string its reader is shown. A button's `value` and a callback's
- * `behaviors` are what come back on a click: never rewritten. An input's `default_value` changed by the mask is
- * dropped: submitted, the mask would come back as if typed.
+ * A text or card row with `mask` applied to every string its reader is shown (`markdown`: a card's rich text, as its
+ * markdown elements and lark_md texts hold it). A button's `value` and a callback's `behaviors` are what come back on a
+ * click: never rewritten. An input's `default_value` changed by the mask is dropped: submitted, the mask would come
+ * back as if typed.
  */
-function shownMasked(row: OutboxRow, mask: (text: string) => string): OutboxRow {
-  const walk = (v: unknown): unknown => {
-    if (typeof v === 'string') return mask(v);
-    if (Array.isArray(v)) return v.map(walk);
+function shownMasked(row: OutboxRow, mask: (text: string, markdown: boolean) => string): OutboxRow {
+  const walk = (v: unknown, markdown = false): unknown => {
+    if (typeof v === 'string') return mask(v, markdown);
+    if (Array.isArray(v)) return v.map((x) => walk(x));
     if (!v || typeof v !== 'object') return v;
     const node = v as Record<string, unknown>;
+    const rich = node.tag === 'markdown' || node.tag === 'lark_md';
     const out: Record<string, unknown> = {};
     for (const [k, x] of Object.entries(node)) {
-      if (k === 'value' || k === 'behaviors' || (typeof x === 'string' && UNSHOWN_KEY.test(k))) out[k] = x;
+      if (k === 'value' || k === 'behaviors' || UNSHOWN_KEY.test(k)) out[k] = x;
       else if (k === 'default_value' && typeof x === 'string') {
-        if (mask(x) === x) out[k] = x;
-      } else out[k] = walk(x);
+        if (mask(x, false) === x) out[k] = x;
+      } else out[k] = walk(x, rich && k === 'content');
     }
     return out;
   };
   return { ...row, card: walk(row.card) as OutboxRow['card'] };
+}
+
+/** An entity our markdown escaping writes (`&#95;`, cards/markdown.ts escapeText), or its hexadecimal form. */
+const ENTITY = /&#(?:(\d{1,7})|[xX]([0-9a-fA-F]{1,6}));/g;
+/** A link's destination in markdown, `](…)`: our own (`link` percent-encodes any `)` and space in it); a typed one is escaped. */
+const LINK_TARGET = /\]\([^)\s]*\)/g;
+/** An address as its reader sees it, to where a space, a bracket or a CJK character ends it. */
+const ADDRESS = /[a-z][a-z0-9+.-]*:\/\/[^\s<>"'()[\]{}\u3000-\u303f\u3400-\u9fff\uff00-\uffef]+/gi;
+
+/**
+ * `withoutContacts` as the reader sees a text: in a card's markdown (`markdown`), through the entities our escaping writes
+ * (`wang&#95;li@qq.com`, a line that is only `&#49;&#51;…&#46;`, are an address and a number to a reader, and to DLP), an
+ * entity-written one replaced whole. What is no text a reader sees as such, nor works once rewritten, is kept: a link's
+ * destination, and any address (`…/s?mid=2247483650`, `…/doc/12345678`).
+ */
+function shownWithoutContacts(text: string, markdown: boolean): string {
+  // the text as read, each of its UTF-16 units with the span of `text` it comes from
+  let seen = '';
+  const from: number[] = [];
+  const to: number[] = [];
+  const add = (chars: string, start: number, end: number) => {
+    seen += chars;
+    for (let i = 0; i < chars.length; i++) {
+      from.push(start);
+      to.push(end);
+    }
+  };
+  let i = 0;
+  if (markdown) {
+    for (const m of text.matchAll(ENTITY)) {
+      for (; i < m.index; i++) add(text[i], i, i + 1);
+      const code = m[1] !== undefined ? Number(m[1]) : parseInt(m[2], 16);
+      const end = m.index + m[0].length;
+      if (code > 0x10ffff) for (; i < end; i++) add(text[i], i, i + 1);
+      else add(String.fromCodePoint(code), m.index, end);
+      i = end;
+    }
+  }
+  for (; i < text.length; i++) add(text[i], i, i + 1);
+  const spans = contactSpans(seen);
+  if (!spans.length) return text;
+  // kept: a link's destination (in `text`), an address (as read)
+  const keptInText = markdown ? [...text.matchAll(LINK_TARGET)].map((m) => [m.index, m.index + m[0].length]) : [];
+  const keptSeen = [...seen.matchAll(ADDRESS)].map((m) => [m.index, m.index + m[0].length]);
+  let out = '';
+  let done = 0;
+  for (const span of spans) {
+    const start = from[span.start];
+    const end = to[span.end - 1];
+    if (start < done) continue;
+    if (keptSeen.some(([a, b]) => span.start < b && a < span.end) || keptInText.some(([a, b]) => start < b && a < end)) continue;
+    out += text.slice(done, start) + span.mask;
+    done = end;
+  }
+  return done === 0 ? text : out + text.slice(done);
 }
 
 /** Whether `masked` has an input left empty that `shown` had filled. */

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog, outbox, teams } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
 import { formDefaults } from '../../src/local/actors.js';
+import { asTyped, link, md } from '../../cards/kit.js';
 import { enqueue, messageUuid, TYPED_CONTACTS_WITHHELD } from '../../src/outbox.js';
 import { cardActions, cardText, expectValidCard, inputValues } from '../support/cards.js';
 import { registrationForm } from '../support/forms.js';
@@ -135,6 +136,52 @@ describe('contact details typed by users, refused by the tenant’s DLP (230028)
     expect(text).toContain(TYPED_CONTACTS_WITHHELD);
     expect(JSON.stringify(got.content)).not.toMatch(/@|13812345678/);
     expect(cardActions(got.content)).toEqual([{ action: 'complaint.open', ref: '1234567' }]);
+  });
+
+  it('a link’s destination and an address are kept; what the markdown escaping wrote is masked whole; selected values are kept', async () => {
+    const materials = 'https://mp.weixin.qq.com/s?__biz=MzA&mid=2247483650&idx=1';
+    const doc = 'https://pan.example.cn/doc/12345678';
+    const card = {
+      schema: '2.0',
+      config: { update_multi: true },
+      header: { title: { tag: 'plain_text', content: '申报材料' }, template: 'blue' },
+      body: {
+        elements: [
+          { tag: 'markdown', content: md`${link('查看完整材料', materials)}
+材料见 ${doc}
+邮箱 ${'wang_li@qq.com'}；电话：
+${asTyped('13812345678.')}`.text },
+          {
+            tag: 'form',
+            name: 'f',
+            elements: [
+              { tag: 'multi_select_person', name: 'people', options: [{ value: 'pending:m:+85291234567' }], selected_values: ['pending:m:+85291234567'] },
+              { tag: 'button', name: 'go', text: { tag: 'plain_text', content: '提交' }, form_action_type: 'submit', behaviors: [{ type: 'callback', value: { action: 'x.save' } }] },
+            ],
+          },
+        ],
+      },
+    };
+    h.fake.setDlp(true, PATTERNS);
+    await h.db.db.transaction((tx) => enqueue(tx, { dedupeKey: 'dlp-typed:escaped', to: { openId: USER }, card }));
+    await h.drain();
+    expect((await row('dlp-typed:escaped')).status).toBe('sent');
+    const got = lastCardTo(USER)!;
+    const json = JSON.stringify(got.content);
+    const elements = (got.content as typeof card).body.elements;
+    const shown = elements.find((e) => e.content?.includes('材料见'))!.content!;
+    // the links work as they were
+    expect(shown).toContain(link('查看完整材料', materials).text);
+    expect(shown).toContain('doc/12345678');
+    // nothing of the address nor the number is left to a reader, entity-written or not
+    expect(shown).toContain('邮箱 [邮箱]；');
+    expect(shown).not.toContain('wang');
+    expect(shown).toContain('\n[号码]');
+    expect(shown).not.toMatch(/&#49;&#51;&#56;/);
+    expect(json).not.toContain('13812345678');
+    expect(elements.find((e) => e.tag === 'form')!.elements![0].selected_values).toEqual(['pending:m:+85291234567']);
+    expectValidCard(got.content);
+    h.fake.setDlp(false);
   });
 
   it('content refused for something else is tried once and dead-lettered, as before; with a mobile in it too, once more without', async () => {
