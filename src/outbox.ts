@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { and, asc, desc, eq, gt, inArray, lte, or, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
-import { outbox } from '../db/schema.js';
+import { chatBindings, outbox, people } from '../db/schema.js';
 import { type Clock, dbClockIn, systemClock } from './clock.js';
 import { contactSpans, errorText, type Logger } from './log.js';
 import { metrics } from './metrics.js';
@@ -646,6 +646,30 @@ export class OutboxDispatcher {
     return !!later;
   }
 
+  /**
+   * Whether a row lands with the administrators: one of them (ADMIN_OPEN_IDS, the admin role) or the group bound as
+   * theirs; a reply in such a chat, an update of a message sent there. Asked only of a row the tenant's DLP refused.
+   */
+  private async readByAdministrators(row: OutboxRow): Promise<boolean> {
+    const { db } = this.deps;
+    let type = row.receiveIdType;
+    let to = row.receiver;
+    if (row.kind === 'reply') {
+      // its rate key is the chat or the person it lands with
+      to = row.rateKey;
+      type = to.startsWith('oc_') ? 'chat_id' : 'open_id';
+    } else if (row.kind === 'update') {
+      const [sent] = await db.select({ type: outbox.receiveIdType, to: outbox.receiver }).from(outbox).where(and(eq(outbox.messageId, row.receiver), eq(outbox.kind, 'send'))).limit(1);
+      if (!sent) return false;
+      type = sent.type;
+      to = sent.to;
+    }
+    if (type === 'chat_id') return (await db.select({ chatId: chatBindings.chatId }).from(chatBindings).where(and(eq(chatBindings.chatId, to), eq(chatBindings.purpose, 'admin'))).limit(1)).length > 0;
+    if (type !== 'open_id') return false;
+    if (this.deps.adminOpenIds?.includes(to)) return true;
+    return (await db.select({ openId: people.openId }).from(people).where(and(eq(people.openId, to), sql`'admin' = any(${people.roles})`)).limit(1)).length > 0;
+  }
+
   private async sendOne(row: OutboxRow, card?: Promise<RenderedCard>): Promise<void> {
     const { db, transport, log } = this.deps;
     let outcome: SendOutcome;
@@ -669,13 +693,13 @@ export class OutboxDispatcher {
         if (row.lastError?.startsWith(DLP_WITHHELD)) {
           // every later try under that version's uuid, even when the contact changed since and leaves nothing to hide:
           // the original uuid Feishu refused, so a version sent under it would arrive beside one it may hold already
-          const bare = dlpVersion(drawn, contact);
+          const bare = dlpVersion(drawn, contact, await this.readByAdministrators(row));
           if (bare) withheld = { contact: bare.contact, typed: bare.typed };
           dlpBefore = true;
           outcome = await transport.deliver(bare?.row ?? withContactInRow(drawn, contact), dlpUuidKey(row.dedupeKey));
         } else {
           outcome = await transport.deliver(withContactInRow(drawn, contact));
-          const again = !outcome.ok && 'dlpRefused' in outcome && outcome.dlpRefused ? dlpVersion(drawn, contact) : undefined;
+          const again = !outcome.ok && 'dlpRefused' in outcome && outcome.dlpRefused ? dlpVersion(drawn, contact, await this.readByAdministrators(row)) : undefined;
           if (again && !outcome.ok && 'error' in outcome) {
             // said on the row before the second send: whatever happens next, a later try sends this version alone
             await db.update(outbox).set({ lastError: `${DLP_WITHHELD}${outcome.error}`.slice(0, 500) }).where(and(eq(outbox.id, row.id), eq(outbox.status, 'sending'), row.claimedAt ? eq(outbox.claimedAt, row.claimedAt) : undefined));
@@ -1142,6 +1166,14 @@ export const CONTACT_WITHHELD = '联系方式请向协会管理员索取';
  * e-mails users typed into it (a leader's 联系电话, a phone in a complaint) are shown as `withoutContacts` writes them.
  */
 export const TYPED_CONTACTS_WITHHELD = '（企业的数据防泄漏（DLP）策略不允许消息中出现明文手机号和邮箱，本消息中的电话号码、邮箱已隐去，显示为[号码]、[邮箱]；需要时请向协会管理员索取。）';
+/**
+ * The same, in what the administrators read (TYPED_CONTACTS_WITHHELD would send them to themselves): no message of the
+ * bot can carry them, and where they are kept. Nothing in Feishu shows them: the bot's other cards and replies are
+ * messages under the same policy.
+ */
+export const TYPED_CONTACTS_WITHHELD_ADMINS =
+  '（企业的数据防泄漏（DLP）策略不允许飞书消息中出现明文手机号和邮箱，本消息中用户填写的电话号码、邮箱已隐去，显示为[号码]、[邮箱]，机器人发出的其他消息也无法带上它们。' +
+  '它们完整保存在机器人的数据库中：投诉人留下的联系方式在该投诉的记录里，班组的联系电话在班组资料里。需要时请负责运行机器人的技术人员从数据库中查出，或请企业的飞书管理员在数据防泄漏策略中放行机器人的消息。）';
 /** Said after it on a form one of whose inputs held one: the input is left empty rather than filled with the mask. */
 export const TYPED_INPUT_CLEARED = '表单中原已填有电话号码或邮箱的栏目现为空白，需要时请重新填写。';
 
@@ -1166,7 +1198,7 @@ interface DlpVersion {
  * filled with one is left empty (the mask typed back would be taken for the value). Undefined when that changes nothing:
  * the refusal was of something else, and sending it again would only be refused again.
  */
-function dlpVersion(row: OutboxRow, contact: AssociationContact | undefined): DlpVersion | undefined {
+function dlpVersion(row: OutboxRow, contact: AssociationContact | undefined, forAdministrators: boolean): DlpVersion | undefined {
   if (row.msgType !== 'text' && row.msgType !== 'interactive') return undefined;
   const refused = withContactInRow(row, contact);
   let shown = refused;
@@ -1185,7 +1217,7 @@ function dlpVersion(row: OutboxRow, contact: AssociationContact | undefined): Dl
   const masked = shownMasked(shown, shownWithoutContacts);
   const typed = !sameCard(masked, shown);
   if (!withheld && !typed) return undefined;
-  return { row: typed ? withTypedWithheldNote(masked, inputCleared(masked, shown)) : shown, ...(withheld ? { contact: withheld } : {}), typed };
+  return { row: typed ? withTypedWithheldNote(masked, inputCleared(masked, shown), forAdministrators) : shown, ...(withheld ? { contact: withheld } : {}), typed };
 }
 
 const sameCard = (a: OutboxRow, b: OutboxRow) => JSON.stringify(a.card) === JSON.stringify(b.card);
@@ -1289,9 +1321,13 @@ function inputCleared(masked: OutboxRow, shown: OutboxRow): boolean {
   return filled(masked.card) < filled(shown.card);
 }
 
-/** TYPED_CONTACTS_WITHHELD at the end of a text, as the first line of a card (a grey note, above what it says of). */
-function withTypedWithheldNote(row: OutboxRow, cleared: boolean): OutboxRow {
-  const said = cleared ? `${TYPED_CONTACTS_WITHHELD}${TYPED_INPUT_CLEARED}` : TYPED_CONTACTS_WITHHELD;
+/**
+ * TYPED_CONTACTS_WITHHELD (the administrators': TYPED_CONTACTS_WITHHELD_ADMINS) at the end of a text, as the first line of
+ * a card (a grey note, above what it says of).
+ */
+function withTypedWithheldNote(row: OutboxRow, cleared: boolean, forAdministrators: boolean): OutboxRow {
+  const note = forAdministrators ? TYPED_CONTACTS_WITHHELD_ADMINS : TYPED_CONTACTS_WITHHELD;
+  const said = cleared ? `${note}${TYPED_INPUT_CLEARED}` : note;
   const card = row.card as { text?: unknown; body?: { elements?: unknown }; elements?: unknown };
   if (row.msgType === 'text') return typeof card.text === 'string' ? { ...row, card: { ...card, text: `${card.text}\n\n${said}` } } : row;
   // our own words, markdown as they are: no [text] of them is followed by (, so none is a link

@@ -4,7 +4,7 @@ import { auditLog, outbox, teams } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
 import { formDefaults } from '../../src/local/actors.js';
 import { asTyped, link, md } from '../../cards/kit.js';
-import { enqueue, messageUuid, TYPED_CONTACTS_WITHHELD } from '../../src/outbox.js';
+import { enqueue, messageUuid, TYPED_CONTACTS_WITHHELD, TYPED_CONTACTS_WITHHELD_ADMINS } from '../../src/outbox.js';
 import { cardActions, cardText, expectValidCard, inputValues } from '../support/cards.js';
 import { registrationForm } from '../support/forms.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
@@ -111,6 +111,21 @@ describe('contact details typed by users, refused by the tenant’s DLP (230028)
     const got = h.fake.messages.filter((m) => m.receiveId === USER).at(-1)!;
     expect(got.uuid).toBe(messageUuid('dlp-typed:text#dlp'));
     expect(got.content.text).toBe(`投诉内容：班组长电话 [号码]，邮箱 [邮箱]，至今未整改。\n\n${TYPED_CONTACTS_WITHHELD}`);
+  });
+
+  it('an administrator is told where the withheld contact is kept, not to ask the administrators', async () => {
+    await h.db.db.transaction((tx) => enqueue(tx, { dedupeKey: 'dlp-typed:admin', to: { openId: ADMIN }, text: `网上投诉 TS-2026-0001，投诉人联系方式：${MOBILE}` }));
+    await h.drain();
+    expect((await row('dlp-typed:admin')).status).toBe('sent');
+    const got = h.fake.messages.filter((m) => m.receiveId === ADMIN && m.uuid === messageUuid('dlp-typed:admin#dlp')).at(-1)!;
+    expect(got.content.text).toBe(`网上投诉 TS-2026-0001，投诉人联系方式：[号码]\n\n${TYPED_CONTACTS_WITHHELD_ADMINS}`);
+    expect(got.content.text).not.toContain('向协会管理员索取');
+    expect(got.content.text).toContain('投诉人留下的联系方式在该投诉的记录里');
+    // the day's alert says where too, and names the forms that hold a phone
+    const told = toldAdmins().at(-1)!;
+    expect(told).toContain('投诉人留下的联系方式在该投诉的记录里');
+    expect(told).toContain('注册表、修改资料中的联系电话');
+    expect(told).not.toContain('申报表');
   });
 
   it('a card’s shown text is masked, an e-mail written in markdown too; its button values are not', async () => {
