@@ -1928,10 +1928,11 @@ async function redrawRevocationCopies(
     .where(
       and(
         // the escalation job's lists of several titles (`revocationEscalationKey` with no honour) of those days too, the
-        // ones listing a title the decision takes; a 更正认定's redraw leaves them as they are
+        // ones listing a title the decision takes; a 更正认定's redraws them as well: a title it took back left off, one
+        // awaiting again shown so
         sql`${outbox.dedupeKey} in (select 'revocation:alert:' || h.id || ':from-' || u.id || ':' || s.dest_key from ${unnestText(ids)} h (id) cross join ${unnestText(status.upheld)} u (id) cross join (${adminDestinationsQuery(opts.bootstrapAdmins)}) s
           union all select 'revocation:escalate:' || d.day || ':' || h.id || ':' || s.dest_key from ${unnestText(dates)} d (day) cross join ${unnestText(ids)} h (id) cross join (${adminDestinationsQuery(opts.bootstrapAdmins)}) s
-          union all select 'revocation:escalate:' || d.day || ':titles:' || s.dest_key from ${unnestText(corrected ? [] : dates)} d (day) cross join (${adminDestinationsQuery(opts.bootstrapAdmins)}) s)`,
+          union all select 'revocation:escalate:' || d.day || ':titles:' || s.dest_key from ${unnestText(dates)} d (day) cross join (${adminDestinationsQuery(opts.bootstrapAdmins)}) s)`,
         sql`(not ${isEscalationList(sql`${outbox.dedupeKey}`)} or exists (select 1 from ${unnestText(ids)} h (id) where ${outbox.card} -> 'render' -> 'honourIds' @> jsonb_build_array(h.id::int)))`,
         isNotNull(outbox.messageId),
         clicked ? ne(outbox.messageId, clicked) : undefined,

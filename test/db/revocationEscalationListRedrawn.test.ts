@@ -1,4 +1,4 @@
-import { eq, like } from 'drizzle-orm';
+import { desc, eq, like } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { chatBindings, complaints, cycles, honours, organizations, outbox, people, teams } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
@@ -110,6 +110,55 @@ describe('the weekly list of titles awaiting 撤销 / 保留, one of them decide
         expect(opens(card)).toEqual([]);
       }
       expect(await h.db.db.select().from(outbox).where(like(outbox.dedupeKey, 'revocation:redrawn:%'))).toHaveLength(4);
+    });
+  }
+});
+
+/**
+ * A 更正认定 that takes a title's run back (a 成立 corrected to 不成立) withdraws its revocation alert: the alert's cards
+ * said so, but every weekly list still showing the title kept it as awaiting, with 决定. Those lists are now redrawn too,
+ * the title left off and the other still awaiting; the correction delivered again queues nothing more.
+ */
+describe('the weekly list of titles awaiting 撤销 / 保留, a title’s run taken back by 更正认定', () => {
+  const worlds = twoWorlds(async () => {
+    const h = await startHarness({ clock: new ManualClock('2026-08-09T09:00:00+08:00'), admins: [ADMIN] });
+    return { h, ids: await seed(h) };
+  }, { oneOnPglite: true });
+
+  const opens = (card: unknown) => cardActions(card).filter((a) => a.action === 'revocation.open');
+  const redraws = async (h: Harness, messageId: string) => (await h.db.db.select({ k: outbox.dedupeKey }).from(outbox).where(eq(outbox.receiver, messageId))).map((r) => r.k).sort();
+
+  for (const mode of MODES_HERE) {
+    it(`every list still showing it is redrawn without it (${mode})`, async () => {
+      const { h, ids } = worlds[mode];
+      const [a, b] = ids;
+      const lists: string[] = [];
+      for (const date of ['2026-08-09', '2026-08-16']) {
+        h.clock.set(new Date(`${date}T09:00:00+08:00`));
+        const [run] = await runJob('escalation', h.db.db, { now: h.clock.now(), timezone: 'Asia/Shanghai', bootstrapAdmins: [ADMIN] });
+        await h.drain();
+        const [row] = await h.db.db.select().from(outbox).where(eq(outbox.dedupeKey, run.queued[0]));
+        lists.push(row.messageId!);
+      }
+      for (const list of lists) expect(opens(h.fake.currentCard(list))).toEqual([a, b].map((honourId) => ({ action: 'revocation.open', honourId })));
+
+      h.clock.set(new Date('2026-08-16T10:30:00+08:00'));
+      const [honour] = await h.db.db.select().from(honours).where(eq(honours.id, a));
+      const [last] = await h.db.db.select().from(complaints).where(eq(complaints.teamId, honour.teamId)).orderBy(desc(complaints.id)).limit(1);
+      const correct = { action: 'complaint.correct', complaintId: last.id, to: 'dismissed' };
+      const event = { eventId: `evt_revocationlistcorrect${mode}01` };
+      const r = await h.click(ADMIN, correct, { note: '误点成立，经核查投诉不实' }, event);
+      expect(r.toast?.content).toContain('此前的撤销称号提醒不再适用');
+      await h.click(ADMIN, correct, { note: '误点成立，经核查投诉不实' }, event);
+      await h.drain();
+      for (const list of lists) {
+        expect(await redraws(h, list)).toEqual([`revocation:corrected:${a}:${last.id}:c1:${list}`]);
+        const card = h.fake.currentCard(list);
+        const text = cardText(card);
+        expect(text).not.toContain('市政养护1班');
+        expect(text).toContain('**市政养护2班**（GDSZ-2025-0802，广州市政集团）2026 年度称号：连续 2 次投诉成立，已 15 天未决定');
+        expect(opens(card)).toEqual([{ action: 'revocation.open', honourId: b }]);
+      }
     });
   }
 });
