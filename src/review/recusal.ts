@@ -1,5 +1,5 @@
 import { and, asc, eq, inArray, or, sql } from 'drizzle-orm';
-import { conflictAfterScoringCard } from '../../cards/review.js';
+import { conflictAfterScoringCard, declinedPlaceText } from '../../cards/review.js';
 import type { Db } from '../../db/index.js';
 import { applications, assignments, cycles, organizations, teams } from '../../db/schema.js';
 import { audit } from '../audit.js';
@@ -335,14 +335,29 @@ export async function announceRecusals(sink: NoticeSink, recusals: readonly Recu
 
 /** The message to the person who stepped aside. */
 export function recusalText(r: Pick<Recusal, 'role' | 'team' | 'via' | 'declined' | 'scored'>): string {
-  const handed = r.declined.length
-    ? `你尚未提交的 ${r.declined.length} 项该班组申报的评分任务已改派其他专家，你无需再为它评分。`
-    : '';
+  const handed = r.declined.length ? handedText(r.declined, '该班组申报的', '它') : '';
   const reported = r.scored.length ? `你此前已提交的 ${r.scored.length} 份该班组评分已报协会管理员处理。` : '';
   if (r.via) {
     return cite(17, `评审坚持公开、公平和公正原则。你已成为“${r.via.name}（${r.via.code}）”的${insiderRoleZh[r.role]}，与“${r.team.name}（${r.team.code}）”同属一个单位，须回避该班组的评审：${handed}${reported}`);
   }
   return cite(17, `评审坚持公开、公平和公正原则。你已成为“${r.team.name}（${r.team.code}）”的${insiderRoleZh[r.role]}，须回避该班组的评审：${handed}${reported}`);
+}
+
+/** What became of a declined task's place (`declinedPlaceText`): another expert took every place the panel missed, one came and it is still short, the panel needed nobody, or nobody could take it. */
+const placeOf = ({ replacement: { created, unfilled } }: { replacement: Replacement }) => ({ arranged: !!created && !unfilled, partly: !!created && !!unfilled, unneeded: !created && !unfilled });
+
+/**
+ * What the person who stepped aside is told of their unsubmitted tasks: 已改派其他专家 only when another expert took
+ * each place; else what became of it, as a 谢绝 is told (`declinedPlaceText`): nobody could take it and the
+ * administrators were told (they are: `announceReplacement`'s 无法自动改派专家), or the panel needed nobody.
+ */
+function handedText(declined: readonly { replacement: Replacement }[], which: string, it: string): string {
+  const n = declined.length;
+  const places = declined.map((d) => declinedPlaceText(placeOf(d)));
+  if (places.every((p) => p === '协会已另行安排其他专家评审。')) return `你尚未提交的 ${n} 项${which}评分任务已改派其他专家，你无需再为${it}评分。`;
+  const kinds = [...new Set(places)];
+  const what = kinds.length === 1 ? kinds[0] : `其中${kinds.map((k) => `${places.filter((p) => p === k).length} 项${k.replace(/。$/, '')}`).join('；')}。`;
+  return `你尚未提交的 ${n} 项${which}评分任务已不再由你评审，你无需再为${it}评分；${what}`;
 }
 
 /**
@@ -441,7 +456,7 @@ export function colleagueRecusalText(mine: readonly Pick<ColleagueRecusal, 'orga
   const names = mine.map((r) => `“${r.team.name}（${r.team.code}）”`).join('、');
   const declined = mine.reduce((n, r) => n + r.declined.length, 0);
   const scored = mine.reduce((n, r) => n + r.scored.length, 0);
-  const handed = declined ? `你尚未提交的 ${declined} 项相关评分任务已改派其他专家，你无需再为其评分。` : '';
+  const handed = declined ? handedText(mine.flatMap((r) => r.declined), '相关', '其') : '';
   const reported = scored ? `你此前已提交的 ${scored} 份相关评分已报协会管理员处理。` : '';
   const these = mine.length > 1 ? '这些班组' : '该班组';
   return cite(17, `评审坚持公开、公平和公正原则。你的所在单位已改为“${mine[0].organization.name}”，与${names}同属一个单位，须回避${these}的评审：${handed}${reported}`);

@@ -1,0 +1,98 @@
+import { and, asc, eq, like } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applications, assignments, cycles, organizations, outbox, people, teamMembers, teams } from '../../db/schema.js';
+import { ManualClock } from '../../src/clock.js';
+import { cardText } from '../support/cards.js';
+import { ADMIN, startHarness, type Harness } from '../support/harness.js';
+
+/**
+ * What an expert is told became of a place they left, through the card callbacks:
+ * - the bot stepping an expert aside from a team (第十七条, 添加成员) told them “…评分任务已改派其他专家” even when no
+ *   expert was free to take the place; they are now told nobody could and the administrators were told (who are:
+ *   无法自动改派专家), or that the panel, one expert too large, needed nobody.
+ */
+
+const COMMITTEE = '广东省市政行业专家委员会';
+const cycleForm = { year: '2027', applicationDeadline: '2027-05-31', scoringDeadline: '2027-06-30', reviewMeetingDate: '2027-07-15', expertsPerApplication: '3' };
+const P = (n: number) => `ou_placetruth${String(n).padStart(22, '0')}`;
+const NOBODY = '暂无专家可以接替，已告知协会管理员另行安排。';
+const UNNEEDED = '该申报的专家组人数已足，无需其他专家接替。';
+
+async function teamWithApplication(h: Harness, cycleId: number, n: number, leader: string) {
+  const db = h.db.db;
+  const [org] = await db.insert(organizations).values({ name: `接替说明单位${n}` }).returning();
+  await db.insert(people).values({ openId: leader }).onConflictDoNothing();
+  const [team] = await db
+    .insert(teams)
+    .values({
+      code: `GDSZ-2025-${String(600 + n).padStart(4, '0')}`, name: `接替说明${n}班`, organizationId: org.id, department: '工程部', type: 'project', leaderOpenId: leader, phone: '020-1234567',
+      memberCount: 8, functions: '道路养护', goals: '合格率 98%', plan: '每月 QC 活动', contactOpenId: leader, registeredAt: '2025-01-10',
+    })
+    .returning();
+  await db.insert(teamMembers).values({ teamId: team.id, openId: leader, role: 'leader' });
+  const [application] = await db.insert(applications).values({ teamId: team.id, cycleId, status: 'scoring', form: { title: '成果', category: 'engineering' }, submittedAt: new Date('2027-04-01T00:00:00Z') }).returning();
+  return { team, app: application.id };
+}
+
+const taskOf = async (h: Harness, applicationId: number, expert: string) =>
+  (await h.db.db.select().from(assignments).where(and(eq(assignments.applicationId, applicationId), eq(assignments.expertOpenId, expert))))[0];
+const outboxLike = (h: Harness, pattern: string) => h.db.db.select().from(outbox).where(like(outbox.dedupeKey, pattern)).orderBy(asc(outbox.id));
+const toldOf = async (h: Harness, teamId: number, openId: string) => (await outboxLike(h, `review:recused:${teamId}:${openId}:%`)).map((r) => (r.card as { text: string }).text);
+
+describe('what an expert is told became of the place they left', () => {
+  let h: Harness;
+  let cycleId: number;
+
+  beforeAll(async () => {
+    h = await startHarness({ clock: new ManualClock('2027-03-05T09:00:00+08:00') });
+    expect((await h.click(ADMIN, { action: 'cycle.open' }, cycleForm)).toast.type).toBe('success');
+    // the pool is exactly the experts on the panels below: nobody is free to take a place
+    expect((await h.click(ADMIN, { action: 'experts.add' }, { experts: [1, 2, 3, 4].map(P), organization: COMMITTEE })).toast.type).toBe('success');
+    [{ id: cycleId }] = await h.db.db.select({ id: cycles.id }).from(cycles).where(eq(cycles.year, 2027));
+  }, 120_000);
+  afterAll(async () => h?.close());
+
+  it('stepped aside by the bot with nobody free: not “已改派其他专家”; nobody could, and the administrators are told', async () => {
+    const { team, app } = await teamWithApplication(h, cycleId, 1, 'ou_placetruthleader0000000000000001');
+    await h.db.db.insert(assignments).values([1, 2, 3].map((n) => ({ applicationId: app, expertOpenId: P(n), status: 'assigned' })));
+    // P(4) would be free: it is on the panel's team as a member already, so no replacement can be it
+    await h.db.db.insert(teamMembers).values({ teamId: team.id, openId: P(4), role: 'member' });
+    const added = await h.click(team.leaderOpenId, { action: 'team.memberAdd', teamId: team.id }, { members: [P(1)] });
+    expect(added.toast).toEqual({ type: 'success', content: '已添加 1 名成员' });
+    const old = await taskOf(h, app, P(1));
+    expect(old.status).toBe('declined');
+    const told = await toldOf(h, team.id, P(1));
+    expect(told).toHaveLength(1);
+    expect(told[0]).toContain('第十七条：评审坚持公开、公平和公正原则。');
+    expect(told[0]).not.toContain('改派其他专家');
+    expect(told[0]).toContain(`你尚未提交的 1 项该班组申报的评分任务已不再由你评审，你无需再为它评分；${NOBODY}`);
+    // the administrators do learn the panel is short
+    const alerts = await outboxLike(h, `review:unfilled:${old.id}%`);
+    expect(alerts.map((a) => a.receiver)).toEqual([ADMIN]);
+    expect(cardText(alerts[0].card)).toContain('无法自动改派专家');
+    expect(cardText(alerts[0].card)).toContain(team.name);
+    // the old card's 评分 says no word of another expert
+    const opened = await h.click(P(1), { action: 'review.open', assignmentId: old.id });
+    expect(opened.toast.content).not.toContain('另行安排');
+  });
+
+  describe('a panel that held one expert too many', () => {
+    let team: { id: number; name: string; leaderOpenId: string };
+    let app: number;
+    beforeAll(async () => {
+      ({ team, app } = await teamWithApplication(h, cycleId, 2, 'ou_placetruthleader0000000000000002'));
+      await h.db.db.insert(assignments).values([1, 2, 3, 4].map((n) => ({ applicationId: app, expertOpenId: P(n), status: 'assigned' })));
+    });
+
+    it('stepped aside by the bot: told the panel needed nobody, not “已改派其他专家”; no alert of a short panel', async () => {
+      const added = await h.click(team.leaderOpenId, { action: 'team.memberAdd', teamId: team.id }, { members: [P(4)] });
+      expect(added.toast).toEqual({ type: 'success', content: '已添加 1 名成员' });
+      const old = await taskOf(h, app, P(4));
+      expect(old.status).toBe('declined');
+      const told = await toldOf(h, team.id, P(4));
+      expect(told[0]).not.toContain('改派其他专家');
+      expect(told[0]).toContain(`你尚未提交的 1 项该班组申报的评分任务已不再由你评审，你无需再为它评分；${UNNEEDED}`);
+      expect(await outboxLike(h, `review:unfilled:${old.id}%`)).toEqual([]);
+    });
+  });
+});
