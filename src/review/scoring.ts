@@ -482,19 +482,23 @@ export const DECLARED_CONFLICT = '声明利益冲突：';
  */
 const declaredConflict = (a: Pick<Assignment, 'declineReason'>) => !!a.declineReason?.includes(DECLARED_CONFLICT);
 /**
- * A declined task as its expert's old buttons speak of it (`declinedHow`): another expert arranged only when one took a
- * place on its panel since (`placeTaken`); `recused`, when the bot stepped the expert aside (回避, `steppedAsideWhy`), why.
+ * A declined task as its expert's old buttons speak of it (`declinedHow`): another expert arranged only when one came to
+ * its panel after the decline and the panel is full (`placeTaken`); `partly`, one came yet the panel is still short;
+ * `unneeded`, nobody came and the panel needed nobody (it held one expert too many); `recused`, when the bot stepped the
+ * expert aside (回避, `steppedAsideWhy`), why.
  */
 export interface DeclinedHow {
   arranged: boolean;
+  partly?: boolean;
+  unneeded?: boolean;
   recused?: string;
 }
 
 /** What became of a declined task (`DeclinedHow`), read once for the answer of an old button. */
 export async function declinedHow(tx: Db, task: Pick<Task, 'assignment' | 'team' | 'cycle'>): Promise<DeclinedHow> {
   // issued together: one round trip
-  const [arranged, recused] = await Promise.all([placeTaken(tx, task), steppedAsideWhy(tx, task)]);
-  return recused ? { arranged, recused } : { arranged };
+  const [place, recused] = await Promise.all([placeTaken(tx, task), steppedAsideWhy(tx, task)]);
+  return recused ? { ...place, recused } : place;
 }
 
 /**
@@ -525,7 +529,8 @@ type DeclinedPress = 'open' | 'submit' | 'decline';
  */
 function declinedText(task: Pick<Task, 'assignment' | 'team'>, how: DeclinedHow, press: DeclinedPress): string {
   const a = task.assignment;
-  const arranged = how.arranged ? '；协会已另行安排其他专家。' : '。';
+  const place = placeClause(how);
+  const arranged = place ? `；${place}。` : '。';
   if (how.recused) {
     const then = press === 'open' ? '' : press === 'submit' ? '，这份评分表无需提交' : '，无需谢绝';
     return `${cite(17, `评审坚持公开、公平和公正原则。你${how.recused}，须回避该班组（${task.team.name}）的评审，这项任务无需你评分`)}${then}${arranged}`;
@@ -534,10 +539,14 @@ function declinedText(task: Pick<Task, 'assignment' | 'team'>, how: DeclinedHow,
   const what = declaredConflict(a)
     ? how.arranged
       ? '你已声明利益冲突（第十七条），这项评分任务已由协会另行安排专家'
-      : '你已声明利益冲突（第十七条），这项评分任务已因此谢绝'
+      : how.unneeded
+        ? '你已声明利益冲突（第十七条），这项评分任务已因此谢绝，该申报的专家组人数已足，无需其他专家接替'
+        : '你已声明利益冲突（第十七条），这项评分任务已因此谢绝'
     : how.arranged
       ? '你已谢绝这项评分任务，协会已另行安排专家'
-      : '你已谢绝这项评分任务';
+      : how.unneeded
+        ? '你已谢绝这项评分任务，该申报的专家组人数已足，无需其他专家接替'
+        : '你已谢绝这项评分任务';
   return `${what}，${press === 'submit' ? '这份评分表无需再提交' : '无需再谢绝'}。`;
 }
 
@@ -558,21 +567,56 @@ function declinedAgain(task: Pick<Task, 'assignment' | 'team'>, how: DeclinedHow
   const a = task.assignment;
   if (how.recused || declaredConflict(a)) return new UserError(declinedText(task, how, 'decline'), { kind: 'info' });
   // nobody took the place: the administrators were told (announceReplacement), not “协会将另行安排专家” as if arranged
-  const otherwise = how.arranged ? '你已谢绝这项评分任务，协会已另行安排专家。' : '你已谢绝这项评分任务，暂无专家可以接替，已告知协会管理员。';
-  const detail = how.arranged ? '这项评分任务，协会已另行安排专家' : '这项评分任务，暂无专家可以接替，已告知协会管理员';
+  // the panel needed nobody (one expert too many): nobody was arranged, nor were the administrators told of a place
+  const place = how.arranged
+    ? '协会已另行安排专家'
+    : how.unneeded
+      ? '该申报的专家组人数已足，无需其他专家接替'
+      : how.partly
+        ? '已有专家接替，但专家组仍未配齐，已告知协会管理员'
+        : '暂无专家可以接替，已告知协会管理员';
+  const otherwise = `你已谢绝这项评分任务，${place}。`;
+  const detail = `这项评分任务，${place}`;
   return new AlreadyDone('谢绝', { action: 'review.decline', entity: 'assignment', entityId: a.id }, detail, otherwise);
 }
 
+/** What an old button says became of a declined task's place (`DeclinedHow` without `recused`); none when nobody came to a panel still short. */
+function placeClause(how: Omit<DeclinedHow, 'recused'>): string | undefined {
+  if (how.arranged) return '协会已另行安排其他专家';
+  if (how.unneeded) return '该申报的专家组人数已足，无需其他专家接替';
+  if (how.partly) return '已有专家接替，但专家组仍未配齐，已告知协会管理员另行安排';
+  return undefined;
+}
+
 /**
- * Whether the declined task's place is taken: its panel holds the year's number of experts again (the replacement of
- * its decline, or a later 分配专家), as 评审进度's panel counts its places (bot/review/panels.ts).
+ * What became of the declined task's place, from what was recorded, not from the panel's size alone (a panel that held
+ * one expert too many is full with nobody arranged): an expert came to the panel after the decline when the decline's
+ * replacement named one (its `review.replace` row: `replaced` is this expert, `by` the one who came) or a later 分配专家
+ * added one to the application (a `review.assign` row after the decline's); the panel is full when it holds the year's
+ * number of experts, as 评审进度's panel counts its places (bot/review/panels.ts). Another expert arranged when one came
+ * and the panel is full; `partly` when one came and it is still short; `unneeded` when nobody came and it is full.
  */
-export async function placeTaken(tx: Db, task: Pick<Task, 'assignment' | 'cycle'>): Promise<boolean> {
+export async function placeTaken(tx: Db, task: Pick<Task, 'assignment' | 'cycle'>): Promise<Omit<DeclinedHow, 'recused'>> {
+  const a = task.assignment;
+  const app = String(a.applicationId);
   const [row] = await tx
-    .select({ n: sql<number>`count(*)::int` })
+    .select({
+      n: sql<number>`count(*)::int`,
+      came: sql<boolean>`(exists (
+        select 1 from ${auditLog} r
+        where r.action = 'review.replace' and r.entity = 'application' and r.entity_id = ${app}
+          and r.details ->> 'replaced' = ${a.expertOpenId} and r.details ->> 'by' is not null
+      ) or exists (
+        select 1 from ${auditLog} g
+        where g.action = 'review.assign' and g.details -> 'added' @> jsonb_build_array(jsonb_build_array(${a.applicationId}::int))
+          and g.id > (select max(d.id) from ${auditLog} d where d.action = 'review.decline' and d.entity = 'assignment' and d.entity_id = ${String(a.id)})
+      ))`,
+    })
     .from(assignments)
-    .where(and(eq(assignments.applicationId, task.assignment.applicationId), inArray(assignments.status, ['assigned', 'submitted'])));
-  return Number(row?.n ?? 0) >= task.cycle.expertsPerApplication;
+    .where(and(eq(assignments.applicationId, a.applicationId), inArray(assignments.status, ['assigned', 'submitted'])));
+  const full = Number(row?.n ?? 0) >= task.cycle.expertsPerApplication;
+  const came = !!row?.came;
+  return { arranged: came && full, partly: came && !full, unneeded: !came && full };
 }
 
 /**

@@ -10,6 +10,8 @@ import { ADMIN, startHarness, type Harness } from '../support/harness.js';
  * - the bot stepping an expert aside from a team (第十七条, 添加成员) told them “…评分任务已改派其他专家” even when no
  *   expert was free to take the place; they are now told nobody could and the administrators were told (who are:
  *   无法自动改派专家), or that the panel, one expert too large, needed nobody.
+ * - on a panel that held one expert too many, old buttons of a declined task (评分, 提交评分, a second 谢绝) said
+ *   “协会已另行安排其他专家” though nobody was arranged: the panel count alone was read. They now say the panel needed nobody.
  */
 
 const COMMITTEE = '广东省市政行业专家委员会';
@@ -93,6 +95,51 @@ describe('what an expert is told became of the place they left', () => {
       expect(told[0]).not.toContain('改派其他专家');
       expect(told[0]).toContain(`你尚未提交的 1 项该班组申报的评分任务已不再由你评审，你无需再为它评分；${UNNEEDED}`);
       expect(await outboxLike(h, `review:unfilled:${old.id}%`)).toEqual([]);
+      // its old 评分 button: the panel needed nobody, not “协会已另行安排其他专家”
+      const opened = await h.click(P(4), { action: 'review.open', assignmentId: old.id });
+      expect(opened.toast.content).not.toContain('另行安排');
+      expect(opened.toast.content).toContain(`；${UNNEEDED}`);
     });
+  });
+
+  describe('谢绝 on a panel that held one expert too many', () => {
+    let app: number;
+    beforeAll(async () => {
+      ({ app } = await teamWithApplication(h, cycleId, 3, 'ou_placetruthleader0000000000000003'));
+      await h.db.db.insert(assignments).values([1, 2, 3, 4].map((n) => ({ applicationId: app, expertOpenId: P(n), status: 'assigned' })));
+    });
+
+    it('the 谢绝 says the panel needed nobody, and so do the old card’s 评分, 提交评分 and a second 谢绝', async () => {
+      const t = await taskOf(h, app, P(2));
+      const declined = await h.click(P(2), { action: 'review.decline', assignmentId: t.id }, { kind: 'unavailable', reason: '出差' });
+      expect(declined.toast.content).toContain(UNNEEDED);
+      const opened = await h.click(P(2), { action: 'review.open', assignmentId: t.id });
+      expect(opened.toast.content).toBe(`你已谢绝这项评分任务，无需评分；${UNNEEDED}`);
+      const submitted = await h.click(P(2), { action: 'review.submit', assignmentId: t.id }, { comment: '' });
+      expect(submitted.toast.content).not.toContain('另行安排');
+      expect(submitted.toast.content).toContain('你已谢绝这项评分任务，该申报的专家组人数已足，无需其他专家接替，这份评分表无需再提交。');
+      expect(cardText(submitted.card.data)).not.toContain('另行安排');
+      const again = await h.click(P(2), { action: 'review.decline', assignmentId: t.id }, { kind: 'unavailable', reason: '出差' });
+      expect(again.toast.content).not.toContain('另行安排');
+      expect(again.toast.content).toContain('谢绝这项评分任务，该申报的专家组人数已足，无需其他专家接替，无需重复谢绝。');
+      expect(cardText(again.card.data)).toContain(UNNEEDED);
+    });
+  });
+
+  it('谢绝 with nobody free, then 分配专家 brings an expert to the panel: the old 评分 says another expert was arranged', async () => {
+    const { team, app } = await teamWithApplication(h, cycleId, 4, 'ou_placetruthleader0000000000000004');
+    await h.db.db.insert(assignments).values([1, 2, 3].map((n) => ({ applicationId: app, expertOpenId: P(n), status: 'assigned' })));
+    await h.db.db.insert(teamMembers).values({ teamId: team.id, openId: P(4), role: 'member' });
+    const t = await taskOf(h, app, P(3));
+    const declined = await h.click(P(3), { action: 'review.decline', assignmentId: t.id }, { kind: 'unavailable', reason: '出差' });
+    expect(declined.toast.content).toContain(NOBODY);
+    expect((await h.click(P(3), { action: 'review.open', assignmentId: t.id })).toast.content).toBe('你已谢绝这项评分任务，无需评分。');
+    // a new expert joins the pool and 分配专家 fills the panel
+    expect((await h.click(ADMIN, { action: 'experts.add' }, { experts: [P(5)], organization: COMMITTEE })).toast.type).toBe('success');
+    const assigned = await h.click(ADMIN, { action: 'review.assign', cycleId });
+    expect(assigned.toast.type, assigned.toast.content).not.toBe('error');
+    await h.drain();
+    expect((await taskOf(h, app, P(5)))?.status).toBe('assigned');
+    expect((await h.click(P(3), { action: 'review.open', assignmentId: t.id })).toast.content).toBe('你已谢绝这项评分任务，无需评分；协会已另行安排其他专家。');
   });
 });
