@@ -88,14 +88,14 @@ export const complaintForm = defineForm({
       help: '电话或邮箱，仅协会可见，便于协会回访',
       maxLength: 100,
       required: false,
-      placeholder: '如 138xxxxxxxx 或 name@公司邮箱',
+      placeholder: '如 138×××××××× 或 name@公司邮箱',
       example: '13800000000',
       // something to call back on: a phone number (7 digits or more, words around it allowed: 13800000000 微信同号) or an
       // e-mail address; “abc” is not. One character either side of the @ and of the dot is enough to say so: `[^\s@]+@`
       // unanchored is tried from every character and reads to the end, so 100 000 of them held every event for 20 s
       pattern: {
         regex: /^(?=(?:\D*\d){7})|[^\s@]@[^\s@]+\.[^\s@]/,
-        message: '请填写电话号码或电子邮箱，如 138xxxxxxxx 或 name@公司邮箱；不便留下可不填',
+        message: '请填写电话号码或电子邮箱，如 138×××××××× 或 name@公司邮箱；不便留下可不填',
       },
     },
   },

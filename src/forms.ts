@@ -293,7 +293,7 @@ interface BaseField {
   /**
    * A valid value as typed, where the kind alone does not make one (a phone number): used by tests, and shown as the
    * placeholder when there is none. A phone number or an e-mail is no placeholder: a tenant's data-loss prevention (DLP)
-   * refuses a message showing one; give `placeholder` then (138xxxxxxxx, name@公司邮箱).
+   * refuses a message showing one; give `placeholder` then (138××××××××, name@公司邮箱).
    */
   example?: string;
 }

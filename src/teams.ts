@@ -35,7 +35,7 @@ export const registrationForm = defineForm({
       label: '联系电话',
       maxLength: 20,
       // shown: an example no data-loss prevention (DLP) takes for a number; `example` is a valid value, for tests
-      placeholder: '如 020-xxxxxxxx',
+      placeholder: '如 020-××××××××',
       example: '020-12345678',
       // at least 7 digits: separators alone (“-------”) are no number
       pattern: { regex: /^(?=(?:\D*\d){7})[0-9+\-\s()（）]{7,20}$/, message: '联系电话须为 7–20 位数字（可含 - + 空格）' },

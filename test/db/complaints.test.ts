@@ -418,7 +418,7 @@ describe('the public endpoint refuses bad input and storms (acceptance 4, HTTP s
       [{ team: t.code, content: '长'.repeat(2001) }, '投诉内容不能超过 2000 字', 'content'],
       [{ team: t.code, content: '路面破损', contact: '1'.repeat(101) }, '联系方式不能超过 100 字', 'contact'],
       // nothing to call back on
-      [{ team: t.code, content: '路面破损', contact: 'abc' }, '联系方式：请填写电话号码或电子邮箱，如 138xxxxxxxx 或 name@公司邮箱；不便留下可不填', 'contact'],
+      [{ team: t.code, content: '路面破损', contact: 'abc' }, '联系方式：请填写电话号码或电子邮箱，如 138×××××××× 或 name@公司邮箱；不便留下可不填', 'contact'],
       [{ team: '没有这个班组', content: '路面破损' }, '找不到班组“没有这个班组”', 'team'],
       [{ team: 'GDSZ-2020-9999', content: '路面破损' }, '找不到班组', 'team'],
       // filled in, with something that is no text: told what it must be, not to fill it in

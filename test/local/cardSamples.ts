@@ -281,7 +281,7 @@ export const cardSamples: Record<string, Sample> = {
   ],
   'contact.associationContactFormCard': () => [
     contact.associationContactFormCard({ descriptor: contactForm, values: {} }),
-    contact.associationContactFormCard({ descriptor: contactForm, values: { contactName: '协会秘书处 张三', contactPhone: '打电话' }, current: sampleContact, error: '电话须为电话号码（至少 7 位数字，可含 - + 空格、括号和“转”分机；两个号码用顿号隔开），如 020-xxxxxxxx' }),
+    contact.associationContactFormCard({ descriptor: contactForm, values: { contactName: '协会秘书处 张三', contactPhone: '打电话' }, current: sampleContact, error: '电话须为电话号码（至少 7 位数字，可含 - + 空格、括号和“转”分机；两个号码用顿号隔开），如 020-××××××××' }),
   ],
   // a card as sent once the contact is set: each 请联系协会 followed by it
   'contact.withContactInCard': () => [
