@@ -425,8 +425,9 @@ export async function nearTeams(tx: Db, typed: string): Promise<NearTeam[]> {
  * else the one organisation whose name holds it (two characters or more; several, none), and its teams that hold the
  * title now (as heldTitles reads it: an honour later than the team's latest revoked one), by name. Those are the teams
  * 第二十二条 concerns, and their names and codes are public on certificates; the organisation's other teams are not
- * offered. An organisation holding no title is undefined, as a name unknown: whether it is in the register (registered
- * teams, never won or lost its title) is not told to anyone typing names on the public form.
+ * offered. Only organisations holding the title are looked up, whole name or part: one holding none is undefined, as a
+ * name unknown, and changes no answer (several, none), so whether it is in the register (registered teams, never won or
+ * lost its title) is not told to anyone typing names on the public form.
  */
 export interface OrganizationMeant {
   name: string;
@@ -437,6 +438,10 @@ export interface OrganizationMeant {
 /** The most of an organisation's title holders its answer names, each a button in chat (the picker's ten). */
 export const ORGANIZATION_TEAMS_SHOWN = 10;
 
+/** An organisation holding the title now: one of its teams has an honour later than that team's latest revoked one (heldTitles). */
+const holdsTitle = sql`exists (select 1 from ${teams} ot join ${honours} h on h.team_id = ot.id where ot.organization_id = ${organizations.id} and h.revoked_at is null
+  and not exists (select 1 from ${honours} r where r.team_id = ot.id and r.revoked_at is not null and r.year > h.year))`;
+
 export async function organizationMeant(tx: Db, typed: string): Promise<OrganizationMeant | undefined> {
   const sought = teamSought(typed);
   if (!sought?.q) return undefined;
@@ -444,13 +449,13 @@ export async function organizationMeant(tx: Db, typed: string): Promise<Organiza
   const s = simplified(q);
   const columns = { id: organizations.id, name: organizations.name };
   let exact = true;
-  let [org] = await tx.select(columns).from(organizations).where(sql`${organizations.key} in (organization_key(${q}), organization_key(${s}))`).limit(1);
+  let [org] = await tx.select(columns).from(organizations).where(and(sql`${organizations.key} in (organization_key(${q}), organization_key(${s}))`, holdsTitle)).limit(1);
   if (!org && [...organizationKey(s)].length >= 2) {
     exact = false;
     const partly = await tx
       .select(columns)
       .from(organizations)
-      .where(sql`position(organization_key(${q}) in ${organizations.key}) > 0 or position(organization_key(${s}) in ${organizations.key}) > 0`)
+      .where(and(sql`(position(organization_key(${q}) in ${organizations.key}) > 0 or position(organization_key(${s}) in ${organizations.key}) > 0)`, holdsTitle))
       .limit(2);
     if (partly.length === 1) org = partly[0];
   }

@@ -286,3 +286,48 @@ describe('an organisation whose name is part of team names', () => {
     expect(cardText(card)).toContain(`被投诉班组：**${CARRIES.name}**`);
   });
 });
+
+/**
+ * Organisations holding no title still changed the answer to part of a titled one's name: with an untitled
+ * 广州市政建设监理公司 (or an untitled 广州市政建设 itself) registered, typing 广州市政建设 was 找不到班组 and no more, where
+ * without it the titled 广州市政建设集团有限公司's title holders were named. Whether an untitled organisation is registered
+ * was so learnt on the public form and in chat. Only organisations holding the title are counted now.
+ */
+describe('organisations holding no title change no answer', () => {
+  const TITLED_ORG = '广州市政建设集团有限公司';
+  const HOLDER = { name: '道路抢修班', code: 'GDSZ-2026-0301' };
+  const typed = '广州市政建设';
+  const teamOf = (t: { name: string; code: string }, organizationId: number) => ({
+    ...t, organizationId, department: '养护部', type: 'project', leaderOpenId: 'ou_orgcomplaint_leader000000000001',
+    phone: '020-12345678', memberCount: 8, functions: '道路养护', goals: 'x', plan: 'y', contactOpenId: 'ou_orgcomplaint_contact00000000001', registeredAt: '2025-02-01',
+  });
+  beforeAll(async () => {
+    const db = h.db.db;
+    const [org] = await db.insert(organizations).values({ name: TITLED_ORG }).returning();
+    const [row] = await db.insert(teams).values(teamOf(HOLDER, org.id)).returning();
+    await db.insert(honours).values({ teamId: row.id, year: 2026, awardedAt: new Date('2026-12-01T00:00:00Z') });
+  });
+
+  /** The answers to 广州市政建设 on the JSON API and in chat, without what differs by request. */
+  async function answers() {
+    const r = await postJson(typed);
+    const { card } = await say(`投诉 ${typed}`);
+    return { status: r.status, body: r.body, chat: cardText(card), buttons: cardActions(card).filter((a) => a.action === 'complaint.start').map((a) => a.teamId) };
+  }
+
+  it('part of a titled organisation’s name is answered the same with untitled organisations holding it registered', async () => {
+    const alone = await answers();
+    expect(alone.body.msg).toContain(`找不到班组“${typed}”。与它相符的单位“${TITLED_ORG}”获得“质量信得过班组”称号的班组有 1 个：“${HOLDER.name}”（${HOLDER.code}）`);
+    expect(alone.chat).toContain(`与它相符的单位“${TITLED_ORG}”`);
+    const db = h.db.db;
+    // an untitled organisation whose name holds it too, with a team that never held the title
+    const [partly] = await db.insert(organizations).values({ name: '广州市政建设监理公司' }).returning();
+    await db.insert(teams).values(teamOf({ name: '监理一组', code: 'GDSZ-2026-0302' }, partly.id));
+    expect(await answers()).toEqual(alone);
+    // and one whose name it is exactly, with a team whose title was revoked
+    const [exactly] = await db.insert(organizations).values({ name: typed }).returning();
+    const [revoked] = await db.insert(teams).values(teamOf({ name: '监理二组', code: 'GDSZ-2026-0303' }, exactly.id)).returning();
+    await db.insert(honours).values({ teamId: revoked.id, year: 2026, awardedAt: new Date('2026-12-01T00:00:00Z'), revokedAt: new Date('2027-06-01T00:00:00Z'), revokedReason: '连续投诉' });
+    expect(await answers()).toEqual(alone);
+  });
+});
