@@ -253,13 +253,19 @@ export async function findTeams(tx: Db, query: string, opts: { partial: boolean;
 
 /**
  * The teams a complaint's team field names (findTeams), except that the whole name of an organisation holding the title
- * (organizationMeant, exact) is that organisation rather than part of its teams' names (teams often carry their
+ * (organizationNamedExactly) is that organisation rather than part of its teams' names (teams often carry their
  * company's name): none then, for its title holders to be named. A team's own name, code or former name goes first.
+ * `exact` is that organisation, whatever the teams found: its query is issued beside findTeams' first (pipelined, no
+ * round trip of its own), for the callers to answer with it rather than ask again.
  */
-export async function complaintTeamsNamed(tx: Db, query: string, opts: { partial: boolean }): Promise<ComplaintTeamRow[]> {
-  const found = await findTeams(tx, query, opts);
-  if (found[0]?.partly && (await organizationMeant(tx, query))?.exact) return [];
-  return found;
+export async function complaintTeamsNamed(
+  tx: Db,
+  query: string,
+  opts: { partial: boolean },
+): Promise<{ teams: ComplaintTeamRow[]; exact?: TitledOrganization }> {
+  const [found, exact] = await Promise.all([findTeams(tx, query, opts), titledOrganization(tx, query)]);
+  if (found[0]?.partly && exact) return { teams: [], exact };
+  return { teams: found, exact };
 }
 
 /**
@@ -442,24 +448,31 @@ export const ORGANIZATION_TEAMS_SHOWN = 10;
 const holdsTitle = sql`exists (select 1 from ${teams} ot join ${honours} h on h.team_id = ot.id where ot.organization_id = ${organizations.id} and h.revoked_at is null
   and not exists (select 1 from ${honours} r where r.team_id = ot.id and r.revoked_at is not null and r.year > h.year))`;
 
-export async function organizationMeant(tx: Db, typed: string): Promise<OrganizationMeant | undefined> {
+/** An organisation holding the title (its id and name). */
+export interface TitledOrganization {
+  id: number;
+  name: string;
+}
+
+/**
+ * The organisation holding the title whose name was typed (by organization_key), in one query. One holding none is
+ * never found: whether it is registered is not told.
+ */
+export async function titledOrganization(tx: Db, typed: string): Promise<TitledOrganization | undefined> {
   const sought = teamSought(typed);
   if (!sought?.q) return undefined;
   const q = sought.q;
   const s = simplified(q);
-  const columns = { id: organizations.id, name: organizations.name };
-  let exact = true;
-  let [org] = await tx.select(columns).from(organizations).where(and(sql`${organizations.key} in (organization_key(${q}), organization_key(${s}))`, holdsTitle)).limit(1);
-  if (!org && [...organizationKey(s)].length >= 2) {
-    exact = false;
-    const partly = await tx
-      .select(columns)
-      .from(organizations)
-      .where(and(sql`(position(organization_key(${q}) in ${organizations.key}) > 0 or position(organization_key(${s}) in ${organizations.key}) > 0)`, holdsTitle))
-      .limit(2);
-    if (partly.length === 1) org = partly[0];
-  }
-  if (!org) return undefined;
+  const [org] = await tx
+    .select({ id: organizations.id, name: organizations.name })
+    .from(organizations)
+    .where(and(sql`${organizations.key} in (organization_key(${q}), organization_key(${s}))`, holdsTitle))
+    .limit(1);
+  return org;
+}
+
+/** An organisation answered with its title holders (OrganizationMeant), or undefined when it holds none (any more). */
+export async function organizationTitleHolders(tx: Db, org: TitledOrganization, exact: boolean): Promise<OrganizationMeant | undefined> {
   const held = await teamQuery(tx)
     .where(
       and(
@@ -469,12 +482,35 @@ export async function organizationMeant(tx: Db, typed: string): Promise<Organiza
       ),
     )
     .orderBy(asc(teams.name), asc(teams.id));
-  // one holding none is answered as a name nobody registered: that it is an organisation of the register is not said
-  if (!held.length) return undefined;
-  return { name: org.name, exact, teams: held };
+  return held.length ? { name: org.name, exact, teams: held } : undefined;
 }
 
-/** An organisation was typed for the team (organizationMeant): nothing is filed; its title holders are named to pick from. */
+/** The organisation holding the title whose whole name was typed, with its title holders (`exact`). */
+export async function organizationNamedExactly(tx: Db, typed: string, known?: TitledOrganization): Promise<OrganizationMeant | undefined> {
+  const org = known ?? (await titledOrganization(tx, typed));
+  return org ? organizationTitleHolders(tx, org, true) : undefined;
+}
+
+/**
+ * The one organisation holding the title whose name holds what was typed (two characters or more; several, none), with
+ * its title holders (not `exact`). Organisations holding none are not counted: one of them
+ * registered changes no answer.
+ */
+export async function organizationNamedPartly(tx: Db, typed: string): Promise<OrganizationMeant | undefined> {
+  const sought = teamSought(typed);
+  if (!sought?.q) return undefined;
+  const q = sought.q;
+  const s = simplified(q);
+  if ([...organizationKey(s)].length < 2) return undefined;
+  const partly = await tx
+    .select({ id: organizations.id, name: organizations.name })
+    .from(organizations)
+    .where(and(sql`(position(organization_key(${q}) in ${organizations.key}) > 0 or position(organization_key(${s}) in ${organizations.key}) > 0)`, holdsTitle))
+    .limit(2);
+  return partly.length === 1 ? organizationTitleHolders(tx, partly[0], false) : undefined;
+}
+
+/** An organisation was typed for the team (OrganizationMeant): nothing is filed; its title holders are named to pick from. */
 export class OrganizationNamed extends TeamNotFound {
   constructor(
     message: string,
@@ -504,14 +540,15 @@ export function organizationNamed(typed: string, org: OrganizationMeant, opts: {
 
 /** The one team meant, or a UserError on the `team` field saying what to write instead (TeamNotFound: and the teams it may mean). */
 export async function resolveComplaintTeam(tx: Db, query: string, opts: { partial: boolean }): Promise<ComplaintTeamRow> {
-  const found = await complaintTeamsNamed(tx, query, opts);
+  const { teams: found, exact } = await complaintTeamsNamed(tx, query, opts);
   const q = query.trim();
   if (!found.length) {
     // an organisation's name: its title holders; a name one slip from a title holder's goes before part of an organisation's
-    const org = await organizationMeant(tx, q);
-    if (org?.exact) throw organizationNamed(q, org);
+    const named = exact && (await organizationNamedExactly(tx, q, exact));
+    if (named) throw organizationNamed(q, named);
     const near = await nearTeams(tx, q);
-    if (org && !near.length) throw organizationNamed(q, org);
+    const org = near.length ? undefined : await organizationNamedPartly(tx, q);
+    if (org) throw organizationNamed(q, org);
     throw teamNotFound(q, near);
   }
   if (found.length > 1) {

@@ -17,7 +17,8 @@ import {
   nearTeams,
   type OrganizationMeant,
   complaintTeamsNamed,
-  organizationMeant,
+  organizationNamedExactly,
+  organizationNamedPartly,
   OrganizationNamed,
   organizationNamed,
   readComplaintIntake,
@@ -43,14 +44,15 @@ export function complaintOptions(ctx: HandlerContext): ComplaintOptions {
  */
 async function startCard(ctx: HandlerContext, query: string, formKey: string): Promise<Card> {
   if (!query) return complaintFormCard({ descriptor: complaintForm, formKey });
-  const found = await complaintTeamsNamed(ctx.tx, query, { partial: true });
+  const { teams: found, exact } = await complaintTeamsNamed(ctx.tx, query, { partial: true });
   if (found.length === 1) return complaintFormCard({ descriptor: complaintFormFor(true), team: found[0], formKey });
   if (found.length > 1) return complaintTeamPickerCard({ query, teams: found });
   // an organisation's name (投诉 广州市政公司): its title holders to pick from; part of one, after a team's name or a slip
-  const org = await organizationMeant(ctx.tx, query);
-  if (org?.exact) return organizationCard(query, org);
+  const named = exact && (await organizationNamedExactly(ctx.tx, query, exact));
+  if (named) return organizationCard(query, named);
   const started = await teamAtStart(ctx.tx, query) ?? (await slipAtStart(ctx, query));
   if (started) return cardOfStart(ctx, started, formKey);
+  const org = await organizationNamedPartly(ctx.tx, query);
   if (org) return organizationCard(query, org);
   // a slip (广州市政养护三斑): the title holders it may mean, each a button; nothing is filed until one is named
   const missing = teamNotFound(query, await nearTeams(ctx.tx, query), { buttons: true });
@@ -126,8 +128,8 @@ export async function sendComplaintForm(ctx: HandlerContext, msg: IncomingText, 
   if (how?.glued) {
     const started = (await teamAtStart(ctx.tx, query)) ?? (await slipAtStart(ctx, query));
     // 投诉广州市政公司: an organisation's whole name glued on (part of one may be a question: 投诉处理)
-    const org = started ? undefined : await organizationMeant(ctx.tx, query);
-    if (org?.exact) card = organizationCard(query, org);
+    const org = started ? undefined : await organizationNamedExactly(ctx.tx, query);
+    if (org) card = organizationCard(query, org);
     else if (!started) return false;
     else card = await cardOfStart(ctx, started, ctx.eventId);
   } else {

@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../db/index.js';
-import { applications, assignments, auditLog, cycles, organizations, people, processedEvents, teams } from '../../db/schema.js';
+import { applications, assignments, auditLog, cycles, organizations, outbox, people, processedEvents, teams } from '../../db/schema.js';
 import { expertProgress } from '../../src/review/scoring.js';
 import { defaultScoreSheet, sheetFingerprint } from '../../src/scoreSheet.js';
 import { testDatabaseKind } from '../support/db.js';
@@ -14,6 +14,9 @@ import { countedBot } from '../support/wire.js';
  * one connection, so its prepared statements are warm after the first callback of each kind.
  */
 
+
+/** The most round trips 投诉 typed in chat may take, the message's claim and the form queued with it. */
+const TEXT_COMPLAINT_TRIPS: Record<string, number> = { '投诉 <team name>': 4, '投诉 <part of team names>': 7, '投诉 <team name> <complaint>': 8 };
 
 const E = Array.from({ length: 4 }, (_, i) => `ou_tripexpert00000000000000000000${i + 1}`);
 
@@ -145,6 +148,22 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('database round trips per car
       await bot.click(a1.expertOpenId, value);
       const r = await measured(name, a1.expertOpenId, value);
       expect(r.trips).toBeGreaterThan(0);
+    }
+    // 投诉 typed in chat, the commonest forms: a team's whole name, part of names, a team's name and the complaint after it
+    for (const [name, text, says] of [
+      ['投诉 <team name>', '投诉 养护1班', '被投诉班组：**养护1班**'],
+      ['投诉 <part of team names>', '投诉 养护', '养护2班'],
+      ['投诉 <team name> <complaint>', '投诉 养护2班 井盖松动', '井盖松动'],
+    ] as const) {
+      await bot.say('ou_tripcomplainant', text);
+      const r = await bot.say('ou_tripcomplainant', text);
+      table.push({ callback: `${name} (text message)`, trips: r.trips, statements: r.statements.length });
+      const [queued] = await bot.db.select().from(outbox).where(eq(outbox.dedupeKey, `complaint:form:${r.eventId}`));
+      expect(JSON.stringify(queued?.card)).toContain(says);
+      // the organisation's whole name is looked up beside the teams, its part only when no team is found: no round trip
+      // of their own when a team is named
+      expect(r.statements.filter((s) => /from "organizations"/.test(s) && !/"teams"\."organization_id"/.test(s)).length, r.statements.join('\n')).toBeLessThanOrEqual(1);
+      expect(r.trips).toBeLessThanOrEqual(TEXT_COMPLAINT_TRIPS[name]);
     }
     // a form that changes state on the ordinary path: 注册 of a new team (the second, with its statements prepared)
     await bot.click('ou_tripnewlead1', { action: 'team.register' }, registrationForm('养护三班', 'ou_tripcontact'));

@@ -9,7 +9,7 @@ import { type FakeOpenPlatform, startFakeOpenPlatform } from '../../src/local/fa
 import type { OutboxLimits } from '../../src/outbox.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 import { fakePerReceiver, startTestBot, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from './harness.js';
-import { cardActionEvent, randomEventId, signedRequest } from './larkEvents.js';
+import { cardActionEvent, messageEvent, randomEventId, signedRequest } from './larkEvents.js';
 
 /**
  * Database round trips counted on the wire: a round trip is a write to the PostgreSQL socket after the
@@ -120,6 +120,11 @@ export interface CountedBot<F = undefined> {
    * the answer must be HTTP 200.
    */
   click<B = CardAnswer>(openId: string, value: Record<string, unknown>, formValue?: Record<string, unknown>, eventId?: string): Promise<Counted<B>>;
+  /**
+   * One signed, encrypted text message to the bot in the private chat (a fresh event id), the wire reset just before it
+   * is posted and read as the event is answered (handled: its messages queued in the outbox, not yet sent).
+   */
+  say(openId: string, text: string): Promise<Counted<unknown>>;
   close(): Promise<void>;
 }
 
@@ -157,6 +162,17 @@ async function startCounted<F>(opts: CountedBotOptions<F>): Promise<CountedBot<F
       expect(res.status).toBe(200);
       const body = (await res.json()) as B;
       return { body, ...(opts.countUntil === 'answer' ? atAnswer : read()), eventId };
+    },
+    async say(openId: string, text: string) {
+      const eventId = randomEventId();
+      const req = signedRequest(messageEvent({ token: TEST_VERIFICATION_TOKEN, appId: 'cli_test', openId, text, eventId }), { encryptKey: TEST_ENCRYPT_KEY, encrypt: true });
+      wire.trips = 0;
+      wire.statements = [];
+      wire.tripOf = [];
+      const res = await fetch(app.url + '/lark/events', { method: 'POST', headers: req.headers, body: req.body });
+      const counted = { trips: wire.trips, statements: [...wire.statements], tripOf: [...wire.tripOf!] };
+      expect(res.status).toBe(200);
+      return { body: await res.json(), ...counted, eventId };
     },
     async close() {
       await app.stop();
