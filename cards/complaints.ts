@@ -237,11 +237,14 @@ export interface TitleDecidedOnList {
  * under 投诉处理. `total` counts those still awaiting. Redrawn once one of them is decided (`decided` on its item): that
  * one says who decided what and when, with no button; none left awaiting, the card says all are decided.
  */
-export function revocationEscalationCard(opts: ComplaintCardWhere & { items: (TitleAwaiting & { days: number; decided?: TitleDecidedOnList })[]; total: number; afterDays: number }): Card {
+export function revocationEscalationCard(
+  opts: ComplaintCardWhere & { items: (TitleAwaiting & { days: number; decided?: TitleDecidedOnList; takenBack?: boolean })[]; total: number; afterDays: number },
+): Card {
   const listed = opts.items.slice(0, batchAlertListed);
-  const more = opts.total - listed.filter((t) => !t.decided).length;
+  const more = opts.total - listed.filter((t) => !t.decided && !t.takenBack).length;
   const decided = listed.filter((t) => t.decided).length;
-  const title = opts.total ? `${opts.total} 个称号超过 ${opts.afterDays} 天未决定是否撤销` : '所列称号均已决定撤销或保留';
+  // none awaiting or decided: each title's run was taken back by 更正认定 (a list redrawn then)
+  const title = opts.total ? `${opts.total} 个称号超过 ${opts.afterDays} 天未决定是否撤销` : decided ? '所列称号均已决定撤销或保留' : '所列称号均已无需决定';
   return card({
     title,
     subtitle: opts.total ? '第二十二条：请决定撤销或保留称号' : '第二十二条：无需再决定',
@@ -251,6 +254,7 @@ export function revocationEscalationCard(opts: ComplaintCardWhere & { items: (Ti
       ...listed.map((t): Element => {
         const who = md`**${t.team.name}**（${t.team.code}，${t.team.organization}）${t.year} 年度称号`;
         if (t.decided) return markdown(md`${who}：已由 ${t.decided.by} 于 ${t.decided.at} 决定${t.decided.decision === 'revoked' ? '撤销称号' : '保留称号'}`);
+        if (t.takenBack) return markdown(md`${who}：经更正认定，连续成立的投诉已不足规定次数，撤销称号提醒已撤回，无需再决定`);
         return {
           tag: 'column_set',
           flex_mode: 'none',

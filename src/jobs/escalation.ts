@@ -160,7 +160,8 @@ export function revocationEscalationListRenderer(db: Db, day: SendDay): CardRend
  * The list of several titles redrawn in place once one of them is decided (`REVOCATION_ESCALATION_LIST_REDRAWN`, queued
  * by the decision): in the list's order, those still awaiting with 决定 and their days counted to the day it is drawn,
  * those decided (撤销 / 保留) since the list's day with who decided and when, no button; none left awaiting, it says all
- * are decided. A title neither (a 更正认定 took its run back) is left off; none left at all: not updated.
+ * are decided. A title neither (a 更正认定 took its run back) is left off; every title so, none decided, the list says
+ * their runs were taken back, with no 决定 left.
  */
 export function revocationEscalationListRedrawnRenderer(db: Db, day: SendDay): CardRenderer {
   return async (specs: CardSpec[], outboxRows?: readonly OutboxRow[]): Promise<RenderedCard[]> => {
@@ -171,10 +172,14 @@ export function revocationEscalationListRedrawnRenderer(db: Db, day: SendDay): C
     const others = [...new Set(listed.flat().filter((id) => !awaiting.has(id)))];
     const rows = others.length ? await db.select().from(honours).where(inArray(honours.id, others)) : [];
     const decided = new Map<number, { honourId: number; year: number; team: ComplaintTeamRow; decided: TitleDecidedOnList; on: string }>();
+    // neither awaiting nor decided since the list's day: its run taken back by 更正认定 (drawn only when the list has nothing else)
+    const takenBack = new Map<number, { honourId: number; year: number; team: ComplaintTeamRow }>();
     for (const h of rows) {
       const at = h.revokedAt ?? h.keptAt;
-      const team = at ? await complaintTeam(db, h.teamId) : undefined;
-      if (!at || !team) continue;
+      const team = await complaintTeam(db, h.teamId);
+      if (!team) continue;
+      if (!h.revokedAt) takenBack.set(h.id, { honourId: h.id, year: h.year, team });
+      if (!at) continue;
       const decision = h.revokedAt ? 'revoked' : 'kept';
       const by = await titleDecider(db, h.id, decision === 'revoked' ? 'honour.revoke' : 'honour.keep');
       decided.set(h.id, { honourId: h.id, year: h.year, team, on: todayIn(day.timezone, at), decided: { decision, by: by?.name ?? '管理员', at: formatDateTimeZh(at, day.timezone) } });
@@ -188,7 +193,15 @@ export function revocationEscalationListRedrawnRenderer(db: Db, day: SendDay): C
         const d = decided.get(id);
         return d && d.on >= since ? [{ honourId: d.honourId, year: d.year, run: 0, team: d.team, days: 0, decided: d.decided }] : [];
       });
-      if (!items.length) return { drop: '所列称号均不再待决定，卡片不再更新' };
+      if (!items.length) {
+        // every title's run taken back by 更正认定, none decided: said so, with no 决定 left to tap
+        const back = listed[i].flatMap((id) => {
+          const t = takenBack.get(id);
+          return t ? [{ honourId: t.honourId, year: t.year, run: 0, team: t.team, days: 0, takenBack: true }] : [];
+        });
+        if (!back.length) return { drop: '所列称号均不存在，卡片不再更新' };
+        return { card: revocationEscalationCard({ items: back, total: 0, afterDays: escalateAfterDays, group: landsInGroup(spec, outboxRows?.[i]) }) };
+      }
       const total = items.filter((t) => !t.decided).length;
       return { card: revocationEscalationCard({ items, total, afterDays: escalateAfterDays, group: landsInGroup(spec, outboxRows?.[i]) }) };
     });

@@ -162,3 +162,52 @@ describe('the weekly list of titles awaiting 撤销 / 保留, a title’s run ta
     });
   }
 });
+
+/**
+ * Every title of a list taken back by 更正认定, none decided: the list was not updated at all (nothing left to draw), so it
+ * kept showing both titles as awaiting, with 决定. It is now redrawn saying their runs were taken back, with no 决定; the
+ * corrections delivered again queue nothing more.
+ */
+describe('the weekly list of titles awaiting 撤销 / 保留, every title’s run taken back by 更正认定', () => {
+  const worlds = twoWorlds(async () => {
+    const h = await startHarness({ clock: new ManualClock('2026-08-09T09:00:00+08:00'), admins: [ADMIN] });
+    return { h, ids: await seed(h) };
+  }, { oneOnPglite: true });
+
+  const opens = (card: unknown) => cardActions(card).filter((a) => a.action === 'revocation.open');
+  const redraws = async (h: Harness, messageId: string) => (await h.db.db.select({ k: outbox.dedupeKey }).from(outbox).where(eq(outbox.receiver, messageId))).map((r) => r.k).sort();
+
+  for (const mode of MODES_HERE) {
+    it(`every list showing them says they were taken back, with no 决定 (${mode})`, async () => {
+      const { h, ids } = worlds[mode];
+      h.clock.set(new Date('2026-08-09T09:00:00+08:00'));
+      const [run] = await runJob('escalation', h.db.db, { now: h.clock.now(), timezone: 'Asia/Shanghai', bootstrapAdmins: [ADMIN] });
+      await h.drain();
+      const [row] = await h.db.db.select().from(outbox).where(eq(outbox.dedupeKey, run.queued[0]));
+      const list = row.messageId!;
+      expect(opens(h.fake.currentCard(list))).toHaveLength(2);
+
+      h.clock.set(new Date('2026-08-10T10:30:00+08:00'));
+      const keys: string[] = [];
+      for (const [n, honourId] of ids.entries()) {
+        const [honour] = await h.db.db.select().from(honours).where(eq(honours.id, honourId));
+        const [last] = await h.db.db.select().from(complaints).where(eq(complaints.teamId, honour.teamId)).orderBy(desc(complaints.id)).limit(1);
+        const correct = { action: 'complaint.correct', complaintId: last.id, to: 'dismissed' };
+        const event = { eventId: `evt_revocationlistallback${mode}0${n}` };
+        const r = await h.click(ADMIN, correct, { note: '误点成立，经核查投诉不实' }, event);
+        expect(r.toast?.content).toContain('此前的撤销称号提醒不再适用');
+        await h.click(ADMIN, correct, { note: '误点成立，经核查投诉不实' }, event);
+        await h.drain();
+        keys.push(`revocation:corrected:${honourId}:${last.id}:c1:${list}`);
+      }
+      expect(await redraws(h, list)).toEqual(keys.sort());
+      const card = h.fake.currentCard(list);
+      const text = cardText(card);
+      expect(opens(card)).toEqual([]);
+      expect(text).toContain('所列称号均已无需决定');
+      for (const n of ['1', '2']) expect(text).toContain(`**市政养护${n}班**（GDSZ-2025-080${n}，广州市政集团）2026 年度称号：经更正认定，连续成立的投诉已不足规定次数，撤销称号提醒已撤回，无需再决定`);
+      expect(text).not.toContain('天未决定');
+      expect(JSON.stringify(card)).not.toContain(PHONE);
+    });
+  }
+});

@@ -436,6 +436,8 @@ export const cardSamples: Record<string, Sample> = {
     }),
     // every one decided
     complaints.revocationEscalationCard({ items: [{ honourId: 5, year: 2026, run: 2, team: complaintTeam, days: 8, decided: { decision: 'kept', by: '王管理员', at: '2026年8月16日 10:30' } }, { honourId: 6, year: 2025, run: 3, team: { ...complaintTeam, id: complaintTeam.id + 1, code: 'GDSZ-2024-0002' }, days: 15, decided: { decision: 'revoked', by: '李管理员', at: '2026年8月17日 09:05' } }], total: 0, afterDays: 7, group: true }),
+    // every one's run taken back by 更正认定, none decided
+    complaints.revocationEscalationCard({ items: Array.from({ length: 10 }, (_, i) => ({ honourId: 10 + i, year: 2026, run: 0, team: { ...complaintTeam, id: complaintTeam.id + i, name: '长'.repeat(40) }, days: 0, takenBack: true })), total: 0, afterDays: 7, group: true }),
   ],
   'complaints.complaintDecidedCard': () => [complaints.complaintDecidedCard(upheld, { title, revocationRaised: true }), complaints.complaintDecidedCard({ ...upheld, status: 'dismissed' }), complaints.complaintDecidedCard(repeated), complaints.complaintDecidedCard(withdrawn), complaints.complaintDecidedCard(upheld, { title, revocationRaised: true, group: true })],
   'complaints.complaintCorrectionCard': () => [
