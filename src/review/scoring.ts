@@ -591,8 +591,9 @@ function placeClause(how: Omit<DeclinedHow, 'recused'>): string | undefined {
 /**
  * What became of the declined task's place, from what was recorded, not from the panel's size alone (a panel that held
  * one expert too many is full with nobody arranged): an expert came to the panel after the decline when the decline's
- * replacement named one (its `review.replace` row: `replaced` is this expert, `by` the one who came) or a later 分配专家
- * added one to the application (a `review.assign` row after the decline's); the panel is full when it holds the year's
+ * replacement named one (its `review.replace` row: `replaced` is this expert, `by` the one who came), a later replacement
+ * of another expert's place brought one (a replacement fills every place the panel lacks, this one's too), or a later
+ * 分配专家 added one to the application (rows after the decline's); the panel is full when it holds the year's
  * number of experts, as 评审进度's panel counts its places (bot/review/panels.ts). Another expert arranged when one came
  * and the panel is full; `partly` when one came and it is still short; `unneeded` when nobody came and it is full.
  */
@@ -606,6 +607,10 @@ export async function placeTaken(tx: Db, task: Pick<Task, 'assignment' | 'cycle'
         select 1 from ${auditLog} r
         where r.action = 'review.replace' and r.entity = 'application' and r.entity_id = ${app}
           and r.details ->> 'replaced' = ${a.expertOpenId} and r.details ->> 'by' is not null
+      ) or exists (
+        select 1 from ${auditLog} r
+        where r.action = 'review.replace' and r.entity = 'application' and r.entity_id = ${app} and r.details ->> 'by' is not null
+          and r.id > (select max(d.id) from ${auditLog} d where d.action = 'review.decline' and d.entity = 'assignment' and d.entity_id = ${String(a.id)})
       ) or exists (
         select 1 from ${auditLog} g
         where g.action = 'review.assign' and g.details -> 'added' @> jsonb_build_array(jsonb_build_array(${a.applicationId}::int))

@@ -142,4 +142,20 @@ describe('what an expert is told became of the place they left', () => {
     expect((await taskOf(h, app, P(5)))?.status).toBe('assigned');
     expect((await h.click(P(3), { action: 'review.open', assignmentId: t.id })).toast.content).toBe('你已谢绝这项评分任务，无需评分；协会已另行安排其他专家。');
   });
+
+  it('谢绝 with nobody free, then another expert’s 谢绝 brings two experts, one to each place: the first one’s old 评分 says another expert was arranged', async () => {
+    // a replacement fills every place its panel lacks, the earlier decline's too
+    const { team, app } = await teamWithApplication(h, cycleId, 5, 'ou_placetruthleader0000000000000005');
+    await h.db.db.insert(assignments).values([1, 2, 3].map((n) => ({ applicationId: app, expertOpenId: P(n), status: 'assigned' })));
+    await h.db.db.insert(teamMembers).values([4, 5].map((n) => ({ teamId: team.id, openId: P(n), role: 'member' })));
+    const first = await taskOf(h, app, P(1));
+    const declined = await h.click(P(1), { action: 'review.decline', assignmentId: first.id }, { kind: 'unavailable', reason: '出差' });
+    expect(declined.toast.content).toContain(NOBODY);
+    expect((await h.click(ADMIN, { action: 'experts.add' }, { experts: [P(6), P(7)], organization: COMMITTEE })).toast.type).toBe('success');
+    const second = await taskOf(h, app, P(2));
+    expect((await h.click(P(2), { action: 'review.decline', assignmentId: second.id }, { kind: 'unavailable', reason: '生病' })).toast.type).toBe('success');
+    expect((await taskOf(h, app, P(6)))?.status).toBe('assigned');
+    expect((await taskOf(h, app, P(7)))?.status).toBe('assigned');
+    expect((await h.click(P(1), { action: 'review.open', assignmentId: first.id })).toast.content).toBe('你已谢绝这项评分任务，无需评分；协会已另行安排其他专家。');
+  });
 });
