@@ -243,8 +243,15 @@ export function revocationEscalationCard(
   const listed = opts.items.slice(0, batchAlertListed);
   const more = opts.total - listed.filter((t) => !t.decided && !t.takenBack).length;
   const decided = listed.filter((t) => t.decided).length;
-  // none awaiting or decided: each title's run was taken back by 更正认定 (a list redrawn then)
-  const title = opts.total ? `${opts.total} 个称号超过 ${opts.afterDays} 天未决定是否撤销` : decided ? '所列称号均已决定撤销或保留' : '所列称号均已无需决定';
+  const takenBack = listed.some((t) => t.takenBack);
+  // none awaiting: each decided, or its run taken back by 更正认定 (a list redrawn then), or some of each
+  const title = opts.total
+    ? `${opts.total} 个称号超过 ${opts.afterDays} 天未决定是否撤销`
+    : !takenBack
+      ? '所列称号均已决定撤销或保留'
+      : decided
+        ? '所列称号均已决定或无需再决定'
+        : '所列称号均已无需决定';
   return card({
     title,
     subtitle: opts.total ? '第二十二条：请决定撤销或保留称号' : '第二十二条：无需再决定',

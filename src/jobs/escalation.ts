@@ -159,9 +159,8 @@ export function revocationEscalationListRenderer(db: Db, day: SendDay): CardRend
 /**
  * The list of several titles redrawn in place once one of them is decided (`REVOCATION_ESCALATION_LIST_REDRAWN`, queued
  * by the decision): in the list's order, those still awaiting with 决定 and their days counted to the day it is drawn,
- * those decided (撤销 / 保留) since the list's day with who decided and when, no button; none left awaiting, it says all
- * are decided. A title neither (a 更正认定 took its run back) is left off; every title so, none decided, the list says
- * their runs were taken back, with no 决定 left.
+ * those decided (撤销 / 保留) since the list's day with who decided and when, no button; a title neither (a 更正认定 took
+ * its run back) said to need no decision, no button; none left awaiting, the title says which of the two they all are.
  */
 export function revocationEscalationListRedrawnRenderer(db: Db, day: SendDay): CardRenderer {
   return async (specs: CardSpec[], outboxRows?: readonly OutboxRow[]): Promise<RenderedCard[]> => {
@@ -172,7 +171,7 @@ export function revocationEscalationListRedrawnRenderer(db: Db, day: SendDay): C
     const others = [...new Set(listed.flat().filter((id) => !awaiting.has(id)))];
     const rows = others.length ? await db.select().from(honours).where(inArray(honours.id, others)) : [];
     const decided = new Map<number, { honourId: number; year: number; team: ComplaintTeamRow; decided: TitleDecidedOnList; on: string }>();
-    // neither awaiting nor decided since the list's day: its run taken back by 更正认定 (drawn only when the list has nothing else)
+    // neither awaiting nor decided since the list's day: its run taken back by 更正认定
     const takenBack = new Map<number, { honourId: number; year: number; team: ComplaintTeamRow }>();
     for (const h of rows) {
       const at = h.revokedAt ?? h.keptAt;
@@ -186,23 +185,18 @@ export function revocationEscalationListRedrawnRenderer(db: Db, day: SendDay): C
     }
     return specs.map((spec, i): RenderedCard => {
       const since = typeof spec.day === 'string' ? spec.day : '';
-      const items = listed[i].flatMap((id): { honourId: number; year: number; run: number; team: ComplaintTeamRow; days: number; decided?: TitleDecidedOnList }[] => {
+      const items = listed[i].flatMap((id): { honourId: number; year: number; run: number; team: ComplaintTeamRow; days: number; decided?: TitleDecidedOnList; takenBack?: boolean }[] => {
         const t = awaiting.get(id);
         if (t) return [{ honourId: t.honourId, year: t.year, run: t.run, team: t.team, days: daysBetween(todayIn(day.timezone, t.dueAt), today) }];
         // decided since the list was raised (a 保留 before it, of an earlier run, is not this list's decision)
         const d = decided.get(id);
-        return d && d.on >= since ? [{ honourId: d.honourId, year: d.year, run: 0, team: d.team, days: 0, decided: d.decided }] : [];
+        if (d && d.on >= since) return [{ honourId: d.honourId, year: d.year, run: 0, team: d.team, days: 0, decided: d.decided }];
+        // its run taken back by 更正认定: said so, with no 决定 left to tap
+        const b = takenBack.get(id);
+        return b ? [{ honourId: b.honourId, year: b.year, run: 0, team: b.team, days: 0, takenBack: true }] : [];
       });
-      if (!items.length) {
-        // every title's run taken back by 更正认定, none decided: said so, with no 决定 left to tap
-        const back = listed[i].flatMap((id) => {
-          const t = takenBack.get(id);
-          return t ? [{ honourId: t.honourId, year: t.year, run: 0, team: t.team, days: 0, takenBack: true }] : [];
-        });
-        if (!back.length) return { drop: '所列称号均不存在，卡片不再更新' };
-        return { card: revocationEscalationCard({ items: back, total: 0, afterDays: escalateAfterDays, group: landsInGroup(spec, outboxRows?.[i]) }) };
-      }
-      const total = items.filter((t) => !t.decided).length;
+      if (!items.length) return { drop: '所列称号均不存在，卡片不再更新' };
+      const total = items.filter((t) => !t.decided && !t.takenBack).length;
       return { card: revocationEscalationCard({ items, total, afterDays: escalateAfterDays, group: landsInGroup(spec, outboxRows?.[i]) }) };
     });
   };

@@ -117,7 +117,8 @@ describe('the weekly list of titles awaiting 撤销 / 保留, one of them decide
 /**
  * A 更正认定 that takes a title's run back (a 成立 corrected to 不成立) withdraws its revocation alert: the alert's cards
  * said so, but every weekly list still showing the title kept it as awaiting, with 决定. Those lists are now redrawn too,
- * the title left off and the other still awaiting; the correction delivered again queues nothing more.
+ * the title said to need no decision and the other still awaiting; the correction delivered again queues nothing more.
+ * The other then kept, the list's title says some were decided and some need no decision (it said all were decided).
  */
 describe('the weekly list of titles awaiting 撤销 / 保留, a title’s run taken back by 更正认定', () => {
   const worlds = twoWorlds(async () => {
@@ -155,9 +156,24 @@ describe('the weekly list of titles awaiting 撤销 / 保留, a title’s run ta
         expect(await redraws(h, list)).toEqual([`revocation:corrected:${a}:${last.id}:c1:${list}`]);
         const card = h.fake.currentCard(list);
         const text = cardText(card);
-        expect(text).not.toContain('市政养护1班');
+        // the title said to need no decision, no 决定; the other still awaiting
+        expect(text).toContain('**市政养护1班**（GDSZ-2025-0801，广州市政集团）2026 年度称号：经更正认定，连续成立的投诉已不足规定次数，撤销称号提醒已撤回，无需再决定');
         expect(text).toContain('**市政养护2班**（GDSZ-2025-0802，广州市政集团）2026 年度称号：连续 2 次投诉成立，已 15 天未决定');
         expect(opens(card)).toEqual([{ action: 'revocation.open', honourId: b }]);
+      }
+
+      // the other kept: none awaiting, one decided and one taken back, and the title says both (not “均已决定”)
+      const kept = await h.click(ADMIN, { action: 'revocation.keep', honourId: b }, { reason: '已整改到位' }, { messageId: `om_revocationlistcorrectkeep${mode}01` });
+      expect(kept.toast).toEqual({ type: 'success', content: '已保留称号' });
+      await h.drain();
+      for (const list of lists) {
+        const card = h.fake.currentCard(list);
+        const text = cardText(card);
+        expect(text).toContain('所列称号均已决定或无需再决定');
+        expect(text).not.toContain('所列称号均已决定撤销或保留');
+        expect(text).toContain('市政养护1班');
+        expect(text).toMatch(/市政养护2班.*决定保留称号/);
+        expect(opens(card)).toEqual([]);
       }
     });
   }
