@@ -557,7 +557,9 @@ export function complaintFormCard(opts: {
           : '请填写被投诉班组的名称或编号（如 GDSZ-2026-0001），并描述问题。协会将核查处理。',
       ),
       form(opts.descriptor.name, [
-        ...formInputs(opts.descriptor, opts.values),
+        // the complaint is the complainant's own words, stored nowhere until submitted: refused by DLP with a phone in it,
+        // the form goes with the words and the phone masked rather than empty
+        ...formInputs(opts.descriptor, opts.values, { drafts: ['content'] }),
         submitButton({ text: '提交投诉', name: 'submit', value: { action: 'complaint.submit', ...(opts.team ? { teamId: opts.team.id } : {}), ...(opts.formKey ? { formKey: opts.formKey } : {}) } }),
       ]),
     ],

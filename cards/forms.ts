@@ -30,6 +30,13 @@ export function form(name: string, elements: Element[]): Element {
 /** The most a card's text input holds (its `max_length` and `default_value`): Feishu accepts 1–1000. */
 export const INPUT_MAX_LENGTH = 1000;
 
+/**
+ * The element_id (with the input's name after it) of an input filled with a person's own words stored nowhere yet (the
+ * complaint typed after 投诉 <班组>): refused by the tenant's DLP, it goes filled with the phone numbers and e-mails
+ * masked rather than empty, the words kept (src/outbox.ts `shownMasked`).
+ */
+export const DRAFT_INPUT_ID = 'draft_';
+
 export function textInput(opts: {
   name: string;
   label: string;
@@ -38,6 +45,8 @@ export function textInput(opts: {
   required?: boolean;
   maxLength?: number;
   multiline?: boolean;
+  /** `value` is the person's own words, stored nowhere yet (DRAFT_INPUT_ID) */
+  draft?: boolean;
 }): Element {
   // Feishu accepts max_length 1–1000; longer text is refused on submit by the field's own check
   const max = Math.min(opts.maxLength ?? INPUT_MAX_LENGTH, INPUT_MAX_LENGTH);
@@ -53,6 +62,7 @@ export function textInput(opts: {
     ...(opts.value !== undefined && opts.value !== '' ? { default_value: cutText(opts.value, max) } : {}),
     ...(opts.maxLength ? { max_length: max } : {}),
     ...(opts.multiline ? { input_type: 'multiline_text', rows: 3, auto_resize: true, max_rows: 8 } : {}),
+    ...(opts.draft ? { element_id: `${DRAFT_INPUT_ID}${opts.name}` } : {}),
   };
 }
 
@@ -151,7 +161,11 @@ const shown = (v: unknown) => {
  * callback's form_value back in). `people` gives a person picker its options. `clientRequired` lets the
  * client refuse an empty required field before sending: not for a form that also saves drafts.
  */
-export function formInputs(d: FormDescriptor, values: Record<string, unknown> = {}, opts: { people?: Record<string, string[]>; clientRequired?: boolean } = {}): Element[] {
+export function formInputs(
+  d: FormDescriptor,
+  values: Record<string, unknown> = {},
+  opts: { people?: Record<string, string[]>; clientRequired?: boolean; drafts?: readonly string[] } = {},
+): Element[] {
   return Object.entries(d.fields).map(([name, f]) => {
     const label = inputLabel(f);
     // the field's name alone: “请选择谢绝原因类型”, not its label's “ *（第十七条）”
@@ -163,7 +177,7 @@ export function formInputs(d: FormDescriptor, values: Record<string, unknown> = 
     switch (f.kind) {
       case 'text':
       case 'longText':
-        return textInput({ name, label, value, required, maxLength: f.maxLength, multiline: f.kind === 'longText', placeholder: f.placeholder ?? (f.example && `如 ${f.example}`) });
+        return textInput({ name, label, value, required, maxLength: f.maxLength, multiline: f.kind === 'longText', placeholder: f.placeholder ?? (f.example && `如 ${f.example}`), draft: opts.drafts?.includes(name) });
       case 'url':
         return textInput({ name, label, value, required, maxLength: f.maxLength ?? 500, placeholder: f.placeholder ?? 'https://' });
       case 'number':

@@ -8,6 +8,7 @@ import { metrics } from './metrics.js';
 import { OutageLog } from './reachability.js';
 import { storable } from './storable.js';
 import { type AssociationContact, withContact, withContactInCard } from '../cards/contact.js';
+import { DRAFT_INPUT_ID } from '../cards/forms.js';
 import { escapeText } from '../cards/kit.js';
 import { type ContactSeen, contactDlpMayRefuse, contactOf } from './associationContact.js';
 import { associationContactRead } from './people.js';
@@ -647,27 +648,54 @@ export class OutboxDispatcher {
   }
 
   /**
-   * Whether a row lands with the administrators: one of them (ADMIN_OPEN_IDS, the admin role) or the group bound as
-   * theirs; a reply in such a chat, an update of a message sent there. Asked only of a row the tenant's DLP refused.
+   * Who a row lands with: the person or chat it was sent to; a reply in the chat (or with the person) it answers, an
+   * update where the message it updates was sent. Undefined for an update of a message not found.
    */
-  private async readByAdministrators(row: OutboxRow): Promise<boolean> {
-    const { db } = this.deps;
-    let type = row.receiveIdType;
-    let to = row.receiver;
+  private async readerOf(row: OutboxRow): Promise<{ type: string; to: string } | undefined> {
     if (row.kind === 'reply') {
       // its rate key is the chat or the person it lands with
-      to = row.rateKey;
-      type = to.startsWith('oc_') ? 'chat_id' : 'open_id';
-    } else if (row.kind === 'update') {
-      const [sent] = await db.select({ type: outbox.receiveIdType, to: outbox.receiver }).from(outbox).where(and(eq(outbox.messageId, row.receiver), eq(outbox.kind, 'send'))).limit(1);
-      if (!sent) return false;
-      type = sent.type;
-      to = sent.to;
+      return { type: row.rateKey.startsWith('oc_') ? 'chat_id' : 'open_id', to: row.rateKey };
     }
+    if (row.kind === 'update') {
+      const [sent] = await this.deps.db.select({ type: outbox.receiveIdType, to: outbox.receiver }).from(outbox).where(and(eq(outbox.messageId, row.receiver), eq(outbox.kind, 'send'))).limit(1);
+      return sent;
+    }
+    return { type: row.receiveIdType, to: row.receiver };
+  }
+
+  /**
+   * Whether a row lands with the administrators: one of them (ADMIN_OPEN_IDS, the admin role) or the group bound as
+   * theirs. Asked only of a row the tenant's DLP refused.
+   */
+  private async readByAdministrators(reader: { type: string; to: string } | undefined): Promise<boolean> {
+    const { db } = this.deps;
+    if (!reader) return false;
+    const { type, to } = reader;
     if (type === 'chat_id') return (await db.select({ chatId: chatBindings.chatId }).from(chatBindings).where(and(eq(chatBindings.chatId, to), eq(chatBindings.purpose, 'admin'))).limit(1)).length > 0;
     if (type !== 'open_id') return false;
     if (this.deps.adminOpenIds?.includes(to)) return true;
     return (await db.select({ openId: people.openId }).from(people).where(and(eq(people.openId, to), sql`'admin' = any(${people.roles})`)).limit(1)).length > 0;
+  }
+
+  /**
+   * Who reads the contacts users typed that a row refused by DLP withholds (`values`, as its reader would have seen them):
+   * the administrators; the person whose own they all are, kept in what is theirs (the 联系电话 of a team they lead, a
+   * complaint they filed) or in a form of theirs not yet sent (`TypedReader.own`); anyone else.
+   */
+  private async typedReader(row: OutboxRow, values: readonly string[]): Promise<TypedReader> {
+    const reader = await this.readerOf(row);
+    if (await this.readByAdministrators(reader)) return { kind: 'administrators' };
+    if (!values.length) return { kind: 'own', team: false, complaint: false };
+    if (reader?.type !== 'open_id') return { kind: 'others' };
+    const to = reader.to;
+    const found = rowsOf(
+      await this.deps.db.execute(sql`
+        select exists (select 1 from teams t where t.leader_open_id = ${to} and strpos(t.phone, w.v) > 0) as team,
+          exists (select 1 from complaints c where c.complainant_open_id = ${to} and (strpos(c.content, w.v) > 0 or strpos(coalesce(c.contact, ''), w.v) > 0)) as complaint
+        from (values ${sql.join([...new Set(values)].map((v) => sql`(${v}::text)`), sql`, `)}) as w(v)`),
+    ) as { team: boolean; complaint: boolean }[];
+    if (found.some((f) => !f.team && !f.complaint)) return { kind: 'others' };
+    return { kind: 'own', team: found.some((f) => f.team), complaint: found.some((f) => f.complaint) };
   }
 
   private async sendOne(row: OutboxRow, card?: Promise<RenderedCard>): Promise<void> {
@@ -693,13 +721,13 @@ export class OutboxDispatcher {
         if (row.lastError?.startsWith(DLP_WITHHELD)) {
           // every later try under that version's uuid, even when the contact changed since and leaves nothing to hide:
           // the original uuid Feishu refused, so a version sent under it would arrive beside one it may hold already
-          const bare = dlpVersion(drawn, contact, await this.readByAdministrators(row));
+          const bare = await dlpVersion(drawn, contact, (values) => this.typedReader(row, values));
           if (bare) withheld = { contact: bare.contact, typed: bare.typed };
           dlpBefore = true;
           outcome = await transport.deliver(bare?.row ?? withContactInRow(drawn, contact), dlpUuidKey(row.dedupeKey));
         } else {
           outcome = await transport.deliver(withContactInRow(drawn, contact));
-          const again = !outcome.ok && 'dlpRefused' in outcome && outcome.dlpRefused ? dlpVersion(drawn, contact, await this.readByAdministrators(row)) : undefined;
+          const again = !outcome.ok && 'dlpRefused' in outcome && outcome.dlpRefused ? await dlpVersion(drawn, contact, (values) => this.typedReader(row, values)) : undefined;
           if (again && !outcome.ok && 'error' in outcome) {
             // said on the row before the second send: whatever happens next, a later try sends this version alone
             await db.update(outbox).set({ lastError: `${DLP_WITHHELD}${outcome.error}`.slice(0, 500) }).where(and(eq(outbox.id, row.id), eq(outbox.status, 'sending'), row.claimedAt ? eq(outbox.claimedAt, row.claimedAt) : undefined));
@@ -1174,8 +1202,22 @@ export const TYPED_CONTACTS_WITHHELD = '（企业的数据防泄漏（DLP）策�
 export const TYPED_CONTACTS_WITHHELD_ADMINS =
   '（企业的数据防泄漏（DLP）策略不允许飞书消息中出现明文手机号和邮箱，本消息中用户填写的电话号码、邮箱已隐去，显示为[号码]、[邮箱]，机器人发出的其他消息也无法带上它们。' +
   '它们完整保存在机器人的数据库中：投诉人留下的联系方式在该投诉的记录里，班组的联系电话在班组资料里。需要时请负责运行机器人的技术人员从数据库中查出，或请企业的飞书管理员在数据防泄漏策略中放行机器人的消息。）';
+/**
+ * The same, to the person whose own they are (the 联系电话 of a team they lead, what they wrote in a complaint, what they
+ * typed into a form): not to ask the association for their own number, but that it is kept as typed, and where
+ * (`typedOwnNote`).
+ */
+export const TYPED_CONTACTS_WITHHELD_OWN = '（企业的数据防泄漏（DLP）策略不允许消息中出现明文手机号和邮箱，本消息中你填写的电话号码、邮箱已隐去，显示为[号码]、[邮箱]';
+/** Where theirs are kept, said after TYPED_CONTACTS_WITHHELD_OWN: a team's 联系电话 (修改资料 changes it), a complaint's. */
+export const TYPED_OWN_KEPT_TEAM = '；班组的联系电话已按原样保存在班组资料中，可发送“修改资料”更改';
+export const TYPED_OWN_KEPT_COMPLAINT = '；投诉中的已按原样保存在你的投诉记录中，可发送“我的投诉”查看处理情况';
 /** Said after it on a form one of whose inputs held one: the input is left empty rather than filled with the mask. */
 export const TYPED_INPUT_CLEARED = '表单中原已填有电话号码或邮箱的栏目现为空白，需要时请重新填写。';
+/**
+ * Said after it on a form whose own words were filled in with them masked (an input marked DRAFT_INPUT_ID, cards/forms.ts:
+ * a complaint typed after 投诉 <班组>): submitted as it is, [号码] is what is kept.
+ */
+export const TYPED_DRAFT_MASKED = '表单中预填的文字里的[号码]、[邮箱]提交后不会还原，需要保留的，请在表单中重新填写。';
 
 /** A row as the tenant's DLP may take it after a refusal (`dlpVersion`), and what it withholds. */
 interface DlpVersion {
@@ -1186,19 +1228,29 @@ interface DlpVersion {
   typed: boolean;
 }
 
+/** Who reads the contacts users typed withheld from a row (`typedReader`), and for `own`, where theirs are kept. */
+type TypedReader = { kind: 'administrators' } | { kind: 'others' } | { kind: 'own'; team: boolean; complaint: boolean };
+
+/** TYPED_CONTACTS_WITHHELD_OWN with where they are kept, closed. */
+function typedOwnNote(reader: { team: boolean; complaint: boolean }): string {
+  return `${TYPED_CONTACTS_WITHHELD_OWN}${reader.team ? TYPED_OWN_KEPT_TEAM : ''}${reader.complaint ? TYPED_OWN_KEPT_COMPLAINT : ''}。）`;
+}
+
 /**
  * The version of a row sent once the tenant's DLP refused it (230028, "消息DLP审查未通过，当消息内容中含有明文电话号码、
  * 明文个人邮箱等内容时可能会触发该错误", https://open.feishu.cn/document/server-docs/im-v1/message/create, error codes):
  * - 协会联系方式: after each 请联系协会, the contact's name (and office hours) with CONTACT_WITHHELD in place of its phone
  *   and e-mail; wherever else they are shown as the administrator typed them (the 联系协会 card), CONTACT_WITHHELD;
  * - whatever else looks like a phone number or an e-mail (what users typed: a leader's 联系电话 in a card to the
- *   organisation's contact, a phone in a complaint's text) as `withoutContacts` writes it, [号码] / [邮箱], with
- *   TYPED_CONTACTS_WITHHELD saying why and where to ask.
+ *   organisation's contact, a phone in a complaint's text) as `withoutContacts` writes it, [号码] / [邮箱], with a note
+ *   saying why and, as its reader is (`readerOf`: the administrators, the person whose own they are, anyone else), where
+ *   they are kept or where to ask.
  * Only what the reader sees: a button's value and a callback's payload, which come back on a click, never; an input
- * filled with one is left empty (the mask typed back would be taken for the value). Undefined when that changes nothing:
- * the refusal was of something else, and sending it again would only be refused again.
+ * filled with one is left empty (the mask typed back would be taken for the value), but for the person's own words stored
+ * nowhere yet (DRAFT_INPUT_ID), filled masked. Undefined when that changes nothing: the refusal was of something else,
+ * and sending it again would only be refused again.
  */
-function dlpVersion(row: OutboxRow, contact: AssociationContact | undefined, forAdministrators: boolean): DlpVersion | undefined {
+async function dlpVersion(row: OutboxRow, contact: AssociationContact | undefined, readerOf: (values: readonly string[]) => Promise<TypedReader>): Promise<DlpVersion | undefined> {
   if (row.msgType !== 'text' && row.msgType !== 'interactive') return undefined;
   const refused = withContactInRow(row, contact);
   let shown = refused;
@@ -1214,10 +1266,16 @@ function dlpVersion(row: OutboxRow, contact: AssociationContact | undefined, for
       withheld = contact;
     }
   }
-  const masked = shownMasked(shown, shownWithoutContacts);
+  // what was withheld as its reader would have seen it; a draft's (its own words, DRAFT_INPUT_ID) are the reader's
+  const values: string[] = [];
+  const drafted: string[] = [];
+  const masked = shownMasked(shown, (text, markdown, draft) => shownWithoutContacts(text, markdown, (v) => (draft ? drafted : values).push(v)));
   const typed = !sameCard(masked, shown);
   if (!withheld && !typed) return undefined;
-  return { row: typed ? withTypedWithheldNote(masked, inputCleared(masked, shown), forAdministrators) : shown, ...(withheld ? { contact: withheld } : {}), typed };
+  if (!typed) return { row: shown, ...(withheld ? { contact: withheld } : {}), typed };
+  const reader = await readerOf(values.filter((v) => !drafted.includes(v)));
+  const note = { reader, cleared: inputCleared(masked, shown), draft: drafted.length > 0 };
+  return { row: withTypedWithheldNote(masked, note), ...(withheld ? { contact: withheld } : {}), typed };
 }
 
 const sameCard = (a: OutboxRow, b: OutboxRow) => JSON.stringify(a.card) === JSON.stringify(b.card);
@@ -1232,9 +1290,9 @@ const UNSHOWN_KEY = /^(?:tag|name|element_id|img_key|image_key|file_key|initial_
  * A text or card row with `mask` applied to every string its reader is shown (`markdown`: a card's rich text, as its
  * markdown elements and lark_md texts hold it). A button's `value` and a callback's `behaviors` are what come back on a
  * click: never rewritten. An input's `default_value` changed by the mask is dropped: submitted, the mask would come
- * back as if typed.
+ * back as if typed; one of the person's own words stored nowhere yet (DRAFT_INPUT_ID) is kept masked (`draft`).
  */
-function shownMasked(row: OutboxRow, mask: (text: string, markdown: boolean) => string): OutboxRow {
+function shownMasked(row: OutboxRow, mask: (text: string, markdown: boolean, draft?: boolean) => string): OutboxRow {
   const walk = (v: unknown, markdown = false): unknown => {
     if (typeof v === 'string') return mask(v, markdown);
     if (Array.isArray(v)) return v.map((x) => walk(x));
@@ -1245,7 +1303,10 @@ function shownMasked(row: OutboxRow, mask: (text: string, markdown: boolean) => 
     for (const [k, x] of Object.entries(node)) {
       if (k === 'value' || k === 'behaviors' || UNSHOWN_KEY.test(k)) out[k] = x;
       else if (k === 'default_value' && typeof x === 'string') {
-        if (mask(x, false) === x) out[k] = x;
+        // the person's own words not yet sent anywhere (DRAFT_INPUT_ID): kept masked, the note says to type them again
+        const draft = typeof node.element_id === 'string' && node.element_id.startsWith(DRAFT_INPUT_ID);
+        const shown = mask(x, false, draft);
+        if (shown === x || draft) out[k] = shown;
       } else out[k] = walk(x, rich && k === 'content');
     }
     return out;
@@ -1266,7 +1327,7 @@ const ADDRESS = /[a-z][a-z0-9+.-]*:\/\/[^\s<>"'()[\]{}\u3000-\u303f\u3400-\u9fff
  * entity-written one replaced whole. What is no text a reader sees as such, nor works once rewritten, is kept: a link's
  * destination, and any address (`…/s?mid=2247483650`, `…/doc/12345678`).
  */
-function shownWithoutContacts(text: string, markdown: boolean): string {
+function shownWithoutContacts(text: string, markdown: boolean, found?: (value: string) => void): string {
   // the text as read, each of its UTF-16 units with the span of `text` it comes from
   let seen = '';
   const from: number[] = [];
@@ -1303,6 +1364,7 @@ function shownWithoutContacts(text: string, markdown: boolean): string {
     if (start < done) continue;
     if (keptSeen.some(([a, b]) => span.start < b && a < span.end) || keptInText.some(([a, b]) => start < b && a < end)) continue;
     out += text.slice(done, start) + span.mask;
+    found?.(seen.slice(span.start, span.end));
     done = end;
   }
   return done === 0 ? text : out + text.slice(done);
@@ -1322,12 +1384,14 @@ function inputCleared(masked: OutboxRow, shown: OutboxRow): boolean {
 }
 
 /**
- * TYPED_CONTACTS_WITHHELD (the administrators': TYPED_CONTACTS_WITHHELD_ADMINS) at the end of a text, as the first line of
- * a card (a grey note, above what it says of).
+ * What its reader is told of the contacts withheld, at the end of a text, as the first line of a card (a grey note, above
+ * what it says of): TYPED_CONTACTS_WITHHELD, the administrators' TYPED_CONTACTS_WITHHELD_ADMINS, or to the person whose
+ * own they are, where they are kept (`typedOwnNote`); then what became of a form's inputs.
  */
-function withTypedWithheldNote(row: OutboxRow, cleared: boolean, forAdministrators: boolean): OutboxRow {
-  const note = forAdministrators ? TYPED_CONTACTS_WITHHELD_ADMINS : TYPED_CONTACTS_WITHHELD;
-  const said = cleared ? `${note}${TYPED_INPUT_CLEARED}` : note;
+function withTypedWithheldNote(row: OutboxRow, opts: { reader: TypedReader; cleared: boolean; draft: boolean }): OutboxRow {
+  const { reader } = opts;
+  const note = reader.kind === 'administrators' ? TYPED_CONTACTS_WITHHELD_ADMINS : reader.kind === 'own' ? typedOwnNote(reader) : TYPED_CONTACTS_WITHHELD;
+  const said = `${note}${opts.draft ? TYPED_DRAFT_MASKED : ''}${opts.cleared ? TYPED_INPUT_CLEARED : ''}`;
   const card = row.card as { text?: unknown; body?: { elements?: unknown }; elements?: unknown };
   if (row.msgType === 'text') return typeof card.text === 'string' ? { ...row, card: { ...card, text: `${card.text}\n\n${said}` } } : row;
   // our own words, markdown as they are: no [text] of them is followed by (, so none is a link

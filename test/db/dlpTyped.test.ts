@@ -1,10 +1,20 @@
 import { eq, like } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditLog, outbox, teams } from '../../db/schema.js';
+import { auditLog, complaints, outbox, teams } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
 import { formDefaults } from '../../src/local/actors.js';
 import { asTyped, link, md } from '../../cards/kit.js';
-import { enqueue, messageUuid, TYPED_CONTACTS_WITHHELD, TYPED_CONTACTS_WITHHELD_ADMINS } from '../../src/outbox.js';
+import {
+  enqueue,
+  messageUuid,
+  TYPED_CONTACTS_WITHHELD,
+  TYPED_CONTACTS_WITHHELD_ADMINS,
+  TYPED_CONTACTS_WITHHELD_OWN,
+  TYPED_DRAFT_MASKED,
+  TYPED_INPUT_CLEARED,
+  TYPED_OWN_KEPT_COMPLAINT,
+  TYPED_OWN_KEPT_TEAM,
+} from '../../src/outbox.js';
 import { cardActions, cardText, expectValidCard, inputValues } from '../support/cards.js';
 import { registrationForm } from '../support/forms.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
@@ -88,7 +98,9 @@ describe('contact details typed by users, refused by the tenant’s DLP (230028)
     const form = lastCardTo(LEADER_B)!;
     expectValidCard(form.content);
     expect(cardText(form.content)).toContain('修改资料：DLP养护二班');
-    expect(cardText(form.content)).toContain(TYPED_CONTACTS_WITHHELD);
+    // their own team's 联系电话: kept as typed and where, not to be asked of the association
+    expect(cardText(form.content)).toContain(`${TYPED_CONTACTS_WITHHELD_OWN}${TYPED_OWN_KEPT_TEAM}。）${TYPED_INPUT_CLEARED}`);
+    expect(cardText(form.content)).not.toContain('向协会管理员索取');
     const inputs = inputValues(form.content);
     expect(inputs.phone).toBeUndefined();
     expect(inputs.functions).toBe('城市道路日常养护与应急抢修');
@@ -226,6 +238,52 @@ ${asTyped('13812345678.')}`.text },
     expect(cardText(form.content)).not.toContain(TYPED_CONTACTS_WITHHELD);
     expect(JSON.stringify(form.content)).not.toContain('[号码]');
     expect((await withheldAudits()).filter((a) => String((a.details as { receiver?: string }).receiver) === asker)).toEqual([]);
+    h.fake.setDlp(false);
+  });
+
+  it('投诉 <班组> <complaint with a mobile>: the form keeps the words, the mobile masked, and says to type it again; submitted as it is, the masked text is filed', async () => {
+    h.fake.setDlp(true, PATTERNS);
+    const asker = 'ou_dlpreader000000000000000000000010';
+    await h.say(asker, `投诉 DLP养护一班 井盖松动三周未修，现场负责人电话 ${MOBILE}，邮箱 ${EMAIL}`);
+    await h.drain();
+    const form = lastCardTo(asker)!;
+    expectValidCard(form.content);
+    expect(inputValues(form.content).content).toBe('井盖松动三周未修，现场负责人电话 [号码]，邮箱 [邮箱]');
+    const text = cardText(form.content);
+    expect(text).toContain(`${TYPED_CONTACTS_WITHHELD_OWN}。）${TYPED_DRAFT_MASKED}`);
+    expect(text).not.toContain('向协会管理员索取');
+    expect(text).not.toContain(TYPED_INPUT_CLEARED);
+    expect(JSON.stringify(form.content)).not.toMatch(/zhangsan|13812345678/);
+    h.fake.setDlp(false);
+    const action = cardActions(form.content).find((a) => a.action === 'complaint.submit')!;
+    // the form as it came, submitted untouched
+    const untouched = formDefaults((form.content as { body: { elements: { tag: string }[] } }).body.elements.find((e) => e.tag === 'form'));
+    expect(untouched).toEqual({ content: '井盖松动三周未修，现场负责人电话 [号码]，邮箱 [邮箱]', contact: '' });
+    const answer = await h.click(asker, action, untouched);
+    expect(answer.toast).toMatchObject({ type: 'success' });
+    const [filed] = await h.db.db.select().from(complaints).where(eq(complaints.complainantOpenId, asker));
+    expect(filed.content).toBe('井盖松动三周未修，现场负责人电话 [号码]，邮箱 [邮箱]');
+    await h.drain();
+  });
+
+  it('a complainant shown their own complaint’s mobile is told it is kept in the complaint, not to ask the association', async () => {
+    const asker = 'ou_dlpreader000000000000000000000011';
+    await h.say(asker, '投诉 DLP养护一班');
+    await h.drain();
+    const form = lastCardTo(asker)!;
+    const action = cardActions(form.content).find((a) => a.action === 'complaint.submit')!;
+    const answer = await h.click(asker, action, { content: `路面开裂，施工员电话 ${MOBILE}`, contact: '' });
+    expect(answer.toast.type).toBe('success');
+    await h.drain();
+    h.fake.setDlp(true, PATTERNS);
+    await h.db.db.transaction((tx) => enqueue(tx, { dedupeKey: 'dlp-typed:own-complaint', to: { openId: asker }, text: `你的投诉：路面开裂，施工员电话 ${MOBILE}` }));
+    // the same mobile to someone who did not write it: ask the association, as before
+    await h.db.db.transaction((tx) => enqueue(tx, { dedupeKey: 'dlp-typed:not-own', to: { openId: USER }, text: `施工员电话 ${MOBILE}` }));
+    await h.drain();
+    const own = h.fake.messages.filter((m) => m.uuid === messageUuid('dlp-typed:own-complaint#dlp')).at(-1)!;
+    expect(own.content.text).toBe(`你的投诉：路面开裂，施工员电话 [号码]\n\n${TYPED_CONTACTS_WITHHELD_OWN}${TYPED_OWN_KEPT_COMPLAINT}。）`);
+    const other = h.fake.messages.filter((m) => m.uuid === messageUuid('dlp-typed:not-own#dlp')).at(-1)!;
+    expect(other.content.text).toBe(`施工员电话 [号码]\n\n${TYPED_CONTACTS_WITHHELD}`);
     h.fake.setDlp(false);
   });
 
