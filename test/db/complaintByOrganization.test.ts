@@ -281,6 +281,32 @@ describe('an organisation whose name is part of team names', () => {
     expect(r.body.suggestions).toEqual([TITLED]);
   });
 
+  /**
+   * The one-statement submit (src/fast/complaint.ts, PostgreSQL) and the ordinary path find a team or an organisation
+   * typed in traditional characters alike (東莞市政公司 is 东莞市政公司, 東莞桥梁班 东莞桥梁班, as src/traditional.ts reads them).
+   */
+  it.each([
+    ['the one-statement submit', true],
+    ['the ordinary path', false],
+  ])('the chat form sent with names in traditional characters, by %s: the organisation names its title holders, the team is filed', async (_, fast) => {
+    h.app.processor.fastPaths = fast;
+    try {
+      const before = await stored();
+      const who = customer();
+      const org = await h.click(who, { action: 'complaint.submit', formKey: `org-trad-${fast}` }, { team: '東莞市政公司', content: '井盖松动', contact: '' });
+      expect(await stored()).toBe(before);
+      expect(cardText(org.card.data)).toContain(`“東莞市政公司”是单位名称，不是班组名称。该单位获得“质量信得过班组”称号的班组有 1 个：“${TITLED.name}”（${TITLED.code}）`);
+      expect(cardActions(org.card.data).filter((a) => a.action === 'complaint.start').map((a) => a.teamId)).toEqual([ids[TITLED.code]]);
+      const team = await h.click(who, { action: 'complaint.submit', formKey: `team-trad-${fast}` }, { team: '東莞桥梁班', content: `桥面伸缩缝破损（${fast ? '一' : '二'}）`, contact: '' });
+      expect(team.toast).toMatchObject({ type: 'success' });
+      expect(cardText(team.card.data)).toContain(`${TITLED.name}（${TITLED.code}）`);
+      const filed = (await h.db.db.select().from(complaints)).filter((c) => c.complainantOpenId === who);
+      expect(filed.map((c) => c.teamId)).toEqual([ids[TITLED.code]]);
+    } finally {
+      h.app.processor.fastPaths = true;
+    }
+  });
+
   it('part of the team’s name still opens that team’s form', async () => {
     const { card } = await say('投诉 市政公司养护');
     expect(cardText(card)).toContain(`被投诉班组：**${CARRIES.name}**`);
