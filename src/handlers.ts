@@ -400,17 +400,21 @@ const TRAILING_NOISE = trailingRun(String.raw`${STOP}|\[[^[\]\s]{1,8}\]|[:;：�
 export const onlyStops = (text: string): boolean => /^[\s.。!！?？~～…，,；;、:：\u200b\u2060\ufeff]*$/.test(text);
 
 /**
- * The words a request is wrapped in, typed or said to a phone: 查看进度, 我要投诉 市政养护一班, 请帮我注册一下,
- * please help, I want to apply, I'd like to register, can you help me register, file a complaint, and a greeting first
- * (你好，进度, hi bot, status, Good morning, status). Only in front of a command's name; what follows it is matched as
- * ever. show my team keeps its `my`: `my team` is a name of 进度, as 我的班组 is the label of its button; what is my
- * status keeps it too (`my status`).
+ * The words a request is wrapped in, typed or said to a phone: 查看进度, 查一下进度, 看下投诉, 我要投诉 市政养护一班,
+ * 请帮我注册一下, 请给我帮助, please help, I want to apply, I'd like to register, can you help me register, file a
+ * complaint, list complaints, and a greeting first (你好，进度, hi bot, status, Good morning, status). Only in front of a
+ * command's name; what follows it is matched as ever. show my team keeps its `my`: `my team` is a name of 进度, as
+ * 我的班组 is the label of its button; what is my status keeps it too (`my status`).
  */
 const COURTESY_BEFORE =
-  /^(?:(?:(?:你好|您好|早上好|上午好|下午好|晚上好|(?:hi|hello|hey|good\s+(?:morning|afternoon|evening))\b)(?:[\s,，]*(?:机器人|小助手|助手|老师|\bbot\b))?[!！.。~～]?|请问|请|麻烦你?|帮我|我要|我想要?|我需要|查看|查询|看看|看下|打开|please|pls|i\s+(?:want|would\s+like|need)\s+to|i(?:'|’)?d\s+like\s+to|(?:can|could|would)\s+you(?:\s+please)?(?:\s+help\s+me)?(?:\s+to)?(?=\s)|help\s+me(?:\s+to)?(?=\s)|(?:file|make|lodge|submit|raise)\s+an?(?=\s+complaint\b)|what(?:'|’)?s\s+(?=(?:my|our)\s)|what\s+is\s+(?=(?:my|our)\s)|let\s+me|show(?:\s+me)?(?:\s+my(?!\s+team\b))?|check(?:\s+my(?!\s+team\b))?)(?:一下)?[\s,，]*)+/;
+  /^(?:(?:(?:你好|您好|早上好|上午好|下午好|晚上好|(?:hi|hello|hey|good\s+(?:morning|afternoon|evening))\b)(?:[\s,，]*(?:机器人|小助手|助手|老师|\bbot\b))?[!！.。~～]?|请问|请|麻烦你?|帮我|给我|我要|我想要?|我需要|查看|查询|看看|[查看]一?下|打开|please|pls|i\s+(?:want|would\s+like|need)\s+to|i(?:'|’)?d\s+like\s+to|(?:can|could|would)\s+you(?:\s+please)?(?:\s+help\s+me)?(?:\s+to)?(?=\s)|help\s+me(?:\s+to)?(?=\s)|(?:file|make|lodge|submit|raise)\s+an?(?=\s+complaint\b)|what(?:'|’)?s\s+(?=(?:my|our)\s)|what\s+is\s+(?=(?:my|our)\s)|let\s+me|(?:show|list|view)(?:\s+me)?(?:\s+my(?!\s+team\b))?|check(?:\s+my(?!\s+team\b))?)(?:一下)?[\s,，]*)+/;
 /** …and after it: 注册一下, 进度吧, status pls, and whom it is said to (你好，机器人, 您好，请问, hello bot). */
 // the separators read from the first of a run only: from each of them, a long run of spaces inside a message was read to its end again
 const COURTESY_AFTER = /(?:一下|吧|啦|呀|please|\bpls|\bplz|(?<![\s,，、])[\s,，、]*(?:老师|机器人|小助手|助手|请问|\bbot))$/;
+/** The words of a request as all that follows a command taking an argument (投诉一下, 我要投诉吧, apply please): no team, no year. */
+const REQUEST_WORDS = String.raw`一下|吧|啦|呀|please|pls|plz`;
+const REQUEST_ONLY = new RegExp(`^(?:${REQUEST_WORDS})$`, 'i');
+const REQUEST_AT_END = new RegExp(`(?:${REQUEST_WORDS})$`, 'i');
 
 /** Longest text read as one command's two names typed together (`条款 16 / article 16`); anything longer is a question. */
 const NAMES_TOGETHER_MAX = 40;
@@ -513,6 +517,14 @@ export class BotRegistry {
 
   /** Finds the command a text starts with: `帮助`, `help`, `条款 16`, `article16`, `进度 / status`. */
   matchCommand(text: string): { def: CommandDef; argument: string; glued?: boolean } | undefined {
+    const found = this.#matchTyped(text);
+    if (!found?.argument || !REQUEST_ONLY.test(found.argument.trim())) return found;
+    // 投诉一下 is 投诉, not a complaint about a team named 一下 (which found none and went to the measures)
+    const core = text.trim().replace(TRAILING_NOISE, '').replace(REQUEST_AT_END, '').trim();
+    return (core && this.#matchTyped(core)) || found;
+  }
+
+  #matchTyped(text: string): { def: CommandDef; argument: string; glued?: boolean } | undefined {
     const match = this.#matchNames(text.trim()) ?? this.#matchCommand(text.trim());
     if (match) return match;
     // “进度” and /status as copied from a card or typed out of habit; a word that is not a command stays what it was
@@ -523,12 +535,17 @@ export class BotRegistry {
     }
     // 查看进度 is 进度 and 我要投诉 市政养护一班 is 投诉 市政养护一班; 我要申报需要什么条件 stays a question (申报 takes nothing)
     const t = text.trim();
-    const prefix = COURTESY_BEFORE.exec(simplified(halfWidth(t)).toLowerCase())?.[0].length ?? 0;
+    const before = COURTESY_BEFORE.exec(simplified(halfWidth(t)).toLowerCase())?.[0] ?? '';
+    const prefix = before.length;
     // 请问一下 is courtesy words only: 请问 (a greeting) and 一下, not nothing
     const inner = t.slice(prefix) || t;
     if (prefix) {
       const unwrapped = this.#matchCommand(inner) ?? (unquoted(inner) ? this.#matchCommand(unquoted(inner)) : undefined);
       if (unwrapped) return unwrapped;
+      // show my tasks: the `my` left out by show is the name's own when what follows is no command (`my tasks`)
+      const my = /\bmy\s+$/.exec(before);
+      const mine = my ? this.#matchCommand(t.slice(prefix - my[0].length)) : undefined;
+      if (mine) return mine;
     }
     // 注册一下, 请帮我看看进度吧
     const bare = inner.replace(TRAILING_STOPS, '').trim();

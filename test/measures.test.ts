@@ -719,6 +719,15 @@ describe('a command wrapped in the words of a request', () => {
     ['I want to register', '注册', ''],
     ['show my status', '进度', ''],
     ['I want to complain about 市政养护一班', '投诉', 'about 市政养护一班'],
+    ['查一下进度', '进度', ''],
+    ['帮我查下进度', '进度', ''],
+    ['看一下评分任务', '评分', ''],
+    ['请给我帮助', '帮助', ''],
+    ['投诉一下', '投诉', ''],
+    ['我要投诉吧', '投诉', ''],
+    ['apply please', '申报', ''],
+    ['list complaints', '投诉处理', ''],
+    ['show my tasks', '评分', ''],
   ])('%s is %s', (t, name, argument) => {
     const m = bot.matchCommand(t);
     expect(m?.def.names).toContain(name);

@@ -9,8 +9,8 @@ import { replyDestination, sendPrivately } from '../respond.js';
 import { complaintListFor } from './decide.js';
 import { sendComplaintForm } from './intake.js';
 
-/** The words of asking to see something (查看投诉, 看看投诉, 查询投诉, show complaints), before the command's name. */
-const LOOKING = /查看|查询|查一下|看看|看下|看一下|打开|\b(?:show|check|view|list)\b/;
+/** The words of asking to see something (查看投诉, 看看投诉, 查询投诉, 查一下投诉, show complaints), before the command's name. */
+const LOOKING = /查看|查询|[查看]一?下|看看|打开|\b(?:show|check|view|list)\b/;
 
 /** What after 投诉 / complaint asks an administrator's list, not a team of that name: complaint list, 投诉 清单. */
 const LIST_WORDS = /^(?:lists?|列表|清单|处理|待处理)$/i;
