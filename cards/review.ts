@@ -366,11 +366,11 @@ export function declinedPlaceText(d: { arranged: boolean; partly?: boolean; unne
 /**
  * A declined task's sheet (the 谢绝's answer, or an old copy): the reason of the decline, or, for a task the bot stepped
  * its expert aside from (回避, `recused`: why, in words that follow 你), that they must step aside, with no 谢绝 they
- * never pressed; another expert named as arranged only when one took the place (`arranged`), else, for a decline, that
- * nobody could (or, `partly`, that one came yet the panel is still short) and the administrators were told (they are:
- * `announceReplacement`).
+ * never pressed; another expert named as arranged only when one took the place (`arranged`), else that nobody could
+ * (or, `partly`, that one came yet the panel is still short) and the administrators were told (they are:
+ * `announceReplacement`), or that the panel needed nobody (`unneeded`).
  */
-export function declinedCard(d: { application: TaskApplication; reason: string; recused?: string; arranged: boolean; partly?: boolean; unneeded?: boolean }): Card {
+export function declinedCard(d: { application: TaskApplication; reason: string; recused?: string; arranged: boolean; partly?: boolean; unneeded?: boolean; nobody?: boolean }): Card {
   if (d.recused) {
     return card({
       title: `须回避：${d.application.team}`,
@@ -378,7 +378,8 @@ export function declinedCard(d: { application: TaskApplication; reason: string; 
       elements: [
         ...applicationBrief(d.application, false),
         markdown(md`你${d.recused}，须回避该班组的评审（第十七条），这项任务无需你评分。`),
-        ...(d.arranged ? [note('协会已另行安排其他专家评审。')] : []),
+        // what became of the place, as its toast says; nothing when nothing of it was recorded
+        ...(d.arranged || d.partly || d.unneeded || d.nobody ? [note(declinedPlaceText(d))] : []),
         buttonRow([button({ text: '我的评分任务', value: { action: 'review.list' } })]),
       ],
     });

@@ -484,13 +484,14 @@ const declaredConflict = (a: Pick<Assignment, 'declineReason'>) => !!a.declineRe
 /**
  * A declined task as its expert's old buttons speak of it (`declinedHow`): another expert arranged only when one came to
  * its panel after the decline and the panel is full (`placeTaken`); `partly`, one came yet the panel is still short;
- * `unneeded`, nobody came and the panel needed nobody (it held one expert too many); `recused`, when the bot stepped the
- * expert aside (回避, `steppedAsideWhy`), why.
+ * `unneeded`, the panel needed nobody (it held one expert too many); `nobody`, nobody could take the place and the
+ * administrators were told (无法自动改派专家); `recused`, when the bot stepped the expert aside (回避, `steppedAsideWhy`), why.
  */
 export interface DeclinedHow {
   arranged: boolean;
   partly?: boolean;
   unneeded?: boolean;
+  nobody?: boolean;
   recused?: string;
 }
 
@@ -539,14 +540,10 @@ function declinedText(task: Pick<Task, 'assignment' | 'team'>, how: DeclinedHow,
   const what = declaredConflict(a)
     ? how.arranged
       ? '你已声明利益冲突（第十七条），这项评分任务已由协会另行安排专家'
-      : how.unneeded
-        ? '你已声明利益冲突（第十七条），这项评分任务已因此谢绝，该申报的专家组人数已足，无需其他专家接替'
-        : '你已声明利益冲突（第十七条），这项评分任务已因此谢绝'
+      : `你已声明利益冲突（第十七条），这项评分任务已因此谢绝${place ? `，${place}` : ''}`
     : how.arranged
       ? '你已谢绝这项评分任务，协会已另行安排专家'
-      : how.unneeded
-        ? '你已谢绝这项评分任务，该申报的专家组人数已足，无需其他专家接替'
-        : '你已谢绝这项评分任务';
+      : `你已谢绝这项评分任务${place ? `，${place}` : ''}`;
   return `${what}，${press === 'submit' ? '这份评分表无需再提交' : '无需再谢绝'}。`;
 }
 
@@ -580,29 +577,46 @@ function declinedAgain(task: Pick<Task, 'assignment' | 'team'>, how: DeclinedHow
   return new AlreadyDone('谢绝', { action: 'review.decline', entity: 'assignment', entityId: a.id }, detail, otherwise);
 }
 
-/** What an old button says became of a declined task's place (`DeclinedHow` without `recused`); none when nobody came to a panel still short. */
+/**
+ * What an old button says became of a declined task's place (`DeclinedHow` without `recused`), in the words of a fresh
+ * 谢绝 (`declinedPlaceText`); none when nothing of it was recorded (a decline with no replacement row).
+ */
 function placeClause(how: Omit<DeclinedHow, 'recused'>): string | undefined {
   if (how.arranged) return '协会已另行安排其他专家';
   if (how.unneeded) return '该申报的专家组人数已足，无需其他专家接替';
   if (how.partly) return '已有专家接替，但专家组仍未配齐，已告知协会管理员另行安排';
+  if (how.nobody) return '暂无专家可以接替，已告知协会管理员另行安排';
   return undefined;
 }
 
 /**
  * What became of the declined task's place, from what was recorded, not from the panel's size alone (a panel that held
- * one expert too many is full with nobody arranged): an expert came to the panel after the decline when the decline's
- * replacement named one (its `review.replace` row: `replaced` is this expert, `by` the one who came), a later replacement
- * of another expert's place brought one (a replacement fills every place the panel lacks, this one's too), or a later
- * 分配专家 added one to the application (rows after the decline's); the panel is full when it holds the year's
- * number of experts, as 评审进度's panel counts its places (bot/review/panels.ts). Another expert arranged when one came
- * and the panel is full; `partly` when one came and it is still short; `unneeded` when nobody came and it is full.
+ * one expert too many is full with nobody arranged). The decline's own replacement (its `review.replace` row, the first
+ * after the decline naming this expert `replaced`) says what the panel was then: an expert came (`by`); nobody could
+ * and the administrators were told (`unfilled`); or neither, the panel needed nobody: the place was never open, so an
+ * expert who came later came for another's (`unneeded`, whatever came after). An expert came to a panel left short when
+ * its replacement named one, a later replacement of another expert's place brought one (a replacement fills every
+ * place the panel lacks, this one's too), or a later 分配专家 added one to the application (rows after the decline's);
+ * the panel is full when it holds the year's number of experts, as 评审进度's panel counts its places
+ * (bot/review/panels.ts). Another expert arranged when one came and the panel is full; `partly` when one came and it
+ * is still short; `nobody` when none came. A decline with no replacement row (none is written outside `declineTask`)
+ * is read from the panel alone, and nothing is said of whether the administrators were told.
  */
 export async function placeTaken(tx: Db, task: Pick<Task, 'assignment' | 'cycle'>): Promise<Omit<DeclinedHow, 'recused'>> {
   const a = task.assignment;
   const app = String(a.applicationId);
+  const declinedAt = sql`(select max(d.id) from ${auditLog} d where d.action = 'review.decline' and d.entity = 'assignment' and d.entity_id = ${String(a.id)})`;
   const [row] = await tx
     .select({
       n: sql<number>`count(*)::int`,
+      // the decline's own replacement: 'came', 'short' (unfilled, the administrators told) or 'full' (nobody needed)
+      recorded: sql<'came' | 'short' | 'full' | null>`(
+        select case when r.details ->> 'by' is not null then 'came' when r.details ->> 'unfilled' is not null then 'short' else 'full' end
+        from ${auditLog} r
+        where r.action = 'review.replace' and r.entity = 'application' and r.entity_id = ${app}
+          and r.details ->> 'replaced' = ${a.expertOpenId} and r.id > ${declinedAt}
+        order by r.id limit 1
+      )`,
       came: sql<boolean>`(exists (
         select 1 from ${auditLog} r
         where r.action = 'review.replace' and r.entity = 'application' and r.entity_id = ${app}
@@ -610,17 +624,20 @@ export async function placeTaken(tx: Db, task: Pick<Task, 'assignment' | 'cycle'
       ) or exists (
         select 1 from ${auditLog} r
         where r.action = 'review.replace' and r.entity = 'application' and r.entity_id = ${app} and r.details ->> 'by' is not null
-          and r.id > (select max(d.id) from ${auditLog} d where d.action = 'review.decline' and d.entity = 'assignment' and d.entity_id = ${String(a.id)})
+          and r.id > ${declinedAt}
       ) or exists (
         select 1 from ${auditLog} g
         where g.action = 'review.assign' and g.details -> 'added' @> jsonb_build_array(jsonb_build_array(${a.applicationId}::int))
-          and g.id > (select max(d.id) from ${auditLog} d where d.action = 'review.decline' and d.entity = 'assignment' and d.entity_id = ${String(a.id)})
+          and g.id > ${declinedAt}
       ))`,
     })
     .from(assignments)
     .where(and(eq(assignments.applicationId, a.applicationId), inArray(assignments.status, ['assigned', 'submitted'])));
   const full = Number(row?.n ?? 0) >= task.cycle.expertsPerApplication;
+  // the panel needed nobody when this expert left it: nobody later came for this place
+  if (row?.recorded === 'full') return { arranged: false, unneeded: true };
   const came = !!row?.came;
+  if (row?.recorded === 'short' && !came) return { arranged: false, nobody: true };
   return { arranged: came && full, partly: came && !full, unneeded: !came && full };
 }
 

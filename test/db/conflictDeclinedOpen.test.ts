@@ -56,7 +56,7 @@ for (const mode of MODES_HERE) {
       const declared = await h.click(t.expertOpenId, { action: 'experts.conflictAdd' }, { kind: 'team', target: code, reason: '曾在该班组任职' });
       expect(declared.toast.content).toContain('暂无专家可以接替');
       const opened = await h.click(t.expertOpenId, { action: 'review.open', assignmentId: t.id });
-      expect(opened.toast.content).toBe('你已声明利益冲突（第十七条），这项评分任务已因此谢绝，无需你评分。');
+      expect(opened.toast.content).toBe('你已声明利益冲突（第十七条），这项评分任务已因此谢绝，无需你评分；暂无专家可以接替，已告知协会管理员另行安排。');
     });
   });
 }

@@ -17,7 +17,10 @@ import { MODES_HERE } from '../support/worlds.js';
  *   was arranged only when one was.
  * - 提交评分 / 谢绝 on an old card of a task declined by 声明利益冲突 said “这项评分任务已由协会另行安排专家” with nobody to
  *   take it; it says so only when another expert took the place.
+ * - With nobody free, the old buttons ended “…无需你评分。” with no word that the administrators were told, though they
+ *   were (无法自动改派专家) and a fresh 谢绝 says so: they say it as the 谢绝 does.
  */
+const NOBODY = '暂无专家可以接替，已告知协会管理员另行安排';
 const EXPERTS = ['ou_truthful00000000000000000000001', 'ou_truthful00000000000000000000002', 'ou_truthful00000000000000000000003', 'ou_truthful00000000000000000000004', 'ou_truthful00000000000000000000005'];
 
 for (const mode of MODES_HERE) {
@@ -72,21 +75,27 @@ for (const mode of MODES_HERE) {
       await h.db.db.update(people).set({ expertActive: false }).where(and(notInArray(people.openId, onPanel)));
       await join(t.expertOpenId);
       const opened = await h.click(t.expertOpenId, { action: 'review.open', assignmentId: t.id });
-      expect(opened.toast.content).toBe(stepAside('，这项任务无需你评分。'));
+      expect(opened.toast.content).toBe(stepAside(`，这项任务无需你评分；${NOBODY}。`));
       const submitted = await h.click(t.expertOpenId, { action: 'review.submit', assignmentId: t.id }, scoreForm(90));
-      expect(submitted.toast.content).toBe(stepAside('，这项任务无需你评分，这份评分表无需提交。'));
+      expect(submitted.toast.content).toBe(stepAside(`，这项任务无需你评分，这份评分表无需提交；${NOBODY}。`));
+      expect(cardText(submitted.card.data)).toContain(`${NOBODY}。`);
+      const form = await h.click(t.expertOpenId, { action: 'review.declineForm', assignmentId: t.id });
+      expect(form.toast.content).toBe(stepAside(`，这项任务无需你评分，无需谢绝；${NOBODY}。`));
       const declined = await h.click(t.expertOpenId, { action: 'review.decline', assignmentId: t.id }, { kind: 'unavailable', reason: '出差' });
-      expect(declined.toast.content).toBe(stepAside('，这项任务无需你评分，无需谢绝。'));
+      expect(declined.toast.content).toBe(stepAside(`，这项任务无需你评分，无需谢绝；${NOBODY}。`));
+      expect(declined.toast.content).not.toContain('其他专家');
     });
 
     it('declined by 声明利益冲突 with nobody to take the place: 提交评分 and 谢绝 say no other expert was arranged', async () => {
       const t = tasks[2];
       const declared = await h.click(t.expertOpenId, { action: 'experts.conflictAdd' }, { kind: 'team', target: team.code, reason: '亲属在该班组' });
       expect(declared.toast.content).toContain('暂无专家可以接替');
+      const opened = await h.click(t.expertOpenId, { action: 'review.open', assignmentId: t.id });
+      expect(opened.toast.content).toBe(`你已声明利益冲突（第十七条），这项评分任务已因此谢绝，无需你评分；${NOBODY}。`);
       const submitted = await h.click(t.expertOpenId, { action: 'review.submit', assignmentId: t.id }, scoreForm(90));
-      expect(submitted.toast.content).toBe('你已声明利益冲突（第十七条），这项评分任务已因此谢绝，这份评分表无需再提交。');
+      expect(submitted.toast.content).toBe(`你已声明利益冲突（第十七条），这项评分任务已因此谢绝，${NOBODY}，这份评分表无需再提交。`);
       const declined = await h.click(t.expertOpenId, { action: 'review.decline', assignmentId: t.id }, { kind: 'unavailable', reason: '出差' });
-      expect(declined.toast.content).toBe('你已声明利益冲突（第十七条），这项评分任务已因此谢绝，无需再谢绝。');
+      expect(declined.toast.content).toBe(`你已声明利益冲突（第十七条），这项评分任务已因此谢绝，${NOBODY}，无需再谢绝。`);
     });
 
   });

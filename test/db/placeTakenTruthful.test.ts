@@ -12,6 +12,10 @@ import { ADMIN, startHarness, type Harness } from '../support/harness.js';
  *   无法自动改派专家), or that the panel, one expert too large, needed nobody.
  * - on a panel that held one expert too many, old buttons of a declined task (评分, 提交评分, a second 谢绝) said
  *   “协会已另行安排其他专家” though nobody was arranged: the panel count alone was read. They now say the panel needed nobody.
+ * - with nobody free, the old buttons ended “…无需评分。” with no word that the administrators were told, as a fresh 谢绝 says.
+ * - a task declined from such a panel (it needed nobody) was said to be taken by “另行安排其他专家” once another expert's
+ *   谢绝 brought one to the panel: that expert came for the other place. The decline's own replacement row says the
+ *   panel needed nobody then, and that stands.
  */
 
 const COMMITTEE = '广东省市政行业专家委员会';
@@ -73,9 +77,10 @@ describe('what an expert is told became of the place they left', () => {
     expect(alerts.map((a) => a.receiver)).toEqual([ADMIN]);
     expect(cardText(alerts[0].card)).toContain('无法自动改派专家');
     expect(cardText(alerts[0].card)).toContain(team.name);
-    // the old card's 评分 says no word of another expert
+    // the old card's 评分 says no word of another expert, and that the administrators were told
     const opened = await h.click(P(1), { action: 'review.open', assignmentId: old.id });
-    expect(opened.toast.content).not.toContain('另行安排');
+    expect(opened.toast.content).not.toContain('其他专家');
+    expect(opened.toast.content).toContain(`这项任务无需你评分；${NOBODY}`);
   });
 
   describe('a panel that held one expert too many', () => {
@@ -133,7 +138,9 @@ describe('what an expert is told became of the place they left', () => {
     const t = await taskOf(h, app, P(3));
     const declined = await h.click(P(3), { action: 'review.decline', assignmentId: t.id }, { kind: 'unavailable', reason: '出差' });
     expect(declined.toast.content).toContain(NOBODY);
-    expect((await h.click(P(3), { action: 'review.open', assignmentId: t.id })).toast.content).toBe('你已谢绝这项评分任务，无需评分。');
+    expect((await h.click(P(3), { action: 'review.open', assignmentId: t.id })).toast.content).toBe(`你已谢绝这项评分任务，无需评分；${NOBODY}`);
+    const submitted = await h.click(P(3), { action: 'review.submit', assignmentId: t.id }, { comment: '' });
+    expect(submitted.toast.content).toBe(`你已谢绝这项评分任务，${NOBODY.replace(/。$/, '')}，这份评分表无需再提交。`);
     // a new expert joins the pool and 分配专家 fills the panel
     expect((await h.click(ADMIN, { action: 'experts.add' }, { experts: [P(5)], organization: COMMITTEE })).toast.type).toBe('success');
     const assigned = await h.click(ADMIN, { action: 'review.assign', cycleId });
@@ -157,5 +164,26 @@ describe('what an expert is told became of the place they left', () => {
     expect((await taskOf(h, app, P(6)))?.status).toBe('assigned');
     expect((await taskOf(h, app, P(7)))?.status).toBe('assigned');
     expect((await h.click(P(1), { action: 'review.open', assignmentId: first.id })).toast.content).toBe('你已谢绝这项评分任务，无需评分；协会已另行安排其他专家。');
+  });
+
+  it('谢绝 on a panel that needed nobody, then another expert’s 谢绝 brings one for their place: the first one’s old buttons still say the panel needed nobody', async () => {
+    const { app } = await teamWithApplication(h, cycleId, 6, 'ou_placetruthleader0000000000000006');
+    await h.db.db.insert(assignments).values([1, 2, 3, 4].map((n) => ({ applicationId: app, expertOpenId: P(n), status: 'assigned' })));
+    const first = await taskOf(h, app, P(2));
+    expect((await h.click(P(2), { action: 'review.decline', assignmentId: first.id }, { kind: 'unavailable', reason: '出差' })).toast.content).toContain(UNNEEDED);
+    // an expert free for this panel joins the pool: the second 谢绝 brings one, for its own place
+    expect((await h.click(ADMIN, { action: 'experts.add' }, { experts: [P(8)], organization: COMMITTEE })).toast.type).toBe('success');
+    const second = await taskOf(h, app, P(3));
+    const declined = await h.click(P(3), { action: 'review.decline', assignmentId: second.id }, { kind: 'unavailable', reason: '生病' });
+    expect(declined.toast.content).toContain('协会已另行安排其他专家评审。');
+    const panel = await h.db.db.select().from(assignments).where(and(eq(assignments.applicationId, app), eq(assignments.status, 'assigned')));
+    expect(panel).toHaveLength(3);
+    const opened = await h.click(P(2), { action: 'review.open', assignmentId: first.id });
+    expect(opened.toast.content).toBe(`你已谢绝这项评分任务，无需评分；${UNNEEDED}`);
+    const submitted = await h.click(P(2), { action: 'review.submit', assignmentId: first.id }, { comment: '' });
+    expect(submitted.toast.content).not.toContain('另行安排');
+    expect(cardText(submitted.card.data)).toContain(UNNEEDED);
+    const again = await h.click(P(2), { action: 'review.decline', assignmentId: first.id }, { kind: 'unavailable', reason: '出差' });
+    expect(again.toast.content).toContain('谢绝这项评分任务，该申报的专家组人数已足，无需其他专家接替，无需重复谢绝。');
   });
 });

@@ -843,6 +843,9 @@ export const cardSamples: Record<string, Sample> = {
     // stepped aside by the bot (回避): why, with another expert arranged and with nobody yet
     review.declinedCard({ application: taskApplication, reason: '存在利益冲突：已成为该班组的班组成员，须回避', recused: '是该班组的成员', arranged: true }),
     review.declinedCard({ application: taskApplication, reason: '存在利益冲突：所在单位已改为“广州市市政工程维修有限公司”，与该班组同属一个单位，须回避', recused: '与该班组同属一个单位', arranged: false }),
+    // stepped aside with nobody free (the administrators were told), and from a panel that needed nobody
+    review.declinedCard({ application: taskApplication, reason: '存在利益冲突：已成为该班组的班组成员，须回避', recused: '是该班组的成员', arranged: false, nobody: true }),
+    review.declinedCard({ application: taskApplication, reason: '存在利益冲突：已成为该班组的班组成员，须回避', recused: '是该班组的成员', arranged: false, unneeded: true }),
   ],
   'review.reassignedCard': () => [review.reassignedCard({ application: taskApplication })],
   'review.scoringEndedCard': () => [review.scoringEndedCard({ application: taskApplication, year: 2026 })],
