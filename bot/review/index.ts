@@ -5,6 +5,7 @@ import { assignExpertsFast } from './assignJob.js';
 import { addConflict, addConflictFast, conflictFormAgain, sendConflictForm, showConflictForm } from './conflicts.js';
 import { adminCardAgain, assignExperts, panelAgain, progressAgain, reopenPanelScore, reopenPanelScoreFast, showPanel, showPanelByCode, showProgress, swapPanelExpert, swapPanelExpertFast } from './panels.js';
 import {
+  declineButtonAgain,
   declineFormAgain,
   declineTaskAction,
   declineTaskFast,
@@ -48,7 +49,7 @@ export function register(bot: BotRegistry): void {
   bot.cardAction({ action: 'review.open', roles: [assignedExpert(ownTask)], value: onTask, run: openTask, privateInGroup: '评分表' });
   bot.cardAction({ action: 'review.application', roles: [assignedExpert(ownTask)], value: onTask, run: showTaskApplication, fast: showTaskApplicationFast });
   bot.cardAction({ action: 'review.submit', label: '提交评分', roles: [assignedExpert(submitScores)], value: onTask, run: submitTask, onRefused: submitTaskAgain, fast: submitTaskFast, duplicate: submitTaskDuplicate });
-  bot.cardAction({ action: 'review.declineForm', roles: [assignedExpert(ownTask)], value: onTask, run: showDeclineForm, privateInGroup: '谢绝任务表' });
+  bot.cardAction({ action: 'review.declineForm', roles: [assignedExpert(ownTask)], value: onTask, run: showDeclineForm, onRefused: declineButtonAgain, privateInGroup: '谢绝任务表' });
   bot.cardAction({ action: 'review.decline', label: '谢绝评审', roles: [assignedExpert(declineTask)], value: onTask, run: declineTaskAction, onRefused: declineFormAgain, fast: declineTaskFast });
   // 声明利益冲突 (第十七条): the form lists only the caller's own declarations; declaring is for experts, and
   // re-assigns their pending tasks it touches. The verbs keep their experts.* names: sent cards carry them.

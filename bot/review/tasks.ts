@@ -9,7 +9,7 @@ import { fastSubmitScores } from '../../src/review/fastSubmit.js';
 import { alertOutliers } from '../../src/review/outlierAlert.js';
 import { announceReopeningDone } from '../../src/review/reopeningDone.js';
 import { hasRole } from '../../src/people.js';
-import { alreadyDone, declinedHow, declinedOpenText, offPanelText, declineForm, declineTask, expertProgress, expertTasks, getTask, NO_DECLINE_AFTER_SUM, noNewExpertAfterSum, notToDecline, otherTasksOfOrganization, ownTask, parseScoreForm, type Progress, recusalReason, recusedTaskText, type ScoreSheetInput, scoreSheetForm, SheetChanged, shownSheet, submitScores, type SubmittedTask, type Task } from '../../src/review/scoring.js';
+import { alreadyDone, declinedHow, declinedOpenText, offPanelText, declineForm, declineTask, expertProgress, expertTasks, getTask, NO_DECLINE_AFTER_SUM, noNewExpertAfterSum, notToDecline, otherTasksOfOrganization, ownTask, parseScoreForm, type Progress, recusalReason, recusedTaskText, type ScoreSheetInput, scoreSheetForm, SheetChanged, shownSheet, submitScores, type SubmittedTask, type Task, TaskDeclined } from '../../src/review/scoring.js';
 import type { Db } from '../../db/index.js';
 import type { Config } from '../../src/config.js';
 import { formText, idFrom, idOrZero, pageFrom, replyDestination, sendPrivately, today } from '../respond.js';
@@ -336,11 +336,25 @@ export async function declineTaskFast(fx: FastContext, input: CardActionInput): 
 
 export async function declineFormAgain(err: UserError, ctx: HandlerContext, input: CardActionInput): Promise<CardResponse | undefined> {
   const task = await getTask(ctx.tx, idOrZero(input.value, 'assignmentId'));
-  // declined by the first click: the card the first answer showed
-  if (err instanceof AlreadyDone && task?.assignment.expertOpenId === ctx.actor.openId && task.assignment.status === 'declined') {
-    return { card: { type: 'raw', data: declinedCard({ application: taskApplication(task), reason: task.assignment.declineReason ?? '', ...(await declinedHow(ctx.tx, task)) }) } };
-  }
+  // declined already (by the first click, by 声明利益冲突, or by the bot's 回避): the card says what became of it
+  const declined = await declinedSheet(ctx.tx, ctx.actor.openId, task);
+  if (declined) return declined;
   if (!task || task.assignment.expertOpenId !== ctx.actor.openId || task.assignment.status !== 'assigned' || !err.opts.field) return undefined;
   const sameOrganization = { name: task.organization, tasks: await otherTasksOfOrganization(ctx.tx, task) };
   return { card: { type: 'raw', data: declineFormCard({ assignmentId: task.assignment.id, application: taskApplication(task), descriptor: declineForm, values: input.formValue, error: formErrorOf(err), sameOrganization }) } };
+}
+
+/** A declined task's card, for its expert: the 谢绝's own answer, or (回避, 声明利益冲突) why it is no longer theirs. */
+async function declinedSheet(tx: Db, openId: string, task: Task | undefined): Promise<CardResponse | undefined> {
+  if (task?.assignment.expertOpenId !== openId || task.assignment.status !== 'declined') return undefined;
+  return { card: { type: 'raw', data: declinedCard({ application: taskApplication(task), reason: task.assignment.declineReason ?? '', ...(await declinedHow(tx, task)) }) } };
+}
+
+/**
+ * 谢绝此任务 refused (`notToDecline`) on an old card of a task declined already: the card is redrawn read-only as
+ * 提交评分 redraws it (`refusedSubmitCard`), not left live with its buttons. Other refusals redraw nothing, and read nothing.
+ */
+export async function declineButtonAgain(err: UserError, ctx: HandlerContext, input: CardActionInput): Promise<CardResponse | undefined> {
+  if (!(err instanceof TaskDeclined || (err instanceof AlreadyDone && err.record.action === 'review.decline'))) return undefined;
+  return declinedSheet(ctx.tx, ctx.actor.openId, await getTask(ctx.tx, idOrZero(input.value, 'assignmentId')));
 }

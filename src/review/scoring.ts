@@ -556,13 +556,21 @@ export function declinedOpenText(task: Pick<Task, 'assignment' | 'team'>, how: D
   return declinedText(task, how, 'open');
 }
 
+/** The refusal of 谢绝 on a task declined without the expert's 谢绝 (回避, 声明利益冲突): its old card is redrawn (bot/review/tasks.ts). */
+export class TaskDeclined extends UserError {
+  constructor(message: string) {
+    super(message, { kind: 'info' });
+    this.name = 'TaskDeclined';
+  }
+}
+
 /**
  * Why a declined task takes no second 谢绝 (谢绝此任务 on an old copy of its card, or its form sent again): what
  * `declinedText` says; a 谢绝 the expert pressed before is told with its time (`AlreadyDone`).
  */
 function declinedAgain(task: Pick<Task, 'assignment' | 'team'>, how: DeclinedHow): UserError {
   const a = task.assignment;
-  if (how.recused || declaredConflict(a)) return new UserError(declinedText(task, how, 'decline'), { kind: 'info' });
+  if (how.recused || declaredConflict(a)) return new TaskDeclined(declinedText(task, how, 'decline'));
   // nobody took the place: the administrators were told (announceReplacement), not “协会将另行安排专家” as if arranged
   // the panel needed nobody (one expert too many): nobody was arranged, nor were the administrators told of a place
   const place = how.arranged

@@ -17,6 +17,8 @@ import { MODES_HERE } from '../support/worlds.js';
  *   was arranged only when one was.
  * - 提交评分 / 谢绝 on an old card of a task declined by 声明利益冲突 said “这项评分任务已由协会另行安排专家” with nobody to
  *   take it; it says so only when another expert took the place.
+ * - 谢绝此任务 on such an old card answered with a toast only and left the card live with its buttons (提交评分 redrew it):
+ *   it redraws it read-only too, 须回避 with why, or 已谢绝 for a declared conflict.
  * - With nobody free, the old buttons ended “…无需你评分。” with no word that the administrators were told, though they
  *   were (无法自动改派专家) and a fresh 谢绝 says so: they say it as the 谢绝 does.
  */
@@ -63,8 +65,16 @@ for (const mode of MODES_HERE) {
       expect(cardText(submitted.card.data)).toContain('须回避');
       const form = await h.click(t.expertOpenId, { action: 'review.declineForm', assignmentId: t.id });
       expect(form.toast.content).toBe(stepAside('，这项任务无需你评分，无需谢绝；协会已另行安排其他专家。'));
+      // the old card is redrawn read-only, as 提交评分 redraws it: no 谢绝此任务 or 提交评分 left on it
+      const redrawn = cardText(form.card?.data);
+      expect(redrawn).toContain(`须回避：${team.name}`);
+      expect(redrawn).toContain('你是该班组的成员，须回避该班组的评审（第十七条），这项任务无需你评分。');
+      expect(redrawn).toContain('协会已另行安排其他专家评审。');
+      expect(redrawn).not.toContain('谢绝');
+      expect(redrawn).not.toContain('提交评分');
       const declined = await h.click(t.expertOpenId, { action: 'review.decline', assignmentId: t.id }, { kind: 'unavailable', reason: '出差' });
       expect(declined.toast.content).toBe(stepAside('，这项任务无需你评分，无需谢绝；协会已另行安排其他专家。'));
+      expect(cardText(declined.card?.data)).toContain(`须回避：${team.name}`);
       const application = await h.click(t.expertOpenId, { action: 'review.application', assignmentId: t.id });
       expect(application.toast.content).toBe(stepAside('，申报表全文不再发给你。'));
     });
@@ -81,6 +91,10 @@ for (const mode of MODES_HERE) {
       expect(cardText(submitted.card.data)).toContain(`${NOBODY}。`);
       const form = await h.click(t.expertOpenId, { action: 'review.declineForm', assignmentId: t.id });
       expect(form.toast.content).toBe(stepAside(`，这项任务无需你评分，无需谢绝；${NOBODY}。`));
+      const redrawn = cardText(form.card?.data);
+      expect(redrawn).toContain(`须回避：${team.name}`);
+      expect(redrawn).toContain(`${NOBODY}。`);
+      expect(redrawn).not.toContain('其他专家');
       const declined = await h.click(t.expertOpenId, { action: 'review.decline', assignmentId: t.id }, { kind: 'unavailable', reason: '出差' });
       expect(declined.toast.content).toBe(stepAside(`，这项任务无需你评分，无需谢绝；${NOBODY}。`));
       expect(declined.toast.content).not.toContain('其他专家');
@@ -96,6 +110,14 @@ for (const mode of MODES_HERE) {
       expect(submitted.toast.content).toBe(`你已声明利益冲突（第十七条），这项评分任务已因此谢绝，${NOBODY}，这份评分表无需再提交。`);
       const declined = await h.click(t.expertOpenId, { action: 'review.decline', assignmentId: t.id }, { kind: 'unavailable', reason: '出差' });
       expect(declined.toast.content).toBe(`你已声明利益冲突（第十七条），这项评分任务已因此谢绝，${NOBODY}，无需再谢绝。`);
+      // 谢绝此任务 on the old card: redrawn as the declined sheet it is, not left live
+      const form = await h.click(t.expertOpenId, { action: 'review.declineForm', assignmentId: t.id });
+      expect(form.toast.content).toBe(`你已声明利益冲突（第十七条），这项评分任务已因此谢绝，${NOBODY}，无需再谢绝。`);
+      const redrawn = cardText(form.card?.data);
+      expect(redrawn).toContain(`已谢绝：${team.name}`);
+      expect(redrawn).toContain('声明利益冲突：亲属在该班组');
+      expect(redrawn).toContain(`${NOBODY}。`);
+      expect(redrawn).not.toContain('提交评分');
     });
 
   });
@@ -132,5 +154,6 @@ for (const mode of MODES_HERE) {
       expect(submitted.toast.content).not.toContain('谢绝');
       expect(cardText(submitted.card.data)).toContain('你与该班组同属一个单位，须回避该班组的评审（第十七条）');
     });
+
   });
 }
