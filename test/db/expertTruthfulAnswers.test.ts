@@ -1,6 +1,6 @@
-import { and, asc, eq, notInArray } from 'drizzle-orm';
+import { and, asc, eq, like, notInArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applications, assignments, organizations, people, teams } from '../../db/schema.js';
+import { applications, assignments, organizations, outbox, people, teams } from '../../db/schema.js';
 import { seedLargeCycle } from '../../scripts/benchLargeCycle.js';
 import { ManualClock } from '../../src/clock.js';
 import { cardText } from '../support/cards.js';
@@ -155,5 +155,30 @@ for (const mode of MODES_HERE) {
       expect(cardText(submitted.card.data)).toContain('你与该班组同属一个单位，须回避该班组的评审（第十七条）');
     });
 
+    it('添加专家 moving the expert into the team’s organisation with nobody free: told nobody could take the task and the administrators were told, not “已改派其他专家”', async () => {
+      const t = tasks[1];
+      // nobody off the panel is left to take a place
+      const onPanel = (await h.db.db.select({ openId: assignments.expertOpenId }).from(assignments)).map((a) => a.openId);
+      await h.db.db.update(people).set({ expertActive: false }).where(notInArray(people.openId, onPanel));
+      const moved = await h.click(ADMIN, { action: 'experts.add' }, { experts: [t.expertOpenId], organization: team.organization });
+      expect(moved.toast.type, moved.toast.content).toBe('success');
+      expect((await h.db.db.select({ status: assignments.status }).from(assignments).where(eq(assignments.id, t.id)))[0].status).toBe('declined');
+      const told = await h.db.db.select().from(outbox).where(like(outbox.dedupeKey, `review:recused:org%:${t.expertOpenId}:%`));
+      expect(told).toHaveLength(1);
+      const text = (told[0].card as { text: string }).text;
+      expect(text).toContain(`你的所在单位已改为“${team.organization}”`);
+      expect(text).toContain(`你尚未提交的 1 项相关评分任务已不再由你评审，你无需再为其评分；${NOBODY}。`);
+      expect(text).not.toContain('改派其他专家');
+      // the administrators do hear the panel is short
+      const alerts = await h.db.db.select().from(outbox).where(like(outbox.dedupeKey, `review:unfilled:${t.id}%`));
+      expect(alerts.map((a) => a.receiver)).toEqual([ADMIN]);
+      expect(cardText(alerts[0].card)).toContain('无法自动改派专家');
+      // and the old buttons say the same
+      const opened = await h.click(t.expertOpenId, { action: 'review.open', assignmentId: t.id });
+      expect(opened.toast.content).toBe(`第十七条：评审坚持公开、公平和公正原则。你与该班组同属一个单位，须回避该班组（${team.name}）的评审，这项任务无需你评分；${NOBODY}。`);
+      const form = await h.click(t.expertOpenId, { action: 'review.declineForm', assignmentId: t.id });
+      expect(form.toast.content).toContain(`无需谢绝；${NOBODY}。`);
+      expect(cardText(form.card?.data)).toContain('你与该班组同属一个单位，须回避该班组的评审（第十七条）');
+    });
   });
 }
