@@ -101,6 +101,21 @@ const CLOSE_TIMEOUT_S = 1;
  */
 const botSession = { application_name: 'gdsz-bot', jit: 'off' };
 
+/**
+ * A pool whose server refused `jit` at start-up goes on without it. PgBouncer answers a startup parameter it does not
+ * track with `unsupported startup parameter: jit` (08P01, https://www.pgbouncer.org/config.html#ignore_startup_parameters)
+ * and closes: every connection would fail. postgres.js reads `connection` at each connect, so the next one leaves it out
+ * (JIT as the server has it: turn it off there, `jit = off` in postgresql.conf or ALTER DATABASE … SET jit = off).
+ */
+async function withoutRefusedJit(sql: Sql): Promise<void> {
+  try {
+    await sql`select 1`;
+  } catch (err) {
+    if (!/unsupported startup parameter/i.test(err instanceof Error ? err.message : String(err))) return;
+    (sql.options as unknown as { connection: Record<string, unknown> }).connection.jit = '';
+  }
+}
+
 async function openPostgres(url: string, max: number, connectTimeout = reconnecting.connect_timeout): Promise<Database> {
   const { default: postgres } = await import('postgres');
   const { drizzle } = await import('drizzle-orm/postgres-js');
@@ -115,7 +130,7 @@ async function openPostgres(url: string, max: number, connectTimeout = reconnect
     ...server,
     ...({ socket: serverSocket(servers, false) } as object),
     onnotice: () => {},
-    connection: botSession,
+    connection: { ...botSession },
   });
   // Two: measured with the bench on two cores, concurrent one-statement calls cost the server least when they share
   // few backends (1 600–1 800 score sheets a second on 2 connections, 1 200–1 400 over 10, that hour; 1 and 2
@@ -131,8 +146,9 @@ async function openPostgres(url: string, max: number, connectTimeout = reconnect
     ...server,
     ...({ max_pipeline: 1000, socket: serverSocket(servers, true) } as object),
     onnotice: () => {},
-    connection: botSession,
+    connection: { ...botSession },
   });
+  await Promise.all([withoutRefusedJit(client), withoutRefusedJit(statements)]);
   await Promise.all([readTypesOnce(client), readTypesOnce(statements)]);
   const db = drizzle(client, { schema }) as unknown as Db;
   return {
