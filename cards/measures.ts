@@ -372,7 +372,7 @@ const WHEN_TO_APPLY: NextStep = {
 const FEES: NextStep = {
   asked:
     /(?:交|缴|收|付)(?:多少|什么)?(?:费|钱)|收费|多少钱|要钱|免费|(?:报名|申报|评审|参评|证书)费|费用(?:多少|是多少|怎么|吗)|(?:申报|评审|报名|参评|参加)[^，,。？?]{0,6}(?:费用|花钱)|\b(?:fees?|costs?|price)\b|\b(?:have|need) to pay\b|\bhow much\b.{0,30}\bpay\b|\bfree of charge\b|\bis it free\b/i,
-  zh: '**费用**：办法没有规定申报或评审要交费；是否收费、收多少，请咨询广东省市政行业协会。',
+  zh: '**费用**：办法没有规定申报或评审要交费；是否收费、收多少，请联系协会咨询。',
   en: '**Fees**: the measures say nothing about any fee for applying or for the review; ask the Guangdong Municipal Engineering Association.',
   alone: true,
 };
@@ -464,7 +464,7 @@ const CERTIFICATE_NUMBER: NextStep = {
 /** The score sheet itself: 第十八条 names it; the bot does not hand it out, the association does. */
 const SCORE_SHEET: NextStep = {
   asked: /评分表[^。？?]{0,8}(?:下载|在哪|哪里|哪儿|获取|拿到|找到|发我|发给|给我|看看|查看|有吗|模板|文件)|(?:下载|获取|索取|要一份|哪里有|哪儿有)[^。？?]{0,4}评分表|\bscore ?sheet\b.{0,30}\b(?:download|where|get|find|copy)\b|\b(?:download|get|find|copy of)\b.{0,30}\bscore ?sheet\b/i,
-  zh: '**评分表**：评审按《质量信得过班组建设评分表》进行（第十八条）；评分表不在这里公开下载，本年度的评分表请向广东省市政行业协会索取。',
+  zh: '**评分表**：评审按《质量信得过班组建设评分表》进行（第十八条）；评分表不在这里公开下载，本年度的评分表请联系协会索取。',
   en: '**The score sheet** (Article 18 names it) is not published here: ask the Guangdong Municipal Engineering Association for this year’s.',
 };
 
@@ -473,7 +473,7 @@ const EXPERT_POOL: NextStep = {
   // who can be an expert, can I be a reviewer, how to be one: asked in English as 谁可以当专家 is
   asked:
     /(?:加入|进入|成为|申请(?:成为|当|做)|报名|当|做|入选)(?:评审)?专家(?:库|队伍|组)?|专家(?:库|队伍)[^。？?]{0,6}(?:加入|申请|报名|怎么进|怎么入|如何进|如何入)|(?:专家|\bexperts?\b)\s*(?:要|想|可以|能|怎么|如何|怎样|在哪|去哪)?(?:加入|申请|报名)|\b(?:become|join|sign up as|apply to be|register as)\b.{0,20}\b(?:an? )?(?:expert|reviewer)s?\b|\b(?:who|how|can|could|may)\b.{0,20}\bbe\s+(?:an?\s+|one\s+of\s+the\s+)?(?:expert|reviewer)s?\b|\bexpert (?:pool|panel)\b.{0,20}\b(?:join|apply|sign up)\b/i,
-  zh: '**加入专家库**：评审专家由协会从其专家队伍中选定（第十一条），不公开报名；有意参加评审的，请向广东省市政行业协会咨询。',
+  zh: '**加入专家库**：评审专家由协会从其专家队伍中选定（第十一条），不公开报名；有意参加评审的，请联系协会咨询。',
   en: '**Becoming an expert**: the association chooses its experts from its own pool (Article 11); there is no public sign-up here: ask the Guangdong Municipal Engineering Association.',
 };
 

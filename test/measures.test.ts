@@ -922,9 +922,9 @@ describe('answers a review of everyday wording found wrong, by what is asked and
   });
 
   it.each([
-    ['评分表在哪里下载', '评分表不在这里公开下载，本年度的评分表请向广东省市政行业协会索取'],
+    ['评分表在哪里下载', '评分表不在这里公开下载，本年度的评分表请联系协会索取'],
     ['where can I download the score sheet', 'not published here'],
-    ['怎么加入专家库', '不公开报名；有意参加评审的，请向广东省市政行业协会咨询'],
+    ['怎么加入专家库', '不公开报名；有意参加评审的，请联系协会咨询'],
     ['我想成为评审专家', '不公开报名'],
     ['How can I become an expert?', 'no public sign-up'],
   ])('%s says it is not public and to ask the association', (q, line) => {

@@ -143,6 +143,15 @@ describe('协会联系方式', () => {
     expect(answer.schema).toBe('2.0');
     expectValidCard(answer);
     expect(cardText(answer)).toContain(`联系协会${PHRASE}说明情况`);
+    // answers that send the asker to the association for what the measures do not give carry it too
+    for (const [asked, said] of [
+      ['评分表在哪里下载', '本年度的评分表请联系协会'],
+      ['申报要交费吗', '是否收费、收多少，请联系协会'],
+      ['怎么加入专家库', '有意参加评审的，请联系协会'],
+    ]) {
+      await h.say(L, asked);
+      expect(cardText(lastTo(h, L).content), asked).toContain(`${said}${PHRASE}`);
+    }
     // a text message through the outbox: 评分 to someone not in the expert pool
     await h.say(VISITOR, '评分');
     expect(String(lastTo(h, VISITOR).content.text ?? JSON.stringify(lastTo(h, VISITOR).content))).toContain(`请联系协会管理员${PHRASE}`);
