@@ -23,9 +23,9 @@ export interface LocalPerson {
 export const LOCAL_PEOPLE: readonly LocalPerson[] = [
   { openId: 'ou_local_leader', name: '张班长', roles: [], mobile: '13800000001', email: 'zhang.banzhang@example.com' },
   { openId: 'ou_local_contact', name: '李联系人', roles: ['org_contact'], mobile: '13800000002', email: 'li.lianxiren@example.com' },
-  { openId: 'ou_local_expert_1', name: '陈专家', roles: ['expert'], specialities: ['engineering', 'maintenance'], mobile: '13800000003', email: 'chen.zhuanjia@example.com' },
-  { openId: 'ou_local_expert_2', name: '刘专家', roles: ['expert'], specialities: ['testing', 'operation'], mobile: '13800000004', email: 'liu.zhuanjia@example.com' },
-  { openId: 'ou_local_expert_3', name: '黄专家', roles: ['expert'], specialities: ['service', 'engineering'], mobile: '13800000005', email: 'huang.zhuanjia@example.com' },
+  { openId: 'ou_local_expert_1', name: '陈专家', roles: ['expert'], specialities: ['市政道路', '养护维修'], mobile: '13800000003', email: 'chen.zhuanjia@example.com' },
+  { openId: 'ou_local_expert_2', name: '刘专家', roles: ['expert'], specialities: ['质量检测', '设施运营'], mobile: '13800000004', email: 'liu.zhuanjia@example.com' },
+  { openId: 'ou_local_expert_3', name: '黄专家', roles: ['expert'], specialities: ['客户服务', '市政道路'], mobile: '13800000005', email: 'huang.zhuanjia@example.com' },
   { openId: 'ou_local_admin', name: '王管理员', roles: ['admin'], mobile: '13800000006', email: 'wang.guanli@example.com' },
 ];
 
