@@ -604,6 +604,17 @@ const NEXT_STEPS: readonly NextStep[] = [
     asked: /结果|公布|评上没|results?\b|announce/i,
     zh: '**评审结果**：协会每年评审一次（第十九条），评审结束后公布结果并授予年度称号（第二十条）；公布后我会通知你，发送“进度”可查看得分和是否获得称号。',
     en: '**Results**: the association reviews once a year and then publishes the results and awards the year’s titles; you are told here when they are published, and “进度” (status) shows your score and decision.',
+    // asked once the year's results are out, “公布后我会通知你” would promise what is past (bot/measures: the latest year)
+    dated: (y) =>
+      y.status === 'published'
+        ? {
+            zh: `**评审结果**：${y.year}年度评审结果已经公布，获得称号的班组已收到通知和证书（第二十条）；申报班组的班组长和单位联系人发送“进度”可查看得分和是否获得称号。协会每年评审一次（第十九条）。`,
+            en: `**Results**: the results of the ${y.year} review have been published and the teams awarded the title were told and sent their certificates; the leader and the organisation contact of a team that applied send “进度” (status) for its score and decision. The association reviews once a year.`,
+          }
+        : {
+            zh: `**评审结果**：协会每年评审一次（第十九条），${y.year}年度评审会${y.today > y.reviewMeetingDate ? `已于${formatDateZh(y.reviewMeetingDate)}举行` : `定于${formatDateZh(y.reviewMeetingDate)}举行`}，评审结束后公布结果并授予年度称号（第二十条）；公布后会通知申报的班组，发送“进度”可查看得分和是否获得称号。`,
+            en: `**Results**: the association reviews once a year; the ${y.year} review meeting ${y.today > y.reviewMeetingDate ? `was held on ${englishDate(y.reviewMeetingDate)}` : `is on ${englishDate(y.reviewMeetingDate)}`}, after which the results are published and the year’s titles awarded; teams that applied are told here, and “进度” (status) shows the score and decision.`,
+          },
   },
   {
     // how long a title lasts in other words too (称号管几年, 称号到期了怎么办, how long does the title last): src/measures/concepts.ts ASKED_TITLE_LASTS

@@ -1,7 +1,7 @@
 import { cutText } from '../../cards/kit.js';
 import { answerCard, answersOutsideMeasures, asksAssociationContact, associationContactLines, type Asker, asksAboutOwnApplications, asksYearDates, nextSteps, outsideMeasuresLeftOut, type YearDates, yearAsked } from '../../cards/measures.js';
 import { applicationChangeLine, runningApplicationsLedBy } from '../../src/applications.js';
-import { cycleRules, getCycleByYear, getRunningCycle } from '../../src/cycles.js';
+import { cycleRules, getCycleByYear, getRunningOrLatestCycle } from '../../src/cycles.js';
 import type { BotRegistry, CommandDef, HandlerContext, IncomingText } from '../../src/handlers.js';
 import { articleReferences, corrected, questionLanguage, rankArticles } from '../../src/measures/index.js';
 import { simplified } from '../../src/traditional.js';
@@ -45,7 +45,8 @@ async function yearDatesOf(ctx: HandlerContext, matchText: string): Promise<Year
   if (!asksYearDates(matchText)) return undefined;
   // 去年多少分能评上 while 2027 runs is 2026's threshold; a year the bot never ran gets the line saying who sets it
   const asked = yearAsked(matchText, Number(today(ctx).slice(0, 4)));
-  const cycle = asked === undefined ? await getRunningCycle(ctx.tx) : await getCycleByYear(ctx.tx, asked);
+  // no year running: the latest one, whose results may be out (评审结果什么时候公布 once they are is told they are)
+  const cycle = asked === undefined ? await getRunningOrLatestCycle(ctx.tx) : await getCycleByYear(ctx.tx, asked);
   if (!cycle) return undefined;
   const { year, status, applicationDeadline, scoringDeadline, reviewMeetingDate, awardThreshold, expertsPerApplication, recommendShare } = cycle;
   const { revocationRun } = cycleRules(cycle);
