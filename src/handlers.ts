@@ -394,7 +394,8 @@ const TRAILING_STOPS = trailingRun(STOP);
  * help[OK]), and one typed in letters (apply :), 进度 ^_^): stripped after a command's name and a keyword argument, not
  * after a name searched as typed (投诉 某班[东区]).
  */
-const TRAILING_NOISE = trailingRun(String.raw`${STOP}|\[[^[\]\s]{1,8}\]|[:;：；]-?[)）(（dDpP]|\^_*\^`);
+const NOISE = String.raw`${STOP}|\[[^[\]\s]{1,8}\]|[:;：；]-?[)）(（dDpP]|\^_*\^`;
+const TRAILING_NOISE = trailingRun(NOISE);
 
 /** A text of stops alone (“@助手 。”): nothing said, as a bare mention. */
 export const onlyStops = (text: string): boolean => /^[\s.。!！?？~～…，,；;、:：\u200b\u2060\ufeff]*$/.test(text);
@@ -409,12 +410,20 @@ export const onlyStops = (text: string): boolean => /^[\s.。!！?？~～…，,
 const COURTESY_BEFORE =
   /^(?:(?:(?:你好|您好|早上好|上午好|下午好|晚上好|(?:hi|hello|hey|good\s+(?:morning|afternoon|evening))\b)(?:[\s,，]*(?:机器人|小助手|助手|老师|\bbot\b))?[!！.。~～]?|请问|请|麻烦你?|帮我|给我|我要|我想要?|我需要|查看|查询|看看|[查看]一?下|打开|please|pls|i\s+(?:want|would\s+like|need)\s+to|i(?:'|’)?d\s+like\s+to|(?:can|could|would)\s+you(?:\s+please)?(?:\s+help\s+me)?(?:\s+to)?(?=\s)|help\s+me(?:\s+to)?(?=\s)|(?:file|make|lodge|submit|raise)\s+an?(?=\s+complaint\b)|what(?:'|’)?s\s+(?=(?:my|our)\s)|what\s+is\s+(?=(?:my|our)\s)|let\s+me|(?:show|list|view)(?:\s+me)?(?:\s+my(?!\s+team\b))?|check(?:\s+my(?!\s+team\b))?)(?:一下)?[\s,，]*)+/;
 /** …and after it: 注册一下, 进度吧, status pls, and whom it is said to (你好，机器人, 您好，请问, hello bot). */
+const REQUEST_WORDS = String.raw`一下|吧|啦|呀|please|\bpls|\bplz`;
 // the separators read from the first of a run only: from each of them, a long run of spaces inside a message was read to its end again
-const COURTESY_AFTER = /(?:一下|吧|啦|呀|please|\bpls|\bplz|(?<![\s,，、])[\s,，、]*(?:老师|机器人|小助手|助手|请问|\bbot))$/;
-/** The words of a request as all that follows a command taking an argument (投诉一下, 我要投诉吧, apply please): no team, no year. */
-const REQUEST_WORDS = String.raw`一下|吧|啦|呀|please|pls|plz`;
-const REQUEST_ONLY = new RegExp(`^(?:${REQUEST_WORDS})$`, 'i');
-const REQUEST_AT_END = new RegExp(`(?:${REQUEST_WORDS})$`, 'i');
+const COURTESY_AFTER = new RegExp(String.raw`(?:${REQUEST_WORDS}|(?<![\s,，、])[\s,，、]*(?:老师|机器人|小助手|助手|请问|\bbot))$`);
+/**
+ * Those words run together with what ends a line (一下吧, 一下[微笑], please 🙏), read in lower case: all that follows a
+ * command taking an argument (投诉一下吧, 我要投诉一下[微笑], apply please), they are no team and no year.
+ */
+const TRAILING_REQUEST = trailingRun(`${REQUEST_WORDS}|${NOISE}`);
+
+/** A text without the request words and noise it ends with (投诉一下吧 → 投诉); empty when it is nothing else. */
+function withoutRequest(t: string): string {
+  const run = TRAILING_REQUEST.exec(simplified(halfWidth(t)).toLowerCase())?.[0].length ?? 0;
+  return t.slice(0, t.length - run).trim();
+}
 
 /** Longest text read as one command's two names typed together (`条款 16 / article 16`); anything longer is a question. */
 const NAMES_TOGETHER_MAX = 40;
@@ -518,9 +527,9 @@ export class BotRegistry {
   /** Finds the command a text starts with: `帮助`, `help`, `条款 16`, `article16`, `进度 / status`. */
   matchCommand(text: string): { def: CommandDef; argument: string; glued?: boolean } | undefined {
     const found = this.#matchTyped(text);
-    if (!found?.argument || !REQUEST_ONLY.test(found.argument.trim())) return found;
+    if (!found?.argument || withoutRequest(found.argument)) return found;
     // 投诉一下 is 投诉, not a complaint about a team named 一下 (which found none and went to the measures)
-    const core = text.trim().replace(TRAILING_NOISE, '').replace(REQUEST_AT_END, '').trim();
+    const core = withoutRequest(text.trim());
     return (core && this.#matchTyped(core)) || found;
   }
 
@@ -539,19 +548,20 @@ export class BotRegistry {
     const prefix = before.length;
     // 请问一下 is courtesy words only: 请问 (a greeting) and 一下, not nothing
     const inner = t.slice(prefix) || t;
+    // show my tasks: the `my` left out by show is the name's own when what follows is no command (`my tasks`)
+    const mySpan = /\bmy\s+$/.exec(before)?.[0].length ?? 0;
+    const my = mySpan ? t.slice(prefix - mySpan, prefix) : '';
     if (prefix) {
       const unwrapped = this.#matchCommand(inner) ?? (unquoted(inner) ? this.#matchCommand(unquoted(inner)) : undefined);
       if (unwrapped) return unwrapped;
-      // show my tasks: the `my` left out by show is the name's own when what follows is no command (`my tasks`)
-      const my = /\bmy\s+$/.exec(before);
-      const mine = my ? this.#matchCommand(t.slice(prefix - my[0].length)) : undefined;
+      const mine = my ? this.#matchCommand(my + inner) : undefined;
       if (mine) return mine;
     }
-    // 注册一下, 请帮我看看进度吧
+    // 注册一下, 请帮我看看进度吧, 申报一下吧; show my tasks please with its my as above
     const bare = inner.replace(TRAILING_STOPS, '').trim();
-    const after = COURTESY_AFTER.exec(simplified(halfWidth(bare)).toLowerCase())?.[0].length ?? 0;
-    const core = bare.slice(0, bare.length - after).trim();
-    const unwrapped = after && core ? this.#matchCommand(core) : undefined;
+    const requested = withoutRequest(bare);
+    const core = requested !== bare ? requested : bare.slice(0, bare.length - (COURTESY_AFTER.exec(simplified(halfWidth(bare)).toLowerCase())?.[0].length ?? 0)).trim();
+    const unwrapped = core && core !== bare ? (this.#matchCommand(core) ?? (my ? this.#matchCommand(my + core) : undefined)) : undefined;
     if (unwrapped) return unwrapped;
     // 帮　助, 进 度: a short command's name typed with spaces between its characters (an argument is never folded in)
     if (t.length > FOLDED_MAX * 3) return undefined;

@@ -728,6 +728,23 @@ describe('a command wrapped in the words of a request', () => {
     ['apply please', '申报', ''],
     ['list complaints', '投诉处理', ''],
     ['show my tasks', '评分', ''],
+    // request words run together or with an emoji after a command taking an argument are no argument
+    ['投诉一下吧', '投诉', ''],
+    ['我要投诉一下吧', '投诉', ''],
+    ['投诉一下[微笑]', '投诉', ''],
+    ['投诉 一下 吧', '投诉', ''],
+    ['投诉一下, please', '投诉', ''],
+    ['申报一下吧', '申报', ''],
+    ['注册一下吧', '注册', ''],
+    ['帮助吧[微笑]', '帮助', ''],
+    ['show my tasks please', '评分', ''],
+    ['list my tasks please', '评分', ''],
+    ['check my tasks pls', '评分', ''],
+    // …while a team's name that starts with one of them stays the team
+    ['投诉 吧台班', '投诉', '吧台班'],
+    ['投诉吧台班', '投诉', '吧台班'],
+    ['投诉 下水道养护班', '投诉', '下水道养护班'],
+    ['投诉 一下午班', '投诉', '一下午班'],
   ])('%s is %s', (t, name, argument) => {
     const m = bot.matchCommand(t);
     expect(m?.def.names).toContain(name);

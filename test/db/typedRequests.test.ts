@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { organizations, teams } from '../../db/schema.js';
 import type { Harness } from '../support/harness.js';
 import { TEST_VERIFICATION_TOKEN } from '../support/harness.js';
 import { messageEvent } from '../support/larkEvents.js';
@@ -78,6 +79,7 @@ describe('a command asked for in the words of a request reaches the command, as 
     ['public', '我想注册班组', '注册'],
     ['public', '我想注册一个班组', '注册'],
     ['public', '帮我注册一下', '注册'],
+    ['public', '注册一下吧', '注册'],
     ['public', '麻烦注册一下', '注册'],
     ['public', '注册吧', '注册'],
     ['public', 'register please', '注册'],
@@ -87,6 +89,7 @@ describe('a command asked for in the words of a request reaches the command, as 
     ['leader', '我要申报', '申报'],
     ['leader', '我想申报', '申报'],
     ['leader', '帮我申报一下', '申报'],
+    ['leader', '申报一下吧', '申报'],
     ['leader', '申报一下', '申报'],
     ['leader', '麻烦帮我申报吧', '申报'],
     ['leader', '我要申报。', '申报'],
@@ -115,6 +118,8 @@ describe('a command asked for in the words of a request reaches the command, as 
     ['expert', '帮我打开评分', '评分'],
     ['expert', 'show my tasks', '评分'],
     ['expert', 'list my tasks', '评分'],
+    ['expert', 'show my tasks please', '评分'],
+    ['expert', 'list my tasks please', '评分'],
     ['expert', 'review please', '评分'],
     ['expert', 'I want to review', '评分'],
     // 投诉
@@ -122,6 +127,10 @@ describe('a command asked for in the words of a request reaches the command, as 
     ['leader', '我想投诉', '投诉'],
     ['leader', '投诉一下', '投诉'],
     ['leader', '我要投诉一下', '投诉'],
+    ['leader', '投诉一下吧', '投诉'],
+    ['leader', '我要投诉一下吧', '投诉'],
+    ['leader', '投诉一下[微笑]', '投诉'],
+    ['leader', '投诉 一下 吧', '投诉'],
     ['leader', '帮我投诉', '投诉'],
     ['leader', 'I want to complain', '投诉'],
     ['leader', 'complain please', '投诉'],
@@ -197,6 +206,40 @@ describe('asking to see the complaints: an administrator’s list, anyone else�
       expect(answer.text, who).not.toContain(FORM);
       expect(answer.text, who).not.toContain(MEASURES);
     }
+  });
+});
+
+describe('a team whose name starts with a word of a request is still the team complained about', () => {
+  let h: Harness;
+  securityBotForBlock((bot) => ({ h } = bot));
+  beforeAll(async () => {
+    const db = h.db.db;
+    const [org] = await db.select().from(organizations).limit(1);
+    const team = (code: string, name: string) => ({
+      code, name, organizationId: org.id, department: '工程部', type: 'project', leaderOpenId: personas.leader, phone: '020-1234567',
+      memberCount: 6, functions: '道路养护', goals: 'x', plan: 'y', contactOpenId: personas.contact, registeredAt: '2025-01-10',
+    });
+    await db.insert(teams).values([team('GDSZ-2025-0901', '吧台班'), team('GDSZ-2025-0902', '下水道养护班'), team('GDSZ-2025-0903', '一下午班')]);
+  });
+
+  it.each([
+    ['投诉 吧台班', '吧台班'],
+    ['投诉吧台班', '吧台班'],
+    ['我要投诉吧台班', '吧台班'],
+    ['投诉 下水道养护班', '下水道养护班'],
+    ['投诉下水道养护班', '下水道养护班'],
+    ['投诉 一下午班', '一下午班'],
+    ['投诉一下午班', '一下午班'],
+  ])('%s opens the form of %s', async (text, name) => {
+    const answer = await ask(h, 'public', text);
+    expect(answer.place).toBe(FORM);
+    expect(answer.text).toContain(`被投诉班组：**${name}**`);
+  });
+
+  it.each(['投诉一下吧', '我要投诉一下吧', '投诉一下[微笑]', '投诉吧'])('%s opens the empty form, no team named', async (text) => {
+    const answer = await ask(h, 'public', text);
+    expect(answer.place).toBe(FORM);
+    expect(answer.text).not.toContain('被投诉班组：**');
   });
 });
 
