@@ -6,7 +6,7 @@ import { applications, auditLog, cycles, honours, organizations, people, teamMem
 import { audit } from './audit.js';
 import { daysBetween, formatDateTimeZh, formatDateZh, isRealDate, sameTimeNextYear, todayIn } from './dates.js';
 import { AlreadyDone, cite, citeClause, UserError } from './errors.js';
-import { dateField, httpUrl, numberField, onceValid, option, parseForm, text, defineForm, type FieldSpec, formLabels, formSchema, type FormValues, readDate, readForm, formDisplay, typedText } from './forms.js';
+import { dateField, httpUrl, numberField, onceValid, option, parseForm, problemsOf, formProblems, text, defineForm, type FieldSpec, formLabels, formSchema, type FormValues, readDate, readForm, formDisplay, typedText, validFields } from './forms.js';
 import type { Actor } from './people.js';
 import { associationRule, revocationBarDays, revocationBarText } from './policy.js';
 import { aggregatedBefore, type CycleStatus, cycleStates, cycleStatusLabel, getLatestCycle, reopenedForSheetsText, runningStatuses } from './cycles.js';
@@ -489,16 +489,22 @@ async function latestRevocationOfApplication(tx: Db, applicationId: number): Pro
 export const barEnds = (revokedAt: Date, barDays: number | null, timezone: string) =>
   barDays === null ? sameTimeNextYear(revokedAt, timezone) : new Date(revokedAt.getTime() + barDays * 86_400_000);
 
-/** E2 and E3: what the form itself declares (no accident, the training and exam pass rates), checked before any row is read. */
-export function declarationFailures(form: ApplicationForm): EligibilityFailure[] {
+/** The fields E2 and E3 read. */
+const DECLARED = ['accidents', 'trainingRate', 'examPassRate'] as const;
+
+/**
+ * E2 and E3: what the form itself declares (no accident, the training and exam pass rates), checked before any row is
+ * read. Of a form with other problems, the declarations that are valid (`validFields`): a field left out is not judged.
+ */
+export function declarationFailures(form: Partial<Pick<ApplicationForm, (typeof DECLARED)[number]>>): EligibilityFailure[] {
   const failures: EligibilityFailure[] = [];
-  if (form.accidents !== 'none') {
+  if (form.accidents !== undefined && form.accidents !== 'none') {
     failures.push({ check: 'E2', article: 13, field: 'accidents', message: citeClause(13, 5, '班组近三年须无质量、安全、环保事故：有事故的班组，事故满三年后方可申报；如选错，请改选“无”。') });
   }
   const low = [
     ['trainingRate', '培训率', form.trainingRate],
     ['examPassRate', '考试合格率', form.examPassRate],
-  ].filter(([, , v]) => Number(v) < 90) as [string, string, number][];
+  ].filter(([, , v]) => v !== undefined && Number(v) < 90) as [string, string, number][];
   if (low.length) {
     failures.push({
       check: 'E3',
@@ -695,6 +701,19 @@ export class EligibilityError extends UserError {
   }
 }
 
+/**
+ * The 申报表 as 提交申报 reads it (`applicationSchemaFor`). A form with problems is refused with every one, and with E2 and
+ * E3 of the declarations that are valid (第十三条第5款, 第七条第4款: known without reading a row), so a leader learns all
+ * there is to fix in one submit; a form without is left to `eligibilityFailures` (EligibilityError, as before).
+ */
+export function readSubmitted(bounds: ActivityBounds, values: Record<string, unknown>): ApplicationForm {
+  const schema = applicationSchemaFor(bounds);
+  const read = schema.safeParse(values);
+  if (read.success) return read.data;
+  const declared = declarationFailures(validFields(applicationForm, values, DECLARED));
+  throw formProblems([...problemsOf(schema, values, applicationLabels), ...declared.map((f) => ({ field: f.field ?? '', message: f.message }))], applicationLabels);
+}
+
 /** 提交申报: full validation, eligibility E1–E3 and E5, then to the organisation for confirmation (第十五条). */
 export async function submitApplication(tx: Db, actor: Actor, teamId: number, cycle: Cycle, values: Record<string, unknown>, now: Date, timezone: string): Promise<{ application: Application; team: TeamWithOrganization }> {
   // issued together: one round trip (E5's read is used only once the checks before it pass)
@@ -706,7 +725,7 @@ export async function submitApplication(tx: Db, actor: Actor, teamId: number, cy
   else applicationMachine.check('submit', 'draft', actor, extra);
   // mayApply: nor submits, from a form card kept from before it withdrew
   if (team.status !== 'active') throw withdrawnRefusal(team);
-  const form = parseForm(applicationSchemaFor(cycle), values, applicationLabels);
+  const form = readSubmitted(cycle, values);
   const failures = eligibilityFailures(team, cycle, form, revoked, timezone);
   if (failures.length) throw new EligibilityError(failures);
   const declarations = { accidents: form.accidents, trainingRate: form.trainingRate, examPassRate: form.examPassRate };

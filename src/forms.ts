@@ -238,10 +238,23 @@ function problemOf(issue: z.core.$ZodIssue, labels: Record<string, string>): For
   return { field, message: label && !message.includes(label) ? `${label}：${message}` : message };
 }
 
+/** Problems a toast names at most, as a score sheet's refusal names its items (src/review/scoring.ts); the rest are counted. */
+export const PROBLEMS_NAMED = 5;
+
+/**
+ * The toast of a form refused for several problems, as a score sheet's reads: how many, then each numbered (“2 处需修改：
+ * 1. …；2. …”), a problem's own full stop dropped before the “；”. On a phone the toast is what is read first.
+ */
+export function problemsText(problems: readonly string[]): string {
+  const named = problems.slice(0, PROBLEMS_NAMED).map((p, i) => `${i + 1}. ${p.replace(/[。；;]+$/, '')}`);
+  const more = problems.length - named.length;
+  return `${problems.length} 处需修改：${named.join('；')}${more > 0 ? `；另有 ${more} 处` : ''}`;
+}
+
 /**
  * Every problem of a form at once, one per field (its first) in the form's field order (`labels`' order), so a form
- * with five mistakes is fixed in one go: one problem is a UserError saying it; several say how many and the first (the
- * toast), each listed in `problems` (the card's 请修改 block, `formErrorOf`).
+ * with five mistakes is fixed in one go: one problem is a UserError saying it; several say how many and each (the
+ * toast, `problemsText`), each listed in `problems` (the card's 请修改 block, `formErrorOf`).
  */
 export function formProblems(problems: readonly FormProblem[], labels: Record<string, string>): UserError {
   const order = Object.keys(labels);
@@ -250,7 +263,7 @@ export function formProblems(problems: readonly FormProblem[], labels: Record<st
   for (const p of problems) if (!byField.has(p.field || p.message)) byField.set(p.field || p.message, p);
   const each = [...byField.values()].sort((a, b) => rank(a) - rank(b));
   if (each.length === 1) return new UserError(each[0].message, { field: each[0].field });
-  return new UserError(`共 ${each.length} 处需修改：${each[0].message}`, { field: each[0].field, problems: each.map((p) => p.message) });
+  return new UserError(problemsText(each.map((p) => p.message)), { field: each[0].field, problems: each.map((p) => p.message) });
 }
 
 /** Parses form values; its problems (all of them, `formProblems`) become a UserError naming the fields. */
@@ -383,6 +396,20 @@ function fieldSchema(f: FieldSpec, lookup = false): z.ZodType {
 export function formSchema<F extends FormFields>(d: FormDescriptor<F>): z.ZodType<FormValues<F>, unknown> {
   const fields: FormFields = d.fields;
   return z.object(Object.fromEntries(Object.entries(fields).map(([key, f]) => [key, fieldSchema(f, `${key}Lookup` in fields)]))) as unknown as z.ZodType<FormValues<F>, unknown>;
+}
+
+/**
+ * The fields of `keys` that are valid each on its own, read as the form's schema reads them (an invalid one left out): a
+ * check of what the form declares, told beside the form's other problems rather than one submit later.
+ */
+export function validFields<F extends FormFields>(d: FormDescriptor<F>, values: Record<string, unknown>, keys: readonly (keyof F & string)[]): Partial<FormValues<F>> {
+  const fields: FormFields = d.fields;
+  const read: Record<string, unknown> = {};
+  for (const key of keys) {
+    const result = fieldSchema(fields[key], `${key}Lookup` in fields).safeParse(values[key]);
+    if (result.success && result.data !== undefined) read[key] = result.data;
+  }
+  return read as Partial<FormValues<F>>;
 }
 
 export const formLabels = (d: FormDescriptor) => Object.fromEntries(Object.entries(d.fields).map(([k, f]) => [k, fieldName(f)]));

@@ -75,8 +75,8 @@ const steps: Step[] = [
     before: publish(2028),
     open: form(2030, ['2029-05-31', '2029-06-30', '2029-07-15']),
     toast: 'error',
-    // each of the three dates is off the year: told at once, the first in the toast
-    says: /^共 3 处需修改：申报截止日期：2029年5月31日不在评审年度（2030年度）或次年（2031年）内，请检查年份是否输错$/,
+    // each of the three dates is off the year: told at once, each in the toast
+    says: /^3 处需修改：1\. 申报截止日期：2029年5月31日不在评审年度（2030年度）或次年（2031年）内，请检查年份是否输错；2\. 专家评分截止日期：[^；]+；3\. 评审会日期：[^；]+$/,
     cycles: ['2027:published', '2028:published'],
   },
   { name: 'then 2029 opens', at: '2029-03-10T09:00:00+08:00', open: form(2029), toast: 'success', says: /^已开启2029年度评审/, cycles: ['2027:published', '2028:published', '2029:open'] },

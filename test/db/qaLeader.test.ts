@@ -126,7 +126,7 @@ describe('a team leader and their organisation’s contact through the year, on 
     const typed = registrationForm('市政养护四班', CONTACT, { teamName: '', phone: '１３８-００００-０００９', goals: '目'.repeat(1001) });
     const blank = await both(worlds, LEADER, () => ({ action: 'team.register' }), typed);
     // both problems told at once, in the form's order
-    expect(blank.toast).toEqual({ type: 'error', content: '共 2 处需修改：请填写班组名称' });
+    expect(blank.toast).toEqual({ type: 'error', content: '2 处需修改：1. 请填写班组名称；2. 创建目标不能超过 1000 字' });
     expect(cardText(blank.card.data)).toContain('**请修改（共 2 处）：**</font>\n- 请填写班组名称\n- 创建目标不能超过 1000 字');
     const kept = inputValues(blank.card.data);
     expect(kept.phone).toBe('１３８-００００-０００９');
