@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { and, asc, desc, eq, gt, inArray, lte, or, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
-import { chatBindings, outbox, people } from '../db/schema.js';
+import { chatBindings, complaints, outbox, people, teams } from '../db/schema.js';
 import { type Clock, dbClockIn, systemClock } from './clock.js';
 import { contactSpans, errorText, type Logger } from './log.js';
 import { metrics } from './metrics.js';
@@ -680,29 +680,32 @@ export class OutboxDispatcher {
   /**
    * Who reads the contacts users typed that a row refused by DLP withholds (`values`, as its reader would have seen them):
    * the administrators; the person whose own they all are, kept in what is theirs (the 联系电话 of a team they lead, a
-   * complaint they filed) or in a form of theirs not yet sent (`TypedReader.own`); anyone else.
+   * complaint they filed) or in a form of theirs not yet sent (`TypedReader.own`: `values` empty, a person's only); anyone
+   * else. Theirs is a whole contact of what is theirs, equal to the one shown (`contactKey`), not a part of one.
    */
   private async typedReader(row: OutboxRow, values: readonly string[]): Promise<TypedReader> {
+    const { db } = this.deps;
     const reader = await this.readerOf(row);
+    // only their own draft's, stored nowhere: theirs, an administrator's too (the database holds none of it)
+    if (!values.length && reader?.type === 'open_id') return { kind: 'own', team: false, complaint: false };
     if (await this.readByAdministrators(reader)) return { kind: 'administrators' };
-    if (!values.length) return { kind: 'own', team: false, complaint: false };
-    if (reader?.type !== 'open_id') return { kind: 'others' };
+    if (reader?.type !== 'open_id' || !values.length) return { kind: 'others' };
     const to = reader.to;
-    const found = rowsOf(
-      await this.deps.db.execute(sql`
-        select exists (select 1 from teams t where t.leader_open_id = ${to} and strpos(t.phone, w.v) > 0) as team,
-          exists (select 1 from complaints c where c.complainant_open_id = ${to} and (strpos(c.content, w.v) > 0 or strpos(coalesce(c.contact, ''), w.v) > 0)) as complaint
-        from (values ${sql.join([...new Set(values)].map((v) => sql`(${v}::text)`), sql`, `)}) as w(v)`),
-    ) as { team: boolean; complaint: boolean }[];
-    if (found.some((f) => !f.team && !f.complaint)) return { kind: 'others' };
-    return { kind: 'own', team: found.some((f) => f.team), complaint: found.some((f) => f.complaint) };
+    const keysOf = (texts: (string | null)[]) => new Set(texts.flatMap((t) => (t ? contactSpans(t).map((s) => contactKey(t.slice(s.start, s.end))) : [])));
+    const team = keysOf((await db.select({ phone: teams.phone }).from(teams).where(eq(teams.leaderOpenId, to))).map((t) => t.phone));
+    const complaint = keysOf(
+      (await db.select({ content: complaints.content, contact: complaints.contact }).from(complaints).where(eq(complaints.complainantOpenId, to))).flatMap((c) => [c.content, c.contact]),
+    );
+    const keys = values.map(contactKey);
+    if (keys.some((k) => !team.has(k) && !complaint.has(k))) return { kind: 'others' };
+    return { kind: 'own', team: keys.some((k) => team.has(k)), complaint: keys.some((k) => complaint.has(k)) };
   }
 
   private async sendOne(row: OutboxRow, card?: Promise<RenderedCard>): Promise<void> {
     const { db, transport, log } = this.deps;
     let outcome: SendOutcome;
     /** what this row went without, the tenant's DLP having refused it with it (230028): 协会联系方式, contacts users typed */
-    let withheld: Omit<DlpVersion, 'row'> | undefined;
+    let withheld: Pick<DlpVersion, 'contact' | 'typed'> | undefined;
     /** a try of a row whose version without them may have gone already (its error says so) */
     let dlpBefore = false;
     try {
@@ -1369,6 +1372,14 @@ function shownWithoutContacts(text: string, markdown: boolean, found?: (value: s
   }
   return done === 0 ? text : out + text.slice(done);
 }
+
+/** A contact as compared (`typedReader`): an e-mail in lower case; a phone's digits, a mobile's without its +86. */
+function contactKey(value: string): string {
+  if (value.includes('@')) return value.toLowerCase();
+  const digits = value.replace(/\D/g, '');
+  return /^861\d{10}$/.test(digits) ? digits.slice(2) : digits;
+}
+
 
 /** Whether `masked` has an input left empty that `shown` had filled. */
 function inputCleared(masked: OutboxRow, shown: OutboxRow): boolean {

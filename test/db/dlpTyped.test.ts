@@ -287,6 +287,68 @@ ${asTyped('13812345678.')}`.text },
     h.fake.setDlp(false);
   });
 
+  const draftForm = (words: string, shown?: string) => ({
+    schema: '2.0',
+    config: { update_multi: true },
+    header: { title: { tag: 'plain_text', content: '投诉' }, template: 'red' },
+    body: {
+      elements: [
+        ...(shown ? [{ tag: 'markdown', content: shown }] : []),
+        {
+          tag: 'form',
+          name: 'f',
+          elements: [
+            { tag: 'input', name: 'content', element_id: 'draft_content', label: { tag: 'plain_text', content: '投诉内容' }, default_value: words },
+            { tag: 'button', name: 'go', text: { tag: 'plain_text', content: '提交' }, form_action_type: 'submit', behaviors: [{ type: 'callback', value: { action: 'x.save' } }] },
+          ],
+        },
+      ],
+    },
+  });
+
+  it('an administrator’s own draft gets the draft’s note alone, not that the database keeps it', async () => {
+    h.fake.setDlp(true, PATTERNS);
+    await h.say(ADMIN, `投诉 DLP养护一班 井盖松动，电话 ${MOBILE}`);
+    await h.drain();
+    const form = lastCardTo(ADMIN)!;
+    expect(inputValues(form.content).content).toBe('井盖松动，电话 [号码]');
+    const text = cardText(form.content);
+    expect(text).toContain(`${TYPED_CONTACTS_WITHHELD_OWN}。）${TYPED_DRAFT_MASKED}`);
+    expect(text).not.toContain('保存在机器人的数据库中');
+    h.fake.setDlp(false);
+  });
+
+  it('a draft in a group chat is nobody’s own: the group is not told “你填写的”', async () => {
+    h.fake.setDlp(true, PATTERNS);
+    const chat = 'oc_dlpgroup0000000000000000000000001';
+    await h.db.db.transaction((tx) => enqueue(tx, { dedupeKey: 'dlp-typed:draft-chat', to: { chatId: chat }, card: draftForm(`井盖松动，电话 ${MOBILE}`) }));
+    await h.drain();
+    expect((await row('dlp-typed:draft-chat')).status).toBe('sent');
+    const got = lastCardTo(chat)!;
+    expect(inputValues(got.content).content).toBe('井盖松动，电话 [号码]');
+    expect(cardText(got.content)).toContain(`${TYPED_CONTACTS_WITHHELD}${TYPED_DRAFT_MASKED}`);
+    expect(cardText(got.content)).not.toContain(TYPED_CONTACTS_WITHHELD_OWN);
+    h.fake.setDlp(false);
+  });
+
+  it('a leader shown another’s number that is part of their team’s 联系电话 (2345678 in 020-12345678) is not told it is theirs; their own whole is', async () => {
+    const leader = 'ou_dlpleader000000000000000000000004';
+    await h.click(leader, { action: 'team.register' }, registrationForm('DLP养护三班', CONTACT, { phone: '020-12345678' }));
+    await h.drain();
+    const [team] = await h.db.db.select().from(teams).where(eq(teams.name, 'DLP养护三班'));
+    expect(team.phone).toBe('020-12345678');
+    // this tenant refuses any seven digits in a row
+    h.fake.setDlp(true, [...PATTERNS, /\d{7}/]);
+    await h.db.db.transaction((tx) => enqueue(tx, { dedupeKey: 'dlp-typed:part-of-own', to: { openId: leader }, text: '另一班组的联系电话 2345678（不是你的）' }));
+    await h.db.db.transaction((tx) => enqueue(tx, { dedupeKey: 'dlp-typed:whole-own', to: { openId: leader }, text: '你的班组联系电话 020-12345678' }));
+    await h.drain();
+    const part = h.fake.messages.filter((m) => m.uuid === messageUuid('dlp-typed:part-of-own#dlp')).at(-1)!;
+    expect(part.content.text).toBe(`另一班组的联系电话 [号码]（不是你的）\n\n${TYPED_CONTACTS_WITHHELD}`);
+    const whole = h.fake.messages.filter((m) => m.uuid === messageUuid('dlp-typed:whole-own#dlp')).at(-1)!;
+    expect(whole.content.text).toBe(`你的班组联系电话 [号码]\n\n${TYPED_CONTACTS_WITHHELD_OWN}${TYPED_OWN_KEPT_TEAM}。）`);
+    h.fake.setDlp(false);
+  });
+
   it('the next day another such message tells the administrators again, once', async () => {
     h.fake.setDlp(true, PATTERNS);
     clock.set('2026-03-03T09:00:00+08:00');
