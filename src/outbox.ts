@@ -719,23 +719,32 @@ export class OutboxDispatcher {
       else {
         const drawn = rendered ? { ...row, card: rendered.card } : row;
         const contact = this.contactOfRow.get(row);
+        // the version without them, under its uuid; refused again with a form's own words kept masked (something in them
+        // the masking missed), once more with them cleared, under that version's own uuid
+        const sendDlpVersion = async (version: DlpVersion): Promise<SendOutcome> => {
+          withheld = { contact: version.contact, typed: version.typed };
+          const sent = await transport.deliver(version.row, dlpUuidKey(row.dedupeKey));
+          if (!version.draftKept || sent.ok || !('dlpRefused' in sent) || !sent.dlpRefused) return sent;
+          const cleared = await dlpVersion(drawn, contact, (values) => this.typedReader(row, values), { keepDraft: false });
+          if (!cleared) return sent;
+          withheld = { contact: cleared.contact, typed: cleared.typed };
+          return transport.deliver(cleared.row, `${dlpUuidKey(row.dedupeKey)}-cleared`);
+        };
         // refused by DLP at an earlier try: without the contact and what users typed at once, under that version's uuid,
         // so a resend after a crash is the one Feishu may already hold and the first version never goes as well
         if (row.lastError?.startsWith(DLP_WITHHELD)) {
           // every later try under that version's uuid, even when the contact changed since and leaves nothing to hide:
           // the original uuid Feishu refused, so a version sent under it would arrive beside one it may hold already
           const bare = await dlpVersion(drawn, contact, (values) => this.typedReader(row, values));
-          if (bare) withheld = { contact: bare.contact, typed: bare.typed };
           dlpBefore = true;
-          outcome = await transport.deliver(bare?.row ?? withContactInRow(drawn, contact), dlpUuidKey(row.dedupeKey));
+          outcome = bare ? await sendDlpVersion(bare) : await transport.deliver(withContactInRow(drawn, contact), dlpUuidKey(row.dedupeKey));
         } else {
           outcome = await transport.deliver(withContactInRow(drawn, contact));
           const again = !outcome.ok && 'dlpRefused' in outcome && outcome.dlpRefused ? await dlpVersion(drawn, contact, (values) => this.typedReader(row, values)) : undefined;
           if (again && !outcome.ok && 'error' in outcome) {
             // said on the row before the second send: whatever happens next, a later try sends this version alone
             await db.update(outbox).set({ lastError: `${DLP_WITHHELD}${outcome.error}`.slice(0, 500) }).where(and(eq(outbox.id, row.id), eq(outbox.status, 'sending'), row.claimedAt ? eq(outbox.claimedAt, row.claimedAt) : undefined));
-            withheld = { contact: again.contact, typed: again.typed };
-            outcome = await transport.deliver(again.row, dlpUuidKey(row.dedupeKey));
+            outcome = await sendDlpVersion(again);
           }
         }
         // any answer of the platform, even a refusal of this row, ends an outage
@@ -1229,6 +1238,8 @@ interface DlpVersion {
   contact?: AssociationContact;
   /** phone numbers or e-mails typed by users withheld */
   typed: boolean;
+  /** a form's own words (DRAFT_INPUT_ID) kept, masked */
+  draftKept: boolean;
 }
 
 /** Who reads the contacts users typed withheld from a row (`typedReader`), and for `own`, where theirs are kept. */
@@ -1250,10 +1261,16 @@ function typedOwnNote(reader: { team: boolean; complaint: boolean }): string {
  *   they are kept or where to ask.
  * Only what the reader sees: a button's value and a callback's payload, which come back on a click, never; an input
  * filled with one is left empty (the mask typed back would be taken for the value), but for the person's own words stored
- * nowhere yet (DRAFT_INPUT_ID), filled masked. Undefined when that changes nothing: the refusal was of something else,
- * and sending it again would only be refused again.
+ * nowhere yet (DRAFT_INPUT_ID), filled masked while nothing number-like is left in them (`keepDraft`; else left empty
+ * too). Undefined when that changes nothing: the refusal was of something else, and sending it again would only be
+ * refused again.
  */
-async function dlpVersion(row: OutboxRow, contact: AssociationContact | undefined, readerOf: (values: readonly string[]) => Promise<TypedReader>): Promise<DlpVersion | undefined> {
+async function dlpVersion(
+  row: OutboxRow,
+  contact: AssociationContact | undefined,
+  readerOf: (values: readonly string[]) => Promise<TypedReader>,
+  opts: { keepDraft: boolean } = { keepDraft: true },
+): Promise<DlpVersion | undefined> {
   if (row.msgType !== 'text' && row.msgType !== 'interactive') return undefined;
   const refused = withContactInRow(row, contact);
   let shown = refused;
@@ -1269,16 +1286,24 @@ async function dlpVersion(row: OutboxRow, contact: AssociationContact | undefine
       withheld = contact;
     }
   }
-  // what was withheld as its reader would have seen it; a draft's (its own words, DRAFT_INPUT_ID) are the reader's
+  // what was withheld as its reader would have seen it, every occurrence but a draft's (its own words, DRAFT_INPUT_ID):
+  // those are the reader's, whatever else shows the same
   const values: string[] = [];
-  const drafted: string[] = [];
-  const masked = shownMasked(shown, (text, markdown, draft) => shownWithoutContacts(text, markdown, (v) => (draft ? drafted : values).push(v)));
+  let draftKept = false;
+  const masked = shownMasked(shown, (text, markdown, draft) => {
+    const out = shownWithoutContacts(text, markdown, draft ? undefined : (v) => values.push(v));
+    if (!draft || out === text) return out;
+    // a number the masking missed (wx13912345678, 0755-13812345678) would be refused again: the draft left empty
+    if (!opts.keepDraft || numberLike(out)) return undefined;
+    draftKept = true;
+    return out;
+  });
   const typed = !sameCard(masked, shown);
   if (!withheld && !typed) return undefined;
-  if (!typed) return { row: shown, ...(withheld ? { contact: withheld } : {}), typed };
-  const reader = await readerOf(values.filter((v) => !drafted.includes(v)));
-  const note = { reader, cleared: inputCleared(masked, shown), draft: drafted.length > 0 };
-  return { row: withTypedWithheldNote(masked, note), ...(withheld ? { contact: withheld } : {}), typed };
+  if (!typed) return { row: shown, ...(withheld ? { contact: withheld } : {}), typed, draftKept };
+  const reader = await readerOf(values);
+  const note = { reader, cleared: inputCleared(masked, shown), draft: draftKept };
+  return { row: withTypedWithheldNote(masked, note), ...(withheld ? { contact: withheld } : {}), typed, draftKept };
 }
 
 const sameCard = (a: OutboxRow, b: OutboxRow) => JSON.stringify(a.card) === JSON.stringify(b.card);
@@ -1293,11 +1318,12 @@ const UNSHOWN_KEY = /^(?:tag|name|element_id|img_key|image_key|file_key|initial_
  * A text or card row with `mask` applied to every string its reader is shown (`markdown`: a card's rich text, as its
  * markdown elements and lark_md texts hold it). A button's `value` and a callback's `behaviors` are what come back on a
  * click: never rewritten. An input's `default_value` changed by the mask is dropped: submitted, the mask would come
- * back as if typed; one of the person's own words stored nowhere yet (DRAFT_INPUT_ID) is kept masked (`draft`).
+ * back as if typed; one of the person's own words stored nowhere yet (DRAFT_INPUT_ID) is kept masked (`draft`) unless
+ * `mask` answers undefined for it.
  */
-function shownMasked(row: OutboxRow, mask: (text: string, markdown: boolean, draft?: boolean) => string): OutboxRow {
+function shownMasked(row: OutboxRow, mask: (text: string, markdown: boolean, draft?: boolean) => string | undefined): OutboxRow {
   const walk = (v: unknown, markdown = false): unknown => {
-    if (typeof v === 'string') return mask(v, markdown);
+    if (typeof v === 'string') return mask(v, markdown) ?? v;
     if (Array.isArray(v)) return v.map((x) => walk(x));
     if (!v || typeof v !== 'object') return v;
     const node = v as Record<string, unknown>;
@@ -1309,7 +1335,7 @@ function shownMasked(row: OutboxRow, mask: (text: string, markdown: boolean, dra
         // the person's own words not yet sent anywhere (DRAFT_INPUT_ID): kept masked, the note says to type them again
         const draft = typeof node.element_id === 'string' && node.element_id.startsWith(DRAFT_INPUT_ID);
         const shown = mask(x, false, draft);
-        if (shown === x || draft) out[k] = shown;
+        if (shown === x || (draft && shown !== undefined)) out[k] = shown;
       } else out[k] = walk(x, rich && k === 'content');
     }
     return out;
@@ -1380,6 +1406,8 @@ function contactKey(value: string): string {
   return /^861\d{10}$/.test(digits) ? digits.slice(2) : digits;
 }
 
+/** What DLP may still take for a phone or an e-mail once masked: seven digits in a row whatever precedes them, an @ between words. */
+const numberLike = (text: string) => /\d{7,}|[\w.+-]@[\w-]/.test(text);
 
 /** Whether `masked` has an input left empty that `shown` had filled. */
 function inputCleared(masked: OutboxRow, shown: OutboxRow): boolean {

@@ -287,6 +287,7 @@ ${asTyped('13812345678.')}`.text },
     h.fake.setDlp(false);
   });
 
+  const rowsTo = (openId: string) => h.db.db.select().from(outbox).where(eq(outbox.receiver, openId));
   const draftForm = (words: string, shown?: string) => ({
     schema: '2.0',
     config: { update_multi: true },
@@ -306,6 +307,43 @@ ${asTyped('13812345678.')}`.text },
     },
   });
 
+  it('投诉 <班组> with a number the masking misses (wx13912345678, Tel…, 0755-…): the form goes with the words left empty, as before the draft was kept', async () => {
+    h.fake.setDlp(true, PATTERNS);
+    const asker = 'ou_dlpreader000000000000000000000012';
+    await h.say(asker, `投诉 DLP养护一班 井盖松动，负责人微信 wx13912345678，电话 ${MOBILE}，Tel13712345678，0755-13612345678`);
+    await h.drain();
+    const rows = await rowsTo(asker);
+    expect(rows.map((r) => r.status)).toEqual(['sent']);
+    const form = lastCardTo(asker)!;
+    expectValidCard(form.content);
+    expect(inputValues(form.content).content).toBeUndefined();
+    const text = cardText(form.content);
+    // their own words: not to ask the association for them
+    expect(text).toContain(`${TYPED_CONTACTS_WITHHELD_OWN}。）${TYPED_INPUT_CLEARED}`);
+    expect(text).not.toContain(TYPED_DRAFT_MASKED);
+    expect(JSON.stringify(form.content)).not.toMatch(/1[3-9]\d{9}/);
+    h.fake.setDlp(false);
+  });
+
+  it('a draft kept masked and refused again (wx139-1234-5678) goes once more with the words left empty, under a uuid of its own', async () => {
+    h.fake.setDlp(true, [...PATTERNS, /1[3-9]\d-\d{4}-\d{4}/]);
+    const asker = 'ou_dlpreader000000000000000000000013';
+    await h.say(asker, `投诉 DLP养护一班 井盖松动，负责人微信 wx139-1234-5678，电话 ${MOBILE}`);
+    await h.drain();
+    const [sent] = await rowsTo(asker);
+    expect(sent.status).toBe('sent');
+    const uuids = h.fake.requests.map((q) => (q.body as { uuid?: string } | undefined)?.uuid);
+    expect(uuids).toContain(messageUuid(`${sent.dedupeKey}#dlp`));
+    const form = h.fake.messages.filter((m) => m.receiveId === asker);
+    expect(form).toHaveLength(1);
+    expect(form[0].uuid).toBe(messageUuid(`${sent.dedupeKey}#dlp-cleared`));
+    expect(inputValues(form[0].content).content).toBeUndefined();
+    expect(cardText(form[0].content)).toContain(`${TYPED_CONTACTS_WITHHELD_OWN}。）${TYPED_INPUT_CLEARED}`);
+    expect(cardText(form[0].content)).not.toContain(TYPED_DRAFT_MASKED);
+    expect(JSON.stringify(form[0].content)).not.toMatch(/139-1234|13812345678/);
+    h.fake.setDlp(false);
+  });
+
   it('an administrator’s own draft gets the draft’s note alone, not that the database keeps it', async () => {
     h.fake.setDlp(true, PATTERNS);
     await h.say(ADMIN, `投诉 DLP养护一班 井盖松动，电话 ${MOBILE}`);
@@ -315,6 +353,19 @@ ${asTyped('13812345678.')}`.text },
     const text = cardText(form.content);
     expect(text).toContain(`${TYPED_CONTACTS_WITHHELD_OWN}。）${TYPED_DRAFT_MASKED}`);
     expect(text).not.toContain('保存在机器人的数据库中');
+    h.fake.setDlp(false);
+  });
+
+  it('a draft’s number shown elsewhere in the card too is counted there: someone else’s, not the reader’s', async () => {
+    h.fake.setDlp(true, PATTERNS);
+    const reader = 'ou_dlpreader000000000000000000000014';
+    await h.db.db.transaction((tx) => enqueue(tx, { dedupeKey: 'dlp-typed:draft-and-shown', to: { openId: reader }, card: draftForm(`井盖松动，电话 ${MOBILE}`, `班组长电话：${MOBILE}`) }));
+    await h.drain();
+    expect((await row('dlp-typed:draft-and-shown')).status).toBe('sent');
+    const got = lastCardTo(reader)!;
+    expect(inputValues(got.content).content).toBe('井盖松动，电话 [号码]');
+    expect(cardText(got.content)).toContain(`${TYPED_CONTACTS_WITHHELD}${TYPED_DRAFT_MASKED}`);
+    expect(cardText(got.content)).not.toContain(TYPED_CONTACTS_WITHHELD_OWN);
     h.fake.setDlp(false);
   });
 
