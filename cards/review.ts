@@ -353,13 +353,20 @@ const NOBODY_FREE = '暂无专家可以接替，已告知协会管理员另行�
 const STILL_SHORT = '已有专家接替，但专家组仍未配齐，已告知协会管理员另行安排。';
 
 /**
- * What a declined task's card says became of the place (`declinedCard`): another expert took it (`arranged`); the panel
- * has its experts without one (`unneeded`: it was one too large); one came yet the panel is still short (`partly`); or
- * nobody could, and the administrators were told.
+ * A place the panel never needed filled, told once the panel has fallen short since (another expert left it with nobody
+ * free, `unneededThen`): true of the time the expert left (回避 or 谢绝), not of the panel now, whose lack was told to the administrators.
  */
-export function declinedPlaceText(d: { arranged: boolean; partly?: boolean; unneeded?: boolean }): '协会已另行安排其他专家评审。' | '该申报的专家组人数已足，无需其他专家接替。' | typeof STILL_SHORT | typeof NOBODY_FREE {
+export const unneededThenText = (recused: unknown) => `${recused ? '你回避时' : '你谢绝时'}该申报的专家组人数已足，无需其他专家接替` as const;
+
+/**
+ * What a declined task's card says became of the place (`declinedCard`): another expert took it (`arranged`); the panel
+ * has its experts without one (`unneeded`: it was one too large), or had them when the expert left and is short now
+ * (`unneededThen`); one came yet the panel is still short (`partly`); or nobody could, and the administrators were told.
+ */
+export function declinedPlaceText(d: { arranged: boolean; partly?: boolean; unneeded?: boolean; unneededThen?: boolean; recused?: string }): '协会已另行安排其他专家评审。' | '该申报的专家组人数已足，无需其他专家接替。' | `${ReturnType<typeof unneededThenText>}。` | typeof STILL_SHORT | typeof NOBODY_FREE {
   if (d.arranged) return '协会已另行安排其他专家评审。';
   if (d.unneeded) return '该申报的专家组人数已足，无需其他专家接替。';
+  if (d.unneededThen) return `${unneededThenText(d.recused)}。`;
   return d.partly ? STILL_SHORT : NOBODY_FREE;
 }
 
@@ -368,9 +375,9 @@ export function declinedPlaceText(d: { arranged: boolean; partly?: boolean; unne
  * its expert aside from (回避, `recused`: why, in words that follow 你), that they must step aside, with no 谢绝 they
  * never pressed; another expert named as arranged only when one took the place (`arranged`), else that nobody could
  * (or, `partly`, that one came yet the panel is still short) and the administrators were told (they are:
- * `announceReplacement`), or that the panel needed nobody (`unneeded`).
+ * `announceReplacement`), or that the panel needed nobody (`unneeded`; `unneededThen`, when the expert left it).
  */
-export function declinedCard(d: { application: TaskApplication; reason: string; recused?: string; arranged: boolean; partly?: boolean; unneeded?: boolean; nobody?: boolean }): Card {
+export function declinedCard(d: { application: TaskApplication; reason: string; recused?: string; arranged: boolean; partly?: boolean; unneeded?: boolean; unneededThen?: boolean; nobody?: boolean }): Card {
   if (d.recused) {
     return card({
       title: `须回避：${d.application.team}`,
@@ -378,8 +385,8 @@ export function declinedCard(d: { application: TaskApplication; reason: string; 
       elements: [
         ...applicationBrief(d.application, false),
         markdown(md`你${d.recused}，须回避该班组的评审（第十七条），这项任务无需你评分。`),
-        // what became of the place, as its toast says; nothing when nothing of it was recorded
-        ...(d.arranged || d.partly || d.unneeded || d.nobody ? [note(declinedPlaceText(d))] : []),
+        // what became of the place, as its toast says (`placeClause`); nothing when the toast says nothing of it
+        ...(d.arranged || d.partly || d.unneeded || d.unneededThen || d.nobody ? [note(declinedPlaceText(d))] : []),
         buttonRow([button({ text: '我的评分任务', value: { action: 'review.list' } })]),
       ],
     });

@@ -16,6 +16,7 @@ import { type ScoreSheet, type SheetItem, sheetFingerprint, sheetItems } from '.
 import { aggregationRuleOf, panelOutliers, type Outlier, type PanelScore } from './aggregation.js';
 import { type NewAssignment, replaceOnApplication, type UnfilledApplication } from './assignment.js';
 import { cutText } from '../../cards/kit.js';
+import { unneededThenText } from '../../cards/review.js';
 
 /** 专家评分: one score sheet per assignment, item by item, inside a card (第十八条). */
 
@@ -484,13 +485,15 @@ const declaredConflict = (a: Pick<Assignment, 'declineReason'>) => !!a.declineRe
 /**
  * A declined task as its expert's old buttons speak of it (`declinedHow`): another expert arranged only when one came to
  * its panel after the decline and the panel is full (`placeTaken`); `partly`, one came yet the panel is still short;
- * `unneeded`, the panel needed nobody (it held one expert too many); `nobody`, nobody could take the place and the
- * administrators were told (无法自动改派专家); `recused`, when the bot stepped the expert aside (回避, `steppedAsideWhy`), why.
+ * `unneeded`, the panel needed nobody (it held one expert too many); `unneededThen`, it needed nobody when the expert left
+ * it and has fallen short since; `nobody`, nobody could take the place and the administrators were told (无法自动改派专家);
+ * `recused`, when the bot stepped the expert aside (回避, `steppedAsideWhy`), why.
  */
 export interface DeclinedHow {
   arranged: boolean;
   partly?: boolean;
   unneeded?: boolean;
+  unneededThen?: boolean;
   nobody?: boolean;
   recused?: string;
 }
@@ -577,7 +580,9 @@ function declinedAgain(task: Pick<Task, 'assignment' | 'team'>, how: DeclinedHow
     ? '协会已另行安排专家'
     : how.unneeded
       ? '该申报的专家组人数已足，无需其他专家接替'
-      : how.partly
+      : how.unneededThen
+        ? unneededThenText(false)
+        : how.partly
         ? '已有专家接替，但专家组仍未配齐，已告知协会管理员'
         : '暂无专家可以接替，已告知协会管理员';
   const otherwise = `你已谢绝这项评分任务，${place}。`;
@@ -586,12 +591,13 @@ function declinedAgain(task: Pick<Task, 'assignment' | 'team'>, how: DeclinedHow
 }
 
 /**
- * What an old button says became of a declined task's place (`DeclinedHow` without `recused`), in the words of a fresh
- * 谢绝 (`declinedPlaceText`); none when nothing of it was recorded (a decline with no replacement row).
+ * What 评分 and 提交评分 on a declined task say became of its place (`DeclinedHow`), in the words of a fresh 谢绝
+ * (`declinedPlaceText`); none when no flag is set (`placeTaken`: a short panel with no replacement row to read).
  */
-function placeClause(how: Omit<DeclinedHow, 'recused'>): string | undefined {
+function placeClause(how: DeclinedHow): string | undefined {
   if (how.arranged) return '协会已另行安排其他专家';
   if (how.unneeded) return '该申报的专家组人数已足，无需其他专家接替';
+  if (how.unneededThen) return unneededThenText(how.recused);
   if (how.partly) return '已有专家接替，但专家组仍未配齐，已告知协会管理员另行安排';
   if (how.nobody) return '暂无专家可以接替，已告知协会管理员另行安排';
   return undefined;
@@ -602,13 +608,16 @@ function placeClause(how: Omit<DeclinedHow, 'recused'>): string | undefined {
  * one expert too many is full with nobody arranged). The decline's own replacement (its `review.replace` row, the first
  * after the decline naming this expert `replaced`) says what the panel was then: an expert came (`by`); nobody could
  * and the administrators were told (`unfilled`); or neither, the panel needed nobody: the place was never open, so an
- * expert who came later came for another's (`unneeded`, whatever came after). An expert came to a panel left short when
- * its replacement named one, a later replacement of another expert's place brought one (a replacement fills every
- * place the panel lacks, this one's too), or a later 分配专家 added one to the application (rows after the decline's);
- * the panel is full when it holds the year's number of experts, as 评审进度's panel counts its places
- * (bot/review/panels.ts). Another expert arranged when one came and the panel is full; `partly` when one came and it
- * is still short; `nobody` when none came. A decline with no replacement row (none is written outside `declineTask`)
- * is read from the panel alone, and nothing is said of whether the administrators were told.
+ * expert who came later came for another's (`unneeded` while the panel is full; once another's leaving made it short,
+ * `unneededThen`: it needed nobody when this expert left). An expert came to a panel left short when its replacement
+ * named one, a later replacement of another expert's place left the panel full (a replacement fills every place the
+ * panel lacks, this one's too; one leaving it short may have filled only the place it opened, as 更换专家 does), or a
+ * later 分配专家 added one to the application (rows after the decline's); the panel is full when it holds the year's
+ * number of experts, as 评审进度's panel counts its places (bot/review/panels.ts). Another expert arranged when one
+ * came and the panel is full; `partly` when one came and it is still short; `nobody` when none came. Every decline
+ * writes its replacement row (`replaceAndRecord`, src/fast/replace.ts); were one missing, the panel alone would be read:
+ * full is `unneeded`, short sets no flag: 评分, 提交评分 and the 须回避 card then say nothing of the place, while a second
+ * 谢绝 of a task the expert declined and its 已谢绝 card (`declinedPlaceText`) say nobody could and the administrators were told.
  */
 export async function placeTaken(tx: Db, task: Pick<Task, 'assignment' | 'cycle'>): Promise<Omit<DeclinedHow, 'recused'>> {
   const a = task.assignment;
@@ -642,8 +651,8 @@ export async function placeTaken(tx: Db, task: Pick<Task, 'assignment' | 'cycle'
     .from(assignments)
     .where(and(eq(assignments.applicationId, a.applicationId), inArray(assignments.status, ['assigned', 'submitted'])));
   const full = Number(row?.n ?? 0) >= task.cycle.expertsPerApplication;
-  // the panel needed nobody when this expert left it: nobody later came for this place
-  if (row?.recorded === 'full') return { arranged: false, unneeded: true };
+  // the panel needed nobody when this expert left it: nobody later came for this place; said of that time once it is short
+  if (row?.recorded === 'full') return full ? { arranged: false, unneeded: true } : { arranged: false, unneededThen: true };
   const came = !!row?.came;
   if (row?.recorded === 'short' && !came) return { arranged: false, nobody: true };
   return { arranged: came && full, partly: came && !full, unneeded: !came && full };

@@ -15,7 +15,8 @@ import { ADMIN, startHarness, type Harness } from '../support/harness.js';
  * - with nobody free, the old buttons ended “…无需评分。” with no word that the administrators were told, as a fresh 谢绝 says.
  * - a task declined from such a panel (it needed nobody) was said to be taken by “另行安排其他专家” once another expert's
  *   谢绝 brought one to the panel: that expert came for the other place. The decline's own replacement row says the
- *   panel needed nobody then, and that stands.
+ *   panel needed nobody then, and that stands while the panel is full; once another expert's 谢绝 with nobody free left
+ *   it short, they kept saying “该申报的专家组人数已足”: they now say it of the time they left (你谢绝时 / 你回避时).
  */
 
 const COMMITTEE = '广东省市政行业专家委员会';
@@ -23,6 +24,7 @@ const cycleForm = { year: '2027', applicationDeadline: '2027-05-31', scoringDead
 const P = (n: number) => `ou_placetruth${String(n).padStart(22, '0')}`;
 const NOBODY = '暂无专家可以接替，已告知协会管理员另行安排。';
 const UNNEEDED = '该申报的专家组人数已足，无需其他专家接替。';
+const UNNEEDED_THEN = '你谢绝时该申报的专家组人数已足，无需其他专家接替。';
 
 async function teamWithApplication(h: Harness, cycleId: number, n: number, leader: string) {
   const db = h.db.db;
@@ -186,4 +188,52 @@ describe('what an expert is told became of the place they left', () => {
     const again = await h.click(P(2), { action: 'review.decline', assignmentId: first.id }, { kind: 'unavailable', reason: '出差' });
     expect(again.toast.content).toContain('谢绝这项评分任务，该申报的专家组人数已足，无需其他专家接替，无需重复谢绝。');
   });
+
+  /** Every pool expert off the panel is made a member of its team: nobody is free to take a place on it. */
+  async function nobodyFreeFor(teamId: number, panel: number[]) {
+    const others = [4, 5, 6, 7, 8, 9].filter((n) => !panel.includes(n)).map(P);
+    await h.db.db.insert(people).values(others.map((openId) => ({ openId }))).onConflictDoNothing();
+    await h.db.db.insert(teamMembers).values(others.map((openId) => ({ teamId, openId, role: 'member' })));
+  }
+
+  it('谢绝 on a panel that needed nobody, then another expert’s 谢绝 with nobody free leaves it short: the first one’s old buttons say it was full when they declined, not that it is', async () => {
+    const { team, app } = await teamWithApplication(h, cycleId, 7, 'ou_placetruthleader0000000000000007');
+    await h.db.db.insert(assignments).values([1, 2, 3, 4].map((n) => ({ applicationId: app, expertOpenId: P(n), status: 'assigned' })));
+    await nobodyFreeFor(team.id, [1, 2, 3, 4]);
+    const first = await taskOf(h, app, P(2));
+    expect((await h.click(P(2), { action: 'review.decline', assignmentId: first.id }, { kind: 'unavailable', reason: '出差' })).toast.content).toContain(UNNEEDED);
+    const second = await taskOf(h, app, P(3));
+    expect((await h.click(P(3), { action: 'review.decline', assignmentId: second.id }, { kind: 'unavailable', reason: '生病' })).toast.content).toContain(NOBODY);
+    const panel = await h.db.db.select().from(assignments).where(and(eq(assignments.applicationId, app), eq(assignments.status, 'assigned')));
+    expect(panel).toHaveLength(2);
+    const opened = await h.click(P(2), { action: 'review.open', assignmentId: first.id });
+    expect(opened.toast.content).toBe(`你已谢绝这项评分任务，无需评分；${UNNEEDED_THEN}`);
+    const submitted = await h.click(P(2), { action: 'review.submit', assignmentId: first.id }, { comment: '' });
+    expect(submitted.toast.content).toBe(`你已谢绝这项评分任务，${UNNEEDED_THEN.replace(/。$/, '')}，这份评分表无需再提交。`);
+    // the card redrawn says what its toast says
+    expect(cardText(submitted.card.data)).toContain(UNNEEDED_THEN);
+    const again = await h.click(P(2), { action: 'review.decline', assignmentId: first.id }, { kind: 'unavailable', reason: '出差' });
+    expect(again.toast.content).toContain(`谢绝这项评分任务，${UNNEEDED_THEN.replace(/。$/, '')}，无需重复谢绝。`);
+    expect(cardText(again.card.data)).toContain(UNNEEDED_THEN);
+  });
+
+  it('stepped aside from a panel that needed nobody, then another expert’s 谢绝 with nobody free leaves it short: the old 评分 and the 须回避 card say it was full when they stepped aside', async () => {
+    const { team, app } = await teamWithApplication(h, cycleId, 8, 'ou_placetruthleader0000000000000008');
+    await h.db.db.insert(assignments).values([1, 2, 3, 4].map((n) => ({ applicationId: app, expertOpenId: P(n), status: 'assigned' })));
+    await nobodyFreeFor(team.id, [1, 2, 3, 4]);
+    expect((await h.click(team.leaderOpenId, { action: 'team.memberAdd', teamId: team.id }, { members: [P(4)] })).toast.type).toBe('success');
+    const old = await taskOf(h, app, P(4));
+    expect(old.status).toBe('declined');
+    expect((await toldOf(h, team.id, P(4)))[0]).toContain(UNNEEDED);
+    const other = await taskOf(h, app, P(1));
+    expect((await h.click(P(1), { action: 'review.decline', assignmentId: other.id }, { kind: 'unavailable', reason: '出差' })).toast.content).toContain(NOBODY);
+    const then = '你回避时该申报的专家组人数已足，无需其他专家接替。';
+    const opened = await h.click(P(4), { action: 'review.open', assignmentId: old.id });
+    expect(opened.toast.content).toContain(`这项任务无需你评分；${then}`);
+    const again = await h.click(P(4), { action: 'review.decline', assignmentId: old.id }, { kind: 'unavailable', reason: '出差' });
+    expect(again.toast.content).toContain(then);
+    expect(cardText(again.card.data)).toContain('须回避');
+    expect(cardText(again.card.data)).toContain(then);
+  });
+
 });

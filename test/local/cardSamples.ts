@@ -75,6 +75,7 @@ export const notCardBuilders: Record<string, string> = {
   'measures.asksYearDates': 'whether a question asks a date the running year sets',
   'measures.yearAsked': 'the year a question names (去年, 2026年)',
   'review.declinedPlaceText': 'one sentence: what became of a declined task’s place',
+  'review.unneededThenText': 'one clause: a panel full when its expert left it (你谢绝时 / 你回避时)',
 };
 
 const sampleContact: contact.AssociationContact = { name: '协会秘书处 张三', phone: '020-12345678', email: 'office@example.org', hours: '工作日 9:00–17:00' };
@@ -846,6 +847,9 @@ export const cardSamples: Record<string, Sample> = {
     // stepped aside with nobody free (the administrators were told), and from a panel that needed nobody
     review.declinedCard({ application: taskApplication, reason: '存在利益冲突：已成为该班组的班组成员，须回避', recused: '是该班组的成员', arranged: false, nobody: true }),
     review.declinedCard({ application: taskApplication, reason: '存在利益冲突：已成为该班组的班组成员，须回避', recused: '是该班组的成员', arranged: false, unneeded: true }),
+    // a panel that needed nobody when the expert left it, short since: said of that time (你谢绝时 / 你回避时)
+    review.declinedCard({ application: taskApplication, reason: '时间无法安排', arranged: false, unneededThen: true }),
+    review.declinedCard({ application: taskApplication, reason: '存在利益冲突：已成为该班组的班组成员，须回避', recused: '是该班组的成员', arranged: false, unneededThen: true }),
   ],
   'review.reassignedCard': () => [review.reassignedCard({ application: taskApplication })],
   'review.scoringEndedCard': () => [review.scoringEndedCard({ application: taskApplication, year: 2026 })],
