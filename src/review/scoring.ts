@@ -641,7 +641,7 @@ export async function placeTaken(tx: Db, task: Pick<Task, 'assignment' | 'cycle'
       ) or exists (
         select 1 from ${auditLog} r
         where r.action = 'review.replace' and r.entity = 'application' and r.entity_id = ${app} and r.details ->> 'by' is not null
-          and r.id > ${declinedAt}
+          and r.details ->> 'unfilled' is null and r.id > ${declinedAt}
       ) or exists (
         select 1 from ${auditLog} g
         where g.action = 'review.assign' and g.details -> 'added' @> jsonb_build_array(jsonb_build_array(${a.applicationId}::int))

@@ -17,6 +17,8 @@ import { ADMIN, startHarness, type Harness } from '../support/harness.js';
  *   谢绝 brought one to the panel: that expert came for the other place. The decline's own replacement row says the
  *   panel needed nobody then, and that stands while the panel is full; once another expert's 谢绝 with nobody free left
  *   it short, they kept saying “该申报的专家组人数已足”: they now say it of the time they left (你谢绝时 / 你回避时).
+ * - a 谢绝 with nobody free was said to be taken in part (“已有专家接替，但专家组仍未配齐”) once an administrator's
+ *   更换专家 of another expert brought one who filled only the place the swap opened; it still says nobody could.
  */
 
 const COMMITTEE = '广东省市政行业专家委员会';
@@ -236,4 +238,23 @@ describe('what an expert is told became of the place they left', () => {
     expect(cardText(again.card.data)).toContain(then);
   });
 
+  it('谢绝 with nobody free, then 更换专家 of another expert brings one who fills only the place the swap opened: the old 评分 still says nobody could take it', async () => {
+    const { team, app } = await teamWithApplication(h, cycleId, 9, 'ou_placetruthleader0000000000000009');
+    await h.db.db.insert(assignments).values([1, 2, 3].map((n) => ({ applicationId: app, expertOpenId: P(n), status: 'assigned' })));
+    await nobodyFreeFor(team.id, [1, 2, 3]);
+    const first = await taskOf(h, app, P(1));
+    expect((await h.click(P(1), { action: 'review.decline', assignmentId: first.id }, { kind: 'unavailable', reason: '出差' })).toast.content).toContain(NOBODY);
+    // one expert free for this panel joins the pool; the administrator swaps another expert out
+    expect((await h.click(ADMIN, { action: 'experts.add' }, { experts: [P(10)], organization: COMMITTEE })).toast.type).toBe('success');
+    const swapped = await h.click(ADMIN, { action: 'review.swap', assignmentId: (await taskOf(h, app, P(2))).id });
+    expect(swapped.toast.content).toContain('专家组仍未配齐');
+    expect((await taskOf(h, app, P(10)))?.status).toBe('assigned');
+    const panel = await h.db.db.select().from(assignments).where(and(eq(assignments.applicationId, app), eq(assignments.status, 'assigned')));
+    expect(panel.map((t) => t.expertOpenId).sort()).toEqual([P(10), P(3)].sort());
+    const opened = await h.click(P(1), { action: 'review.open', assignmentId: first.id });
+    expect(opened.toast.content).toBe(`你已谢绝这项评分任务，无需评分；${NOBODY}`);
+    const submitted = await h.click(P(1), { action: 'review.submit', assignmentId: first.id }, { comment: '' });
+    expect(cardText(submitted.card.data)).toContain(NOBODY);
+    expect(cardText(submitted.card.data)).not.toContain('已有专家接替');
+  });
 });
