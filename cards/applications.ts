@@ -150,7 +150,8 @@ export function applicationNextStep(
     case 'recommended':
       return '单位已推荐，等待协会形式审查。';
     case 'accepted':
-      return '协会已受理；申报截止后由协会分配专家评审（第十八条）。';
+      // who reviews is 第十四条 (the association runs the review); 第十八条 is only the standard scored against
+      return '协会已受理；申报截止后由协会分配专家评审（第十四条）。';
     case 'rejected':
       return '协会形式审查未受理；如有疑问，请联系协会。';
     case 'scoring':
@@ -457,7 +458,7 @@ export function leaderNoticeCard(a: ApplicationSummary, notice: LeaderNotice, te
   const next: Record<LeaderNotice, string> = {
     recommended: '申报已报协会形式审查。',
     returnedByOrganization: '请按意见修改后重新提交。',
-    accepted: '申报截止后由协会分配专家评审（第十八条）。',
+    accepted: '申报截止后由协会分配专家评审（第十四条）。',
     returnedByAssociation: '班组长请按原因修改后重新提交，单位联系人将再次确认。',
   };
   const returned = notice === 'returnedByOrganization' || notice === 'returnedByAssociation';

@@ -263,6 +263,12 @@ describe('a team leader and their organisation’s contact through the year, on 
     await both(worlds, CONTACT, byWorld(c, 'endorse.recommend'), { truthful: true, opinion: '同意' });
     const a = await appIds(LEADER);
     for (const ids of [a, b]) expect((await both(worlds, ADMIN, byWorld(ids, 'check.accept'))).toast.type).toBe('success');
+    // the leader is told who reviews: the association (第十四条), not the scoring standard (第十八条)
+    for (const mode of MODES_HERE) {
+      const [accepted] = worlds[mode].h.fake.messages.filter((m) => m.receiveId === LEADER && m.msgType === 'interactive' && m.content.header?.title?.content === '协会已受理申报');
+      expect(cardText(accepted.content)).toContain('申报截止后由协会分配专家评审（第十四条）。');
+      expect(cardText(accepted.content)).not.toContain('第十八条');
+    }
     for (const mode of MODES_HERE) worlds[mode].h.fake.reset();
     const returned = await both(worlds, ADMIN, byWorld(c, 'check.return'), { [`reason_${c.fast}`]: '材料链接打不开' });
     expect(returned.toast.type).toBe('success');
@@ -283,7 +289,7 @@ describe('a team leader and their organisation’s contact through the year, on 
         }
       }
     }
-    expect((await progress(worlds, LEADER)).text).toContain('**下一步**：协会已受理；申报截止后由协会分配专家评审（第十八条）。');
+    expect((await progress(worlds, LEADER)).text).toContain('**下一步**：协会已受理；申报截止后由协会分配专家评审（第十四条）。');
 
     for (const mode of MODES_HERE) worlds[mode].h.clock.set('2027-05-01T09:00:00+08:00');
     const closed = await both(worlds, ADMIN, () => ({ action: 'cycle.closeApplications', cycleId: 1 }));
