@@ -29,6 +29,8 @@ export interface AdminCycleView {
   reopenedForSheets?: boolean;
   /** Applications not submitted (drafts, and returned ones not submitted again): 截止申报 cuts them off. */
   notSubmitted?: number;
+  /** Applications accepted and waiting for their experts: 截止申报 assigns them at once, its dialog says how many. */
+  accepted?: number;
   /**
    * Applications that may still come to be scored or are being scored (待单位确认, 待协会形式审查, 已受理, 专家评审中), and
    * those scored (评审完成, 已公布结果): with none of either while the experts score, the year had no application to
@@ -100,7 +102,7 @@ function applicationSummary(counts: { label: string; count: number }[]): Md {
  * that it cannot be undone, and how many applications not yet submitted it cuts off (their leaders are told).
  */
 function closeApplicationsWarning(c: AdminCycleView, today: string): string {
-  const after = '截止后不再接受新的申报，评审进入专家评分阶段，评分表也不能再更换。';
+  const after = `截止后不再接受新的申报，评审进入专家评分阶段，评分表也不能再更换。${assignsAtClose(c.accepted)}`;
   const pending = c.notSubmitted ?? 0;
   const { daysLeft, text } = c.applicationDeadline;
   // on the deadline day the applicants still have its hours: closed now, the drafts' leaders are told, as before the day
@@ -108,6 +110,15 @@ function closeApplicationsWarning(c: AdminCycleView, today: string): string {
   if (daysLeft < 0) return `${after}申报截止日期为${text}。`;
   const cut = pending ? `还有 ${pending} 份申报（草稿或退回修改）尚未提交，截止后不能再提交、不参加本年度评审，系统会通知其班组长。` : '目前没有尚未提交的草稿或退回修改的申报。';
   return `公布的申报截止日期为${text}，现在截止比它提前 ${daysLeft} 天：申报截止日期将改为今天（${today}），不能撤销。${after}${cut}`;
+}
+
+/**
+ * 截止申报 assigns the experts and sends their task cards in the same click (bot/admin/closeApplications.ts): said
+ * before it, so that the pool and its conflicts can be checked first (第十七条).
+ */
+function assignsAtClose(accepted: number | undefined): string {
+  if (accepted === 0) return '截止时会为已受理的申报分配专家并发出评分任务卡片（目前没有已受理的申报）。';
+  return `截止即为已受理的${accepted === undefined ? '' : ` ${accepted} 份`}申报分配专家，并向专家发出评分任务卡片；如需先核对专家库和回避（第十七条），请核对后再截止。`;
 }
 
 /** What 结束评分并汇总 does to the applications still unconfirmed (第十五条): out of the year, and no reopened sheet brings them back. */

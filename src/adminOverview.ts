@@ -40,6 +40,7 @@ export async function adminOverview(tx: Db, now: string): Promise<AdminCardData>
       sheet: { title: sheet.title, total: sheet.total, items: sheet.areas.reduce((n, a) => n + a.items.length, 0) },
       reopenedForSheets: cycle.status === 'scoring' && summed,
       notSubmitted: (counts.draft ?? 0) + (counts.returned ?? 0),
+      accepted: counts.accepted ?? 0,
       // 结束评分并汇总 leaves these out of the year for good: its dialog says how many (once summed, they are out already)
       unconfirmed: cycle.status === 'scoring' && !summed ? (counts.submitted ?? 0) : 0,
       inReview: {

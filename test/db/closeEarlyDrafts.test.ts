@@ -74,6 +74,8 @@ describe('截止申报 before the announced deadline', () => {
     expect(dialog.text).toContain('公布的申报截止日期为2027年5月31日，现在截止比它提前 51 天');
     expect(dialog.text).toContain('申报截止日期将改为今天（2027年4月10日），不能撤销');
     expect(dialog.text).toContain('还有 2 份申报（草稿或退回修改）尚未提交，截止后不能再提交、不参加本年度评审，系统会通知其班组长');
+    // the same click assigns the experts and sends their task cards: said before it, with the accepted count (第十七条)
+    expect(dialog.text).toContain('截止即为已受理的 1 份申报分配专家，并向专家发出评分任务卡片；如需先核对专家库和回避（第十七条），请核对后再截止。');
   });
 
   it('the close tells the leaders of the draft and of the returned application, and the administrator counts them', async () => {
@@ -137,7 +139,7 @@ describe('截止申报 before the announced deadline', () => {
     await seedTeam(next.id, 4, LATE_LEADER, 'draft');
     clock.set('2029-05-02T09:00:00+08:00');
     const dialog = await closeDialog();
-    expect(dialog.text).toBe('截止后不再接受新的申报，评审进入专家评分阶段，评分表也不能再更换。申报截止日期为2029年4月30日。');
+    expect(dialog.text).toBe('截止后不再接受新的申报，评审进入专家评分阶段，评分表也不能再更换。截止时会为已受理的申报分配专家并发出评分任务卡片（目前没有已受理的申报）。申报截止日期为2029年4月30日。');
     const before = h.fake.messages.length;
     const res = await h.click(ADMIN, { action: 'cycle.closeApplications', cycleId: next.id });
     expect(res.toast.content).not.toContain('随之截止');

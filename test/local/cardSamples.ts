@@ -173,6 +173,7 @@ const adminCycle: admin.AdminCycleView = {
   expertsPerApplication: 3,
   recommendShare: 0.1,
   sheet: { title: '质量信得过班组建设评分表', total: 100, items: 24 },
+  accepted: 2,
 };
 const counts = [
   { label: '草稿', count: 1 },
