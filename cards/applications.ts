@@ -486,18 +486,25 @@ export const formalCheckReasonField = (applicationId: number) => `reason_${appli
 /**
  * Applications on one page of 形式审查. A row at its longest (a 500-character link of Chinese path, nine bytes a
  * character percent-encoded; a title of 100 characters that escape to six bytes; 200 characters of opinion; names at
- * their limits) takes about 8.3 KB as sent and 15 tagged objects: three of them, with the page's notes and buttons,
- * come to about 27 KB, under the bot's budget (CARD_BYTES_BUDGET, a kilobyte under Feishu's 30 KB) and far under the
- * 200 tagged objects; four would pass 30 KB.
+ * their limits) takes about 8.8 KB as sent and 20 tagged objects before its four long answers; 200 characters of each
+ * that escape to six bytes add 4.8 KB: two such rows with the page's notes and buttons come to about 29 KB, under the
+ * bot's budget (CARD_BYTES_BUDGET, a kilobyte under Feishu's 30 KB), and far under the 200 tagged objects; a third
+ * would leave the answers 50 characters, or pass it even so.
  */
-export const formalCheckPageSize = 3;
+export const formalCheckPageSize = 2;
+
+/**
+ * Each long answer of the 申报表 on the formal-check list shows this many characters; a page whose answers escape to
+ * more bytes (a pasted spreadsheet's tabs, eight bytes each) shows 100 or 50 (`fittedCard`).
+ */
+export const FORMAL_CHECK_TEXT_SHOWN = 200;
 
 /**
  * 受理's confirm dialog: which team's application, and that it cannot be taken back (the state machine has no way from
  * 已受理 back to 退回; the team's leader and contact are told at once).
  */
 const acceptConfirm = (team: Pick<ApplicationCardTeam, 'name'>) => ({
-  // short, the name clipped: three of the longest on a page stay inside Feishu's 30 KB with the rest of the list
+  // short, the name clipped: the longest rows of a page stay inside Feishu's 30 KB with the rest of the list
   title: `受理${clipText(team.name, 10)}？`,
   text: '受理后进入评审，不能撤销或退回。',
 });
@@ -511,7 +518,11 @@ const acceptConfirm = (team: Pick<ApplicationCardTeam, 'name'>) => ({
  * `confirmReturn`: a 退回 once the year's applications are closed, to be confirmed: what it means, and on that
  * application's form the reason typed and “确认退回（不参加本年度评审）” in place of 退回.
  */
-export function formalCheckCard(opts: {
+export function formalCheckCard(opts: FormalCheckOpts): Card {
+  return fittedCard((clip) => formalCheckDrawn(opts, clip ?? FORMAL_CHECK_TEXT_SHOWN), [100, 50]);
+}
+
+interface FormalCheckOpts {
   year: number;
   items: (ApplicationSummary & { opinion?: string; recommendedBy?: string })[];
   total: number;
@@ -522,7 +533,10 @@ export function formalCheckCard(opts: {
   error?: FormError;
   notice?: string;
   confirmReturn?: { applicationId: number; reason?: string; message: string };
-}): Card {
+}
+
+/** The formal-check list with each long answer of the 申报表 cut at `clip` characters. */
+function formalCheckDrawn(opts: FormalCheckOpts, clip: number): Card {
   const page = opts.page ?? 1;
   const pages = opts.pages ?? 1;
   const first = opts.first ?? 1;
@@ -545,8 +559,12 @@ export function formalCheckCard(opts: {
     if (i > 0) elements.push(hr());
     // past the deadline a return takes the application out of the year: asked once (LateReturn), then confirmed
     const confirming = confirm?.applicationId === a.id;
+    // the form's long answers are checked as filled in (第十五条 按照填报要求): the start of each, as the opinion's
+    const texts = a.display.filter((r) => r.kind === 'longText');
     elements.push(
       summaryFields(a),
+      ...formDisplayElements(texts, { clip }),
+      ...(texts.some((r) => r.text.length > clip) ? [note(md`以上长文本只显示前 ${clip} 字，全文请向班组长索取；完整材料见材料链接。`)] : []),
       // full opinions of a page's applications would pass Feishu's 30 KB: the list shows the start of each
       // who confirmed for the organisation (第十五条) beside what they wrote
       ...(a.opinion ? [markdown(md`**单位推荐意见${a.recommendedBy ? md`（${who(a.recommendedBy)}）` : ''}**：${asTyped(clipText(a.opinion, 200))}`)] : []),

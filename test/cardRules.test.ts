@@ -470,14 +470,16 @@ describe('a refusal that quotes what was typed', () => {
 describe('the formal-check list at its longest rows', () => {
   // a materials link of 500 characters (the form's limit), its path Chinese: nine bytes a character as sent
   const url = `https://example.sharepoint.com/${'质量信得过班组申报材料'.repeat(42)}${'质'.repeat(7)}`;
-  const rowsWith = (opts: { title: string; opinion: string }) =>
+  // the four long answers at the form's 1 000 characters, of what escapes to the most bytes
+  const answers = (text: string) => ({ customer: text, qc: text, summary: text, features: text });
+  const rowsWith = (opts: { title: string; opinion: string; answer?: string }) =>
     Array.from({ length: formalCheckPageSize }, (_, i) => ({
       application: {
         id: 1_000_000 + i,
         status: 'recommended',
         decision: null,
         submittedAt: new Date('2027-03-01T10:00:00+08:00'),
-        form: { title: opts.title.repeat(100), category: 'maintenance', startDate: '2026-01-01', endDate: '2026-12-31', goalRate: 100, trainingRate: 96, examPassRate: 95, accidents: 'none', materialsUrl: url },
+        form: { title: opts.title.repeat(100), category: 'maintenance', startDate: '2026-01-01', endDate: '2026-12-31', goalRate: 100, trainingRate: 96, examPassRate: 95, accidents: 'none', materialsUrl: url, ...(opts.answer ? answers(opts.answer.repeat(1000).slice(0, 1000)) : {}) },
         endorsement: { decision: 'recommend', truthful: true, opinion: opts.opinion.repeat(1000), by: 'ou_contact' },
       },
       team: { id: i, name: '班'.repeat(50), code: `GDSZ-2026-${String(i + 1).padStart(4, '0')}`, contactOpenId: 'ou_contact', leaderOpenId: 'ou_leader' },
@@ -487,26 +489,33 @@ describe('the formal-check list at its longest rows', () => {
 
   it.each([
     // characters that markdown escapes to six bytes
-    { title: '|', opinion: '|' },
-    { title: '[', opinion: '<' },
+    { title: '|', opinion: '|', answer: '|' },
+    { title: '[', opinion: '<', answer: '沥青路面坑槽快速修补工法，' },
     // double quotes, each escaped once more in the request body
-    { title: '"', opinion: '"' },
-  ])('a full page of links of 469 Chinese characters, titles of $title, with the refusal, the note and the pager, stays well inside', (opts) => {
+    { title: '"', opinion: '"', answer: '"' },
+    // a spreadsheet's column pasted: a tab opening a line is four no-break spaces, eight bytes
+    { title: '|', opinion: '|', answer: '\t\t\t\t\t合格\n' },
+  ])('a full page of links of 469 Chinese characters, titles of $title, answers of $answer, with the refusal, the note and the pager, stays inside', (opts) => {
     expect(url.length).toBe(500);
     const rows = rowsWith(opts);
     const c = checkList(2027, { rows: rows as never, total: 80, page: 27, pages: 27, asked: 30 }, new UserError('请填写退回原因。'.repeat(10)));
     expectValidCard(c);
-    // measured as it travels: the card escaped in the request body, with a margin under the bot's budget
-    expect(cardBodyBytes(c)).toBeLessThanOrEqual(CARD_BYTES_BUDGET - 2 * 1024);
+    // measured as it travels: the card escaped in the request body, under the bot's budget (a kilobyte under Feishu's 30 KB)
+    expect(cardBodyBytes(c)).toBeLessThanOrEqual(CARD_BYTES_BUDGET);
     expect(taggedCount(c)).toBeLessThanOrEqual(100);
+    // each answer shows its start: 200 characters, or 100 where those escape to eight bytes
+    const cut = Number(/以上长文本只显示前 (\d+) 字/.exec(cardText(c))?.[1]);
+    expect(cut).toBeGreaterThanOrEqual(100);
+    expect(cardText(c).split('以上长文本只显示前')).toHaveLength(rows.length + 1);
     expect(cardActions(c).filter((a) => a.action === 'check.accept').map((a) => a.applicationId)).toEqual(rows.map((r) => r.application.id));
     const text = cardText(c);
     expect(text).toContain('待审查 80 份');
     expect(text).toContain('第 30 页已没有内容');
     expect(text).toContain('第 27 / 27 页');
-    // one more such row would not fit Feishu's 30 KB: the page is as large as it can safely be
-    const more = checkList(2027, { rows: [...rows, { ...rows[0], application: { ...rows[0].application, id: 2_000_000 } }] as never, total: 80, page: 1, pages: 27 });
-    expect(cardBodyBytes(more)).toBeGreaterThan(CARD_BYTES_BUDGET);
+    // one more such row would cut the answers to 50 characters, or not fit Feishu's 30 KB at all: the page is as large as it can usefully be
+    const more = checkList(2027, { rows: [...rows, { ...rows[0], application: { ...rows[0].application, id: 2_000_000 } }] as never, total: 80, page: 27, pages: 27, asked: 30 }, new UserError('请填写退回原因。'.repeat(10)));
+    const moreCut = Number(/以上长文本只显示前 (\d+) 字/.exec(cardText(more))?.[1]);
+    expect(cardBodyBytes(more) > CARD_BYTES_BUDGET || moreCut < 100, `${cardBodyBytes(more)} bytes, cut at ${moreCut}`).toBe(true);
   });
 });
 

@@ -1,6 +1,6 @@
 import { asc, eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formalCheckPageSize } from '../../cards/applications.js';
+import { FORMAL_CHECK_TEXT_SHOWN, formalCheckPageSize } from '../../cards/applications.js';
 import { applications, cycles, organizations, people, teams } from '../../db/schema.js';
 import { awaitingFormalCheckPage } from '../../src/applications.js';
 import { ManualClock } from '../../src/clock.js';
@@ -224,5 +224,32 @@ describe(`形式审查 with ${WAITING} applications waiting`, () => {
     const crafted3 = await crafted({ action: 'check.list', page: 3 });
     expect(crafted3.text).toContain('没有待形式审查的申报');
     expect(crafted3.text).not.toContain('已没有内容');
+  });
+});
+
+describe('形式审查 shows the 申报表’s long answers it accepts the form on (第十五条 按照填报要求)', () => {
+  it('顾客确认与满意情况, QC小组活动情况 (第十条), 主要成果简介 and 特色与推广意义, as typed; a long one cut with a note', async () => {
+    const [first, second] = ids;
+    // typed with markup, which shows as written; the summary pasted at the form's 1 000 characters
+    const pasted = `**成果**${'修补一次合格率由 86% 提升到 97%，'.repeat(60)}`.slice(0, 1000);
+    const form = { ...applicationForm({ title: '长答案的申报' }), customer: '业主书面确认，满意度 97%', qc: '[QC小组](https://example.com) 2 个', summary: pasted, features: '冷补料快速修补工法可在全省推广' };
+    await h.db.db.update(applications).set({ status: 'recommended', form }).where(eq(applications.id, first));
+    await h.db.db.update(applications).set({ status: 'recommended' }).where(eq(applications.id, second));
+    const page = await click(await adminCard(), { action: 'check.list' });
+    expect(shown(page.actions)).toEqual([first, second]);
+    const raw = JSON.stringify(page.card);
+    for (const label of ['顾客确认与满意情况', 'QC小组活动情况', '主要成果简介', '特色与推广意义']) expect(page.text).toContain(`**${label}**`);
+    expect(page.text).toContain('业主书面确认，满意度 97%');
+    expect(page.text).toContain('冷补料快速修补工法可在全省推广');
+    // the second application's answers too (applicationForm's), each once per application
+    expect(page.text).toContain('成立 QC 小组 2 个，完成课题 3 项');
+    expect(page.text.split('**主要成果简介**')).toHaveLength(3);
+    // people's words escaped: no bold, no link
+    expect(raw).toContain('&#91;QC小组&#93;&#40;https&#58;//example.com&#41; 2 个');
+    expect(raw).toContain(`&#42;&#42;成果&#42;&#42;${pasted.slice(6, FORMAL_CHECK_TEXT_SHOWN)}…`);
+    expect(page.text).not.toContain(pasted.slice(6, FORMAL_CHECK_TEXT_SHOWN + 1));
+    expect(page.text).toContain(`以上长文本只显示前 ${FORMAL_CHECK_TEXT_SHOWN} 字，全文请向班组长索取；完整材料见材料链接。`);
+    // the note is said where a text was cut, once
+    expect(page.text.split('以上长文本只显示前')).toHaveLength(2);
   });
 });
