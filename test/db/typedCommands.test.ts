@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Harness } from '../support/harness.js';
-import { TEST_VERIFICATION_TOKEN } from '../support/harness.js';
-import { messageEvent } from '../support/larkEvents.js';
+import { readAnswer, type TypedAnswer, typedAsker } from '../support/typedAnswers.js';
 import { MODES_HERE } from '../support/worlds.js';
 import { personas, securityBotForBlock } from './securityFixture.js';
 
@@ -13,43 +12,12 @@ import { personas, securityBotForBlock } from './securityFixture.js';
  */
 
 const GROUP = 'oc_typedcommands0001';
-let seq = 0;
 
-interface Answer {
-  /** Every text of the answer: a text message's text, a card's title (as `[card …]`), markdown and button labels. */
-  text: string;
-  /** The verbs of the answer's buttons. */
-  actions: string[];
-}
+type Answer = TypedAnswer;
 
-async function ask(h: Harness, who: keyof typeof personas, text: string, chat: 'p2p' | 'group' = 'p2p'): Promise<Answer> {
-  h.fake.reset();
-  const messageId = `om_typedcmd${String(++seq).padStart(6, '0')}`;
-  const event = messageEvent({ token: TEST_VERIFICATION_TOKEN, openId: personas[who], text, messageId, ...(chat === 'group' ? { chatType: 'group' as const, chatId: GROUP, mentionBot: true } : {}) });
-  expect((await h.post('/lark/events', event)).status).toBe(200);
-  await h.drain();
-  return read(h);
-}
-
-function read(h: Harness): Answer {
-  const parts: string[] = [];
-  const actions: string[] = [];
-  const walk = (o: unknown) => {
-    if (!o || typeof o !== 'object') return;
-    const x = o as { tag?: string; content?: unknown; behaviors?: { value?: { action?: string } }[] };
-    if (x.tag === 'markdown' || x.tag === 'plain_text') parts.push(String(x.content ?? ''));
-    if (x.tag === 'button') actions.push(String(x.behaviors?.[0]?.value?.action));
-    for (const v of Object.values(o)) walk(v);
-  };
-  for (const m of h.fake.messages) {
-    if (m.msgType === 'text') parts.push(String(m.content?.text ?? ''));
-    if (m.msgType === 'interactive') {
-      parts.push(`[card ${m.content?.header?.title?.content ?? ''}]`);
-      walk(m.content?.body ?? m.content);
-    }
-  }
-  return { text: parts.join('\n'), actions };
-}
+const typed = typedAsker('om_typedcmd', GROUP);
+const ask = (h: Harness, who: keyof typeof personas, text: string, chat: 'p2p' | 'group' = 'p2p') => typed(h, personas[who], text, chat);
+const read = readAnswer;
 
 const MENU = '[card 质量信得过班组助手]';
 /** The commands a 帮助 card names, as `注册` / `register`: the Chinese ones. */

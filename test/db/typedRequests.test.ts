@@ -1,8 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { organizations, teams } from '../../db/schema.js';
 import type { Harness } from '../support/harness.js';
-import { TEST_VERIFICATION_TOKEN } from '../support/harness.js';
-import { messageEvent } from '../support/larkEvents.js';
+import { readAnswer, type TypedAnswer, typedAsker } from '../support/typedAnswers.js';
 import { personas, securityBotForBlock } from './securityFixture.js';
 
 /**
@@ -14,47 +13,12 @@ import { personas, securityBotForBlock } from './securityFixture.js';
  */
 
 const GROUP = 'oc_typedrequests0001';
-let seq = 0;
 
-interface Answer {
-  /** Every text of the answer: a text message's text, a card's title (as `[card …]`), markdown and button labels. */
-  text: string;
-  /** Where the answer is: each message's card title, or a text message's first line. */
-  place: string;
-}
+type Answer = TypedAnswer;
 
-async function ask(h: Harness, who: keyof typeof personas, text: string, chat: 'p2p' | 'group' = 'p2p'): Promise<Answer> {
-  h.fake.reset();
-  const messageId = `om_typedreq${String(++seq).padStart(6, '0')}`;
-  const event = messageEvent({ token: TEST_VERIFICATION_TOKEN, openId: personas[who], text, messageId, ...(chat === 'group' ? { chatType: 'group' as const, chatId: GROUP, mentionBot: true } : {}) });
-  expect((await h.post('/lark/events', event)).status).toBe(200);
-  await h.drain();
-  return read(h);
-}
-
-function read(h: Harness): Answer {
-  const parts: string[] = [];
-  const places: string[] = [];
-  const walk = (o: unknown) => {
-    if (!o || typeof o !== 'object') return;
-    const x = o as { tag?: string; content?: unknown };
-    if (x.tag === 'markdown' || x.tag === 'plain_text') parts.push(String(x.content ?? ''));
-    for (const v of Object.values(o)) walk(v);
-  };
-  for (const m of h.fake.messages) {
-    if (m.msgType === 'text') {
-      parts.push(String(m.content?.text ?? ''));
-      places.push(String(m.content?.text ?? '').split('\n')[0]);
-    }
-    if (m.msgType === 'interactive') {
-      const title = `[card ${m.content?.header?.title?.content ?? ''}]`;
-      parts.push(title);
-      places.push(title);
-      walk(m.content?.body ?? m.content);
-    }
-  }
-  return { text: parts.join('\n'), place: places.join(' + ') };
-}
+const typed = typedAsker('om_typedreq', GROUP);
+const ask = (h: Harness, who: keyof typeof personas, text: string, chat: 'p2p' | 'group' = 'p2p') => typed(h, personas[who], text, chat);
+const read = readAnswer;
 
 /** The measures' answer, in Chinese or English (`[card From the measures · 办法中的相关条款]`). */
 const MEASURES = '办法中的相关条款]';
