@@ -133,7 +133,13 @@ interface NextStep {
   /** The line when a year runs (`YearDates`): its own date stated, in place of `zh` / `en` that say who sets it. */
   dated?: (y: YearDates) => { zh: string; en: string };
   /** Shown only when a year runs: without its date the articles answer (第十九条's 每年一次). */
-  onlyDated?: true;  /** Shown only to whom it is for (a team's member who leads no team); `query` is what was asked. */
+  onlyDated?: true;
+  /**
+   * `dated` also from the latest year when none runs (`YearDates.current` false): the results line, which says they are
+   * out. Every other line states a date or setting of the year running (or named) only: last year's deadline is no
+   * answer to when this year's is, which no year has set yet.
+   */
+  latestYear?: true;  /** Shown only to whom it is for (a team's member who leads no team); `query` is what was asked. */
   shownTo?: (asker: Asker | undefined, query: string) => boolean;
 }
 
@@ -155,6 +161,8 @@ export interface YearDates {
   scoringDeadline: string;
   reviewMeetingDate: string;
   today: string;
+  /** The year runs, or was named in the question (去年多少分): false for the latest year read when none runs. */
+  current: boolean;
   /** The year's settings the lines otherwise give as defaults (授予称号分数线, 评审专家人数, 择优推荐比例, 连续成立投诉提醒次数). */
   awardThreshold: number;
   expertsPerApplication: number;
@@ -605,11 +613,12 @@ const NEXT_STEPS: readonly NextStep[] = [
     zh: '**评审结果**：协会每年评审一次（第十九条），评审结束后公布结果并授予年度称号（第二十条）；公布后我会通知你，发送“进度”可查看得分和是否获得称号。',
     en: '**Results**: the association reviews once a year and then publishes the results and awards the year’s titles; you are told here when they are published, and “进度” (status) shows your score and decision.',
     // asked once the year's results are out, “公布后我会通知你” would promise what is past (bot/measures: the latest year)
+    latestYear: true,
     dated: (y) =>
       y.status === 'published'
         ? {
-            zh: `**评审结果**：${y.year}年度评审结果已经公布，获得称号的班组已收到通知和证书（第二十条）；申报班组的班组长和单位联系人发送“进度”可查看得分和是否获得称号。协会每年评审一次（第十九条）。`,
-            en: `**Results**: the results of the ${y.year} review have been published and the teams awarded the title were told and sent their certificates; the leader and the organisation contact of a team that applied send “进度” (status) for its score and decision. The association reviews once a year.`,
+            zh: `**评审结果**：${y.year}年度评审结果已经公布，获得称号的班组会在这里收到通知和证书（第二十条）；申报班组的班组长和单位联系人发送“进度”可查看得分和是否获得称号。协会每年评审一次（第十九条）。`,
+            en: `**Results**: the results of the ${y.year} review have been published and the teams awarded the title are told and sent their certificates here; the leader and the organisation contact of a team that applied send “进度” (status) for its score and decision. The association reviews once a year.`,
           }
         : {
             zh: `**评审结果**：协会每年评审一次（第十九条），${y.year}年度评审会${y.today > y.reviewMeetingDate ? `已于${formatDateZh(y.reviewMeetingDate)}举行` : `定于${formatDateZh(y.reviewMeetingDate)}举行`}，评审结束后公布结果并授予年度称号（第二十条）；公布后会通知申报的班组，发送“进度”可查看得分和是否获得称号。`,
@@ -661,7 +670,7 @@ export function nextSteps(query: string, language: 'zh' | 'en' = 'zh', asker?: A
 
 /** The steps a question asks, those for administrators only when the asker is one (or unknown), a date's only when a year runs. */
 const stepsAsked = (query: string, asker?: Asker, year?: YearDates) =>
-  NEXT_STEPS.filter((s) => s.asked.test(query) && !s.unless?.test(query) && !(s.adminsOnly && asker && !asker.admin) && !(s.onlyDated && !year) && (s.shownTo?.(asker, query) ?? true));
+  NEXT_STEPS.filter((s) => s.asked.test(query) && !s.unless?.test(query) && !(s.adminsOnly && asker && !asker.admin) && !(s.onlyDated && !year?.current) && (s.shownTo?.(asker, query) ?? true));
 
 /**
  * The year a question names, when it names one (去年多少分能评上, 2026年的申报截止日期, last year's threshold): its dates and
@@ -688,7 +697,7 @@ export const asksYearDates = (query: string): boolean => NEXT_STEPS.some((s) => 
 function lineOf(s: NextStep, language: 'zh' | 'en', asker?: Asker, markdown = false, year?: YearDates): string {
   // as text (a text message), our own bold goes, and only ours: a team's name keeps the ** typed in it
   const ours = (t: string) => (markdown ? t : plainLine(t));
-  const dated = year && s.dated?.(year);
+  const dated = year && (year.current || s.latestYear) && s.dated?.(year);
   if (dated) return ours(language === 'en' ? dated.en : dated.zh);
   const own = s.ownApplications ? asker?.applications ?? [] : [];
   if (!own.length) return ours(language === 'en' ? s.en : s.zh);

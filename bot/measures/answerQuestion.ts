@@ -1,7 +1,7 @@
 import { cutText } from '../../cards/kit.js';
 import { answerCard, answersOutsideMeasures, asksAssociationContact, associationContactLines, type Asker, asksAboutOwnApplications, asksYearDates, nextSteps, outsideMeasuresLeftOut, type YearDates, yearAsked } from '../../cards/measures.js';
 import { applicationChangeLine, runningApplicationsLedBy } from '../../src/applications.js';
-import { cycleRules, getCycleByYear, getRunningOrLatestCycle } from '../../src/cycles.js';
+import { cycleRules, getCycleByYear, getRunningOrLatestCycle, runningStatuses } from '../../src/cycles.js';
 import type { BotRegistry, CommandDef, HandlerContext, IncomingText } from '../../src/handlers.js';
 import { articleReferences, corrected, questionLanguage, rankArticles } from '../../src/measures/index.js';
 import { simplified } from '../../src/traditional.js';
@@ -50,7 +50,8 @@ async function yearDatesOf(ctx: HandlerContext, matchText: string): Promise<Year
   if (!cycle) return undefined;
   const { year, status, applicationDeadline, scoringDeadline, reviewMeetingDate, awardThreshold, expertsPerApplication, recommendShare } = cycle;
   const { revocationRun } = cycleRules(cycle);
-  return { year, status, applicationDeadline, scoringDeadline, reviewMeetingDate, today: today(ctx), awardThreshold, expertsPerApplication, recommendShare, revocationRun };
+  const current = asked !== undefined || (runningStatuses as readonly string[]).includes(status);
+  return { year, status, current, applicationDeadline, scoringDeadline, reviewMeetingDate, today: today(ctx), awardThreshold, expertsPerApplication, recommendShare, revocationRun };
 }
 
 /** An English question the measures do not touch: said in English, with the Chinese reply after it. */

@@ -10,6 +10,7 @@ import { seedScoredTeam } from '../support/scoredTeams.js';
 /**
  * 评审结果什么时候公布, asked by someone with no team: while the year runs, the answer gives its review meeting's date and
  * says the teams that applied are told; once the results are out, that they are out (第二十条), not “公布后我会通知你”.
+ * The year's other dates and settings are not given for a year no longer running unless it is named.
  */
 const clock = new ManualClock('2026-03-05T09:00:00+08:00');
 const VISITOR = 'ou_resultsasked0000000000000000001';
@@ -49,8 +50,16 @@ describe('评审结果什么时候公布', () => {
 
     const published = await ask('评审结果什么时候公布');
     expect(published).toContain('2026年度评审结果已经公布');
+    expect(published).toContain('会在这里收到通知和证书');
     expect(published).not.toContain('公布后我会通知你');
     const english = await ask('When will the results be published?');
     expect(english).toContain('the results of the 2026 review have been published');
+    // the other dated lines speak of the year running only: last year's deadline is no answer to when this year's is
+    const deadline = await ask('申报截止日期是什么时候');
+    expect(deadline).toContain('由协会在每年开启评审时规定');
+    expect(deadline).not.toContain('2026年度评审的申报已于');
+    expect(await ask('多少分能评上')).not.toContain('2026年度评审为');
+    // named, the year answers (去年多少分, 2026年多少分能评上)
+    expect(await ask('2026年多少分能评上')).toContain('2026年度评审为');
   });
 });

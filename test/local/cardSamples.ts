@@ -597,7 +597,7 @@ export const cardSamples: Record<string, Sample> = {
       measures.answerCard(q, rankArticles(q), {
         language: /^[a-z]/.test(q) ? 'en' : 'zh',
         year: {
-          ...{ year: 2027, status: 'open', applicationDeadline: '2027-05-31', scoringDeadline: '2027-06-30', reviewMeetingDate: '2027-07-20', today: '2027-04-01' },
+          ...{ year: 2027, status: 'open', current: true, applicationDeadline: '2027-05-31', scoringDeadline: '2027-06-30', reviewMeetingDate: '2027-07-20', today: '2027-04-01' },
           ...{ awardThreshold: 80, expertsPerApplication: 5, recommendShare: 0.15, revocationRun: 3 },
         },
       }),
