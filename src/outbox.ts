@@ -1292,8 +1292,10 @@ async function dlpVersion(
   let draftKept = false;
   const masked = shownMasked(shown, (text, markdown, draft) => {
     const out = shownWithoutContacts(text, markdown, draft ? undefined : (v) => values.push(v));
-    if (!draft || out === text) return out;
-    // a number the masking missed (wx13912345678, 0755-13812345678) would be refused again: the draft left empty
+    if (!draft) return out;
+    // a number the masking missed (wx13912345678, 0755-13812345678) would be refused again: the draft left empty,
+    // also when it is the draft's only one (nothing masked: the draft as it was is what was refused)
+    if (out === text && !numberLike(text)) return out;
     if (!opts.keepDraft || numberLike(out)) return undefined;
     draftKept = true;
     return out;

@@ -325,6 +325,20 @@ ${asTyped('13812345678.')}`.text },
     h.fake.setDlp(false);
   });
 
+  it('投诉 <班组> whose only number is one the masking misses (wx13912345678): the form goes with the words left empty, not dead-lettered', async () => {
+    h.fake.setDlp(true, PATTERNS);
+    const asker = 'ou_dlpreader000000000000000000000016';
+    await h.say(asker, '投诉 DLP养护一班 井盖松动，负责人微信 wx13912345678');
+    await h.drain();
+    expect((await rowsTo(asker)).map((r) => r.status)).toEqual(['sent']);
+    const form = lastCardTo(asker)!;
+    expectValidCard(form.content);
+    expect(inputValues(form.content).content).toBeUndefined();
+    expect(cardText(form.content)).toContain(TYPED_INPUT_CLEARED);
+    expect(JSON.stringify(form.content)).not.toMatch(/1[3-9]\d{9}/);
+    h.fake.setDlp(false);
+  });
+
   it('a draft kept masked and refused again (wx139-1234-5678) goes once more with the words left empty, under a uuid of its own', async () => {
     h.fake.setDlp(true, [...PATTERNS, /1[3-9]\d-\d{4}-\d{4}/]);
     const asker = 'ou_dlpreader000000000000000000000013';
