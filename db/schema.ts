@@ -294,7 +294,8 @@ export const outbox = pgTable(
     createdAt: createdAt(),
   },
   (t) => [
-    index('outbox_due_idx').on(t.priority, t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
+    // in the claim's order (src/outbox.ts \`claim\`), so a backlog of thousands is read only as far as one batch
+    index('outbox_due_idx').on(t.priority, t.nextAttemptAt, t.id).where(sql`${t.status} = 'pending'`),
     index('outbox_claimed_idx').on(t.claimedAt, t.rateKey),
     index('outbox_status_idx').on(t.status),
     // isSharedChat (src/groups.ts): has the bot posted or replied in this chat; group sends and replies only, not the task cards to experts

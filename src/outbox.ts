@@ -536,16 +536,31 @@ export class OutboxDispatcher {
             ${perMinute}::int - count(*) filter (where ${counted(60_000)})
           ))::int as n from outbox
           where claimed_at > ${ago(60_000 + inFlightMs)}
-        ), due as (
-          select id, rate_key, priority, kind, receiver from outbox
-          where ((status = 'pending' and next_attempt_at <= ${t})
-             or (status = 'sending' and claimed_at < ${ago(leaseMs)}))
+        ), updating as (
+          select receiver from outbox where status = 'sending' and kind = 'update' and claimed_at >= ${ago(leaseMs)}
+        ),
+        -- the rows due and the rows whose claim lapsed, each read in its index's order only as far as the batch needs
+        -- (outbox_due_idx): one scan of both under an OR read and sorted every pending row, 60–180 ms a claim with
+        -- 30 000 task cards queued
+        due_pending as (
+          select id, rate_key, priority, kind, receiver, next_attempt_at from outbox
+          where status = 'pending' and next_attempt_at <= ${t}
             -- an update is the whole card, and of two PATCHes in flight the slower lands last: one at a time per message
-            and not (kind = 'update' and receiver in (
-              select receiver from outbox where status = 'sending' and kind = 'update' and claimed_at >= ${ago(leaseMs)}))
+            and not (kind = 'update' and receiver in (select receiver from updating))
           order by priority, next_attempt_at, id
           limit ${batch * 4}
           for update skip locked
+        ), due_lapsed as (
+          select id, rate_key, priority, kind, receiver, next_attempt_at from outbox
+          where status = 'sending' and claimed_at < ${ago(leaseMs)}
+            and not (kind = 'update' and receiver in (select receiver from updating))
+          order by priority, next_attempt_at, id
+          limit ${batch * 4}
+          for update skip locked
+        ), due as (
+          select * from due_pending union all select * from due_lapsed
+          order by priority, next_attempt_at, id
+          limit ${batch * 4}
         ), ranked as (
           select due.id, due.priority,
             row_number() over (partition by due.rate_key order by due.priority, due.id) + coalesce(recent.n, 0) as slot,
