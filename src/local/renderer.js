@@ -250,10 +250,16 @@ function labelFor(el, id) {
   return `<label class="label" for="${id}">${escapeHtml(label)}</label>`;
 }
 
+/** What a Feishu input takes without a max_length of its own: "max_length … 默认值 1000，取值范围 [1,1000]" (card JSON 2.0, 输入框组件). */
+const INPUT_DEFAULT_MAX_LENGTH = 1000;
+
 function inputElement(el, c) {
   const id = c.nextId();
   const placeholder = textOf(el.placeholder);
-  const common = `id="${id}" name="${escapeHtml(el.name ?? id)}" ${fieldAttrs(el, 'text')}${placeholder ? ` placeholder="${escapeHtml(placeholder)}"` : ''}${el.max_length ? ` maxlength="${Number(el.max_length)}"` : ''}${el.required ? ' required' : ''}${el.disabled ? ' disabled' : ''}${!textOf(el.label) && placeholder ? ` aria-label="${escapeHtml(placeholder)}"` : ''}`;
+  // Feishu's client takes no more than the input's max_length, 1 000 when it has none, so the bot never sees more from a
+  // card: neither does the console's page
+  const maxLength = Number(el.max_length) || INPUT_DEFAULT_MAX_LENGTH;
+  const common = `id="${id}" name="${escapeHtml(el.name ?? id)}" ${fieldAttrs(el, 'text')}${placeholder ? ` placeholder="${escapeHtml(placeholder)}"` : ''} maxlength="${maxLength}"${el.required ? ' required' : ''}${el.disabled ? ' disabled' : ''}${!textOf(el.label) && placeholder ? ` aria-label="${escapeHtml(placeholder)}"` : ''}`;
   const value = el.default_value === undefined || el.default_value === null ? '' : String(el.default_value);
   const control =
     el.input_type === 'multiline_text'

@@ -110,7 +110,8 @@ describe('renderer', () => {
     expect(html).toContain('tpl-orange');
     expect(html).toContain('副标题');
     expect(html).toMatch(/<input type="text"[^>]*data-field="a"[^>]*maxlength="20" required[^>]*value="已填">/);
-    expect(html).toMatch(/<textarea[^>]*data-field="b"[^>]*rows="4">多行<\/textarea>/);
+    // no max_length of its own: Feishu's default, 1 000
+    expect(html).toMatch(/<textarea[^>]*data-field="b"[^>]*maxlength="1000"[^>]*rows="4">多行<\/textarea>/);
     expect(html).toContain('<option value="y" selected>Y</option>');
     expect(html).toMatch(/data-kind="multi"[\s\S]*value="x" checked/);
     expect(html).toContain('<option value="ou_local_contact" selected>李联系人</option>');
