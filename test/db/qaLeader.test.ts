@@ -126,15 +126,15 @@ describe('a team leader and their organisation’s contact through the year, on 
     const typed = registrationForm('市政养护四班', CONTACT, { teamName: '', phone: '１３８-００００-０００９', goals: '目'.repeat(1001) });
     const blank = await both(worlds, LEADER, () => ({ action: 'team.register' }), typed);
     // both problems told at once, in the form's order
-    expect(blank.toast).toEqual({ type: 'error', content: '2 处需修改：1. 请填写班组名称；2. 创建目标不能超过 1000 字' });
-    expect(cardText(blank.card.data)).toContain('**请修改（共 2 处）：**</font>\n- 请填写班组名称\n- 创建目标不能超过 1000 字');
+    expect(blank.toast).toEqual({ type: 'error', content: '2 处需修改：1. 请填写班组名称；2. 创建目标不能超过 1000 字（现为 1001 字）' });
+    expect(cardText(blank.card.data)).toContain('**请修改（共 2 处）：**</font>\n- 请填写班组名称\n- 创建目标不能超过 1000 字（现为 1001 字）');
     const kept = inputValues(blank.card.data);
     expect(kept.phone).toBe('１３８-００００-０００９');
     expect(kept.organization).toBe(typed.organization);
     // what the input can hold (Feishu refuses a default longer than its max_length)
     expect(kept.goals).toBe('目'.repeat(1000));
     const long = await both(worlds, LEADER, () => ({ action: 'team.register' }), { ...typed, teamName: '市政养护四班' });
-    expect(long.toast).toEqual({ type: 'error', content: '创建目标不能超过 1000 字' });
+    expect(long.toast).toEqual({ type: 'error', content: '创建目标不能超过 1000 字（现为 1001 字）' });
   });
 
   it('申报 over two sittings keeps the draft; a refused submit names the rule’s article and clause and what would make the team eligible', async () => {
@@ -226,7 +226,7 @@ describe('a team leader and their organisation’s contact through the year, on 
     expect(resubmitted.toast.type).toBe('success');
     const ids = await appIds(LEADER);
     const long = await both(worlds, CONTACT, byWorld(ids, 'endorse.recommend'), { truthful: true, opinion: '荐'.repeat(1001) });
-    expect(long.toast).toEqual({ type: 'error', content: '推荐意见不能超过 1000 字' });
+    expect(long.toast).toEqual({ type: 'error', content: '推荐意见不能超过 1000 字（现为 1001 字）' });
     expect(cardText(long.card.data)).toContain('荐'.repeat(1000));
     const opinion = '同意推荐 **重点** [x](y) <at id=all></at>';
     const recommended = await both(worlds, CONTACT, byWorld(ids, 'endorse.recommend'), { truthful: true, opinion });
