@@ -1,6 +1,6 @@
 import { asTyped, button, buttonRow, card, type Card, namedButtonText, clipText, fittedCard, type Element, fields, hr, markdown, type Md, type MdValue, note, md, mdJoin, pageOf, pager } from './kit.js';
 import { mention } from './markdown.js';
-import { sentence, toldLine } from './strings.js';
+import { NO_YEAR_RUNNING_FOR_ADMIN, sentence, toldLine } from './strings.js';
 import { formatDateZh } from '../src/dates.js';
 import type { DisplayRow, FormDescriptor } from '../src/forms.js';
 import { form, type FormError, formDisplayElements, formInputs, refusalBanner, submitButton, textInput } from './forms.js';
@@ -386,7 +386,7 @@ export function endorsementDoneCard(a: ApplicationSummary, decision: 'recommend'
  * contact of teams (`teams`), whose leader fills it in and how to follow it, not an invitation to register another team;
  * to an administrator in no team (`admin`), that it is the teams' own and where the association sees the applications.
  */
-export function notALeaderCard(teams: readonly { name: string; role: 'member' | 'contact' }[] = [], opts: { admin?: boolean } = {}): Card {
+export function notALeaderCard(teams: readonly { name: string; role: 'member' | 'contact' }[] = [], opts: { admin?: boolean; running?: boolean } = {}): Card {
   if (!teams.length && opts.admin) {
     // an administrator in no team: the association does not apply, it checks and reviews what the teams submit
     return card({
@@ -394,7 +394,8 @@ export function notALeaderCard(teams: readonly { name: string; role: 'member' | 
       template: 'grey',
       elements: [
         markdown('申报由各班组的班组长填写并提交，经单位联系人确认推荐后报协会（第十五条）；你是协会管理员，不需要登记班组。'),
-        markdown('各班组的申报情况：发送“管理”，点“评审进度”查看各状态的份数，点“形式审查”处理单位已推荐的申报。'),
+        // the 协会管理 card has 评审进度 and 形式审查 only while a year runs
+        markdown(opts.running ? '各班组的申报情况：发送“管理”，点“评审进度”查看各状态的份数，点“形式审查”处理单位已推荐的申报。' : NO_YEAR_RUNNING_FOR_ADMIN),
       ],
     });
   }

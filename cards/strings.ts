@@ -107,3 +107,6 @@ export function unconfirmedUntold(contacts: number, leaders: number): string {
   const who = [contacts ? `${contacts} 位单位联系人` : '', leaders ? `${leaders} 位班组长` : ''].filter(Boolean).join('、');
   return `（其中 ${who}尚未关联飞书，未通知${contacts ? '；单位联系人关联后会收到待确认的申报' : ''}）`;
 }
+
+/** Where an administrator sees the year's applications, when no year is running: the 协会管理 card has no 评审进度 until one is opened. */
+export const NO_YEAR_RUNNING_FOR_ADMIN = '目前没有进行中的年度评审：发送“管理”，在协会管理卡片上点“开启年度评审”；开启后，各班组的申报情况在同一张卡片的“评审进度”中查看。';

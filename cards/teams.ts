@@ -1,6 +1,6 @@
 import { type ActionValue, asTyped, button, buttonRow, card, type Card, namedButtonText, type Element, fields, hr, markdown, note, md, mention, pageOf, pager, clipText, mdJoin, type Md, raw } from './kit.js';
 import { formatDateZh } from '../src/dates.js';
-import { afterRevocation, andJoin, submitFromLine, toldSplit } from './strings.js';
+import { afterRevocation, andJoin, NO_YEAR_RUNNING_FOR_ADMIN, submitFromLine, toldSplit } from './strings.js';
 import type { ApplyVerdict } from '../src/applications.js';
 import type { FormDescriptor } from '../src/forms.js';
 import { form, type FormError, formInputs, multiPersonPicker, personLookupInput, refusalBanner, selectStatic, submitButton } from './forms.js';
@@ -216,7 +216,10 @@ export interface StatusSummary {
 export interface NoTeamWork {
   expert?: { done: number; total: number; recused?: number };
   admin?: boolean;
+  /** a year's review is running: the 协会管理 card shows 评审进度 only then */
+  running?: boolean;
 }
+
 
 /** An expert's line for 进度: how their sheets stand, and 评分 to go on. */
 function expertWorkLine(p: NonNullable<NoTeamWork['expert']>): string {
@@ -230,7 +233,7 @@ function expertWorkLine(p: NonNullable<NoTeamWork['expert']>): string {
 function noTeamWorkCard(work: NoTeamWork): Card {
   const lines = [
     ...(work.expert ? [expertWorkLine(work.expert)] : []),
-    ...(work.admin ? ['评审进度请发送“管理”，在协会管理卡片上点“评审进度”查看。'] : []),
+    ...(work.admin ? [work.running ? '评审进度请发送“管理”，在协会管理卡片上点“评审进度”查看。' : NO_YEAR_RUNNING_FOR_ADMIN] : []),
   ];
   const buttons = [
     ...(work.expert ? [button({ text: '我的评分任务', type: 'primary', value: { action: 'review.list' } })] : []),

@@ -107,7 +107,10 @@ async function applyEntry(ctx: HandlerContext, page = 1, shown: { what: string }
   const led = mine.filter((v) => v.myRole === 'leader');
   if (!led.length) {
     shown.what = '申报说明';
-    return notALeaderCard(mine.map((v) => ({ name: v.team.name, role: v.myRole === 'member' ? 'member' : 'contact' })), { admin: hasRole(ctx.actor, 'admin') });
+    const admin = hasRole(ctx.actor, 'admin');
+    // an administrator in no team is pointed to 评审进度, which the 协会管理 card has only while a year runs
+    const running = admin && !mine.length ? !!(await getRunningCycle(ctx.tx)) : undefined;
+    return notALeaderCard(mine.map((v) => ({ name: v.team.name, role: v.myRole === 'member' ? 'member' : 'contact' })), { admin, running });
   }
   let cycle: Cycle;
   try {

@@ -15,7 +15,8 @@ import type { Config } from '../../src/config.js';
 import { formText, idFrom, idOrZero, pageFrom, replyDestination, sendPrivately, today } from '../respond.js';
 import { announceReplacement, LIST_PAGE, progressOf, submittedCard, taskApplication, taskCard, taskListFor } from './view.js';
 import { cutText } from '../../cards/kit.js';
-import { cycleScoreSheet } from '../../src/cycles.js';
+import { NO_YEAR_RUNNING_FOR_ADMIN } from '../../cards/strings.js';
+import { cycleScoreSheet, getRunningCycle } from '../../src/cycles.js';
 import { typedText } from '../../src/forms.js';
 import { withoutContacts } from '../../src/log.js';
 
@@ -23,14 +24,16 @@ import { withoutContacts } from '../../src/log.js';
 const ASKS_OWN = /查看|查询|查一下|看看|看下|看一下|我的|我们的|本班组|\b(?:my|our|show|check)\b/;
 
 /** What 评分 says to someone who is no expert and has no task, by who they are and what they asked. */
-function notAnExpert(ctx: HandlerContext, msg: IncomingText): string {
+async function notAnExpert(ctx: HandlerContext, msg: IncomingText): Promise<string> {
   // a team's own score is in 进度: 查看评分 / 我的评分 by someone of a team asks for that
   if (hasRole(ctx.actor, 'leader', 'member', 'org_contact') && ASKS_OWN.test(msg.text.toLowerCase())) {
     return '你的班组的申报、评审进度和得分，请发送“进度”查看（结果公布后显示得分和是否获得称号）。“评分”是评审专家给申报打分用的。';
   }
   // an administrator keeps the pool: told how to join it, not to ask an administrator
   if (hasRole(ctx.actor, 'admin')) {
-    return '“评分”供评审专家使用：你不在协会的专家库中（第十一条）。你是协会管理员：要自己参加评审，发送“管理”，点“专家库”，在“添加专家”中选择自己；各申报的评审进度，在“管理”卡片中点“评审进度”查看。';
+    // 评审进度 is on the 管理 card only while a year runs
+    const progress = (await getRunningCycle(ctx.tx)) ? '各申报的评审进度，在“管理”卡片中点“评审进度”查看。' : NO_YEAR_RUNNING_FOR_ADMIN;
+    return `“评分”供评审专家使用：你不在协会的专家库中（第十一条）。你是协会管理员：要自己参加评审，发送“管理”，点“专家库”，在“添加专家”中选择自己；${progress}`;
   }
   return '“评分”供评审专家使用：你还不在协会的专家库中（第十一条）。如需加入，请联系协会管理员。想了解评审标准，发送“条款 18”；查看你的班组申报和得分，发送“进度”。';
 }
@@ -40,7 +43,7 @@ export async function showTasks(ctx: HandlerContext, msg: IncomingText): Promise
   // an expert's tasks name the teams they score (第十七条): never in a group, where others would see and click them
   const { card, total } = await taskListFor(ctx);
   if (!total && !hasRole(ctx.actor, 'expert')) {
-    await sendPrivately(ctx, msg, `review:list:${ctx.eventId}`, { text: notAnExpert(ctx, msg) }, '回复');
+    await sendPrivately(ctx, msg, `review:list:${ctx.eventId}`, { text: await notAnExpert(ctx, msg) }, '回复');
     return;
   }
   await sendPrivately(ctx, msg, `review:list:${ctx.eventId}`, { card }, '评分任务');

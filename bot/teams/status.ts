@@ -117,7 +117,7 @@ export async function statusCardOf(
   const summary = cycle && entries.length > STATUS_PAGE ? { year: cycle.year, counts: [...byStatus], awaitingMe } : undefined;
   const theirs = !entries.length ? (typeof work === 'function' ? await work() : work) : {};
   if (theirs.expert || theirs.admin) {
-    return statusCard(entries, page, summary, { admin: theirs.admin, ...(theirs.expert ? { expert: await expertProgress(db, openId) } : {}) });
+    return statusCard(entries, page, summary, { admin: theirs.admin, running: !!cycle, ...(theirs.expert ? { expert: await expertProgress(db, openId) } : {}) });
   }
   return statusCard(entries, page, summary);
 }
