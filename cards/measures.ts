@@ -538,6 +538,19 @@ const APPLICATION_CHANGE: NextStep = {
   ownApplications: true,
 };
 
+/**
+ * 取消, 撤销 or cancel alone: no question about revoking a title (第二十二条 answers 取消称号 and the like), but what may be
+ * taken back: a submitted application (撤回申报, to a leader their own applications' states), a form not sent, a task.
+ */
+const CANCEL: NextStep = {
+  asked: /^(?:取消|撤销|cancel|undo)(?:一下|吧)?[\s?？。.!！]*$/i,
+  zh: '**取消或撤回**：已提交的申报，单位联系人确认前，班组长可发送“撤回申报”取回修改；填了没提交的表单不会生效，无需取消；专家不便评某份申报，在评分表上点“谢绝此任务”。称号在什么情况下被撤销，发送“条款 22”查看。',
+  en: '**Cancelling or taking back**: a submitted application can be taken back by its leader with “撤回申报” (recall) until the organisation contact confirms it; a form not submitted has no effect, so there is nothing to cancel; an expert who cannot score an application presses 谢绝此任务 (decline) on its score sheet. When a title is revoked: send “article 22”.',
+  alone: true,
+  notTakingPart: true,
+  ownApplications: true,
+};
+
 const NEXT_STEPS: readonly NextStep[] = [
   FEES,
   CONTACT,
@@ -649,6 +662,7 @@ const NEXT_STEPS: readonly NextStep[] = [
   APPLY_AGAIN,
   TEAM_EDIT,
   APPLICATION_CHANGE,
+  CANCEL,
   SCORE_SHEET,
   EXPERT_POOL,
   TEAM_CODE,

@@ -1012,6 +1012,23 @@ describe('answers a review of everyday wording found wrong, by what is asked and
     expect(answersOutsideMeasures(q).join()).not.toContain('修改班组资料');
   });
 
+  it.each(['取消', '撤销', '取消。', '取消一下', 'cancel', 'Cancel?', 'undo'])('%s alone says what may be taken back (撤回申报), not 第二十二条’s revoking of a title', (q) => {
+    const line = answersOutsideMeasures(q, questionLanguage(q)).join();
+    expect(line).toMatch(/发送“撤回申报”|with “撤回申报”/);
+    expect(line).toMatch(/“条款 22”|“article 22”/);
+  });
+
+  it('取消 alone from a leader is their own applications’ states, as 撤回 is', () => {
+    const asker = { ...leader, applications: [{ team: '养护一班', year: 2027, state: '申报已提交，等待单位联系人确认；如需修改，班组长可发送“撤回申报”取回后修改，或请单位联系人点“退回修改”。' }] };
+    expect(answersOutsideMeasures('取消', 'zh', asker)).toEqual(['取消或撤回：养护一班 2027 年度申报：申报已提交，等待单位联系人确认；如需修改，班组长可发送“撤回申报”取回后修改，或请单位联系人点“退回修改”。']);
+  });
+
+  it.each(['取消称号', '称号会被撤销吗', '什么情况下撤销称号', 'can the title be cancelled'])('%s is still 第二十二条’s, not what may be taken back', (q) => {
+    expect(answersOutsideMeasures(q, questionLanguage(q)).join()).not.toContain('取消或撤回');
+    expect(answersOutsideMeasures(q, questionLanguage(q)).join()).not.toContain('Cancelling or taking back');
+    expect(first(q)).toBe(22);
+  });
+
   it.each(['申报条件可以改吗', '申报截止时间能改吗', '被撤销称号后还能申报吗'])('%s is no question of changing one’s application', (q) => {
     expect(answersOutsideMeasures(q).join()).not.toContain('修改或撤回申报');
   });
