@@ -309,6 +309,19 @@ describe('what people type for a command’s work, read as that command', () => 
     ['确认', '推荐', ''],
     ['评分表', '评分表', ''],
     ['下载工作簿', '下载结果工作簿', ''],
+    ['审核', '推荐', ''],
+    ['审核申报', '推荐', ''],
+    ['任务', '任务', ''],
+    ['查看任务', '任务', ''],
+    ['评审', '任务', ''],
+    ['打分', '任务', ''],
+    ['评审任务', '任务', ''],
+    ['my score', '评分', ''],
+    ['what is our score', '评分', ''],
+    ['我的班组编号是多少', '班组编号', ''],
+    ['班组编号', '班组编号', ''],
+    ['my team code', '班组编号', ''],
+    ['what is our team code', '班组编号', ''],
   ])('%j is %s', (t, name, argument) => {
     const m = bot.matchCommand(t);
     expect(m?.def.names).toContain(name);

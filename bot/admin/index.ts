@@ -1,4 +1,4 @@
-import { type BotRegistry } from '../../src/handlers.js';
+import { type BotRegistry, type CommandRun } from '../../src/handlers.js';
 import { hasRole } from '../../src/people.js';
 import { id, noValue, tellOwnResults, values } from '../respond.js';
 import { addAdministratorsAction, administratorsAgain, removeAdministratorAction, showAdministrators } from './administrators.js';
@@ -34,6 +34,12 @@ const ADMIN_BUTTONS_TYPED_EN = [
 ] as const;
 const onCycle = values({ cycleId: id });
 
+/**
+ * 评分表 (the year's sheet, 载入评分表 on the card) typed by an administrator: that card; false for anyone else (an
+ * expert's is the next sheet, bot/index.ts; anyone else's a question for the measures, 第十八条 names the sheet).
+ */
+export const scoreSheetTypedByAdmin: CommandRun = async (ctx, msg) => (hasRole(ctx.actor, 'admin') ? showAdmin(ctx, msg) : false);
+
 /** 协会管理: the annual cycle (第十九条) and its settings, for association administrators (第十四条). */
 export function register(bot: BotRegistry): void {
   // 员工离职: someone who left is told of to the administrators (and their teams' leaders) before anything is sent to them
@@ -43,9 +49,6 @@ export function register(bot: BotRegistry): void {
   // typed word never does what the button does. For anyone else these are questions for the measures.
   bot.command({ names: [...ADMIN_BUTTONS_TYPED], roles: admin, run: showAdmin });
   bot.command({ names: [...ADMIN_BUTTONS_TYPED_EN], roles: admin, run: async (ctx, msg) => (hasRole(ctx.actor, 'admin') ? showAdmin(ctx, msg) : false) });
-  // 评分表 (the year's sheet, 载入评分表 on the card) typed by an administrator: that card; from anyone else a question for
-  // the measures (第十八条 names the sheet), as before
-  bot.command({ names: ['评分表', 'score sheet'], roles: admin, run: async (ctx, msg) => (hasRole(ctx.actor, 'admin') ? showAdmin(ctx, msg) : false) });
   // 评审结果 (results) alone, one of 管理's buttons: the card for an administrator (`past results` is 历年评审结果, results 2026
   // that year's card: bot/results); someone of a team is told where their own result is (进度); anyone else (a visitor,
   // an expert of no team) asks the measures when results come

@@ -54,15 +54,13 @@ export async function endorsementListCommand(ctx: HandlerContext, msg: IncomingT
 }
 
 /**
- * 推荐, 同意推荐, 确认 typed by an organisation contact with applications waiting for them: that list, whose buttons
- * open each to recommend or return (typed, the words decide nothing). From anyone else, or a contact with none waiting,
- * they are questions for the measures (第十五条), as before.
+ * 推荐, 同意推荐, 确认, 审核 typed by an organisation contact: the applications waiting for them, whose buttons open each
+ * to recommend or return (typed, the words decide nothing); with none waiting the list says so, as its button does.
+ * From anyone else they are questions for the measures (第十五条), as before.
  */
 export async function endorsementWordCommand(ctx: HandlerContext, msg: IncomingText): Promise<void | false> {
   if (!hasRole(ctx.actor, 'org_contact')) return false;
-  const rows = await awaitingEndorsementBy(ctx.tx, ctx.actor.openId);
-  if (!rows.length) return false;
-  await sendPrivately(ctx, msg, `endorse:list:${ctx.eventId}`, { card: await endorsementList(ctx, rows) }, '待确认的申报');
+  await sendPrivately(ctx, msg, `endorse:list:${ctx.eventId}`, { card: await endorsementList(ctx) }, '待确认的申报');
 }
 
 /** What someone who is nobody's contact is told for 待确认的申报: whose it is, and what to send instead. */

@@ -1,4 +1,4 @@
-import { type BotRegistry, assignedExpert } from '../../src/handlers.js';
+import { type BotRegistry, type CommandRun, assignedExpert } from '../../src/handlers.js';
 import { declineTask, ownTask, submitScores } from '../../src/review/scoring.js';
 import { id, noValue, values } from '../respond.js';
 import { assignExpertsFast } from './assignJob.js';
@@ -18,6 +18,7 @@ import {
   sendNextTask,
   showTaskApplicationFast,
   showTasks,
+  showTasksToExpert,
   submitTask,
   submitTaskAgain,
   submitTaskDuplicate,
@@ -28,11 +29,18 @@ const admin = ['admin'] as const;
 const onTask = values({ assignmentId: id });
 const onCycle = values({ cycleId: id });
 
+/** 评分表 typed by an expert: the next sheet to score, as 打开评分表 opens it; false for anyone else (bot/index.ts). */
+export const scoreSheetTypedByExpert: CommandRun = sendNextTask;
+
 /** 专家评审 (第十七条、第十八条): experts score inside cards; administrators assign and follow the panels. */
 export function register(bot: BotRegistry): void {
   // 我的评分: an expert's tasks, a team's own score (in 进度) for anyone else; 我的评分任务 (the list's title and the score
   // sheet's button), 评分列表, review tasks, my review tasks, my tasks: the list too, not 第十八条
-  bot.command({ names: ['评分', 'review', '我的评分', '我的任务', 'my review', 'my reviews', 'my tasks'], objects: /^(?:任务|任务列表|列表|清单|tasks?|list|assignments?)$/, run: showTasks });
+  // my score, our score (what is our score): 我的评分 in English, the team's score in 进度 for someone of a team
+  bot.command({ names: ['评分', 'review', '我的评分', '我的任务', 'my review', 'my reviews', 'my tasks', 'my score', 'my scores', 'our score', 'our scores', 'my team score', 'our team score', 'team score'], objects: /^(?:任务|任务列表|列表|清单|tasks?|list|assignments?)$/, run: showTasks });
+  // 任务, 打分, 评审 (查看任务, 评审任务, 打分任务) typed by an expert or someone holding tasks: the task list too; for anyone
+  // else they stay questions for the measures (评审 by a team leader asks about the review, 第十七条)
+  bot.command({ names: ['任务', '打分', '评审'], objects: /^(?:任务|任务列表|列表|清单)$/, roles: ['expert'], run: showTasksToExpert });
   // a button of an expert's cards typed by an expert: 评下一份 (and 打开评分表) opens the next sheet to score, as the button
   // does; 查看申报表全文 and 谢绝此任务 act on the sheet they are pressed on, so the answer says how. For anyone else these
   // are questions for the measures.

@@ -50,6 +50,16 @@ export async function showTasks(ctx: HandlerContext, msg: IncomingText): Promise
 }
 
 /**
+ * 任务, 打分, 评审 (查看任务, 评审任务…) typed by an expert, or by someone still holding tasks: their tasks, as 评分 brings
+ * them. From anyone else these are questions for the measures (评审 and 打分: 第十七条、第十八条), as before.
+ */
+export async function showTasksToExpert(ctx: HandlerContext, msg: IncomingText): Promise<void | false> {
+  const { card, total } = await taskListFor(ctx);
+  if (!total && !hasRole(ctx.actor, 'expert')) return false;
+  await sendPrivately(ctx, msg, `review:list:${ctx.eventId}`, { card }, '评分任务');
+}
+
+/**
  * What was typed on a task's sheet and not submitted, as 谢绝此任务 and 我的评分任务 bring it (they submit the sheet's
  * form) or a way back carries it: the sheet's items and 评审意见 that hold something, each cut to what its input
  * takes; undefined when nothing was typed, or the task is no longer to score.

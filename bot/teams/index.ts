@@ -5,7 +5,7 @@ import { id, noValue, teamNowLedBy, values } from '../respond.js';
 import { addTeamMembers, addTeamMembersFast, membersAgain, openProfileForm, profileFormAgain, removedAgain, removeTeamMember, removeTeamMemberFast, saveProfile, saveProfileFast, sendMembers, sendProfileForm, showMembers } from './profile.js';
 import { openRegistrationForm, registrationFormAgain, sendRegistrationForm, submitRegistration, submitRegistrationFast } from './register.js';
 import { changeTeamLeader, leaderFormAgain, openLeaderForm, sendLeaderEntry, showLeaderEntry } from './leader.js';
-import { sendStatus, showStatus } from './status.js';
+import { sendStatus, sendTeamCodes, showStatus } from './status.js';
 import { sendTeamHistory } from './history.js';
 
 // an administrator may correct any team's record; a leader only their own
@@ -17,6 +17,12 @@ export function register(bot: BotRegistry): void {
   // and so is 我的单位: a contact's are the teams they confirm for, with their applications; 查进度, 我的进度 and my status too
   bot.command({ names: ['注册', 'register'], objects: /^(?:(?:my|our|the|a|an|this)\s+)?(?:new\s+)?team$|^(?:我的|我们的?|本|一个|新的?)?班组$/, run: sendRegistrationForm });
   bot.command({ names: ['进度', 'status', 'my team', '我的单位', '查进度', '我的进度', 'my progress', 'my status', 'our status', 'team status'], objects: /^(?:(?:of|for)\s+)?(?:(?:my|our|the)\s+)?team$/, run: sendStatus });
+  // 班组编号, 我的班组编号是多少, my team code (what is our team code): the codes themselves, as 进度 shows them
+  bot.command({
+    names: ['班组编号', '我的班组编号', '我们的班组编号', '我们班组的编号', '我的班组的编号', '本班组编号', '班组的编号', 'team code', 'my team code', 'our team code', 'team number', 'my team number', 'our team number'],
+    objects: /^(?:是多少|是什么|是啥|是几号|多少|呢|在哪|在哪里|在哪儿|在哪看|怎么查|怎么看)?$/,
+    run: sendTeamCodes,
+  });
   bot.cardAction({ action: 'team.registerForm', roles: ['public'], value: noValue, run: openRegistrationForm, privateInGroup: '班组注册表' });
   bot.cardAction({ action: 'team.register', label: '提交注册', roles: ['public'], value: noValue, run: submitRegistration, onRefused: registrationFormAgain, fast: submitRegistrationFast });
   bot.cardAction({ action: 'team.status', roles: ['public'], value: noValue, run: showStatus, privateInGroup: '班组进度' });

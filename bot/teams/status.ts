@@ -126,6 +126,24 @@ export async function sendStatus(ctx: HandlerContext, msg: IncomingText): Promis
   await sendPrivately(ctx, msg, `team:status:${ctx.eventId}`, { card: await statusCardFor(ctx) }, '进度卡片');
 }
 
+/** More teams than this named in 班组编号's answer: the rest are on the 进度 card. */
+const CODES_NAMED = 10;
+const codeRole: Record<string, string> = { leader: '班组长', member: '成员', contact: '单位联系人', admin: '协会管理员' };
+
+/**
+ * 班组编号 / 我的班组编号是多少 / my team code: the codes of the caller's teams, as the 进度 card shows them beside each
+ * name; someone of no team is told when a team gets one and where any team's is found.
+ */
+export async function sendTeamCodes(ctx: HandlerContext, msg: IncomingText): Promise<void> {
+  const mine = await teamsOf(ctx.tx, ctx.actor.openId);
+  const named = mine.slice(0, CODES_NAMED).map((v) => `${v.team.name}（${codeRole[v.myRole]}）：${v.team.code}`);
+  const more = mine.length > CODES_NAMED ? `\n另有 ${mine.length - CODES_NAMED} 个班组，发送“进度”查看。` : '';
+  const text = mine.length
+    ? `你的班组编号：\n${named.join('\n')}${more}\n编号也显示在“进度”卡片的班组名称后。`
+    : '你还没有登记在任何班组中：班组注册时得到班组编号（如 GDSZ-2025-0001），发送“注册”登记班组；已有班组的，请班组长发送“进度”查看编号。要查看某个班组获得的称号，发送“查询证书 班组全称”。';
+  await sendPrivately(ctx, msg, `team:codes:${ctx.eventId}`, { text }, '回复');
+}
+
 /** `team.status` (我的班组, 查看进度, 上一页 / 下一页). */
 export async function showStatus(ctx: HandlerContext, input?: CardActionInput) {
   return raw(await statusCardFor(ctx, input ? pageFrom(input.value) : 1));

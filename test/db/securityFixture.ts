@@ -458,8 +458,12 @@ export const commandTable: Record<string, { allowed: Persona[] | 'all'; chat: 'p
   待确认的申报: { allowed: ['contact'], chat: 'p2p' },
   // 推荐 / 确认: a contact's list of applications waiting for them; anyone else a question for the measures, as before
   推荐: { allowed: 'all', chat: 'p2p' },
-  // 评分表: an administrator's 协会管理 card (载入评分表); anyone else a question for the measures (第十八条), as before
+  // 评分表: an administrator's 协会管理 card (载入评分表), an expert's next sheet; anyone else a question for the measures (第十八条), as before
   评分表: { allowed: 'all', chat: 'p2p' },
+  // 任务 / 打分 / 评审: an expert's tasks; anyone else a question for the measures, as before
+  任务: { allowed: 'all', chat: 'p2p' },
+  // 班组编号: the caller's teams' codes; someone of no team is told when a team gets one
+  班组编号: { allowed: 'all', chat: 'p2p' },
 };
 
 export const allows = (c: { allowed: Persona[] | 'all' }, p: Persona) => c.allowed === 'all' || c.allowed.includes(p);

@@ -1,4 +1,6 @@
+import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { people } from '../../db/schema.js';
 import type { Harness } from '../support/harness.js';
 import { readAnswer, type TypedAnswer, typedAsker } from '../support/typedAnswers.js';
 import { MODES_HERE } from '../support/worlds.js';
@@ -222,5 +224,88 @@ describe('asking to see the complaints or one’s score, in the words people use
   it('我的评分 by an expert is the tasks; by someone of no team it is still 评分 for experts', async () => {
     expect((await ask(h, 'expert', '我的评分')).text).toContain('[card 我的评分任务]');
     expect((await ask(h, 'public', '我的评分')).text).toContain('供评审专家使用');
+  });
+});
+
+describe('the words of one’s own work open one’s own list, not an article of the measures', () => {
+  let h: Harness;
+  securityBotForBlock((bot) => ({ h } = bot));
+
+  const MEASURES = '[card 办法中的相关条款]';
+  const TASKS = '[card 我的评分任务]';
+  const TO_CONFIRM = '[card 待确认的申报]';
+
+  it.each(['任务', '查看任务', '打分', '评审', '评审任务', '打分任务', '任务列表'])('%s by an expert is their tasks, as 评分 is', async (text) => {
+    const answer = await ask(h, 'expert', text);
+    expect(answer.place).toBe(TASKS);
+    expect(answer.text).not.toContain(MEASURES);
+  });
+
+  it.each(['任务', '打分', '评审'])('%s by a team leader or a visitor is still a question for the measures', async (text) => {
+    for (const who of ['leader', 'public'] as const) expect((await ask(h, who, text)).place, who).toBe(MEASURES);
+  });
+
+  it.each(['评分表', '查看评分表', 'score sheet'])('%s by an expert opens the next sheet to score, as 打开评分表 does', async (text) => {
+    const sheet = (await ask(h, 'expert', '打开评分表')).place;
+    expect(sheet).not.toBe(MEASURES);
+    expect((await ask(h, 'expert', text)).place).toBe(sheet);
+  });
+
+  it.each(['确认', '推荐', '我要推荐', '审核', '审核申报'])('%s by an organisation contact is the applications waiting for them', async (text) => {
+    const answer = await ask(h, 'contact', text);
+    expect(answer.place).toBe(TO_CONFIRM);
+    expect(answer.text).toContain('广州养护一班');
+  });
+
+  it.each(['确认', '推荐', '审核'])('%s by a contact with none waiting is their list, saying none waits', async (text) => {
+    // the member persona made a contact of no team's
+    await h.db.db.update(people).set({ roles: ['org_contact'] }).where(eq(people.openId, personas.member));
+    try {
+      const answer = await ask(h, 'member', text);
+      expect(answer.place).toBe(TO_CONFIRM);
+      expect(answer.text).toContain('目前没有等待你确认的申报。');
+    } finally {
+      await h.db.db.update(people).set({ roles: [] }).where(eq(people.openId, personas.member));
+    }
+  });
+
+  it('审核 by anyone who is no contact is not the contacts’ list', async () => {
+    for (const who of ['leader', 'public', 'expert'] as const) expect((await ask(h, who, '审核')).place, who).not.toBe(TO_CONFIRM);
+  });
+
+  it.each(['取消', '撤销', '取消。', 'cancel'])('%s by a team leader says where their application stands and how to take it back, not 第二十二条', async (text) => {
+    const answer = await ask(h, 'leader', text);
+    expect(answer.text).toContain('广州养护一班 2027 年度申报：申报已提交，等待单位联系人确认；如需修改，班组长可发送“撤回申报”取回后修改');
+    expect(answer.text).not.toMatch(/第二十二条|Article 22/);
+    expect(answer.place).not.toBe(MEASURES);
+  });
+
+  it('取消 by a visitor says what may be taken back and where revoking a title is, not 第二十二条 itself', async () => {
+    const answer = await ask(h, 'public', '取消');
+    expect(answer.text).toContain('发送“撤回申报”');
+    expect(answer.text).toContain('发送“条款 22”查看');
+    expect(answer.text).not.toContain('第二十二条');
+    expect((await ask(h, 'public', '取消称号')).text).toContain('第二十二条');
+  });
+
+  it.each(['my score', 'our score', 'what is our score', 'my team score'])('%s by a team leader points to 进度, as 我的评分 does', async (text) => {
+    const chinese = (await ask(h, 'leader', '我的评分')).text;
+    expect(chinese).toContain('请发送“进度”查看');
+    expect((await ask(h, 'leader', text)).text).toBe(chinese);
+  });
+
+  it.each(['我的班组编号是多少', '班组编号', '我们的班组编号', 'my team code', 'what is our team code'])('%s by someone of a team names the team’s code', async (text) => {
+    for (const who of ['leader', 'member', 'contact'] as const) {
+      const answer = await ask(h, who, text);
+      expect(answer.text, who).toContain('广州养护一班');
+      expect(answer.text, who).toContain('GDSZ-2025-0001');
+      expect(answer.text, who).not.toContain('The measures say nothing');
+    }
+  });
+
+  it('班组编号 by someone of no team says when a team gets one', async () => {
+    const answer = await ask(h, 'public', '我的班组编号是多少');
+    expect(answer.text).toContain('班组注册时得到班组编号');
+    expect(answer.text).toContain('发送“注册”');
   });
 });

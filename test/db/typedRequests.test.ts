@@ -86,6 +86,21 @@ describe('a command asked for in the words of a request reaches the command, as 
     ['expert', 'list my tasks please', '评分'],
     ['expert', 'review please', '评分'],
     ['expert', 'I want to review', '评分'],
+    ['expert', '查看任务', '评分'],
+    ['expert', '看一下任务', '评分'],
+    ['expert', '我要打分', '评分'],
+    ['expert', '查看评审任务', '评分'],
+    // 待确认的申报
+    ['contact', '我要推荐', '待确认申报'],
+    ['contact', '帮我审核一下', '待确认申报'],
+    ['contact', '请确认', '待确认申报'],
+    // 我的评分 of a team: where its score is (进度)
+    ['leader', 'what is our score', '我的评分'],
+    ['leader', 'what’s my score', '我的评分'],
+    ['leader', 'show my score', '我的评分'],
+    // 班组编号
+    ['leader', '查一下班组编号', '班组编号'],
+    ['leader', 'what is my team code', '班组编号'],
     // 投诉
     ['leader', '我要投诉', '投诉'],
     ['leader', '我想投诉', '投诉'],
