@@ -3,6 +3,7 @@ import { UserError } from '../src/errors.js';
 import { formProblems, halfWidth, problemsOf } from '../src/forms.js';
 import type { HandlerContext } from '../src/handlers.js';
 import { ScopeMissing } from '../src/lark/contact.js';
+import { mistypedMobile, mobileLength } from '../src/phone.js';
 
 const EMAIL = /^[^\s@]+@(?=[^\s@]*$)[^\s@]+\.[^\s@]+$/; // the domain read to the end once before its dot is looked for: linear
 const MOBILE = /^\+?[\d\s\-()（）]{7,20}$/;
@@ -12,7 +13,10 @@ export function parseLookup(text: string, field: string, label: string): { mobil
   const mobiles: string[] = [];
   const emails: string[] = [];
   for (const token of halfWidth(text).split(/[,，;；、\n]+/).map((t) => t.trim()).filter(Boolean)) {
+    // a mobile typed a digit short or long is told so, not looked up and not found
+    const digits = MOBILE.test(token) ? mistypedMobile(token) : undefined;
     if (EMAIL.test(token)) emails.push(token);
+    else if (digits !== undefined) throw new UserError(`${label}：“${token}”不是完整的手机号，手机号${mobileLength(digits)}，请改正。`, { field });
     else if (MOBILE.test(token) && token.replace(/\D/g, '').length >= 7) mobiles.push(token);
     else throw new UserError(`${label}：“${token}”不是手机号或邮箱，请改正。`, { field });
   }

@@ -6,6 +6,7 @@ import { audit } from './audit.js';
 import { AlreadyDone } from './errors.js';
 import { defineForm, formLabels, formSchema, onceValid, parseForm } from './forms.js';
 import type { Actor } from './people.js';
+import { PHONE_MAX_LENGTH, phoneRule } from './phone.js';
 import { requireAdmin } from './permissions.js';
 
 /**
@@ -26,13 +27,13 @@ export const contactForm = defineForm({
     contactPhone: {
       kind: 'text',
       label: '电话',
-      maxLength: 40,
+      maxLength: PHONE_MAX_LENGTH,
       required: false,
       // shown: an example no data-loss prevention (DLP) takes for a number; `example` is a valid value, for tests
       placeholder: '如 020-××××××××',
       example: '020-12345678',
       // at least 7 digits; an extension (转 801) and a second number (、13800000000) as people write them
-      pattern: { regex: /^(?=(?:\D*\d){7})[0-9+\-\s()（）转,，、/]{7,40}$/, message: '电话须为电话号码（至少 7 位数字，可含 - + 空格、括号和“转”分机；两个号码用顿号隔开），如 020-××××××××' },
+      ...phoneRule('电话'),
     },
     contactEmail: {
       kind: 'text',

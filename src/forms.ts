@@ -315,7 +315,13 @@ interface BaseField {
 }
 
 export type FieldSpec =
-  | (BaseField & { kind: 'text' | 'longText'; maxLength: number; pattern?: { regex: RegExp; message: string } })
+  | (BaseField & {
+      kind: 'text' | 'longText';
+      maxLength: number;
+      pattern?: { regex: RegExp; message: string };
+      /** Run once the pattern holds: what else is wrong with the value (a mobile typed a digit short), else undefined. */
+      check?: (value: string) => string | undefined;
+    })
   | (BaseField & { kind: 'url'; maxLength?: number })
   | (BaseField & { kind: 'number' | 'integer' | 'percent'; min: number; max: number; step?: number; unit?: string; share?: boolean; /** Why the bounds are so, told after them when refused. */ rangeWhy?: string })
   | (BaseField & { kind: 'date' })
@@ -362,11 +368,18 @@ function fieldSchema(f: FieldSpec, lookup = false): z.ZodType {
     case 'text':
     case 'longText': {
       const s: z.ZodType<string | undefined> = optional ? optionalText(name, f.maxLength) : text(name, f.maxLength);
-      const pattern = f.pattern;
+      const { pattern, check } = f;
       if (!pattern) return s;
       // zod checks on after .max refused: a value over its length is told that alone, and its pattern not run on 100 000 characters
       // a patterned value typed in full width (a phone number, ０２０－１２３４５６７８) is the same value in half width
-      return z.preprocess((v) => (typeof v === 'string' ? halfWidth(v) : v), s.refine((v) => v === undefined || v.length > f.maxLength || pattern.regex.test(v), pattern.message));
+      return z.preprocess(
+        (v) => (typeof v === 'string' ? halfWidth(v) : v),
+        s.superRefine((v, ctx) => {
+          if (v === undefined || v.length > f.maxLength) return;
+          const problem = pattern.regex.test(v) ? check?.(v) : pattern.message;
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        }),
+      );
     }
     case 'url':
       return optional ? z.preprocess(blankToUndefined, httpUrl(name, f.maxLength).optional()) : httpUrl(name, f.maxLength);

@@ -8,6 +8,7 @@ import { AlreadyDone, cite, UserError } from './errors.js';
 import { numberField, openIdField, option, optionalText, parseForm, text, defineForm, formLabels, formSchema, type FormValues } from './forms.js';
 import { organizationKey, upsertOrganization } from './organizations.js';
 import { type Actor, ensurePerson, grantRole } from './people.js';
+import { PHONE_MAX_LENGTH, phoneRule } from './phone.js';
 import { lockRunningCyclesFirst, type Recusal, recuseInsiders } from './review/recusal.js';
 import { StateMachine } from './stateMachine.js';
 
@@ -33,12 +34,12 @@ export const registrationForm = defineForm({
     phone: {
       kind: 'text',
       label: '联系电话',
-      maxLength: 20,
+      maxLength: PHONE_MAX_LENGTH,
       // shown: an example no data-loss prevention (DLP) takes for a number; `example` is a valid value, for tests
       placeholder: '如 020-××××××××',
       example: '020-12345678',
-      // at least 7 digits: separators alone (“-------”) are no number
-      pattern: { regex: /^(?=(?:\D*\d){7})[0-9+\-\s()（）]{7,20}$/, message: '联系电话须为 7–20 位数字（可含 - + 空格）' },
+      // as 协会联系方式's 电话 takes one (an extension after 转), a mobile typed a digit short or long refused
+      ...phoneRule('联系电话'),
     },
     memberCount: { kind: 'integer', label: '成员人数', min: 1, max: 500, unit: '人', placeholder: '例如 12' },
     functions: { kind: 'longText', label: '主要职能', maxLength: 500 },

@@ -1,5 +1,6 @@
 import { halfWidth } from '../forms.js';
 import { emailKey, mobileKey } from '../lark/contact.js';
+import { mistypedMobile } from '../phone.js';
 
 /** A person named in a workbook cell by mobile number or e-mail. */
 export interface PersonRef {
@@ -22,14 +23,22 @@ const TRAILING_PUNCTUATION = /[\s。，；,;.、｡､]+$/u;
  */
 const EMAIL = /^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$/;
 
+/**
+ * A cell as a person is read from it: a mobile or e-mail typed with a Chinese keyboard in full width (１３８…,
+ * ａ＠ｂ．ｃｏｍ) is the same one, and a full stop or comma typed after it is no part of it.
+ */
+const cellText = (cell: string) => halfWidth(cell).trim().replace(TRAILING_PUNCTUATION, '');
+
+/** The number of digits of a mobile typed a digit short or long in the cell (src/phone.ts), if one is. */
+export const mistypedMobileIn = (cell: string): number | undefined => mistypedMobile(cellText(cell));
+
 export function personRef(cell: string): PersonRef | undefined {
-  // a mobile or e-mail typed with a Chinese keyboard in full width (１３８…, ａ＠ｂ．ｃｏｍ) is the same one, and a full
-  // stop or comma typed after it is no part of it
-  const s = halfWidth(cell).trim().replace(TRAILING_PUNCTUATION, '');
+  const s = cellText(cell);
   // the key is the one a link computes from the address book's e-mail (emailKey, src/import/linking.ts)
   if (EMAIL.test(s)) return { kind: 'email', key: emailKey(s) };
   const m = mobileKey(s);
-  if (/^(1\d{10}|\+\d{6,15})$/.test(m)) return { kind: 'mobile', key: m };
+  // +86 1380000001 is no number abroad but a mainland mobile a digit short (mistypedMobile): refused as 1380000001 is
+  if (/^(1\d{10}|\+\d{6,15})$/.test(m) && mistypedMobile(s) === undefined) return { kind: 'mobile', key: m };
   return undefined;
 }
 

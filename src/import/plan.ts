@@ -6,10 +6,11 @@ import { formatDateZh, isRealDate, momentIn, todayIn } from '../dates.js';
 import { cite } from '../errors.js';
 import { readCode, readDate, readNumber } from '../forms.js';
 import { organizationKey } from '../organizations.js';
+import { mobileLength } from '../phone.js';
 import { type ExpertDetails, noLimitTyped, noSpecialitiesTyped, splitSpecialities } from '../review/experts.js';
 import { type ApplicationUnderWay, applicationsUnderWay, teamTypeLabel, teamTypes } from '../teams.js';
 import { changedSince, expertFields, expertValues, honourFields, teamFields, teamValues } from './exportStamp.js';
-import { isPending, PENDING_PREFIX, type PersonRef, pendingOpenId, personRef, refKey } from './people.js';
+import { isPending, mistypedMobileIn, PENDING_PREFIX, type PersonRef, pendingOpenId, personRef, refKey } from './people.js';
 import { EARLIEST_REGISTRATION, type ExpertRow, type ImportWorkbook, isTemplateExample, type TeamRow, type UnreadableCell, unreadableProblem } from './workbook.js';
 import { cutText } from '../../cards/kit.js';
 
@@ -653,7 +654,10 @@ function movedUnderWay(changes: string[], application: ApplicationUnderWay, name
 /** Why a cell names nobody to look up; one holding an @ with more than the address (li@example.com（李）) says to keep only the address. */
 function notAPerson(what: string, cell: string): string {
   const why = `${what}“${cell}”不是有效的手机号或邮箱，无法查找此人`;
-  return /[@＠]/.test(cell) ? `${why}：单元格中只填邮箱本身（如 name@公司邮箱），不要加姓名、说明或其他文字` : why;
+  if (/[@＠]/.test(cell)) return `${why}：单元格中只填邮箱本身（如 name@公司邮箱），不要加姓名、说明或其他文字`;
+  // a mobile typed a digit short or long: how many digits it has (as 联系电话 in 注册 says it)
+  const digits = mistypedMobileIn(cell);
+  return digits === undefined ? why : `${why}：手机号${mobileLength(digits)}`;
 }
 
 /**

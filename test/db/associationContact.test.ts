@@ -79,6 +79,8 @@ describe('协会联系方式', () => {
     [{ ...CONTACT, contactName: '' }, '请填写联系人或部门'],
     [{ ...CONTACT, contactName: '秘'.repeat(41) }, '联系人或部门不能超过 40 字'],
     [{ ...CONTACT, contactPhone: '打电话给我' }, '电话须为电话号码'],
+    // a mobile a digit short, alone or beside a landline: told as 注册's 联系电话 tells it
+    [{ ...CONTACT, contactPhone: '020-12345678、1380000001' }, '电话中的手机号应为 11 位数字，这里是 10 位'],
     [{ ...CONTACT, contactPhone: '', contactEmail: 'office at example' }, '邮箱须为电子邮箱地址'],
     [{ ...CONTACT, contactPhone: '', contactEmail: '' }, '电话和邮箱至少填一项'],
     [{ ...CONTACT, contactHours: '时'.repeat(61) }, '办公时间不能超过 60 字'],

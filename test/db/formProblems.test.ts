@@ -94,8 +94,8 @@ for (const mode of MODES_HERE) {
 
     it('注册 with 成员人数 十二人 and a phone that is none names both in one submit; no team', async () => {
       const r = await h.click(NEW_LEADER, { action: 'team.register' }, registrationForm('二班', C, { memberCount: '十二人', phone: 'abc' }));
-      expect(r.toast).toEqual({ type: 'error', content: '2 处需修改：1. 联系电话须为 7–20 位数字（可含 - + 空格）；2. 成员人数须为数字' });
-      expect(cardText(r.card.data)).toContain("**请修改（共 2 处）：**</font>\n- 联系电话须为 7–20 位数字（可含 - + 空格）\n- 成员人数须为数字");
+      expect(r.toast).toEqual({ type: 'error', content: '2 处需修改：1. 联系电话须为电话号码（至少 7 位数字，可含 - + 空格、括号和“转”分机，两个号码用顿号隔开），如 020-××××××××；2. 成员人数须为数字' });
+      expect(cardText(r.card.data)).toContain("**请修改（共 2 处）：**</font>\n- 联系电话须为电话号码（至少 7 位数字，可含 - + 空格、括号和“转”分机，两个号码用顿号隔开），如 020-××××××××\n- 成员人数须为数字");
       expect(inputValues(r.card.data)).toMatchObject({ teamName: '二班', memberCount: '十二人', phone: 'abc' });
       expect(await h.db.db.select().from(teams).where(eq(teams.leaderOpenId, NEW_LEADER))).toEqual([]);
     });

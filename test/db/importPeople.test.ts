@@ -156,6 +156,29 @@ describe('a team whose leader and contact are one person imported under two plac
   });
 });
 
+describe('a mobile typed a digit short or long', () => {
+  it('is refused by row, saying how many digits it has, +86 before it or not; the other rows are imported', async () => {
+    const msg = await send(
+      await book([
+        row('巳一班', '1396666001', '秦一', '13966660002', '尤二'),
+        row('午一班', '13966660003', '许三', '+86 139 6666 00041', '何四'),
+        row('未一班', '+86 1396666005', '吕五', '13966660006', '施六'),
+        row('申一班', '13966660007', '张七', '13966660008', '孔八'),
+      ]),
+    );
+    const s = summaryOf(await lastImport());
+    expect(s.refused.map((r) => [r.row, r.reason])).toEqual([
+      [2, '班组长“1396666001”不是有效的手机号或邮箱，无法查找此人：手机号应为 11 位数字，这里是 10 位'],
+      [3, '单位联系人“+86 139 6666 00041”不是有效的手机号或邮箱，无法查找此人：手机号应为 11 位数字，这里是 12 位'],
+      [4, '班组长“+86 1396666005”不是有效的手机号或邮箱，无法查找此人：手机号应为 11 位数字，这里是 10 位'],
+    ]);
+    expect(cardText(msg.content)).toContain('班组第 2 行 巳一班（广州市政公司）：班组长“1396666001”不是有效的手机号或邮箱，无法查找此人：手机号应为 11 位数字，这里是 10 位');
+    await confirm(msg.content);
+    expect((await team('申一班')).phone).toBe('13966660007');
+    expect(await team('未一班')).toBeUndefined();
+  });
+});
+
 describe('an e-mail or mobile typed with punctuation after it', () => {
   it('is read without it, kept pending under the address itself and linked on their first message; a cell holding more than the address is refused by row and value', async () => {
     const msg = await send(

@@ -9,7 +9,9 @@ import { type Harness, startHarness } from '../support/harness.js';
 /**
  * A 班组长 on a phone's Chinese keyboard: a mobile in full-width digits in the look-up fields (注册's 单位联系人, 添加成员)
  * is the same mobile, as 联系电话 on the same form already takes it; a 联系电话 of separators alone (“-------”) is no
- * number and is refused naming the field, in 注册 and 修改资料; 成员人数 typed “12个” or “１２个人” is 12, as “12人” is.
+ * number and is refused naming the field, in 注册 and 修改资料, as is a mobile a digit short or long (1380000001), there and
+ * in the look-up field, while a landline with or without its area code, a +86 form and an extension after 转 are taken;
+ * 成员人数 typed “12个” or “１２个人” is 12, as “12人” is.
  * On both paths (the one-statement path and the ordinary one).
  */
 
@@ -51,7 +53,7 @@ for (const fast of [true, false]) {
       const me = leader();
       for (const phone of ['-------', '( ) ( ) (', '＋＋＋＋＋＋＋']) {
         const answer = await h.click(me, { action: 'team.register' }, registrationForm('市政养护电话班', contact, { phone }));
-        expect(answer.toast, phone).toEqual({ type: 'error', content: '联系电话须为 7–20 位数字（可含 - + 空格）' });
+        expect(answer.toast, phone).toEqual({ type: 'error', content: '联系电话须为电话号码（至少 7 位数字，可含 - + 空格、括号和“转”分机，两个号码用顿号隔开），如 020-××××××××' });
         expect(inputValues(answer.card.data).teamName).toBe('市政养护电话班');
       }
       expect(await h.db.db.select({ id: teams.id }).from(teams).where(eq(teams.leaderOpenId, me))).toEqual([]);
@@ -62,8 +64,45 @@ for (const fast of [true, false]) {
       expect((await h.click(me, { action: 'team.register' }, registrationForm('市政养护资料班', contact))).toast.type).toBe('success');
       const [team] = await h.db.db.select().from(teams).where(eq(teams.leaderOpenId, me));
       const answer = await h.click(me, { action: 'team.editSave', teamId: team.id }, { phone: '-------' });
-      expect(answer.toast).toEqual({ type: 'error', content: '联系电话须为 7–20 位数字（可含 - + 空格）' });
+      expect(answer.toast).toEqual({ type: 'error', content: '联系电话须为电话号码（至少 7 位数字，可含 - + 空格、括号和“转”分机，两个号码用顿号隔开），如 020-××××××××' });
       expect((await h.db.db.select({ phone: teams.phone }).from(teams).where(eq(teams.id, team.id)))[0].phone).toBe('020-12345678');
+    });
+
+    it('注册 refuses a 联系电话 that is a mobile a digit short or long, naming the field and its digits; saves nothing', async () => {
+      const me = leader();
+      for (const [phone, digits] of [['1380000001', 10], ['13800000', 8], ['138 0000 00012', 12], ['+86 1380000001', 10], ['１３８００００００１', 10]] as const) {
+        const answer = await h.click(me, { action: 'team.register' }, registrationForm('市政养护手机班', contact, { phone }));
+        expect(answer.toast, phone).toEqual({ type: 'error', content: `联系电话中的手机号应为 11 位数字，这里是 ${digits} 位，请核对后重填（座机号码请连区号填写，如 020-××××××××）` });
+        expect(inputValues(answer.card.data).phone, phone).toBe(phone);
+      }
+      expect(await h.db.db.select({ id: teams.id }).from(teams).where(eq(teams.leaderOpenId, me))).toEqual([]);
+    });
+
+    it('注册 takes a landline with or without its area code, a +86 form and an extension after 转, as 协会联系方式 does', async () => {
+      for (const [i, phone] of ['020-12345678', '0755 1234 5678', '12345678', '+86 138 0000 0009', '+86 20 1234 5678', '020-1234567 转 8001', '13800000009'].entries()) {
+        const me = leader();
+        const answer = await h.click(me, { action: 'team.register' }, registrationForm(`市政养护座机${i}班`, contact, { phone }));
+        expect(answer.toast, `${phone}: ${answer.toast.content}`).toMatchObject({ type: 'success' });
+        expect((await h.db.db.select({ phone: teams.phone }).from(teams).where(eq(teams.leaderOpenId, me)))[0].phone).toBe(phone);
+      }
+    });
+
+    it('修改资料 refuses a mobile a digit short, keeping the phone on file, and saves an extension', async () => {
+      const me = leader();
+      expect((await h.click(me, { action: 'team.register' }, registrationForm('市政养护分机班', contact))).toast.type).toBe('success');
+      const [team] = await h.db.db.select().from(teams).where(eq(teams.leaderOpenId, me));
+      const refused = await h.click(me, { action: 'team.editSave', teamId: team.id }, { phone: '1380000001' });
+      expect(refused.toast).toEqual({ type: 'error', content: '联系电话中的手机号应为 11 位数字，这里是 10 位，请核对后重填（座机号码请连区号填写，如 020-××××××××）' });
+      expect((await h.db.db.select({ phone: teams.phone }).from(teams).where(eq(teams.id, team.id)))[0].phone).toBe('020-12345678');
+      expect((await h.click(me, { action: 'team.editSave', teamId: team.id }, { phone: '020-1234567 转 8001' })).toast.type).toBe('success');
+      expect((await h.db.db.select({ phone: teams.phone }).from(teams).where(eq(teams.id, team.id)))[0].phone).toBe('020-1234567 转 8001');
+    });
+
+    it('注册 refuses a 单位联系人 typed as a mobile a digit short, saying so rather than that no one has it', async () => {
+      const me = leader();
+      const answer = await h.click(me, { action: 'team.register' }, registrationForm('市政养护查找班', '', { contact: undefined, contactLookup: '1380000002' }));
+      expect(answer.toast).toEqual({ type: 'error', content: '单位联系人：“1380000002”不是完整的手机号，手机号应为 11 位数字，这里是 10 位，请改正。' });
+      expect(await h.db.db.select({ id: teams.id }).from(teams).where(eq(teams.leaderOpenId, me))).toEqual([]);
     });
 
     it('reads 成员人数 typed as 12个 or １２个人 as 12', async () => {

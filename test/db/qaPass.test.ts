@@ -413,6 +413,6 @@ describe.each(MODES_HERE)('a phone number typed in full width (%s)', (mode) => {
 
   it('still refuses what is no phone number, naming the field', async () => {
     const res = await h.click(personas.public, { action: 'team.register' }, registrationForm('全角二', { phone: '电话见附件' }));
-    expect(res.toast).toEqual({ type: 'error', content: '联系电话须为 7–20 位数字（可含 - + 空格）' });
+    expect(res.toast).toEqual({ type: 'error', content: '联系电话须为电话号码（至少 7 位数字，可含 - + 空格、括号和“转”分机，两个号码用顿号隔开），如 020-××××××××' });
   });
 });

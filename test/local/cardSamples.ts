@@ -283,7 +283,7 @@ export const cardSamples: Record<string, Sample> = {
   ],
   'contact.associationContactFormCard': () => [
     contact.associationContactFormCard({ descriptor: contactForm, values: {} }),
-    contact.associationContactFormCard({ descriptor: contactForm, values: { contactName: '协会秘书处 张三', contactPhone: '打电话' }, current: sampleContact, error: '电话须为电话号码（至少 7 位数字，可含 - + 空格、括号和“转”分机；两个号码用顿号隔开），如 020-××××××××' }),
+    contact.associationContactFormCard({ descriptor: contactForm, values: { contactName: '协会秘书处 张三', contactPhone: '打电话' }, current: sampleContact, error: '电话须为电话号码（至少 7 位数字，可含 - + 空格、括号和“转”分机，两个号码用顿号隔开），如 020-××××××××' }),
   ],
   // a card as sent once the contact is set: each 请联系协会 followed by it
   'contact.withContactInCard': () => [
@@ -1145,7 +1145,7 @@ export const cardSamples: Record<string, Sample> = {
     importing.pendingContactIsMemberCard({ name: '桥'.repeat(50), code: 'GDSZ-2024-0001' }, CONTACT),
   ],
   'import.importGuideCard': () => [importing.importGuideCard()],
-  'teams.profileFormCard': () => [teams.profileFormCard(team, { descriptor: profileForm, candidates: [CONTACT, EXPERT] }), teams.profileFormCard(team, { descriptor: profileForm, candidates: [], values: { phone: 'abc' }, error: { field: 'phone', message: '联系电话须为 7–20 位数字' } })],
+  'teams.profileFormCard': () => [teams.profileFormCard(team, { descriptor: profileForm, candidates: [CONTACT, EXPERT] }), teams.profileFormCard(team, { descriptor: profileForm, candidates: [], values: { phone: 'abc' }, error: { field: 'phone', message: '联系电话须为电话号码（至少 7 位数字，可含 - + 空格、括号和“转”分机，两个号码用顿号隔开），如 020-××××××××' } })],
   'teams.membersCard': () => [
     teams.membersCard(team, [
       { openId: LEADER, role: 'leader', name: '张班长' },

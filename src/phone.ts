@@ -1,0 +1,43 @@
+/**
+ * A telephone number as people write one in a form (协会联系方式's 电话, 注册's and 修改资料's 联系电话): a landline with
+ * or without its area code (020-12345678, 0755 1234 5678, 12345678), a mobile, a +86 form, an extension after 转
+ * (020-1234567 转 8001), two numbers set apart by 、. One rule for every such field, and one reading of a mobile typed
+ * short or long (`mistypedMobile`), which the look-up fields and an imported workbook's cells refuse as well.
+ */
+
+/** Longest a phone field takes: two numbers with an extension. */
+export const PHONE_MAX_LENGTH = 40;
+
+/** At least 7 digits (separators alone, “-------”, are no number), and only what a number is written with. */
+const PHONE = /^(?=(?:\D*\d){7})[0-9+\-\s()（）转,，、/]+$/;
+
+/**
+ * The check of a phone field labelled `label`, as a form descriptor's text field takes it (src/forms.ts): its pattern,
+ * and then a number of digits alone that a mobile starts with but a mobile's length it has not.
+ */
+export function phoneRule(label: string): { pattern: { regex: RegExp; message: string }; check: (value: string) => string | undefined } {
+  return {
+    pattern: { regex: PHONE, message: `${label}须为电话号码（至少 7 位数字，可含 - + 空格、括号和“转”分机，两个号码用顿号隔开），如 020-××××××××` },
+    check: (value) => {
+      const digits = mistypedMobile(value);
+      return digits === undefined ? undefined : `${label}中的手机号${mobileLength(digits)}，请核对后重填（座机号码请连区号填写，如 020-××××××××）`;
+    },
+  };
+}
+
+/** What is wrong with a mobile of this many digits: 手机号应为 11 位数字，这里是 10 位. */
+export const mobileLength = (digits: number) => `应为 11 位数字，这里是 ${digits} 位`;
+
+/**
+ * The number of digits of a mobile typed short or long in `text`, if one is: a number of digits alone (spaces, dashes
+ * and brackets aside; +86 or 0086 before it) that begins as a mobile does, 13 to 19, and is not 11 digits long. A
+ * landline's local number does not begin with 1 on the mainland, and with its area code it begins with 0; a local number
+ * beginning 10 to 12 (12345678) is let be. Each of two numbers is read alone, an extension after 转 left out.
+ */
+export function mistypedMobile(text: string): number | undefined {
+  for (const part of text.split(/[、,，;；/]/)) {
+    const number = part.split('转')[0].replace(/[\s\-()（）]/g, '').replace(/^(?:\+|00)86(?=1)/, '');
+    if (/^1[3-9]\d*$/.test(number) && number.length !== 11) return number.length;
+  }
+  return undefined;
+}
