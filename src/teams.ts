@@ -162,17 +162,27 @@ export function differsFromRegistered(team: Team & { organization: string }, act
   return (
     organizationKey(input.teamName) !== organizationKey(team.name) ||
     organizationKey(input.organization) !== organizationKey(team.organization) ||
-    input.department !== team.department ||
-    input.teamType !== team.type ||
     (input.leader ?? actor.openId) !== team.leaderOpenId ||
-    input.phone !== team.phone ||
-    input.memberCount !== team.memberCount ||
-    input.functions !== team.functions ||
-    input.goals !== team.goals ||
-    input.plan !== team.plan ||
-    input.contact !== team.contactOpenId
+    changedOnFile(team, input).length > 0
   );
 }
+
+/** The labels of the fields 修改资料 changes whose value as typed in `input` is not the team's (its name and organisation read alike). */
+function changedOnFile(team: Team, input: RegistrationInput): string[] {
+  const typed: [keyof typeof profileForm.fields, unknown, unknown][] = [
+    ['department', input.department, team.department],
+    ['teamType', input.teamType, team.type],
+    ['phone', input.phone, team.phone],
+    ['memberCount', input.memberCount, team.memberCount],
+    ['functions', input.functions, team.functions],
+    ['goals', input.goals, team.goals],
+    ['plan', input.plan, team.plan],
+    ['contact', input.contact, team.contactOpenId],
+  ];
+  return typed.filter(([, value, stored]) => value !== stored).map(([key]) => registrationLabels[key]);
+}
+
+const changeInProfile = '如需修改，请点“查看进度”（或发送“进度”），在该班组下点“修改资料”。';
 
 /** A second submit of a registration card: the team it registered, and whether this one's values were left unsaved. */
 export function registeredAlready(team: Team, differs: boolean): AlreadyDone {
@@ -181,7 +191,22 @@ export function registeredAlready(team: Team, differs: boolean): AlreadyDone {
     { action: 'team.register', entity: 'team', entityId: team.id },
     `“${team.name}”（班组编号 ${team.code}）`,
     undefined,
-    differs ? '这次填写的内容与注册时不同，没有保存；如需修改，请点“查看进度”（或发送“进度”），在该班组下点“修改资料”。' : '',
+    differs ? `这次填写的内容与注册时不同，没有保存；${changeInProfile}` : '',
+  );
+}
+
+/**
+ * A new registration card naming a team its leader registered before: nothing is registered, and what was typed
+ * other than the team holds (联系电话, 成员人数…) is said not saved, with where to change it.
+ */
+function registeredBefore(team: Team, input: RegistrationInput): AlreadyDone {
+  const changed = changedOnFile(team, input);
+  return new AlreadyDone(
+    '注册',
+    { action: 'team.register', entity: 'team', entityId: team.id },
+    `，班组编号 ${team.code}`,
+    undefined,
+    changed.length ? `这次填写的${changed.join('、')}与该班组的资料不同，没有保存；${changeInProfile}` : '',
   );
 }
 
@@ -217,13 +242,13 @@ export async function registerTeam(
   // the writes above wait for no answer: they reach the server first, and the check and the code share their round trip
   const [[existing], code] = await Promise.all([
     tx
-      .select({ id: teams.id, code: teams.code, name: teams.name, leaderOpenId: teams.leaderOpenId })
+      .select()
       .from(teams)
       // one team however its name is typed (养护(四)班 is 养护（四）班), as organisations are (organization_key)
       .where(and(eq(teams.organizationId, org.id), sql`organization_key(${teams.name}) = organization_key(${input.teamName})`)),
     nextTeamCode(tx, Number(today.slice(0, 4))),
   ]);
-  if (existing?.leaderOpenId === leader) throw new AlreadyDone('注册', { action: 'team.register', entity: 'team', entityId: existing.id }, `，班组编号 ${existing.code}`);
+  if (existing?.leaderOpenId === leader) throw registeredBefore(existing, input);
   if (existing) throw new UserError(takenName(org.name, existing.name, existing.code), { field: 'teamName', kind: 'info' });
 
   const inserted = tx

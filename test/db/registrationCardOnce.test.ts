@@ -12,7 +12,8 @@ import { type Mode, MODES_HERE, twoWorlds } from '../support/worlds.js';
  * One registration card registers at most one team, on the one-statement path as on the ordinary one: a later submit
  * of the same card (its message and the click that drew the form) registers nothing and names the team it did; with
  * other values it says they were not saved and where to change them (修改资料). A form drawn anew (a new message, or
- * in place of the menu in the same message) registers another team: a leader may lead several.
+ * in place of the menu in the same message) registers another team: a leader may lead several. A new card naming a
+ * team its leader registered before registers nothing either, and names what it typed otherwise as not saved.
  */
 
 const LEADER = 'ou_cardonce_leader000000000000001';
@@ -55,6 +56,29 @@ describe('注册: one card, one team', () => {
     const same = await submit(mode, messageId, value, `${mode}一卡一班`);
     expect(same.toast?.content).toMatch(new RegExp(`^已于 .+ 注册“${mode}一卡一班”（班组编号 ${code}），无需重复注册。$`));
     expect(await teamNames(mode)).toEqual([registered]);
+  });
+
+  it.each(MODES_HERE)('%s: a new card naming a team registered before registers nothing and names what was typed differently as not saved', async (mode) => {
+    const first = randomMessageId();
+    expect((await submit(mode, first, await openForm(mode, first), `${mode}管网抢修（一）班`)).toast?.type).toBe('success');
+    const [team] = await worlds[mode].h.db.db.select().from(teams).where(eq(teams.name, `${mode}管网抢修（一）班`));
+
+    const again = randomMessageId();
+    const changed = await submit(mode, again, await openForm(mode, again), `${mode}管网抢修（一）班`, { phone: '020-87654321', memberCount: '15' });
+    expect(changed.toast?.type).toBe('info');
+    expect(changed.toast?.content).toMatch(
+      new RegExp(`^已于 .+ 注册，班组编号 ${team.code}，无需重复注册。这次填写的联系电话、成员人数与该班组的资料不同，没有保存；如需修改，请点“查看进度”（或发送“进度”），在该班组下点“修改资料”。$`),
+    );
+    // the card shows the team registered, with 查看进度 (where 修改资料 is)
+    expect(JSON.stringify(changed.card)).toContain(team.code);
+    expect(JSON.stringify(changed.card)).toContain('team.status');
+    const [kept] = await worlds[mode].h.db.db.select().from(teams).where(eq(teams.id, team.id));
+    expect([kept.phone, kept.memberCount]).toEqual([team.phone, team.memberCount]);
+
+    // the same values, the name typed in another width: nothing to tell beyond it being registered
+    const same = randomMessageId();
+    const alike = await submit(mode, same, await openForm(mode, same), `${mode}管网抢修(一)班`);
+    expect(alike.toast?.content).toMatch(new RegExp(`^已于 .+ 注册，班组编号 ${team.code}，无需重复注册。$`));
   });
 
   it.each(MODES_HERE)('%s: two submits of one card at the same moment register one team', async (mode) => {
