@@ -542,8 +542,8 @@ export interface TeamHistoryData {
   team: { name: string; code: string };
   page: number;
   more: boolean;
-  /** `who`: a name on record, shown as typed; `detail`: built by describeEntry, each typed value in it `asTyped`. */
-  entries: { when: string; who: string; what: string; detail?: Md }[];
+  /** `who`: a name on record, shown as typed, or a mention of one with none; `detail`: built by describeEntry, each typed value in it `asTyped`. */
+  entries: { when: string; who: string | Md; what: string; detail?: Md }[];
 }
 
 /**
@@ -551,7 +551,7 @@ export interface TeamHistoryData {
  * next page is asked for by text (`变更记录 <编号> 第2页`), so the card holds no buttons. Every typed value is escaped.
  */
 export function teamHistoryCard(d: TeamHistoryData): Card {
-  const lines = d.entries.map((e) => md`**${e.when}** ${asTyped(e.who)}：${e.what}${e.detail ? md`\n${e.detail}` : ''}`);
+  const lines = d.entries.map((e) => md`**${e.when}** ${typeof e.who === 'string' ? asTyped(e.who) : e.who}：${e.what}${e.detail ? md`\n${e.detail}` : ''}`);
   const next = d.more ? md`更早的记录：发送“变更记录 ${d.team.code} 第${d.page + 1}页”。` : md`以上是全部记录。`;
   return card({
     title: `变更记录：${d.team.name}`,

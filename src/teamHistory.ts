@@ -1,5 +1,5 @@
 import { desc, inArray, sql } from 'drizzle-orm';
-import { asTyped, clipText, Md, md, mdJoin } from '../cards/kit.js';
+import { asTyped, clipText, Md, md, mdJoin, mention } from '../cards/kit.js';
 import type { Db } from '../db/index.js';
 import { auditLog, people } from '../db/schema.js';
 
@@ -105,12 +105,16 @@ const FIELD_NAMES: Record<string, string> = {
 };
 
 /**
- * A value on record as the card shows it: a person by name (`names`), anything else as typed (`asTyped`: a 请联系协会 someone
- * wrote gets no contact put after it), cut at `cut` characters.
+ * A value on record as the card shows it: a person by name (`names`), one the bot has no name for (added by a pick or a
+ * mobile, never imported) as a mention, which Feishu shows as their name; anything else as typed (`asTyped`: a 请联系协会
+ * someone wrote gets no contact put after it), cut at `cut` characters.
  */
-const shown = (v: unknown, names: (openId: string) => string, cut: number): Md => {
+const shown = (v: unknown, names: (openId: string) => string | undefined, cut: number): Md => {
   if (v === null || v === undefined || v === '') return md`（空）`;
-  if (typeof v === 'string' && /^(ou_|pending:)/.test(v)) return md`${asTyped(names(v))}`;
+  if (typeof v === 'string' && /^(ou_|pending:)/.test(v)) {
+    const name = names(v);
+    return name === undefined ? mention(v) : md`${asTyped(name)}`;
+  }
   const s = typeof v === 'string' ? v : JSON.stringify(v);
   return md`${asTyped(clipText(s, cut))}`;
 };
@@ -119,7 +123,7 @@ const shown = (v: unknown, names: (openId: string) => string, cut: number): Md =
  * An entry in words: what was done, and (where the row keeps it) from what to what. `names` says who an open_id is;
  * each value typed is cut at `cut` characters (a card over Feishu's size is drawn again with less, `fittedCard`).
  */
-export function describeEntry(e: HistoryEntry, names: (openId: string) => string, cut = 30): { what: string; detail?: Md } {
+export function describeEntry(e: HistoryEntry, names: (openId: string) => string | undefined, cut = 30): { what: string; detail?: Md } {
   const what = ACTION_NAMES[e.action] ?? e.action;
   const d = e.details;
   const changes = d.changes;

@@ -1,4 +1,4 @@
-import { clipText, fittedCard } from '../../cards/kit.js';
+import { clipText, fittedCard, mention } from '../../cards/kit.js';
 import { teamHistoryCard } from '../../cards/teams.js';
 import { formatDateTimeZh } from '../../src/dates.js';
 import { readCode } from '../../src/forms.js';
@@ -30,11 +30,12 @@ export async function sendTeamHistory(ctx: HandlerContext, msg: IncomingText, ar
   if (!found) return sendPrivately(ctx, msg, key, { text: code ? `找不到编号为“${code}”的班组：${HOW}` : HOW }, '回复');
   const [team, history] = await Promise.all([getTeam(ctx.tx, found.id), teamHistory(ctx.tx, found.id, page)]);
   const names = await namesInEntries(ctx.tx, history.entries);
-  // someone imported and not yet linked shows by the name on record, else by the mobile or e-mail they were imported with
+  // someone imported and not yet linked shows by the name on record, else by the mobile or e-mail they were imported with;
+  // someone with no name on record (picked, or added by mobile, never imported) as a mention, which Feishu shows by name
   const nameOf = (id: string) => {
     const name = names.get(id);
     if (id.startsWith('pending:')) return `${clipText(name ?? id.slice('pending:'.length + 2), NAME_SHOWN)}（尚未关联飞书）`;
-    return name ? clipText(name, NAME_SHOWN) : '未登记姓名的用户';
+    return name ? clipText(name, NAME_SHOWN) : undefined;
   };
   // each entry's values cut shorter while the card is over Feishu's size (a 修改资料 of every field, escaped, is long)
   const card = fittedCard(
@@ -46,7 +47,7 @@ export async function sendTeamHistory(ctx: HandlerContext, msg: IncomingText, ar
         entries: history.entries.map((e) => ({
           when: formatDateTimeZh(e.at, ctx.config.BOT_TIMEZONE),
           // a complainant is not named here (the complaint's own card is where its handling is)
-          who: e.action === 'complaint.create' ? '投诉人' : e.actor.startsWith('system:') ? '系统' : clipText(e.actorName ?? '未登记姓名的用户', NAME_SHOWN),
+          who: e.action === 'complaint.create' ? '投诉人' : e.actor.startsWith('system:') ? '系统' : e.actorName ? clipText(e.actorName, NAME_SHOWN) : mention(e.actor),
           ...describeEntry(e, nameOf, clip),
         })),
       }),

@@ -137,6 +137,18 @@ describe('变更记录 of a team', () => {
     expect(text).toContain('待关联成员（尚未关联飞书）、nobody@example.com（尚未关联飞书）');
   });
 
+  it('names someone the bot has no name for (picked, or added by mobile, never imported) by a mention, which Feishu shows by name', async () => {
+    const unnamed = 'ou_historyunnamedmember000000001';
+    const actor = 'ou_historyunnamedactor0000000001';
+    await h.db.db.insert(people).values([{ openId: unnamed }, { openId: actor }]).onConflictDoNothing();
+    await h.db.db.insert(auditLog).values({ actor, action: 'team.members.add', entity: 'team', entityId: String(f.teamA.id), at: new Date(h.clock.now().getTime() + 30 * 86_400_000), details: { added: [unnamed] } });
+    const [reply] = await ask(ADMIN, `变更记录 ${f.teamA.code}`);
+    expectValidCard(reply.content);
+    const text = cardText(reply.content);
+    expect(text).toContain(`<at id=${actor}></at>：添加成员\n<at id=${unnamed}></at>`);
+    expect(text).not.toContain('未登记姓名的用户');
+  });
+
   it('a page number past any history says the page is empty', async () => {
     const [reply] = await ask(ADMIN, `变更记录 ${f.teamA.code} 第99999999999999999999页`);
     expect(reply?.msgType).toBe('interactive');
