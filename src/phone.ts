@@ -20,7 +20,10 @@ export function phoneRule(label: string): { pattern: { regex: RegExp; message: s
     pattern: { regex: PHONE, message: `${label}须为电话号码（至少 7 位数字，可含 - + 空格、括号和“转”分机，两个号码用顿号隔开），如 020-××××××××` },
     check: (value) => {
       const digits = mistypedMobile(value);
-      return digits === undefined ? undefined : `${label}中的手机号${mobileLength(digits)}，请核对后重填（座机号码请连区号填写，如 020-××××××××）`;
+      if (digits === undefined) return undefined;
+      // more digits than any one number: two written together
+      const two = digits > 13 ? '；两个号码请用顿号隔开，如 138××××××××、020-××××××××' : '';
+      return `${label}中的手机号${mobileLength(digits)}，请核对后重填（座机号码请连区号填写，如 020-××××××××${two}）`;
     },
   };
 }
@@ -35,9 +38,22 @@ export const mobileLength = (digits: number) => `应为 11 位数字，这里是
  * beginning 10 to 12 (12345678) is let be. Each of two numbers is read alone, an extension after 转 left out.
  */
 export function mistypedMobile(text: string): number | undefined {
-  for (const part of text.split(/[、,，;；/]/)) {
-    const number = part.split('转')[0].replace(/[\s\-()（）]/g, '').replace(/^(?:\+|00)86(?=1)/, '');
+  for (const written of numbersIn(text)) {
+    const number = written.replace(/[\s\-()（）]/g, '').replace(/^(?:\+|00)86(?=1)/, '');
     if (/^1[3-9]\d*$/.test(number) && number.length !== 11) return number.length;
   }
   return undefined;
+}
+
+/**
+ * The numbers written in a phone field, each without its extension: set apart by 、 (or a comma, a semicolon, a slash),
+ * or by spaces when each side is a number of 7 digits or more by itself (13800000000 020-12345678); spaces inside a
+ * number (0755 1234 5678, 138 0000 0000) keep it one.
+ */
+export function numbersIn(text: string): string[] {
+  return text.split(/[、,，;；/]/).flatMap((part) => {
+    const number = part.split('转')[0].trim();
+    const words = number.split(/\s+/);
+    return words.length > 1 && words.every((w) => (w.match(/\d/g)?.length ?? 0) >= 7) ? words : number ? [number] : [];
+  });
 }

@@ -8,6 +8,7 @@ import type { AttachmentSpec } from '../outbox.js';
 import { teamTypeLabel } from '../teams.js';
 import { type ExportStamp, expertPrints, expertValues, honourPrints, teamPrints, teamValues } from './exportStamp.js';
 import { isPending, PENDING_PREFIX, personRef, refKey } from './people.js';
+import { numbersIn } from '../phone.js';
 import { templateGuide, writeImportWorkbook, type ImportWorkbookContent } from './workbook.js';
 
 /**
@@ -144,7 +145,8 @@ export async function registerContent(tx: Db, at: Date, timeZone = DEFAULT_TIMEZ
     if (isPending(openId)) return { value: keyText(openId.slice(PENDING_PREFIX.length)) };
     const key = keys.get(openId);
     if (key) return { value: keyText(key) };
-    const own = phone ? personRef(phone) : undefined;
+    // the 联系电话 a leader registered with: its first mobile (it may hold a landline beside it, or an extension)
+    const own = phone ? numbersIn(phone).map((n) => personRef(n)).find((r) => r?.kind === 'mobile') : undefined;
     if (own?.kind === 'mobile') return { value: own.key, note: phoneNote };
     blank++;
     return { value: null, note: blankNote };

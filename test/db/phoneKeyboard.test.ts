@@ -75,11 +75,14 @@ for (const fast of [true, false]) {
         expect(answer.toast, phone).toEqual({ type: 'error', content: `联系电话中的手机号应为 11 位数字，这里是 ${digits} 位，请核对后重填（座机号码请连区号填写，如 020-××××××××）` });
         expect(inputValues(answer.card.data).phone, phone).toBe(phone);
       }
+      // two numbers written together: which digits are wrong is not known, what to do is
+      const glued = await h.click(me, { action: 'team.register' }, registrationForm('市政养护手机班', contact, { phone: '1380000000912345678' }));
+      expect(glued.toast.content).toBe('联系电话中的手机号应为 11 位数字，这里是 19 位，请核对后重填（座机号码请连区号填写，如 020-××××××××；两个号码请用顿号隔开，如 138××××××××、020-××××××××）');
       expect(await h.db.db.select({ id: teams.id }).from(teams).where(eq(teams.leaderOpenId, me))).toEqual([]);
     });
 
-    it('注册 takes a landline with or without its area code, a +86 form and an extension after 转, as 协会联系方式 does', async () => {
-      for (const [i, phone] of ['020-12345678', '0755 1234 5678', '12345678', '+86 138 0000 0009', '+86 20 1234 5678', '020-1234567 转 8001', '13800000009'].entries()) {
+    it('注册 takes a landline with or without its area code, a +86 form, an extension after 转 and two numbers set apart by a space, as 协会联系方式 does', async () => {
+      for (const [i, phone] of ['020-12345678', '0755 1234 5678', '12345678', '+86 138 0000 0009', '+86 20 1234 5678', '020-1234567 转 8001', '13800000009', '13800000009 020-12345678', '13800000009 12345678'].entries()) {
         const me = leader();
         const answer = await h.click(me, { action: 'team.register' }, registrationForm(`市政养护座机${i}班`, contact, { phone }));
         expect(answer.toast, `${phone}: ${answer.toast.content}`).toMatchObject({ type: 'success' });
@@ -101,7 +104,7 @@ for (const fast of [true, false]) {
     it('注册 refuses a 单位联系人 typed as a mobile a digit short, saying so rather than that no one has it', async () => {
       const me = leader();
       const answer = await h.click(me, { action: 'team.register' }, registrationForm('市政养护查找班', '', { contact: undefined, contactLookup: '1380000002' }));
-      expect(answer.toast).toEqual({ type: 'error', content: '单位联系人：“1380000002”不是完整的手机号，手机号应为 11 位数字，这里是 10 位，请改正。' });
+      expect(answer.toast).toEqual({ type: 'error', content: '单位联系人：“1380000002”少了数字，手机号应为 11 位数字，这里是 10 位，请改正。' });
       expect(await h.db.db.select({ id: teams.id }).from(teams).where(eq(teams.leaderOpenId, me))).toEqual([]);
     });
 

@@ -259,4 +259,17 @@ describe('导出当前名册: the register in the import template’s form', () 
     expect(s.add).toEqual([]);
     expect(s.refused).toEqual([{ sheet: 'teams', row: 6, label: `注册一班（${ORGS[1]}）`, reason: '缺少单位联系人手机或邮箱' }]);
   });
+
+  it('takes the leader’s mobile out of a 联系电话 holding a landline beside it, or an extension', async () => {
+    for (const phone of ['020-12345678、13812345678', '020-12345678 13812345678', '13812345678 转 8001']) {
+      await h.db.db.update(teams).set({ phone }).where(eq(teams.code, 'GDSZ-2026-0001'));
+      clock.advance(60_000);
+      await h.click(ADMIN, { action: 'import.export' });
+      await h.drain();
+      const row = (await load(registersSent().at(-1)!.bytes)).getWorksheet('班组')!.getRow(6);
+      expect(row.getCell(1).value).toBe('GDSZ-2026-0001');
+      expect(row.getCell(5).value, phone).toBe('13812345678');
+      expect(String(row.getCell(5).note)).toContain('注册时填写的联系电话');
+    }
+  });
 });
