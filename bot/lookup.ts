@@ -16,7 +16,7 @@ export function parseLookup(text: string, field: string, label: string): { mobil
     // a mobile typed a digit short or long is told so, not looked up and not found
     const digits = MOBILE.test(token) ? mistypedMobile(token) : undefined;
     if (EMAIL.test(token)) emails.push(token);
-    else if (digits !== undefined) throw new UserError(`${label}：“${token}”不是完整的手机号，手机号${mobileLength(digits)}，请改正。`, { field });
+    else if (digits !== undefined) throw new UserError(`${label}：“${token}”${digits < 11 ? '少了' : '多了'}数字，手机号${mobileLength(digits)}，请改正。`, { field });
     else if (MOBILE.test(token) && token.replace(/\D/g, '').length >= 7) mobiles.push(token);
     else throw new UserError(`${label}：“${token}”不是手机号或邮箱，请改正。`, { field });
   }

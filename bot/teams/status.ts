@@ -138,9 +138,17 @@ export async function sendTeamCodes(ctx: HandlerContext, msg: IncomingText): Pro
   const mine = await teamsOf(ctx.tx, ctx.actor.openId);
   const named = mine.slice(0, CODES_NAMED).map((v) => `${v.team.name}（${codeRole[v.myRole]}）：${v.team.code}`);
   const more = mine.length > CODES_NAMED ? `\n另有 ${mine.length - CODES_NAMED} 个班组，发送“进度”查看。` : '';
+  // an administrator or an expert has no team of their own to register: where the teams' codes are for them
+  const staff = hasRole(ctx.actor, 'admin')
+    ? '各班组的编号在名册中，发送“导出名册”获取；查看某个班组的变更，发送“变更记录 班组编号”。'
+    : hasRole(ctx.actor, 'expert')
+      ? '你评审的申报的班组编号写在评分任务卡片上，发送“评分”查看。'
+      : undefined;
   const text = mine.length
     ? `你的班组编号：\n${named.join('\n')}${more}\n编号也显示在“进度”卡片的班组名称后。`
-    : '你还没有登记在任何班组中：班组注册时得到班组编号（如 GDSZ-2025-0001），发送“注册”登记班组；已有班组的，请班组长发送“进度”查看编号。要查看某个班组获得的称号，发送“查询证书 班组全称”。';
+    : staff
+      ? `你没有加入任何班组。${staff}`
+      : '你还没有登记在任何班组中：班组注册时得到班组编号（如 GDSZ-2025-0001），发送“注册”登记班组；已有班组的，请班组长发送“进度”查看编号。要查看某个班组获得的称号，发送“查询证书 班组全称”。';
   await sendPrivately(ctx, msg, `team:codes:${ctx.eventId}`, { text }, '回复');
 }
 

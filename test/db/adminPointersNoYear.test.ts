@@ -38,6 +38,14 @@ describe('an administrator in no team asking where the applications are', () => 
     }
   });
 
+  it('班组编号 asked by an administrator in no team says where the teams’ codes are, not to register a team', async () => {
+    for (const text of ['班组编号', '我的班组编号是多少', 'my team code']) {
+      const answer = await ask(text);
+      expect(answer, text).toContain('导出名册');
+      expect(answer, text).not.toContain('发送“注册”登记班组');
+    }
+  });
+
   it('with a year running is pointed to 评审进度, which the 管理 card then shows', async () => {
     const opened = await h.click(ADMIN, { action: 'cycle.open' }, { year: '2026', applicationDeadline: '2026-05-31', scoringDeadline: '2026-06-30', reviewMeetingDate: '2026-07-15' });
     expect(opened.toast.type, JSON.stringify(opened.toast)).toBe('success');
