@@ -4,6 +4,8 @@ import { getCycleByYear, getRunningCycle } from '../../src/cycles.js';
 import { formatDateTimeZh, formatDateZh } from '../../src/dates.js';
 import type { HandlerContext, IncomingText } from '../../src/handlers.js';
 import { teamsOf } from '../../src/teams.js';
+import { hasRole } from '../../src/people.js';
+import { NO_YEAR_RUNNING_FOR_ADMIN } from '../../cards/strings.js';
 import { sendPrivately, today } from '../respond.js';
 
 /** Returned applications on one 退回原因 card: five opinions of 1 000 characters stay far under Feishu's 30 KB. */
@@ -33,7 +35,10 @@ export async function sendReturnedNotes(ctx: HandlerContext, msg: IncomingText):
       ? `你确认推荐的 ${[...new Set(views.map((v) => v.organization))].join('、')} 的班组${year}没有被退回的申报（你退回的或协会形式审查退回的都没有）。发送“待确认”查看待你确认的申报，发送“进度”查看申报进展。`
       : views.length
         ? `你的班组${year}没有被退回的申报。发送“进度”查看申报进展。`
-        : '你还没有加入任何班组，没有被退回的申报。班组长可以发送“注册”登记班组，发送“申报”填写年度申报。';
+        : hasRole(ctx.actor, 'admin')
+          ? // an administrator in no team: where the association sees the applications returned, not to register a team
+            `你没有加入任何班组，没有被退回的申报。${cycle ? '各班组申报的状态（含退回的份数）在“管理”卡片的“评审进度”中查看。' : NO_YEAR_RUNNING_FOR_ADMIN}`
+          : '你还没有加入任何班组，没有被退回的申报。班组长可以发送“注册”登记班组，发送“申报”填写年度申报。';
     await sendPrivately(ctx, msg, key, { text }, '回复');
     return;
   }

@@ -21,7 +21,7 @@ import { typedText } from '../../src/forms.js';
 import { withoutContacts } from '../../src/log.js';
 
 /** 查看评分, 我的评分, my review: asking to see one's own (a team's) score, not for scoring tasks. */
-const ASKS_OWN = /查看|查询|查一下|看看|看下|看一下|我的|我们的|本班组|\b(?:my|our|show|check)\b/;
+const ASKS_OWN = /查看|查询|查一下|看看|看下|看一下|我的|我们的|本班组|班组|\b(?:my|our|show|check|team)\b/;
 
 /** What 评分 says to someone who is no expert and has no task, by who they are and what they asked. */
 async function notAnExpert(ctx: HandlerContext, msg: IncomingText): Promise<string> {

@@ -30,11 +30,12 @@ afterAll(async () => {
 describe('an administrator in no team asking where the applications are', () => {
   it('with no year running is told to open one, the 管理 card having no 评审进度 yet', async () => {
     expect(await ask('管理')).not.toContain('评审进度');
-    for (const text of ['进度', '申报', '评分', 'status', 'apply', 'review']) {
+    for (const text of ['进度', '申报', '评分', 'status', 'apply', 'review', '退回原因']) {
       const answer = await ask(text);
       expect(answer, text).toContain('目前没有进行中的年度评审');
       expect(answer, text).toContain('开启年度评审');
       expect(answer, text).not.toContain('点“评审进度”查看');
+      expect(answer, text).not.toContain('发送“注册”登记班组');
     }
   });
 
@@ -50,9 +51,9 @@ describe('an administrator in no team asking where the applications are', () => 
     const opened = await h.click(ADMIN, { action: 'cycle.open' }, { year: '2026', applicationDeadline: '2026-05-31', scoringDeadline: '2026-06-30', reviewMeetingDate: '2026-07-15' });
     expect(opened.toast.type, JSON.stringify(opened.toast)).toBe('success');
     expect(await ask('管理')).toContain('评审进度');
-    for (const text of ['进度', '申报', '评分']) {
+    for (const text of ['进度', '申报', '评分', '退回原因']) {
       const answer = await ask(text);
-      expect(answer, text).toContain('点“评审进度”查看');
+      expect(answer, text).toMatch(/点“评审进度”查看|的“评审进度”中查看/);
       expect(answer, text).not.toContain('目前没有进行中的年度评审');
     }
   });

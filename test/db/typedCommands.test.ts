@@ -288,7 +288,7 @@ describe('the words of one’s own work open one’s own list, not an article of
     expect((await ask(h, 'public', '取消称号')).text).toContain('第二十二条');
   });
 
-  it.each(['my score', 'our score', 'what is our score', 'my team score'])('%s by a team leader points to 进度, as 我的评分 does', async (text) => {
+  it.each(['my score', 'our score', 'what is our score', 'my team score', 'team score'])('%s by a team leader points to 进度, as 我的评分 does', async (text) => {
     const chinese = (await ask(h, 'leader', '我的评分')).text;
     expect(chinese).toContain('请发送“进度”查看');
     expect((await ask(h, 'leader', text)).text).toBe(chinese);
