@@ -1,15 +1,22 @@
 /**
  * A telephone number as people write one in a form (协会联系方式's 电话, 注册's and 修改资料's 联系电话): a landline with
- * or without its area code (020-12345678, 0755 1234 5678, 12345678), a mobile, a +86 form, an extension after 转
- * (020-1234567 转 8001), two numbers set apart by 、. One rule for every such field, and one reading of a mobile typed
+ * or without its area code (020-12345678, 0755 1234 5678, 12345678, a dash of a Chinese keyboard: 020—12345678), a
+ * mobile, a +86 form, an extension after 转, 分机, ext or # (020-1234567 转 8001, 020-1234567 分机 8001,
+ * 020-1234567#8001), two numbers set apart by 、. One rule for every such field, and one reading of a mobile typed
  * short or long (`mistypedMobile`), which the look-up fields and an imported workbook's cells refuse as well.
  */
 
 /** Longest a phone field takes: two numbers with an extension. */
 export const PHONE_MAX_LENGTH = 40;
 
+/** What sets an extension apart from its number: 转, 分机(号), ext(.), #. */
+const EXTENSION = /转|分机号?|ext\.?|#/i;
+
+/** The dashes a keyboard types between a number's parts besides the hyphen: ‐ ‑ ‒ – — ― and the minus sign. */
+const DASHES = /[\u2010-\u2015\u2212]/g;
+
 /** At least 7 digits (separators alone, “-------”, are no number), and only what a number is written with. */
-const PHONE = /^(?=(?:\D*\d){7})[0-9+\-\s()（）转,，、/]+$/;
+const PHONE = /^(?=(?:\D*\d){7})(?:[0-9+\-\u2010-\u2015\u2212\s()（）转,，、/#]|分机号?|ext\.?)+$/i;
 
 /**
  * The check of a phone field labelled `label`, as a form descriptor's text field takes it (src/forms.ts): its pattern,
@@ -33,13 +40,15 @@ export const mobileLength = (digits: number) => `应为 11 位数字，这里是
 
 /**
  * The number of digits of a mobile typed short or long in `text`, if one is: a number of digits alone (spaces, dashes
- * and brackets aside; +86 or 0086 before it) that begins as a mobile does, 13 to 19, and is not 11 digits long. A
+ * and brackets aside; +86, 0086 or 86 before it) that begins as a mobile does, 13 to 19, and is not 11 digits long. A
  * landline's local number does not begin with 1 on the mainland, and with its area code it begins with 0; a local number
- * beginning 10 to 12 (12345678) is let be. Each of two numbers is read alone, an extension after 转 left out.
+ * beginning 10 to 12 (12345678) is let be, and so is one beginning 86 (86123456). Each of two numbers is read alone,
+ * an extension left out.
  */
 export function mistypedMobile(text: string): number | undefined {
   for (const written of numbersIn(text)) {
-    const number = written.replace(/[\s\-()（）]/g, '').replace(/^(?:\+|00)86(?=1)/, '');
+    // +86, 0086, or 86 alone before a mainland mobile's ten or more digits (86 1380000000): the country's code
+    const number = written.replace(DASHES, '-').replace(/[\s\-()（）]/g, '').replace(/^(?:(?:\+|00)86(?=1)|86(?=1[3-9]\d{8}))/, '');
     if (/^1[3-9]\d*$/.test(number) && number.length !== 11) return number.length;
   }
   return undefined;
@@ -52,7 +61,7 @@ export function mistypedMobile(text: string): number | undefined {
  */
 export function numbersIn(text: string): string[] {
   return text.split(/[、,，;；/]/).flatMap((part) => {
-    const number = part.split('转')[0].trim();
+    const number = part.split(EXTENSION)[0].trim();
     const words = number.split(/\s+/);
     return words.length > 1 && words.every((w) => (w.match(/\d/g)?.length ?? 0) >= 7) ? words : number ? [number] : [];
   });
