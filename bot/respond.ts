@@ -217,6 +217,9 @@ export async function teamNowLedBy(ctx: HandlerContext, input: { value: Record<s
 }
 
 /** The page a 上一页 / 下一页 button asks for; 1 when absent or not a number. */
+/** A team's code as typed after a command, out of the quotes of an example (“GDSZ-2025-0001”, GDSZ-2025-0001”). */
+export const typedCode = (argument: string) => argument.trim().replace(/^["'“”‘’「『]+|["'“”‘’」』]+$/g, '').trim();
+
 export function pageFrom(value: Record<string, unknown>): number {
   const n = Number(value.page);
   return Number.isInteger(n) && n > 0 ? n : 1;

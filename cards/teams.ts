@@ -342,8 +342,14 @@ const decisionShown: Record<string, string> = { awarded: '，授予称号', not_
 
 const roleLabel = { leader: '班组长', member: '成员', contact: '单位联系人' } as const;
 
+/** Where a team's card leads back to: `status` (the default) the 进度 of the one it is drawn for, `admin` the 协会管理 card (bot/teams/view.ts `backFor`). */
+export type TeamCardBack = 'status' | 'admin';
+
+const backButton = (back: TeamCardBack = 'status') =>
+  back === 'admin' ? button({ text: '协会管理', value: { action: 'admin.menu' } }) : button({ text: '返回进度', value: { action: 'team.status' } });
+
 /** 修改资料: the name, goals, plan, contact and the other details a team may change, each filled with what is stored. */
-export function profileFormCard(team: TeamData, opts: { descriptor: FormDescriptor; candidates: string[]; values?: Record<string, unknown>; error?: FormError }): Card {
+export function profileFormCard(team: TeamData, opts: { descriptor: FormDescriptor; candidates: string[]; values?: Record<string, unknown>; error?: FormError; back?: TeamCardBack }): Card {
   const stored = { teamName: team.name, department: team.department, teamType: team.type, phone: team.phone, memberCount: String(team.memberCount), functions: team.functions, goals: team.goals, plan: team.plan, contact: team.contactOpenId };
   return card({
     title: `修改资料：${team.name}`,
@@ -355,7 +361,7 @@ export function profileFormCard(team: TeamData, opts: { descriptor: FormDescript
         ...formInputs(opts.descriptor, { ...stored, ...typed(opts.values) }, { people: { contact: opts.candidates } }),
         submitButton({ text: '保存', name: 'save', value: { action: 'team.editSave', teamId: team.id } }),
       ]),
-      buttonRow([button({ text: '更换班组长', value: { action: 'team.leaderForm', teamId: team.id } }), button({ text: '返回进度', value: { action: 'team.status' } })]),
+      buttonRow([button({ text: '更换班组长', value: { action: 'team.leaderForm', teamId: team.id } }), backButton(opts.back)]),
     ],
   });
 }
@@ -366,7 +372,7 @@ const MEMBERS_PAGE = 20;
 export function membersCard(
   team: TeamData,
   members: { openId: string; role: string; name: string | null }[],
-  opts: { candidates: string[]; page?: number; error?: FormError; values?: Record<string, unknown> },
+  opts: { candidates: string[]; page?: number; error?: FormError; values?: Record<string, unknown>; back?: TeamCardBack },
 ): Card {
   const shown = pageOf(members, opts.page ?? 1, MEMBERS_PAGE);
   const list: Element[] = shown.items.map((m) =>
@@ -399,7 +405,12 @@ export function membersCard(
         personLookupInput({ name: 'membersLookup', label: '列表中没有？填成员的手机号或邮箱', value: v(opts.values ?? {}, 'membersLookup') }),
         submitButton({ text: '添加', name: 'add', value: { action: 'team.memberAdd', teamId: team.id } }),
       ]),
-      buttonRow([button({ text: '更换班组长', value: { action: 'team.leaderForm', teamId: team.id } }), button({ text: '返回进度', value: { action: 'team.status' } })]),
+      // an administrator's 修改资料 of the team beside its members (a leader's is on their 进度)
+      buttonRow([
+        ...(opts.back === 'admin' ? [button({ text: '修改资料', value: { action: 'team.editForm', teamId: team.id } })] : []),
+        button({ text: '更换班组长', value: { action: 'team.leaderForm', teamId: team.id } }),
+        backButton(opts.back),
+      ]),
     ],
   });
 }
@@ -440,12 +451,12 @@ export const LEADER_CANDIDATES_SHOWN = 100;
  * 更换班组长: the team's registered members in a select (a person picker in the p2p chat would offer only the user),
  * confirmed before it is submitted. `from` is the leader the card is drawn for: a card older than another change is refused.
  */
-export function leaderFormCard(team: Pick<TeamData, 'id' | 'name' | 'code' | 'leaderOpenId'> & { contactOpenId?: string }, members: { openId: string; name: string | null }[], opts: { error?: FormError; values?: Record<string, unknown> } = {}): Card {
+export function leaderFormCard(team: Pick<TeamData, 'id' | 'name' | 'code' | 'leaderOpenId'> & { contactOpenId?: string }, members: { openId: string; name: string | null }[], opts: { error?: FormError; values?: Record<string, unknown>; back?: TeamCardBack } = {}): Card {
   const shown = members.slice(0, LEADER_CANDIDATES_SHOWN);
   // a member the bot knows by no name is numbered among those, and the note below says who each is (a mention shows the name)
   let unnamedSeen = 0;
   const options = shown.map((m) => ({ text: m.name?.trim() ? clipText(m.name.trim(), 30) : `未登记姓名的成员 ${++unnamedSeen}`, value: m.openId }));
-  const back = buttonRow([button({ text: '班组成员', value: { action: 'team.members', teamId: team.id } }), button({ text: '返回进度', value: { action: 'team.status' } })]);
+  const back = buttonRow([button({ text: '班组成员', value: { action: 'team.members', teamId: team.id } }), backButton(opts.back)]);
   const now = md`现任班组长：${leaderWho(team.leaderOpenId)}`;
   if (!members.length) {
     return card({

@@ -607,10 +607,13 @@ export class BotRegistry {
     // a phone's keyboard often ends the line: 帮助。 and 进度？ are still the commands (a bare ？ stays the menu's alias)
     // 注册 。 with a space before the stop is 注册 too
     const bare = lower.replace(TRAILING_NOISE, '').trim() || lower;
+    // a name typed whole before any name with an argument: `edit team details` is that name, not `edit team` of `details`
+    for (const def of this.#commands) {
+      if (def.names.some((name) => bare === name.toLowerCase() || lower === name.toLowerCase())) return { def, argument: '' };
+    }
     for (const def of this.#commands) {
       for (const name of def.names) {
         const n = name.toLowerCase();
-        if (bare === n || lower === n) return { def, argument: '' };
         // register my team, 注册新班组: what the command acts on, after its name
         if (def.objects && bare.startsWith(n)) {
           const after = bare.slice(n.length);

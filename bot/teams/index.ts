@@ -26,9 +26,11 @@ export function register(bot: BotRegistry): void {
   bot.cardAction({ action: 'team.registerForm', roles: ['public'], value: noValue, run: openRegistrationForm, privateInGroup: '班组注册表' });
   bot.cardAction({ action: 'team.register', label: '提交注册', roles: ['public'], value: noValue, run: submitRegistration, onRefused: registrationFormAgain, fast: submitRegistrationFast });
   bot.cardAction({ action: 'team.status', roles: ['public'], value: noValue, run: showStatus, privateInGroup: '班组进度' });
-  // the 进度 card's buttons typed (修改资料, 班组成员, and the members card's 添加成员): that card for a leader
-  bot.command({ names: ['修改资料', 'edit team', '班组资料', '修改班组资料', 'edit team details', 'edit profile'], run: sendProfileForm });
-  bot.command({ names: ['班组成员', 'team members', '添加成员', 'add members', 'add member', '成员名单', 'members'], run: sendMembers });
+  // the 进度 card's buttons typed (修改资料, 班组成员, and the members card's 添加成员): that card for a leader; with a
+  // team's code (班组成员 GDSZ-2025-0001, 修改资料GDSZ-2025-0001 glued), that team's, for its leader or an administrator
+  const byCode = { takesArgument: true, argument: 'keyword', glued: true } as const;
+  bot.command({ names: ['修改资料', 'edit team', '班组资料', '修改班组资料', 'edit team details', 'edit profile'], ...byCode, run: sendProfileForm });
+  bot.command({ names: ['班组成员', 'team members', '添加成员', 'add members', 'add member', '成员名单', 'members'], ...byCode, run: sendMembers });
   // the leader who handed the team over, on a card they still hold, is told who leads it now (teamNowLedBy)
   bot.cardAction({ action: 'team.editForm', roles: teamKeeper, value: onTeam, run: openProfileForm, privateInGroup: '班组资料', refusalFor: teamNowLedBy });
   bot.cardAction({ action: 'team.editSave', label: '保存班组资料', roles: teamKeeper, value: onTeam, run: saveProfile, onRefused: profileFormAgain, fast: saveProfileFast, refusalFor: teamNowLedBy });

@@ -5,14 +5,14 @@ import { readCode } from '../../src/forms.js';
 import type { CardRun, HandlerContext, IncomingText, OnRefused } from '../../src/handlers.js';
 import { isPending } from '../../src/import/people.js';
 import { changeLeader, getTeam, lastLeaderChange, leaderCandidatesOf, teamByCode, teamLedBy, teamsOf } from '../../src/teams.js';
-import { idFrom, idOrZero, pageFrom, raw, sendPrivately } from '../respond.js';
+import { idFrom, idOrZero, pageFrom, raw, sendPrivately, typedCode } from '../respond.js';
 import { statusCardFor } from './status.js';
-import { teamData } from './view.js';
+import { backFor, teamData } from './view.js';
 
 /** 更换班组长's card: the team's registered members to choose from. */
 async function leaderForm(ctx: HandlerContext, teamId: number, again?: { error: UserError; values: Record<string, unknown> }) {
   const [team, members] = await Promise.all([teamLedBy(ctx.tx, ctx.actor, teamId), leaderCandidatesOf(ctx.tx, teamId)]);
-  return leaderFormCard(teamData(team), members, again ? { error: formErrorOf(again.error), values: again.values } : {});
+  return leaderFormCard(teamData(team), members, { ...(again ? { error: formErrorOf(again.error), values: again.values } : {}), back: backFor(ctx.actor, team) });
 }
 
 export const openLeaderForm: CardRun = async (ctx, input) => raw(await leaderForm(ctx, idFrom(input.value, 'teamId')));
@@ -85,9 +85,6 @@ async function leaderEntry(ctx: HandlerContext, code: string, page = 1) {
   if (ctx.actor.roles.includes('admin')) throw new UserError(`协会管理员可以更换任一班组的班组长：${nameTheTeam}`, { kind: 'info' });
   throw new UserError('只有班组长（或协会管理员）可以更换班组长：新班组长须是本班组成员，请本班组的班组长发送“更换班组长”办理，或联系协会。');
 }
-
-/** The code as typed after the command, out of the quotes of the example above (“GDSZ-2025-0001”, GDSZ-2025-0001”). */
-const typedCode = (argument: string) => argument.trim().replace(/^["'“”‘’「『]+|["'“”‘’」』]+$/g, '').trim();
 
 export async function sendLeaderEntry(ctx: HandlerContext, msg: IncomingText, argument: string, how?: { glued: boolean }): Promise<void | false> {
   const code = typedCode(argument);

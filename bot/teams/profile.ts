@@ -1,6 +1,6 @@
 import { contactNamedCard, membersCard, profileFormCard } from '../../cards/teams.js';
 import { contactHandOverMessages } from '../../src/endorsementCards.js';
-import { formLabels } from '../../src/forms.js';
+import { formLabels, readCode } from '../../src/forms.js';
 import { AlreadyDone, formErrorOf, UserError } from '../../src/errors.js';
 import type { Db } from '../../db/index.js';
 import { formatDateZh, todayIn } from '../../src/dates.js';
@@ -9,12 +9,12 @@ import type { Card } from '../../cards/kit.js';
 import { type CardActionInput, type CardResponse, type CardRun, type FastContext, type FastOutcome, type HandlerContext, type IncomingText, type OnRefused, toastFor } from '../../src/handlers.js';
 import { isPending } from '../../src/import/people.js';
 import { announceRecusals } from '../../src/review/recusal.js';
-import { type Actor, pickerCandidates } from '../../src/people.js';
-import { addMembers, getTeam, ledBy, parseProfile, profileForm, profileSchema, removeMember, teamLedBy, teamMembersOf, teamsOf, updateTeamProfile } from '../../src/teams.js';
+import { type Actor, hasRole, pickerCandidates } from '../../src/people.js';
+import { addMembers, getTeam, ledBy, parseProfile, profileForm, profileSchema, removeMember, teamByCode, teamLedBy, teamMembersOf, teamsOf, updateTeamProfile } from '../../src/teams.js';
 import { needsLookup, personFromLookup } from '../lookup.js';
-import { idFrom, idOrZero, pageFrom, raw, sendPrivately, today } from '../respond.js';
+import { idFrom, idOrZero, pageFrom, raw, sendPrivately, today, typedCode } from '../respond.js';
 import { statusCardFor, statusCardOf, workOf } from './status.js';
-import { teamData } from './view.js';
+import { backFor, teamData } from './view.js';
 
 /** Who the contact picker offers: the people the bot knows, organisation contacts first. */
 const contactCandidates = (ctx: HandlerContext, current: string) => pickerCandidates(ctx.tx, { preferRole: 'org_contact', include: [isPending(current) ? undefined : current] });
@@ -28,7 +28,7 @@ const formTeam = (team: Parameters<typeof teamData>[0]) => ({ ...teamData(team),
 /** 修改资料's form for a team the actor leads (or any, for an administrator). */
 async function profileFormOf(ctx: HandlerContext, teamId: number) {
   const team = await teamLedBy(ctx.tx, ctx.actor, teamId);
-  return profileFormCard(formTeam(team), { descriptor: profileForm, candidates: await contactCandidates(ctx, team.contactOpenId) });
+  return profileFormCard(formTeam(team), { descriptor: profileForm, candidates: await contactCandidates(ctx, team.contactOpenId), back: backFor(ctx.actor, team) });
 }
 
 export const openProfileForm: CardRun = async (ctx, input) => raw(await profileFormOf(ctx, idFrom(input.value, 'teamId')));
@@ -86,7 +86,7 @@ export async function saveProfileFast(fx: FastContext, input: CardActionInput): 
 export const profileFormAgain: OnRefused = async (error, ctx, input) => {
   if (error instanceof AlreadyDone) return raw(await statusCardFor(ctx));
   const team = await teamLedBy(ctx.tx, ctx.actor, idOrZero(input.value, 'teamId')).catch(() => undefined);
-  return team ? raw(profileFormCard(formTeam(team), { descriptor: profileForm, candidates: await contactCandidates(ctx, team.contactOpenId), values: input.formValue, error: formErrorOf(error) })) : undefined;
+  return team ? raw(profileFormCard(formTeam(team), { descriptor: profileForm, candidates: await contactCandidates(ctx, team.contactOpenId), values: input.formValue, error: formErrorOf(error), back: backFor(ctx.actor, team) })) : undefined;
 };
 
 /** What the members card is drawn from, issued together: one round trip (`teamLedBy`'s refusal is made from the team read). */
@@ -102,7 +102,7 @@ function membersDrawn(actor: Actor, [team, members, known]: Awaited<ReturnType<t
   // the picker offers the people the bot knows who are not in the team yet
   const inTeam = new Set(members.map((m) => m.openId));
   const candidates = known.filter((id) => !inTeam.has(id));
-  return membersCard(teamData(led), members, { candidates, page: opts.page, error: opts.error ? { message: opts.error.message } : undefined, values: opts.values });
+  return membersCard(teamData(led), members, { candidates, page: opts.page, error: opts.error ? { message: opts.error.message } : undefined, values: opts.values, back: backFor(actor, led) });
 }
 
 async function membersView(ctx: HandlerContext, teamId: number, opts: MembersOpts = {}) {
@@ -111,26 +111,45 @@ async function membersView(ctx: HandlerContext, teamId: number, opts: MembersOpt
 
 export const showMembers: CardRun = async (ctx, input) => raw(await membersView(ctx, idFrom(input.value, 'teamId'), { page: pageFrom(input.value) }));
 
-/** Said to someone who leads no team and types 修改资料 or 班组成员; an administrator has no card of the team's to do it from. */
+/** Said to someone who leads no team and types 修改资料 or 班组成员. */
 export const onlyLeadersEdit = '只有班组长可以修改班组资料和成员：请本班组的班组长发送“进度”，在班组下点“修改资料”或“班组成员”。';
-const adminsEdit = '只有班组长可以修改班组资料和成员（在“进度”卡片中点“修改资料”“班组成员”），请该班组的班组长办理；协会管理员可发送“更换班组长 班组编号”更换班组长。';
+/** Said to an administrator who leads no team and types 修改资料 or 班组成员 alone: any team's, named by its code. */
+const adminsEdit = (command: string) =>
+  `协会管理员可以修改任一班组的资料和成员：请在命令后写上班组编号，如“${command} GDSZ-2025-0001”（各班组的编号在名册中，发送“导出名册”获取）；更换班组长发送“更换班组长 班组编号”。`;
+
+/** A team's code as issued (GDSZ-2025-0001), however typed: what 修改资料 and 班组成员 take after them. */
+const TEAM_CODE = /^GDSZ-\d{4}-\d+$/;
 
 /**
  * 修改资料 / 班组成员 typed, the labels of the 进度 card's buttons: the leader of one team gets that card, a leader of
- * several their 进度 (each team with both buttons), anyone else who may.
+ * several their 进度 (each team with both buttons), anyone else who may. With a team's code (修改资料 GDSZ-2025-0001),
+ * that team's card, for its leader or an administrator; anything else after the name (班组成员有哪些) is no team's code
+ * and goes where it went before, to the measures.
  */
-function typedTeamButton(cardOf: (ctx: HandlerContext, teamId: number) => Promise<Card>, what: string) {
-  return async (ctx: HandlerContext, msg: IncomingText): Promise<void> => {
+function typedTeamButton(cardOf: (ctx: HandlerContext, teamId: number) => Promise<Card>, what: string, command: string) {
+  return async (ctx: HandlerContext, msg: IncomingText, argument = ''): Promise<void | false> => {
     const key = `team:typed:${ctx.eventId}`;
+    if (argument) {
+      const code = readCode(typedCode(argument));
+      if (!TEAM_CODE.test(code)) return false;
+      const team = await teamByCode(ctx.tx, code);
+      try {
+        if (!team) throw new UserError(`找不到编号为“${code}”的班组：请核对编号（见班组的卡片或“进度”${hasRole(ctx.actor, 'admin') ? '，或发送“导出名册”' : ''}）。`);
+        return await sendPrivately(ctx, msg, key, { card: await cardOf(ctx, team.id) }, what);
+      } catch (err) {
+        if (!(err instanceof UserError)) throw err;
+        return sendPrivately(ctx, msg, key, { text: err.message }, '说明');
+      }
+    }
     const led = (await teamsOf(ctx.tx, ctx.actor.openId)).filter((v) => v.myRole === 'leader');
     if (led.length === 1) return sendPrivately(ctx, msg, key, { card: await cardOf(ctx, led[0].team.id) }, what);
     if (led.length > 1) return sendPrivately(ctx, msg, key, { card: await statusCardFor(ctx) }, '进度卡片');
-    await sendPrivately(ctx, msg, key, { text: ctx.actor.roles.includes('admin') ? adminsEdit : onlyLeadersEdit }, '说明');
+    await sendPrivately(ctx, msg, key, { text: hasRole(ctx.actor, 'admin') ? adminsEdit(command) : onlyLeadersEdit }, '说明');
   };
 }
 
-export const sendProfileForm = typedTeamButton(profileFormOf, '修改资料卡片');
-export const sendMembers = typedTeamButton((ctx, teamId) => membersView(ctx, teamId), '班组成员卡片');
+export const sendProfileForm = typedTeamButton(profileFormOf, '修改资料卡片', '修改资料');
+export const sendMembers = typedTeamButton((ctx, teamId) => membersView(ctx, teamId), '班组成员卡片', '班组成员');
 
 /** The members picked, as the form gives them (one or many). */
 function pickedIds(formValue: Record<string, unknown>): string[] {

@@ -67,7 +67,7 @@ describe('answers by who asks', () => {
       expect(await answerTo(who, text)).toBe('只有班组长可以修改班组资料和成员：请本班组的班组长发送“进度”，在班组下点“修改资料”或“班组成员”。');
       expect(await snapshot(h.db.db, ['outbox'])).toEqual(before);
     }
-    expect(await answerTo(personas.admin, text)).toMatch(/^只有班组长可以修改班组资料和成员.*协会管理员可发送“更换班组长 班组编号”/);
+    expect(await answerTo(personas.admin, text)).toMatch(/^协会管理员可以修改任一班组的资料和成员：请在命令后写上班组编号，如“(修改资料|班组成员) GDSZ-2025-0001”.*“更换班组长 班组编号”/);
   });
 
   it.each(['怎么修改申报', '申报提交了还能改吗', '怎么撤回申报', '申报填错了怎么办', '撤回'])(

@@ -410,9 +410,10 @@ export const commandTable: Record<string, { allowed: Persona[] | 'all'; chat: 'p
   申报: { allowed: 'all', chat: 'p2p' },
   // a leader's own team (or a picker of theirs); an administrator is told to name the team by its code
   更换班组长: { allowed: ['leader', 'admin'], chat: 'p2p' },
-  // the 进度 card's buttons typed: the leader's card; anyone else is told only the leader may
-  修改资料: { allowed: ['leader'], chat: 'p2p' },
-  班组成员: { allowed: ['leader'], chat: 'p2p' },
+  // the 进度 card's buttons typed: the leader's card; an administrator is told to name the team by its code; anyone
+  // else is told only the leader may
+  修改资料: { allowed: ['leader', 'admin'], chat: 'p2p' },
+  班组成员: { allowed: ['leader', 'admin'], chat: 'p2p' },
   // 变更记录 <班组编号>: who changed a team's record and when (第十七条), for administrators; alone, how to name the team
   变更记录: { allowed: admins, chat: 'p2p' },
   绑定通知: { allowed: admins, chat: 'group' },

@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { cardActions, cardText } from '../support/cards.js';
+import type { Harness } from '../support/harness.js';
+import { type Fixture, personas, securityBotForBlock, snapshot } from './securityFixture.js';
+
+/**
+ * An administrator corrects any team's record (第十七条): 修改资料 and 班组成员 typed with the team's code open that
+ * team's card, as 更换班组长 does, and the team's cards drawn for an administrator who does not lead it lead back to
+ * 协会管理 (their 进度 holds no such team) rather than to 返回进度. The leader's own cards are as before. The fixture's
+ * team A (广州养护一班) is led by the leader persona.
+ */
+describe('an administrator and a team’s cards', () => {
+  let h: Harness;
+  let f: Fixture;
+  securityBotForBlock((b) => ({ h, f } = b));
+
+  /** What `openId` got for `text`: each message's title (a card's) or text, with the card's button values. */
+  async function answersTo(openId: string, text: string) {
+    h.fake.reset();
+    await h.say(openId, text);
+    return h.fake.messages
+      .filter((m) => m.receiveId === openId)
+      .map((m) => (m.msgType === 'text' ? { text: String(m.content.text), actions: [] as string[] } : { text: `[${m.content.header?.title?.content ?? ''}] ${cardText(m.content)}`, actions: cardActions(m.content).map((a) => String(a.action)) }));
+  }
+  async function answerTo(openId: string, text: string) {
+    const answers = await answersTo(openId, text);
+    expect(answers, text).toHaveLength(1);
+    return answers[0];
+  }
+
+  it('修改资料 and 班组成员 alone tell an administrator to add the team’s code', async () => {
+    for (const command of ['修改资料', '班组成员']) {
+      expect((await answerTo(personas.admin, command)).text).toBe(
+        `协会管理员可以修改任一班组的资料和成员：请在命令后写上班组编号，如“${command} GDSZ-2025-0001”（各班组的编号在名册中，发送“导出名册”获取）；更换班组长发送“更换班组长 班组编号”。`,
+      );
+    }
+  });
+
+  it('修改资料 with a code opens that team’s form for an administrator, leading back to 协会管理', async () => {
+    for (const text of [`修改资料 ${f.teamA.code}`, `修改资料${f.teamA.code}`, `edit team ${f.teamA.code.toLowerCase()}`, `修改资料 “${f.teamA.code}”`]) {
+      const answer = await answerTo(personas.admin, text);
+      expect(answer.text.startsWith('[修改资料：广州养护一班]'), text).toBe(true);
+      expect(answer.actions, text).toEqual(expect.arrayContaining(['team.editSave', 'team.leaderForm', 'admin.menu']));
+      expect(answer.actions, text).not.toContain('team.status');
+    }
+  });
+
+  it('班组成员 with a code opens the members card, with 修改资料 and 协会管理', async () => {
+    const answer = await answerTo(personas.admin, `班组成员 ${f.teamA.code}`);
+    expect(answer.text.startsWith('[班组成员：广州养护一班]')).toBe(true);
+    expect(answer.actions).toEqual(expect.arrayContaining(['team.memberAdd', 'team.editForm', 'team.leaderForm', 'admin.menu']));
+    expect(answer.actions).not.toContain('team.status');
+  });
+
+  it('the cards an administrator reaches by clicking lead back to 协会管理 too', async () => {
+    for (const action of ['team.members', 'team.editForm', 'team.leaderForm']) {
+      const answer = await h.click(personas.admin, { action, teamId: f.teamA.id });
+      const actions = cardActions(answer.card.data).map((a) => String(a.action));
+      expect(actions, action).toContain('admin.menu');
+      expect(actions, action).not.toContain('team.status');
+    }
+  });
+
+  it('the leader’s own cards, typed with the code or without, still lead back to 返回进度', async () => {
+    for (const text of ['班组成员', `班组成员 ${f.teamA.code}`, '修改资料', `修改资料 ${f.teamA.code}`, 'edit team details']) {
+      const answer = await answerTo(personas.leader, text);
+      expect(answer.actions, text).toContain('team.status');
+      expect(answer.actions, text).not.toContain('admin.menu');
+    }
+    const clicked = await h.click(personas.leader, { action: 'team.members', teamId: f.teamA.id });
+    expect(cardActions(clicked.card.data).map((a) => String(a.action))).not.toContain('team.editForm');
+  });
+
+  it('someone who neither leads the team nor administers is refused by the team’s code, and nothing changes', async () => {
+    for (const who of [personas.member, personas.contact, personas.public]) {
+      const before = await snapshot(h.db.db, ['outbox']);
+      const answer = await answerTo(who, `修改资料 ${f.teamA.code}`);
+      expect(answer.actions).toEqual([]);
+      expect(answer.text).not.toMatch(/^\[/);
+      expect(await snapshot(h.db.db, ['outbox'])).toEqual(before);
+    }
+  });
+
+  it('a code no team has is told so; anything else after the name is not this command', async () => {
+    expect((await answerTo(personas.admin, '班组成员 GDSZ-2099-0001')).text).toBe('找不到编号为“GDSZ-2099-0001”的班组：请核对编号（见班组的卡片或“进度”，或发送“导出名册”）。');
+    expect((await answerTo(personas.leader, '修改资料 gdsz 2099 1')).text).toBe('找不到编号为“GDSZ-2099-0001”的班组：请核对编号（见班组的卡片或“进度”）。');
+    for (const text of ['班组成员有哪些', '修改资料需要什么手续']) {
+      const answers = await answersTo(personas.admin, text);
+      expect(answers.map((a) => a.text).join('\n'), text).not.toMatch(/协会管理员可以修改任一班组|找不到编号|^\[班组成员|^\[修改资料/);
+    }
+  });
+});
