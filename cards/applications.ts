@@ -565,11 +565,14 @@ function formalCheckDrawn(opts: FormalCheckOpts, clip: number): Card {
     elements.push(
       summaryFields(a),
       ...formDisplayElements(texts, { clip }),
-      ...(texts.some((r) => r.text.length > clip) ? [note(md`以上长文本只显示前 ${clip} 字，全文请向班组长索取；完整材料见材料链接。`)] : []),
+      ...(texts.some((r) => r.text.length > clip) ? [note(md`以上长文本只显示前 ${clip} 字，全文点“查看申报表全文”（另发一条消息，这里填的退回原因不受影响）；完整材料见材料链接。`)] : []),
       // full opinions of a page's applications would pass Feishu's 30 KB: the list shows the start of each
       // who confirmed for the organisation (第十五条) beside what they wrote
       ...(a.opinion ? [markdown(md`**单位推荐意见${a.recommendedBy ? md`（${who(a.recommendedBy)}）` : ''}**：${asTyped(clipText(a.opinion, 200))}`)] : []),
       ...formDisplayElements(a.display.filter((r) => r.kind === 'url' && r.text)),
+      // the whole 申报表, every field and every long text in full, as a message of its own: outside the form, so what is
+      // typed into 退回原因 stays on this card
+      buttonRow([button({ text: '查看申报表全文', value: { action: 'check.application', applicationId: a.id } })]),
       // Feishu wants every name unique across the card, so each application's fields carry its id
       form(`check_${a.id}`, [
         textInput({ name: formalCheckReasonField(a.id), label: '退回原因（退回时必填）', maxLength: 500, ...(confirming ? { value: confirm.reason } : {}) }),

@@ -152,6 +152,25 @@ function taskApplicationDrawn(d: { assignmentId: number; year: number; applicati
   });
 }
 
+/**
+ * 查看申报表全文 on the 形式审查 card: the whole 申报表 for an administrator checking it (第十五条 按照填报要求), read-only,
+ * sent as a message of its own beside the list, whose 退回原因 typed stays as it was.
+ */
+export function checkApplicationCard(d: { year: number; application: TaskApplication; status: string }): Card {
+  return fittedCard((clip) =>
+    card({
+      title: `申报表全文：${d.application.team}`,
+      subtitle: `${d.year}年度质量信得过班组评审`,
+      template: 'violet',
+      elements: [
+        ...applicationBrief(d.application, true, clip),
+        ...(clip && clippedAt(d.application, clip) ? [note(md`申报材料较长，超出飞书卡片的大小上限，以上各项长文本只显示前 ${clip} 字；全文请向班组长索取。`)] : []),
+        note(md`申报状态：${d.status}。受理或退回请在原“形式审查”卡片中操作，已填的退回原因仍在。`),
+      ],
+    }),
+  );
+}
+
 export interface ScoredData {
   assignmentId: number;
   year: number;

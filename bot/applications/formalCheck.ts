@@ -1,8 +1,12 @@
 import { formalCheckCard, formalCheckPageSize, formalCheckReasonField } from '../../cards/applications.js';
+import { checkApplicationCard } from '../../cards/review.js';
 import {
+  type ApplicationStatus,
+  applicationStatusNames,
   awaitingFormalCheckPage,
   formalCheck,
   type FormalCheckPage,
+  getApplication,
   LateReturn,
   opinionOf,
   OwnTeamAtFormalCheck,
@@ -14,6 +18,8 @@ import {
 } from '../../src/applications.js';
 import { getRunningCycle } from '../../src/cycles.js';
 import { fastFormalCheck } from '../../src/fast/formalCheck.js';
+import { queuedBefore } from '../../src/outbox.js';
+import { taskApplication } from '../../src/review/taskCards.js';
 import { formalCheckNotices } from '../../src/formalCheckNotices.js';
 import { AlreadyDone, formErrorOf, UserError } from '../../src/errors.js';
 import { todayIn } from '../../src/dates.js';
@@ -61,6 +67,27 @@ async function checkListCard(ctx: HandlerContext, asked: number, error?: UserErr
   if (!cycle) throw new UserError('当前没有进行中的年度评审。', { kind: 'info' });
   return checkList(cycle.year, read, error, confirm);
 }
+
+/** A second press within this long sends no second message: the first is on its way, or just above. */
+const FULL_TEXT_RESEND_MS = 10_000;
+
+/**
+ * check.application {applicationId} (查看申报表全文 on the 形式审查 card): the whole 申报表 of an application, with its
+ * organisation's recommendation, sent to the administrator who pressed it as a message of its own; the list stays as
+ * it is, with any 退回原因 typed into it. Any application past its draft, whatever became of it since the list was drawn
+ * (the card says its state). A press again within FULL_TEXT_RESEND_MS sends nothing more.
+ */
+export const sendApplicationFullText: CardRun = async (ctx, input) => {
+  const id = idFrom(input.value, 'applicationId');
+  const period = Math.floor(ctx.clock.now().getTime() / FULL_TEXT_RESEND_MS);
+  const key = (p: number) => `check:application:${id}:${ctx.actor.openId}:${p}`;
+  // issued together: the application, and whether a press just before (a double tap across the period's edge) queued it
+  const [row, pressedBefore] = await Promise.all([getApplication(ctx.tx, id), queuedBefore(ctx.tx, key(period - 1))]);
+  if (!row || row.application.status === 'draft') throw new UserError('找不到这份申报，或它还是草稿，没有可查看的申报表。', { kind: 'info' });
+  const card = checkApplicationCard({ year: row.cycle.year, application: taskApplication(row), status: applicationStatusNames[row.application.status as ApplicationStatus] ?? row.application.status });
+  const sent = !pressedBefore && (await ctx.sendIfNew({ dedupeKey: key(period), to: { openId: ctx.actor.openId }, card }));
+  return { toast: sent ? { type: 'success', content: '申报表全文已另发一条消息；这里填的退回原因保留。' } : { type: 'info', content: '申报表全文已发送，请查看上一条消息。' } };
+};
 
 /**
  * check.list {page?}: 去审查, a page at a time (clicked in the bound admin group, it goes to the administrator privately:

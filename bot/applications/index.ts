@@ -6,7 +6,7 @@ import { applicationFormAgain, copyPreviousApplication, formNowLedBy, openApplic
 import { endorsementAgain, endorsementListCommand, endorsementWordCommand, listEndorsements, openEndorsement, recommendApplication, recommendApplicationFast, returnApplication, returnApplicationFast } from './endorse.js';
 import { listRecallChoices, recallCommand, recallRefused, recallSubmittedApplication } from './recall.js';
 import { sendReturnedNotes } from './returned.js';
-import { acceptApplication, acceptApplicationFast, checkListAgain, listFormalChecks, returnToTeam, returnToTeamFast } from './formalCheck.js';
+import { acceptApplication, acceptApplicationFast, checkListAgain, listFormalChecks, returnToTeam, returnToTeamFast, sendApplicationFullText } from './formalCheck.js';
 
 const onTeam = values({ teamId: id });
 // the 申报表's buttons: also the year of the form (its toast names it when the year has moved on)
@@ -74,6 +74,8 @@ export function register(bot: BotRegistry): void {
   bot.cardAction({ action: 'endorse.return', label: '退回修改', roles: contactDecides, value: onSubmission, run: returnApplication, onRefused: endorsementAgain, fast: returnApplicationFast });
   bot.cardAction({ action: 'check.list', roles: admin, value: noValue, run: listFormalChecks, privateInGroup: '形式审查清单' });
   bot.cardAction({ action: 'check.accept', label: '受理', roles: admin, value: onSubmission, run: acceptApplication, onRefused: checkListAgain, fast: acceptApplicationFast });
+  // 查看申报表全文 on the 形式审查 card: the whole 申报表 to the administrator as a message of its own
+  bot.cardAction({ action: 'check.application', roles: admin, value: onApplication, run: sendApplicationFullText });
   bot.cardAction({ action: 'check.return', label: '退回申报', roles: admin, value: onSubmission, run: returnToTeam, onRefused: checkListAgain, fast: returnToTeamFast });
   bot.menuEntry({ action: 'application.start', label: '年度申报', roles: ['leader'], order: 15, command: ['申报', 'apply'] });
   bot.menuEntry({ action: 'endorse.list', label: '待确认申报', roles: ['org_contact'], order: 30, command: ['待确认申报', 'pending applications'] });

@@ -248,7 +248,7 @@ describe('形式审查 shows the 申报表’s long answers it accepts the form 
     expect(raw).toContain('&#91;QC小组&#93;&#40;https&#58;//example.com&#41; 2 个');
     expect(raw).toContain(`&#42;&#42;成果&#42;&#42;${pasted.slice(6, FORMAL_CHECK_TEXT_SHOWN)}…`);
     expect(page.text).not.toContain(pasted.slice(6, FORMAL_CHECK_TEXT_SHOWN + 1));
-    expect(page.text).toContain(`以上长文本只显示前 ${FORMAL_CHECK_TEXT_SHOWN} 字，全文请向班组长索取；完整材料见材料链接。`);
+    expect(page.text).toContain(`以上长文本只显示前 ${FORMAL_CHECK_TEXT_SHOWN} 字，全文点“查看申报表全文”（另发一条消息，这里填的退回原因不受影响）；完整材料见材料链接。`);
     // the note is said where a text was cut, once
     expect(page.text.split('以上长文本只显示前')).toHaveLength(2);
   });

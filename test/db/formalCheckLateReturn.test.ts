@@ -75,6 +75,7 @@ describe.each([
       expect(inputValues(body.card.data)[`reason_${appId}`]).toBe(REASON);
       const actions = cardActions(body.card.data).filter((v) => v.applicationId === appId);
       expect(actions.map((v) => [v.action, v.late])).toEqual([
+        ['check.application', undefined],
         ['check.accept', undefined],
         ['check.return', true],
       ]);

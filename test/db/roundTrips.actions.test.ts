@@ -57,13 +57,16 @@ const BOUNDS: Record<string, number> = {
   'results.workbook': 2,
   // 导出当前名册 reads the claim and the actor, looks for the press before, then queues the file (made when sent)
   'import.export': 3,
+  // 查看申报表全文 on the 形式审查 card, an administrator's now and then: the claim and the actor, the application and
+  // the press before together, then the message queued
+  'check.application': 3,
 };
 
 /**
  * The card actions that change no row of the programme's: they queue a message or a file for the one who pressed, which
  * the outbox keeps. Every other one writes its audit row (第十七条) in its own transaction, under who pressed.
  */
-const UNAUDITED = ['help.private', 'import.template', 'import.export', 'results.workbook', 'review.application'];
+const UNAUDITED = ['help.private', 'import.template', 'import.export', 'results.workbook', 'review.application', 'check.application'];
 
 const SECOND_EXPERT = 'ou_tripsexpert0000000000000000000002';
 const THIRD_EXPERT = 'ou_tripsexpert0000000000000000000003';
@@ -228,6 +231,15 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('database round trips of ever
       return { openId: ADMIN, value: {} };
     });
     expect(await outboxTo(ADMIN, 'import:export:')).toHaveLength(2);
+  });
+
+  it('check.application', async () => {
+    // 查看申报表全文 on the 形式审查 card: the same administrator a minute later (a press within 10 s sends nothing new)
+    await warmThenMeasure('check.application', { openId: ADMIN, value: { applicationId: f.appC } }, () => {
+      bot.clock.advance(60_000);
+      return { openId: ADMIN, value: { applicationId: f.appC } };
+    });
+    expect(await outboxTo(ADMIN, 'check:application:')).toHaveLength(2);
   });
 
   // ---- teams ----

@@ -325,6 +325,7 @@ export function actionRows(f: Fixture): Record<string, ActionRows> {
     'check.list': tried(),
     'check.accept': tried({ applicationId: f.appC }, {}, true),
     'check.return': tried({ applicationId: f.appC }, { [`reason_${f.appC}`]: '缺少顾客确认材料' }, true),
+    'check.application': tried({ applicationId: f.appC }, undefined, true), // sends the whole 申报表 as a message of its own
     'complaint.start': tried({ teamId: f.teamA.id }),
     'complaint.submit': { mutates: true, own: { value: { teamId: f.teamB.id, formKey: 'matrix-form' }, form: { content: '施工围挡占道，未按期恢复', contact: '13800000000' } } },
     'complaint.uphold': tried({ complaintId: f.complaintId }, { note: '经核实属实' }, true),
