@@ -17,7 +17,7 @@ import { statusCardFor, statusCardOf, workOf } from './status.js';
 import { backFor, teamData } from './view.js';
 
 /** Who the contact picker offers: the people the bot knows, organisation contacts first. */
-const contactCandidates = (ctx: HandlerContext, current: string) => pickerCandidates(ctx.tx, { preferRole: 'org_contact', include: [isPending(current) ? undefined : current] });
+const contactCandidates = (ctx: Pick<HandlerContext, 'tx'>, current: string) => pickerCandidates(ctx.tx, { preferRole: 'org_contact', include: [isPending(current) ? undefined : current] });
 
 /**
  * The team as its form shows it: a contact imported and not yet linked (or kept pending as the leader was named its
@@ -26,9 +26,20 @@ const contactCandidates = (ctx: HandlerContext, current: string) => pickerCandid
 const formTeam = (team: Parameters<typeof teamData>[0]) => ({ ...teamData(team), ...(isPending(team.contactOpenId) ? { contactOpenId: '' } : {}) });
 
 /** 修改资料's form for a team the actor leads (or any, for an administrator). */
-async function profileFormOf(ctx: HandlerContext, teamId: number) {
+async function profileFormOf(ctx: Pick<HandlerContext, 'tx' | 'actor'>, teamId: number) {
   const team = await teamLedBy(ctx.tx, ctx.actor, teamId);
   return profileFormCard(formTeam(team), { descriptor: profileForm, candidates: await contactCandidates(ctx, team.contactOpenId), back: backFor(ctx.actor, team) });
+}
+
+/**
+ * What a save answers an administrator who does not lead the team with: its form again, as saved (their 进度 holds no
+ * such team); undefined for its leader, whose 进度 it is.
+ */
+async function savedFormForAdmin(db: Db, openId: string, teamId: number): Promise<Card | undefined> {
+  const actor: Actor = { openId, name: null, roles: ['admin'] };
+  const team = await getTeam(db, teamId);
+  if (!team || backFor(actor, team) !== 'admin') return undefined;
+  return profileFormOf({ tx: db, actor }, teamId);
 }
 
 export const openProfileForm: CardRun = async (ctx, input) => raw(await profileFormOf(ctx, idFrom(input.value, 'teamId')));
@@ -56,7 +67,7 @@ export async function saveProfile(ctx: HandlerContext, input: CardActionInput) {
   }
   // a new contact who held the team's application to score has stepped aside (第十七条)
   await announceRecusals(ctx, recusals);
-  return ctx.afterCommit(async (read) => raw(await statusCardFor(read), savedToast));
+  return ctx.afterCommit(async (read) => raw((hasRole(read.actor, 'admin') && (await savedFormForAdmin(read.tx, read.actor.openId, teamId))) || (await statusCardFor(read)), savedToast));
 }
 
 /**
@@ -79,7 +90,10 @@ export async function saveProfileFast(fx: FastContext, input: CardActionInput): 
   const done = await fastSaveProfile(fx.database, event, patch, now, (db) =>
     statusCardOf(db, fx.openId, todayIn(fx.config.BOT_TIMEZONE, now), 1, fx.config.BOT_TIMEZONE, now, workOf(db, fx.openId, fx.config.ADMIN_OPEN_IDS)),
   );
-  return done && { outcome: 'ok', answer: raw(done.read, savedToast) };
+  if (!done) return undefined;
+  // an administrator's save of a team they do not lead: its form again, read after the COMMIT (rare: one more round trip)
+  const form = done.admin ? await savedFormForAdmin(fx.database.db, fx.openId, teamId) : undefined;
+  return { outcome: 'ok', answer: raw(form ?? done.read, savedToast) };
 }
 
 /** The profile form again with what was typed and what is wrong. */

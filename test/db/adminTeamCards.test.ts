@@ -1,5 +1,7 @@
+import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { cardActions, cardText } from '../support/cards.js';
+import { teams } from '../../db/schema.js';
+import { cardActions, cardText, inputValues } from '../support/cards.js';
 import type { Harness } from '../support/harness.js';
 import { type Fixture, personas, securityBotForBlock, snapshot } from './securityFixture.js';
 
@@ -58,6 +60,27 @@ describe('an administrator and a team’s cards', () => {
       const actions = cardActions(answer.card.data).map((a) => String(a.action));
       expect(actions, action).toContain('admin.menu');
       expect(actions, action).not.toContain('team.status');
+    }
+  });
+
+  it('an administrator’s save of a team’s details answers with its form as saved, the leader’s with their 进度 (both paths)', async () => {
+    for (const fast of [true, false]) {
+      h.app.processor.fastPaths = fast;
+      try {
+        const phone = fast ? '020-87654321' : '020-87654322';
+        const saved = await h.click(personas.admin, { action: 'team.editSave', teamId: f.teamA.id }, { phone });
+        expect(saved.toast, `fast ${fast}`).toEqual({ type: 'success', content: '资料已保存' });
+        expect(saved.card.data.header.title.content, `fast ${fast}`).toBe('修改资料：广州养护一班');
+        expect(inputValues(saved.card.data).phone, `fast ${fast}`).toBe(phone);
+        expect(cardActions(saved.card.data).map((a) => String(a.action)), `fast ${fast}`).toContain('admin.menu');
+        expect((await h.db.db.select({ phone: teams.phone }).from(teams).where(eq(teams.id, f.teamA.id)))[0].phone).toBe(phone);
+        const own = await h.click(personas.leader, { action: 'team.editSave', teamId: f.teamA.id }, { phone: '020-12345678' });
+        expect(own.toast, `fast ${fast}`).toEqual({ type: 'success', content: '资料已保存' });
+        expect(cardActions(own.card.data).map((a) => String(a.action)), `fast ${fast}`).not.toContain('admin.menu');
+        expect(own.card.data.header.title.content, `fast ${fast}`).not.toMatch(/^修改资料/);
+      } finally {
+        h.app.processor.fastPaths = true;
+      }
     }
   });
 
