@@ -505,8 +505,8 @@ const TEAM_EDIT: NextStep = {
   asked:
     /(?:修改|变更|更改|更换|改|换|添加|增加|(?<![参增])加|删除|删掉|移除|减少)(?:一下|一个|个|几个)?(?:新的?)?(?:班组|团队|我们的|我的)?(?:的)?(?:信息|名称|名字|资料|电话|联系电话|手机号?|(?:单位)?联系人|成员|组员|主管部门|类型)|(?:主管部门|班组类型).{0,6}(?:改|变|换|错|不对|更正)|^(?:班组成员|添加成员|修改资料|班组资料)$|\b(?:change|edit|update|correct|rename|add|remove|delete)\b.{0,20}\b(?:team(?:’s|'s)? (?:name|details|info|information|profile|members?)|(?:organi[sz]ation )?contact(?: person)?|members?|phone(?: number)?)\b/i,
   unless: LEADER_CHANGE.asked,
-  zh: '**修改班组资料**：班组长发送“进度”，在班组下点“修改资料”修改班组名称、主管部门、班组类型、联系电话、单位联系人等，点“班组成员”添加或移除成员；也可直接发送“修改资料”或“班组成员”。只有班组长可以修改。',
-  en: '**Changing the team’s details**: the leader sends “进度” (status) and presses 修改资料 (edit details: name, department, team type, phone, organisation contact) or 班组成员 (members: add or remove); or send “修改资料” / “班组成员” (edit team / team members) directly. Only the leader can change them.',
+  zh: '**修改班组资料**：班组长发送“进度”，在班组下点“修改资料”修改班组名称、主管部门、班组类型、联系电话、单位联系人等，点“班组成员”添加或移除成员；也可直接发送“修改资料”或“班组成员”。只有班组长可以修改；协会管理员可发送“修改资料 班组编号”或“班组成员 班组编号”更正任一班组的记录。',
+  en: '**Changing the team’s details**: the leader sends “进度” (status) and presses 修改资料 (edit details: name, department, team type, phone, organisation contact) or 班组成员 (members: add or remove); or send “修改资料” / “班组成员” (edit team / team members) directly. Only the leader can change them; an administrator corrects any team’s record with “修改资料 <team code>” / “班组成员 <team code>”.',
   alone: true,
   notTakingPart: true,
 };

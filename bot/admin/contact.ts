@@ -16,7 +16,8 @@ export async function saveContact(ctx: HandlerContext, input: CardActionInput): 
   const contact = await setAssociationContact(ctx.tx, ctx.actor, input.formValue, ctx.clock.now());
   // a mobile number or a personal mailbox is what a tenant's DLP refuses (230028): said now, not learnt from the first refusal
   if (contactDlpMayRefuse(contact)) return raw(associationContactCard(contact, { admin: true }), { type: 'warning', content: CONTACT_DLP_WARNING });
-  return raw(associationContactCard(contact, { admin: true }), { type: 'success', content: '已保存协会联系方式：此后“请联系协会”的提示都会附上它' });
+  // not “请联系协会” in the toast: the answer is read for it with the contact the event's claim read, the one replaced
+  return raw(associationContactCard(contact, { admin: true }), { type: 'success', content: '已保存协会联系方式：此后让用户联系协会的提示都会附上它' });
 }
 
 /** A refused save: the form again, with what was typed and what to fix; a repeated click, the form as it is set. */

@@ -210,6 +210,14 @@ describe('协会联系方式', () => {
     expect(page).not.toContain('<b>李四</b>');
   });
 
+  it('a change saved is told without the contact it replaced: the toast names no 请联系协会 for the old one to follow', async () => {
+    expect((await h.click(ADMIN, { action: 'association.contactSave' }, CONTACT)).toast.type).toBe('success');
+    const changed = await h.click(ADMIN, { action: 'association.contactSave' }, { ...CONTACT, contactName: '协会秘书处 李老师', contactPhone: '020-83330000' });
+    expect(changed.toast).toEqual({ type: 'success', content: '已保存协会联系方式：此后让用户联系协会的提示都会附上它' });
+    expect(cardText(changed.card.data)).toContain('020-83330000');
+    expect(cardText(changed.card.data)).not.toContain('020-12345678');
+  });
+
   it('what a person typed is shown as typed: no contact goes into a complaint that says 请联系协会', async () => {
     expect((await h.click(ADMIN, { action: 'association.contactSave' }, CONTACT)).toast.type).toBe('success');
     const [team] = await h.db.db.select().from(teams).where(eq(teams.name, '联系测试班'));
