@@ -93,14 +93,18 @@ export function registeredCard(team: Pick<TeamData, 'name' | 'code' | 'organizat
  * To the person named as the organisation contact (第十五条): at 注册, or (`change`) by the leader's 修改资料, with the
  * number of the team's applications waiting for the contact's confirmation, sent to them at the same time.
  */
-export function contactNamedCard(team: Pick<TeamData, 'leaderOpenId' | 'organization' | 'name' | 'code' | 'department' | 'phone'>, change?: { waiting: number }): Card {
+export function contactNamedCard(team: Pick<TeamData, 'leaderOpenId' | 'organization' | 'name' | 'code' | 'department' | 'phone'>, change?: { waiting: number; byAdmin?: string }): Card {
   const waiting = change?.waiting ?? 0;
+  // an administrator correcting the team's record (修改资料 班组编号) named them, not its leader, who was not asked
+  const byAdmin = change?.byAdmin;
   return card({
     title: '你被登记为班组的单位联系人',
     template: 'wathet',
     elements: [
       markdown(
-        change
+        byAdmin
+          ? md`协会管理员 ${mention(byAdmin)} 在班组资料中将你登记为 **${team.organization}** 的单位联系人。`
+          : change
           ? md`${mention(team.leaderOpenId)} 在班组资料中将你登记为 **${team.organization}** 的单位联系人。`
           : md`${mention(team.leaderOpenId)} 注册了质量信得过班组，并将你登记为 **${team.organization}** 的单位联系人。`,
       ),
@@ -114,7 +118,11 @@ export function contactNamedCard(team: Pick<TeamData, 'leaderOpenId' | 'organiza
           ? md`第十五条：申报材料由单位确认并填写推荐意见。该班组有 ${waiting} 份申报正等待确认，已同时发给你，请逐份确认并填写推荐意见；以后的申报，我也会发给你。`
           : '第十五条：班组申报时，申报材料由单位确认并填写推荐意见。届时我会把待确认的申报发给你。',
       ),
-      note('如果你不是该班组所在单位负责确认申报的人员，请告知班组长在“进度”→“修改资料”中改选正确的单位联系人。'),
+      note(
+        byAdmin
+          ? '如果你不是该班组所在单位负责确认申报的人员，请联系协会管理员更正，或告知班组长在“进度”→“修改资料”中改选正确的单位联系人。'
+          : '如果你不是该班组所在单位负责确认申报的人员，请告知班组长在“进度”→“修改资料”中改选正确的单位联系人。',
+      ),
       ...(waiting ? [buttonRow([button({ text: '待确认申报', type: 'primary', value: { action: 'endorse.list' } })])] : []),
     ],
   });

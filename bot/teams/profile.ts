@@ -58,7 +58,7 @@ export async function saveProfile(ctx: HandlerContext, input: CardActionInput) {
   if (contactChange) {
     const data = teamData({ ...updated, organization: before.organization });
     // one notice per change (the event's id): someone named again, after another contact in between, is told again
-    const card = contactNamedCard(data, { waiting: contactChange.pendingApplicationIds.length });
+    const card = contactNamedCard(data, { waiting: contactChange.pendingApplicationIds.length, ...(updated.leaderOpenId === ctx.actor.openId ? {} : { byAdmin: ctx.actor.openId }) });
     await ctx.send({ dedupeKey: `team:contact-named:${teamId}:${updated.contactOpenId}:${ctx.eventId}`, to: { openId: updated.contactOpenId }, card });
     // the contact replaced is told who replaced them and when; an application waiting for confirmation (第十五条)
     // follows the contact, the new one gets the request (an import changing a contact does the same)

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { teams } from '../../db/schema.js';
 import { cardActions, cardText, inputValues } from '../support/cards.js';
 import type { Harness } from '../support/harness.js';
-import { type Fixture, personas, securityBotForBlock, snapshot } from './securityFixture.js';
+import { type Fixture, OTHER_CONTACT, personas, securityBotForBlock, snapshot } from './securityFixture.js';
 
 /**
  * An administrator corrects any team's record (第十七条): 修改资料 and 班组成员 typed with the team's code open that
@@ -82,6 +82,24 @@ describe('an administrator and a team’s cards', () => {
         h.app.processor.fastPaths = true;
       }
     }
+  });
+
+  it('a contact an administrator names is told the administrator named them, not the team’s leader', async () => {
+    h.fake.reset();
+    const saved = await h.click(personas.admin, { action: 'team.editSave', teamId: f.teamA.id }, { contact: OTHER_CONTACT });
+    expect(saved.toast.type).toBe('success');
+    const told = h.fake.messages.filter((m) => m.receiveId === OTHER_CONTACT && m.content?.header?.title?.content === '你被登记为班组的单位联系人');
+    expect(told).toHaveLength(1);
+    const text = JSON.stringify(told[0].content);
+    expect(text).toContain(`协会管理员 <at id=${personas.admin}></at> 在班组资料中将你登记为`);
+    expect(text).not.toContain(`<at id=${personas.leader}></at> 在班组资料中`);
+    expect(text).toContain('请联系协会管理员更正');
+    // and back, by its leader: told by the leader's name, as before
+    h.fake.reset();
+    expect((await h.click(personas.leader, { action: 'team.editSave', teamId: f.teamA.id }, { contact: personas.contact })).toast.type).toBe('success');
+    const back = JSON.stringify(h.fake.messages.find((m) => m.receiveId === personas.contact && m.content?.header?.title?.content === '你被登记为班组的单位联系人')?.content);
+    expect(back).toContain(`<at id=${personas.leader}></at> 在班组资料中将你登记为`);
+    expect(back).not.toContain('协会管理员');
   });
 
   it('the leader’s own cards, typed with the code or without, still lead back to 返回进度', async () => {

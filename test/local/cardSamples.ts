@@ -961,6 +961,7 @@ export const cardSamples: Record<string, Sample> = {
     // named by 修改资料: with nothing waiting, and with applications waiting that were sent at the same time
     teams.contactNamedCard(team, { waiting: 0 }),
     teams.contactNamedCard(team, { waiting: 2 }),
+    teams.contactNamedCard(team, { waiting: 1, byAdmin: ADMIN }),
   ],
   // 更换班组长: the members to choose from (named, unnamed, none), the form again with what is wrong
   'teams.leaderFormCard': () => [
