@@ -499,7 +499,8 @@ export function leaderFormCard(team: Pick<TeamData, 'id' | 'name' | 'code' | 'le
 
 /** A change of leader as the notices tell it. */
 export interface LeaderChangeData {
-  team: Pick<TeamData, 'name' | 'code' | 'organization'>;
+  /** `id`: for the administrator's card, its 班组成员 button */
+  team: Pick<TeamData, 'name' | 'code' | 'organization'> & { id?: number };
   from: string;
   to: string;
   /** who changed it: the former leader, or an administrator */
@@ -552,7 +553,16 @@ export function leaderChangedCard(d: LeaderChangeData, to: 'former' | 'contact' 
   return card({
     title: '班组长已更换',
     template: 'grey',
-    elements: [markdown(what), note(after), buttonRow([button({ text: '查看进度', value: { action: 'team.status' } })])],
+    // an administrator's 进度 holds no such team: theirs goes back to 协会管理, with the team's members
+    elements: [
+      markdown(what),
+      note(after),
+      buttonRow(
+        to === 'admin' && d.team.id
+          ? [button({ text: '班组成员', value: { action: 'team.members', teamId: d.team.id } }), button({ text: '协会管理', value: { action: 'admin.menu' } })]
+          : [button({ text: '查看进度', value: { action: 'team.status' } })],
+      ),
+    ],
   });
 }
 

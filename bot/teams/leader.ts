@@ -27,7 +27,7 @@ export const changeTeamLeader: CardRun = async (ctx, input) => {
   const to = typeof picked === 'string' ? picked : Array.isArray(picked) && typeof picked[0] === 'string' ? picked[0] : '';
   const change = await changeLeader(ctx.tx, ctx.actor, teamId, String(input.value.from ?? ''), to, ctx.clock.now());
   const d: LeaderChangeData = {
-    team: { name: change.team.name, code: change.team.code, organization: change.team.organization },
+    team: { id: change.team.id, name: change.team.name, code: change.team.code, organization: change.team.organization },
     from: change.from,
     to: change.to,
     by: ctx.actor.openId,

@@ -130,4 +130,13 @@ describe('an administrator and a team’s cards', () => {
       expect(answers.map((a) => a.text).join('\n'), text).not.toMatch(/协会管理员可以修改任一班组|找不到编号|^\[班组成员|^\[修改资料/);
     }
   });
+
+  it('an administrator’s 更换班组长 answers with the team’s members and 协会管理, not a 进度 of no team', async () => {
+    const changed = await h.click(personas.admin, { action: 'team.leaderChange', teamId: f.teamA.id, from: personas.leader }, { leader: personas.member });
+    expect(changed.toast).toEqual({ type: 'success', content: '班组长已更换' });
+    expect(cardActions(changed.card.data)).toEqual([{ action: 'team.members', teamId: f.teamA.id }, { action: 'admin.menu' }]);
+    // back as it was, by the administrator again
+    const back = await h.click(personas.admin, { action: 'team.leaderChange', teamId: f.teamA.id, from: personas.member }, { leader: personas.leader });
+    expect(back.toast.type).toBe('success');
+  });
 });
