@@ -156,7 +156,7 @@ function taskApplicationDrawn(d: { assignmentId: number; year: number; applicati
  * 查看申报表全文 on the 形式审查 card: the whole 申报表 for an administrator checking it (第十五条 按照填报要求), read-only,
  * sent as a message of its own beside the list, whose 退回原因 typed stays as it was.
  */
-export function checkApplicationCard(d: { year: number; application: TaskApplication; status: string }): Card {
+export function checkApplicationCard(d: { year: number; application: TaskApplication; status: string; checking: boolean }): Card {
   return fittedCard((clip) =>
     card({
       title: `申报表全文：${d.application.team}`,
@@ -165,7 +165,8 @@ export function checkApplicationCard(d: { year: number; application: TaskApplica
       elements: [
         ...applicationBrief(d.application, true, clip),
         ...(clip && clippedAt(d.application, clip) ? [note(md`申报材料较长，超出飞书卡片的大小上限，以上各项长文本只显示前 ${clip} 字；全文请向班组长索取。`)] : []),
-        note(md`申报状态：${d.status}。受理或退回请在原“形式审查”卡片中操作，已填的退回原因仍在。`),
+        // past the check (accepted since the list was drawn, or returned) there is nothing to 受理 or 退回 any more
+        note(d.checking ? md`申报状态：${d.status}。受理或退回请在原“形式审查”卡片中操作，已填的退回原因仍在。` : md`申报状态：${d.status}。`),
       ],
     }),
   );

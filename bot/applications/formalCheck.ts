@@ -84,9 +84,12 @@ export const sendApplicationFullText: CardRun = async (ctx, input) => {
   // issued together: the application, and whether a press just before (a double tap across the period's edge) queued it
   const [row, pressedBefore] = await Promise.all([getApplication(ctx.tx, id), queuedBefore(ctx.tx, key(period - 1))]);
   if (!row || row.application.status === 'draft') throw new UserError('找不到这份申报，或它还是草稿，没有可查看的申报表。', { kind: 'info' });
-  const card = checkApplicationCard({ year: row.cycle.year, application: taskApplication(row), status: applicationStatusNames[row.application.status as ApplicationStatus] ?? row.application.status });
+  // still waiting for the check: the list it was pressed on can still 受理 or 退回 it
+  const checking = row.application.status === 'recommended';
+  const card = checkApplicationCard({ year: row.cycle.year, application: taskApplication(row), status: applicationStatusNames[row.application.status as ApplicationStatus] ?? row.application.status, checking });
   const sent = !pressedBefore && (await ctx.sendIfNew({ dedupeKey: key(period), to: { openId: ctx.actor.openId }, card }));
-  return { toast: sent ? { type: 'success', content: '申报表全文已另发一条消息；这里填的退回原因保留。' } : { type: 'info', content: '申报表全文已发送，请查看上一条消息。' } };
+  if (!sent) return { toast: { type: 'info', content: '申报表全文已发送，请查看上一条消息。' } };
+  return { toast: { type: 'success', content: checking ? '申报表全文已另发一条消息；这里填的退回原因保留。' : '申报表全文已另发一条消息。' } };
 };
 
 /**

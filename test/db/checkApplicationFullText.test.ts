@@ -94,6 +94,20 @@ describe('查看申报表全文 on the 形式审查 card', () => {
     expect(await fullTexts()).toHaveLength(2);
   });
 
+  it('pressed on a list drawn before the application was accepted, it says so, and nothing about 受理 or 退回', async () => {
+    await h.db.db.update(applications).set({ status: 'accepted' }).where(eq(applications.id, appId));
+    try {
+      h.fake.reset();
+      clock.advance(60_000);
+      expect((await h.click(ADMIN, { action: 'check.application', applicationId: appId })).toast).toEqual({ type: 'success', content: '申报表全文已另发一条消息。' });
+      const text = cardText(h.fake.messages.filter((m) => m.receiveId === ADMIN)[0].content);
+      expect(text).toContain('申报状态：已受理，待评审。');
+      expect(text).not.toMatch(/受理或退回|退回原因/);
+    } finally {
+      await h.db.db.update(applications).set({ status: 'recommended' }).where(eq(applications.id, appId));
+    }
+  });
+
   it('only an administrator may; a draft has nothing to show; nothing is queued for either', async () => {
     const before = (await fullTexts()).length;
     for (const who of [LEADER, CONTACT]) {

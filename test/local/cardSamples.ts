@@ -833,7 +833,10 @@ export const cardSamples: Record<string, Sample> = {
     review.taskListCard({ year: 2026, done: 0, total: 0, tasks: [], page: 1, pages: 1, inactive: true }),
   ],
   'review.taskApplicationCard': () => [review.taskApplicationCard({ assignmentId: 12, year: 2026, application: taskApplication })],
-  'review.checkApplicationCard': () => [review.checkApplicationCard({ year: 2026, application: taskApplication, status: '待协会形式审查' })],
+  'review.checkApplicationCard': () => [
+    review.checkApplicationCard({ year: 2026, application: taskApplication, status: '待协会形式审查', checking: true }),
+    review.checkApplicationCard({ year: 2026, application: taskApplication, status: '已受理，待评审', checking: false }),
+  ],
   'review.declineFormCard': () => [
     review.declineFormCard({ assignmentId: 12, application: taskApplication, descriptor: declineForm, values: { kind: 'conflict', reason: '曾在该单位任职' }, error: '请选择原因' }),
     review.declineFormCard({ assignmentId: 12, application: taskApplication, descriptor: declineForm, sameOrganization: { name: '广州市市政工程维修有限公司', tasks: 3 } }),
