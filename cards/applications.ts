@@ -587,7 +587,7 @@ function formalCheckDrawn(opts: FormalCheckOpts, clip: number): Card {
     );
   }
   elements.push(...pager({ page, pages, value: { action: 'check.list' } }));
-  elements.push(buttonRow([button({ text: '刷新', value: { action: 'check.list', ...onPage } })]));
+  elements.push(buttonRow([button({ text: '刷新', value: { action: 'check.list', ...onPage } }), button({ text: '协会管理', value: { action: 'admin.menu' } })]));
   return card({ title: `${opts.year} 年度形式审查`, subtitle: `待审查 ${opts.total} 份`, template: 'violet', elements });
 }
 

@@ -12,7 +12,7 @@ import { sendPrivately } from '../respond.js';
 /** The longest name an entry shows (the person's card has the whole). */
 const NAME_SHOWN = 20;
 
-const HOW = '请在命令后写上班组编号，如“变更记录 GDSZ-2025-0001”（编号见班组的卡片或“进度”）；更早的记录加页码，如“变更记录 GDSZ-2025-0001 第2页”。';
+const HOW = '请在命令后写上班组编号，如“变更记录 GDSZ-2025-0001”（各班组的编号在名册中，发送“导出名册”获取）；更早的记录加页码，如“变更记录 GDSZ-2025-0001 第2页”。';
 
 /**
  * `变更记录 <班组编号> [第N页]` / `history <code> [page N]`: an administrator asks who changed a team's record and when

@@ -4,6 +4,7 @@ import { AlreadyDone, formErrorOf, UserError } from '../../src/errors.js';
 import { readCode } from '../../src/forms.js';
 import type { CardRun, HandlerContext, IncomingText, OnRefused } from '../../src/handlers.js';
 import { isPending } from '../../src/import/people.js';
+import { hasRole } from '../../src/people.js';
 import { changeLeader, getTeam, lastLeaderChange, leaderCandidatesOf, teamByCode, teamLedBy, teamsOf } from '../../src/teams.js';
 import { idFrom, idOrZero, pageFrom, raw, sendPrivately, typedCode } from '../respond.js';
 import { statusCardFor } from './status.js';
@@ -65,7 +66,8 @@ async function changeAsMade(ctx: HandlerContext, teamId: number) {
 }
 
 /** How an administrator names the team: its code, which every card of the team shows. */
-const nameTheTeam = '请在命令后写上班组编号，如“更换班组长 GDSZ-2025-0001”（编号见班组的卡片或“进度”）。';
+const nameTheTeam = (admin: boolean) =>
+  `请在命令后写上班组编号，如“更换班组长 GDSZ-2025-0001”（${admin ? '各班组的编号在名册中，发送“导出名册”获取' : '编号见班组的卡片或“进度”'}）。`;
 
 /**
  * `更换班组长` / `change leader`: the card for the caller's team (a picker when they lead several); with a team's code,
@@ -74,7 +76,7 @@ const nameTheTeam = '请在命令后写上班组编号，如“更换班组长 G
 async function leaderEntry(ctx: HandlerContext, code: string, page = 1) {
   if (code) {
     const team = await teamByCode(ctx.tx, readCode(code));
-    if (!team) throw new UserError(`找不到编号为“${code}”的班组：${nameTheTeam}`);
+    if (!team) throw new UserError(`找不到编号为“${code}”的班组：${nameTheTeam(hasRole(ctx.actor, 'admin'))}`);
     return leaderForm(ctx, team.id);
   }
   const led = (await teamsOf(ctx.tx, ctx.actor.openId)).filter((v) => v.myRole === 'leader');
@@ -82,7 +84,7 @@ async function leaderEntry(ctx: HandlerContext, code: string, page = 1) {
   if (led.length > 1) {
     return teamPickerCard({ title: '更换班组长', prompt: `你是 ${led.length} 个班组的班组长，请选择要更换班组长的班组：`, teams: led.map((v) => v.team), action: 'team.leaderForm', page, pageValue: { action: 'team.leaderStart' } });
   }
-  if (ctx.actor.roles.includes('admin')) throw new UserError(`协会管理员可以更换任一班组的班组长：${nameTheTeam}`, { kind: 'info' });
+  if (ctx.actor.roles.includes('admin')) throw new UserError(`协会管理员可以更换任一班组的班组长：${nameTheTeam(true)}`, { kind: 'info' });
   throw new UserError('只有班组长（或协会管理员）可以更换班组长：新班组长须是本班组成员，请本班组的班组长发送“更换班组长”办理，或联系协会。');
 }
 

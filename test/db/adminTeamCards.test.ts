@@ -122,6 +122,15 @@ describe('an administrator and a team’s cards', () => {
     }
   });
 
+  it('an administrator asked for a team’s code is told where the codes are: the roster (导出名册), not a 进度 of no team', async () => {
+    for (const text of ['更换班组长', '更换班组长 GDSZ-2099-0001', '变更记录', '变更记录 GDSZ-2099-0001']) {
+      const answer = (await answerTo(personas.admin, text)).text;
+      expect(answer, text).toContain('各班组的编号在名册中，发送“导出名册”获取');
+      expect(answer, text).not.toContain('“进度”');
+    }
+    expect((await answerTo(personas.leader, '更换班组长 GDSZ-2099-0001')).text).toContain('编号见班组的卡片或“进度”');
+  });
+
   it('a code no team has is told so; anything else after the name is not this command', async () => {
     expect((await answerTo(personas.admin, '班组成员 GDSZ-2099-0001')).text).toBe('找不到编号为“GDSZ-2099-0001”的班组：请核对编号（见班组的卡片或“进度”，或发送“导出名册”）。');
     expect((await answerTo(personas.leader, '修改资料 gdsz 2099 1')).text).toBe('找不到编号为“GDSZ-2099-0001”的班组：请核对编号（见班组的卡片或“进度”）。');

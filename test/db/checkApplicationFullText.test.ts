@@ -63,6 +63,8 @@ describe('查看申报表全文 on the 形式审查 card', () => {
     const list = await h.click(ADMIN, { action: 'check.list' });
     expectValidCard(list.card.data);
     expect(cardActions(list.card.data)).toContainEqual({ action: 'check.application', applicationId: appId });
+    // and a way back to the 协会管理 card it was opened from
+    expect(cardActions(list.card.data)).toContainEqual({ action: 'admin.menu' });
     const text = cardText(list.card.data);
     expect(text).not.toContain('全文到此结束的标记句');
     expect(text).toContain('全文点“查看申报表全文”');
