@@ -16,7 +16,7 @@ const EXTENSION = /转|分机号?|ext\.?|#/i;
 const DASHES = /[\u2010-\u2015\u2212]/g;
 
 /** At least 7 digits (separators alone, “-------”, are no number), and only what a number is written with. */
-const PHONE = /^(?=(?:\D*\d){7})(?:[0-9+\-\u2010-\u2015\u2212\s()（）转,，、/#]|分机号?|ext\.?)+$/i;
+const PHONE = /^(?=(?:\D*\d){7})(?:[0-9+\-\u2010-\u2015\u2212\s()（）转,，、;；/#]|分机号?|ext\.?)+$/i;
 
 /**
  * The check of a phone field labelled `label`, as a form descriptor's text field takes it (src/forms.ts): its pattern,
