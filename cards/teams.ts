@@ -71,10 +71,12 @@ export function registrationFormCard(opts: { descriptor: FormDescriptor; leaderO
 }
 
 /** What 注册 answers with, and what a leader registered by an administrator is sent. */
-export function registeredCard(team: Pick<TeamData, 'name' | 'code' | 'organization' | 'typeLabel' | 'registeredAt'>, eligibleFrom: string): Card {
+export function registeredCard(team: Pick<TeamData, 'name' | 'code' | 'organization' | 'typeLabel' | 'registeredAt'>, eligibleFrom: string, opts: { before?: boolean } = {}): Card {
+  // `before`: a new form named a team registered before (by its leader, or an import): nothing was registered now, and
+  // no contact told
   return card({
-    title: `注册成功：${team.name}`,
-    template: 'green',
+    title: opts.before ? `该班组已注册：${team.name}` : `注册成功：${team.name}`,
+    template: opts.before ? 'blue' : 'green',
     elements: [
       fields([
         ['班组编号', team.code],
@@ -83,7 +85,7 @@ export function registeredCard(team: Pick<TeamData, 'name' | 'code' | 'organizat
         ['注册日期', formatDateZh(team.registeredAt)],
         ['满一年日期', `${formatDateZh(eligibleFrom)}（第十六条：申报截止时已满一年的年度即可申报）`],
       ]),
-      note('单位联系人已收到通知。可随时发送“进度”查看班组情况、修改资料和添加成员。'),
+      note(opts.before ? '这次没有注册新的班组。可随时发送“进度”查看班组情况、修改资料和添加成员。' : '单位联系人已收到通知。可随时发送“进度”查看班组情况、修改资料和添加成员。'),
       buttonRow([button({ text: '查看进度', type: 'primary', value: { action: 'team.status' } }), button({ text: '返回菜单', value: { action: 'help.menu' } })]),
     ],
   });

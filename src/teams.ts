@@ -195,13 +195,16 @@ export function registeredAlready(team: Team, differs: boolean): AlreadyDone {
   );
 }
 
+/** A new registration card naming a team its leader registered before (or an import did): its answer is no 注册成功. */
+export class RegisteredBefore extends AlreadyDone {}
+
 /**
  * A new registration card naming a team its leader registered before: nothing is registered, and what was typed
  * other than the team holds (联系电话, 成员人数…) is said not saved, with where to change it.
  */
 function registeredBefore(team: Team, input: RegistrationInput): AlreadyDone {
   const changed = changedOnFile(team, input);
-  return new AlreadyDone(
+  return new RegisteredBefore(
     '注册',
     { action: 'team.register', entity: 'team', entityId: team.id },
     `，班组编号 ${team.code}`,

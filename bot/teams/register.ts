@@ -6,7 +6,7 @@ import { fastRegister } from '../../src/fast/register.js';
 import type { CardActionInput, CardResponse, FastContext, FastOutcome, HandlerContext, IncomingText, OnRefused } from '../../src/handlers.js';
 import { hasRole, pickerCandidates } from '../../src/people.js';
 import { eligibleFromOf, registrationNotices } from '../../src/registrationCards.js';
-import { differsFromRegistered, getTeam, registeredAlready, registeredFromCard, registerTeam, registrationCardKey, registrationForm as registrationDescriptor, registrationLabels, registrationSchema, teamsLedBy } from '../../src/teams.js';
+import { differsFromRegistered, getTeam, RegisteredBefore, registeredAlready, registeredFromCard, registerTeam, registrationCardKey, registrationForm as registrationDescriptor, registrationLabels, registrationSchema, teamsLedBy } from '../../src/teams.js';
 import { announceRecusals } from '../../src/review/recusal.js';
 import { personFromLookup } from '../lookup.js';
 import { raw, sendPrivately, today } from '../respond.js';
@@ -88,7 +88,7 @@ export const registrationFormAgain: OnRefused = async (error, ctx, input) => {
   // registered by the first click: the second shows what the first showed
   if (error instanceof AlreadyDone) {
     const team = await getTeam(ctx.tx, Number(error.record.entityId));
-    if (team) return raw(registeredCard(teamData(team), oneYearAfter(team.registeredAt)));
+    if (team) return raw(registeredCard(teamData(team), oneYearAfter(team.registeredAt), { before: error instanceof RegisteredBefore }));
   }
   return raw(await registrationForm(ctx, { form: input.value.form, values: input.formValue, error: formErrorOf(error) }));
 };

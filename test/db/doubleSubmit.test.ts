@@ -161,18 +161,20 @@ describe.each(['sequential', 'concurrent'] as const)('a form submitted twice, %s
     const value = { action: c.action, ...values.get(name) };
     const form = c.form(f);
     const who = c.openId ?? personas[c.persona];
+    // a double tap: both submits come from the one card (its message), as Feishu sends them
+    const card = { messageId: `om_doubletap_${mode}_${cases.indexOf(c)}` };
     await c.before?.(h.db.db, f);
     const before = await auditRows(h.db.db);
     let first: any;
     let second: any;
     if (mode === 'sequential') {
-      first = await h.click(who, value, form);
+      first = await h.click(who, value, form, card);
       const once = (await auditRows(h.db.db)) - before;
       effects.set(name, once);
       expect(once, `${name}: the first submit changes something`).toBeGreaterThan(0);
-      second = await h.click(who, value, form);
+      second = await h.click(who, value, form, card);
     } else {
-      const both = await Promise.all([h.click(who, value, form), h.click(who, value, form)]);
+      const both = await Promise.all([h.click(who, value, form, card), h.click(who, value, form, card)]);
       [first, second] = both[0].toast?.type === 'success' ? both : [both[1], both[0]];
     }
     expect(first.toast, `${name}: first ${JSON.stringify(first.toast)}`).toMatchObject({ type: 'success' });

@@ -137,7 +137,8 @@ describe('注册: the one-statement path answers, writes and sends what the ordi
   };
 
   /** The cards as the ordinary path drew them before they were drawn at send time: the card functions on the stored row. */
-  const oldRegistered = (t: NonNullable<Awaited<ReturnType<typeof teamNamed>>>) => registeredCard(teamData(t), formatDateZh(oneYearAfter(t.registeredAt)));
+  // `before`: the answer to a new form naming a team registered before (no card key: the harness's clicks carry none)
+  const oldRegistered = (t: NonNullable<Awaited<ReturnType<typeof teamNamed>>>, before = false) => registeredCard(teamData(t), formatDateZh(oneYearAfter(t.registeredAt)), { before });
   const oldContactNamed = (t: NonNullable<Awaited<ReturnType<typeof teamNamed>>>) => contactNamedCard(teamData(t));
 
   /** The outbox rows of a team, their specs drawn by the registered renderers. */
@@ -208,12 +209,12 @@ describe('注册: the one-statement path answers, writes and sends what the ordi
     const badInput = await both(STRANGER, registrationForm('输入七组', CONTACT_NEW, { memberCount: '十二' }), 'ev_fastreg_07');
     expect(badInput.toast?.type).toBe('error');
     expect(badInput.toast?.content).toContain('成员人数');
-    // the same registration again (a second click after the first): done, naming when, on the card the first answered
+    // the same registration again (a second form's click after the first): done, naming when, the team as registered before
     const again = await both(LEADER_NEW, registrationForm('新单位一组', CONTACT_NEW, { organization: '深圳市政新单位' }), 'ev_fastreg_08');
     expect(again.toast?.type).toBe('info');
     expect(again.toast?.content).toMatch(doneAt);
     expect(again.toast?.content).toContain('注册，班组编号 GDSZ-2026-0001，无需重复注册。');
-    expect(again.card?.data).toEqual(oldRegistered((await teamNamed(fast.db.db, '新单位一组'))!));
+    expect(again.card?.data).toEqual(oldRegistered((await teamNamed(fast.db.db, '新单位一组'))!, true));
     // the name taken in the organisation by another leader
     const taken = await both(STRANGER, registrationForm('新单位一组', CONTACT_NEW, { organization: '深圳市政新单位' }), 'ev_fastreg_09');
     expect(taken.toast).toEqual({ type: 'info', content: '“深圳市政新单位”已有名为“新单位一组”的班组（编号 GDSZ-2026-0001），由另一位班组长注册。如是同一个班组，请其班组长在“班组成员”中添加你；如是另一个班组，请改用能区分的名称（如加上项目部或工区）后再提交。' });
@@ -251,7 +252,8 @@ describe('注册: the one-statement path answers, writes and sends what the ordi
     expect(first.toast?.type).toBe('success');
     expect(done.toast?.type).toBe('info');
     expect(done.toast?.content).toMatch(doneAt);
-    expect(done.card?.data).toEqual(first.card?.data);
+    // the same team, registered by the other one: no 注册成功 of its own
+    expect(done.card?.data).toEqual(oldRegistered((await teamNamed(fast.db.db, '并发十三组'))!, true));
     const t = (await teamNamed(fast.db.db, '并发十三组'))!;
     expect(await fast.db.db.select().from(teamMembers).where(eq(teamMembers.teamId, t.id))).toHaveLength(1);
     expect(await fast.db.db.select().from(auditLog).where(eq(auditLog.entityId, String(t.id)))).toHaveLength(1);

@@ -69,9 +69,12 @@ describe('注册: one card, one team', () => {
     expect(changed.toast?.content).toMatch(
       new RegExp(`^已于 .+ 注册，班组编号 ${team.code}，无需重复注册。这次填写的联系电话、成员人数与该班组的资料不同，没有保存；如需修改，请点“查看进度”（或发送“进度”），在该班组下点“修改资料”。$`),
     );
-    // the card shows the team registered, with 查看进度 (where 修改资料 is)
+    // the card shows the team registered, with 查看进度 (where 修改资料 is): registered before, not now, no contact told
     expect(JSON.stringify(changed.card)).toContain(team.code);
     expect(JSON.stringify(changed.card)).toContain('team.status');
+    expect(JSON.stringify(changed.card)).toContain(`该班组已注册：${mode}管网抢修（一）班`);
+    expect(JSON.stringify(changed.card)).toContain('这次没有注册新的班组');
+    expect(JSON.stringify(changed.card)).not.toMatch(/注册成功|单位联系人已收到通知/);
     const [kept] = await worlds[mode].h.db.db.select().from(teams).where(eq(teams.id, team.id));
     expect([kept.phone, kept.memberCount]).toEqual([team.phone, team.memberCount]);
 

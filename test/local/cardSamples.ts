@@ -949,7 +949,7 @@ export const cardSamples: Record<string, Sample> = {
     teams.registrationFormCard({ descriptor: registrationForm, leaderOpenId: LEADER, candidates: [LEADER, CONTACT], led: [{ name: '市政养护一班 *东区*', code: 'GDSZ-2026-0001' }, { name: '道路养护二班', code: 'GDSZ-2026-0002' }] }),
     teams.registrationFormCard({ descriptor: registrationForm, leaderOpenId: LEADER, candidates: [LEADER], values: { teamName: '道路养护一班', teamType: 'project', contact: CONTACT, memberCount: '12' }, error: { field: 'phone', message: '请填写联系电话' } }),
   ],
-  'teams.registeredCard': () => [teams.registeredCard(team, '2026-03-01')],
+  'teams.registeredCard': () => [teams.registeredCard(team, '2026-03-01'), teams.registeredCard(team, '2026-03-01', { before: true })],
   'teams.contactReplacedTeamsCard': () => [
     teams.contactReplacedTeamsCard([{ ...team, waiting: 0 }, { name: '市政养护二班', code: 'GDSZ-2025-0002', waiting: 2 }], { by: 'ou_admin', byLeader: false, on: '2026年3月10日' }),
     teams.contactReplacedTeamsCard(Array.from({ length: 25 }, (_, k) => ({ name: `养护${k + 1}班`, code: `GDSZ-2025-${String(k + 1).padStart(4, '0')}`, waiting: k % 3 })), { by: 'system:import', byLeader: false, on: '2026年3月10日' }),
