@@ -1,12 +1,12 @@
 import { clipText, fittedCard, mention } from '../../cards/kit.js';
 import { teamHistoryCard } from '../../cards/teams.js';
 import { formatDateTimeZh } from '../../src/dates.js';
-import { readCode } from '../../src/forms.js';
 import type { HandlerContext, IncomingText } from '../../src/handlers.js';
 import { hasRole } from '../../src/people.js';
 import { adminOnlyCommand } from '../../src/permissions.js';
 import { describeEntry, namesInEntries, teamHistory } from '../../src/teamHistory.js';
-import { getTeam, teamByCode } from '../../src/teams.js';
+import { getTeam } from '../../src/teams.js';
+import { teamForCommand } from './view.js';
 import { sendPrivately } from '../respond.js';
 
 /** The longest name an entry shows (the person's card has the whole). */
@@ -22,11 +22,14 @@ export async function sendTeamHistory(ctx: HandlerContext, msg: IncomingText, ar
   const pageMatch = /\s*(?:第\s*(\d+)\s*页|page\s*(\d+))\s*$/i.exec(argument);
   const page = pageMatch ? Number(pageMatch[1] ?? pageMatch[2]) : 1;
   const code = (pageMatch ? argument.slice(0, pageMatch.index) : argument).trim().replace(/^["'“”‘’「『]+|["'“”‘’」』]+$/g, '').trim();
-  const found = code ? await teamByCode(ctx.tx, readCode(code)) : undefined;
-  // glued to anything but a code, or followed by words with no number in them (history of the association): a question
-  if (!found && (how?.glued || (code && !/\d/.test(code)))) return false;
+  // a team's code or full name (teamForCommand: an administrator is told of a name no team has, with the names like it)
+  const named = code ? await teamForCommand(ctx, code, { glued: how?.glued, command: '变更记录' }) : undefined;
+  const found = named && 'team' in named ? named.team : undefined;
+  // glued to anything but a team, or followed by words with no number in them (history of the association): a question
+  if (!found && (how?.glued || (code && !/\d/.test(code) && !named))) return false;
   const key = `team:history:${ctx.eventId}`;
   if (!hasRole(ctx.actor, 'admin')) return sendPrivately(ctx, msg, key, { text: adminOnlyCommand('变更记录') }, '回复');
+  if (named && 'text' in named) return sendPrivately(ctx, msg, key, { text: named.text }, '回复');
   if (!found) return sendPrivately(ctx, msg, key, { text: code ? `找不到编号为“${code}”的班组：${HOW}` : HOW }, '回复');
   const [team, history] = await Promise.all([getTeam(ctx.tx, found.id), teamHistory(ctx.tx, found.id, page)]);
   const names = await namesInEntries(ctx.tx, history.entries);

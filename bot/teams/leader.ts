@@ -8,7 +8,7 @@ import { hasRole } from '../../src/people.js';
 import { changeLeader, getTeam, lastLeaderChange, leaderCandidatesOf, teamByCode, teamLedBy, teamsOf } from '../../src/teams.js';
 import { idFrom, idOrZero, pageFrom, raw, sendPrivately, typedCode } from '../respond.js';
 import { statusCardFor } from './status.js';
-import { backFor, teamData } from './view.js';
+import { backFor, teamData, teamForCommand, whereCodesAre } from './view.js';
 
 /** 更换班组长's card: the team's registered members to choose from. */
 async function leaderForm(ctx: HandlerContext, teamId: number, again?: { error: UserError; values: Record<string, unknown> }) {
@@ -66,8 +66,7 @@ async function changeAsMade(ctx: HandlerContext, teamId: number) {
 }
 
 /** How an administrator names the team: its code, which every card of the team shows. */
-const nameTheTeam = (admin: boolean) =>
-  `请在命令后写上班组编号，如“更换班组长 GDSZ-2025-0001”（${admin ? '各班组的编号在名册中，发送“导出名册”获取' : '编号见班组的卡片或“进度”'}）。`;
+const nameTheTeam = (admin: boolean) => `请在命令后写上班组编号，如“更换班组长 GDSZ-2025-0001”（${whereCodesAre(admin)}）。`;
 
 /**
  * `更换班组长` / `change leader`: the card for the caller's team (a picker when they lead several); with a team's code,
@@ -90,10 +89,13 @@ async function leaderEntry(ctx: HandlerContext, code: string, page = 1) {
 
 export async function sendLeaderEntry(ctx: HandlerContext, msg: IncomingText, argument: string, how?: { glued: boolean }): Promise<void | false> {
   const code = typedCode(argument);
-  // glued to the name, only a team's code is this command's: anything else is a question for the measures
-  if (how?.glued && !(await teamByCode(ctx.tx, readCode(code)))) return false;
+  // a team's code or full name (teamForCommand); glued to the name, anything else is a question for the measures
+  const found = code ? await teamForCommand(ctx, code, { glued: how?.glued, command: '更换班组长' }) : undefined;
+  if (how?.glued && !found) return false;
+  if (found && 'text' in found) return sendPrivately(ctx, msg, `team:leader:${ctx.eventId}`, { text: found.text }, '说明');
   try {
-    await sendPrivately(ctx, msg, `team:leader:${ctx.eventId}`, { card: await leaderEntry(ctx, code) }, '更换班组长卡片');
+    const card = found ? await leaderForm(ctx, found.team.id) : await leaderEntry(ctx, code);
+    await sendPrivately(ctx, msg, `team:leader:${ctx.eventId}`, { card }, '更换班组长卡片');
   } catch (err) {
     if (!(err instanceof UserError)) throw err;
     await sendPrivately(ctx, msg, `team:leader:${ctx.eventId}`, { text: err.message }, '说明');

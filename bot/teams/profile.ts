@@ -1,6 +1,6 @@
 import { contactNamedCard, membersCard, profileFormCard } from '../../cards/teams.js';
 import { contactHandOverMessages } from '../../src/endorsementCards.js';
-import { formLabels, readCode } from '../../src/forms.js';
+import { formLabels } from '../../src/forms.js';
 import { AlreadyDone, formErrorOf, UserError } from '../../src/errors.js';
 import type { Db } from '../../db/index.js';
 import { formatDateZh, todayIn } from '../../src/dates.js';
@@ -10,11 +10,11 @@ import { type CardActionInput, type CardResponse, type CardRun, type FastContext
 import { isPending } from '../../src/import/people.js';
 import { announceRecusals } from '../../src/review/recusal.js';
 import { type Actor, hasRole, pickerCandidates } from '../../src/people.js';
-import { addMembers, getTeam, ledBy, parseProfile, profileForm, profileSchema, removeMember, teamByCode, teamLedBy, teamMembersOf, teamsOf, updateTeamProfile } from '../../src/teams.js';
+import { addMembers, getTeam, ledBy, parseProfile, profileForm, profileSchema, removeMember, teamLedBy, teamMembersOf, teamsOf, updateTeamProfile } from '../../src/teams.js';
 import { needsLookup, personFromLookup } from '../lookup.js';
 import { idFrom, idOrZero, pageFrom, raw, sendPrivately, today, typedCode } from '../respond.js';
 import { statusCardFor, statusCardOf, workOf } from './status.js';
-import { backFor, teamData } from './view.js';
+import { backFor, teamData, teamForCommand } from './view.js';
 
 /** Who the contact picker offers: the people the bot knows, organisation contacts first. */
 const contactCandidates = (ctx: Pick<HandlerContext, 'tx'>, current: string) => pickerCandidates(ctx.tx, { preferRole: 'org_contact', include: [isPending(current) ? undefined : current] });
@@ -131,25 +131,21 @@ export const onlyLeadersEdit = '只有班组长可以修改班组资料和成员
 const adminsEdit = (command: string) =>
   `协会管理员可以修改任一班组的资料和成员：请在命令后写上班组编号，如“${command} GDSZ-2025-0001”（各班组的编号在名册中，发送“导出名册”获取）；更换班组长发送“更换班组长 班组编号”。`;
 
-/** A team's code as issued (GDSZ-2025-0001), however typed: what 修改资料 and 班组成员 take after them. */
-const TEAM_CODE = /^GDSZ-\d{4}-\d+$/;
-
 /**
  * 修改资料 / 班组成员 typed, the labels of the 进度 card's buttons: the leader of one team gets that card, a leader of
- * several their 进度 (each team with both buttons), anyone else who may. With a team's code (修改资料 GDSZ-2025-0001),
- * that team's card, for its leader or an administrator; anything else after the name (班组成员有哪些) is no team's code
- * and goes where it went before, to the measures.
+ * several their 进度 (each team with both buttons), anyone else who may. With a team's code or full name (修改资料
+ * GDSZ-2025-0001, 班组成员 市政养护一班), that team's card, for its leader or an administrator (`teamForCommand`);
+ * anything else after the name (班组成员有哪些) goes where it went before, to the measures.
  */
 function typedTeamButton(cardOf: (ctx: HandlerContext, teamId: number) => Promise<Card>, what: string, command: string) {
-  return async (ctx: HandlerContext, msg: IncomingText, argument = ''): Promise<void | false> => {
+  return async (ctx: HandlerContext, msg: IncomingText, argument = '', how?: { glued: boolean }): Promise<void | false> => {
     const key = `team:typed:${ctx.eventId}`;
     if (argument) {
-      const code = readCode(typedCode(argument));
-      if (!TEAM_CODE.test(code)) return false;
-      const team = await teamByCode(ctx.tx, code);
+      const found = await teamForCommand(ctx, typedCode(argument), { glued: how?.glued, command });
+      if (!found) return false;
+      if ('text' in found) return sendPrivately(ctx, msg, key, { text: found.text }, '说明');
       try {
-        if (!team) throw new UserError(`找不到编号为“${code}”的班组：请核对编号（见班组的卡片或“进度”${hasRole(ctx.actor, 'admin') ? '，或发送“导出名册”' : ''}）。`);
-        return await sendPrivately(ctx, msg, key, { card: await cardOf(ctx, team.id) }, what);
+        return await sendPrivately(ctx, msg, key, { card: await cardOf(ctx, found.team.id) }, what);
       } catch (err) {
         if (!(err instanceof UserError)) throw err;
         return sendPrivately(ctx, msg, key, { text: err.message }, '说明');

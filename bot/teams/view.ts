@@ -1,5 +1,8 @@
 import type { TeamData } from '../../cards/teams.js';
 import { formatDateZh, todayIn } from '../../src/dates.js';
+import { findTeams } from '../../src/complaints.js';
+import type { Db } from '../../db/index.js';
+import { readCode } from '../../src/forms.js';
 import type { HandlerContext } from '../../src/handlers.js';
 import { type Actor, hasRole } from '../../src/people.js';
 import { type Team, teamMachine, type TeamStatus, teamTypeLabel } from '../../src/teams.js';
@@ -34,5 +37,53 @@ export function teamData(team: TeamRow): TeamData {
  */
 export const backFor = (actor: Pick<Actor, 'openId' | 'roles'>, team: { leaderOpenId: string }): 'status' | 'admin' =>
   team.leaderOpenId !== actor.openId && hasRole(actor as Actor, 'admin') ? 'admin' : 'status';
+
+/** A team's code as issued (GDSZ-2025-0001), as `readCode` reads one however typed. */
+const TEAM_CODE = /^GDSZ-\d{4}-\d+$/;
+
+/**
+ * The teams a command's argument names (修改资料, 班组成员, 更换班组长, 变更记录 followed by it): a team's code however
+ * typed (`code` set, whether or not a team has it), else a team's full name as its cards show it, or a name it had
+ * (src/complaints.ts `findTeams`: 养护一班(东区) is 养护一班（东区）); teams of one name in several organisations all come.
+ * An association secretary working from a workbook types the name as often as the code.
+ */
+export async function teamsNamed(tx: Db, typed: string): Promise<{ code?: string; teams: { id: number; name: string; code: string; organization: string }[] }> {
+  const code = readCode(typed);
+  if (TEAM_CODE.test(code)) return { code, teams: await findTeams(tx, code, { partial: false }) };
+  return { teams: await findTeams(tx, typed, { partial: false }) };
+}
+
+/** Several teams of the name typed: which is which, by code, for the command to be sent again with one. */
+export function whichTeam(command: string, name: string, found: { name: string; code: string; organization: string }[]): string {
+  const shown = found.slice(0, 10).map((t) => `${t.name}（${t.organization}）：${t.code}`);
+  return [`有 ${found.length} 个名为“${name}”的班组，请在命令后写上其中一个的班组编号，如“${command} ${found[0].code}”：`, ...shown].join('\n');
+}
+
+/** Where an administrator finds a team's code; where anyone else does. */
+export const whereCodesAre = (admin: boolean) => (admin ? '各班组的编号在名册中，发送“导出名册”获取' : '编号见班组的卡片或“进度”');
+
+/**
+ * The one team a command's argument names (teamsNamed), or what to tell instead: several of that name (which is which),
+ * a code no team has, and to an administrator a name no team has (with the teams whose names contain it). Undefined
+ * when the argument is no team's and the text may be a question (glued to the command: 修改资料需要什么手续; or typed by
+ * someone who is no administrator), for the command to go on as it would.
+ */
+export async function teamForCommand(
+  ctx: Pick<HandlerContext, 'tx' | 'actor'>,
+  typed: string,
+  how: { glued?: boolean; command: string },
+): Promise<{ team: { id: number; name: string; code: string } } | { text: string } | undefined> {
+  const admin = hasRole(ctx.actor as Actor, 'admin');
+  const named = await teamsNamed(ctx.tx, typed);
+  if (named.teams.length === 1) return { team: named.teams[0] };
+  if (named.teams.length > 1) return { text: whichTeam(how.command, typed, named.teams) };
+  if (named.code) return { text: `找不到编号为“${named.code}”的班组：请核对编号（${whereCodesAre(admin)}）。` };
+  if (how.glued || !admin) return undefined;
+  const partly = await findTeams(ctx.tx, typed, { partial: true });
+  const example = `如“${how.command} ${partly[0]?.code ?? 'GDSZ-2025-0001'}”`;
+  if (!partly.length) return { text: `找不到名为“${typed}”的班组：请在命令后写上班组全称或班组编号，${example}（${whereCodesAre(true)}）。` };
+  const shown = partly.slice(0, 10).map((t) => `${t.name}（${t.organization}）：${t.code}`);
+  return { text: [`没有名为“${typed}”的班组。名称含“${typed}”的班组${partly.length > 10 ? '（前 10 个）' : ''}：`, ...shown, `请在命令后写上其中一个的班组编号，${example}。`].join('\n') };
+}
 
 /** Today in the bot's timezone, from the injected clock. */

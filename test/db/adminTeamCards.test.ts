@@ -131,9 +131,30 @@ describe('an administrator and a team’s cards', () => {
     expect((await answerTo(personas.leader, '更换班组长 GDSZ-2099-0001')).text).toContain('编号见班组的卡片或“进度”');
   });
 
+  it('a team named by its full name, as a secretary working from a workbook types it, is the team its code would be', async () => {
+    const members = await answerTo(personas.admin, '班组成员 广州养护一班');
+    expect(members.text.startsWith('[班组成员：广州养护一班]')).toBe(true);
+    expect(members.actions).toContain('admin.menu');
+    expect((await answerTo(personas.admin, '修改资料 “广州养护一班”')).text.startsWith('[修改资料：广州养护一班]')).toBe(true);
+    expect((await answerTo(personas.admin, '更换班组长 广州养护一班')).text.startsWith('[更换班组长：广州养护一班]')).toBe(true);
+    expect((await answerTo(personas.admin, '变更记录 广州养护一班')).text).toMatch(/^\[变更记录/);
+    // its leader too, by its name
+    expect((await answerTo(personas.leader, '班组成员 广州养护一班')).text.startsWith('[班组成员：广州养护一班]')).toBe(true);
+  });
+
+  it('a name no team has, to an administrator: the teams whose names contain it, by code; none, how to name one', async () => {
+    const like = (await answerTo(personas.admin, '修改资料 深圳建设')).text;
+    expect(like).toContain('没有名为“深圳建设”的班组。名称含“深圳建设”的班组：');
+    for (const code of ['GDSZ-2025-0002', 'GDSZ-2025-0003', 'GDSZ-2025-0004']) expect(like).toContain(code);
+    expect(like).toContain('请在命令后写上其中一个的班组编号，如“修改资料 GDSZ-2025-');
+    expect((await answerTo(personas.admin, '班组成员 不存在的班')).text).toBe(
+      '找不到名为“不存在的班”的班组：请在命令后写上班组全称或班组编号，如“班组成员 GDSZ-2025-0001”（各班组的编号在名册中，发送“导出名册”获取）。',
+    );
+  });
+
   it('a code no team has is told so; anything else after the name is not this command', async () => {
-    expect((await answerTo(personas.admin, '班组成员 GDSZ-2099-0001')).text).toBe('找不到编号为“GDSZ-2099-0001”的班组：请核对编号（见班组的卡片或“进度”，或发送“导出名册”）。');
-    expect((await answerTo(personas.leader, '修改资料 gdsz 2099 1')).text).toBe('找不到编号为“GDSZ-2099-0001”的班组：请核对编号（见班组的卡片或“进度”）。');
+    expect((await answerTo(personas.admin, '班组成员 GDSZ-2099-0001')).text).toBe('找不到编号为“GDSZ-2099-0001”的班组：请核对编号（各班组的编号在名册中，发送“导出名册”获取）。');
+    expect((await answerTo(personas.leader, '修改资料 gdsz 2099 1')).text).toBe('找不到编号为“GDSZ-2099-0001”的班组：请核对编号（编号见班组的卡片或“进度”）。');
     for (const text of ['班组成员有哪些', '修改资料需要什么手续']) {
       const answers = await answersTo(personas.admin, text);
       expect(answers.map((a) => a.text).join('\n'), text).not.toMatch(/协会管理员可以修改任一班组|找不到编号|^\[班组成员|^\[修改资料/);
