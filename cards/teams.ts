@@ -376,6 +376,13 @@ export function profileFormCard(team: TeamData, opts: { descriptor: FormDescript
   });
 }
 
+/** The people a refused 添加 had picked, among those the picker offers (one or many, as the form gives them). */
+function pickedAgain(picked: unknown, offered: string[]): string[] | undefined {
+  const ids = (Array.isArray(picked) ? picked : typeof picked === 'string' && picked ? [picked] : []).map(String);
+  const kept = ids.filter((id) => offered.includes(id));
+  return kept.length ? kept : undefined;
+}
+
 /** Rows of members on one card: each row holds eight tagged objects, and a card at most 200. */
 const MEMBERS_PAGE = 20;
 
@@ -411,7 +418,8 @@ export function membersCard(
       ...pager({ page: shown.page, pages: shown.pages, value: { action: 'team.members', teamId: team.id } }),
       hr(),
       form('members_form', [
-        multiPersonPicker({ name: 'members', label: '添加成员', options: opts.candidates }),
+        // after a refusal (a mobile no one has), the people picked are picked still: only the look-up is to correct
+        multiPersonPicker({ name: 'members', label: '添加成员', options: opts.candidates, values: pickedAgain(opts.values?.members, opts.candidates) }),
         personLookupInput({ name: 'membersLookup', label: '列表中没有？填成员的手机号或邮箱', value: v(opts.values ?? {}, 'membersLookup') }),
         submitButton({ text: '添加', name: 'add', value: { action: 'team.memberAdd', teamId: team.id } }),
       ]),

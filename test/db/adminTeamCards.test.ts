@@ -169,4 +169,12 @@ describe('an administrator and a team’s cards', () => {
     const back = await h.click(personas.admin, { action: 'team.leaderChange', teamId: f.teamA.id, from: personas.member }, { leader: personas.leader });
     expect(back.toast.type).toBe('success');
   });
+
+  it('添加 refused for a mobile no one has keeps the people picked picked, and adds no one', async () => {
+    const refused = await h.click(personas.leader, { action: 'team.memberAdd', teamId: f.teamA.id }, { members: [personas.expert], membersLookup: '13999999999' });
+    expect(refused.toast.type).toBe('error');
+    const picker = JSON.stringify(refused.card.data);
+    expect(picker).toContain(`"selected_values":["${personas.expert}"]`);
+    expect(inputValues(refused.card.data).membersLookup).toBe('13999999999');
+  });
 });
