@@ -53,7 +53,7 @@ export function helpCard(opts: { roles?: string[]; buttons: MenuButton[]; primar
           ]
         : []),
       // 绑定通知 is said in a group, where no menu button can be: an administrator learns of it here
-      ...(opts.roles?.includes('admin') ? [note(raw(zh.adminGroupCommands)), note(raw(zh.adminHistoryCommand))] : []),
+      ...(opts.roles?.includes('admin') ? [note(raw(zh.adminGroupCommands)), note(raw(zh.adminTeamCommands)), note(raw(zh.adminHistoryCommand))] : []),
       // 质量投诉's follow-up, for anyone who may complain (an administrator's 我的投诉 is the list to handle, 投诉处理)
       ...(opts.roles && !opts.roles.includes('admin') && opts.buttons.some((b) => b.action === 'complaint.start') ? [note(raw(zh.myComplaintsCommand))] : []),
       note(roleNames ? md`${zh.rolesLine(roleNames)}。${zh.menuAsk}` : md`${zh.menuAsk}`),

@@ -13,6 +13,8 @@ export const zh = {
   /** How a complainant follows their complaints: no button has it. */
   myComplaintsCommand: '投诉进度：发送“我的投诉”（my complaints；也可发送“投诉进度”“投诉状态”“complaint status”）查看你在飞书提交的投诉及各自的处理情况。',
   adminHistoryCommand: '变更记录：发送“变更记录 班组编号”（history）查看谁在何时改了该班组的资料、成员、申报、称号和投诉（第十七条）。',
+  /** An administrator's corrections of any team's record: commands with the team's code or full name, no button. */
+  adminTeamCommands: '更正班组记录：发送“修改资料 班组编号”“班组成员 班组编号”“更换班组长 班组编号”（也可写班组全称），打开该班组的卡片办理；各班组的编号在名册中，发送“导出名册”获取。',
   rolesLine: (roles: string[]) => `你的身份：${roles.length ? roles.join('、') : '访客'}`,
   unknownText: '没有听懂这句话。发送“帮助”查看可用的命令。',
   suggestionTitle: '你要找的可能是这个',

@@ -177,4 +177,10 @@ describe('an administrator and a team’s cards', () => {
     expect(picker).toContain(`"selected_values":["${personas.expert}"]`);
     expect(inputValues(refused.card.data).membersLookup).toBe('13999999999');
   });
+
+  it('the 帮助 card tells an administrator how to open any team’s cards, and no one else', async () => {
+    const line = '更正班组记录：发送“修改资料 班组编号”“班组成员 班组编号”“更换班组长 班组编号”（也可写班组全称）';
+    expect((await answerTo(personas.admin, '帮助')).text).toContain(line);
+    expect((await answerTo(personas.leader, '帮助')).text).not.toContain(line);
+  });
 });
