@@ -97,6 +97,11 @@ export function personPicker(opts: { name: string; label: string; value?: string
   });
 }
 
+/** What a multi picker submitted, as the form gives it (one value or many): its values as strings. */
+export function pickedValues(picked: unknown): string[] {
+  return (Array.isArray(picked) ? picked : typeof picked === 'string' && picked ? [picked] : []).map(String);
+}
+
 export function multiPersonPicker(opts: { name: string; label: string; values?: string[]; required?: boolean; options?: string[]; placeholder?: string }): Element {
   return labelled(opts.label, {
     tag: 'multi_select_person',

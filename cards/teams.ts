@@ -3,7 +3,7 @@ import { formatDateZh } from '../src/dates.js';
 import { afterRevocation, andJoin, NO_YEAR_RUNNING_FOR_ADMIN, submitFromLine, toldSplit } from './strings.js';
 import type { ApplyVerdict } from '../src/applications.js';
 import type { FormDescriptor } from '../src/forms.js';
-import { form, type FormError, formInputs, multiPersonPicker, personLookupInput, refusalBanner, selectStatic, submitButton } from './forms.js';
+import { form, type FormError, formInputs, multiPersonPicker, personLookupInput, pickedValues, refusalBanner, selectStatic, submitButton } from './forms.js';
 import { applicationNextStep, recallButton, returnedByText, type ReturnShown, STATUS_OPINION_SHOWN } from './applications.js';
 
 /** Plain data the team cards show; the bot fills it from the database. */
@@ -378,8 +378,7 @@ export function profileFormCard(team: TeamData, opts: { descriptor: FormDescript
 
 /** The people a refused 添加 had picked, among those the picker offers (one or many, as the form gives them). */
 function pickedAgain(picked: unknown, offered: string[]): string[] | undefined {
-  const ids = (Array.isArray(picked) ? picked : typeof picked === 'string' && picked ? [picked] : []).map(String);
-  const kept = ids.filter((id) => offered.includes(id));
+  const kept = pickedValues(picked).filter((id) => offered.includes(id));
   return kept.length ? kept : undefined;
 }
 

@@ -168,7 +168,8 @@ export async function complaintTeam(tx: Db, teamId: number): Promise<ComplaintTe
 }
 
 /** A team's code as `readCode` reads it (GDSZ-2026-0001; a few imported codes have a longer serial). */
-const teamCodePattern = /^GDSZ-\d{4}-\d{4,}$/;
+/** A team's code as issued (GDSZ-2025-0001), as `readCode` reads one however typed. */
+export const teamCodePattern = /^GDSZ-\d{4}-\d{4,}$/;
 /** A certificate's number as printed on it (certificateNumber): what a customer holding it may type for the team. */
 const certificateNumberPattern = /^GDSZ-ZS-\d{4}-\d{4,}$/;
 

@@ -20,7 +20,7 @@ export function halfWidth(s: string): string {
 }
 
 /** The dashes people type between a code's parts: the hyphen, the full-width one (read as it), en and em dashes, the minus sign. */
-const CODE_DASHES = '\\-\u2010-\u2015\u2212';
+export const CODE_DASHES = '\\-\u2010-\u2015\u2212';
 /** What may stand between two parts of a team's code or a certificate's number: spaces, any dash, or nothing. */
 export const CODE_GAP = `[\\s${CODE_DASHES}]*`;
 /** A team's code (GDSZ-2026-0001) or a certificate's number (GDSZ-ZS-2026-0001) however its parts are set apart. */

@@ -6,17 +6,19 @@
  * short or long (`mistypedMobile`), which the look-up fields and an imported workbook's cells refuse as well.
  */
 
+import { CODE_DASHES } from './forms.js';
+
 /** Longest a phone field takes: two numbers with an extension. */
 export const PHONE_MAX_LENGTH = 40;
 
 /** What sets an extension apart from its number: 转, 分机(号), ext(.), #. */
 const EXTENSION = /转|分机号?|ext\.?|#/i;
 
-/** The dashes a keyboard types between a number's parts besides the hyphen: ‐ ‑ ‒ – — ― and the minus sign. */
-const DASHES = /[\u2010-\u2015\u2212]/g;
+/** The dashes a keyboard types between a number's parts (src/forms.ts): the hyphen, ‐ ‑ ‒ – — ― and the minus sign. */
+const DASHES = new RegExp(`[${CODE_DASHES}]`, 'g');
 
 /** At least 7 digits (separators alone, “-------”, are no number), and only what a number is written with. */
-const PHONE = /^(?=(?:\D*\d){7})(?:[0-9+\-\u2010-\u2015\u2212\s()（）转,，、;；/#]|分机号?|ext\.?)+$/i;
+const PHONE = new RegExp(`^(?=(?:\\D*\\d){7})(?:[0-9+${CODE_DASHES}\\s()（）转,，、;；/#]|分机号?|ext\\.?)+$`, 'i');
 
 /**
  * The check of a phone field labelled `label`, as a form descriptor's text field takes it (src/forms.ts): its pattern,

@@ -30,7 +30,7 @@ export async function sendTeamHistory(ctx: HandlerContext, msg: IncomingText, ar
   const key = `team:history:${ctx.eventId}`;
   if (!hasRole(ctx.actor, 'admin')) return sendPrivately(ctx, msg, key, { text: adminOnlyCommand('变更记录') }, '回复');
   if (named && 'text' in named) return sendPrivately(ctx, msg, key, { text: named.text }, '回复');
-  if (!found) return sendPrivately(ctx, msg, key, { text: code ? `找不到编号为“${code}”的班组：${HOW}` : HOW }, '回复');
+  if (!found) return sendPrivately(ctx, msg, key, { text: HOW }, '回复');
   const [team, history] = await Promise.all([getTeam(ctx.tx, found.id), teamHistory(ctx.tx, found.id, page)]);
   const names = await namesInEntries(ctx.tx, history.entries);
   // someone imported and not yet linked shows by the name on record, else by the mobile or e-mail they were imported with;

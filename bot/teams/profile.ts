@@ -1,3 +1,4 @@
+import { pickedValues } from '../../cards/forms.js';
 import { contactNamedCard, membersCard, profileFormCard } from '../../cards/teams.js';
 import { contactHandOverMessages } from '../../src/endorsementCards.js';
 import { formLabels } from '../../src/forms.js';
@@ -162,10 +163,7 @@ export const sendProfileForm = typedTeamButton(profileFormOf, '修改资料卡�
 export const sendMembers = typedTeamButton((ctx, teamId) => membersView(ctx, teamId), '班组成员卡片', '班组成员');
 
 /** The members picked, as the form gives them (one or many). */
-function pickedIds(formValue: Record<string, unknown>): string[] {
-  const picked = formValue.members;
-  return (Array.isArray(picked) ? picked : typeof picked === 'string' && picked ? [picked] : []).map(String);
-}
+const pickedIds = (formValue: Record<string, unknown>) => pickedValues(formValue.members);
 
 const validOpenId = (id: string) => /^ou_[A-Za-z0-9_-]+$/.test(id);
 const membersLookup = { picker: 'members', lookup: 'membersLookup', label: '成员', multiple: true };

@@ -1,6 +1,6 @@
 import type { TeamData } from '../../cards/teams.js';
 import { formatDateZh, todayIn } from '../../src/dates.js';
-import { findTeams } from '../../src/complaints.js';
+import { findTeams, teamCodePattern } from '../../src/complaints.js';
 import type { Db } from '../../db/index.js';
 import { readCode } from '../../src/forms.js';
 import type { HandlerContext } from '../../src/handlers.js';
@@ -38,9 +38,6 @@ export function teamData(team: TeamRow): TeamData {
 export const backFor = (actor: Pick<Actor, 'openId' | 'roles'>, team: { leaderOpenId: string }): 'status' | 'admin' =>
   team.leaderOpenId !== actor.openId && hasRole(actor as Actor, 'admin') ? 'admin' : 'status';
 
-/** A team's code as issued (GDSZ-2025-0001), as `readCode` reads one however typed. */
-const TEAM_CODE = /^GDSZ-\d{4}-\d+$/;
-
 /**
  * The teams a command's argument names (修改资料, 班组成员, 更换班组长, 变更记录 followed by it): a team's code however
  * typed (`code` set, whether or not a team has it), else a team's full name as its cards show it, or a name it had
@@ -49,14 +46,16 @@ const TEAM_CODE = /^GDSZ-\d{4}-\d+$/;
  */
 export async function teamsNamed(tx: Db, typed: string): Promise<{ code?: string; teams: { id: number; name: string; code: string; organization: string }[] }> {
   const code = readCode(typed);
-  if (TEAM_CODE.test(code)) return { code, teams: await findTeams(tx, code, { partial: false }) };
+  if (teamCodePattern.test(code)) return { code, teams: await findTeams(tx, code, { partial: false }) };
   return { teams: await findTeams(tx, typed, { partial: false }) };
 }
 
+/** The first ten of some teams, one a line: 名称（单位）：编号. */
+const teamLines = (found: { name: string; code: string; organization: string }[]) => found.slice(0, 10).map((t) => `${t.name}（${t.organization}）：${t.code}`);
+
 /** Several teams of the name typed: which is which, by code, for the command to be sent again with one. */
-export function whichTeam(command: string, name: string, found: { name: string; code: string; organization: string }[]): string {
-  const shown = found.slice(0, 10).map((t) => `${t.name}（${t.organization}）：${t.code}`);
-  return [`有 ${found.length} 个名为“${name}”的班组，请在命令后写上其中一个的班组编号，如“${command} ${found[0].code}”：`, ...shown].join('\n');
+function whichTeam(command: string, name: string, found: { name: string; code: string; organization: string }[]): string {
+  return [`有 ${found.length} 个名为“${name}”的班组，请在命令后写上其中一个的班组编号，如“${command} ${found[0].code}”：`, ...teamLines(found)].join('\n');
 }
 
 /** Where an administrator finds a team's code; where anyone else does. */
@@ -82,8 +81,7 @@ export async function teamForCommand(
   const partly = await findTeams(ctx.tx, typed, { partial: true });
   const example = `如“${how.command} ${partly[0]?.code ?? 'GDSZ-2025-0001'}”`;
   if (!partly.length) return { text: `找不到名为“${typed}”的班组：请在命令后写上班组全称或班组编号，${example}（${whereCodesAre(true)}）。` };
-  const shown = partly.slice(0, 10).map((t) => `${t.name}（${t.organization}）：${t.code}`);
-  return { text: [`没有名为“${typed}”的班组。名称含“${typed}”的班组${partly.length > 10 ? '（前 10 个）' : ''}：`, ...shown, `请在命令后写上其中一个的班组编号，${example}。`].join('\n') };
+  return { text: [`没有名为“${typed}”的班组。名称含“${typed}”的班组${partly.length > 10 ? '（前 10 个）' : ''}：`, ...teamLines(partly), `请在命令后写上其中一个的班组编号，${example}。`].join('\n') };
 }
 
 /** Today in the bot's timezone, from the injected clock. */
