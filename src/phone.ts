@@ -14,11 +14,18 @@ export const PHONE_MAX_LENGTH = 40;
 /** What sets an extension apart from its number: 转, 分机(号), ext(.), #. */
 const EXTENSION = /转|分机号?|ext\.?|#/i;
 
+/**
+ * What people write before a number to say which it is: 手机 13800000009, 座机：020-12345678, 办公电话 020-…, Tel: …
+ * (a label alone, with no number after it, is still no number: at least 7 digits are asked for).
+ */
+const LABEL_WORDS = String.raw`(?:联系|办公室?|单位)?(?:手机号?码?|电话(?:号码)?|座机(?:号码)?|固话)|tel\.?|mobile|phone`;
+const LABEL = new RegExp(`(?:${LABEL_WORDS})\\s*[:：]?`, 'gi');
+
 /** The dashes a keyboard types between a number's parts (src/forms.ts): the hyphen, ‐ ‑ ‒ – — ― and the minus sign. */
 const DASHES = new RegExp(`[${CODE_DASHES}]`, 'g');
 
 /** At least 7 digits (separators alone, “-------”, are no number), and only what a number is written with. */
-const PHONE = new RegExp(`^(?=(?:\\D*\\d){7})(?:[0-9+${CODE_DASHES}\\s()（）转,，、;；/#]|分机号?|ext\\.?)+$`, 'i');
+const PHONE = new RegExp(`^(?=(?:\\D*\\d){7})(?:[0-9+${CODE_DASHES}\\s()（）转,，、;；/#:：]|分机号?|ext\\.?|${LABEL_WORDS})+$`, 'i');
 
 /**
  * The check of a phone field labelled `label`, as a form descriptor's text field takes it (src/forms.ts): its pattern,
@@ -28,6 +35,12 @@ export function phoneRule(label: string): { pattern: { regex: RegExp; message: s
   return {
     pattern: { regex: PHONE, message: `${label}须为电话号码（至少 7 位数字，可含 - + 空格、括号和“转”分机，两个号码用顿号隔开），如 020-××××××××` },
     check: (value) => {
+      const numbers = numbersIn(value, { withExtension: true });
+      if (numbers.some((n) => n.split(EXTENSION).length > 2)) return `${label}中一个号码只能有一个分机，如 020-1234567 转 8001；两个号码请用顿号隔开`;
+      // 11 digits beginning 10, 11 or 12: no mainland mobile (13–19) and no landline (0 and an area code before it)
+      if (numbers.some((n) => /^1[0-2]\d{9}$/.test(n.split(EXTENSION)[0].replace(/[\s\-()（）]/g, '').replace(DASHES, '')))) {
+        return `${label}中的 11 位号码不是手机号（手机号以 13–19 开头），请核对后重填（座机号码请连区号填写，如 020-××××××××）`;
+      }
       const digits = mistypedMobile(value);
       if (digits === undefined) return undefined;
       // more digits than any one number: two written together
@@ -59,11 +72,13 @@ export function mistypedMobile(text: string): number | undefined {
 /**
  * The numbers written in a phone field, each without its extension: set apart by 、 (or a comma, a semicolon, a slash),
  * or by spaces when each side is a number of 7 digits or more by itself (13800000000 020-12345678); spaces inside a
- * number (0755 1234 5678, 138 0000 0000) keep it one.
+ * number (0755 1234 5678, 138 0000 0000) keep it one. A label before a number (手机, 座机：) is not part of it; its
+ * extension is, when asked for.
  */
-export function numbersIn(text: string): string[] {
+export function numbersIn(text: string, opts: { withExtension?: boolean } = {}): string[] {
   return text.split(/[、,，;；/]/).flatMap((part) => {
-    const number = part.split(EXTENSION)[0].trim();
+    const unlabelled = part.replace(LABEL, ' ');
+    const number = (opts.withExtension ? unlabelled : unlabelled.split(EXTENSION)[0]).trim();
     const words = number.split(/\s+/);
     return words.length > 1 && words.every((w) => (w.match(/\d/g)?.length ?? 0) >= 7) ? words : number ? [number] : [];
   });

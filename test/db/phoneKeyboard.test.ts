@@ -11,7 +11,8 @@ import { type Harness, startHarness } from '../support/harness.js';
  * is the same mobile, as 联系电话 on the same form already takes it; a 联系电话 of separators alone (“-------”) is no
  * number and is refused naming the field, in 注册 and 修改资料, as is a mobile a digit short or long (1380000001), there and
  * in the look-up field, while a landline with or without its area code, a +86 form and an extension after 转 are taken;
- * 成员人数 typed “12个” or “１２个人” is 12, as “12人” is.
+ * 成员人数 typed “12个” or “１２个人” is 12, as “12人” is. A label before a number (手机 13800000009, 座机：020-…) is taken; 11
+ * digits beginning 10–12 (no mobile, no landline) and a number with two extensions are refused.
  * On both paths (the one-statement path and the ordinary one).
  */
 
@@ -83,13 +84,30 @@ for (const fast of [true, false]) {
 
     it('注册 takes a landline with or without its area code, a +86 or 86 form, an extension after 转, 分机, ext or #, a Chinese keyboard’s dash and two numbers set apart by a space, as 协会联系方式 does', async () => {
       const extensions = ['020-1234567 分机 8001', '020-1234567分机号8001', '020-1234567 ext. 8001', '020-1234567 EXT 8001', '020-1234567#8001', '020—12345678', '020－12345678 转 8001', '13800000009；020-12345678', '13800000009; 020-12345678'];
-      for (const [i, phone] of ['020-12345678', '0755 1234 5678', '12345678', '86123456', '+86 138 0000 0009', '86 13800000009', '+86 20 1234 5678', '020-1234567 转 8001', '13800000009', '13800000009 020-12345678', '13800000009 12345678', ...extensions].entries()) {
+      // what says which number it is, typed before it
+      const labelled = ['手机13800000009', '手机 13800000009', '座机:020-12345678、手机 13800000009', 'Tel: 020-12345678', '办公电话020-12345678 转 8001'];
+      for (const [i, phone] of ['020-12345678', '0755 1234 5678', '12345678', '86123456', '+86 138 0000 0009', '86 13800000009', '+86 20 1234 5678', '020-1234567 转 8001', '13800000009', '13800000009 020-12345678', '13800000009 12345678', ...extensions, ...labelled].entries()) {
         const me = leader();
         const answer = await h.click(me, { action: 'team.register' }, registrationForm(`市政养护座机${i}班`, contact, { phone }));
         expect(answer.toast, `${phone}: ${answer.toast.content}`).toMatchObject({ type: 'success' });
         // kept as typed, in half width (src/forms.ts)
         expect((await h.db.db.select({ phone: teams.phone }).from(teams).where(eq(teams.leaderOpenId, me)))[0].phone).toBe(phone.replace('－', '-').replace('；', ';'));
       }
+    });
+
+    it('注册 refuses 11 digits no mobile begins with, and a number with two extensions, naming the field; saves nothing', async () => {
+      const me = leader();
+      for (const phone of ['12345678901', '手机 10012345678', '123 4567 8901']) {
+        const answer = await h.click(me, { action: 'team.register' }, registrationForm('市政养护号码班', contact, { phone }));
+        expect(answer.toast, phone).toEqual({ type: 'error', content: '联系电话中的 11 位号码不是手机号（手机号以 13–19 开头），请核对后重填（座机号码请连区号填写，如 020-××××××××）' });
+        expect(inputValues(answer.card.data).phone, phone).toBe(phone);
+      }
+      const twice = await h.click(me, { action: 'team.register' }, registrationForm('市政养护号码班', contact, { phone: '020-1234567 转 8001 转 9' }));
+      expect(twice.toast).toEqual({ type: 'error', content: '联系电话中一个号码只能有一个分机，如 020-1234567 转 8001；两个号码请用顿号隔开' });
+      expect(await h.db.db.select({ id: teams.id }).from(teams).where(eq(teams.leaderOpenId, me))).toEqual([]);
+      // 手机 before a mobile a digit short: still the mobile's length that is told
+      const short = await h.click(me, { action: 'team.register' }, registrationForm('市政养护号码班', contact, { phone: '手机：1380000000' }));
+      expect(short.toast.content).toBe('联系电话中的手机号应为 11 位数字，这里是 10 位，请核对后重填（座机号码请连区号填写，如 020-××××××××）');
     });
 
     it('修改资料 refuses a mobile a digit short, keeping the phone on file, and saves an extension', async () => {
