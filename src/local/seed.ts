@@ -36,18 +36,19 @@ export const LOCAL_DIRECTORY_ONLY: readonly { openId: string; name: string; mobi
 
 /** Idempotent: a second start adds nothing, and keeps roles granted since. */
 export async function seedLocal(db: Db): Promise<void> {
-  for (const p of LOCAL_PEOPLE) {
-    await db
-      .insert(people)
-      .values({ openId: p.openId, name: p.name, roles: p.roles, specialities: p.specialities ?? [] })
-      .onConflictDoUpdate({
-        target: people.openId,
-        set: {
-          name: sql`coalesce(${people.name}, excluded.name)`,
-          roles: sql`(select array(select distinct unnest(${people.roles} || excluded.roles)))`,
-        },
-      });
-  }
+  // one statement for the six (each start runs it: one round trip into PGlite, not six), and a row already holding its
+  // name and roles is left as it is rather than written again
+  await db
+    .insert(people)
+    .values(LOCAL_PEOPLE.map((p) => ({ openId: p.openId, name: p.name, roles: p.roles, specialities: p.specialities ?? [] })))
+    .onConflictDoUpdate({
+      target: people.openId,
+      set: {
+        name: sql`coalesce(${people.name}, excluded.name)`,
+        roles: sql`(select array(select distinct unnest(${people.roles} || excluded.roles)))`,
+      },
+      setWhere: sql`${people.name} is null or not (${people.roles} @> excluded.roles)`,
+    });
   await db.insert(chatBindings).values({ chatId: LOCAL_ADMIN_GROUP, purpose: 'admin', boundBy: 'ou_local_admin' }).onConflictDoNothing();
 }
 

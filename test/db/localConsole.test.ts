@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, like, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chatBindings, consoleEntries, people } from '../../db/schema.js';
 import { LocalConsole } from '../../src/local/console.js';
@@ -40,6 +40,18 @@ describe('local mode seed', () => {
     for (const p of LOCAL_PEOPLE) expect(rows.find((r) => r.openId === p.openId)).toMatchObject({ name: p.name, roles: p.roles });
     const bindings = await h.db.db.select().from(chatBindings).where(and(eq(chatBindings.chatId, LOCAL_ADMIN_GROUP), eq(chatBindings.purpose, 'admin')));
     expect(bindings).toHaveLength(1);
+  });
+
+  it('keeps roles granted since, gives a lost name back, and writes no row that already holds its name and roles', async () => {
+    await h.db.db.execute(sql`update people set roles = array['expert'], name = null where open_id = 'ou_local_leader'`);
+    await seedLocal(h.db.db);
+    // a row's xmin changes whenever it is written
+    const versions = () => h.db.db.select({ openId: people.openId, version: sql<string>`xmin::text` }).from(people).where(like(people.openId, 'ou_local_%')).orderBy(people.openId);
+    const [leader] = await h.db.db.select().from(people).where(eq(people.openId, 'ou_local_leader'));
+    expect(leader).toMatchObject({ name: '张班长', roles: ['expert'] });
+    const before = await versions();
+    await seedLocal(h.db.db);
+    expect(await versions()).toEqual(before);
   });
 
   it('adds a person with a fresh open_id and refuses unknown roles', async () => {
