@@ -11,6 +11,7 @@ import { questionLanguage } from '../src/measures/index.js';
 import { associationContactCard } from '../cards/contact.js';
 import { getAssociationContact } from '../src/associationContact.js';
 import { leaderForInsider } from '../src/teams.js';
+import { resultsStanding, yearTyped } from '../src/review/pastYears.js';
 
 export { replyDestination };
 
@@ -106,14 +107,30 @@ export async function sendPrivately(ctx: HandlerContext, msg: IncomingText, key:
 
 /** What someone of a team asking for 评审结果 is told: where their team's result is. */
 export const OWN_RESULTS = '你的班组的评审结果（得分和是否获得称号）在协会公布结果后发送“进度”查看；结果公布时，班组长和单位联系人也会各收到一张结果卡片（第二十一条）。';
+/** The same once the year asked about is published: the result is there now, and the cards were sent. */
+export const ownResultsPublished = (year: number) =>
+  `${year} 年度评审结果已公布：你的班组的评审结果（得分和是否获得称号）请发送“进度”查看；公布时班组长和单位联系人已各收到一张结果卡片（第二十一条）。`;
+/** What anyone else (the public, an expert) asking for 评审结果 is told: how a title is checked, which anyone may do. */
+export const PUBLIC_RESULTS = '评审结果由协会公布，获得称号的班组会收到结果卡片和证书。要查询某个班组是否为质量信得过班组，请发送“查询证书 班组名称”或“查询证书 证书编号”。';
 
 /**
- * 评审结果 / results asked by someone of a team, not an administrator: they want their own team's result, which is in
- * 进度 once published (第二十一条), not 管理's refusal; false (anyone else) leaves the words to what follows.
+ * 评审结果 / results (with a year or not) asked by someone who is no administrator. Someone of a team wants their own
+ * team's result, which is in 进度 once published (第二十一条): told so, and whether the year asked (else the newest
+ * published) is published. Anyone else is told how to check a team's title (查询证书). An argument that is not a year
+ * (评审结果什么时候公布) is a question: false leaves it to the measures.
  */
-export async function tellOwnResults(ctx: HandlerContext, msg: IncomingText): Promise<void | false> {
-  if (!hasRole(ctx.actor, 'leader', 'member', 'org_contact')) return false;
-  await sendPrivately(ctx, msg, `results:own:${ctx.eventId}`, { text: OWN_RESULTS }, '回复');
+export async function tellOwnResults(ctx: HandlerContext, msg: IncomingText, argument = ''): Promise<void | false> {
+  const year = yearTyped(argument);
+  if (argument.trim() && year === undefined) return false;
+  const key = `results:own:${ctx.eventId}`;
+  if (!hasRole(ctx.actor, 'leader', 'member', 'org_contact')) return sendPrivately(ctx, msg, key, { text: PUBLIC_RESULTS }, '回复');
+  const standing = await resultsStanding(ctx.tx, year);
+  const text = standing?.published
+    ? ownResultsPublished(standing.year)
+    : standing
+      ? `${standing.year} 年度${standing.reviewed ? '评审结果尚未公布' : '没有评审'}。${OWN_RESULTS}`
+      : OWN_RESULTS;
+  await sendPrivately(ctx, msg, key, { text }, '回复');
 }
 
 /**

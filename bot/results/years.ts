@@ -23,7 +23,7 @@ export async function showResultYears(ctx: HandlerContext, input: CardActionInpu
  * association's.
  */
 export async function yearResultsCommand(ctx: HandlerContext, msg: IncomingText, argument: string): Promise<void | false> {
-  if (!hasRole(ctx.actor, 'admin')) return tellOwnResults(ctx, msg);
+  if (!hasRole(ctx.actor, 'admin')) return tellOwnResults(ctx, msg, argument);
   if (!argument.trim()) {
     await sendPrivately(ctx, msg, `results:years:${ctx.eventId}`, { card: resultYearsCard({ years: await publishedYears(ctx.tx), page: 1 }) }, '历年评审结果');
     return;

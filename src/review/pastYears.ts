@@ -54,11 +54,26 @@ export function yearFirstTyped(text: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
+/**
+ * Where the results a team's person asks for stand (评审结果, results 2026): the year typed, else the newest year
+ * published, with whether it is published; undefined when no year is typed and none was ever published. One statement.
+ */
+export async function resultsStanding(tx: Db, year?: number): Promise<{ year: number; published: boolean; reviewed: boolean } | undefined> {
+  if (year !== undefined) {
+    const [cycle] = await tx.select({ status: cycles.status }).from(cycles).where(eq(cycles.year, year));
+    return { year, published: cycle?.status === 'published', reviewed: cycle !== undefined };
+  }
+  const [newest] = await tx.select({ year: cycles.year }).from(cycles).where(eq(cycles.status, 'published')).orderBy(desc(cycles.year)).limit(1);
+  return newest && { year: newest.year, published: true, reviewed: true };
+}
+
 /** What a year asked for that has no published results is told: where it stands, and which years have them. */
 export async function noResultsOf(tx: Db, year: number, published: readonly ResultYear[]): Promise<string> {
   const [cycle] = await tx.select({ status: cycles.status }).from(cycles).where(eq(cycles.year, year));
+  // newest first; the 协会管理 card has a button for the newest, and 历年评审结果 once more than one is published
+  const newest = published[0]?.year;
   const which = published.length
-    ? `已公布评审结果的年度：${published.map((y) => y.year).join('、')}（发送“评审结果 ${published[published.length - 1].year}”查看，或点协会管理卡片上的“历年评审结果”）。`
+    ? `已公布评审结果的年度：${published.map((y) => y.year).join('、')}（发送“评审结果 ${newest}”查看，或点协会管理卡片上的“${published.length > 1 ? '历年评审结果' : `${newest}年度评审结果`}”）。`
     : '还没有公布过评审结果的年度。';
   if (!cycle) return `${year} 年度没有已公布的评审结果。${which}`;
   if (cycle.status === 'closed') return `${year} 年度评审已汇总专家评分，结果尚未公布：请发送“管理”，点“评审进度/结果”查看预览。${which}`;

@@ -6,6 +6,7 @@ import { ManualClock } from '../../src/clock.js';
 import { cardText } from '../support/cards.js';
 import { registrationForm } from '../support/forms.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
+import { PUBLIC_RESULTS } from '../../bot/respond.js';
 
 /**
  * A command as a team leader types it in the p2p chat (DESIGN.md: each command has its English alias): both its names
@@ -179,11 +180,11 @@ describe('a card’s title or button label typed is that card, not an article', 
     expect(await answerOf(expert, text)).not.toMatch(/^\[协会管理\]/);
   });
 
-  it.each(['评审结果', 'results'])('%j typed by an expert (no team) is a question for the measures: not 管理’s refusal, not the card', async (text) => {
+  it.each(['评审结果', 'results'])('%j typed by an expert (no team) is told how results are made known and a title checked: not 管理’s refusal, not the card', async (text) => {
     const answer = await answerOf(expert, text);
     expect(answer).not.toMatch(/^\[协会管理\]/);
     expect(answer).not.toContain('只有协会管理员');
-    expect(answer).toMatch(/^\[(?:From the measures · )?办法中的相关条款\]/);
+    expect(answer).toBe(PUBLIC_RESULTS);
   });
 
   it.each(['待确认的申报', '待确认', '确认申报', 'pending applications'])('%j from someone who is nobody’s contact says the list is the contacts’, not an empty list nor how to register', async (text) => {

@@ -8,7 +8,7 @@ import { cardText, expectValidCard } from '../support/cards.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
 import { seedScoredTeam } from '../support/scoredTeams.js';
 import { upheldRun } from '../support/upheldRun.js';
-import { OWN_RESULTS } from '../../bot/respond.js';
+import { OWN_RESULTS, ownResultsPublished, PUBLIC_RESULTS } from '../../bot/respond.js';
 
 /**
  * The secretary lives in Excel. In 2029 she wants 2026's results back: 管理 has a button for the latest published year
@@ -159,16 +159,23 @@ describe('an earlier year’s results, reached by an administrator', () => {
       expect(sent.map((m) => titleOf(m.content)), typed).toEqual(['协会管理']);
       expect(buttonsOf(sent[0].content).map((b) => b.text), typed).toEqual(expect.arrayContaining(['2028年度评审结果', '历年评审结果']));
     }
-    // someone of a team asking so wants their own team's result: where it is (进度), not 管理's refusal
+    // someone of a team asking so wants their own team's result: where it is (进度), not 管理's refusal, and that the
+    // newest year's is published (2029 runs; 2028 is the newest published)
     const leader = LEADER(2026, 2);
-    for (const typed of ['评审结果', 'results']) expect((await answersTo(leader, typed)).map((m) => m.content.text), typed).toEqual([OWN_RESULTS]);
+    for (const typed of ['评审结果', 'results']) expect((await answersTo(leader, typed)).map((m) => m.content.text), typed).toEqual([ownResultsPublished(2028)]);
+    expect(ownResultsPublished(2028)).toBe('2028 年度评审结果已公布：你的班组的评审结果（得分和是否获得称号）请发送“进度”查看；公布时班组长和单位联系人已各收到一张结果卡片（第二十一条）。');
+    // anyone else (the public, an expert): how a team's title is checked, not an article of the measures
+    for (const [who, typed] of [['ou_pypublic0000000000000000000001', '评审结果'], ['ou_pypublic0000000000000000000001', 'results 2026'], ['ou_pypublic0000000000000000000001', '历年评审结果']] as const) {
+      expect((await answersTo(who, typed)).map((m) => m.content.text), typed).toEqual([PUBLIC_RESULTS]);
+    }
+    expect(PUBLIC_RESULTS).toContain('查询证书 班组名称');
   });
 
   it('a year with no published results is told which years have them', async () => {
     const [none] = await answersTo(ADMIN, '评审结果 2025');
-    expect(none.content.text).toBe('2025 年度没有已公布的评审结果。已公布评审结果的年度：2028、2027、2026（发送“评审结果 2026”查看，或点协会管理卡片上的“历年评审结果”）。');
+    expect(none.content.text).toBe('2025 年度没有已公布的评审结果。已公布评审结果的年度：2028、2027、2026（发送“评审结果 2028”查看，或点协会管理卡片上的“历年评审结果”）。');
     const [running] = await answersTo(ADMIN, '2029年度评审结果');
-    expect(running.content.text).toBe('2029 年度评审正在进行（申报中），结果尚未公布。已公布评审结果的年度：2028、2027、2026（发送“评审结果 2026”查看，或点协会管理卡片上的“历年评审结果”）。');
+    expect(running.content.text).toBe('2029 年度评审正在进行（申报中），结果尚未公布。已公布评审结果的年度：2028、2027、2026（发送“评审结果 2028”查看，或点协会管理卡片上的“历年评审结果”）。');
   });
 
   it('someone of a team typing it is told where their own team’s result is; the year first is the measures’ answer: no results card, no workbook', async () => {
@@ -180,10 +187,15 @@ describe('an earlier year’s results, reached by an administrator', () => {
     }
     // asked with the year first, by someone of a team: where their own team's result is, no other team's
     expect(OWN_RESULTS).toContain('发送“进度”查看');
-    for (const typed of ['评审结果 2026', 'results 2026', '历年评审结果']) {
+    for (const [typed, year] of [['评审结果 2026', 2026], ['results 2027', 2027], ['历年评审结果', 2028]] as const) {
       const sent = await answersTo(leader, typed);
-      expect(sent.map((m) => m.content.text), typed).toEqual([OWN_RESULTS]);
+      expect(sent.map((m) => m.content.text), typed).toEqual([ownResultsPublished(year)]);
     }
+    // a year not published yet, or never reviewed: said so, and where the result will be
+    expect((await answersTo(leader, '评审结果 2029')).map((m) => m.content.text)).toEqual([`2029 年度评审结果尚未公布。${OWN_RESULTS}`]);
+    expect((await answersTo(leader, 'results 2024')).map((m) => m.content.text)).toEqual([`2024 年度没有评审。${OWN_RESULTS}`]);
+    // a question after it stays a question
+    expect((await answersTo(leader, '评审结果什么时候公布')).map((m) => titleOf(m.content))).toEqual(['办法中的相关条款']);
     // the card's button refused too
     const refused = await h.click(leader, { action: 'results.years' });
     expect(refused.toast).toMatchObject({ type: 'error', content: expect.stringContaining('只有协会管理员') });
