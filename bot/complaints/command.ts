@@ -50,7 +50,8 @@ async function sendComplaintList(ctx: HandlerContext, msg: IncomingText): Promis
  */
 export async function complaintCommand(ctx: HandlerContext, msg: IncomingText, argument: string, how?: { glued: boolean }): Promise<void | false> {
   if (hasRole(ctx.actor, 'admin') && (asksToSee(msg.text, argument) || LIST_WORDS.test(argument.trim()))) return sendComplaintList(ctx, msg);
-  if (!hasRole(ctx.actor, 'admin') && asksOwn(msg.text, argument)) return myComplaintsCommand(ctx, msg);
+  // complaint list, 投诉 清单: anyone else has no list to handle; their own complaints, not a team named list
+  if (!hasRole(ctx.actor, 'admin') && (asksOwn(msg.text, argument) || LIST_WORDS.test(argument.trim()))) return myComplaintsCommand(ctx, msg);
   // 投诉 TS-2026-0005, 查看投诉 TS-2026-0005: the complaint of that reference, not a new one against a team of that name
   const reference = readComplaintReference(argument.replace(/^(?:查看|查询|进度|处理情况)[\s:：]*/, ''));
   if (reference) return showComplaint(ctx, msg, reference);

@@ -113,7 +113,8 @@ const ANY_TEAM = /^(?:(?:a|an|the|one|some|this|that|my)\s+)?(?:team|group|crew|
 
 /** What names the team in `投诉 对市政养护一班` or `complain about …`: the words before the name left out. */
 const teamQuery = (argument: string) => {
-  const query = argument.trim().replace(/^(?:对|关于|about\s+|against\s+)/i, '').trim();
+  // complain about, complain against (nothing after): the form, not a team named about
+  const query = argument.trim().replace(/^(?:对|关于|(?:about|against)(?:\s+|$))/i, '').trim();
   return ANY_TEAM.test(query) ? '' : query;
 };
 

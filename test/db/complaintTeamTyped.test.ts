@@ -104,12 +104,23 @@ describe('投诉 and the team as people type it', () => {
 
 describe('投诉 with a team named only in general', () => {
   // "a team" names no team: the empty form, not 找不到班组“a team” with it filled in as the team
-  it.each(['I want to complain about a team', 'complain about the team', 'complaint against a team', '投诉 一个班组', '投诉 某班组', '我要投诉 某个班组'])('%s opens the empty form', async (text) => {
+  it.each(['I want to complain about a team', 'complain about the team', 'complaint against a team', '投诉 一个班组', '投诉 某班组', '我要投诉 某个班组', 'complain about', 'complaint against', 'Complain about.'])('%s opens the empty form', async (text) => {
     const card = await formFor(text);
     const shown = cardText(card);
     expect(shown).not.toContain('找不到班组');
     expect(shown).not.toContain('请修改');
     expect(JSON.stringify(card)).toContain('"name":"team"');
     expect(JSON.stringify(card)).not.toMatch(/"default_value":"(?:a team|the team|一个班组|某班组|某个班组)"/);
+  });
+});
+
+describe('complaint list typed by someone who is no administrator', () => {
+  // they have no list to handle: their own complaints, as 我的投诉 lists them, not a team named “list”
+  it.each(['complaint list', 'Complaint List', '投诉 清单', '投诉 列表'])('%s lists their own complaints', async (text) => {
+    const who = customer();
+    h.fake.reset();
+    await h.say(who, text);
+    const [answer] = h.fake.messages.filter((m) => m.receiveId === who);
+    expect(answer.content.text, text).toMatch(/^你还没有在飞书提交过投诉/);
   });
 });
