@@ -1363,6 +1363,10 @@ function checkRepeated(c: Complaint, team: ComplaintTeamRow, repeats: ComplaintR
   if (repeats.team.id !== team.id) {
     throw new UserError(`${repeats.reference} 投诉的是 ${repeats.team.name}（${repeats.team.code}），不是 ${team.name}：重复只能指向同一班组的投诉。`, { field: 'duplicateOf' });
   }
+  // the one named repeats this one: this is the first of them, to decide on its merits
+  if (repeats.status === 'duplicate' && repeats.repeats === c.reference) {
+    throw new UserError(`${repeats.reference} 已认定为 ${c.reference} 的重复投诉：${c.reference} 是先收到的那件，请直接认定它成立或不成立，不要标为重复。`, { field: 'duplicateOf' });
+  }
   if (repeats.status === 'duplicate' && repeats.repeats) {
     throw new UserError(`${repeats.reference} 本身是 ${repeats.repeats} 的重复投诉，请填写 ${repeats.repeats}。`, { field: 'duplicateOf' });
   }

@@ -143,6 +143,10 @@ describe('重复: a copy of another complaint', () => {
     const res = await close(ADMIN, c, 'complaint.duplicate', { note: '同一处护栏', duplicateOf: b });
     expect(res.toast.content).toContain(`${b} 本身是 ${a} 的重复投诉，请填写 ${a}`);
     expect((await byRef(c)).status).toBe('open');
+    // A itself named as a 重复 of B, which repeats A: A is the first, decided on its merits
+    const first = await close(ADMIN, a, 'complaint.duplicate', { note: '同一处护栏', duplicateOf: b });
+    expect(first.toast.content).toBe(`${b} 已认定为 ${a} 的重复投诉：${a} 是先收到的那件，请直接认定它成立或不成立，不要标为重复。`);
+    expect((await byRef(a)).status).toBe('open');
   });
 
   it('two copies named as each other’s at once: one is closed, the other is told it is itself a 重复', async () => {
@@ -155,7 +159,9 @@ describe('重复: a copy of another complaint', () => {
     ]);
     expect([ra.toast.type, rb.toast.type].sort()).toEqual(['error', 'success']);
     expect([(await byRef(a)).status, (await byRef(b)).status].sort()).toEqual(['duplicate', 'open']);
-    expect((ra.toast.type === 'error' ? ra : rb).toast.content).toMatch(/本身是 TS-2027-\d{4} 的重复投诉/);
+    // the one refused is the one the other was marked a 重复 of: it is told it is the first, to decide on its merits
+    const [refused, kept] = ra.toast.type === 'error' ? [a, b] : [b, a];
+    expect((ra.toast.type === 'error' ? ra : rb).toast.content).toBe(`${kept} 已认定为 ${refused} 的重复投诉：${refused} 是先收到的那件，请直接认定它成立或不成立，不要标为重复。`);
   });
 });
 
