@@ -127,6 +127,13 @@ async function showComplaint(ctx: HandlerContext, msg: IncomingText, reference: 
         : complaintOutcomeCard(complaintSummary(c, found.team, ctx.config.BOT_TIMEZONE), { withdraw });
     return sendPrivately(ctx, msg, key, { card }, `投诉 ${c.reference} 的处理情况`);
   }
+  // the leader or the contact of the team complained about, told of it as upheld: which complaint it is and where its
+  // decision is; of one not upheld (open, dismissed) the team was never told, so nothing is said of it here either
+  if (found && found.complaint.status === 'upheld' && [found.team.leaderOpenId, found.team.contactOpenId].includes(ctx.actor.openId)) {
+    const decided = found.complaint.decidedAt ? `于 ${formatDateZh(todayIn(ctx.config.BOT_TIMEZONE, found.complaint.decidedAt))} ` : '';
+    const text = `投诉 ${found.complaint.reference} 是针对你的班组“${found.team.name}”（${found.team.code}）的投诉，协会已${decided}认定成立，处理意见见你收到的“投诉成立”卡片。投诉人的信息由协会保管，不对班组公开；对认定有异议，请联系协会（发送“联系协会”查看联系方式）。`;
+    return sendPrivately(ctx, msg, key, { text }, `投诉 ${found.complaint.reference} 的处理情况`);
+  }
   const text = hasRole(ctx.actor, 'admin')
     ? `找不到投诉 ${reference}，请核对编号（形如 TS-2026-0005）。发送“投诉处理”查看待处理的投诉。`
     : `找不到你提交的投诉 ${reference}。只有在飞书中提交投诉的本人和协会管理员可以查询处理情况；通过网页提交的投诉，认定结果由协会按你留下的联系方式告知。`;

@@ -246,3 +246,20 @@ describe('更正认定 and the other copies', () => {
     expect(cardText(h.fake.currentCard(mine.messageId))).toContain('投诉不成立');
   });
 });
+
+describe('a complaint’s reference typed by the team complained about', () => {
+  it('upheld, its leader is told which complaint it is and where its decision is; not upheld, nothing is said of it', async () => {
+    const t = await team('阳江道路巡查班', false);
+    const upheld = await online(t.code, '巡查记录不全');
+    const open = await online(t.code, '巡查时间不固定');
+    await close(ADMIN, upheld, 'complaint.uphold', { note: '属实' });
+    h.fake.reset();
+    await h.say(t.leader, `${upheld} 处理了吗`);
+    const [told] = toUser(t.leader).map((m) => m.content.text.replace(/于 \d{4}年\d{1,2}月\d{1,2}日 /, '于 某日 '));
+    expect(told).toBe(`投诉 ${upheld} 是针对你的班组“阳江道路巡查班”（${t.code}）的投诉，协会已于 某日 认定成立，处理意见见你收到的“投诉成立”卡片。投诉人的信息由协会保管，不对班组公开；对认定有异议，请联系协会（发送“联系协会”查看联系方式）。`);
+    expect(toUser(t.leader)).toHaveLength(1);
+    h.fake.reset();
+    await h.say(t.leader, open);
+    expect(toUser(t.leader).map((m) => m.content.text)).toEqual([expect.stringMatching(new RegExp(`^找不到你提交的投诉 ${open}。`))]);
+  });
+});
