@@ -1139,6 +1139,29 @@ export async function decideComplaint(
   return { view, title: title?.view, revocationRaised };
 }
 
+/**
+ * Why an upheld complaint can no longer be corrected: a title of its team revoked since it was upheld (第二十二条), the
+ * complaint counted as 成立 in that run; undefined when nothing bars it. 更正认定's button asks it before its form, and
+ * the correction again under the title's lock.
+ */
+export async function revokedSinceUpheld(tx: Db, complaint: Pick<Complaint, 'status' | 'decidedAt'>, team: Pick<ComplaintTeamRow, 'id' | 'name'>, timezone: string): Promise<UserError | undefined> {
+  if (complaint.status !== 'upheld' || !complaint.decidedAt) return undefined;
+  const [revoked] = await tx
+    .select({ year: honours.year, revokedAt: honours.revokedAt })
+    .from(honours)
+    .where(and(eq(honours.teamId, team.id), gte(honours.revokedAt, complaint.decidedAt)))
+    .orderBy(asc(honours.revokedAt))
+    .limit(1);
+  if (!revoked?.revokedAt) return undefined;
+  return new UserError(
+    cite(
+      22,
+      `${team.name} 的 ${revoked.year} 年度称号已于 ${formatDateZh(todayIn(timezone, revoked.revokedAt))} 撤销，撤销时这件投诉按“成立”计入连续次数，不能再更正认定。撤销称号不能在机器人中恢复：如认定确有错误，请由协会复核撤销决定，并书面告知班组。`,
+    ),
+    { article: 22 },
+  );
+}
+
 /** 更正认定: the 处理意见 of a complaint's decision changed between 成立 and 不成立, told to whoever heard the first. */
 export const complaintCorrectionForm = defineForm({
   name: 'complaintCorrection',
@@ -1197,21 +1220,8 @@ export async function correctComplaint(
     );
   }
   if (to === 'dismissed') refuseOwnTeam(team, actor, member, '把针对本班组的投诉更正为“不成立”');
-  const [, [revoked]] = await Promise.all([
-    lockTitle(tx, team.id),
-    from === 'upheld' && complaint.decidedAt
-      ? tx.select({ year: honours.year, revokedAt: honours.revokedAt }).from(honours).where(and(eq(honours.teamId, team.id), gte(honours.revokedAt, complaint.decidedAt))).orderBy(asc(honours.revokedAt)).limit(1)
-      : [],
-  ]);
-  if (revoked?.revokedAt) {
-    throw new UserError(
-      cite(
-        22,
-        `${team.name} 的 ${revoked.year} 年度称号已于 ${formatDateZh(todayIn(opts.timezone, revoked.revokedAt))} 撤销，撤销时这件投诉按“成立”计入连续次数，不能再更正认定。撤销称号不能在机器人中恢复：如认定确有错误，请由协会复核撤销决定，并书面告知班组。`,
-      ),
-      { article: 22 },
-    );
-  }
+  const [, barred] = await Promise.all([lockTitle(tx, team.id), revokedSinceUpheld(tx, complaint, team, opts.timezone)]);
+  if (barred) throw barred;
   const { note } = readForm(complaintCorrectionForm, values, complaintCorrectionSchema);
   const before = await titleStatus(tx, team.id);
   const [[updated], corrections] = await Promise.all([

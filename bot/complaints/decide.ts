@@ -22,6 +22,7 @@ import {
   titleDecider,
   titlesAwaitingDecision,
   titleStatus,
+  revokedSinceUpheld,
 } from '../../src/complaints.js';
 import { AlreadyDone, formErrorOf, UserError } from '../../src/errors.js';
 import { fastDecideComplaint, fastKeepTitle, fastRevokeTitle } from '../../src/fast/decisions.js';
@@ -224,6 +225,9 @@ export const askCorrection: CardRun = async (ctx, input) => {
   const view = complaintView(found.complaint, found.team, ctx.config.BOT_TIMEZONE);
   const title = await titleStatus(ctx.tx, found.team.id);
   if (!isCorrectable(found.complaint.status)) return raw(found.complaint.status === 'open' ? complaintAlertCard(view, { title: title?.view }) : complaintDecidedCard(view, { title: title?.view }));
+  // counted in a title revoked since: refused now, before a 更正说明 is typed for nothing (correctComplaint refuses it too)
+  const barred = await revokedSinceUpheld(ctx.tx, found.complaint, found.team, ctx.config.BOT_TIMEZONE);
+  if (barred) throw barred;
   return raw(complaintCorrectionCard(view, complaintCorrectionForm, { title: title?.view }));
 };
 

@@ -158,6 +158,11 @@ describe('更正认定: 成立 ⇄ 不成立 from the decided card', () => {
   it('after the title was revoked on that count: refused, saying what to do instead', async () => {
     const revoke = await h.click(ADMIN, { action: 'revocation.revoke', honourId: s.honour }, { reason: '连续三次成立' });
     expect(revoke.toast?.type).toBe('success');
+    // 更正认定 itself says so, before a 更正说明 is typed: no correction card
+    const ask = await h.click(ADMIN, { action: 'complaint.correctAsk', complaintId: s.c[2] });
+    expect(ask.toast?.type).toBe('error');
+    expect(ask.toast?.content).toContain('撤销时这件投诉按“成立”计入连续次数，不能再更正认定');
+    expect(ask.card).toBeUndefined();
     const r = await h.click(ADMIN, { action: 'complaint.correct', complaintId: s.c[2], to: 'dismissed' }, { note: '误点' });
     expect(r.toast?.type).toBe('error');
     expect(r.toast?.content).toContain('撤销称号不能在机器人中恢复');
