@@ -163,6 +163,7 @@ export function complaintBatchAlertCard(opts: ComplaintCardWhere & { items: Comp
   const listed = opts.items.slice(0, batchAlertListed);
   const more = opts.items.length - listed.length;
   const rows = listed.map((c) => complaintRow(c, undefined, opts.group));
+  const decided = opts.items.filter((c) => c.status !== 'open').length;
   const title = chat ? `同一人 1 分钟内在飞书又提交 ${opts.items.length} 件投诉` : `1 分钟内收到 ${opts.items.length} 件网上投诉`;
   return card({
     title,
@@ -172,6 +173,8 @@ export function complaintBatchAlertCard(opts: ComplaintCardWhere & { items: Comp
     elements: [
       ...rows,
       ...(more > 0 ? [note(md`另有 ${more} 件，请在“投诉处理”中查看。`)] : []),
+      // drawn when sent: one decided in the meantime (from its own card, or 投诉 TS-…) says so on its row
+      ...(decided ? [note(md`其中 ${decided} 件在这张提醒发出前已认定，无需再处理。`)] : []),
       hr(),
       buttonRow([button({ text: '投诉处理', type: 'primary', value: { action: 'complaint.list' } })]),
       note(chat ? '第二十一条：班组建设接受社会各界监督。同一人在飞书连续提交的投诉，每分钟合并为一张提醒。' : '第二十一条：班组建设接受社会各界监督。同一分钟内的网上投诉合并为一张提醒。'),
@@ -181,6 +184,9 @@ export function complaintBatchAlertCard(opts: ComplaintCardWhere & { items: Comp
 
 /** What was complained of as a card quotes it: a group's without a phone or e-mail typed into it (ComplaintCardWhere). */
 const contentFor = (c: ComplaintSummary, group: boolean | undefined) => (group ? c.contentInGroup : c.content);
+
+/** A complaint decided before its list was drawn: ｜已认定：成立 (a list of open ones shows nothing). */
+const decidedMark = (c: ComplaintSummary) => (c.status === 'open' ? '' : md`｜已认定：${complaintStatusText(c)}`);
 
 /** A complaint on a list card: its reference, team and the start of what was complained of, and 处理 to open its own card. */
 function complaintRow(c: ComplaintSummary, daysOpen?: number, group?: boolean): Element {
@@ -193,7 +199,7 @@ function complaintRow(c: ComplaintSummary, daysOpen?: number, group?: boolean): 
         tag: 'column',
         width: 'weighted',
         weight: 1,
-        elements: [markdown(md`**${c.reference}** ${c.team.name}（${c.team.code}，${c.team.organization}${open}）\n${asTyped(excerpt(contentFor(c, group), 60))}`)],
+        elements: [markdown(md`**${c.reference}** ${c.team.name}（${c.team.code}，${c.team.organization}${open}）${decidedMark(c)}\n${asTyped(excerpt(contentFor(c, group), 60))}`)],
       },
       { tag: 'column', width: 'auto', elements: [button({ text: '处理', value: { action: 'complaint.open', complaintId: c.id } })] },
     ],

@@ -1,7 +1,7 @@
 import type { Db } from '../db/index.js';
 import { type Clock, systemClock } from './clock.js';
 import { UNCONFIRMED_CONTACT_NOTICE, UNCONFIRMED_LEADER_NOTICE, unconfirmedContactNoticeRenderer, unconfirmedLeaderNoticeRenderer } from './deadlineNotices.js';
-import { COMPLAINT_ALERT_CARD, COMPLAINT_CORRECTED_CARD, complaintCorrectedRenderer, COMPLAINT_DECIDED_CARD, COMPLAINT_ESCALATION_CARD, COMPLAINT_ESCALATION_LIST, COMPLAINT_OUTCOME_CARD, COMPLAINT_UPHELD_CARD, complaintAlertRenderer, complaintDecidedRenderer, complaintOutcomeRenderer, complaintUpheldRenderer, REVOCATION_ALERT_CARD, REVOCATION_DECIDED_CARD, REVOCATION_ESCALATION_LIST, REVOCATION_ESCALATION_LIST_REDRAWN, REVOCATION_WITHDRAWN_CARD, revocationAlertRenderer, revocationDecidedRenderer, revocationWithdrawnRenderer, TITLE_REVOKED_CARD, titleRevokedRenderer } from './complaints.js';
+import { COMPLAINT_ALERT_CARD, COMPLAINT_BATCH_CARD, complaintBatchRenderer, COMPLAINT_CORRECTED_CARD, complaintCorrectedRenderer, COMPLAINT_DECIDED_CARD, COMPLAINT_ESCALATION_CARD, COMPLAINT_ESCALATION_LIST, COMPLAINT_OUTCOME_CARD, COMPLAINT_UPHELD_CARD, complaintAlertRenderer, complaintDecidedRenderer, complaintOutcomeRenderer, complaintUpheldRenderer, REVOCATION_ALERT_CARD, REVOCATION_DECIDED_CARD, REVOCATION_ESCALATION_LIST, REVOCATION_ESCALATION_LIST_REDRAWN, REVOCATION_WITHDRAWN_CARD, revocationAlertRenderer, revocationDecidedRenderer, revocationWithdrawnRenderer, TITLE_REVOKED_CARD, titleRevokedRenderer } from './complaints.js';
 import {
   ENDORSEMENT_LEADER_NOTICE,
   ENDORSEMENT_REQUEST_CARD,
@@ -63,6 +63,7 @@ export function cardRenderers(db: Db, timezone: string, clock: Clock = systemClo
     [ENDORSEMENT_LEADER_NOTICE]: endorsementLeaderNoticeRenderer(db, day),
     [FORMAL_CHECK_REQUEST]: formalCheckRequestRenderer(db),
     [COMPLAINT_ALERT_CARD]: complaintAlertRenderer(db, timezone),
+    [COMPLAINT_BATCH_CARD]: complaintBatchRenderer(db, timezone),
     [COMPLAINT_OUTCOME_CARD]: complaintOutcomeRenderer(db, timezone),
     [COMPLAINT_CORRECTED_CARD]: complaintCorrectedRenderer(db, timezone),
     [COMPLAINT_DECIDED_CARD]: complaintDecidedRenderer(db, timezone),

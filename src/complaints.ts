@@ -31,7 +31,7 @@ import { CODE_GAP, defineForm, formDisplay, formSchema, halfWidth, readCode, rea
 import { adminDestinations, destinationKey } from './notifications.js';
 import { organizationKey } from './organizations.js';
 import { withoutContacts } from './log.js';
-import { type CardRenderer, type CardSpec, cardSpecOf, type Destination, lockHeld, type OutboxRow, type OutgoingMessage, type RenderedCard, replaceHeldCard, rowsOf } from './outbox.js';
+import { type CardRenderer, type CardSpec, cardSpecOf, type Destination, lockHeld, type OutboxRow, type OutgoingMessage, type RenderedCard, rowsOf } from './outbox.js';
 import type { Actor } from './people.js';
 import { requireAdmin } from './permissions.js';
 import { revocationBarDays } from './policy.js';
@@ -1011,11 +1011,8 @@ async function batchAlert(tx: Db, complaint: Complaint, to: Destination, opts: C
     .limit(1);
   const last = latest ? parseBatchKey(latest.dedupeKey, stream) : undefined;
   if (last && now < last.endsAt) {
-    const held = await lockHeld(tx, latest.dedupeKey);
-    if (held) {
-      await replaceHeldCard(tx, held.id, await batchCard(tx, to, stream, last.firstId, last.endsAt, opts.timezone));
-      return true;
-    }
+    // the held batch draws this complaint too when it is sent (complaintBatchRenderer): nothing to rewrite in it
+    if (await lockHeld(tx, latest.dedupeKey)) return true;
   }
   // the stream's immediate alerts of the last minute
   const since = new Date(now - alertIntervalMs).toISOString();
@@ -1031,16 +1028,47 @@ async function batchAlert(tx: Db, complaint: Complaint, to: Destination, opts: C
   await opts.send({
     dedupeKey: `${stream.prefix}${endsAt}:${complaint.id}`,
     to,
-    card: await batchCard(tx, to, stream, complaint.id, endsAt, opts.timezone),
+    render: { kind: COMPLAINT_BATCH_CARD, channel: stream.channel, ...(stream.channel === 'chat' ? { complainant: complaint.complainantOpenId } : {}), dest, firstId: complaint.id, endsAt },
     holdUntil: new Date(endsAt),
   });
   return true;
 }
 
-/** The batch card from the database: the stream's complaints from the first of the batch on, before its end, not alerted on their own. */
-async function batchCard(tx: Db, to: Destination, stream: AlertStream, firstId: number, endsAt: number, timezone: string) {
-  const rows = await tx
-    .select({ complaint: complaints, team: teamColumns })
+export const COMPLAINT_BATCH_CARD = 'complaintBatch';
+
+/**
+ * Draws a batch alert when its minute is over and it is sent, not when its first complaint arrived: every complaint
+ * of the minute, each as it stands then (one decided meanwhile, from its own card or 投诉 TS-…, says so). A batch
+ * left with one open complaint and nothing decided is that complaint's own alert, with its 成立 / 不成立 form.
+ */
+export function complaintBatchRenderer(db: Db, timezone: string): CardRenderer {
+  return async (specs: CardSpec[], outboxRows?: readonly OutboxRow[]): Promise<RenderedCard[]> =>
+    Promise.all(
+      specs.map(async (spec, i): Promise<RenderedCard> => {
+        const channel = spec.channel === 'chat' ? 'chat' : 'web';
+        const complainant = typeof spec.complainant === 'string' ? spec.complainant : undefined;
+        const stream: AlertStream =
+          channel === 'web'
+            ? { prefix: '', of: sql`${complaints.channel} = 'web'`, channel }
+            : { prefix: '', of: sql`${complaints.channel} = 'chat' and ${complaints.complainantOpenId} = ${complainant ?? ''}`, channel };
+        const group = landsInGroup(spec, outboxRows?.[i]);
+        const rows = await batchRows(db, String(spec.dest), stream, Number(spec.firstId), Number(spec.endsAt));
+        if (!rows.length) return { drop: '这一分钟的投诉都已单独提醒' };
+        if (rows.length === 1 && rows[0].complaint.status === 'open') {
+          const [r] = rows;
+          const title = (await titlesOfTeams(db, [r])).get(r.team.id);
+          return { card: complaintAlertCard(complaintView(r.complaint, r.team, timezone), { title, group }) };
+        }
+        // a group's is everyone's there: what was complained of without a phone or e-mail typed into it (ComplaintCardWhere)
+        return { card: complaintBatchAlertCard({ items: rows.map((r) => complaintSummary(r.complaint, r.team, timezone)), channel, group }) };
+      }),
+    );
+}
+
+/** A batch's complaints: the stream's from the first of the batch on, before its end, not alerted on their own. */
+function batchRows(tx: Db, dest: string, stream: AlertStream, firstId: number, endsAt: number) {
+  return tx
+    .select({ complaint: complaintColumns, team: teamColumns })
     .from(complaints)
     .innerJoin(teams, eq(teams.id, complaints.teamId))
     .innerJoin(organizations, eq(organizations.id, teams.organizationId))
@@ -1049,12 +1077,10 @@ async function batchCard(tx: Db, to: Destination, stream: AlertStream, firstId: 
         stream.of,
         gte(complaints.id, firstId),
         sql`${complaints.createdAt} < ${new Date(endsAt).toISOString()}::timestamptz`,
-        sql`not exists (select 1 from ${outbox} where ${outbox.dedupeKey} = 'complaint:new:' || ${complaints.id} || ':' || ${destinationKey(to)}::text)`,
+        sql`not exists (select 1 from ${outbox} where ${outbox.dedupeKey} = 'complaint:new:' || ${complaints.id} || ':' || ${dest}::text)`,
       ),
     )
     .orderBy(asc(complaints.id));
-  // a group's is everyone's there: what was complained of without a phone or e-mail typed into it (ComplaintCardWhere)
-  return complaintBatchAlertCard({ items: rows.map((r) => complaintSummary(r.complaint, r.team, timezone)), channel: stream.channel, group: 'chatId' in to });
 }
 
 // --- decisions ---------------------------------------------------------------------------------

@@ -613,10 +613,37 @@ describe('web alerts: at most one card a minute in the admin group (issue 11)', 
 
     clock.advance(60_000);
     await h.drain();
-    const batches = batchCards().slice(batchesBefore);
-    expect(batches).toHaveLength(1);
-    expect(cardText(batches[0].content)).toContain('1 分钟内收到 1 件网上投诉');
-    expect(cardText(batches[0].content)).toContain(web.body.reference);
-    expect(cardText(batches[0].content)).not.toContain(reference);
+    // the minute's batch holds one complaint: sent as that complaint's own alert, with its 成立 / 不成立 form
+    expect(batchCards().slice(batchesBefore)).toEqual([]);
+    const [lone] = toChat(ADMIN_CHAT).slice(before + 1);
+    expect(cardText(lone.content)).toContain(web.body.reference);
+    expect(cardText(lone.content)).not.toContain(reference);
+    expect(cardActions(lone.content)).toContainEqual({ action: 'complaint.uphold', complaintId: (await complaintByRef(web.body.reference)).id });
+  });
+
+  it('a batch drawn when it is sent: a complaint decided in its minute says so on its row', async () => {
+    clock.advance(120_000);
+    const first = await complainOnline({ team: t.code, content: '人行道砖松动' }, '203.0.113.30');
+    const refs: string[] = [];
+    for (const [i, content] of ['排水沟堵塞', '检修后未恢复路面'].entries()) {
+      clock.advance(5_000);
+      refs.push((await complainOnline({ team: t.code, content }, `203.0.113.${31 + i}`)).body.reference);
+    }
+    expect(first.status).toBe(201);
+    // the first of the batch decided from its own card before the minute ends, as 投诉 TS-… opens it
+    const id = (await complaintByRef(refs[0])).id;
+    const decided = await h.click(ADMIN, { action: 'complaint.dismiss', complaintId: id }, { note: '已核实非本班组负责路段' });
+    expect(decided.toast.type).toBe('success');
+    const batchesBefore = batchCards().length;
+    clock.advance(60_000);
+    await h.drain();
+    const [batch] = batchCards().slice(batchesBefore);
+    expectValidCard(batch.content);
+    const text = cardText(batch.content);
+    expect(text).toContain('1 分钟内收到 2 件网上投诉');
+    // on the decided one's row, not another's
+    expect(text).toMatch(new RegExp(`${refs[0]}\\** 惠州管网巡检班[^\\n]*已认定：不成立`));
+    expect(text).toContain('其中 1 件在这张提醒发出前已认定，无需再处理。');
+    expect(text.match(/已认定：/g)).toHaveLength(1);
   });
 });

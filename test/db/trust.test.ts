@@ -316,11 +316,16 @@ describe('the public complaint limit cannot be bypassed (acceptance 4)', () => {
     // the first is alerted at once; the other four, within its minute, wait for one batch card naming each
     const alerts = await h.db.db.select({ key: outbox.dedupeKey }).from(outbox).where(like(outbox.dedupeKey, 'complaint:new:%'));
     expect(new Set(alerts.map((a) => a.key.split(':')[2])).size).toBe(1);
-    const batches = await h.db.db.select({ card: outbox.card }).from(outbox).where(like(outbox.dedupeKey, 'complaint:web-batch:%'));
+    const batches = await h.db.db.select({ key: outbox.dedupeKey }).from(outbox).where(like(outbox.dedupeKey, 'complaint:web-batch:%'));
     expect(batches).toHaveLength(1);
+    // drawn when its minute is over and it is sent
+    clock.advance(60_000);
+    await h.drain();
+    const sent = h.fake.messages.filter((m) => m.msgType === 'interactive' && cardText(m.content).includes('件网上投诉'));
+    expect(sent).toHaveLength(1);
     const taken = await h.db.db.select({ id: complaints.id }).from(complaints).orderBy(complaints.id);
-    expect(cardActions(batches[0].card).filter((a) => a.action === 'complaint.open').map((a) => a.complaintId)).toEqual(taken.slice(1).map((c) => c.id));
-    expect(cardText(batches[0].card)).toContain(`1 分钟内收到 ${max - 1} 件网上投诉`);
+    expect(cardActions(sent[0].content).filter((a) => a.action === 'complaint.open').map((a) => a.complaintId)).toEqual(taken.slice(1).map((c) => c.id));
+    expect(cardText(sent[0].content)).toContain(`1 分钟内收到 ${max - 1} 件网上投诉`);
   }, 120_000);
 
   it('a refused request does not count: not a mistake, not the honeypot, not a 429', async () => {
