@@ -29,7 +29,8 @@ export interface ScoringTaskData {
   /** What to fill the inputs with: what was typed, or the scores of a reopened sheet. */
   values?: Record<string, string>;
   comment?: string;
-  error?: string;
+  /** A refused submit: its message, and each problem when there were several (listed one a line, not the toast's first five). */
+  error?: FormError | string;
   scoringDeadline?: string;
   /** Today is past `scoringDeadline` (a sheet reopened or given late): the sheet still takes 提交评分, and says so. */
   deadlinePassed?: boolean;
@@ -107,7 +108,7 @@ function scoringTaskDrawn(d: ScoringTaskData, shown: number): Card {
     template: d.error ? 'red' : 'blue',
     summary: `评分任务：${d.application.team}`,
     elements: [
-      ...(d.error ? [markdown(md`<font color='red'>**未提交**：${d.error}</font>`)] : []),
+      ...refusalBanner(d.error, '未提交', 'colonAfter'),
       ...(d.reopened ? [note('协会管理员已重开这份评分，原分数已填入，修改后请重新提交。')] : []),
       ...applicationBrief(d.application, true, shown),
       ...(clippedAt(d.application, shown)

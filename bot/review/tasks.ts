@@ -248,7 +248,7 @@ async function refusedSubmitCard(
   }
   // a sheet loaded since the card was drawn (第十八条) redraws it on the sheet in force, keeping what was typed where its item still is
   if (task.assignment.status !== 'assigned' || !(err.opts.field || err instanceof SheetChanged)) return undefined;
-  return { card: { type: 'raw', data: taskCard(task, { typed: formText(input.formValue), error: err.message, today: today(ctx) }) } };
+  return { card: { type: 'raw', data: taskCard(task, { typed: formText(input.formValue), error: formErrorOf(err), today: today(ctx) }) } };
 }
 
 /** `review.submit` delivered again: the sheet it stored, with when and what total; undefined when it stored nothing. */

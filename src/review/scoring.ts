@@ -200,10 +200,13 @@ export function parseScoreForm(sheet: ScoreSheet, formValue: Record<string, unkn
   const blank = form.items.filter((item) => itemScore(form.fields[item.field] as Extract<FieldSpec, { min: number }>, formValue[item.field]) === 'blank');
   const grouped = blank.length > 1 ? new Set(blank.map((item) => item.field)) : new Set<string>();
   const others = issues.filter((i) => !grouped.has(String(i.path[0])));
-  const named = [...(grouped.size ? [`未填写 ${blank.map((item) => item.code).join('、')} 的分数（每项不超过该项满分，整分或半分）`] : []), ...others.slice(0, WRONG_ITEMS_NAMED).map((i) => i.message)];
+  const blanks = grouped.size ? [`未填写 ${blank.map((item) => item.code).join('、')} 的分数（每项不超过该项满分，整分或半分）`] : [];
+  const named = [...blanks, ...others.slice(0, WRONG_ITEMS_NAMED).map((i) => i.message)];
   const message =
     issues.length === 1 ? issues[0].message : `${issues.length} 处需修改：${named.join('；')}${others.length > WRONG_ITEMS_NAMED ? `；另有 ${others.length - WRONG_ITEMS_NAMED} 处` : ''}`;
-  throw new UserError(message, { field: String(issues[0].path[0] ?? ''), article: 18 });
+  // the toast names the first few; the sheet's card lists every one on its own line (refusalBanner)
+  const problems = [...blanks, ...others.map((i) => i.message)];
+  throw new UserError(message, { field: String(issues[0].path[0] ?? ''), article: 18, ...(problems.length > 1 ? { problems } : {}) });
 }
 
 /** A stored sheet as people read it, item by item and then the comment (the expert's own view after submit). */

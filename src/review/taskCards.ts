@@ -1,4 +1,5 @@
 import type { Card } from '../../cards/kit.js';
+import type { FormError } from '../../cards/forms.js';
 import { replacementFailedCard, scoringTaskCard, type TaskApplication, taskApplicationCard } from '../../cards/review.js';
 import type { Db } from '../../db/index.js';
 import { applicationForm, recommendationOf } from '../applications.js';
@@ -53,7 +54,7 @@ export function clickableUntil(scoringDeadline: string, sentOn: string | undefin
  * `sentOn` is the day (in the bot's time zone) a message of its own carries the card out; without it the card answers
  * a click in place of an earlier message, sent on a day not known here.
  */
-export function taskCard(task: Task, opts: { typed?: Record<string, string>; error?: string; fields?: ScoreField[]; sentOn?: string; today?: string } = {}): Card {
+export function taskCard(task: Task, opts: { typed?: Record<string, string>; error?: FormError | string; fields?: ScoreField[]; sentOn?: string; today?: string } = {}): Card {
   const sheet = cycleScoreSheet(task.cycle);
   const fields = opts.fields ?? scoreFields(sheet);
   const stored = (task.assignment.scores ?? null) as Record<string, number> | null;

@@ -99,6 +99,13 @@ describe('an expert with twenty applications to score', () => {
     const kept = inputValues(r.card.data);
     for (const [name, value] of Object.entries(typed)) expect(kept[name], name).toBe(value);
     expect(cardText(r.card.data)).toContain('未提交');
+    // more wrong items than the toast names: the card lists every one, each on its line, so the sheet is fixed in one go
+    const many = { ...fullMarks(), [field('1.1')]: '6', [field('1.2')]: '4.3', [field('1.3')]: '-1', [field('1.4')]: '4,5', [field('2.1')]: '五', [field('3.2')]: 'abc', [field('4.2')]: '1e1', [field('5.1')]: '9', [field('7.3')]: '' };
+    const listed = await both(worlds, EXPERT, task(0), many);
+    expect(listed.toast.content).toMatch(/^9 处需修改：.*；另有 4 处$/);
+    const banner = cardText(listed.card.data);
+    expect(banner).toContain('未提交（共 9 处）');
+    for (const code of ['1.1', '1.2', '1.3', '1.4', '2.1', '3.2', '4.2', '5.1', '7.3']) expect(banner, code).toMatch(new RegExp(`- ${code.replace('.', '\\.')} `));
     // a blank item is named with what to type
     const blank = await both(worlds, EXPERT, task(0), { ...fullMarks(), [field('2.1')]: '' });
     expect(blank.toast.content).toBe('2.1 组织机制与资源配备：请填写分数（在 0 到 5 分之间，且为整分或半分）');
