@@ -80,6 +80,23 @@ describe('planAssignments, rule by rule', () => {
     expect(plan.added.filter((a) => a.applicationId === 2)).toHaveLength(2);
   });
 
+  it('one who left a panel because a conflict was declared after the assignment is counted as the conflict, not as 已谢绝', () => {
+    const problem: AssignmentProblem = {
+      applications: [{ id: 1, teamId: 10, organizationId: 1 }],
+      experts: ['ou_a', 'ou_b', 'ou_c', 'ou_d'].map((id) => expert(id, 2)),
+      conflicts: [{ expertOpenId: 'ou_c', organizationId: 1 }],
+      perApplication: 3,
+      existing: [
+        { applicationId: 1, expertOpenId: 'ou_a', status: 'assigned' },
+        { applicationId: 1, expertOpenId: 'ou_b', status: 'declined' },
+        // stepped aside by the conflict declared since
+        { applicationId: 1, expertOpenId: 'ou_c', status: 'declined' },
+      ],
+    };
+    const plan = planAssignments(problem);
+    expect(plan.unfilled[0].reason).toBe('需要 3 位，缺 1 位。只有 2 位专家可用：其余 2 位中，1 位声明了利益冲突，1 位已谢绝或被更换出该评审任务。');
+  });
+
   it('explains an unfilled slot: "只有 2 位专家可用：其余 5 位与申报单位同属一家单位"', () => {
     const problem: AssignmentProblem = {
       applications: [{ id: 1, teamId: 1, organizationId: 1 }],

@@ -274,7 +274,8 @@ describe('a full review through signed card callbacks', () => {
     expect(await panel(apps.A.id)).toHaveLength(4);
     const alerts = messagesTo(ADMIN_GROUP).slice(groupBefore).filter((m) => cardText(m.content).includes('无法自动改派专家'));
     expect(alerts).toHaveLength(1);
-    expect(cardText(alerts[0].content)).toContain('需要 5 位，缺 1 位。只有 4 位专家可用：其余 4 位中，1 位与申报单位同属一家单位，3 位已谢绝或被更换出该评审任务。');
+    // the one who declined for a conflict of interest is counted as the conflict (第十七条), not as 已谢绝
+    expect(cardText(alerts[0].content)).toContain('需要 5 位，缺 1 位。只有 4 位专家可用：其余 4 位中，1 位与申报单位同属一家单位，1 位声明了利益冲突，2 位已谢绝或被更换出该评审任务。');
     expect(await db().select().from(conflicts).where(and(eq(conflicts.expertOpenId, a3.expertOpenId), eq(conflicts.teamId, apps.A.teamId)))).toHaveLength(1);
   });
 
