@@ -4,7 +4,7 @@ import { assignments } from '../../db/schema.js';
 import { fieldText, readForm } from '../forms.js';
 import { type Issue, pipelined, postgresClient, readOn } from '../pipeline.js';
 import { leftCompanySql } from '../review/assignment.js';
-import { conflictForm, teamCodesTyped } from '../review/conflicts.js';
+import { conflictForm, conflictTarget, teamCodesTyped } from '../review/conflicts.js';
 import { conflictsOf, type DeclaredConflictView } from '../review/experts.js';
 import { declineForm, tasksWithoutSheetQuery, type TaskWithoutSheet } from '../review/scoring.js';
 import { REVIEW_TASK_CARD } from '../review/taskCards.js';
@@ -590,7 +590,7 @@ export async function fastDeclareConflict(database: Database, event: FastConflic
   // declareConflict's reading of the team: one code found in what was typed, else left to it (none, or several to weigh)
   const codes = input.kind === 'team' ? teamCodesTyped(input.target) : [];
   if (input.kind === 'team' && codes.length !== 1) return undefined;
-  const target = input.kind === 'team' ? codes[0] : input.target.trim();
+  const target = input.kind === 'team' ? codes[0] : conflictTarget(input.target);
   const now = event.now.toISOString();
   const due = new Date().toISOString();
   // declineTask's `declared`: the marked reason as it comes, not after the kind's label

@@ -8,7 +8,8 @@ import { isPending } from '../import/people.js';
 import { findOrganization, upsertOrganization } from '../organizations.js';
 import { type Actor, grantRole, hasRole } from '../people.js';
 import { requireAdmin } from '../permissions.js';
-import { conflictForm, teamCodesTyped } from './conflicts.js';
+import { conflictForm, conflictTarget, teamCodesTyped } from './conflicts.js';
+import { findTeams } from '../complaints.js';
 import { type ColleagueRecusal, lockRunningCyclesFirst, recuseColleagues } from './recusal.js';
 import { DECLARED_CONFLICT, declineForm, declineTask, type PanelCompletion, type Replacement, type Task } from './scoring.js';
 import { cutText } from '../../cards/kit.js';
@@ -326,16 +327,25 @@ export async function declareConflict(
   if (input.kind === 'team') {
     // the code wherever it stands in what was typed: the task card prints the team as 班组名（GDSZ-2026-0001）
     const codes = teamCodesTyped(input.target);
-    const [found] = await Promise.all([codes.length ? tx.select({ id: teams.id, name: teams.name, code: teams.code }).from(teams).where(inArray(teams.code, codes)).orderBy(asc(teams.code)) : [], lock]);
+    // no code in it: the team's full name, as 修改资料 and 投诉 take it (however its width or brackets are typed)
+    const [found] = await Promise.all([
+      codes.length ? tx.select({ id: teams.id, name: teams.name, code: teams.code }).from(teams).where(inArray(teams.code, codes)).orderBy(asc(teams.code)) : findTeams(tx, conflictTarget(input.target), { partial: false, renamedFrom: false }),
+      lock,
+    ]);
+    if (found.length > 1 && !codes.length) {
+      const named = found.slice(0, 10).map((t) => `${t.name}（${'organization' in t ? `${t.organization}，` : ''}${t.code}）`);
+      throw new UserError(`有 ${found.length} 个名为“${conflictTarget(input.target)}”的班组，请填写其中一个的班组编号：${named.join('；')}。`, { field: 'target' });
+    }
     if (found.length > 1) throw new UserError(`“${input.target}”中有 ${found.length} 个班组编号（${found.map((t) => t.code).join('、')}），请一次只填写一个班组编号。`, { field: 'target' });
     const [team] = found;
-    if (!team) throw new UserError(`找不到编号为“${input.target}”的班组，请填写班组编号（如 GDSZ-2026-0001）。`, { field: 'target' });
+    if (!team && codes.length) throw new UserError(`找不到编号为“${input.target}”的班组，请填写班组编号（如 GDSZ-2026-0001，见评分任务卡片上班组名后的括号）或班组全称。`, { field: 'target' });
+    if (!team) throw new UserError(`找不到名为“${conflictTarget(input.target)}”的班组，请填写班组全称或班组编号（如 GDSZ-2026-0001，见评分任务卡片上班组名后的括号）。`, { field: 'target' });
     teamId = team.id;
     label = `${team.code} ${team.name}`;
   } else {
     // the organisation however its name is typed: a declaration against one spelling covers every other
-    const [org] = await Promise.all([findOrganization(tx, input.target), lock]);
-    if (!org) throw new UserError(`找不到名为“${input.target}”的单位，请填写单位全称（与班组注册时一致）。`, { field: 'target' });
+    const [org] = await Promise.all([findOrganization(tx, conflictTarget(input.target)), lock]);
+    if (!org) throw new UserError(`找不到名为“${conflictTarget(input.target)}”的单位，请填写单位全称（与班组注册时一致）。`, { field: 'target' });
     orgId = org.id;
     label = org.name;
   }

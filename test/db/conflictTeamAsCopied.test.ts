@@ -40,11 +40,18 @@ for (const mode of MODES_HERE) {
       expect((await declaredTeams()).sort()).toEqual(all.slice(0, 4).map((t) => t.id).sort());
     });
 
-    it('refuses, changing nothing, when no code is there or two teams are named', async () => {
+    it('takes the team’s full name typed without its code, the stop a phone adds after it too', async () => {
+      const r = await declare(`${all[4].name}。`);
+      expect(r.toast.type, r.toast.content).toBe('success');
+      expect(r.toast.content).toContain(all[4].code);
+      expect(await declaredTeams()).toContain(all[4].id);
+    });
+
+    it('refuses, changing nothing, when no team has the name or code typed, or two teams are named', async () => {
       const before = await declaredTeams();
-      const none = await declare(all[4].name);
+      const none = await declare('没有这个班组');
       expect(none.toast.type).toBe('error');
-      expect(none.toast.content).toContain('找不到编号为');
+      expect(none.toast.content).toBe('找不到名为“没有这个班组”的班组，请填写班组全称或班组编号（如 GDSZ-2026-0001，见评分任务卡片上班组名后的括号）。');
       const unknown = await declare(`${all[4].name}（GDSZ-2027-09999）`);
       expect(unknown.toast.content).toContain('找不到编号为');
       const two = await declare(`${all[4].code}、${all[0].code}`);

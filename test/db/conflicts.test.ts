@@ -108,7 +108,8 @@ describe('声明利益冲突 through signed callbacks', () => {
   it('with nobody left to take the task, the administrators are told why', async () => {
     const before = cardsTo(ADMIN).length;
     const [task] = await pendingOf(teamB.application.id);
-    const res = await h.click(task.expertOpenId, { action: 'experts.conflictAdd' }, { kind: 'organization', target: teamB.organization, reason: '亲属在该单位' });
+    // typed with the stop a phone's keyboard adds: the organisation all the same
+    const res = await h.click(task.expertOpenId, { action: 'experts.conflictAdd' }, { kind: 'organization', target: `${teamB.organization}。`, reason: '亲属在该单位' });
     expect(res.toast).toEqual({ type: 'success', content: `已声明与“${teamB.organization}”存在利益冲突，1 项暂无专家可以接替，已告知协会管理员。` });
     const alerts = cardsTo(ADMIN).slice(before).filter((m) => cardText(m.content).includes('无法自动改派专家'));
     expect(alerts).toHaveLength(1);
