@@ -66,7 +66,8 @@ export function register(bot: BotRegistry): void {
   });
   // 推荐, 同意推荐, 确认, 审核 (我要推荐, 审核申报) as a contact types them for the applications waiting: that list, empty
   // or not; from anyone else a question
-  bot.command({ names: ['推荐', 'recommend', '同意推荐', '确认', 'confirm', '审核', '推荐申报', '审核申报', '确认推荐'], roles: ['org_contact'], run: endorsementWordCommand });
+  // 退回 (return), the contact's other decision (第十五条), is pressed on the same list
+  bot.command({ names: ['推荐', 'recommend', '同意推荐', '确认', 'confirm', '审核', '推荐申报', '审核申报', '确认推荐', '退回', 'return', '退回申请'], roles: ['org_contact'], run: endorsementWordCommand });
   // the list is the caller's own: whoever is nobody's contact sees it empty
   bot.cardAction({ action: 'endorse.list', roles: ['public'], value: noValue, run: listEndorsements, privateInGroup: '待确认申报' });
   bot.cardAction({ action: 'endorse.open', roles: contact, value: onApplication, run: openEndorsement, privateInGroup: '申报表' });

@@ -251,7 +251,7 @@ describe('the words of one’s own work open one’s own list, not an article of
     expect((await ask(h, 'expert', text)).place).toBe(sheet);
   });
 
-  it.each(['确认', '推荐', '我要推荐', '审核', '审核申报'])('%s by an organisation contact is the applications waiting for them', async (text) => {
+  it.each(['确认', '推荐', '我要推荐', '审核', '审核申报', '退回', 'return'])('%s by an organisation contact is the applications waiting for them', async (text) => {
     const answer = await ask(h, 'contact', text);
     expect(answer.place).toBe(TO_CONFIRM);
     expect(answer.text).toContain('广州养护一班');
@@ -269,8 +269,9 @@ describe('the words of one’s own work open one’s own list, not an article of
     }
   });
 
-  it('审核 by anyone who is no contact is not the contacts’ list', async () => {
+  it('审核 (退回) by anyone who is no contact is not the contacts’ list', async () => {
     for (const who of ['leader', 'public', 'expert'] as const) expect((await ask(h, who, '审核')).place, who).not.toBe(TO_CONFIRM);
+    for (const who of ['leader', 'public', 'expert'] as const) expect((await ask(h, who, '退回')).place, who).not.toBe(TO_CONFIRM);
   });
 
   it.each(['取消', '撤销', '取消。', 'cancel'])('%s by a team leader says where their application stands and how to take it back, not 第二十二条', async (text) => {
