@@ -474,7 +474,13 @@ export function leaderNoticeCard(a: ApplicationSummary, notice: LeaderNotice, te
         ['状态', a.statusLabel],
         ...(text ? ([[returned ? '意见' : '推荐意见', asTyped(text)]] as [string, MdValue][]) : []),
       ]),
-      note(returned && closed ? md`${a.year} 年度申报已于 ${formatDateZh(closed.deadline)} 截止，这份申报不能再修改提交，不参加本年度评审；可参加下一年度评选（第十九条）。` : md`${contactReads ? CONTACT_AFTER_RETURN : next[notice]}`),
+      note(
+        returned && closed
+          ? md`${a.year} 年度申报已于 ${formatDateZh(closed.deadline)} 截止，这份申报不能再修改提交，不参加本年度评审；可参加下一年度评选（第十九条）。`
+          : notice === 'accepted' && closed
+            ? md`${a.year} 年度申报已于 ${formatDateZh(closed.deadline)} 截止；这份申报参加本年度评审，由协会为它分配评审专家（第十四条），结果公布后会通知班组长和单位联系人。`
+            : md`${contactReads ? CONTACT_AFTER_RETURN : next[notice]}`,
+      ),
       ...(returned && !closed && !contactReads ? [buttonRow([button({ text: '修改申报', type: 'primary', value: { action: 'application.open', teamId: a.team.id } })])] : []),
       ...(returned && (closed || contactReads) ? [buttonRow([button({ text: '查看进度', value: { action: 'team.status' } })])] : []),
     ],

@@ -62,7 +62,8 @@ export function formalCheckNoticeRenderer(db: Db, day: SendDay): CardRenderer {
       const summary = summaryOf({ ...row.application, status: decidedStatus(decision) }, row.team, row.organization, row.year);
       const reason = typeof spec.reason === 'string' ? spec.reason : undefined;
       // returned once the year's applications closed (形式审查 during scoring): out of this year's review, and it says so
-      const closed = decision === 'return' && !resubmittable(row.cycle, today) ? { deadline: row.cycle.applicationDeadline } : undefined;
+      // and accepted then: its experts come when the administrators assign them, not at a deadline already past
+      const closed = !resubmittable(row.cycle, today) ? { deadline: row.cycle.applicationDeadline } : undefined;
       return { card: leaderNoticeCard(summary, decision === 'accept' ? 'accepted' : 'returnedByAssociation', reason, closed, spec.reader === 'contact' ? 'contact' : 'leader') };
     });
   };

@@ -109,3 +109,25 @@ describe.each([
     expect(answers.fast).toEqual(answers.ordinary);
   });
 });
+
+describe.each([
+  ['after 截止申报 (the experts scoring)', 'scoring'],
+  ['past the deadline, 截止申报 not yet run', 'open'],
+] as const)('形式审查 受理 %s', (_name, status) => {
+  const worlds = twoWorlds(async () => seed(await startHarness({ clock: new ManualClock('2027-06-05T10:00:00+08:00'), admins: [ADMIN] }), { status }), { oneOnPglite: true });
+  it('tells the leader and the contact the association assigns its experts, not that it waits for a deadline already past', async () => {
+    await inEachWorld(worlds, async ({ h, appId }, mode) => {
+      const sent = h.fake.messages.length;
+      const body = await h.click(ADMIN, { action: 'check.accept', applicationId: appId }, {});
+      expect(body.toast.type, `${mode}: ${body.toast.content}`).toBe('success');
+      await h.drain();
+      for (const to of [LEADER, CONTACT]) {
+        const [notice] = cardsTo(h, to, sent);
+        expect(notice, `${mode}: ${to}`).toBeDefined();
+        const text = cardText(notice.content);
+        expect(text).toContain('2027 年度申报已于 2027年5月31日 截止；这份申报参加本年度评审，由协会为它分配评审专家（第十四条）');
+        expect(text).not.toContain('申报截止后由协会分配专家评审');
+      }
+    });
+  });
+});
