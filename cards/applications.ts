@@ -471,7 +471,8 @@ export function leaderNoticeCard(a: ApplicationSummary, notice: LeaderNotice, te
     elements: [
       fields([
         ['成果名称', a.display.find((r) => r.key === 'title')?.text ?? ''],
-        ['状态', a.statusLabel],
+        // returned once the year's applications closed: out of the year, not 退回修改
+        ['状态', returned && closed ? '已退回，不参加本年度评审' : a.statusLabel],
         ...(text ? ([[returned ? '意见' : '推荐意见', asTyped(text)]] as [string, MdValue][]) : []),
       ]),
       note(

@@ -1,6 +1,6 @@
 import { STATUS_PAGE, type StatusEntry, statusCard } from '../../cards/teams.js';
 import type { Db } from '../../db/index.js';
-import { applicationStatusNames, type ApplicationStatus, barEnds, mayApply, oneYearAfter, returnNotes } from '../../src/applications.js';
+import { applicationStatusNames, type ApplicationStatus, barEnds, mayApply, oneYearAfter, resubmittable, returnNotes } from '../../src/applications.js';
 import { daysBetween, formatDateTimeZh, formatDateZh, todayIn } from '../../src/dates.js';
 import { revocationBarDays } from '../../src/policy.js';
 import type { CardActionInput, HandlerContext, IncomingText } from '../../src/handlers.js';
@@ -59,6 +59,9 @@ export async function statusCardOf(
       ? '单位未确认，未参加本年度评审'
       : a.status === 'returned' && outOfYear(a)
         ? '退回后未重新提交，未参加本年度评审'
+        : // returned once the year's applications closed: it can no longer be submitted again, so not 退回修改
+          a.status === 'returned' && cycle?.year === a.year && !resubmittable(cycle, now)
+          ? '已退回，不参加本年度评审'
         : a.status === 'draft' && outOfYear(a)
           ? '草稿未提交，未参加本年度评审'
           : (applicationStatusNames[a.status as ApplicationStatus] ?? a.status);

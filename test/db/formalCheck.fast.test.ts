@@ -162,8 +162,9 @@ async function oldNotice(db: Db, applicationId: number, notice: 'accepted' | 're
     .innerJoin(cycles, eq(cycles.id, applications.cycleId))
     .innerJoin(organizations, eq(organizations.id, teams.organizationId))
     .where(eq(applications.id, applicationId));
-  // drawn now, a return once the year's applications closed (the steps end with the results published) says so
-  const closed = drawnNow && notice === 'returnedByAssociation' && row.cycleStatus !== 'open' ? { deadline: row.deadline } : undefined;
+  // drawn now, once the year's applications closed (the steps end with the results published): a return says the team is
+  // out of the year, an acceptance that the association assigns its experts (no deadline to wait for)
+  const closed = drawnNow && row.cycleStatus !== 'open' ? { deadline: row.deadline } : undefined;
   return leaderNoticeCard(summaryOf(row.application, row.team, row.organization, row.year), notice, text, closed, reader);
 }
 
@@ -221,7 +222,7 @@ describe('形式审查: the one statement answers and writes what the ordinary t
       expect(sent(LEADING_ADMIN), mode).toEqual([]);
       const render = formalCheckNoticeRenderer(db, { timezone: 'Asia/Shanghai', clock: new ManualClock(NOW) });
       expect(await render([formalCheckNoticeSpec(f.appC, 'accept', undefined), formalCheckNoticeSpec(r.appB, 'return', '缺少顾客确认材料'), formalCheckNoticeSpec(r.appB, 'return', '缺少顾客确认材料', 'contact'), { kind: FORMAL_CHECK_NOTICE, applicationId: 999_999, decision: 'accept' }])).toEqual([
-        { card: accepted },
+        { card: await oldNotice(db, f.appC, 'accepted', undefined, true) },
         // sent while the year took applications; drawn again now, after the results, it says the team is out of that year
         { card: await oldNotice(db, r.appB, 'returnedByAssociation', '缺少顾客确认材料', true) },
         { card: await oldNotice(db, r.appB, 'returnedByAssociation', '缺少顾客确认材料', true, 'contact') },

@@ -103,7 +103,14 @@ describe.each([
         const [notice] = cardsTo(h, to, sent);
         expect(notice, `${mode}: ${to}`).toBeDefined();
         expect(cardText(notice.content)).toContain('不参加本年度评审');
+        // its state is out of the year, not 退回修改 beside “不能再修改提交”
+        expect(cardText(notice.content)).toContain('已退回，不参加本年度评审');
+        expect(cardText(notice.content)).not.toContain('退回修改');
       }
+      const before = h.fake.messages.length;
+      await h.say(LEADER, '进度');
+      const [status] = cardsTo(h, LEADER, before);
+      expect(cardText(status.content), mode).toContain('2027 年度：已退回，不参加本年度评审');
       return comparableAnswer(body);
     });
     expect(answers.fast).toEqual(answers.ordinary);

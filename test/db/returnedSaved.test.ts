@@ -36,7 +36,8 @@ for (const mode of MODES_HERE) {
       expect(open).not.toContain('草稿');
       h.clock.advanceDays(90);
       const lateCard = JSON.stringify((await h.click(personas.leader, { action: 'team.status' })).card);
-      expect(statusLines(JSON.parse(lateCard))).toContain('退回修改');
+      // past the deadline it can no longer be submitted again: returned, and out of the year
+      expect(statusLines(JSON.parse(lateCard))).toContain('已退回，不参加本年度评审');
       expect(lateCard).not.toMatch(/草稿|未提交/);
     });
 
