@@ -17,7 +17,9 @@ import { announceReplacement, LIST_PAGE, progressOf, submittedCard, taskApplicat
 import { cutText } from '../../cards/kit.js';
 import { NO_YEAR_RUNNING_FOR_ADMIN } from '../../cards/strings.js';
 import { cycleScoreSheet, getRunningCycle } from '../../src/cycles.js';
-import { typedText } from '../../src/forms.js';
+import { halfWidth, typedText } from '../../src/forms.js';
+import { conflictTarget, teamCodesTyped } from '../../src/review/conflicts.js';
+import { teamCodePattern } from '../../src/complaints.js';
 import { withoutContacts } from '../../src/log.js';
 
 /** 查看评分, 我的评分, my review: asking to see one's own (a team's) score, not for scoring tasks. */
@@ -188,6 +190,28 @@ export async function sendNextTask(ctx: HandlerContext, msg: IncomingText): Prom
   if (!hasRole(ctx.actor, 'expert')) return false;
   const answer = await openNextTask(ctx);
   await sendPrivately(ctx, msg, `review:next:${ctx.eventId}`, { card: answer.card!.data }, answer.toast ? '评分任务' : '评分表');
+}
+
+/**
+ * 评分 GDSZ-2026-0006 (评分 测试班组02, review GDSZ-…) typed by an expert: that team's sheet among their tasks, sent
+ * privately as 评下一份 sends one (its scores when submitted). A code of no task of theirs is told so, with 评分 for the
+ * list; words that are no task's team (评分 标准是什么) are left to the measures.
+ */
+export async function sendNamedTask(ctx: HandlerContext, msg: IncomingText, argument: string): Promise<void | false> {
+  if (!hasRole(ctx.actor, 'expert') || !argument.trim()) return false;
+  // a team's code as the bot issues them (a word alone, review standard, is no code here)
+  const codes = teamCodesTyped(argument).filter((c) => teamCodePattern.test(c));
+  const name = halfWidth(conflictTarget(argument));
+  const read = await expertTasks(ctx.tx, ctx.actor.openId);
+  const found = read.tasks.filter((t) => (codes.length ? codes.includes(t.team.code) : halfWidth(t.team.name) === name));
+  const key = `review:named:${ctx.eventId}`;
+  if (!found.length) {
+    if (!codes.length) return false;
+    const text = `你本年度的评分任务中没有 ${codes.join('、')}（可能已谢绝、改派或不属于你）。发送“评分”查看你的评分任务。`;
+    return sendPrivately(ctx, msg, key, { text }, '回复');
+  }
+  const answer = await openTask(ctx, { value: { action: 'review.open', assignmentId: found[0].assignmentId }, formValue: {} });
+  await sendPrivately(ctx, msg, key, { ...(answer.toast && !answer.card ? { text: answer.toast.content } : { card: answer.card!.data }) }, '评分表');
 }
 
 /** 查看申报表全文 typed by an expert: the button is on each score sheet, which says whose 申报表 it is. */
