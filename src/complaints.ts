@@ -1011,8 +1011,13 @@ async function batchAlert(tx: Db, complaint: Complaint, to: Destination, opts: C
     .limit(1);
   const last = latest ? parseBatchKey(latest.dedupeKey, stream) : undefined;
   if (last && now < last.endsAt) {
-    // the held batch draws this complaint too when it is sent (complaintBatchRenderer): nothing to rewrite in it
-    if (await lockHeld(tx, latest.dedupeKey)) return true;
+    // the held batch draws this complaint too when it is sent (complaintBatchRenderer); a row held with its card drawn
+    // already (queued by an earlier version of the bot) is given the spec, so this one is not left out of it
+    const held = await lockHeld(tx, latest.dedupeKey);
+    if (held) {
+      if (!cardSpecOf(held)) await tx.update(outbox).set({ card: { render: batchSpec(stream, complaint, dest, last.firstId, last.endsAt) } }).where(eq(outbox.id, held.id));
+      return true;
+    }
   }
   // the stream's immediate alerts of the last minute
   const since = new Date(now - alertIntervalMs).toISOString();
@@ -1028,7 +1033,7 @@ async function batchAlert(tx: Db, complaint: Complaint, to: Destination, opts: C
   await opts.send({
     dedupeKey: `${stream.prefix}${endsAt}:${complaint.id}`,
     to,
-    render: { kind: COMPLAINT_BATCH_CARD, channel: stream.channel, ...(stream.channel === 'chat' ? { complainant: complaint.complainantOpenId } : {}), dest, firstId: complaint.id, endsAt },
+    render: batchSpec(stream, complaint, dest, complaint.id, endsAt),
     holdUntil: new Date(endsAt),
   });
   return true;
@@ -1036,10 +1041,21 @@ async function batchAlert(tx: Db, complaint: Complaint, to: Destination, opts: C
 
 export const COMPLAINT_BATCH_CARD = 'complaintBatch';
 
+/** What a batch alert is drawn from when sent: its stream (the public form's, or one complainant's in chat), destination and range. */
+const batchSpec = (stream: AlertStream, complaint: Complaint, dest: string, firstId: number, endsAt: number): CardSpec => ({
+  kind: COMPLAINT_BATCH_CARD,
+  channel: stream.channel,
+  ...(stream.channel === 'chat' ? { complainant: complaint.complainantOpenId } : {}),
+  dest,
+  firstId,
+  endsAt,
+});
+
 /**
  * Draws a batch alert when its minute is over and it is sent, not when its first complaint arrived: every complaint
- * of the minute, each as it stands then (one decided meanwhile, from its own card or 投诉 TS-…, says so). A batch
- * left with one open complaint and nothing decided is that complaint's own alert, with its 成立 / 不成立 form.
+ * of the minute, each as it stands then (one decided meanwhile, from its own card or 投诉 TS-…, says so). Its rows
+ * open each complaint's own card (处理), drawn as it stands when pressed: the batch carries no 成立 / 不成立 form of
+ * its own, so a decision made since leaves nothing live on it.
  */
 export function complaintBatchRenderer(db: Db, timezone: string): CardRenderer {
   return async (specs: CardSpec[], outboxRows?: readonly OutboxRow[]): Promise<RenderedCard[]> =>
@@ -1054,11 +1070,6 @@ export function complaintBatchRenderer(db: Db, timezone: string): CardRenderer {
         const group = landsInGroup(spec, outboxRows?.[i]);
         const rows = await batchRows(db, String(spec.dest), stream, Number(spec.firstId), Number(spec.endsAt));
         if (!rows.length) return { drop: '这一分钟的投诉都已单独提醒' };
-        if (rows.length === 1 && rows[0].complaint.status === 'open') {
-          const [r] = rows;
-          const title = (await titlesOfTeams(db, [r])).get(r.team.id);
-          return { card: complaintAlertCard(complaintView(r.complaint, r.team, timezone), { title, group }) };
-        }
         // a group's is everyone's there: what was complained of without a phone or e-mail typed into it (ComplaintCardWhere)
         return { card: complaintBatchAlertCard({ items: rows.map((r) => complaintSummary(r.complaint, r.team, timezone)), channel, group }) };
       }),
