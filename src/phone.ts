@@ -11,21 +11,23 @@ import { CODE_DASHES } from './forms.js';
 /** Longest a phone field takes: two numbers with an extension. */
 export const PHONE_MAX_LENGTH = 40;
 
-/** What sets an extension apart from its number: 转, 分机(号), ext(.), #. */
-const EXTENSION = /转|分机号?|ext\.?|#/i;
+/** What sets an extension apart from its number: 转, 分机(号), ext(.), #; 转分机 is one. */
+const EXTENSION = /(?:转\s*)?(?:分机号?|ext\.?)|转|#/i;
 
 /**
  * What people write before a number to say which it is: 手机 13800000009, 座机：020-12345678, 办公电话 020-…, Tel: …
  * (a label alone, with no number after it, is still no number: at least 7 digits are asked for).
  */
-const LABEL_WORDS = String.raw`(?:联系|办公室?|单位)?(?:手机号?码?|电话(?:号码)?|座机(?:号码)?|固话)|tel\.?|mobile|phone`;
-const LABEL = new RegExp(`(?:${LABEL_WORDS})\\s*[:：]?`, 'gi');
+const LABEL_WORDS = String.raw`(?:联系|办公室?|单位)?(?:手机|电话|座机|固话|固定电话)(?:号码?)?|tel(?:ephone)?\.?|mobile|phone`;
+/** A label with the colon after it: the one place a colon is taken (020:12345678 is no number). */
+const LABELLED = String.raw`(?:${LABEL_WORDS})\s*[:：]?`;
+const LABEL = new RegExp(LABELLED, 'gi');
 
 /** The dashes a keyboard types between a number's parts (src/forms.ts): the hyphen, ‐ ‑ ‒ – — ― and the minus sign. */
 const DASHES = new RegExp(`[${CODE_DASHES}]`, 'g');
 
 /** At least 7 digits (separators alone, “-------”, are no number), and only what a number is written with. */
-const PHONE = new RegExp(`^(?=(?:\\D*\\d){7})(?:[0-9+${CODE_DASHES}\\s()（）转,，、;；/#:：]|分机号?|ext\\.?|${LABEL_WORDS})+$`, 'i');
+const PHONE = new RegExp(`^(?=(?:\\D*\\d){7})(?:[0-9+${CODE_DASHES}\\s()（）转,，、;；/#]|分机号?|ext\\.?|${LABELLED})+$`, 'i');
 
 /**
  * The check of a phone field labelled `label`, as a form descriptor's text field takes it (src/forms.ts): its pattern,
@@ -37,8 +39,8 @@ export function phoneRule(label: string): { pattern: { regex: RegExp; message: s
     check: (value) => {
       const numbers = numbersIn(value, { withExtension: true });
       if (numbers.some((n) => n.split(EXTENSION).length > 2)) return `${label}中一个号码只能有一个分机，如 020-1234567 转 8001；两个号码请用顿号隔开`;
-      // 11 digits beginning 10, 11 or 12: no mainland mobile (13–19) and no landline (0 and an area code before it)
-      if (numbers.some((n) => /^1[0-2]\d{9}$/.test(n.split(EXTENSION)[0].replace(/[\s\-()（）]/g, '').replace(DASHES, '')))) {
+      // 11 digits beginning 10, 11 or 12 (+86 or not): no mainland mobile (13–19) and no landline (0 and an area code before it)
+      if (numbers.some((n) => /^1[0-2]\d{9}$/.test(digitsOf(n.split(EXTENSION)[0])))) {
         return `${label}中的 11 位号码不是手机号（手机号以 13–19 开头），请核对后重填（座机号码请连区号填写，如 020-××××××××）`;
       }
       const digits = mistypedMobile(value);
@@ -62,12 +64,15 @@ export const mobileLength = (digits: number) => `应为 11 位数字，这里是
  */
 export function mistypedMobile(text: string): number | undefined {
   for (const written of numbersIn(text)) {
-    // +86, 0086, or 86 alone before a mainland mobile's ten or more digits (86 1380000000): the country's code
-    const number = written.replace(DASHES, '-').replace(/[\s\-()（）]/g, '').replace(/^(?:(?:\+|00)86(?=1)|86(?=1[3-9]\d{8}))/, '');
+    const number = digitsOf(written);
     if (/^1[3-9]\d*$/.test(number) && number.length !== 11) return number.length;
   }
   return undefined;
 }
+
+/** A number as its digits: separators out, and +86, 0086, or 86 alone before a mainland mobile's ten or more digits (86 1380000000): the country's code. */
+const digitsOf = (written: string) =>
+  written.replace(DASHES, '-').replace(/[\s\-()（）]/g, '').replace(/^(?:(?:\+|00)86(?=1)|86(?=1[3-9]\d{8}))/, '');
 
 /**
  * The numbers written in a phone field, each without its extension: set apart by 、 (or a comma, a semicolon, a slash),
@@ -76,9 +81,9 @@ export function mistypedMobile(text: string): number | undefined {
  * extension is, when asked for.
  */
 export function numbersIn(text: string, opts: { withExtension?: boolean } = {}): string[] {
-  return text.split(/[、,，;；/]/).flatMap((part) => {
-    const unlabelled = part.replace(LABEL, ' ');
-    const number = (opts.withExtension ? unlabelled : unlabelled.split(EXTENSION)[0]).trim();
+  // a label sets a number apart as 、 does (手机 138 0000 0009 座机 020-12345678 is two)
+  return text.replace(LABEL, '、').split(/[、,，;；/]/).flatMap((part) => {
+    const number = (opts.withExtension ? part : part.split(EXTENSION)[0]).trim();
     const words = number.split(/\s+/);
     return words.length > 1 && words.every((w) => (w.match(/\d/g)?.length ?? 0) >= 7) ? words : number ? [number] : [];
   });

@@ -52,7 +52,8 @@ for (const fast of [true, false]) {
 
     it('注册 refuses a 联系电话 of separators alone naming it, keeps what was typed, saves nothing', async () => {
       const me = leader();
-      for (const phone of ['-------', '( ) ( ) (', '＋＋＋＋＋＋＋']) {
+      // a colon is taken only after a label (座机：…): 020:12345678 is no number
+      for (const phone of ['-------', '( ) ( ) (', '＋＋＋＋＋＋＋', '020:12345678']) {
         const answer = await h.click(me, { action: 'team.register' }, registrationForm('市政养护电话班', contact, { phone }));
         expect(answer.toast, phone).toEqual({ type: 'error', content: '联系电话须为电话号码（至少 7 位数字，可含 - + 空格、括号和“转”分机，两个号码用顿号隔开），如 020-××××××××' });
         expect(inputValues(answer.card.data).teamName).toBe('市政养护电话班');
@@ -85,7 +86,7 @@ for (const fast of [true, false]) {
     it('注册 takes a landline with or without its area code, a +86 or 86 form, an extension after 转, 分机, ext or #, a Chinese keyboard’s dash and two numbers set apart by a space, as 协会联系方式 does', async () => {
       const extensions = ['020-1234567 分机 8001', '020-1234567分机号8001', '020-1234567 ext. 8001', '020-1234567 EXT 8001', '020-1234567#8001', '020—12345678', '020－12345678 转 8001', '13800000009；020-12345678', '13800000009; 020-12345678'];
       // what says which number it is, typed before it
-      const labelled = ['手机13800000009', '手机 13800000009', '座机:020-12345678、手机 13800000009', 'Tel: 020-12345678', '办公电话020-12345678 转 8001'];
+      const labelled = ['手机13800000009', '手机 13800000009', '座机:020-12345678、手机 13800000009', 'Tel: 020-12345678', '办公电话020-12345678 转 8001', '座机号:020-12345678', 'Telephone: 020-12345678', '手机 138 0000 0009 座机 020-12345678', '020-12345678转分机8001'];
       for (const [i, phone] of ['020-12345678', '0755 1234 5678', '12345678', '86123456', '+86 138 0000 0009', '86 13800000009', '+86 20 1234 5678', '020-1234567 转 8001', '13800000009', '13800000009 020-12345678', '13800000009 12345678', ...extensions, ...labelled].entries()) {
         const me = leader();
         const answer = await h.click(me, { action: 'team.register' }, registrationForm(`市政养护座机${i}班`, contact, { phone }));
@@ -97,7 +98,7 @@ for (const fast of [true, false]) {
 
     it('注册 refuses 11 digits no mobile begins with, and a number with two extensions, naming the field; saves nothing', async () => {
       const me = leader();
-      for (const phone of ['12345678901', '手机 10012345678', '123 4567 8901']) {
+      for (const phone of ['12345678901', '手机 10012345678', '123 4567 8901', '+86 120 1234 5678']) {
         const answer = await h.click(me, { action: 'team.register' }, registrationForm('市政养护号码班', contact, { phone }));
         expect(answer.toast, phone).toEqual({ type: 'error', content: '联系电话中的 11 位号码不是手机号（手机号以 13–19 开头），请核对后重填（座机号码请连区号填写，如 020-××××××××）' });
         expect(inputValues(answer.card.data).phone, phone).toBe(phone);
