@@ -199,19 +199,25 @@ export async function sendNextTask(ctx: HandlerContext, msg: IncomingText): Prom
  */
 export async function sendNamedTask(ctx: HandlerContext, msg: IncomingText, argument: string): Promise<void | false> {
   if (!hasRole(ctx.actor, 'expert') || !argument.trim()) return false;
-  // a team's code as the bot issues them (a word alone, review standard, is no code here)
-  const codes = teamCodesTyped(argument).filter((c) => teamCodePattern.test(c));
+  // any code typed (an imported team's too), and the words as a team's name
+  const codes = teamCodesTyped(argument);
   const name = halfWidth(conflictTarget(argument));
   const read = await expertTasks(ctx.tx, ctx.actor.openId);
-  const found = read.tasks.filter((t) => (codes.length ? codes.includes(t.team.code) : halfWidth(t.team.name) === name));
+  const byCode = read.tasks.filter((t) => codes.includes(t.team.code));
+  const found = byCode.length ? byCode : read.tasks.filter((t) => halfWidth(t.team.name) === name);
   const key = `review:named:${ctx.eventId}`;
   if (!found.length) {
-    if (!codes.length) return false;
-    const text = `你本年度的评分任务中没有 ${codes.join('、')}（可能已谢绝、改派或不属于你）。发送“评分”查看你的评分任务。`;
-    return sendPrivately(ctx, msg, key, { text }, '回复');
+    // a code as the bot issues them, of no task of theirs: told so; other words (评分 标准是什么) are the measures'
+    const issued = codes.filter((c) => teamCodePattern.test(c));
+    if (!issued.length) return false;
+    return sendPrivately(ctx, msg, key, { text: `你本年度的评分任务中没有 ${issued.join('、')}（可能已谢绝、改派或不属于你）。发送“评分”查看你的评分任务。` }, '回复');
   }
+  // two tasks of teams of one name: the list, where each has its code
+  if (found.length > 1) return sendPrivately(ctx, msg, key, { card: (await taskListFor(ctx, 1, read)).card }, '评分任务');
   const answer = await openTask(ctx, { value: { action: 'review.open', assignmentId: found[0].assignmentId }, formValue: {} });
-  await sendPrivately(ctx, msg, key, { ...(answer.toast && !answer.card ? { text: answer.toast.content } : { card: answer.card!.data }) }, '评分表');
+  // not opened (declined, to step aside from, past the year's scoring): why, in words; the list is a 评分 away
+  if (answer.toast) return sendPrivately(ctx, msg, key, { text: `${answer.toast.content}发送“评分”查看你的评分任务。` }, '回复');
+  await sendPrivately(ctx, msg, key, { card: answer.card!.data }, '评分表');
 }
 
 /** 查看申报表全文 typed by an expert: the button is on each score sheet, which says whose 申报表 it is. */

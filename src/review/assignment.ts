@@ -265,9 +265,9 @@ export function planAssignments(problem: AssignmentProblem): AssignmentPlan {
     const declined = declinedOn.get(app.id);
     let available = 0;
     // why one who left the panel must stay off it, when a rule of 第十七条 says so now (a conflict declared after the
-    // assignment stepped them aside): that reason, not 已谢绝
+    // assignment stepped them aside): that reason, not 已谢绝, in the order the others below are told
     const stepsAside = (i: number): keyof BlockedCounts | undefined =>
-      org[i] === app.organizationId || teamOrg(i, app) ? 'sameOrganization' : insider(i, app) ? 'ownTeam' : conflicted(i, app) ? 'conflict' : undefined;
+      org[i] === app.organizationId ? 'sameOrganization' : insider(i, app) ? 'ownTeam' : teamOrg(i, app) ? 'sameOrganization' : conflicted(i, app) ? 'conflict' : undefined;
     for (let i = 0; i < width; i++) {
       if (declined?.has(i)) blocked[stepsAside(i) ?? 'declined'] = (blocked[stepsAside(i) ?? 'declined'] ?? 0) + 1;
       else if (onPanel?.has(i)) available++;

@@ -35,14 +35,14 @@ const CODE_ALONE = /^[A-Z0-9][A-Z0-9_-]{0,29}$/;
 /** A code in the brackets the task card and the lists put it in: 班组名（GDSZ-2026-0001）. */
 const BRACKETED_CODE = /[（(]\s*([A-Z0-9][A-Z0-9_-]{0,29})\s*[)）]/g;
 
+/** What a 声明利益冲突 names, without the stop or comma a phone's keyboard leaves after it (佛山市水务营运有限公司。). */
+export const conflictTarget = (typed: string) => typed.trim().replace(/[。！!？?，,；;、\s]+$/u, '');
+
 /**
  * The team codes an expert may mean by what they typed for 冲突对象 班组: the whole of it when it reads as a code, else
  * every issued code in it and any code in brackets, as copied from a card (b2030班组2（GDSZ-2027-00002）, 编号GDSZ-2027-00002,
  * GDSZ-2027-00002 班组名); each once, in the order typed.
  */
-/** What a 声明利益冲突 names, without the stop or comma a phone's keyboard leaves after it (佛山市水务营运有限公司。). */
-export const conflictTarget = (typed: string) => typed.trim().replace(/[。！!？?，,；;、\s]+$/u, '');
-
 export function teamCodesTyped(target: string): string[] {
   const text = readCode(target);
   if (CODE_ALONE.test(text)) return [text];

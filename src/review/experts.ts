@@ -328,17 +328,18 @@ export async function declareConflict(
     // the code wherever it stands in what was typed: the task card prints the team as 班组名（GDSZ-2026-0001）
     const codes = teamCodesTyped(input.target);
     // no code in it: the team's full name, as 修改资料 and 投诉 take it (however its width or brackets are typed)
-    const [found] = await Promise.all([
-      codes.length ? tx.select({ id: teams.id, name: teams.name, code: teams.code }).from(teams).where(inArray(teams.code, codes)).orderBy(asc(teams.code)) : findTeams(tx, conflictTarget(input.target), { partial: false, renamedFrom: false }),
-      lock,
-    ]);
-    if (found.length > 1 && !codes.length) {
-      const named = found.slice(0, 10).map((t) => `${t.name}（${'organization' in t ? `${t.organization}，` : ''}${t.code}）`);
-      throw new UserError(`有 ${found.length} 个名为“${conflictTarget(input.target)}”的班组，请填写其中一个的班组编号：${named.join('；')}。`, { field: 'target' });
+    const byName = () => findTeams(tx, conflictTarget(input.target), { partial: false, renamedFrom: false });
+    let [found] = await Promise.all([codes.length ? tx.select({ id: teams.id, name: teams.name, code: teams.code }).from(teams).where(inArray(teams.code, codes)).orderBy(asc(teams.code)) : byName(), lock]);
+    // what looked like a code in brackets may be part of a name (广州养护（1）班): that name, when no team has the code
+    if (codes.length && !found.length) found = await byName();
+    const named = found.length > 0 && 'organization' in found[0];
+    if (found.length > 1 && named) {
+      const which = found.slice(0, 10).map((t) => `${t.name}（${'organization' in t ? `${t.organization}，` : ''}${t.code}）`);
+      throw new UserError(`有 ${found.length} 个名为“${conflictTarget(input.target)}”的班组，请填写其中一个的班组编号：${which.join('；')}。`, { field: 'target' });
     }
     if (found.length > 1) throw new UserError(`“${input.target}”中有 ${found.length} 个班组编号（${found.map((t) => t.code).join('、')}），请一次只填写一个班组编号。`, { field: 'target' });
     const [team] = found;
-    if (!team && codes.length) throw new UserError(`找不到编号为“${input.target}”的班组，请填写班组编号（如 GDSZ-2026-0001，见评分任务卡片上班组名后的括号）或班组全称。`, { field: 'target' });
+    if (!team && codes.length) throw new UserError(`找不到编号或名称为“${conflictTarget(input.target)}”的班组，请填写班组编号（如 GDSZ-2026-0001，见评分任务卡片上班组名后的括号）或班组全称。`, { field: 'target' });
     if (!team) throw new UserError(`找不到名为“${conflictTarget(input.target)}”的班组，请填写班组全称或班组编号（如 GDSZ-2026-0001，见评分任务卡片上班组名后的括号）。`, { field: 'target' });
     teamId = team.id;
     label = `${team.code} ${team.name}`;

@@ -1,4 +1,4 @@
-import { asc, eq } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conflicts, people, teams } from '../../db/schema.js';
 import { seedLargeCycle } from '../../scripts/benchLargeCycle.js';
@@ -40,7 +40,13 @@ for (const mode of MODES_HERE) {
       expect((await declaredTeams()).sort()).toEqual(all.slice(0, 4).map((t) => t.id).sort());
     });
 
-    it('takes the team’s full name typed without its code, the stop a phone adds after it too', async () => {
+    it('takes the team’s full name typed without its code, the stop a phone adds after it too, and one with a number in brackets', async () => {
+      // a name with a short part in brackets, read as a code first: no team has that code, so the name
+      const [bracketed] = await h.db.db.update(teams).set({ name: '广州养护（1）班' }).where(eq(teams.id, all[3].id)).returning();
+      await h.db.db.delete(conflicts).where(and(eq(conflicts.expertOpenId, E1), eq(conflicts.teamId, bracketed.id)));
+      const inBrackets = await declare('广州养护（1）班');
+      expect(inBrackets.toast.type, inBrackets.toast.content).toBe('success');
+      expect(inBrackets.toast.content).toContain(bracketed.code);
       const r = await declare(`${all[4].name}。`);
       expect(r.toast.type, r.toast.content).toBe('success');
       expect(r.toast.content).toContain(all[4].code);
@@ -53,7 +59,7 @@ for (const mode of MODES_HERE) {
       expect(none.toast.type).toBe('error');
       expect(none.toast.content).toBe('找不到名为“没有这个班组”的班组，请填写班组全称或班组编号（如 GDSZ-2026-0001，见评分任务卡片上班组名后的括号）。');
       const unknown = await declare(`${all[4].name}（GDSZ-2027-09999）`);
-      expect(unknown.toast.content).toContain('找不到编号为');
+      expect(unknown.toast.content).toContain('找不到编号或名称为');
       const two = await declare(`${all[4].code}、${all[0].code}`);
       expect(two.toast.type).toBe('error');
       expect(two.toast.content).toContain('请一次只填写一个班组编号');

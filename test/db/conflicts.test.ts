@@ -75,7 +75,7 @@ describe('声明利益冲突 through signed callbacks', () => {
     expect(cardText(formCard.card.data)).toContain('**冲突对象 &#42;（第十七条）**');
 
     const unknown = await h.click(E[0], { action: 'experts.conflictAdd' }, { kind: 'team', target: 'GDSZ-1999-0001', reason: '曾任该班组技术顾问' });
-    expect(unknown.toast).toMatchObject({ type: 'error', content: expect.stringContaining('找不到编号为“GDSZ-1999-0001”的班组') });
+    expect(unknown.toast).toMatchObject({ type: 'error', content: expect.stringContaining('找不到编号或名称为“GDSZ-1999-0001”的班组') });
     expectValidCard(unknown.card.data);
     const json = JSON.stringify(unknown.card.data);
     expect(json).toContain('"initial_option":"team"');

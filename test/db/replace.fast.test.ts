@@ -823,7 +823,7 @@ interface ConflictStep {
 
 const conflictSteps: ConflictStep[] = [
   { name: 'not an expert', who: personas.member, form: () => ({ kind: 'team', target: 'GDSZ-2025-0001', reason: '曾任该班组技术顾问' }), toast: 'error', says: /只有/, leftToOrdinary: true },
-  { name: 'a team not found', who: DECLARER, form: () => ({ kind: 'team', target: 'GDSZ-1999-0001', reason: '曾任该班组技术顾问' }), toast: 'error', says: /^找不到编号为“GDSZ-1999-0001”的班组/, leftToOrdinary: true },
+  { name: 'a team not found', who: DECLARER, form: () => ({ kind: 'team', target: 'GDSZ-1999-0001', reason: '曾任该班组技术顾问' }), toast: 'error', says: /^找不到编号或名称为“GDSZ-1999-0001”的班组/, leftToOrdinary: true },
   { name: 'an organisation not found', who: DECLARER, form: () => ({ kind: 'organization', target: '不存在的单位', reason: '亲属在该单位' }), toast: 'error', says: /^找不到名为“不存在的单位”的单位/, leftToOrdinary: true },
   { name: 'no reason', who: DECLARER, form: () => ({ kind: 'team', target: 'GDSZ-2025-0001', reason: '  ' }), toast: 'error', says: /冲突原因/, leftToOrdinary: true },
   { name: 'a team with no pending task', who: DECLARER, form: () => ({ kind: 'team', target: 'GDSZ-2025-0001', reason: '曾任该班组技术顾问' }), eventId: 'evt_replace_fast_c_first', toast: 'success', says: /^已声明与“GDSZ-2025-0001 广州养护一班”存在利益冲突。$/ },

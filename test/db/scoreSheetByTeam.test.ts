@@ -38,12 +38,21 @@ describe('评分 with a team’s code or name typed by an expert', () => {
   it('by code (in full width too), by name and in English: that task’s sheet', async () => {
     expect(mine.length).toBeGreaterThan(1);
     const last = mine[mine.length - 1];
-    for (const typed of [`评分 ${last.code}`, `review ${last.code.toLowerCase()}`, `评分 ${last.name}`, `评分 ${last.name}。`]) {
+    const fullWidth = (t: string) => t.replace(/[!-~]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0));
+    for (const typed of [`评分 ${last.code}`, `评分 ${fullWidth(last.code)}`, `review ${last.code.toLowerCase()}`, `评分 ${last.name}`, `评分 ${last.name}。`]) {
       const [sheet] = await answerTo(typed);
       expect(sheet?.msgType, typed).toBe('interactive');
       expect(cardText(sheet.content), typed).toContain(`评分：${last.name}`);
       expect(cardActions(sheet.content), typed).toContainEqual(expect.objectContaining({ action: 'review.submit', assignmentId: last.assignmentId }));
     }
+  });
+
+  it('a task no longer to score is told why in words, not a bare list', async () => {
+    const [first] = mine;
+    await h.click(E1, { action: 'review.decline', assignmentId: first.assignmentId }, { kind: 'unavailable', reason: '出差' });
+    const answers = await answerTo(`评分 ${first.code}`);
+    // declined: no longer among the tasks to score, so not theirs now
+    expect(answers.map((m) => m.content.text)).toEqual([`你本年度的评分任务中没有 ${first.code}（可能已谢绝、改派或不属于你）。发送“评分”查看你的评分任务。`]);
   });
 
   it('a code of no task of theirs is told so; other words after 评分 are a question for the measures', async () => {
