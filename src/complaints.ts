@@ -1199,6 +1199,16 @@ export async function revokedSinceUpheld(tx: Db, complaint: Pick<Complaint, 'sta
   );
 }
 
+/** Whether a complaint now 不成立 was 成立 before a 更正认定 (the team heard of it then, and of the correction). */
+export async function correctedFromUpheld(tx: Db, complaintId: number): Promise<boolean> {
+  const [row] = await tx
+    .select({ id: auditLog.id })
+    .from(auditLog)
+    .where(and(eq(auditLog.action, 'complaint.correct'), eq(auditLog.entity, 'complaint'), eq(auditLog.entityId, String(complaintId)), sql`${auditLog.details} ->> 'from' = 'upheld'`))
+    .limit(1);
+  return row !== undefined;
+}
+
 /** 更正认定: the 处理意见 of a complaint's decision changed between 成立 and 不成立, told to whoever heard the first. */
 export const complaintCorrectionForm = defineForm({
   name: 'complaintCorrection',

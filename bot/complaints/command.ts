@@ -4,7 +4,7 @@ import { formatDateZh, todayIn } from '../../src/dates.js';
 import { simplified } from '../../src/traditional.js';
 import { halfWidth } from '../../src/forms.js';
 import { complaintAlertCard, complaintDecidedCard, complaintOutcomeCard, complaintReceivedCard, complaintStatusText } from '../../cards/complaints.js';
-import { asksToWithdraw, complaintByReference, complaintReferenceIn, complaintsOfComplainant, complaintSummary, complaintView, readComplaintReference, teamAtStart, titleStatus } from '../../src/complaints.js';
+import { asksToWithdraw, complaintByReference, correctedFromUpheld, complaintReferenceIn, complaintsOfComplainant, complaintSummary, complaintView, readComplaintReference, teamAtStart, titleStatus } from '../../src/complaints.js';
 import { replyDestination, sendPrivately } from '../respond.js';
 import { complaintListFor } from './decide.js';
 import { sendComplaintForm } from './intake.js';
@@ -127,12 +127,19 @@ async function showComplaint(ctx: HandlerContext, msg: IncomingText, reference: 
         : complaintOutcomeCard(complaintSummary(c, found.team, ctx.config.BOT_TIMEZONE), { withdraw });
     return sendPrivately(ctx, msg, key, { card }, `投诉 ${c.reference} 的处理情况`);
   }
-  // the leader or the contact of the team complained about, told of it as upheld: which complaint it is and where its
-  // decision is; of one not upheld (open, dismissed) the team was never told, so nothing is said of it here either
-  if (found && found.complaint.status === 'upheld' && [found.team.leaderOpenId, found.team.contactOpenId].includes(ctx.actor.openId)) {
-    const decided = found.complaint.decidedAt ? `于 ${formatDateZh(todayIn(ctx.config.BOT_TIMEZONE, found.complaint.decidedAt))} ` : '';
-    const text = `投诉 ${found.complaint.reference} 是针对你的班组“${found.team.name}”（${found.team.code}）的投诉，协会已${decided}认定成立，处理意见见你收到的“投诉成立”卡片。投诉人的信息由协会保管，不对班组公开；对认定有异议，请联系协会（发送“联系协会”查看联系方式）。`;
-    return sendPrivately(ctx, msg, key, { text }, `投诉 ${found.complaint.reference} 的处理情况`);
+  // the leader or the contact of the team complained about, told of it as upheld (and of its correction to 不成立, if
+  // it was): which complaint it is and where its decision is; of one never upheld (open, dismissed) the team was never
+  // told, so nothing is said of it here either
+  const ofTheTeam = found && [found.team.leaderOpenId, found.team.contactOpenId].includes(ctx.actor.openId);
+  if (found && ofTheTeam && (found.complaint.status === 'upheld' || (found.complaint.status === 'dismissed' && (await correctedFromUpheld(ctx.tx, found.complaint.id))))) {
+    const c = found.complaint;
+    const decided = c.decidedAt ? `于 ${formatDateZh(todayIn(ctx.config.BOT_TIMEZONE, c.decidedAt))} ` : '';
+    const about = `投诉 ${c.reference} 是针对你的班组“${found.team.name}”（${found.team.code}）的投诉，`;
+    const text =
+      c.status === 'upheld'
+        ? `${about}协会已${decided}认定成立，处理意见见你收到的“投诉成立”卡片。投诉人的信息由协会保管，不对班组公开；对认定有异议，请联系协会（发送“联系协会”查看联系方式）。`
+        : `${about}协会已${decided}将认定更正为不成立，不计入第二十二条的连续次数，详见你收到的更正通知。`;
+    return sendPrivately(ctx, msg, key, { text }, `投诉 ${c.reference} 的处理情况`);
   }
   const text = hasRole(ctx.actor, 'admin')
     ? `找不到投诉 ${reference}，请核对编号（形如 TS-2026-0005）。发送“投诉处理”查看待处理的投诉。`

@@ -261,5 +261,12 @@ describe('a complaint’s reference typed by the team complained about', () => {
     h.fake.reset();
     await h.say(t.leader, open);
     expect(toUser(t.leader).map((m) => m.content.text)).toEqual([expect.stringMatching(new RegExp(`^找不到你提交的投诉 ${open}。`))]);
+    // corrected to 不成立 since (the team was told of both): that it was
+    const corrected = await h.click(ADMIN, { action: 'complaint.correct', complaintId: (await byRef(upheld)).id, to: 'dismissed' }, { note: '误点成立' });
+    expect(corrected.toast.type, corrected.toast.content).toBe('success');
+    h.fake.reset();
+    await h.say(t.leader, upheld);
+    const [now] = toUser(t.leader).map((m) => m.content.text.replace(/于 \d{4}年\d{1,2}月\d{1,2}日 /, '于 某日 '));
+    expect(now).toBe(`投诉 ${upheld} 是针对你的班组“阳江道路巡查班”（${t.code}）的投诉，协会已于 某日 将认定更正为不成立，不计入第二十二条的连续次数，详见你收到的更正通知。`);
   });
 });
