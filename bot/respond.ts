@@ -124,12 +124,18 @@ export async function tellOwnResults(ctx: HandlerContext, msg: IncomingText, arg
   if (argument.trim() && year === undefined) return false;
   const key = `results:own:${ctx.eventId}`;
   if (!hasRole(ctx.actor, 'leader', 'member', 'org_contact')) return sendPrivately(ctx, msg, key, { text: PUBLIC_RESULTS }, '回复');
-  const standing = await resultsStanding(ctx.tx, year);
-  const text = standing?.published
-    ? ownResultsPublished(standing.year)
-    : standing
-      ? `${standing.year} 年度${standing.reviewed ? '评审结果尚未公布' : '没有评审'}。${OWN_RESULTS}`
-      : OWN_RESULTS;
+  const standing = await resultsStanding(ctx.tx, ctx.actor.openId, year);
+  const text = !standing
+    ? OWN_RESULTS
+    : standing.published
+      ? standing.theirs
+        ? ownResultsPublished(standing.year)
+        : `${standing.year} 年度评审结果已公布；你的班组没有参加 ${standing.year} 年度评审。各年度的申报情况请发送“进度”查看。`
+      : standing.reviewed
+        ? `${standing.year} 年度评审结果尚未公布。${OWN_RESULTS}`
+        : standing.theirs
+          ? `${standing.year} 年度不在本机器人中评审；你的班组该年度获得的称号见“进度”中的荣誉。`
+          : `${standing.year} 年度没有在本机器人中评审。${OWN_RESULTS}`;
   await sendPrivately(ctx, msg, key, { text }, '回复');
 }
 

@@ -1,10 +1,11 @@
-import { and, desc, eq, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNotNull, isNull, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
 import { applications, cycles, honours } from '../../db/schema.js';
 import type { ResultYear } from '../../cards/results.js';
 import { cycleStatusLabel } from '../cycles.js';
 import { halfWidth } from '../forms.js';
 import { reviewedStatuses } from './results.js';
+import { rowsOf } from '../outbox.js';
 
 /**
  * 历年评审结果: every year whose results were published, newest first, with its counts as they stand now (第二十二条:
@@ -56,15 +57,25 @@ export function yearFirstTyped(text: string): number | undefined {
 
 /**
  * Where the results a team's person asks for stand (评审结果, results 2026): the year typed, else the newest year
- * published, with whether it is published; undefined when no year is typed and none was ever published. One statement.
+ * published; whether it is published, reviewed in the bot at all, and whether a team of `openId`'s (leader, member or
+ * contact) was among those decided in it (whose leader and contact got a result card), or, for a year the bot never
+ * reviewed, holds a title of it (imported). Undefined when no year is typed and none was ever published.
  */
-export async function resultsStanding(tx: Db, year?: number): Promise<{ year: number; published: boolean; reviewed: boolean } | undefined> {
-  if (year !== undefined) {
-    const [cycle] = await tx.select({ status: cycles.status }).from(cycles).where(eq(cycles.year, year));
-    return { year, published: cycle?.status === 'published', reviewed: cycle !== undefined };
-  }
-  const [newest] = await tx.select({ year: cycles.year }).from(cycles).where(eq(cycles.status, 'published')).orderBy(desc(cycles.year)).limit(1);
-  return newest && { year: newest.year, published: true, reviewed: true };
+export async function resultsStanding(tx: Db, openId: string, year?: number): Promise<{ year: number; published: boolean; reviewed: boolean; theirs: boolean } | undefined> {
+  const theirTeam = sql`(t.leader_open_id = ${openId} or t.contact_open_id = ${openId} or exists (select 1 from team_members m where m.team_id = t.id and m.open_id = ${openId}))`;
+  const decidedIn = (cycleId: SQL) => sql`exists (select 1 from applications a join teams t on t.id = a.team_id where a.cycle_id = ${cycleId} and a.status = 'decided' and ${theirTeam})`;
+  // no year typed: the newest published year their team was in, else the newest published
+  const [cycle] = rowsOf(
+    await tx.execute(sql`
+      select c.year, c.status, ${decidedIn(sql`c.id`)} as theirs from cycles c
+      where ${year === undefined ? sql`c.status = 'published'` : sql`c.year = ${year}`}
+      order by 3 desc, c.year desc limit 1`),
+  ) as { year: number; status: string; theirs: boolean }[];
+  if (cycle) return { year: Number(cycle.year), published: cycle.status === 'published', reviewed: true, theirs: cycle.theirs === true };
+  if (year === undefined) return undefined;
+  // a year the bot never reviewed: a title of it their team holds (imported)
+  const [held] = rowsOf(await tx.execute(sql`select exists (select 1 from honours h join teams t on t.id = h.team_id where h.year = ${year} and ${theirTeam}) as theirs`)) as { theirs: boolean }[];
+  return { year, published: false, reviewed: false, theirs: held?.theirs === true };
 }
 
 /** What a year asked for that has no published results is told: where it stands, and which years have them. */

@@ -160,10 +160,11 @@ describe('an earlier year’s results, reached by an administrator', () => {
       expect(buttonsOf(sent[0].content).map((b) => b.text), typed).toEqual(expect.arrayContaining(['2028年度评审结果', '历年评审结果']));
     }
     // someone of a team asking so wants their own team's result: where it is (进度), not 管理's refusal, and that the
-    // newest year's is published (2029 runs; 2028 is the newest published)
+    // newest year their team was reviewed in is published (2029 runs; 2028 is the newest published, their team's is 2026)
     const leader = LEADER(2026, 2);
-    for (const typed of ['评审结果', 'results']) expect((await answersTo(leader, typed)).map((m) => m.content.text), typed).toEqual([ownResultsPublished(2028)]);
-    expect(ownResultsPublished(2028)).toBe('2028 年度评审结果已公布：你的班组的评审结果（得分和是否获得称号）请发送“进度”查看；公布时班组长和单位联系人已各收到一张结果卡片（第二十一条）。');
+    for (const typed of ['评审结果', 'results']) expect((await answersTo(leader, typed)).map((m) => m.content.text), typed).toEqual([ownResultsPublished(2026)]);
+    expect(ownResultsPublished(2026)).toBe('2026 年度评审结果已公布：你的班组的评审结果（得分和是否获得称号）请发送“进度”查看；公布时班组长和单位联系人已各收到一张结果卡片（第二十一条）。');
+    expect((await answersTo(LEADER(2028, 1), '评审结果')).map((m) => m.content.text)).toEqual([ownResultsPublished(2028)]);
     // anyone else (the public, an expert): how a team's title is checked, not an article of the measures
     for (const [who, typed] of [['ou_pypublic0000000000000000000001', '评审结果'], ['ou_pypublic0000000000000000000001', 'results 2026'], ['ou_pypublic0000000000000000000001', '历年评审结果']] as const) {
       expect((await answersTo(who, typed)).map((m) => m.content.text), typed).toEqual([PUBLIC_RESULTS]);
@@ -187,13 +188,15 @@ describe('an earlier year’s results, reached by an administrator', () => {
     }
     // asked with the year first, by someone of a team: where their own team's result is, no other team's
     expect(OWN_RESULTS).toContain('发送“进度”查看');
-    for (const [typed, year] of [['评审结果 2026', 2026], ['results 2027', 2027], ['历年评审结果', 2028]] as const) {
+    for (const [typed, year] of [['评审结果 2026', 2026], ['历年评审结果', 2026]] as const) {
       const sent = await answersTo(leader, typed);
       expect(sent.map((m) => m.content.text), typed).toEqual([ownResultsPublished(year)]);
     }
+    // a year published that their team was not in: no result card came to them, and it says so
+    expect((await answersTo(leader, 'results 2027')).map((m) => m.content.text)).toEqual(['2027 年度评审结果已公布；你的班组没有参加 2027 年度评审。各年度的申报情况请发送“进度”查看。']);
     // a year not published yet, or never reviewed: said so, and where the result will be
     expect((await answersTo(leader, '评审结果 2029')).map((m) => m.content.text)).toEqual([`2029 年度评审结果尚未公布。${OWN_RESULTS}`]);
-    expect((await answersTo(leader, 'results 2024')).map((m) => m.content.text)).toEqual([`2024 年度没有评审。${OWN_RESULTS}`]);
+    expect((await answersTo(leader, 'results 2024')).map((m) => m.content.text)).toEqual([`2024 年度没有在本机器人中评审。${OWN_RESULTS}`]);
     // a question after it stays a question
     expect((await answersTo(leader, '评审结果什么时候公布')).map((m) => titleOf(m.content))).toEqual(['办法中的相关条款']);
     // the card's button refused too
