@@ -31,7 +31,7 @@ import { CODE_GAP, defineForm, formDisplay, formSchema, halfWidth, readCode, rea
 import { adminDestinations, destinationKey } from './notifications.js';
 import { organizationKey } from './organizations.js';
 import { withoutContacts } from './log.js';
-import { type CardRenderer, type CardSpec, cardSpecOf, type Destination, lockHeld, type OutboxRow, type OutgoingMessage, type RenderedCard, rowsOf } from './outbox.js';
+import { type CardRenderer, type CardSpec, cardSpecOf, type Destination, lockHeld, type OutboxRow, type OutgoingMessage, type RenderedCard, replaceHeldCard, rowsOf } from './outbox.js';
 import type { Actor } from './people.js';
 import { requireAdmin } from './permissions.js';
 import { revocationBarDays } from './policy.js';
@@ -959,8 +959,8 @@ interface AlertStream {
   channel: 'web' | 'chat';
 }
 
-function alertStream(complaint: Complaint, to: Destination): AlertStream | undefined {
-  const dest = destinationKey(to);
+/** A complaint's stream to one destination (`destinationKey`): the public form's, or its chat complainant's own; none for a chat complaint of no one. */
+function alertStream(complaint: Pick<Complaint, 'channel' | 'complainantOpenId'>, dest: string): AlertStream | undefined {
   if (complaint.channel === 'web') return { prefix: `complaint:web-batch:${dest}:`, of: sql`${complaints.channel} = 'web'`, channel: 'web' };
   if (complaint.complainantOpenId) {
     return { prefix: `complaint:chat-batch:${dest}:${complaint.complainantOpenId}:`, of: sql`${complaints.channel} = 'chat' and ${complaints.complainantOpenId} = ${complaint.complainantOpenId}`, channel: 'chat' };
@@ -992,9 +992,9 @@ function parseBatchKey(key: string, stream: AlertStream): { endsAt: number; firs
  * (`alertLockKey`) in the complaint's transaction, so replicas never split or lose a batch.
  */
 async function batchAlert(tx: Db, complaint: Complaint, to: Destination, opts: ComplaintOptions): Promise<boolean> {
-  const stream = alertStream(complaint, to);
-  if (!stream) return false;
   const dest = destinationKey(to);
+  const stream = alertStream(complaint, dest);
+  if (!stream) return false;
   const now = opts.now.getTime();
   // the common case, a complaint with none of its stream just before it, asks the outbox nothing
   const [near] = await tx
@@ -1015,7 +1015,7 @@ async function batchAlert(tx: Db, complaint: Complaint, to: Destination, opts: C
     // already (queued by an earlier version of the bot) is given the spec, so this one is not left out of it
     const held = await lockHeld(tx, latest.dedupeKey);
     if (held) {
-      if (!cardSpecOf(held)) await tx.update(outbox).set({ card: { render: batchSpec(stream, complaint, dest, last.firstId, last.endsAt) } }).where(eq(outbox.id, held.id));
+      if (!cardSpecOf(held)) await replaceHeldCard(tx, held.id, { render: batchSpec(stream, complaint, dest, last.firstId, last.endsAt) });
       return true;
     }
   }
@@ -1061,17 +1061,15 @@ export function complaintBatchRenderer(db: Db, timezone: string): CardRenderer {
   return async (specs: CardSpec[], outboxRows?: readonly OutboxRow[]): Promise<RenderedCard[]> =>
     Promise.all(
       specs.map(async (spec, i): Promise<RenderedCard> => {
-        const channel = spec.channel === 'chat' ? 'chat' : 'web';
-        const complainant = typeof spec.complainant === 'string' ? spec.complainant : undefined;
-        const stream: AlertStream =
-          channel === 'web'
-            ? { prefix: '', of: sql`${complaints.channel} = 'web'`, channel }
-            : { prefix: '', of: sql`${complaints.channel} = 'chat' and ${complaints.complainantOpenId} = ${complainant ?? ''}`, channel };
+        const dest = String(spec.dest);
+        const stream = alertStream({ channel: spec.channel === 'chat' ? 'chat' : 'web', complainantOpenId: typeof spec.complainant === 'string' ? spec.complainant : null }, dest);
+        if (!stream) return { drop: '投诉提醒的来源无法识别' };
         const group = landsInGroup(spec, outboxRows?.[i]);
-        const rows = await batchRows(db, String(spec.dest), stream, Number(spec.firstId), Number(spec.endsAt));
+        // a read for each batch claimed: at most one a minute for each stream and destination
+        const rows = await batchRows(db, dest, stream, Number(spec.firstId), Number(spec.endsAt));
         if (!rows.length) return { drop: '这一分钟的投诉都已单独提醒' };
         // a group's is everyone's there: what was complained of without a phone or e-mail typed into it (ComplaintCardWhere)
-        return { card: complaintBatchAlertCard({ items: rows.map((r) => complaintSummary(r.complaint, r.team, timezone)), channel, group }) };
+        return { card: complaintBatchAlertCard({ items: rows.map((r) => complaintSummary(r.complaint, r.team, timezone)), channel: stream.channel, group }) };
       }),
     );
 }

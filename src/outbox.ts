@@ -220,6 +220,11 @@ export async function dropWaiting(db: Db, dedupeKeys: string[], reason: string):
   return dropped.length;
 }
 
+/** Replaces the card of a row still held (the caller holds its lock). */
+export async function replaceHeldCard(tx: Db, id: number, card: object): Promise<void> {
+  await tx.update(outbox).set({ card }).where(and(eq(outbox.id, id), eq(outbox.status, 'held')));
+}
+
 /**
  * Hands rows whose hold has ended by the bot's clock to the dispatcher; their next_attempt_at becomes the
  * database's time, the frame every other row is claimed in.

@@ -39,10 +39,10 @@ export function register(bot: BotRegistry): void {
   // sheet's button), 评分列表, review tasks, my review tasks, my tasks: the list too, not 第十八条
   // my score, our score (what is our score): 我的评分 in English, the team's score in 进度 for someone of a team
   bot.command({ names: ['评分', 'review', '我的评分', '我的任务', 'my review', 'my reviews', 'my tasks', 'my score', 'my scores', 'our score', 'our scores', 'my team score', 'our team score', 'team score'], objects: /^(?:任务|任务列表|列表|清单|tasks?|list|assignments?)$/, run: showTasks });
-  // 任务, 打分, 评审 (查看任务, 评审任务, 打分任务) typed by an expert or someone holding tasks: the task list too; for anyone
-  // else they stay questions for the measures (评审 by a team leader asks about the review, 第十七条)
   // 评分 followed by a team's code or name: that task's sheet (an expert with twenty asks for one); else the measures
   bot.command({ names: ['评分', 'review'], takesArgument: true, argument: 'asTyped', roles: ['expert'], run: sendNamedTask });
+  // 任务, 打分, 评审 (查看任务, 评审任务, 打分任务) typed by an expert or someone holding tasks: the task list too; for anyone
+  // else they stay questions for the measures (评审 by a team leader asks about the review, 第十七条)
   bot.command({ names: ['任务', '打分', '评审'], objects: /^(?:任务|任务列表|列表|清单)$/, roles: ['expert'], run: showTasksToExpert });
   // a button of an expert's cards typed by an expert: 评下一份 (and 打开评分表) opens the next sheet to score, as the button
   // does; 查看申报表全文 and 谢绝此任务 act on the sheet they are pressed on, so the answer says how. For anyone else these
