@@ -462,6 +462,8 @@ export class OutboxDispatcher {
   private readonly foreignOpenIdsLogged = new Set<string>();
   /** When this process began the claim of a row, by its own clock (the one `pausedAt` is in; claimed_at is the database's). */
   private readonly claimedLocally = new WeakMap<OutboxRow, number>();
+  /** When this process began the claim of a row, as `performance.now()` (a claim without `at`): see `sentAtOf`. */
+  private readonly claimedAtMonotonic = new WeakMap<OutboxRow, number>();
 
   /** Whether sends are held for an outage, and why: for tests and the health of the process. */
   get outageKind(): Outage | undefined {
@@ -507,6 +509,7 @@ export class OutboxDispatcher {
     // while the platform is out of reach one row goes as a probe: a batch would only fail alike
     const batch = this.outage ? 1 : this.limits.batch;
     const claimStarted = Date.now();
+    const claimStartedMonotonic = performance.now();
     return this.deps.db.transaction(async (tx) => {
       await tx.execute(sql`select pg_advisory_xact_lock(${CLAIM_LOCK})`);
       // Feishu counts a message when its request arrives, some time between our claim and its answer (sent_at):
@@ -583,6 +586,7 @@ export class OutboxDispatcher {
       const claimed = read.map((r) => r.row);
       for (const row of claimed) {
         this.claimedLocally.set(row, claimStarted);
+        if (!at) this.claimedAtMonotonic.set(row, claimStartedMonotonic);
         this.contactOfRow.set(row, contact);
       }
       return claimed;
@@ -716,6 +720,21 @@ export class OutboxDispatcher {
     return { kind: 'own', team: keys.some((k) => team.has(k)), complaint: keys.some((k) => complaint.has(k)) };
   }
 
+  /**
+   * When Feishu answered a row's send, on the database's clock as the claim counts it (a message counts for one second
+   * after its answer): the row's claimed_at plus the time this process took from beginning its claim to the answer
+   * (and 1 ms, as claimed_at is cut to the millisecond). The claim's clock is read after that beginning, so this is never
+   * before the answer; and it is not after it by the wait for a free connection to write it: with 30 000 task cards
+   * queued that wait held every slot of the 50 a second 10–20 ms longer (`npm run bench`'s large cycle). The database's
+   * clock where the claim was given its time (`at`, tests) or is not known.
+   */
+  private sentAtOf(row: OutboxRow, answeredMonotonic: number): SQL<Date> {
+    const began = this.claimedAtMonotonic.get(row);
+    if (began === undefined || !row.claimedAt) return dbClockIn(0);
+    const afterClaimMs = Math.max(0, answeredMonotonic - began) + 1;
+    return sql<Date>`least(clock_timestamp(), ${row.claimedAt.toISOString()}::timestamptz + ${afterClaimMs}::float8 * interval '1 millisecond')`;
+  }
+
   private async sendOne(row: OutboxRow, card?: Promise<RenderedCard>): Promise<void> {
     const { db, transport, log } = this.deps;
     let outcome: SendOutcome;
@@ -768,6 +787,7 @@ export class OutboxDispatcher {
     } catch (err) {
       outcome = { ok: false, retryable: true, undeliverable: false, error: errorText(err) };
     }
+    const sentAt = this.sentAtOf(row, performance.now());
     // a failure of the version without them keeps saying so, for the next try
     if ((withheld || dlpBefore) && !outcome.ok && 'error' in outcome && !outcome.error.startsWith(DLP_WITHHELD)) outcome = { ...outcome, error: `${DLP_WITHHELD}${outcome.error}`.slice(0, 500) };
     if (!outcome.ok && 'foreignOpenId' in outcome && outcome.foreignOpenId) this.logForeignOpenId(row, outcome.error);
@@ -780,7 +800,7 @@ export class OutboxDispatcher {
       const marked = await db.transaction(async (tx) => {
         const [sent] = await tx
           .update(outbox)
-          .set({ status: 'sent', sentAt: dbClockIn(0), messageId, lastError: null })
+          .set({ status: 'sent', sentAt, messageId, lastError: null })
           .where(and(eq(outbox.id, row.id), eq(outbox.status, 'sending')))
           .returning({ followed: sql<boolean>`exists (select 1 from outbox later where later.after_key = outbox.dedupe_key and later.status = 'waiting')` });
         if (sent && contactTold && this.deps.onContactRefused) await this.deps.onContactRefused(tx, row, contactTold);
@@ -798,8 +818,8 @@ export class OutboxDispatcher {
     if (outcome.ok) {
       const [sent] = await db
         .update(outbox)
-        // the database's clock, as the claim counts it (see `claim`)
-        .set({ status: 'sent', sentAt: dbClockIn(0), messageId: outcome.messageId ?? null, lastError: null })
+        // the database's clock, as the claim counts it (see `claim` and `sentAtOf`)
+        .set({ status: 'sent', sentAt, messageId: outcome.messageId ?? null, lastError: null })
         .where(and(eq(outbox.id, row.id), eq(outbox.status, 'sending')))
         // as the statement began: the followers the trigger outbox_release_followers hands to the dispatcher as it marks it
         .returning({ followed: sql<boolean>`exists (select 1 from outbox later where later.after_key = outbox.dedupe_key and later.status = 'waiting')` });
