@@ -9,7 +9,7 @@ import { register as registerHelp } from './help/index.js';
 import { register as registerImport } from './import/index.js';
 import { register as registerMeasures } from './measures/index.js';
 import { register as registerResults } from './results/index.js';
-import { register as registerReview, scoreSheetTypedByExpert } from './review/index.js';
+import { register as registerReview, scoreSheetTypedByExpert, sendSheetToAdminExpert } from './review/index.js';
 import { register as registerTeams } from './teams/index.js';
 
 /** Every feature registers its commands, card actions and menu entries here. */
@@ -27,9 +27,10 @@ export function createBot(): BotRegistry {
   registerReview(bot);
   registerResults(bot);
   registerImport(bot);
-  // 评分表 typed, a word of two features: an administrator's 协会管理 card (载入评分表), an expert's next sheet to score;
-  // from anyone else a question for the measures (第十八条 names the sheet), as before
-  bot.command({ names: ['评分表', 'score sheet'], roles: ['admin', 'expert'], run: firstAnswer(scoreSheetTypedByAdmin, scoreSheetTypedByExpert) });
+  // 评分表 typed, a word of two features: an administrator's 协会管理 card (载入评分表), an expert's next sheet to score
+  // (an administrator who is also an expert gets theirs while one is left); from anyone else a question for the
+  // measures (第十八条 names the sheet), as before
+  bot.command({ names: ['评分表', 'score sheet'], roles: ['admin', 'expert'], run: firstAnswer(sendSheetToAdminExpert, scoreSheetTypedByAdmin, scoreSheetTypedByExpert) });
   return bot;
 }
 

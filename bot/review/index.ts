@@ -17,6 +17,7 @@ import {
   showTaskApplication,
   sendNamedTask,
   sendNextTask,
+  sendSheetToAdminExpert,
   showTaskApplicationFast,
   showTasks,
   showTasksToExpert,
@@ -32,6 +33,7 @@ const onCycle = values({ cycleId: id });
 
 /** 评分表 typed by an expert: the next sheet to score, as 打开评分表 opens it; false for anyone else (bot/index.ts). */
 export const scoreSheetTypedByExpert: CommandRun = sendNextTask;
+export { sendSheetToAdminExpert };
 
 /** 专家评审 (第十七条、第十八条): experts score inside cards; administrators assign and follow the panels. */
 export function register(bot: BotRegistry): void {

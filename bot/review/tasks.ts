@@ -193,6 +193,18 @@ export async function sendNextTask(ctx: HandlerContext, msg: IncomingText): Prom
 }
 
 /**
+ * 评分表 from an administrator who is also an expert, with a sheet still to score: that sheet, as an expert's 评分表
+ * opens it (an administrator scoring twenty applications types it for the next one). With none left, false: the
+ * 协会管理 card (载入评分表) answers, as to any administrator.
+ */
+export async function sendSheetToAdminExpert(ctx: HandlerContext, msg: IncomingText): Promise<void | false> {
+  if (!hasRole(ctx.actor, 'admin') || !hasRole(ctx.actor, 'expert')) return false;
+  const read = await expertTasks(ctx.tx, ctx.actor.openId);
+  if (!read.tasks.some((t) => t.status === 'assigned' && !t.recused)) return false;
+  return sendNextTask(ctx, msg);
+}
+
+/**
  * 评分 GDSZ-2026-0006 (评分 测试班组02, review GDSZ-…) typed by an expert: that team's sheet among their tasks, sent
  * privately as 评下一份 sends one (its scores when submitted). A code of no task of theirs is told so, with 评分 for the
  * list; words that are no task's team (评分 标准是什么) are left to the measures.

@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { applications, cycles, people } from '../../db/schema.js';
+import { applications, assignments, cycles, people } from '../../db/schema.js';
 import { cardText } from '../support/cards.js';
 import type { Harness } from '../support/harness.js';
 import { applicationForm, type Fixture, personas, securityBotForBlock, YEAR } from './securityFixture.js';
@@ -112,6 +112,23 @@ describe('typed words answered for who types them', () => {
 
   it.each(['评分表', '下载工作簿'])('%s from an administrator opens the 协会管理 card, where its button is', async (text) => {
     expect(await answerTo(personas.admin, text)).toMatch(/^\[协会管理\]/);
+  });
+
+  it('评分表 from an administrator who is also an expert opens their next sheet while one is left, else the 协会管理 card', async () => {
+    const [expert] = await h.db.db.select().from(people).where(eq(people.openId, personas.expert));
+    const expertOnly = await answerTo(personas.expert, '评分表');
+    try {
+      await h.db.db.update(people).set({ roles: [...expert.roles, 'admin'] }).where(eq(people.openId, personas.expert));
+      const sheet = await answerTo(personas.expert, '评分表');
+      expect(sheet).not.toMatch(/^\[协会管理\]/);
+      expect(sheet).toBe(expertOnly);
+      // nothing left to score: the administrator's card, where 载入评分表 is
+      await h.db.db.update(assignments).set({ status: 'declined', declineReason: '时间冲突' }).where(eq(assignments.id, f.ownTask));
+      expect(await answerTo(personas.expert, '评分表')).toMatch(/^\[协会管理\]/);
+    } finally {
+      await h.db.db.update(assignments).set({ status: 'assigned', declineReason: null }).where(eq(assignments.id, f.ownTask));
+      await h.db.db.update(people).set({ roles: expert.roles }).where(eq(people.openId, personas.expert));
+    }
   });
 
   it('评分表 from anyone else is still a question for the measures (第十八条)', async () => {
