@@ -37,6 +37,11 @@ const MOBILE = '13812345678';
 const EMAIL = 'zhangsan@example.com';
 /** Any mobile from 13 to 19 and any e-mail address, wherever in the request's content. */
 const PATTERNS = [/(?<!\d)1[3-9]\d{9}(?!\d)/, /[\w.+-]+@[\w-]+\.[\w.]+/];
+/**
+ * A mobile as typed anywhere in a card (wx13912345678, Tel13712345678, 0755-13612345678), but not eleven digits inside
+ * a hex id (the event id a complaint form keeps as its key holds such a run about once in a hundred forms).
+ */
+const TYPED_MOBILE = /(?<![\da-f])1[3-9]\d{9}/;
 
 describe('contact details typed by users, refused by the tenant’s DLP (230028)', () => {
   let h: Harness;
@@ -321,7 +326,7 @@ ${asTyped('13812345678.')}`.text },
     // their own words: not to ask the association for them
     expect(text).toContain(`${TYPED_CONTACTS_WITHHELD_OWN}。）${TYPED_INPUT_CLEARED}`);
     expect(text).not.toContain(TYPED_DRAFT_MASKED);
-    expect(JSON.stringify(form.content)).not.toMatch(/1[3-9]\d{9}/);
+    expect(JSON.stringify(form.content)).not.toMatch(TYPED_MOBILE);
     h.fake.setDlp(false);
   });
 
@@ -335,7 +340,7 @@ ${asTyped('13812345678.')}`.text },
     expectValidCard(form.content);
     expect(inputValues(form.content).content).toBeUndefined();
     expect(cardText(form.content)).toContain(TYPED_INPUT_CLEARED);
-    expect(JSON.stringify(form.content)).not.toMatch(/1[3-9]\d{9}/);
+    expect(JSON.stringify(form.content)).not.toMatch(TYPED_MOBILE);
     h.fake.setDlp(false);
   });
 
