@@ -509,9 +509,10 @@ export class OutboxDispatcher {
     // while the platform is out of reach one row goes as a probe: a batch would only fail alike
     const batch = this.outage ? 1 : this.limits.batch;
     const claimStarted = Date.now();
-    const claimStartedMonotonic = performance.now();
     return this.deps.db.transaction(async (tx) => {
       await tx.execute(sql`select pg_advisory_xact_lock(${CLAIM_LOCK})`);
+      // before the claim's statement reads the database's clock, after the wait for a connection and the lock (`sentAtOf`)
+      const claimStartedMonotonic = performance.now();
       // Feishu counts a message when its request arrives, some time between our claim and its answer (sent_at):
       // under load that lag varies by up to a second, so a message counts while in flight and for one second after
       // its answer (for the minute: for a minute after its answer). No margin is needed on top, and the loop claims the
@@ -722,9 +723,9 @@ export class OutboxDispatcher {
 
   /**
    * When Feishu answered a row's send, on the database's clock as the claim counts it (a message counts for one second
-   * after its answer): the row's claimed_at plus the time this process took from beginning its claim to the answer
-   * (and 1 ms, as claimed_at is cut to the millisecond). The claim's clock is read after that beginning, so this is never
-   * before the answer; and it is not after it by the wait for a free connection to write it: with 30 000 task cards
+   * after its answer): the row's claimed_at plus the time this process counted from just before its claim's statement
+   * to the answer (and 1 ms, as claimed_at is cut to the millisecond). The statement reads the clock after that moment,
+   * so this is never before the answer; and it is not after it by the wait for a free connection to write it: with 30 000 task cards
    * queued that wait held every slot of the 50 a second 10–20 ms longer (`npm run bench`'s large cycle). The database's
    * clock where the claim was given its time (`at`, tests) or is not known.
    */
