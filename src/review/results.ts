@@ -13,6 +13,8 @@ import { LATE_RESULT_DAYS, revocationBarDays } from '../policy.js';
 import type { AreaSubtotal, ScoreSheet } from '../scoreSheet.js';
 import { mustRecuseSql } from './scoring.js';
 import { aggregatePanel, aggregationRuleOf, decideResults, type Outlier, recommendedAmong, recommendPlaces, type PanelScore } from './aggregation.js';
+import { formatDateZh } from '../dates.js';
+import { scoringDeadlineOffsets } from '../jobs/reminders.js';
 
 /** 评定与公布 (第二十条、第二十一条): close scoring and aggregate, preview, publish with honours. */
 
@@ -160,6 +162,14 @@ export async function scoringLeftOf(db: Db, cycleIds: number[]): Promise<Map<num
  * under review is scored (none at all ends the year with no title). `alsoRead` is issued with the checks' reads, in
  * their round trip, and answered beside them.
  */
+/**
+ * When the experts with sheets left are reminded (src/jobs/reminders.ts: 3 days and 1 day before 评分截止, then each day of
+ * the first week overdue and weekly after): said as it stands, not a daily reminder the deadline is weeks from.
+ */
+function scoringRemindersText(scoringDeadline: string): string {
+  return `待评的专家会在评分截止（${formatDateZh(scoringDeadline)}）前 ${scoringDeadlineOffsets.join(' 天、前 ')} 天和逾期后收到提醒，`;
+}
+
 export async function scoringToClose<T = undefined>(tx: Db, actor: Actor, cycleId: number, alsoRead?: Promise<T>): Promise<ScoringToClose & { also: T }> {
   requireAdmin(actor);
   // issued together (one round trip): the reads run once the cycle's lock is granted; a refusal leaves them unused
@@ -215,7 +225,7 @@ export async function scoringToClose<T = undefined>(tx: Db, actor: Actor, cycleI
   const { waiting, unstaffed } = scoringLeft(scoring, current);
   if (waiting.length || unstaffed.length) {
     const parts = [
-      ...(waiting.length ? [`还有 ${waiting.length} 份申报未完成评分（${codesOf(waiting)}）。待评的专家每天会收到提醒，可等其提交，或在“评审进度”中打开该申报的专家组“更换专家”`] : []),
+      ...(waiting.length ? [`还有 ${waiting.length} 份申报未完成评分（${codesOf(waiting)}）。${scoringRemindersText(cycle.scoringDeadline)}可等其提交，或在“评审进度”中打开该申报的专家组“更换专家”`] : []),
       ...(unstaffed.length
         ? [`${waiting.length ? '另有' : '还有'} ${unstaffed.length} 份申报的专家都已谢绝或回避，没有专家在评（${codesOf(unstaffed)}）：请在“专家库”中添加其他单位的专家（或提高评审上限），再点“分配专家”补足`]
         : []),

@@ -709,8 +709,10 @@ describe.skipIf(!isPostgres)('结束评分并汇总 on PostgreSQL: what the stat
     const { body } = await clicked;
     expect(body.toast?.type, JSON.stringify(body.toast)).toBe('error');
     expect(body.toast?.content).toMatch(/^还有 1 份申报未完成评分（GDSZ-2025-0004）/);
-    // what to do, with what exists: the daily reminders, or 更换专家 on the application's panel (there is no 催办 button)
-    expect(body.toast?.content).toContain('待评的专家每天会收到提醒，可等其提交，或在“评审进度”中打开该申报的专家组“更换专家”，之后再汇总。');
+    // what to do, with what exists: the reminders as they come (not a daily one weeks before the deadline), or 更换专家 on
+    // the application's panel (there is no 催办 button)
+    expect(body.toast?.content).toMatch(/待评的专家会在评分截止（\d{4}年\d{1,2}月\d{1,2}日）前 3 天、前 1 天和逾期后收到提醒，可等其提交，或在“评审进度”中打开该申报的专家组“更换专家”，之后再汇总。$/);
+    expect(body.toast?.content).not.toContain('每天');
     expect((await bot.db.select().from(cycles).where(eq(cycles.id, id)))[0].status).toBe('scoring');
     expect((await bot.db.select().from(applications).where(eq(applications.cycleId, id))).every((a) => a.finalScore === null && a.review === null)).toBe(true);
     expect((await counts(bot.db)).audits).toBe(before.audits);

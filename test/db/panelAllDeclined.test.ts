@@ -61,7 +61,7 @@ describe('a panel all of whose experts declined', () => {
     const refused = await h.click(ADMIN, { action: 'results.close', cycleId });
     expect(refused.toast.type).toBe('error');
     expect(refused.toast.content).toBe(
-      '还有 1 份申报未完成评分（GDSZ-2025-0302）。待评的专家每天会收到提醒，可等其提交，或在“评审进度”中打开该申报的专家组“更换专家”；' +
+      '还有 1 份申报未完成评分（GDSZ-2025-0302）。待评的专家会在评分截止（2027年6月30日）前 3 天、前 1 天和逾期后收到提醒，可等其提交，或在“评审进度”中打开该申报的专家组“更换专家”；' +
         '另有 1 份申报的专家都已谢绝或回避，没有专家在评（GDSZ-2025-0301）：请在“专家库”中添加其他单位的专家（或提高评审上限），再点“分配专家”补足，之后再汇总。',
     );
   });
@@ -88,7 +88,7 @@ describe('a panel all of whose experts declined', () => {
   it('after which 结束评分并汇总 names it as waiting for its experts', async () => {
     const refused = await h.click(ADMIN, { action: 'results.close', cycleId });
     expect(refused.toast.content).toBe(
-      '还有 2 份申报未完成评分（GDSZ-2025-0301、GDSZ-2025-0302）。待评的专家每天会收到提醒，可等其提交，或在“评审进度”中打开该申报的专家组“更换专家”，之后再汇总。',
+      '还有 2 份申报未完成评分（GDSZ-2025-0301、GDSZ-2025-0302）。待评的专家会在评分截止（2027年6月30日）前 3 天、前 1 天和逾期后收到提醒，可等其提交，或在“评审进度”中打开该申报的专家组“更换专家”，之后再汇总。',
     );
   });
 });
