@@ -299,6 +299,8 @@ describe('what people type for a command’s work, read as that command', () => 
     ['查进度', '进度', ''],
     ['我的进度', '进度', ''],
     ['my progress', '进度', ''],
+    ['progress', '进度', ''],
+    ['Progress', '进度', ''],
     ['申请', '申报', ''],
     ['申請', '申报', ''],
     ['申报 2027', '申报', '2027'],

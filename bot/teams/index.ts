@@ -16,7 +16,7 @@ export function register(bot: BotRegistry): void {
   // register my team and 注册新班组 are 注册, as 注册班组 (its button) is; status of my team and my team (我的班组) are 进度,
   // and so is 我的单位: a contact's are the teams they confirm for, with their applications; 查进度, 我的进度 and my status too
   bot.command({ names: ['注册', 'register'], objects: /^(?:(?:my|our|the|a|an|this)\s+)?(?:new\s+)?team$|^(?:我的|我们的?|本|一个|新的?)?班组$/, run: sendRegistrationForm });
-  bot.command({ names: ['进度', 'status', 'my team', '我的单位', '查进度', '我的进度', 'my progress', 'my status', 'our status', 'team status'], objects: /^(?:(?:of|for)\s+)?(?:(?:my|our|the)\s+)?team$/, run: sendStatus });
+  bot.command({ names: ['进度', 'status', 'my team', '我的单位', '查进度', '我的进度', 'my progress', 'progress', 'my status', 'our status', 'team status'], objects: /^(?:(?:of|for)\s+)?(?:(?:my|our|the)\s+)?team$/, run: sendStatus });
   // 班组编号, 我的班组编号是多少, my team code (what is our team code): the codes themselves, as 进度 shows them
   bot.command({
     names: ['班组编号', '我的班组编号', '我们的班组编号', '我们班组的编号', '我的班组的编号', '本班组编号', '班组的编号', 'team code', 'my team code', 'our team code', 'team number', 'my team number', 'our team number'],

@@ -74,6 +74,8 @@ describe('a command asked for in the words of a request reaches the command, as 
     ['leader', 'show my status', '进度'],
     ['leader', 'view my status', '进度'],
     ['leader', 'status please', '进度'],
+    ['leader', 'progress', '进度'],
+    ['admin', 'progress', '进度'],
     // 评分
     ['expert', '看一下评分任务', '评分'],
     ['expert', '查一下我的评分任务', '评分'],
