@@ -462,7 +462,7 @@ export class OutboxDispatcher {
   private readonly foreignOpenIdsLogged = new Set<string>();
   /** When this process began the claim of a row, by its own clock (the one `pausedAt` is in; claimed_at is the database's). */
   private readonly claimedLocally = new WeakMap<OutboxRow, number>();
-  /** When this process began the claim of a row, as `performance.now()` (a claim without `at`): see `sentAtOf`. */
+  /** `performance.now()` just before the claim's statement read the database's clock (a claim without `at`): see `sentAtOf`. */
   private readonly claimedAtMonotonic = new WeakMap<OutboxRow, number>();
 
   /** Whether sends are held for an outage, and why: for tests and the health of the process. */
@@ -725,9 +725,9 @@ export class OutboxDispatcher {
    * When Feishu answered a row's send, on the database's clock as the claim counts it (a message counts for one second
    * after its answer): the row's claimed_at plus the time this process counted from just before its claim's statement
    * to the answer (and 1 ms, as claimed_at is cut to the millisecond). The statement reads the clock after that moment,
-   * so this is never before the answer; and it is not after it by the wait for a free connection to write it: with 30 000 task cards
-   * queued that wait held every slot of the 50 a second 10–20 ms longer (`npm run bench`'s large cycle). The database's
-   * clock where the claim was given its time (`at`, tests) or is not known.
+   * so this is never before the answer; and it is not after it by the wait for a free connection to write it, which held
+   * each slot of the 50 a second 8 ms longer at the median, 18 ms at the 90th percentile (`npm run bench`'s large cycle).
+   * The database's clock where the claim was given its time (`at`, tests) or is not known.
    */
   private sentAtOf(row: OutboxRow, answeredMonotonic: number): SQL<Date> {
     const began = this.claimedAtMonotonic.get(row);

@@ -158,11 +158,6 @@ export async function scoringLeftOf(db: Db, cycleIds: number[]): Promise<Map<num
 }
 
 /**
- * 结束评分并汇总's checks: the cycle, locked, is scoring, no application waits for the formal check, and every one
- * under review is scored (none at all ends the year with no title). `alsoRead` is issued with the checks' reads, in
- * their round trip, and answered beside them.
- */
-/**
  * When the experts with sheets left are reminded (src/jobs/reminders.ts: 3 days and 1 day before 评分截止, then each day of
  * the first week overdue and weekly after): said as it stands, not a daily reminder the deadline is weeks from.
  */
@@ -170,6 +165,11 @@ function scoringRemindersText(scoringDeadline: string): string {
   return `待评的专家会在评分截止（${formatDateZh(scoringDeadline)}）前 ${scoringDeadlineOffsets.join(' 天、前 ')} 天和逾期后收到提醒，`;
 }
 
+/**
+ * 结束评分并汇总's checks: the cycle, locked, is scoring, no application waits for the formal check, and every one
+ * under review is scored (none at all ends the year with no title). `alsoRead` is issued with the checks' reads, in
+ * their round trip, and answered beside them.
+ */
 export async function scoringToClose<T = undefined>(tx: Db, actor: Actor, cycleId: number, alsoRead?: Promise<T>): Promise<ScoringToClose & { also: T }> {
   requireAdmin(actor);
   // issued together (one round trip): the reads run once the cycle's lock is granted; a refusal leaves them unused
