@@ -11,7 +11,8 @@ import { people } from '../db/schema.js';
 import { startSchedules, type Schedules } from '../jobs/index.js';
 import { BulkJobWorker } from './bulkJobs.js';
 import { certificateAttachments } from './certificates/index.js';
-import { withResultsWorkbook } from './workbook.js';
+import { RESULTS_WORKBOOK_KEEP_MS, withResultsWorkbook } from './workbook.js';
+import { addressBookNames } from './addressBookNames.js';
 import { withRegisterWorkbook } from './import/export.js';
 import { cardRenderers } from './cardRenderers.js';
 import { CertificateRenderer, checkCertificates } from './certificates/render.js';
@@ -145,7 +146,15 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
   // a font set on purpose is opened now (the default one when first drawn: opening it holds some megabytes at rest)
   else if (config.CERTIFICATE_FONT !== undefined) await certificates.face();
   // the outbox draws certificates with it; local mode's console draws them again after a restart
-  const attachments = withRegisterWorkbook(withResultsWorkbook(certificateAttachments(database.db, certificates, config.BOT_TIMEZONE), database.db, config.BOT_TIMEZONE), database.db, config.BOT_TIMEZONE);
+  const feishu = larkReader(larkClient);
+  // experts and contacts picked in a card have no name on record: the files that list them ask the address book
+  const names = addressBookNames({ db: database.db, reader: feishu, log: log.child({ component: 'names' }), now: () => clock.now().getTime() });
+  const attachments = withRegisterWorkbook(
+    withResultsWorkbook(certificateAttachments(database.db, certificates, config.BOT_TIMEZONE), database.db, config.BOT_TIMEZONE, RESULTS_WORKBOOK_KEEP_MS, names),
+    database.db,
+    config.BOT_TIMEZONE,
+    names,
+  );
   const registry = createBot();
   // 协会联系方式 as this process last read it: every event's claim and every outbox claim read it anew
   const contact = new ContactSeen();
@@ -165,7 +174,6 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
     cards: cardRenderers(database.db, config.BOT_TIMEZONE, clock),
     contact,
   });
-  const feishu = larkReader(larkClient);
   const bulkJobs = new BulkJobWorker({ db: database.db, kinds: bulkJobKinds, clock, config, log: log.child({ component: 'bulk-jobs' }), feishu, onBatch: () => dispatcher.nudge() });
   const processor = new EventProcessor({
     database,

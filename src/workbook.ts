@@ -5,6 +5,7 @@ import { type FieldKind, type FieldSpec, fieldName, fieldText, type FormDescript
 import type { Db } from '../db/index.js';
 import type { AttachmentRenderer } from './lark/client.js';
 import type { AttachmentSpec } from './outbox.js';
+import type { NameFiller } from './addressBookNames.js';
 import { loadResults, type ResultsData, titlesAsTheyStand, withheldNow } from './review/results.js';
 import { scoreSheetForm } from './review/scoring.js';
 import { aggregationRuleOf } from './review/aggregation.js';
@@ -282,18 +283,26 @@ export const resultsWorkbookFile = (cycleId: number, at: Date): AttachmentSpec =
 /** How long a made workbook is kept for another row of the same spec (公布结果 sends one per administrators' group). */
 export const RESULTS_WORKBOOK_KEEP_MS = 5 * 60_000;
 
+/** The results with the names the address book gives for experts the bot knows by open_id alone (src/addressBookNames.ts). */
+async function withExpertNames(data: ResultsData, names: NameFiller | undefined): Promise<ResultsData> {
+  const unnamed = data.scores.filter((s) => !s.expertName).map((s) => s.expertOpenId);
+  if (!names || !unnamed.length) return data;
+  const found = await names(unnamed);
+  return found.size ? { ...data, scores: data.scores.map((s) => (s.expertName ? s : { ...s, expertName: found.get(s.expertOpenId) ?? null })) } : data;
+}
+
 /**
  * `next` (the certificates' renderer) with `resultsWorkbookFile`'s bytes made too; its recheck is `next`'s. The last
  * workbook made is kept a few minutes by its spec: 公布结果 queues one row per administrators' group, all with the same
  * spec, and a year of thousands of applications is written once, not once per group.
  */
-export function withResultsWorkbook(next: AttachmentRenderer, db: Db, timeZone: string, keepMs = RESULTS_WORKBOOK_KEEP_MS): AttachmentRenderer {
+export function withResultsWorkbook(next: AttachmentRenderer, db: Db, timeZone: string, keepMs = RESULTS_WORKBOOK_KEEP_MS, names?: NameFiller): AttachmentRenderer {
   let last: { key: string; bytes: Promise<Buffer>; until: number } | undefined;
   const render: AttachmentRenderer = async (spec) => {
     if (spec.kind !== 'resultsWorkbook') return next(spec);
     const key = `${Number(spec.cycleId)}@${String(spec.at)}`;
     if (!last || last.key !== key || Date.now() > last.until) {
-      const made = { key, until: Infinity, bytes: (async () => reviewWorkbook(await loadResults(db, Number(spec.cycleId)), undefined, { at: new Date(String(spec.at)), timeZone }))() };
+      const made = { key, until: Infinity, bytes: (async () => reviewWorkbook(await withExpertNames(await loadResults(db, Number(spec.cycleId)), names), undefined, { at: new Date(String(spec.at)), timeZone }))() };
       last = made;
       // kept from when it is made; a failure is not kept (the outbox retries the row)
       made.bytes.then(

@@ -45,12 +45,18 @@ it('a send needs one of im:message, im:message:send_as_bot, im:message:send: any
   expect((await send()).body.code).toBe(0);
 });
 
-it('a profile without contact:user.phone:readonly has no mobile; without contact:contact.base:readonly (and the wider ones) it is refused', async () => {
+it('a profile without contact:user.phone:readonly has no mobile, without contact:user.base:readonly no name; without contact:contact.base:readonly (and the wider ones) it is refused', async () => {
   const user = fake.addUser({ name: '李四', mobile: '13900000002', email: 'l@example.com' });
   fake.revokeScopes('contact:user.phone:readonly');
   const profile = await call('GET', `/open-apis/contact/v3/users/${user.openId}?user_id_type=open_id`);
   expect(profile.body.data?.user).toMatchObject({ email: 'l@example.com' });
   expect(profile.body.data?.user).not.toHaveProperty('mobile');
+  // the name is a field of its own permission too (字段权限要求 of `name`, https://open.feishu.cn/document/server-docs/contact-v3/user/get)
+  expect(profile.body.data?.user).toMatchObject({ name: '李四' });
+  fake.revokeScopes('contact:user.base:readonly');
+  const nameless = await call('GET', `/open-apis/contact/v3/users/${user.openId}?user_id_type=open_id`);
+  expect(nameless.body).toMatchObject({ code: 0, data: { user: { open_id: user.openId, email: 'l@example.com' } } });
+  expect(nameless.body.data?.user).not.toHaveProperty('name');
   fake.revokeScopes('contact:contact.base:readonly', 'contact:contact:readonly_as_app', 'contact:contact:readonly');
   expect((await call('GET', `/open-apis/contact/v3/users/${user.openId}?user_id_type=open_id`)).body.code).toBe(99991672);
   fake.reset();

@@ -4,7 +4,8 @@ import { auditLog, bulkJobs, cycles, honours, imports, organizations, people, te
 import { DEFAULT_TIMEZONE } from '../cycles.js';
 import { formatDateTimeZh, todayIn } from '../dates.js';
 import type { AttachmentRenderer } from '../lark/client.js';
-import type { AttachmentSpec } from '../outbox.js';
+import { type AttachmentSpec, rowsOf } from '../outbox.js';
+import type { NameFiller } from '../addressBookNames.js';
 import { teamTypeLabel } from '../teams.js';
 import { type ExportStamp, expertPrints, expertValues, honourPrints, teamPrints, teamValues } from './exportStamp.js';
 import { isPending, PENDING_PREFIX, personRef, refKey } from './people.js';
@@ -239,7 +240,9 @@ export const registerFileName = (day: string) => `质量信得过班组名册-${
 export const registerWorkbookFile = (at: Date): AttachmentSpec => ({ kind: 'registerWorkbook', at: at.toISOString() });
 
 /** The register workbook's bytes, read in one snapshot (a team and its leader as they stood at one moment). */
-export async function registerWorkbook(db: Db, at: Date, timeZone = DEFAULT_TIMEZONE): Promise<Buffer> {
+export async function registerWorkbook(db: Db, at: Date, timeZone = DEFAULT_TIMEZONE, names?: NameFiller): Promise<Buffer> {
+  // the experts, leaders and contacts known by open_id alone are named from the address book first (src/addressBookNames.ts)
+  if (names) await names(await namelessInRegister(db));
   const made = await db.transaction(async (tx) => {
     await tx.execute(sql`set transaction isolation level repeatable read, read only`);
     // an import started since the file was asked for: the outbox tries again once its batches are written (seconds);
@@ -251,11 +254,22 @@ export async function registerWorkbook(db: Db, at: Date, timeZone = DEFAULT_TIME
   return writeImportWorkbook(made.content);
 }
 
+/** The people the register names (experts, teams' leaders and contacts) with no name stored, not pending. */
+async function namelessInRegister(db: Db): Promise<string[]> {
+  const rows = rowsOf(
+    await db.execute(sql`
+      select p.open_id from people p
+      where (p.name is null or p.name = '') and p.open_id not like ${PENDING_PREFIX + '%'}
+        and ('expert' = any(p.roles) or exists (select 1 from teams t where t.leader_open_id = p.open_id or t.contact_open_id = p.open_id))`),
+  ) as { open_id: string }[];
+  return rows.map((r) => r.open_id);
+}
+
 /** `next` with `registerWorkbookFile`'s bytes made too (by the outbox, as it sends the row); its recheck is `next`'s. */
-export function withRegisterWorkbook(next: AttachmentRenderer, db: Db, timeZone: string): AttachmentRenderer {
+export function withRegisterWorkbook(next: AttachmentRenderer, db: Db, timeZone: string, names?: NameFiller): AttachmentRenderer {
   const render: AttachmentRenderer = async (spec) => {
     if (spec.kind !== 'registerWorkbook') return next(spec);
-    return { bytes: await registerWorkbook(db, new Date(String(spec.at)), timeZone) };
+    return { bytes: await registerWorkbook(db, new Date(String(spec.at)), timeZone, names) };
   };
   render.recheck = next.recheck;
   return render;

@@ -7,8 +7,11 @@ export interface FeishuReader {
   /** bytes of a file the user sent; at most `maxBytes` are accepted */
   messageFile(messageId: string, fileKey: string, maxBytes: number): Promise<Buffer>;
   resolveUserIds(query: { mobiles?: string[]; emails?: string[] }): Promise<ResolvedUserIds>;
-  /** the mobile, e-mail and Feishu Mail address (企业邮箱) the address book holds for someone (empty without the contact permissions) */
-  userReach(openId: string): Promise<{ mobile?: string; email?: string; enterpriseEmail?: string }>;
+  /**
+   * the name, mobile, e-mail and Feishu Mail address (企业邮箱) the address book holds for someone (each left out without
+   * its field permission)
+   */
+  userReach(openId: string): Promise<{ name?: string; mobile?: string; email?: string; enterpriseEmail?: string }>;
 }
 
 /**
@@ -57,12 +60,13 @@ export function larkReader(client: lark.Client): FeishuReader {
     },
     resolveUserIds: (query) => resolveUserIds(client, query),
     async userReach(openId) {
-      // https://open.feishu.cn/document/server-docs/contact-v3/user/get: mobile needs contact:user.phone:readonly, email
-      // contact:user.email:readonly, enterprise_email (the Feishu Mail address, which batch_get_id cannot find) contact:user.employee:readonly
+      // https://open.feishu.cn/document/server-docs/contact-v3/user/get: name needs contact:user.base:readonly, mobile
+      // contact:user.phone:readonly, email contact:user.email:readonly, enterprise_email (the Feishu Mail address, which
+      // batch_get_id cannot find) contact:user.employee:readonly
       const res = await withFreshToken(client, () => client.contact.v3.user.get({ path: { user_id: openId }, params: { user_id_type: 'open_id' } }));
       if (res?.code !== 0) throw new Error(`contact/v3/users/:user_id answered code ${res?.code}: ${res?.msg ?? ''}`);
       const user = res.data?.user;
-      return { mobile: user?.mobile || undefined, email: user?.email || undefined, enterpriseEmail: user?.enterprise_email || undefined };
+      return { name: user?.name?.trim() || undefined, mobile: user?.mobile || undefined, email: user?.email || undefined, enterpriseEmail: user?.enterprise_email || undefined };
     },
   };
 }

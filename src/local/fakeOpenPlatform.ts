@@ -1239,14 +1239,15 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       // https://open.feishu.cn/document/server-docs/contact-v3/user/get: someone outside the app's contact range (or of
       // another tenant) is refused, HTTP 400 code 41050
       if (!known) return send(res, 400, { code: 41050, msg: 'no user authority' });
-      // mobile and email come only with contact:user.phone:readonly / contact:user.email:readonly, enterprise_email with
-      // contact:user.employee:readonly (or a whole-address-book scope)
+      // the name comes only with contact:user.base:readonly, mobile and email with contact:user.phone:readonly /
+      // contact:user.email:readonly, enterprise_email with contact:user.employee:readonly (字段权限要求 of each field)
       const reach = {
+        ...(granted('contact:user.base:readonly') ? { name: known.name } : {}),
         ...(known.mobile && granted('contact:user.phone:readonly') ? { mobile: known.mobile.startsWith('+') ? known.mobile : `+86${known.mobile}` } : {}),
         ...(known.email && granted('contact:user.email:readonly') ? { email: known.email } : {}),
         ...(known.enterpriseEmail && granted('contact:user.employee:readonly') ? { enterprise_email: known.enterpriseEmail } : {}),
       };
-      return send(res, 200, { code: 0, msg: 'success', data: { user: { open_id: userId, name: known.name, ...reach } } });
+      return send(res, 200, { code: 0, msg: 'success', data: { user: { open_id: userId, ...reach } } });
     }
     // https://open.feishu.cn/document/server-docs/im-v1/message/get-2: the bytes of a file or image in a message the bot can see
     const resourceMatch = /^\/open-apis\/im\/v1\/messages\/([^/]+)\/resources\/([^/]+)$/.exec(path);
