@@ -91,6 +91,11 @@ export async function answerAssociationContact(ctx: HandlerContext, msg: Incomin
 
 /** What the group note adds for a person the private message cannot reach. */
 export const PRIVATE_NOT_RECEIVED = '没有收到时，请确认没有屏蔽我，再发一次；仍收不到，可能不在本应用的可用范围内，请联系协会管理员。';
+/**
+ * The same advice to an administrator, who is the one others are sent to: the app's 可用范围 is set by the tenant's
+ * Feishu administrator in the admin console (or widened in the developer console and published with a version).
+ */
+export const PRIVATE_NOT_RECEIVED_ADMIN = '没有收到时，请确认没有屏蔽我，再发一次；仍收不到，可能你不在本应用的可用范围内，请企业的飞书管理员在管理后台把你加入本应用的可用范围。';
 
 /**
  * Forms and personal cards go to the user's p2p chat; asked for in a group, the group gets a one-line
@@ -101,7 +106,7 @@ export async function sendPrivately(ctx: HandlerContext, msg: IncomingText, key:
   if (msg.chatType === 'group') {
     // queued beside the private message, before Feishu says whether it can reach the person (230013: outside the app's
     // availability; 230053: the bot blocked; 230038: another tenant): so the note says what to do when nothing came
-    await ctx.send({ dedupeKey: `${key}:group-note`, to: { replyTo: msg.messageId, chatId: msg.chatId }, text: `已通过私聊把${what}发给你，请在与我的单聊中查看。${PRIVATE_NOT_RECEIVED}` });
+    await ctx.send({ dedupeKey: `${key}:group-note`, to: { replyTo: msg.messageId, chatId: msg.chatId }, text: `已通过私聊把${what}发给你，请在与我的单聊中查看。${hasRole(ctx.actor, 'admin') ? PRIVATE_NOT_RECEIVED_ADMIN : PRIVATE_NOT_RECEIVED}` });
   }
 }
 

@@ -10,7 +10,7 @@ import { feishuSheetLink, feishuSheetLinkMessage, getImport, importCardData, imp
 import { startImportPreview } from '../../src/import/previewJob.js';
 import { hasRole } from '../../src/people.js';
 import { requireAdmin } from '../../src/permissions.js';
-import { idFrom, idOrZero, PRIVATE_NOT_RECEIVED, raw, replyDestination, sendPrivately } from '../respond.js';
+import { idFrom, idOrZero, PRIVATE_NOT_RECEIVED_ADMIN, raw, replyDestination, sendPrivately } from '../respond.js';
 import { importUnderway, importUnderwayText, registerFileName, registerWorkbookFile } from '../../src/import/export.js';
 
 const today = (ctx: HandlerContext) => todayIn(ctx.config.BOT_TIMEZONE, ctx.clock.now());
@@ -104,7 +104,7 @@ export async function sendRegisterCommand(ctx: HandlerContext, msg: IncomingText
   const { queued, fileName, underway } = await queueRegister(ctx);
   if (underway) await ctx.send({ dedupeKey: `import:export:${ctx.eventId}:underway`, to: replyDestination(ctx, msg), text: underway });
   else if (msg.chatType === 'group') {
-    await ctx.send({ dedupeKey: `import:export:${ctx.eventId}:group-note`, to: { replyTo: msg.messageId, chatId: msg.chatId }, text: `${queued ? `已通过私聊把名册“${fileName}”发给你` : '名册刚刚已私聊发给你'}，请在与我的单聊中查看。${PRIVATE_NOT_RECEIVED}` });
+    await ctx.send({ dedupeKey: `import:export:${ctx.eventId}:group-note`, to: { replyTo: msg.messageId, chatId: msg.chatId }, text: `${queued ? `已通过私聊把名册“${fileName}”发给你` : '名册刚刚已私聊发给你'}，请在与我的单聊中查看。${PRIVATE_NOT_RECEIVED_ADMIN}` });
   } else if (!queued) await ctx.send({ dedupeKey: `import:export:${ctx.eventId}:already`, to: replyDestination(ctx, msg), text: exportSentAlready });
   // in the p2p chat the file is the answer
 }

@@ -45,7 +45,7 @@ function aggregated(summary: { applications: number }, results: ResultsData, wit
   // a year with nothing scored ends too: what is left to do is to publish it, which sends no certificate
   const toast = summary.applications
     ? `已汇总 ${summary.applications} 份申报：${aggregatedCounts(standingCounts(shown))}。请核对后公布。`
-    : `${results.cycle.year}年度没有完成评分的申报，评审已结束，不授予称号。请点“公布结果”结束本年度（不发送证书），之后即可开启下一年度评审。`;
+    : `${results.cycle.year}年度没有完成评分的申报，汇总已完成，不授予称号。请点“公布结果”结束本年度（不发送证书），之后即可开启下一年度评审。`;
   return {
     toast: { type: 'success', content: toast },
     card: { type: 'raw', data: resultsPreviewCard(shown) },

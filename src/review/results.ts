@@ -192,7 +192,9 @@ export async function scoringToClose<T = undefined>(tx: Db, actor: Actor, cycleI
   if (cycle.status === 'open') throw new UserError(`${cycle.year}年度评审仍在接受申报，请先“截止申报”，待专家评分完成后再汇总。`, { kind: 'info' });
   if (cycle.status === 'closed' || cycle.status === 'published') {
     // a second click: when it was done (what the cycle's transition recorded)
-    throw new AlreadyDone('汇总', { action: 'cycle.closeScoring', entity: 'cycle', entityId: cycle.id }, `${cycle.year}年度专家评分`, `${cycle.year}年度评审${cycleStatusLabel(cycle.status)}，不能再汇总评分。`);
+    // and, its results published since, that they are (the card answered with it shows 公布结果 while they are not)
+    const now = cycle.status === 'published' ? `${cycle.year}年度评审结果已公布；要查看，请发送“评审结果 ${cycle.year}”。` : '';
+    throw new AlreadyDone('汇总', { action: 'cycle.closeScoring', entity: 'cycle', entityId: cycle.id }, `${cycle.year}年度专家评分`, `${cycle.year}年度评审${cycleStatusLabel(cycle.status)}，不能再汇总评分。`, now);
   }
   if (cycle.status !== 'scoring') throw new UserError(`${cycle.year}年度评审${cycleStatusLabel(cycle.status)}，不能再汇总评分。`, { kind: 'info' });
   // an application the formal check has yet to accept or return would miss the review without a word: it is named first

@@ -421,7 +421,7 @@ const steps: Step[] = [
     who: ADMIN,
     cycle: (db) => byYear(db, 2028),
     toast: 'success',
-    says: /^2028年度没有完成评分的申报，评审已结束，不授予称号。/,
+    says: /^2028年度没有完成评分的申报，汇总已完成，不授予称号。/,
     leftToOrdinary: true,
     before: async (db) => void (await seedScoringCycle(db, { year: 2028, sheet: defaultScoreSheet, awardThreshold: 85, recommendShare: 0.1, apps: [] })),
   },

@@ -4,7 +4,7 @@ import { count, eq, like } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { complaints, organizations, outbox, people, rateLimitHits, teams } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
-import { PRIVATE_NOT_RECEIVED } from '../../bot/respond.js';
+import { PRIVATE_NOT_RECEIVED, PRIVATE_NOT_RECEIVED_ADMIN } from '../../bot/respond.js';
 import { complaintRateLimit } from '../../src/web/complaintForm.js';
 import { createTestDatabase } from '../support/db.js';
 import { type Harness, startHarness, startTestBot, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
@@ -443,7 +443,9 @@ describe('personal cards asked in a group go privately (acceptance 5)', () => {
       expect(inGroup.map((m) => m.msgType)).toEqual(['text']);
       // (the platform knows the note's chat: it is a reply to a message posted there)
       expect(h.fake.messages.filter((m) => m.chatId === GROUP || m.receiveId === GROUP)).toHaveLength(groupBefore + inGroup.length);
-      expect(inGroup[0].content.text).toBe(`已通过私聊把${what}发给你，请在与我的单聊中查看。${PRIVATE_NOT_RECEIVED}`);
+      // an administrator is the one others are sent to: told who widens the app's 可用范围 instead
+      expect(inGroup[0].content.text).toBe(`已通过私聊把${what}发给你，请在与我的单聊中查看。${persona === 'admin' ? PRIVATE_NOT_RECEIVED_ADMIN : PRIVATE_NOT_RECEIVED}`);
+      if (persona === 'admin') expect(inGroup[0].content.text).not.toContain('请联系协会管理员');
       const privately = h.fake.messages.filter((m) => m.receiveIdType === 'open_id' && m.receiveId === openId).slice(sentBefore[openId] ?? 0);
       expect(privately).toHaveLength(1);
       if (what === '回复') {

@@ -37,7 +37,7 @@ describe('a year with nothing scored', () => {
     expect(cardText(closed.card.data)).not.toMatch(/2027年5月31日/);
 
     const ended = await h.click(ADMIN, { action: 'results.close', cycleId: c.id });
-    expect(ended.toast).toEqual({ type: 'success', content: expect.stringContaining('2027年度没有完成评分的申报，评审已结束，不授予称号。请点“公布结果”') });
+    expect(ended.toast).toEqual({ type: 'success', content: expect.stringContaining('2027年度没有完成评分的申报，汇总已完成，不授予称号。请点“公布结果”') });
     expect(cardText(ended.card.data)).toContain('参评申报**：0 份');
     expect((await cycleOf(2027)).status).toBe('closed');
     const again = await h.click(ADMIN, { action: 'results.close', cycleId: c.id });
@@ -49,6 +49,9 @@ describe('a year with nothing scored', () => {
     await h.drain();
     expect((await cycleOf(2027)).status).toBe('published');
     expect(await h.db.db.select().from(honours)).toEqual([]);
+    // 结束评分并汇总 pressed again on an old card: done, and the results published since
+    const late = await h.click(ADMIN, { action: 'results.close', cycleId: c.id });
+    expect(late.toast).toEqual({ type: 'info', content: expect.stringMatching(/^已于 .*汇总2027年度专家评分，无需重复汇总。2027年度评审结果已公布；要查看，请发送“评审结果 2027”。$/) });
     const afterClose = await h.click(ADMIN, { action: 'admin.menu' });
     expect(cardText(afterClose.card.data)).toContain('当前没有进行中的年度评审');
 
@@ -86,7 +89,7 @@ describe('a year with nothing scored', () => {
     const returned = await h.click(ADMIN, { action: 'check.return', applicationId: app.id, late: true }, { [`reason_${app.id}`]: '缺少顾客确认材料' });
     expect(returned.toast.type).toBe('success');
     const ended = await h.click(ADMIN, { action: 'results.close', cycleId: c.id });
-    expect(ended.toast.content).toContain('2028年度没有完成评分的申报，评审已结束');
+    expect(ended.toast.content).toContain('2028年度没有完成评分的申报，汇总已完成');
     expect((await cycleOf(2028)).status).toBe('closed');
   });
 });
