@@ -32,6 +32,11 @@ export interface AdminCycleView {
   /** Applications accepted and waiting for their experts: 截止申报 assigns them at once, its dialog says how many. */
   accepted?: number;
   /**
+   * Applications submitted and not yet accepted (待单位联系人确认, 待协会形式审查) while applications are taken: 截止申报
+   * assigns them no expert, and 结束评分并汇总 waits for each to be accepted or returned; its dialog says so.
+   */
+  notYetAccepted?: { contact: number; check: number };
+  /**
    * Applications that may still come to be scored or are being scored (待单位确认, 待协会形式审查, 已受理, 专家评审中), and
    * those scored (评审完成, 已公布结果): with none of either while the experts score, the year had no application to
    * review, there is nothing to assign, and 结束评分并汇总 ends it.
@@ -102,7 +107,7 @@ function applicationSummary(counts: { label: string; count: number }[]): Md {
  * that it cannot be undone, and how many applications not yet submitted it cuts off (their leaders are told).
  */
 function closeApplicationsWarning(c: AdminCycleView, today: string): string {
-  const after = `截止后不再接受新的申报，评审进入专家评分阶段，评分表也不能再更换。${assignsAtClose(c.accepted)}`;
+  const after = `截止后不再接受新的申报，评审进入专家评分阶段，评分表也不能再更换。${assignsAtClose(c.accepted)}${notYetAcceptedAtClose(c.notYetAccepted)}`;
   const pending = c.notSubmitted ?? 0;
   const { daysLeft, text } = c.applicationDeadline;
   // on the deadline day the applicants still have its hours: closed now, the drafts' leaders are told, as before the day
@@ -119,6 +124,16 @@ function closeApplicationsWarning(c: AdminCycleView, today: string): string {
 function assignsAtClose(accepted: number | undefined): string {
   if (accepted === 0) return '截止时会为已受理的申报分配专家并发出评分任务卡片（目前没有已受理的申报）。';
   return `截止即为已受理的${accepted === undefined ? '' : ` ${accepted} 份`}申报分配专家，并向专家发出评分任务卡片；如需先核对专家库和回避（第十七条），请核对后再截止。`;
+}
+
+/**
+ * The applications submitted and not yet accepted: no expert at the close; the formal check goes on after it, and 汇总
+ * waits for it (src/review/results.ts, scoringToClose), so they are named before the click, not at 汇总.
+ */
+function notYetAcceptedAtClose(n: AdminCycleView['notYetAccepted']): string {
+  if (!n || n.contact + n.check === 0) return '';
+  const parts = [...(n.check ? [`${n.check} 份待协会形式审查`] : []), ...(n.contact ? [`${n.contact} 份待单位联系人确认`] : [])];
+  return `另有${parts.join('、')}：截止时不分配专家；截止后仍可确认、在“形式审查”中受理（受理后再点“分配专家”）或退回，全部受理或退回后才能汇总。`;
 }
 
 /** What 结束评分并汇总 does to the applications still unconfirmed (第十五条): out of the year, and no reopened sheet brings them back. */

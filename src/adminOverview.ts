@@ -41,6 +41,7 @@ export async function adminOverview(tx: Db, now: string): Promise<AdminCardData>
       reopenedForSheets: cycle.status === 'scoring' && summed,
       notSubmitted: (counts.draft ?? 0) + (counts.returned ?? 0),
       accepted: counts.accepted ?? 0,
+      notYetAccepted: cycle.status === 'open' ? { contact: counts.submitted ?? 0, check: counts.recommended ?? 0 } : undefined,
       // 结束评分并汇总 leaves these out of the year for good: its dialog says how many (once summed, they are out already)
       unconfirmed: cycle.status === 'scoring' && !summed ? (counts.submitted ?? 0) : 0,
       inReview: {

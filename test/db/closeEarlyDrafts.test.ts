@@ -76,6 +76,8 @@ describe('截止申报 before the announced deadline', () => {
     expect(dialog.text).toContain('还有 2 份申报（草稿或退回修改）尚未提交，截止后不能再提交、不参加本年度评审，系统会通知其班组长');
     // the same click assigns the experts and sends their task cards: said before it, with the accepted count (第十七条)
     expect(dialog.text).toContain('截止即为已受理的 1 份申报分配专家，并向专家发出评分任务卡片；如需先核对专家库和回避（第十七条），请核对后再截止。');
+    // nothing submitted waits for its contact or the formal check: no word of them
+    expect(dialog.text).not.toMatch(/待协会形式审查|待单位联系人确认/);
   });
 
   it('the close tells the leaders of the draft and of the returned application, and the administrator counts them', async () => {

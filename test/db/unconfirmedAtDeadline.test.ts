@@ -36,6 +36,23 @@ for (const mode of MODES_HERE) {
     let f: Fixture;
     securityBotForBlock((bot) => ({ h, f } = bot), mode);
 
+    it('截止申报’s dialog counts them beforehand, with those waiting for the formal check: no expert at the close, and 汇总 waits for them', async () => {
+      await h.db.db.update(applications).set({ status: 'submitted', endorsement: null }).where(eq(applications.id, f.appC));
+      const rows = await h.db.db.select({ status: applications.status }).from(applications).where(eq(applications.cycleId, f.cycleId));
+      const count = (status: string) => rows.filter((r) => r.status === status).length;
+      expect(count('submitted')).toBe(3);
+      const menu: Body = await h.click(ADMIN, { action: 'admin.menu' });
+      const find = (v: any): any => {
+        if (Array.isArray(v)) return v.map(find).find(Boolean);
+        if (!v || typeof v !== 'object') return undefined;
+        if (v.tag === 'button' && v.behaviors?.[0]?.value?.action === 'cycle.closeApplications') return v.confirm;
+        return Object.values(v).map(find).find(Boolean);
+      };
+      const text: string = find(menu.card!.data)?.text?.content;
+      const waiting = [...(count('recommended') ? [`${count('recommended')} 份待协会形式审查`] : []), '3 份待单位联系人确认'].join('、');
+      expect(text).toContain(`另有${waiting}：截止时不分配专家；截止后仍可确认、在“形式审查”中受理（受理后再点“分配专家”）或退回，全部受理或退回后才能汇总。`);
+    });
+
     it('the answer names them; one notice per contact and one per leader, in the close’s transaction', async () => {
       // team C's application back to waiting for OTHER_CONTACT, who then has two: told once
       await h.db.db.update(applications).set({ status: 'submitted', endorsement: null }).where(eq(applications.id, f.appC));
