@@ -512,6 +512,9 @@ export interface ProgressView {
   pendingTotal: number;
   /** How many of them are short of an expert (listed first). */
   shortTotal?: number;
+  /** Applications scored by fewer experts than the panel size, before the first 汇总 (ProgressData's shortScored). */
+  shortScored?: { applicationId: number; code: string; team: string; submitted: number; short: number }[];
+  shortScoredTotal?: number;
   error?: string;
   /** 结束评分并汇总 of a large cycle, queued or running: its job and its size. */
   aggregating?: { jobId: number; total: number };
@@ -557,6 +560,26 @@ export function progressCard(d: ProgressView): Card {
       });
     }
     if (d.pendingTotal > d.pending.length) elements.push(note(md`另有 ${d.pendingTotal - d.pending.length} 份，可按班组编号查找。`));
+  }
+  if (d.shortScored?.length && !d.reopenedForSheets) {
+    // completed with the sheets it had after a decline nobody could take over: 汇总 would count those alone
+    elements.push(
+      hr(),
+      markdown(
+        md`**已完成评分但专家组缺专家的申报（${String(d.shortScoredTotal ?? d.shortScored.length)} 份）**<font color='orange'>：有专家谢绝或回避后无人接替，汇总时按已提交的评分计算。如需补足，请在“专家库”中添加其他单位的专家（或提高评审上限）后点“分配专家”，补派的专家提交后再汇总。</font>`,
+      ),
+    );
+    for (const p of d.shortScored) {
+      elements.push({
+        tag: 'column_set',
+        flex_mode: 'none',
+        columns: [
+          { tag: 'column', width: 'weighted', weight: 3, elements: [markdown(md`${p.code} ${p.team}：已交 ${p.submitted}<font color='red'>，缺 ${p.short} 位</font>`)] },
+          { tag: 'column', width: 'auto', elements: [button({ text: '专家组', value: { action: 'review.panel', applicationId: p.applicationId } })] },
+        ],
+      });
+    }
+    if ((d.shortScoredTotal ?? 0) > d.shortScored.length) elements.push(note(md`另有 ${String(d.shortScoredTotal! - d.shortScored.length)} 份，可按班组编号查找。`));
   }
   elements.push(
     hr(),

@@ -45,6 +45,8 @@ export async function progressView(tx: Db, cycleId: number, error?: string): Pro
     pending: p.pending,
     pendingTotal: p.pendingTotal,
     shortTotal: p.shortTotal,
+    shortScored: p.shortScored,
+    shortScoredTotal: p.shortScoredTotal,
     error,
     reopenedForSheets: p.cycle.status === 'scoring' && summed,
     // 结束评分并汇总 leaves them out of the year: said before it is clicked

@@ -15,6 +15,7 @@ import { mustRecuseSql } from './scoring.js';
 import { aggregatePanel, aggregationRuleOf, decideResults, type Outlier, recommendedAmong, recommendPlaces, type PanelScore } from './aggregation.js';
 import { formatDateZh } from '../dates.js';
 import { scoringDeadlineOffsets } from '../jobs/reminders.js';
+import { rowsOf } from '../outbox.js';
 
 /** 评定与公布 (第二十条、第二十一条): close scoring and aggregate, preview, publish with honours. */
 
@@ -801,6 +802,13 @@ export interface ProgressData {
   pendingTotal: number;
   /** How many of them are short of an expert: listed first. */
   shortTotal: number;
+  /**
+   * Applications scored, not yet summed, by fewer experts than the year's panel size: an expert declined or stepped aside
+   * and nobody took the place (the administrators were told, 无法自动改派专家), so the panel completed with the sheets it
+   * had. 分配专家 can still fill it (its experts' sheets then count too); the first few, and how many.
+   */
+  shortScored: { applicationId: number; code: string; team: string; submitted: number; short: number }[];
+  shortScoredTotal: number;
 }
 
 /** 评审进度: how far the panels are. */
@@ -852,7 +860,29 @@ export async function reviewProgress(tx: Db, cycleId: number, limit = 12): Promi
     pending: [...short, ...rows.filter((r) => r.short === 0)].slice(0, limit),
     pendingTotal: rows.length,
     shortTotal: short.length,
+    ...(await shortScoredPanels(tx, cycle, limit)),
   };
+}
+
+/**
+ * ProgressData's shortScored: while the experts score and before the first 汇总 (after it, no expert is added: 第十七条),
+ * the scored applications whose panels hold fewer submitted sheets than the year's panel size.
+ */
+async function shortScoredPanels(tx: Db, cycle: Cycle, limit: number): Promise<Pick<ProgressData, 'shortScored' | 'shortScoredTotal'>> {
+  if (cycle.status !== 'scoring') return { shortScored: [], shortScoredTotal: 0 };
+  const rows = rowsOf(
+    await tx.execute(sql`
+      select a.id as "applicationId", t.code, t.name as team, count(*) filter (where s.status = 'submitted')::int as submitted
+      from ${applications} a
+      join ${teams} t on t.id = a.team_id
+      join ${assignments} s on s.application_id = a.id
+      where a.cycle_id = ${cycle.id} and a.status = 'scored' and a.review is null
+      group by a.id, t.code, t.name
+      having count(*) filter (where s.status = 'submitted') < ${cycle.expertsPerApplication}
+      order by t.code`),
+  ) as { applicationId: number; code: string; team: string; submitted: number }[];
+  const shortScored = rows.map((r) => ({ ...r, applicationId: Number(r.applicationId), submitted: Number(r.submitted), short: cycle.expertsPerApplication - Number(r.submitted) }));
+  return { shortScored: shortScored.slice(0, limit), shortScoredTotal: shortScored.length };
 }
 
 /** An application of the cycle by its team code, for the admin's lookup. */

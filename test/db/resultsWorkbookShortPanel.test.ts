@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assignments } from '../../db/schema.js';
 import { seedLargeCycle } from '../../scripts/benchLargeCycle.js';
 import { ManualClock } from '../../src/clock.js';
-import { cardText } from '../support/cards.js';
+import { cardActions, cardText } from '../support/cards.js';
 import { scoreForm } from '../support/forms.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
 
@@ -27,6 +27,18 @@ describe('a panel summed from fewer sheets than the year’s panel size', () => 
   }, 120_000);
   afterAll(async () => h?.close());
 
+  it('before 汇总, 评审进度 lists the scored panels short of an expert, and each panel says so with 分配专家', async () => {
+    const progress = await h.click(ADMIN, { action: 'review.progress', cycleId });
+    const text = cardText(progress.card.data);
+    expect(text).toContain('已完成评分但专家组缺专家的申报（3 份）');
+    expect(text).toContain('汇总时按已提交的评分计算');
+    expect(text.match(/已交 2<font color='red'>，缺 1 位/g)).toHaveLength(3);
+    const [first] = await h.db.db.select({ applicationId: assignments.applicationId }).from(assignments).orderBy(asc(assignments.id)).limit(1);
+    const panel = await h.click(ADMIN, { action: 'review.panel', applicationId: first.applicationId });
+    expect(cardText(panel.card.data)).toContain('专家组缺 1 位');
+    expect(cardActions(panel.card.data).map((a) => a.action)).toContain('review.assign');
+  });
+
   it('is marked in the preview and in the workbook’s 计分规则', async () => {
     const closed = await h.click(ADMIN, { action: 'results.close', cycleId });
     expect(cardText(closed.card.data)).toContain('2 位专家评分');
@@ -43,5 +55,12 @@ describe('a panel summed from fewer sheets than the year’s panel size', () => 
       if (n > 1) rules.push((row.values as unknown[]).slice(1)[header.indexOf('计分规则')]);
     });
     expect(rules).toEqual(['平均（2 份，少于每份 3 位）', '平均（2 份，少于每份 3 位）', '平均（2 份，少于每份 3 位）']);
+  });
+
+  it('once summed, no expert can be added (第十七条): neither the progress nor the panel speaks of one short', async () => {
+    const [first] = await h.db.db.select({ applicationId: assignments.applicationId }).from(assignments).orderBy(asc(assignments.id)).limit(1);
+    const panel = await h.click(ADMIN, { action: 'review.panel', applicationId: first.applicationId });
+    expect(cardText(panel.card.data)).not.toContain('专家组缺');
+    expect(cardActions(panel.card.data).map((a) => a.action)).not.toContain('review.assign');
   });
 });
