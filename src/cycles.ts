@@ -6,7 +6,7 @@ import { audit } from './audit.js';
 import { formatDateTimeZh, formatDateZh, isRealDate, todayIn } from './dates.js';
 import { type CutOff, noticeClosedEarly, noticeUnconfirmedAtDeadline, type Unconfirmed } from './deadlineNotices.js';
 import { AlreadyDone, cite, UserError } from './errors.js';
-import { defineForm, fieldText, formLabels, type FormProblem, formProblems, formSchema, type FormValues, onceValid, readForm, readNumber } from './forms.js';
+import { defineForm, fieldText, formLabels, type FormProblem, formProblems, formSchema, type FormValues, onceValid, problemsOf, readForm, readNumber } from './forms.js';
 import type { Actor } from './people.js';
 import { requireAdmin } from './permissions.js';
 import { aggregationRuleLimits, aggregationRuleOf, defaultAggregationRule } from './review/aggregation.js';
@@ -426,9 +426,14 @@ export async function openCycle(tx: Db, actor: Actor, input: unknown, now: Date,
   requireAdmin(actor);
   const running = await getRunningCycle(tx);
   if (running) throw openedAlready(running, input) ?? alreadyRunning(running);
-  const values = parseCycleInput(input);
   const today = todayIn(timezone, now);
-  if (values.applicationDeadline < today) throw cycleFieldError('applicationDeadline', `不能早于今天（${formatDateZh(today)}）`);
+  // a deadline already past is told with the form's other problems, not a submit after them
+  const labels = formLabels(cycleForm);
+  const formed = problemsOf(cycleInputSchema, asValues(input), labels);
+  const deadline = readSetting('applicationDeadline', asValues(input).applicationDeadline);
+  const past = deadline !== undefined && String(deadline) < today ? [{ field: 'applicationDeadline', message: cycleFieldError('applicationDeadline', `不能早于今天（${formatDateZh(today)}）`).message }] : [];
+  if (formed.length || past.length) throw formProblems([...formed, ...past], labels);
+  const values = parseCycleInput(input);
   const sameYear = await getCycleByYear(tx, values.year);
   // a concurrent open of the same year may have committed between the two reads: that is the same open, done
   if (sameYear) throw openedAlready(sameYear, input) ?? yearTaken(sameYear);
@@ -570,24 +575,34 @@ export async function updateCycleSettings(
   const given = input && typeof input === 'object' ? Object.entries(input).filter(([, v]) => !isBlank(v)) : [];
   // the rules kept in cycles.settings are read as where they apply (cycleRules): a stored value the form would refuse is its default
   const current: Record<SettingField, unknown> = { ...Object.fromEntries(columnFields.map((f) => [f, cycle[f]])), ...cycleRules(cycle) } as Record<SettingField, unknown>;
-  const values = parseCycleSettings({ ...current, ...Object.fromEntries(given) });
+  const merged: Record<string, unknown> = { ...current, ...Object.fromEntries(given) };
   const today = todayIn(timezone, now);
+  const labels = formLabels(settingsForm);
+  const formed = problemsOf(cycleSettingsSchema, merged, labels);
+  if (formed.length) {
+    // the form's own problems, and what the year's rules find in the settings typed right, told at once: not the dates
+    // against today a save after the score line was put right
+    const typed = settingFields.flatMap((f): [SettingField, string | number][] => {
+      if (isBlank(merged[f])) return [];
+      const read = readSetting(f, merged[f]);
+      return read === undefined || String(read) === String(current[f]) ? [] : [[f, read]];
+    });
+    throw formProblems([...formed, ...settingRuleProblems(cycle, typed, today)], labels);
+  }
+  const values = parseCycleSettings(merged);
   const changes = settingFields.filter((f) => values[f] !== current[f]);
   // two administrators on two copies of the form, changing one setting: the later save would overwrite the earlier
   // unseen, both told 已保存; it is refused on that field, its form drawn again with the value now in force
   const overtaken = changes.find((f) => drawn[f] !== undefined && drawn[f] !== String(current[f]));
   if (overtaken) throw await overtakenError(tx, cycleId, overtaken, drawn[overtaken]!, current[overtaken], values[overtaken], timezone, actor.openId);
-  const total = sheetTotal(cycle);
-  if (changes.includes('awardThreshold') && values.awardThreshold > total) {
-    throw cycleFieldError('awardThreshold', `不能高于本年度评分表的总分（${total} 分），否则没有班组能达到`, 18);
-  }
-  for (const field of changes) {
-    if (field === 'applicationDeadline' && cycle.status !== 'open') {
-      throw cycleFieldError(field, `申报已截止，不能再修改（原为${formatDateZh(cycle.applicationDeadline)}）`);
-    }
-    if (dateFields.has(field) && String(values[field]) < today) throw cycleFieldError(field, `不能早于今天（${formatDateZh(today)}）`);
-    if (dateFields.has(field) && offItsYear(cycle.year, String(values[field]))) throw cycleFieldError(field, offItsYearMessage(cycle.year, String(values[field])));
-  }
+  const broken = settingRuleProblems(
+    cycle,
+    changes.map((f) => [f, values[f]]),
+    today,
+  );
+  // one: with its article; several: each listed, as the form's own are
+  if (broken.length === 1) throw new UserError(broken[0].message, { field: broken[0].field, article: broken[0].article });
+  if (broken.length) throw formProblems(broken, labels);
   // 第十六条 is checked when an application is submitted, against the deadline then: one brought forward must not leave
   // in the review an application whose team is no longer a year old by it
   if (changes.includes('applicationDeadline') && values.applicationDeadline < cycle.applicationDeadline) {
@@ -624,6 +639,27 @@ export async function updateCycleSettings(
     at: now,
   });
   return { cycle: updated, changes };
+}
+
+/**
+ * What the year's rules refuse in settings changed to `changed` (each read right): a score line above the sheet's total
+ * (第十八条), the application deadline once applications are closed, a date before today or off the year.
+ */
+function settingRuleProblems(cycle: Cycle, changed: readonly [SettingField, string | number][], today: string): (FormProblem & { article?: number })[] {
+  const problems: (FormProblem & { article?: number })[] = [];
+  const refuse = (field: CycleField, message: string, article?: number) => problems.push({ field, message: cycleFieldError(field, message).message, ...(article ? { article } : {}) });
+  for (const [field, value] of changed) {
+    if (field === 'awardThreshold' && Number(value) > sheetTotal(cycle)) {
+      refuse(field, `不能高于本年度评分表的总分（${sheetTotal(cycle)} 分），否则没有班组能达到`, 18);
+    } else if (field === 'applicationDeadline' && cycle.status !== 'open') {
+      refuse(field, `申报已截止，不能再修改（原为${formatDateZh(cycle.applicationDeadline)}）`);
+    } else if (dateFields.has(field) && String(value) < today) {
+      refuse(field, `不能早于今天（${formatDateZh(today)}）`);
+    } else if (dateFields.has(field) && offItsYear(cycle.year, String(value))) {
+      refuse(field, offItsYearMessage(cycle.year, String(value)));
+    }
+  }
+  return problems;
 }
 
 /**

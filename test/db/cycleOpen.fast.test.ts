@@ -64,6 +64,15 @@ const steps: Step[] = [
   { name: 'a date years off its 评审年度 (2072 for 2027)', who: ADMIN, form: form(2026, { reviewMeetingDate: '2062-07-15' }), toast: 'error', says: /评审会日期：2062年7月15日不在评审年度（2026年度）或次年（2027年）内/, leftToOrdinary: true },
   { name: 'a rule out of range', who: ADMIN, form: form(2026, { outlierDistance: '0.5' }), toast: 'error', says: /偏离中位数提醒分差/, leftToOrdinary: true },
   { name: 'the deadline already past', who: ADMIN, form: form(2026, { applicationDeadline: '2026-02-01' }), toast: 'error', says: /不能早于今天/, leftToOrdinary: true },
+  // told with the form's other problems at once, not a submit after them
+  {
+    name: 'the deadline already past, with a score line out of range',
+    who: ADMIN,
+    form: form(2026, { applicationDeadline: '2026-02-01', awardThreshold: '120' }),
+    toast: 'error',
+    says: /^2 处需修改：1\. 申报截止日期：不能早于今天（.*）；2\. 授予称号分数线/,
+    leftToOrdinary: true,
+  },
   { name: '开启 by an administrator of ADMIN_OPEN_IDS', who: ADMIN, form: form(2026), eventId: 'evt_open_2026', toast: 'success', says: /^已开启2026年度评审，申报截止2026年5月31日$/ },
   { name: 'the same delivery again', who: ADMIN, form: form(2026), eventId: 'evt_open_2026', toast: 'info', says: /这次点击已收到/, leftToOrdinary: true },
   { name: '开启 clicked again', who: ADMIN, form: form(2026), toast: 'info', says: doneAt, leftToOrdinary: true },

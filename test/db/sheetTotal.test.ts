@@ -38,6 +38,22 @@ describe.each(MODES_HERE)('the award threshold against the score sheet\'s total 
     expect(((await row()).scoreSheet as { total: number }).total).toBe(100);
   });
 
+  it('修改设置 tells every problem at once: the form’s own, the score line above the sheet, a date before today', async () => {
+    const both = await h.click(ADMIN, { action: 'cycle.settingsSave', cycleId }, { awardThreshold: '120', applicationDeadline: '2027-02-01', scoringDeadline: '2027-06-30' });
+    expect(both.toast).toMatchObject({
+      type: 'error',
+      content: '2 处需修改：1. 申报截止日期：不能早于今天（2027年3月1日）；2. 授予称号分数线：不能高于本年度评分表的总分（100 分），否则没有班组能达到',
+    });
+    // with a problem of the form itself (0 experts): the rules' problems of the fields typed right come with it
+    const three = await h.click(ADMIN, { action: 'cycle.settingsSave', cycleId }, { awardThreshold: '120', applicationDeadline: '2027-02-01', expertsPerApplication: '0' });
+    expect(three.toast?.type).toBe('error');
+    expect(three.toast?.content).toMatch(/^3 处需修改：/);
+    expect(three.toast?.content).toContain('申报截止日期：不能早于今天（2027年3月1日）');
+    expect(three.toast?.content).toContain('授予称号分数线：不能高于本年度评分表的总分（100 分）');
+    expect(three.toast?.content).toContain('每份申报的评审专家人数');
+    expect((await row())).toMatchObject({ awardThreshold: 85, applicationDeadline: '2027-05-31', expertsPerApplication: 3 });
+  });
+
   it('a 200-point sheet takes a threshold of 170; a 150-point sheet after it is refused', async () => {
     expect((await h.click(ADMIN, { action: 'cycle.sheetLoad', cycleId }, { sheet: sheet('正式评分表', 200, [100, 100]) })).toast?.type).toBe('success');
     expect((await h.click(ADMIN, { action: 'cycle.settingsSave', cycleId }, { awardThreshold: '170' })).toast?.type).toBe('success');
