@@ -14,6 +14,11 @@ export const ASK_AGAIN_MS = 10 * 60_000;
 /** Calls at once, each taking at least CALL_MS: at most 40 a second, under user.get's 50 a second. */
 const WORKERS = 4;
 const CALL_MS = 100;
+/**
+ * Profiles answered without a name in a row, none with one, after which the rest of the file's are not asked: the app
+ * has the profile's permission but not the name's field permission, and every other answer would be the same.
+ */
+export const NAMELESS_RUN = 10;
 
 /** Fills in missing names: open_id → the name now stored, for those it found. */
 export type NameFiller = (openIds: readonly string[]) => Promise<Map<string, string>>;
@@ -42,6 +47,7 @@ export function addressBookNames(deps: { db: Db; reader: Pick<FeishuReader, 'use
     const queue = rows.map((r) => r.openId).slice(0, NAMES_PER_FILE);
     const found: { open_id: string; name: string }[] = [];
     let stopped = false;
+    let namelessAnswers = 0;
     const worker = async () => {
       for (let id = queue.shift(); id !== undefined && !stopped; id = queue.shift()) {
         const [profile] = await Promise.all([
@@ -60,6 +66,12 @@ export function addressBookNames(deps: { db: Db; reader: Pick<FeishuReader, 'use
         const name = (profile as { name?: string } | undefined)?.name?.trim();
         if (name) found.push({ open_id: id, name });
         else nameless.set(id, now());
+        if (profile && !name && ++namelessAnswers >= NAMELESS_RUN && !found.length && !stopped) {
+          stopped = true;
+          for (const rest of queue.splice(0)) nameless.set(rest, now());
+          if (!warned) deps.log.warn({ asked: namelessAnswers }, 'the address book gives profiles without names: grant the app contact:user.base:readonly for the files to name people picked in a card');
+          warned = true;
+        }
       }
     };
     await Promise.all(Array.from({ length: Math.min(WORKERS, queue.length) }, worker));

@@ -2,7 +2,9 @@ import ExcelJS from 'exceljs';
 import { eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applications, assignments, cycles, people } from '../../db/schema.js';
+import { addressBookNames, ASK_AGAIN_MS, NAMELESS_RUN } from '../../src/addressBookNames.js';
 import { CertificateRenderer } from '../../src/certificates/render.js';
+import { createLogger } from '../../src/log.js';
 import { ManualClock } from '../../src/clock.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
 import { seedScoredTeam } from '../support/scoredTeams.js';
@@ -129,5 +131,23 @@ describe('names of people the bot knows by open_id alone', () => {
     expect(values('专家')).toContain('孙新专家');
     expect(values('班组')).toContain('钱联系人');
     expect(await storedNames([picked, contact])).toEqual({ [picked]: '孙新专家', [contact]: '钱联系人' });
+  });
+
+  it('profiles answered without a name (no field permission): the rest of the file’s are not asked, nor asked again for ten minutes', async () => {
+    const many = Array.from({ length: 40 }, (_, i) => id(`many${i}`));
+    await db().insert(people).values(many.map((openId) => ({ openId, roles: ['expert'] })));
+    let asked = 0;
+    let at = 0;
+    const names = addressBookNames({ db: db(), reader: { userReach: async () => (asked++, {}) }, log: createLogger('silent'), now: () => at });
+    expect((await names(many)).size).toBe(0);
+    // the run that stopped it, and the calls already under way beside it
+    expect(asked).toBeGreaterThanOrEqual(NAMELESS_RUN);
+    expect(asked).toBeLessThan(NAMELESS_RUN + 4);
+    const first = asked;
+    expect((await names(many)).size).toBe(0);
+    expect(asked).toBe(first);
+    at += ASK_AGAIN_MS;
+    await names(many);
+    expect(asked).toBeGreaterThan(first);
   });
 });
