@@ -70,11 +70,13 @@ export interface ActivityBounds {
   year: number;
   /** Undefined where it is checked apart (the one-statement path's SQL, src/fast/apply.ts). */
   applicationDeadline?: string;
+  /** The bot's today (YYYY-MM-DD): an activity begun after it has no results to report yet. */
+  today?: string;
 }
 
 /**
  * 活动起止日期: the end not before the start; with `bounds`, begun no more than ACTIVITY_YEARS_BEFORE years before the
- * review's year, and ended by the application deadline: the 申报表 reports an activity's results (第十三条第4款: 活动结果
+ * review's year, begun by today, and ended by the application deadline: the 申报表 reports an activity's results (第十三条第4款: 活动结果
  * 得到顾客确认), so the activity has been carried out by the time its materials are due; 2099 is a typo.
  */
 function activityDates(bounds?: ActivityBounds) {
@@ -86,6 +88,13 @@ function activityDates(bounds?: ActivityBounds) {
     const earliest = `${bounds.year - ACTIVITY_YEARS_BEFORE}-01-01`;
     if (v.startDate < earliest) {
       ctx.addIssue({ code: 'custom', path: ['startDate'], message: `活动开始日期（${formatDateZh(v.startDate)}）早于 ${formatDateZh(earliest)}：申报的是近年开展的班组活动，请核对年份` });
+    }
+    if (bounds.today && v.startDate > bounds.today) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['startDate'],
+        message: `活动开始日期（${formatDateZh(v.startDate)}）晚于今天（${formatDateZh(bounds.today)}）：申报的是已开展的活动及其成果，请在活动开展后再提交，或核对日期（草稿可先保存）`,
+      });
     }
     if (bounds.applicationDeadline && v.endDate > bounds.applicationDeadline) {
       ctx.addIssue({
@@ -725,7 +734,7 @@ export async function submitApplication(tx: Db, actor: Actor, teamId: number, cy
   else applicationMachine.check('submit', 'draft', actor, extra);
   // mayApply: nor submits, from a form card kept from before it withdrew
   if (team.status !== 'active') throw withdrawnRefusal(team);
-  const form = readSubmitted(cycle, values);
+  const form = readSubmitted({ year: cycle.year, applicationDeadline: cycle.applicationDeadline, today: todayIn(timezone, now) }, values);
   const failures = eligibilityFailures(team, cycle, form, revoked, timezone);
   if (failures.length) throw new EligibilityError(failures);
   const declarations = { accidents: form.accidents, trainingRate: form.trainingRate, examPassRate: form.examPassRate };

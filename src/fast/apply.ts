@@ -252,7 +252,7 @@ export async function fastSubmitApplication(database: Database, event: FastApply
   let form;
   try {
     // submitApplication's reader (the end by the deadline is the statement's check); the form's own eligibility checks (E2, E3) before any row
-    form = parseForm(applicationSchemaFor({ year: event.year }), event.values, applicationLabels);
+    form = parseForm(applicationSchemaFor({ year: event.year, today: event.today }), event.values, applicationLabels);
   } catch (err) {
     if (err instanceof UserError) return undefined;
     throw err;

@@ -135,6 +135,13 @@ for (const mode of MODES_HERE) {
       const late = await h.click(L, submit, applicationForm({ endDate: '2027-05-31' }));
       expect(late.toast).toEqual({ type: 'error', content: '活动结束日期（2027年5月31日）晚于本年度申报截止日期（2027年4月30日）：申报的是已开展的活动及其成果，请填写活动实际结束的日期' });
       expect((await h.db.db.select().from(applications))[0].status).toBe('returned');
+      // an activity not begun yet (today is 2027年3月10日) has no results to report: refused on both paths
+      const notYet = await h.click(L, submit, applicationForm({ startDate: '2027-03-11', endDate: '2027-04-20' }));
+      expect(notYet.toast).toEqual({
+        type: 'error',
+        content: '活动开始日期（2027年3月11日）晚于今天（2027年3月10日）：申报的是已开展的活动及其成果，请在活动开展后再提交，或核对日期（草稿可先保存）',
+      });
+      expect((await h.db.db.select().from(applications))[0].status).toBe('returned');
       // the first day allowed and the deadline itself are taken
       const edge = await h.click(L, submit, applicationForm({ startDate: '2022-01-01', endDate: '2027-04-30' }));
       expect(edge.toast.type).toBe('success');
