@@ -503,7 +503,7 @@ const LEADER_CHANGE: NextStep = {
  */
 const TEAM_EDIT: NextStep = {
   asked:
-    /(?:修改|变更|更改|更换|改|换|添加|增加|(?<![参增])加|删除|删掉|移除|减少)(?:一下|一个|个|几个)?(?:新的?)?(?:班组|团队|我们的|我的)?(?:的)?(?:信息|名称|名字|资料|电话|联系电话|手机号?|(?:单位)?联系人|成员|组员|主管部门|类型)|(?:主管部门|班组类型).{0,6}(?:改|变|换|错|不对|更正)|^(?:班组成员|添加成员|修改资料|班组资料)$|\b(?:change|edit|update|correct|rename|add|remove|delete)\b.{0,20}\b(?:team(?:’s|'s)? (?:name|details|info|information|profile|members?)|(?:organi[sz]ation )?contact(?: person)?|members?|phone(?: number)?)\b/i,
+    /(?:修改|变更|更改|更换|改|换|添加|增加|(?<![参增])加|删除|删掉|移除|减少)(?:一下|一个|个|几个)?(?:新的?)?(?:班组|团队|我们的|我的)?(?:的)?(?:信息|名称|名字|资料|电话|联系电话|手机号?|(?:单位)?联系人|成员|组员|主管部门|类型)|(?:主管部门|班组类型).{0,6}(?:改|变|换|错|不对|更正)|^(?:班组成员|添加成员|修改资料|班组资料)$|(?:成员|组员|队员)(?:要|该|应该)?(?:怎么|如何|怎样|在哪里?|能不能|可以|能否)(?:删|删除|删掉|移除|去掉|移出|添加|增加|加)|(?:成员|组员|队员)(?:已经|已)?(?:离职|调走|调离|退休)了?|\b(?:change|edit|update|correct|rename|add|remove|delete)\b.{0,20}\b(?:team(?:’s|'s)? (?:name|details|info|information|profile|members?)|(?:organi[sz]ation )?contact(?: person)?|members?|phone(?: number)?)\b/i,
   unless: LEADER_CHANGE.asked,
   zh: '**修改班组资料**：班组长发送“进度”，在班组下点“修改资料”修改班组名称、主管部门、班组类型、联系电话、单位联系人等，点“班组成员”添加或移除成员；也可直接发送“修改资料”或“班组成员”。只有班组长可以修改；协会管理员可发送“修改资料 班组编号”或“班组成员 班组编号”更正任一班组的记录。',
   en: '**Changing the team’s details**: the leader sends “进度” (status) and presses 修改资料 (edit details: name, department, team type, phone, organisation contact) or 班组成员 (members: add or remove); or send “修改资料” / “班组成员” (edit team / team members) directly. Only the leader can change them; an administrator corrects any team’s record with “修改资料 <team code>” / “班组成员 <team code>”.',
@@ -530,7 +530,7 @@ const ORGANIZATION_CHANGE: NextStep = {
  */
 const APPLICATION_CHANGE: NextStep = {
   asked:
-    /(?:修改|更改|改|撤回|取回|收回|撤销|取消|退回)(?:一下)?(?:我的|我们的?|本班组的?|已提交的?)?(?:年度)?申报|申报(?!条件|资格|时间|截止|标准|要求|办法)(?:表|材料|书|内容)?[^。？?]{0,8}(?:还能|能不能|能否|可不可以|可以|怎么|如何|怎样|要|想|能)(?:再)?(?:修改|改|撤回|取回|收回)|申报(?!条件|资格|时间|截止|标准|要求|办法)[^。？?]{0,6}(?:填错|写错|错了|有误|有错)|^撤回[?？。!！]*$|\b(?:withdraw|recall|take back|cancel|edit|change|amend|correct|fix)\b.{0,20}\bapplication\b|\bapplication\b.{0,30}\b(?:withdraw|recall|edit|change|amend|wrong|mistake)/i,
+    /(?:修改|更改|改|撤回|取回|收回|撤销|取消|退回)(?:一下)?(?:我的|我们的?|本班组的?|已提交的?)?(?:年度)?申报|申报(?!条件|资格|时间|截止|标准|要求|办法)(?:表|材料|书|内容)?[^。？?]{0,8}(?:还能|能不能|能否|可不可以|可以|怎么|如何|怎样|要|想|能)(?:再)?(?:修改|改|撤回|取回|收回)|申报(?!条件|资格|时间|截止|标准|要求|办法)[^。？?]{0,6}(?:填错|写错|错了|有误|有错)|^(?:我|我们)?(?:想|要)?(?:怎么|如何|怎样|能不能|可以|能否|还能)?撤回(?:一下)?(?:吗|呢|啊)?[?？。!！]*$|\b(?:withdraw|recall|take back|cancel|edit|change|amend|correct|fix)\b.{0,20}\bapplication\b|\bapplication\b.{0,30}\b(?:withdraw|recall|edit|change|amend|wrong|mistake)/i,
   zh: '**修改或撤回申报**：提交前，草稿可随时修改；提交后、单位联系人确认前，班组长可发送“撤回申报”取回修改，或请单位联系人点“退回修改”；单位推荐后、协会受理前如需修改，请联系协会退回；协会受理后不能再修改。发送“进度”查看申报到了哪一步。',
   en: '**Changing or taking back an application**: a draft can be changed any time; once submitted and before the organisation contact confirms it, the leader sends “撤回申报” (take it back) to edit it, or the contact presses 退回修改 (return for changes); after the organisation recommends it and before the association accepts it, ask the association to return it; once accepted it cannot be changed. “进度” (status) shows where it is.',
   alone: true,
@@ -551,7 +551,19 @@ const CANCEL: NextStep = {
   ownApplications: true,
 };
 
+/**
+ * What an application is made of (申报要什么材料, 申报表在哪里填): the form the bot opens with 申报 (its fields) and the full
+ * materials as one Feishu cloud document linked in 材料链接, the organisation confirming both (第十五条).
+ */
+const MATERIALS: NextStep = {
+  asked:
+    /申报[^。？?]{0,4}(?:要|需要|需|得)?(?:准备|提交|交|带|提供)?(?:什么|哪些|啥)(?:样的)?(?:材料|资料|文件|东西)|(?:材料|资料)(?:要|需要)?(?:准备)?(?:哪些|什么)|申报表(?:在)?(?:哪里|哪儿|在哪)|\b(?:what|which)\b.{0,30}\b(?:documents?|materials?|papers?|paperwork)\b/i,
+  zh: '**申报材料**：发送“申报”在机器人中填写《申报表》：成果名称、申报类别、活动起止日期、目标完成率、培训率、考试合格率、近三年质量安全环保事故、顾客确认与满意情况、QC小组活动情况、主要成果简介、特色与推广意义；完整材料（成果报告、照片、顾客确认等）放在一份飞书云文档中，把链接填入“材料链接”，并把文档设为“组织内获得链接的人可阅读”。提交后由单位联系人确认并填写推荐意见（第十五条）。',
+  en: '**What an application takes**: send “申报” (apply) to fill in the 申报表 in the chat: title, category, the activity’s dates, goal completion rate, training rate, exam pass rate, accidents in the last three years, customer confirmation and satisfaction, QC group activities, a summary of results and what is special about them; put the full materials (report, photos, customer confirmations) in one Feishu cloud document, paste its link in 材料链接 (materials link) and share it as “组织内获得链接的人可阅读” (anyone in the organisation with the link can read). The organisation contact then confirms it and writes a recommendation (Article 15).',
+};
+
 const NEXT_STEPS: readonly NextStep[] = [
+  MATERIALS,
   FEES,
   CONTACT,
   ARTICLE_COUNT_STEP,

@@ -242,6 +242,37 @@ describe('questions about the measures', () => {
     expect(m.content.text).not.toMatch(/第[一二三四五六七八九十]+条（|Article \d+ \(/);
   });
 
+  // everyday wordings a leader types on a phone: the short 怎么撤回, the member before the verb, a member gone
+  it.each([
+    ['怎么撤回', '修改或撤回申报'],
+    ['能不能撤回？', '修改或撤回申报'],
+    ['班组成员怎么删', '修改班组资料'],
+    ['组员怎么添加', '修改班组资料'],
+    ['有个组员离职了', '修改班组资料'],
+  ])('answers %s with the line that says what to do (%s), no article', async (text, line) => {
+    const m = await answerTo(text);
+    expect(m.msgType).toBe('text');
+    expect(m.content.text).toContain(line);
+  });
+
+  it.each([
+    ['申报要什么材料', '申报材料', '飞书云文档'],
+    ['申报表在哪里填', '申报材料', '材料链接'],
+    ['What documents do I need?', 'What an application takes', 'Feishu cloud document'],
+  ])('answers %s with what the 申报表 asks and where the full materials go', async (text, title, words) => {
+    const m = await answerTo(text);
+    expectValidCard(m.content);
+    const all = cardText(m.content);
+    expect(all).toContain(title);
+    expect(all).toContain(words);
+    // the article that asks for the 申报表 still answers first
+    expect((m.content.body.elements[0].content as string).startsWith('**第十五条')).toBe(true);
+  });
+
+  it('a question about members’ training is not taken for removing one', async () => {
+    expect(cardText((await answerTo('班组成员要加强培训吗')).content)).not.toContain('修改班组资料');
+  });
+
   it.each(['协会电话多少', '协会地址在哪里', "Where is the association's office?"])('answers %s as 联系协会 does: none is set, so the secretariat, and no article', async (text) => {
     const m = await answerTo(text);
     expect(m.msgType).toBe('interactive');
