@@ -92,10 +92,10 @@ export async function answerAssociationContact(ctx: HandlerContext, msg: Incomin
 /** What the group note adds for a person the private message cannot reach. */
 export const PRIVATE_NOT_RECEIVED = '没有收到时，请确认没有屏蔽我，再发一次；仍收不到，可能不在本应用的可用范围内，请联系协会管理员。';
 /**
- * The same advice to an administrator, who is the one others are sent to: the app's 可用范围 is set by the tenant's
- * Feishu administrator in the admin console (or widened in the developer console and published with a version).
+ * The same advice to an administrator, who is the one others are sent to: the app's 可用范围 is widened in the developer
+ * console and published with a version, as the alert of someone outside it says (src/notifications.ts, 230013).
  */
-export const PRIVATE_NOT_RECEIVED_ADMIN = '没有收到时，请确认没有屏蔽我，再发一次；仍收不到，可能你不在本应用的可用范围内，请企业的飞书管理员在管理后台把你加入本应用的可用范围。';
+export const PRIVATE_NOT_RECEIVED_ADMIN = '没有收到时，请确认没有屏蔽我，再发一次；仍收不到，可能你不在本应用的可用范围内：请在飞书开发者后台的“版本管理与发布”中把你加入应用的可用范围并发布新版本。';
 
 /**
  * Forms and personal cards go to the user's p2p chat; asked for in a group, the group gets a one-line

@@ -32,8 +32,9 @@ export interface AdminCycleView {
   /** Applications accepted and waiting for their experts: 截止申报 assigns them at once, its dialog says how many. */
   accepted?: number;
   /**
-   * Applications submitted and not yet accepted (待单位联系人确认, 待协会形式审查) while applications are taken: 截止申报
-   * assigns them no expert, and 结束评分并汇总 waits for each to be accepted or returned; its dialog says so.
+   * Applications submitted and not yet accepted while applications are taken: 截止申报 assigns them no expert. 结束评分并汇总
+   * waits for those awaiting the formal check (待协会形式审查) to be accepted or returned, and leaves out those still
+   * unconfirmed by their contact (第十五条); its dialog says so.
    */
   notYetAccepted?: { contact: number; check: number };
   /**
@@ -132,8 +133,11 @@ function assignsAtClose(accepted: number | undefined): string {
  */
 function notYetAcceptedAtClose(n: AdminCycleView['notYetAccepted']): string {
   if (!n || n.contact + n.check === 0) return '';
-  const parts = [...(n.check ? [`${n.check} 份待协会形式审查`] : []), ...(n.contact ? [`${n.contact} 份待单位联系人确认`] : [])];
-  return `另有${parts.join('、')}：截止时不分配专家；截止后仍可确认、在“形式审查”中受理（受理后再点“分配专家”）或退回，全部受理或退回后才能汇总。`;
+  const parts = [
+    ...(n.check ? [`${n.check} 份待协会形式审查：截止时不分配专家，截止后在“形式审查”中受理（再点“分配专家”）或退回，全部处理后才能汇总`] : []),
+    ...(n.contact ? [`${n.contact} 份待单位联系人确认：截止后联系人仍可确认，结束评分并汇总前仍未确认的不参加本年度评审（第十五条）`] : []),
+  ];
+  return `另有${parts.join('；')}。`;
 }
 
 /** What 结束评分并汇总 does to the applications still unconfirmed (第十五条): out of the year, and no reopened sheet brings them back. */

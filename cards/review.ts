@@ -562,11 +562,11 @@ export function progressCard(d: ProgressView): Card {
     if (d.pendingTotal > d.pending.length) elements.push(note(md`另有 ${d.pendingTotal - d.pending.length} 份，可按班组编号查找。`));
   }
   if (d.shortScored?.length && !d.reopenedForSheets) {
-    // completed with the sheets it had after a decline nobody could take over: 汇总 would count those alone
+    // completed with fewer sheets than the panel size (a decline nobody took over, a pool too small, the size raised since): 汇总 counts those alone
     elements.push(
       hr(),
       markdown(
-        md`**已完成评分但专家组缺专家的申报（${String(d.shortScoredTotal ?? d.shortScored.length)} 份）**<font color='orange'>：有专家谢绝或回避后无人接替，汇总时按已提交的评分计算。如需补足，请在“专家库”中添加其他单位的专家（或提高评审上限）后点“分配专家”，补派的专家提交后再汇总。</font>`,
+        md`**已完成评分但专家人数不足的申报（${String(d.shortScoredTotal ?? d.shortScored.length)} 份）**<font color='orange'>：已提交的评分少于每份申报的评审专家人数，汇总时按已提交的评分计算。如需补足，请在“专家库”中添加其他单位的专家（或提高评审上限）后点“分配专家”，补派的专家提交后再汇总。</font>`,
       ),
     );
     for (const p of d.shortScored) {

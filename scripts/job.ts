@@ -19,7 +19,10 @@ import { formatDateTimeZh, momentIn, todayIn } from '../src/dates.js';
 import { cardRenderers } from '../src/cardRenderers.js';
 import { certificateAttachments } from '../src/certificates/index.js';
 import { CertificateRenderer } from '../src/certificates/render.js';
-import { withResultsWorkbook } from '../src/workbook.js';
+import { RESULTS_WORKBOOK_KEEP_MS, withResultsWorkbook } from '../src/workbook.js';
+import { addressBookNames } from '../src/addressBookNames.js';
+import { withRegisterWorkbook } from '../src/import/export.js';
+import { larkReader } from '../src/lark/reader.js';
 import { createLarkClient, LarkTransport } from '../src/lark/client.js';
 import { openScriptDatabase } from '../src/local/dataDirFailure.js';
 import { createCliLogger } from '../src/log.js';
@@ -88,7 +91,11 @@ try {
       if (rows.length) process.stdout.write('LARK_APP_ID is not set: the messages stay in the outbox until the bot runs with a Feishu app.\n');
     } else if (keys.length || jobbed.length) {
       const client = createLarkClient({ appId: config.LARK_APP_ID!, appSecret: config.LARK_APP_SECRET!, domain: config.LARK_DOMAIN, log });
-      const dispatcher = new OutboxDispatcher({ db: database.db, transport: new LarkTransport(client, withResultsWorkbook(certificateAttachments(database.db, new CertificateRenderer({ templatePath: config.CERTIFICATE_TEMPLATE, font: config.CERTIFICATE_FONT }), config.BOT_TIMEZONE), database.db, config.BOT_TIMEZONE)), log, onDeadLetter: deadLetterAlert(config.ADMIN_OPEN_IDS, config.BOT_TIMEZONE), onChatGone: chatGoneReroute(config.ADMIN_OPEN_IDS), onPersonUnreachable: personUnreachableAlert(config.ADMIN_OPEN_IDS), cards: cardRenderers(database.db, config.BOT_TIMEZONE) });
+      // the files the bot makes, as src/app.ts makes them: people known by open_id alone named from the address book
+      const names = addressBookNames({ db: database.db, reader: larkReader(client), log });
+      const certificates = certificateAttachments(database.db, new CertificateRenderer({ templatePath: config.CERTIFICATE_TEMPLATE, font: config.CERTIFICATE_FONT }), config.BOT_TIMEZONE);
+      const attachments = withRegisterWorkbook(withResultsWorkbook(certificates, database.db, config.BOT_TIMEZONE, RESULTS_WORKBOOK_KEEP_MS, names), database.db, config.BOT_TIMEZONE, names);
+      const dispatcher = new OutboxDispatcher({ db: database.db, transport: new LarkTransport(client, attachments), log, onDeadLetter: deadLetterAlert(config.ADMIN_OPEN_IDS, config.BOT_TIMEZONE), onChatGone: chatGoneReroute(config.ADMIN_OPEN_IDS), onPersonUnreachable: personUnreachableAlert(config.ADMIN_OPEN_IDS), cards: cardRenderers(database.db, config.BOT_TIMEZONE) });
       await dispatcher.drain(120_000);
       process.stdout.write('outbox drained through the Feishu API\n');
     }

@@ -2,7 +2,7 @@ import ExcelJS from 'exceljs';
 import { eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applications, assignments, cycles, people } from '../../db/schema.js';
-import { addressBookNames, ASK_AGAIN_MS, NAMELESS_RUN } from '../../src/addressBookNames.js';
+import { addressBookNames, ASK_AGAIN_MS, FAILED_RUN, NAMELESS_RUN } from '../../src/addressBookNames.js';
 import { CertificateRenderer } from '../../src/certificates/render.js';
 import { createLogger } from '../../src/log.js';
 import { ManualClock } from '../../src/clock.js';
@@ -149,5 +149,31 @@ describe('names of people the bot knows by open_id alone', () => {
     at += ASK_AGAIN_MS;
     await names(many);
     expect(asked).toBeGreaterThan(first);
+  });
+
+  it('a name typed while the address book was asked stays; failures in a row stop the file’s asking', async () => {
+    const raced = id('raced');
+    const failing = Array.from({ length: 20 }, (_, i) => id(`fail${i}`));
+    await db().insert(people).values([raced, ...failing].map((openId) => ({ openId, roles: ['expert'] })));
+    const quiet = createLogger('silent');
+    // the association types the name (修改专家) while the profile is on its way: the profile's is not written over it
+    const names = addressBookNames({
+      db: db(),
+      reader: {
+        userReach: async (openId) => {
+          await db().update(people).set({ name: '郑专家（已填）' }).where(eq(people.openId, openId));
+          return { name: '郑某' };
+        },
+      },
+      log: quiet,
+    });
+    expect((await names([raced])).size).toBe(0);
+    expect((await storedNames([raced]))[raced]).toBe('郑专家（已填）');
+    // Feishu failing (slow, 5xx): the file is made after FAILED_RUN failures, not after asking all twenty
+    let calls = 0;
+    const failingNames = addressBookNames({ db: db(), reader: { userReach: async () => (calls++, Promise.reject(new Error('socket hang up'))) }, log: quiet });
+    expect((await failingNames(failing)).size).toBe(0);
+    expect(calls).toBeGreaterThanOrEqual(FAILED_RUN);
+    expect(calls).toBeLessThan(FAILED_RUN + 4);
   });
 });

@@ -30,7 +30,7 @@ describe('a panel summed from fewer sheets than the year’s panel size', () => 
   it('before 汇总, 评审进度 lists the scored panels short of an expert, and each panel says so with 分配专家', async () => {
     const progress = await h.click(ADMIN, { action: 'review.progress', cycleId });
     const text = cardText(progress.card.data);
-    expect(text).toContain('已完成评分但专家组缺专家的申报（3 份）');
+    expect(text).toContain('已完成评分但专家人数不足的申报（3 份）');
     expect(text).toContain('汇总时按已提交的评分计算');
     expect(text.match(/已交 2<font color='red'>，缺 1 位/g)).toHaveLength(3);
     const [first] = await h.db.db.select({ applicationId: assignments.applicationId }).from(assignments).orderBy(asc(assignments.id)).limit(1);

@@ -49,8 +49,12 @@ for (const mode of MODES_HERE) {
         return Object.values(v).map(find).find(Boolean);
       };
       const text: string = find(menu.card!.data)?.text?.content;
-      const waiting = [...(count('recommended') ? [`${count('recommended')} 份待协会形式审查`] : []), '3 份待单位联系人确认'].join('、');
-      expect(text).toContain(`另有${waiting}：截止时不分配专家；截止后仍可确认、在“形式审查”中受理（受理后再点“分配专家”）或退回，全部受理或退回后才能汇总。`);
+      // each with what becomes of it: the formal check is waited for, an unconfirmed one is left out at 汇总 (第十五条)
+      const waiting = [
+        ...(count('recommended') ? [`${count('recommended')} 份待协会形式审查：截止时不分配专家，截止后在“形式审查”中受理（再点“分配专家”）或退回，全部处理后才能汇总`] : []),
+        '3 份待单位联系人确认：截止后联系人仍可确认，结束评分并汇总前仍未确认的不参加本年度评审（第十五条）',
+      ].join('；');
+      expect(text).toContain(`另有${waiting}。`);
     });
 
     it('the answer names them; one notice per contact and one per leader, in the close’s transaction', async () => {
