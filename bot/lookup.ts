@@ -12,14 +12,17 @@ const MOBILE = /^\+?[\d\s\-()（）]{7,20}$/;
 export function parseLookup(text: string, field: string, label: string): { mobiles: string[]; emails: string[] } {
   const mobiles: string[] = [];
   const emails: string[] = [];
+  // every entry typed wrong is told at once, not one submit each
+  const wrong: string[] = [];
   for (const token of halfWidth(text).split(/[,，;；、\n]+/).map((t) => t.trim()).filter(Boolean)) {
     // a mobile typed a digit short or long is told so, not looked up and not found
     const digits = MOBILE.test(token) ? mistypedMobile(token) : undefined;
     if (EMAIL.test(token)) emails.push(token);
-    else if (digits !== undefined) throw new UserError(`${label}：“${token}”${digits < 11 ? '少了' : '多了'}数字，手机号${mobileLength(digits)}，请改正。`, { field });
+    else if (digits !== undefined) wrong.push(`“${token}”${digits < 11 ? '少了' : '多了'}数字，手机号${mobileLength(digits)}`);
     else if (MOBILE.test(token) && token.replace(/\D/g, '').length >= 7) mobiles.push(token);
-    else throw new UserError(`${label}：“${token}”不是手机号或邮箱，请改正。`, { field });
+    else wrong.push(`“${token}”不是手机号或邮箱`);
   }
+  if (wrong.length) throw new UserError(`${label}：${wrong.slice(0, 5).join('；')}${wrong.length > 5 ? `；另有 ${wrong.length - 5} 处` : ''}，请改正。`, { field });
   return { mobiles, emails };
 }
 

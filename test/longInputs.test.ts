@@ -59,6 +59,11 @@ describe('200 000 characters', () => {
     expect(ms).toBeLessThan(LIMIT_MS);
     expect(() => parseLookup(dots.trim() + ' x', 'contactLookup', '单位联系人')).toThrow('不是手机号或邮箱');
     expect(parseLookup('zhang@example.com，13800000000', 'contactLookup', '单位联系人')).toEqual({ emails: ['zhang@example.com'], mobiles: ['13800000000'] });
+    // every wrong entry at once, not one submit each; a long list of them is counted past the fifth
+    expect(() => parseLookup('13800000007，1380000000, 王五', 'memberLookup', '添加成员')).toThrow(
+      '添加成员：“1380000000”少了数字，手机号应为 11 位数字，这里是 10 位；“王五”不是手机号或邮箱，请改正。',
+    );
+    expect(() => parseLookup(Array.from({ length: 8 }, (_, i) => `张${i}`).join('、'), 'memberLookup', '添加成员')).toThrow(/“张4”不是手机号或邮箱；另有 3 处，请改正。$/);
   });
 
   it('a chat message with a long run of spaces inside is read for a command in time', () => {
