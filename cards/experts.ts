@@ -82,7 +82,8 @@ function expertPoolDrawn(d: ExpertPoolData, clip?: number): Card {
   const picked = (Array.isArray(typed) ? typed : typeof typed === 'string' && typed ? typed.split(',') : []).map(String);
   elements.push(
     hr(),
-    markdown(d.editing ? md`**修改专家：${d.editing.name ?? '未填姓名'}**（单位、专业特长、评审上限改为下面所填）` : md`**添加专家**`),
+    // one known by open_id alone (picked, or added by mobile) is named by Feishu through the mention
+    markdown(d.editing ? md`**修改专家：${d.editing.name ? d.editing.name : mention(d.editing.openId)}**（单位、专业特长、评审上限改为下面所填）` : md`**添加专家**`),
     form('expert_form', [
       // Feishu requires a picker's selected people to be among its options
       ...formInputs(d.descriptor, { ...v, experts: picked }, { people: { experts: [...new Set([...picked, ...d.candidates])] } }),

@@ -30,6 +30,17 @@ describe('修改 of an expert in 专家库', () => {
     return row;
   };
 
+  it('修改 of an expert known by open_id alone (picked, or added by mobile) names them by a mention, not “未填姓名”', async () => {
+    await h.db.db.update(people).set({ name: null }).where(eq(people.openId, personas.expert));
+    try {
+      const opened = await h.clickCard(ADMIN, messageId, { action: 'experts.edit', openId: personas.expert, page: 1 });
+      expect(opened.refused).toBeUndefined();
+      expect(cardText(opened.body.card.data)).toContain(`修改专家：<at id=${personas.expert}></at>`);
+    } finally {
+      await h.db.db.update(people).set({ name: '专家' }).where(eq(people.openId, personas.expert));
+    }
+  });
+
   it('picking an expert already in the pool on the plain form is what Feishu refuses', async () => {
     const picked = await h.clickCard(ADMIN, messageId, { action: 'experts.add' }, { experts: [personas.expert], organization: ORG_B, maxLoad: '2' });
     expect(picked.refused).toBeDefined();

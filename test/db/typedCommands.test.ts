@@ -196,7 +196,7 @@ describe('asking to see the complaints or one’s score, in the words people use
     expect(h.fake.messages.some((m) => m.msgType === 'text' && String(m.content?.text).includes('已通过私聊把投诉清单发给你'))).toBe(true);
   });
 
-  it.each(['查看投诉', '查询投诉', '看看投诉', 'view complaints', 'show complaints', 'check complaints'])('%s by an administrator still opens the complaints to handle', async (text) => {
+  it.each(['查看投诉', '查询投诉', '看看投诉', 'view complaints', 'show complaints', 'check complaints', 'complaint handling', 'handle complaints', 'complaint list'])('%s by an administrator still opens the complaints to handle', async (text) => {
     expect((await ask(h, 'admin', text)).text).toContain(LIST);
   });
 
