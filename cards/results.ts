@@ -366,7 +366,7 @@ export function teamResultCard(d: TeamResultData): Card {
         ...(d.certificate ? [['荣誉证书', `${d.certificate}（证书图片和可打印的 PDF 随后发送）`] as [string, string]] : []),
       ]),
       markdown(md`**各部分得分**\n${d.areas.map((a) => `${a.code} ${a.name}：${a.score} / ${a.max}`).join('\n')}`),
-      note('第二十一条：评审结果接受社会监督。各部分得分为计入最终得分的专家评分的平均值。如有疑问，请联系协会。'),
+      note('第二十一条：评审结果接受社会监督。各部分得分为计入最终得分的专家评分的平均值，保留两位小数，个别部分舍入时调整 0.01 分，使各部分之和等于最终得分。如有疑问，请联系协会。'),
     ],
   });
 }

@@ -260,6 +260,8 @@ describe('the results cards', () => {
     expect(text).toContain('第 1 名（共 4 份）');
     expect(text).toContain('推荐至全国性协会');
     expect(text).toContain('1 班组基础建设：19 / 20');
+    // the areas are means rounded to add up to the total: said, so one checked with AVERAGE() a cent apart is explained
+    expect(text).toContain('个别部分舍入时调整 0.01 分，使各部分之和等于最终得分');
   });
 });
 
