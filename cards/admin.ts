@@ -440,7 +440,9 @@ export function administratorsCard(d: AdministratorsData): Card {
   elements.push(markdown(md`**协会管理员**：${d.admins.length} 位`));
   for (const a of shown.items) {
     const who = a.name ? md`**${a.name}**` : mention(a.openId);
-    const facts = [a.openId === d.viewer ? '（你）' : '', a.configured ? '（部署配置指定，须在配置中移除）' : ''].join('');
+    // the only one: removing them is refused (第十四条), so no 移除 is offered, and the line says how it could be
+    const only = d.admins.length === 1;
+    const facts = [a.openId === d.viewer ? '（你）' : '', a.configured ? '（部署配置指定，须在配置中移除）' : only ? '（唯一的管理员：先添加另一位管理员，才能移除）' : ''].join('');
     elements.push({
       tag: 'column_set',
       flex_mode: 'none',
@@ -449,7 +451,7 @@ export function administratorsCard(d: AdministratorsData): Card {
         {
           tag: 'column',
           width: 'auto',
-          elements: a.configured
+          elements: a.configured || only
             ? []
             : [
                 button({

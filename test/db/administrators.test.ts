@@ -80,6 +80,12 @@ describe('the last administrator', () => {
     await h?.close();
   });
 
+  it('is offered no 移除 on the list, which says to add another administrator first', async () => {
+    const list = await h.click(STORED, { action: 'admins.list' });
+    expect(cardActions(list.card.data).map((a) => a.action)).not.toContain('admins.remove');
+    expect(cardText(list.card.data)).toContain('唯一的管理员：先添加另一位管理员，才能移除');
+  });
+
   it('is not removed, not even by themselves, and is told to add another first', async () => {
     const refused = await h.click(STORED, { action: 'admins.remove', openId: STORED });
     expect(refused.toast.content).toContain('不能移除最后一位管理员');
