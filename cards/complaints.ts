@@ -190,7 +190,7 @@ const decidedMark = (c: ComplaintSummary) => (c.status === 'open' ? '' : md`｜�
 
 /** A complaint on a list card: its reference, team and the start of what was complained of, and 处理 to open its own card. */
 function complaintRow(c: ComplaintSummary, daysOpen?: number, group?: boolean): Element {
-  const open = daysOpen === undefined ? '' : md`，已 ${daysOpen} 天`;
+  const open = daysOpen === undefined ? '' : daysOpen > 0 ? md`，已 ${daysOpen} 天` : md`，今天收到`;
   return {
     tag: 'column_set',
     flex_mode: 'none',
@@ -738,7 +738,7 @@ export function complaintListCard(opts: {
     tag: 'column_set',
     flex_mode: 'none',
     columns: [
-      { tag: 'column', width: 'weighted', weight: 1, elements: [markdown(md`**${c.reference}** ${c.team.name}（已 ${c.daysOpen} 天）\n${asTyped(excerpt(c.content, 40))}`)] },
+      { tag: 'column', width: 'weighted', weight: 1, elements: [markdown(md`**${c.reference}** ${c.team.name}（${c.daysOpen > 0 ? `已 ${c.daysOpen} 天` : '今天收到'}）\n${asTyped(excerpt(c.content, 40))}`)] },
       { tag: 'column', width: 'auto', elements: [button({ text: '处理', value: { action: 'complaint.open', complaintId: c.id } })] },
     ],
   }));

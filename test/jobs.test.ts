@@ -254,6 +254,11 @@ describe('cards of this feature are valid JSON 2.0 with the right buttons', () =
     ]);
     expect(formFieldNames(complaintFormCard({ descriptor: complaintForm }))).toEqual(['team', 'content', 'contact']);
     expectValidCard(complaintListCard({ items: [{ ...complaint(1), daysOpen: 3 }], total: 1 }));
+    // one received today is said so, not 已 0 天
+    const today = cardText(complaintListCard({ items: [{ ...complaint(1), daysOpen: 0 }, { ...complaint(2), daysOpen: 3 }], total: 2 }));
+    expect(today).toContain('今天收到');
+    expect(today).toContain('已 3 天');
+    expect(today).not.toContain('已 0 天');
   });
 
   it('groups', () => {
