@@ -570,7 +570,8 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
         year !== undefined && cycleYears.has(year) && `${year} 年度的评审在本机器人中进行，称号由“公布结果”授予并颁发证书（第二十条），不能导入；荣誉表只导入此前年度的称号`,
         found && 'problem' in found && found.problem,
         !!teamKey && honourRow.has(`${teamKey}|${year}`) && `与第 ${honourRow.get(`${teamKey}|${year}`)} 行是同一班组同一年度`,
-        !!before?.cycleId && `该班组 ${year} 年度的称号由本机器人评选产生（第二十条），不能由导入修改`,
+        // said once: a year the bot reviewed is told so above, whatever became of this team's title in it
+        !!before?.cycleId && !(year !== undefined && cycleYears.has(year)) && `该班组 ${year} 年度的称号由本机器人评选产生（第二十条），不能由导入修改`,
         // a title before the team existed would read as 有效 and count toward 第二十二条 from that year
         year !== undefined && registeredYear !== undefined && year < registeredYear &&
           `${year} 年度的称号早于该班组的注册日期 ${formatDateZh(registeredAt!)}，而班组注册一年后方可参加评选（第十六条），请核对本行的年度，或“班组”表中该班组的注册日期`,

@@ -120,5 +120,11 @@ describe('importing over teams registered in the bot', () => {
     expect((await h.click(ADMIN, { action: 'results.publish', cycleId })).toast?.type).toBe('success');
     await h.drain();
     expect(await h.db.db.select().from(certificates)).toHaveLength(2);
+    // the title the bot awarded, named in a file again: told once why, not twice in other words
+    const again = new ExcelJS.Workbook();
+    again.addWorksheet('荣誉').addRows([['班组编号或名称*', '年度*', '称号*'], ['GDSZ-2025-0901', 2027, '广东省市政工程质量信得过班组']]);
+    const told = cardText((await send(Buffer.from(await again.xlsx.writeBuffer()))).content);
+    expect(told).toContain('2027 年度的评审在本机器人中进行');
+    expect(told).not.toContain('由本机器人评选产生');
   });
 });
