@@ -44,7 +44,7 @@ export function register(bot: BotRegistry): void {
   bot.command({ names: ['投诉', 'complain', 'complaint'], takesArgument: true, argument: 'asTyped', glued: true, run: complaintCommand });
   // the 投诉处理 button's label typed, the list's title (待处理投诉), and the ways an administrator asks for that list;
   // view complaints as show / check complaints (查看投诉): anyone else asking so gets their own complaints
-  bot.command({ names: ['投诉处理', '处理投诉', '投诉列表', '投诉清单', '待处理投诉', 'complaints', 'open complaints', 'view complaints', 'view complaint', 'complaint handling', 'handle complaints', 'complaint list', 'complaints list'], roles: admin, run: complaintListCommand });
+  bot.command({ names: ['投诉处理', '处理投诉', '投诉列表', '投诉清单', '待处理投诉', 'complaints', 'open complaints', 'view complaints', 'view complaint', 'complaint handling', 'handle complaints'], roles: admin, run: complaintListCommand });
   // anyone may complain about any team (第二十一条)
   bot.cardAction({ action: 'complaint.start', roles: ['public'], value: complaintStartValue, run: startComplaint, privateInGroup: '投诉表' });
   bot.cardAction({ action: 'complaint.submit', label: '提交投诉', roles: ['public'], value: complaintSubmitValue, run: submitComplaint, onRefused: complaintFormAgain, fast: submitComplaintFast });

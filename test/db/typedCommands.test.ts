@@ -208,6 +208,11 @@ describe('asking to see the complaints or one’s score, in the words people use
       expect(answer.text, text).not.toContain(FORM);
     }
     expect((await ask(h, who, '打开投诉')).text).toContain(FORM);
+    // asked in English, the measures answer in English: how complaints are handled, not a form about a team named handling
+    const english = await ask(h, who, 'complaint handling');
+    expect(english.text).toContain('办法中的相关条款');
+    expect(english.text).not.toContain(FORM);
+    expect(english.text).not.toContain('handling”');
     for (const text of ['处理投诉', '投诉列表']) {
       const answer = await ask(h, who, text);
       expect(answer.text, text).toContain('[card 办法中的相关条款]');
