@@ -438,10 +438,10 @@ export function administratorsCard(d: AdministratorsData): Card {
   const shown = pageOf(d.admins, d.page ?? 1, ADMINS_PAGE);
   const onPage = shown.page > 1 ? { page: shown.page } : {};
   elements.push(markdown(md`**协会管理员**：${d.admins.length} 位`));
+  // the only one: removing them is refused (第十四条), so no 移除 is offered, and the line says how it could be
+  const only = d.admins.length === 1;
   for (const a of shown.items) {
     const who = a.name ? md`**${a.name}**` : mention(a.openId);
-    // the only one: removing them is refused (第十四条), so no 移除 is offered, and the line says how it could be
-    const only = d.admins.length === 1;
     const facts = [a.openId === d.viewer ? '（你）' : '', a.configured ? '（部署配置指定，须在配置中移除）' : only ? '（唯一的管理员：先添加另一位管理员，才能移除）' : ''].join('');
     elements.push({
       tag: 'column_set',

@@ -8,7 +8,7 @@ import { conflictForm } from '../src/review/conflicts.js';
 import { UserError } from '../src/errors.js';
 import { formDisplay } from '../src/forms.js';
 import type { Cycle } from '../src/cycles.js';
-import type { ResultsData } from '../src/review/results.js';
+import { type ResultsData, SHORT_SCORED_SHOWN } from '../src/review/results.js';
 import { parseScoreForm, scoreFields, scoreSheetForm } from '../src/review/scoring.js';
 import { expertAddForm } from '../src/review/experts.js';
 import { defaultScoreSheet, type ScoreSheet, SHEET_LIMITS, sheetItems } from '../src/scoreSheet.js';
@@ -250,6 +250,17 @@ describe('the results cards', () => {
       for (const l of ranked) expect(l).toMatch(/^第 1 名　GDSZ-2026-000\d /);
       expect(texts.join('\n')).not.toMatch(/(^|\n)\s*\d+[.)]\s/);
     }
+  });
+
+  it('评审进度 at its longest, twelve panels scoring and the scored ones short of experts, stays inside Feishu’s 200 tagged objects', () => {
+    const row = (i: number) => ({ applicationId: i, code: `GDSZ-2026-${String(i).padStart(4, '0')}`, team: '长'.repeat(50), submitted: 2, pending: 1, short: 1 });
+    const card = progressCard({
+      cycleId: 1, year: 2027, status: 'scoring', statusLabel: '专家评分中', applications: [{ label: '专家评审中', count: 30 }], unchecked: 3,
+      tasks: { assigned: 12, submitted: 40, declined: 3, replaced: 1 }, pending: Array.from({ length: 12 }, (_, i) => row(i)), pendingTotal: 30, shortTotal: 3,
+      shortScored: Array.from({ length: SHORT_SCORED_SHOWN }, (_, i) => row(20 + i)), shortScoredTotal: 20,
+    });
+    expectValidCard(card);
+    expect(cardText(card)).toContain('另有 15 份，可按班组编号查找');
   });
 
   it('a team’s result shows its total, rank, decision and areas', () => {

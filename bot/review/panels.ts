@@ -53,8 +53,8 @@ function panelFrom(row: Pick<ReopenedPanel, 'application' | 'team' | 'organizati
     cycleStatus: row.cycle.status,
     members,
     page,
-    // a panel under way (accepted, scoring) with places no expert holds, or one completed with the sheets it had after a
-    // decline nobody took over, before the first 汇总 (review still empty: 分配专家 fills it, its status back to scoring)
+    // a panel under way (accepted, scoring) with places no expert holds, or one completed with fewer sheets than the
+    // panel size, before the first 汇总 (review still empty: 分配专家 fills it, its status back to scoring)
     shortBy: ['accepted', 'scoring'].includes(row.application.status) || (row.application.status === 'scored' && row.application.review == null)
       ? row.cycle.expertsPerApplication - members.filter((m) => m.status === 'assigned' || m.status === 'submitted').length
       : 0,

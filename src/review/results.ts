@@ -864,6 +864,9 @@ export async function reviewProgress(tx: Db, cycleId: number, limit = 12): Promi
   };
 }
 
+/** Scored panels short of experts listed on 评审进度 at most. */
+export const SHORT_SCORED_SHOWN = 5;
+
 /**
  * ProgressData's shortScored: while the experts score and before the first 汇总 (after it, no expert is added: 第十七条),
  * the scored applications whose panels hold fewer submitted sheets than the year's panel size.
@@ -882,7 +885,8 @@ async function shortScoredPanels(tx: Db, cycle: Cycle, limit: number): Promise<P
       order by t.code`),
   ) as { applicationId: number; code: string; team: string; submitted: number }[];
   const shortScored = rows.map((r) => ({ ...r, applicationId: Number(r.applicationId), submitted: Number(r.submitted), short: cycle.expertsPerApplication - Number(r.submitted) }));
-  return { shortScored: shortScored.slice(0, limit), shortScoredTotal: shortScored.length };
+  // a few, with 评审进度's pending rows on one card (Feishu's 200 tagged objects): the rest counted, found by code
+  return { shortScored: shortScored.slice(0, Math.min(limit, SHORT_SCORED_SHOWN)), shortScoredTotal: shortScored.length };
 }
 
 /** An application of the cycle by its team code, for the admin's lookup. */
